@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# natgate's full test run: README's second command, and what .ci/run calls.
+# Installs dependencies, builds with -Werror, runs every ctest label, then repeats the
+# unit and netns suites under ASan+UBSan and runs the fuzz targets for a bounded time.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc)
+
+bash tools/install-deps.sh || exit 1
+
+total_pass=0
+total_fail=0
+failed_suites=()
+
+# run_suite NAME BUILD_DIR LABEL_REGEX: ctest on one build, results added to the totals.
+run_suite() {
+  local name=$1 dir=$2 labels=$3 log
+  log=$(mktemp)
+  echo "== $name: ctest -L '$labels'"
+  ctest --test-dir "$dir" -L "$labels" --output-on-failure --timeout 900 2>&1 | tee "$log"
+  local line pass fail
+  line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
+  if [ -z "$line" ]; then
+    if grep -q 'No tests were found' "$log"; then
+      echo "== $name: no tests with these labels yet"
+    else
+      echo "== $name: ctest printed no result"; failed_suites+=("$name"); total_fail=$((total_fail + 1))
+    fi
+    rm -f "$log"; return
+  fi
+  fail=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+  local all; all=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
+  pass=$((all - fail))
+  total_pass=$((total_pass + pass)); total_fail=$((total_fail + fail))
+  ((fail > 0)) && failed_suites+=("$name")
+  rm -f "$log"
+}
+
+# build NAME DIR CMAKE_ARGS...: configure and build; a failed build counts as a failed suite.
+build() {
+  local name=$1 dir=$2; shift 2
+  echo "== build $name"
+  if ! cmake -S "$root" -B "$dir" -G Ninja "$@" >/dev/null || ! cmake --build "$dir" -j "$jobs"; then
+    echo "== build $name FAILED"; failed_suites+=("build-$name"); total_fail=$((total_fail + 1)); return 1
+  fi
+}
+
+if build release build/ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATGATE_WERROR=ON; then
+  run_suite unit build/ci unit
+  run_suite netns build/ci netns
+  run_suite interop build/ci interop
+  run_suite kernel build/ci kernel
+  run_suite compare build/ci compare
+fi
+
+if build sanitize build/asan -DCMAKE_BUILD_TYPE=Debug -DNATGATE_WERROR=ON -DNATGATE_SANITIZE=ON -DNATGATE_BENCH=OFF; then
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_suite unit-asan build/asan unit
+  run_suite netns-asan build/asan netns
+fi
+
+if build fuzz build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DNATGATE_FUZZ=ON -DNATGATE_BENCH=OFF; then
+  run_suite fuzz build/fuzz fuzz
+fi
+
+echo
+if ((${#failed_suites[@]} > 0)); then echo "failed: ${failed_suites[*]}"; fi
+echo "natgate: $total_pass passed, $total_fail failed"
+((total_fail == 0))
