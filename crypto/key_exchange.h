@@ -1,0 +1,53 @@
+// IKEv2 key exchange (RFC 7296 §1.2, §3.4): MODP groups 14/15 (RFC 3526), NIST curves
+// 19/20/21 (RFC 5903) and X25519/X448 (RFC 8031). Public values and shared secrets use
+// IKE's encodings, so callers put public_value() into a KE payload as is and feed
+// shared_secret() straight into SKEYSEED.
+#pragma once
+
+#include <cstddef>
+
+#include "common/bytes.h"
+#include "common/expected.h"
+#include "common/iana.h"
+#include "common/secret_bytes.h"
+#include "crypto/openssl_util.h"
+#include "crypto/random.h"
+
+namespace natgate::crypto {
+
+class KeyExchange {
+ public:
+  static bool supported(iana::DhGroup group);
+  // Length of the KE payload's key exchange data for this group (RFC 7296 §3.4: MODP the
+  // prime's length; RFC 5903 §7: ECP x||y; RFC 8031 §2: 32 or 56), or 0 if unsupported.
+  static std::size_t public_value_size(iana::DhGroup group);
+
+  // A fresh key pair whose private key is drawn from `random`, so a test with a
+  // DeterministicRandom gets the same keys every run. MODP exponents are 512 bits
+  // (at least twice the groups' strength, NIST SP 800-56A r3 §5.6.1.1.4); ECP scalars are
+  // uniform in [1, n-1]; X25519/X448 take raw random bytes (clamped by the algorithm).
+  static Expected<KeyExchange> generate(iana::DhGroup group, RandomSource& random);
+
+  // A key pair from a known private key, for published test vectors: a big-endian
+  // exponent (MODP) or scalar (ECP), or the raw RFC 7748 private key (X25519/X448).
+  static Expected<KeyExchange> from_private(iana::DhGroup group, ByteView private_key);
+
+  iana::DhGroup group() const { return group_; }
+  ByteView public_value() const { return public_value_; }
+
+  // g^ir for the peer's public value, checked first: wrong length, MODP y outside
+  // 1 < y < p-1, an ECP point not on the curve, or an all-zero X25519/X448 result (a
+  // low-order peer point) are errors. MODP secrets are padded to the prime's length
+  // (RFC 7296 §2.14); ECP secrets are the x coordinate only (RFC 5903 §7).
+  Expected<SecretBytes> shared_secret(ByteView peer_public) const;
+
+ private:
+  KeyExchange(iana::DhGroup group, detail::PkeyPtr key, Bytes public_value)
+      : group_(group), key_(std::move(key)), public_value_(std::move(public_value)) {}
+
+  iana::DhGroup group_;
+  detail::PkeyPtr key_;  // holds the private key; freed (and wiped) by OpenSSL
+  Bytes public_value_;
+};
+
+}  // namespace natgate::crypto
