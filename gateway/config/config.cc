@@ -1,0 +1,56 @@
+#include "gateway/config/config.h"
+
+namespace natgate::gateway {
+
+std::string to_string(DataplaneMode m) {
+  switch (m) {
+    case DataplaneMode::Kernel:
+      return "kernel";
+    case DataplaneMode::Userspace:
+      return "userspace";
+    case DataplaneMode::Auto:
+      break;
+  }
+  return "auto";
+}
+
+namespace {
+constexpr const char* kLogLevelNames[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+}  // namespace
+
+std::string to_string(LogLevel l) { return kLogLevelNames[static_cast<int>(l)]; }
+
+std::optional<LogLevel> parse_log_level(std::string_view text) {
+  for (int i = 0; i < static_cast<int>(std::size(kLogLevelNames)); ++i) {
+    if (text == kLogLevelNames[i]) return static_cast<LogLevel>(i);
+  }
+  return std::nullopt;
+}
+
+std::string to_string(AuthMode) { return "psk"; }
+
+std::string to_string(StartAction s) {
+  switch (s) {
+    case StartAction::Initiate:
+      return "initiate";
+    case StartAction::OnTraffic:
+      return "on-traffic";
+    case StartAction::Listen:
+      break;
+  }
+  return "listen";
+}
+
+const ConnectionConfig* Config::find_connection(std::string_view name) const {
+  for (const auto& c : connections) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const SecretBytes* Config::psk_for(std::string_view connection_name) const {
+  auto it = secrets.find(std::string(connection_name));
+  return it == secrets.end() ? nullptr : &it->second.psk;
+}
+
+}  // namespace natgate::gateway

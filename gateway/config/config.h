@@ -1,0 +1,111 @@
+// natgated's configuration as typed values: what config_loader produces from YAML and what
+// the daemon core reads. Every field here has been validated; nothing downstream re-checks.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/ip_address.h"
+#include "common/secret_bytes.h"
+#include "gateway/config/duration.h"
+#include "gateway/config/identity.h"
+
+namespace natgate::gateway {
+
+enum class DataplaneMode : std::uint8_t { Auto, Kernel, Userspace };
+enum class LogLevel : std::uint8_t { Trace, Debug, Info, Warn, Error, Critical, Off };
+
+std::string to_string(DataplaneMode m);  // "auto", "kernel", "userspace"
+std::string to_string(LogLevel l);       // "trace" … "off"
+std::optional<LogLevel> parse_log_level(std::string_view text);
+
+// The userspace data plane's TUN device.
+struct TunConfig {
+  std::string name = "natgate0";
+  std::optional<std::uint32_t> mtu;  // nullopt = auto (derived from the path and the ESP overhead)
+  friend bool operator==(const TunConfig&, const TunConfig&) = default;
+};
+
+struct DaemonConfig {
+  std::vector<IpAddress> listen = {IpAddress::any(IpFamily::V4)};
+  std::uint16_t ike_port = 500;
+  std::uint16_t natt_port = 4500;
+  DataplaneMode dataplane = DataplaneMode::Auto;
+  std::string control_socket = "/run/natgate/natgate.sock";
+  LogLevel log_level = LogLevel::Info;
+  TunConfig tun;
+  friend bool operator==(const DaemonConfig&, const DaemonConfig&) = default;
+};
+
+struct SecretConfig {
+  SecretBytes psk;
+  std::optional<std::string> psk_file;  // where it came from (resolved path), for messages only
+  friend bool operator==(const SecretConfig&, const SecretConfig&) = default;
+};
+
+enum class AuthMode : std::uint8_t { Psk };
+// What the daemon does with a connection on start (strongSwan's start_action).
+enum class StartAction : std::uint8_t {
+  Initiate,   // bring it up at start and keep it up
+  Listen,     // respond only
+  OnTraffic,  // install trap policies; initiate on the first matching packet (XFRM acquire)
+};
+std::string to_string(AuthMode a);
+std::string to_string(StartAction s);
+
+struct LocalConfig {
+  Identity id;
+  std::vector<Subnet> subnets;
+  friend bool operator==(const LocalConfig&, const LocalConfig&) = default;
+};
+
+struct RemoteConfig {
+  std::optional<IpAddress> address;  // nullopt = "any": accept from any address (responder only)
+  std::uint16_t port = 500;          // the peer's IKE port for our first message
+  Identity id;
+  std::vector<Subnet> subnets;
+  bool accepts_any_address() const { return !address.has_value(); }
+  friend bool operator==(const RemoteConfig&, const RemoteConfig&) = default;
+};
+
+struct Lifetimes {
+  Duration ike = std::chrono::hours(4);
+  Duration child = std::chrono::hours(1);
+  friend bool operator==(const Lifetimes&, const Lifetimes&) = default;
+};
+
+struct NattConfig {
+  Duration keepalive = std::chrono::seconds(20);  // RFC 3948 §4: NAT-keepalive interval
+  bool force_encap = false;                       // encapsulate even without NAT (RFC 7296 §2.23)
+  friend bool operator==(const NattConfig&, const NattConfig&) = default;
+};
+
+struct ConnectionConfig {
+  std::string name;
+  LocalConfig local;
+  RemoteConfig remote;
+  AuthMode auth = AuthMode::Psk;
+  std::vector<std::string> ike_proposals;  // strongSwan syntax, validated by the ProposalValidator
+  std::vector<std::string> esp_proposals;
+  StartAction start = StartAction::Listen;
+  Duration dpd = std::chrono::seconds(30);  // 0s = no dead peer detection
+  Lifetimes lifetimes;
+  NattConfig natt;
+  friend bool operator==(const ConnectionConfig&, const ConnectionConfig&) = default;
+};
+
+struct Config {
+  std::string source;  // the file it came from
+  DaemonConfig daemon;
+  std::map<std::string, SecretConfig> secrets;  // by connection name
+  std::vector<ConnectionConfig> connections;    // in file order
+
+  const ConnectionConfig* find_connection(std::string_view name) const;
+  // The PSK of a connection with auth: psk (the loader guarantees it exists).
+  const SecretBytes* psk_for(std::string_view connection_name) const;
+};
+
+}  // namespace natgate::gateway

@@ -1,0 +1,618 @@
+#include "gateway/config/config_loader.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "gateway/config/yaml_reader.h"
+
+namespace natgate::gateway {
+
+namespace {
+
+constexpr std::string_view kIdentityExpected = "an FQDN, IPv4/IPv6 address or email like gw-a.example.net";
+constexpr std::string_view kSubnetExpected = "CIDR like 10.1.0.0/24";
+constexpr std::string_view kDurationExpected = "a number and a unit s, m, h or d, like 30s, 5m, 4h, 1d";
+constexpr std::size_t kMaxPskFileBytes = 4096;
+constexpr std::size_t kMaxConfigBytes = 4 << 20;
+constexpr std::size_t kMaxNameLength = 64;
+// sockaddr_un::sun_path holds 108 bytes including the terminating NUL.
+constexpr std::size_t kMaxSocketPath = 107;
+constexpr std::size_t kMaxIfNameLength = 15;  // IFNAMSIZ - 1
+
+bool is_valid_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameLength) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+      return false;
+  }
+  return true;
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Closes a file descriptor on every path out.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+class ConfigParser {
+ public:
+  ConfigParser(Diagnostics& diags, std::string base_dir, const ConfigLoadOptions& options)
+      : diags_(diags), read_(diags), base_dir_(std::move(base_dir)), options_(options) {}
+
+  std::optional<Config> parse(const YAML::Node& root) {
+    Config config;
+    config.source = diags_.file();
+    auto top = read_.map(root, "", {"daemon", "secrets", "connections"});
+    if (!top) return std::nullopt;
+    if (auto n = top->get("daemon")) parse_daemon(*n, config.daemon);
+    if (auto n = top->get("secrets")) parse_secrets(*n, config);
+    if (auto n = top->get("connections")) parse_connections(*n, config);
+    for (const auto& [name, mark] : secret_marks_) {
+      if (!connection_names_.count(name))
+        diags_.warning(mark, join_path("secrets", name), "no connection of this name uses it");
+    }
+    if (diags_.has_errors()) return std::nullopt;
+    return config;
+  }
+
+ private:
+  // ---- scalar values -------------------------------------------------------------------
+
+  std::optional<IpAddress> ip_address(const YAML::Node& node, const std::string& path) {
+    auto text = read_.scalar(node, path, "an IP address");
+    if (!text) return std::nullopt;
+    auto addr = IpAddress::parse(*text);
+    if (!addr)
+      diags_.error(node.Mark(), path,
+                   quoted(*text) + " is not an IP address (expected like 192.0.2.1 or 2001:db8::1)");
+    return addr;
+  }
+
+  std::optional<Subnet> subnet(const YAML::Node& node, const std::string& path) {
+    auto text = read_.scalar(node, path, kSubnetExpected);
+    if (!text) return std::nullopt;
+    auto net = Subnet::parse(*text);
+    if (!net) {
+      diags_.error(node.Mark(), path,
+                   quoted(*text) + " is not a subnet (expected " + std::string(kSubnetExpected) + ")");
+      return std::nullopt;
+    }
+    // Subnet::parse clears host bits; a config that sets them is most likely a mistyped
+    // prefix, so say which network it would mean instead of guessing.
+    auto addr = IpAddress::parse(std::string_view(*text).substr(0, text->find('/')));
+    if (addr && *addr != net->address) {
+      diags_.error(
+          node.Mark(), path,
+          quoted(*text) + " has host bits set (expected the network address, like " + net->to_string() + ")");
+      return std::nullopt;
+    }
+    return net;
+  }
+
+  std::optional<Identity> identity(const YAML::Node& node, const std::string& path) {
+    auto text = read_.scalar(node, path, kIdentityExpected);
+    if (!text) return std::nullopt;
+    auto id = Identity::parse(*text);
+    if (!id)
+      diags_.error(node.Mark(), path,
+                   quoted(*text) + " is not an identity (expected " + std::string(kIdentityExpected) + ")");
+    return id;
+  }
+
+  std::optional<Duration> duration(const YAML::Node& node, const std::string& path,
+                                   Duration min = Duration(0)) {
+    auto text = read_.scalar(node, path, kDurationExpected);
+    if (!text) return std::nullopt;
+    auto d = parse_duration(*text);
+    if (!d) {
+      diags_.error(node.Mark(), path,
+                   quoted(*text) + " is not a duration (expected " + std::string(kDurationExpected) + ")");
+      return std::nullopt;
+    }
+    if (*d < min) {
+      diags_.error(node.Mark(), path,
+                   quoted(*text) + " is too short (expected at least " + format_duration(min) + ")");
+      return std::nullopt;
+    }
+    return d;
+  }
+
+  std::optional<std::uint16_t> port(const YAML::Node& node, const std::string& path) {
+    auto v = read_.integer(node, path, 1, 65535, "a port");
+    if (!v) return std::nullopt;
+    return static_cast<std::uint16_t>(*v);
+  }
+
+  template <typename Enum>
+  std::optional<Enum> choice(const YAML::Node& node, const std::string& path,
+                             std::initializer_list<std::pair<std::string_view, Enum>> options) {
+    std::string names;
+    for (const auto& [name, value] : options) names += (names.empty() ? "" : " | ") + std::string(name);
+    auto text = read_.scalar(node, path, "one of " + names);
+    if (!text) return std::nullopt;
+    for (const auto& [name, value] : options) {
+      if (*text == name) return value;
+    }
+    diags_.error(node.Mark(), path, quoted(*text) + " is not allowed here (expected one of " + names + ")");
+    return std::nullopt;
+  }
+
+  template <typename T, typename ReadOne>
+  std::vector<T> list_of(const YAML::Node& node, const std::string& path, std::string_view what,
+                         ReadOne read_one, bool allow_empty = false) {
+    std::vector<T> out;
+    auto items = read_.list(node, path, what);
+    if (!items) return out;
+    if (items->empty() && !allow_empty)
+      diags_.error(node.Mark(), path, "is empty (expected at least one of " + std::string(what) + ")");
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      if (auto v = read_one((*items)[i], index_path(path, i))) out.push_back(std::move(*v));
+    }
+    return out;
+  }
+
+  // ---- daemon --------------------------------------------------------------------------
+
+  void parse_daemon(const YAML::Node& node, DaemonConfig& d) {
+    const std::string path = "daemon";
+    auto m = read_.map(
+        node, path, {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun"});
+    if (!m) return;
+    if (auto n = m->get("listen")) {
+      const std::string p = join_path(path, "listen");
+      std::set<IpAddress> seen;
+      d.listen = list_of<IpAddress>(*n, p, "IP addresses", [&](const YAML::Node& x, const std::string& xp) {
+        auto addr = ip_address(x, xp);
+        if (addr && !seen.insert(*addr).second) {
+          diags_.error(x.Mark(), xp, addr->to_string() + " is listed twice (expected each address once)");
+          addr.reset();
+        }
+        return addr;
+      });
+    }
+    if (auto n = m->get("ike_port")) {
+      if (auto v = port(*n, join_path(path, "ike_port"))) d.ike_port = *v;
+    }
+    if (auto n = m->get("natt_port")) {
+      if (auto v = port(*n, join_path(path, "natt_port"))) {
+        d.natt_port = *v;
+        if (d.natt_port == d.ike_port)
+          diags_.error(
+              n->Mark(), join_path(path, "natt_port"),
+              "equals ike_port " + std::to_string(d.ike_port) +
+                  " (expected a different port: RFC 3948 NAT traversal needs its own, normally 4500)");
+      }
+    }
+    if (auto n = m->get("dataplane")) {
+      if (auto v = choice<DataplaneMode>(*n, join_path(path, "dataplane"),
+                                         {{"auto", DataplaneMode::Auto},
+                                          {"kernel", DataplaneMode::Kernel},
+                                          {"userspace", DataplaneMode::Userspace}}))
+        d.dataplane = *v;
+    }
+    if (auto n = m->get("control_socket")) {
+      const std::string p = join_path(path, "control_socket");
+      if (auto text = read_.scalar(*n, p, "an absolute path")) {
+        if (text->empty() || text->front() != '/')
+          diags_.error(n->Mark(), p,
+                       quoted(*text) + " is not an absolute path (expected like /run/natgate/natgate.sock)");
+        else if (text->size() > kMaxSocketPath)
+          diags_.error(n->Mark(), p,
+                       "is " + std::to_string(text->size()) + " characters long (expected at most " +
+                           std::to_string(kMaxSocketPath) + ", the limit of a unix socket address)");
+        else
+          d.control_socket = *text;
+      }
+    }
+    if (auto n = m->get("log_level")) {
+      const std::string p = join_path(path, "log_level");
+      if (auto text = read_.scalar(*n, p, "a log level")) {
+        if (auto level = parse_log_level(*text))
+          d.log_level = *level;
+        else
+          diags_.error(n->Mark(), p,
+                       quoted(*text) +
+                           " is not a log level (expected one of trace | debug | info | warn | error | "
+                           "critical | off)");
+      }
+    }
+    if (auto n = m->get("tun")) parse_tun(*n, join_path(path, "tun"), d.tun);
+  }
+
+  void parse_tun(const YAML::Node& node, const std::string& path, TunConfig& tun) {
+    auto m = read_.map(node, path, {"name", "mtu"});
+    if (!m) return;
+    if (auto n = m->get("name")) {
+      const std::string p = join_path(path, "name");
+      if (auto text = read_.scalar(*n, p, "an interface name")) {
+        bool ok = !text->empty() && text->size() <= kMaxIfNameLength && *text != "." && *text != "..";
+        for (char c : *text) ok = ok && c > ' ' && c != '/' && c != ':' && c < 127;
+        if (ok)
+          tun.name = *text;
+        else
+          diags_.error(n->Mark(), p,
+                       quoted(*text) +
+                           " is not an interface name (expected 1-15 characters without '/', ':' or spaces)");
+      }
+    }
+    if (auto n = m->get("mtu")) {
+      const std::string p = join_path(path, "mtu");
+      if (n->IsScalar() && n->Scalar() == "auto") {
+        tun.mtu.reset();
+      } else if (auto v = read_.integer(*n, p, 576, 65535, "an MTU")) {
+        tun.mtu = static_cast<std::uint32_t>(*v);
+      }
+    }
+  }
+
+  // ---- secrets -------------------------------------------------------------------------
+
+  void parse_secrets(const YAML::Node& node, Config& config) {
+    auto names = read_.named_map(node, "secrets");
+    if (!names) return;
+    for (const auto& entry : names->entries()) {
+      const std::string path = join_path("secrets", entry.key);
+      secret_names_.insert(entry.key);
+      secret_marks_[entry.key] = entry.key_node.Mark();
+      if (!is_valid_name(entry.key)) {
+        diags_.error(entry.key_node.Mark(), path,
+                     "is not a connection name (expected letters, digits, '-' or '_', 1-64 characters)");
+        continue;
+      }
+      if (!entry.value.IsMap()) {
+        // Someone may have written the key itself here: never echo this value.
+        diags_.error(entry.value.Mark(), path,
+                     "expected a mapping with psk or psk_file, like { psk_file: /etc/natgate/" + entry.key +
+                         ".psk } (value not shown: it may be a key)");
+        continue;
+      }
+      auto m = read_.map(entry.value, path, {"psk", "psk_file"});
+      if (!m) continue;
+      auto inline_psk = m->get("psk");
+      auto file = m->get("psk_file");
+      if (inline_psk && file) {
+        diags_.error(m->mark(), path, "has both psk and psk_file (expected exactly one)");
+        continue;
+      }
+      if (!inline_psk && !file) {
+        diags_.error(
+            m->mark(), path,
+            "has neither psk nor psk_file (expected one: psk: \"...\" or psk_file: /etc/natgate/NAME.psk)");
+        continue;
+      }
+      SecretConfig secret;
+      if (inline_psk) {
+        const std::string p = join_path(path, "psk");
+        auto text = read_.scalar(*inline_psk, p, "the pre-shared key as a string");
+        if (!text) continue;
+        if (text->empty()) {
+          diags_.error(inline_psk->Mark(), p, "is empty (expected a pre-shared key)");
+          continue;
+        }
+        secret.psk = SecretBytes(as_bytes(*text));
+        OPENSSL_cleanse(text->data(), text->size());
+      } else {
+        const std::string p = join_path(path, "psk_file");
+        auto text = read_.scalar(*file, p, "a file path");
+        if (!text) continue;
+        std::string resolved = (!text->empty() && text->front() == '/') ? *text : base_dir_ + "/" + *text;
+        auto psk = read_psk_file(resolved, *file, p);
+        if (!psk) continue;
+        secret.psk = std::move(*psk);
+        secret.psk_file = resolved;
+      }
+      config.secrets.emplace(entry.key, std::move(secret));
+    }
+  }
+
+  std::optional<SecretBytes> read_psk_file(const std::string& file, const YAML::Node& node,
+                                           const std::string& path) {
+    Fd fd{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+    struct stat st {};
+    if (fd.fd < 0 || ::fstat(fd.fd, &st) != 0) {
+      diags_.error(node.Mark(), path, "cannot read " + quoted(file) + ": " + errno_text(errno));
+      return std::nullopt;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      diags_.error(node.Mark(), path,
+                   quoted(file) + " is not a regular file (expected a file holding the key)");
+      return std::nullopt;
+    }
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+      diags_.warning(node.Mark(), path,
+                     quoted(file) + " can be read by other users (expected mode 0600: chmod 600)");
+    std::array<std::uint8_t, kMaxPskFileBytes + 1> buf{};
+    std::size_t used = 0;
+    while (used < buf.size()) {
+      ssize_t n = ::read(fd.fd, buf.data() + used, buf.size() - used);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        diags_.error(node.Mark(), path, "cannot read " + quoted(file) + ": " + errno_text(errno));
+        OPENSSL_cleanse(buf.data(), buf.size());
+        return std::nullopt;
+      }
+      if (n == 0) break;
+      used += static_cast<std::size_t>(n);
+    }
+    std::optional<SecretBytes> out;
+    // Editors end files with a newline; it is not part of the key.
+    while (used > 0 &&
+           (buf[used - 1] == '\n' || buf[used - 1] == '\r' || buf[used - 1] == ' ' || buf[used - 1] == '\t'))
+      --used;
+    if (used > kMaxPskFileBytes)
+      diags_.error(node.Mark(), path,
+                   quoted(file) + " is larger than " + std::to_string(kMaxPskFileBytes) +
+                       " bytes (expected just the key)");
+    else if (used == 0)
+      diags_.error(node.Mark(), path, quoted(file) + " is empty (expected the pre-shared key)");
+    else
+      out = SecretBytes(ByteView(buf.data(), used));
+    OPENSSL_cleanse(buf.data(), buf.size());
+    return out;
+  }
+
+  // ---- connections ---------------------------------------------------------------------
+
+  void parse_connections(const YAML::Node& node, Config& config) {
+    auto names = read_.named_map(node, "connections");
+    if (!names) return;
+    for (const auto& entry : names->entries()) {
+      const std::string path = join_path("connections", entry.key);
+      if (!is_valid_name(entry.key)) {
+        diags_.error(entry.key_node.Mark(), path,
+                     "is not a connection name (expected letters, digits, '-' or '_', 1-64 characters)");
+        continue;
+      }
+      connection_names_.insert(entry.key);
+      if (auto c = parse_connection(entry.key, entry.value, path, config))
+        config.connections.push_back(std::move(*c));
+    }
+  }
+
+  std::optional<ConnectionConfig> parse_connection(const std::string& name, const YAML::Node& node,
+                                                   const std::string& path, const Config& config) {
+    auto m = read_.map(
+        node, path,
+        {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd", "lifetimes", "natt"});
+    if (!m) return std::nullopt;
+    const std::size_t errors_before = diags_.errors().size();
+    ConnectionConfig c;
+    c.name = name;
+
+    if (auto n = m->get("local"))
+      parse_local(*n, join_path(path, "local"), c.local);
+    else
+      read_.missing(*m, "local", "a mapping with id and subnets");
+    std::optional<YAML::Node> remote_address_node;
+    if (auto n = m->get("remote"))
+      remote_address_node = parse_remote(*n, join_path(path, "remote"), c.remote);
+    else
+      read_.missing(*m, "remote", "a mapping with address, id and subnets");
+
+    if (auto n = m->get("auth")) {
+      const std::string p = join_path(path, "auth");
+      if (auto a = choice<AuthMode>(*n, p, {{"psk", AuthMode::Psk}})) {
+        c.auth = *a;
+        // The secret is looked up by connection name; a secret that failed to load was
+        // already reported where it is defined.
+        if (c.auth == AuthMode::Psk && !config.secrets.count(name) && !secret_names_.count(name))
+          diags_.error(n->Mark(), p,
+                       "no secret for \"" + name + "\" (expected secrets." + name + " with psk or psk_file)");
+      }
+    } else {
+      read_.missing(*m, "auth", "psk");
+    }
+
+    auto proposals = [&](std::string_view key, ProposalKind kind, std::vector<std::string>& out) {
+      const std::string p = join_path(path, key);
+      auto n = m->get(key);
+      if (!n) {
+        read_.missing(*m, key,
+                      kind == ProposalKind::Ike ? "a list like [aes256gcm16-prfsha384-x25519]"
+                                                : "a list like [aes256gcm16]");
+        return;
+      }
+      out = list_of<std::string>(
+          *n, p, "proposals", [&](const YAML::Node& x, const std::string& xp) -> std::optional<std::string> {
+            auto text = read_.scalar(x, xp, "a proposal string");
+            if (!text) return std::nullopt;
+            if (Status s = options_.validate_proposal(kind, *text); !s) {
+              diags_.error(x.Mark(), xp,
+                           quoted(*text) + " is not a valid " + (kind == ProposalKind::Ike ? "IKE" : "ESP") +
+                               " proposal: " + s.error());
+              return std::nullopt;
+            }
+            return text;
+          });
+    };
+    proposals("ike_proposals", ProposalKind::Ike, c.ike_proposals);
+    proposals("esp_proposals", ProposalKind::Esp, c.esp_proposals);
+
+    if (auto n = m->get("start")) {
+      const std::string p = join_path(path, "start");
+      if (auto s = choice<StartAction>(*n, p,
+                                       {{"initiate", StartAction::Initiate},
+                                        {"listen", StartAction::Listen},
+                                        {"on-traffic", StartAction::OnTraffic}})) {
+        c.start = *s;
+        // Initiating needs somewhere to send IKE_SA_INIT; "any" only makes sense for a responder.
+        if (c.start != StartAction::Listen && remote_address_node && c.remote.accepts_any_address())
+          diags_.error(n->Mark(), p,
+                       "start: " + to_string(c.start) +
+                           " needs a peer address, but remote.address is any (expected start: listen, or a "
+                           "remote address)");
+      }
+    }
+    if (auto n = m->get("dpd")) {
+      if (auto d = duration(*n, join_path(path, "dpd"))) c.dpd = *d;
+    }
+    if (auto n = m->get("lifetimes")) parse_lifetimes(*n, join_path(path, "lifetimes"), c.lifetimes);
+    if (auto n = m->get("natt")) parse_natt(*n, join_path(path, "natt"), c.natt);
+
+    if (diags_.errors().size() != errors_before) return std::nullopt;
+    return c;
+  }
+
+  void parse_local(const YAML::Node& node, const std::string& path, LocalConfig& local) {
+    auto m = read_.map(node, path, {"id", "subnets"});
+    if (!m) return;
+    if (auto n = m->get("id")) {
+      if (auto id = identity(*n, join_path(path, "id"))) local.id = *id;
+    } else {
+      read_.missing(*m, "id", kIdentityExpected);
+    }
+    parse_subnets(*m, path, local.subnets);
+  }
+
+  // Returns the address node when remote.address is set, for the start: check.
+  std::optional<YAML::Node> parse_remote(const YAML::Node& node, const std::string& path,
+                                         RemoteConfig& remote) {
+    auto m = read_.map(node, path, {"address", "port", "id", "subnets"});
+    if (!m) return std::nullopt;
+    auto address = m->get("address");
+    if (address) {
+      const std::string p = join_path(path, "address");
+      if (auto text = read_.scalar(*address, p, "an IP address or any")) {
+        if (*text == "any") {
+          remote.address.reset();
+        } else if (auto addr = IpAddress::parse(*text)) {
+          remote.address = *addr;
+        } else {
+          diags_.error(address->Mark(), p,
+                       quoted(*text) + " is not an IP address (expected like 198.51.100.20, or any)");
+          address.reset();
+        }
+      } else {
+        address.reset();
+      }
+    } else {
+      read_.missing(*m, "address", "an IP address, or any to accept the peer from any address");
+    }
+    if (auto n = m->get("port")) {
+      if (auto v = port(*n, join_path(path, "port"))) remote.port = *v;
+    }
+    if (auto n = m->get("id")) {
+      if (auto id = identity(*n, join_path(path, "id"))) remote.id = *id;
+    } else {
+      read_.missing(*m, "id", kIdentityExpected);
+    }
+    parse_subnets(*m, path, remote.subnets);
+    return address;
+  }
+
+  void parse_subnets(const MapFields& m, const std::string& path, std::vector<Subnet>& out) {
+    auto n = m.get("subnets");
+    if (!n) {
+      read_.missing(m, "subnets", "a list like [10.1.0.0/24]");
+      return;
+    }
+    out = list_of<Subnet>(*n, join_path(path, "subnets"), "subnets",
+                          [&](const YAML::Node& x, const std::string& xp) { return subnet(x, xp); });
+  }
+
+  void parse_lifetimes(const YAML::Node& node, const std::string& path, Lifetimes& l) {
+    auto m = read_.map(node, path, {"ike", "child"});
+    if (!m) return;
+    // Below a minute, rekeying would be most of what the tunnel does.
+    constexpr Duration kMin = std::chrono::minutes(1);
+    if (auto n = m->get("ike")) {
+      if (auto d = duration(*n, join_path(path, "ike"), kMin)) l.ike = *d;
+    }
+    if (auto n = m->get("child")) {
+      if (auto d = duration(*n, join_path(path, "child"), kMin)) l.child = *d;
+    }
+  }
+
+  void parse_natt(const YAML::Node& node, const std::string& path, NattConfig& natt) {
+    auto m = read_.map(node, path, {"keepalive", "force_encap"});
+    if (!m) return;
+    if (auto n = m->get("keepalive")) {
+      if (auto d = duration(*n, join_path(path, "keepalive"))) natt.keepalive = *d;
+    }
+    if (auto n = m->get("force_encap")) {
+      if (auto b = read_.boolean(*n, join_path(path, "force_encap"))) natt.force_encap = *b;
+    }
+  }
+
+  Diagnostics& diags_;
+  YamlReader read_;
+  std::string base_dir_;
+  const ConfigLoadOptions& options_;
+  std::set<std::string> secret_names_;  // every name under secrets:, valid or not
+  std::map<std::string, YAML::Mark> secret_marks_;
+  std::set<std::string> connection_names_;
+};
+
+ConfigLoadResult finish(Diagnostics& diags, std::optional<Config> config) {
+  ConfigLoadResult result;
+  result.errors = std::move(diags.errors());
+  result.warnings = std::move(diags.warnings());
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+}  // namespace
+
+ConfigLoadResult load_config_text(std::string_view yaml, const std::string& name, const std::string& base_dir,
+                                  const ConfigLoadOptions& options) {
+  Diagnostics diags(name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::ParserException& e) {
+    diags.error(e.mark, "", "YAML syntax error: " + e.msg);
+    return finish(diags, std::nullopt);
+  }
+  ConfigParser parser(diags, base_dir, options);
+  std::optional<Config> config;
+  try {
+    config = parser.parse(root);
+  } catch (const YAML::Exception& e) {
+    // The reader checks node types before converting, so this is a bug; still report it
+    // located rather than let a config file crash the daemon.
+    diags.error(e.mark, "", std::string("cannot read this value: ") + e.what());
+  }
+  return finish(diags, std::move(config));
+}
+
+ConfigLoadResult load_config_file(const std::string& path, const ConfigLoadOptions& options) {
+  Diagnostics diags(path);
+  Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (fd.fd < 0) {
+    diags.file_error("cannot open: " + errno_text(errno));
+    return finish(diags, std::nullopt);
+  }
+  std::string text;
+  std::array<char, 8192> chunk{};
+  for (;;) {
+    ssize_t n = ::read(fd.fd, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      diags.file_error("cannot read: " + errno_text(errno));
+      return finish(diags, std::nullopt);
+    }
+    if (n == 0) break;
+    text.append(chunk.data(), static_cast<std::size_t>(n));
+    if (text.size() > kMaxConfigBytes) {
+      diags.file_error("is larger than " + std::to_string(kMaxConfigBytes) +
+                       " bytes (expected a config file)");
+      return finish(diags, std::nullopt);
+    }
+  }
+  auto slash = path.rfind('/');
+  std::string base_dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  return load_config_text(text, path, base_dir, options);
+}
+
+}  // namespace natgate::gateway

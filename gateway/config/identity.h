@@ -1,0 +1,49 @@
+// IKE identities as written in config (RFC 7296 §3.5): FQDN, IPv4/IPv6 address or email.
+#pragma once
+
+#include <compare>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/bytes.h"
+#include "common/iana.h"
+#include "common/ip_address.h"
+
+namespace natgate::gateway {
+
+class Identity {
+ public:
+  enum class Kind : std::uint8_t { Fqdn, Ipv4, Ipv6, Email };
+
+  // "gw-a.example.net" → FQDN, "192.0.2.1" / "2001:db8::1" → address, "alice@example.net" →
+  // email. A leading '@' forces FQDN for names that would otherwise look like something else
+  // (strongSwan's convention: "@vpn" is the FQDN "vpn"). nullopt when it is none of these.
+  static std::optional<Identity> parse(std::string_view text);
+
+  Kind kind() const { return kind_; }
+  // The identity as text, without any '@' prefix: what the peer compares against.
+  const std::string& text() const { return text_; }
+  // For Ipv4/Ipv6 identities.
+  const IpAddress& address() const { return address_; }
+
+  iana::IdType id_type() const;
+  // The Identification Data field of an ID payload (RFC 7296 §3.5): the address in network
+  // order for addresses, the ASCII text for FQDN and email (no terminator).
+  Bytes id_data() const;
+  std::string kind_name() const;  // "fqdn", "ipv4", "ipv6", "email"
+
+  friend auto operator<=>(const Identity&, const Identity&) = default;
+
+ private:
+  Kind kind_ = Kind::Fqdn;
+  std::string text_;
+  IpAddress address_;
+};
+
+// A DNS name of one or more labels: letters, digits and '-', 1-63 characters a label, not
+// starting or ending with '-', at most 253 characters in all, the last label not all digits
+// (RFC 1035 §2.3.1, RFC 1123 §2.1).
+bool is_valid_hostname(std::string_view name);
+
+}  // namespace natgate::gateway
