@@ -1,0 +1,41 @@
+// Writes valid IKE messages into a directory: the seed corpus for decode_message_fuzz.
+// Usage: codec_seed_corpus <dir>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "ike/codec/message_codec.h"
+#include "sample_messages.h"
+
+int main(int argc, char** argv) {
+  using namespace natgate::ike;
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s <corpus-dir>\n", argv[0]);
+    return 2;
+  }
+  std::filesystem::path dir = argv[1];
+  std::filesystem::create_directories(dir);
+
+  std::vector<Message> seeds = testing::all_samples();
+  // An SK whose body is a plain payload chain, so the fuzzer reaches the inner-chain decoder.
+  PayloadChain inner = encode_payload_chain(testing::ike_auth_inner_payloads());
+  Message clear_sk = testing::ike_auth_request_encrypted();
+  clear_sk.payloads = {Encrypted{inner.first_type, inner.bytes}};
+  seeds.push_back(clear_sk);
+  // Each payload alone, so small inputs cover every decoder.
+  for (const Payload& p : testing::every_payload_type().payloads) seeds.push_back(Message{IkeHeader{}, {p}});
+
+  int n = 0;
+  for (const Message& m : seeds) {
+    natgate::Bytes wire = encode_message(m);
+    std::ofstream out(dir / ("seed-" + std::to_string(n++) + ".ike"), std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(wire.data()), static_cast<std::streamsize>(wire.size()));
+    if (!out) {
+      std::fprintf(stderr, "cannot write seed %d into %s\n", n, dir.c_str());
+      return 1;
+    }
+  }
+  std::printf("wrote %d seeds into %s\n", n, dir.c_str());
+  return 0;
+}
