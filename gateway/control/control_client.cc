@@ -1,0 +1,107 @@
+#include "gateway/control/control_client.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace natgate::gateway {
+
+namespace {
+
+// A status of thousands of connections is a few megabytes; more than this is not a reply.
+constexpr std::size_t kMaxReplyBytes = 64 << 20;
+
+using Clock = std::chrono::steady_clock;
+
+// Waits until fd is ready for `events` or the deadline passes.
+Status wait_for(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return unexpected(std::string("timed out"));
+    pollfd p{fd, events, 0};
+    int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 60'000)));
+    if (r > 0) return {};
+    if (r < 0 && errno != EINTR) return unexpected(std::string(std::strerror(errno)));
+  }
+}
+
+}  // namespace
+
+Expected<ControlClient> ControlClient::connect(const std::string& path) {
+  auto fail = [&](const std::string& why) -> Expected<ControlClient> {
+    return unexpected("cannot connect to " + path + ": " + why + " \u2014 is natgated running?");
+  };
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) return fail("path too long for a unix socket");
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(std::strerror(errno));
+  ControlClient client(fd, path);
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return fail(std::strerror(errno));
+  return client;
+}
+
+ControlClient::ControlClient(ControlClient&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
+  other.fd_ = -1;
+}
+
+ControlClient& ControlClient::operator=(ControlClient&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    path_ = std::move(other.path_);
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+ControlClient::~ControlClient() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Expected<std::string> ControlClient::exchange(const ControlRequest& request,
+                                              std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  auto fail = [&](const std::string& why) -> Expected<std::string> {
+    return unexpected("control socket " + path_ + ": " + why);
+  };
+  const std::string out = encode_control_request(request) + "\n";
+  std::size_t sent = 0;
+  while (sent < out.size()) {
+    if (Status s = wait_for(fd_, POLLOUT, deadline); !s) return fail("sending: " + s.error());
+    ssize_t n = ::send(fd_, out.data() + sent, out.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) return fail(std::string("sending: ") + std::strerror(errno));
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string in;
+  char buf[65536];
+  for (;;) {
+    if (Status s = wait_for(fd_, POLLIN, deadline); !s) return fail("waiting for the reply: " + s.error());
+    ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) return fail(std::string("reading the reply: ") + std::strerror(errno));
+    if (n == 0) return fail("natgated closed the connection without a reply");
+    in.append(buf, static_cast<std::size_t>(n));
+    if (auto nl = in.find('\n'); nl != std::string::npos) {
+      in.resize(nl);
+      return in;
+    }
+    if (in.size() > kMaxReplyBytes)
+      return fail("reply larger than " + std::to_string(kMaxReplyBytes) + " bytes");
+  }
+}
+
+Expected<ControlReplyMessage> ControlClient::request(const ControlRequest& request,
+                                                     std::chrono::milliseconds timeout) {
+  auto line = exchange(request, timeout);
+  if (!line) return unexpected(line.error());
+  return parse_control_reply(*line);
+}
+
+}  // namespace natgate::gateway

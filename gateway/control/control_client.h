@@ -1,0 +1,36 @@
+// The CLI's side of the control socket: connect, send one request line, read one reply line.
+// Blocking with a deadline: a CLI waits for its answer, but never forever.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "common/expected.h"
+#include "gateway/control/control_protocol.h"
+
+namespace natgate::gateway {
+
+class ControlClient {
+ public:
+  // Errors read "cannot connect to PATH: REASON — is natgated running?".
+  static Expected<ControlClient> connect(const std::string& path);
+
+  ControlClient(ControlClient&& other) noexcept;
+  ControlClient& operator=(ControlClient&& other) noexcept;
+  ControlClient(const ControlClient&) = delete;
+  ControlClient& operator=(const ControlClient&) = delete;
+  ~ControlClient();
+
+  // Sends the request and returns the reply line (without newline). `timeout` bounds the
+  // whole exchange; `up` may take as long as the IKE exchanges do.
+  Expected<std::string> exchange(const ControlRequest& request, std::chrono::milliseconds timeout);
+  // exchange() and parse_control_reply() together.
+  Expected<ControlReplyMessage> request(const ControlRequest& request, std::chrono::milliseconds timeout);
+
+ private:
+  ControlClient(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_ = -1;
+  std::string path_;
+};
+
+}  // namespace natgate::gateway

@@ -1,0 +1,44 @@
+// The control socket's wire format: one JSON object per line each way.
+//   → {"cmd":"status"}            ← {"ok":true,"status":{…}}
+//   → {"cmd":"up","name":"x"}     ← {"ok":true,"message":"…"} or {"ok":false,"error":"…"}
+//   → {"cmd":"down","name":"x"}
+//   → {"cmd":"reload"}
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/expected.h"
+#include "gateway/control/control_handler.h"
+
+namespace natgate::gateway {
+
+struct ControlRequest {
+  enum class Command : std::uint8_t { Status, Up, Down, Reload };
+  Command command = Command::Status;
+  std::string name;  // for Up and Down
+};
+
+// One request line (without its newline). Errors say what was wrong, for the reply.
+Expected<ControlRequest> parse_control_request(std::string_view line);
+// The line a client sends, without newline.
+std::string encode_control_request(const ControlRequest& request);
+
+// Reply lines, without newline.
+std::string encode_status_reply(const DaemonStatus& status);
+std::string encode_result_reply(const ControlResult& result);
+std::string encode_error_reply(std::string_view error);
+
+// A reply line as the client sees it: the status object, the message, or the error.
+struct ControlReplyMessage {
+  bool ok = false;
+  std::string message;  // message on success, error on failure
+  std::optional<DaemonStatus> status;
+  std::string raw_status_json;  // the "status" member as the daemon sent it (for --json)
+};
+Expected<ControlReplyMessage> parse_control_reply(std::string_view line);
+
+}  // namespace natgate::gateway

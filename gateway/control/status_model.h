@@ -1,0 +1,110 @@
+// What `natgate status` shows: the daemon and each connection with its IKE SA and CHILD SAs.
+// Plain structs filled by the daemon core, turned into the control socket's JSON here and
+// read back by the CLI, so both ends agree on one shape.
+//
+// JSON field units: times are seconds (uptime, rekey_in; established_at is Unix time),
+// SPIs are lowercase hex (16 digits for IKE, 8 for ESP), addresses "ip:port" ("[v6]:port").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/ip_address.h"
+
+namespace natgate::gateway {
+
+enum class ConnectionState : std::uint8_t {
+  Down,         // no IKE SA
+  Connecting,   // IKE_SA_INIT / IKE_AUTH in progress
+  Established,  // IKE SA up (and normally CHILD SAs installed)
+  Rekeying,     // established, a rekey exchange is running
+  Deleting,     // INFORMATIONAL delete in progress
+};
+std::string to_string(ConnectionState s);  // "down", "connecting", "established", "rekeying", "deleting"
+std::optional<ConnectionState> parse_connection_state(std::string_view text);
+
+struct IkeSaStatus {
+  std::uint64_t spi_i = 0;
+  std::uint64_t spi_r = 0;
+  bool initiator = false;                 // whether we are the original initiator of this IKE SA
+  std::string proposal;                   // negotiated, strongSwan syntax: "aes256gcm16-prfsha384-x25519"
+  std::int64_t established_at = 0;        // Unix time
+  std::uint64_t uptime = 0;               // seconds
+  std::optional<std::uint64_t> rekey_in;  // seconds; nullopt = no rekey scheduled
+  friend bool operator==(const IkeSaStatus&, const IkeSaStatus&) = default;
+};
+
+struct ChildSaStatus {
+  std::string name;
+  std::uint32_t spi_in = 0;
+  std::uint32_t spi_out = 0;
+  std::vector<std::string> local_ts;  // "10.1.0.0/24"
+  std::vector<std::string> remote_ts;
+  std::string proposal;  // "aes256gcm16"
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t packets_in = 0;
+  std::uint64_t packets_out = 0;
+  std::optional<std::uint64_t> rekey_in;  // seconds
+  friend bool operator==(const ChildSaStatus&, const ChildSaStatus&) = default;
+};
+
+struct NatStatus {
+  bool local_behind_nat = false;   // RFC 7296 §2.23: our NAT_DETECTION_SOURCE_IP did not match
+  bool remote_behind_nat = false;  // the peer's did not match
+  friend bool operator==(const NatStatus&, const NatStatus&) = default;
+};
+
+struct ConnectionStatus {
+  std::string name;
+  ConnectionState state = ConnectionState::Down;
+  std::string local_id;
+  std::string remote_id;
+  std::optional<Endpoint> local;  // the IKE endpoints in use; nullopt while unknown
+  std::optional<Endpoint> remote;
+  NatStatus nat;
+  bool udp_encapsulation = false;  // ESP in UDP (RFC 3948); JSON "encapsulation": "udp" | "none"
+  std::string start;               // configured start action
+  std::string configured_remote;   // remote.address from config, or "any"
+  std::string detail;              // why it is in this state, for people ("" when nothing to say)
+  std::optional<IkeSaStatus> ike_sa;
+  std::vector<ChildSaStatus> child_sas;
+  friend bool operator==(const ConnectionStatus&, const ConnectionStatus&) = default;
+};
+
+struct DataplaneStatus {
+  std::string name;    // "kernel", "userspace", or "none" while no backend is running
+  std::string reason;  // why this one was chosen
+  friend bool operator==(const DataplaneStatus&, const DataplaneStatus&) = default;
+};
+
+struct DaemonInfo {
+  std::string version;
+  std::int64_t pid = 0;
+  std::uint64_t uptime = 0;  // seconds
+  std::string config;        // path of the loaded config
+  std::string ike_core;      // which IKE engine answers, or why none does
+  DataplaneStatus dataplane;
+  std::vector<std::string> listening;  // "0.0.0.0:500", …
+  // Monotonic counters by name: "ike_datagrams_received", "malformed_dropped", …
+  std::map<std::string, std::uint64_t> counters;
+  friend bool operator==(const DaemonInfo&, const DaemonInfo&) = default;
+};
+
+struct DaemonStatus {
+  DaemonInfo daemon;
+  std::vector<ConnectionStatus> connections;
+  friend bool operator==(const DaemonStatus&, const DaemonStatus&) = default;
+};
+
+nlohmann::json status_to_json(const DaemonStatus& status);
+// Reads what status_to_json wrote (the CLI's side). Unknown fields are ignored so a newer
+// daemon can add some; missing or mistyped ones are an error naming the field.
+Expected<DaemonStatus> status_from_json(const nlohmann::json& json);
+
+}  // namespace natgate::gateway

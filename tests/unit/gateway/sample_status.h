@@ -1,0 +1,65 @@
+// A status as a daemon with one tunnel up and one down would report it; shared by the
+// control-socket and CLI tests.
+#pragma once
+
+#include "gateway/control/status_model.h"
+
+namespace natgate::gateway::testing {
+
+inline DaemonStatus sample_status() {
+  DaemonStatus s;
+  s.daemon.version = "0.1.0";
+  s.daemon.pid = 4242;
+  s.daemon.uptime = 7384;
+  s.daemon.config = "/etc/natgate/natgate.yaml";
+  s.daemon.ike_core = "test core";
+  s.daemon.dataplane = {"userspace", "kernel has no ESP support (CONFIG_INET_ESP)"};
+  s.daemon.listening = {"0.0.0.0:500", "0.0.0.0:4500"};
+  s.daemon.counters = {{"ike_datagrams_received", 12}, {"malformed_dropped", 3}};
+
+  ConnectionStatus up;
+  up.name = "office-b";
+  up.state = ConnectionState::Established;
+  up.local_id = "gw-a.example.net";
+  up.remote_id = "gw-b.example.net";
+  up.local = Endpoint{*IpAddress::parse("192.168.1.10"), 4500};
+  up.remote = Endpoint{*IpAddress::parse("198.51.100.20"), 4500};
+  up.nat = {true, false};
+  up.udp_encapsulation = true;
+  up.start = "initiate";
+  up.configured_remote = "198.51.100.20";
+  up.ike_sa = IkeSaStatus{0x0123456789abcdefULL,
+                          0xfedcba9876543210ULL,
+                          true,
+                          "aes256gcm16-prfsha384-x25519",
+                          1700000000,
+                          3725,
+                          10675};
+  ChildSaStatus child;
+  child.name = "office-b";
+  child.spi_in = 0xc1a2b3c4;
+  child.spi_out = 0x0000beef;
+  child.local_ts = {"10.1.0.0/24"};
+  child.remote_ts = {"10.2.0.0/24"};
+  child.proposal = "aes256gcm16";
+  child.bytes_in = 1536000;
+  child.bytes_out = 2048;
+  child.packets_in = 1200;
+  child.packets_out = 16;
+  child.rekey_in = 3000;
+  up.child_sas.push_back(child);
+
+  ConnectionStatus down;
+  down.name = "office-c";
+  down.state = ConnectionState::Down;
+  down.local_id = "gw-a.example.net";
+  down.remote_id = "alice@example.net";
+  down.start = "listen";
+  down.configured_remote = "any";
+  down.detail = "waiting for the peer";
+
+  s.connections = {up, down};
+  return s;
+}
+
+}  // namespace natgate::gateway::testing
