@@ -7,6 +7,7 @@
 
 #include "ike/codec/message_codec.h"
 #include "sample_messages.h"
+#include "strongswan_exchange.h"
 
 int main(int argc, char** argv) {
   using namespace natgate::ike;
@@ -26,9 +27,16 @@ int main(int argc, char** argv) {
   // Each payload alone, so small inputs cover every decoder.
   for (const Payload& p : testing::every_payload_type().payloads) seeds.push_back(Message{IkeHeader{}, {p}});
 
+  std::vector<natgate::Bytes> wires;
+  for (const Message& m : seeds) wires.push_back(encode_message(m));
+  // Real strongSwan frames (SK, SKF, IKE_SA_INIT both ways).
+  namespace ss = testing::strongswan;
+  for (const char* hex : {ss::kIkeSaInitRequest, ss::kIkeSaInitResponse, ss::kIkeAuthRequestFragment1,
+                          ss::kIkeAuthRequestFragment3, ss::kIkeAuthResponse})
+    wires.push_back(natgate::hex_bytes(hex));
+
   int n = 0;
-  for (const Message& m : seeds) {
-    natgate::Bytes wire = encode_message(m);
+  for (const natgate::Bytes& wire : wires) {
     std::ofstream out(dir / ("seed-" + std::to_string(n++) + ".ike"), std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(wire.data()), static_cast<std::streamsize>(wire.size()));
     if (!out) {
