@@ -1,6 +1,7 @@
 #include "ike/codec/decode_error.h"
 
 #include "ike/codec/describe.h"
+#include "ike/codec/payloads.h"
 
 namespace natgate::ike {
 
@@ -30,6 +31,18 @@ std::string DecodeError::to_string() const {
   s += where == iana::PayloadType::None ? std::string(" in IKE header") : " in " + payload_name(where);
   s += ": " + what;
   return s;
+}
+
+Notify notify_for(const DecodeError& error) {
+  switch (error.kind) {
+    case DecodeError::Kind::UnsupportedCriticalPayload:
+      return Notify::make(iana::NotifyType::UnsupportedCriticalPayload,
+                          {static_cast<std::uint8_t>(error.where)});
+    case DecodeError::Kind::BadVersion:
+      return Notify::make(iana::NotifyType::InvalidMajorVersion);
+    default:
+      return Notify::make(iana::NotifyType::InvalidSyntax);
+  }
 }
 
 }  // namespace natgate::ike

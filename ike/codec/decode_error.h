@@ -33,4 +33,12 @@ struct DecodeError {
 
 const char* to_string(DecodeError::Kind kind);
 
+struct Notify;
+// The error notification RFC 7296 suggests for a message that failed to decode:
+// UNSUPPORTED_CRITICAL_PAYLOAD carrying the one-octet payload type (§2.5, §3.10.1),
+// INVALID_MAJOR_VERSION (§2.5), and INVALID_SYNTAX for everything else (§3.10.1). Whether to send
+// it at all is the exchange's call (§2.21: never in answer to an unauthenticated message, except
+// the IKE_SA_INIT cases).
+Notify notify_for(const DecodeError& error);
+
 }  // namespace natgate::ike

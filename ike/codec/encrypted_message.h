@@ -1,17 +1,16 @@
 // The framing around an encrypted IKE message (RFC 7296 §3.14, RFC 5282 §5.1, RFC 7383 §2.5),
 // so ike/ can protect and verify messages without touching offsets. The codec never decrypts.
 //
-// Sending (ike/ owns the crypto):
-//   auto [first, plain] = encode_payload_chain(inner);
-//   Bytes pt = pad_plaintext(plain.bytes, block_size);          // block_size 1 for AEAD
-//   Bytes out = encode_encrypted_prefix(header, first, iv.size() + ct_size + icv_size);
-//   // AEAD: aad = out; append iv, ciphertext||tag.  Otherwise: append iv, ciphertext, then MAC(out).
+// Sending (ike/ owns the crypto; with ike/suite's MessageProtector `mp`):
+//   PayloadChain inner = encode_payload_chain(payloads);
+//   Bytes out = encode_encrypted_prefix(header, inner.first_type, mp.sealed_size(inner.bytes.size()));
+//   append(out, *mp.seal(out, inner.bytes, random));          // out is the AAD, then the body
 // Receiving:
-//   auto v = decode_encrypted_message(datagram);                 // header, aad, body views
-//   auto parts = v->split(iv_size, icv_size);                   // iv, ciphertext, icv, authenticated
-//   ... verify and decrypt ...
-//   auto inner = unpad_plaintext(plaintext);                     // strips padding + pad length
-//   auto payloads = decode_payload_chain(v->first_inner, *inner);
+//   auto v = decode_encrypted_message(datagram);             // header, aad, body as views
+//   auto chain = mp.open(v->aad, v->body);                    // verifies, decrypts, unpads
+//   auto payloads = decode_payload_chain(v->first_inner, *chain);
+// For code that does its own cipher work, split() cuts the body into IV / ciphertext / ICV and
+// names the span a non-AEAD ICV covers, and pad_plaintext/unpad_plaintext frame the plaintext.
 #pragma once
 
 #include <cstddef>

@@ -69,6 +69,7 @@ TEST(DecodeError, BadMajorVersion) {
   Bytes wire = encode_message(testing::ike_sa_init_request());
   wire[17] = 0x10;  // IKEv1
   expect_error(wire, Kind::BadVersion, 17, PayloadType::None);
+  EXPECT_EQ(notify_for(error_of(wire)).type, iana::NotifyType::InvalidMajorVersion);
   wire[17] = 0x30;
   expect_error(wire, Kind::BadVersion, 17, PayloadType::None);
   wire[17] = 0x21;  // minor version is not checked (RFC 7296 §3.1: ignore it)
@@ -88,6 +89,7 @@ TEST(DecodeError, PayloadLengthBelowHeaderSize) {
   Bytes wire = encode_message(testing::ike_sa_init_request());
   put_u16(wire, kSa + 2, 3);
   expect_error(wire, Kind::BadLength, kSa, PayloadType::SecurityAssociation);
+  EXPECT_EQ(notify_for(error_of(wire)), Notify::make(iana::NotifyType::InvalidSyntax));
 }
 
 TEST(DecodeError, PayloadLengthRunsPastMessage) {
@@ -314,6 +316,7 @@ TEST(DecodeError, UnsupportedCriticalPayloadNamesItsType) {
   std::size_t at = kSa + encode_payload_chain({m.payloads[0]}).bytes.size();
   expect_error(wire, Kind::UnsupportedCriticalPayload, at, static_cast<PayloadType>(99));
   EXPECT_EQ(static_cast<std::uint8_t>(error_of(wire).where), 99);
+  EXPECT_EQ(notify_for(error_of(wire)), Notify::make(iana::NotifyType::UnsupportedCriticalPayload, {99}));
   // The same payload without the critical bit is skipped.
   wire[at + 1] = 0;
   EXPECT_TRUE(decode_message(wire));
