@@ -14,10 +14,14 @@ namespace {
 
 const char* evp_name(AeadAlgorithm algorithm) {
   switch (algorithm) {
-    case AeadAlgorithm::AesGcm128: return "AES-128-GCM";
-    case AeadAlgorithm::AesGcm192: return "AES-192-GCM";
-    case AeadAlgorithm::AesGcm256: return "AES-256-GCM";
-    case AeadAlgorithm::ChaCha20Poly1305: return "ChaCha20-Poly1305";
+    case AeadAlgorithm::AesGcm128:
+      return "AES-128-GCM";
+    case AeadAlgorithm::AesGcm192:
+      return "AES-192-GCM";
+    case AeadAlgorithm::AesGcm256:
+      return "AES-256-GCM";
+    case AeadAlgorithm::ChaCha20Poly1305:
+      return "ChaCha20-Poly1305";
   }
   return "?";
 }
@@ -38,10 +42,14 @@ detail::CipherCtxPtr keyed_ctx(EVP_CIPHER* cipher, ByteView key, bool encrypt, s
 Expected<AeadAlgorithm> aead_algorithm(iana::EncrId id, std::uint16_t key_bits) {
   if (id == iana::EncrId::AesGcm16) {
     switch (key_bits) {
-      case 128: return AeadAlgorithm::AesGcm128;
-      case 192: return AeadAlgorithm::AesGcm192;
-      case 256: return AeadAlgorithm::AesGcm256;
-      default: return unexpected("AES-GCM key length " + std::to_string(key_bits) + " bits is not 128/192/256");
+      case 128:
+        return AeadAlgorithm::AesGcm128;
+      case 192:
+        return AeadAlgorithm::AesGcm192;
+      case 256:
+        return AeadAlgorithm::AesGcm256;
+      default:
+        return unexpected("AES-GCM key length " + std::to_string(key_bits) + " bits is not 128/192/256");
     }
   }
   if (id == iana::EncrId::ChaCha20Poly1305) {
@@ -54,10 +62,14 @@ Expected<AeadAlgorithm> aead_algorithm(iana::EncrId id, std::uint16_t key_bits) 
 
 std::size_t aead_key_size(AeadAlgorithm algorithm) {
   switch (algorithm) {
-    case AeadAlgorithm::AesGcm128: return 16;
-    case AeadAlgorithm::AesGcm192: return 24;
-    case AeadAlgorithm::AesGcm256: return 32;
-    case AeadAlgorithm::ChaCha20Poly1305: return 32;
+    case AeadAlgorithm::AesGcm128:
+      return 16;
+    case AeadAlgorithm::AesGcm192:
+      return 24;
+    case AeadAlgorithm::AesGcm256:
+      return 32;
+    case AeadAlgorithm::ChaCha20Poly1305:
+      return 32;
   }
   return 0;
 }
@@ -68,7 +80,8 @@ Expected<Aead> Aead::create(AeadAlgorithm algorithm, ByteView key) {
                       std::to_string(aead_key_size(algorithm)) + " bytes, not " + std::to_string(key.size()));
   }
   detail::CipherPtr cipher(EVP_CIPHER_fetch(nullptr, evp_name(algorithm), nullptr));
-  if (!cipher) return unexpected(detail::openssl_error(std::string(evp_name(algorithm)) + " is not available"));
+  if (!cipher)
+    return unexpected(detail::openssl_error(std::string(evp_name(algorithm)) + " is not available"));
   std::string error;
   auto seal = keyed_ctx(cipher.get(), key, true, error);
   if (!seal) return unexpected(error);
@@ -78,7 +91,8 @@ Expected<Aead> Aead::create(AeadAlgorithm algorithm, ByteView key) {
 }
 
 Status Aead::seal(ByteView nonce, ByteView aad, ByteView plaintext, MutableByteView out) {
-  if (out.size() != plaintext.size() + kTagSize) return unexpected("AEAD seal: output must be plaintext + 16 bytes");
+  if (out.size() != plaintext.size() + kTagSize)
+    return unexpected("AEAD seal: output must be plaintext + 16 bytes");
   return seal_into(nonce, aad, plaintext, out.data(), out.data() + plaintext.size());
 }
 
@@ -106,12 +120,14 @@ Status Aead::seal_into(ByteView nonce, ByteView aad, ByteView in, std::uint8_t* 
   EVP_CIPHER_CTX* ctx = seal_.get();
   int len = 0;
   bool ok = EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) == 1;
-  if (ok && !aad.empty()) ok = EVP_EncryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1;
+  if (ok && !aad.empty())
+    ok = EVP_EncryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1;
   if (ok && !in.empty()) ok = EVP_EncryptUpdate(ctx, out, &len, in.data(), static_cast<int>(in.size())) == 1;
   // AEAD finals write no bytes, but never hand OpenSSL a null pointer for an empty message.
   std::uint8_t unused = 0;
   int final_len = 0;
-  ok = ok && EVP_EncryptFinal_ex(ctx, in.empty() ? &unused : out + in.size(), &final_len) == 1 && final_len == 0;
+  ok = ok && EVP_EncryptFinal_ex(ctx, in.empty() ? &unused : out + in.size(), &final_len) == 1 &&
+       final_len == 0;
   // Asking for the tag through a prepared parameter skips EVP's ctrl-to-param translation.
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kTagSize),
@@ -127,7 +143,8 @@ bool Aead::open_into(ByteView nonce, ByteView aad, ByteView in, std::uint8_t* ou
   EVP_CIPHER_CTX* ctx = open_.get();
   int len = 0;
   ok = ok && EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) == 1;
-  if (ok && !aad.empty()) ok = EVP_DecryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1;
+  if (ok && !aad.empty())
+    ok = EVP_DecryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1;
   if (ok && !in.empty()) ok = EVP_DecryptUpdate(ctx, out, &len, in.data(), static_cast<int>(in.size())) == 1;
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, const_cast<std::uint8_t*>(tag), kTagSize),

@@ -24,10 +24,17 @@ detail::CipherCtxPtr keyed_ctx(const char* name, ByteView key, bool encrypt, std
 Expected<Cipher> Cipher::create_aes_cbc(ByteView key) {
   const char* name = nullptr;
   switch (key.size()) {
-    case 16: name = "AES-128-CBC"; break;
-    case 24: name = "AES-192-CBC"; break;
-    case 32: name = "AES-256-CBC"; break;
-    default: return unexpected("AES-CBC key must be 16, 24 or 32 bytes, not " + std::to_string(key.size()));
+    case 16:
+      name = "AES-128-CBC";
+      break;
+    case 24:
+      name = "AES-192-CBC";
+      break;
+    case 32:
+      name = "AES-256-CBC";
+      break;
+    default:
+      return unexpected("AES-CBC key must be 16, 24 or 32 bytes, not " + std::to_string(key.size()));
   }
   std::string error;
   auto enc = keyed_ctx(name, key, true, error);

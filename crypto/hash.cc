@@ -16,10 +16,18 @@ const EVP_MD* fetched_md(Digest digest) {
   static const detail::MdPtr sha512(EVP_MD_fetch(nullptr, "SHA512", nullptr));
   const EVP_MD* md = nullptr;
   switch (digest) {
-    case Digest::Sha1: md = sha1.get(); break;
-    case Digest::Sha256: md = sha256.get(); break;
-    case Digest::Sha384: md = sha384.get(); break;
-    case Digest::Sha512: md = sha512.get(); break;
+    case Digest::Sha1:
+      md = sha1.get();
+      break;
+    case Digest::Sha256:
+      md = sha256.get();
+      break;
+    case Digest::Sha384:
+      md = sha384.get();
+      break;
+    case Digest::Sha512:
+      md = sha512.get();
+      break;
   }
   // The default provider always has these; without them nothing in natgate can work.
   if (md == nullptr) std::abort();
@@ -30,20 +38,28 @@ const EVP_MD* fetched_md(Digest digest) {
 
 std::size_t digest_size(Digest digest) {
   switch (digest) {
-    case Digest::Sha1: return 20;
-    case Digest::Sha256: return 32;
-    case Digest::Sha384: return 48;
-    case Digest::Sha512: return 64;
+    case Digest::Sha1:
+      return 20;
+    case Digest::Sha256:
+      return 32;
+    case Digest::Sha384:
+      return 48;
+    case Digest::Sha512:
+      return 64;
   }
   return 0;
 }
 
 const char* digest_name(Digest digest) {
   switch (digest) {
-    case Digest::Sha1: return "SHA1";
-    case Digest::Sha256: return "SHA256";
-    case Digest::Sha384: return "SHA384";
-    case Digest::Sha512: return "SHA512";
+    case Digest::Sha1:
+      return "SHA1";
+    case Digest::Sha256:
+      return "SHA256";
+    case Digest::Sha384:
+      return "SHA384";
+    case Digest::Sha512:
+      return "SHA512";
   }
   return "?";
 }

@@ -21,10 +21,10 @@ enum class Kind { Modp, Ecp, Montgomery };
 
 struct GroupInfo {
   Kind kind;
-  const char* name;        // OpenSSL key type or group name
-  std::size_t size;        // prime / coordinate / raw key bytes
-  int nid = NID_undef;     // ECP only
-  const char* label;       // for messages
+  const char* name;     // OpenSSL key type or group name
+  std::size_t size;     // prime / coordinate / raw key bytes
+  int nid = NID_undef;  // ECP only
+  const char* label;    // for messages
 };
 
 const GroupInfo* group_info(iana::DhGroup group) {
@@ -36,14 +36,22 @@ const GroupInfo* group_info(iana::DhGroup group) {
   static const GroupInfo kX25519{Kind::Montgomery, "X25519", 32, NID_undef, "Curve25519 (group 31)"};
   static const GroupInfo kX448{Kind::Montgomery, "X448", 56, NID_undef, "Curve448 (group 32)"};
   switch (group) {
-    case iana::DhGroup::Modp2048: return &kModp2048;
-    case iana::DhGroup::Modp3072: return &kModp3072;
-    case iana::DhGroup::Ecp256: return &kEcp256;
-    case iana::DhGroup::Ecp384: return &kEcp384;
-    case iana::DhGroup::Ecp521: return &kEcp521;
-    case iana::DhGroup::Curve25519: return &kX25519;
-    case iana::DhGroup::Curve448: return &kX448;
-    case iana::DhGroup::None: break;
+    case iana::DhGroup::Modp2048:
+      return &kModp2048;
+    case iana::DhGroup::Modp3072:
+      return &kModp3072;
+    case iana::DhGroup::Ecp256:
+      return &kEcp256;
+    case iana::DhGroup::Ecp384:
+      return &kEcp384;
+    case iana::DhGroup::Ecp521:
+      return &kEcp521;
+    case iana::DhGroup::Curve25519:
+      return &kX25519;
+    case iana::DhGroup::Curve448:
+      return &kX448;
+    case iana::DhGroup::None:
+      break;
   }
   return nullptr;
 }
@@ -63,7 +71,8 @@ SecretBytes native_bn(const BIGNUM* bn, std::size_t size) {
 Expected<detail::PkeyPtr> pkey_fromdata(const char* type, int selection, OSSL_PARAM* params) {
   detail::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* raw = nullptr;
-  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 || EVP_PKEY_fromdata(ctx.get(), &raw, selection, params) != 1) {
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, selection, params) != 1) {
     return unexpected(detail::openssl_error(std::string(type) + " key import"));
   }
   return detail::PkeyPtr(raw);
@@ -72,7 +81,8 @@ Expected<detail::PkeyPtr> pkey_fromdata(const char* type, int selection, OSSL_PA
 // ---- MODP (RFC 3526 safe primes, generator 2) -----------------------------------------
 
 detail::BignumPtr modp_prime(iana::DhGroup group) {
-  BIGNUM* p = group == iana::DhGroup::Modp2048 ? BN_get_rfc3526_prime_2048(nullptr) : BN_get_rfc3526_prime_3072(nullptr);
+  BIGNUM* p = group == iana::DhGroup::Modp2048 ? BN_get_rfc3526_prime_2048(nullptr)
+                                               : BN_get_rfc3526_prime_3072(nullptr);
   return detail::BignumPtr(p);
 }
 
@@ -93,7 +103,8 @@ Status modp_keypair(iana::DhGroup group, const GroupInfo& info, const BIGNUM* x,
   if (!p || !g || !y || !bn_ctx || BN_set_word(g.get(), 2) != 1) {
     return unexpected(detail::openssl_error("MODP setup"));
   }
-  if (!in_open_range(x, p.get())) return unexpected(std::string(info.label) + " private exponent out of range");
+  if (!in_open_range(x, p.get()))
+    return unexpected(std::string(info.label) + " private exponent out of range");
   if (BN_mod_exp_mont_consttime(y.get(), g.get(), x, p.get(), bn_ctx.get(), nullptr) != 1) {
     return unexpected(detail::openssl_error("MODP g^x"));
   }
@@ -122,7 +133,8 @@ struct EcParts {
 
 Expected<EcParts> ec_parts(const GroupInfo& info) {
   EcParts parts{EcGroupPtr(EC_GROUP_new_by_curve_name(info.nid)), detail::BnCtxPtr(BN_CTX_new())};
-  if (!parts.group || !parts.bn_ctx) return unexpected(detail::openssl_error(std::string(info.label) + " setup"));
+  if (!parts.group || !parts.bn_ctx)
+    return unexpected(detail::openssl_error(std::string(info.label) + " setup"));
   return parts;
 }
 
@@ -143,7 +155,8 @@ Expected<KeyExchange> KeyExchange::from_private(iana::DhGroup group, ByteView pr
   switch (info->kind) {
     case Kind::Montgomery: {
       if (private_key.size() != info->size) {
-        return unexpected(std::string(info->label) + " private key must be " + std::to_string(info->size) + " bytes");
+        return unexpected(std::string(info->label) + " private key must be " + std::to_string(info->size) +
+                          " bytes");
       }
       detail::PkeyPtr key(EVP_PKEY_new_raw_private_key_ex(nullptr, info->name, nullptr, private_key.data(),
                                                           private_key.size()));
@@ -158,8 +171,8 @@ Expected<KeyExchange> KeyExchange::from_private(iana::DhGroup group, ByteView pr
 
     case Kind::Modp: {
       if (private_key.empty() || private_key.size() > info->size) {
-        return unexpected(std::string(info->label) + " private exponent must be 1.." + std::to_string(info->size) +
-                          " bytes");
+        return unexpected(std::string(info->label) + " private exponent must be 1.." +
+                          std::to_string(info->size) + " bytes");
       }
       detail::BignumPtr x(BN_secure_new());
       if (!x || BN_bin2bn(private_key.data(), static_cast<int>(private_key.size()), x.get()) == nullptr) {
@@ -199,7 +212,8 @@ Expected<KeyExchange> KeyExchange::from_private(iana::DhGroup group, ByteView pr
       OSSL_PARAM params[] = {
           OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(info->name), 0),
           OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PRIV_KEY, priv.data(), priv.size()),
-          OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, uncompressed.data(), uncompressed.size()),
+          OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, uncompressed.data(),
+                                            uncompressed.size()),
           OSSL_PARAM_construct_end(),
       };
       auto key = pkey_fromdata("EC", EVP_PKEY_KEYPAIR, params);
@@ -253,14 +267,16 @@ Expected<SecretBytes> KeyExchange::shared_secret(ByteView peer_public) const {
   if (info == nullptr) return unexpected(unsupported(group_));
   const std::size_t expected_size = public_value_size(group_);
   if (peer_public.size() != expected_size) {
-    return unexpected(std::string(info->label) + " peer public value is " + std::to_string(peer_public.size()) +
-                      " bytes, expected " + std::to_string(expected_size));
+    return unexpected(std::string(info->label) + " peer public value is " +
+                      std::to_string(peer_public.size()) + " bytes, expected " +
+                      std::to_string(expected_size));
   }
 
   detail::PkeyPtr peer;
   switch (info->kind) {
     case Kind::Montgomery:
-      peer.reset(EVP_PKEY_new_raw_public_key_ex(nullptr, info->name, nullptr, peer_public.data(), peer_public.size()));
+      peer.reset(EVP_PKEY_new_raw_public_key_ex(nullptr, info->name, nullptr, peer_public.data(),
+                                                peer_public.size()));
       if (!peer) return unexpected(detail::openssl_error(std::string(info->label) + " peer public value"));
       break;
 
@@ -291,7 +307,8 @@ Expected<SecretBytes> KeyExchange::shared_secret(ByteView peer_public) const {
       append(uncompressed, peer_public);
       OSSL_PARAM params[] = {
           OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(info->name), 0),
-          OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, uncompressed.data(), uncompressed.size()),
+          OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, uncompressed.data(),
+                                            uncompressed.size()),
           OSSL_PARAM_construct_end(),
       };
       // OpenSSL decodes the point with a curve-equation check; failing that, it is not on the curve.
@@ -306,26 +323,31 @@ Expected<SecretBytes> KeyExchange::shared_secret(ByteView peer_public) const {
   }
 
   detail::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
-  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1) return unexpected(detail::openssl_error("key exchange init"));
+  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1)
+    return unexpected(detail::openssl_error("key exchange init"));
   if (info->kind == Kind::Modp) {
     // g^ir is padded with leading zeros to the prime's length (RFC 7296 §2.14).
     unsigned int pad = 1;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_uint(OSSL_EXCHANGE_PARAM_PAD, &pad), OSSL_PARAM_construct_end()};
-    if (EVP_PKEY_CTX_set_params(ctx.get(), params) != 1) return unexpected(detail::openssl_error("DH padding"));
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_uint(OSSL_EXCHANGE_PARAM_PAD, &pad),
+                           OSSL_PARAM_construct_end()};
+    if (EVP_PKEY_CTX_set_params(ctx.get(), params) != 1)
+      return unexpected(detail::openssl_error("DH padding"));
   }
   // validate_peer = 1: OpenSSL's own public-key check on top of the ones above.
   if (EVP_PKEY_derive_set_peer_ex(ctx.get(), peer.get(), 1) != 1) {
     return unexpected(detail::openssl_error(std::string(info->label) + " peer public value rejected"));
   }
   std::size_t len = 0;
-  if (EVP_PKEY_derive(ctx.get(), nullptr, &len) != 1) return unexpected(detail::openssl_error("key exchange"));
+  if (EVP_PKEY_derive(ctx.get(), nullptr, &len) != 1)
+    return unexpected(detail::openssl_error("key exchange"));
   SecretBytes secret(len);
   if (EVP_PKEY_derive(ctx.get(), secret.data(), &len) != 1) {
     // OpenSSL refuses an all-zero X25519/X448 result (RFC 7748 §6.1): a low-order peer point.
     return unexpected(detail::openssl_error(std::string(info->label) +
                                             " key exchange failed (low-order or invalid peer value)"));
   }
-  if (len != info->size) return unexpected(std::string(info->label) + " shared secret has an unexpected length");
+  if (len != info->size)
+    return unexpected(std::string(info->label) + " shared secret has an unexpected length");
   // Checked here too, so the guarantee does not rest on OpenSSL's version alone.
   if (std::all_of(secret.data(), secret.data() + len, [](std::uint8_t b) { return b == 0; })) {
     return unexpected(std::string(info->label) + " shared secret is all zero (low-order peer value)");

@@ -10,18 +10,24 @@ namespace natgate::crypto {
 
 Expected<IntegParams> integ_params(iana::IntegId id) {
   switch (id) {
-    case iana::IntegId::HmacSha1_96: return IntegParams{Digest::Sha1, 20, 12};
-    case iana::IntegId::HmacSha2_256_128: return IntegParams{Digest::Sha256, 32, 16};
-    case iana::IntegId::HmacSha2_384_192: return IntegParams{Digest::Sha384, 48, 24};
-    case iana::IntegId::HmacSha2_512_256: return IntegParams{Digest::Sha512, 64, 32};
-    case iana::IntegId::None: break;
+    case iana::IntegId::HmacSha1_96:
+      return IntegParams{Digest::Sha1, 20, 12};
+    case iana::IntegId::HmacSha2_256_128:
+      return IntegParams{Digest::Sha256, 32, 16};
+    case iana::IntegId::HmacSha2_384_192:
+      return IntegParams{Digest::Sha384, 48, 24};
+    case iana::IntegId::HmacSha2_512_256:
+      return IntegParams{Digest::Sha512, 64, 32};
+    case iana::IntegId::None:
+      break;
   }
   return unexpected("unsupported integrity transform " + std::to_string(static_cast<unsigned>(id)));
 }
 
 Expected<Mac> Mac::create(Digest digest, ByteView key, std::size_t icv_size) {
   if (icv_size == 0 || icv_size > digest_size(digest)) {
-    return unexpected("ICV of " + std::to_string(icv_size) + " bytes does not fit HMAC-" + digest_name(digest));
+    return unexpected("ICV of " + std::to_string(icv_size) + " bytes does not fit HMAC-" +
+                      digest_name(digest));
   }
   auto hmac = Hmac::create(digest, key);
   if (!hmac) return unexpected(hmac.error());
@@ -33,7 +39,8 @@ Expected<Mac> Mac::create(iana::IntegId id, ByteView key) {
   if (!params) return unexpected(params.error());
   if (key.size() != params->key_size) {
     return unexpected("integrity key is " + std::to_string(key.size()) + " bytes, transform " +
-                      std::to_string(static_cast<unsigned>(id)) + " needs " + std::to_string(params->key_size));
+                      std::to_string(static_cast<unsigned>(id)) + " needs " +
+                      std::to_string(params->key_size));
   }
   return create(params->digest, key, params->icv_size);
 }

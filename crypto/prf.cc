@@ -7,11 +7,16 @@ namespace natgate::crypto {
 
 Expected<Digest> prf_digest(iana::PrfId id) {
   switch (id) {
-    case iana::PrfId::HmacSha1: return Digest::Sha1;
-    case iana::PrfId::HmacSha2_256: return Digest::Sha256;
-    case iana::PrfId::HmacSha2_384: return Digest::Sha384;
-    case iana::PrfId::HmacSha2_512: return Digest::Sha512;
-    case iana::PrfId::HmacMd5: break;
+    case iana::PrfId::HmacSha1:
+      return Digest::Sha1;
+    case iana::PrfId::HmacSha2_256:
+      return Digest::Sha256;
+    case iana::PrfId::HmacSha2_384:
+      return Digest::Sha384;
+    case iana::PrfId::HmacSha2_512:
+      return Digest::Sha512;
+    case iana::PrfId::HmacMd5:
+      break;
   }
   return unexpected("unsupported PRF " + std::to_string(static_cast<unsigned>(id)));
 }

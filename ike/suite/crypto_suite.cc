@@ -31,7 +31,8 @@ Status CryptoSuite::validate() const {
     auto digest = crypto::prf_digest(prf);
     if (!digest) return unexpected(digest.error());
     if (!crypto::KeyExchange::supported(dh)) {
-      return unexpected("IKE key exchange method " + std::to_string(static_cast<unsigned>(dh)) + " is not supported");
+      return unexpected("IKE key exchange method " + std::to_string(static_cast<unsigned>(dh)) +
+                        " is not supported");
     }
     if (esn) return unexpected("ESN applies to ESP only");
   } else if (dh != iana::DhGroup::None && !crypto::KeyExchange::supported(dh)) {
@@ -139,7 +140,8 @@ std::optional<CryptoSuite> select_suite(const ProposalSpec& ours, const Proposal
   return suite;
 }
 
-std::optional<Selection> select_suite(const std::vector<ProposalSpec>& ours, const std::vector<ProposalSpec>& theirs) {
+std::optional<Selection> select_suite(const std::vector<ProposalSpec>& ours,
+                                      const std::vector<ProposalSpec>& theirs) {
   for (const auto& mine : ours) {
     for (std::size_t i = 0; i < theirs.size(); ++i) {
       if (auto suite = select_suite(mine, theirs[i])) return Selection{*suite, i};

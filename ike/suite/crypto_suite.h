@@ -16,10 +16,10 @@ namespace natgate::ike {
 struct CryptoSuite {
   iana::ProtocolId protocol = iana::ProtocolId::Ike;
   EncrAlgorithm encr;
-  iana::IntegId integ = iana::IntegId::None;  // None for AEAD
+  iana::IntegId integ = iana::IntegId::None;    // None for AEAD
   iana::PrfId prf = iana::PrfId::HmacSha2_256;  // IKE only
-  iana::DhGroup dh = iana::DhGroup::None;     // ESP: the PFS group, None without PFS
-  bool esn = false;                           // ESP only
+  iana::DhGroup dh = iana::DhGroup::None;       // ESP: the PFS group, None without PFS
+  bool esn = false;                             // ESP only
 
   // Checks that natgate implements every transform and that they fit together (AEAD without
   // integrity, classic with it, IKE with a PRF and a key exchange method).
@@ -66,6 +66,7 @@ struct Selection {
   CryptoSuite suite;
   std::size_t their_index = 0;
 };
-std::optional<Selection> select_suite(const std::vector<ProposalSpec>& ours, const std::vector<ProposalSpec>& theirs);
+std::optional<Selection> select_suite(const std::vector<ProposalSpec>& ours,
+                                      const std::vector<ProposalSpec>& theirs);
 
 }  // namespace natgate::ike

@@ -39,8 +39,8 @@ class KeymatCursor {
 };
 
 // §2.14's prf+ step, shared by the initial and the rekeyed IKE SA.
-Expected<IkeSaKeys> expand_skeyseed(const CryptoSuite& suite, const SecretBytes& skeyseed, ByteView ni, ByteView nr,
-                                    ByteView spi_i, ByteView spi_r) {
+Expected<IkeSaKeys> expand_skeyseed(const CryptoSuite& suite, const SecretBytes& skeyseed, ByteView ni,
+                                    ByteView nr, ByteView spi_i, ByteView spi_r) {
   const std::size_t prf_len = suite.prf_size();
   const std::size_t integ_len = suite.integ_key_size();
   const std::size_t encr_len = suite.encr_keymat_size();
@@ -71,8 +71,8 @@ Expected<IkeSaKeys> expand_skeyseed(const CryptoSuite& suite, const SecretBytes&
 
 }  // namespace
 
-Expected<IkeSaKeys> derive_ike_sa_keys(const CryptoSuite& suite, ByteView shared_secret, ByteView ni, ByteView nr,
-                                       ByteView spi_i, ByteView spi_r) {
+Expected<IkeSaKeys> derive_ike_sa_keys(const CryptoSuite& suite, ByteView shared_secret, ByteView ni,
+                                       ByteView nr, ByteView spi_i, ByteView spi_r) {
   if (auto ok = suite.validate(); !ok) return unexpected(ok.error());
   if (suite.protocol != iana::ProtocolId::Ike) return unexpected("IKE SA keys need an IKE suite");
   if (auto ok = check_nonces(ni, nr); !ok) return unexpected(ok.error());
@@ -89,14 +89,15 @@ Expected<IkeSaKeys> derive_ike_sa_keys(const CryptoSuite& suite, ByteView shared
 }
 
 Expected<IkeSaKeys> derive_rekeyed_ike_sa_keys(iana::PrfId old_prf, const SecretBytes& old_sk_d,
-                                               const CryptoSuite& new_suite, ByteView shared_secret, ByteView ni,
-                                               ByteView nr, ByteView spi_i, ByteView spi_r) {
+                                               const CryptoSuite& new_suite, ByteView shared_secret,
+                                               ByteView ni, ByteView nr, ByteView spi_i, ByteView spi_r) {
   if (auto ok = new_suite.validate(); !ok) return unexpected(ok.error());
   if (new_suite.protocol != iana::ProtocolId::Ike) return unexpected("IKE SA keys need an IKE suite");
   if (auto ok = check_nonces(ni, nr); !ok) return unexpected(ok.error());
   if (auto ok = check_spis(spi_i, spi_r); !ok) return unexpected(ok.error());
   // §2.18: rekeying always runs a new key exchange.
-  if (shared_secret.empty()) return unexpected("rekeying an IKE SA requires a new key exchange (RFC 7296 §2.18)");
+  if (shared_secret.empty())
+    return unexpected("rekeying an IKE SA requires a new key exchange (RFC 7296 §2.18)");
 
   auto prf = crypto::Prf::create(old_prf, old_sk_d.view());
   if (!prf) return unexpected(prf.error());
@@ -104,8 +105,9 @@ Expected<IkeSaKeys> derive_rekeyed_ike_sa_keys(iana::PrfId old_prf, const Secret
   return expand_skeyseed(new_suite, skeyseed, ni, nr, spi_i, spi_r);
 }
 
-Expected<ChildSaKeys> derive_child_sa_keys(iana::PrfId ike_prf, const SecretBytes& sk_d, const CryptoSuite& child,
-                                           ByteView pfs_shared_secret, ByteView ni, ByteView nr) {
+Expected<ChildSaKeys> derive_child_sa_keys(iana::PrfId ike_prf, const SecretBytes& sk_d,
+                                           const CryptoSuite& child, ByteView pfs_shared_secret, ByteView ni,
+                                           ByteView nr) {
   if (auto ok = child.validate(); !ok) return unexpected(ok.error());
   if (child.protocol != iana::ProtocolId::Esp) return unexpected("CHILD SA keys need an ESP suite");
   if (auto ok = check_nonces(ni, nr); !ok) return unexpected(ok.error());

@@ -95,7 +95,8 @@ Expected<Bytes> MessageProtector::seal(ByteView aad, ByteView plaintext, crypto:
 
 Expected<Bytes> MessageProtector::open(ByteView aad, ByteView body) {
   if (body.size() < iv_size_ + block_size_ + icv_size_) {
-    return unexpected("SK payload body of " + std::to_string(body.size()) + " octets is too short for this suite");
+    return unexpected("SK payload body of " + std::to_string(body.size()) +
+                      " octets is too short for this suite");
   }
   ByteView iv = body.first(iv_size_);
   ByteView encrypted = body.subspan(iv_size_, body.size() - iv_size_ - icv_size_);

@@ -30,7 +30,8 @@ class MessageProtector {
  public:
   // sk_e / sk_a are one direction's SK_e* (key || salt for AEAD) and SK_a* (empty for AEAD):
   // SK_ei/SK_ai protect what the original initiator sends, SK_er/SK_ar the other direction.
-  static Expected<MessageProtector> create(const CryptoSuite& suite, const SecretBytes& sk_e, const SecretBytes& sk_a);
+  static Expected<MessageProtector> create(const CryptoSuite& suite, const SecretBytes& sk_e,
+                                           const SecretBytes& sk_a);
 
   std::size_t iv_size() const { return iv_size_; }
   std::size_t icv_size() const { return icv_size_; }

@@ -79,11 +79,14 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-const char* protocol_name(iana::ProtocolId protocol) { return protocol == iana::ProtocolId::Ike ? "IKE" : "ESP"; }
+const char* protocol_name(iana::ProtocolId protocol) {
+  return protocol == iana::ProtocolId::Ike ? "IKE" : "ESP";
+}
 
 // strongSwan's check_proposal(), carried over as rules (see the header).
 Status complete(ProposalSpec& spec, std::string_view text) {
-  const std::string where = std::string(" in ") + protocol_name(spec.protocol) + " proposal '" + std::string(text) + "'";
+  const std::string where =
+      std::string(" in ") + protocol_name(spec.protocol) + " proposal '" + std::string(text) + "'";
   if (spec.encryption.empty()) return unexpected("no encryption algorithm" + where);
   const bool any_aead = std::any_of(spec.encryption.begin(), spec.encryption.end(),
                                     [](const EncrAlgorithm& e) { return e.is_aead(); });
@@ -106,9 +109,11 @@ Status complete(ProposalSpec& spec, std::string_view text) {
       }
       spec.prf_implied = !spec.prf.empty();
     }
-    if (spec.prf.empty()) return unexpected("an AEAD-only IKE proposal must name a PRF (e.g. prfsha256)" + where);
+    if (spec.prf.empty())
+      return unexpected("an AEAD-only IKE proposal must name a PRF (e.g. prfsha256)" + where);
     std::erase(spec.dh, iana::DhGroup::None);
-    if (spec.dh.empty()) return unexpected("an IKE proposal needs a key exchange method (e.g. x25519)" + where);
+    if (spec.dh.empty())
+      return unexpected("an IKE proposal needs a key exchange method (e.g. x25519)" + where);
   } else {
     spec.prf.clear();
     if (spec.esn.empty()) {
@@ -123,11 +128,16 @@ Status complete(ProposalSpec& spec, std::string_view text) {
 
 std::optional<iana::PrfId> prf_for_integrity(iana::IntegId id) {
   switch (id) {
-    case iana::IntegId::HmacSha1_96: return iana::PrfId::HmacSha1;
-    case iana::IntegId::HmacSha2_256_128: return iana::PrfId::HmacSha2_256;
-    case iana::IntegId::HmacSha2_384_192: return iana::PrfId::HmacSha2_384;
-    case iana::IntegId::HmacSha2_512_256: return iana::PrfId::HmacSha2_512;
-    case iana::IntegId::None: break;
+    case iana::IntegId::HmacSha1_96:
+      return iana::PrfId::HmacSha1;
+    case iana::IntegId::HmacSha2_256_128:
+      return iana::PrfId::HmacSha2_256;
+    case iana::IntegId::HmacSha2_384_192:
+      return iana::PrfId::HmacSha2_384;
+    case iana::IntegId::HmacSha2_512_256:
+      return iana::PrfId::HmacSha2_512;
+    case iana::IntegId::None:
+      break;
   }
   return std::nullopt;
 }
@@ -147,7 +157,8 @@ Expected<ProposalSpec> parse_proposal(iana::ProtocolId protocol, std::string_vie
     std::string word(trim(text.substr(start, end - start)));
     std::transform(word.begin(), word.end(), word.begin(), [](unsigned char c) { return std::tolower(c); });
     if (word.empty()) return unexpected("empty algorithm keyword in proposal '" + std::string(text) + "'");
-    auto it = std::find_if(std::begin(kKeywords), std::end(kKeywords), [&](const Keyword& k) { return k.name == word; });
+    auto it = std::find_if(std::begin(kKeywords), std::end(kKeywords),
+                           [&](const Keyword& k) { return k.name == word; });
     if (it == std::end(kKeywords)) {
       return unexpected("unknown algorithm '" + word + "' in proposal '" + std::string(text) + "'");
     }

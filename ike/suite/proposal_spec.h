@@ -33,11 +33,11 @@ struct EncrAlgorithm {
 
 struct ProposalSpec {
   iana::ProtocolId protocol = iana::ProtocolId::Ike;
-  std::vector<EncrAlgorithm> encryption;   // most preferred first
+  std::vector<EncrAlgorithm> encryption;  // most preferred first
   std::vector<iana::IntegId> integrity;
-  std::vector<iana::PrfId> prf;            // IKE only
-  std::vector<iana::DhGroup> dh;           // IKE: required; ESP: PFS groups, may include None
-  std::vector<iana::EsnId> esn;            // ESP only
+  std::vector<iana::PrfId> prf;   // IKE only
+  std::vector<iana::DhGroup> dh;  // IKE: required; ESP: PFS groups, may include None
+  std::vector<iana::EsnId> esn;   // ESP only
 
   // Filled in by the completion rules rather than written: to_string leaves them out, so a
   // parsed string prints back as written.

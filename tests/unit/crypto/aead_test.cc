@@ -33,9 +33,20 @@ std::vector<GcmCase> gcm_cases() {
   append(k256, k128);
   const Bytes p = hex_bytes(kGcmP);
   return {
-      {"tc2", AeadAlgorithm::AesGcm128, Bytes(16), Bytes(12), Bytes(16), {}, "0388dace60b6a392f328c2b971b2fe78",
+      {"tc2",
+       AeadAlgorithm::AesGcm128,
+       Bytes(16),
+       Bytes(12),
+       Bytes(16),
+       {},
+       "0388dace60b6a392f328c2b971b2fe78",
        "ab6e47d42cec13bdf53a67b21257bddf"},
-      {"tc3", AeadAlgorithm::AesGcm128, k128, hex_bytes(kGcmIv), p, {},
+      {"tc3",
+       AeadAlgorithm::AesGcm128,
+       k128,
+       hex_bytes(kGcmIv),
+       p,
+       {},
        "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa05"
        "1ba30b396a0aac973d58e091473f5985",
        "4d5c2af327cd64a62cf35abd2ba6fab4"},
@@ -43,10 +54,28 @@ std::vector<GcmCase> gcm_cases() {
        "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa05"
        "1ba30b396a0aac973d58e091",
        "5bc94fbc3221a5db94fae95ae7121a47"},
-      {"tc13", AeadAlgorithm::AesGcm256, Bytes(32), Bytes(12), {}, {}, "", "530f8afbc74536b9a963b4f1c4cb738b"},
-      {"tc14", AeadAlgorithm::AesGcm256, Bytes(32), Bytes(12), Bytes(16), {}, "cea7403d4d606b6e074ec5d3baf39d18",
+      {"tc13",
+       AeadAlgorithm::AesGcm256,
+       Bytes(32),
+       Bytes(12),
+       {},
+       {},
+       "",
+       "530f8afbc74536b9a963b4f1c4cb738b"},
+      {"tc14",
+       AeadAlgorithm::AesGcm256,
+       Bytes(32),
+       Bytes(12),
+       Bytes(16),
+       {},
+       "cea7403d4d606b6e074ec5d3baf39d18",
        "d0d1c8a799996bf0265b98b5d48ab919"},
-      {"tc15", AeadAlgorithm::AesGcm256, k256, hex_bytes(kGcmIv), p, {},
+      {"tc15",
+       AeadAlgorithm::AesGcm256,
+       k256,
+       hex_bytes(kGcmIv),
+       p,
+       {},
        "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838"
        "c5f61e6393ba7a0abcc9f662898015ad",
        "b094dac5d93471bdec1a502270e3cc6c"},
@@ -149,7 +178,8 @@ TEST(Aead, AnyFlippedBitIsRejectedAndOutputZeroed) {
   const Bytes sealed = hex_bytes(kChachaSealed);
   const Bytes nonce = hex_bytes(kChachaNonce), aad = hex_bytes(kChachaAad);
   Bytes out(sealed.size() - 16);
-  for (std::size_t i : {std::size_t{0}, sealed.size() / 2, sealed.size() - 17, sealed.size() - 16, sealed.size() - 1}) {
+  for (std::size_t i :
+       {std::size_t{0}, sealed.size() / 2, sealed.size() - 17, sealed.size() - 16, sealed.size() - 1}) {
     Bytes bad = sealed;
     bad[i] ^= 0x04;
     std::fill(out.begin(), out.end(), 0xee);
@@ -172,7 +202,7 @@ TEST(Aead, RejectsWrongSizes) {
   auto aead = Aead::create(AeadAlgorithm::AesGcm128, Bytes(16));
   ASSERT_TRUE(aead.has_value());
   Bytes out(16 + 16);
-  EXPECT_FALSE(aead->seal(Bytes(8), {}, Bytes(16), out).has_value());   // 8-byte nonce
+  EXPECT_FALSE(aead->seal(Bytes(8), {}, Bytes(16), out).has_value());  // 8-byte nonce
   Bytes too_short(31);
   EXPECT_FALSE(aead->seal(Bytes(12), {}, Bytes(16), too_short).has_value());
   Bytes small(3);

@@ -127,7 +127,8 @@ TEST(Hmac, ReusedObjectGivesSameAnswerEveryTime) {
   ASSERT_TRUE(mac.has_value());
   const Bytes data = text("what do ya want for nothing?");
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(to_hex(mac->compute({data})), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    EXPECT_EQ(to_hex(mac->compute({data})),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   }
   // Split input gives the same MAC as the whole.
   EXPECT_EQ(to_hex(mac->compute({ByteView(data).first(4), ByteView(data).subspan(4)})),
@@ -140,8 +141,9 @@ TEST(Hmac, IntegTransformsHaveRfc4868SizesAndCheckKeyLength) {
     std::size_t key;
     std::size_t icv;
   };
-  for (auto e : {Expect{iana::IntegId::HmacSha1_96, 20, 12}, Expect{iana::IntegId::HmacSha2_256_128, 32, 16},
-                 Expect{iana::IntegId::HmacSha2_384_192, 48, 24}, Expect{iana::IntegId::HmacSha2_512_256, 64, 32}}) {
+  for (auto e :
+       {Expect{iana::IntegId::HmacSha1_96, 20, 12}, Expect{iana::IntegId::HmacSha2_256_128, 32, 16},
+        Expect{iana::IntegId::HmacSha2_384_192, 48, 24}, Expect{iana::IntegId::HmacSha2_512_256, 64, 32}}) {
     auto params = integ_params(e.id);
     ASSERT_TRUE(params.has_value());
     EXPECT_EQ(params->key_size, e.key);

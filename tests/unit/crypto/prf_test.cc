@@ -25,8 +25,9 @@ TEST(Prf, HmacPrfsMatchRfc4231AndRfc2202) {
 }
 
 TEST(Prf, OutputSizesArePreferredKeyLengths) {
-  for (auto [id, size] : {std::pair{iana::PrfId::HmacSha1, 20u}, std::pair{iana::PrfId::HmacSha2_256, 32u},
-                          std::pair{iana::PrfId::HmacSha2_384, 48u}, std::pair{iana::PrfId::HmacSha2_512, 64u}}) {
+  for (auto [id, size] :
+       {std::pair{iana::PrfId::HmacSha1, 20u}, std::pair{iana::PrfId::HmacSha2_256, 32u},
+        std::pair{iana::PrfId::HmacSha2_384, 48u}, std::pair{iana::PrfId::HmacSha2_512, 64u}}) {
     auto prf = Prf::create(id, text("k"));
     ASSERT_TRUE(prf.has_value());
     EXPECT_EQ(prf->output_size(), size);
@@ -56,8 +57,9 @@ TEST(Prf, PrfPlusMatchesIndependentComputation) {
   ASSERT_TRUE(sha1.has_value());
   auto out1 = sha1->plus(text("what do ya want for nothing?"), 50);
   ASSERT_TRUE(out1.has_value());
-  EXPECT_EQ(to_hex(out1->view()),
-            "46a305fd17f1f67638856591e4dd8266f280d102ea98a57c55eaea0cfdc0babcb4354414cfdeda1d69d3de0cc08420bc358d");
+  EXPECT_EQ(
+      to_hex(out1->view()),
+      "46a305fd17f1f67638856591e4dd8266f280d102ea98a57c55eaea0cfdc0babcb4354414cfdeda1d69d3de0cc08420bc358d");
 
   auto sha512 = Prf::create(iana::PrfId::HmacSha2_512, counting(64));
   ASSERT_TRUE(sha512.has_value());

@@ -67,18 +67,23 @@ TEST(CryptoSuite, SelectionPrefersOurOrderAndNeedsEveryType) {
   EXPECT_EQ(s.prf, iana::PrfId::HmacSha2_384);
   EXPECT_EQ(s.dh, iana::DhGroup::Curve25519);
   // Same cipher, different key length: no match (the Key Length attribute is part of the transform).
-  EXPECT_FALSE(select_suite(spec(ProtocolId::Ike, "aes128-sha256-x25519"), spec(ProtocolId::Ike, "aes256-sha256-x25519")));
-  EXPECT_FALSE(select_suite(spec(ProtocolId::Ike, "aes128-sha256-x25519"), spec(ProtocolId::Ike, "aes128-sha256-ecp256")));
-  EXPECT_FALSE(select_suite(spec(ProtocolId::Ike, "aes128-sha256-x25519"), spec(ProtocolId::Esp, "aes128-sha256")));
+  EXPECT_FALSE(select_suite(spec(ProtocolId::Ike, "aes128-sha256-x25519"),
+                            spec(ProtocolId::Ike, "aes256-sha256-x25519")));
+  EXPECT_FALSE(select_suite(spec(ProtocolId::Ike, "aes128-sha256-x25519"),
+                            spec(ProtocolId::Ike, "aes128-sha256-ecp256")));
+  EXPECT_FALSE(
+      select_suite(spec(ProtocolId::Ike, "aes128-sha256-x25519"), spec(ProtocolId::Esp, "aes128-sha256")));
 }
 
 TEST(CryptoSuite, EspPfsAndEsnSelection) {
   // Neither side wants PFS.
   EXPECT_EQ(pick(ProtocolId::Esp, "aes256gcm16", "aes256gcm16").dh, iana::DhGroup::None);
   // We require PFS, the peer offers none: no match. With "none" listed we accept no PFS.
-  EXPECT_FALSE(select_suite(spec(ProtocolId::Esp, "aes256gcm16-x25519"), spec(ProtocolId::Esp, "aes256gcm16")));
+  EXPECT_FALSE(
+      select_suite(spec(ProtocolId::Esp, "aes256gcm16-x25519"), spec(ProtocolId::Esp, "aes256gcm16")));
   EXPECT_EQ(pick(ProtocolId::Esp, "aes256gcm16-x25519-none", "aes256gcm16").dh, iana::DhGroup::None);
-  EXPECT_EQ(pick(ProtocolId::Esp, "aes256gcm16-x25519", "aes256gcm16-ecp256-x25519").dh, iana::DhGroup::Curve25519);
+  EXPECT_EQ(pick(ProtocolId::Esp, "aes256gcm16-x25519", "aes256gcm16-ecp256-x25519").dh,
+            iana::DhGroup::Curve25519);
   // ESN must be agreed.
   EXPECT_FALSE(select_suite(spec(ProtocolId::Esp, "aes256gcm16-esn"), spec(ProtocolId::Esp, "aes256gcm16")));
   EXPECT_TRUE(pick(ProtocolId::Esp, "aes256gcm16-esn-noesn", "aes256gcm16-esn").esn);

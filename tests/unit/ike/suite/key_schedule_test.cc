@@ -45,28 +45,31 @@ const Bytes kSpiI2 = hex_bytes("2122232425262728");
 const Bytes kSpiR2 = hex_bytes("3132333435363738");
 
 CryptoSuite ike_gcm256_sha384_x25519() {
-  return {iana::ProtocolId::Ike, {iana::EncrId::AesGcm16, 256}, iana::IntegId::None, iana::PrfId::HmacSha2_384,
-          iana::DhGroup::Curve25519, false};
+  return {iana::ProtocolId::Ike,     {iana::EncrId::AesGcm16, 256}, iana::IntegId::None,
+          iana::PrfId::HmacSha2_384, iana::DhGroup::Curve25519,     false};
 }
 CryptoSuite ike_aes128_sha256_modp2048() {
-  return {iana::ProtocolId::Ike, {iana::EncrId::AesCbc, 128}, iana::IntegId::HmacSha2_256_128,
-          iana::PrfId::HmacSha2_256, iana::DhGroup::Modp2048, false};
+  return {iana::ProtocolId::Ike,     {iana::EncrId::AesCbc, 128}, iana::IntegId::HmacSha2_256_128,
+          iana::PrfId::HmacSha2_256, iana::DhGroup::Modp2048,     false};
 }
 
 TEST(KeySchedule, AeadIkeSaHasNoIntegrityKeysAndSaltedEncryptionKeys) {
   auto keys = derive_ike_sa_keys(ike_gcm256_sha384_x25519(), kX25519, kNi, kNr, kSpiI, kSpiR);
   ASSERT_TRUE(keys.has_value()) << keys.error();
-  EXPECT_EQ(hex(keys->sk_d),
-            "03cd581a1e32fa89be49ba70a355cd10c336d2f036c21ed0259133aaab4bfbb755b60de9e14fb928a2b8d1da98646c96");
+  EXPECT_EQ(
+      hex(keys->sk_d),
+      "03cd581a1e32fa89be49ba70a355cd10c336d2f036c21ed0259133aaab4bfbb755b60de9e14fb928a2b8d1da98646c96");
   EXPECT_TRUE(keys->sk_ai.empty());
   EXPECT_TRUE(keys->sk_ar.empty());
   // 32-octet AES-256 key + 4-octet salt (RFC 5282 §7.1).
   EXPECT_EQ(hex(keys->sk_ei), "1d4133f1c0774653bc587e9d80df3228673a072d4db3986f89d7c86eef7dae89d0f1574b");
   EXPECT_EQ(hex(keys->sk_er), "89663965fe73b87598f8d319334d8e8408bc8304059553689eeb870f4b4620ebf05f24b9");
-  EXPECT_EQ(hex(keys->sk_pi),
-            "d11fb30408a88a01f9fb8ca46c6d9bbeee20184d4a20f336f3cd0f336ee52036b33b730b2fcac8fa2a0966bc9f417ba1");
-  EXPECT_EQ(hex(keys->sk_pr),
-            "ea5281226b2bec5ac7d51e0174343d359e5a4ce7c1cc11737fd017851c47987d57528ffd71bbc41d2728f2adc1ed6548");
+  EXPECT_EQ(
+      hex(keys->sk_pi),
+      "d11fb30408a88a01f9fb8ca46c6d9bbeee20184d4a20f336f3cd0f336ee52036b33b730b2fcac8fa2a0966bc9f417ba1");
+  EXPECT_EQ(
+      hex(keys->sk_pr),
+      "ea5281226b2bec5ac7d51e0174343d359e5a4ce7c1cc11737fd017851c47987d57528ffd71bbc41d2728f2adc1ed6548");
 }
 
 TEST(KeySchedule, CbcHmacIkeSaFromModpSecret) {
@@ -84,10 +87,11 @@ TEST(KeySchedule, CbcHmacIkeSaFromModpSecret) {
 TEST(KeySchedule, RekeyedIkeSaUsesOldPrfForSkeyseedAndNewSuiteForKeys) {
   auto old = derive_ike_sa_keys(ike_gcm256_sha384_x25519(), kX25519, kNi, kNr, kSpiI, kSpiR);
   ASSERT_TRUE(old.has_value());
-  const CryptoSuite next{iana::ProtocolId::Ike,        {iana::EncrId::AesCbc, 256}, iana::IntegId::HmacSha2_512_256,
-                         iana::PrfId::HmacSha2_512, iana::DhGroup::Ecp256,       false};
-  auto keys = derive_rekeyed_ike_sa_keys(iana::PrfId::HmacSha2_384, old->sk_d, next, kEcp256, kNi2, kNr2, kSpiI2,
-                                         kSpiR2);
+  const CryptoSuite next{iana::ProtocolId::Ike,           {iana::EncrId::AesCbc, 256},
+                         iana::IntegId::HmacSha2_512_256, iana::PrfId::HmacSha2_512,
+                         iana::DhGroup::Ecp256,           false};
+  auto keys = derive_rekeyed_ike_sa_keys(iana::PrfId::HmacSha2_384, old->sk_d, next, kEcp256, kNi2, kNr2,
+                                         kSpiI2, kSpiR2);
   ASSERT_TRUE(keys.has_value()) << keys.error();
   EXPECT_EQ(hex(keys->sk_d),
             "0365a0d09f4db53ee514ba325e9317c1eba689e9d7db16fb99e73f0b6d13b4deb163be6ee343e49d3976797b5e20959a"
@@ -108,20 +112,21 @@ TEST(KeySchedule, RekeyedIkeSaUsesOldPrfForSkeyseedAndNewSuiteForKeys) {
             "d52f1cf6fa1f5c1e826a31862a980b0a");
 
   // Using the new PRF for SKEYSEED (a plausible mistake) gives different keys.
-  auto wrong = derive_rekeyed_ike_sa_keys(iana::PrfId::HmacSha2_512, old->sk_d, next, kEcp256, kNi2, kNr2, kSpiI2,
-                                          kSpiR2);
+  auto wrong = derive_rekeyed_ike_sa_keys(iana::PrfId::HmacSha2_512, old->sk_d, next, kEcp256, kNi2, kNr2,
+                                          kSpiI2, kSpiR2);
   ASSERT_TRUE(wrong.has_value());
   EXPECT_FALSE(wrong->sk_d == keys->sk_d);
   // §2.18: no rekey without a fresh key exchange.
-  EXPECT_FALSE(derive_rekeyed_ike_sa_keys(iana::PrfId::HmacSha2_384, old->sk_d, next, {}, kNi2, kNr2, kSpiI2, kSpiR2)
-                   .has_value());
+  EXPECT_FALSE(
+      derive_rekeyed_ike_sa_keys(iana::PrfId::HmacSha2_384, old->sk_d, next, {}, kNi2, kNr2, kSpiI2, kSpiR2)
+          .has_value());
 }
 
 TEST(KeySchedule, ChildKeymatSplitAeadWithoutPfs) {
   auto ike = derive_ike_sa_keys(ike_gcm256_sha384_x25519(), kX25519, kNi, kNr, kSpiI, kSpiR);
   ASSERT_TRUE(ike.has_value());
-  const CryptoSuite esp{iana::ProtocolId::Esp, {iana::EncrId::AesGcm16, 256}, iana::IntegId::None,
-                        iana::PrfId::HmacSha2_256, iana::DhGroup::None, false};
+  const CryptoSuite esp{iana::ProtocolId::Esp,     {iana::EncrId::AesGcm16, 256}, iana::IntegId::None,
+                        iana::PrfId::HmacSha2_256, iana::DhGroup::None,           false};
   auto keys = derive_child_sa_keys(iana::PrfId::HmacSha2_384, ike->sk_d, esp, {}, kNi2, kNr2);
   ASSERT_TRUE(keys.has_value()) << keys.error();
   // Key || salt per direction, initiator→responder first (§2.17).
@@ -136,8 +141,9 @@ TEST(KeySchedule, ChildKeymatSplitAeadWithoutPfs) {
 TEST(KeySchedule, ChildKeymatSplitCbcHmacWithPfs) {
   auto ike = derive_ike_sa_keys(ike_aes128_sha256_modp2048(), kModp2048, kNi, kNr, kSpiI, kSpiR);
   ASSERT_TRUE(ike.has_value());
-  const CryptoSuite esp{iana::ProtocolId::Esp,    {iana::EncrId::AesCbc, 128}, iana::IntegId::HmacSha2_256_128,
-                        iana::PrfId::HmacSha2_256, iana::DhGroup::Curve25519,  false};
+  const CryptoSuite esp{iana::ProtocolId::Esp,           {iana::EncrId::AesCbc, 128},
+                        iana::IntegId::HmacSha2_256_128, iana::PrfId::HmacSha2_256,
+                        iana::DhGroup::Curve25519,       false};
   auto keys = derive_child_sa_keys(iana::PrfId::HmacSha2_256, ike->sk_d, esp, kX25519, kNi2, kNr2);
   ASSERT_TRUE(keys.has_value()) << keys.error();
   EXPECT_EQ(hex(keys->initiator_to_responder.encr), "42d7ad00500bfc280e41e75fb2af84c5");

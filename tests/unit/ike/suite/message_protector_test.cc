@@ -30,7 +30,9 @@ Keys keys_for(const CryptoSuite& s, std::uint8_t fill) {
 }
 
 // A stand-in for the IKE header + SK payload header; the protector treats it as opaque.
-Bytes aad_bytes() { return hex_bytes("0011223344556677 8899aabbccddeeff 2e202508 00000001 0000005c 2900003c"); }
+Bytes aad_bytes() {
+  return hex_bytes("0011223344556677 8899aabbccddeeff 2e202508 00000001 0000005c 2900003c");
+}
 
 Bytes payload_chain(std::size_t n) {
   Bytes b(n);
@@ -93,12 +95,14 @@ TEST_P(MessageProtectorRoundTrip, WrongKeysFail) {
 
 INSTANTIATE_TEST_SUITE_P(Suites, MessageProtectorRoundTrip,
                          ::testing::Values("aes256gcm16-prfsha384-x25519", "aes256-sha256-modp2048",
-                                           "chacha20poly1305-prfsha256-ecp256", "aes128gcm16-prfsha256-ecp384",
-                                           "aes128-sha1-x25519", "aes192-sha512-ecp521"));
+                                           "chacha20poly1305-prfsha256-ecp256",
+                                           "aes128gcm16-prfsha256-ecp384", "aes128-sha1-x25519",
+                                           "aes192-sha512-ecp521"));
 
 TEST(MessageProtector, SizesFollowTheSuite) {
-  auto gcm = MessageProtector::create(suite_for("aes256gcm16-prfsha384-x25519"),
-                                      keys_for(suite_for("aes256gcm16-prfsha384-x25519"), 1).sk_e, SecretBytes());
+  auto gcm =
+      MessageProtector::create(suite_for("aes256gcm16-prfsha384-x25519"),
+                               keys_for(suite_for("aes256gcm16-prfsha384-x25519"), 1).sk_e, SecretBytes());
   ASSERT_TRUE(gcm.has_value());
   // IV 8 + plaintext + Pad Length 1 + tag 16.
   EXPECT_EQ(gcm->sealed_size(0), 25u);
@@ -170,7 +174,8 @@ TEST(MessageProtector, CbcLayoutIsIvCiphertextAndHmacOverEverything) {
   crypto::DeterministicRandom same(2);
   EXPECT_EQ(Bytes(body->begin(), body->begin() + 16), same.bytes(16));
 
-  ByteView iv = ByteView(*body).first(16), ct = ByteView(*body).subspan(16, 32), icv = ByteView(*body).last(16);
+  ByteView iv = ByteView(*body).first(16), ct = ByteView(*body).subspan(16, 32),
+           icv = ByteView(*body).last(16);
   auto mac = crypto::Mac::create(iana::IntegId::HmacSha2_256_128, k.sk_a.view());
   ASSERT_TRUE(mac.has_value());
   EXPECT_EQ(mac->compute({aad_bytes(), iv, ct}), Bytes(icv.begin(), icv.end()));
@@ -206,10 +211,13 @@ TEST(MessageProtector, ImpossiblePadLengthIsRejected) {
 
 TEST(MessageProtector, RejectsWrongKeyLengths) {
   const CryptoSuite suite = suite_for("aes256-sha256-modp2048");
-  EXPECT_FALSE(MessageProtector::create(suite, SecretBytes(Bytes(16, 1)), SecretBytes(Bytes(32, 1))).has_value());
-  EXPECT_FALSE(MessageProtector::create(suite, SecretBytes(Bytes(32, 1)), SecretBytes(Bytes(20, 1))).has_value());
+  EXPECT_FALSE(
+      MessageProtector::create(suite, SecretBytes(Bytes(16, 1)), SecretBytes(Bytes(32, 1))).has_value());
+  EXPECT_FALSE(
+      MessageProtector::create(suite, SecretBytes(Bytes(32, 1)), SecretBytes(Bytes(20, 1))).has_value());
   const CryptoSuite gcm = suite_for("aes128gcm16-prfsha256-x25519");
-  EXPECT_FALSE(MessageProtector::create(gcm, SecretBytes(Bytes(16, 1)), SecretBytes()).has_value());  // no salt
+  EXPECT_FALSE(
+      MessageProtector::create(gcm, SecretBytes(Bytes(16, 1)), SecretBytes()).has_value());  // no salt
   EXPECT_TRUE(MessageProtector::create(gcm, SecretBytes(Bytes(20, 1)), SecretBytes()).has_value());
 }
 

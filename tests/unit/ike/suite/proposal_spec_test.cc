@@ -22,10 +22,11 @@ std::string parse_error(ProtocolId protocol, std::string_view text) {
 }
 
 TEST(ProposalSpec, IkeStringsPrintBackExactly) {
-  for (const char* text : {"aes256gcm16-prfsha384-x25519", "aes128-sha256-modp2048", "chacha20poly1305-prfsha256-ecp256",
-                           "aes256gcm16-prfsha384-ecp384", "aes256-sha256-ecp521", "aes128-sha1-modp3072",
-                           "aes256-sha512-prfsha256-x448", "aes128gcm16-aes256gcm16-prfsha256-prfsha512-x25519-ecp256",
-                           "aes192-sha384-curve448"}) {
+  for (const char* text :
+       {"aes256gcm16-prfsha384-x25519", "aes128-sha256-modp2048", "chacha20poly1305-prfsha256-ecp256",
+        "aes256gcm16-prfsha384-ecp384", "aes256-sha256-ecp521", "aes128-sha1-modp3072",
+        "aes256-sha512-prfsha256-x448", "aes128gcm16-aes256gcm16-prfsha256-prfsha512-x25519-ecp256",
+        "aes192-sha384-curve448"}) {
     SCOPED_TRACE(text);
     ProposalSpec spec = parse_ok(ProtocolId::Ike, text);
     std::string printed = to_string(spec);
@@ -40,9 +41,9 @@ TEST(ProposalSpec, IkeStringsPrintBackExactly) {
 }
 
 TEST(ProposalSpec, EspStringsPrintBackExactly) {
-  for (const char* text : {"aes256gcm16", "aes256gcm16-esn", "aes128-sha256", "chacha20poly1305", "aes256-sha256",
-                           "aes128gcm16-modp2048", "aes256gcm16-x25519-none", "aes256gcm16-esn-noesn",
-                           "aes128-sha256-sha1-noesn"}) {
+  for (const char* text : {"aes256gcm16", "aes256gcm16-esn", "aes128-sha256", "chacha20poly1305",
+                           "aes256-sha256", "aes128gcm16-modp2048", "aes256gcm16-x25519-none",
+                           "aes256gcm16-esn-noesn", "aes128-sha256-sha1-noesn"}) {
     SCOPED_TRACE(text);
     ProposalSpec spec = parse_ok(ProtocolId::Esp, text);
     EXPECT_EQ(to_string(spec), text);
@@ -65,7 +66,8 @@ TEST(ProposalSpec, IkePrfFollowsIntegrityWhenNotNamed) {
 TEST(ProposalSpec, AeadIkeProposalNeedsExplicitPrf) {
   EXPECT_NE(parse_error(ProtocolId::Ike, "aes256gcm16-x25519").find("must name a PRF"), std::string::npos);
   // Integrity next to an AEAD is dropped (strongSwan does the same), so it cannot supply the PRF.
-  EXPECT_NE(parse_error(ProtocolId::Ike, "aes256gcm16-sha256-x25519").find("must name a PRF"), std::string::npos);
+  EXPECT_NE(parse_error(ProtocolId::Ike, "aes256gcm16-sha256-x25519").find("must name a PRF"),
+            std::string::npos);
   ProposalSpec spec = parse_ok(ProtocolId::Ike, "aes256gcm16-sha256-prfsha256-x25519");
   EXPECT_TRUE(spec.integrity.empty());
   EXPECT_EQ(to_string(spec), "aes256gcm16-prfsha256-x25519");
@@ -73,7 +75,8 @@ TEST(ProposalSpec, AeadIkeProposalNeedsExplicitPrf) {
 
 TEST(ProposalSpec, IkeNeedsKeyExchangeAndDropsNone) {
   EXPECT_NE(parse_error(ProtocolId::Ike, "aes128-sha256").find("key exchange method"), std::string::npos);
-  EXPECT_NE(parse_error(ProtocolId::Ike, "aes128-sha256-none").find("key exchange method"), std::string::npos);
+  EXPECT_NE(parse_error(ProtocolId::Ike, "aes128-sha256-none").find("key exchange method"),
+            std::string::npos);
   ProposalSpec spec = parse_ok(ProtocolId::Ike, "aes128-sha256-modpnone-ecp256");
   EXPECT_EQ(spec.dh, std::vector{iana::DhGroup::Ecp256});
 }
@@ -96,8 +99,10 @@ TEST(ProposalSpec, AliasesMapToTheSameTransforms) {
   EXPECT_EQ(parse_ok(ProtocolId::Esp, "aes256gcm"), parse_ok(ProtocolId::Esp, "aes256gcm16"));
   EXPECT_EQ(parse_ok(ProtocolId::Esp, "aes256gcm128"), parse_ok(ProtocolId::Esp, "aes256gcm16"));
   EXPECT_EQ(parse_ok(ProtocolId::Esp, "aes128-sha2_256"), parse_ok(ProtocolId::Esp, "aes128-sha256"));
-  EXPECT_EQ(parse_ok(ProtocolId::Ike, "aes128-sha256-curve25519"), parse_ok(ProtocolId::Ike, "aes128-sha256-x25519"));
-  EXPECT_EQ(parse_ok(ProtocolId::Ike, " AES128-SHA256-X25519 "), parse_ok(ProtocolId::Ike, "aes128-sha256-x25519"));
+  EXPECT_EQ(parse_ok(ProtocolId::Ike, "aes128-sha256-curve25519"),
+            parse_ok(ProtocolId::Ike, "aes128-sha256-x25519"));
+  EXPECT_EQ(parse_ok(ProtocolId::Ike, " AES128-SHA256-X25519 "),
+            parse_ok(ProtocolId::Ike, "aes128-sha256-x25519"));
   ProposalSpec gcm = parse_ok(ProtocolId::Esp, "aes128gcm16");
   EXPECT_EQ(gcm.encryption, std::vector{(EncrAlgorithm{iana::EncrId::AesGcm16, 128})});
   ProposalSpec chacha = parse_ok(ProtocolId::Esp, "chacha20poly1305");
@@ -113,14 +118,17 @@ TEST(ProposalSpec, UnknownKeywordErrorNamesIt) {
                            "aes128-sha256-modp1024", "aes128ccm16-prfsha256-x25519"}) {
     EXPECT_NE(parse_error(ProtocolId::Ike, text).find("unknown algorithm"), std::string::npos) << text;
   }
-  EXPECT_NE(parse_error(ProtocolId::Esp, "aes128--sha256").find("empty algorithm keyword"), std::string::npos);
+  EXPECT_NE(parse_error(ProtocolId::Esp, "aes128--sha256").find("empty algorithm keyword"),
+            std::string::npos);
   EXPECT_NE(parse_error(ProtocolId::Esp, "").find("empty algorithm keyword"), std::string::npos);
 }
 
 TEST(ProposalSpec, StructuralErrors) {
   EXPECT_NE(parse_error(ProtocolId::Esp, "sha256").find("no encryption algorithm"), std::string::npos);
-  EXPECT_NE(parse_error(ProtocolId::Esp, "aes256gcm16-aes128-sha256").find("AEAD and classic"), std::string::npos);
-  EXPECT_NE(parse_error(ProtocolId::Ike, "aes128-prfsha256-x25519").find("integrity algorithm"), std::string::npos);
+  EXPECT_NE(parse_error(ProtocolId::Esp, "aes256gcm16-aes128-sha256").find("AEAD and classic"),
+            std::string::npos);
+  EXPECT_NE(parse_error(ProtocolId::Ike, "aes128-prfsha256-x25519").find("integrity algorithm"),
+            std::string::npos);
   EXPECT_NE(parse_error(ProtocolId::Esp, "aes128").find("integrity algorithm"), std::string::npos);
   EXPECT_NE(parse_error(ProtocolId::Ike, "aes256gcm16-prfsha256-x25519-esn").find("ESP proposals only"),
             std::string::npos);
