@@ -1,0 +1,19 @@
+#include "gateway/daemon/check_command.h"
+
+namespace natgate::gateway {
+
+int run_config_check(const std::string& path, std::ostream& out, std::ostream& err,
+                     const ConfigLoadOptions& options) {
+  auto r = load_config_file(path, options);
+  for (const auto& w : r.warnings) err << "warning: " << w.to_string() << "\n";
+  if (!r.ok()) {
+    for (const auto& e : r.errors) err << e.to_string() << "\n";
+    err << path << ": " << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << "\n";
+    return 1;
+  }
+  const std::size_t n = r.config->connections.size();
+  out << path << ": OK, " << n << (n == 1 ? " connection" : " connections") << "\n";
+  return 0;
+}
+
+}  // namespace natgate::gateway

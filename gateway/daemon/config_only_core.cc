@@ -1,0 +1,77 @@
+#include "gateway/daemon/config_only_core.h"
+
+#include <spdlog/spdlog.h>
+
+namespace natgate::gateway {
+
+namespace {
+
+constexpr const char* kNoEngine = "natgated has no IKE engine yet: it cannot negotiate";
+
+std::vector<ConnectionStatus> describe(const Config& config) {
+  std::vector<ConnectionStatus> out;
+  for (const auto& c : config.connections) {
+    ConnectionStatus s;
+    s.name = c.name;
+    s.state = ConnectionState::Down;
+    s.local_id = c.local.id.text();
+    s.remote_id = c.remote.id.text();
+    s.start = to_string(c.start);
+    s.configured_remote = c.remote.address ? c.remote.address->to_string() : "any";
+    s.detail = kNoEngine;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ConfigOnlyCore::description() const {
+  return "none (config and control only; no IKE engine built in)";
+}
+
+void ConfigOnlyCore::start(const Config& config, DaemonServices&) {
+  connections_ = describe(config);
+  for (const auto& c : config.connections) {
+    if (c.start == StartAction::Initiate)
+      spdlog::warn("{}: start: initiate, but {}; it stays down", c.name, kNoEngine);
+  }
+}
+
+void ConfigOnlyCore::on_datagram(UdpSocket& socket, const ReceivedDatagram& d) {
+  ++unanswered_datagrams_;
+  spdlog::debug("{} socket {}: {}-byte datagram from {} not answered: no IKE engine",
+                to_string(socket.role()), d.local.to_string(), d.payload.size(), d.remote.to_string());
+}
+
+std::vector<ConnectionStatus> ConfigOnlyCore::connection_status() { return connections_; }
+
+std::map<std::string, std::uint64_t> ConfigOnlyCore::counters() {
+  return {{"ike_datagrams_unanswered", unanswered_datagrams_}};
+}
+
+namespace {
+ControlResult refuse(const std::vector<ConnectionStatus>& known, const std::string& verb,
+                     const std::string& name) {
+  bool exists = false;
+  for (const auto& c : known) exists = exists || c.name == name;
+  if (!exists) return unexpected("no connection named \"" + name + "\"");
+  return unexpected("cannot " + verb + " " + name + ": " + kNoEngine);
+}
+}  // namespace
+
+void ConfigOnlyCore::up(const std::string& name, ControlReply reply) {
+  reply(refuse(connections_, "bring up", name));
+}
+
+void ConfigOnlyCore::down(const std::string& name, ControlReply reply) {
+  reply(refuse(connections_, "take down", name));
+}
+
+void ConfigOnlyCore::apply_config(const Config& config, const ConfigDiff&) {
+  connections_ = describe(config);
+}
+
+void ConfigOnlyCore::shutdown(std::function<void()> done) { done(); }
+
+}  // namespace natgate::gateway

@@ -1,0 +1,27 @@
+// The DaemonCore natgated runs while it has no IKE engine: it knows the configured
+// connections and reports them truthfully (down, and why), counts the IKE datagrams it cannot
+// answer, and refuses up/down with an explanation. Nothing here pretends to negotiate.
+#pragma once
+
+#include "gateway/daemon/daemon_core.h"
+
+namespace natgate::gateway {
+
+class ConfigOnlyCore : public DaemonCore {
+ public:
+  std::string description() const override;
+  void start(const Config& config, DaemonServices& services) override;
+  void on_datagram(UdpSocket& socket, const ReceivedDatagram& datagram) override;
+  std::vector<ConnectionStatus> connection_status() override;
+  std::map<std::string, std::uint64_t> counters() override;
+  void up(const std::string& name, ControlReply reply) override;
+  void down(const std::string& name, ControlReply reply) override;
+  void apply_config(const Config& config, const ConfigDiff& diff) override;
+  void shutdown(std::function<void()> done) override;
+
+ private:
+  std::vector<ConnectionStatus> connections_;
+  std::uint64_t unanswered_datagrams_ = 0;
+};
+
+}  // namespace natgate::gateway

@@ -1,0 +1,225 @@
+#include "gateway/daemon/daemon.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <csignal>
+
+#include "gateway/config/config_diff.h"
+#include "gateway/config/config_loader.h"
+#include "gateway/daemon/logging.h"
+#include "gateway/daemon/systemd_notify.h"
+
+#ifndef NATGATE_VERSION
+#define NATGATE_VERSION "unknown"
+#endif
+
+namespace natgate::gateway {
+
+namespace asio = boost::asio;
+
+struct Daemon::Asio {
+  explicit Asio(asio::io_context& io) : signals(io), stop_deadline(io) {}
+  asio::signal_set signals;
+  asio::steady_timer stop_deadline;
+};
+
+Daemon::Daemon(asio::io_context& io, DaemonOptions options, std::unique_ptr<DaemonCore> core)
+    : io_(io), options_(std::move(options)), core_(std::move(core)), asio_(std::make_unique<Asio>(io)) {}
+
+Daemon::~Daemon() {
+  // The core goes first: it may still refer to the sockets and services it was given.
+  core_.reset();
+  control_.reset();
+  sockets_.clear();
+}
+
+Status Daemon::start(Config config) {
+  config_ = std::move(config);
+  started_at_ = std::chrono::steady_clock::now();
+
+  auto dataplane = choose_dataplane(config_.daemon.dataplane, options_.backends, options_.kernel_probe);
+  if (!dataplane) return unexpected(dataplane.error());
+  dataplane_ = *dataplane;
+  if (dataplane_.name == "none")
+    spdlog::warn("data plane: none ({}); no SA can carry traffic", dataplane_.reason);
+  else
+    spdlog::info("data plane: {} ({})", dataplane_.name, dataplane_.reason);
+
+  if (Status s = bind_sockets(); !s) {
+    sockets_.clear();
+    return s;
+  }
+  auto control = ControlServer::open(io_, config_.daemon.control_socket, *this);
+  if (!control) {
+    sockets_.clear();
+    return unexpected(control.error());
+  }
+  control_ = std::move(*control);
+  spdlog::info("control socket {}", control_->path());
+
+  if (options_.handle_signals) {
+    asio_->signals.add(SIGTERM);
+    asio_->signals.add(SIGINT);
+    asio_->signals.add(SIGHUP);
+    wait_for_signal();
+  }
+
+  services_.io = &io_;
+  services_.dataplane = dataplane_;
+  for (auto& s : sockets_)
+    (s->role() == SocketRole::Ike ? services_.ike_sockets : services_.natt_sockets).push_back(s.get());
+  spdlog::info("IKE core: {}", core_->description());
+  core_->start(config_, services_);
+  for (auto& s : sockets_) {
+    s->start([this](UdpSocket& socket, const ReceivedDatagram& d) {
+      if (!stopping_) core_->on_datagram(socket, d);
+    });
+  }
+  spdlog::info("natgated {} started with {} ({} connection{})", NATGATE_VERSION, config_.source,
+               config_.connections.size(), config_.connections.size() == 1 ? "" : "s");
+  notify_systemd("READY=1");
+  return {};
+}
+
+Status Daemon::bind_sockets() {
+  for (const IpAddress& address : config_.daemon.listen) {
+    for (auto [port, role] : {std::pair{config_.daemon.ike_port, SocketRole::Ike},
+                              std::pair{config_.daemon.natt_port, SocketRole::NatT}}) {
+      auto socket = UdpSocket::bind(io_, Endpoint{address, port}, role);
+      if (!socket) return unexpected(socket.error());
+      spdlog::info("listening on UDP {} ({})", (*socket)->local_endpoint().to_string(), to_string(role));
+      sockets_.push_back(std::move(*socket));
+    }
+  }
+  return {};
+}
+
+void Daemon::wait_for_signal() {
+  asio_->signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      spdlog::info("SIGHUP: reloading {}", options_.config_path);
+      (void)reload_config();
+    } else {
+      spdlog::info("{}: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      request_stop();
+    }
+    if (!stopped_) wait_for_signal();
+  });
+}
+
+void Daemon::request_stop() {
+  if (stopped_) return;
+  if (stopping_) {
+    spdlog::warn("second stop request: stopping now");
+    finish_stop();
+    return;
+  }
+  stopping_ = true;
+  notify_systemd("STOPPING=1");
+  asio_->stop_deadline.expires_after(options_.shutdown_deadline);
+  asio_->stop_deadline.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    spdlog::warn("IKE core did not finish its shutdown within {} ms; stopping anyway",
+                 options_.shutdown_deadline.count());
+    finish_stop();
+  });
+  core_->shutdown([this] { finish_stop(); });
+}
+
+void Daemon::finish_stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  boost::system::error_code ignored;
+  asio_->signals.cancel(ignored);
+  asio_->stop_deadline.cancel();
+  if (control_) control_->close();
+  for (auto& s : sockets_) s->close();
+  spdlog::info("stopped");
+  io_.stop();
+}
+
+ControlResult Daemon::reload_config() {
+  notify_systemd("RELOADING=1");
+  auto loaded = load_config_file(options_.config_path);
+  for (const auto& w : loaded.warnings) spdlog::warn("{}", w.to_string());
+  if (!loaded.ok()) {
+    ++reload_failures_;
+    for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
+    std::string message =
+        "reload failed, still running the previous config: " + loaded.errors.front().to_string();
+    if (loaded.errors.size() > 1)
+      message += " (and " + std::to_string(loaded.errors.size() - 1) + " more in the log)";
+    spdlog::error("{}", message);
+    notify_systemd("READY=1");
+    return unexpected(message);
+  }
+  Config next = std::move(*loaded.config);
+  ConfigDiff diff = diff_configs(config_, next);
+  spdlog::info("reload {}: {}", options_.config_path, diff.summary());
+  for (const auto& field : diff.daemon_changes) {
+    if (field == "log_level") {
+      if (!options_.log_level_override) set_log_level(next.daemon.log_level);
+      continue;
+    }
+    // Sockets, the control socket and the data plane are set up once; moving them under
+    // running SAs is a restart's job.
+    spdlog::warn("daemon.{} changed; it takes effect when natgated restarts", field);
+  }
+  ++reloads_;
+  if (!stopping_) core_->apply_config(next, diff);
+  config_ = std::move(next);
+  notify_systemd("READY=1");
+  return ControlResult("reloaded " + options_.config_path + ": " + diff.summary());
+}
+
+DaemonStatus Daemon::status() {
+  DaemonStatus s;
+  s.daemon.version = NATGATE_VERSION;
+  s.daemon.pid = ::getpid();
+  s.daemon.uptime = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_at_)
+          .count());
+  s.daemon.config = options_.config_path;
+  s.daemon.ike_core = core_->description();
+  s.daemon.dataplane = dataplane_;
+  UdpSocket::Counters sum;
+  for (const auto& socket : sockets_) {
+    s.daemon.listening.push_back(socket->local_endpoint().to_string());
+    const auto& c = socket->counters();
+    sum.received += c.received;
+    sum.truncated += c.truncated;
+    sum.receive_errors += c.receive_errors;
+    sum.sent += c.sent;
+    sum.send_errors += c.send_errors;
+  }
+  s.daemon.counters = core_->counters();
+  s.daemon.counters["udp_datagrams_received"] = sum.received;
+  s.daemon.counters["udp_datagrams_truncated"] = sum.truncated;
+  s.daemon.counters["udp_receive_errors"] = sum.receive_errors;
+  s.daemon.counters["udp_datagrams_sent"] = sum.sent;
+  s.daemon.counters["udp_send_errors"] = sum.send_errors;
+  s.daemon.counters["config_reloads"] = reloads_;
+  s.daemon.counters["config_reload_failures"] = reload_failures_;
+  s.connections = core_->connection_status();
+  return s;
+}
+
+void Daemon::up(const std::string& name, ControlReply reply) {
+  if (stopping_) return reply(unexpected(std::string("natgated is stopping")));
+  core_->up(name, std::move(reply));
+}
+
+void Daemon::down(const std::string& name, ControlReply reply) {
+  if (stopping_) return reply(unexpected(std::string("natgated is stopping")));
+  core_->down(name, std::move(reply));
+}
+
+void Daemon::reload(ControlReply reply) {
+  if (stopping_) return reply(unexpected(std::string("natgated is stopping")));
+  reply(reload_config());
+}
+
+}  // namespace natgate::gateway

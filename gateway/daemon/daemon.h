@@ -1,0 +1,83 @@
+// natgated's shell: owns the io_context's resources (IKE sockets, control socket, signal
+// handlers), the running config and the DaemonCore, and answers the control socket by
+// combining its own state with the core's. SIGTERM/SIGINT stop gracefully; SIGHUP and
+// `natgate reload` re-read the config, diff it and hand the diff to the core.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "gateway/config/config.h"
+#include "gateway/control/control_handler.h"
+#include "gateway/control/control_server.h"
+#include "gateway/daemon/daemon_core.h"
+#include "gateway/daemon/dataplane_choice.h"
+#include "gateway/io/udp_socket.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace natgate::gateway {
+
+struct DaemonOptions {
+  std::string config_path;                     // re-read on reload
+  std::optional<LogLevel> log_level_override;  // --log-level: wins over daemon.log_level, also after reloads
+  std::chrono::milliseconds shutdown_deadline = std::chrono::seconds(5);
+  AvailableBackends backends;    // which data planes this binary has (none yet)
+  KernelEspProber kernel_probe;  // empty until the kernel backend provides one
+  bool handle_signals = true;    // false in tests that share a process
+};
+
+class Daemon : public ControlHandler {
+ public:
+  Daemon(boost::asio::io_context& io, DaemonOptions options, std::unique_ptr<DaemonCore> core);
+  ~Daemon() override;
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Chooses the data plane, binds the IKE sockets and the control socket, installs signal
+  // handlers and starts the core. On error nothing stays bound.
+  Status start(Config config);
+  // What SIGTERM does: the core's graceful shutdown, then everything closes and the
+  // io_context stops. A second request stops at once.
+  void request_stop();
+  // What SIGHUP does; the result is logged and also returned (control `reload`).
+  ControlResult reload_config();
+
+  const Config& config() const { return config_; }
+  const std::vector<std::unique_ptr<UdpSocket>>& sockets() const { return sockets_; }
+
+  // ControlHandler
+  DaemonStatus status() override;
+  void up(const std::string& name, ControlReply reply) override;
+  void down(const std::string& name, ControlReply reply) override;
+  void reload(ControlReply reply) override;
+
+ private:
+  Status bind_sockets();
+  void wait_for_signal();
+  void finish_stop();
+
+  struct Asio;  // signal set and deadline timer, kept out of this header
+  boost::asio::io_context& io_;
+  DaemonOptions options_;
+  std::unique_ptr<DaemonCore> core_;
+  std::unique_ptr<Asio> asio_;
+  Config config_;
+  DataplaneStatus dataplane_;
+  DaemonServices services_;
+  std::vector<std::unique_ptr<UdpSocket>> sockets_;
+  std::unique_ptr<ControlServer> control_;
+  std::chrono::steady_clock::time_point started_at_;
+  std::uint64_t reloads_ = 0;
+  std::uint64_t reload_failures_ = 0;
+  bool stopping_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace natgate::gateway

@@ -1,0 +1,72 @@
+// The seam between natgated's shell (this folder: config, sockets, timers, control socket,
+// signals) and the IKE core that negotiates SAs. The shell owns every resource and calls
+// the core on the io_context thread; the core answers with what to send, which timers to
+// arm and what to install through xfrm::SaBackend (shared/DESIGN.md rules 1 and 6).
+//
+// Until the IKE exchanges exist natgated runs ConfigOnlyCore, which reports the configured
+// connections as down and says why; the IKE core replaces it in make_daemon_core().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/config/config.h"
+#include "gateway/config/config_diff.h"
+#include "gateway/control/control_handler.h"
+#include "gateway/control/status_model.h"
+#include "gateway/io/udp_socket.h"
+
+namespace boost::asio {
+class io_context;
+}
+namespace natgate::xfrm {
+class SaBackend;
+}
+
+namespace natgate::gateway {
+
+// What the shell gives the core at start. Everything here outlives the core's use of it
+// (the shell destroys the core before these).
+struct DaemonServices {
+  boost::asio::io_context* io = nullptr;
+  std::vector<UdpSocket*> ike_sockets;   // one per daemon.listen address, port ike_port
+  std::vector<UdpSocket*> natt_sockets;  // one per daemon.listen address, port natt_port
+  DataplaneStatus dataplane;
+  xfrm::SaBackend* sa_backend = nullptr;  // nullptr while natgated has no data plane wired in
+};
+
+class DaemonCore {
+ public:
+  virtual ~DaemonCore() = default;
+
+  // Shown as daemon.ike_core in `natgate status`.
+  virtual std::string description() const = 0;
+  // Once, after the sockets are bound and before the io_context runs. Connections with
+  // start: initiate are brought up from here.
+  virtual void start(const Config& config, DaemonServices& services) = 0;
+  // Every datagram on an IKE or NAT-T socket. The payload is untrusted and valid only during
+  // the call. Reply through `socket.send_to(..., datagram.remote, datagram.local.address)`.
+  virtual void on_datagram(UdpSocket& socket, const ReceivedDatagram& datagram) = 0;
+
+  virtual std::vector<ConnectionStatus> connection_status() = 0;
+  // Named monotonic counters merged into daemon.counters ("malformed_dropped", …).
+  virtual std::map<std::string, std::uint64_t> counters() = 0;
+
+  virtual void up(const std::string& name, ControlReply reply) = 0;
+  virtual void down(const std::string& name, ControlReply reply) = 0;
+  // A reload parsed and diffed a new config: bring up `added`, tear down `removed`, restart
+  // `changed`, keep `unchanged` as they are. `config` replaces the one given to start().
+  virtual void apply_config(const Config& config, const ConfigDiff& diff) = 0;
+  // Graceful stop (SIGTERM): delete SAs and tell peers (RFC 7296 §1.4.1), then call done.
+  // The shell stops anyway after a deadline.
+  virtual void shutdown(std::function<void()> done) = 0;
+};
+
+// The core natgated runs: ConfigOnlyCore for now (daemon/core_factory.cc).
+std::unique_ptr<DaemonCore> make_daemon_core();
+
+}  // namespace natgate::gateway

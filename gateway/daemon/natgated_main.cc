@@ -1,0 +1,67 @@
+// natgated: the natgate IKEv2/IPsec gateway daemon. Runs in the foreground (systemd
+// supervises it; packaging/natgated.service), logs to stderr.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "gateway/config/config_loader.h"
+#include "gateway/daemon/check_command.h"
+#include "gateway/daemon/daemon.h"
+#include "gateway/daemon/logging.h"
+
+#ifndef NATGATE_VERSION
+#define NATGATE_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace natgate::gateway;
+
+  CLI::App app{"natgated: IKEv2/IPsec gateway that works across NAT without port forwarding"};
+  std::string config_path = "/etc/natgate/natgate.yaml";
+  std::string check_path;
+  std::string log_level;
+  bool foreground = true;
+  app.add_option("-c,--config", config_path, "Config file")->capture_default_str();
+  app.add_option("--check", check_path, "Validate FILE, print the result and exit (0 = valid, 1 = not)");
+  app.add_option("--log-level", log_level, "Override daemon.log_level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_flag(
+      "--foreground", foreground,
+      "Stay in the foreground (the default and only mode: natgated never forks, systemd supervises it)");
+  app.set_version_flag("--version", NATGATE_VERSION);
+  CLI11_PARSE(app, argc, argv);
+
+  if (!check_path.empty()) return run_config_check(check_path, std::cout, std::cerr);
+
+  std::optional<LogLevel> override_level;
+  if (!log_level.empty()) override_level = parse_log_level(log_level);
+  setup_logging(detect_log_target(), override_level.value_or(LogLevel::Info));
+
+  auto loaded = load_config_file(config_path);
+  for (const auto& w : loaded.warnings) spdlog::warn("{}", w.to_string());
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
+    spdlog::critical("{}: not starting: the config has {} error{}", config_path, loaded.errors.size(),
+                     loaded.errors.size() == 1 ? "" : "s");
+    return 1;
+  }
+  if (!override_level) set_log_level(loaded.config->daemon.log_level);
+
+  boost::asio::io_context io;
+  DaemonOptions options;
+  // Absolute, so status names the file unambiguously.
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(config_path, ec);
+  options.config_path = ec ? config_path : absolute.lexically_normal().string();
+  options.log_level_override = override_level;
+  Daemon daemon(io, options, make_daemon_core());
+  if (auto started = daemon.start(std::move(*loaded.config)); !started) {
+    spdlog::critical("not starting: {}", started.error());
+    return 1;
+  }
+  io.run();
+  return 0;
+}

@@ -1,0 +1,119 @@
+#include "tools/cli/status_view.h"
+
+#include <cctype>
+#include <cstdio>
+
+namespace natgate::cli {
+
+namespace {
+
+using gateway::ConnectionState;
+using gateway::ConnectionStatus;
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string hex(std::uint64_t v, int digits) {
+  char buf[17] = {};
+  std::snprintf(buf, sizeof buf, "%0*llx", digits, static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string join(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
+  return out;
+}
+
+// "192.0.2.1[4500]" as swanctl writes endpoints.
+std::string endpoint(const Endpoint& e) { return e.address.to_string() + "[" + std::to_string(e.port) + "]"; }
+
+void format_connection(const ConnectionStatus& c, std::string& out) {
+  out += c.name + ": " + upper(gateway::to_string(c.state));
+  if (c.ike_sa) {
+    const auto& sa = *c.ike_sa;
+    // swanctl marks the original initiator's SPI with '*'.
+    out += ", IKEv2, " + hex(sa.spi_i, 16) + "_i" + (sa.initiator ? "*" : "") + " " + hex(sa.spi_r, 16) +
+           "_r" + (sa.initiator ? "" : "*");
+  }
+  std::vector<std::string> config_bits;
+  if (!c.start.empty()) config_bits.push_back("start " + c.start);
+  if (!c.configured_remote.empty()) config_bits.push_back("remote " + c.configured_remote);
+  if (!config_bits.empty()) out += " (" + join(config_bits, ", ") + ")";
+  out += "\n";
+
+  auto side = [&](const char* label, const std::string& id, const std::optional<Endpoint>& ep,
+                  bool behind_nat) {
+    out += std::string("  ") + label + " '" + id + "'";
+    if (ep) out += " @ " + endpoint(*ep);
+    if (behind_nat) out += " (behind NAT)";
+    out += "\n";
+  };
+  side("local ", c.local_id, c.local, c.nat.local_behind_nat);
+  side("remote", c.remote_id, c.remote, c.nat.remote_behind_nat);
+
+  if (c.ike_sa) {
+    const auto& sa = *c.ike_sa;
+    out += "  " + sa.proposal + "\n";
+    out += "  established " + format_seconds(sa.uptime) + " ago";
+    if (sa.rekey_in) out += ", rekeying in " + format_seconds(*sa.rekey_in);
+    out += "\n";
+  }
+  if (c.state != ConnectionState::Down || c.udp_encapsulation)
+    out += std::string("  encapsulation: ") +
+           (c.udp_encapsulation ? "ESP in UDP (RFC 3948)" : "none (plain ESP)") + "\n";
+  if (!c.detail.empty()) out += "  " + c.detail + "\n";
+
+  for (const auto& ch : c.child_sas) {
+    out += "  " + ch.name + ": INSTALLED, TUNNEL" + (c.udp_encapsulation ? "-in-UDP" : "") +
+           ", ESP SPIs: " + hex(ch.spi_in, 8) + "_i " + hex(ch.spi_out, 8) + "_o\n";
+    out += "    " + ch.proposal + ", " + std::to_string(ch.bytes_in) + " bytes_i (" +
+           std::to_string(ch.packets_in) + " pkts), " + std::to_string(ch.bytes_out) + " bytes_o (" +
+           std::to_string(ch.packets_out) + " pkts)";
+    if (ch.rekey_in) out += ", rekeying in " + format_seconds(*ch.rekey_in);
+    out += "\n";
+    out += "    local  " + join(ch.local_ts, " ") + "\n";
+    out += "    remote " + join(ch.remote_ts, " ") + "\n";
+  }
+}
+
+}  // namespace
+
+std::string format_seconds(std::uint64_t seconds) {
+  if (seconds == 0) return "0s";
+  const std::pair<std::uint64_t, const char*> units[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+  std::string out;
+  for (const auto& [size, name] : units) {
+    if (seconds < size) continue;
+    out += (out.empty() ? "" : " ") + std::to_string(seconds / size) + name;
+    seconds %= size;
+  }
+  return out;
+}
+
+std::string format_status(const gateway::DaemonStatus& status) {
+  const auto& d = status.daemon;
+  std::string out =
+      "natgated " + d.version + " (pid " + std::to_string(d.pid) + "), up " + format_seconds(d.uptime);
+  if (!d.config.empty()) out += ", config " + d.config;
+  out += "\n";
+  out += "  data plane: " + d.dataplane.name + " (" + d.dataplane.reason + ")\n";
+  if (!d.ike_core.empty()) out += "  IKE core:   " + d.ike_core + "\n";
+  out += "  listening:  " + (d.listening.empty() ? std::string("nothing") : join(d.listening, ", ")) + "\n";
+  std::vector<std::string> counters;
+  for (const auto& [name, value] : d.counters) counters.push_back(name + " " + std::to_string(value));
+  out += "  counters:   " + (counters.empty() ? std::string("none") : join(counters, ", ")) + "\n";
+  if (status.connections.empty()) {
+    out += "no connections configured\n";
+    return out;
+  }
+  for (const auto& c : status.connections) {
+    out += "\n";
+    format_connection(c, out);
+  }
+  return out;
+}
+
+}  // namespace natgate::cli
