@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # interop/lib/all.sh — source this from a scenario: the whole harness in dependency order.
+# shellcheck source-path=SCRIPTDIR
 _io_all_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=common.sh
 source "$_io_all_dir/common.sh"

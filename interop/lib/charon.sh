@@ -156,6 +156,12 @@ charon_start() {
   [[ -n ${CHARON_PID[$node]:-} ]] && fail "charon already running on $node"
   mkdir -p "$dir/run" "$dir/swanctl"
   rm -f "$dir/run/charon.pid" "$dir/run/charon.vici"
+  # A restarted peer starts a fresh log (the old one is kept as charon.log.N), so log
+  # assertions only ever see this instance's lines.
+  local n=1
+  while [[ -e $dir/charon.log.$n ]] && ((n < 100)); do n=$((n + 1)); done
+  [[ -e $dir/charon.log ]] && mv "$dir/charon.log" "$dir/charon.log.$n"
+  [[ -e $dir/swanctl.out ]] && mv "$dir/swanctl.out" "$dir/swanctl.out.$n"
   charon_write_strongswan_conf "$node" "$@"
   charon_write_swanctl_conf "$node"
   # ip netns exec, unshare and sh all exec, so $! is charon itself.

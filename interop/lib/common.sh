@@ -6,10 +6,9 @@
 # private temp dir (IO_DIR), a list of the processes it started (by PID and comm) and
 # hooks that undo what it built. The EXIT trap runs the hooks on success, on failure and
 # after SIGINT/SIGTERM, so nothing outlives the run unless INTEROP_KEEP=1 asks for it
-# after a failure.
+# after a failure (INTEROP_KEEP=always: after any run).
 
 IO_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-IO_ROOT=$(cd "$IO_LIB_DIR/../.." && pwd)
 
 IO_PREFIX=""
 IO_DIR=""
@@ -118,11 +117,11 @@ _io_exit() {
   if (( rc != 0 )); then
     log "run $IO_NAME failed (exit $rc); diagnostics follow"
     for h in "${IO_FAILURE_HOOKS[@]}"; do eval "$h" || true; done
-    if [[ ${INTEROP_KEEP:-0} == 1 ]]; then
-      log "INTEROP_KEEP=1: keeping namespaces ${IO_PREFIX}-*, processes and $IO_DIR"
-      log "inspect: ip netns exec ${IO_PREFIX}-gw-a bash;  remove: bash $IO_LIB_DIR/cleanup.sh $IO_PREFIX"
-      exit "$rc"
-    fi
+  fi
+  if [[ ${INTEROP_KEEP:-0} == always || ( ${INTEROP_KEEP:-0} == 1 && $rc != 0 ) ]]; then
+    log "INTEROP_KEEP=${INTEROP_KEEP}: keeping namespaces ${IO_PREFIX}-*, processes and $IO_DIR"
+    log "inspect: ip netns exec ${IO_PREFIX}-gw-a bash;  remove: bash $IO_LIB_DIR/cleanup.sh $IO_PREFIX"
+    exit "$rc"
   fi
   for ((i = ${#IO_CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do eval "${IO_CLEANUP_HOOKS[i]}" || true; done
   local entry

@@ -165,8 +165,9 @@ peer_saw() {
       case $event in
         nat_local) re='local host is behind NAT' ;;
         nat_remote) re='remote host is behind NAT' ;;
-        auth_failed) re='AUTHENTICATION_FAILED|N\(AUTH_FAILED\)' ;;
-        no_proposal) re='NO_PROPOSAL_CHOSEN|N\(NO_PROP\)' ;;
+        # the notify received (initiator) or sent (responder), not merely parsed
+        auth_failed) re='received AUTHENTICATION_FAILED notify|generating IKE_AUTH response .*N\(AUTH_FAILED\)' ;;
+        no_proposal) re='received NO_PROPOSAL_CHOSEN notify|generating (IKE_SA_INIT|IKE_AUTH) response .*N\(NO_PROP\)' ;;
         ike_up) re='IKE_SA .* established between' ;;
         child_up) re='CHILD_SA .* established with SPIs' ;;
         *) log "peer_saw: unknown event $event"; return 2 ;;

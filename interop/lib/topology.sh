@@ -21,12 +21,14 @@ TOPO_NODES=()
 TOPO_NATS=0
 
 # Addresses the scenarios use (set by topo_create).
+# shellcheck disable=SC2034  # read by scenarios
 LAN_A_NET=10.1.0.0/24 LAN_B_NET=10.2.0.0/24
 LAN_A_HOST=10.1.0.10 LAN_B_HOST=10.2.0.10
 GW_A_LAN=10.1.0.1 GW_B_LAN=10.2.0.1
 GW_B_WAN=198.51.100.20
 GW_A_WAN="" NAT_PUBLIC=""
 # Where a capture sees the internet segment on A's side: bridge port facing gw-a or its NAT.
+# shellcheck disable=SC2034  # read by scenarios
 INET_NODE=inet INET_IF_A=p-a INET_IF_B=p-b
 
 ns() { printf '%s-%s' "$IO_PREFIX" "$1"; }
