@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "fake_control_handler.h"
 #include "gateway/control/control_client.h"
 #include "sample_status.h"
 
@@ -26,48 +27,7 @@ namespace {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-// Answers like a daemon with the sample connections; `down` replies later from a timer to
-// exercise deferred replies.
-class FakeHandler : public ControlHandler {
- public:
-  explicit FakeHandler(asio::io_context& io) : io_(io) {}
-  DaemonStatus status() override {
-    record("status");
-    return testing::sample_status();
-  }
-  void up(const std::string& name, ControlReply reply) override {
-    record("up " + name);
-    if (name == "office-b")
-      reply(ControlResult("initiating office-b"));
-    else
-      reply(unexpected("no connection named \"" + name + "\""));
-  }
-  void down(const std::string& name, ControlReply reply) override {
-    record("down " + name);
-    auto timer = std::make_shared<asio::steady_timer>(io_, 20ms);
-    timer->async_wait(
-        [timer, name, reply](const boost::system::error_code&) { reply(ControlResult("closed " + name)); });
-  }
-  void reload(ControlReply reply) override {
-    record("reload");
-    reply(ControlResult("reloaded: unchanged: 2"));
-    reply(ControlResult("a second reply that must be dropped"));
-  }
-  std::vector<std::string> calls() {
-    std::lock_guard lock(mu_);
-    return calls_;
-  }
-
- private:
-  void record(std::string c) {
-    std::lock_guard lock(mu_);
-    calls_.push_back(std::move(c));
-  }
-  asio::io_context& io_;
-  std::mutex mu_;
-  std::vector<std::string> calls_;
-};
+using testing::FakeHandler;
 
 // A bare client for what ControlClient never does: partial lines, floods, holding slots.
 class RawClient {

@@ -1,0 +1,162 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <filesystem>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "fake_control_handler.h"
+#include "gateway/control/control_server.h"
+#include "sample_status.h"
+#include "tools/cli/cli_app.h"
+#include "tools/cli/status_view.h"
+
+namespace natgate::cli {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using gateway::testing::sample_status;
+
+TEST(StatusView, SecondsReadLikeAClock) {
+  EXPECT_EQ(format_seconds(0), "0s");
+  EXPECT_EQ(format_seconds(59), "59s");
+  EXPECT_EQ(format_seconds(60), "1m");
+  EXPECT_EQ(format_seconds(3725), "1h 2m 5s");
+  EXPECT_EQ(format_seconds(90061), "1d 1h 1m 1s");
+  EXPECT_EQ(format_seconds(7200), "2h");
+}
+
+TEST(StatusView, ShowsTheDaemonAndEachConnectionAsATree) {
+  EXPECT_EQ(format_status(sample_status()),
+            "natgated 0.1.0 (pid 4242), up 2h 3m 4s, config /etc/natgate/natgate.yaml\n"
+            "  data plane: userspace (kernel has no ESP support (CONFIG_INET_ESP))\n"
+            "  IKE core:   test core\n"
+            "  listening:  0.0.0.0:500, 0.0.0.0:4500\n"
+            "  counters:   ike_datagrams_received 12, malformed_dropped 3\n"
+            "\n"
+            "office-b: ESTABLISHED, IKEv2, 0123456789abcdef_i* fedcba9876543210_r (start initiate, remote "
+            "198.51.100.20)\n"
+            "  local  'gw-a.example.net' @ 192.168.1.10[4500] (behind NAT)\n"
+            "  remote 'gw-b.example.net' @ 198.51.100.20[4500]\n"
+            "  aes256gcm16-prfsha384-x25519\n"
+            "  established 1h 2m 5s ago, rekeying in 2h 57m 55s\n"
+            "  encapsulation: ESP in UDP (RFC 3948)\n"
+            "  office-b: INSTALLED, TUNNEL-in-UDP, ESP SPIs: c1a2b3c4_i 0000beef_o\n"
+            "    aes256gcm16, 1536000 bytes_i (1200 pkts), 2048 bytes_o (16 pkts), rekeying in 50m\n"
+            "    local  10.1.0.0/24\n"
+            "    remote 10.2.0.0/24\n"
+            "\n"
+            "office-c: DOWN (start listen, remote any)\n"
+            "  local  'gw-a.example.net'\n"
+            "  remote 'alice@example.net'\n"
+            "  waiting for the peer\n");
+}
+
+TEST(StatusView, ResponderMarksThePeersSpiAsTheInitiators) {
+  auto s = sample_status();
+  s.connections[0].ike_sa->initiator = false;
+  s.connections.resize(1);
+  std::string text = format_status(s);
+  EXPECT_NE(text.find("0123456789abcdef_i fedcba9876543210_r*"), std::string::npos) << text;
+}
+
+TEST(StatusView, NoConnectionsSaysSo) {
+  auto s = sample_status();
+  s.connections.clear();
+  std::string text = format_status(s);
+  EXPECT_EQ(text.substr(text.rfind('\n', text.size() - 2) + 1), "no connections configured\n");
+}
+
+// The CLI against a control server on a temporary socket.
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/natgate-cli-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    socket_ = dir_ + "/natgate.sock";
+    auto server = gateway::ControlServer::open(io_, socket_, handler_);
+    ASSERT_TRUE(server) << server.error();
+    server_ = std::move(*server);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    if (thread_.joinable()) {
+      std::promise<void> closed;
+      asio::post(io_, [&] {
+        server_->close();
+        closed.set_value();
+      });
+      closed.get_future().wait();
+      work_.reset();
+      io_.stop();
+      thread_.join();
+    }
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+  int run(std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    args.insert(args.begin(), {"natgate", "--socket", socket_});
+    return run_cli(args, out_, err_);
+  }
+
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{io_.get_executor()};
+  gateway::testing::FakeHandler handler_{io_};
+  std::unique_ptr<gateway::ControlServer> server_;
+  std::thread thread_;
+  std::string dir_, socket_;
+  std::ostringstream out_, err_;
+};
+
+TEST_F(CliTest, StatusPrintsTheTree) {
+  EXPECT_EQ(run({"status"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), format_status(sample_status()));
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(CliTest, StatusJsonPrintsTheDaemonsJson) {
+  EXPECT_EQ(run({"status", "--json"}), 0) << err_.str();
+  EXPECT_EQ(nlohmann::json::parse(out_.str()), gateway::status_to_json(sample_status()));
+}
+
+TEST_F(CliTest, UpDownReloadPrintTheDaemonsAnswer) {
+  EXPECT_EQ(run({"up", "office-b"}), 0);
+  EXPECT_EQ(out_.str(), "initiating office-b\n");
+  EXPECT_EQ(run({"down", "office-b"}), 0);
+  EXPECT_EQ(out_.str(), "closed office-b\n");
+  EXPECT_EQ(run({"reload"}), 0);
+  EXPECT_EQ(out_.str(), "reloaded: unchanged: 2\n");
+  EXPECT_EQ(handler_.calls(), (std::vector<std::string>{"up office-b", "down office-b", "reload"}));
+}
+
+TEST_F(CliTest, RefusalsGoToStderrWithExitCode1) {
+  EXPECT_EQ(run({"up", "office-x"}), 1);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(), "natgate: no connection named \"office-x\"\n");
+}
+
+TEST_F(CliTest, UsageErrorsFailWithoutContactingTheDaemon) {
+  EXPECT_NE(run({}), 0);
+  EXPECT_NE(run({"up"}), 0);
+  EXPECT_NE(run({"frobnicate"}), 0);
+  EXPECT_TRUE(handler_.calls().empty());
+}
+
+TEST(Cli, SaysWhenNatgatedIsNotRunning) {
+  std::ostringstream out, err;
+  EXPECT_EQ(run_cli({"natgate", "--socket", "/nonexistent/natgate.sock", "status"}, out, err), 1);
+  EXPECT_EQ(out.str(), "");
+  EXPECT_EQ(
+      err.str(),
+      "natgate: cannot connect to /nonexistent/natgate.sock: No such file or directory \u2014 is natgated "
+      "running?\n");
+}
+
+}  // namespace
+}  // namespace natgate::cli

@@ -1,0 +1,56 @@
+// A ControlHandler that answers like a daemon with the sample connections; `down` replies
+// later from a timer to exercise deferred replies. Shared by the control and CLI tests.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gateway/control/control_handler.h"
+#include "sample_status.h"
+
+namespace natgate::gateway::testing {
+
+class FakeHandler : public ControlHandler {
+ public:
+  explicit FakeHandler(boost::asio::io_context& io) : io_(io) {}
+  DaemonStatus status() override {
+    record("status");
+    return sample_status();
+  }
+  void up(const std::string& name, ControlReply reply) override {
+    record("up " + name);
+    if (name == "office-b")
+      reply(ControlResult("initiating office-b"));
+    else
+      reply(unexpected("no connection named \"" + name + "\""));
+  }
+  void down(const std::string& name, ControlReply reply) override {
+    record("down " + name);
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(20));
+    timer->async_wait(
+        [timer, name, reply](const boost::system::error_code&) { reply(ControlResult("closed " + name)); });
+  }
+  void reload(ControlReply reply) override {
+    record("reload");
+    reply(ControlResult("reloaded: unchanged: 2"));
+    reply(ControlResult("a second reply that must be dropped"));
+  }
+  std::vector<std::string> calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+
+ private:
+  void record(std::string c) {
+    std::lock_guard lock(mu_);
+    calls_.push_back(std::move(c));
+  }
+  boost::asio::io_context& io_;
+  std::mutex mu_;
+  std::vector<std::string> calls_;
+};
+
+}  // namespace natgate::gateway::testing

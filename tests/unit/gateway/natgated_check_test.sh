@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `natgated --check FILE`: exit 0 and "FILE: OK, N connection(s)" for a good file; exit 1 and
+# located errors for a bad one or a missing one.
+set -euo pipefail
+natgated=$1
+configs=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+good=$configs/site-to-site-b.yaml
+out=$("$natgated" --check "$good" 2>"$tmp/err") || fail "good config exited $?: $(cat "$tmp/err")"
+[ "$out" = "$good: OK, 1 connection" ] || fail "good config printed '$out'"
+
+cat >"$tmp/office.yaml" <<'YAML'
+secrets:
+  office-b: { psk: "lab" }
+connections:
+  office-b:
+    local:
+      id: gw-a.example.net
+      subnets:
+        - 10.1.0.0/24
+        - 10.1.0.0/33
+    remote: { address: any, id: gw-b.example.net, subnets: [10.2.0.0/24] }
+    auth: psk
+    ike_proposals: [aes256gcm16-prfsha384-x25519]
+    esp_proposals: [aes256gcm16]
+    start: initiate
+YAML
+set +e
+"$natgated" --check "$tmp/office.yaml" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "bad config exited $rc"
+[ ! -s "$tmp/out" ] || fail "bad config printed to stdout: $(cat "$tmp/out")"
+expected="$tmp/office.yaml:9:11: connections.office-b.local.subnets[1]: \"10.1.0.0/33\" is not a subnet (expected CIDR like 10.1.0.0/24)
+$tmp/office.yaml:14:12: connections.office-b.start: start: initiate needs a peer address, but remote.address is any (expected start: listen, or a remote address)
+$tmp/office.yaml: 2 errors"
+[ "$(cat "$tmp/err")" = "$expected" ] || fail "bad config said:
+$(cat "$tmp/err")
+expected:
+$expected"
+
+set +e
+"$natgated" --check "$tmp/missing.yaml" 2>"$tmp/err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "missing config exited $rc"
+grep -qxF "$tmp/missing.yaml: cannot open: No such file or directory" "$tmp/err" || fail "missing config said: $(cat "$tmp/err")"
+echo "natgated --check: OK"

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# natgated as a process: starts on loopback, serves the control socket, counts a datagram,
+# refuses `up` honestly (no IKE engine yet), reloads on SIGHUP with a diff, stops on SIGTERM
+# and removes its socket. Every wait is bounded; the daemon is killed on any exit.
+set -euo pipefail
+natgated=$1
+natgate=$2
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  [ -f "$tmp/log" ] && { echo "--- natgated log:" >&2; cat "$tmp/log" >&2; }
+  exit 1
+}
+sock=$tmp/run/natgate.sock
+export NATGATE_SOCKET=$sock
+
+conn() {  # conn NAME SUBNET
+  cat <<YAML
+  $1:
+    local: { id: gw-a.example.net, subnets: [$2] }
+    remote: { address: 127.0.0.1, id: gw-b.example.net, subnets: [10.2.0.0/24] }
+    auth: psk
+    ike_proposals: [aes256gcm16-prfsha384-x25519]
+    esp_proposals: [aes256gcm16]
+    start: initiate
+YAML
+}
+write_config() {  # write_config CONNECTIONS...
+  {
+    printf 'daemon:\n  listen: [127.0.0.1]\n  ike_port: %s\n  natt_port: %s\n  control_socket: %s\n' \
+      "$ike_port" "$natt_port" "$sock"
+    printf 'secrets:\n  office-b: { psk: "one" }\n  office-c: { psk: "two" }\nconnections:\n'
+    for c in "$@"; do printf '%s\n' "$c"; done
+  } >"$tmp/natgate.yaml"
+}
+
+# Ports chosen at random; another test holding them makes natgated exit, and we try again.
+for attempt in 1 2 3; do
+  ike_port=$((20000 + RANDOM % 20000))
+  natt_port=$((ike_port + 1))
+  write_config "$(conn office-b 10.1.0.0/24)"
+  "$natgated" -c "$tmp/natgate.yaml" >"$tmp/log" 2>&1 &
+  pid=$!
+  for _ in $(seq 50); do [ -S "$sock" ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  [ -S "$sock" ] && break
+  wait "$pid" || true
+  pid=
+done
+[ -S "$sock" ] || fail "natgated did not start"
+[ "$(stat -c %a "$sock")" = 600 ] || fail "socket mode $(stat -c %a "$sock")"
+grep -q "listening on UDP 127.0.0.1:$ike_port (ike)" "$tmp/log" || fail "no listen line"
+
+json=$("$natgate" status --json) || fail "status --json failed"
+[ "$(jq -r '.connections[0].name' <<<"$json")" = office-b ] || fail "name: $json"
+[ "$(jq -r '.connections[0].state' <<<"$json")" = down ] || fail "state: $json"
+[ "$(jq -r '.daemon.pid' <<<"$json")" = "$pid" ] || fail "pid: $json"
+"$natgate" status | grep -q '^office-b: DOWN (start initiate, remote 127.0.0.1)$' || fail "human status"
+
+printf 'not ike' >"/dev/udp/127.0.0.1/$ike_port"
+for _ in $(seq 50); do
+  n=$("$natgate" status --json | jq '.daemon.counters.udp_datagrams_received')
+  [ "$n" = 1 ] && break
+  sleep 0.1
+done
+[ "$n" = 1 ] || fail "datagram not counted ($n)"
+
+set +e
+msg=$("$natgate" up office-b 2>&1)
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "up exited $rc"
+[ "$msg" = "natgate: cannot bring up office-b: natgated has no IKE engine yet: it cannot negotiate" ] || fail "up said: $msg"
+
+write_config "$(conn office-b 10.1.0.0/24)" "$(conn office-c 10.3.0.0/24)"
+kill -HUP "$pid"
+for _ in $(seq 50); do grep -q "added: office-c; unchanged: 1" "$tmp/log" && break; sleep 0.1; done
+grep -q "reload $tmp/natgate.yaml: added: office-c; unchanged: 1" "$tmp/log" || fail "no reload diff in the log"
+[ "$("$natgate" status --json | jq '.connections | length')" = 2 ] || fail "reload did not add office-c"
+
+kill -TERM "$pid"
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && fail "natgated still running 5 s after SIGTERM"
+wait "$pid" && rc=0 || rc=$?
+pid=
+[ "$rc" = 0 ] || fail "natgated exited $rc"
+[ ! -e "$sock" ] || fail "socket left behind"
+grep -q "SIGTERM: stopping" "$tmp/log" || fail "no stop line"
+
+set +e
+msg=$("$natgate" status 2>&1)
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "status without daemon exited $rc"
+[ "$msg" = "natgate: cannot connect to $sock: No such file or directory — is natgated running?" ] || fail "said: $msg"
+echo "natgated smoke: OK"
