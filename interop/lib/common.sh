@@ -45,15 +45,19 @@ must_not() {
 
 # wait_until TIMEOUT_S CMD...: polls CMD every 0.1 s until it succeeds (0) or TIMEOUT_S
 # seconds pass (1). Bounded in time and count.
-wait_until() {
-  local timeout_s=$1; shift
+wait_until() { wait_until_every 0.1 "$@"; }
+
+# wait_until_every INTERVAL_S TIMEOUT_S CMD...: the same with another polling interval.
+wait_until_every() {
+  local interval=$1 timeout_s=$2; shift 2
   local deadline=$(( $(io_now_ms) + timeout_s * 1000 ))
-  local tries=0 max_tries=$(( timeout_s * 10 + 10 ))
+  local tries=0 max_tries
+  max_tries=$(awk -v t="$timeout_s" -v i="$interval" 'BEGIN { printf "%d", t / i + 10 }')
   while (( tries < max_tries )); do
     "$@" && return 0
     (( $(io_now_ms) >= deadline )) && return 1
     tries=$((tries + 1))
-    sleep 0.1
+    sleep "$interval"
   done
   return 1
 }

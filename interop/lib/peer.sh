@@ -25,6 +25,8 @@
 #   remote_host= remote_port= local_port= encap=yes|no  children=<installed CHILD_SAs>
 #   bytes_in= bytes_out= packets_in= packets_out= (summed over CHILD_SAs)
 #   ike_sas=<IKE SAs of this connection> up=<of those, established with a CHILD_SA>
+#   remote_hosts=, remote_ids=<distinct remote addresses / identities over those IKE SAs>
+# CONN "-" means every connection of the peer (e.g. an initiator with N connections).
 # For natgated these map from `natgate status --json`: connections[].state,
 # .nat.local_behind_nat/.nat.remote_behind_nat, .remote_port, .child_sas[].bytes_in/bytes_out.
 #
@@ -154,7 +156,8 @@ peer_up() {
 peer_wait_up() { wait_until "$3" peer_up "$1" "$2"; }
 
 # peer_wait_count_up NODE CONN N TIMEOUT_S: bounded wait until N IKE SAs of CONN are up.
-peer_wait_count_up() { wait_until "$4" _peer_count_up_ge "$1" "$2" "$3"; }
+# Polls every 0.5 s: listing hundreds of SAs is not free on two shared cores.
+peer_wait_count_up() { wait_until_every 0.5 "$4" _peer_count_up_ge "$1" "$2" "$3"; }
 _peer_count_up_ge() { local up; up=$(peer_field "$1" "$2" up); (( ${up:-0} >= $3 )); }
 
 # peer_saw NODE EVENT: the peer's log shows EVENT (see the list above).

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# 08 — many initiators behind one NAT (CGNAT, an office of road warriors): N connections
+# with distinct identities (client-K.lab.example.net), all through the one public NAT
+# address, to one responder connection that accepts any identity. All N are started at
+# once by one configuration load, so the responder sees a burst of N IKE_SA_INITs from a
+# single address. They share one traffic selector pair (LAN A <-> LAN B): with a distinct
+# /32 each, charon's libipsec initiator fails every CHILD_SA after the first ("error
+# installing route": one table-220 route to LAN B per source), even with install_routes=no.
+#
+# Two runs: the responder with its default DoS thresholds, then with raised ones. Both
+# must bring all N tunnels up; the time each took is printed as a figure (it is the
+# comparison point natgated will be measured against), never asserted. strongSwan's
+# per-IP defaults (block_threshold=5 half-open SAs per IP, cookie_threshold_ip=3) make
+# one NAT address look like an attacker: expect COOKIE round trips and retransmits.
+#
+# Sides: PEER_A / PEER_B = charon (default) | natgated.   Env: BURST_N (default 50),
+# BURST_TIMEOUT (seconds to wait for all N, default 120).
+set -uo pipefail
+# shellcheck source=../lib/all.sh
+source "$(dirname "$0")/../lib/all.sh"
+n=${BURST_N:-50}
+wait_s=${BURST_TIMEOUT:-120}
+[[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 60000)) || { echo "BURST_N must be 1..60000" >&2; exit 2; }
+io_init "08-many-behind-one-nat (N=$n $(peer_type a) initiators behind one NAT -> $(peer_type b) public)"
+
+topo_create 1
+psk=$(site_psk)
+
+declare_conns() {
+  peer_clear gw-a; peer_clear gw-b
+  local k
+  for ((k = 1; k <= n; k++)); do
+    peer_conn gw-a "c$k" remote_addr="$GW_B_WAN" local_id="client-$k.lab.example.net" \
+      remote_id="$SITE_ID_B" psk="$psk" local_ts="$LAN_A_NET" remote_ts="$LAN_B_NET" start=initiate
+  done
+  peer_conn gw-b rw remote_addr=any local_id="$SITE_ID_B" remote_id=any psk="$psk" \
+    local_ts="$LAN_B_NET" remote_ts="$LAN_A_NET"
+}
+
+# hms_ms "HH:MM:SS.mmm": milliseconds since midnight.
+hms_ms() { awk -F'[:.]' '{ print (($1 * 60 + $2) * 60 + $3) * 1000 + $4 }' <<<"$1"; }
+
+# burst LABEL [RESPONDER_SETTING...]: one complete run; prints the figure line.
+burst() {
+  local label=$1; shift
+  peer_stop gw-a; peer_stop gw-b
+  declare_conns
+  peer_start gw-b "$(peer_type b)" "$@"
+  local t0 t1
+  t0=$(io_now_ms)
+  # Loading N connections with start=initiate starts all N at once.
+  peer_start gw-a "$(peer_type a)"
+  must "[$label] all $n IKE+CHILD SAs up on gw-b within ${wait_s}s" peer_wait_count_up gw-b rw "$n" "$wait_s"
+  must "[$label] all $n up on gw-a" peer_wait_count_up gw-a - "$n" 10
+  t1=$(io_now_ms)
+  local sb sa
+  sb=$(peer_status gw-b rw)
+  sa=$(peer_status gw-a -)
+  log "[$label] gw-b: $sb"
+  must "[$label] gw-b: $n distinct client identities" peer_field_is gw-b rw remote_ids "$n"
+  must "[$label] gw-b: all of them from one address" peer_field_is gw-b rw remote_hosts 1
+  must "[$label] gw-b: that address is the NAT's" peer_field_is gw-b rw remote_host "$NAT_PUBLIC"
+  must "[$label] gw-b: clients behind NAT, ESP in UDP" peer_field_is gw-b rw remote_behind_nat yes
+  must "[$label] gw-a: exactly $n IKE SAs (no duplicates)" peer_field_is gw-a - ike_sas "$n"
+
+  # Setup time from the initiator's own log: first "initiating" to last CHILD_SA up.
+  local log_a first last setup_ms="n/a"
+  log_a=$(peer_log gw-a)
+  first=$(grep -m1 'initiating IKE_SA' "$log_a" | cut -d' ' -f1)
+  last=$(grep 'CHILD_SA .* established with SPIs' "$log_a" | tail -n1 | cut -d' ' -f1)
+  if [[ -n $first && -n $last ]]; then
+    setup_ms=$(($(hms_ms "$last") - $(hms_ms "$first")))
+    ((setup_ms < 0)) && setup_ms=$((setup_ms + 86400000))
+  fi
+  local cookies retransmits dropped
+  cookies=$(peer_log_count gw-a 'parsed IKE_SA_INIT response .*N\(COOKIE\)')
+  retransmits=$(peer_log_count gw-a 'retransmit [0-9]+ of request')
+  dropped=$(peer_log_count gw-b 'half-open IKE_SA limit|ignoring IKE_SA setup')
+  echo "FIGURE 08-many-behind-one-nat peers=$(peer_type a)-$(peer_type b) thresholds=$label n=$n" \
+    "setup_ms=$setup_ms wall_ms=$((t1 - t0)) rate_per_s=$(awk -v n="$n" -v ms="$setup_ms" 'BEGIN { if (ms ~ /^[0-9]+$/ && ms > 0) printf "%.0f", n * 1000 / ms; else print "n/a" }')" \
+    "cookie_round_trips=$cookies retransmits=$retransmits responder_dropped=$dropped"
+}
+
+step "burst of $n with the responder's default thresholds"
+burst default
+
+step "burst of $n with raised thresholds"
+burst raised charon.block_threshold=100000 charon.cookie_threshold=100000 charon.cookie_threshold_ip=100000
