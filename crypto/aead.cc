@@ -67,7 +67,6 @@ std::size_t aead_key_size(AeadAlgorithm algorithm) {
     case AeadAlgorithm::AesGcm192:
       return 24;
     case AeadAlgorithm::AesGcm256:
-      return 32;
     case AeadAlgorithm::ChaCha20Poly1305:
       return 32;
   }

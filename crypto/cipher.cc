@@ -58,7 +58,7 @@ Status Cipher::run(EVP_CIPHER_CTX* ctx, ByteView iv, ByteView in, MutableByteVie
   if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, iv.data(), -1, nullptr) != 1 ||
       EVP_CipherUpdate(ctx, out.data(), &len, in.data(), static_cast<int>(in.size())) != 1 ||
       EVP_CipherFinal_ex(ctx, out.data() + len, &final_len) != 1 ||
-      static_cast<std::size_t>(len + final_len) != in.size()) {
+      static_cast<std::size_t>(len) + static_cast<std::size_t>(final_len) != in.size()) {
     return unexpected(detail::openssl_error("AES-CBC"));
   }
   return {};
