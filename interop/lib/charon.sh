@@ -26,7 +26,7 @@ charon_uri() { printf 'unix://%s/run/charon.vici' "$(charon_dir "$1")"; }
 # vici socket is a file in NODE's run dir). Bounded by a 30 s timeout.
 charon_swanctl() {
   local node=$1; shift
-  timeout 30 swanctl "$@" --uri "$(charon_uri "$node")"
+  timeout --foreground 30 swanctl "$@" --uri "$(charon_uri "$node")"
 }
 
 # charon_write_strongswan_conf NODE [KEY=VALUE...]: KEY=VALUE pairs go into the charon

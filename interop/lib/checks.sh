@@ -7,7 +7,7 @@
 check_ping() {
   local from=$1 dst=$2 count=$3 deadline=$4; shift 4
   local out rc
-  out=$(nsx "$from" timeout $((deadline + 5)) ping -n -q -c "$count" -w "$deadline" -i 0.05 "$@" "$dst" 2>&1)
+  out=$(nsx "$from" timeout --foreground $((deadline + 5)) ping -n -q -c "$count" -w "$deadline" -i 0.05 "$@" "$dst" 2>&1)
   rc=$?
   log "ping $from -> $dst: $(grep -E 'packets transmitted|rtt' <<<"$out" | tr '\n' ' ')"
   return "$rc"
@@ -31,7 +31,7 @@ check_tcp_transfer() {
   fi
   local t0 t1 rc=0
   t0=$(io_now_ms)
-  nsx "$from" timeout 60 socat -u "OPEN:$src" "TCP:$addr:$port,connect-timeout=5" 2>"$IO_DIR/tcp-send.err" || rc=$?
+  nsx "$from" timeout --foreground 60 socat -u "OPEN:$src" "TCP:$addr:$port,connect-timeout=5" 2>"$IO_DIR/tcp-send.err" || rc=$?
   if ! wait_until 30 _io_pid_gone "$rpid" socat; then
     log "tcp: receiver did not finish"; io_stop_pid "$rpid" socat; return 1
   fi
@@ -86,7 +86,7 @@ capture_table() {
   local name=$1 file txt
   file=$(cap_file "$name"); txt=${file%.pcap}.txt
   if [[ ! -s $txt ]]; then
-    timeout 60 tshark -n -r "$file" -d udp.port==4500,udpencap -Y ip -T fields -E separator='|' -E occurrence=f \
+    timeout --foreground 60 tshark -n -r "$file" -d udp.port==4500,udpencap -Y ip -T fields -E separator='|' -E occurrence=f \
       -e frame.number -e ip.src -e ip.dst -e ip.proto -e udp.srcport -e udp.dstport -e udp.length \
       -e isakmp.exchangetype -e esp.spi -e isakmp.ispi >"$txt" 2>"$txt.err" || {
       log "tshark failed on $file: $(head -c 300 "$txt.err")"; return 1
@@ -156,8 +156,13 @@ capture_ports() {
 }
 
 # capture_has_bytes NAME HEX: the raw pcap contains the byte string HEX (e.g. a ping pattern).
+# Searched as one hex string at byte boundaries (grep on the binary would split lines at
+# any 0x0a, inside the pattern too).
 capture_has_bytes() {
-  local name=$1 re
-  re=$(sed 's/../\\x&/g' <<<"$2")
-  LC_ALL=C grep -qaP -- "$re" "$(cap_file "$name")"
+  local name=$1 hex=${2,,}
+  [[ $hex =~ ^([0-9a-f]{2})+$ ]] || { log "capture_has_bytes: '$2' is not hex bytes"; return 2; }
+  od -An -v -tx1 "$(cap_file "$name")" | tr -d ' \n' | awk -v pat="$hex" '
+    { s = $0; off = 0
+      while ((i = index(s, pat)) > 0) { if ((off + i) % 2 == 1) { found = 1; exit } off += i; s = substr(s, i + 1) } }
+    END { exit !found }'
 }

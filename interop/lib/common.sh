@@ -43,6 +43,9 @@ must_not() {
   if "$@"; then fail "$desc"; else log "ok: $desc"; fi
 }
 
+# Bounded external commands use `timeout --foreground`: plain timeout moves its child into
+# a process group of its own, where a Ctrl-C on the scenario never reaches it.
+
 # wait_until TIMEOUT_S CMD...: polls CMD every 0.1 s until it succeeds (0) or TIMEOUT_S
 # seconds pass (1). Bounded in time and count.
 wait_until() { wait_until_every 0.1 "$@"; }

@@ -10,7 +10,8 @@
 #   gw-b    wan0 198.51.100.20/24, lan0 10.2.0.1/24       (public responder; configs/site-to-site-b.yaml)
 #   lan-b   10.2.0.10/24
 #
-# With zero NATs gw-a itself sits on the internet at 198.51.100.10. Namespaces are named
+# With zero NATs gw-a itself sits on the internet at 198.51.100.10 (NAT_PUBLIC is then
+# gw-a's own address: always "where gw-b sees A"). Namespaces are named
 # "$IO_PREFIX-<node>", so concurrent runs never collide. Every NAT masquerades (UDP/TCP to a
 # port range of its own: nat1 20000-29999, nat2 30000-39999, so a capture shows which NATs a
 # packet crossed) and its forward chain drops unsolicited inbound traffic, as a home router

@@ -53,10 +53,7 @@ burst() {
   must "[$label] all $n IKE+CHILD SAs up on gw-b within ${wait_s}s" peer_wait_count_up gw-b rw "$n" "$wait_s"
   must "[$label] all $n up on gw-a" peer_wait_count_up gw-a - "$n" 10
   t1=$(io_now_ms)
-  local sb sa
-  sb=$(peer_status gw-b rw)
-  sa=$(peer_status gw-a -)
-  log "[$label] gw-b: $sb"
+  log "[$label] gw-b: $(peer_status gw-b rw)"
   must "[$label] gw-b: $n distinct client identities" peer_field_is gw-b rw remote_ids "$n"
   must "[$label] gw-b: all of them from one address" peer_field_is gw-b rw remote_hosts 1
   must "[$label] gw-b: that address is the NAT's" peer_field_is gw-b rw remote_host "$NAT_PUBLIC"
