@@ -280,3 +280,14 @@ charon_dump() {
     charon_swanctl "$node" --list-sas 2>&1 | head -n 40 >&2
   fi
 }
+
+# charon_wait_child_installed NODE CONN TIMEOUT_S: bounded wait until CONN's IKE SA is
+# ESTABLISHED with a CHILD_SA in state INSTALLED (what peer_wait_up means for charon).
+charon_wait_child_installed() {
+  wait_until "$3" _charon_child_installed "$1" "$2"
+}
+_charon_child_installed() {
+  local st
+  st=$(charon_status "$1" "$2")
+  [[ " $st " == *" state=established "* && " $st " != *" children=0 "* ]]
+}
