@@ -1,0 +1,116 @@
+// What an IKE SA tells the daemon happened. Events are values; keys travel in SecretBytes and
+// are never printed (SecretBytes prints only its length).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/iana.h"
+#include "common/ip_address.h"
+#include "common/traffic_selector.h"
+#include "ike/codec/ike_header.h"
+#include "ike/exchange/config.h"
+#include "ike/exchange/identity.h"
+#include "ike/exchange/nat_detection.h"
+#include "ike/suite/crypto_suite.h"
+#include "ike/suite/key_schedule.h"
+
+namespace natgate::ike {
+
+struct IkeSaEstablished {
+  IkeSpi spi_i;
+  IkeSpi spi_r;
+  bool initiator = false;  // we are the original initiator
+  CryptoSuite suite;
+  std::string peer_config;
+  Identity local_id;
+  Identity remote_id;
+  Endpoint local;   // after any float to the NAT-T port
+  Endpoint remote;
+  NatState nat;
+  bool floated = false;  // IKE moved to the NAT-T ports (RFC 7296 §2.23): send with the non-ESP marker
+  bool initial_contact = false;  // the peer sent INITIAL_CONTACT: its older SAs with us are stale (§2.4)
+};
+
+// One CHILD SA pair, ready to install. "Inbound" and "outbound" are from this side's view: the
+// inbound SA carries our SPI and the peer→us keys, the outbound SA the peer's SPI and ours.
+struct ChildSaEstablished {
+  std::string child_config;
+  std::uint32_t inbound_spi = 0;
+  std::uint32_t outbound_spi = 0;
+  CryptoSuite esp;  // protocol Esp: encr (+ key bits), integ, esn
+  DirectionKeys inbound_keys;
+  DirectionKeys outbound_keys;
+  std::vector<TrafficSelector> local_ts;  // narrowed (RFC 7296 §2.9)
+  std::vector<TrafficSelector> remote_ts;
+  ChildMode mode = ChildMode::Tunnel;
+  bool udp_encapsulation = false;  // RFC 3948 ESP-in-UDP
+  Endpoint local;                  // outer addresses (ports matter with encapsulation)
+  Endpoint remote;
+  std::optional<std::uint32_t> replaces_inbound_spi;  // set when this SA rekeys an older one
+};
+
+// A CHILD SA could not be created. With IKE_AUTH this leaves the IKE SA up (RFC 7296 §1.2).
+// inbound_spi is the SPI we had allocated for it (0 if none), so the data plane can release it.
+struct ChildSaFailed {
+  std::string child_config;
+  iana::NotifyType notify = iana::NotifyType::NoProposalChosen;
+  bool reported_by_peer = false;  // the peer sent the notify (else we sent it or decided locally)
+  std::uint32_t inbound_spi = 0;
+  std::string detail;
+};
+
+struct ChildSaDeleted {
+  std::string child_config;
+  std::uint32_t inbound_spi = 0;
+  std::uint32_t outbound_spi = 0;
+  bool by_peer = false;
+};
+
+enum class DeleteReason : std::uint8_t {
+  LocalRequest,        // delete_ike_sa() was called
+  PeerDeleted,         // the peer sent Delete(IKE)
+  Timeout,             // retransmissions exhausted (RFC 7296 §2.4)
+  HalfOpenTimeout,     // responder: no IKE_AUTH in time
+  AuthenticationFailed,
+  NegotiationFailed,   // no proposal, bad KE, malformed exchange …
+  Rekeyed,             // replaced by a new IKE SA (RFC 7296 §2.8)
+};
+const char* to_string(DeleteReason reason);
+
+// Terminal: the daemon removes the SA (and its CHILD SAs) when it sees this.
+struct IkeSaDeleted {
+  IkeSpi spi_i;
+  IkeSpi spi_r;
+  DeleteReason reason = DeleteReason::LocalRequest;
+  bool was_established = false;
+};
+
+struct AuthenticationFailed {
+  bool by_peer = false;  // the peer rejected our AUTH (else we rejected the peer's)
+  std::optional<Identity> peer_id;
+  std::string detail;
+};
+
+struct NegotiationFailed {
+  iana::ExchangeType exchange = iana::ExchangeType::IkeSaInit;
+  std::optional<iana::NotifyType> notify;  // the error notify sent or received, if any
+  bool reported_by_peer = false;
+  std::string detail;
+};
+
+// The peer's address or port changed under an authenticated message (a NAT rebinding, or the
+// float to 4500 as seen by the responder); later datagrams go to the new endpoints.
+struct EndpointsChanged {
+  Endpoint local;
+  Endpoint remote;
+  bool natt = false;
+};
+
+using Event = std::variant<IkeSaEstablished, ChildSaEstablished, ChildSaFailed, ChildSaDeleted, IkeSaDeleted,
+                           AuthenticationFailed, NegotiationFailed, EndpointsChanged>;
+
+}  // namespace natgate::ike

@@ -1,0 +1,288 @@
+#include "ike/exchange/exchange_driver.h"
+
+#include "ike/codec/message.h"
+#include "ike/codec/message_codec.h"
+#include "ike/exchange/child_create.h"
+#include "ike/exchange/child_delete.h"
+#include "ike/exchange/ike_auth.h"
+#include "ike/exchange/ike_delete.h"
+#include "ike/exchange/ike_dpd.h"
+#include "ike/exchange/ike_init.h"
+#include "ike/exchange/ike_natd.h"
+#include "ike/exchange/message_protection.h"
+
+namespace natgate::ike {
+
+using iana::ExchangeType;
+
+ExchangeDriver::ExchangeDriver(IkeSaContext& ctx) : ctx_(ctx), requests_(ctx.ike_config->retransmit) {}
+
+void ExchangeDriver::queue(std::unique_ptr<Task> task) { queued_.push_back(std::move(task)); }
+
+std::optional<ExchangeType> ExchangeDriver::in_flight_exchange() const {
+  if (!requests_.busy()) return std::nullopt;
+  return active_exchange_;
+}
+
+std::optional<std::vector<Datagram>> ExchangeDriver::encode(const OutboundMessage& message, bool natt) {
+  Bytes bytes;
+  if (message.header.exchange == ExchangeType::IkeSaInit) {
+    bytes = encode_message(Message{message.header, message.payloads});
+  } else {
+    if (!ctx_.outbound) return std::nullopt;
+    auto sealed = seal_message(message.header, message.payloads, *ctx_.outbound, ctx_.random());
+    if (!sealed) return std::nullopt;
+    bytes = std::move(*sealed);
+  }
+  std::vector<Datagram> out;
+  out.push_back(Datagram{std::move(bytes), message.source, message.destination, natt});
+  return out;
+}
+
+void ExchangeDriver::initiate(TimePoint now) {
+  // A task may finish while building (nothing to send); then the next one gets its turn.
+  while (ctx_.state != SaState::Deleted && !requests_.busy() && !queued_.empty()) {
+    active_exchange_ = queued_.front()->exchange();
+    // IKE_SA_INIT and IKE_AUTH carry several concerns in one message; other exchanges do one
+    // thing each.
+    const bool combine = active_exchange_ == ExchangeType::IkeSaInit || active_exchange_ == ExchangeType::IkeAuth;
+    do {
+      active_.push_back(std::move(queued_.front()));
+      queued_.pop_front();
+    } while (combine && !queued_.empty() && queued_.front()->exchange() == active_exchange_);
+    send_request(now);
+  }
+}
+
+void ExchangeDriver::send_request(TimePoint now) {
+  OutboundMessage msg;
+  msg.header.spi_i = ctx_.spi_i;
+  msg.header.spi_r = ctx_.spi_r;
+  msg.header.exchange = active_exchange_;
+  msg.header.set_initiator(ctx_.initiator);
+  msg.header.message_id = requests_.next_id();
+  msg.source = ctx_.local;
+  msg.destination = ctx_.remote;
+
+  std::vector<std::unique_ptr<Task>> keep;
+  for (auto& task : active_) {
+    TaskStatus st = task->build_request(msg);
+    if (st == TaskStatus::Failed) {
+      active_.clear();
+      close(ctx_.close_reason);
+      return;
+    }
+    if (st != TaskStatus::Done) keep.push_back(std::move(task));
+  }
+  active_ = std::move(keep);
+  if (active_.empty()) return;  // nothing left that needs an exchange
+
+  auto datagrams = encode(msg, ctx_.natt);
+  if (!datagrams) {
+    ctx_.emit(NegotiationFailed{active_exchange_, std::nullopt, false, "could not protect the request"});
+    active_.clear();
+    close(DeleteReason::NegotiationFailed);
+    return;
+  }
+  if (active_exchange_ == ExchangeType::IkeSaInit) ctx_.own_init_message = datagrams->front().bytes;
+  for (const auto& d : *datagrams) out().datagrams.push_back(d);
+  out().arm(TimerKind::Retransmit, requests_.sent(msg.header.message_id, std::move(*datagrams), now));
+  ++counters_.requests_sent;
+  if (ctx_.state == SaState::Created) ctx_.state = SaState::Connecting;
+}
+
+void ExchangeDriver::on_response(const InboundMessage& response, TimePoint now) {
+  std::vector<TaskStatus> statuses;
+  for (auto& task : active_) {
+    TaskStatus st = task->process_response(response);
+    if (st == TaskStatus::Failed) {
+      active_.clear();
+      close(ctx_.close_reason);
+      return;
+    }
+    if (st == TaskStatus::Restart) {
+      // §1.2 / §2.6: the same exchange again, under the same message ID, with every task of it.
+      requests_.restart();
+      out().cancel(TimerKind::Retransmit);
+      send_request(now);
+      return;
+    }
+    statuses.push_back(st);
+  }
+  requests_.completed();
+  out().cancel(TimerKind::Retransmit);
+  // Tasks that want another round go first, in their order.
+  for (std::size_t i = active_.size(); i-- > 0;) {
+    if (statuses[i] == TaskStatus::NeedMore) queued_.push_front(std::move(active_[i]));
+  }
+  active_.clear();
+  flush_one_shots();
+  initiate(now);
+}
+
+std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMessage& request) {
+  std::vector<std::unique_ptr<Task>> tasks;
+  switch (request.header.exchange) {
+    case ExchangeType::IkeSaInit:
+      if (!ctx_.initiator && ctx_.state == SaState::Created) {
+        tasks.push_back(std::make_unique<IkeInit>(ctx_));
+        tasks.push_back(std::make_unique<IkeNatd>(ctx_));
+      }
+      break;
+    case ExchangeType::IkeAuth:
+      if (!ctx_.initiator && ctx_.state == SaState::Connecting && ctx_.keys) {
+        tasks.push_back(std::make_unique<IkeAuth>(ctx_));
+        tasks.push_back(std::make_unique<ChildCreate>(ctx_, std::nullopt));
+      }
+      break;
+    case ExchangeType::Informational: {
+      if (!ctx_.keys) break;
+      bool delete_ike = false;
+      bool delete_child = false;
+      for (const auto* d : find_all<Delete>(request.payloads)) {
+        if (d->protocol == iana::ProtocolId::Ike) delete_ike = true;
+        if (d->protocol == iana::ProtocolId::Esp) delete_child = true;
+      }
+      if (delete_ike) {
+        tasks.push_back(std::make_unique<IkeDelete>(ctx_));
+        break;
+      }
+      if (delete_child) tasks.push_back(std::make_unique<ChildDelete>(ctx_, std::vector<std::uint32_t>{}));
+      tasks.push_back(std::make_unique<IkeDpd>(ctx_));
+      break;
+    }
+    case ExchangeType::CreateChildSa:
+      break;  // not yet: the request is dropped and the peer's retransmissions time out
+  }
+  return tasks;
+}
+
+bool ExchangeDriver::on_request(const InboundMessage& request, bool natt, TimePoint now) {
+  auto tasks = passive_tasks(request);
+  if (tasks.empty()) return false;
+
+  OutboundMessage response;
+  response.header.spi_i = ctx_.spi_i;
+  response.header.spi_r = ctx_.spi_r;
+  response.header.exchange = request.header.exchange;
+  response.header.set_initiator(ctx_.initiator);
+  response.header.set_response(true);
+  response.header.message_id = request.header.message_id;
+  // §2.11: a response goes back to where the request came from.
+  response.source = request.destination;
+  response.destination = request.source;
+
+  Task* failing = nullptr;
+  for (auto& task : tasks) {
+    if (task->process_request(request) == TaskStatus::Failed) {
+      failing = task.get();
+      break;
+    }
+  }
+  bool close_after = false;
+  if (failing) {
+    response.payloads.clear();
+    failing->build_response(response);
+    close_after = true;
+  } else {
+    for (auto& task : tasks) {
+      if (task->build_response(response) == TaskStatus::Failed) {
+        close_after = true;
+        break;
+      }
+    }
+  }
+
+  auto datagrams = encode(response, natt);
+  if (!datagrams) {
+    ctx_.emit(NegotiationFailed{request.header.exchange, std::nullopt, false, "could not protect the response"});
+    close(DeleteReason::NegotiationFailed);
+    return true;
+  }
+  if (request.header.exchange == ExchangeType::IkeSaInit && !close_after) {
+    ctx_.own_init_message = datagrams->front().bytes;
+  }
+  for (const auto& d : *datagrams) out().datagrams.push_back(d);
+  responses_.answered(request.header.message_id, std::move(*datagrams));
+  ++counters_.responses_sent;
+  if (close_after) {
+    close(ctx_.close_reason);
+    return true;
+  }
+  if (ctx_.state == SaState::Created) ctx_.state = SaState::Connecting;
+  flush_one_shots();
+  initiate(now);
+  return true;
+}
+
+void ExchangeDriver::resend_response(const Endpoint& local, const Endpoint& remote) {
+  for (Datagram d : responses_.cached()) {
+    d.local = local;
+    d.remote = remote;
+    out().datagrams.push_back(std::move(d));
+  }
+  ++counters_.cached_responses_resent;
+}
+
+void ExchangeDriver::on_retransmit_timer(TimePoint now) {
+  auto r = requests_.on_timer(now);
+  switch (r.kind) {
+    case RequestWindow::TimerOutcome::Kind::NotDue:
+      if (r.next) out().arm(TimerKind::Retransmit, *r.next);
+      return;
+    case RequestWindow::TimerOutcome::Kind::Retransmit:
+      for (auto& d : r.resend) out().datagrams.push_back(std::move(d));
+      out().arm(TimerKind::Retransmit, *r.next);
+      ++counters_.retransmissions;
+      return;
+    case RequestWindow::TimerOutcome::Kind::GiveUp:
+      if (ctx_.state == SaState::Connecting) {
+        ctx_.emit(NegotiationFailed{active_exchange_, std::nullopt, false,
+                                    "no response after " + std::to_string(ctx_.ike_config->retransmit.retransmits) +
+                                        " retransmissions"});
+      }
+      active_.clear();
+      // §2.4: a peer that stops answering is dead; a delete that goes unanswered still deletes.
+      close(ctx_.state == SaState::Deleting ? DeleteReason::LocalRequest : DeleteReason::Timeout);
+      return;
+  }
+}
+
+void ExchangeDriver::flush_one_shots() {
+  // Sent once, outside the window: the SA is about to end, so no later request can collide with
+  // the message ID used here.
+  for (auto& shot : ctx_.one_shots) {
+    OutboundMessage msg;
+    msg.header.spi_i = ctx_.spi_i;
+    msg.header.spi_r = ctx_.spi_r;
+    msg.header.exchange = shot.exchange;
+    msg.header.set_initiator(ctx_.initiator);
+    msg.header.message_id = requests_.next_id();
+    msg.source = ctx_.local;
+    msg.destination = ctx_.remote;
+    msg.payloads = std::move(shot.payloads);
+    if (auto datagrams = encode(msg, ctx_.natt)) {
+      for (auto& d : *datagrams) out().datagrams.push_back(std::move(d));
+    }
+  }
+  ctx_.one_shots.clear();
+}
+
+void ExchangeDriver::close(DeleteReason reason) {
+  if (ctx_.state == SaState::Deleted) return;
+  flush_one_shots();
+  const bool was_established = ctx_.state == SaState::Established || ctx_.state == SaState::Deleting;
+  for (const auto& child : ctx_.children) {
+    ctx_.emit(ChildSaDeleted{child.config_name, child.inbound_spi, child.outbound_spi, reason == DeleteReason::PeerDeleted});
+  }
+  ctx_.children.clear();
+  ctx_.emit(IkeSaDeleted{ctx_.spi_i, ctx_.spi_r, reason, was_established});
+  ctx_.state = SaState::Deleted;
+  requests_.abandon();
+  queued_.clear();
+  out().cancel(TimerKind::Retransmit);
+  out().cancel(TimerKind::HalfOpen);
+  out().cancel(TimerKind::Dpd);
+}
+
+}  // namespace natgate::ike

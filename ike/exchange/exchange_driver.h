@@ -1,0 +1,68 @@
+// The exchange driver of one IKE SA (strongSwan's task_manager_v2): it queues the tasks we want
+// to run, groups them into exchanges, numbers and frames the messages, retransmits our requests,
+// answers the peer's requests with the tasks the exchange calls for, and caches the answer for
+// retransmitted requests (RFC 7296 §2.1, §2.2). It ends the SA when a task fails.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "ike/exchange/ike_sa_context.h"
+#include "ike/exchange/message_window.h"
+#include "ike/exchange/task.h"
+
+namespace natgate::ike {
+
+struct ExchangeCounters {
+  std::uint64_t requests_sent = 0;
+  std::uint64_t retransmissions = 0;          // our requests sent again after a timeout
+  std::uint64_t responses_sent = 0;
+  std::uint64_t cached_responses_resent = 0;  // answers to retransmitted requests (§2.1)
+};
+
+class ExchangeDriver {
+ public:
+  explicit ExchangeDriver(IkeSaContext& ctx);
+
+  void queue(std::unique_ptr<Task> task);
+  void clear_queue() { queued_.clear(); }
+  bool has_queued() const { return !queued_.empty(); }
+  bool busy() const { return requests_.busy(); }
+  std::optional<iana::ExchangeType> in_flight_exchange() const;
+  const RequestWindow& requests() const { return requests_; }
+  const ResponseWindow& responses() const { return responses_; }
+  const ExchangeCounters& counters() const { return counters_; }
+
+  // Starts the next queued exchange unless one is in flight (window size 1).
+  void initiate(TimePoint now);
+  // The response to our request in flight (the caller checked its ID and exchange).
+  void on_response(const InboundMessage& response, TimePoint now);
+  // A new request from the peer. Returns false, changing nothing, if this SA cannot take that
+  // exchange in its current state.
+  bool on_request(const InboundMessage& request, bool natt, TimePoint now);
+  // The peer sent its last request again: the same answer again, to where it came from now.
+  void resend_response(const Endpoint& local, const Endpoint& remote);
+  void on_retransmit_timer(TimePoint now);
+
+  // Ends the SA: CHILD SAs and the IKE SA are reported deleted, timers cancelled.
+  void close(DeleteReason reason);
+
+ private:
+  std::vector<std::unique_ptr<Task>> passive_tasks(const InboundMessage& request);
+  std::optional<std::vector<Datagram>> encode(const OutboundMessage& message, bool natt);
+  void send_request(TimePoint now);
+  void flush_one_shots();
+  Output& out() { return *ctx_.out; }
+
+  IkeSaContext& ctx_;
+  RequestWindow requests_;
+  ResponseWindow responses_;
+  std::deque<std::unique_ptr<Task>> queued_;
+  std::vector<std::unique_ptr<Task>> active_;  // the tasks of our request in flight
+  iana::ExchangeType active_exchange_ = iana::ExchangeType::IkeSaInit;
+  ExchangeCounters counters_;
+};
+
+}  // namespace natgate::ike

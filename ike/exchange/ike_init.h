@@ -1,0 +1,44 @@
+// IKE_SA_INIT's own business (RFC 7296 §1.2, §2.6, §2.7, §2.10, §2.14): the IKE proposal, the
+// key exchange and the nonces, restarts for INVALID_KE_PAYLOAD and COOKIE, the capability notifies
+// (IKEV2_FRAGMENTATION_SUPPORTED, RFC 7383 §2.3; SIGNATURE_HASH_ALGORITHMS, RFC 7427 §4), and the
+// derivation of the IKE SA's keys. NAT-D is ike_natd's.
+#pragma once
+
+#include <optional>
+
+#include "crypto/key_exchange.h"
+#include "ike/exchange/ike_sa_context.h"
+#include "ike/exchange/task.h"
+
+namespace natgate::ike {
+
+class IkeInit final : public Task {
+ public:
+  explicit IkeInit(IkeSaContext& ctx) : ctx_(ctx) {}
+
+  std::string_view name() const override { return "ike_init"; }
+  iana::ExchangeType exchange() const override { return iana::ExchangeType::IkeSaInit; }
+
+  TaskStatus build_request(OutboundMessage& request) override;
+  TaskStatus process_response(const InboundMessage& response) override;
+  TaskStatus process_request(const InboundMessage& request) override;
+  TaskStatus build_response(OutboundMessage& response) override;
+
+ private:
+  TaskStatus fail(std::optional<iana::NotifyType> notify, bool by_peer, std::string detail);
+  bool derive_keys(const crypto::KeyExchange& ke, ByteView peer_public);
+  void add_capability_notifies(std::vector<Payload>& payloads) const;
+  void note_capabilities(const InboundMessage& message);
+
+  IkeSaContext& ctx_;
+  std::optional<crypto::KeyExchange> ke_;
+  iana::DhGroup group_ = iana::DhGroup::None;  // initiator: the group our KE uses
+  Bytes cookie_;                               // initiator: echoed as the first payload (§2.6)
+  unsigned restarts_ = 0;
+  // Responder:
+  std::optional<Proposal> chosen_;
+  std::optional<iana::NotifyType> error_;
+  Bytes error_data_;
+};
+
+}  // namespace natgate::ike

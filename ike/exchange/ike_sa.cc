@@ -1,0 +1,351 @@
+#include "ike/exchange/ike_sa.h"
+
+#include <algorithm>
+
+#include "ike/codec/describe.h"
+#include "ike/codec/message_codec.h"
+#include "ike/exchange/child_create.h"
+#include "ike/exchange/child_delete.h"
+#include "ike/exchange/ike_auth.h"
+#include "ike/exchange/ike_delete.h"
+#include "ike/exchange/ike_dpd.h"
+#include "ike/exchange/ike_init.h"
+#include "ike/exchange/ike_natd.h"
+#include "ike/exchange/message_protection.h"
+
+namespace natgate::ike {
+
+using iana::ExchangeType;
+
+namespace {
+
+IkeSpi random_spi(crypto::RandomSource& random) {
+  IkeSpi spi;
+  // A zero SPI means "unknown" on the wire (§3.1); redraw (2^-64 odds, bounded anyway).
+  for (int i = 0; i < 8 && spi.is_zero(); ++i) random.fill(spi.bytes);
+  if (spi.is_zero()) spi.bytes[7] = 1;
+  return spi;
+}
+
+// Sets ctx.out for the duration of one call into the SA.
+class CallScope {
+ public:
+  CallScope(IkeSaContext& ctx, Output& out) : ctx_(ctx) { ctx_.out = &out; }
+  ~CallScope() { ctx_.out = nullptr; }
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+
+ private:
+  IkeSaContext& ctx_;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<IkeSa>> IkeSa::create_initiator(InitiatorSetup setup, Environment env) {
+  if (!setup.ike || !setup.peer) return unexpected(std::string("initiator needs an IKE and a peer configuration"));
+  if (setup.ike->proposals.empty()) return unexpected(std::string("no IKE proposals configured"));
+  for (const auto& p : setup.ike->proposals)
+    if (p.dh.empty()) return unexpected(std::string("IKE proposal without a key exchange method"));
+  if (!env.random) return unexpected(std::string("no random source"));
+
+  std::unique_ptr<IkeSa> sa(new IkeSa());
+  auto& ctx = sa->ctx_;
+  ctx.initiator = true;
+  ctx.ike_config = std::move(setup.ike);
+  ctx.peer_config = std::move(setup.peer);
+  ctx.env = std::move(env);
+  ctx.local = setup.local;
+  ctx.remote = setup.remote;
+  ctx.spi_i = random_spi(*ctx.env.random);
+  sa->driver_ = std::make_unique<ExchangeDriver>(ctx);
+  sa->driver_->queue(std::make_unique<IkeInit>(ctx));
+  sa->driver_->queue(std::make_unique<IkeNatd>(ctx));
+  sa->driver_->queue(std::make_unique<IkeAuth>(ctx));
+  if (!ctx.peer_config->children.empty()) {
+    sa->driver_->queue(std::make_unique<ChildCreate>(ctx, ctx.peer_config->children.front()));
+  }
+  return sa;
+}
+
+std::unique_ptr<IkeSa> IkeSa::create_responder(std::shared_ptr<const IkeSaConfig> ike, IkeSpi spi_i, IkeSpi spi_r,
+                                               Endpoint local, Endpoint remote, Environment env) {
+  std::unique_ptr<IkeSa> sa(new IkeSa());
+  auto& ctx = sa->ctx_;
+  ctx.initiator = false;
+  ctx.ike_config = std::move(ike);
+  ctx.env = std::move(env);
+  ctx.local = local;
+  ctx.remote = remote;
+  ctx.spi_i = spi_i;
+  ctx.spi_r = spi_r;
+  sa->driver_ = std::make_unique<ExchangeDriver>(ctx);
+  return sa;
+}
+
+void IkeSa::reject(InputError error) {
+  switch (error.kind) {
+    case InputError::Kind::Malformed:
+      ++counters_.malformed;
+      break;
+    case InputError::Kind::WrongSa:
+      ++counters_.wrong_sa;
+      break;
+    case InputError::Kind::UnexpectedMessageId:
+      ++counters_.unexpected_message_id;
+      break;
+    case InputError::Kind::UnexpectedExchange:
+      ++counters_.unexpected_exchange;
+      break;
+    case InputError::Kind::IntegrityCheckFailed:
+      ++counters_.integrity_failures;
+      break;
+    case InputError::Kind::NotProtected:
+      ++counters_.unprotected;
+      break;
+    case InputError::Kind::Unsupported:
+      ++counters_.unsupported;
+      break;
+  }
+  if (ctx_.out) ctx_.out->rejected = std::move(error);
+}
+
+void IkeSa::after_call(SaState before, TimePoint now) {
+  Output& out = *ctx_.out;
+  const auto& cfg = *ctx_.ike_config;
+  if (before == SaState::Created && ctx_.state == SaState::Connecting && !ctx_.initiator) {
+    half_open_deadline_ = now + cfg.half_open_timeout;
+    out.arm(TimerKind::HalfOpen, half_open_deadline_);
+  }
+  if (before != SaState::Established && ctx_.state == SaState::Established) {
+    half_open_.release();
+    out.cancel(TimerKind::HalfOpen);
+    if (cfg.dpd_interval.count() > 0) out.arm(TimerKind::Dpd, now + cfg.dpd_interval);
+  }
+  if (ctx_.state == SaState::Deleted) half_open_.release();
+}
+
+Output IkeSa::initiate(TimePoint now) {
+  Output out;
+  CallScope scope(ctx_, out);
+  SaState before = ctx_.state;
+  if (ctx_.initiator && ctx_.state == SaState::Created) driver_->initiate(now);
+  after_call(before, now);
+  return out;
+}
+
+Output IkeSa::handle(const ReceivedDatagram& in, TimePoint now) {
+  Output out;
+  CallScope scope(ctx_, out);
+  SaState before = ctx_.state;
+  ++counters_.datagrams_received;
+
+  auto header = decode_header(in.bytes);
+  if (!header) {
+    reject({InputError::Kind::Malformed, header.error(), header.error().to_string()});
+  } else if (ctx_.state == SaState::Deleted) {
+    reject({InputError::Kind::UnexpectedExchange, std::nullopt, "the IKE SA is deleted"});
+  } else if (header->spi_i != ctx_.spi_i) {
+    reject({InputError::Kind::WrongSa, std::nullopt, "initiator SPI is not this SA's"});
+  } else if (header->initiator() == ctx_.initiator) {
+    // §3.1: the I bit names the original initiator; a message claiming our role is not the peer's.
+    reject({InputError::Kind::WrongSa, std::nullopt, "initiator flag does not match the peer's role"});
+  } else if (header->response()) {
+    handle_response(*header, in, now);
+  } else {
+    handle_request(*header, in, now);
+  }
+  after_call(before, now);
+  return out;
+}
+
+void IkeSa::authenticated(const ReceivedDatagram& in, TimePoint now) {
+  ctx_.last_heard = now;
+  if (in.local == ctx_.local && in.remote == ctx_.remote) return;
+  // §2.23: with a NAT in the path, the peer's address is whatever authenticated messages come
+  // from; that is also how the responder follows the initiator's float to port 4500.
+  if (!ctx_.nat.udp_encapsulation() && !in.natt) return;
+  ctx_.local = in.local;
+  ctx_.remote = in.remote;
+  if (in.natt && !ctx_.natt) {
+    ctx_.natt = true;
+    ctx_.floated = true;
+  }
+  if (ctx_.state == SaState::Established) ctx_.emit(EndpointsChanged{ctx_.local, ctx_.remote, ctx_.natt});
+}
+
+void IkeSa::handle_request(const IkeHeader& header, const ReceivedDatagram& in, TimePoint now) {
+  const auto verdict = driver_->responses().classify(header.message_id);
+  if (verdict == ResponseWindow::Verdict::Invalid) {
+    reject({InputError::Kind::UnexpectedMessageId, std::nullopt,
+            "request #" + std::to_string(header.message_id.value) + " outside the window"});
+    return;
+  }
+
+  if (header.exchange == ExchangeType::IkeSaInit) {
+    if (ctx_.initiator || !header.spi_r.is_zero()) {
+      reject({InputError::Kind::UnexpectedExchange, std::nullopt, "IKE_SA_INIT request for an existing SA"});
+      return;
+    }
+    if (verdict == ResponseWindow::Verdict::Retransmit) {
+      // §2.1: the identical request again gets the identical response; anything else with
+      // this SPI is not the peer's retransmission.
+      ByteView seen = ctx_.peer_init_message;
+      if (seen.size() == in.bytes.size() && std::equal(seen.begin(), seen.end(), in.bytes.begin())) {
+        driver_->resend_response(in.local, in.remote);
+      } else {
+        reject({InputError::Kind::UnexpectedMessageId, std::nullopt, "a different IKE_SA_INIT under the same SPI"});
+      }
+      return;
+    }
+    auto message = decode_message(in.bytes);
+    if (!message) {
+      reject({InputError::Kind::Malformed, message.error(), message.error().to_string()});
+      return;
+    }
+    InboundMessage im{message->header, std::move(message->payloads), in.remote, in.local};
+    if (!driver_->on_request(im, in.natt, now)) {
+      reject({InputError::Kind::UnexpectedExchange, std::nullopt, "IKE_SA_INIT not expected now"});
+      return;
+    }
+    ctx_.peer_init_message.assign(in.bytes.begin(), in.bytes.end());
+    ctx_.last_heard = now;
+    return;
+  }
+
+  if (header.spi_r != ctx_.spi_r) {
+    reject({InputError::Kind::WrongSa, std::nullopt, "responder SPI is not this SA's"});
+    return;
+  }
+  if (!ctx_.inbound) {
+    reject({InputError::Kind::UnexpectedExchange, std::nullopt, "no keys yet for a protected request"});
+    return;
+  }
+  auto opened = open_message(in.bytes, *ctx_.inbound);
+  if (!opened) {
+    reject(opened.error());
+    return;
+  }
+  authenticated(in, now);
+  if (verdict == ResponseWindow::Verdict::Retransmit) {
+    driver_->resend_response(in.local, in.remote);
+    return;
+  }
+  InboundMessage im{opened->header, std::move(opened->payloads), in.remote, in.local};
+  if (!driver_->on_request(im, in.natt, now)) {
+    reject({InputError::Kind::UnexpectedExchange, std::nullopt,
+            exchange_name(header.exchange) + " request not expected in state " + to_string(ctx_.state)});
+  }
+}
+
+void IkeSa::handle_response(const IkeHeader& header, const ReceivedDatagram& in, TimePoint now) {
+  if (!driver_->requests().expects(header.message_id)) {
+    reject({InputError::Kind::UnexpectedMessageId, std::nullopt,
+            "response #" + std::to_string(header.message_id.value) + " to no request of ours"});
+    return;
+  }
+  if (driver_->in_flight_exchange() != header.exchange) {
+    reject({InputError::Kind::UnexpectedExchange, std::nullopt, "response to a different exchange"});
+    return;
+  }
+  if (header.exchange == ExchangeType::IkeSaInit) {
+    auto message = decode_message(in.bytes);
+    if (!message) {
+      reject({InputError::Kind::Malformed, message.error(), message.error().to_string()});
+      return;
+    }
+    ctx_.peer_init_message.assign(in.bytes.begin(), in.bytes.end());
+    ctx_.last_heard = now;
+    InboundMessage im{message->header, std::move(message->payloads), in.remote, in.local};
+    driver_->on_response(im, now);
+    return;
+  }
+  if (header.spi_r != ctx_.spi_r) {
+    reject({InputError::Kind::WrongSa, std::nullopt, "responder SPI is not this SA's"});
+    return;
+  }
+  auto opened = open_message(in.bytes, *ctx_.inbound);
+  if (!opened) {
+    reject(opened.error());
+    return;
+  }
+  authenticated(in, now);
+  InboundMessage im{opened->header, std::move(opened->payloads), in.remote, in.local};
+  driver_->on_response(im, now);
+}
+
+Output IkeSa::on_timer(TimerKind kind, TimePoint now) {
+  Output out;
+  CallScope scope(ctx_, out);
+  SaState before = ctx_.state;
+  if (ctx_.state != SaState::Deleted) {
+    switch (kind) {
+      case TimerKind::Retransmit:
+        driver_->on_retransmit_timer(now);
+        break;
+      case TimerKind::HalfOpen:
+        if (ctx_.state == SaState::Connecting && !ctx_.initiator) {
+          if (now >= half_open_deadline_) {
+            ctx_.emit(NegotiationFailed{ExchangeType::IkeAuth, std::nullopt, false, "IKE_AUTH did not complete in time"});
+            driver_->close(DeleteReason::HalfOpenTimeout);
+          } else {
+            out.arm(TimerKind::HalfOpen, half_open_deadline_);
+          }
+        }
+        break;
+      case TimerKind::Dpd: {
+        const auto interval = ctx_.ike_config->dpd_interval;
+        if (ctx_.state != SaState::Established || interval.count() <= 0) break;
+        if (now - ctx_.last_heard >= interval && !driver_->busy() && !driver_->has_queued()) {
+          driver_->queue(std::make_unique<IkeDpd>(ctx_));
+          driver_->initiate(now);
+        }
+        out.arm(TimerKind::Dpd, now + interval);
+        break;
+      }
+    }
+  }
+  after_call(before, now);
+  return out;
+}
+
+Output IkeSa::delete_ike_sa(TimePoint now) {
+  Output out;
+  CallScope scope(ctx_, out);
+  SaState before = ctx_.state;
+  if (ctx_.state == SaState::Established) {
+    driver_->clear_queue();
+    driver_->queue(std::make_unique<IkeDelete>(ctx_));
+    driver_->initiate(now);
+  } else if (ctx_.state == SaState::Created || ctx_.state == SaState::Connecting) {
+    // Not established: nothing the peer could be told with authenticated certainty.
+    driver_->close(DeleteReason::LocalRequest);
+  }
+  after_call(before, now);
+  return out;
+}
+
+Output IkeSa::delete_child_sa(std::uint32_t inbound_spi, TimePoint now) {
+  Output out;
+  CallScope scope(ctx_, out);
+  SaState before = ctx_.state;
+  if (ctx_.state == SaState::Established && ctx_.find_child_by_inbound(inbound_spi)) {
+    driver_->queue(std::make_unique<ChildDelete>(ctx_, std::vector<std::uint32_t>{inbound_spi}));
+    driver_->initiate(now);
+  }
+  after_call(before, now);
+  return out;
+}
+
+Output IkeSa::check_liveness(TimePoint now) {
+  Output out;
+  CallScope scope(ctx_, out);
+  SaState before = ctx_.state;
+  if (ctx_.state == SaState::Established && !driver_->busy() && !driver_->has_queued()) {
+    driver_->queue(std::make_unique<IkeDpd>(ctx_));
+    driver_->initiate(now);
+  }
+  after_call(before, now);
+  return out;
+}
+
+}  // namespace natgate::ike

@@ -1,0 +1,109 @@
+// One IKE SA, as a sans-I/O state machine (shared/DESIGN.md rule 1, like quinn-proto's
+// Connection): it takes datagrams, timer expiries and commands together with the current time,
+// and returns what to send, which timers to (re)arm and what happened. It never reads a clock,
+// touches a socket or keeps global state.
+//
+//   auto sa = IkeSa::create_initiator({ike_cfg, peer_cfg, local, remote}, env);
+//   Output out = (*sa)->initiate(now);             // IKE_SA_INIT request
+//   ... send out.datagrams, arm out.timers, act on out.events ...
+//   out = (*sa)->handle({bytes, local, remote, natt}, now);
+//   out = (*sa)->on_timer(TimerKind::Retransmit, now);
+//
+// Responders are created by IkeDispatcher from an IKE_SA_INIT request. Both roles end with an
+// IkeSaDeleted event, after which the SA takes no more input.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "common/expected.h"
+#include "ike/exchange/exchange_driver.h"
+#include "ike/exchange/half_open_limiter.h"
+#include "ike/exchange/ike_sa_context.h"
+#include "ike/exchange/output.h"
+
+namespace natgate::ike {
+
+struct IkeSaCounters {
+  std::uint64_t datagrams_received = 0;
+  // Datagrams dropped, by InputError::Kind.
+  std::uint64_t malformed = 0;
+  std::uint64_t wrong_sa = 0;
+  std::uint64_t unexpected_message_id = 0;
+  std::uint64_t unexpected_exchange = 0;
+  std::uint64_t integrity_failures = 0;
+  std::uint64_t unprotected = 0;
+  std::uint64_t unsupported = 0;
+  std::uint64_t dropped() const {
+    return malformed + wrong_sa + unexpected_message_id + unexpected_exchange + integrity_failures + unprotected +
+           unsupported;
+  }
+};
+
+class IkeSa {
+ public:
+  struct InitiatorSetup {
+    std::shared_ptr<const IkeSaConfig> ike;
+    std::shared_ptr<const PeerConfig> peer;
+    Endpoint local;   // our address and IKE port (500)
+    Endpoint remote;  // the peer's
+  };
+  // A new initiator with a random SPIi. The first CHILD SA is peer->children[0], if any.
+  static Expected<std::unique_ptr<IkeSa>> create_initiator(InitiatorSetup setup, Environment env);
+  // A responder for an IKE_SA_INIT request from spi_i; spi_r is ours (random, non-zero).
+  static std::unique_ptr<IkeSa> create_responder(std::shared_ptr<const IkeSaConfig> ike, IkeSpi spi_i, IkeSpi spi_r,
+                                                 Endpoint local, Endpoint remote, Environment env);
+
+  IkeSa(const IkeSa&) = delete;
+  IkeSa& operator=(const IkeSa&) = delete;
+
+  // Initiator: sends IKE_SA_INIT.
+  Output initiate(TimePoint now);
+  // A datagram for this SA (the caller routed it by SPI, see IkeDispatcher::route).
+  Output handle(const ReceivedDatagram& datagram, TimePoint now);
+  // A timer this SA armed has expired.
+  Output on_timer(TimerKind kind, TimePoint now);
+
+  // Commands from the daemon.
+  Output delete_ike_sa(TimePoint now);                           // RFC 7296 §1.4.1
+  Output delete_child_sa(std::uint32_t inbound_spi, TimePoint now);
+  Output check_liveness(TimePoint now);                          // DPD, §2.4
+
+  // Responder: the half-open count this SA occupies until IKE_AUTH completes (or it ends).
+  void hold(HalfOpenToken token) { half_open_ = std::move(token); }
+
+  SaState state() const { return ctx_.state; }
+  bool is_initiator() const { return ctx_.initiator; }
+  IkeSpi spi_i() const { return ctx_.spi_i; }
+  IkeSpi spi_r() const { return ctx_.spi_r; }
+  IkeSpi local_spi() const { return ctx_.own_spi(); }
+  const Endpoint& local() const { return ctx_.local; }
+  const Endpoint& remote() const { return ctx_.remote; }
+  bool natt() const { return ctx_.natt; }
+  const NatState& nat() const { return ctx_.nat; }
+  const std::optional<CryptoSuite>& suite() const { return ctx_.suite; }
+  const std::vector<ChildSaRecord>& children() const { return ctx_.children; }
+  const IkeSaCounters& counters() const { return counters_; }
+  const ExchangeCounters& exchange_counters() const { return driver_->counters(); }
+  bool holds_half_open() const { return half_open_.held(); }
+
+  // The IKE SA's keys, for tests that check both ends derived the same ones. Never log them.
+  const IkeSaKeys* key_material_for_testing() const { return ctx_.keys ? &*ctx_.keys : nullptr; }
+
+ private:
+  IkeSa() = default;
+  void handle_request(const IkeHeader& header, const ReceivedDatagram& in, TimePoint now);
+  void handle_response(const IkeHeader& header, const ReceivedDatagram& in, TimePoint now);
+  void authenticated(const ReceivedDatagram& in, TimePoint now);
+  void reject(InputError error);
+  void after_call(SaState before, TimePoint now);
+
+  IkeSaContext ctx_;
+  std::unique_ptr<ExchangeDriver> driver_;
+  IkeSaCounters counters_;
+  HalfOpenToken half_open_;
+  TimePoint half_open_deadline_{};
+};
+
+}  // namespace natgate::ike

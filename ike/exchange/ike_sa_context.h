@@ -1,0 +1,120 @@
+// The state one IKE SA's tasks share: who we are in it, what IKE_SA_INIT negotiated, who
+// authenticated, which CHILD SAs exist. Tasks read and fill it; the exchange driver and IkeSa own
+// message IDs, framing and timers. Nothing here does I/O.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/ip_address.h"
+#include "common/traffic_selector.h"
+#include "crypto/random.h"
+#include "ike/codec/ike_header.h"
+#include "ike/codec/payloads.h"
+#include "ike/exchange/config.h"
+#include "ike/exchange/events.h"
+#include "ike/exchange/nat_detection.h"
+#include "ike/exchange/output.h"
+#include "ike/exchange/time.h"
+#include "ike/suite/crypto_suite.h"
+#include "ike/suite/key_schedule.h"
+#include "ike/suite/message_protector.h"
+
+namespace natgate::ike {
+
+// Reserves an inbound ESP SPI (RFC 4303 §2.1) with the data plane, which owns SPI uniqueness.
+// src/dst are the outer addresses of the inbound SA (peer → us).
+using SpiAllocator = std::function<Expected<std::uint32_t>(const IpAddress& src, const IpAddress& dst)>;
+
+// What an IKE SA needs from its surroundings. The referenced objects must outlive the SA.
+struct Environment {
+  crypto::RandomSource* random = nullptr;  // nonces, SPIs, key exchange, IVs
+  SpiAllocator allocate_spi;
+  const ConfigProvider* configs = nullptr;  // responder: peer lookup in IKE_AUTH
+};
+
+enum class SaState : std::uint8_t {
+  Created,      // nothing sent or received yet
+  Connecting,   // IKE_SA_INIT / IKE_AUTH under way
+  Established,  // authenticated (RFC 7296 §1.2)
+  Deleting,     // we sent Delete(IKE) and wait for the answer
+  Deleted,      // terminal: IkeSaDeleted was emitted
+};
+const char* to_string(SaState state);
+
+struct ChildSaRecord {
+  std::string config_name;
+  std::uint32_t inbound_spi = 0;
+  std::uint32_t outbound_spi = 0;
+  CryptoSuite suite;
+  std::vector<TrafficSelector> local_ts;
+  std::vector<TrafficSelector> remote_ts;
+  ChildMode mode = ChildMode::Tunnel;
+};
+
+// A request a task wants sent once, outside the retransmission window (e.g. the initiator's
+// AUTHENTICATION_FAILED notification, RFC 7296 §2.21.2).
+struct OneShotRequest {
+  iana::ExchangeType exchange = iana::ExchangeType::Informational;
+  std::vector<Payload> payloads;
+};
+
+struct IkeSaContext {
+  bool initiator = false;  // the original initiator of the IKE SA (RFC 7296 §2.2)
+  IkeSpi spi_i;
+  IkeSpi spi_r;
+  Endpoint local;
+  Endpoint remote;
+  bool natt = false;  // IKE runs over the NAT-T ports, with the non-ESP marker
+
+  std::shared_ptr<const IkeSaConfig> ike_config;
+  std::shared_ptr<const PeerConfig> peer_config;  // responder: known once IDi arrived
+  Environment env;
+
+  SaState state = SaState::Created;
+
+  // IKE_SA_INIT
+  std::optional<CryptoSuite> suite;
+  std::optional<IkeSaKeys> keys;
+  Bytes nonce_i;
+  Bytes nonce_r;
+  Bytes own_init_message;   // our IKE_SA_INIT message as sent (RealMessage1/2, §2.15)
+  Bytes peer_init_message;  // the peer's, as received
+  NatState nat;
+  bool floated = false;
+  bool peer_fragmentation = false;  // the peer sent IKEV2_FRAGMENTATION_SUPPORTED
+  std::optional<MessageProtector> outbound;  // SK payloads we send
+  std::optional<MessageProtector> inbound;   // SK payloads we receive
+
+  // IKE_AUTH
+  std::optional<Identity> local_id;
+  std::optional<Identity> remote_id;
+  bool initial_contact_received = false;
+
+  std::vector<ChildSaRecord> children;
+
+  // Set by a task that returns TaskStatus::Failed: why the IKE SA ends.
+  DeleteReason close_reason = DeleteReason::NegotiationFailed;
+  TimePoint last_heard{};  // last authenticated message from the peer (DPD, RFC 7296 §2.4)
+
+  // Per call: where events go, and requests to send outside the window.
+  Output* out = nullptr;
+  std::vector<OneShotRequest> one_shots;
+
+  crypto::RandomSource& random() const { return *env.random; }
+  const Bytes& own_nonce() const { return initiator ? nonce_i : nonce_r; }
+  const Bytes& peer_nonce() const { return initiator ? nonce_r : nonce_i; }
+  IkeSpi own_spi() const { return initiator ? spi_i : spi_r; }
+  void emit(Event event) const {
+    if (out) out->events.push_back(std::move(event));
+  }
+  ChildSaRecord* find_child_by_inbound(std::uint32_t spi);
+  ChildSaRecord* find_child_by_outbound(std::uint32_t spi);
+};
+
+}  // namespace natgate::ike

@@ -1,0 +1,13 @@
+// Time as the caller gives it: ike/ never reads a clock (shared/DESIGN.md rule 1). The daemon
+// passes std::chrono::steady_clock::now(); tests pass any TimePoint they like and move it on.
+#pragma once
+
+#include <chrono>
+
+namespace natgate::ike {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using Duration = std::chrono::milliseconds;
+
+}  // namespace natgate::ike
