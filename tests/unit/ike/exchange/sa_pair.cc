@@ -1,0 +1,167 @@
+#include "sa_pair.h"
+
+#include <cstdlib>
+
+namespace natgate::ike::testing {
+
+ProposalSpec ike_proposal(const std::string& text) {
+  auto p = parse_proposal(iana::ProtocolId::Ike, text);
+  if (!p) std::abort();
+  return *p;
+}
+
+ProposalSpec esp_proposal(const std::string& text) {
+  auto p = parse_proposal(iana::ProtocolId::Esp, text);
+  if (!p) std::abort();
+  return *p;
+}
+
+TrafficSelector ts(const std::string& subnet) {
+  auto s = Subnet::parse(subnet);
+  if (!s) std::abort();
+  return TrafficSelector::from_subnet(*s);
+}
+
+Endpoint endpoint(const std::string& ip, std::uint16_t port) {
+  auto a = IpAddress::parse(ip);
+  if (!a) std::abort();
+  return Endpoint{*a, port};
+}
+
+SecretBytes secret(const std::string& text) { return SecretBytes(as_bytes(text)); }
+
+std::shared_ptr<const PeerConfig> FixedConfigs::peer_config(const Identity& peer_id, const std::optional<Identity>&,
+                                                            const Endpoint&, const Endpoint&) const {
+  asked_for.push_back(peer_id);
+  for (const auto& p : peers)
+    if (!p->remote_id || *p->remote_id == peer_id) return p;
+  return nullptr;
+}
+
+SaPair::SaPair() {
+  ike_i->proposals = {ike_proposal("aes256gcm16-prfsha256-x25519")};
+  peer_i->name = "s2s";
+  peer_i->local_id = Identity::fqdn("moon.lab");
+  peer_i->remote_id = Identity::fqdn("sun.lab");
+  peer_i->psk = secret("correct horse battery staple");
+  peer_i->children.push_back(
+      ChildConfig{"net", {esp_proposal("aes256gcm16")}, {ts("10.1.0.0/24")}, {ts("10.2.0.0/24")}, ChildMode::Tunnel});
+
+  configs_r.ike->proposals = {ike_proposal("aes256gcm16-prfsha256-x25519")};
+  auto peer = std::make_shared<PeerConfig>();
+  peer->name = "s2s";
+  peer->local_id = Identity::fqdn("sun.lab");
+  peer->remote_id = Identity::fqdn("moon.lab");
+  peer->psk = secret("correct horse battery staple");
+  peer->children.push_back(
+      ChildConfig{"net", {esp_proposal("aes256gcm16")}, {ts("10.2.0.0/24")}, {ts("10.1.0.0/24")}, ChildMode::Tunnel});
+  configs_r.peers.push_back(peer);
+}
+
+Environment SaPair::env(bool initiator_side) {
+  Environment e;
+  e.random = initiator_side ? static_cast<crypto::RandomSource*>(&random_i) : &random_r;
+  // The data plane owns SPI uniqueness; these hand out distinct, recognisable SPIs per side.
+  e.allocate_spi = [this, initiator_side](const IpAddress&, const IpAddress&) -> Expected<std::uint32_t> {
+    if (initiator_side) return 0xc1000000u + ++spis_allocated_i;
+    return 0xd2000000u + ++spis_allocated_r;
+  };
+  return e;
+}
+
+void SaPair::absorb(Output&& out, bool initiator_side) {
+  SideLog& log = initiator_side ? log_i : log_r;
+  for (auto& e : out.events) log.events.push_back(std::move(e));
+  for (const auto& t : out.timers) {
+    if (t.deadline) {
+      log.timers[t.kind] = *t.deadline;
+    } else {
+      log.timers.erase(t.kind);
+    }
+  }
+  if (out.rejected) log.rejections.push_back(*out.rejected);
+  for (auto& d : out.datagrams) {
+    WireRecord rec{d, initiator_side, true};
+    if (deliver_if && !deliver_if(rec)) rec.delivered = false;
+    wire.push_back(rec);
+    if (!rec.delivered) continue;
+    (initiator_side ? to_responder_ : to_initiator_).push_back(std::move(d));
+  }
+}
+
+void SaPair::start() {
+  dispatcher = std::make_unique<IkeDispatcher>(dispatcher_config, configs_r, env(false));
+  auto sa = IkeSa::create_initiator({ike_i, peer_i, initiator_addr, responder_addr}, env(true));
+  if (!sa) std::abort();
+  initiator = std::move(*sa);
+  absorb(initiator->initiate(now), true);
+}
+
+Output SaPair::deliver_to_responder(const Datagram& d) {
+  Endpoint seen_from = nat ? nat(d.local) : d.local;
+  ReceivedDatagram in{d.bytes, d.remote, seen_from, d.natt};
+  if (responder) return responder->handle(in, now);
+  auto result = dispatcher->handle_initial(in, now);
+  if (result.sa) responder = std::move(result.sa);
+  return std::move(result.output);
+}
+
+Output SaPair::deliver_to_initiator(const Datagram& d) {
+  // The NAT maps the reply back to the initiator's own endpoint: find which one it was.
+  Endpoint to = d.remote;
+  if (nat) {
+    for (std::uint16_t port : {initiator_addr.port, ike_i->natt_port}) {
+      Endpoint candidate{initiator_addr.address, port};
+      if (nat(candidate) == d.remote) to = candidate;
+    }
+  }
+  ReceivedDatagram in{d.bytes, to, d.local, d.natt};
+  return initiator->handle(in, now);
+}
+
+void SaPair::run() {
+  for (int round = 0; round < 1000 && (!to_responder_.empty() || !to_initiator_.empty()); ++round) {
+    while (!to_responder_.empty()) {
+      Datagram d = std::move(to_responder_.front());
+      to_responder_.pop_front();
+      absorb(deliver_to_responder(d), false);
+    }
+    while (!to_initiator_.empty() && initiator) {
+      Datagram d = std::move(to_initiator_.front());
+      to_initiator_.pop_front();
+      absorb(deliver_to_initiator(d), true);
+    }
+  }
+}
+
+void SaPair::advance(Duration d) {
+  const TimePoint until = now + d;
+  for (int i = 0; i < 1000; ++i) {
+    // The earliest due timer on either side.
+    std::optional<std::pair<bool, TimerKind>> next;
+    TimePoint at = until;
+    for (bool side : {true, false}) {
+      for (const auto& [kind, deadline] : (side ? log_i : log_r).timers) {
+        if (deadline <= at) {
+          at = deadline;
+          next = {side, kind};
+        }
+      }
+    }
+    if (!next) break;
+    now = at;
+    auto [side, kind] = *next;
+    (side ? log_i : log_r).timers.erase(kind);
+    IkeSa* sa = side ? initiator.get() : responder.get();
+    if (sa) absorb(sa->on_timer(kind, now), side);
+    run();
+  }
+  now = until;
+}
+
+bool SaPair::both_established() const {
+  return initiator && responder && initiator->state() == SaState::Established &&
+         responder->state() == SaState::Established;
+}
+
+}  // namespace natgate::ike::testing
