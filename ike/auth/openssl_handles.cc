@@ -1,0 +1,37 @@
+#include "ike/auth/openssl_handles.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+
+namespace natgate::ike::detail {
+
+std::string ossl_error(std::string_view what) {
+  std::string out(what);
+  unsigned long code = ERR_get_error();
+  if (code != 0) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    out += ": ";
+    out += buf;
+  }
+  ERR_clear_error();
+  return out;
+}
+
+void clear_ossl_errors() { ERR_clear_error(); }
+
+std::string name_to_string(const X509_NAME* name) {
+  if (name == nullptr) return "(no name)";
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio) return "(unprintable name)";
+  // RFC 2253 escaping, but UTF-8 kept as is, ", " between RDNs and the RDNs in encoded order
+  // (no XN_FLAG_DN_REV), which is how strongSwan and most logs show a DN.
+  const unsigned long flags = (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) | XN_FLAG_SEP_CPLUS_SPC |
+                              XN_FLAG_FN_SN | XN_FLAG_DUMP_UNKNOWN_FIELDS;
+  if (X509_NAME_print_ex(bio.get(), name, 0, flags) < 0) return "(unprintable name)";
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return len > 0 ? std::string(data, static_cast<std::size_t>(len)) : std::string();
+}
+
+}  // namespace natgate::ike::detail
