@@ -1,0 +1,333 @@
+#include "esp/esp_crypto.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include <climits>
+#include <cstring>
+#include <string>
+
+#include "esp/wire.h"
+
+namespace natgate::esp {
+
+namespace {
+
+struct CipherFree {
+  void operator()(EVP_CIPHER* c) const { EVP_CIPHER_free(c); }
+};
+struct CipherCtxFree {
+  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+struct MacFree {
+  void operator()(EVP_MAC* m) const { EVP_MAC_free(m); }
+};
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* m) const { EVP_MAC_CTX_free(m); }
+};
+
+const char* cipher_name(const Suite& s) {
+  switch (s.cipher) {
+    case CipherKind::AesGcm16:
+      return s.key_bits == 128 ? "AES-128-GCM" : s.key_bits == 192 ? "AES-192-GCM" : "AES-256-GCM";
+    case CipherKind::ChaCha20Poly1305:
+      return "ChaCha20-Poly1305";
+    case CipherKind::AesCbc:
+      return s.key_bits == 128 ? "AES-128-CBC" : s.key_bits == 192 ? "AES-192-CBC" : "AES-256-CBC";
+    case CipherKind::NullForBenchmark:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+const char* digest_name(IntegrityKind k) {
+  switch (k) {
+    case IntegrityKind::HmacSha256_128:
+      return "SHA256";
+    case IntegrityKind::HmacSha384_192:
+      return "SHA384";
+    case IntegrityKind::HmacSha512_256:
+      return "SHA512";
+    case IntegrityKind::None:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+std::string openssl_error(const std::string& what) {
+  unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return what + " failed";
+  char buf[256];
+  ERR_error_string_n(code, buf, sizeof buf);
+  return what + ": " + buf;
+}
+
+std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
+
+}  // namespace
+
+struct EspCrypto::Evp {
+  std::unique_ptr<EVP_CIPHER, CipherFree> cipher;
+  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx;
+  std::unique_ptr<EVP_MAC, MacFree> mac;
+  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> mac_ctx;
+};
+
+EspCrypto::EspCrypto(const Suite& suite, Role role)
+    : suite_(suite), role_(role), evp_(std::make_unique<Evp>()) {}
+
+EspCrypto::~EspCrypto() {
+  OPENSSL_cleanse(salt_.data(), salt_.size());
+  OPENSSL_cleanse(random_pool_.data(), random_pool_.size());
+}
+
+Expected<std::unique_ptr<EspCrypto>> EspCrypto::create(const Suite& suite, const SecretBytes& encr_keymat,
+                                                       const SecretBytes& integ_key, Role role) {
+  if (encr_keymat.size() != suite.encr_key_bytes())
+    return unexpected(suite.name() + " needs " + std::to_string(suite.encr_key_bytes()) +
+                      " bytes of encryption KEYMAT, got " + std::to_string(encr_keymat.size()));
+  if (integ_key.size() != suite.integ_key_bytes())
+    return unexpected(suite.name() + " needs " + std::to_string(suite.integ_key_bytes()) +
+                      " bytes of integrity key, got " + std::to_string(integ_key.size()));
+  std::unique_ptr<EspCrypto> c(new EspCrypto(suite, role));
+  if (suite.cipher == CipherKind::NullForBenchmark) return c;
+
+  const char* name = cipher_name(suite);
+  c->evp_->cipher.reset(EVP_CIPHER_fetch(nullptr, name, nullptr));
+  c->evp_->ctx.reset(EVP_CIPHER_CTX_new());
+  if (!c->evp_->cipher || !c->evp_->ctx) return unexpected(openssl_error(std::string(name) + " fetch"));
+  const std::size_t key_len = encr_keymat.size() - suite.salt_bytes();
+  // The key is set once here; packets only set the IV (EVP keeps the expanded key schedule).
+  if (EVP_CipherInit_ex2(c->evp_->ctx.get(), c->evp_->cipher.get(), encr_keymat.data(), nullptr,
+                         role == Role::Seal ? 1 : 0, nullptr) != 1 ||
+      EVP_CIPHER_CTX_get_key_length(c->evp_->ctx.get()) != static_cast<int>(key_len))
+    return unexpected(openssl_error(std::string(name) + " key setup"));
+  if (suite.is_aead()) {
+    // RFC 4106 §4 / RFC 7634 §2: the last 4 KEYMAT bytes are the salt, the nonce's first 4 bytes.
+    std::memcpy(c->salt_.data(), encr_keymat.data() + key_len, 4);
+    if (EVP_CIPHER_CTX_get_iv_length(c->evp_->ctx.get()) != 12)
+      return unexpected(std::string(name) + " does not use a 12-byte nonce");
+    return c;
+  }
+  // ESP does its own padding (RFC 4303 §2.4); EVP must not add PKCS#7 padding.
+  EVP_CIPHER_CTX_set_padding(c->evp_->ctx.get(), 0);
+  c->evp_->mac.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  c->evp_->mac_ctx.reset(c->evp_->mac ? EVP_MAC_CTX_new(c->evp_->mac.get()) : nullptr);
+  if (!c->evp_->mac_ctx) return unexpected(openssl_error("HMAC fetch"));
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest_name(suite.integrity)),
+                                       0),
+      OSSL_PARAM_construct_end(),
+  };
+  if (EVP_MAC_init(c->evp_->mac_ctx.get(), integ_key.data(), integ_key.size(), params) != 1)
+    return unexpected(openssl_error("HMAC key setup"));
+  return c;
+}
+
+std::size_t EspCrypto::sealed_bytes(std::size_t inner_len) const {
+  return header_bytes() + round_up(inner_len + 2, suite_.pad_alignment()) + suite_.icv_bytes();
+}
+
+std::size_t EspCrypto::max_inner_bytes(std::size_t esp_budget) const {
+  const std::size_t fixed = header_bytes() + suite_.icv_bytes();
+  if (esp_budget < fixed + suite_.pad_alignment()) return 0;
+  const std::size_t payload = (esp_budget - fixed) / suite_.pad_alignment() * suite_.pad_alignment();
+  return payload - 2;
+}
+
+bool EspCrypto::next_random_iv(std::uint8_t* out) {
+  const std::size_t n = suite_.iv_bytes();
+  if (random_used_ + n > random_pool_.size()) {
+    if (RAND_bytes(random_pool_.data(), static_cast<int>(random_pool_.size())) != 1) return false;
+    random_used_ = 0;
+  }
+  std::memcpy(out, random_pool_.data() + random_used_, n);
+  // Each IV is handed out once; clear it from the pool so it cannot be reused by mistake.
+  std::memset(random_pool_.data() + random_used_, 0, n);
+  random_used_ += n;
+  return true;
+}
+
+std::size_t EspCrypto::seal(std::uint8_t* esp, std::size_t inner_len, std::size_t capacity,
+                            std::uint8_t next_header, Spi spi, SequenceNumber seq) {
+  std::array<std::uint8_t, 16> iv{};
+  if (suite_.is_aead()) {
+    wire::put_be64(iv.data(), seq.value());
+  } else if (suite_.cipher == CipherKind::AesCbc) {
+    if (!next_random_iv(iv.data())) return 0;
+  }
+  return seal_with_iv(esp, inner_len, capacity, next_header, spi, seq,
+                      ByteView(iv.data(), suite_.iv_bytes()));
+}
+
+std::size_t EspCrypto::seal_with_iv(std::uint8_t* esp, std::size_t inner_len, std::size_t capacity,
+                                    std::uint8_t next_header, Spi spi, SequenceNumber seq, ByteView iv) {
+  if (role_ != Role::Seal || iv.size() != suite_.iv_bytes()) return 0;
+  const std::size_t total = sealed_bytes(inner_len);
+  if (total > capacity || total > INT_MAX) return 0;
+  const std::size_t payload_len = round_up(inner_len + 2, suite_.pad_alignment());
+  wire::put_be32(esp, spi.value);
+  wire::put_be32(esp + 4, seq.low());
+  if (!iv.empty()) std::memcpy(esp + kEspHeaderBytes, iv.data(), iv.size());
+  // RFC 4303 §2.4: padding bytes 1, 2, 3, ..., then Pad Length and Next Header.
+  std::uint8_t* trailer = esp + header_bytes() + inner_len;
+  const std::size_t pad = payload_len - inner_len - 2;
+  for (std::size_t i = 0; i < pad; ++i) trailer[i] = static_cast<std::uint8_t>(i + 1);
+  trailer[pad] = static_cast<std::uint8_t>(pad);
+  trailer[pad + 1] = next_header;
+  bool ok = true;
+  switch (suite_.cipher) {
+    case CipherKind::AesGcm16:
+    case CipherKind::ChaCha20Poly1305:
+      ok = aead_seal(esp, payload_len, seq);
+      break;
+    case CipherKind::AesCbc:
+      ok = cbc_seal(esp, payload_len, seq);
+      break;
+    case CipherKind::NullForBenchmark:
+      break;
+  }
+  return ok ? total : 0;
+}
+
+// RFC 4106 §5 / RFC 7634 §2.1: AAD = SPI || seq (8 bytes), or SPI || seq high || seq low with ESN.
+static std::size_t build_aad(const std::uint8_t* esp, bool esn, SequenceNumber seq, std::uint8_t* aad) {
+  std::memcpy(aad, esp, 4);
+  if (!esn) {
+    std::memcpy(aad + 4, esp + 4, 4);
+    return 8;
+  }
+  wire::put_be32(aad + 4, seq.high());
+  std::memcpy(aad + 8, esp + 4, 4);
+  return 12;
+}
+
+bool EspCrypto::aead_seal(std::uint8_t* esp, std::size_t payload_len, SequenceNumber seq) {
+  EVP_CIPHER_CTX* ctx = evp_->ctx.get();
+  std::uint8_t nonce[12];
+  std::memcpy(nonce, salt_.data(), 4);
+  std::memcpy(nonce + 4, esp + kEspHeaderBytes, 8);
+  std::uint8_t aad[12];
+  const std::size_t aad_len = build_aad(esp, suite_.esn, seq, aad);
+  std::uint8_t* payload = esp + header_bytes();
+  std::uint8_t* tag = payload + payload_len;
+  int len = 0;
+  bool ok = EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce, nullptr) == 1 &&
+            EVP_EncryptUpdate(ctx, nullptr, &len, aad, static_cast<int>(aad_len)) == 1 &&
+            EVP_EncryptUpdate(ctx, payload, &len, payload, static_cast<int>(payload_len)) == 1 &&
+            EVP_EncryptFinal_ex(ctx, payload + payload_len, &len) == 1;
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, 16),
+                         OSSL_PARAM_construct_end()};
+  ok = ok && EVP_CIPHER_CTX_get_params(ctx, params) == 1;
+  OPENSSL_cleanse(nonce, sizeof nonce);
+  if (!ok) ERR_clear_error();
+  return ok;
+}
+
+bool EspCrypto::aead_open(std::uint8_t* esp, std::size_t payload_len, SequenceNumber seq) {
+  EVP_CIPHER_CTX* ctx = evp_->ctx.get();
+  std::uint8_t nonce[12];
+  std::memcpy(nonce, salt_.data(), 4);
+  std::memcpy(nonce + 4, esp + kEspHeaderBytes, 8);
+  std::uint8_t aad[12];
+  const std::size_t aad_len = build_aad(esp, suite_.esn, seq, aad);
+  std::uint8_t* payload = esp + header_bytes();
+  std::uint8_t* tag = payload + payload_len;
+  int len = 0;
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, 16),
+                         OSSL_PARAM_construct_end()};
+  // The final call compares the tag in constant time and fails when it does not verify.
+  bool ok = EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce, nullptr) == 1 &&
+            EVP_DecryptUpdate(ctx, nullptr, &len, aad, static_cast<int>(aad_len)) == 1 &&
+            EVP_DecryptUpdate(ctx, payload, &len, payload, static_cast<int>(payload_len)) == 1 &&
+            EVP_CIPHER_CTX_set_params(ctx, params) == 1 &&
+            EVP_DecryptFinal_ex(ctx, payload + payload_len, &len) == 1;
+  OPENSSL_cleanse(nonce, sizeof nonce);
+  if (!ok) ERR_clear_error();
+  return ok;
+}
+
+bool EspCrypto::hmac(const std::uint8_t* data, std::size_t len, SequenceNumber seq, std::uint8_t* out) {
+  EVP_MAC_CTX* m = evp_->mac_ctx.get();
+  std::uint8_t full[64];
+  std::size_t full_len = 0;
+  // A null key re-initialises the context with the key it already holds.
+  bool ok = EVP_MAC_init(m, nullptr, 0, nullptr) == 1 && EVP_MAC_update(m, data, len) == 1;
+  if (ok && suite_.esn) {
+    // RFC 4303 §3.3.2.1 / RFC 4304 §2: the implicit high 32 bits follow the packet for the ICV.
+    std::uint8_t hi[4];
+    wire::put_be32(hi, seq.high());
+    ok = EVP_MAC_update(m, hi, 4) == 1;
+  }
+  ok = ok && EVP_MAC_final(m, full, &full_len, sizeof full) == 1 && full_len >= suite_.icv_bytes();
+  // RFC 4868 §2.3: the ICV is the leftmost half of the HMAC output.
+  if (ok) std::memcpy(out, full, suite_.icv_bytes());
+  if (!ok) ERR_clear_error();
+  return ok;
+}
+
+bool EspCrypto::cbc_seal(std::uint8_t* esp, std::size_t payload_len, SequenceNumber seq) {
+  EVP_CIPHER_CTX* ctx = evp_->ctx.get();
+  std::uint8_t* payload = esp + header_bytes();
+  int len = 0;
+  bool ok = EVP_EncryptInit_ex2(ctx, nullptr, nullptr, esp + kEspHeaderBytes, nullptr) == 1 &&
+            EVP_EncryptUpdate(ctx, payload, &len, payload, static_cast<int>(payload_len)) == 1 &&
+            static_cast<std::size_t>(len) == payload_len;
+  if (!ok) {
+    ERR_clear_error();
+    return false;
+  }
+  // Encrypt-then-MAC (RFC 4303 §3.3.2.1): the ICV covers header, IV and ciphertext.
+  return hmac(esp, header_bytes() + payload_len, seq, payload + payload_len);
+}
+
+bool EspCrypto::cbc_open(std::uint8_t* esp, std::size_t payload_len, SequenceNumber seq) {
+  std::uint8_t expected[32];
+  std::uint8_t* payload = esp + header_bytes();
+  if (!hmac(esp, header_bytes() + payload_len, seq, expected)) return false;
+  // RFC 4303 §3.4.4.1: verify the ICV before decrypting, in constant time.
+  if (CRYPTO_memcmp(expected, payload + payload_len, suite_.icv_bytes()) != 0) return false;
+  EVP_CIPHER_CTX* ctx = evp_->ctx.get();
+  int len = 0;
+  bool ok = EVP_DecryptInit_ex2(ctx, nullptr, nullptr, esp + kEspHeaderBytes, nullptr) == 1 &&
+            EVP_DecryptUpdate(ctx, payload, &len, payload, static_cast<int>(payload_len)) == 1 &&
+            static_cast<std::size_t>(len) == payload_len;
+  if (!ok) ERR_clear_error();
+  return ok;
+}
+
+Expected<EspCrypto::Opened, EspCrypto::OpenError> EspCrypto::open(std::uint8_t* esp, std::size_t len,
+                                                                  SequenceNumber seq) {
+  const std::size_t fixed = header_bytes() + suite_.icv_bytes();
+  if (role_ != Role::Open || len < fixed + 2 || len > INT_MAX) return unexpected(OpenError::Malformed);
+  const std::size_t payload_len = len - fixed;
+  if (suite_.cipher == CipherKind::AesCbc && payload_len % 16 != 0) return unexpected(OpenError::Malformed);
+  bool ok = true;
+  switch (suite_.cipher) {
+    case CipherKind::AesGcm16:
+    case CipherKind::ChaCha20Poly1305:
+      ok = aead_open(esp, payload_len, seq);
+      break;
+    case CipherKind::AesCbc:
+      ok = cbc_open(esp, payload_len, seq);
+      break;
+    case CipherKind::NullForBenchmark:
+      break;
+  }
+  if (!ok) return unexpected(OpenError::Authentication);
+  const std::uint8_t* payload = esp + header_bytes();
+  const std::size_t pad = payload[payload_len - 2];
+  if (pad + 2 > payload_len) return unexpected(OpenError::BadPadding);
+  const std::size_t inner_len = payload_len - 2 - pad;
+  // RFC 4303 §2.4: the receiver SHOULD check the default padding values.
+  for (std::size_t i = 0; i < pad; ++i)
+    if (payload[inner_len + i] != static_cast<std::uint8_t>(i + 1)) return unexpected(OpenError::BadPadding);
+  return Opened{header_bytes(), inner_len, payload[payload_len - 1]};
+}
+
+}  // namespace natgate::esp
