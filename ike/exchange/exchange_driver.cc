@@ -96,6 +96,8 @@ void ExchangeDriver::on_response(const InboundMessage& response, TimePoint now) 
   for (auto& task : active_) {
     TaskStatus st = task->process_response(response);
     if (st == TaskStatus::Failed) {
+      // The exchange is complete even so: a notification sent on the way out takes the next ID.
+      requests_.completed();
       active_.clear();
       close(ctx_.close_reason);
       return;

@@ -2,6 +2,10 @@
 
 #include <cstdlib>
 
+#include "ike/codec/message.h"
+#include "ike/codec/message_codec.h"
+#include "ike/exchange/message_protection.h"
+
 namespace natgate::ike::testing {
 
 ProposalSpec ike_proposal(const std::string& text) {
@@ -162,6 +166,28 @@ void SaPair::advance(Duration d) {
 bool SaPair::both_established() const {
   return initiator && responder && initiator->state() == SaState::Established &&
          responder->state() == SaState::Established;
+}
+
+std::vector<Payload> SaPair::payloads_of(std::size_t index) const {
+  const Bytes& bytes = wire.at(index).datagram.bytes;
+  auto message = decode_message(bytes);
+  if (!message) std::abort();
+  if (!find<Encrypted>(*message)) return message->payloads;
+  const IkeSaKeys* keys = initiator->key_material_for_testing();
+  if (!keys) std::abort();
+  const bool by_initiator = message->header.initiator();
+  auto protector = MessageProtector::create(*initiator->suite(), by_initiator ? keys->sk_ei : keys->sk_er,
+                                            by_initiator ? keys->sk_ai : keys->sk_ar);
+  if (!protector) std::abort();
+  auto opened = open_message(bytes, *protector);
+  if (!opened) std::abort();
+  return opened->payloads;
+}
+
+IkeHeader SaPair::header_of(std::size_t index) const {
+  auto h = decode_header(wire.at(index).datagram.bytes);
+  if (!h) std::abort();
+  return *h;
 }
 
 }  // namespace natgate::ike::testing

@@ -110,6 +110,10 @@ class SaPair {
   Output deliver_to_initiator(const Datagram& d);
 
   bool both_established() const;
+  // The payloads of wire[index] in clear: decoded, and opened with the initiator's SA keys if
+  // protected. Aborts the test program if it cannot, which the wire checks rule out first.
+  std::vector<Payload> payloads_of(std::size_t index) const;
+  IkeHeader header_of(std::size_t index) const;
   std::uint32_t spis_allocated_i = 0;
   std::uint32_t spis_allocated_r = 0;
 
