@@ -103,7 +103,9 @@ void SaPair::start() {
 
 Output SaPair::deliver_to_responder(const Datagram& d) {
   Endpoint seen_from = nat ? nat(d.local) : d.local;
-  ReceivedDatagram in{d.bytes, d.remote, seen_from, d.natt};
+  Endpoint arrived_at = d.remote;
+  if (responder_private) arrived_at.address = *responder_private;
+  ReceivedDatagram in{d.bytes, arrived_at, seen_from, d.natt};
   if (responder) return responder->handle(in, now);
   auto result = dispatcher->handle_initial(in, now);
   if (result.sa) responder = std::move(result.sa);
@@ -119,7 +121,9 @@ Output SaPair::deliver_to_initiator(const Datagram& d) {
       if (nat(candidate) == d.remote) to = candidate;
     }
   }
-  ReceivedDatagram in{d.bytes, to, d.local, d.natt};
+  Endpoint from = d.local;
+  if (responder_private) from.address = responder_addr.address;
+  ReceivedDatagram in{d.bytes, to, from, d.natt};
   return initiator->handle(in, now);
 }
 

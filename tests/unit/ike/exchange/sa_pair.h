@@ -79,6 +79,9 @@ class SaPair {
   // NAT in front of the initiator: rewrites the source of what it sends (and back for replies).
   // Maps an initiator-side endpoint to the public one the responder sees.
   std::function<Endpoint(const Endpoint&)> nat;
+  // A port forward in front of the responder: the initiator sends to responder_addr's address,
+  // the responder sees this private address instead (ports unchanged).
+  std::optional<IpAddress> responder_private;
 
   // Faults on the wire, consulted for every datagram: return false to lose it.
   std::function<bool(const WireRecord&)> deliver_if;
