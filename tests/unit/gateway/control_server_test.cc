@@ -114,6 +114,13 @@ class ControlServerTest : public ::testing::Test {
     server_.reset();
   }
 
+  // The server's state belongs to the io thread; ask it there.
+  std::size_t clients_on_io_thread() {
+    std::promise<std::size_t> count;
+    asio::post(io_, [&] { count.set_value(server_->client_count()); });
+    return count.get_future().get();
+  }
+
   ControlReplyMessage ask(const ControlRequest& request) {
     auto client = ControlClient::connect(path_);
     EXPECT_TRUE(client) << client.error();
@@ -219,9 +226,9 @@ TEST_F(ControlServerTest, ClientsBeyondTheLimitAreTurnedAway) {
   limits.max_clients = 2;
   start(limits);
   RawClient a(path_), b(path_);
-  a.send("\n");  // make sure both are accepted before the third arrives
-  b.send("\n");
-  std::this_thread::sleep_for(100ms);
+  // Both must hold their slots before the third arrives.
+  for (int i = 0; i < 300 && clients_on_io_thread() < 2; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(clients_on_io_thread(), 2u);
   RawClient c(path_);
   EXPECT_EQ(c.read_lines(1), "{\"error\":\"too many control clients (limit 2)\",\"ok\":false}\n");
   EXPECT_TRUE(c.closed_within(2s));
