@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# Helpers for guest scenarios (sourced: `. /natgate/lib.sh`). Scenarios run under bash as root
+# in natgate's test guest; everything they create disappears with the guest.
+
+# Prints a message and fails the scenario.
+ng_fail() {
+  echo "SCENARIO FAIL: $*" >&2
+  exit 1
+}
+
+# Runs a command, failing the scenario (with the command shown) if it fails.
+ng_run() {
+  "$@" || ng_fail "command failed ($?): $*"
+}
+
+# Runs a command inside a named network namespace (busybox nsenter: `ip netns exec` wants a
+# private mount namespace, which the initramfs root does not support well). The command is
+# resolved through PATH first: busybox would otherwise prefer its own applet of that name.
+ng_in() {
+  local ns=$1 cmd
+  shift
+  cmd=$(command -v "$1") || ng_fail "no command $1 in the guest"
+  shift
+  /busybox/nsenter --net="/run/netns/$ns" -- "$cmd" "$@"
+}
+
+# The NAT topology natgate's kernel tests share:
+#
+#   left (10.0.0.2, inner 198.51.100.1)  --l-nat/n-left--  nat  --n-right/r-nat--  right (192.0.2.2, inner 203.0.113.1)
+#                                     10.0.0.0/24       (SNAT)       192.0.2.0/24
+#
+# nat rewrites left's UDP source port: 4500 -> 192.0.2.1:40000, 4501 -> 192.0.2.1:40001,
+# 4502 -> 192.0.2.5:40002 (a NAT whose public address changed), anything else is masqueraded.
+# The inner addresses sit on lo; default routes send everything else to nat.
+ng_topology_nat() {
+  local ns
+  for ns in left nat right; do ng_run ip netns add "$ns"; ng_run ip -n "$ns" link set lo up; done
+  ng_run ip link add l-nat netns left type veth peer name n-left netns nat
+  ng_run ip link add r-nat netns right type veth peer name n-right netns nat
+
+  ng_run ip -n left addr add 10.0.0.2/24 dev l-nat
+  ng_run ip -n left addr add 198.51.100.1/32 dev lo
+  ng_run ip -n left link set l-nat up
+  ng_run ip -n left route add default via 10.0.0.1
+
+  ng_run ip -n nat addr add 10.0.0.1/24 dev n-left
+  ng_run ip -n nat addr add 192.0.2.1/24 dev n-right
+  ng_run ip -n nat addr add 192.0.2.5/24 dev n-right
+  ng_run ip -n nat link set n-left up
+  ng_run ip -n nat link set n-right up
+  ng_run ng_in nat sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+  ng_in nat nft -f - <<'NFT' || ng_fail "nft ruleset"
+table ip natgate {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "n-right" udp sport 4500 snat to 192.0.2.1:40000
+    oifname "n-right" udp sport 4501 snat to 192.0.2.1:40001
+    oifname "n-right" udp sport 4502 snat to 192.0.2.5:40002
+    oifname "n-right" masquerade
+  }
+}
+NFT
+
+  ng_run ip -n right addr add 192.0.2.2/24 dev r-nat
+  ng_run ip -n right addr add 203.0.113.1/32 dev lo
+  ng_run ip -n right link set r-nat up
+  ng_run ip -n right route add default via 192.0.2.1
+}
