@@ -14,11 +14,13 @@
 #include "ike/codec/ike_header.h"
 #include "ike/exchange/config.h"
 #include "ike/exchange/identity.h"
-#include "ike/exchange/nat_detection.h"
 #include "ike/suite/crypto_suite.h"
 #include "ike/suite/key_schedule.h"
+#include "natt/nat_detection.h"
 
 namespace natgate::ike {
+
+using natt::NatState;
 
 struct IkeSaEstablished {
   IkeSpi spi_i;

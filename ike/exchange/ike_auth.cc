@@ -1,23 +1,32 @@
 #include "ike/exchange/ike_auth.h"
 
 #include "ike/codec/message.h"
-#include "ike/exchange/psk_auth.h"
+#include "ike/auth/auth_octets.h"
+#include "ike/auth/shared_key_auth.h"
 
 namespace natgate::ike {
 
 using iana::NotifyType;
 
-Expected<Bytes> IkeAuth::expected_auth(const SecretBytes& psk, const Identity& id, bool own) const {
-  const auto prf = ctx_.suite->prf;
+Expected<Bytes> IkeAuth::signed_octets(const Identity& id, bool own) const {
   // Our octets: our IKE_SA_INIT message, the peer's nonce, prf(SK_p of our role, our ID); the
   // peer's octets mirror that (§2.15).
   const bool signer_is_initiator = own == ctx_.initiator;
   const Bytes& message = own ? ctx_.own_init_message : ctx_.peer_init_message;
   const Bytes& nonce = signer_is_initiator ? ctx_.nonce_r : ctx_.nonce_i;
   const SecretBytes& sk_p = signer_is_initiator ? ctx_.keys->sk_pi : ctx_.keys->sk_pr;
-  auto octets = signed_octets(prf, message, nonce, sk_p, id);
+  return auth_signed_octets(message, nonce, ctx_.suite->prf, sk_p, id.type, id.data);
+}
+
+Expected<Bytes> IkeAuth::own_auth(const SecretBytes& psk, const Identity& id) const {
+  auto octets = signed_octets(id, true);
   if (!octets) return unexpected(octets.error());
-  return psk_auth(prf, psk, *octets);
+  return shared_key_auth(ctx_.suite->prf, psk.view(), *octets);
+}
+
+bool IkeAuth::peer_auth_verifies(const SecretBytes& psk, const Identity& id, ByteView received) const {
+  auto octets = signed_octets(id, false);
+  return octets && verify_shared_key_auth(ctx_.suite->prf, psk.view(), *octets, received);
 }
 
 TaskStatus IkeAuth::auth_failed(bool by_peer, std::optional<Identity> peer, std::string detail) {
@@ -52,7 +61,7 @@ TaskStatus IkeAuth::build_request(OutboundMessage& request) {
   request.payloads.push_back(IdInitiator{peer.local_id.type, peer.local_id.data});
   if (peer.send_initial_contact) request.payloads.push_back(Notify::make(NotifyType::InitialContact));
   if (peer.remote_id) request.payloads.push_back(IdResponder{peer.remote_id->type, peer.remote_id->data});
-  auto auth = expected_auth(peer.psk, peer.local_id, true);
+  auto auth = own_auth(peer.psk, peer.local_id);
   if (peer.psk.empty() || !auth) {
     ctx_.close_reason = DeleteReason::NegotiationFailed;
     ctx_.emit(NegotiationFailed{iana::ExchangeType::IkeAuth, std::nullopt, false,
@@ -91,8 +100,7 @@ TaskStatus IkeAuth::process_response(const InboundMessage& response) {
                   peer.remote_id->to_string());
   }
   if (auth->method != iana::AuthMethod::SharedKeyMic) return reject("responder did not authenticate with the PSK");
-  auto expected = expected_auth(peer.psk, peer_id, false);
-  if (!expected || !auth_matches(auth->data, *expected)) return reject("responder AUTH does not verify");
+  if (!peer_auth_verifies(peer.psk, peer_id, auth->data)) return reject("responder AUTH does not verify");
 
   ctx_.remote_id = peer_id;
   established();
@@ -124,8 +132,7 @@ TaskStatus IkeAuth::process_request(const InboundMessage& request) {
   if (auth->method != iana::AuthMethod::SharedKeyMic) {
     return auth_failed(false, peer_id, "unsupported authentication method " + std::to_string(static_cast<int>(auth->method)));
   }
-  auto expected = expected_auth(peer->psk, peer_id, false);
-  if (!expected || !auth_matches(auth->data, *expected)) {
+  if (!peer_auth_verifies(peer->psk, peer_id, auth->data)) {
     return auth_failed(false, peer_id, "AUTH of " + peer_id.to_string() + " does not verify");
   }
   error_.reset();
@@ -142,7 +149,7 @@ TaskStatus IkeAuth::build_response(OutboundMessage& response) {
     return TaskStatus::Failed;
   }
   const Identity& id = *ctx_.local_id;
-  auto auth = expected_auth(ctx_.peer_config->psk, id, true);
+  auto auth = own_auth(ctx_.peer_config->psk, id);
   if (!auth) {
     response.only(Notify::make(NotifyType::AuthenticationFailed));
     return auth_failed(false, ctx_.remote_id, auth.error());

@@ -25,8 +25,10 @@ class IkeAuth final : public Task {
   TaskStatus build_response(OutboundMessage& response) override;
 
  private:
-  // AUTH for `id` as sent by us (own = true) or as the peer must have computed it.
-  Expected<Bytes> expected_auth(const SecretBytes& psk, const Identity& id, bool own) const;
+  // §2.15's signed octets for `id`, as we sign them (own) or as the peer must have.
+  Expected<Bytes> signed_octets(const Identity& id, bool own) const;
+  Expected<Bytes> own_auth(const SecretBytes& psk, const Identity& id) const;
+  bool peer_auth_verifies(const SecretBytes& psk, const Identity& id, ByteView received) const;
   TaskStatus auth_failed(bool by_peer, std::optional<Identity> peer, std::string detail);
   void established();
 

@@ -18,7 +18,6 @@
 #include "ike/codec/payloads.h"
 #include "ike/exchange/config.h"
 #include "ike/exchange/events.h"
-#include "ike/exchange/nat_detection.h"
 #include "ike/exchange/output.h"
 #include "ike/exchange/time.h"
 #include "ike/suite/crypto_suite.h"

@@ -4,13 +4,15 @@
 
 #include "ike/codec/message.h"
 #include "ike/codec/message_codec.h"
-#include "ike/exchange/nat_detection.h"
+#include "natt/nat_detection.h"
 #include "sa_pair.h"
 
 namespace natgate::ike {
 namespace {
 
 using namespace natgate::ike::testing;
+using natt::detect_nat;
+using natt::natd_hash;
 
 TEST(NatDetectionHash, IsSha1OfSpisAddressAndPort) {
   const IkeSpi i = IkeSpi::from_u64(0x0102030405060708);
@@ -18,17 +20,17 @@ TEST(NatDetectionHash, IsSha1OfSpisAddressAndPort) {
   const Bytes input = hex_bytes("0102030405060708 1112131415161718 c0000201 01f4");  // 192.0.2.1:500
   std::uint8_t expected[SHA_DIGEST_LENGTH];
   SHA1(input.data(), input.size(), expected);
-  EXPECT_EQ(natd_hash(i, r, endpoint("192.0.2.1", 500)), Bytes(expected, expected + SHA_DIGEST_LENGTH));
+  EXPECT_EQ(natd_hash(i.bytes, r.bytes, endpoint("192.0.2.1", 500)), Bytes(expected, expected + SHA_DIGEST_LENGTH));
 
   const Bytes v6 = hex_bytes("0102030405060708 0000000000000000 20010db8000000000000000000000001 1194");
   SHA1(v6.data(), v6.size(), expected);
-  EXPECT_EQ(natd_hash(i, IkeSpi{}, endpoint("2001:db8::1", 4500)), Bytes(expected, expected + SHA_DIGEST_LENGTH));
+  EXPECT_EQ(natd_hash(i.bytes, IkeSpi{}.bytes, endpoint("2001:db8::1", 4500)), Bytes(expected, expected + SHA_DIGEST_LENGTH));
 }
 
 class DetectNat : public ::testing::Test {
  protected:
-  const IkeSpi i = IkeSpi::from_u64(1);
-  const IkeSpi r = IkeSpi::from_u64(2);
+  const natt::SpiOctets i = IkeSpi::from_u64(1).bytes;
+  const natt::SpiOctets r = IkeSpi::from_u64(2).bytes;
   const Endpoint peer = endpoint("198.51.100.7", 40000);
   const Endpoint me = endpoint("192.0.2.2", 500);
 };
@@ -146,8 +148,8 @@ TEST(NatTraversal, ForcedEncapsulationFakesTheSourceHash) {
   auto request = pair.payloads_of(0);
   const Notify* src = find_notify(request, iana::NotifyType::NatDetectionSourceIp);
   ASSERT_TRUE(src);
-  EXPECT_NE(src->data, natd_hash(pair.initiator->spi_i(), IkeSpi{}, pair.initiator_addr));
-  EXPECT_EQ(src->data.size(), kNatdHashSize);
+  EXPECT_NE(src->data, natd_hash(pair.initiator->spi_i().bytes, IkeSpi{}.bytes, pair.initiator_addr));
+  EXPECT_EQ(src->data.size(), natt::kNatdHashSize);
 
   const auto* up_i = pair.log_i.first<IkeSaEstablished>();
   const auto* up_r = pair.log_r.first<IkeSaEstablished>();

@@ -1,4 +1,4 @@
-#include "ike/exchange/nat_detection.h"
+#include "natt/nat_detection.h"
 
 #include <openssl/crypto.h>
 
@@ -6,12 +6,12 @@
 
 #include "crypto/hash.h"
 
-namespace natgate::ike {
+namespace natgate::natt {
 
-Bytes natd_hash(const IkeSpi& spi_i, const IkeSpi& spi_r, const Endpoint& endpoint) {
+Bytes natd_hash(const SpiOctets& spi_i, const SpiOctets& spi_r, const Endpoint& endpoint) {
   const std::uint8_t port[2] = {static_cast<std::uint8_t>(endpoint.port >> 8),
                                 static_cast<std::uint8_t>(endpoint.port)};
-  return crypto::hash(crypto::Digest::Sha1, {spi_i.bytes, spi_r.bytes, endpoint.address.bytes(), port});
+  return crypto::hash(crypto::Digest::Sha1, {spi_i, spi_r, endpoint.address.bytes(), port});
 }
 
 Bytes fake_natd_hash(crypto::RandomSource& random) { return random.bytes(kNatdHashSize); }
@@ -26,12 +26,13 @@ bool any_matches(const std::vector<ByteView>& received, const Bytes& expected) {
 
 }  // namespace
 
-NatState detect_nat(const IkeSpi& spi_i, const IkeSpi& spi_r, const std::vector<ByteView>& source_hashes,
+NatState detect_nat(const SpiOctets& spi_i, const SpiOctets& spi_r,
+                    const std::vector<ByteView>& source_hashes,
                     const std::vector<ByteView>& destination_hashes, const Endpoint& source,
                     const Endpoint& destination) {
   NatState state;
-  // §2.23: both kinds must be present for NAT-T to be considered supported (a lone one is
-  // treated like none, as strongSwan does).
+  // Both kinds must be present for NAT-T to count as supported (a lone one is treated like none,
+  // as strongSwan does).
   if (source_hashes.empty() || destination_hashes.empty()) return state;
   state.peer_supports_natt = true;
   // The sender may list several source hashes (one per local address); any match will do.
@@ -40,4 +41,4 @@ NatState detect_nat(const IkeSpi& spi_i, const IkeSpi& spi_r, const std::vector<
   return state;
 }
 
-}  // namespace natgate::ike
+}  // namespace natgate::natt
