@@ -129,17 +129,6 @@ Expected<std::unique_ptr<EspCrypto>> EspCrypto::create(const Suite& suite, const
   return c;
 }
 
-std::size_t EspCrypto::sealed_bytes(std::size_t inner_len) const {
-  return header_bytes() + round_up(inner_len + 2, suite_.pad_alignment()) + suite_.icv_bytes();
-}
-
-std::size_t EspCrypto::max_inner_bytes(std::size_t esp_budget) const {
-  const std::size_t fixed = header_bytes() + suite_.icv_bytes();
-  if (esp_budget < fixed + suite_.pad_alignment()) return 0;
-  const std::size_t payload = (esp_budget - fixed) / suite_.pad_alignment() * suite_.pad_alignment();
-  return payload - 2;
-}
-
 bool EspCrypto::next_random_iv(std::uint8_t* out) {
   const std::size_t n = suite_.iv_bytes();
   if (random_used_ + n > random_pool_.size()) {

@@ -48,9 +48,9 @@ class EspCrypto {
   // ESP header plus explicit IV: where the inner packet starts.
   std::size_t header_bytes() const { return kEspHeaderBytes + suite_.iv_bytes(); }
   // Whole ESP packet (header .. ICV) for an inner packet of inner_len bytes.
-  std::size_t sealed_bytes(std::size_t inner_len) const;
+  std::size_t sealed_bytes(std::size_t inner_len) const { return suite_.sealed_bytes(inner_len); }
   // Largest inner packet whose ESP packet fits in esp_budget bytes (0 if none does).
-  std::size_t max_inner_bytes(std::size_t esp_budget) const;
+  std::size_t max_inner_bytes(std::size_t esp_budget) const { return suite_.max_inner_bytes(esp_budget); }
 
   // Seals in place. The inner packet already lies at esp + header_bytes(); the header, IV, padding,
   // trailer and ICV are written around it. capacity counts from esp. Returns the ESP length, or 0

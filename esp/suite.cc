@@ -156,6 +156,18 @@ std::size_t Suite::icv_bytes() const {
   return 0;
 }
 
+std::size_t Suite::sealed_bytes(std::size_t inner_len) const {
+  const std::size_t a = pad_alignment();
+  return header_bytes() + (inner_len + 2 + a - 1) / a * a + icv_bytes();
+}
+
+std::size_t Suite::max_inner_bytes(std::size_t esp_budget) const {
+  const std::size_t fixed = header_bytes() + icv_bytes();
+  if (esp_budget < fixed + pad_alignment()) return 0;
+  const std::size_t payload = (esp_budget - fixed) / pad_alignment() * pad_alignment();
+  return payload - 2;
+}
+
 std::string Suite::name() const {
   std::string n;
   for (const auto& e : kNames) {

@@ -49,8 +49,12 @@ struct Suite {
   // Payload + padding + pad length + next header ends on this boundary (RFC 4303 §2.4).
   std::size_t pad_alignment() const { return cipher == CipherKind::AesCbc ? 16 : 4; }
   std::size_t icv_bytes() const;
-  // Largest ESP trailer + padding: the most padding this sender ever adds, plus 2.
-  std::size_t max_trailer_bytes() const { return pad_alignment() - 1 + 2; }
+  // ESP header + IV: where the inner packet starts.
+  std::size_t header_bytes() const { return 8 + iv_bytes(); }
+  // Whole ESP packet (header .. ICV) for an inner packet of inner_len bytes.
+  std::size_t sealed_bytes(std::size_t inner_len) const;
+  // Largest inner packet whose ESP packet fits in esp_budget bytes (0 if none does).
+  std::size_t max_inner_bytes(std::size_t esp_budget) const;
   std::string name() const;
 };
 

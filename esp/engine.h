@@ -1,0 +1,128 @@
+// natgate's userspace ESP data plane: a TUN device, the UDP NAT-T socket(s) and a raw ESP socket,
+// and one worker thread per direction (shared/DESIGN.md rule 5, wireguard-go's shape):
+//
+//   outbound: TUN read (TSO super-packets) -> policy -> SA -> segment -> seal -> UDP GSO sendmmsg
+//   inbound:  recvmmsg (UDP GRO) -> non-ESP marker demux -> SA by SPI -> replay -> open ->
+//             selectors -> coalesce -> TUN GSO write;  IKE -> queue + eventfd for the daemon
+//
+// The control plane installs and removes SAs and policies at any time through the registry
+// (an immutable table swapped under the workers, sa_table.h); it never waits for a worker and a
+// worker never waits for it. IKE uses the same UDP socket (RFC 3948: one NAT mapping for IKE and
+// ESP), through drain_ike() / send_ike().
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/expected.h"
+#include "common/ip_address.h"
+#include "esp/engine_counters.h"
+#include "esp/engine_event.h"
+#include "esp/engine_settings.h"
+#include "esp/event_queue.h"
+#include "esp/sa_table.h"
+#include "esp/socket_set.h"
+#include "esp/suite.h"
+#include "esp/tun_device.h"
+#include "esp/unique_fd.h"
+
+namespace natgate::esp {
+
+struct EngineConfig {
+  std::string tun_name = "natgate0";
+  // Outer path MTU; the TUN gets this minus the worst-case overhead of `suites`.
+  std::size_t path_mtu = 1500;
+  std::optional<std::size_t> tun_mtu;  // overrides the computed value
+  std::vector<Suite> suites;           // empty: every implemented suite
+  IpFamily outer_family = IpFamily::V4;
+  // One UDP socket per entry: the shared NAT-T port (4500 unless configured).
+  std::vector<Endpoint> listen = {Endpoint{IpAddress::any(IpFamily::V4), 4500}};
+  bool raw_esp = true;      // a protocol-50 socket per listened family, for SAs without NAT
+  bool tun_offload = true;  // TSO/checksum offload on the TUN, segmenting and coalescing here
+  bool mss_clamp = true;
+  std::size_t socket_buffer_bytes = std::size_t{4} << 20;
+  std::optional<IpAddress> icmp_source_v4;
+  std::optional<IpAddress> icmp_source_v6;
+  std::size_t ike_queue_limit = 1024;
+  std::size_t send_slots = 256;    // outbound datagrams per flush
+  std::size_t recv_messages = 16;  // inbound recvmmsg entries (64 KB each, for GRO trains)
+};
+
+class Engine {
+ public:
+  // Opens the TUN (MTU set, up), binds the sockets and starts both workers.
+  static Expected<std::unique_ptr<Engine>> start(const EngineConfig& config);
+  ~Engine();  // stops the workers; the TUN (and the routes through it) vanish with its descriptor
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void stop();
+
+  const std::string& tun_name() const { return tun_.name(); }
+  int tun_ifindex() const { return tun_.ifindex(); }
+  std::size_t tun_mtu() const { return settings_.tun_mtu; }
+  bool tun_offload() const { return tun_.offload(); }
+  std::vector<Endpoint> udp_endpoints() const;
+
+  // --- SAs and policies (any thread; the packet path keeps running) ---
+  Status add_sa(const SaConfig& config) { return registry_.add_sa(config, path_mtu_); }
+  Status remove_sa(Spi spi, xfrm::Direction d, const IpAddress& remote) {
+    return registry_.remove_sa(spi, d, remote);
+  }
+  // The peer's NAT mapping (or address) changed: the next batch uses the new path.
+  Status update_sa_path(Spi spi, xfrm::Direction d, const IpAddress& remote, const OuterPath& path) {
+    return registry_.update_path(spi, d, remote, path);
+  }
+  std::shared_ptr<const SaState> find_sa(Spi spi, xfrm::Direction d, const IpAddress& remote) const {
+    return registry_.find(spi, d, remote);
+  }
+  Status add_policy(const PolicyRule& rule) { return registry_.add_policy(rule); }
+  Status remove_policy(const PolicyRule& rule) { return registry_.remove_policy(rule); }
+  SaRegistry& registry() { return registry_; }
+
+  // --- IKE on the shared NAT-T socket ---
+  int ike_event_fd() const { return ike_.fd(); }
+  using IkeHandler = std::function<void(const Endpoint& from, const Endpoint& local, ByteView message)>;
+  std::size_t drain_ike(const IkeHandler& handler);
+  // Sends marker || message (RFC 3948 §2.2) from the socket bound to from_local's port and family,
+  // with from_local's address as the source when it is set.
+  Status send_ike(const Endpoint& from_local, const Endpoint& to, ByteView ike_message);
+  // The one-byte NAT-keepalive (RFC 3948 §2.3); the daemon's timer decides when.
+  Status send_keepalive(const Endpoint& to, const Endpoint& from_local = {});
+
+  // --- data plane events (expiry, acquire) ---
+  int event_fd() const { return events_.fd(); }
+  std::size_t drain_events(const std::function<void(const EngineEvent&)>& handler);
+
+  EngineCounters::Snapshot counters() const { return counters_.snapshot(); }
+
+ private:
+  Engine(const EngineConfig& config, TunDevice tun, SocketSet sockets, EngineSettings settings);
+  void outbound_worker();
+  void inbound_worker();
+  Status send_udp(const Endpoint& from_local, const Endpoint& to, ByteView payload);
+  void housekeeping(const SaTable& table, Clock::time_point now);
+
+  EngineConfig config_;
+  TunDevice tun_;
+  SocketSet sockets_;
+  EngineSettings settings_;
+  std::size_t path_mtu_;
+  SaRegistry registry_;
+  EngineCounters counters_;
+  EventQueue<EngineEvent> events_;
+  EventQueue<IkeDatagram> ike_;
+  UniqueFd stop_fd_;
+  std::atomic<bool> stopping_{false};
+  std::thread outbound_;
+  std::thread inbound_;
+};
+
+}  // namespace natgate::esp

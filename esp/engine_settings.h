@@ -1,0 +1,22 @@
+// What the packet paths need to know about the engine's configuration, fixed at start.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+
+#include "common/ip_address.h"
+
+namespace natgate::esp {
+
+struct EngineSettings {
+  std::size_t tun_mtu = 1400;
+  bool mss_clamp = true;
+  bool coalesce = true;  // TUN offload on: GSO writes
+  // Source of the ICMP too-big errors written back to senders; unset = the offending packet's
+  // destination (the far host the sender was trying to reach).
+  std::optional<IpAddress> icmp_source_v4;
+  std::optional<IpAddress> icmp_source_v6;
+  unsigned icmp_per_second = 100;  // RFC 1812 §4.3.2.8 / RFC 4443 §2.4(f): rate-limit errors
+};
+
+}  // namespace natgate::esp

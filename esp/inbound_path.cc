@@ -1,0 +1,144 @@
+#include "esp/inbound_path.h"
+
+#include "esp/mss_clamp.h"
+#include "esp/wire.h"
+#include "natt/udp_encap.h"
+
+namespace natgate::esp {
+
+InboundPath::InboundPath(const EngineSettings& settings, EngineCounters& counters,
+                         EventQueue<EngineEvent>& events, EventQueue<IkeDatagram>& ike,
+                         TcpCoalescer& coalescer, TunSink& tun)
+    : settings_(settings),
+      counters_(counters),
+      events_(events),
+      ike_(ike),
+      coalescer_(coalescer),
+      tun_(tun) {}
+
+void InboundPath::handle_udp(std::uint8_t* d, std::size_t len, const Endpoint& from, const Endpoint& local,
+                             const SaTable& table, Clock::time_point now) {
+  EngineCounters::bump(counters_.udp_datagrams);
+  const natt::Classified c = natt::classify(ByteView(d, len));
+  switch (c.kind) {
+    case natt::DatagramKind::Keepalive:
+      EngineCounters::bump(counters_.keepalives_rx);
+      return;
+    case natt::DatagramKind::TooShort:
+      EngineCounters::bump(counters_.too_short);
+      return;
+    case natt::DatagramKind::Ike:
+      // Rare and for the control plane: copying it here is fine.
+      if (ike_.push(IkeDatagram{from, local, Bytes(c.payload.begin(), c.payload.end())}))
+        EngineCounters::bump(counters_.ike_rx);
+      else
+        EngineCounters::bump(counters_.ike_queue_drops);
+      return;
+    case natt::DatagramKind::Esp:
+      handle_esp(d, len, from, table, now);
+      return;
+  }
+}
+
+void InboundPath::handle_esp(std::uint8_t* esp, std::size_t len, const Endpoint& from, const SaTable& table,
+                             Clock::time_point now) {
+  if (len < kEspHeaderBytes) {
+    EngineCounters::bump(counters_.too_short);
+    return;
+  }
+  const SaRef* ref = table.inbound(wire::be32(esp));
+  if (!ref) {
+    EngineCounters::bump(counters_.in_unknown_spi);
+    return;
+  }
+  SaState& sa = *ref->sa;
+  if (sa.hard_expired()) {
+    EngineCounters::bump(counters_.in_sa_expired);
+    return;
+  }
+  auto& st = sa.stats();
+  // RFC 4303 §3.4.3: the replay check comes first, as it is cheap, and again only the window
+  // update waits for the ICV.
+  const auto check = sa.replay().check(wire::be32(esp + 4));
+  if (check.verdict != ReplayWindow::Verdict::Fresh) {
+    SaState::bump(st.replay_drops);
+    EngineCounters::bump(counters_.in_replay);
+    return;
+  }
+  auto opened = sa.crypto().open(esp, len, check.seq);
+  if (!opened) {
+    if (opened.error() == EspCrypto::OpenError::Authentication) {
+      SaState::bump(st.auth_failures);
+      EngineCounters::bump(counters_.in_auth_failed);
+    } else {
+      EngineCounters::bump(counters_.in_malformed);
+    }
+    return;
+  }
+  sa.replay().accept(check.seq);
+
+  if (opened->next_header == kNextHeaderNoNext) {
+    EngineCounters::bump(counters_.in_dummy);
+    return;
+  }
+  std::uint8_t* inner = esp + opened->inner_offset;
+  auto info = parse_inner(inner, opened->inner_len);
+  const bool version_ok = info && ((opened->next_header == kNextHeaderIpv4 && info->family == IpFamily::V4) ||
+                                   (opened->next_header == kNextHeaderIpv6 && info->family == IpFamily::V6));
+  if (!version_ok) {
+    EngineCounters::bump(counters_.in_bad_inner);
+    return;
+  }
+  if (!table.inbound_admits(sa, *info)) {
+    SaState::bump(st.selector_drops);
+    EngineCounters::bump(counters_.in_selector_drops);
+    return;
+  }
+  if (ref->path.udp_encap && from != ref->path.remote) note_source(sa, *ref, from);
+  SaState::bump(st.bytes, info->total_len);
+  SaState::bump(st.packets);
+  st.last_use_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+  EngineCounters::bump(counters_.in_packets);
+  EngineCounters::bump(counters_.in_bytes, info->total_len);
+  if (auto e = sa.check_volume(); e != SaState::Expiry::None) post_expiry(sa, *ref, e);
+
+  if (settings_.mss_clamp && info->protocol == kProtoTcp &&
+      clamp_mss(inner, *info, mss_for_mtu(settings_.tun_mtu, info->family), false))
+    EngineCounters::bump(counters_.mss_clamped_in);
+  if (coalescer_.full()) flush();
+  coalescer_.add(inner, *info);
+}
+
+void InboundPath::flush() { coalescer_.flush(tun_); }
+
+void InboundPath::note_source(const SaState& sa, const SaRef& ref, const Endpoint& from) {
+  // Only authenticated packets get here, so a forged source cannot move anything; and each new
+  // endpoint is reported once until the control plane updates the SA's path.
+  auto [it, fresh] = reported_sources_.try_emplace(sa.spi().value, from);
+  if (!fresh) {
+    if (it->second == from) return;
+    it->second = from;
+  }
+  EngineEvent ev;
+  ev.kind = EngineEvent::Kind::Mapping;
+  ev.spi = sa.spi();
+  ev.direction = sa.direction();
+  ev.remote = ref.path.remote.address;
+  ev.dst = ref.path.local.address;
+  ev.reqid = sa.reqid();
+  ev.new_remote = from;
+  events_.push(ev);
+}
+
+void InboundPath::post_expiry(const SaState& sa, const SaRef& ref, SaState::Expiry e) {
+  EngineEvent ev;
+  ev.kind = e == SaState::Expiry::Hard ? EngineEvent::Kind::HardExpire : EngineEvent::Kind::SoftExpire;
+  ev.spi = sa.spi();
+  ev.direction = sa.direction();
+  ev.remote = ref.path.remote.address;
+  ev.dst = ref.path.local.address;
+  ev.reqid = sa.reqid();
+  events_.push(ev);
+}
+
+}  // namespace natgate::esp

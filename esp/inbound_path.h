@@ -1,0 +1,49 @@
+// Outer socket -> TUN: classify what arrived on the NAT-T port (RFC 3948), find the SA by SPI,
+// check the replay window, verify and decrypt, move the window, check the inner packet against
+// the SA's selectors (RFC 4301 §5.2), clamp SYN MSS, and hand the packet to the coalescer for the
+// TUN. IKE datagrams go to the control plane's queue. Every drop is counted.
+//
+// Run by the inbound worker only; packets are decrypted where they were received.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+
+#include "esp/engine_counters.h"
+#include "esp/engine_event.h"
+#include "esp/engine_settings.h"
+#include "esp/event_queue.h"
+#include "esp/sa_table.h"
+#include "esp/tcp_coalescer.h"
+
+namespace natgate::esp {
+
+class InboundPath {
+ public:
+  InboundPath(const EngineSettings& settings, EngineCounters& counters, EventQueue<EngineEvent>& events,
+              EventQueue<IkeDatagram>& ike, TcpCoalescer& coalescer, TunSink& tun);
+
+  // One UDP datagram from the NAT-T socket.
+  void handle_udp(std::uint8_t* d, std::size_t len, const Endpoint& from, const Endpoint& local,
+                  const SaTable& table, Clock::time_point now);
+  // One ESP packet (from UDP after classification, or from the raw protocol-50 socket).
+  void handle_esp(std::uint8_t* esp, std::size_t len, const Endpoint& from, const SaTable& table,
+                  Clock::time_point now);
+  // Writes what the coalescer holds to the TUN. Must run before the receive buffers are reused.
+  void flush();
+
+ private:
+  void post_expiry(const SaState& sa, const SaRef& ref, SaState::Expiry e);
+  void note_source(const SaState& sa, const SaRef& ref, const Endpoint& from);
+
+  const EngineSettings& settings_;
+  EngineCounters& counters_;
+  EventQueue<EngineEvent>& events_;
+  EventQueue<IkeDatagram>& ike_;
+  TcpCoalescer& coalescer_;
+  TunSink& tun_;
+  std::unordered_map<std::uint32_t, Endpoint> reported_sources_;  // SPI -> last mapping reported
+};
+
+}  // namespace natgate::esp

@@ -1,0 +1,55 @@
+// TUN -> ESP: for each packet (or TCP super-packet) read from the TUN, find the outbound SA by
+// policy, complete checksums, clamp the MSS, cut super-packets into segments, seal each segment
+// in its batch slot and queue it for the outer socket. Oversized packets that may not be
+// fragmented get an ICMP too-big back through the TUN.
+//
+// Run by the outbound worker only; no I/O of its own besides the sink for ICMP errors.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "esp/engine_counters.h"
+#include "esp/engine_event.h"
+#include "esp/engine_settings.h"
+#include "esp/event_queue.h"
+#include "esp/sa_table.h"
+#include "esp/send_batch.h"
+#include "esp/socket_set.h"
+#include "esp/tcp_coalescer.h"
+
+namespace natgate::esp {
+
+class OutboundPath {
+ public:
+  OutboundPath(const EngineSettings& settings, EngineCounters& counters, EventQueue<EngineEvent>& events,
+               const SocketSet& sockets, SendBatch& batch, TunSink& tun);
+
+  // frame = virtio-net header + packet, as read from the TUN.
+  void handle(std::uint8_t* frame, std::size_t len, const SaTable& table, Clock::time_point now);
+  // Sends what is queued.
+  void flush();
+
+ private:
+  void seal_and_queue(SaState& sa, std::uint8_t* slot, std::size_t inner_len, std::uint8_t next_header,
+                      const Destination& dest, std::int64_t now_ns);
+  void too_big(const std::uint8_t* pkt, const InnerPacket& info, std::size_t mtu, Clock::time_point now);
+  void acquire(const PolicyRule& policy, const InnerPacket& info, Clock::time_point now);
+  void post_expiry(const SaState& sa, const OuterPath& path, SaState::Expiry e);
+
+  const EngineSettings& settings_;
+  EngineCounters& counters_;
+  EventQueue<EngineEvent>& events_;
+  const SocketSet& sockets_;
+  SendBatch& batch_;
+  TunSink& tun_;
+  const OuterPath* current_path_ = nullptr;
+  std::vector<std::uint8_t> icmp_buf_;
+  double icmp_tokens_;
+  Clock::time_point icmp_refill_;
+  std::unordered_map<std::uint32_t, Clock::time_point> last_acquire_;
+};
+
+}  // namespace natgate::esp

@@ -1,0 +1,57 @@
+// Routes that send a remote selector's traffic into the engine's TUN, added and removed over
+// rtnetlink in the current network namespace. The table remembers what it added (with a count
+// per prefix, since several policies may share a destination) and removes exactly that.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <tuple>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/ip_address.h"
+#include "common/traffic_selector.h"
+#include "esp/unique_fd.h"
+
+namespace natgate::esp {
+
+// The CIDR blocks that exactly cover a selector's address range (a range like 10.0.0.1-10.0.0.9
+// needs several).
+std::vector<Subnet> subnets_covering(const TrafficSelector& ts);
+
+// An address configured on this host that lies inside ts, for the route's preferred source (so
+// the gateway's own traffic to the remote side leaves with an inside address, as strongSwan does).
+std::optional<IpAddress> local_address_in(const TrafficSelector& ts);
+
+class RouteTable {
+ public:
+  static constexpr std::uint32_t kMainTable = 254;
+
+  static Expected<RouteTable> open(int ifindex, std::uint32_t table = kMainTable);
+  RouteTable(RouteTable&&) = default;
+  RouteTable& operator=(RouteTable&&) = default;
+  ~RouteTable();  // removes what it added (errors ignored: the TUN may already be gone)
+
+  Status add(const Subnet& dst, const std::optional<IpAddress>& preferred_source);
+  Status remove(const Subnet& dst);
+  void remove_all();
+  std::size_t size() const { return routes_.size(); }
+
+ private:
+  RouteTable(UniqueFd fd, int ifindex, std::uint32_t table)
+      : fd_(std::move(fd)), ifindex_(ifindex), table_(table) {}
+  Status request(bool add, const Subnet& dst, const std::optional<IpAddress>& preferred_source);
+
+  struct Owned {
+    int count = 0;
+    std::optional<IpAddress> source;
+  };
+  UniqueFd fd_;
+  int ifindex_ = 0;
+  std::uint32_t table_ = kMainTable;
+  std::uint32_t seq_ = 1;
+  std::map<Subnet, Owned> routes_;
+};
+
+}  // namespace natgate::esp

@@ -1,0 +1,84 @@
+#include "esp/sa_state.h"
+
+namespace natgate::esp {
+
+namespace {
+// Without ESN, ask for a rekey this many packets before the 32-bit space ends (at line rate of
+// ~400k packets/s that leaves ~40 s for the CHILD_SA rekey).
+constexpr std::uint64_t kSeqSoftMargin = std::uint64_t{1} << 24;
+}  // namespace
+
+Expected<std::shared_ptr<SaState>> SaState::create(const SaConfig& c, std::size_t path_mtu,
+                                                   Clock::time_point now) {
+  if (!c.spi.is_valid_for_sa()) return unexpected("SPI " + std::to_string(c.spi.value) + " is reserved");
+  if (c.direction != xfrm::Direction::In && c.direction != xfrm::Direction::Out)
+    return unexpected(std::string("an ESP SA is inbound or outbound"));
+  auto crypto =
+      EspCrypto::create(c.suite, c.encr_keymat, c.integ_key,
+                        c.direction == xfrm::Direction::Out ? EspCrypto::Role::Seal : EspCrypto::Role::Open);
+  if (!crypto) return unexpected(crypto.error());
+  auto replay = ReplayWindow::create(c.direction == xfrm::Direction::In ? c.replay_window : 0, c.suite.esn);
+  if (!replay) return unexpected(replay.error());
+  return std::shared_ptr<SaState>(new SaState(c, std::move(*crypto), std::move(*replay), path_mtu, now));
+}
+
+SaState::SaState(const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWindow replay,
+                 std::size_t path_mtu, Clock::time_point now)
+    : spi_(c.spi),
+      direction_(c.direction),
+      reqid_(c.reqid),
+      crypto_(std::move(crypto)),
+      replay_(std::move(replay)),
+      last_seq_(c.last_sequence),
+      seq_hard_limit_(c.suite.esn ? ~std::uint64_t{0} : 0xFFFFFFFFull),
+      soft_(c.soft),
+      hard_(c.hard),
+      local_ts_(c.local_ts),
+      remote_ts_(c.remote_ts),
+      path_mtu_(path_mtu),
+      installed_(now) {
+  seq_soft_limit_ = seq_hard_limit_ - kSeqSoftMargin;
+}
+
+std::size_t SaState::max_inner(IpFamily outer, bool udp_encap) const {
+  const std::size_t outer_headers = (outer == IpFamily::V4 ? 20 : 40) + (udp_encap ? 8 : 0);
+  if (path_mtu_ <= outer_headers) return 0;
+  return crypto_->max_inner_bytes(path_mtu_ - outer_headers);
+}
+
+std::optional<SequenceNumber> SaState::next_sequence() {
+  if (last_seq_ >= seq_hard_limit_) return std::nullopt;
+  return SequenceNumber(++last_seq_);
+}
+
+SaState::Expiry SaState::raise(bool hard) {
+  if (hard) {
+    if (hard_raised_.exchange(true, std::memory_order_relaxed)) return Expiry::None;
+    soft_raised_.store(true, std::memory_order_relaxed);  // a hard expiry supersedes the soft one
+    return Expiry::Hard;
+  }
+  if (soft_raised_.exchange(true, std::memory_order_relaxed)) return Expiry::None;
+  return Expiry::Soft;
+}
+
+SaState::Expiry SaState::check_volume() {
+  const std::uint64_t bytes = stats_.bytes.load(std::memory_order_relaxed);
+  const std::uint64_t packets = stats_.packets.load(std::memory_order_relaxed);
+  const bool seq_out = direction_ == xfrm::Direction::Out;
+  if ((hard_.bytes && bytes >= hard_.bytes) || (hard_.packets && packets >= hard_.packets) ||
+      (seq_out && last_seq_ >= seq_hard_limit_))
+    return raise(true);
+  if ((soft_.bytes && bytes >= soft_.bytes) || (soft_.packets && packets >= soft_.packets) ||
+      (seq_out && last_seq_ >= seq_soft_limit_))
+    return raise(false);
+  return Expiry::None;
+}
+
+SaState::Expiry SaState::check_time(Clock::time_point now) {
+  const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - installed_).count();
+  if (hard_.seconds && static_cast<std::uint64_t>(age) >= hard_.seconds) return raise(true);
+  if (soft_.seconds && static_cast<std::uint64_t>(age) >= soft_.seconds) return raise(false);
+  return Expiry::None;
+}
+
+}  // namespace natgate::esp

@@ -1,0 +1,131 @@
+// One installed ESP SA in the userspace engine: its keys (as keyed EVP contexts), its replay
+// window or outbound sequence counter, lifetimes and counters.
+//
+// Threading: the data plane worker of the SA's direction is the only one that seals/opens with
+// it, moves its sequence number or replay window, and writes its counters; the control plane only
+// reads counters (atomics) and expiry flags. The SA's outer endpoints are not here but in the SA
+// table entry, so changing them is a table swap (see sa_table.h).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/ip_address.h"
+#include "common/secret_bytes.h"
+#include "common/traffic_selector.h"
+#include "esp/esp_crypto.h"
+#include "esp/replay_window.h"
+#include "esp/suite.h"
+#include "esp/types.h"
+#include "xfrm/sa_backend.h"
+
+namespace natgate::esp {
+
+using Clock = std::chrono::steady_clock;
+
+// Outer addresses of an SA: where ESP goes (outbound) or comes from (inbound).
+struct OuterPath {
+  Endpoint local;         // outer source; an unspecified address lets the kernel choose
+  Endpoint remote;        // outer destination (the peer, or its NAT's mapping)
+  bool udp_encap = true;  // RFC 3948 ESP-in-UDP; false = IP protocol 50
+  friend bool operator==(const OuterPath&, const OuterPath&) = default;
+};
+
+struct SaConfig {
+  Spi spi;
+  xfrm::Direction direction = xfrm::Direction::In;  // In or Out
+  std::uint32_t reqid = 0;
+  Suite suite;
+  SecretBytes encr_keymat;  // key || salt for AEAD
+  SecretBytes integ_key;
+  OuterPath path;
+  std::uint32_t replay_window = 64;
+  xfrm::Lifetime soft;
+  xfrm::Lifetime hard;
+  std::vector<TrafficSelector> local_ts;   // inner destinations of inbound traffic
+  std::vector<TrafficSelector> remote_ts;  // inner sources of inbound traffic
+  // Outbound: the sequence number last used (the next packet gets this + 1). Non-zero only in
+  // tests that exercise sequence number exhaustion.
+  std::uint64_t last_sequence = 0;
+};
+
+class SaState {
+ public:
+  enum class Expiry : std::uint8_t { None, Soft, Hard };
+
+  // path_mtu bounds the inner packets this SA takes without fragmentation or an ICMP error.
+  static Expected<std::shared_ptr<SaState>> create(const SaConfig& config, std::size_t path_mtu,
+                                                   Clock::time_point now);
+
+  Spi spi() const { return spi_; }
+  xfrm::Direction direction() const { return direction_; }
+  std::uint32_t reqid() const { return reqid_; }
+  const Suite& suite() const { return crypto_->suite(); }
+  const std::vector<TrafficSelector>& local_ts() const { return local_ts_; }
+  const std::vector<TrafficSelector>& remote_ts() const { return remote_ts_; }
+  const xfrm::Lifetime& soft() const { return soft_; }
+  const xfrm::Lifetime& hard() const { return hard_; }
+  // Largest inner packet that fits the path MTU on this SA's outer path.
+  std::size_t max_inner(IpFamily outer, bool udp_encap) const;
+  std::size_t path_mtu() const { return path_mtu_; }
+
+  // --- owned by the SA's worker ---
+  EspCrypto& crypto() { return *crypto_; }
+  ReplayWindow& replay() { return replay_; }
+  // The next outbound sequence number; nullopt once the space is used up: without ESN the
+  // counter must never cycle (RFC 4303 §3.3.3), with ESN it has 64 bits.
+  std::optional<SequenceNumber> next_sequence();
+  std::uint64_t last_sequence() const { return last_seq_; }
+
+  struct Stats {
+    std::atomic<std::uint64_t> bytes{0};  // inner bytes
+    std::atomic<std::uint64_t> packets{0};
+    std::atomic<std::uint64_t> replay_drops{0};
+    std::atomic<std::uint64_t> auth_failures{0};
+    std::atomic<std::uint64_t> selector_drops{0};
+    std::atomic<std::int64_t> last_use_ns{0};  // steady clock; 0 = never
+  };
+  Stats& stats() { return stats_; }
+  const Stats& stats() const { return stats_; }
+  // Single-writer increment: a plain load and store, no locked instruction on the packet path.
+  static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  // After counting a packet: has a volume limit or the sequence space been crossed for the first
+  // time? (Each of soft and hard is reported once.)
+  Expiry check_volume();
+  // The same for the seconds lifetimes; called from housekeeping by any thread.
+  Expiry check_time(Clock::time_point now);
+  bool hard_expired() const { return hard_raised_.load(std::memory_order_relaxed); }
+  Clock::time_point installed_at() const { return installed_; }
+
+ private:
+  SaState(const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWindow replay, std::size_t path_mtu,
+          Clock::time_point now);
+  Expiry raise(bool hard);
+
+  Spi spi_;
+  xfrm::Direction direction_;
+  std::uint32_t reqid_;
+  std::unique_ptr<EspCrypto> crypto_;
+  ReplayWindow replay_;
+  std::uint64_t last_seq_;
+  std::uint64_t seq_soft_limit_;
+  std::uint64_t seq_hard_limit_;
+  xfrm::Lifetime soft_;
+  xfrm::Lifetime hard_;
+  std::vector<TrafficSelector> local_ts_;
+  std::vector<TrafficSelector> remote_ts_;
+  std::size_t path_mtu_;
+  Clock::time_point installed_;
+  Stats stats_;
+  std::atomic<bool> soft_raised_{false};
+  std::atomic<bool> hard_raised_{false};
+};
+
+}  // namespace natgate::esp
