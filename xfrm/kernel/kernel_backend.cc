@@ -44,7 +44,9 @@ std::string policy_text(const PolicySpec& p) {
 
 }  // namespace
 
-KernelBackend::KernelBackend(XfrmSocket requests, XfrmSocket events)
+struct KernelBackend::OpenToken {};
+
+KernelBackend::KernelBackend(const OpenToken&, XfrmSocket requests, XfrmSocket events)
     : requests_(std::move(requests)), events_(std::move(events)) {}
 
 KernelBackend::~KernelBackend() = default;
@@ -54,7 +56,7 @@ Expected<std::unique_ptr<KernelBackend>> KernelBackend::open() {
   if (!requests) return unexpected(requests.error());
   auto events = XfrmSocket::open_events({XFRMNLGRP_ACQUIRE, XFRMNLGRP_EXPIRE});
   if (!events) return unexpected(events.error());
-  return std::unique_ptr<KernelBackend>(new KernelBackend(std::move(*requests), std::move(*events)));
+  return std::make_unique<KernelBackend>(OpenToken{}, std::move(*requests), std::move(*events));
 }
 
 Expected<std::uint32_t> KernelBackend::allocate_spi(const IpAddress& src, const IpAddress& dst,

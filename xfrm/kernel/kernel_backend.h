@@ -20,9 +20,12 @@
 namespace natgate::xfrm {
 
 class KernelBackend final : public SaBackend {
+  struct OpenToken;  // private: only open() can name it, so only open() constructs a backend
+
  public:
   // Opens the request socket and the event socket (XFRMNLGRP_ACQUIRE and _EXPIRE).
   static Expected<std::unique_ptr<KernelBackend>> open();
+  KernelBackend(const OpenToken&, XfrmSocket requests, XfrmSocket events);
   ~KernelBackend() override;  // leaves installed state alone: call flush() to remove it
 
   std::string name() const override { return "kernel"; }
@@ -66,7 +69,6 @@ class KernelBackend final : public SaBackend {
   using SaKey = std::tuple<std::uint32_t, IpAddress>;  // (spi, dst)
   using PolicyKey = std::tuple<TrafficSelector, TrafficSelector, Direction>;
 
-  KernelBackend(XfrmSocket requests, XfrmSocket events);
   static PolicyKey policy_key(const PolicySpec& p) { return {p.src, p.dst, p.direction}; }
   Expected<void, KernelError> install_sa(const SaSpec& sa, bool update, const SaRuntimeState* carry,
                                          const char* what);
