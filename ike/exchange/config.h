@@ -49,8 +49,11 @@ struct IkeSaConfig {
   // The ports the SA floats to after IKE_SA_INIT when a NAT is found (RFC 7296 §2.23, RFC 3948).
   std::uint16_t natt_port = 4500;
   std::uint16_t remote_natt_port = 4500;
-  // Advertise IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 §2.3) and accept SKF messages.
+  // Advertise IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 §2.3); when the peer does too, accept SKF
+  // messages and fragment ours that would not fit an IP datagram of fragment_size octets
+  // (§2.5.1; 1280, the IPv6 minimum MTU, as strongSwan's default).
   bool fragmentation = true;
+  std::size_t fragment_size = 1280;
   // Nonce length (RFC 7296 §2.10: at least half the PRF key size, 16..256); strongSwan uses 32.
   std::size_t nonce_size = 32;
   // Responder: an SA that has not completed IKE_AUTH after this long is dropped.

@@ -10,6 +10,7 @@
 #include "ike/exchange/ike_init.h"
 #include "ike/exchange/ike_natd.h"
 #include "ike/exchange/message_protection.h"
+#include "ike/fragment/fragmenter.h"
 
 namespace natgate::ike {
 
@@ -30,6 +31,22 @@ std::optional<std::vector<Datagram>> ExchangeDriver::encode(const OutboundMessag
     bytes = encode_message(Message{message.header, message.payloads});
   } else {
     if (!ctx_.outbound) return std::nullopt;
+    if (ctx_.peer_fragmentation) {
+      // RFC 7383 §2.5: too big for one datagram of fragment_size → SKF fragments, each sealed alone.
+      FragmentSizing sizing;
+      sizing.ip_datagram_size = ctx_.ike_config->fragment_size;
+      sizing.ipv6 = !message.destination.address.is_v4();
+      sizing.non_esp_marker = natt;
+      PayloadChain inner = encode_payload_chain(message.payloads);
+      if (!fits_unfragmented(inner.bytes.size(), sizing, *ctx_.outbound)) {
+        auto pieces = fragment_message(message.header, inner.first_type, inner.bytes, sizing, *ctx_.outbound,
+                                       ctx_.random());
+        if (!pieces) return std::nullopt;
+        std::vector<Datagram> out;
+        for (auto& piece : *pieces) out.push_back(Datagram{std::move(piece), message.source, message.destination, natt});
+        return out;
+      }
+    }
     auto sealed = seal_message(message.header, message.payloads, *ctx_.outbound, ctx_.random());
     if (!sealed) return std::nullopt;
     bytes = std::move(*sealed);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ike/codec/describe.h"
+#include "ike/codec/encrypted_message.h"
 #include "ike/codec/message_codec.h"
 #include "ike/exchange/child_create.h"
 #include "ike/exchange/child_delete.h"
@@ -158,6 +159,44 @@ Output IkeSa::handle(const ReceivedDatagram& in, TimePoint now) {
   return out;
 }
 
+Expected<std::optional<OpenedMessage>, InputError> IkeSa::open(const ReceivedDatagram& in, const IkeHeader& header,
+                                                                TimePoint now) {
+  auto view = decode_encrypted_message(in.bytes);
+  if (!view || !view->fragment) {
+    auto opened = open_message(in.bytes, *ctx_.inbound);
+    if (!opened) return unexpected(opened.error());
+    return std::optional<OpenedMessage>(std::move(*opened));
+  }
+  if (!ctx_.peer_fragmentation) {
+    return unexpected(InputError{InputError::Kind::Unsupported, std::nullopt, "SKF without negotiated fragmentation"});
+  }
+  auto& reassembler = header.response() ? response_fragments_ : request_fragments_;
+  auto r = reassembler.add(*view, *ctx_.inbound, now);
+  switch (r.status) {
+    case FragmentReassembler::Status::Complete: {
+      auto payloads = decode_payload_chain(r.message->first_inner, r.message->chain);
+      if (!payloads) {
+        return unexpected(InputError{InputError::Kind::Malformed, payloads.error(),
+                                     "inside SKF: " + payloads.error().to_string()});
+      }
+      return std::optional<OpenedMessage>(OpenedMessage{r.message->header, std::move(*payloads)});
+    }
+    case FragmentReassembler::Status::Incomplete:
+      ++counters_.fragments_kept;
+      return std::optional<OpenedMessage>();
+    case FragmentReassembler::Status::AuthenticationFailed:
+      return unexpected(InputError{InputError::Kind::IntegrityCheckFailed, std::nullopt, r.reason});
+    case FragmentReassembler::Status::AlreadyComplete:
+    case FragmentReassembler::Status::Duplicate:
+    case FragmentReassembler::Status::Stale:
+      return unexpected(InputError{InputError::Kind::UnexpectedMessageId, std::nullopt, r.reason});
+    case FragmentReassembler::Status::OverLimit:
+    case FragmentReassembler::Status::Invalid:
+      break;
+  }
+  return unexpected(InputError{InputError::Kind::Unsupported, std::nullopt, r.reason});
+}
+
 void IkeSa::authenticated(const ReceivedDatagram& in, TimePoint now) {
   ctx_.last_heard = now;
   if (in.local == ctx_.local && in.remote == ctx_.remote) return;
@@ -220,17 +259,30 @@ void IkeSa::handle_request(const IkeHeader& header, const ReceivedDatagram& in, 
     reject({InputError::Kind::UnexpectedExchange, std::nullopt, "no keys yet for a protected request"});
     return;
   }
-  auto opened = open_message(in.bytes, *ctx_.inbound);
+  if (verdict == ResponseWindow::Verdict::Retransmit) {
+    // The previous request again: verified, it gets the cached answer. A fragmented one is
+    // answered once, on its first fragment (RFC 7383 §2.6.1).
+    auto view = decode_encrypted_message(in.bytes);
+    if (!view) {
+      reject({InputError::Kind::Malformed, view.error(), view.error().to_string()});
+      return;
+    }
+    if (!ctx_.inbound->open(view->aad, view->body)) {
+      reject({InputError::Kind::IntegrityCheckFailed, std::nullopt, "retransmitted request does not verify"});
+      return;
+    }
+    authenticated(in, now);
+    if (!view->fragment || view->fragment->number == 1) driver_->resend_response(in.local, in.remote);
+    return;
+  }
+  auto opened = open(in, header, now);
   if (!opened) {
     reject(opened.error());
     return;
   }
+  if (!*opened) return;  // a fragment, kept until its message is complete
   authenticated(in, now);
-  if (verdict == ResponseWindow::Verdict::Retransmit) {
-    driver_->resend_response(in.local, in.remote);
-    return;
-  }
-  InboundMessage im{opened->header, std::move(opened->payloads), in.remote, in.local};
+  InboundMessage im{(*opened)->header, std::move((*opened)->payloads), in.remote, in.local};
   if (!driver_->on_request(im, in.natt, now)) {
     reject({InputError::Kind::UnexpectedExchange, std::nullopt,
             exchange_name(header.exchange) + " request not expected in state " + to_string(ctx_.state)});
@@ -263,13 +315,14 @@ void IkeSa::handle_response(const IkeHeader& header, const ReceivedDatagram& in,
     reject({InputError::Kind::WrongSa, std::nullopt, "responder SPI is not this SA's"});
     return;
   }
-  auto opened = open_message(in.bytes, *ctx_.inbound);
+  auto opened = open(in, header, now);
   if (!opened) {
     reject(opened.error());
     return;
   }
+  if (!*opened) return;  // a fragment, kept until its message is complete
   authenticated(in, now);
-  InboundMessage im{opened->header, std::move(opened->payloads), in.remote, in.local};
+  InboundMessage im{(*opened)->header, std::move((*opened)->payloads), in.remote, in.local};
   driver_->on_response(im, now);
 }
 

@@ -21,7 +21,9 @@
 #include "ike/exchange/exchange_driver.h"
 #include "ike/exchange/half_open_limiter.h"
 #include "ike/exchange/ike_sa_context.h"
+#include "ike/exchange/message_protection.h"
 #include "ike/exchange/output.h"
+#include "ike/fragment/fragment_reassembler.h"
 
 namespace natgate::ike {
 
@@ -35,6 +37,7 @@ struct IkeSaCounters {
   std::uint64_t integrity_failures = 0;
   std::uint64_t unprotected = 0;
   std::uint64_t unsupported = 0;
+  std::uint64_t fragments_kept = 0;  // SKF fragments waiting for the rest of their message
   std::uint64_t dropped() const {
     return malformed + wrong_sa + unexpected_message_id + unexpected_exchange + integrity_failures + unprotected +
            unsupported;
@@ -95,6 +98,10 @@ class IkeSa {
   IkeSa() = default;
   void handle_request(const IkeHeader& header, const ReceivedDatagram& in, TimePoint now);
   void handle_response(const IkeHeader& header, const ReceivedDatagram& in, TimePoint now);
+  // Verifies and decrypts an SK message, or collects an SKF fragment (RFC 7383 §2.6): nullopt
+  // while the message is incomplete.
+  Expected<std::optional<OpenedMessage>, InputError> open(const ReceivedDatagram& in, const IkeHeader& header,
+                                                          TimePoint now);
   void authenticated(const ReceivedDatagram& in, TimePoint now);
   void reject(InputError error);
   void after_call(SaState before, TimePoint now);
@@ -103,6 +110,9 @@ class IkeSa {
   std::unique_ptr<ExchangeDriver> driver_;
   IkeSaCounters counters_;
   HalfOpenToken half_open_;
+  // The peer's requests and the responses to ours have separate Message ID sequences (§2.2).
+  FragmentReassembler request_fragments_;
+  FragmentReassembler response_fragments_;
   TimePoint half_open_deadline_{};
 };
 
