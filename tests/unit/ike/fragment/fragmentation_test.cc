@@ -343,6 +343,35 @@ TEST(Fragmenter, SmallMessageIsOneFragmentAndTinyDatagramIsAnError) {
   EXPECT_NE(tiny.error().find("90-octet datagram"), std::string::npos);
 }
 
+// No modified or truncated fragment is ever kept: every octet of an SKF datagram is covered by the
+// ICV, and what is checked before it (numbers, Message ID) only ever leads to a drop.
+TEST(FragmentReassembler, NoMutatedFragmentIsKept) {
+  Direction d = direction("aes256-sha256-ecp256");
+  const Fragmented f = make_fragments(d, 576);
+  FragmentReassembler r;
+  ASSERT_EQ(r.add(f.datagrams[0], d.receiver, kT0).status, Status::Incomplete);
+  std::mt19937 rng(99);
+  for (int i = 0; i < 3000; ++i) {
+    Bytes dg = f.datagrams[1 + rng() % (f.datagrams.size() - 1)];
+    if (rng() % 4 == 0) {
+      dg.resize(rng() % dg.size());
+    } else {
+      for (int k = 0, n = 1 + static_cast<int>(rng() % 3); k < n; ++k)
+        dg[rng() % dg.size()] ^= static_cast<std::uint8_t>(1 + rng() % 255);
+    }
+    const auto res = r.add(dg, d.receiver, kT0);
+    ASSERT_NE(res.status, Status::Incomplete) << i;
+    ASSERT_NE(res.status, Status::Complete) << i;
+  }
+  EXPECT_EQ(r.counters().kept, 1u);
+  EXPECT_EQ(r.pending_fragments(), 1u);
+  EXPECT_GT(r.counters().authentication_failed, 1000u);
+  // The genuine rest still completes the message.
+  Status last = Status::Incomplete;
+  for (std::size_t i = 1; i < f.datagrams.size(); ++i) last = r.add(f.datagrams[i], d.receiver, kT0).status;
+  EXPECT_EQ(last, Status::Complete);
+}
+
 // charon fragmented its IKE_AUTH request into three SKF messages (fragment_size = 200); natgate
 // reassembles them with charon's logged keys, in any order.
 TEST(FragmentReassembler, ReassemblesStrongswanFragments) {
