@@ -1,0 +1,237 @@
+#include "esp/userspace_backend.h"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+
+namespace natgate::esp {
+
+namespace {
+
+xfrm::Direction engine_direction(xfrm::Direction d) {
+  // The engine makes no forward/input distinction: a forwarded packet reaches it through the TUN
+  // like any other, and both kinds of inbound policy check decrypted packets.
+  return d == xfrm::Direction::Fwd ? xfrm::Direction::In : d;
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<UserspaceBackend>> UserspaceBackend::create(const EngineConfig& config) {
+  auto engine = Engine::start(config);
+  if (!engine) return unexpected(engine.error());
+  return wrap(std::shared_ptr<Engine>(std::move(*engine)));
+}
+
+Expected<std::unique_ptr<UserspaceBackend>> UserspaceBackend::wrap(std::shared_ptr<Engine> engine) {
+  auto routes = RouteTable::open(engine->tun_ifindex());
+  if (!routes) return unexpected(routes.error());
+  return std::unique_ptr<UserspaceBackend>(new UserspaceBackend(std::move(engine), std::move(*routes)));
+}
+
+UserspaceBackend::UserspaceBackend(std::shared_ptr<Engine> engine, RouteTable routes)
+    : engine_(std::move(engine)), routes_(std::move(routes)) {}
+
+UserspaceBackend::~UserspaceBackend() { flush(); }
+
+Expected<std::uint32_t> UserspaceBackend::allocate_spi(const IpAddress&, const IpAddress&, std::uint32_t) {
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    std::uint32_t spi = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&spi), sizeof spi) != 1)
+      return unexpected(std::string("no randomness for an SPI"));
+    // RFC 4303 §2.1: 0 is reserved and 1-255 are reserved by IANA.
+    if (spi <= 255 || reserved_spis_.count(spi) || engine_->registry().inbound_spi_in_use(spi)) continue;
+    reserved_spis_.insert(spi);
+    return spi;
+  }
+  return unexpected(std::string("no free SPI found"));
+}
+
+Expected<OuterPath> UserspaceBackend::path_for(xfrm::Direction d, const Endpoint& src, const Endpoint& dst,
+                                               const std::optional<xfrm::UdpEncap>& encap) const {
+  if (src.address.family() != dst.address.family())
+    return unexpected(std::string("outer source and destination of different families"));
+  OuterPath p;
+  const bool in = d == xfrm::Direction::In;
+  p.local = in ? dst : src;
+  p.remote = in ? src : dst;
+  p.udp_encap = encap.has_value();
+  if (encap) {
+    p.local.port = in ? encap->dst_port : encap->src_port;
+    p.remote.port = in ? encap->src_port : encap->dst_port;
+    bool bound = false;
+    for (const auto& ep : engine_->udp_endpoints()) bound = bound || ep.port == p.local.port;
+    if (!bound)
+      return unexpected("the userspace engine has no UDP socket on port " + std::to_string(p.local.port));
+  }
+  return p;
+}
+
+Status UserspaceBackend::add_sa(const xfrm::SaSpec& spec) {
+  if (spec.direction == xfrm::Direction::Fwd) return unexpected(std::string("an SA is In or Out, not Fwd"));
+  if (spec.mode != xfrm::Mode::Tunnel)
+    return unexpected(std::string("the userspace engine implements tunnel mode only"));
+  const SaKey key{spec.spi, spec.dst.address};
+  if (sas_.count(key)) return unexpected("SA " + std::to_string(spec.spi) + " exists");
+  auto suite = Suite::from_transform(spec.transform);
+  if (!suite) return unexpected(suite.error());
+  auto path = path_for(spec.direction, spec.src, spec.dst, spec.encap);
+  if (!path) return unexpected(path.error());
+  SaConfig c;
+  c.spi = Spi(spec.spi);
+  c.direction = spec.direction;
+  c.reqid = spec.reqid;
+  c.suite = *suite;
+  c.encr_keymat = spec.encr_key;
+  c.integ_key = spec.integ_key;
+  c.path = *path;
+  c.replay_window = spec.replay_window;
+  c.soft = spec.soft;
+  c.hard = spec.hard;
+  c.local_ts = spec.local_ts;
+  c.remote_ts = spec.remote_ts;
+  if (auto s = engine_->add_sa(c); !s) return s;
+  if (spec.direction == xfrm::Direction::In) reserved_spis_.erase(spec.spi);
+  sas_.emplace(key, Installed{spec.direction, path->remote.address, *path, spec.reqid});
+  return {};
+}
+
+Status UserspaceBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst,
+                                             const Endpoint& new_src, const Endpoint& new_dst,
+                                             std::optional<xfrm::UdpEncap> encap) {
+  auto it = sas_.find({spi, old_dst});
+  if (it == sas_.end()) return unexpected("no SA " + std::to_string(spi) + " to " + old_dst.to_string());
+  auto path = path_for(it->second.direction, new_src, new_dst, encap);
+  if (!path) return unexpected(path.error());
+  if (auto s = engine_->update_sa_path(Spi(spi), it->second.direction, it->second.remote, *path); !s)
+    return s;
+  Installed moved = it->second;
+  moved.path = *path;
+  moved.remote = path->remote.address;
+  sas_.erase(it);
+  sas_.emplace(SaKey{spi, new_dst.address}, moved);
+  return {};
+}
+
+Expected<xfrm::SaCounters> UserspaceBackend::query_sa(std::uint32_t spi, const IpAddress& dst) {
+  auto it = sas_.find({spi, dst});
+  if (it == sas_.end()) return unexpected("no SA " + std::to_string(spi) + " to " + dst.to_string());
+  auto sa = engine_->find_sa(Spi(spi), it->second.direction, it->second.remote);
+  if (!sa) return unexpected("SA " + std::to_string(spi) + " is gone from the engine");
+  const auto& st = sa->stats();
+  xfrm::SaCounters c;
+  c.bytes = st.bytes.load(std::memory_order_relaxed);
+  c.packets = st.packets.load(std::memory_order_relaxed);
+  c.replay_drops = st.replay_drops.load(std::memory_order_relaxed);
+  c.auth_failures = st.auth_failures.load(std::memory_order_relaxed);
+  c.selector_drops = st.selector_drops.load(std::memory_order_relaxed);
+  const std::int64_t last = st.last_use_ns.load(std::memory_order_relaxed);
+  const Clock::time_point since = last == 0 ? sa->installed_at() : Clock::time_point(Clock::duration(last));
+  c.seconds_since_use = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - since).count());
+  return c;
+}
+
+Status UserspaceBackend::delete_sa(std::uint32_t spi, const IpAddress& dst) {
+  auto it = sas_.find({spi, dst});
+  if (it == sas_.end()) return unexpected("no SA " + std::to_string(spi) + " to " + dst.to_string());
+  auto s = engine_->remove_sa(Spi(spi), it->second.direction, it->second.remote);
+  sas_.erase(it);
+  return s;
+}
+
+Status UserspaceBackend::add_policy(const xfrm::PolicySpec& p) {
+  const PolicyKey key{p.src, p.dst, p.direction};
+  if (policies_.count(key))
+    return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + " exists");
+  PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
+  // An inbound and a forward policy for the same selectors are one rule in the engine.
+  bool shared = false;
+  for (const auto& [k, existing] : policies_) shared = shared || existing.rule == rule;
+  if (!shared) {
+    if (auto s = engine_->add_policy(rule); !s) return s;
+  }
+  InstalledPolicy installed{rule, {}};
+  if (p.direction == xfrm::Direction::Out) {
+    const auto source = local_address_in(p.src);
+    for (const auto& subnet : subnets_covering(p.dst)) {
+      if (auto s = routes_.add(subnet, source); !s) {
+        for (const auto& added : installed.routes) (void)routes_.remove(added);
+        if (!shared) (void)engine_->remove_policy(rule);
+        return s;
+      }
+      installed.routes.push_back(subnet);
+    }
+  }
+  policies_.emplace(key, std::move(installed));
+  return {};
+}
+
+Status UserspaceBackend::delete_policy(const xfrm::PolicySpec& p) {
+  auto it = policies_.find({p.src, p.dst, p.direction});
+  if (it == policies_.end()) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
+  Status result;
+  for (const auto& subnet : it->second.routes)
+    if (auto s = routes_.remove(subnet); !s && result) result = s;
+  const PolicyRule rule = it->second.rule;
+  policies_.erase(it);
+  bool still_used = false;
+  for (const auto& [k, other] : policies_) still_used = still_used || other.rule == rule;
+  if (!still_used)
+    if (auto s = engine_->remove_policy(rule); !s && result) result = s;
+  return result;
+}
+
+void UserspaceBackend::set_expire_handler(std::function<void(const xfrm::ExpireEvent&)> handler) {
+  on_expire_ = std::move(handler);
+}
+
+void UserspaceBackend::set_acquire_handler(std::function<void(const xfrm::AcquireEvent&)> handler) {
+  on_acquire_ = std::move(handler);
+}
+
+void UserspaceBackend::poll_events() {
+  engine_->drain_events([&](const EngineEvent& ev) {
+    switch (ev.kind) {
+      case EngineEvent::Kind::SoftExpire:
+      case EngineEvent::Kind::HardExpire: {
+        // The SA as SaBackend names it: (spi, outer destination).
+        const IpAddress dst = ev.direction == xfrm::Direction::In ? ev.dst : ev.remote;
+        const bool hard = ev.kind == EngineEvent::Kind::HardExpire;
+        auto it = sas_.find({ev.spi.value, dst});
+        if (it == sas_.end()) return;  // already deleted by the control plane
+        if (hard) {
+          // As in the kernel, a hard expiry removes the SA before anyone hears of it.
+          (void)engine_->remove_sa(ev.spi, it->second.direction, it->second.remote);
+          sas_.erase(it);
+        }
+        if (on_expire_) on_expire_(xfrm::ExpireEvent{ev.spi.value, dst, ev.reqid, hard});
+        return;
+      }
+      case EngineEvent::Kind::Acquire:
+        if (on_acquire_) on_acquire_(xfrm::AcquireEvent{ev.reqid, ev.src, ev.dst_ts});
+        return;
+      case EngineEvent::Kind::Mapping: {
+        if (!on_mapping_) return;
+        Endpoint old_remote{ev.remote, 0};
+        for (const auto& [key, sa] : sas_)
+          if (std::get<0>(key) == ev.spi.value && sa.direction == xfrm::Direction::In)
+            old_remote = sa.path.remote;
+        on_mapping_(MappingEvent{ev.spi.value, ev.reqid, old_remote, ev.new_remote});
+        return;
+      }
+    }
+  });
+}
+
+void UserspaceBackend::flush() {
+  for (const auto& [key, sa] : sas_) (void)engine_->remove_sa(Spi(std::get<0>(key)), sa.direction, sa.remote);
+  sas_.clear();
+  for (const auto& [key, p] : policies_) {
+    for (const auto& subnet : p.routes) (void)routes_.remove(subnet);
+    (void)engine_->remove_policy(p.rule);  // a shared In/Fwd rule fails the second time: harmless
+  }
+  policies_.clear();
+  reserved_spis_.clear();
+}
+
+}  // namespace natgate::esp

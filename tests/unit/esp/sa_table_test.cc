@@ -1,0 +1,266 @@
+// SA state (sequence numbers, lifetimes), the published SA table (policy precedence, newest SA
+// per reqid, inbound selector admission), and the inbound path's drops and counters.
+#include "esp/sa_table.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "esp/inbound_path.h"
+#include "natt/udp_encap.h"
+#include "test_packets.h"
+
+namespace natgate::esp {
+namespace {
+
+using namespace testing;
+
+TrafficSelector ts(const char* subnet) { return TrafficSelector::from_subnet(*Subnet::parse(subnet)); }
+
+SaConfig sa_config(std::uint32_t spi, xfrm::Direction dir, std::uint32_t reqid = 1) {
+  SaConfig c;
+  c.spi = Spi(spi);
+  c.direction = dir;
+  c.reqid = reqid;
+  c.suite = *Suite::parse("aes128gcm16");
+  c.encr_keymat = SecretBytes(Bytes(20, static_cast<std::uint8_t>(spi)));
+  c.path = OuterPath{{*IpAddress::parse("192.0.2.2"), 4500}, {*IpAddress::parse("192.0.2.1"), 4500}, true};
+  return c;
+}
+
+TEST(SaState, SequenceNumbersStopBeforeTheySpaceCycles) {
+  // RFC 4303 §3.3.3: without ESN the 32-bit counter must not wrap; the SA hard-expires instead.
+  SaConfig c = sa_config(0x1000, xfrm::Direction::Out);
+  c.last_sequence = 0xFFFFFFFDull;
+  auto sa = *SaState::create(c, 1500, Clock::now());
+  EXPECT_EQ(sa->check_volume(), SaState::Expiry::Soft);  // already within the rekey margin
+  EXPECT_EQ(sa->next_sequence()->value(), 0xFFFFFFFEull);
+  EXPECT_EQ(sa->next_sequence()->value(), 0xFFFFFFFFull);
+  EXPECT_FALSE(sa->next_sequence().has_value());
+  EXPECT_EQ(sa->check_volume(), SaState::Expiry::Hard);
+  EXPECT_TRUE(sa->hard_expired());
+  EXPECT_EQ(sa->check_volume(), SaState::Expiry::None);  // reported once
+
+  c.suite.esn = true;  // with ESN the counter goes on into the high half
+  auto esn = *SaState::create(c, 1500, Clock::now());
+  esn->next_sequence();
+  esn->next_sequence();
+  EXPECT_EQ(esn->next_sequence()->value(), 0x100000000ull);
+  EXPECT_EQ(esn->check_volume(), SaState::Expiry::None);
+}
+
+TEST(SaState, VolumeAndTimeLifetimesRaiseSoftThenHardOnce) {
+  SaConfig c = sa_config(0x1000, xfrm::Direction::In);
+  c.soft.packets = 2;
+  c.hard.packets = 4;
+  c.soft.seconds = 10;
+  c.hard.seconds = 20;
+  const auto t0 = Clock::now();
+  auto sa = *SaState::create(c, 1500, t0);
+  SaState::bump(sa->stats().packets);
+  EXPECT_EQ(sa->check_volume(), SaState::Expiry::None);
+  SaState::bump(sa->stats().packets);
+  EXPECT_EQ(sa->check_volume(), SaState::Expiry::Soft);
+  SaState::bump(sa->stats().packets);
+  EXPECT_EQ(sa->check_volume(), SaState::Expiry::None);
+  EXPECT_EQ(sa->check_time(t0 + std::chrono::seconds(15)), SaState::Expiry::None);  // soft already said
+  EXPECT_EQ(sa->check_time(t0 + std::chrono::seconds(21)), SaState::Expiry::Hard);
+  EXPECT_TRUE(sa->hard_expired());
+}
+
+TEST(SaState, RefusesReservedSpisAndBadKeys) {
+  EXPECT_FALSE(SaState::create(sa_config(255, xfrm::Direction::In), 1500, Clock::now()).has_value());
+  SaConfig c = sa_config(0x1000, xfrm::Direction::In);
+  c.encr_keymat = SecretBytes(Bytes(16, 1));  // salt missing
+  EXPECT_FALSE(SaState::create(c, 1500, Clock::now()).has_value());
+  c = sa_config(0x1000, xfrm::Direction::In);
+  c.replay_window = 5000;
+  EXPECT_FALSE(SaState::create(c, 1500, Clock::now()).has_value());
+}
+
+TEST(SaTable, MostSpecificOutboundPolicyWins) {
+  SaRegistry r;
+  ASSERT_TRUE(r.add_policy({ts("10.1.0.0/16"), ts("10.2.0.0/16"), xfrm::Direction::Out, 1, 0}));
+  ASSERT_TRUE(r.add_policy({ts("10.1.0.0/16"), ts("10.2.3.0/24"), xfrm::Direction::Out, 2, 0}));
+  ASSERT_TRUE(r.add_policy({ts("10.1.5.0/24"), ts("10.2.0.0/16"), xfrm::Direction::Out, 3, 0}));
+  ASSERT_TRUE(r.add_sa(sa_config(0x1001, xfrm::Direction::Out, 1), 1500));
+  ASSERT_TRUE(r.add_sa(sa_config(0x1002, xfrm::Direction::Out, 2), 1500));
+  auto t = r.snapshot();
+  auto reqid_for = [&](const char* src, const char* dst) -> int {
+    Bytes p = udp_packet(true, src, dst, 1, 2, 4);
+    auto m = t->outbound(*parse_inner(p.data(), p.size()));
+    return m.policy ? static_cast<int>(m.policy->reqid) : 0;
+  };
+  EXPECT_EQ(reqid_for("10.1.0.1", "10.2.0.1"), 1);
+  EXPECT_EQ(reqid_for("10.1.5.1", "10.2.3.1"), 2);  // narrower destination beats narrower source
+  EXPECT_EQ(reqid_for("10.1.5.1", "10.2.4.1"), 3);
+  EXPECT_EQ(reqid_for("10.3.0.1", "10.2.0.1"), 0);  // no policy
+  Bytes p = udp_packet(true, "10.1.5.1", "10.2.4.1", 1, 2, 4);
+  auto m = t->outbound(*parse_inner(p.data(), p.size()));
+  EXPECT_EQ(m.sa, nullptr);  // policy 3 has no SA: acquire
+}
+
+TEST(SaTable, NewestOutboundSaOfAReqidCarriesTrafficAndSnapshotsAreStable) {
+  SaRegistry r;
+  ASSERT_TRUE(r.add_policy({ts("10.1.0.0/24"), ts("10.2.0.0/24"), xfrm::Direction::Out, 7, 0}));
+  ASSERT_TRUE(r.add_sa(sa_config(0x2001, xfrm::Direction::Out, 7), 1500));
+  auto before = r.snapshot();
+  ASSERT_TRUE(r.add_sa(sa_config(0x2002, xfrm::Direction::Out, 7), 1500));  // rekeyed
+  Bytes p = udp_packet(true, "10.1.0.1", "10.2.0.1", 1, 2, 4);
+  auto info = *parse_inner(p.data(), p.size());
+  EXPECT_EQ(r.snapshot()->outbound(info).sa->sa->spi().value, 0x2002u);
+  EXPECT_EQ(before->outbound(info).sa->sa->spi().value, 0x2001u);  // a worker's old view still works
+  ASSERT_TRUE(r.remove_sa(Spi(0x2002), xfrm::Direction::Out, *IpAddress::parse("192.0.2.1")));
+  EXPECT_EQ(r.snapshot()->outbound(info).sa->sa->spi().value, 0x2001u);
+  // Moving the peer re-keys the outbound SA under its new address.
+  OuterPath moved{{IpAddress::any(IpFamily::V4), 4500}, {*IpAddress::parse("192.0.2.9"), 31000}, true};
+  ASSERT_TRUE(r.update_path(Spi(0x2001), xfrm::Direction::Out, *IpAddress::parse("192.0.2.1"), moved));
+  EXPECT_EQ(r.snapshot()->outbound(info).sa->path.remote.port, 31000);
+  EXPECT_TRUE(r.find(Spi(0x2001), xfrm::Direction::Out, *IpAddress::parse("192.0.2.9")));
+  EXPECT_FALSE(r.find(Spi(0x2001), xfrm::Direction::Out, *IpAddress::parse("192.0.2.1")));
+}
+
+// --- the inbound path ---
+
+struct Recorder final : TunSink {
+  std::vector<Bytes> packets;
+  void write_packet(const iovec* iov, int n) override {
+    Bytes b;
+    for (int i = 1; i < n; ++i) {
+      auto* p = static_cast<const std::uint8_t*>(iov[i].iov_base);
+      b.insert(b.end(), p, p + iov[i].iov_len);
+    }
+    packets.push_back(b);
+  }
+};
+
+class InboundPathTest : public ::testing::Test {
+ protected:
+  InboundPathTest()
+      : events_(64), ike_(8), coalescer_(64), path_(settings_, counters_, events_, ike_, coalescer_, tun_) {
+    SaConfig in = sa_config(0xA000, xfrm::Direction::In);
+    in.local_ts = {ts("10.1.0.0/24")};
+    in.remote_ts = {ts("10.2.0.0/24")};
+    EXPECT_TRUE(registry_.add_sa(in, 1500));
+    SaConfig out = in;  // the peer's sender, keyed the same
+    out.direction = xfrm::Direction::Out;
+    sender_ = *SaState::create(out, 1500, Clock::now());
+  }
+
+  // ESP-in-UDP datagram from the peer carrying `inner`.
+  Bytes esp_from_peer(const Bytes& inner) {
+    auto& c = sender_->crypto();
+    Bytes buf(c.sealed_bytes(inner.size()));
+    std::memcpy(buf.data() + c.header_bytes(), inner.data(), inner.size());
+    const std::uint8_t nh = (inner[0] >> 4) == 4 ? kNextHeaderIpv4 : kNextHeaderIpv6;
+    EXPECT_EQ(c.seal(buf.data(), inner.size(), buf.size(), nh, Spi(0xA000), *sender_->next_sequence()),
+              buf.size());
+    return buf;
+  }
+  void receive(Bytes d, const Endpoint& from = peer_) {
+    path_.handle_udp(d.data(), d.size(), from, local_, *registry_.snapshot(), Clock::now());
+    path_.flush();
+  }
+  const std::shared_ptr<SaState> sa() {
+    return registry_.find(Spi(0xA000), xfrm::Direction::In, IpAddress());
+  }
+
+  static inline const Endpoint peer_{*IpAddress::parse("192.0.2.1"), 4500};
+  static inline const Endpoint local_{*IpAddress::parse("192.0.2.2"), 4500};
+  EngineSettings settings_;
+  EngineCounters counters_;
+  EventQueue<EngineEvent> events_;
+  EventQueue<IkeDatagram> ike_;
+  TcpCoalescer coalescer_;
+  Recorder tun_;
+  InboundPath path_;
+  SaRegistry registry_;
+  std::shared_ptr<SaState> sender_;
+};
+
+TEST_F(InboundPathTest, DeliversAnAuthenticPacketInsideTheSelectors) {
+  const Bytes inner = udp_packet(true, "10.2.0.10", "10.1.0.10", 1, 2, 50);
+  receive(esp_from_peer(inner));
+  ASSERT_EQ(tun_.packets.size(), 1u);
+  EXPECT_EQ(to_hex(tun_.packets[0]), to_hex(inner));
+  EXPECT_EQ(counters_.in_packets.load(), 1u);
+  EXPECT_EQ(sa()->stats().packets.load(), 1u);
+  EXPECT_EQ(sa()->stats().bytes.load(), inner.size());
+}
+
+TEST_F(InboundPathTest, UnknownSpiIsCountedAndDropped) {
+  Bytes d = esp_from_peer(udp_packet(true, "10.2.0.10", "10.1.0.10", 1, 2, 50));
+  d[3] ^= 0x01;  // SPI 0xA001: no such SA
+  receive(d);
+  EXPECT_EQ(counters_.in_unknown_spi.load(), 1u);
+  EXPECT_TRUE(tun_.packets.empty());
+}
+
+TEST_F(InboundPathTest, TamperedCiphertextAndIcvAreRejectedAndCounted) {
+  const Bytes good = esp_from_peer(udp_packet(true, "10.2.0.10", "10.1.0.10", 1, 2, 50));
+  Bytes ct = good;
+  ct[30] ^= 0x80;
+  receive(ct);
+  Bytes icv = good;
+  icv.at(icv.size() - 1) ^= 0x01;
+  receive(icv);
+  EXPECT_EQ(counters_.in_auth_failed.load(), 2u);
+  EXPECT_EQ(sa()->stats().auth_failures.load(), 2u);
+  EXPECT_TRUE(tun_.packets.empty());
+  // The failures did not move the replay window: the genuine packet still gets through.
+  receive(good);
+  EXPECT_EQ(tun_.packets.size(), 1u);
+}
+
+TEST_F(InboundPathTest, ReplayedPacketIsDroppedAfterTheFirstCopy) {
+  const Bytes d = esp_from_peer(udp_packet(true, "10.2.0.10", "10.1.0.10", 1, 2, 50));
+  receive(d);
+  receive(d);
+  EXPECT_EQ(tun_.packets.size(), 1u);
+  EXPECT_EQ(counters_.in_replay.load(), 1u);
+  EXPECT_EQ(sa()->stats().replay_drops.load(), 1u);
+}
+
+TEST_F(InboundPathTest, InnerPacketOutsideTheSelectorsIsDropped) {
+  // Authentic, but the peer claims a source it may not use (RFC 4301 §5.2 step 4).
+  receive(esp_from_peer(udp_packet(true, "10.66.0.10", "10.1.0.10", 1, 2, 50)));
+  receive(esp_from_peer(udp_packet(true, "10.2.0.10", "10.77.0.10", 1, 2, 50)));
+  EXPECT_EQ(counters_.in_selector_drops.load(), 2u);
+  EXPECT_EQ(sa()->stats().selector_drops.load(), 2u);
+  EXPECT_TRUE(tun_.packets.empty());
+}
+
+TEST_F(InboundPathTest, IkeGoesToTheControlPlaneAndKeepalivesAreCounted) {
+  const Bytes ike(40, 0x21);
+  receive(natt::ike_datagram(ike));
+  receive(Bytes(natt::kKeepaliveDatagram.begin(), natt::kKeepaliveDatagram.end()));
+  receive(Bytes{0x00, 0x00});
+  EXPECT_EQ(counters_.ike_rx.load(), 1u);
+  EXPECT_EQ(counters_.keepalives_rx.load(), 1u);
+  EXPECT_EQ(counters_.too_short.load(), 1u);
+  std::vector<IkeDatagram> got;
+  ike_.drain([&](const IkeDatagram& d) { got.push_back(d); });
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(to_hex(got[0].message), to_hex(ike));
+  EXPECT_EQ(got[0].from, peer_);
+  EXPECT_EQ(got[0].local, local_);
+}
+
+TEST_F(InboundPathTest, AuthenticPacketFromANewNatMappingIsReportedOnce) {
+  const Endpoint moved{*IpAddress::parse("192.0.2.1"), 27000};
+  receive(esp_from_peer(udp_packet(true, "10.2.0.10", "10.1.0.10", 1, 2, 10)), moved);
+  receive(esp_from_peer(udp_packet(true, "10.2.0.10", "10.1.0.10", 1, 2, 10)), moved);
+  Bytes forged = esp_from_peer(udp_packet(true, "10.2.0.10", "10.1.0.10", 1, 2, 10));
+  forged.at(forged.size() - 1) ^= 1;
+  receive(forged, {*IpAddress::parse("198.51.100.7"), 9});  // not authentic: no event
+  std::vector<EngineEvent> events;
+  events_.drain([&](const EngineEvent& e) { events.push_back(e); });
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, EngineEvent::Kind::Mapping);
+  EXPECT_EQ(events[0].new_remote, moved);
+  EXPECT_EQ(tun_.packets.size(), 2u);
+}
+
+}  // namespace
+}  // namespace natgate::esp

@@ -1,0 +1,296 @@
+// esp::UserspaceBackend through the xfrm::SaBackend interface, with real engines: two private
+// network namespaces joined by a veth, one backend in each, UDP between hosts on either side
+// crossing the two TUNs as ESP-in-UDP. Checks routes (added and removed exactly), SPI allocation,
+// counters, endpoint updates, packet/time lifetimes (soft, hard) and acquires. Needs root.
+#include "esp/userspace_backend.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <string>
+#include <thread>
+
+namespace natgate::esp {
+namespace {
+
+std::string sh(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return out;
+  std::array<char, 512> buf;
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  ::pclose(p);
+  return out;
+}
+
+// Two named namespaces (unique per process) that the test thread can switch between; removed
+// at the end. Engines, sockets and netlink sockets stay in the namespace they were made in.
+class Namespaces {
+ public:
+  Namespaces()
+      : a_("ngesp" + std::to_string(::getpid()) + "a"), b_("ngesp" + std::to_string(::getpid()) + "b") {
+    home_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    sh("ip netns add " + a_ + " && ip netns add " + b_);
+    sh("ip -n " + a_ + " link set lo up; ip -n " + b_ + " link set lo up");
+    sh("ip link add va netns " + a_ + " type veth peer name vb netns " + b_);
+    sh("ip -n " + a_ + " addr add 192.0.2.1/24 dev va; ip -n " + a_ + " link set va up");
+    sh("ip -n " + b_ + " addr add 192.0.2.2/24 dev vb; ip -n " + b_ + " link set vb up");
+    sh("ip -n " + a_ + " addr add 10.9.1.1/32 dev lo; ip -n " + b_ + " addr add 10.9.2.1/32 dev lo");
+    for (const auto& ns : {a_, b_})
+      sh("ip netns exec " + ns +
+         " sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0");
+  }
+  ~Namespaces() {
+    enter_home();
+    ::close(home_);
+    sh("ip netns del " + a_ + "; ip netns del " + b_);
+  }
+  bool ok() const { return sh("ip netns list").find(b_) != std::string::npos; }
+  void enter(const std::string& ns) {
+    const int fd = ::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::setns(fd, CLONE_NEWNET), 0);
+    ::close(fd);
+  }
+  void enter_home() { (void)::setns(home_, CLONE_NEWNET); }
+  const std::string& a() const { return a_; }
+  const std::string& b() const { return b_; }
+
+ private:
+  std::string a_, b_;
+  int home_ = -1;
+};
+
+TrafficSelector ts(const char* subnet) { return TrafficSelector::from_subnet(*Subnet::parse(subnet)); }
+Endpoint ep(const char* a, std::uint16_t port) { return {*IpAddress::parse(a), port}; }
+
+xfrm::PolicySpec policy(const TrafficSelector& src, const TrafficSelector& dst, xfrm::Direction d,
+                        std::uint32_t reqid) {
+  xfrm::PolicySpec p;
+  p.src = src;
+  p.dst = dst;
+  p.direction = d;
+  p.reqid = reqid;
+  return p;
+}
+
+EngineConfig engine_config(const char* tun, const char* listen) {
+  EngineConfig c;
+  c.tun_name = tun;
+  c.listen = {ep(listen, 4500)};
+  c.raw_esp = false;
+  return c;
+}
+
+xfrm::SaSpec sa_spec(std::uint32_t spi, xfrm::Direction d) {
+  xfrm::SaSpec s;
+  s.spi = spi;
+  s.direction = d;
+  s.reqid = 5;
+  s.src = ep("192.0.2.1", 4500);
+  s.dst = ep("192.0.2.2", 4500);
+  s.encap = xfrm::UdpEncap{4500, 4500};
+  s.transform.encr = iana::EncrId::AesGcm16;
+  s.transform.encr_key_bits = 128;
+  s.encr_key = SecretBytes(Bytes(20, 0x42));
+  s.local_ts = {ts(d == xfrm::Direction::In ? "10.9.2.0/24" : "10.9.1.0/24")};
+  s.remote_ts = {ts(d == xfrm::Direction::In ? "10.9.1.0/24" : "10.9.2.0/24")};
+  return s;
+}
+
+// Waits (bounded) for events on the backend and hands them to its handlers.
+void pump(UserspaceBackend& b, int timeout_ms) {
+  pollfd p{b.event_fd(), POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms) > 0) b.poll_events();
+}
+
+class UserspaceBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces, TUN)";
+    ns_ = std::make_unique<Namespaces>();
+    ASSERT_TRUE(ns_->ok());
+  }
+  void TearDown() override {
+    a_.reset();
+    b_.reset();
+    ns_.reset();
+  }
+  std::unique_ptr<Namespaces> ns_;
+  std::unique_ptr<UserspaceBackend> a_, b_;
+};
+
+TEST_F(UserspaceBackendTest, OutboundPolicyRoutesExactlyItsSelectorThroughTheTun) {
+  ns_->enter(ns_->a());
+  auto created = UserspaceBackend::create(engine_config("ngta", "192.0.2.1"));
+  ASSERT_TRUE(created.has_value()) << created.error();
+  a_ = std::move(*created);
+  EXPECT_EQ(a_->name(), "userspace");
+
+  const std::string routes = "ip -n " + ns_->a() + " route show dev ngta";
+  xfrm::PolicySpec p = policy(ts("10.9.1.0/24"), ts("10.9.2.0/24"), xfrm::Direction::Out, 5);
+  ASSERT_TRUE(a_->add_policy(p));
+  EXPECT_NE(sh(routes).find("10.9.2.0/24 proto static scope link"), std::string::npos) << sh(routes);
+  // A range that is no CIDR gets the CIDRs that cover it exactly.
+  TrafficSelector range = ts("10.9.3.0/24");
+  range.start = *IpAddress::parse("10.9.3.1");
+  range.end = *IpAddress::parse("10.9.3.9");
+  xfrm::PolicySpec q = policy(ts("10.9.1.0/24"), range, xfrm::Direction::Out, 6);
+  ASSERT_TRUE(a_->add_policy(q));
+  for (const char* r : {"10.9.3.1 ", "10.9.3.2/31", "10.9.3.4/30", "10.9.3.8/31"})
+    EXPECT_NE(sh(routes).find(r), std::string::npos) << r << " in " << sh(routes);
+  // An inbound policy adds no route.
+  ASSERT_TRUE(a_->add_policy(policy(ts("10.9.2.0/24"), ts("10.9.1.0/24"), xfrm::Direction::In, 5)));
+  EXPECT_EQ(a_->installed_route_count(), 5u);
+
+  // A route somebody else owns is left alone and the policy is refused.
+  sh("ip -n " + ns_->a() + " route add 10.9.4.0/24 dev lo");
+  EXPECT_FALSE(a_->add_policy(policy(ts("10.9.1.0/24"), ts("10.9.4.0/24"), xfrm::Direction::Out, 7)));
+  EXPECT_EQ(a_->installed_policy_count(), 3u);
+
+  ASSERT_TRUE(a_->delete_policy(q));
+  EXPECT_EQ(sh(routes).find("10.9.3."), std::string::npos) << sh(routes);
+  EXPECT_NE(sh(routes).find("10.9.2.0/24"), std::string::npos);
+  a_->flush();
+  EXPECT_EQ(sh(routes), "");
+  EXPECT_NE(sh("ip -n " + ns_->a() + " route").find("10.9.4.0/24 dev lo"), std::string::npos);
+  EXPECT_EQ(a_->installed_policy_count(), 0u);
+}
+
+TEST_F(UserspaceBackendTest, AllocatedSpisAreUniqueAndNeverReserved) {
+  ns_->enter(ns_->a());
+  auto created = UserspaceBackend::create(engine_config("ngta", "192.0.2.1"));
+  ASSERT_TRUE(created.has_value()) << created.error();
+  a_ = std::move(*created);
+  std::set<std::uint32_t> seen;
+  for (int i = 0; i < 200; ++i) {
+    auto spi = a_->allocate_spi(IpAddress(), IpAddress(), 1);
+    ASSERT_TRUE(spi.has_value());
+    EXPECT_GT(*spi, 255u);
+    EXPECT_TRUE(seen.insert(*spi).second);
+  }
+}
+
+TEST_F(UserspaceBackendTest, TrafficCountersEndpointUpdateExpiryAndAcquire) {
+  ns_->enter(ns_->a());
+  auto ca = UserspaceBackend::create(engine_config("ngta", "192.0.2.1"));
+  ASSERT_TRUE(ca.has_value()) << ca.error();
+  a_ = std::move(*ca);
+  const int sender = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ns_->enter(ns_->b());
+  auto cb = UserspaceBackend::create(engine_config("ngtb", "192.0.2.2"));
+  ASSERT_TRUE(cb.has_value()) << cb.error();
+  b_ = std::move(*cb);
+  const int receiver = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ns_->enter_home();
+
+  sockaddr_in src{AF_INET, 0, {}, {}}, dst{AF_INET, htons(9999), {}, {}};
+  inet_pton(AF_INET, "10.9.1.1", &src.sin_addr);
+  inet_pton(AF_INET, "10.9.2.1", &dst.sin_addr);
+  ASSERT_EQ(::bind(sender, reinterpret_cast<sockaddr*>(&src), sizeof src), 0);
+  ASSERT_EQ(::bind(receiver, reinterpret_cast<sockaddr*>(&dst), sizeof dst), 0);
+  auto send_one = [&](int n) {
+    const std::string msg = "packet " + std::to_string(n);
+    ASSERT_EQ(::sendto(sender, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&dst), sizeof dst),
+              static_cast<ssize_t>(msg.size()));
+  };
+  auto received = [&](int timeout_ms) -> std::string {
+    pollfd p{receiver, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return "";
+    char buf[64];
+    const ssize_t n = ::recv(receiver, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+  };
+
+  auto spi = b_->allocate_spi(IpAddress(), IpAddress(), 5);
+  ASSERT_TRUE(spi.has_value());
+  xfrm::SaSpec out = sa_spec(*spi, xfrm::Direction::Out);
+  out.soft.packets = 4;
+  out.hard.packets = 6;
+  xfrm::SaSpec in = sa_spec(*spi, xfrm::Direction::In);
+  in.soft.seconds = 1;
+  ASSERT_TRUE(a_->add_sa(out));
+  ASSERT_TRUE(b_->add_sa(in));
+  ASSERT_TRUE(a_->add_policy(policy(ts("10.9.1.0/24"), ts("10.9.2.0/24"), xfrm::Direction::Out, 5)));
+  ASSERT_FALSE(a_->add_sa(out).has_value());  // the same SA twice
+
+  std::vector<xfrm::ExpireEvent> expired_a, expired_b;
+  std::vector<xfrm::AcquireEvent> acquired;
+  a_->set_expire_handler([&](const xfrm::ExpireEvent& e) { expired_a.push_back(e); });
+  a_->set_acquire_handler([&](const xfrm::AcquireEvent& e) { acquired.push_back(e); });
+  b_->set_expire_handler([&](const xfrm::ExpireEvent& e) { expired_b.push_back(e); });
+
+  send_one(1);
+  EXPECT_EQ(received(3000), "packet 1");
+  auto ca_counters = a_->query_sa(*spi, *IpAddress::parse("192.0.2.2"));
+  auto cb_counters = b_->query_sa(*spi, *IpAddress::parse("192.0.2.2"));
+  ASSERT_TRUE(ca_counters.has_value());
+  ASSERT_TRUE(cb_counters.has_value());
+  EXPECT_EQ(ca_counters->packets, 1u);
+  EXPECT_EQ(cb_counters->packets, 1u);
+  EXPECT_EQ(ca_counters->bytes, cb_counters->bytes);
+  EXPECT_EQ(cb_counters->bytes, 20u + 8 + 8);  // IPv4 + UDP + "packet 1"
+
+  // The peer's mapping "moves" to a port nobody listens on, and back: the SA keeps its state.
+  ASSERT_TRUE(a_->update_sa_endpoints(*spi, *IpAddress::parse("192.0.2.2"), ep("192.0.2.1", 4500),
+                                      ep("192.0.2.2", 4999), xfrm::UdpEncap{4500, 4999}));
+  send_one(2);
+  EXPECT_EQ(received(300), "");
+  ASSERT_TRUE(a_->update_sa_endpoints(*spi, *IpAddress::parse("192.0.2.2"), ep("192.0.2.1", 4500),
+                                      ep("192.0.2.2", 4500), xfrm::UdpEncap{4500, 4500}));
+  send_one(3);
+  EXPECT_EQ(received(3000), "packet 3");
+  EXPECT_EQ(b_->query_sa(*spi, *IpAddress::parse("192.0.2.2"))->packets, 2u);
+
+  // Packet 4 crosses the soft limit, packet 6 the hard one: the SA is gone after that.
+  send_one(4);
+  EXPECT_EQ(received(3000), "packet 4");
+  for (int i = 0; i < 20 && expired_a.empty(); ++i) pump(*a_, 100);
+  ASSERT_EQ(expired_a.size(), 1u);
+  EXPECT_FALSE(expired_a[0].hard);
+  EXPECT_EQ(expired_a[0].spi, *spi);
+  EXPECT_EQ(expired_a[0].dst.to_string(), "192.0.2.2");
+  EXPECT_EQ(expired_a[0].reqid, 5u);
+  send_one(5);
+  EXPECT_EQ(received(3000), "packet 5");
+  send_one(6);
+  EXPECT_EQ(received(3000), "packet 6");
+  for (int i = 0; i < 20 && expired_a.size() < 2; ++i) pump(*a_, 100);
+  ASSERT_EQ(expired_a.size(), 2u);
+  EXPECT_TRUE(expired_a[1].hard);
+  EXPECT_FALSE(a_->query_sa(*spi, *IpAddress::parse("192.0.2.2")).has_value());
+  EXPECT_EQ(a_->installed_sa_count(), 0u);
+
+  // The policy is still there but has no SA: the next packet raises an acquire.
+  send_one(7);
+  for (int i = 0; i < 20 && acquired.empty(); ++i) pump(*a_, 100);
+  ASSERT_EQ(acquired.size(), 1u);
+  EXPECT_EQ(acquired[0].reqid, 5u);
+  EXPECT_EQ(acquired[0].src.start.to_string(), "10.9.1.1");
+  EXPECT_EQ(acquired[0].dst.start.to_string(), "10.9.2.1");
+  EXPECT_EQ(received(200), "");
+
+  // The inbound SA's one-second soft lifetime (checked by the engine's housekeeping).
+  for (int i = 0; i < 40 && expired_b.empty(); ++i) pump(*b_, 100);
+  ASSERT_EQ(expired_b.size(), 1u);
+  EXPECT_FALSE(expired_b[0].hard);
+  EXPECT_EQ(expired_b[0].dst.to_string(), "192.0.2.2");
+
+  ASSERT_TRUE(b_->delete_sa(*spi, *IpAddress::parse("192.0.2.2")));
+  EXPECT_FALSE(b_->delete_sa(*spi, *IpAddress::parse("192.0.2.2")).has_value());
+  ::close(sender);
+  ::close(receiver);
+}
+
+}  // namespace
+}  // namespace natgate::esp
