@@ -83,16 +83,22 @@ Expected<SecretBytes> utf16le_password(std::string_view utf8) {
     const auto c = static_cast<std::uint8_t>(utf8[i]);
     std::uint32_t cp = 0;
     std::size_t len = 0;
-    if (c < 0x80)
-      cp = c, len = 1;
-    else if ((c & 0xe0) == 0xc0)
-      cp = c & 0x1f, len = 2;
-    else if ((c & 0xf0) == 0xe0)
-      cp = c & 0x0f, len = 3;
-    else if ((c & 0xf8) == 0xf0)
-      cp = c & 0x07, len = 4;
-    else
+    // The lead octet gives the sequence length and the code point's top bits (RFC 3629 §3).
+    if (c < 0x80) {
+      cp = c;
+      len = 1;
+    } else if ((c & 0xe0) == 0xc0) {
+      cp = c & 0x1f;
+      len = 2;
+    } else if ((c & 0xf0) == 0xe0) {
+      cp = c & 0x0f;
+      len = 3;
+    } else if ((c & 0xf8) == 0xf0) {
+      cp = c & 0x07;
+      len = 4;
+    } else {
       return unexpected(std::string("password is not valid UTF-8"));
+    }
     if (i + len > utf8.size()) return unexpected(std::string("password is not valid UTF-8"));
     for (std::size_t k = 1; k < len; ++k) {
       const auto cc = static_cast<std::uint8_t>(utf8[i + k]);

@@ -4,6 +4,7 @@
 #include <openssl/rsa.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "ike/auth/openssl_handles.h"
 
