@@ -19,7 +19,9 @@
 //   mss_clamp      = yes
 //   offload        = yes                   TUN TSO/checksum offload (segment + coalesce)
 //   replay_window  = 64
-//   icmp_source    = 10.1.0.1              source of ICMP too-big errors (default: packet dst)
+//   icmp_source    = 192.0.2.99            source of ICMP too-big errors (default: the packet's
+//                                          destination; not an address of this host, which the
+//                                          kernel would drop coming from the TUN)
 //   keepalive      = 20                    seconds between NAT-keepalives (0 = none)
 //
 // With encap = udp the peer's endpoint follows authenticated ESP (NAT mappings are not known in
