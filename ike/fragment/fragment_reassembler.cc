@@ -51,7 +51,7 @@ FragmentReassembler::Result FragmentReassembler::drop(Status status, std::string
 }
 
 void FragmentReassembler::start(const IkeHeader& header, std::uint16_t total, TimePoint now) {
-  partial_.emplace();
+  partial_ = Partial{};  // not emplace(): clang 14 rejects it for a nested struct with member initializers
   partial_->header = header;
   partial_->total = total;
   partial_->pieces.assign(total, std::nullopt);

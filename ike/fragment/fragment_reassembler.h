@@ -60,8 +60,10 @@ class FragmentReassembler {
 
   struct Result {
     Status status = Status::Invalid;
-    std::optional<Message> message;  // set for Complete
-    std::string reason;              // for the debug log; names no secret
+    std::optional<Message> message;        // set for Complete
+    std::string reason;                    // for the debug log; names no secret
+    std::optional<FragmentInfo> fragment;  // the datagram's Fragment Number / Total, when it had them
+    std::optional<MessageId> message_id;   // the datagram's Message ID, when it decoded
   };
 
   struct Counters {
@@ -105,6 +107,7 @@ class FragmentReassembler {
     TimePoint started{};
   };
 
+  Result add_checked(const EncryptedMessageView& fragment, MessageProtector& protector, TimePoint now);
   Result drop(Status status, std::string reason);
   void start(const IkeHeader& header, std::uint16_t total, TimePoint now);
 

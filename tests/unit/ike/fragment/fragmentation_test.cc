@@ -183,8 +183,11 @@ TEST(FragmentReassembler, OutOfOrderWithDuplicates) {
   EXPECT_EQ(done->chain, f.chain.bytes);
   EXPECT_EQ(done->first_inner, PayloadType::IdInitiator);
   EXPECT_EQ(r.counters().duplicates, (order.size() - 1 + 1) / 2);
-  // A late copy of a fragment of the completed message.
-  EXPECT_EQ(r.add(f.datagrams[0], d.receiver, kT0).status, Status::AlreadyComplete);
+  // A late copy of a fragment of the completed message: the caller learns which one it was.
+  const auto late = r.add(f.datagrams[0], d.receiver, kT0);
+  EXPECT_EQ(late.status, Status::AlreadyComplete);
+  EXPECT_EQ(late.fragment, (FragmentInfo{1, static_cast<std::uint16_t>(f.datagrams.size())}));
+  EXPECT_EQ(late.message_id, MessageId{1});
 }
 
 TEST(FragmentReassembler, TamperedFragmentIsCountedAndAGoodCopyStillCompletes) {
