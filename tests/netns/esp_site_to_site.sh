@@ -154,11 +154,16 @@ netlab_capture_stop "$LANCAP_PID"
 # 4. What the internet segment saw. (Frames, not packets: veth carries UDP GSO trains unsplit,
 # so one captured frame often holds dozens of ESP packets.)
 TOTAL=$(netlab_tshark "$CAP" -T fields -e frame.number | wc -l)
-CLEAR=$(netlab_tshark "$CAP" -Y "icmp || tcp || ip.addr==10.1.0.0/24 || ip.addr==10.2.0.0/24" -T fields -e frame.number | wc -l)
+# In the clear = any TCP, anything carrying a LAN address (a leaked packet keeps at least its
+# destination through the NAT), or ICMP other than a NAT's "port unreachable" for ESP-in-UDP that
+# gw-b sent before it learned the mapping.
+CLEAR=$(netlab_tshark "$CAP" -Y "tcp || ip.addr==10.1.0.0/24 || ip.addr==10.2.0.0/24 ||
+  (icmp && !(icmp.type==3 && udp.port==4500)) || (ip.proto==50 && !(ip.addr==$NETLAB_NAT_OUT))" \
+  -T fields -e frame.number | wc -l)
 if [ "$ENCAP" = udp ]; then
   MAPPED=$(netlab_tshark "$CAP" -Y "udp.dstport==4500 && ip.src==$NETLAB_NAT_OUT" -T fields -e udp.srcport | sort -u)
   export NETLAB_MAPPED_PORT=$(echo "$MAPPED" | head -1)
-  OTHER=$(netlab_tshark "$CAP" -Y "!(udp.port==4500)" -T fields -e frame.number | wc -l)
+  OTHER=$(netlab_tshark "$CAP" -Y "!(udp.port==4500) && !icmp" -T fields -e frame.number | wc -l)
   ESP=$(netlab_tshark "$CAP" -Y "esp" -T fields -e frame.number | wc -l)
   [ "$NAT" = masquerade ] || [ "$NAT" = double ] && [ "$(echo "$MAPPED" | wc -l)" = 1 ] &&
     [ "$NETLAB_MAPPED_PORT" != 4500 ] && pass "NAT mapped gw-a's 4500 to $NETLAB_MAPPED_PORT"
