@@ -47,7 +47,7 @@ FragmentReassembler::Result FragmentReassembler::drop(Status status, std::string
     case Status::Complete:
       break;
   }
-  return {status, std::nullopt, std::move(reason)};
+  return {status, std::nullopt, std::move(reason), std::nullopt, std::nullopt};
 }
 
 void FragmentReassembler::start(const IkeHeader& header, std::uint16_t total, TimePoint now) {
@@ -80,6 +80,14 @@ FragmentReassembler::Result FragmentReassembler::add(ByteView datagram, MessageP
 
 FragmentReassembler::Result FragmentReassembler::add(const EncryptedMessageView& fragment,
                                                      MessageProtector& protector, TimePoint now) {
+  Result result = add_checked(fragment, protector, now);
+  result.fragment = fragment.fragment;
+  result.message_id = fragment.header.message_id;
+  return result;
+}
+
+FragmentReassembler::Result FragmentReassembler::add_checked(const EncryptedMessageView& fragment,
+                                                             MessageProtector& protector, TimePoint now) {
   if (!fragment.fragment) return drop(Status::Invalid, "not an SKF message");
   const FragmentInfo info = *fragment.fragment;
   const MessageId id = fragment.header.message_id;
@@ -140,7 +148,7 @@ FragmentReassembler::Result FragmentReassembler::add(const EncryptedMessageView&
   p.pieces[info.number - 1] = std::move(*plain);
   ++p.received;
   ++counters_.kept;
-  if (p.received < p.total) return {Status::Incomplete, std::nullopt, {}};
+  if (p.received < p.total) return {Status::Incomplete, std::nullopt, {}, std::nullopt, std::nullopt};
 
   Message message{p.header, p.first_inner, {}};
   message.chain.reserve(p.bytes);
@@ -148,7 +156,7 @@ FragmentReassembler::Result FragmentReassembler::add(const EncryptedMessageView&
   last_completed_ = p.header.message_id;
   partial_.reset();
   ++counters_.completed;
-  return {Status::Complete, std::move(message), {}};
+  return {Status::Complete, std::move(message), {}, std::nullopt, std::nullopt};
 }
 
 }  // namespace natgate::ike
