@@ -30,6 +30,8 @@
 #   NETLAB_SUBNET_A=10.1.0.0/24  NETLAB_SUBNET_B=10.2.0.0/24
 #   NETLAB_OUTSIDE_NODE / NETLAB_OUTSIDE_IF: where to capture the internet segment
 #     (the outermost NAT's interface toward gw-b).
+# Untunnelled lan-a -> lan-b traffic (a benchmark's plain path) also needs
+#   netlab_exec nat ip route add 10.2.0.0/24 via 192.0.2.2   (masquerade / one-to-one / none)
 # Interfaces: lan-a eth0; gw-a lan0/wan0; nat in0/out0 (nat2 in0/out0 with double); gw-b
 # wan0/lan0; lan-b eth0. IPv6 is disabled in every namespace unless NETLAB_IPV6=1.
 # Forwarding is on and rp_filter off in gw-a, the NATs and gw-b. The NATs drop unsolicited
@@ -131,6 +133,8 @@ netlab_site_to_site() {
   netlab_exec lan-a ip route add default via 10.1.0.1
   netlab_exec lan-b ip route add default via 10.2.0.1
   netlab_exec gw-a ip route add default via 192.168.100.1
+  # The NAT knows lan-a behind gw-a (for replies to lan-a's own, untunnelled traffic).
+  netlab_exec nat ip route add 10.1.0.0/24 via 192.168.100.2
   NETLAB_OUTSIDE_NODE=nat NETLAB_OUTSIDE_IF=out0
   case "$nat" in
     masquerade)
