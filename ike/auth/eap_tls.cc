@@ -246,11 +246,9 @@ eap::Step EapTls::process_server(const Eap& response) {
   in_.clear();
   in_expected_.reset();
   if (!run_tls(message)) {
-    // Send the alert, if TLS made one; the peer's reply to it is answered with EAP-Failure.
-    if (!out_.empty()) {
-      state_ = State::Failed;
-      return send(next_fragment(next));
-    }
+    // RFC 5216 §2.1.3 lets the server send its TLS alert first; natgate ends the method at once with
+    // EAP-Failure, which the peer treats the same way and which leaves no state to wait in.
+    out_.clear();
     return fail(failure_reason_, eap::failure(response.identifier));
   }
   if (out_.empty()) return fail("EAP-TLS: TLS produced nothing to send", eap::failure(response.identifier));

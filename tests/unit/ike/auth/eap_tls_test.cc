@@ -169,12 +169,15 @@ TEST(EapTls, MalformedPacketsFailCleanly) {
   EXPECT_EQ(s->state(), State::Failed);
   ASSERT_TRUE(st.reply);
   EXPECT_EQ(st.reply->code, eap::kFailure);
-  // Garbage where a ClientHello should be.
+  // Garbage where a ClientHello should be: TLS fails and the server ends with EAP-Failure.
   auto s2 = server(trusting_root(), 1024);
   const Eap start2 = s2->start();
-  s2->process(Eap{eap::kResponse, start2.identifier, std::uint8_t{13},
-                  Bytes{0x00, 0x16, 0x03, 0x01, 0x00, 0x01, 0xff}});
-  EXPECT_NE(s2->state(), State::Succeeded);
+  auto bad = s2->process(Eap{eap::kResponse, start2.identifier, std::uint8_t{13},
+                             Bytes{0x00, 0x99, 0x03, 0x03, 0x00, 0x02, 0xff, 0xff}});
+  EXPECT_EQ(s2->state(), State::Failed);
+  EXPECT_NE(s2->failure_reason().find("EAP-TLS handshake failed"), std::string::npos) << s2->failure_reason();
+  ASSERT_TRUE(bad.reply);
+  EXPECT_EQ(bad.reply->code, eap::kFailure);
 }
 
 }  // namespace
