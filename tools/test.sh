@@ -37,11 +37,20 @@ run_suite() {
   rm -f "$log"
 }
 
-# build NAME DIR CMAKE_ARGS...: configure and build; a failed build counts as a failed suite.
+# build NAME DIR CMAKE_ARGS... [-- TARGETS...]: configure and build (everything, or only
+# TARGETS); a failed build counts as a failed suite.
 build() {
   local name=$1 dir=$2; shift 2
+  local cmake_args=() targets=()
+  while (($#)); do
+    if [ "$1" = "--" ]; then shift; targets=("$@"); break; fi
+    cmake_args+=("$1"); shift
+  done
+  local target_args=()
+  ((${#targets[@]})) && target_args=(--target "${targets[@]}")
   echo "== build $name"
-  if ! cmake -S "$root" -B "$dir" -G Ninja "$@" >/dev/null || ! cmake --build "$dir" -j "$jobs"; then
+  if ! cmake -S "$root" -B "$dir" -G Ninja "${cmake_args[@]}" >/dev/null ||
+     ! cmake --build "$dir" -j "$jobs" "${target_args[@]}"; then
     echo "== build $name FAILED"; failed_suites+=("build-$name"); total_fail=$((total_fail + 1)); return 1
   fi
 }
@@ -61,7 +70,8 @@ if build sanitize build/asan -DCMAKE_BUILD_TYPE=Debug -DNATGATE_WERROR=ON -DNATG
 fi
 
 if build fuzz build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DNATGATE_FUZZ=ON -DNATGATE_BENCH=OFF; then
+  -DNATGATE_FUZZ=ON -DNATGATE_BENCH=OFF \
+  -- decode_message_fuzz codec_seed_corpus_files responder_fuzz responder_seed_corpus_files; then
   run_suite fuzz build/fuzz fuzz
 fi
 
