@@ -73,6 +73,8 @@ eap::Step EapMschapv2Client::process(const Eap& request) {
 eap::Step EapMschapv2Client::on_mschapv2(const Eap& request) {
   auto m = eap::parse_mschapv2(request);
   if (!m) return fail(m.error());
+  // strongSwan's server ends its Success message with the C string's NUL ("M=Welcome2strongSwan\0").
+  while (!m->text.empty() && m->text.back() == '\0') m->text.pop_back();
   switch (m->opcode) {
     case eap::kChallenge: {
       if (state_ != State::Idle) return {std::nullopt, "unexpected second Challenge"};
