@@ -1,15 +1,18 @@
 #include "esp/esp_crypto.h"
 
+#include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/provider.h>
 #include <openssl/rand.h>
 
 #include <climits>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "esp/wire.h"
 
@@ -69,11 +72,113 @@ std::string openssl_error(const std::string& what) {
 
 std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
 
+// The cipher implementation's own functions, called without the EVP layer in between.
+//
+// Why: with EVP, every packet's EVP_EncryptInit_ex2(ctx, NULL, NULL, nonce, NULL) asks the
+// provider for the IV length through an OSSL_PARAM query (EVP_CIPHER_CTX_get_iv_length), i.e. a
+// chain of strcmp calls, before it sets the nonce; that and the EVP wrappers were half of the
+// fixed per-packet cost measured here (docs/performance.md). The provider-side functions
+// (core_dispatch.h, the interface every OpenSSL 3 provider exports) set the nonce directly. The
+// implementation is the one EVP_CIPHER_fetch chose, so FIPS or other providers are honoured;
+// if its dispatch table cannot be read, the EVP path is used instead.
+struct ProviderAead {
+  void* algctx = nullptr;
+  OSSL_FUNC_cipher_freectx_fn* freectx = nullptr;
+  OSSL_FUNC_cipher_encrypt_init_fn* einit = nullptr;
+  OSSL_FUNC_cipher_decrypt_init_fn* dinit = nullptr;
+  OSSL_FUNC_cipher_update_fn* update = nullptr;
+  OSSL_FUNC_cipher_final_fn* final = nullptr;
+  OSSL_FUNC_cipher_get_ctx_params_fn* get_ctx_params = nullptr;
+  OSSL_FUNC_cipher_set_ctx_params_fn* set_ctx_params = nullptr;
+
+  ProviderAead() = default;
+  ProviderAead(const ProviderAead&) = delete;
+  ProviderAead& operator=(const ProviderAead&) = delete;
+  ~ProviderAead() {
+    if (algctx) freectx(algctx);
+  }
+};
+
+bool names_match(const char* list, std::string_view name) {
+  // OSSL_ALGORITHM names: "AES-256-GCM:id-aes256-GCM:2.16.840.1.101.3.4.1.46"
+  std::string_view all(list);
+  while (!all.empty()) {
+    const auto colon = all.find(':');
+    const std::string_view one = all.substr(0, colon);
+    if (one.size() == name.size() && OPENSSL_strncasecmp(one.data(), name.data(), name.size()) == 0)
+      return true;
+    if (colon == std::string_view::npos) break;
+    all.remove_prefix(colon + 1);
+  }
+  return false;
+}
+
+std::unique_ptr<ProviderAead> provider_aead(const EVP_CIPHER* cipher, const std::uint8_t* key,
+                                            std::size_t key_len, bool seal) {
+  const OSSL_PROVIDER* prov = EVP_CIPHER_get0_provider(cipher);
+  if (!prov) return nullptr;
+  int no_cache = 0;
+  const OSSL_ALGORITHM* algs =
+      OSSL_PROVIDER_query_operation(const_cast<OSSL_PROVIDER*>(prov), OSSL_OP_CIPHER, &no_cache);
+  if (!algs) return nullptr;
+  auto p = std::make_unique<ProviderAead>();
+  OSSL_FUNC_cipher_newctx_fn* newctx = nullptr;
+  const char* name = EVP_CIPHER_get0_name(cipher);
+  for (const OSSL_ALGORITHM* a = algs; a->algorithm_names; ++a) {
+    if (!names_match(a->algorithm_names, name)) continue;
+    for (const OSSL_DISPATCH* f = a->implementation; f->function_id != 0; ++f) {
+      switch (f->function_id) {
+        case OSSL_FUNC_CIPHER_NEWCTX:
+          newctx = OSSL_FUNC_cipher_newctx(f);
+          break;
+        case OSSL_FUNC_CIPHER_FREECTX:
+          p->freectx = OSSL_FUNC_cipher_freectx(f);
+          break;
+        case OSSL_FUNC_CIPHER_ENCRYPT_INIT:
+          p->einit = OSSL_FUNC_cipher_encrypt_init(f);
+          break;
+        case OSSL_FUNC_CIPHER_DECRYPT_INIT:
+          p->dinit = OSSL_FUNC_cipher_decrypt_init(f);
+          break;
+        case OSSL_FUNC_CIPHER_UPDATE:
+          p->update = OSSL_FUNC_cipher_update(f);
+          break;
+        case OSSL_FUNC_CIPHER_FINAL:
+          p->final = OSSL_FUNC_cipher_final(f);
+          break;
+        case OSSL_FUNC_CIPHER_GET_CTX_PARAMS:
+          p->get_ctx_params = OSSL_FUNC_cipher_get_ctx_params(f);
+          break;
+        case OSSL_FUNC_CIPHER_SET_CTX_PARAMS:
+          p->set_ctx_params = OSSL_FUNC_cipher_set_ctx_params(f);
+          break;
+        default:
+          break;
+      }
+    }
+    break;
+  }
+  OSSL_PROVIDER_unquery_operation(prov, OSSL_OP_CIPHER, algs);
+  if (!newctx || !p->freectx || !p->einit || !p->dinit || !p->update || !p->final || !p->get_ctx_params ||
+      !p->set_ctx_params)
+    return nullptr;
+  p->algctx = newctx(OSSL_PROVIDER_get0_provider_ctx(prov));
+  if (!p->algctx) return nullptr;
+  const int ok = seal ? p->einit(p->algctx, key, key_len, nullptr, 0, nullptr)
+                      : p->dinit(p->algctx, key, key_len, nullptr, 0, nullptr);
+  if (ok != 1) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  return p;
+}
+
 }  // namespace
 
 struct EspCrypto::Evp {
-  std::unique_ptr<EVP_CIPHER, CipherFree> cipher;
+  std::unique_ptr<EVP_CIPHER, CipherFree> cipher;  // also keeps the provider (and `direct`) loaded
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx;
+  std::unique_ptr<ProviderAead> direct;
   std::unique_ptr<EVP_MAC, MacFree> mac;
   std::unique_ptr<EVP_MAC_CTX, MacCtxFree> mac_ctx;
 };
@@ -86,8 +191,11 @@ EspCrypto::~EspCrypto() {
   OPENSSL_cleanse(random_pool_.data(), random_pool_.size());
 }
 
+bool EspCrypto::uses_provider_dispatch() const { return evp_->direct != nullptr; }
+
 Expected<std::unique_ptr<EspCrypto>> EspCrypto::create(const Suite& suite, const SecretBytes& encr_keymat,
-                                                       const SecretBytes& integ_key, Role role) {
+                                                       const SecretBytes& integ_key, Role role,
+                                                       AeadPath path) {
   if (encr_keymat.size() != suite.encr_key_bytes())
     return unexpected(suite.name() + " needs " + std::to_string(suite.encr_key_bytes()) +
                       " bytes of encryption KEYMAT, got " + std::to_string(encr_keymat.size()));
@@ -112,6 +220,8 @@ Expected<std::unique_ptr<EspCrypto>> EspCrypto::create(const Suite& suite, const
     std::memcpy(c->salt_.data(), encr_keymat.data() + key_len, 4);
     if (EVP_CIPHER_CTX_get_iv_length(c->evp_->ctx.get()) != 12)
       return unexpected(std::string(name) + " does not use a 12-byte nonce");
+    if (path == AeadPath::Fastest)
+      c->evp_->direct = provider_aead(c->evp_->cipher.get(), encr_keymat.data(), key_len, role == Role::Seal);
     return c;
   }
   // ESP does its own padding (RFC 4303 §2.4); EVP must not add PKCS#7 padding.
@@ -205,6 +315,18 @@ bool EspCrypto::aead_seal(std::uint8_t* esp, std::size_t payload_len, SequenceNu
   const std::size_t aad_len = build_aad(esp, suite_.esn, seq, aad);
   std::uint8_t* payload = esp + header_bytes();
   std::uint8_t* tag = payload + payload_len;
+  if (ProviderAead* d = evp_->direct.get()) {
+    std::size_t out = 0;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, 16),
+                           OSSL_PARAM_construct_end()};
+    const bool ok = d->einit(d->algctx, nullptr, 0, nonce, sizeof nonce, nullptr) == 1 &&
+                    d->update(d->algctx, nullptr, &out, aad_len, aad, aad_len) == 1 &&
+                    d->update(d->algctx, payload, &out, payload_len, payload, payload_len) == 1 &&
+                    d->final(d->algctx, payload + payload_len, &out, 0) == 1 &&
+                    d->get_ctx_params(d->algctx, params) == 1;
+    if (!ok) ERR_clear_error();
+    return ok;
+  }
   int len = 0;
   bool ok = EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce, nullptr) == 1 &&
             EVP_EncryptUpdate(ctx, nullptr, &len, aad, static_cast<int>(aad_len)) == 1 &&
@@ -213,7 +335,6 @@ bool EspCrypto::aead_seal(std::uint8_t* esp, std::size_t payload_len, SequenceNu
   OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, 16),
                          OSSL_PARAM_construct_end()};
   ok = ok && EVP_CIPHER_CTX_get_params(ctx, params) == 1;
-  OPENSSL_cleanse(nonce, sizeof nonce);
   if (!ok) ERR_clear_error();
   return ok;
 }
@@ -227,16 +348,26 @@ bool EspCrypto::aead_open(std::uint8_t* esp, std::size_t payload_len, SequenceNu
   const std::size_t aad_len = build_aad(esp, suite_.esn, seq, aad);
   std::uint8_t* payload = esp + header_bytes();
   std::uint8_t* tag = payload + payload_len;
-  int len = 0;
   OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, 16),
                          OSSL_PARAM_construct_end()};
+  if (ProviderAead* d = evp_->direct.get()) {
+    std::size_t out = 0;
+    // The final call compares the tag in constant time and fails when it does not verify.
+    const bool ok = d->dinit(d->algctx, nullptr, 0, nonce, sizeof nonce, nullptr) == 1 &&
+                    d->set_ctx_params(d->algctx, params) == 1 &&
+                    d->update(d->algctx, nullptr, &out, aad_len, aad, aad_len) == 1 &&
+                    d->update(d->algctx, payload, &out, payload_len, payload, payload_len) == 1 &&
+                    d->final(d->algctx, payload + payload_len, &out, 0) == 1;
+    if (!ok) ERR_clear_error();
+    return ok;
+  }
+  int len = 0;
   // The final call compares the tag in constant time and fails when it does not verify.
   bool ok = EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce, nullptr) == 1 &&
             EVP_DecryptUpdate(ctx, nullptr, &len, aad, static_cast<int>(aad_len)) == 1 &&
             EVP_DecryptUpdate(ctx, payload, &len, payload, static_cast<int>(payload_len)) == 1 &&
             EVP_CIPHER_CTX_set_params(ctx, params) == 1 &&
             EVP_DecryptFinal_ex(ctx, payload + payload_len, &len) == 1;
-  OPENSSL_cleanse(nonce, sizeof nonce);
   if (!ok) ERR_clear_error();
   return ok;
 }

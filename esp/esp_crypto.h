@@ -37,14 +37,21 @@ class EspCrypto {
     std::uint8_t next_header = 0;
   };
 
+  // How AEAD suites reach the cipher: the provider's own functions when they can be found
+  // (fastest, see esp_crypto.cc), or always through EVP (tests compare the two).
+  enum class AeadPath : std::uint8_t { Fastest, EvpOnly };
+
   // encr_keymat includes the 4-byte salt for AEAD suites; integ_key is empty for them.
   static Expected<std::unique_ptr<EspCrypto>> create(const Suite& suite, const SecretBytes& encr_keymat,
-                                                     const SecretBytes& integ_key, Role role);
+                                                     const SecretBytes& integ_key, Role role,
+                                                     AeadPath path = AeadPath::Fastest);
   ~EspCrypto();
   EspCrypto(const EspCrypto&) = delete;
   EspCrypto& operator=(const EspCrypto&) = delete;
 
   const Suite& suite() const { return suite_; }
+  // True when AEAD packets bypass EVP (provider dispatch found).
+  bool uses_provider_dispatch() const;
   // ESP header plus explicit IV: where the inner packet starts.
   std::size_t header_bytes() const { return kEspHeaderBytes + suite_.iv_bytes(); }
   // Whole ESP packet (header .. ICV) for an inner packet of inner_len bytes.

@@ -40,8 +40,9 @@ Suite suite_of(const Vector& v) {
   return suite;
 }
 
-std::unique_ptr<EspCrypto> make(const Suite& s, const Bytes& encr, const Bytes& integ, EspCrypto::Role role) {
-  auto c = EspCrypto::create(s, SecretBytes(encr), SecretBytes(integ), role);
+std::unique_ptr<EspCrypto> make(const Suite& s, const Bytes& encr, const Bytes& integ, EspCrypto::Role role,
+                                EspCrypto::AeadPath path = EspCrypto::AeadPath::Fastest) {
+  auto c = EspCrypto::create(s, SecretBytes(encr), SecretBytes(integ), role, path);
   EXPECT_TRUE(c.has_value()) << (c ? "" : c.error());
   return c ? std::move(*c) : nullptr;
 }
@@ -84,11 +85,17 @@ TEST(EspCrypto, Rfc7634AppendixAEspExampleSealsAndOpensExactly) {
   EXPECT_EQ(to_hex(ByteView(packet.data() + opened->inner_offset, opened->inner_len)), to_hex(inner));
 }
 
-TEST(EspCrypto, SealMatchesIndependentVectors) {
+// Both ways to the AEAD cipher (provider dispatch, the default, and plain EVP) must agree with
+// the vectors.
+class EspCryptoPaths : public ::testing::TestWithParam<EspCrypto::AeadPath> {};
+INSTANTIATE_TEST_SUITE_P(AeadPath, EspCryptoPaths,
+                         ::testing::Values(EspCrypto::AeadPath::Fastest, EspCrypto::AeadPath::EvpOnly));
+
+TEST_P(EspCryptoPaths, SealMatchesIndependentVectors) {
   for (const auto& v : kVectors) {
     if (std::string(v.name).rfind("bad_", 0) == 0) continue;
     SCOPED_TRACE(v.name);
-    auto c = make(suite_of(v), v.encr, v.integ, EspCrypto::Role::Seal);
+    auto c = make(suite_of(v), v.encr, v.integ, EspCrypto::Role::Seal, GetParam());
     ASSERT_TRUE(c);
     Bytes got =
         seal(*c, v.inner, static_cast<std::uint8_t>(v.next_header), Spi(v.spi), SequenceNumber(v.seq), &v.iv);
@@ -96,17 +103,43 @@ TEST(EspCrypto, SealMatchesIndependentVectors) {
   }
 }
 
-TEST(EspCrypto, OpenRecoversInnerPacketFromIndependentVectors) {
+TEST_P(EspCryptoPaths, OpenRecoversInnerPacketFromIndependentVectors) {
   for (const auto& v : kVectors) {
     if (std::string(v.name).rfind("bad_", 0) == 0) continue;
     SCOPED_TRACE(v.name);
-    auto c = make(suite_of(v), v.encr, v.integ, EspCrypto::Role::Open);
+    auto c = make(suite_of(v), v.encr, v.integ, EspCrypto::Role::Open, GetParam());
     ASSERT_TRUE(c);
     Bytes packet = v.packet;
     auto opened = c->open(packet.data(), packet.size(), SequenceNumber(v.seq));
     ASSERT_TRUE(opened.has_value());
     EXPECT_EQ(opened->next_header, v.next_header);
     EXPECT_EQ(to_hex(ByteView(packet.data() + opened->inner_offset, opened->inner_len)), to_hex(v.inner));
+  }
+}
+
+TEST_P(EspCryptoPaths, TamperedPacketFailsOnBothPaths) {
+  for (const char* name : {"aes256gcm16", "chacha20poly1305"}) {
+    Suite s = *Suite::parse(name);
+    Bytes ek(s.encr_key_bytes(), 0x19);
+    auto out = make(s, ek, {}, EspCrypto::Role::Seal, GetParam());
+    auto in = make(s, ek, {}, EspCrypto::Role::Open, GetParam());
+    Bytes p = seal(*out, Bytes(300, 4), kNextHeaderIpv4, Spi(0x1000), SequenceNumber(3));
+    p[100] ^= 0x04;
+    auto r = in->open(p.data(), p.size(), SequenceNumber(3));
+    ASSERT_FALSE(r.has_value()) << name;
+    EXPECT_EQ(r.error(), EspCrypto::OpenError::Authentication);
+  }
+}
+
+TEST(EspCrypto, AeadSuitesUseTheProviderDispatchPath) {
+  // The fast path is what the engine relies on for its throughput; a silent fallback to EVP
+  // would cost ~20% per packet (docs/performance.md).
+  for (const char* name : {"aes128gcm16", "aes256gcm16", "chacha20poly1305"}) {
+    Suite s = *Suite::parse(name);
+    auto c = make(s, Bytes(s.encr_key_bytes(), 1), {}, EspCrypto::Role::Seal);
+    EXPECT_TRUE(c->uses_provider_dispatch()) << name;
+    auto evp = make(s, Bytes(s.encr_key_bytes(), 1), {}, EspCrypto::Role::Open, EspCrypto::AeadPath::EvpOnly);
+    EXPECT_FALSE(evp->uses_provider_dispatch()) << name;
   }
 }
 
