@@ -87,6 +87,9 @@ Status Daemon::bind_sockets() {
   for (const IpAddress& address : config_.daemon.listen) {
     for (auto [port, role] : {std::pair{config_.daemon.ike_port, SocketRole::Ike},
                               std::pair{config_.daemon.natt_port, SocketRole::NatT}}) {
+      // The userspace ESP engine binds natt_port itself: IKE and ESP share that socket so
+      // one NAT mapping serves both (RFC 3948), and the engine relays IKE to the core.
+      if (role == SocketRole::NatT && dataplane_.name == "userspace") continue;
       auto socket = UdpSocket::bind(io_, Endpoint{address, port}, role);
       if (!socket) return unexpected(socket.error());
       spdlog::info("listening on UDP {} ({})", (*socket)->local_endpoint().to_string(), to_string(role));

@@ -8,9 +8,11 @@
 #include <iostream>
 
 #include "gateway/config/config_loader.h"
+#include "gateway/core/dataplane_factory.h"
 #include "gateway/daemon/check_command.h"
 #include "gateway/daemon/daemon.h"
 #include "gateway/daemon/logging.h"
+#include "xfrm/kernel/esp_probe.h"
 
 #ifndef NATGATE_VERSION
 #define NATGATE_VERSION "unknown"
@@ -57,6 +59,13 @@ int main(int argc, char** argv) {
   auto absolute = std::filesystem::absolute(config_path, ec);
   options.config_path = ec ? config_path : absolute.lexically_normal().string();
   options.log_level_override = override_level;
+  options.backends.kernel = core::kernel_backend_built();
+  options.backends.userspace = core::userspace_backend_built();
+  // `dataplane: auto` asks the kernel once whether it can do ESP (an SA added and removed).
+  options.kernel_probe = [] {
+    natgate::xfrm::EspSupport s = natgate::xfrm::probe_kernel_esp();
+    return KernelEspProbe{s.available, s.reason};
+  };
   Daemon daemon(io, options, make_daemon_core());
   if (auto started = daemon.start(std::move(*loaded.config)); !started) {
     spdlog::critical("not starting: {}", started.error());

@@ -1,0 +1,195 @@
+#include "gateway/core/child_sa_installer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace natgate::gateway::core {
+
+xfrm::EspTransform esp_transform(const ike::CryptoSuite& suite) {
+  xfrm::EspTransform t;
+  t.encr = suite.encr.id;
+  // ChaCha20-Poly1305 carries no Key Length attribute (RFC 7634 §3); its key is 256 bits.
+  t.encr_key_bits =
+      suite.encr.key_bits != 0 ? suite.encr.key_bits : static_cast<std::uint16_t>(suite.encr_key_size() * 8);
+  t.integ = suite.integ;
+  t.esn = suite.esn;
+  return t;
+}
+
+namespace {
+
+xfrm::SaSpec sa_spec(const ike::ChildSaEstablished& e, bool inbound, std::uint32_t reqid,
+                     std::chrono::seconds soft, std::chrono::seconds lifetime) {
+  xfrm::SaSpec s;
+  s.spi = inbound ? e.inbound_spi : e.outbound_spi;
+  s.direction = inbound ? xfrm::Direction::In : xfrm::Direction::Out;
+  s.reqid = reqid;
+  s.mode = e.mode == ike::ChildMode::Transport ? xfrm::Mode::Transport : xfrm::Mode::Tunnel;
+  s.src = inbound ? e.remote : e.local;
+  s.dst = inbound ? e.local : e.remote;
+  if (e.udp_encapsulation) s.encap = xfrm::UdpEncap{s.src.port, s.dst.port};
+  s.transform = esp_transform(e.esp);
+  const ike::DirectionKeys& keys = inbound ? e.inbound_keys : e.outbound_keys;
+  s.encr_key = keys.encr;
+  s.integ_key = keys.integ;
+  s.soft.seconds = static_cast<std::uint64_t>(soft.count());
+  s.hard.seconds = static_cast<std::uint64_t>(lifetime.count());
+  s.local_ts = e.local_ts;
+  s.remote_ts = e.remote_ts;
+  return s;
+}
+
+}  // namespace
+
+std::vector<xfrm::PolicySpec> ChildSaInstaller::policy_specs(std::uint32_t reqid,
+                                                             const std::vector<TrafficSelector>& local_ts,
+                                                             const std::vector<TrafficSelector>& remote_ts,
+                                                             const Endpoint& local,
+                                                             const Endpoint& remote) const {
+  std::vector<xfrm::PolicySpec> out;
+  for (const auto& l : local_ts) {
+    for (const auto& r : remote_ts) {
+      if (l.family() != r.family()) continue;
+      xfrm::PolicySpec p;
+      p.reqid = reqid;
+      p.mode = xfrm::Mode::Tunnel;
+      p.src = l;
+      p.dst = r;
+      p.direction = xfrm::Direction::Out;
+      p.tunnel_src = local;
+      p.tunnel_dst = remote;
+      out.push_back(p);
+      // Inbound and forwarded traffic must have come through the tunnel (RFC 4301 §5.2).
+      for (auto d : {xfrm::Direction::In, xfrm::Direction::Fwd}) {
+        xfrm::PolicySpec q = p;
+        q.src = r;
+        q.dst = l;
+        q.direction = d;
+        q.tunnel_src = remote;
+        q.tunnel_dst = local;
+        out.push_back(q);
+      }
+    }
+  }
+  return out;
+}
+
+Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::vector<TrafficSelector>& local_ts,
+                                          const std::vector<TrafficSelector>& remote_ts,
+                                          const Endpoint& local, const Endpoint& remote) {
+  auto specs = policy_specs(reqid, local_ts, remote_ts, local, remote);
+  auto it = policies_.find(reqid);
+  if (it != policies_.end()) {
+    if (it->second.size() == specs.size() &&
+        std::equal(specs.begin(), specs.end(), it->second.begin(),
+                   [](const xfrm::PolicySpec& a, const xfrm::PolicySpec& b) {
+                     return a.src == b.src && a.dst == b.dst && a.direction == b.direction &&
+                            a.tunnel_src == b.tunnel_src && a.tunnel_dst == b.tunnel_dst;
+                   }))
+      return {};
+    release_policies(reqid);
+  }
+  if (!backend_) {
+    policies_[reqid] = std::move(specs);
+    return {};
+  }
+  std::vector<xfrm::PolicySpec> done;
+  for (const auto& p : specs) {
+    if (Status s = backend_->add_policy(p); !s) {
+      for (const auto& q : done) (void)backend_->delete_policy(q);
+      return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + ": " + s.error());
+    }
+    done.push_back(p);
+  }
+  policies_[reqid] = std::move(done);
+  return {};
+}
+
+void ChildSaInstaller::release_policies(std::uint32_t reqid) {
+  auto it = policies_.find(reqid);
+  if (it == policies_.end()) return;
+  if (backend_) {
+    for (const auto& p : it->second) {
+      if (Status s = backend_->delete_policy(p); !s)
+        spdlog::warn("removing policy {} -> {} (reqid {}): {}", p.src.to_string(), p.dst.to_string(), reqid,
+                     s.error());
+    }
+  }
+  policies_.erase(it);
+}
+
+Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished& e, std::uint32_t reqid,
+                                                   std::chrono::seconds soft, std::chrono::seconds lifetime) {
+  InstalledChild c;
+  c.name = e.child_config;
+  c.reqid = reqid;
+  c.inbound_spi = e.inbound_spi;
+  c.outbound_spi = e.outbound_spi;
+  c.local = e.local;
+  c.remote = e.remote;
+  c.udp_encapsulation = e.udp_encapsulation;
+  c.local_ts = e.local_ts;
+  c.remote_ts = e.remote_ts;
+  c.proposal = ike::to_string(e.esp);
+  c.installed_at = std::chrono::steady_clock::now();
+  if (!backend_) return c;
+
+  // Inbound first: the peer may use its outbound SA as soon as its side is done.
+  if (Status s = backend_->add_sa(sa_spec(e, true, reqid, soft, lifetime)); !s)
+    return unexpected("inbound SA " + spi_hex(e.inbound_spi) + ": " + s.error());
+  if (Status s = backend_->add_sa(sa_spec(e, false, reqid, soft, lifetime)); !s) {
+    (void)backend_->delete_sa(e.inbound_spi, e.local.address);
+    return unexpected("outbound SA " + spi_hex(e.outbound_spi) + ": " + s.error());
+  }
+  if (Status s = install_policies(reqid, e.local_ts, e.remote_ts, e.local, e.remote); !s) {
+    (void)backend_->delete_sa(e.inbound_spi, e.local.address);
+    (void)backend_->delete_sa(e.outbound_spi, e.remote.address);
+    return unexpected(s.error());
+  }
+  return c;
+}
+
+void ChildSaInstaller::remove(const InstalledChild& c) {
+  if (!backend_) return;
+  if (Status s = backend_->delete_sa(c.inbound_spi, c.local.address); !s)
+    spdlog::debug("{}: removing inbound SA {}: {}", c.name, spi_hex(c.inbound_spi), s.error());
+  if (Status s = backend_->delete_sa(c.outbound_spi, c.remote.address); !s)
+    spdlog::debug("{}: removing outbound SA {}: {}", c.name, spi_hex(c.outbound_spi), s.error());
+}
+
+Status ChildSaInstaller::move(InstalledChild& c, const Endpoint& local, const Endpoint& remote) {
+  std::optional<xfrm::UdpEncap> in_encap, out_encap;
+  if (c.udp_encapsulation) {
+    in_encap = xfrm::UdpEncap{remote.port, local.port};
+    out_encap = xfrm::UdpEncap{local.port, remote.port};
+  }
+  std::string errors;
+  if (backend_) {
+    if (Status s = backend_->update_sa_endpoints(c.inbound_spi, c.local.address, remote, local, in_encap); !s)
+      errors += "inbound SA " + spi_hex(c.inbound_spi) + ": " + s.error();
+    if (Status s = backend_->update_sa_endpoints(c.outbound_spi, c.remote.address, local, remote, out_encap);
+        !s)
+      errors += (errors.empty() ? "" : "; ") + ("outbound SA " + spi_hex(c.outbound_spi) + ": " + s.error());
+  }
+  const bool addresses_changed = c.local.address != local.address || c.remote.address != remote.address;
+  c.local = local;
+  c.remote = remote;
+  // Policy templates name the tunnel's addresses (not ports): only an address change moves them.
+  if (addresses_changed && policies_.count(c.reqid)) {
+    if (Status s = install_policies(c.reqid, c.local_ts, c.remote_ts, local, remote); !s)
+      errors += (errors.empty() ? "" : "; ") + s.error();
+  }
+  if (!errors.empty()) return unexpected(errors);
+  return {};
+}
+
+ChildTraffic ChildSaInstaller::traffic(const InstalledChild& c) const {
+  ChildTraffic t;
+  if (!backend_) return t;
+  if (auto in = backend_->query_sa(c.inbound_spi, c.local.address)) t.in = *in;
+  if (auto out = backend_->query_sa(c.outbound_spi, c.remote.address)) t.out = *out;
+  return t;
+}
+
+}  // namespace natgate::gateway::core

@@ -1,0 +1,97 @@
+#include "gateway/core/connection_profile.h"
+
+#include "ike/suite/proposal_spec.h"
+
+namespace natgate::gateway::core {
+
+using namespace std::chrono_literals;
+
+ike::RetransmitPolicy daemon_retransmit_policy() {
+  ike::RetransmitPolicy p;
+  p.initial_timeout = 1s;
+  p.multiplier = 2.0;
+  p.max_timeout = 8s;
+  p.retransmits = 5;
+  return p;
+}
+
+ike::Identity to_ike_identity(const Identity& id) {
+  switch (id.kind()) {
+    case Identity::Kind::Ipv4:
+    case Identity::Kind::Ipv6:
+      return ike::Identity::address(id.address());
+    case Identity::Kind::Email:
+      return ike::Identity::email(id.text());
+    case Identity::Kind::Fqdn:
+      break;
+  }
+  return ike::Identity::fqdn(id.text());
+}
+
+std::uint16_t natt_port_of_peer(const Config& config, const ConnectionConfig& c) {
+  return c.remote.port == config.daemon.ike_port ? config.daemon.natt_port : std::uint16_t{4500};
+}
+
+namespace {
+
+Expected<std::vector<ike::ProposalSpec>> parse_all(iana::ProtocolId protocol,
+                                                   const std::vector<std::string>& texts,
+                                                   const std::string& what) {
+  std::vector<ike::ProposalSpec> out;
+  for (const auto& t : texts) {
+    auto p = ike::parse_proposal(protocol, t);
+    if (!p) return unexpected(what + ": " + p.error());
+    out.push_back(std::move(*p));
+  }
+  if (out.empty()) return unexpected(what + ": no proposals");
+  return out;
+}
+
+std::vector<TrafficSelector> selectors(const std::vector<Subnet>& subnets) {
+  std::vector<TrafficSelector> out;
+  for (const auto& s : subnets) out.push_back(TrafficSelector::from_subnet(s));
+  return out;
+}
+
+}  // namespace
+
+Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& config,
+                                                                 const ConnectionConfig& c,
+                                                                 std::uint32_t reqid) {
+  auto ike_proposals = parse_all(iana::ProtocolId::Ike, c.ike_proposals, c.name + ": ike_proposals");
+  if (!ike_proposals) return unexpected(ike_proposals.error());
+  auto esp_proposals = parse_all(iana::ProtocolId::Esp, c.esp_proposals, c.name + ": esp_proposals");
+  if (!esp_proposals) return unexpected(esp_proposals.error());
+  const SecretBytes* psk = config.psk_for(c.name);
+  if (!psk) return unexpected(c.name + ": no PSK in secrets");
+
+  auto ike = std::make_shared<ike::IkeSaConfig>();
+  ike->proposals = std::move(*ike_proposals);
+  ike->retransmit = daemon_retransmit_policy();
+  ike->force_encap = c.natt.force_encap;
+  ike->natt_port = config.daemon.natt_port;
+  ike->remote_natt_port = natt_port_of_peer(config, c);
+  ike->dpd_interval = std::chrono::duration_cast<ike::Duration>(c.dpd);
+
+  auto peer = std::make_shared<ike::PeerConfig>();
+  peer->name = c.name;
+  peer->local_id = to_ike_identity(c.local.id);
+  peer->remote_id = to_ike_identity(c.remote.id);
+  peer->psk = *psk;
+  ike::ChildConfig child;
+  child.name = c.name;
+  child.proposals = std::move(*esp_proposals);
+  child.local_ts = selectors(c.local.subnets);
+  child.remote_ts = selectors(c.remote.subnets);
+  child.mode = ike::ChildMode::Tunnel;
+  peer->children.push_back(std::move(child));
+
+  auto profile = std::make_shared<ConnectionProfile>();
+  profile->config = c;
+  profile->reqid = reqid;
+  profile->ike = std::move(ike);
+  profile->peer = std::move(peer);
+  return std::shared_ptr<const ConnectionProfile>(std::move(profile));
+}
+
+}  // namespace natgate::gateway::core

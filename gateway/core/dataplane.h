@@ -1,0 +1,51 @@
+// What the IKE core installs CHILD SAs into and sends NAT-T IKE through, chosen once at start
+// from `dataplane: auto|kernel|userspace` (shared/DESIGN.md rule 6). A factory builds it so
+// that tests can hand the core a backend of their own.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "common/bytes.h"
+#include "common/expected.h"
+#include "common/ip_address.h"
+#include "gateway/config/config.h"
+#include "gateway/core/natt_channel.h"
+#include "gateway/daemon/daemon_core.h"
+#include "xfrm/sa_backend.h"
+
+namespace natgate::gateway::core {
+
+struct Dataplane {
+  std::unique_ptr<xfrm::SaBackend> backend;  // null: IKE runs, but no SA carries traffic
+  std::unique_ptr<NattChannel> natt;         // required
+  // Extra lines for the log at start ("TUN natgate0, MTU 1400").
+  std::string description;
+};
+
+// IKE datagrams a data plane relays from the NAT-T socket it owns, marker stripped.
+using NattIkeHandler =
+    std::function<void(const Endpoint& local, const Endpoint& remote, ByteView ike_message)>;
+
+// Authenticated ESP arrived from a new outer endpoint of the peer (its NAT mapping changed,
+// RFC 7296 §2.23), as a data plane that can see it reports (the userspace engine).
+struct PeerMoved {
+  std::uint32_t inbound_spi = 0;
+  std::uint32_t reqid = 0;
+  Endpoint old_remote;
+  Endpoint new_remote;
+};
+
+struct DataplaneHandlers {
+  NattIkeHandler on_ike;
+  std::function<void(const PeerMoved&)> on_peer_moved;
+};
+
+using DataplaneFactory = std::function<Expected<Dataplane>(const Config& config, DaemonServices& services,
+                                                           DataplaneHandlers handlers)>;
+
+// The data plane over the shell's own sockets: no backend, NAT-T IKE on natgated's natt_port
+// sockets. What natgated runs with `dataplane: none`, and what unit tests build on.
+Dataplane socket_only_dataplane(DaemonServices& services);
+
+}  // namespace natgate::gateway::core

@@ -1,0 +1,83 @@
+#include "gateway/core/dataplane_factory.h"
+
+#include <spdlog/spdlog.h>
+
+#include "esp/userspace_backend.h"
+#include "gateway/core/engine_natt_channel.h"
+#include "gateway/io/udp_socket.h"
+#include "xfrm/kernel/ipsec_socket.h"
+#include "xfrm/kernel/kernel_backend.h"
+
+namespace natgate::gateway::core {
+
+bool kernel_backend_built() { return true; }
+bool userspace_backend_built() { return true; }
+
+namespace {
+
+Expected<Dataplane> kernel_dataplane(DaemonServices& services) {
+  auto backend = xfrm::KernelBackend::open();
+  if (!backend) return unexpected("kernel XFRM: " + backend.error());
+  // IKE must never be caught by the policies it negotiates (strongSwan's bypass_socket), and
+  // the kernel only decapsulates ESP-in-UDP arriving on a socket with UDP_ENCAP (RFC 3948).
+  for (UdpSocket* s : services.ike_sockets) {
+    if (Status st = xfrm::bypass_ipsec_policies(s->native_handle(), s->local_endpoint().address.family());
+        !st)
+      return unexpected("IKE socket " + s->local_endpoint().to_string() + ": " + st.error());
+  }
+  for (UdpSocket* s : services.natt_sockets) {
+    if (Status st = xfrm::bypass_ipsec_policies(s->native_handle(), s->local_endpoint().address.family());
+        !st)
+      return unexpected("NAT-T socket " + s->local_endpoint().to_string() + ": " + st.error());
+    if (Status st = xfrm::enable_udp_encap(s->native_handle()); !st)
+      return unexpected("NAT-T socket " + s->local_endpoint().to_string() + ": " + st.error());
+  }
+  Dataplane d;
+  d.backend = std::move(*backend);
+  d.natt = std::make_unique<SocketNattChannel>(services.natt_sockets);
+  d.description = "kernel XFRM; UDP_ENCAP on the NAT-T socket";
+  return d;
+}
+
+Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& services,
+                                        DataplaneHandlers handlers) {
+  esp::EngineConfig ec;
+  ec.tun_name = config.daemon.tun.name;
+  if (config.daemon.tun.mtu) ec.tun_mtu = *config.daemon.tun.mtu;
+  ec.listen.clear();
+  for (const auto& a : config.daemon.listen) ec.listen.push_back(Endpoint{a, config.daemon.natt_port});
+  ec.outer_family = config.daemon.listen.empty() ? IpFamily::V4 : config.daemon.listen.front().family();
+  // Plain ESP (IP protocol 50) for SAs between peers with no NAT between them.
+  ec.raw_esp = true;
+  auto backend = esp::UserspaceBackend::create(ec);
+  if (!backend) return unexpected("userspace ESP engine: " + backend.error());
+  if (handlers.on_peer_moved) {
+    (*backend)->set_mapping_handler([cb = handlers.on_peer_moved](const esp::MappingEvent& m) {
+      cb(PeerMoved{m.spi, m.reqid, m.old_remote, m.new_remote});
+    });
+  }
+  esp::Engine& engine = (*backend)->engine();
+  Dataplane d;
+  d.natt = std::make_unique<EngineNattChannel>(*services.io, engine, std::move(handlers.on_ike));
+  std::string sockets;
+  for (const auto& e : engine.udp_endpoints()) sockets += (sockets.empty() ? "" : ", ") + e.to_string();
+  d.description = "userspace ESP engine on TUN " + engine.tun_name() + " (MTU " +
+                  std::to_string(engine.tun_mtu()) + (engine.tun_offload() ? ", offload" : "") +
+                  "), NAT-T IKE and ESP on UDP " + sockets + ", plain ESP on a raw socket";
+  d.backend = std::move(*backend);
+  return d;
+}
+
+}  // namespace
+
+DataplaneFactory system_dataplane_factory() {
+  return
+      [](const Config& config, DaemonServices& services, DataplaneHandlers handlers) -> Expected<Dataplane> {
+        if (services.dataplane.name == "kernel") return kernel_dataplane(services);
+        if (services.dataplane.name == "userspace")
+          return userspace_dataplane(config, services, std::move(handlers));
+        return socket_only_dataplane(services);
+      };
+}
+
+}  // namespace natgate::gateway::core

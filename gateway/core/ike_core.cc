@@ -1,0 +1,952 @@
+#include "gateway/core/ike_core.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <variant>
+
+#include "gateway/core/log_text.h"
+#include "gateway/core/source_address.h"
+#include "ike/codec/describe.h"
+#include "ike/codec/message_codec.h"
+#include "ike/suite/crypto_suite.h"
+#include "natt/udp_encap.h"
+
+namespace natgate::gateway::core {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+std::string sa_name(const ike::IkeSa& sa) {
+  return sa.spi_i().to_string() + "_i " + sa.spi_r().to_string() + "_r";
+}
+
+const char* rejection_counter(ike::InputError::Kind kind) {
+  switch (kind) {
+    case ike::InputError::Kind::Malformed:
+      return "malformed_dropped";
+    case ike::InputError::Kind::IntegrityCheckFailed:
+      return "ike_integrity_failures";
+    default:
+      return "ike_datagrams_rejected";
+  }
+}
+
+bool is_orderly(ike::DeleteReason r) {
+  return r == ike::DeleteReason::LocalRequest || r == ike::DeleteReason::PeerDeleted ||
+         r == ike::DeleteReason::Rekeyed;
+}
+
+}  // namespace
+
+// The data plane's event descriptor (expire, acquire) watched on the io_context. A duplicate
+// of the backend's descriptor, so closing ours never closes the backend's.
+struct IkeCore::BackendWatch {
+  BackendWatch(asio::io_context& io, int fd) : descriptor(io, ::dup(fd)) {}
+  asio::posix::stream_descriptor descriptor;
+};
+
+IkeCore::IkeCore(DataplaneFactory dataplane) : dataplane_factory_(std::move(dataplane)) {}
+
+IkeCore::~IkeCore() {
+  // Timers and watchers first: none of their callbacks may run into a half-destroyed core.
+  backend_watch_.reset();
+  shutdown_timer_.reset();
+  sa_timers_.reset();
+  connection_timers_.reset();
+  dispatcher_.reset();
+}
+
+std::string IkeCore::description() const { return "natgate IKEv2 (RFC 7296, NAT-T RFC 3948)"; }
+
+// ---- start -------------------------------------------------------------------------------
+
+void IkeCore::start(const Config& config, DaemonServices& services) {
+  io_ = services.io;
+  config_ = config;
+  services_ = services;
+  sa_timers_ = std::make_unique<TimerSet<TimerKey>>(*io_);
+  connection_timers_ = std::make_unique<TimerSet<std::string>>(*io_);
+
+  DataplaneHandlers handlers;
+  handlers.on_ike = [this](const Endpoint& local, const Endpoint& remote, ByteView m) {
+    handle_ike(m, local, remote, true);
+  };
+  handlers.on_peer_moved = [this](const PeerMoved& m) { on_peer_moved(m); };
+  auto dp = dataplane_factory_ ? dataplane_factory_(config_, services_, std::move(handlers))
+                               : Expected<Dataplane>(socket_only_dataplane(services_));
+  if (!dp) {
+    dataplane_error_ = dp.error();
+    spdlog::error("data plane {} failed to start: {}; IKE still runs, but no CHILD SA can carry traffic",
+                  services_.dataplane.name, dataplane_error_);
+    dataplane_ = socket_only_dataplane(services_);
+  } else {
+    dataplane_ = std::move(*dp);
+    if (!dataplane_.description.empty()) spdlog::info("data plane: {}", dataplane_.description);
+  }
+  services_.sa_backend = dataplane_.backend.get();
+  installer_ = std::make_unique<ChildSaInstaller>(dataplane_.backend.get());
+  if (xfrm::SaBackend* b = dataplane_.backend.get()) {
+    b->set_expire_handler([this](const xfrm::ExpireEvent& ev) { on_expire(ev); });
+    b->set_acquire_handler([this](const xfrm::AcquireEvent& ev) { on_acquire(ev); });
+    if (b->event_fd() >= 0) {
+      backend_watch_ = std::make_unique<BackendWatch>(*io_, b->event_fd());
+      watch_backend_events();
+    }
+  }
+
+  std::vector<std::shared_ptr<const ConnectionProfile>> profiles;
+  for (const auto& c : config_.connections) {
+    auto [it, fresh] = reqids_.try_emplace(c.name, next_reqid_);
+    if (fresh) ++next_reqid_;
+    auto p = build_profile(config_, c, it->second);
+    if (!p) {
+      spdlog::error("{}: not usable: {}", c.name, p.error());
+      runtime(c.name).detail = p.error();
+      continue;
+    }
+    profiles.push_back(*p);
+  }
+  registry_.assign(profiles);
+
+  ike::Environment env;
+  env.random = &random_;
+  env.configs = &registry_;
+  env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
+    if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
+    // No data plane to ask: a random SPI outside the reserved 1-255 (RFC 4303 §2.1).
+    std::uint32_t spi = 0;
+    for (int i = 0; i < 16 && spi < 256; ++i)
+      random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&spi), 4));
+    if (spi < 256) spi += 256;
+    return spi;
+  };
+  dispatcher_ = std::make_unique<ike::IkeDispatcher>(ike::DispatcherConfig{}, registry_, env);
+
+  for (const auto& p : registry_.all()) start_connection(*p);
+}
+
+void IkeCore::watch_backend_events() {
+  backend_watch_->descriptor.async_wait(asio::posix::descriptor_base::wait_read,
+                                        [this](const boost::system::error_code& ec) {
+                                          if (ec) return;
+                                          if (dataplane_.backend) dataplane_.backend->poll_events();
+                                          if (backend_watch_) watch_backend_events();
+                                        });
+}
+
+void IkeCore::start_connection(const ConnectionProfile& p) {
+  const auto& c = p.config;
+  Runtime& rt = runtime(c.name);
+  rt.admin_down = false;
+  switch (c.start) {
+    case StartAction::Initiate:
+      if (Status s = initiate(registry_.find(c.name), "start: initiate"); !s) {
+        rt.detail = s.error();
+        spdlog::error("{}: cannot initiate: {}", c.name, s.error());
+        schedule_restart(c.name, 10s, s.error());
+      }
+      break;
+    case StartAction::Listen:
+      spdlog::info("{}: waiting for {} to connect from {} (start: listen)", c.name, c.remote.id.text(),
+                   c.remote.address ? c.remote.address->to_string() : "any address");
+      break;
+    case StartAction::OnTraffic: {
+      Endpoint remote{*c.remote.address, c.remote.port};
+      auto local = source_address_for(remote.address, config_.daemon.listen);
+      Status s = local ? installer_->install_policies(p.reqid, p.child().local_ts, p.child().remote_ts,
+                                                      Endpoint{*local, config_.daemon.ike_port}, remote)
+                       : Status(unexpected(local.error()));
+      if (!s) {
+        rt.detail = "cannot install the on-traffic policies: " + s.error();
+        spdlog::error("{}: {}", c.name, rt.detail);
+      } else {
+        spdlog::info("{}: waiting for traffic from {} to {} (start: on-traffic)", c.name,
+                     ts_text(p.child().local_ts), ts_text(p.child().remote_ts));
+      }
+      break;
+    }
+  }
+}
+
+Status IkeCore::initiate(const std::shared_ptr<const ConnectionProfile>& p, const std::string& why) {
+  if (!p) return unexpected(std::string("no such connection"));
+  const auto& c = p->config;
+  if (!c.remote.address)
+    return unexpected(
+        std::string("remote.address is any: this side only responds (bring it up from the peer)"));
+  if (shutting_down_) return unexpected(std::string("natgated is stopping"));
+  Endpoint remote{*c.remote.address, c.remote.port};
+  auto local_address = source_address_for(remote.address, config_.daemon.listen);
+  if (!local_address) return unexpected(local_address.error());
+  Endpoint local{*local_address, config_.daemon.ike_port};
+
+  ike::Environment env;
+  env.random = &random_;
+  env.configs = &registry_;
+  env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
+    if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
+    std::uint32_t spi = 0;
+    for (int i = 0; i < 16 && spi < 256; ++i)
+      random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&spi), 4));
+    if (spi < 256) spi += 256;
+    return spi;
+  };
+  auto sa = ike::IkeSa::create_initiator({p->ike, p->peer, local, remote}, env);
+  if (!sa) return unexpected(sa.error());
+  IkeSaEntry& e = table_.add(std::move(*sa), p);
+  spdlog::info("{}: initiating IKE SA {} to {} from {} ({})", c.name, e.sa->spi_i().to_string(),
+               remote.to_string(), local.to_string(), why);
+  ++counters_["ike_sas_initiated"];
+  call(e.id, [](ike::IkeSa& sa) { return sa.initiate(Clock::now()); });
+  return {};
+}
+
+void IkeCore::schedule_restart(const std::string& name, std::chrono::seconds delay, const std::string& why) {
+  spdlog::info("{}: starting again in {} s ({})", name, delay.count(), why);
+  connection_timers_->arm_after(name, delay, [this, name] {
+    auto p = registry_.find(name);
+    Runtime& rt = runtime(name);
+    if (!p || rt.admin_down || shutting_down_ || p->config.start != StartAction::Initiate) return;
+    for (IkeSaEntry* e : table_.of_connection(name))
+      if (e->sa->state() != ike::SaState::Deleted) return;  // something else brought it up meanwhile
+    if (Status s = initiate(p, "restart"); !s) {
+      rt.detail = s.error();
+      ++rt.failures;
+      spdlog::error("{}: cannot initiate: {}", name, s.error());
+      schedule_restart(name, std::min<std::chrono::seconds>(60s, 10s * rt.failures), s.error());
+    }
+  });
+}
+
+// ---- input -------------------------------------------------------------------------------
+
+void IkeCore::on_datagram(UdpSocket& socket, const ReceivedDatagram& d) {
+  if (socket.role() == SocketRole::Ike) {
+    handle_ike(d.payload, d.local, d.remote, false);
+    return;
+  }
+  // RFC 3948 §2: the NAT-T port carries IKE behind the non-ESP marker, keepalives and ESP.
+  natt::Classified c = natt::classify(d.payload);
+  switch (c.kind) {
+    case natt::DatagramKind::Ike:
+      handle_ike(c.payload, d.local, d.remote, true);
+      break;
+    case natt::DatagramKind::Keepalive:
+      ++counters_["natt_keepalives_received"];
+      break;
+    case natt::DatagramKind::Esp:
+      // With the kernel data plane UDP_ENCAP takes ESP before it reaches us; without a data
+      // plane nothing can decrypt it.
+      ++counters_["esp_dropped_no_dataplane"];
+      spdlog::debug("{}: ESP (SPI {}) on the NAT-T socket and no data plane to take it", d.remote.to_string(),
+                    spi_hex(c.spi));
+      break;
+    case natt::DatagramKind::TooShort:
+      drop("malformed_dropped", d.remote, "NAT-T datagram of " + std::to_string(d.payload.size()) + " bytes");
+      break;
+  }
+}
+
+void IkeCore::drop(const char* counter, const Endpoint& remote, const std::string& why) {
+  ++counters_[counter];
+  spdlog::debug("dropped IKE datagram from {}: {}", remote.to_string(), why);
+}
+
+void IkeCore::handle_ike(ByteView message, const Endpoint& local, const Endpoint& remote, bool natt) {
+  ++counters_["ike_datagrams_received"];
+  auto header = ike::decode_header(message);
+  if (!header) {
+    drop("malformed_dropped", remote, header.error().to_string());
+    return;
+  }
+  const auto now = Clock::now();
+  ike::ReceivedDatagram in{message, local, remote, natt};
+  auto spi = ike::IkeDispatcher::local_spi(*header);
+  IkeSaEntry* e = spi ? table_.find_by_local_spi(*spi) : table_.find_responder(remote, header->spi_i);
+  if (!e && spi) {
+    drop("ike_unknown_spi", remote, "no IKE SA with our SPI " + spi->to_string());
+    return;
+  }
+  if (!e) {
+    if (shutting_down_) return;
+    const auto malformed_before = dispatcher_->counters().malformed;
+    auto result = dispatcher_->handle_initial(in, now);
+    if (dispatcher_->counters().malformed != malformed_before)
+      drop("malformed_dropped", remote, "IKE_SA_INIT request does not decode");
+    if (!result.sa) {
+      apply_stateless(std::move(result.output));
+      return;
+    }
+    IkeSaEntry& fresh = table_.add(std::move(result.sa), nullptr);
+    spdlog::debug("IKE_SA_INIT from {}: responder SA {}", remote.to_string(), sa_name(*fresh.sa));
+    apply(fresh.id, std::move(result.output));
+    return;
+  }
+  const SaId id = e->id;
+  ike::Output out = e->sa->handle(in, now);
+  if (out.rejected) {
+    ++counters_[rejection_counter(out.rejected->kind)];
+    spdlog::debug("{}: dropped IKE datagram from {} for SA {}: {}: {}",
+                  e->connection().empty() ? "-" : e->connection(), remote.to_string(), sa_name(*e->sa),
+                  ike::to_string(out.rejected->kind), out.rejected->what);
+  }
+  apply(id, std::move(out));
+}
+
+// ---- output ------------------------------------------------------------------------------
+
+template <typename F>
+void IkeCore::call(SaId id, F&& f) {
+  IkeSaEntry* e = table_.find(id);
+  if (!e || removals_.count(id)) return;
+  ike::Output out = f(*e->sa);
+  apply(id, std::move(out));
+}
+
+void IkeCore::send(const ike::Datagram& d, SaId id) {
+  Status s;
+  Endpoint to = d.remote;
+  if (IkeSaEntry* e = id ? table_.find(id) : nullptr; e && e->peer_override && d.natt) to = *e->peer_override;
+  if (d.natt) {
+    s = dataplane_.natt ? dataplane_.natt->send_ike(d.local, to, d.bytes)
+                        : Status(unexpected(std::string("no NAT-T socket")));
+  } else {
+    UdpSocket* socket = socket_for(services_.ike_sockets, d.local.address);
+    if (!socket) {
+      s = unexpected("no IKE socket for local address " + d.local.address.to_string());
+    } else {
+      std::optional<IpAddress> from;
+      if (!d.local.address.is_unspecified()) from = d.local.address;
+      s = socket->send_to(d.bytes, d.remote, from);
+    }
+  }
+  if (!s) {
+    ++counters_["ike_send_errors"];
+    spdlog::warn("sending IKE to {}: {}", to.to_string(), s.error());
+  } else {
+    ++counters_["ike_datagrams_sent"];
+  }
+}
+
+void IkeCore::apply_stateless(ike::Output&& out) {
+  for (const auto& d : out.datagrams) send(d);
+}
+
+void IkeCore::arm_sa_timer(SaId id, TimerKind kind, std::optional<Clock::time_point> at, std::uint32_t spi) {
+  TimerKey key{id, kind, spi};
+  if (!at) {
+    sa_timers_->cancel(key);
+    return;
+  }
+  sa_timers_->arm_at(key, *at, [this, id, kind, spi] { on_sa_timer(id, kind, spi); });
+}
+
+void IkeCore::apply(SaId id, ike::Output&& out) {
+  ++depth_;
+  for (const auto& d : out.datagrams) send(d, id);
+  for (const auto& t : out.timers) {
+    TimerKind kind = t.kind == ike::TimerKind::Retransmit ? TimerKind::Retransmit
+                     : t.kind == ike::TimerKind::HalfOpen ? TimerKind::HalfOpen
+                                                          : TimerKind::Dpd;
+    arm_sa_timer(id, kind, t.deadline);
+  }
+  for (auto& event : out.events) {
+    IkeSaEntry* e = table_.find(id);
+    if (!e) break;
+    std::visit(Overloaded{
+                   [&](const ike::IkeSaEstablished& ev) { on_ike_up(*e, ev); },
+                   [&](const ike::ChildSaEstablished& ev) { on_child_up(*e, ev); },
+                   [&](const ike::ChildSaFailed& ev) { on_child_failed(*e, ev); },
+                   [&](const ike::ChildSaDeleted& ev) { on_child_deleted(*e, ev); },
+                   [&](const ike::IkeSaDeleted& ev) { on_ike_deleted(*e, ev); },
+                   [&](const ike::AuthenticationFailed& ev) {
+                     on_failure(*e, std::string(ev.by_peer ? "the peer rejected our authentication"
+                                                           : "the peer's authentication failed") +
+                                        (ev.peer_id ? " (peer " + ev.peer_id->to_string() + ")" : "") +
+                                        (ev.detail.empty() ? "" : ": " + ev.detail));
+                   },
+                   [&](const ike::NegotiationFailed& ev) {
+                     std::string what = ike::exchange_name(ev.exchange) + " failed";
+                     if (ev.notify)
+                       what += std::string(ev.reported_by_peer ? ", peer sent " : ", we sent ") +
+                               ike::notify_name(*ev.notify);
+                     if (!ev.detail.empty()) what += ": " + ev.detail;
+                     on_failure(*e, what);
+                   },
+                   [&](const ike::EndpointsChanged& ev) { on_endpoints_changed(*e, ev); },
+               },
+               event);
+  }
+  if (IkeSaEntry* e = table_.find(id); e && e->sa->state() == ike::SaState::Deleted) removals_.insert(id);
+  --depth_;
+  if (depth_ == 0) flush_removals();
+}
+
+void IkeCore::flush_removals() {
+  while (!removals_.empty()) {
+    SaId id = *removals_.begin();
+    removals_.erase(removals_.begin());
+    IkeSaEntry* e = table_.find(id);
+    if (!e) continue;
+    for (const auto& child : e->children) {
+      installer_->remove(child);
+      arm_sa_timer(id, TimerKind::ChildRekey, std::nullopt, child.inbound_spi);
+      arm_sa_timer(id, TimerKind::ChildExpire, std::nullopt, child.inbound_spi);
+    }
+    for (auto kind : {TimerKind::Retransmit, TimerKind::HalfOpen, TimerKind::Dpd, TimerKind::Keepalive,
+                      TimerKind::IkeRekey})
+      arm_sa_timer(id, kind, std::nullopt);
+    const std::string name = e->connection();
+    table_.remove(id);
+    if (!name.empty()) maybe_finish_teardown(name);
+  }
+  if (shutting_down_ && table_.size() == 0) finish_shutdown();
+}
+
+void IkeCore::on_sa_timer(SaId id, TimerKind kind, std::uint32_t spi) {
+  IkeSaEntry* e = table_.find(id);
+  if (!e) return;
+  const auto now = Clock::now();
+  switch (kind) {
+    case TimerKind::Retransmit:
+      call(id, [&](ike::IkeSa& sa) { return sa.on_timer(ike::TimerKind::Retransmit, now); });
+      break;
+    case TimerKind::HalfOpen:
+      call(id, [&](ike::IkeSa& sa) { return sa.on_timer(ike::TimerKind::HalfOpen, now); });
+      break;
+    case TimerKind::Dpd:
+      call(id, [&](ike::IkeSa& sa) { return sa.on_timer(ike::TimerKind::Dpd, now); });
+      break;
+    case TimerKind::Keepalive: {
+      // RFC 3948 §4: the side behind the NAT keeps its mapping open with one-octet keepalives.
+      if (!e->is_established() || !e->sa->natt() || !e->profile) break;
+      if (Status s = dataplane_.natt->send_keepalive(e->sa->local(), e->sa->remote()); !s) {
+        spdlog::debug("{}: NAT-keepalive to {}: {}", e->connection(), e->sa->remote().to_string(), s.error());
+      } else {
+        ++counters_["natt_keepalives_sent"];
+      }
+      arm_sa_timer(id, TimerKind::Keepalive, now + e->profile->config.natt.keepalive);
+      break;
+    }
+    case TimerKind::IkeRekey:
+    case TimerKind::ChildRekey:
+    case TimerKind::ChildExpire:
+      (void)spi;
+      break;
+  }
+}
+
+// ---- events ------------------------------------------------------------------------------
+
+void IkeCore::on_ike_up(IkeSaEntry& e, const ike::IkeSaEstablished& ev) {
+  if (!e.profile) e.profile = registry_.find(ev.peer_config);
+  const std::string name = e.connection();
+  const auto now = Clock::now();
+  e.established = now;
+  e.established_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  ++counters_["ike_sas_established"];
+  Runtime& rt = runtime(name);
+  rt.failures = 0;
+  rt.detail.clear();
+  spdlog::info("{}: IKE SA {} established with {} ({}) as {}: {}; {}{}", name, sa_name(*e.sa),
+               ev.remote.to_string(), ev.remote_id.to_string(), ev.initiator ? "initiator" : "responder",
+               ike::to_string(ev.suite), nat_text(ev.nat),
+               ev.floated || e.sa->natt()
+                   ? ", IKE on UDP " + std::to_string(ev.local.port) + " (RFC 7296 §2.23)"
+                   : "");
+
+  if (ev.initial_contact) {
+    // RFC 7296 §2.4: INITIAL_CONTACT says the peer has no other SA with us any more (it
+    // restarted); whatever we still hold for it is stale and goes without a word to the peer.
+    for (IkeSaEntry* other : table_.of_connection(name))
+      if (other->id != e.id && !removals_.count(other->id))
+        forget(*other,
+               "the peer sent INITIAL_CONTACT: it restarted and no longer has this SA (RFC 7296 §2.4)");
+  }
+  if (e.profile && ev.nat.local_behind_nat && e.profile->config.natt.keepalive.count() > 0)
+    arm_sa_timer(e.id, TimerKind::Keepalive, now + e.profile->config.natt.keepalive);
+}
+
+void IkeCore::on_child_up(IkeSaEntry& e, const ike::ChildSaEstablished& ev) {
+  if (!e.profile) e.profile = registry_.find(ev.child_config);
+  const std::string name = e.connection();
+  const std::uint32_t reqid = e.profile ? e.profile->reqid : 0;
+  auto installed = installer_->install(ev, reqid, 0s, 0s);
+  if (!installed) {
+    ++counters_["child_sa_install_failures"];
+    std::string why = "installing CHILD SA " + spi_hex(ev.inbound_spi) + "/" + spi_hex(ev.outbound_spi) +
+                      " failed: " + installed.error();
+    spdlog::error("{}: {}", name, why);
+    runtime(name).detail = why;
+    reply_up(name, unexpected(why));
+    const SaId id = e.id;
+    const std::uint32_t spi = ev.inbound_spi;
+    asio::post(*io_, [this, id, spi] {
+      call(id, [&](ike::IkeSa& sa) { return sa.delete_child_sa(spi, Clock::now()); });
+    });
+    return;
+  }
+  e.children.push_back(*installed);
+  ++counters_["child_sas_installed"];
+  const auto& c = *installed;
+  spdlog::info("{}: CHILD SA {} in / {} out installed: {} === {}, {}, {}{}", name, spi_hex(c.inbound_spi),
+               spi_hex(c.outbound_spi), ts_text(c.local_ts), ts_text(c.remote_ts), c.proposal,
+               c.udp_encapsulation
+                   ? "ESP in UDP " + c.local.to_string() + " <-> " + c.remote.to_string()
+                   : "ESP " + c.local.address.to_string() + " <-> " + c.remote.address.to_string(),
+               installer_->has_backend() ? "" : " (no data plane: carries nothing)");
+  reply_up(name,
+           ControlResult(name + " is up: CHILD SA " + spi_hex(c.inbound_spi) + "/" + spi_hex(c.outbound_spi) +
+                         " " + ts_text(c.local_ts) + " === " + ts_text(c.remote_ts)));
+}
+
+void IkeCore::on_child_failed(IkeSaEntry& e, const ike::ChildSaFailed& ev) {
+  const std::string name = e.connection().empty() ? ev.child_config : e.connection();
+  std::string why =
+      "CHILD SA not created: " + std::string(ev.reported_by_peer ? "the peer sent " : "we sent ") +
+      ike::notify_name(ev.notify) + (ev.detail.empty() ? "" : " (" + ev.detail + ")");
+  spdlog::warn("{}: {}", name, why);
+  runtime(name).detail = why;
+  ++counters_["child_sa_failures"];
+  if (ev.inbound_spi != 0 && dataplane_.backend)
+    (void)dataplane_.backend->delete_sa(ev.inbound_spi, e.sa->local().address);  // the SPI we reserved
+  reply_up(name, unexpected(name + ": " + why));
+}
+
+void IkeCore::on_child_deleted(IkeSaEntry& e, const ike::ChildSaDeleted& ev) {
+  auto it = std::find_if(e.children.begin(), e.children.end(),
+                         [&](const InstalledChild& c) { return c.inbound_spi == ev.inbound_spi; });
+  if (it == e.children.end()) return;
+  installer_->remove(*it);
+  arm_sa_timer(e.id, TimerKind::ChildRekey, std::nullopt, it->inbound_spi);
+  arm_sa_timer(e.id, TimerKind::ChildExpire, std::nullopt, it->inbound_spi);
+  spdlog::info("{}: CHILD SA {} in / {} out deleted{}", e.connection(), spi_hex(it->inbound_spi),
+               spi_hex(it->outbound_spi), ev.by_peer ? " by the peer" : "");
+  e.children.erase(it);
+  ++counters_["child_sas_deleted"];
+}
+
+void IkeCore::on_ike_deleted(IkeSaEntry& e, const ike::IkeSaDeleted& ev) {
+  for (const auto& child : e.children) installer_->remove(child);
+  e.children.clear();
+  const std::string name = e.connection();
+  const std::string label = name.empty() ? std::string("-") : name;
+  const auto level = is_orderly(ev.reason) ? spdlog::level::info : spdlog::level::warn;
+  spdlog::log(level, "{}: IKE SA {} with {} {}: {}", label, sa_name(*e.sa), e.sa->remote().to_string(),
+              ev.was_established ? "deleted" : "not established", ike::to_string(ev.reason));
+  ++counters_[ev.reason == ike::DeleteReason::Timeout ? "ike_sas_timed_out" : "ike_sas_deleted"];
+  if (name.empty()) return;
+
+  Runtime& rt = runtime(name);
+  if (!ev.was_established) {
+    ++rt.failures;
+    if (rt.detail.empty()) rt.detail = std::string("connection attempt failed: ") + ike::to_string(ev.reason);
+    reply_up(name, unexpected(name + ": " + rt.detail));
+  } else if (ev.reason == ike::DeleteReason::Timeout) {
+    rt.detail = "the peer stopped answering (dead peer detection, RFC 7296 §2.4)";
+  } else if (ev.reason == ike::DeleteReason::PeerDeleted) {
+    rt.detail = "the peer deleted the IKE SA";
+  }
+
+  auto p = registry_.find(name);
+  if (!p || p->config.start != StartAction::Initiate || rt.admin_down || shutting_down_) return;
+  if (ev.reason == ike::DeleteReason::LocalRequest || ev.reason == ike::DeleteReason::Rekeyed) return;
+  for (IkeSaEntry* other : table_.of_connection(name))
+    if (other->id != e.id && other->sa->state() != ike::SaState::Deleted && !removals_.count(other->id))
+      return;
+  // start: initiate keeps the tunnel up: at once after losing an established SA, with a
+  // growing pause after failed attempts so a broken peer is not hammered.
+  const auto delay = ev.was_established
+                         ? 1s
+                         : std::min<std::chrono::seconds>(60s, 5s * (1u << std::min(rt.failures, 4u)) / 2);
+  schedule_restart(name, delay, ike::to_string(ev.reason));
+}
+
+void IkeCore::on_endpoints_changed(IkeSaEntry& e, const ike::EndpointsChanged& ev) {
+  ++counters_["peer_address_changes"];
+  e.peer_override.reset();
+  std::string before = e.children.empty() ? std::string("?") : e.children.front().remote.to_string();
+  spdlog::info(
+      "{}: peer now at {} (was {}), local {}: NAT mapping changed (RFC 7296 §2.23); {} CHILD SA{} follow{}",
+      e.connection(), ev.remote.to_string(), before, ev.local.to_string(), e.children.size(),
+      e.children.size() == 1 ? "" : "s", e.children.size() == 1 ? "s" : "");
+  for (auto& child : e.children) {
+    if (Status s = installer_->move(child, ev.local, ev.remote); !s)
+      spdlog::error("{}: moving CHILD SA {}: {}", e.connection(), spi_hex(child.inbound_spi), s.error());
+  }
+}
+
+void IkeCore::on_peer_moved(const PeerMoved& m) {
+  for (SaId id : table_.ids()) {
+    IkeSaEntry* e = table_.find(id);
+    if (!e || !e->is_established()) continue;
+    auto it = std::find_if(e->children.begin(), e->children.end(),
+                           [&](const InstalledChild& c) { return c.inbound_spi == m.inbound_spi; });
+    if (it == e->children.end()) continue;
+    // As strongSwan does with XFRM mapping events: only a peer known to be behind a NAT may
+    // move this way; anyone else's address is fixed until IKE (MOBIKE) says otherwise.
+    if (!e->sa->nat().remote_behind_nat) {
+      spdlog::debug("{}: ESP for SA {} from {} ignored: the peer is not behind a NAT", e->connection(),
+                    spi_hex(m.inbound_spi), m.new_remote.to_string());
+      return;
+    }
+    ++counters_["peer_address_changes_esp"];
+    spdlog::info(
+        "{}: authenticated ESP now comes from {} (was {}): the peer's NAT mapping changed (RFC 7296 §2.23); "
+        "CHILD SAs follow, and a liveness check moves the IKE SA",
+        e->connection(), m.new_remote.to_string(), it->remote.to_string());
+    for (auto& child : e->children) {
+      if (child.remote == m.new_remote) continue;
+      if (Status s = installer_->move(child, child.local, m.new_remote); !s)
+        spdlog::error("{}: moving CHILD SA {}: {}", e->connection(), spi_hex(child.inbound_spi), s.error());
+    }
+    e->peer_override = m.new_remote;
+    call(id, [](ike::IkeSa& sa) { return sa.check_liveness(Clock::now()); });
+    return;
+  }
+}
+
+void IkeCore::on_failure(IkeSaEntry& e, const std::string& what) {
+  const std::string name = e.connection().empty() ? std::string("-") : e.connection();
+  spdlog::error("{}: {} (peer {})", name, what, e.sa->remote().to_string());
+  ++counters_["ike_failures"];
+  if (!e.connection().empty()) {
+    runtime(name).detail = what;
+    reply_up(name, unexpected(name + ": " + what));
+  }
+}
+
+// ---- connections -------------------------------------------------------------------------
+
+void IkeCore::reply_up(const std::string& name, ControlResult result) {
+  auto it = runtime_.find(name);
+  if (it == runtime_.end() || it->second.up_waiting.empty()) return;
+  auto waiting = std::move(it->second.up_waiting);
+  it->second.up_waiting.clear();
+  for (auto& r : waiting) r(result);
+}
+
+void IkeCore::forget(IkeSaEntry& e, const std::string& why) {
+  spdlog::info("{}: dropping IKE SA {} with {}: {}", e.connection(), sa_name(*e.sa),
+               e.sa->remote().to_string(), why);
+  for (const auto& child : e.children) {
+    installer_->remove(child);
+    spdlog::info("{}: CHILD SA {} in / {} out removed", e.connection(), spi_hex(child.inbound_spi),
+                 spi_hex(child.outbound_spi));
+  }
+  e.children.clear();
+  ++counters_["ike_sas_dropped_stale"];
+  removals_.insert(e.id);
+  if (depth_ == 0) flush_removals();
+}
+
+void IkeCore::teardown(const std::string& name, bool tell_peer) {
+  connection_timers_->cancel(name);
+  for (IkeSaEntry* e : table_.of_connection(name)) {
+    const SaId id = e->id;
+    if (tell_peer && e->is_established()) {
+      spdlog::info("{}: deleting IKE SA {} (telling {})", name, sa_name(*e->sa), e->sa->remote().to_string());
+      call(id, [](ike::IkeSa& sa) { return sa.delete_ike_sa(Clock::now()); });
+    } else if (e->sa->state() != ike::SaState::Deleted && e->sa->state() != ike::SaState::Deleting) {
+      call(id, [](ike::IkeSa& sa) { return sa.delete_ike_sa(Clock::now()); });
+    }
+  }
+  maybe_finish_teardown(name);
+}
+
+void IkeCore::maybe_finish_teardown(const std::string& name) {
+  for (IkeSaEntry* e : table_.of_connection(name))
+    if (!removals_.count(e->id)) return;
+  Runtime& rt = runtime(name);
+  auto p = registry_.find(name);
+  const bool keep_policies = p && !rt.admin_down && !shutting_down_ && p->config.start != StartAction::Listen;
+  if (!keep_policies) {
+    auto it = reqids_.find(name);
+    if (it != reqids_.end()) installer_->release_policies(it->second);
+  }
+  if (!rt.down_waiting.empty()) {
+    auto waiting = std::move(rt.down_waiting);
+    rt.down_waiting.clear();
+    for (auto& r : waiting) r(ControlResult(name + " is down"));
+  }
+  if (rt.after_teardown) {
+    auto next = std::move(rt.after_teardown);
+    rt.after_teardown = nullptr;
+    next();
+  }
+}
+
+void IkeCore::up(const std::string& name, ControlReply reply) {
+  auto p = registry_.find(name);
+  if (!p) return reply(unexpected("no connection named \"" + name + "\""));
+  Runtime& rt = runtime(name);
+  rt.admin_down = false;
+  bool connecting = false;
+  for (IkeSaEntry* e : table_.of_connection(name)) {
+    if (e->is_established() && !e->children.empty())
+      return reply(ControlResult(name + " is already up (IKE SA " + sa_name(*e->sa) + ")"));
+    if (e->sa->state() == ike::SaState::Connecting || e->sa->state() == ike::SaState::Created)
+      connecting = true;
+  }
+  if (!connecting) {
+    if (Status s = initiate(p, "natgate up"); !s)
+      return reply(unexpected("cannot bring up " + name + ": " + s.error()));
+  }
+  rt.up_waiting.push_back(std::move(reply));
+}
+
+void IkeCore::down(const std::string& name, ControlReply reply) {
+  auto p = registry_.find(name);
+  if (!p) return reply(unexpected("no connection named \"" + name + "\""));
+  Runtime& rt = runtime(name);
+  rt.admin_down = true;
+  connection_timers_->cancel(name);
+  reply_up(name, unexpected(name + " was taken down"));
+  if (table_.of_connection(name).empty()) {
+    installer_->release_policies(p->reqid);
+    return reply(ControlResult(name + " is already down"));
+  }
+  spdlog::info("{}: natgate down", name);
+  rt.down_waiting.push_back(std::move(reply));
+  teardown(name, true);
+}
+
+void IkeCore::apply_config(const Config& config, const ConfigDiff& diff) {
+  config_ = config;
+  std::vector<std::shared_ptr<const ConnectionProfile>> profiles;
+  for (const auto& c : config_.connections) {
+    auto [it, fresh] = reqids_.try_emplace(c.name, next_reqid_);
+    if (fresh) ++next_reqid_;
+    auto p = build_profile(config_, c, it->second);
+    if (!p) {
+      spdlog::error("{}: not usable: {}", c.name, p.error());
+      runtime(c.name).detail = p.error();
+      continue;
+    }
+    profiles.push_back(*p);
+  }
+  registry_.assign(profiles);
+
+  for (const auto& name : diff.removed) {
+    spdlog::info("{}: removed from the config: tearing it down", name);
+    Runtime& rt = runtime(name);
+    rt.admin_down = true;
+    reply_up(name, unexpected(name + " was removed from the config"));
+    rt.after_teardown = [this, name] { runtime_.erase(name); };
+    teardown(name, true);
+  }
+  for (const auto& change : diff.changed) {
+    const std::string name = change.name;
+    std::string fields;
+    for (const auto& f : change.fields) fields += (fields.empty() ? "" : ", ") + f;
+    spdlog::info("{}: changed ({}): restarting it", name, fields);
+    Runtime& rt = runtime(name);
+    rt.admin_down = true;  // no automatic restart of the old one; the new one starts below
+    rt.after_teardown = [this, name] {
+      auto it = reqids_.find(name);
+      if (it != reqids_.end()) installer_->release_policies(it->second);
+      if (auto p = registry_.find(name)) start_connection(*p);
+    };
+    teardown(name, true);
+  }
+  for (const auto& name : diff.added) {
+    spdlog::info("{}: added to the config", name);
+    if (auto p = registry_.find(name)) start_connection(*p);
+  }
+}
+
+void IkeCore::shutdown(std::function<void()> done) {
+  shutting_down_ = true;
+  shutdown_done_ = std::move(done);
+  connection_timers_->cancel_all();
+  for (auto& [name, rt] : runtime_) reply_up(name, unexpected(std::string("natgated is stopping")));
+  for (SaId id : table_.ids()) {
+    IkeSaEntry* e = table_.find(id);
+    if (!e) continue;
+    if (e->is_established())
+      spdlog::info("{}: deleting IKE SA {} (shutdown)", e->connection(), sa_name(*e->sa));
+    call(id, [](ike::IkeSa& sa) { return sa.delete_ike_sa(Clock::now()); });
+  }
+  if (table_.size() == 0) return finish_shutdown();
+  // The peers normally answer the Delete within a round trip; one that does not is not waited
+  // for (the shell has its own, longer deadline).
+  shutdown_timer_ = std::make_unique<Timer>(*io_);
+  shutdown_timer_->arm_after(3s, [this] {
+    spdlog::info("{} IKE SA{} did not confirm the delete; stopping anyway", table_.size(),
+                 table_.size() == 1 ? "" : "s");
+    for (SaId id : table_.ids())
+      if (IkeSaEntry* e = table_.find(id)) {
+        for (const auto& child : e->children) installer_->remove(child);
+        e->children.clear();
+      }
+    finish_shutdown();
+  });
+}
+
+void IkeCore::finish_shutdown() {
+  if (!shutdown_done_) return;
+  for (const auto& [name, reqid] : reqids_) installer_->release_policies(reqid);
+  if (dataplane_.backend) dataplane_.backend->flush();
+  if (shutdown_timer_) shutdown_timer_->cancel();
+  auto done = std::move(shutdown_done_);
+  shutdown_done_ = nullptr;
+  done();
+}
+
+void IkeCore::on_acquire(const xfrm::AcquireEvent& ev) {
+  for (const auto& p : registry_.all()) {
+    if (p->reqid != ev.reqid) continue;
+    for (IkeSaEntry* e : table_.of_connection(p->config.name))
+      if (e->sa->state() != ike::SaState::Deleted) return;  // already on its way
+    if (runtime(p->config.name).admin_down) return;
+    std::string why = "traffic " + ev.src.to_string() + " -> " + ev.dst.to_string() + " (start: on-traffic)";
+    if (Status s = initiate(p, why); !s) spdlog::error("{}: cannot initiate: {}", p->config.name, s.error());
+    return;
+  }
+}
+
+void IkeCore::on_expire(const xfrm::ExpireEvent& ev) {
+  spdlog::debug("data plane: {} expire of SA {} (reqid {})", ev.hard ? "hard" : "soft", spi_hex(ev.spi),
+                ev.reqid);
+}
+
+// ---- status ------------------------------------------------------------------------------
+
+std::vector<ConnectionStatus> IkeCore::connection_status() {
+  std::vector<ConnectionStatus> out;
+  for (const auto& c : config_.connections) {
+    if (auto p = registry_.find(c.name)) {
+      out.push_back(status_of(*p));
+    } else {
+      ConnectionStatus s;
+      s.name = c.name;
+      s.state = ConnectionState::Down;
+      s.start = to_string(c.start);
+      s.detail = runtime(c.name).detail;
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+ConnectionStatus IkeCore::status_of(const ConnectionProfile& p) {
+  const auto& c = p.config;
+  ConnectionStatus s;
+  s.name = c.name;
+  s.local_id = c.local.id.text();
+  s.remote_id = c.remote.id.text();
+  s.start = to_string(c.start);
+  s.configured_remote = c.remote.address ? c.remote.address->to_string() : "any";
+
+  auto entries = table_.of_connection(c.name);
+  IkeSaEntry* primary = nullptr;
+  for (IkeSaEntry* e : entries) {  // oldest first: the newest established wins, else the newest
+    if (e->sa->state() == ike::SaState::Deleted) continue;
+    if (!primary || e->is_established() || !primary->is_established()) primary = e;
+  }
+  const Runtime& rt = runtime(c.name);
+  s.detail = rt.detail;
+  if (!dataplane_error_.empty()) s.detail = "data plane failed: " + dataplane_error_;
+  if (!primary) {
+    s.state = ConnectionState::Down;
+    if (s.detail.empty()) {
+      if (rt.admin_down)
+        s.detail = "taken down (natgate down)";
+      else if (c.start == StartAction::Listen)
+        s.detail = "waiting for the peer";
+      else if (c.start == StartAction::OnTraffic)
+        s.detail = "waiting for traffic";
+    }
+    return s;
+  }
+  const ike::IkeSa& sa = *primary->sa;
+  switch (sa.state()) {
+    case ike::SaState::Created:
+    case ike::SaState::Connecting:
+      s.state = ConnectionState::Connecting;
+      break;
+    case ike::SaState::Established:
+      s.state = ConnectionState::Established;
+      break;
+    case ike::SaState::Deleting:
+    case ike::SaState::Deleted:
+      s.state = ConnectionState::Deleting;
+      break;
+  }
+  s.local = sa.local();
+  s.remote = sa.remote();
+  s.nat.local_behind_nat = sa.nat().local_behind_nat;
+  s.nat.remote_behind_nat = sa.nat().remote_behind_nat;
+  s.udp_encapsulation = sa.nat().udp_encapsulation();
+  std::size_t live = 0;
+  for (IkeSaEntry* e : entries) live += e->sa->state() != ike::SaState::Deleted ? 1 : 0;
+  if (live > 1) s.detail = std::to_string(live) + " IKE SAs" + (s.detail.empty() ? "" : "; " + s.detail);
+
+  IkeSaStatus ike;
+  ike.spi_i = sa.spi_i().to_u64();
+  ike.spi_r = sa.spi_r().to_u64();
+  ike.initiator = sa.is_initiator();
+  if (sa.suite()) ike.proposal = ike::to_string(*sa.suite());
+  const auto now = Clock::now();
+  if (primary->established) {
+    ike.established_at = primary->established_unix;
+    ike.uptime = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(now - *primary->established).count());
+  }
+  if (primary->rekey_at)
+    ike.rekey_in = static_cast<std::uint64_t>(std::max<std::int64_t>(
+        0, std::chrono::duration_cast<std::chrono::seconds>(*primary->rekey_at - now).count()));
+  s.ike_sa = ike;
+
+  for (const auto& child : primary->children) {
+    ChildSaStatus cs;
+    cs.name = child.name;
+    cs.spi_in = child.inbound_spi;
+    cs.spi_out = child.outbound_spi;
+    for (const auto& ts : child.local_ts) cs.local_ts.push_back(ts.to_string());
+    for (const auto& ts : child.remote_ts) cs.remote_ts.push_back(ts.to_string());
+    cs.proposal = child.proposal;
+    ChildTraffic t = installer_->traffic(child);
+    cs.bytes_in = t.in.bytes;
+    cs.packets_in = t.in.packets;
+    cs.bytes_out = t.out.bytes;
+    cs.packets_out = t.out.packets;
+    s.child_sas.push_back(std::move(cs));
+  }
+  return s;
+}
+
+std::map<std::string, std::uint64_t> IkeCore::counters() {
+  auto out = counters_;
+  out.try_emplace("malformed_dropped", 0);
+  if (dispatcher_) {
+    const auto& d = dispatcher_->counters();
+    out["ike_cookies_sent"] = d.cookies_sent;
+    out["ike_init_overloaded"] = d.overloaded;
+    out["ike_init_no_config"] = d.no_config;
+    out["ike_init_refused"] = d.refused;
+    out["ike_half_open"] = dispatcher_->half_open().total();
+  }
+  // Gauges of what exists now (the rest count events since start).
+  out["ike_sas"] = table_.size();
+  out["child_sas"] = table_.child_count();
+  return out;
+}
+
+}  // namespace natgate::gateway::core

@@ -1,0 +1,144 @@
+// natgated's IKE core (the DaemonCore behind the shell, gateway/daemon/daemon_core.h): the IKE
+// SA table, the connections' lifecycle (initiate, listen, on-traffic; restart after a dead peer;
+// up/down; reload) and the glue that turns each sans-I/O IkeSa's output into datagrams on the
+// IKE and NAT-T sockets, timers on the io_context and CHILD SAs in the data plane.
+//
+// Everything runs on the io_context thread. Untrusted datagrams enter through on_datagram (the
+// shell's sockets) and the data plane's NAT-T relay; a datagram that does not parse is counted
+// (`malformed_dropped`) and logged at debug with its peer and reason, never more.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "crypto/random.h"
+#include "gateway/core/child_sa_installer.h"
+#include "gateway/core/dataplane.h"
+#include "gateway/core/ike_sa_table.h"
+#include "gateway/core/profile_registry.h"
+#include "gateway/daemon/daemon_core.h"
+#include "gateway/io/timer.h"
+#include "ike/exchange/ike_dispatcher.h"
+
+namespace natgate::gateway::core {
+
+class IkeCore final : public DaemonCore {
+ public:
+  explicit IkeCore(DataplaneFactory dataplane);
+  ~IkeCore() override;
+
+  std::string description() const override;
+  void start(const Config& config, DaemonServices& services) override;
+  void on_datagram(UdpSocket& socket, const ReceivedDatagram& datagram) override;
+  std::vector<ConnectionStatus> connection_status() override;
+  std::map<std::string, std::uint64_t> counters() override;
+  void up(const std::string& name, ControlReply reply) override;
+  void down(const std::string& name, ControlReply reply) override;
+  void apply_config(const Config& config, const ConfigDiff& diff) override;
+  void shutdown(std::function<void()> done) override;
+
+  // For tests: the table and the installer as they stand.
+  IkeSaTable& table() { return table_; }
+  const ChildSaInstaller* installer() const { return installer_.get(); }
+
+ private:
+  enum class TimerKind : std::uint8_t {
+    Retransmit,
+    HalfOpen,
+    Dpd,
+    Keepalive,
+    IkeRekey,
+    ChildRekey,
+    ChildExpire
+  };
+  struct TimerKey {
+    SaId sa = 0;
+    TimerKind kind = TimerKind::Retransmit;
+    std::uint32_t spi = 0;  // CHILD SA timers: its inbound SPI
+    friend auto operator<=>(const TimerKey&, const TimerKey&) = default;
+  };
+  // What the daemon keeps per configured connection beyond its SAs.
+  struct Runtime {
+    bool admin_down = false;  // `natgate down`: no automatic restart until `natgate up`
+    std::string detail;       // the last thing worth telling the user (failures, restarts)
+    unsigned failures = 0;    // consecutive failed attempts, for the retry back-off
+    std::vector<ControlReply> up_waiting;
+    std::vector<ControlReply> down_waiting;
+    std::function<void()> after_teardown;  // reload: start again once the old SAs are gone
+  };
+
+  // Input
+  void handle_ike(ByteView message, const Endpoint& local, const Endpoint& remote, bool natt);
+  void drop(const char* counter, const Endpoint& remote, const std::string& why);
+
+  // Output of one SA call
+  void apply(SaId id, ike::Output&& out);
+  void apply_stateless(ike::Output&& out);
+  void send(const ike::Datagram& d, SaId id = 0);
+  void arm_sa_timer(SaId id, TimerKind kind, std::optional<std::chrono::steady_clock::time_point> at,
+                    std::uint32_t spi = 0);
+  void on_sa_timer(SaId id, TimerKind kind, std::uint32_t spi);
+  template <typename F>
+  void call(SaId id, F&& f);  // runs f(IkeSa&) -> Output on a live SA and applies the result
+
+  // Events
+  void on_ike_up(IkeSaEntry& e, const ike::IkeSaEstablished& ev);
+  void on_child_up(IkeSaEntry& e, const ike::ChildSaEstablished& ev);
+  void on_child_failed(IkeSaEntry& e, const ike::ChildSaFailed& ev);
+  void on_child_deleted(IkeSaEntry& e, const ike::ChildSaDeleted& ev);
+  void on_ike_deleted(IkeSaEntry& e, const ike::IkeSaDeleted& ev);
+  void on_endpoints_changed(IkeSaEntry& e, const ike::EndpointsChanged& ev);
+  void on_failure(IkeSaEntry& e, const std::string& what);
+  void on_peer_moved(const PeerMoved& m);
+
+  // Connections
+  void start_connection(const ConnectionProfile& p);
+  Status initiate(const std::shared_ptr<const ConnectionProfile>& p, const std::string& why);
+  void schedule_restart(const std::string& name, std::chrono::seconds delay, const std::string& why);
+  void teardown(const std::string& name, bool tell_peer);
+  void forget(IkeSaEntry& e, const std::string& why);  // drop locally, without telling the peer
+  void maybe_finish_teardown(const std::string& name);
+  void reply_up(const std::string& name, ControlResult result);
+  void on_acquire(const xfrm::AcquireEvent& ev);
+  void on_expire(const xfrm::ExpireEvent& ev);
+  void watch_backend_events();
+  void finish_shutdown();
+  void flush_removals();
+  Runtime& runtime(const std::string& name) { return runtime_[name]; }
+
+  ConnectionStatus status_of(const ConnectionProfile& p);
+
+  DataplaneFactory dataplane_factory_;
+  boost::asio::io_context* io_ = nullptr;
+  Config config_;
+  DaemonServices services_;
+  Dataplane dataplane_;
+  std::string dataplane_error_;
+  crypto::SystemRandom random_;
+  ProfileRegistry registry_;
+  std::unique_ptr<ike::IkeDispatcher> dispatcher_;
+  IkeSaTable table_;
+  std::unique_ptr<ChildSaInstaller> installer_;
+  std::unique_ptr<TimerSet<TimerKey>> sa_timers_;
+  std::unique_ptr<TimerSet<std::string>> connection_timers_;
+  std::unique_ptr<Timer> shutdown_timer_;
+  struct BackendWatch;
+  std::unique_ptr<BackendWatch> backend_watch_;
+  std::map<std::string, Runtime> runtime_;
+  std::map<std::string, std::uint64_t> counters_;
+  std::uint32_t next_reqid_ = 1;
+  std::map<std::string, std::uint32_t> reqids_;  // stable across reloads, by connection name
+  int depth_ = 0;                                // nesting of apply(): removals wait for 0
+  std::set<SaId> removals_;
+  std::function<void()> shutdown_done_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace natgate::gateway::core

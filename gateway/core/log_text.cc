@@ -1,0 +1,28 @@
+#include "gateway/core/log_text.h"
+
+#include <cstdio>
+
+namespace natgate::gateway::core {
+
+std::string spi_hex(std::uint32_t spi) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", spi);
+  return buf;
+}
+
+std::string ts_text(const std::vector<TrafficSelector>& selectors) {
+  std::string out;
+  for (const auto& ts : selectors) out += (out.empty() ? "" : ",") + ts.to_string();
+  return out.empty() ? "-" : out;
+}
+
+std::string nat_text(const natt::NatState& nat) {
+  if (!nat.peer_supports_natt) return "peer sent no NAT detection";
+  if (nat.local_behind_nat && nat.remote_behind_nat) return "both sides behind NATs";
+  if (nat.local_behind_nat) return "we are behind a NAT";
+  if (nat.remote_behind_nat) return "the peer is behind a NAT";
+  if (nat.faked) return "no NAT, UDP encapsulation forced";
+  return "no NAT";
+}
+
+}  // namespace natgate::gateway::core

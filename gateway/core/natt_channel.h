@@ -1,0 +1,45 @@
+// Where IKE on the NAT-T port goes out (RFC 3948 §2.2: behind the four-byte non-ESP marker)
+// and where NAT-keepalives leave (§2.3). One socket carries IKE and ESP on that port so that
+// one NAT mapping serves both; which socket that is depends on the data plane:
+//   - kernel (and no data plane): natgated's own UDP socket on natt_port (with UDP_ENCAP, the
+//     kernel takes ESP off it and leaves IKE and keepalives to us) — SocketNattChannel;
+//   - userspace: the ESP engine owns the socket and relays IKE — EngineNattChannel.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/expected.h"
+#include "common/ip_address.h"
+
+namespace natgate::gateway {
+class UdpSocket;
+}
+
+namespace natgate::gateway::core {
+
+class NattChannel {
+ public:
+  virtual ~NattChannel() = default;
+  // Sends marker || ike_message from `local` (its address chooses the source when the socket
+  // is bound to the wildcard address).
+  virtual Status send_ike(const Endpoint& local, const Endpoint& remote, ByteView ike_message) = 0;
+  virtual Status send_keepalive(const Endpoint& local, const Endpoint& remote) = 0;
+};
+
+// The socket among `sockets` to send from `local`: bound to exactly that address, else one bound
+// to the wildcard address of its family; nullptr when none fits.
+UdpSocket* socket_for(const std::vector<UdpSocket*>& sockets, const IpAddress& local);
+
+class SocketNattChannel final : public NattChannel {
+ public:
+  explicit SocketNattChannel(std::vector<UdpSocket*> sockets) : sockets_(std::move(sockets)) {}
+  Status send_ike(const Endpoint& local, const Endpoint& remote, ByteView ike_message) override;
+  Status send_keepalive(const Endpoint& local, const Endpoint& remote) override;
+
+ private:
+  std::vector<UdpSocket*> sockets_;
+};
+
+}  // namespace natgate::gateway::core

@@ -1,0 +1,35 @@
+// The connections natgated knows, as ConnectionProfiles, and the responder's lookup over them
+// (ike::ConfigProvider): by the peer's address when IKE_SA_INIT arrives, by its identity in
+// IKE_AUTH (RFC 7296 §2.15). A connection with `remote.address: any` matches every address; one
+// with an address matches only that one and is preferred.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/core/connection_profile.h"
+#include "ike/exchange/config.h"
+
+namespace natgate::gateway::core {
+
+class ProfileRegistry final : public ike::ConfigProvider {
+ public:
+  // Replaces every profile (start, reload); `in_order` is the config file's order.
+  void assign(std::vector<std::shared_ptr<const ConnectionProfile>> in_order);
+  std::shared_ptr<const ConnectionProfile> find(const std::string& name) const;
+  const std::vector<std::shared_ptr<const ConnectionProfile>>& all() const { return profiles_; }
+
+  std::shared_ptr<const ike::IkeSaConfig> ike_config(const Endpoint& local,
+                                                     const Endpoint& remote) const override;
+  std::shared_ptr<const ike::PeerConfig> peer_config(const ike::Identity& peer_id,
+                                                     const std::optional<ike::Identity>& wanted_local_id,
+                                                     const Endpoint& local,
+                                                     const Endpoint& remote) const override;
+
+ private:
+  std::vector<std::shared_ptr<const ConnectionProfile>> profiles_;
+};
+
+}  // namespace natgate::gateway::core

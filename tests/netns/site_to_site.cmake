@@ -1,0 +1,8 @@
+# netns: natgated site-to-site tunnels across NAT, end to end (issue 4). Two natgated with the
+# userspace data plane in the interop lab's namespaces (tests/netns/s2s_lib.sh).
+set(_s2s ${CMAKE_CURRENT_LIST_DIR})
+foreach(scenario masquerade double-nat one-to-one no-nat)
+  add_test(NAME netns.s2s.${scenario}
+           COMMAND bash ${_s2s}/s2s_nat.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate> ${scenario})
+  set_tests_properties(netns.s2s.${scenario} PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77)
+endforeach()
