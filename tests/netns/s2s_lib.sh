@@ -85,6 +85,9 @@ table ip s2s_one_to_one {
   }
 }
 EOF
+    # Whoever pinged gw-b while topo_create checked the plain path still has its old MAC.
+    local node
+    for node in "${TOPO_NODES[@]}"; do ip -n "$(ns "$node")" neigh flush all 2>/dev/null; done
     wait_until 5 nsx gw-a ping -n -q -c 1 -W 1 "$GW_B_PUBLIC" >/dev/null ||
       fail "topology: gw-a cannot reach gw-b's public address $GW_B_PUBLIC through its 1:1 NAT"
     log "topology: gw-b at $GW_B_PRIVATE behind a 1:1 NAT publishing $GW_B_PUBLIC"
