@@ -11,13 +11,15 @@
 #   netlab_ns NAME                  full namespace name of a node (e.g. "$(netlab_ns gw-a)")
 #   netlab_exec NAME CMD...         run CMD inside node NAME
 #   netlab_spawn NAME LOG CMD...    start CMD in the background inside NAME, output to LOG;
-#                                   prints its PID and remembers it for cleanup
-#   netlab_stop PID [TIMEOUT_S]     TERM, then KILL after TIMEOUT_S (default 5); only PIDs that
-#                                   netlab_spawn/netlab_capture_start started
+#                                   its PID goes to NETLAB_LAST_PID (call it directly, not in
+#                                   $(...): a subshell would own the process) and is remembered
+#                                   for cleanup
+#   netlab_stop PID [TIMEOUT_S]     TERM, then KILL after TIMEOUT_S (default 5); returns the
+#                                   process's exit status (0 if it was gone already)
 #   netlab_wait TIMEOUT_S WHAT CMD...   re-run CMD every 0.1 s until it succeeds; fails (and
 #                                   says WHAT) after TIMEOUT_S
 #   netlab_capture_start NODE IFACE FILE [FILTER...]   tcpdump into FILE; returns once tcpdump
-#                                   is really listening; prints the PID
+#                                   is really listening; PID in NETLAB_LAST_PID
 #   netlab_capture_stop PID         stop a capture (and let tcpdump flush FILE)
 #   netlab_tshark FILE ARGS...      tshark -r FILE with ESP-in-UDP decoding on port 4500
 #                                   (-d udp.port==4500,udpencap) and the mapped port if known
@@ -42,6 +44,7 @@
 NETLAB_PREFIX=${NETLAB_PREFIX:-}
 NETLAB_NODES=()
 NETLAB_PIDS=()
+NETLAB_LAST_PID=
 
 netlab_init() {
   NETLAB_PREFIX=${1:-nl$$}
@@ -183,23 +186,26 @@ netlab_spawn() {
   shift 2
   # `ip netns exec` execs the command, so $! is the program itself.
   ip netns exec "$(netlab_ns "$node")" "$@" >"$log" 2>&1 &
-  local pid=$!
-  NETLAB_PIDS+=("$pid")
-  echo "$pid"
+  NETLAB_LAST_PID=$!
+  NETLAB_PIDS+=("$NETLAB_LAST_PID")
 }
 
 netlab_stop() {
-  local pid=$1 timeout=${2:-5} i
+  local pid=$1 timeout=${2:-5} i rc
   [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < timeout * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < timeout * 10; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  fi
   wait "$pid" 2>/dev/null
-  return 0
+  rc=$?
+  # 127: not our child (already collected); nothing to report.
+  ((rc == 127)) && rc=0
+  return "$rc"
 }
 
 netlab_wait() {
@@ -216,14 +222,13 @@ netlab_wait() {
 netlab_capture_start() {
   local node=$1 iface=$2 file=$3
   shift 3
-  local log="${file}.log" pid
-  pid=$(netlab_spawn "$node" "$log" tcpdump -n -U -s 0 -i "$iface" -w "$file" "$@")
+  local log="${file}.log"
+  netlab_spawn "$node" "$log" tcpdump -n -U -s 0 -i "$iface" -w "$file" "$@"
   # tcpdump needs a moment before it really captures: wait for its banner.
   if ! netlab_wait 10 "tcpdump on $node/$iface" grep -q "listening on" "$log"; then
-    netlab_stop "$pid"
+    netlab_stop "$NETLAB_LAST_PID"
     return 1
   fi
-  echo "$pid"
 }
 
 netlab_capture_stop() { netlab_stop "$1" 5; }
@@ -238,7 +243,7 @@ netlab_tshark() {
 
 netlab_cleanup() {
   local pid node
-  for pid in "${NETLAB_PIDS[@]}"; do netlab_stop "$pid" 3; done
+  for pid in "${NETLAB_PIDS[@]}"; do netlab_stop "$pid" 3 || true; done
   NETLAB_PIDS=()
   for node in "${NETLAB_NODES[@]}"; do
     local ns
