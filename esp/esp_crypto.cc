@@ -184,7 +184,12 @@ struct EspCrypto::Evp {
 };
 
 EspCrypto::EspCrypto(const Suite& suite, Role role)
-    : suite_(suite), role_(role), evp_(std::make_unique<Evp>()) {}
+    : suite_(suite),
+      role_(role),
+      iv_len_(suite.iv_bytes()),
+      icv_len_(suite.icv_bytes()),
+      align_(suite.pad_alignment()),
+      evp_(std::make_unique<Evp>()) {}
 
 EspCrypto::~EspCrypto() {
   OPENSSL_cleanse(salt_.data(), salt_.size());
@@ -240,7 +245,7 @@ Expected<std::unique_ptr<EspCrypto>> EspCrypto::create(const Suite& suite, const
 }
 
 bool EspCrypto::next_random_iv(std::uint8_t* out) {
-  const std::size_t n = suite_.iv_bytes();
+  const std::size_t n = iv_len_;
   if (random_used_ + n > random_pool_.size()) {
     if (RAND_bytes(random_pool_.data(), static_cast<int>(random_pool_.size())) != 1) return false;
     random_used_ = 0;
@@ -260,16 +265,15 @@ std::size_t EspCrypto::seal(std::uint8_t* esp, std::size_t inner_len, std::size_
   } else if (suite_.cipher == CipherKind::AesCbc) {
     if (!next_random_iv(iv.data())) return 0;
   }
-  return seal_with_iv(esp, inner_len, capacity, next_header, spi, seq,
-                      ByteView(iv.data(), suite_.iv_bytes()));
+  return seal_with_iv(esp, inner_len, capacity, next_header, spi, seq, ByteView(iv.data(), iv_len_));
 }
 
 std::size_t EspCrypto::seal_with_iv(std::uint8_t* esp, std::size_t inner_len, std::size_t capacity,
                                     std::uint8_t next_header, Spi spi, SequenceNumber seq, ByteView iv) {
-  if (role_ != Role::Seal || iv.size() != suite_.iv_bytes()) return 0;
+  if (role_ != Role::Seal || iv.size() != iv_len_) return 0;
   const std::size_t total = sealed_bytes(inner_len);
   if (total > capacity || total > INT_MAX) return 0;
-  const std::size_t payload_len = round_up(inner_len + 2, suite_.pad_alignment());
+  const std::size_t payload_len = round_up(inner_len + 2, align_);
   wire::put_be32(esp, spi.value);
   wire::put_be32(esp + 4, seq.low());
   if (!iv.empty()) std::memcpy(esp + kEspHeaderBytes, iv.data(), iv.size());
@@ -384,9 +388,9 @@ bool EspCrypto::hmac(const std::uint8_t* data, std::size_t len, SequenceNumber s
     wire::put_be32(hi, seq.high());
     ok = EVP_MAC_update(m, hi, 4) == 1;
   }
-  ok = ok && EVP_MAC_final(m, full, &full_len, sizeof full) == 1 && full_len >= suite_.icv_bytes();
+  ok = ok && EVP_MAC_final(m, full, &full_len, sizeof full) == 1 && full_len >= icv_len_;
   // RFC 4868 §2.3: the ICV is the leftmost half of the HMAC output.
-  if (ok) std::memcpy(out, full, suite_.icv_bytes());
+  if (ok) std::memcpy(out, full, icv_len_);
   if (!ok) ERR_clear_error();
   return ok;
 }
@@ -411,7 +415,7 @@ bool EspCrypto::cbc_open(std::uint8_t* esp, std::size_t payload_len, SequenceNum
   std::uint8_t* payload = esp + header_bytes();
   if (!hmac(esp, header_bytes() + payload_len, seq, expected)) return false;
   // RFC 4303 §3.4.4.1: verify the ICV before decrypting, in constant time.
-  if (CRYPTO_memcmp(expected, payload + payload_len, suite_.icv_bytes()) != 0) return false;
+  if (CRYPTO_memcmp(expected, payload + payload_len, icv_len_) != 0) return false;
   EVP_CIPHER_CTX* ctx = evp_->ctx.get();
   int len = 0;
   bool ok = EVP_DecryptInit_ex2(ctx, nullptr, nullptr, esp + kEspHeaderBytes, nullptr) == 1 &&
@@ -423,7 +427,7 @@ bool EspCrypto::cbc_open(std::uint8_t* esp, std::size_t payload_len, SequenceNum
 
 Expected<EspCrypto::Opened, EspCrypto::OpenError> EspCrypto::open(std::uint8_t* esp, std::size_t len,
                                                                   SequenceNumber seq) {
-  const std::size_t fixed = header_bytes() + suite_.icv_bytes();
+  const std::size_t fixed = header_bytes() + icv_len_;
   if (role_ != Role::Open || len < fixed + 2 || len > INT_MAX) return unexpected(OpenError::Malformed);
   const std::size_t payload_len = len - fixed;
   if (suite_.cipher == CipherKind::AesCbc && payload_len % 16 != 0) return unexpected(OpenError::Malformed);

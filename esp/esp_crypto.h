@@ -53,9 +53,11 @@ class EspCrypto {
   // True when AEAD packets bypass EVP (provider dispatch found).
   bool uses_provider_dispatch() const;
   // ESP header plus explicit IV: where the inner packet starts.
-  std::size_t header_bytes() const { return kEspHeaderBytes + suite_.iv_bytes(); }
+  std::size_t header_bytes() const { return kEspHeaderBytes + iv_len_; }
   // Whole ESP packet (header .. ICV) for an inner packet of inner_len bytes.
-  std::size_t sealed_bytes(std::size_t inner_len) const { return suite_.sealed_bytes(inner_len); }
+  std::size_t sealed_bytes(std::size_t inner_len) const {
+    return kEspHeaderBytes + iv_len_ + (inner_len + 2 + align_ - 1) / align_ * align_ + icv_len_;
+  }
   // Largest inner packet whose ESP packet fits in esp_budget bytes (0 if none does).
   std::size_t max_inner_bytes(std::size_t esp_budget) const { return suite_.max_inner_bytes(esp_budget); }
 
@@ -85,6 +87,10 @@ class EspCrypto {
 
   Suite suite_;
   Role role_;
+  // The suite's layout, looked up once (the packet path reads these for every packet).
+  std::size_t iv_len_;
+  std::size_t icv_len_;
+  std::size_t align_;
   std::unique_ptr<Evp> evp_;
   std::array<std::uint8_t, 4> salt_{};
   // CBC IVs come from OpenSSL's CSPRNG in blocks, so the per-packet cost is a copy.
