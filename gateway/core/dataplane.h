@@ -3,7 +3,9 @@
 // that tests can hand the core a backend of their own.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 
 #include "common/bytes.h"
@@ -21,6 +23,10 @@ struct Dataplane {
   std::unique_ptr<NattChannel> natt;         // required
   // Extra lines for the log at start ("TUN natgate0, MTU 1400").
   std::string description;
+  // The data plane's own counters for `natgate status` ("esp_in_packets", …), if it keeps any.
+  // "natt_too_short" (datagrams on the NAT-T port too short for their kind) is added to the
+  // daemon's malformed_dropped: on 4500 those are malformed IKE or ESP the engine never passed up.
+  std::function<std::map<std::string, std::uint64_t>()> counters;
 };
 
 // IKE datagrams a data plane relays from the NAT-T socket it owns, marker stripped.

@@ -64,6 +64,13 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
   d.description = "userspace ESP engine on TUN " + engine.tun_name() + " (MTU " +
                   std::to_string(engine.tun_mtu()) + (engine.tun_offload() ? ", offload" : "") +
                   "), NAT-T IKE and ESP on UDP " + sockets + ", plain ESP on a raw socket";
+  d.counters = [&engine] {
+    std::map<std::string, std::uint64_t> out;
+    const auto snapshot = engine.counters();
+    for (const auto& [name, value] : snapshot.items()) out["esp_" + name] = value;
+    out["natt_too_short"] = snapshot.too_short;
+    return out;
+  };
   d.backend = std::move(*backend);
   return d;
 }

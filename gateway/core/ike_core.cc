@@ -935,6 +935,14 @@ ConnectionStatus IkeCore::status_of(const ConnectionProfile& p) {
 std::map<std::string, std::uint64_t> IkeCore::counters() {
   auto out = counters_;
   out.try_emplace("malformed_dropped", 0);
+  if (dataplane_.counters) {
+    for (const auto& [name, value] : dataplane_.counters()) {
+      if (name == "natt_too_short")
+        out["malformed_dropped"] += value;
+      else
+        out[name] = value;
+    }
+  }
   if (dispatcher_) {
     const auto& d = dispatcher_->counters();
     out["ike_cookies_sent"] = d.cookies_sent;
