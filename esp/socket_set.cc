@@ -4,12 +4,16 @@ namespace natgate::esp {
 
 OuterSocket* SocketSet::udp_for(const IpAddress& local, IpFamily family) const {
   OuterSocket* wildcard = nullptr;
+  OuterSocket* any_of_family = nullptr;
   for (const auto& s : sockets_) {
     if (s->kind() != OuterSocket::Kind::Udp || s->family() != family) continue;
     if (!local.is_unspecified() && s->local().address == local) return s.get();
     if (s->local().address.is_unspecified() && !wildcard) wildcard = s.get();
+    if (!any_of_family) any_of_family = s.get();
   }
-  return wildcard;
+  if (wildcard) return wildcard;
+  // No source asked for: a socket bound to one address of the family will do.
+  return local.is_unspecified() ? any_of_family : nullptr;
 }
 
 OuterSocket* SocketSet::raw_for(IpFamily family) const {

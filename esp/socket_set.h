@@ -17,7 +17,8 @@ class SocketSet {
   const std::vector<std::unique_ptr<OuterSocket>>& all() const { return sockets_; }
 
   // UDP socket for sending from `local` (its address may be unspecified) to a peer of `family`:
-  // one bound to exactly that address, else one bound to the wildcard of the family.
+  // one bound to exactly that address, else one bound to the wildcard of the family, else (only
+  // when no source is asked for) any socket of the family.
   OuterSocket* udp_for(const IpAddress& local, IpFamily family) const;
   OuterSocket* raw_for(IpFamily family) const;
   // Socket and addresses for an SA's path; socket null when none fits.

@@ -49,7 +49,7 @@ case "$TRANSFORM" in
   aes256gcm16 | chacha20poly1305) EK=36 IK=0 ;;
   aes256-sha512) EK=32 IK=64 ;;
 esac
-key() { (($1 > 0)) && openssl rand -hex "$1"; }
+key() { (($1 > 0)) && head -c "$1" /dev/urandom | od -An -tx1 -v | tr -d ' \n'; }
 K_AB=$(key $EK) K_BA=$(key $EK) I_AB=$(key $IK) I_BA=$(key $IK)
 REMOTE_A=$NETLAB_NAT_OUT
 write_conf() { # name local remote spi_in spi_out key_in key_out ikey_in ikey_out lsub rsub extra...

@@ -189,6 +189,33 @@ TEST_F(InboundPathTest, DeliversAnAuthenticPacketInsideTheSelectors) {
   EXPECT_EQ(sa()->stats().bytes.load(), inner.size());
 }
 
+TEST_F(InboundPathTest, Ipv6InnerPacketsAreCheckedAgainstIpv6Selectors) {
+  SaConfig in6 = sa_config(0xA600, xfrm::Direction::In);
+  in6.local_ts = {ts("fd00:1::/64")};
+  in6.remote_ts = {ts("fd00:2::/64")};
+  ASSERT_TRUE(registry_.add_sa(in6, 1500));
+  SaConfig out6 = in6;
+  out6.direction = xfrm::Direction::Out;
+  auto sender6 = *SaState::create(out6, 1500, Clock::now());
+  auto seal6 = [&](const Bytes& inner) {
+    auto& c = sender6->crypto();
+    Bytes buf(c.sealed_bytes(inner.size()));
+    std::memcpy(buf.data() + c.header_bytes(), inner.data(), inner.size());
+    c.seal(buf.data(), inner.size(), buf.size(), kNextHeaderIpv6, Spi(0xA600), *sender6->next_sequence());
+    return buf;
+  };
+  const Bytes good = udp_packet(false, "fd00:2::10", "fd00:1::10", 1, 2, 30);
+  receive(seal6(good));
+  receive(seal6(udp_packet(false, "fd00:9::10", "fd00:1::10", 1, 2, 30)));  // source outside
+  // An IPv4 packet announced as next header 41 is not what it claims to be.
+  Bytes v4 = udp_packet(true, "10.2.0.10", "10.1.0.10", 1, 2, 30);
+  receive(seal6(v4));
+  ASSERT_EQ(tun_.packets.size(), 1u);
+  EXPECT_EQ(to_hex(tun_.packets[0]), to_hex(good));
+  EXPECT_EQ(counters_.in_selector_drops.load(), 1u);
+  EXPECT_EQ(counters_.in_bad_inner.load(), 1u);
+}
+
 TEST_F(InboundPathTest, UnknownSpiIsCountedAndDropped) {
   Bytes d = esp_from_peer(udp_packet(true, "10.2.0.10", "10.1.0.10", 1, 2, 50));
   d[3] ^= 0x01;  // SPI 0xA001: no such SA

@@ -167,6 +167,69 @@ TEST_F(UserspaceBackendTest, OutboundPolicyRoutesExactlyItsSelectorThroughTheTun
   EXPECT_EQ(a_->installed_policy_count(), 0u);
 }
 
+TEST_F(UserspaceBackendTest, IkeAndKeepalivesShareTheNatTSocket) {
+  // RFC 3948: IKE on port 4500 travels with the non-ESP marker on the same socket as ESP, so the
+  // NAT mapping is shared; keepalives are the single byte 0xFF.
+  ns_->enter(ns_->a());
+  auto created = UserspaceBackend::create(engine_config("ngta", "192.0.2.1"));
+  ASSERT_TRUE(created.has_value()) << created.error();
+  a_ = std::move(*created);
+  Engine& e = a_->engine();
+  const int peer = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ns_->enter_home();
+  sockaddr_in peer_addr{AF_INET, htons(4500), {}, {}};
+  inet_pton(AF_INET, "127.0.0.1", &peer_addr.sin_addr);
+  ASSERT_EQ(::bind(peer, reinterpret_cast<sockaddr*>(&peer_addr), sizeof peer_addr), 0);
+  sockaddr_in engine_addr{AF_INET, htons(4500), {}, {}};
+  inet_pton(AF_INET, "192.0.2.1", &engine_addr.sin_addr);
+
+  // Peer -> engine: marker + IKE header-sized message, then a keepalive.
+  Bytes ike(4, 0);
+  for (int i = 0; i < 36; ++i) ike.push_back(static_cast<std::uint8_t>(0x40 + i));
+  ASSERT_EQ(::sendto(peer, ike.data(), ike.size(), 0, reinterpret_cast<sockaddr*>(&engine_addr),
+                     sizeof engine_addr),
+            static_cast<ssize_t>(ike.size()));
+  const std::uint8_t ka = 0xFF;
+  ASSERT_EQ(::sendto(peer, &ka, 1, 0, reinterpret_cast<sockaddr*>(&engine_addr), sizeof engine_addr), 1);
+  pollfd p{e.ike_event_fd(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 3000), 1);
+  Bytes got;
+  Endpoint from, local;
+  EXPECT_EQ(e.drain_ike([&](const Endpoint& f, const Endpoint& l, ByteView m) {
+    got.assign(m.begin(), m.end());
+    from = f;
+    local = l;
+  }),
+            1u);
+  EXPECT_EQ(to_hex(got), to_hex(ByteView(ike.data() + 4, 36)));
+  EXPECT_EQ(from.to_string(), "127.0.0.1:4500");
+  EXPECT_EQ(local.to_string(), "192.0.2.1:4500");
+  for (int i = 0; i < 30 && e.counters().keepalives_rx == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(e.counters().keepalives_rx, 1u);
+
+  // Engine -> peer, from the same socket: the marker is added, the keepalive is one byte.
+  ASSERT_TRUE(e.send_ike(ep("192.0.2.1", 4500), ep("127.0.0.1", 4500), ByteView(ike.data() + 4, 36)));
+  auto ka_sent = e.send_keepalive(ep("127.0.0.1", 4500));
+  ASSERT_TRUE(ka_sent) << ka_sent.error();
+  std::uint8_t buf[128];
+  sockaddr_in src{};
+  socklen_t src_len = sizeof src;
+  pollfd q{peer, POLLIN, 0};
+  ASSERT_EQ(::poll(&q, 1, 3000), 1);
+  ssize_t n = ::recvfrom(peer, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&src), &src_len);
+  EXPECT_EQ(to_hex(ByteView(buf, static_cast<std::size_t>(n))), to_hex(ike));
+  EXPECT_EQ(ntohs(src.sin_port), 4500);
+  ASSERT_EQ(::poll(&q, 1, 3000), 1);
+  n = ::recv(peer, buf, sizeof buf, 0);
+  EXPECT_EQ(to_hex(ByteView(buf, static_cast<std::size_t>(n))), "ff");
+  EXPECT_FALSE(
+      e.send_ike(ep("192.0.2.1", 500), ep("127.0.0.1", 4500), ByteView(ike)).has_value());  // not our port
+  EXPECT_EQ(e.counters().ike_tx, 1u);
+  EXPECT_EQ(e.counters().keepalives_tx, 1u);
+  ::close(peer);
+}
+
 TEST_F(UserspaceBackendTest, AllocatedSpisAreUniqueAndNeverReserved) {
   ns_->enter(ns_->a());
   auto created = UserspaceBackend::create(engine_config("ngta", "192.0.2.1"));
