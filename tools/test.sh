@@ -55,12 +55,12 @@ build() {
   fi
 }
 
-if build release build/ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATGATE_WERROR=ON; then
-  run_suite unit build/ci unit
-  run_suite netns build/ci netns
-  run_suite interop build/ci interop
-  run_suite kernel build/ci kernel
-  run_suite compare build/ci compare
+if build release build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATGATE_WERROR=ON; then
+  run_suite unit build/release unit
+  run_suite netns build/release netns
+  run_suite interop build/release interop
+  run_suite kernel build/release kernel
+  run_suite compare build/release compare
 fi
 
 if build sanitize build/asan -DCMAKE_BUILD_TYPE=Debug -DNATGATE_WERROR=ON -DNATGATE_SANITIZE=ON -DNATGATE_BENCH=OFF; then
