@@ -19,11 +19,6 @@ std::uint32_t spi_value(const Bytes& b) {
   return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3];
 }
 
-std::vector<ProposalSpec> without_dh(std::vector<ProposalSpec> specs) {
-  for (auto& s : specs) s.dh.clear();
-  return specs;
-}
-
 // Errors a responder may answer a CHILD SA request with (RFC 7296 §3.10.1).
 bool is_child_error(NotifyType t) {
   switch (t) {
@@ -35,7 +30,8 @@ bool is_child_error(NotifyType t) {
     case NotifyType::InternalAddressFailure:
     case NotifyType::FailedCpRequired:
     case NotifyType::TemporaryFailure:
-    case NotifyType::InvalidKePayload:
+    case NotifyType::ChildSaNotFound:
+    case NotifyType::InvalidSyntax:
       return true;
     default:
       return false;
@@ -48,26 +44,53 @@ bool all_single_host(const std::vector<TrafficSelector>& list, const IpAddress& 
   return !list.empty();
 }
 
+bool offers_group(const std::vector<ProposalSpec>& specs, iana::DhGroup g) {
+  for (const auto& s : specs)
+    for (auto d : s.dh)
+      if (d == g) return true;
+  return false;
+}
+
+// RFC 7296 §2.10.
+bool nonce_size_ok(std::size_t n) { return n >= 16 && n <= 256; }
+
+constexpr unsigned kMaxKeRetries = 3;
+
 }  // namespace
 
-std::vector<ProposalSpec> ChildCreate::offered_proposals() const { return without_dh(config_->proposals); }
+std::vector<ProposalSpec> ChildCreate::offered_proposals() const {
+  auto specs = config_->proposals;
+  if (in_ike_auth()) {
+    for (auto& s : specs) s.dh.clear();
+  }
+  return specs;
+}
 
 void ChildCreate::child_failed(NotifyType notify, bool by_peer, std::string detail) {
   ctx_.emit(ChildSaFailed{config_ ? config_->name : std::string(), notify, by_peer, inbound_spi_, std::move(detail)});
 }
 
+TaskStatus ChildCreate::refuse(NotifyType notify, Bytes data) {
+  error_ = notify;
+  error_data_ = std::move(data);
+  return TaskStatus::NeedMore;
+}
+
 bool ChildCreate::install(const CryptoSuite& suite, std::vector<TrafficSelector> local_ts,
-                          std::vector<TrafficSelector> remote_ts) {
-  // §2.17: KEYMAT = prf+(SK_d, Ni | Nr); in IKE_AUTH these are IKE_SA_INIT's nonces.
-  auto keys = derive_child_sa_keys(ctx_.suite->prf, ctx_.keys->sk_d, suite, {}, ctx_.nonce_i, ctx_.nonce_r);
+                          std::vector<TrafficSelector> remote_ts, bool we_initiated) {
+  // §2.17: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr). In IKE_AUTH the nonces are IKE_SA_INIT's;
+  // in CREATE_CHILD_SA they are this exchange's, and "initiator" is this exchange's initiator.
+  const Bytes& ni = in_ike_auth() ? ctx_.nonce_i : ni_;
+  const Bytes& nr = in_ike_auth() ? ctx_.nonce_r : nr_;
+  auto keys = derive_child_sa_keys(ctx_.suite->prf, ctx_.keys->sk_d, suite, pfs_secret_.view(), ni, nr);
   if (!keys) return false;
   ChildSaEstablished e;
   e.child_config = config_->name;
   e.inbound_spi = inbound_spi_;
   e.outbound_spi = outbound_spi_;
   e.esp = suite;
-  // The first half of KEYMAT protects initiator → responder traffic.
-  if (ctx_.initiator) {
+  // The first half of KEYMAT protects what the exchange's initiator sends.
+  if (we_initiated) {
     e.outbound_keys = std::move(keys->initiator_to_responder);
     e.inbound_keys = std::move(keys->responder_to_initiator);
   } else {
@@ -80,9 +103,11 @@ bool ChildCreate::install(const CryptoSuite& suite, std::vector<TrafficSelector>
   e.udp_encapsulation = ctx_.nat.udp_encapsulation();
   e.local = ctx_.local;
   e.remote = ctx_.remote;
+  if (rekeys_) e.replaces_inbound_spi = *rekeys_;
   ctx_.children.push_back(
       ChildSaRecord{config_->name, inbound_spi_, outbound_spi_, suite, std::move(local_ts), std::move(remote_ts), mode_});
   ctx_.emit(std::move(e));
+  pfs_secret_.wipe();
   return true;
 }
 
@@ -90,26 +115,54 @@ bool ChildCreate::install(const CryptoSuite& suite, std::vector<TrafficSelector>
 
 TaskStatus ChildCreate::build_request(OutboundMessage& request) {
   if (!config_) return TaskStatus::Done;
-  if (!ctx_.env.allocate_spi) {
-    child_failed(NotifyType::NoProposalChosen, false, "no SPI allocator");
-    return TaskStatus::Done;
+  const ChildSaRecord* old = nullptr;
+  if (rekeys_) {
+    old = ctx_.find_child_by_inbound(*rekeys_);
+    if (!old) return TaskStatus::Done;  // deleted meanwhile: nothing to rekey
   }
-  auto spi = ctx_.env.allocate_spi(ctx_.remote.address, ctx_.local.address);
-  if (!spi) {
-    child_failed(NotifyType::NoProposalChosen, false, "SPI allocation failed: " + spi.error());
-    return TaskStatus::Done;
+  if (inbound_spi_ == 0) {
+    auto spi = ctx_.env.allocate_spi ? ctx_.env.allocate_spi(ctx_.remote.address, ctx_.local.address)
+                                     : Expected<std::uint32_t>(unexpected(std::string("no SPI allocator")));
+    if (!spi) {
+      child_failed(NotifyType::NoProposalChosen, false, "SPI allocation failed: " + spi.error());
+      return TaskStatus::Done;
+    }
+    inbound_spi_ = *spi;
   }
-  inbound_spi_ = *spi;
-  tsi_ = resolve_selectors(config_->local_ts, ctx_.local.address);
-  tsr_ = resolve_selectors(config_->remote_ts, ctx_.remote.address);
+  // A rekey keeps the selectors the old SA negotiated (§2.8); a new CHILD SA asks for its config's.
+  tsi_ = old ? old->local_ts : resolve_selectors(config_->local_ts, ctx_.local.address);
+  tsr_ = old ? old->remote_ts : resolve_selectors(config_->remote_ts, ctx_.remote.address);
+  const auto specs = offered_proposals();
 
-  if (config_->mode == ChildMode::Transport) request.payloads.push_back(Notify::make(NotifyType::UseTransportMode));
+  if (old) {
+    // §1.3.3: REKEY_SA names the SA being replaced by our inbound SPI.
+    request.payloads.push_back(Notify{iana::ProtocolId::Esp, spi_bytes(old->inbound_spi), NotifyType::RekeySa, {}});
+  }
+  const ChildMode wanted = old ? old->mode : config_->mode;
+  if (wanted == ChildMode::Transport) request.payloads.push_back(Notify::make(NotifyType::UseTransportMode));
   SecurityAssociation sa;
-  auto specs = offered_proposals();
   for (std::size_t i = 0; i < specs.size(); ++i) {
     sa.proposals.push_back(to_proposal(specs[i], static_cast<std::uint8_t>(i + 1), spi_bytes(inbound_spi_)));
   }
   request.payloads.push_back(std::move(sa));
+  if (!in_ike_auth()) {
+    if (ni_.empty()) ni_ = ctx_.random().bytes(ctx_.ike_config->nonce_size);
+    request.payloads.push_back(Nonce{ni_});
+    // PFS with the first group of our first proposal, unless the peer asked for another (§1.3).
+    if (group_ == iana::DhGroup::None && !specs.empty() && !specs.front().dh.empty()) group_ = specs.front().dh.front();
+    if (group_ != iana::DhGroup::None) {
+      if (!ke_ || ke_->group() != group_) {
+        auto ke = crypto::KeyExchange::generate(group_, ctx_.random());
+        if (!ke) {
+          child_failed(NotifyType::NoProposalChosen, false, "key exchange: " + ke.error());
+          return TaskStatus::Done;
+        }
+        ke_.emplace(std::move(*ke));
+      }
+      auto pub = ke_->public_value();
+      request.payloads.push_back(KeyExchange{group_, Bytes(pub.begin(), pub.end())});
+    }
+  }
   request.payloads.push_back(TsInitiator{tsi_});
   request.payloads.push_back(TsResponder{tsr_});
   return TaskStatus::NeedMore;
@@ -117,9 +170,21 @@ TaskStatus ChildCreate::build_request(OutboundMessage& request) {
 
 TaskStatus ChildCreate::process_response(const InboundMessage& response) {
   const auto& p = response.payloads;
+  if (const Notify* ke = find_notify(p, NotifyType::InvalidKePayload); ke && !in_ike_auth()) {
+    // §1.3: the responder wants another PFS group; retry once more with it if we offered it.
+    if (ke->data.size() == 2 && ++ke_retries_ <= kMaxKeRetries) {
+      auto wanted = static_cast<iana::DhGroup>((ke->data[0] << 8) | ke->data[1]);
+      if (wanted != group_ && offers_group(offered_proposals(), wanted) && crypto::KeyExchange::supported(wanted)) {
+        group_ = wanted;
+        return TaskStatus::NeedMore;
+      }
+    }
+    child_failed(NotifyType::InvalidKePayload, true, "no acceptable key exchange group for the CHILD SA");
+    return TaskStatus::Done;
+  }
   for (const auto& payload : p) {
     if (const auto* n = std::get_if<Notify>(&payload); n && is_child_error(n->type)) {
-      child_failed(n->type, true, "the peer refused the CHILD SA");
+      child_failed(n->type, true, rekeys_ ? "the peer refused the rekey" : "the peer refused the CHILD SA");
       return TaskStatus::Done;
     }
   }
@@ -131,7 +196,7 @@ TaskStatus ChildCreate::process_response(const InboundMessage& response) {
     return TaskStatus::Done;
   }
   // TODO(natgate): a CHILD SA the responder created but we reject should be deleted with an
-  // INFORMATIONAL (RFC 7296 §2.9); the IKE SA's informational task will do that.
+  // INFORMATIONAL (RFC 7296 §2.9).
   if (sa->proposals.size() != 1 || sa->proposals.front().spi.size() != 4) {
     child_failed(NotifyType::NoProposalChosen, false, "responder must choose one ESP proposal with a 4-octet SPI");
     return TaskStatus::Done;
@@ -145,14 +210,39 @@ TaskStatus ChildCreate::process_response(const InboundMessage& response) {
     child_failed(NotifyType::TsUnacceptable, false, "responder widened the traffic selectors");
     return TaskStatus::Done;
   }
+  if (!in_ike_auth()) {
+    const auto* nonce = find<Nonce>(p);
+    if (!nonce || !nonce_size_ok(nonce->data.size())) {
+      child_failed(NotifyType::InvalidSyntax, false, "CREATE_CHILD_SA response without a valid nonce");
+      return TaskStatus::Done;
+    }
+    nr_ = nonce->data;
+    if (suite->dh != iana::DhGroup::None) {
+      const auto* ke = find<KeyExchange>(p);
+      if (!ke || !ke_ || ke->group != suite->dh || ke_->group() != suite->dh) {
+        child_failed(NotifyType::InvalidKePayload, false, "PFS key exchange missing or for another group");
+        return TaskStatus::Done;
+      }
+      auto shared = ke_->shared_secret(ke->data);
+      if (!shared) {
+        child_failed(NotifyType::InvalidKePayload, false, "invalid PFS key exchange value");
+        return TaskStatus::Done;
+      }
+      pfs_secret_ = std::move(*shared);
+    }
+  }
   outbound_spi_ = spi_value(sa->proposals.front().spi);
   // §1.3.1: transport mode only if we asked and the responder agreed; otherwise tunnel.
-  mode_ = (config_->mode == ChildMode::Transport && find_notify(p, NotifyType::UseTransportMode))
-              ? ChildMode::Transport
-              : ChildMode::Tunnel;
-  if (!install(*suite, tsi->selectors, tsr->selectors)) {
+  const bool asked = find_notify(p, NotifyType::UseTransportMode) != nullptr;
+  const ChildMode wanted = rekeys_ && ctx_.find_child_by_inbound(*rekeys_) ? ctx_.find_child_by_inbound(*rekeys_)->mode
+                                                                            : config_->mode;
+  mode_ = (wanted == ChildMode::Transport && asked) ? ChildMode::Transport : ChildMode::Tunnel;
+  if (!install(*suite, tsi->selectors, tsr->selectors, true)) {
     child_failed(NotifyType::NoProposalChosen, false, "CHILD SA key derivation failed");
+    return TaskStatus::Done;
   }
+  // §2.8: the new SA is in place; the rekey's initiator deletes the old one.
+  if (rekeys_) ctx_.children_to_delete.push_back(*rekeys_);
   return TaskStatus::Done;
 }
 
@@ -163,16 +253,29 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
   const auto* sa = find<SecurityAssociation>(p);
   const auto* tsi = find<TsInitiator>(p);
   const auto* tsr = find<TsResponder>(p);
-  if (!sa && !tsi && !tsr) return TaskStatus::NeedMore;  // no CHILD SA requested
+  if (in_ike_auth() && !sa && !tsi && !tsr) return TaskStatus::NeedMore;  // no CHILD SA requested
   requested_ = true;
-  if (!sa || !tsi || !tsr) {
-    error_ = NotifyType::InvalidSyntax;
-    return TaskStatus::NeedMore;
+  if (!sa || !tsi || !tsr) return refuse(NotifyType::InvalidSyntax);
+  const Nonce* nonce = nullptr;
+  if (!in_ike_auth()) {
+    nonce = find<Nonce>(p);
+    if (!nonce || !nonce_size_ok(nonce->data.size())) return refuse(NotifyType::InvalidSyntax);
   }
-  // §2.9: pick the first CHILD config whose selectors overlap the proposal on both sides, and
-  // narrow to the overlap.
+
   const auto& peer = *ctx_.peer_config;
+  const ChildSaRecord* old = nullptr;
+  if (const Notify* rekey = find_notify(p, NotifyType::RekeySa); rekey && !in_ike_auth()) {
+    // §1.3.3: the SPI is the peer's inbound one, i.e. our outbound SPI of the pair.
+    if (rekey->protocol != iana::ProtocolId::Esp || rekey->spi.size() != 4) return refuse(NotifyType::InvalidSyntax);
+    old = ctx_.find_child_by_outbound(spi_value(rekey->spi));
+    if (!old) return refuse(NotifyType::ChildSaNotFound);
+    rekeys_ = old->inbound_spi;
+  }
+
+  // §2.9: pick the first CHILD config whose selectors overlap the proposal on both sides, and
+  // narrow to the overlap. A rekey stays with the config of the SA it replaces.
   for (const auto& cfg : peer.children) {
+    if (old && cfg.name != old->config_name) continue;
     auto ni = narrow_selectors(tsi->selectors, resolve_selectors(cfg.remote_ts, request.source.address));
     auto nr = narrow_selectors(tsr->selectors, resolve_selectors(cfg.local_ts, request.destination.address));
     if (!ni.empty() && !nr.empty()) {
@@ -182,10 +285,7 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
       break;
     }
   }
-  if (!config_) {
-    error_ = NotifyType::TsUnacceptable;
-    return TaskStatus::NeedMore;
-  }
+  if (!config_) return refuse(NotifyType::TsUnacceptable);
 
   std::vector<ProposalSpec> theirs;
   std::vector<const Proposal*> sources;
@@ -193,17 +293,28 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
     if (proposal.protocol != iana::ProtocolId::Esp || proposal.spi.size() != 4) continue;
     auto spec = from_proposal(proposal);
     if (!spec) continue;
-    spec->dh.clear();
+    if (in_ike_auth()) spec->dh.clear();
     theirs.push_back(std::move(*spec));
     sources.push_back(&proposal);
   }
   auto selection = select_suite(offered_proposals(), theirs);
-  if (!selection) {
-    error_ = NotifyType::NoProposalChosen;
-    return TaskStatus::NeedMore;
-  }
+  if (!selection) return refuse(NotifyType::NoProposalChosen);
   const Proposal& theirs_chosen = *sources[selection->their_index];
-  outbound_spi_ = spi_value(theirs_chosen.spi);
+
+  if (!in_ike_auth() && selection->suite.dh != iana::DhGroup::None) {
+    // §1.3: PFS in the group we chose; a KE payload for another group gets INVALID_KE_PAYLOAD.
+    const auto* ke = find<KeyExchange>(p);
+    const auto g = static_cast<std::uint16_t>(selection->suite.dh);
+    if (!ke || ke->group != selection->suite.dh) {
+      return refuse(NotifyType::InvalidKePayload, {static_cast<std::uint8_t>(g >> 8), static_cast<std::uint8_t>(g)});
+    }
+    auto own = crypto::KeyExchange::generate(selection->suite.dh, ctx_.random());
+    if (!own) return refuse(NotifyType::NoProposalChosen);
+    auto shared = own->shared_secret(ke->data);
+    if (!shared) return refuse(NotifyType::InvalidSyntax);
+    pfs_secret_ = std::move(*shared);
+    ke_.emplace(std::move(*own));
+  }
 
   // §1.3.1: honour USE_TRANSPORT_MODE when our config wants transport and both sides are
   // single hosts; otherwise answer without the notify, which means tunnel mode.
@@ -215,29 +326,38 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
 
   auto spi = ctx_.env.allocate_spi ? ctx_.env.allocate_spi(ctx_.remote.address, ctx_.local.address)
                                    : Expected<std::uint32_t>(unexpected(std::string("no SPI allocator")));
-  if (!spi) {
-    error_ = NotifyType::NoProposalChosen;  // as strongSwan answers a failed SPI allocation
-    return TaskStatus::NeedMore;
-  }
+  if (!spi) return refuse(NotifyType::NoProposalChosen);  // as strongSwan answers a failed allocation
   inbound_spi_ = *spi;
+  outbound_spi_ = spi_value(theirs_chosen.spi);
   suite_ = selection->suite;
   chosen_ = to_proposal(selection->suite, theirs_chosen.number, spi_bytes(inbound_spi_));
+  if (nonce) {
+    ni_ = nonce->data;
+    nr_ = ctx_.random().bytes(ctx_.ike_config->nonce_size);
+  }
   return TaskStatus::NeedMore;
 }
 
 TaskStatus ChildCreate::build_response(OutboundMessage& response) {
   if (!requested_) return TaskStatus::Done;
   if (error_) {
-    response.payloads.push_back(Notify::make(*error_));
-    child_failed(*error_, false, "CHILD SA request refused");
+    response.payloads.push_back(Notify::make(*error_, error_data_));
+    child_failed(*error_, false, rekeys_ ? "CHILD SA rekey refused" : "CHILD SA request refused");
     return TaskStatus::Done;
   }
   if (mode_ == ChildMode::Transport) response.payloads.push_back(Notify::make(NotifyType::UseTransportMode));
   response.payloads.push_back(SecurityAssociation{{*chosen_}});
+  if (!in_ike_auth()) {
+    response.payloads.push_back(Nonce{nr_});
+    if (ke_) {
+      auto pub = ke_->public_value();
+      response.payloads.push_back(KeyExchange{ke_->group(), Bytes(pub.begin(), pub.end())});
+    }
+  }
   response.payloads.push_back(TsInitiator{tsi_});
   response.payloads.push_back(TsResponder{tsr_});
   // Our local side is TSr, the initiator's is TSi.
-  if (!install(*suite_, tsr_, tsi_)) {
+  if (!install(*suite_, tsr_, tsi_, false)) {
     child_failed(NotifyType::NoProposalChosen, false, "CHILD SA key derivation failed");
   }
   return TaskStatus::Done;

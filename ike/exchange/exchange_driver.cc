@@ -16,6 +16,28 @@ namespace natgate::ike {
 
 using iana::ExchangeType;
 
+namespace {
+
+// Answers a request we do not implement with one error notify and keeps the SA.
+class Refusal final : public Task {
+ public:
+  explicit Refusal(iana::NotifyType notify) : notify_(notify) {}
+  std::string_view name() const override { return "refusal"; }
+  ExchangeType exchange() const override { return ExchangeType::CreateChildSa; }
+  TaskStatus build_request(OutboundMessage&) override { return TaskStatus::Done; }
+  TaskStatus process_response(const InboundMessage&) override { return TaskStatus::Done; }
+  TaskStatus process_request(const InboundMessage&) override { return TaskStatus::NeedMore; }
+  TaskStatus build_response(OutboundMessage& response) override {
+    response.payloads.push_back(Notify::make(notify_));
+    return TaskStatus::Done;
+  }
+
+ private:
+  iana::NotifyType notify_;
+};
+
+}  // namespace
+
 ExchangeDriver::ExchangeDriver(IkeSaContext& ctx) : ctx_(ctx), requests_(ctx.ike_config->retransmit) {}
 
 void ExchangeDriver::queue(std::unique_ptr<Task> task) { queued_.push_back(std::move(task)); }
@@ -136,6 +158,7 @@ void ExchangeDriver::on_response(const InboundMessage& response, TimePoint now) 
   }
   active_.clear();
   flush_one_shots();
+  queue_follow_ups();
   initiate(now);
 }
 
@@ -170,8 +193,18 @@ std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMe
       tasks.push_back(std::make_unique<IkeDpd>(ctx_));
       break;
     }
-    case ExchangeType::CreateChildSa:
-      break;  // not yet: the request is dropped and the peer's retransmissions time out
+    case ExchangeType::CreateChildSa: {
+      if (ctx_.state != SaState::Established && ctx_.state != SaState::Deleting) break;
+      // An SA payload proposing IKE is an IKE SA rekey (§1.3.2), which natgate does not answer
+      // yet; refuse it the way §2.8 allows, with NO_ADDITIONAL_SAS, and keep the SA.
+      const auto* sa = find<SecurityAssociation>(request.payloads);
+      if (sa && !sa->proposals.empty() && sa->proposals.front().protocol == iana::ProtocolId::Ike) {
+        tasks.push_back(std::make_unique<Refusal>(iana::NotifyType::NoAdditionalSas));
+        break;
+      }
+      tasks.push_back(std::make_unique<ChildCreate>(ctx_, std::nullopt, ExchangeType::CreateChildSa));
+      break;
+    }
   }
   return tasks;
 }
@@ -230,6 +263,7 @@ bool ExchangeDriver::on_request(const InboundMessage& request, bool natt, TimePo
   }
   if (ctx_.state == SaState::Created) ctx_.state = SaState::Connecting;
   flush_one_shots();
+  queue_follow_ups();
   initiate(now);
   return true;
 }
@@ -265,6 +299,17 @@ void ExchangeDriver::on_retransmit_timer(TimePoint now) {
       close(ctx_.state == SaState::Deleting ? DeleteReason::LocalRequest : DeleteReason::Timeout);
       return;
   }
+}
+
+void ExchangeDriver::queue_follow_ups() {
+  if (ctx_.state != SaState::Established) {
+    ctx_.children_to_delete.clear();
+    return;
+  }
+  for (auto spi : ctx_.children_to_delete) {
+    queued_.push_back(std::make_unique<ChildDelete>(ctx_, std::vector<std::uint32_t>{spi}));
+  }
+  ctx_.children_to_delete.clear();
 }
 
 void ExchangeDriver::flush_one_shots() {

@@ -54,6 +54,7 @@ class ExchangeDriver {
   std::optional<std::vector<Datagram>> encode(const OutboundMessage& message, bool natt);
   void send_request(TimePoint now);
   void flush_one_shots();
+  void queue_follow_ups();
   Output& out() { return *ctx_.out; }
 
   IkeSaContext& ctx_;

@@ -62,8 +62,11 @@ Expected<std::unique_ptr<IkeSa>> IkeSa::create_initiator(InitiatorSetup setup, E
   sa->driver_->queue(std::make_unique<IkeInit>(ctx));
   sa->driver_->queue(std::make_unique<IkeNatd>(ctx));
   sa->driver_->queue(std::make_unique<IkeAuth>(ctx));
-  if (!ctx.peer_config->children.empty()) {
-    sa->driver_->queue(std::make_unique<ChildCreate>(ctx, ctx.peer_config->children.front()));
+  const auto& children = ctx.peer_config->children;
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    // The first CHILD SA rides in IKE_AUTH, the others follow with CREATE_CHILD_SA (§1.3.1).
+    sa->driver_->queue(std::make_unique<ChildCreate>(
+        ctx, children[i], i == 0 ? ExchangeType::IkeAuth : ExchangeType::CreateChildSa));
   }
   return sa;
 }
@@ -396,6 +399,39 @@ Output IkeSa::check_liveness(TimePoint now) {
   if (ctx_.state == SaState::Established && !driver_->busy() && !driver_->has_queued()) {
     driver_->queue(std::make_unique<IkeDpd>(ctx_));
     driver_->initiate(now);
+  }
+  after_call(before, now);
+  return out;
+}
+
+Output IkeSa::create_child_sa(const std::string& child_config, TimePoint now) {
+  Output out;
+  CallScope scope(ctx_, out);
+  SaState before = ctx_.state;
+  if (ctx_.state == SaState::Established && ctx_.peer_config) {
+    for (const auto& c : ctx_.peer_config->children) {
+      if (c.name != child_config) continue;
+      driver_->queue(std::make_unique<ChildCreate>(ctx_, c, ExchangeType::CreateChildSa));
+      driver_->initiate(now);
+      break;
+    }
+  }
+  after_call(before, now);
+  return out;
+}
+
+Output IkeSa::rekey_child_sa(std::uint32_t inbound_spi, TimePoint now) {
+  Output out;
+  CallScope scope(ctx_, out);
+  SaState before = ctx_.state;
+  const ChildSaRecord* child = ctx_.find_child_by_inbound(inbound_spi);
+  if (ctx_.state == SaState::Established && child && ctx_.peer_config) {
+    for (const auto& c : ctx_.peer_config->children) {
+      if (c.name != child->config_name) continue;
+      driver_->queue(std::make_unique<ChildCreate>(ctx_, c, ExchangeType::CreateChildSa, inbound_spi));
+      driver_->initiate(now);
+      break;
+    }
   }
   after_call(before, now);
   return out;

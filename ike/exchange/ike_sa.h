@@ -72,6 +72,11 @@ class IkeSa {
   Output delete_ike_sa(TimePoint now);                           // RFC 7296 §1.4.1
   Output delete_child_sa(std::uint32_t inbound_spi, TimePoint now);
   Output check_liveness(TimePoint now);                          // DPD, §2.4
+  // CREATE_CHILD_SA (§1.3.1): another CHILD SA from the peer config's children, by name.
+  Output create_child_sa(const std::string& child_config, TimePoint now);
+  // Rekeys a CHILD SA (§1.3.3, §2.8): a new pair replaces it (ChildSaEstablished with
+  // replaces_inbound_spi), then the old pair is deleted (ChildSaDeleted).
+  Output rekey_child_sa(std::uint32_t inbound_spi, TimePoint now);
 
   // Responder: the half-open count this SA occupies until IKE_AUTH completes (or it ends).
   void hold(HalfOpenToken token) { half_open_ = std::move(token); }

@@ -104,6 +104,9 @@ struct IkeSaContext {
   // Per call: where events go, and requests to send outside the window.
   Output* out = nullptr;
   std::vector<OneShotRequest> one_shots;
+  // CHILD SAs (our inbound SPIs) to delete once the current exchange is done: the old SAs of
+  // completed rekeys (RFC 7296 §2.8).
+  std::vector<std::uint32_t> children_to_delete;
 
   crypto::RandomSource& random() const { return *env.random; }
   const Bytes& own_nonce() const { return initiator ? nonce_i : nonce_r; }

@@ -188,6 +188,22 @@ std::vector<Payload> SaPair::payloads_of(std::size_t index) const {
   return opened->payloads;
 }
 
+Bytes SaPair::seal_from_initiator(iana::ExchangeType exchange, std::uint32_t message_id,
+                                  const std::vector<Payload>& payloads) {
+  const IkeSaKeys* keys = initiator->key_material_for_testing();
+  auto protector = MessageProtector::create(*initiator->suite(), keys->sk_ei, keys->sk_ai);
+  if (!protector) std::abort();
+  IkeHeader h;
+  h.spi_i = initiator->spi_i();
+  h.spi_r = initiator->spi_r();
+  h.exchange = exchange;
+  h.set_initiator(true);
+  h.message_id = MessageId{message_id};
+  auto sealed = seal_message(h, payloads, *protector, random_i);
+  if (!sealed) std::abort();
+  return *sealed;
+}
+
 IkeHeader SaPair::header_of(std::size_t index) const {
   auto h = decode_header(wire.at(index).datagram.bytes);
   if (!h) std::abort();

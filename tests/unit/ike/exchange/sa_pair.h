@@ -117,6 +117,10 @@ class SaPair {
   // protected. Aborts the test program if it cannot, which the wire checks rule out first.
   std::vector<Payload> payloads_of(std::size_t index) const;
   IkeHeader header_of(std::size_t index) const;
+  // A request as the initiator would seal it, for tests that craft their own payloads.
+  Bytes seal_from_initiator(iana::ExchangeType exchange, std::uint32_t message_id, const std::vector<Payload>& payloads);
+  // Takes what a direct call into an SA returned, as if it had happened during run().
+  void absorb_for_test(Output&& out, bool initiator_side) { absorb(std::move(out), initiator_side); }
   std::uint32_t spis_allocated_i = 0;
   std::uint32_t spis_allocated_r = 0;
 
