@@ -64,8 +64,12 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
   d.description = "userspace ESP engine on TUN " + engine.tun_name() + " (MTU " +
                   std::to_string(engine.tun_mtu()) + (engine.tun_offload() ? ", offload" : "") +
                   "), NAT-T IKE and ESP on UDP " + sockets + ", plain ESP on a raw socket";
-  d.counters = [&engine] {
+  d.counters = [&engine, b = backend->get()] {
     std::map<std::string, std::uint64_t> out;
+    // Gauges: what the engine holds now, so a stale SA shows.
+    out["esp_installed_sas"] = b->installed_sa_count();
+    out["esp_installed_policies"] = b->installed_policy_count();
+    out["esp_installed_routes"] = b->installed_route_count();
     const auto snapshot = engine.counters();
     for (const auto& [name, value] : snapshot.items()) out["esp_" + name] = value;
     out["natt_too_short"] = snapshot.too_short;

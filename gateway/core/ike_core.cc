@@ -461,6 +461,7 @@ void IkeCore::on_ike_up(IkeSaEntry& e, const ike::IkeSaEstablished& ev) {
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
   ++counters_["ike_sas_established"];
+  e.peer = ev.remote;
   Runtime& rt = runtime(name);
   rt.failures = 0;
   rt.detail.clear();
@@ -581,7 +582,8 @@ void IkeCore::on_ike_deleted(IkeSaEntry& e, const ike::IkeSaDeleted& ev) {
 void IkeCore::on_endpoints_changed(IkeSaEntry& e, const ike::EndpointsChanged& ev) {
   ++counters_["peer_address_changes"];
   e.peer_override.reset();
-  std::string before = e.children.empty() ? std::string("?") : e.children.front().remote.to_string();
+  const std::string before = e.peer.to_string();
+  e.peer = ev.remote;
   spdlog::info(
       "{}: peer now at {} (was {}), local {}: NAT mapping changed (RFC 7296 §2.23); {} CHILD SA{} follow{}",
       e.connection(), ev.remote.to_string(), before, ev.local.to_string(), e.children.size(),

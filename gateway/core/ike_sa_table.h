@@ -35,6 +35,7 @@ struct IkeSaEntry {
   // Where the peer's authenticated ESP now comes from, when that moved before any IKE message
   // told the IkeSa (RFC 7296 §2.23): our IKE goes there until the IkeSa reports the move.
   std::optional<Endpoint> peer_override;
+  Endpoint peer;  // the IKE peer as last reported (IkeSaEstablished, EndpointsChanged), for logs
 
   const std::string& connection() const;
   bool is_established() const { return sa->state() == ike::SaState::Established; }

@@ -9,3 +9,8 @@ endforeach()
 add_test(NAME netns.s2s.bad-input
          COMMAND bash ${_s2s}/s2s_bad_input.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
 set_tests_properties(netns.s2s.bad-input PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77)
+foreach(scenario rebind restart)
+  add_test(NAME netns.s2s.${scenario}
+           COMMAND bash ${_s2s}/s2s_${scenario}.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+  set_tests_properties(netns.s2s.${scenario} PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 240 SKIP_RETURN_CODE 77)
+endforeach()
