@@ -28,13 +28,13 @@ conn() {  # conn NAME SUBNET
     auth: psk
     ike_proposals: [aes256gcm16-prfsha384-x25519]
     esp_proposals: [aes256gcm16]
-    start: initiate
+    start: listen
 YAML
 }
 write_config() {  # write_config CONNECTIONS...
   {
-    printf 'daemon:\n  listen: [127.0.0.1]\n  ike_port: %s\n  natt_port: %s\n  control_socket: %s\n' \
-      "$ike_port" "$natt_port" "$sock"
+    printf 'daemon:\n  listen: [127.0.0.1]\n  ike_port: %s\n  natt_port: %s\n  control_socket: %s\n  tun: { name: ngs%s }\n' \
+      "$ike_port" "$natt_port" "$sock" "$ike_port"
     printf 'secrets:\n  office-b: { psk: "one" }\n  office-c: { psk: "two" }\nconnections:\n'
     for c in "$@"; do printf '%s\n' "$c"; done
   } >"$tmp/natgate.yaml"
@@ -60,7 +60,7 @@ json=$("$natgate" status --json) || fail "status --json failed"
 [ "$(jq -r '.connections[0].name' <<<"$json")" = office-b ] || fail "name: $json"
 [ "$(jq -r '.connections[0].state' <<<"$json")" = down ] || fail "state: $json"
 [ "$(jq -r '.daemon.pid' <<<"$json")" = "$pid" ] || fail "pid: $json"
-"$natgate" status | grep -q '^office-b: DOWN (start initiate, remote 127.0.0.1)$' || fail "human status"
+"$natgate" status | grep -q '^office-b: DOWN (start listen, remote 127.0.0.1)$' || fail "human status"
 
 printf 'not ike' >"/dev/udp/127.0.0.1/$ike_port"
 for _ in $(seq 50); do
@@ -71,11 +71,11 @@ done
 [ "$n" = 1 ] || fail "datagram not counted ($n)"
 
 set +e
-msg=$("$natgate" up office-b 2>&1)
+msg=$("$natgate" up office-x 2>&1)
 rc=$?
 set -e
 [ "$rc" = 1 ] || fail "up exited $rc"
-[ "$msg" = "natgate: cannot bring up office-b: natgated has no IKE engine yet: it cannot negotiate" ] || fail "up said: $msg"
+[ "$msg" = 'natgate: no connection named "office-x"' ] || fail "up said: $msg"
 
 write_config "$(conn office-b 10.1.0.0/24)" "$(conn office-c 10.3.0.0/24)"
 kill -HUP "$pid"
