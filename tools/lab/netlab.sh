@@ -223,7 +223,9 @@ netlab_capture_start() {
   local node=$1 iface=$2 file=$3
   shift 3
   local log="${file}.log"
-  netlab_spawn "$node" "$log" tcpdump -n -U -s 0 -i "$iface" -w "$file" "$@"
+  # --immediate-mode: without it libpcap hands packets over a block at a time, and a capture
+  # stopped soon after a few packets can lose them (seen as a missing SYN on a busy machine).
+  netlab_spawn "$node" "$log" tcpdump -n -U --immediate-mode -s 0 -i "$iface" -w "$file" "$@"
   # tcpdump needs a moment before it really captures: wait for its banner.
   if ! netlab_wait 10 "tcpdump on $node/$iface" grep -q "listening on" "$log"; then
     netlab_stop "$NETLAB_LAST_PID"
