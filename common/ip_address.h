@@ -34,7 +34,7 @@ class IpAddress {
   bool is_unspecified() const;
   std::string to_string() const;
 
-  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive on defaulted <=>
 
  private:
   IpFamily family_ = IpFamily::V4;

@@ -35,7 +35,7 @@ class FragmentReassembler {
 
   struct Limits {
     std::size_t max_fragments = 64;             // Total Fragments above this is refused
-    std::size_t max_message_size = 64 * 1024;   // decrypted inner chain, all fragments together
+    std::size_t max_message_size = std::size_t{64} * 1024;   // decrypted inner chain, all fragments together
     std::chrono::milliseconds timeout{30'000};  // from the first fragment kept to the last
   };
 
