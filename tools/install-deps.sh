@@ -15,6 +15,8 @@ packages=(
   # strongSwan as the interop peer (shared/notes/strongswan-peer.md)
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins
   libstrongswan-standard-plugins libstrongswan-extra-plugins
+  # tools/compare: real services behind NAT, a scanner, plots (daemons run only in its namespaces)
+  nmap openssh-server nginx sshpass gnuplot-nox
   # real-kernel XFRM guest (shared/notes/kernel-vm.md)
   qemu-system-x86 busybox-static cpio xz-utils lz4 zstd
 )
