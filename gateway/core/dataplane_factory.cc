@@ -7,6 +7,7 @@
 #include "gateway/io/udp_socket.h"
 #include "xfrm/kernel/ipsec_socket.h"
 #include "xfrm/kernel/kernel_backend.h"
+#include "xfrm/kernel/xfrm_stats.h"
 
 namespace natgate::gateway::core {
 
@@ -33,6 +34,17 @@ Expected<Dataplane> kernel_dataplane(DaemonServices& services) {
       return unexpected("NAT-T socket " + s->local_endpoint().to_string() + ": " + st.error());
   }
   Dataplane d;
+  d.counters = [b = backend->get()] {
+    std::map<std::string, std::uint64_t> out;
+    // Gauges, named as the userspace engine names them: what natgated holds in the kernel now.
+    out["esp_installed_sas"] = b->owned_sa_count();
+    out["esp_installed_policies"] = b->owned_policy_count();
+    // The namespace's XFRM drop counters (not natgated's alone): only the ones that moved, so
+    // the status stays short while nothing goes wrong.
+    for (const auto& [name, value] : xfrm::read_xfrm_stats())
+      if (value != 0) out[name] = value;
+    return out;
+  };
   d.backend = std::move(*backend);
   d.natt = std::make_unique<SocketNattChannel>(services.natt_sockets);
   d.description = "kernel XFRM; UDP_ENCAP on the NAT-T socket";

@@ -98,6 +98,36 @@ TEST(SaMessage, GcmSaCarriesKeyIcvEncapAndUnlimitedLifetimes) {
   EXPECT_EQ(attrs.count(XFRMA_REPLAY_ESN_VAL), 0u);
 }
 
+// The AEAD family's other member, as kernel.backend's ChaCha20Poly1305WithEsnThroughNat has the
+// guest kernel accept it: one XFRMA_ALG_AEAD with the 32-bit salt after the 256-bit key
+// (RFC 7634 §2), and nothing for integrity.
+TEST(SaMessage, ChaCha20Poly1305SaIsOneAeadAttributeWithTheSalt) {
+  SaSpec sa = gcm_sa();
+  sa.transform.encr = iana::EncrId::ChaCha20Poly1305;
+  sa.transform.encr_key_bits = 256;
+  Bytes key(36);
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(0xa0 + i);
+  sa.encr_key = SecretBytes(key);
+  auto msg = build_sa_add(sa, false);
+  ASSERT_TRUE(msg) << msg.error();
+  auto attrs = attributes(msg->header(), sizeof(xfrm_usersa_info));
+  ASSERT_EQ(attrs.count(XFRMA_ALG_AEAD), 1u);
+  const Bytes& aead_bytes = attrs[XFRMA_ALG_AEAD];
+  ASSERT_EQ(aead_bytes.size(), sizeof(xfrm_algo_aead) + 36);
+  xfrm_algo_aead aead;
+  std::memcpy(&aead, aead_bytes.data(), sizeof(aead));
+  EXPECT_STREQ(aead.alg_name, "rfc7539esp(chacha20,poly1305)");
+  EXPECT_EQ(aead.alg_key_len, 288u);
+  EXPECT_EQ(aead.alg_icv_len, 128u);
+  EXPECT_EQ(Bytes(aead_bytes.begin() + sizeof(xfrm_algo_aead), aead_bytes.end()), key);
+  EXPECT_EQ(attrs.count(XFRMA_ALG_CRYPT), 0u);
+  EXPECT_EQ(attrs.count(XFRMA_ALG_AUTH), 0u);
+  EXPECT_EQ(attrs.count(XFRMA_ALG_AUTH_TRUNC), 0u);
+  // A key of the wrong length never reaches the kernel.
+  sa.encr_key = SecretBytes(32);
+  EXPECT_FALSE(build_sa_add(sa, false));
+}
+
 TEST(SaMessage, CbcHmacUsesAuthTruncWithTheRfc4868Length) {
   SaSpec sa = gcm_sa();
   sa.transform.encr = iana::EncrId::AesCbc;

@@ -1,0 +1,215 @@
+#!/bin/bash
+# kernel.daemon: two natgated with `dataplane: kernel`, left (initiator, behind the nftables
+# SNAT of guest/lib.sh) and right (responder). Checks, each one fatal:
+#   - the tunnel comes up, both ends see the NAT (natgate status --json), ESP goes in UDP;
+#   - ping and a TCP transfer between the inner addresses cross it;
+#   - `ip -s xfrm state` shows `encap espinudp` on every SA and counters that moved, and
+#     `natgate status` reports the same packet counts read back from the kernel;
+#   - the CHILD SA is replaced (rekey, or down/up where no rekey exists) by a new SA pair, the
+#     old SPIs vanish from the kernel and traffic flows on the new ones;
+#   - SIGTERM stops both daemons and leaves no XFRM state or policy in either namespace.
+# guest-tools: ping socat jq
+# guest-timeout: 200
+# shellcheck source=tests/kernel/guest/lib.sh
+. /natgate/lib.sh
+[[ -x ${NATGATED:-} ]] || ng_fail "NATGATED is not set or not executable"
+[[ -x ${NATGATE:-} ]] || ng_fail "NATGATE is not set or not executable"
+
+LEFT_INNER=198.51.100.1 RIGHT_INNER=203.0.113.1
+dir=/tmp/daemon
+mkdir -p "$dir"
+declare -A PID=()
+
+t0=$(cut -d' ' -f1 /proc/uptime)
+step() { echo "daemon: [$(awk -v t0="$t0" '{printf "%5.1f", $1 - t0}' /proc/uptime)s] $*"; }
+
+diagnostics() {
+  local ns
+  for ns in left right; do
+    echo "---- $ns natgated log (last 40 lines)"
+    tail -n 40 "$dir/$ns.log" 2>/dev/null
+    echo "---- $ns ip -s xfrm state / policy"
+    ng_in "$ns" ip -s xfrm state 2>&1 | head -40
+    ng_in "$ns" ip xfrm policy 2>&1 | head -20
+  done
+}
+fail() {
+  echo "SCENARIO FAIL: $*" >&2
+  diagnostics >&2
+  for ns in "${!PID[@]}"; do kill -KILL "${PID[$ns]}" 2>/dev/null; done
+  exit 1
+}
+
+# Polls a command until it succeeds: wait_for SECONDS CMD...
+wait_for() {
+  local deadline=$(($(cut -d. -f1 /proc/uptime) + $1))
+  shift
+  while ! "$@"; do
+    (($(cut -d. -f1 /proc/uptime) < deadline)) || return 1
+    sleep 0.5
+  done
+}
+
+# write_config NS ROLE REMOTE LOCAL_NET REMOTE_NET CHILD_LIFETIME
+write_config() {
+  local ns=$1 role=$2 remote=$3 local_net=$4 remote_net=$5 child_life=$6 start conn
+  [[ $role == initiator ]] && start=initiate || start=listen
+  [[ $ns == left ]] && conn=to-right || conn=to-left
+  cat >"$dir/$ns.yaml" <<EOF
+daemon:
+  listen: [0.0.0.0]
+  ike_port: 500
+  natt_port: 4500
+  dataplane: kernel
+  control_socket: $dir/$ns.sock
+  log_level: debug
+secrets:
+  $conn: { psk: "kernel-daemon-guest-test-psk-0123456789" }
+connections:
+  $conn:
+    local:  { id: $ns.guest.example.net, subnets: [$local_net] }
+    remote: { address: $remote, id: $([[ $ns == left ]] && echo right || echo left).guest.example.net, subnets: [$remote_net] }
+    auth: psk
+    ike_proposals: [aes256gcm16-prfsha384-x25519]
+    esp_proposals: [aes256gcm16]
+    start: $start
+    dpd: 30s
+    lifetimes: { ike: 4h, child: $child_life }
+    natt: { keepalive: 20s, force_encap: false }
+EOF
+}
+
+start_daemon() {
+  local ns=$1
+  # exec: the PID is natgated's own (busybox nsenter execs it), so the signal reaches it.
+  (exec /busybox/nsenter --net="/run/netns/$ns" -- "$NATGATED" -c "$dir/$ns.yaml" >>"$dir/$ns.log" 2>&1 </dev/null) &
+  PID[$ns]=$!
+  wait_for 10 cli "$ns" status >/dev/null 2>&1 || fail "natgated in $ns did not answer on its control socket"
+}
+
+cli() { local ns=$1; shift; ng_in "$ns" "$NATGATE" --socket "$dir/$ns.sock" --timeout 10 "$@"; }
+json() { cli "$1" status --json; }
+conn() { json "$1" | jq -r ".connections[0] | $2"; }
+up() { [[ $(conn "$1" '"\(.state) \(.child_sas | length)"') == "established 1" ]]; }
+
+# The SPIs natgated reports for its CHILD SA: "<in> <out>" (8 hex digits each).
+child_spis() { conn "$1" '.child_sas[0] | "\(.spi_in) \(.spi_out)"'; }
+
+# Packets the kernel counted on SA SPI in namespace NS ("lifetime current" of ip -s xfrm state).
+kernel_packets() {
+  ng_in "$1" ip -s xfrm state | awk -v spi="0x$2" '
+    $1 == "proto" && $2 == "esp" { cur = (substr($4, 1, 10) == spi) }
+    cur && /lifetime current:/ { want = 1; next }
+    cur && want { sub(/\(packets\)/, "", $2); print $2 + 0; exit }'
+}
+
+no_sas() { [[ -z $(ng_in "$1" ip xfrm state) ]]; }
+listening() { ng_in "$1" cat /proc/net/tcp | grep -q ":$(printf %04X "$2") 00000000:0000 0A"; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+ping_across() { ng_in left ping -c "$1" -i 0.2 -w 10 -q "$RIGHT_INNER" | grep -q " $1 received"; }
+
+# --- topology and daemons --------------------------------------------------------------
+ng_topology_nat
+# Inner addresses as the source of anything sent to the other side's inner address.
+ng_run ip -n left route add "$RIGHT_INNER/32" via 10.0.0.1 src "$LEFT_INNER"
+ng_run ip -n right route add "$LEFT_INNER/32" via 192.0.2.1 src "$RIGHT_INNER"
+ng_in left ping -c 1 -w 3 192.0.2.2 >/dev/null || fail "left cannot reach right's outer address"
+
+write_config left initiator 192.0.2.2 "$LEFT_INNER/32" "$RIGHT_INNER/32" 1h
+write_config right responder any "$RIGHT_INNER/32" "$LEFT_INNER/32" 1h
+start_daemon right
+start_daemon left
+step "daemons started"
+
+# --- tunnel up, NAT detected -------------------------------------------------------------
+wait_for 30 up left || fail "left: tunnel not established: $(conn left '"\(.state) \(.detail)"')"
+wait_for 10 up right || fail "right: tunnel not established: $(conn right '"\(.state) \(.detail)"')"
+step "tunnel up"
+for ns in left right; do
+  [[ $(json "$ns" | jq -r .daemon.dataplane.name) == kernel ]] || fail "$ns: data plane is not kernel"
+done
+[[ $(conn left '"\(.nat.local_behind_nat) \(.encapsulation)"') == "true udp" ]] ||
+  fail "left does not see itself behind the NAT with ESP in UDP: $(conn left .nat)"
+[[ $(conn right '"\(.nat.remote_behind_nat) \(.encapsulation)"') == "true udp" ]] ||
+  fail "right does not see left behind the NAT with ESP in UDP: $(conn right .nat)"
+[[ $(conn right .remote) == 192.0.2.1:40000 ]] ||
+  fail "right sees left at $(conn right .remote), not at the NAT's 4500 mapping 192.0.2.1:40000"
+
+read -r l_in l_out <<<"$(child_spis left)"
+read -r r_in r_out <<<"$(child_spis right)"
+[[ $l_in == "$r_out" && $l_out == "$r_in" ]] || fail "SPIs do not pair up: left $l_in/$l_out right $r_in/$r_out"
+
+# --- traffic: ping and TCP ---------------------------------------------------------------
+ping_across 5 || fail "ping $LEFT_INNER -> $RIGHT_INNER through the tunnel"
+head -c 262144 /dev/urandom >"$dir/tx"
+ng_in right socat -u TCP-LISTEN:5001,bind="$RIGHT_INNER",reuseaddr OPEN:"$dir/rx",creat,trunc &
+sink=$!
+wait_for 5 listening right 5001 || fail "TCP sink did not listen"
+step "ping 5/5; TCP sink listening"
+timeout 60 /busybox/nsenter --net=/run/netns/left -- "$(command -v socat)" -u OPEN:"$dir/tx" TCP:"$RIGHT_INNER":5001 ||
+  fail "TCP transfer failed"
+wait_for 10 gone "$sink" || fail "TCP sink did not finish"
+[[ $(sha256sum <"$dir/tx") == "$(sha256sum <"$dir/rx")" ]] ||
+  fail "TCP: 256 KiB sent, $(wc -c <"$dir/rx") bytes received or different content"
+step "256 KiB over TCP across"
+
+# --- the kernel's view: encap espinudp, counters that moved, natgate status agrees ---------
+for ns in left right; do
+  states=$(ng_in "$ns" ip -s xfrm state)
+  [[ $(grep -c '^src ' <<<"$states") == 2 ]] || fail "$ns: expected 2 SAs, kernel has: $states"
+  [[ $(grep -c 'encap type espinudp' <<<"$states") == 2 ]] || fail "$ns: SAs without encap espinudp: $states"
+done
+grep -q "encap type espinudp sport 4500 dport 40000" <<<"$(ng_in right ip xfrm state)" ||
+  fail "right's outbound SA does not send to the NAT's port 40000"
+for ns in left right; do
+  # One status read per side (every exec costs under TCG): SPIs, packets, bytes, gauges.
+  status=$(json "$ns")
+  read -r s_in s_out p_in p_out b_in b_out sas policies <<<"$(jq -r '(.connections[0].child_sas[0] |
+    "\(.spi_in) \(.spi_out) \(.packets_in) \(.packets_out) \(.bytes_in) \(.bytes_out)") + " " +
+    "\(.daemon.counters.esp_installed_sas) \(.daemon.counters.esp_installed_policies)"' <<<"$status")"
+  k_in=$(kernel_packets "$ns" "$s_in") k_out=$(kernel_packets "$ns" "$s_out")
+  ((k_in >= 50 && k_out >= 50)) || fail "$ns: kernel counters did not move: in $k_in out $k_out"
+  [[ $p_in == "$k_in" && $p_out == "$k_out" ]] ||
+    fail "$ns: natgate status says $p_in/$p_out packets, the kernel $k_in/$k_out"
+  ((b_in > 262144 || b_out > 262144)) || fail "$ns: natgate status bytes $b_in/$b_out for 256 KiB of TCP"
+  [[ $sas == 2 && $policies == 3 ]] ||
+    fail "$ns: natgate status kernel gauges: $(jq -c .daemon.counters <<<"$status")"
+  step "$ns: kernel counts $k_in in / $k_out out; natgate status agrees"
+done
+cli left status | grep -q "data plane: kernel" || fail "natgate status text does not name the kernel data plane"
+cli left status | grep -Eq "[1-9][0-9]* bytes_i \([1-9][0-9]* pkts\), [1-9][0-9]* bytes_o" ||
+  fail "natgate status text shows no traffic: $(cli left status)"
+
+# --- the CHILD SA is replaced ------------------------------------------------------------
+old_in=$l_in old_out=$l_out
+cli left down to-right >/dev/null || fail "natgate down"
+wait_for 10 no_sas left ||
+  fail "left: SAs remain after natgate down: $(ng_in left ip xfrm state)"
+cli left up to-right >/dev/null || fail "natgate up"
+wait_for 30 up left || fail "left: not re-established after natgate up"
+wait_for 10 up right || fail "right: not re-established after natgate up"
+read -r l_in l_out <<<"$(child_spis left)"
+[[ $l_in != "$old_in" && $l_out != "$old_out" ]] || fail "the SA pair was not replaced ($l_in/$l_out)"
+ping_across 3 || fail "ping through the new SA pair"
+for ns in left right; do
+  states=$(ng_in "$ns" ip xfrm state)
+  grep -Eq "spi 0x($old_in|$old_out)" <<<"$states" && fail "$ns: an old SA is still in the kernel: $states"
+  [[ $(grep -c '^src ' <<<"$states") == 2 ]] || fail "$ns: expected 2 SAs after the new pair: $states"
+done
+(($(kernel_packets left "$l_out") >= 3)) || fail "the new outbound SA carried nothing"
+step "SA pair replaced: $old_in/$old_out -> $l_in/$l_out, ping 3/3 on it"
+
+# --- shutdown leaves nothing behind ------------------------------------------------------
+for ns in left right; do kill -TERM "${PID[$ns]}"; done
+for ns in left right; do
+  wait_for 10 gone "${PID[$ns]}" || fail "natgated in $ns did not stop on SIGTERM"
+  wait "${PID[$ns]}"; rc=$?
+  unset "PID[$ns]"
+  ((rc == 0)) || fail "natgated in $ns exited with $rc"
+done
+for ns in left right; do
+  left_over="$(ng_in "$ns" ip xfrm state)$(ng_in "$ns" ip xfrm policy)"
+  [[ -z $left_over ]] || fail "$ns: XFRM left behind after shutdown: $left_over"
+done
+step "both daemons stopped; no XFRM state or policy left"

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# `dataplane: auto` on the kernel this runs on: natgated, started in a fresh network namespace,
+# must pick the kernel data plane exactly when the kernel accepts an ESP SA (asked here
+# independently, through iproute2) and the userspace engine otherwise, and say why in its log
+# and in `natgate status`. On the project's machines (no CONFIG_INET_ESP) that is userspace
+# with the kernel's own refusal quoted. Needs root (a network namespace, TUN); ~1 s.
+set -euo pipefail
+natgated=$1
+natgate=$2
+[[ $(id -u) == 0 ]] || { echo "needs root (network namespace, TUN)"; exit 77; }
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  [[ -f $tmp/log ]] && { echo "--- natgated log:" >&2; cat "$tmp/log" >&2; }
+  exit 1
+}
+
+cat >"$tmp/natgate.yaml" <<YAML
+daemon:
+  listen: [127.0.0.1]
+  ike_port: 500
+  natt_port: 4500
+  dataplane: auto
+  control_socket: $tmp/natgate.sock
+  tun: { name: ngauto0 }
+secrets:
+  office-b: { psk: "auto-dataplane-test" }
+connections:
+  office-b:
+    local: { id: gw-a.example.net, subnets: [10.1.0.0/24] }
+    remote: { address: 127.0.0.2, id: gw-b.example.net, subnets: [10.2.0.0/24] }
+    auth: psk
+    ike_proposals: [aes256gcm16-prfsha384-x25519]
+    esp_proposals: [aes256gcm16]
+    start: listen
+YAML
+
+# Everything below runs in one private namespace: the probe's SA, the oracle's SA, natgated's
+# sockets and TUN all vanish with it.
+# shellcheck disable=SC2016
+unshare -n bash -c '
+  set -u
+  tmp=$1 natgated=$2 natgate=$3
+  ip link set lo up
+  # The oracle: can this kernel hold an ESP-in-UDP AES-GCM SA?
+  if ip xfrm state add src 127.0.0.1 dst 127.0.0.1 proto esp spi 0x1000 reqid 1 mode tunnel \
+       aead "rfc4106(gcm(aes))" 0x0102030405060708090a0b0c0d0e0f1011121314 128 \
+       encap espinudp 4500 4500 0.0.0.0 2>"$tmp/oracle"; then
+    echo kernel >"$tmp/expect"
+    ip xfrm state flush
+  else
+    echo userspace >"$tmp/expect"
+  fi
+  "$natgated" -c "$tmp/natgate.yaml" >"$tmp/log" 2>&1 </dev/null &
+  pid=$!
+  for _ in $(seq 50); do [ -S "$tmp/natgate.sock" ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  "$natgate" --socket "$tmp/natgate.sock" status --json >"$tmp/status.json" 2>&1
+  kill -TERM $pid
+  for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  kill -KILL $pid 2>/dev/null
+  wait $pid
+  echo $? >"$tmp/rc"
+' _ "$tmp" "$natgated" "$natgate" || fail "the namespace run failed"
+
+expect=$(cat "$tmp/expect")
+name=$(jq -r .daemon.dataplane.name "$tmp/status.json" 2>/dev/null) || fail "no status: $(cat "$tmp/status.json")"
+reason=$(jq -r .daemon.dataplane.reason "$tmp/status.json")
+[[ $name == "$expect" ]] ||
+  fail "auto chose '$name' ($reason), but the kernel $([[ $expect == kernel ]] && echo accepts || echo refuses) ESP SAs: $(cat "$tmp/oracle")"
+[[ $(cat "$tmp/rc") == 0 ]] || fail "natgated exited $(cat "$tmp/rc") on SIGTERM"
+if [[ $expect == userspace ]]; then
+  # The reason quotes the kernel's refusal, as the probe got it over netlink.
+  [[ $reason == "auto: kernel ESP not usable (kernel has no ESP: "*")" ]] || fail "reason: $reason"
+  grep -qF "data plane: userspace ($reason)" "$tmp/log" || fail "the log does not give the choice and its reason"
+  echo "auto_dataplane: userspace, as the kernel refuses ESP ($(cat "$tmp/oracle")); reason: $reason"
+else
+  [[ $reason == "auto: kernel has ESP ("*")" ]] || fail "reason: $reason"
+  grep -qF "data plane: kernel ($reason)" "$tmp/log" || fail "the log does not give the choice and its reason"
+  echo "auto_dataplane: kernel, as the kernel accepts ESP SAs; reason: $reason"
+fi
