@@ -17,6 +17,7 @@
 #include "common/ip_address.h"
 #include "common/secret_bytes.h"
 #include "common/traffic_selector.h"
+#include "ike/exchange/auth_config.h"
 #include "ike/exchange/identity.h"
 #include "ike/exchange/time.h"
 #include "ike/suite/proposal_spec.h"
@@ -86,6 +87,8 @@ struct PeerConfig {
   Identity local_id;
   std::optional<Identity> remote_id;  // nullopt: accept any identity whose AUTH verifies
   SecretBytes psk;                    // RFC 7296 §2.15 shared secret, used in both directions
+  // Certificates, EAP (auth_config.h); nullptr = PSK both ways.
+  std::shared_ptr<const AuthConfig> auth;
   // Initiator: children[0] is created inside IKE_AUTH (the others later, with CREATE_CHILD_SA).
   // Responder: the first child whose selectors overlap the proposed ones is chosen.
   std::vector<ChildConfig> children;

@@ -93,7 +93,7 @@ void ExchangeDriver::initiate(TimePoint now) {
   }
 }
 
-void ExchangeDriver::send_request(TimePoint now) {
+void ExchangeDriver::send_request(TimePoint now, std::optional<std::size_t> only) {
   OutboundMessage msg;
   msg.header.spi_i = ctx_.spi_i;
   msg.header.spi_r = ctx_.spi_r;
@@ -104,7 +104,12 @@ void ExchangeDriver::send_request(TimePoint now) {
   msg.destination = ctx_.remote;
 
   std::vector<std::unique_ptr<Task>> keep;
-  for (auto& task : active_) {
+  for (std::size_t i = 0; i < active_.size(); ++i) {
+    auto& task = active_[i];
+    if (only && i != *only) {  // another IKE_AUTH round: the other tasks wait for the last one
+      keep.push_back(std::move(task));
+      continue;
+    }
     TaskStatus st = task->build_request(msg);
     if (st == TaskStatus::Failed) {
       active_.clear();
@@ -132,7 +137,9 @@ void ExchangeDriver::send_request(TimePoint now) {
 
 void ExchangeDriver::on_response(const InboundMessage& response, TimePoint now) {
   std::vector<TaskStatus> statuses;
-  for (auto& task : active_) {
+  ctx_.auth_continues = false;
+  for (std::size_t i = 0; i < active_.size(); ++i) {
+    auto& task = active_[i];
     TaskStatus st = task->process_response(response);
     if (st == TaskStatus::Failed) {
       // The exchange is complete even so: a notification sent on the way out takes the next ID.
@@ -149,6 +156,15 @@ void ExchangeDriver::on_response(const InboundMessage& response, TimePoint now) 
       return;
     }
     statuses.push_back(st);
+    if (ctx_.auth_continues) {
+      // RFC 7296 §2.16: IKE_AUTH goes another round (EAP). Only this task speaks in it; the
+      // others read the last response.
+      ctx_.auth_continues = false;
+      requests_.completed();
+      out().cancel(TimerKind::Retransmit);
+      send_request(now, i);
+      return;
+    }
   }
   requests_.completed();
   out().cancel(TimerKind::Retransmit);
@@ -210,8 +226,13 @@ std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMe
 }
 
 bool ExchangeDriver::on_request(const InboundMessage& request, bool natt, TimePoint now) {
-  auto tasks = passive_tasks(request);
+  // RFC 7296 §2.16: a later IKE_AUTH round goes to the tasks of the first one, of which only the
+  // authentication task (the first) takes part until the last round.
+  const bool auth_round = request.header.exchange == ExchangeType::IkeAuth && !auth_tasks_.empty();
+  auto tasks = auth_round ? std::move(auth_tasks_) : passive_tasks(request);
+  auth_tasks_.clear();
   if (tasks.empty()) return false;
+  ctx_.auth_continues = false;
 
   OutboundMessage response;
   response.header.spi_i = ctx_.spi_i;
@@ -225,25 +246,28 @@ bool ExchangeDriver::on_request(const InboundMessage& request, bool natt, TimePo
   response.destination = request.source;
 
   Task* failing = nullptr;
-  for (auto& task : tasks) {
-    if (task->process_request(request) == TaskStatus::Failed) {
-      failing = task.get();
+  for (std::size_t i = 0; i < tasks.size() && !(auth_round && i > 0); ++i) {
+    if (tasks[i]->process_request(request) == TaskStatus::Failed) {
+      failing = tasks[i].get();
       break;
     }
   }
+  const bool another_round = ctx_.auth_continues && !failing;
+  ctx_.auth_continues = false;
   bool close_after = false;
   if (failing) {
     response.payloads.clear();
     failing->build_response(response);
     close_after = true;
   } else {
-    for (auto& task : tasks) {
-      if (task->build_response(response) == TaskStatus::Failed) {
+    for (std::size_t i = 0; i < tasks.size() && !(another_round && i > 0); ++i) {
+      if (tasks[i]->build_response(response) == TaskStatus::Failed) {
         close_after = true;
         break;
       }
     }
   }
+  if (another_round && !close_after) auth_tasks_ = std::move(tasks);
 
   auto datagrams = encode(response, natt);
   if (!datagrams) {

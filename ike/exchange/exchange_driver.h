@@ -52,7 +52,8 @@ class ExchangeDriver {
  private:
   std::vector<std::unique_ptr<Task>> passive_tasks(const InboundMessage& request);
   std::optional<std::vector<Datagram>> encode(const OutboundMessage& message, bool natt);
-  void send_request(TimePoint now);
+  // `only`: the index of the one task that builds this message (a later IKE_AUTH round).
+  void send_request(TimePoint now, std::optional<std::size_t> only = std::nullopt);
   void flush_one_shots();
   void queue_follow_ups();
   Output& out() { return *ctx_.out; }
@@ -63,6 +64,8 @@ class ExchangeDriver {
   std::deque<std::unique_ptr<Task>> queued_;
   std::vector<std::unique_ptr<Task>> active_;  // the tasks of our request in flight
   iana::ExchangeType active_exchange_ = iana::ExchangeType::IkeSaInit;
+  // Responder: the IKE_AUTH tasks while EAP takes more rounds (RFC 7296 §2.16).
+  std::vector<std::unique_ptr<Task>> auth_tasks_;
   ExchangeCounters counters_;
 };
 

@@ -1,12 +1,28 @@
 #include "ike/exchange/ike_auth.h"
 
-#include "ike/codec/message.h"
 #include "ike/auth/auth_octets.h"
+#include "ike/auth/cert_payloads.h"
+#include "ike/auth/identity_match.h"
 #include "ike/auth/shared_key_auth.h"
+#include "ike/auth/signature_auth.h"
+#include "ike/codec/message.h"
 
 namespace natgate::ike {
 
 using iana::NotifyType;
+
+const AuthConfig& auth_of(const PeerConfig& peer) {
+  static const AuthConfig psk_both_ways;
+  return peer.auth ? *peer.auth : psk_both_ways;
+}
+
+namespace {
+
+bool is_eap(AuthKind k) { return k == AuthKind::EapMschapv2 || k == AuthKind::EapTls; }
+
+std::string method_name(iana::AuthMethod m) { return std::to_string(static_cast<int>(m)); }
+
+}  // namespace
 
 Expected<Bytes> IkeAuth::signed_octets(const Identity& id, bool own) const {
   // Our octets: our IKE_SA_INIT message, the peer's nonce, prf(SK_p of our role, our ID); the
@@ -18,15 +34,99 @@ Expected<Bytes> IkeAuth::signed_octets(const Identity& id, bool own) const {
   return auth_signed_octets(message, nonce, ctx_.suite->prf, sk_p, id.type, id.data);
 }
 
-Expected<Bytes> IkeAuth::own_auth(const SecretBytes& psk, const Identity& id) const {
+Expected<Authentication> IkeAuth::own_auth(const PeerConfig& peer, AuthKind kind, const Identity& id) const {
   auto octets = signed_octets(id, true);
   if (!octets) return unexpected(octets.error());
-  return shared_key_auth(ctx_.suite->prf, psk.view(), *octets);
+  if (kind == AuthKind::Psk) {
+    if (peer.psk.empty()) return unexpected(std::string("no pre-shared key configured"));
+    auto data = shared_key_auth(ctx_.suite->prf, peer.psk.view(), *octets);
+    if (!data) return unexpected(data.error());
+    return Authentication{iana::AuthMethod::SharedKeyMic, std::move(*data)};
+  }
+  if (kind != AuthKind::PublicKey) return unexpected(std::string("cannot authenticate ourselves by ") + to_string(kind));
+  const AuthConfig& a = auth_of(peer);
+  if (!a.key) return unexpected(std::string("no private key configured"));
+  // RFC 7427 §4: method 14 with a hash the peer announced; without its notify, the classic method.
+  if (!ctx_.peer_signature_hashes.empty()) {
+    if (auto scheme = choose_signature_scheme(a.key->type(), a.key->bits(), ctx_.peer_signature_hashes)) {
+      return sign_auth(*a.key, *scheme, *octets);
+    }
+  }
+  return sign_classic_auth(*a.key, *octets);
 }
 
-bool IkeAuth::peer_auth_verifies(const SecretBytes& psk, const Identity& id, ByteView received) const {
-  auto octets = signed_octets(id, false);
-  return octets && verify_shared_key_auth(ctx_.suite->prf, psk.view(), *octets, received);
+Expected<Authentication> IkeAuth::own_eap_auth(const Identity& id) const {
+  auto octets = signed_octets(id, true);
+  if (!octets) return unexpected(octets.error());
+  const SecretBytes& sk_p = ctx_.initiator ? ctx_.keys->sk_pi : ctx_.keys->sk_pr;
+  auto data = eap_auth(ctx_.suite->prf, eap_->msk(), sk_p, *octets);
+  if (!data) return unexpected(data.error());
+  return Authentication{iana::AuthMethod::SharedKeyMic, std::move(*data)};
+}
+
+Status IkeAuth::verify_peer(const PeerConfig& peer, AuthKind kind, const Identity& peer_id, const Authentication& auth,
+                            const InboundMessage& message) const {
+  auto octets = signed_octets(peer_id, false);
+  if (!octets) return unexpected(octets.error());
+  if (kind == AuthKind::Psk) {
+    if (peer.psk.empty()) return unexpected(std::string("no pre-shared key configured"));
+    if (auth.method != iana::AuthMethod::SharedKeyMic) {
+      return unexpected("authenticated with method " + method_name(auth.method) + ", not with the PSK");
+    }
+    if (!verify_shared_key_auth(ctx_.suite->prf, peer.psk.view(), *octets, auth.data)) {
+      return unexpected("AUTH of " + peer_id.to_string() + " does not verify");
+    }
+    return {};
+  }
+  if (kind != AuthKind::PublicKey) return unexpected(std::string("expected ") + to_string(kind) + ", got an AUTH payload");
+  if (auth.method == iana::AuthMethod::SharedKeyMic) {
+    return unexpected(peer_id.to_string() + " authenticated with a PSK; a certificate is required");
+  }
+  const AuthConfig& a = auth_of(peer);
+  if (!a.trust) return unexpected(std::string("no CA trust store configured"));
+  auto certs = find_all<Certificate>(message.payloads);
+  if (certs.empty()) return unexpected(peer_id.to_string() + " sent no certificate");
+  auto theirs = peer_certificates(certs);
+  if (!theirs) return unexpected(theirs.error());
+  // RFC 5280 §6 path to one of our anchors, CRLs included (RFC 7296 §3.6).
+  auto path = a.trust->verify(theirs->end_entity, theirs->intermediates, a.wall_clock());
+  if (!path) return unexpected(path.error());
+  // RFC 4945 §3.1: the identity the peer claims must be in its certificate.
+  if (Status s = match_identity(theirs->end_entity, peer_id.type, peer_id.data); !s) return s;
+  auto key = theirs->end_entity.public_key();
+  if (!key) return unexpected(key.error());
+  return verify_auth(auth, *key, *octets);
+}
+
+Status IkeAuth::verify_peer_eap_auth(const Identity& peer_id, const Authentication& auth) const {
+  auto octets = signed_octets(peer_id, false);
+  if (!octets) return unexpected(octets.error());
+  const SecretBytes& sk_p = ctx_.initiator ? ctx_.keys->sk_pr : ctx_.keys->sk_pi;
+  if (auth.method != iana::AuthMethod::SharedKeyMic ||
+      !verify_eap_auth(ctx_.suite->prf, eap_->msk(), sk_p, *octets, auth.data)) {
+    return unexpected("AUTH after EAP of " + peer_id.to_string() + " does not verify with the MSK");
+  }
+  return {};
+}
+
+void IkeAuth::add_certificates(std::vector<Payload>& payloads, const AuthConfig& auth) const {
+  if (!auth.certificate) return;
+  for (auto& c : certificates_to_send(*auth.certificate, peer_requested_cas_)) payloads.push_back(std::move(c));
+}
+
+bool IkeAuth::feed_eap(const Eap& packet) {
+  auto step = eap_->process(packet);
+  eap_out_ = std::move(step.reply);
+  if (eap_->failed()) {
+    detail_ = "EAP failed: " + eap_->failure_reason();
+    // A client that failed still acknowledges (MS-CHAPv2 Failure); the server then ends it.
+    return ctx_.initiator && eap_out_.has_value();
+  }
+  if (!eap_->succeeded() && !eap_out_) {
+    detail_ = "EAP packet ignored: " + step.note;
+    return false;
+  }
+  return true;
 }
 
 TaskStatus IkeAuth::auth_failed(bool by_peer, std::optional<Identity> peer, std::string detail) {
@@ -57,26 +157,78 @@ void IkeAuth::established() {
 
 TaskStatus IkeAuth::build_request(OutboundMessage& request) {
   const auto& peer = *ctx_.peer_config;
+  const AuthConfig& a = auth_of(peer);
+  auto fail = [&](std::string why) {
+    ctx_.close_reason = DeleteReason::NegotiationFailed;
+    ctx_.emit(NegotiationFailed{iana::ExchangeType::IkeAuth, std::nullopt, false, std::move(why)});
+    return TaskStatus::Failed;
+  };
+  if (round_ == Round::Eap) {
+    request.payloads.push_back(std::move(*eap_out_));
+    eap_out_.reset();
+    return TaskStatus::NeedMore;
+  }
+  if (round_ == Round::FinalAuth) {
+    auto auth = own_eap_auth(*ctx_.local_id);
+    if (!auth) return fail(auth.error());
+    request.payloads.push_back(std::move(*auth));
+    return TaskStatus::NeedMore;
+  }
+
   ctx_.local_id = peer.local_id;
   request.payloads.push_back(IdInitiator{peer.local_id.type, peer.local_id.data});
+  if (a.local == AuthKind::PublicKey) add_certificates(request.payloads, a);
   if (peer.send_initial_contact) request.payloads.push_back(Notify::make(NotifyType::InitialContact));
-  if (peer.remote_id) request.payloads.push_back(IdResponder{peer.remote_id->type, peer.remote_id->data});
-  auto auth = own_auth(peer.psk, peer.local_id);
-  if (peer.psk.empty() || !auth) {
-    ctx_.close_reason = DeleteReason::NegotiationFailed;
-    ctx_.emit(NegotiationFailed{iana::ExchangeType::IkeAuth, std::nullopt, false,
-                                peer.psk.empty() ? "no pre-shared key configured" : auth.error()});
-    return TaskStatus::Failed;
+  // §3.7: name the CAs we trust, so the responder can pick its credential and chain.
+  if (a.remote == AuthKind::PublicKey && a.trust && !a.trust->cas().empty()) {
+    request.payloads.push_back(make_certificate_request(*a.trust));
   }
-  request.payloads.push_back(Authentication{iana::AuthMethod::SharedKeyMic, std::move(*auth)});
+  if (peer.remote_id) request.payloads.push_back(IdResponder{peer.remote_id->type, peer.remote_id->data});
+  if (is_eap(a.remote)) return fail("a responder cannot authenticate by EAP");
+  if (is_eap(a.local)) {
+    // §2.16: leaving AUTH out asks the responder for EAP.
+    auto session = EapSession::client(a, ctx_.random());
+    if (!session) return fail(session.error());
+    eap_ = std::move(*session);
+    return TaskStatus::NeedMore;
+  }
+  auto auth = own_auth(peer, a.local, peer.local_id);
+  if (!auth) return fail(auth.error());
+  request.payloads.push_back(std::move(*auth));
   return TaskStatus::NeedMore;
 }
 
 TaskStatus IkeAuth::process_response(const InboundMessage& response) {
   const auto& p = response.payloads;
+  const auto& peer = *ctx_.peer_config;
+  const AuthConfig& a = auth_of(peer);
   if (find_notify(p, NotifyType::AuthenticationFailed)) {
-    return auth_failed(true, std::nullopt, "the peer rejected our authentication");
+    std::string why = "the peer rejected our authentication";
+    if (const auto* e = find<Eap>(p); e && e->code == eap::kFailure) why += " (EAP-Failure)";
+    return auth_failed(true, ctx_.remote_id, std::move(why));
   }
+  // §2.21.2: when we cannot accept the responder, we say so in an INFORMATIONAL of its own.
+  auto reject = [&](std::optional<Identity> who, std::string why) {
+    ctx_.one_shots.push_back({iana::ExchangeType::Informational, {Notify::make(NotifyType::AuthenticationFailed)}});
+    return auth_failed(false, std::move(who), std::move(why));
+  };
+
+  if (round_ == Round::Eap) {
+    const auto* e = find<Eap>(p);
+    if (!e) return reject(ctx_.remote_id, "IKE_AUTH response without the EAP payload");
+    if (!feed_eap(*e)) return auth_failed(e->code == eap::kFailure, ctx_.remote_id, detail_);
+    if (eap_->succeeded()) round_ = Round::FinalAuth;
+    ctx_.auth_continues = true;
+    return TaskStatus::NeedMore;
+  }
+  if (round_ == Round::FinalAuth) {
+    const auto* auth = find<Authentication>(p);
+    if (!auth) return reject(ctx_.remote_id, "last IKE_AUTH response without AUTH");
+    if (Status s = verify_peer_eap_auth(*ctx_.remote_id, *auth); !s) return reject(ctx_.remote_id, s.error());
+    established();
+    return TaskStatus::Done;
+  }
+
   const auto* idr = find<IdResponder>(p);
   const auto* auth = find<Authentication>(p);
   if (!idr || !auth) {
@@ -89,20 +241,22 @@ TaskStatus IkeAuth::process_response(const InboundMessage& response) {
     return TaskStatus::Failed;
   }
   Identity peer_id{idr->type, idr->data};
-  const auto& peer = *ctx_.peer_config;
-  // §2.21.2: when we cannot accept the responder, we say so in an INFORMATIONAL of its own.
-  auto reject = [&](std::string why) {
-    ctx_.one_shots.push_back({iana::ExchangeType::Informational, {Notify::make(NotifyType::AuthenticationFailed)}});
-    return auth_failed(false, peer_id, std::move(why));
-  };
   if (peer.remote_id && *peer.remote_id != peer_id) {
-    return reject("responder identity " + peer_id.to_string() + " is not the configured " +
-                  peer.remote_id->to_string());
+    return reject(peer_id, "responder identity " + peer_id.to_string() + " is not the configured " +
+                               peer.remote_id->to_string());
   }
-  if (auth->method != iana::AuthMethod::SharedKeyMic) return reject("responder did not authenticate with the PSK");
-  if (!peer_auth_verifies(peer.psk, peer_id, auth->data)) return reject("responder AUTH does not verify");
-
+  if (Status s = verify_peer(peer, a.remote, peer_id, *auth, response); !s) {
+    return reject(peer_id, "responder " + peer_id.to_string() + ": " + s.error());
+  }
   ctx_.remote_id = peer_id;
+  if (eap_) {
+    const auto* e = find<Eap>(p);
+    if (!e) return reject(peer_id, "the responder did not start EAP");
+    if (!feed_eap(*e)) return reject(peer_id, detail_);
+    round_ = eap_->succeeded() ? Round::FinalAuth : Round::Eap;
+    ctx_.auth_continues = true;
+    return TaskStatus::NeedMore;
+  }
   established();
   return TaskStatus::Done;
 }
@@ -111,29 +265,66 @@ TaskStatus IkeAuth::process_response(const InboundMessage& response) {
 
 TaskStatus IkeAuth::process_request(const InboundMessage& request) {
   const auto& p = request.payloads;
+  error_ = NotifyType::AuthenticationFailed;
+  if (round_ == Round::Eap) {
+    const auto* e = find<Eap>(p);
+    if (!e) return auth_failed(false, ctx_.remote_id, "IKE_AUTH request without the EAP payload");
+    if (!feed_eap(*e)) {
+      if (eap_out_ && eap_out_->code != eap::kFailure) eap_out_.reset();
+      return auth_failed(false, ctx_.remote_id, detail_);
+    }
+    if (eap_->succeeded()) round_ = Round::FinalAuth;
+    error_.reset();
+    ctx_.auth_continues = true;
+    return TaskStatus::NeedMore;
+  }
+  if (round_ == Round::FinalAuth) {
+    eap_out_.reset();
+    const auto* auth = find<Authentication>(p);
+    if (!auth) return auth_failed(false, ctx_.remote_id, "IKE_AUTH request after EAP without AUTH");
+    if (Status s = verify_peer_eap_auth(*ctx_.remote_id, *auth); !s) return auth_failed(false, ctx_.remote_id, s.error());
+    // EAP-TLS: the certificate TLS verified must carry the IKE identity as well.
+    if (auto cert = eap_->peer_certificate()) {
+      if (Status s = match_identity(*cert, ctx_.remote_id->type, ctx_.remote_id->data); !s) {
+        return auth_failed(false, ctx_.remote_id, s.error());
+      }
+    }
+    error_.reset();
+    return TaskStatus::NeedMore;
+  }
+
   const auto* idi = find<IdInitiator>(p);
   const auto* auth = find<Authentication>(p);
-  if (!idi || !auth) {
-    error_ = NotifyType::AuthenticationFailed;
-    return auth_failed(false, std::nullopt, "IKE_AUTH request without IDi and AUTH");
-  }
+  if (!idi) return auth_failed(false, std::nullopt, "IKE_AUTH request without IDi");
   Identity peer_id{idi->type, idi->data};
   std::optional<Identity> wanted;
   if (const auto* idr = find<IdResponder>(p)) wanted = Identity{idr->type, idr->data};
 
   std::shared_ptr<const PeerConfig> peer;
   if (ctx_.env.configs) peer = ctx_.env.configs->peer_config(peer_id, wanted, request.destination, request.source);
-  error_ = NotifyType::AuthenticationFailed;
   if (!peer) return auth_failed(false, peer_id, "no configuration for " + peer_id.to_string());
   if (peer->remote_id && *peer->remote_id != peer_id) {
     return auth_failed(false, peer_id, "identity " + peer_id.to_string() + " does not match the configuration");
   }
-  if (peer->psk.empty()) return auth_failed(false, peer_id, "no pre-shared key configured");
-  if (auth->method != iana::AuthMethod::SharedKeyMic) {
-    return auth_failed(false, peer_id, "unsupported authentication method " + std::to_string(static_cast<int>(auth->method)));
-  }
-  if (!peer_auth_verifies(peer->psk, peer_id, auth->data)) {
-    return auth_failed(false, peer_id, "AUTH of " + peer_id.to_string() + " does not verify");
+  const AuthConfig& a = auth_of(*peer);
+  auto requested = requested_ca_hashes(find_all<CertificateRequest>(p));
+  if (requested) peer_requested_cas_ = std::move(*requested);
+  if (is_eap(a.remote)) {
+    if (auth) {
+      return auth_failed(false, peer_id, peer_id.to_string() + " sent AUTH method " + method_name(auth->method) +
+                                             " but must authenticate by " + to_string(a.remote));
+    }
+    auto session = EapSession::server(a, ctx_.random());
+    if (!session) return auth_failed(false, peer_id, session.error());
+    eap_ = std::move(*session);
+    eap_out_ = eap_->start();
+    round_ = Round::Eap;
+    ctx_.auth_continues = true;
+  } else {
+    if (!auth) return auth_failed(false, peer_id, "IKE_AUTH request without AUTH");
+    if (Status s = verify_peer(*peer, a.remote, peer_id, *auth, request); !s) {
+      return auth_failed(false, peer_id, s.error());
+    }
   }
   error_.reset();
   ctx_.peer_config = std::move(peer);
@@ -145,17 +336,46 @@ TaskStatus IkeAuth::process_request(const InboundMessage& request) {
 
 TaskStatus IkeAuth::build_response(OutboundMessage& response) {
   if (error_) {
-    response.only(Notify::make(*error_));
+    response.payloads.clear();
+    // §2.16: a failed EAP method ends with EAP-Failure; the notify says the IKE SA is refused.
+    if (eap_out_ && eap_out_->code == eap::kFailure) response.payloads.push_back(std::move(*eap_out_));
+    response.payloads.push_back(Notify::make(*error_));
     return TaskStatus::Failed;
   }
+  const AuthConfig& a = auth_of(*ctx_.peer_config);
   const Identity& id = *ctx_.local_id;
-  auto auth = own_auth(ctx_.peer_config->psk, id);
-  if (!auth) {
+  auto refuse = [&](std::string why) {
     response.only(Notify::make(NotifyType::AuthenticationFailed));
-    return auth_failed(false, ctx_.remote_id, auth.error());
+    return auth_failed(false, ctx_.remote_id, std::move(why));
+  };
+  if (round_ == Round::Eap || (round_ == Round::FinalAuth && eap_out_)) {
+    // A middle round, or the first one when EAP starts: the responder authenticated itself in
+    // the first answer already (§2.16), later ones carry EAP alone.
+    if (!eap_out_) return refuse("EAP round without an EAP packet");
+    if (!eap_started_) {
+      eap_started_ = true;
+      auto auth = own_auth(*ctx_.peer_config, a.local, id);
+      if (!auth) return refuse(auth.error());
+      response.payloads.push_back(IdResponder{id.type, id.data});
+      if (a.local == AuthKind::PublicKey) add_certificates(response.payloads, a);
+      response.payloads.push_back(std::move(*auth));
+    }
+    response.payloads.push_back(std::move(*eap_out_));
+    eap_out_.reset();
+    return TaskStatus::NeedMore;
   }
+  if (round_ == Round::FinalAuth) {
+    auto auth = own_eap_auth(id);
+    if (!auth) return refuse(auth.error());
+    response.payloads.push_back(std::move(*auth));
+    established();
+    return TaskStatus::Done;
+  }
+  auto auth = own_auth(*ctx_.peer_config, a.local, id);
+  if (!auth) return refuse(auth.error());
   response.payloads.push_back(IdResponder{id.type, id.data});
-  response.payloads.push_back(Authentication{iana::AuthMethod::SharedKeyMic, std::move(*auth)});
+  if (a.local == AuthKind::PublicKey) add_certificates(response.payloads, a);
+  response.payloads.push_back(std::move(*auth));
   established();
   return TaskStatus::Done;
 }

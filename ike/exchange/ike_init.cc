@@ -3,6 +3,7 @@
 #include <string>
 
 #include "ike/codec/message.h"
+#include "ike/auth/signature_scheme.h"
 #include "ike/suite/proposal_wire.h"
 
 namespace natgate::ike {
@@ -11,8 +12,8 @@ namespace {
 
 using iana::NotifyType;
 
-// RFC 7427 §4: the hashes we can verify signatures with. natgate authenticates with PSKs today;
-// advertising keeps peers that sign (strongSwan with certificates) on the RFC 7427 path.
+// RFC 7427 §4: the hashes we can verify signatures with; peers that sign (strongSwan with
+// certificates) then use method 14.
 Bytes signature_hash_list() {
   Bytes out;
   for (auto h : {iana::HashAlgorithm::Sha2_256, iana::HashAlgorithm::Sha2_384, iana::HashAlgorithm::Sha2_512}) {
@@ -49,6 +50,10 @@ void IkeInit::add_capability_notifies(std::vector<Payload>& payloads) const {
 void IkeInit::note_capabilities(const InboundMessage& message) {
   ctx_.peer_fragmentation = ctx_.ike_config->fragmentation &&
                             find_notify(message.payloads, NotifyType::Ikev2FragmentationSupported) != nullptr;
+  ctx_.peer_signature_hashes.clear();
+  if (const auto* n = find_notify(message.payloads, NotifyType::SignatureHashAlgorithms)) {
+    if (auto hashes = parse_signature_hash_algorithms(n->data)) ctx_.peer_signature_hashes = std::move(*hashes);
+  }
 }
 
 bool IkeInit::derive_keys(const crypto::KeyExchange& ke, ByteView peer_public) {

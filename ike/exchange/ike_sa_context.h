@@ -87,6 +87,9 @@ struct IkeSaContext {
   NatState nat;
   bool floated = false;
   bool peer_fragmentation = false;  // the peer sent IKEV2_FRAGMENTATION_SUPPORTED
+  // RFC 7427 §4: the hashes the peer's SIGNATURE_HASH_ALGORITHMS named (empty: it sent none, so
+  // we sign with the classic methods).
+  std::vector<iana::HashAlgorithm> peer_signature_hashes;
   std::optional<MessageProtector> outbound;  // SK payloads we send
   std::optional<MessageProtector> inbound;   // SK payloads we receive
 
@@ -94,6 +97,9 @@ struct IkeSaContext {
   std::optional<Identity> local_id;
   std::optional<Identity> remote_id;
   bool initial_contact_received = false;
+  // Set by IkeAuth while processing a message when IKE_AUTH needs another round (EAP, RFC 7296
+  // §2.16); the driver then carries only the authentication task into the next message.
+  bool auth_continues = false;
 
   std::vector<ChildSaRecord> children;
 
