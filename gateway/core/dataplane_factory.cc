@@ -16,9 +16,17 @@ bool userspace_backend_built() { return true; }
 
 namespace {
 
-Expected<Dataplane> kernel_dataplane(DaemonServices& services) {
+Expected<Dataplane> kernel_dataplane(DaemonServices& services, DataplaneHandlers handlers) {
   auto backend = xfrm::KernelBackend::open();
   if (!backend) return unexpected("kernel XFRM: " + backend.error());
+  // The kernel reports authenticated ESP from a new outer endpoint (XFRM_MSG_MAPPING) as the
+  // userspace engine does: the core moves the SAs there (RFC 7296 §2.23), so a NAT that
+  // rebinds does not cut the tunnel until the next IKE message.
+  if (handlers.on_peer_moved) {
+    (*backend)->set_mapping_handler([cb = handlers.on_peer_moved](const xfrm::MappingEvent& m) {
+      cb(PeerMoved{m.spi, m.reqid, m.old_src, m.new_src});
+    });
+  }
   // IKE must never be caught by the policies it negotiates (strongSwan's bypass_socket), and
   // the kernel only decapsulates ESP-in-UDP arriving on a socket with UDP_ENCAP (RFC 3948).
   for (UdpSocket* s : services.ike_sockets) {
@@ -96,7 +104,7 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
 DataplaneFactory system_dataplane_factory() {
   return
       [](const Config& config, DaemonServices& services, DataplaneHandlers handlers) -> Expected<Dataplane> {
-        if (services.dataplane.name == "kernel") return kernel_dataplane(services);
+        if (services.dataplane.name == "kernel") return kernel_dataplane(services, std::move(handlers));
         if (services.dataplane.name == "userspace")
           return userspace_dataplane(config, services, std::move(handlers));
         return socket_only_dataplane(services);

@@ -118,6 +118,7 @@ struct Site {
   std::vector<Fd> encap;
   std::vector<ExpireEvent> expires;
   std::vector<AcquireEvent> acquires;
+  std::vector<MappingEvent> mappings;
 
   // Waits (bounded) for events and hands them to the handlers.
   void pump(int millis) {
@@ -139,6 +140,7 @@ std::unique_ptr<Site> open_site(const std::string& ns, std::initializer_list<std
   Site* raw = site.get();
   site->backend->set_expire_handler([raw](const ExpireEvent& e) { raw->expires.push_back(e); });
   site->backend->set_acquire_handler([raw](const AcquireEvent& e) { raw->acquires.push_back(e); });
+  site->backend->set_mapping_handler([raw](const MappingEvent& e) { raw->mappings.push_back(e); });
   for (std::uint16_t port : ports) {
     Fd fd = udp_socket(IpAddress::any(IpFamily::V4), port);
     if (auto s = enable_udp_encap(fd.get()); !s) throw std::runtime_error(s.error());
@@ -447,6 +449,43 @@ TEST_F(KernelGuest, NatRebindingMovesSasByPortThenByAddress) {
   EXPECT_EQ(run("ip -n right xfrm state list | grep -c 'src 192.0.2.5 dst 192.0.2.2\\|src 192.0.2.2 dst "
                 "192.0.2.5'"),
             "2\n");
+}
+
+// The kernel's side of RFC 7296 §2.23: left's NAT mapping changes (it now sends from 4501,
+// seen as 192.0.2.1:40001) before right knows. Right's kernel still decrypts the ESP and
+// reports XFRM_MSG_MAPPING for its inbound SA, which the backend passes on once however many
+// packets arrive; once right has moved its SAs there, traffic flows both ways and nothing more
+// is reported.
+TEST_F(KernelGuest, MappingEventReportsThePeersNewPortOnce) {
+  install(transform(iana::EncrId::AesGcm16, 256), 32);
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(right_in_spi_, kRight, {kLeftPrivate, 4501}, {kRight, 4500},
+                                                  UdpEncap{4501, 4500}));
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(left_in_spi_, kLeftPrivate, {kRight, 4500},
+                                                  {kLeftPrivate, 4501}, UdpEncap{4500, 4501}));
+  EXPECT_EQ(udp_one_way(4), 4);
+  right_->pump(300);
+  ASSERT_EQ(right_->mappings.size(), 1u);
+  const MappingEvent& m = right_->mappings.front();
+  EXPECT_EQ(m.spi, right_in_spi_);
+  EXPECT_EQ(m.dst, kRight);
+  EXPECT_EQ(m.reqid, kReqid);
+  EXPECT_EQ(m.old_src, (Endpoint{kNatPublic, 40000}));
+  EXPECT_EQ(m.new_src, (Endpoint{kNatPublic, 40001}));
+  EXPECT_TRUE(left_->mappings.empty());
+
+  // What the daemon does with it: both of right's SAs follow the new port.
+  ASSERT_TRUE(right_->backend->update_sa_endpoints(right_in_spi_, kRight, m.new_src, {kRight, 4500},
+                                                   UdpEncap{m.new_src.port, 4500}));
+  ASSERT_TRUE(right_->backend->update_sa_endpoints(left_in_spi_, kNatPublic, {kRight, 4500}, m.new_src,
+                                                   UdpEncap{4500, m.new_src.port}));
+  EXPECT_EQ(udp_round_trips(3), 3);
+  right_->pump(300);
+  EXPECT_EQ(right_->mappings.size(), 1u);
+  wire_->collect();
+  EXPECT_EQ(wire_->count(left_in_spi_, 4500, 40001), 3);
+  EXPECT_EQ(wire_->cleartext(), 0);
+  expect_no_xfrm_errors();
 }
 
 // Soft lifetime: an expire event with hard=false while the SA keeps working (RFC 7296 §2.8:

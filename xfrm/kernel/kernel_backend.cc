@@ -54,7 +54,7 @@ KernelBackend::~KernelBackend() = default;
 Expected<std::unique_ptr<KernelBackend>> KernelBackend::open() {
   auto requests = XfrmSocket::open_requests();
   if (!requests) return unexpected(requests.error());
-  auto events = XfrmSocket::open_events({XFRMNLGRP_ACQUIRE, XFRMNLGRP_EXPIRE});
+  auto events = XfrmSocket::open_events({XFRMNLGRP_ACQUIRE, XFRMNLGRP_EXPIRE, XFRMNLGRP_MAPPING});
   if (!events) return unexpected(events.error());
   return std::make_unique<KernelBackend>(OpenToken{}, std::move(*requests), std::move(*events));
 }
@@ -171,6 +171,7 @@ Status KernelBackend::delete_sa(std::uint32_t spi, const IpAddress& dst) {
   if (!done && done.error().error != ESRCH) return unexpected(done.error().message);
   sas_.erase(key);
   larval_.erase(key);
+  mapping_reported_.erase(key);
   return {};
 }
 
@@ -208,6 +209,7 @@ Status KernelBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& ol
   }
   auto recreated = recreate_sa(it->second, moved);
   if (!recreated) return recreated;
+  mapping_reported_.erase(it->first);
   sas_.erase(it);
   sas_.emplace(SaKey{spi, new_dst.address}, std::move(moved));
   return {};
@@ -252,6 +254,10 @@ void KernelBackend::set_acquire_handler(std::function<void(const AcquireEvent&)>
   on_acquire_ = std::move(handler);
 }
 
+void KernelBackend::set_mapping_handler(std::function<void(const MappingEvent&)> handler) {
+  on_mapping_ = std::move(handler);
+}
+
 void KernelBackend::poll_events() {
   events_.drain([this](const nlmsghdr& hdr) { handle_event(hdr); }, kMaxEventDatagramsPerPoll);
 }
@@ -268,8 +274,26 @@ void KernelBackend::handle_event(const nlmsghdr& hdr) {
     }
     if (sas_.count(key) == 0) return;  // not ours
     // RFC 7296 §2.8: a soft expire starts a rekey; after a hard one the kernel has deleted it.
-    if (event->hard) sas_.erase(key);
+    if (event->hard) {
+      sas_.erase(key);
+      mapping_reported_.erase(key);
+    }
     if (on_expire_) on_expire_(*event);
+    return;
+  }
+  if (hdr.nlmsg_type == XFRM_MSG_MAPPING) {
+    auto event = parse_mapping(hdr);
+    if (!event) return;
+    const SaKey key{event->spi, event->dst};
+    auto it = sas_.find(key);
+    if (it == sas_.end() || !it->second.encap) return;  // not ours, or not ESP in UDP
+    // Already there (the kernel reported packets that were queued before the move), or
+    // already reported and not yet moved: one report per new endpoint.
+    if (it->second.src == event->new_src) return;
+    auto [reported, fresh] = mapping_reported_.try_emplace(key, event->new_src);
+    if (!fresh && reported->second == event->new_src) return;
+    reported->second = event->new_src;
+    if (on_mapping_) on_mapping_(*event);
     return;
   }
   if (hdr.nlmsg_type == XFRM_MSG_ACQUIRE) {
@@ -292,6 +316,7 @@ void KernelBackend::flush() {
   policies_.clear();
   for (const auto& [key, sa] : sas_) (void)delete_kernel_sa(sa.spi, sa.dst.address, sa.mark);
   sas_.clear();
+  mapping_reported_.clear();
   for (const auto& [key, src] : larval_) (void)delete_kernel_sa(std::get<0>(key), std::get<1>(key), 0);
   larval_.clear();
 }

@@ -23,7 +23,7 @@ class KernelBackend final : public SaBackend {
   struct OpenToken;  // private: only open() can name it, so only open() constructs a backend
 
  public:
-  // Opens the request socket and the event socket (XFRMNLGRP_ACQUIRE and _EXPIRE).
+  // Opens the request socket and the event socket (XFRMNLGRP_ACQUIRE, _EXPIRE and _MAPPING).
   static Expected<std::unique_ptr<KernelBackend>> open();
   KernelBackend(const OpenToken&, XfrmSocket requests, XfrmSocket events);
   ~KernelBackend() override;  // leaves installed state alone: call flush() to remove it
@@ -53,6 +53,10 @@ class KernelBackend final : public SaBackend {
 
   void set_expire_handler(std::function<void(const ExpireEvent&)> handler) override;
   void set_acquire_handler(std::function<void(const AcquireEvent&)> handler) override;
+  // Authenticated ESP-in-UDP for one of our inbound SAs came from a new outer endpoint
+  // (XFRM_MSG_MAPPING, RFC 3948 / RFC 7296 §2.23). Reported once per new endpoint: the kernel
+  // repeats the event for every such packet until the SA is moved (update_sa_endpoints).
+  void set_mapping_handler(std::function<void(const MappingEvent&)> handler);
   int event_fd() const override { return events_.fd(); }
   void poll_events() override;
 
@@ -83,6 +87,8 @@ class KernelBackend final : public SaBackend {
   std::map<PolicyKey, PolicySpec> policies_;
   std::function<void(const ExpireEvent&)> on_expire_;
   std::function<void(const AcquireEvent&)> on_acquire_;
+  std::function<void(const MappingEvent&)> on_mapping_;
+  std::map<SaKey, Endpoint> mapping_reported_;  // last new endpoint reported per inbound SA
 };
 
 }  // namespace natgate::xfrm

@@ -5,10 +5,13 @@
 #   - ping and a TCP transfer between the inner addresses cross it;
 #   - `ip -s xfrm state` shows `encap espinudp` on every SA and counters that moved, and
 #     `natgate status` reports the same packet counts read back from the kernel;
+#   - the NAT rebinds left's 4500 to another port: right's kernel reports the authenticated ESP
+#     from the new port (XFRM_MSG_MAPPING), natgated moves its SAs and IKE there, traffic flows;
 #   - the CHILD SA is replaced (rekey, or down/up where no rekey exists) by a new SA pair, the
 #     old SPIs vanish from the kernel and traffic flows on the new ones;
 #   - SIGTERM stops both daemons and leaves no XFRM state or policy in either namespace.
-# guest-tools: ping socat jq
+# guest-tools: ping socat jq conntrack
+# guest-modules: nf_conntrack_netlink
 # guest-timeout: 200
 # shellcheck source=tests/kernel/guest/lib.sh
 . /natgate/lib.sh
@@ -73,7 +76,7 @@ connections:
     ike_proposals: [aes256gcm16-prfsha384-x25519]
     esp_proposals: [aes256gcm16]
     start: $start
-    dpd: 30s
+    dpd: 5m
     lifetimes: { ike: 4h, child: $child_life }
     natt: { keepalive: 20s, force_encap: false }
 EOF
@@ -126,18 +129,17 @@ step "daemons started"
 wait_for 30 up left || fail "left: tunnel not established: $(conn left '"\(.state) \(.detail)"')"
 wait_for 10 up right || fail "right: tunnel not established: $(conn right '"\(.state) \(.detail)"')"
 step "tunnel up"
-for ns in left right; do
-  [[ $(json "$ns" | jq -r .daemon.dataplane.name) == kernel ]] || fail "$ns: data plane is not kernel"
-done
-[[ $(conn left '"\(.nat.local_behind_nat) \(.encapsulation)"') == "true udp" ]] ||
-  fail "left does not see itself behind the NAT with ESP in UDP: $(conn left .nat)"
-[[ $(conn right '"\(.nat.remote_behind_nat) \(.encapsulation)"') == "true udp" ]] ||
-  fail "right does not see left behind the NAT with ESP in UDP: $(conn right .nat)"
-[[ $(conn right .remote) == 192.0.2.1:40000 ]] ||
-  fail "right sees left at $(conn right .remote), not at the NAT's 4500 mapping 192.0.2.1:40000"
-
-read -r l_in l_out <<<"$(child_spis left)"
-read -r r_in r_out <<<"$(child_spis right)"
+# One status read per side (every exec costs under TCG).
+summary='"\(.daemon.dataplane.name) \(.connections[0] | "\(.nat.local_behind_nat) \(.nat.remote_behind_nat) \(.encapsulation) \(.remote) \(.child_sas[0].spi_in) \(.child_sas[0].spi_out)")"'
+read -r l_dp l_local_nat l_remote_nat l_encap _ l_in l_out <<<"$(json left | jq -r "$summary")"
+read -r r_dp r_local_nat r_remote_nat r_encap r_remote r_in r_out <<<"$(json right | jq -r "$summary")"
+[[ $l_dp == kernel && $r_dp == kernel ]] || fail "data plane: left $l_dp, right $r_dp (not kernel)"
+[[ "$l_local_nat $l_remote_nat $l_encap" == "true false udp" ]] ||
+  fail "left does not see itself (only) behind the NAT with ESP in UDP: $l_local_nat $l_remote_nat $l_encap"
+[[ "$r_local_nat $r_remote_nat $r_encap" == "false true udp" ]] ||
+  fail "right does not see left behind the NAT with ESP in UDP: $r_local_nat $r_remote_nat $r_encap"
+[[ $r_remote == 192.0.2.1:40000 ]] ||
+  fail "right sees left at $r_remote, not at the NAT's 4500 mapping 192.0.2.1:40000"
 [[ $l_in == "$r_out" && $l_out == "$r_in" ]] || fail "SPIs do not pair up: left $l_in/$l_out right $r_in/$r_out"
 
 # --- traffic: ping and TCP ---------------------------------------------------------------
@@ -180,6 +182,32 @@ done
 cli left status | grep -q "data plane: kernel" || fail "natgate status text does not name the kernel data plane"
 cli left status | grep -Eq "[1-9][0-9]* bytes_i \([1-9][0-9]* pkts\), [1-9][0-9]* bytes_o" ||
   fail "natgate status text shows no traffic: $(cli left status)"
+
+# --- the NAT rebinds: ESP from a new port moves right's SAs (XFRM_MSG_MAPPING) ----------------
+# Left's 4500 now leaves as 192.0.2.1:40005; the old mapping is forgotten. Right learns of it
+# only from left's ESP: no IKE message is due (DPD after 5 min idle).
+ng_in nat nft -f - <<'NFT' || fail "nft: new SNAT port"
+flush chain ip natgate postrouting
+table ip natgate {
+  chain postrouting {
+    oifname "n-right" udp sport 4500 snat to 192.0.2.1:40005
+    oifname "n-right" masquerade
+  }
+}
+NFT
+ng_in nat conntrack -D -p udp --orig-src 10.0.0.2 --orig-port-src 4500 >/dev/null 2>&1 ||
+  fail "conntrack: no mapping of left's 4500 to delete"
+# The first replies may leave before right has moved; what counts is what follows.
+ng_in left ping -c 3 -i 0.3 -w 5 -q "$RIGHT_INNER" >/dev/null 2>&1
+right_moved() { ng_in right ip xfrm state | grep -q "encap type espinudp sport 4500 dport 40005"; }
+wait_for 10 right_moved || fail "right's outbound SA did not follow left's new port 40005"
+ping_across 3 || fail "ping after the NAT rebinding"
+right_ike_moved() { [[ $(conn right .remote) == 192.0.2.1:40005 ]]; }
+wait_for 10 right_ike_moved || fail "right's IKE SA did not follow to 192.0.2.1:40005: $(conn right .remote)"
+moves=$(json right | jq -r '.daemon.counters.peer_address_changes_esp // 0')
+((moves == 1)) || fail "right counted $moves ESP-reported moves, expected 1"
+grep -q "authenticated ESP now comes from 192.0.2.1:40005" "$dir/right.log" || fail "right's log does not say why it moved"
+step "NAT rebinding 40000 -> 40005 followed from ESP; ping 3/3"
 
 # --- the CHILD SA is replaced ------------------------------------------------------------
 old_in=$l_in old_out=$l_out

@@ -348,6 +348,41 @@ TEST(XfrmParse, ExpireEvents) {
   EXPECT_FALSE(parse_expire(*msg->header()));
 }
 
+// As xfrm_send_mapping() fills it: the inbound SA's id, and the old and new outer source of
+// the peer with the ports in network order.
+TEST(XfrmParse, MappingEventsNameTheSaAndBothSources) {
+  auto msg = NetlinkMessage::create(XFRM_MSG_MAPPING);
+  ASSERT_TRUE(msg);
+  auto* m = msg->append_header<xfrm_user_mapping>();
+  ASSERT_NE(m, nullptr);
+  m->id.spi = htonl(0xc0000077);
+  m->id.daddr.a4 = htonl(0xc0000202);  // 192.0.2.2
+  m->id.family = AF_INET;
+  m->id.proto = IPPROTO_ESP;
+  m->reqid = 4;
+  m->old_saddr.a4 = htonl(0xc0000201);  // 192.0.2.1
+  m->new_saddr.a4 = htonl(0xc0000205);  // 192.0.2.5
+  m->old_sport = htons(40000);
+  m->new_sport = htons(40002);
+  auto event = parse_mapping(*msg->header());
+  ASSERT_TRUE(event) << event.error();
+  EXPECT_EQ(event->spi, 0xc0000077u);
+  EXPECT_EQ(event->dst.to_string(), "192.0.2.2");
+  EXPECT_EQ(event->reqid, 4u);
+  EXPECT_EQ(event->old_src.to_string(), "192.0.2.1:40000");
+  EXPECT_EQ(event->new_src.to_string(), "192.0.2.5:40002");
+  m->id.proto = IPPROTO_AH;
+  EXPECT_FALSE(parse_mapping(*msg->header()));
+  m->id.proto = IPPROTO_ESP;
+  m->id.family = 99;
+  EXPECT_FALSE(parse_mapping(*msg->header()));
+  // Cut short: the fixed part is not all there.
+  auto short_msg = NetlinkMessage::create(XFRM_MSG_MAPPING);
+  ASSERT_TRUE(short_msg);
+  ASSERT_NE(short_msg->append_header<xfrm_usersa_id>(), nullptr);
+  EXPECT_FALSE(parse_mapping(*short_msg->header()));
+}
+
 TEST(XfrmParse, AcquireEventsNameTheFlowAndTheTemplatesReqid) {
   auto msg = NetlinkMessage::create(XFRM_MSG_ACQUIRE);
   ASSERT_TRUE(msg);
