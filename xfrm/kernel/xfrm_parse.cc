@@ -164,8 +164,10 @@ Expected<MappingEvent> parse_mapping(const nlmsghdr& hdr) {
   event.spi = ntohl(mapping->id.spi);
   event.dst = from_xfrm_address(mapping->id.daddr, mapping->id.family);
   event.reqid = mapping->reqid;
-  event.old_src = Endpoint{from_xfrm_address(mapping->old_saddr, mapping->id.family), ntohs(mapping->old_sport)};
-  event.new_src = Endpoint{from_xfrm_address(mapping->new_saddr, mapping->id.family), ntohs(mapping->new_sport)};
+  event.old_src =
+      Endpoint{from_xfrm_address(mapping->old_saddr, mapping->id.family), ntohs(mapping->old_sport)};
+  event.new_src =
+      Endpoint{from_xfrm_address(mapping->new_saddr, mapping->id.family), ntohs(mapping->new_sport)};
   return event;
 }
 
