@@ -27,8 +27,6 @@ std::optional<LogLevel> parse_log_level(std::string_view text) {
   return std::nullopt;
 }
 
-std::string to_string(AuthMode) { return "psk"; }
-
 std::string to_string(StartAction s) {
   switch (s) {
     case StartAction::Initiate:

@@ -10,6 +10,7 @@
 
 #include "common/ip_address.h"
 #include "common/secret_bytes.h"
+#include "gateway/config/auth_settings.h"
 #include "gateway/config/duration.h"
 #include "gateway/config/identity.h"
 
@@ -37,6 +38,7 @@ struct DaemonConfig {
   std::string control_socket = "/run/natgate/natgate.sock";
   LogLevel log_level = LogLevel::Info;
   TunConfig tun;
+  TrustFiles trust;  // daemon.ca / daemon.crl: for every connection
   friend bool operator==(const DaemonConfig&, const DaemonConfig&) = default;
 };
 
@@ -46,19 +48,18 @@ struct SecretConfig {
   friend bool operator==(const SecretConfig&, const SecretConfig&) = default;
 };
 
-enum class AuthMode : std::uint8_t { Psk };
 // What the daemon does with a connection on start (strongSwan's start_action).
 enum class StartAction : std::uint8_t {
   Initiate,   // bring it up at start and keep it up
   Listen,     // respond only
   OnTraffic,  // install trap policies; initiate on the first matching packet (XFRM acquire)
 };
-std::string to_string(AuthMode a);
 std::string to_string(StartAction s);
 
 struct LocalConfig {
   Identity id;
   std::vector<Subnet> subnets;
+  LocalAuthConfig auth;  // cert, key, eap_id, auth override
   friend bool operator==(const LocalConfig&, const LocalConfig&) = default;
 };
 
@@ -67,6 +68,7 @@ struct RemoteConfig {
   std::uint16_t port = 500;          // the peer's IKE port for our first message
   Identity id;
   std::vector<Subnet> subnets;
+  RemoteAuthConfig auth;  // ca, crl, auth override
   bool accepts_any_address() const { return !address.has_value(); }
   friend bool operator==(const RemoteConfig&, const RemoteConfig&) = default;
 };
@@ -94,6 +96,7 @@ struct ConnectionConfig {
   Duration dpd = std::chrono::seconds(30);  // 0s = no dead peer detection
   Lifetimes lifetimes;
   NattConfig natt;
+  FragmentationConfig fragmentation;
   friend bool operator==(const ConnectionConfig&, const ConnectionConfig&) = default;
 };
 
@@ -102,9 +105,10 @@ struct Config {
   DaemonConfig daemon;
   std::map<std::string, SecretConfig> secrets;  // by connection name
   std::vector<ConnectionConfig> connections;    // in file order
+  std::map<std::string, SecretBytes> eap_users;  // EAP-MSCHAPv2 passwords by EAP identity
 
   const ConnectionConfig* find_connection(std::string_view name) const;
-  // The PSK of a connection with auth: psk (the loader guarantees it exists).
+  // The PSK of a connection that uses one (the loader guarantees it exists).
   const SecretBytes* psk_for(std::string_view connection_name) const;
 };
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <set>
 
+#include "gateway/config/auth_loader.h"
 #include "gateway/config/yaml_reader.h"
 
 namespace natgate::gateway {
@@ -48,15 +49,16 @@ struct Fd {
 class ConfigParser {
  public:
   ConfigParser(Diagnostics& diags, std::string base_dir, const ConfigLoadOptions& options)
-      : diags_(diags), read_(diags), base_dir_(std::move(base_dir)), options_(options) {}
+      : diags_(diags), read_(diags), base_dir_(std::move(base_dir)), options_(options), auth_(diags, read_, base_dir_) {}
 
   std::optional<Config> parse(const YAML::Node& root) {
     Config config;
     config.source = diags_.file();
-    auto top = read_.map(root, "", {"daemon", "secrets", "connections"});
+    auto top = read_.map(root, "", {"daemon", "secrets", "eap_users", "connections"});
     if (!top) return std::nullopt;
     if (auto n = top->get("daemon")) parse_daemon(*n, config.daemon);
     if (auto n = top->get("secrets")) parse_secrets(*n, config);
+    if (auto n = top->get("eap_users")) auth_.eap_users(*n, config.eap_users);
     if (auto n = top->get("connections")) parse_connections(*n, config);
     for (const auto& [name, mark] : secret_marks_) {
       if (!connection_names_.count(name))
@@ -167,8 +169,9 @@ class ConfigParser {
   void parse_daemon(const YAML::Node& node, DaemonConfig& d) {
     const std::string path = "daemon";
     auto m = read_.map(
-        node, path, {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun"});
+        node, path, {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun", "ca", "crl"});
     if (!m) return;
+    auth_.trust(*m, path, d.trust);
     if (auto n = m->get("listen")) {
       const std::string p = join_path(path, "listen");
       std::set<IpAddress> seen;
@@ -384,7 +387,8 @@ class ConfigParser {
                                                    const std::string& path, const Config& config) {
     auto m = read_.map(
         node, path,
-        {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd", "lifetimes", "natt"});
+        {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd", "lifetimes", "natt",
+         "fragmentation"});
     if (!m) return std::nullopt;
     const std::size_t errors_before = diags_.errors().size();
     ConnectionConfig c;
@@ -402,17 +406,21 @@ class ConfigParser {
 
     if (auto n = m->get("auth")) {
       const std::string p = join_path(path, "auth");
-      if (auto a = choice<AuthMode>(*n, p, {{"psk", AuthMode::Psk}})) {
+      if (auto a = auth_.auth_mode(*n, p)) {
         c.auth = *a;
+        const bool uses_psk = local_auth_mode(c.auth, c.local.auth) == AuthMode::Psk ||
+                              remote_auth_mode(c.auth, c.local.auth, c.remote.auth) == AuthMode::Psk;
         // The secret is looked up by connection name; a secret that failed to load was
         // already reported where it is defined.
-        if (c.auth == AuthMode::Psk && !config.secrets.count(name) && !secret_names_.count(name))
+        if (uses_psk && !config.secrets.count(name) && !secret_names_.count(name))
           diags_.error(n->Mark(), p,
                        "no secret for \"" + name + "\" (expected secrets." + name + " with psk or psk_file)");
+        auth_.check(n->Mark(), p, c, config);
       }
     } else {
-      read_.missing(*m, "auth", "psk");
+      read_.missing(*m, "auth", "psk, pubkey, eap-mschapv2 or eap-tls");
     }
+    if (auto n = m->get("fragmentation")) auth_.fragmentation(*n, join_path(path, "fragmentation"), c.fragmentation);
 
     auto proposals = [&](std::string_view key, ProposalKind kind, std::vector<std::string>& out) {
       const std::string p = join_path(path, key);
@@ -465,21 +473,25 @@ class ConfigParser {
   }
 
   void parse_local(const YAML::Node& node, const std::string& path, LocalConfig& local) {
-    auto m = read_.map(node, path, {"id", "subnets"});
+    auto m = read_.map(node, path, {"id", "subnets", "auth", "cert", "key", "eap_id"});
     if (!m) return;
+    std::optional<Identity> id;
     if (auto n = m->get("id")) {
-      if (auto id = identity(*n, join_path(path, "id"))) local.id = *id;
+      id = identity(*n, join_path(path, "id"));
+      if (id) local.id = *id;
     } else {
       read_.missing(*m, "id", kIdentityExpected);
     }
     parse_subnets(*m, path, local.subnets);
+    auth_.local(*m, path, id, local.auth);
   }
 
   // Returns the address node when remote.address is set, for the start: check.
   std::optional<YAML::Node> parse_remote(const YAML::Node& node, const std::string& path,
                                          RemoteConfig& remote) {
-    auto m = read_.map(node, path, {"address", "port", "id", "subnets"});
+    auto m = read_.map(node, path, {"address", "port", "id", "subnets", "auth", "ca", "crl"});
     if (!m) return std::nullopt;
+    auth_.remote(*m, path, remote.auth);
     auto address = m->get("address");
     if (address) {
       const std::string p = join_path(path, "address");
@@ -552,6 +564,7 @@ class ConfigParser {
   std::set<std::string> secret_names_;  // every name under secrets:, valid or not
   std::map<std::string, YAML::Mark> secret_marks_;
   std::set<std::string> connection_names_;
+  AuthLoader auth_;
 };
 
 ConfigLoadResult finish(Diagnostics& diags, std::optional<Config> config) {

@@ -1,5 +1,6 @@
 #include "gateway/core/connection_profile.h"
 
+#include "gateway/core/auth_profile.h"
 #include "ike/suite/proposal_spec.h"
 
 namespace natgate::gateway::core {
@@ -62,8 +63,11 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   if (!ike_proposals) return unexpected(ike_proposals.error());
   auto esp_proposals = parse_all(iana::ProtocolId::Esp, c.esp_proposals, c.name + ": esp_proposals");
   if (!esp_proposals) return unexpected(esp_proposals.error());
+  auto auth = build_auth_config(config, c);
+  if (!auth) return unexpected(auth.error());
+  const bool uses_psk = !*auth || (*auth)->local == ike::AuthKind::Psk || (*auth)->remote == ike::AuthKind::Psk;
   const SecretBytes* psk = config.psk_for(c.name);
-  if (!psk) return unexpected(c.name + ": no PSK in secrets");
+  if (uses_psk && !psk) return unexpected(c.name + ": no PSK in secrets");
 
   auto ike = std::make_shared<ike::IkeSaConfig>();
   ike->proposals = std::move(*ike_proposals);
@@ -72,12 +76,15 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   ike->natt_port = config.daemon.natt_port;
   ike->remote_natt_port = natt_port_of_peer(config, c);
   ike->dpd_interval = std::chrono::duration_cast<ike::Duration>(c.dpd);
+  ike->fragmentation = c.fragmentation.enabled;
+  ike->fragment_size = c.fragmentation.size;
 
   auto peer = std::make_shared<ike::PeerConfig>();
   peer->name = c.name;
   peer->local_id = to_ike_identity(c.local.id);
   peer->remote_id = to_ike_identity(c.remote.id);
-  peer->psk = *psk;
+  if (psk) peer->psk = *psk;
+  peer->auth = std::move(*auth);
   ike::ChildConfig child;
   child.name = c.name;
   child.proposals = std::move(*esp_proposals);
