@@ -179,9 +179,11 @@ for ns in left right; do
     fail "$ns: natgate status kernel gauges: $(jq -c .daemon.counters <<<"$status")"
   step "$ns: kernel counts $k_in in / $k_out out; natgate status agrees"
 done
-cli left status | grep -q "data plane: kernel" || fail "natgate status text does not name the kernel data plane"
-cli left status | grep -Eq "[1-9][0-9]* bytes_i \([1-9][0-9]* pkts\), [1-9][0-9]* bytes_o" ||
-  fail "natgate status text shows no traffic: $(cli left status)"
+status_text=$(cli left status)
+while IFS= read -r line; do echo "left> $line"; done <<<"$status_text"
+grep -q "data plane: kernel" <<<"$status_text" || fail "natgate status text does not name the kernel data plane"
+grep -Eq "[1-9][0-9]* bytes_i \([1-9][0-9]* pkts\), [1-9][0-9]* bytes_o" <<<"$status_text" ||
+  fail "natgate status text shows no traffic"
 
 # --- the NAT rebinds: ESP from a new port moves right's SAs (XFRM_MSG_MAPPING) ----------------
 # Left's 4500 now leaves as 192.0.2.1:40005; the old mapping is forgotten. Right learns of it
