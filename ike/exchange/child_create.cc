@@ -165,6 +165,7 @@ TaskStatus ChildCreate::build_request(OutboundMessage& request) {
   }
   request.payloads.push_back(TsInitiator{tsi_});
   request.payloads.push_back(TsResponder{tsr_});
+  if (old) ctx_.child_rekeys_in_flight[old->inbound_spi] = true;
   return TaskStatus::NeedMore;
 }
 
@@ -195,39 +196,34 @@ TaskStatus ChildCreate::process_response(const InboundMessage& response) {
     child_failed(NotifyType::NoProposalChosen, false, "response lacks SA, TSi or TSr");
     return TaskStatus::Done;
   }
-  // TODO(natgate): a CHILD SA the responder created but we reject should be deleted with an
-  // INFORMATIONAL (RFC 7296 §2.9).
-  if (sa->proposals.size() != 1 || sa->proposals.front().spi.size() != 4) {
-    child_failed(NotifyType::NoProposalChosen, false, "responder must choose one ESP proposal with a 4-octet SPI");
+  // From here the responder has created its half of the pair: one we reject is deleted with an
+  // INFORMATIONAL naming our SPI, which the responder sends to (RFC 7296 §2.9).
+  auto reject = [&](NotifyType notify, std::string detail) {
+    child_failed(notify, false, std::move(detail));
+    if (inbound_spi_ != 0) ctx_.rejected_children.push_back(inbound_spi_);
     return TaskStatus::Done;
+  };
+  if (sa->proposals.size() != 1 || sa->proposals.front().spi.size() != 4) {
+    return reject(NotifyType::NoProposalChosen, "responder must choose one ESP proposal with a 4-octet SPI");
   }
   auto suite = accepted_suite(sa->proposals.front(), offered_proposals());
-  if (!suite) {
-    child_failed(NotifyType::NoProposalChosen, false, "unacceptable ESP proposal chosen: " + suite.error());
-    return TaskStatus::Done;
-  }
+  if (!suite) return reject(NotifyType::NoProposalChosen, "unacceptable ESP proposal chosen: " + suite.error());
   if (!selectors_within(tsi->selectors, tsi_) || !selectors_within(tsr->selectors, tsr_)) {
-    child_failed(NotifyType::TsUnacceptable, false, "responder widened the traffic selectors");
-    return TaskStatus::Done;
+    return reject(NotifyType::TsUnacceptable, "responder widened the traffic selectors");
   }
   if (!in_ike_auth()) {
     const auto* nonce = find<Nonce>(p);
     if (!nonce || !nonce_size_ok(nonce->data.size())) {
-      child_failed(NotifyType::InvalidSyntax, false, "CREATE_CHILD_SA response without a valid nonce");
-      return TaskStatus::Done;
+      return reject(NotifyType::InvalidSyntax, "CREATE_CHILD_SA response without a valid nonce");
     }
     nr_ = nonce->data;
     if (suite->dh != iana::DhGroup::None) {
       const auto* ke = find<KeyExchange>(p);
       if (!ke || !ke_ || ke->group != suite->dh || ke_->group() != suite->dh) {
-        child_failed(NotifyType::InvalidKePayload, false, "PFS key exchange missing or for another group");
-        return TaskStatus::Done;
+        return reject(NotifyType::InvalidKePayload, "PFS key exchange missing or for another group");
       }
       auto shared = ke_->shared_secret(ke->data);
-      if (!shared) {
-        child_failed(NotifyType::InvalidKePayload, false, "invalid PFS key exchange value");
-        return TaskStatus::Done;
-      }
+      if (!shared) return reject(NotifyType::InvalidKePayload, "invalid PFS key exchange value");
       pfs_secret_ = std::move(*shared);
     }
   }
@@ -238,11 +234,24 @@ TaskStatus ChildCreate::process_response(const InboundMessage& response) {
                                                                             : config_->mode;
   mode_ = (wanted == ChildMode::Transport && asked) ? ChildMode::Transport : ChildMode::Tunnel;
   if (!install(*suite, tsi->selectors, tsr->selectors, true)) {
-    child_failed(NotifyType::NoProposalChosen, false, "CHILD SA key derivation failed");
+    return reject(NotifyType::NoProposalChosen, "CHILD SA key derivation failed");
+  }
+  if (!rekeys_) return TaskStatus::Done;
+  // §2.8: the new SA is in place; the rekey's initiator deletes the old one. §2.8.1: if the
+  // peer rekeyed the same SA meanwhile, the exchange with the lowest of the four nonces loses
+  // and its initiator deletes the SA it made; the winner's initiator deletes the old one.
+  auto collision = ctx_.child_rekey_collisions.find(*rekeys_);
+  if (collision == ctx_.child_rekey_collisions.end()) {
+    ctx_.children_to_delete.push_back(*rekeys_);
     return TaskStatus::Done;
   }
-  // §2.8: the new SA is in place; the rekey's initiator deletes the old one.
-  if (rekeys_) ctx_.children_to_delete.push_back(*rekeys_);
+  const Bytes& ours = nonce_lower(ni_, nr_) ? ni_ : nr_;
+  if (nonce_lower(ours, collision->second.lowest_nonce)) {
+    ctx_.children_to_delete.push_back(inbound_spi_);
+  } else {
+    ctx_.children_to_delete.push_back(*rekeys_);
+  }
+  ctx_.child_rekey_collisions.erase(collision);
   return TaskStatus::Done;
 }
 
@@ -334,6 +343,12 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
   if (nonce) {
     ni_ = nonce->data;
     nr_ = ctx_.random().bytes(ctx_.ike_config->nonce_size);
+  }
+  if (auto ours = ctx_.child_rekeys_in_flight.find(old ? old->inbound_spi : 0);
+      old && ours != ctx_.child_rekeys_in_flight.end() && ours->second &&
+      ctx_.child_rekey_collisions.count(old->inbound_spi) == 0) {
+    // §2.8.1: we are rekeying this SA too; our own exchange decides when its answer comes.
+    ctx_.child_rekey_collisions[old->inbound_spi] = {inbound_spi_, nonce_lower(ni_, nr_) ? ni_ : nr_};
   }
   return TaskStatus::NeedMore;
 }

@@ -27,7 +27,15 @@ class ChildCreate final : public Task {
   // replaces (CREATE_CHILD_SA only). Responder: config nullopt, chosen from the request.
   ChildCreate(IkeSaContext& ctx, std::optional<ChildConfig> config,
               iana::ExchangeType exchange = iana::ExchangeType::IkeAuth, std::optional<std::uint32_t> rekeys = {})
-      : ctx_(ctx), config_(std::move(config)), exchange_(exchange), rekeys_(rekeys) {}
+      : ctx_(ctx), config_(std::move(config)), exchange_(exchange), rekeys_(rekeys), our_rekey_(rekeys.has_value()) {
+    // One rekey of ours per CHILD SA at a time: IkeSa asks before queueing another.
+    if (our_rekey_) ctx_.child_rekeys_in_flight[*rekeys_] = false;
+  }
+  ~ChildCreate() override {
+    if (our_rekey_) ctx_.child_rekeys_in_flight.erase(*rekeys_);
+  }
+  ChildCreate(const ChildCreate&) = delete;
+  ChildCreate& operator=(const ChildCreate&) = delete;
 
   std::string_view name() const override { return rekeys_ ? "child_rekey" : "child_create"; }
   iana::ExchangeType exchange() const override { return exchange_; }
@@ -52,6 +60,7 @@ class ChildCreate final : public Task {
   std::optional<ChildConfig> config_;
   iana::ExchangeType exchange_;
   std::optional<std::uint32_t> rekeys_;  // our inbound SPI of the CHILD SA being replaced
+  bool our_rekey_ = false;               // we initiate the rekey (rekeys_ given at construction)
   std::uint32_t inbound_spi_ = 0;
   std::uint32_t outbound_spi_ = 0;
   std::vector<TrafficSelector> tsi_;  // initiator: proposed; responder: narrowed

@@ -26,7 +26,7 @@ void ChildDelete::remove(std::uint32_t inbound_spi, bool by_peer) {
 TaskStatus ChildDelete::build_request(OutboundMessage& request) {
   std::vector<Bytes> spis;
   for (auto spi : inbound_spis_)
-    if (ctx_.find_child_by_inbound(spi)) spis.push_back(spi_bytes(spi));
+    if (unrecorded_ || ctx_.find_child_by_inbound(spi)) spis.push_back(spi_bytes(spi));
   if (spis.empty()) return TaskStatus::Done;  // nothing (left) to delete: no exchange
   request.payloads.push_back(Delete::child_sas(iana::ProtocolId::Esp, std::move(spis)));
   return TaskStatus::NeedMore;

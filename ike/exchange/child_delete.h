@@ -13,8 +13,10 @@ namespace natgate::ike {
 class ChildDelete final : public Task {
  public:
   // Initiator: the inbound SPIs of our CHILD SAs to delete. Responder: empty.
-  ChildDelete(IkeSaContext& ctx, std::vector<std::uint32_t> inbound_spis)
-      : ctx_(ctx), inbound_spis_(std::move(inbound_spis)) {}
+  // `unrecorded`: SPIs of pairs the peer created but we rejected (RFC 7296 §2.9), which have no
+  // record here; they are named in the Delete all the same.
+  ChildDelete(IkeSaContext& ctx, std::vector<std::uint32_t> inbound_spis, bool unrecorded = false)
+      : ctx_(ctx), inbound_spis_(std::move(inbound_spis)), unrecorded_(unrecorded) {}
 
   std::string_view name() const override { return "child_delete"; }
   iana::ExchangeType exchange() const override { return iana::ExchangeType::Informational; }
@@ -30,6 +32,7 @@ class ChildDelete final : public Task {
 
   IkeSaContext& ctx_;
   std::vector<std::uint32_t> inbound_spis_;
+  bool unrecorded_ = false;
 };
 
 }  // namespace natgate::ike

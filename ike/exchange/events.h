@@ -104,6 +104,18 @@ struct NegotiationFailed {
   std::string detail;
 };
 
+// This IKE SA was rekeyed (RFC 7296 §1.3.2, §2.18): a new IKE SA with new SPIs and keys took
+// over its CHILD SAs. The daemon takes the new one with IkeSa::take_successor() and calls its
+// activate(); the old one ends later with IkeSaDeleted(Rekeyed), without ChildSaDeleted events.
+struct IkeSaRekeyed {
+  IkeSpi old_spi_i;
+  IkeSpi old_spi_r;
+  IkeSpi new_spi_i;
+  IkeSpi new_spi_r;
+  bool we_initiated = false;  // we sent the rekey request (and delete the old SA)
+  CryptoSuite suite;          // the new SA's
+};
+
 // The peer's address or port changed under an authenticated message (a NAT rebinding, or the
 // float to 4500 as seen by the responder); later datagrams go to the new endpoints.
 struct EndpointsChanged {
@@ -113,6 +125,6 @@ struct EndpointsChanged {
 };
 
 using Event = std::variant<IkeSaEstablished, ChildSaEstablished, ChildSaFailed, ChildSaDeleted, IkeSaDeleted,
-                           AuthenticationFailed, NegotiationFailed, EndpointsChanged>;
+                           AuthenticationFailed, NegotiationFailed, EndpointsChanged, IkeSaRekeyed>;
 
 }  // namespace natgate::ike

@@ -9,6 +9,7 @@
 #include "ike/exchange/ike_dpd.h"
 #include "ike/exchange/ike_init.h"
 #include "ike/exchange/ike_natd.h"
+#include "ike/exchange/ike_rekey.h"
 #include "ike/exchange/message_protection.h"
 #include "ike/fragment/fragmenter.h"
 
@@ -211,11 +212,22 @@ std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMe
     }
     case ExchangeType::CreateChildSa: {
       if (ctx_.state != SaState::Established && ctx_.state != SaState::Deleting) break;
-      // An SA payload proposing IKE is an IKE SA rekey (§1.3.2), which natgate does not answer
-      // yet; refuse it the way §2.8 allows, with NO_ADDITIONAL_SAS, and keep the SA.
+      // An SA that was rekeyed or is being deleted creates nothing any more; the peer may try
+      // again on the new SA (§2.25).
+      if (ctx_.rekeyed || ctx_.state == SaState::Deleting) {
+        tasks.push_back(std::make_unique<Refusal>(iana::NotifyType::TemporaryFailure));
+        break;
+      }
+      // An SA payload proposing IKE is an IKE SA rekey (§1.3.2).
       const auto* sa = find<SecurityAssociation>(request.payloads);
       if (sa && !sa->proposals.empty() && sa->proposals.front().protocol == iana::ProtocolId::Ike) {
-        tasks.push_back(std::make_unique<Refusal>(iana::NotifyType::NoAdditionalSas));
+        // §2.25: while one of our CREATE_CHILD_SA exchanges is out (a CHILD SA or IKE rekey of
+        // our own) the IKE SA cannot move under it; the peer retries later.
+        if (in_flight_exchange() == ExchangeType::CreateChildSa) {
+          tasks.push_back(std::make_unique<Refusal>(iana::NotifyType::TemporaryFailure));
+        } else {
+          tasks.push_back(std::make_unique<IkeRekey>(ctx_));
+        }
         break;
       }
       tasks.push_back(std::make_unique<ChildCreate>(ctx_, std::nullopt, ExchangeType::CreateChildSa));
@@ -320,7 +332,9 @@ void ExchangeDriver::on_retransmit_timer(TimePoint now) {
       }
       active_.clear();
       // §2.4: a peer that stops answering is dead; a delete that goes unanswered still deletes.
-      close(ctx_.state == SaState::Deleting ? DeleteReason::LocalRequest : DeleteReason::Timeout);
+      close(ctx_.state != SaState::Deleting ? DeleteReason::Timeout
+            : ctx_.rekeyed                   ? DeleteReason::Rekeyed
+                                             : DeleteReason::LocalRequest);
       return;
   }
 }
@@ -328,12 +342,33 @@ void ExchangeDriver::on_retransmit_timer(TimePoint now) {
 void ExchangeDriver::queue_follow_ups() {
   if (ctx_.state != SaState::Established) {
     ctx_.children_to_delete.clear();
+    ctx_.rejected_children.clear();
+    return;
+  }
+  if (ctx_.delete_after_rekey) {
+    // §2.8: the rekey's initiator deletes the old IKE SA; nothing else runs on it any more.
+    ctx_.delete_after_rekey = false;
+    ctx_.children_to_delete.clear();
+    ctx_.rejected_children.clear();
+    queued_.clear();
+    queued_.push_back(std::make_unique<IkeDelete>(ctx_));
+    return;
+  }
+  if (ctx_.rekeyed) {
+    // The peer rekeyed this SA: our queued requests have no SA to run in here.
+    queued_.clear();
+    ctx_.children_to_delete.clear();
+    ctx_.rejected_children.clear();
     return;
   }
   for (auto spi : ctx_.children_to_delete) {
     queued_.push_back(std::make_unique<ChildDelete>(ctx_, std::vector<std::uint32_t>{spi}));
   }
   ctx_.children_to_delete.clear();
+  if (!ctx_.rejected_children.empty()) {
+    queued_.push_back(std::make_unique<ChildDelete>(ctx_, std::move(ctx_.rejected_children), true));
+    ctx_.rejected_children.clear();
+  }
 }
 
 void ExchangeDriver::flush_one_shots() {

@@ -10,7 +10,7 @@ TaskStatus IkeDelete::build_request(OutboundMessage& request) {
 
 TaskStatus IkeDelete::process_response(const InboundMessage&) {
   // Whatever the answer holds, the SA is gone on both sides now (§1.4.1).
-  ctx_.close_reason = DeleteReason::LocalRequest;
+  ctx_.close_reason = ctx_.rekeyed ? DeleteReason::Rekeyed : DeleteReason::LocalRequest;
   return TaskStatus::Failed;
 }
 
@@ -18,7 +18,8 @@ TaskStatus IkeDelete::process_request(const InboundMessage&) { return TaskStatus
 
 TaskStatus IkeDelete::build_response(OutboundMessage&) {
   // §1.4.1: the answer to Delete(IKE) is empty; then the SA ends.
-  ctx_.close_reason = DeleteReason::PeerDeleted;
+  // The old SA of a rekey goes quietly: its CHILD SAs live on in the new one (§2.8).
+  ctx_.close_reason = ctx_.rekeyed ? DeleteReason::Rekeyed : DeleteReason::PeerDeleted;
   return TaskStatus::Failed;
 }
 

@@ -12,6 +12,7 @@
 #include "ike/exchange/ike_dpd.h"
 #include "ike/exchange/ike_init.h"
 #include "ike/exchange/ike_natd.h"
+#include "ike/exchange/ike_rekey.h"
 #include "ike/exchange/message_protection.h"
 
 namespace natgate::ike {
@@ -19,14 +20,6 @@ namespace natgate::ike {
 using iana::ExchangeType;
 
 namespace {
-
-IkeSpi random_spi(crypto::RandomSource& random) {
-  IkeSpi spi;
-  // A zero SPI means "unknown" on the wire (§3.1); redraw (2^-64 odds, bounded anyway).
-  for (int i = 0; i < 8 && spi.is_zero(); ++i) random.fill(spi.bytes);
-  if (spi.is_zero()) spi.bytes[7] = 1;
-  return spi;
-}
 
 // Sets ctx.out for the duration of one call into the SA.
 class CallScope {
@@ -57,7 +50,7 @@ Expected<std::unique_ptr<IkeSa>> IkeSa::create_initiator(InitiatorSetup setup, E
   ctx.env = std::move(env);
   ctx.local = setup.local;
   ctx.remote = setup.remote;
-  ctx.spi_i = random_spi(*ctx.env.random);
+  ctx.spi_i = random_ike_spi(*ctx.env.random);
   sa->driver_ = std::make_unique<ExchangeDriver>(ctx);
   sa->driver_->queue(std::make_unique<IkeInit>(ctx));
   sa->driver_->queue(std::make_unique<IkeNatd>(ctx));
@@ -84,6 +77,63 @@ std::unique_ptr<IkeSa> IkeSa::create_responder(std::shared_ptr<const IkeSaConfig
   ctx.spi_r = spi_r;
   sa->driver_ = std::make_unique<ExchangeDriver>(ctx);
   return sa;
+}
+
+std::unique_ptr<IkeSa> IkeSa::create_rekeyed(IkeSaContext& old, IkeSuccessor next, TimePoint now) {
+  std::unique_ptr<IkeSa> sa(new IkeSa());
+  auto& ctx = sa->ctx_;
+  ctx.initiator = next.initiator;
+  ctx.spi_i = next.spi_i;
+  ctx.spi_r = next.spi_r;
+  ctx.local = old.local;
+  ctx.remote = old.remote;
+  ctx.natt = old.natt;
+  ctx.ike_config = old.ike_config;
+  ctx.peer_config = old.peer_config;
+  ctx.env = old.env;
+  ctx.state = SaState::Established;
+  ctx.suite = next.suite;
+  ctx.keys = std::move(next.keys);
+  ctx.nonce_i = std::move(next.nonce_i);
+  ctx.nonce_r = std::move(next.nonce_r);
+  ctx.nat = old.nat;
+  ctx.floated = old.floated;
+  ctx.peer_fragmentation = old.peer_fragmentation;
+  ctx.outbound = std::move(next.outbound);
+  ctx.inbound = std::move(next.inbound);
+  ctx.local_id = old.local_id;
+  ctx.remote_id = old.remote_id;
+  // §2.8: the CHILD SAs now belong to the new IKE SA; the old one ends without touching them.
+  ctx.children = std::move(old.children);
+  old.children.clear();
+  ctx.last_heard = now;
+  // §2.18: a new SA, so Message IDs start again at 0 in both directions.
+  sa->driver_ = std::make_unique<ExchangeDriver>(ctx);
+  return sa;
+}
+
+void IkeSa::adopt_successor(TimePoint now) {
+  IkeSuccessor next = std::move(*ctx_.successor);
+  ctx_.successor.reset();
+  IkeSaRekeyed ev{ctx_.spi_i, ctx_.spi_r, next.spi_i, next.spi_r, next.initiator, next.suite};
+  successor_ = create_rekeyed(ctx_, std::move(next), now);
+  ctx_.emit(std::move(ev));
+  // The old SA only waits for its Delete now: no more liveness checks, and if the peer never
+  // deletes it (having rekeyed it) it goes by itself.
+  Output& out = *ctx_.out;
+  out.cancel(TimerKind::Dpd);
+  const auto& r = ctx_.ike_config->retransmit;
+  Duration wait = r.initial_timeout;
+  for (unsigned i = 0; i <= r.retransmits; ++i) wait += r.timeout(i);
+  out.arm(TimerKind::RekeyedOld, now + wait);
+}
+
+Output IkeSa::activate(TimePoint now) {
+  Output out;
+  CallScope scope(ctx_, out);
+  const auto interval = ctx_.ike_config->dpd_interval;
+  if (ctx_.state == SaState::Established && interval.count() > 0) out.arm(TimerKind::Dpd, now + interval);
+  return out;
 }
 
 void IkeSa::reject(InputError error) {
@@ -126,6 +176,8 @@ void IkeSa::after_call(SaState before, TimePoint now) {
     if (cfg.dpd_interval.count() > 0) out.arm(TimerKind::Dpd, now + cfg.dpd_interval);
   }
   if (ctx_.state == SaState::Deleted) half_open_.release();
+  if (ctx_.successor && ctx_.state != SaState::Deleted) adopt_successor(now);
+  ctx_.successor.reset();
 }
 
 Output IkeSa::initiate(TimePoint now) {
@@ -348,9 +400,12 @@ Output IkeSa::on_timer(TimerKind kind, TimePoint now) {
           }
         }
         break;
+      case TimerKind::RekeyedOld:
+        if (ctx_.rekeyed) driver_->close(DeleteReason::Rekeyed);
+        break;
       case TimerKind::Dpd: {
         const auto interval = ctx_.ike_config->dpd_interval;
-        if (ctx_.state != SaState::Established || interval.count() <= 0) break;
+        if (ctx_.state != SaState::Established || ctx_.rekeyed || interval.count() <= 0) break;
         if (now - ctx_.last_heard >= interval && !driver_->busy() && !driver_->has_queued()) {
           driver_->queue(std::make_unique<IkeDpd>(ctx_));
           driver_->initiate(now);
@@ -420,12 +475,25 @@ Output IkeSa::create_child_sa(const std::string& child_config, TimePoint now) {
   return out;
 }
 
+Output IkeSa::rekey_ike_sa(TimePoint now) {
+  Output out;
+  CallScope scope(ctx_, out);
+  SaState before = ctx_.state;
+  if (ctx_.state == SaState::Established && !ctx_.rekeyed && !rekeying()) {
+    driver_->queue(std::make_unique<IkeRekey>(ctx_, true));
+    driver_->initiate(now);
+  }
+  after_call(before, now);
+  return out;
+}
+
 Output IkeSa::rekey_child_sa(std::uint32_t inbound_spi, TimePoint now) {
   Output out;
   CallScope scope(ctx_, out);
   SaState before = ctx_.state;
   const ChildSaRecord* child = ctx_.find_child_by_inbound(inbound_spi);
-  if (ctx_.state == SaState::Established && child && ctx_.peer_config) {
+  if (ctx_.state == SaState::Established && !ctx_.rekeyed && child && ctx_.peer_config &&
+      !ctx_.child_rekeys_in_flight.count(inbound_spi)) {
     for (const auto& c : ctx_.peer_config->children) {
       if (c.name != child->config_name) continue;
       driver_->queue(std::make_unique<ChildCreate>(ctx_, c, ExchangeType::CreateChildSa, inbound_spi));

@@ -77,6 +77,17 @@ class IkeSa {
   // Rekeys a CHILD SA (§1.3.3, §2.8): a new pair replaces it (ChildSaEstablished with
   // replaces_inbound_spi), then the old pair is deleted (ChildSaDeleted).
   Output rekey_child_sa(std::uint32_t inbound_spi, TimePoint now);
+  // Rekeys the IKE SA (§1.3.2, §2.8). On success this SA reports IkeSaRekeyed: the caller takes
+  // the new SA with take_successor(), calls its activate() and routes its SPIs to it; this one
+  // is then deleted (by us, having initiated) and ends with IkeSaDeleted(Rekeyed).
+  Output rekey_ike_sa(TimePoint now);
+  // After IkeSaRekeyed: the new IKE SA, holding the CHILD SAs (once; nullptr afterwards).
+  std::unique_ptr<IkeSa> take_successor() { return std::move(successor_); }
+  // A successor's first call: arms its timers (DPD).
+  Output activate(TimePoint now);
+  // Our IKE rekey is queued or in flight (the daemon does not ask twice).
+  bool rekeying() const { return ctx_.ike_rekey_pending; }
+  bool rekeyed() const { return ctx_.rekeyed; }
 
   // Responder: the half-open count this SA occupies until IKE_AUTH completes (or it ends).
   void hold(HalfOpenToken token) { half_open_ = std::move(token); }
@@ -101,6 +112,9 @@ class IkeSa {
 
  private:
   IkeSa() = default;
+  // The new SA of a completed IKE rekey; takes the old one's CHILD SAs.
+  static std::unique_ptr<IkeSa> create_rekeyed(IkeSaContext& old, IkeSuccessor next, TimePoint now);
+  void adopt_successor(TimePoint now);
   void handle_request(const IkeHeader& header, const ReceivedDatagram& in, TimePoint now);
   void handle_response(const IkeHeader& header, const ReceivedDatagram& in, TimePoint now);
   // Verifies and decrypts an SK message, or collects an SKF fragment (RFC 7383 §2.6): nullopt
@@ -119,6 +133,7 @@ class IkeSa {
   FragmentReassembler request_fragments_;
   FragmentReassembler response_fragments_;
   TimePoint half_open_deadline_{};
+  std::unique_ptr<IkeSa> successor_;
 };
 
 }  // namespace natgate::ike

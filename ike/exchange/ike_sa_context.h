@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,31 @@ struct OneShotRequest {
   std::vector<Payload> payloads;
 };
 
+// An IKE SA rekey that completed (RFC 7296 §1.3.2, §2.18): what IkeSa builds the new SA from.
+struct IkeSuccessor {
+  bool initiator = false;  // the rekey's initiator is the new SA's original initiator
+  IkeSpi spi_i;
+  IkeSpi spi_r;
+  CryptoSuite suite;
+  IkeSaKeys keys;
+  Bytes nonce_i;
+  Bytes nonce_r;
+  std::optional<MessageProtector> outbound;
+  std::optional<MessageProtector> inbound;
+};
+
+// The peer rekeyed a CHILD SA we were rekeying as well (RFC 7296 §2.8.1): what we answered.
+struct ChildRekeyCollision {
+  std::uint32_t new_inbound_spi = 0;  // our inbound SPI of the pair the peer's exchange created
+  Bytes lowest_nonce;                 // the lower of that exchange's two nonces
+};
+
+// A random non-zero IKE SPI (a zero SPI means "unknown" on the wire, RFC 7296 §3.1).
+IkeSpi random_ike_spi(crypto::RandomSource& random);
+
+// §2.8.1: "lowest" compares nonces as octet strings.
+bool nonce_lower(ByteView a, ByteView b);
+
 struct IkeSaContext {
   bool initiator = false;  // the original initiator of the IKE SA (RFC 7296 §2.2)
   IkeSpi spi_i;
@@ -113,6 +139,22 @@ struct IkeSaContext {
   // CHILD SAs (our inbound SPIs) to delete once the current exchange is done: the old SAs of
   // completed rekeys (RFC 7296 §2.8).
   std::vector<std::uint32_t> children_to_delete;
+  // Our inbound SPIs of CHILD SAs the responder created but we rejected (§2.9): deleted next.
+  std::vector<std::uint32_t> rejected_children;
+
+  // IKE SA rekey (§2.8). `successor` is set by the task that completed a rekey and taken by
+  // IkeSa in the same call; from then on this SA is `rekeyed`: its CHILD SAs belong to the new
+  // one and it only waits to be deleted, by us (delete_after_rekey) or by the peer.
+  std::optional<IkeSuccessor> successor;
+  bool rekeyed = false;
+  bool delete_after_rekey = false;
+  bool ike_rekey_pending = false;  // our rekey is queued or in flight
+
+  // CHILD rekeys of ours queued (false) or in flight (true), by our inbound SPI of the SA being
+  // replaced, and the
+  // peer's rekeys of the same SAs that we answered meanwhile (§2.8.1).
+  std::map<std::uint32_t, bool> child_rekeys_in_flight;
+  std::map<std::uint32_t, ChildRekeyCollision> child_rekey_collisions;
 
   crypto::RandomSource& random() const { return *env.random; }
   const Bytes& own_nonce() const { return initiator ? nonce_i : nonce_r; }

@@ -12,6 +12,8 @@ const char* to_string(TimerKind kind) {
       return "half-open";
     case TimerKind::Dpd:
       return "dpd";
+    case TimerKind::RekeyedOld:
+      return "rekeyed-old";
   }
   return "?";
 }

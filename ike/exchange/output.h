@@ -37,6 +37,7 @@ enum class TimerKind : std::uint8_t {
   Retransmit,  // our request is unanswered (RFC 7296 §2.1)
   HalfOpen,    // responder: IKE_AUTH has not arrived
   Dpd,         // liveness check due (RFC 7296 §2.4)
+  RekeyedOld,  // the old SA of an IKE rekey: the peer has not deleted it in time, end it (§2.8)
 };
 const char* to_string(TimerKind kind);
 

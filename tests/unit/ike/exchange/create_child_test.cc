@@ -143,20 +143,5 @@ TEST(ChildRekeyPfs, InvalidKeNamesTheResponderGroupAndTheRetrySucceeds) {
   EXPECT_EQ(pair.initiator->children().size(), 1u);
 }
 
-TEST(CreateChildSa, IkeRekeyRequestIsRefusedAndTheSaStays) {
-  SaPair pair;
-  pair.start_and_run();
-  ASSERT_TRUE(pair.both_established());
-  // Not implemented yet: answered with NO_ADDITIONAL_SAS (RFC 7296 §2.8 allows refusing).
-  std::vector<Payload> request = {SecurityAssociation{{Proposal{1, iana::ProtocolId::Ike, Bytes(8, 1), {}}}},
-                                  Nonce{Bytes(32, 2)}};
-  auto sealed = pair.seal_from_initiator(ExchangeType::CreateChildSa, 2, request);
-  auto answer = pair.deliver_to_responder(Datagram{sealed, pair.initiator_addr, pair.responder_addr});
-  ASSERT_EQ(answer.datagrams.size(), 1u);
-  pair.wire.push_back({answer.datagrams[0], false, true});
-  EXPECT_TRUE(find_notify(pair.payloads_of(pair.wire.size() - 1), iana::NotifyType::NoAdditionalSas));
-  EXPECT_TRUE(pair.both_established());
-}
-
 }  // namespace
 }  // namespace natgate::ike

@@ -73,15 +73,30 @@ Environment SaPair::env(bool initiator_side) {
   return e;
 }
 
-void SaPair::absorb(Output&& out, bool initiator_side) {
+void SaPair::absorb(Output&& out, bool initiator_side, bool from_retired) {
   SideLog& log = initiator_side ? log_i : log_r;
-  for (auto& e : out.events) log.events.push_back(std::move(e));
-  for (const auto& t : out.timers) {
-    if (t.deadline) {
-      log.timers[t.kind] = *t.deadline;
-    } else {
-      log.timers.erase(t.kind);
+  std::unique_ptr<IkeSa>& current = initiator_side ? initiator : responder;
+  bool rekeyed = false;
+  for (const auto& e : out.events)
+    if (std::holds_alternative<IkeSaRekeyed>(e)) rekeyed = true;
+  // Timers of a retired SA (or of the one being retired now) are not the side's any more.
+  if (!from_retired && !rekeyed) {
+    for (const auto& t : out.timers) {
+      if (t.deadline) {
+        log.timers[t.kind] = *t.deadline;
+      } else {
+        log.timers.erase(t.kind);
+      }
     }
+  }
+  for (auto& e : out.events) log.events.push_back(std::move(e));
+  if (rekeyed && current) {
+    auto next = current->take_successor();
+    if (!next) std::abort();
+    (initiator_side ? retired_i : retired_r).push_back(std::move(current));
+    current = std::move(next);
+    log.timers.clear();
+    absorb(current->activate(now), initiator_side);
   }
   if (out.rejected) log.rejections.push_back(*out.rejected);
   for (auto& d : out.datagrams) {
@@ -106,7 +121,15 @@ Output SaPair::deliver_to_responder(const Datagram& d) {
   Endpoint arrived_at = d.remote;
   if (responder_private) arrived_at.address = *responder_private;
   ReceivedDatagram in{d.bytes, arrived_at, seen_from, d.natt};
-  if (responder) return responder->handle(in, now);
+  if (responder) {
+    bool retired = false;
+    IkeSa* sa = route(d, false, retired);
+    if (retired) {
+      absorb(sa->handle(in, now), false, true);
+      return {};
+    }
+    return sa->handle(in, now);
+  }
   auto result = dispatcher->handle_initial(in, now);
   if (result.sa) responder = std::move(result.sa);
   return std::move(result.output);
@@ -124,7 +147,27 @@ Output SaPair::deliver_to_initiator(const Datagram& d) {
   Endpoint from = d.local;
   if (responder_private) from.address = responder_addr.address;
   ReceivedDatagram in{d.bytes, to, from, d.natt};
-  return initiator->handle(in, now);
+  bool retired = false;
+  IkeSa* sa = route(d, true, retired);
+  if (retired) {
+    absorb(sa->handle(in, now), true, true);
+    return {};
+  }
+  return sa->handle(in, now);
+}
+
+IkeSa* SaPair::route(const Datagram& d, bool initiator_side, bool& retired) {
+  retired = false;
+  IkeSa* current = initiator_side ? initiator.get() : responder.get();
+  auto h = decode_header(d.bytes);
+  if (!h || (current && h->spi_i == current->spi_i())) return current;
+  for (auto& old : initiator_side ? retired_i : retired_r) {
+    if (old->spi_i() == h->spi_i && old->state() != SaState::Deleted) {
+      retired = true;
+      return old.get();
+    }
+  }
+  return current;
 }
 
 void SaPair::run() {

@@ -90,8 +90,14 @@ class SaPair {
   crypto::DeterministicRandom random_r{2};
   TimePoint now = TimePoint{} + std::chrono::hours(1);
 
+  // Each side's current IKE SA. After an IKE rekey (IkeSaRekeyed) the pair takes the successor
+  // here and keeps the old SA in retired_* until it ends; datagrams go to whichever SA their
+  // SPIs name. The sides keep their names: after a rekey the responder started by the pair may
+  // well be the new SA's original initiator.
   std::unique_ptr<IkeSa> initiator;
   std::unique_ptr<IkeSa> responder;
+  std::vector<std::unique_ptr<IkeSa>> retired_i;
+  std::vector<std::unique_ptr<IkeSa>> retired_r;
   std::unique_ptr<IkeDispatcher> dispatcher;
   SideLog log_i;
   SideLog log_r;
@@ -125,7 +131,9 @@ class SaPair {
   std::uint32_t spis_allocated_r = 0;
 
  private:
-  void absorb(Output&& out, bool initiator_side);
+  void absorb(Output&& out, bool initiator_side, bool from_retired = false);
+  // The SA of this side that the datagram's SPIs name (the current one if none matches).
+  IkeSa* route(const Datagram& d, bool initiator_side, bool& retired);
   Environment env(bool initiator_side);
 
   std::deque<Datagram> to_responder_;
