@@ -33,6 +33,9 @@ struct InstalledChild {
   std::vector<TrafficSelector> remote_ts;
   std::string proposal;  // "aes256gcm16-noesn"
   std::chrono::steady_clock::time_point installed_at{};
+  // Lifetime (the daemon's timers): rekey due (soft, with jitter) and hard expiry.
+  std::optional<std::chrono::steady_clock::time_point> rekey_at;
+  std::optional<std::chrono::steady_clock::time_point> expire_at;
 };
 
 struct ChildTraffic {

@@ -359,9 +359,21 @@ void IkeCore::apply(SaId id, ike::Output&& out) {
   ++depth_;
   for (const auto& d : out.datagrams) send(d, id);
   for (const auto& t : out.timers) {
-    TimerKind kind = t.kind == ike::TimerKind::Retransmit ? TimerKind::Retransmit
-                     : t.kind == ike::TimerKind::HalfOpen ? TimerKind::HalfOpen
-                                                          : TimerKind::Dpd;
+    TimerKind kind = TimerKind::Dpd;
+    switch (t.kind) {
+      case ike::TimerKind::Retransmit:
+        kind = TimerKind::Retransmit;
+        break;
+      case ike::TimerKind::HalfOpen:
+        kind = TimerKind::HalfOpen;
+        break;
+      case ike::TimerKind::Dpd:
+        kind = TimerKind::Dpd;
+        break;
+      case ike::TimerKind::RekeyedOld:
+        kind = TimerKind::RekeyedOld;
+        break;
+    }
     arm_sa_timer(id, kind, t.deadline);
   }
   for (auto& event : out.events) {
@@ -388,6 +400,7 @@ void IkeCore::apply(SaId id, ike::Output&& out) {
                      on_failure(*e, what);
                    },
                    [&](const ike::EndpointsChanged& ev) { on_endpoints_changed(*e, ev); },
+                   [&](const ike::IkeSaRekeyed& ev) { on_ike_rekeyed(*e, ev); },
                },
                event);
   }
@@ -404,11 +417,10 @@ void IkeCore::flush_removals() {
     if (!e) continue;
     for (const auto& child : e->children) {
       installer_->remove(child);
-      arm_sa_timer(id, TimerKind::ChildRekey, std::nullopt, child.inbound_spi);
-      arm_sa_timer(id, TimerKind::ChildExpire, std::nullopt, child.inbound_spi);
+      cancel_child_timers(id, child.inbound_spi);
     }
     for (auto kind : {TimerKind::Retransmit, TimerKind::HalfOpen, TimerKind::Dpd, TimerKind::Keepalive,
-                      TimerKind::IkeRekey})
+                      TimerKind::IkeRekey, TimerKind::IkeExpire, TimerKind::RekeyedOld})
       arm_sa_timer(id, kind, std::nullopt);
     const std::string name = e->connection();
     table_.remove(id);
@@ -442,12 +454,168 @@ void IkeCore::on_sa_timer(SaId id, TimerKind kind, std::uint32_t spi) {
       arm_sa_timer(id, TimerKind::Keepalive, now + e->profile->config.natt.keepalive);
       break;
     }
-    case TimerKind::IkeRekey:
-    case TimerKind::ChildRekey:
-    case TimerKind::ChildExpire:
-      (void)spi;
+    case TimerKind::RekeyedOld:
+      call(id, [&](ike::IkeSa& sa) { return sa.on_timer(ike::TimerKind::RekeyedOld, now); });
       break;
+    case TimerKind::IkeRekey:
+      on_ike_rekey_due(*e);
+      break;
+    case TimerKind::IkeExpire: {
+      // Hard lifetime: the rekey never succeeded. The SA goes, and `start: initiate` builds a
+      // new one rather than keep keys past their lifetime.
+      if (e->sa->rekeyed() || e->sa->state() == ike::SaState::Deleted) break;
+      const std::string name = e->connection();
+      spdlog::warn("{}: IKE SA {} reached its lifetime without a rekey: deleting it", name, sa_name(*e->sa));
+      ++counters_["ike_sas_expired"];
+      call(id, [&](ike::IkeSa& sa) { return sa.delete_ike_sa(now); });
+      auto p = registry_.find(name);
+      if (p && p->config.start == StartAction::Initiate && !runtime(name).admin_down && !shutting_down_)
+        schedule_restart(name, 1s, "IKE SA lifetime expired");
+      break;
+    }
+    case TimerKind::ChildRekey:
+      on_child_rekey_due(*e, spi);
+      break;
+    case TimerKind::ChildExpire: {
+      auto it = std::find_if(e->children.begin(), e->children.end(),
+                             [&](const InstalledChild& c) { return c.inbound_spi == spi; });
+      if (it == e->children.end()) break;
+      spdlog::warn("{}: CHILD SA {} reached its lifetime without a rekey: deleting it", e->connection(),
+                   spi_hex(spi));
+      ++counters_["child_sas_expired"];
+      call(id, [&](ike::IkeSa& sa) { return sa.delete_child_sa(spi, now); });
+      break;
+    }
   }
+}
+
+// ---- lifetimes and rekeying ---------------------------------------------------------------
+
+Clock::time_point IkeCore::rekey_point(Clock::time_point from, std::chrono::seconds lifetime) {
+  using Ms = std::chrono::milliseconds;
+  const auto life = std::chrono::duration_cast<Ms>(lifetime);
+  const auto margin = life / 10;
+  std::uint32_t r = 0;
+  random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&r), sizeof r));
+  const auto jitter = margin.count() > 0 ? Ms(r % static_cast<std::uint32_t>(margin.count() + 1)) : Ms(0);
+  return from + life - margin - jitter;
+}
+
+void IkeCore::schedule_ike_lifetime(IkeSaEntry& e) {
+  if (!e.profile) return;
+  const auto life = std::chrono::duration_cast<std::chrono::seconds>(e.profile->config.lifetimes.ike);
+  if (life.count() <= 0) return;
+  const auto now = Clock::now();
+  e.rekey_at = rekey_point(now, life);
+  e.expire_at = now + life;
+  arm_sa_timer(e.id, TimerKind::IkeRekey, e.rekey_at);
+  arm_sa_timer(e.id, TimerKind::IkeExpire, e.expire_at);
+}
+
+void IkeCore::schedule_child_lifetime(IkeSaEntry& e, InstalledChild& child) {
+  if (!e.profile) return;
+  const auto life = std::chrono::duration_cast<std::chrono::seconds>(e.profile->config.lifetimes.child);
+  if (life.count() <= 0) return;
+  const auto now = Clock::now();
+  child.rekey_at = rekey_point(now, life);
+  child.expire_at = now + life;
+  arm_child_timers(e.id, child);
+}
+
+void IkeCore::arm_child_timers(SaId id, const InstalledChild& child) {
+  if (child.rekey_at) arm_sa_timer(id, TimerKind::ChildRekey, child.rekey_at, child.inbound_spi);
+  if (child.expire_at) arm_sa_timer(id, TimerKind::ChildExpire, child.expire_at, child.inbound_spi);
+}
+
+void IkeCore::cancel_child_timers(SaId id, std::uint32_t inbound_spi) {
+  arm_sa_timer(id, TimerKind::ChildRekey, std::nullopt, inbound_spi);
+  arm_sa_timer(id, TimerKind::ChildExpire, std::nullopt, inbound_spi);
+}
+
+void IkeCore::on_ike_rekey_due(IkeSaEntry& e) {
+  if (!e.is_established() || e.sa->rekeyed()) return;
+  const auto now = Clock::now();
+  if (!e.sa->rekeying()) {
+    spdlog::info("{}: rekeying IKE SA {}", e.connection(), sa_name(*e.sa));
+    ++counters_["ike_rekeys_started"];
+    call(e.id, [&](ike::IkeSa& sa) { return sa.rekey_ike_sa(now); });
+  }
+  // Until it is replaced: try again now and then (a collision answered TEMPORARY_FAILURE, or
+  // the peer was busy), with jitter so two retrying ends drift apart.
+  IkeSaEntry* still = table_.find(e.id);
+  if (!still || still->sa->rekeyed() || !still->expire_at) return;
+  const auto left = *still->expire_at - now;
+  const auto retry = std::max<Clock::duration>(1s, std::min<Clock::duration>(10s, left / 4));
+  std::uint32_t r = 0;
+  random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&r), sizeof r));
+  const auto at = now + retry + std::chrono::milliseconds(r % 1000);
+  if (at < *still->expire_at) {
+    still->rekey_at = at;
+    arm_sa_timer(still->id, TimerKind::IkeRekey, at);
+  }
+}
+
+void IkeCore::on_child_rekey_due(IkeSaEntry& e, std::uint32_t inbound_spi) {
+  auto it = std::find_if(e.children.begin(), e.children.end(),
+                         [&](const InstalledChild& c) { return c.inbound_spi == inbound_spi; });
+  if (it == e.children.end()) return;
+  const auto now = Clock::now();
+  if (e.is_established()) {
+    spdlog::info("{}: rekeying CHILD SA {} in / {} out", e.connection(), spi_hex(it->inbound_spi),
+                 spi_hex(it->outbound_spi));
+    ++counters_["child_rekeys_started"];
+    const SaId id = e.id;
+    call(id, [&](ike::IkeSa& sa) { return sa.rekey_child_sa(inbound_spi, now); });
+  }
+  // Retried until the pair is replaced (its ChildSaDeleted cancels this) or expires.
+  IkeSaEntry* still = table_.find(e.id);
+  if (!still) return;
+  auto c = std::find_if(still->children.begin(), still->children.end(),
+                        [&](const InstalledChild& x) { return x.inbound_spi == inbound_spi; });
+  if (c == still->children.end() || !c->expire_at) return;
+  const auto left = *c->expire_at - now;
+  const auto retry = std::max<Clock::duration>(1s, std::min<Clock::duration>(10s, left / 4));
+  std::uint32_t r = 0;
+  random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&r), sizeof r));
+  const auto at = now + retry + std::chrono::milliseconds(r % 1000);
+  if (at < *c->expire_at) {
+    c->rekey_at = at;
+    arm_sa_timer(still->id, TimerKind::ChildRekey, at, inbound_spi);
+  }
+}
+
+void IkeCore::on_ike_rekeyed(IkeSaEntry& e, const ike::IkeSaRekeyed& ev) {
+  auto next = e.sa->take_successor();
+  if (!next) return;
+  const auto now = Clock::now();
+  const std::string old_name = sa_name(*e.sa);
+  IkeSaEntry& n = table_.add(std::move(next), e.profile);  // std::map: `e` stays valid
+  ++counters_["ike_sas_rekeyed"];
+  n.established = now;
+  n.established_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  n.peer = e.peer;
+  n.peer_override = e.peer_override;
+  // RFC 7296 §2.8: the CHILD SAs are the new IKE SA's now; the data plane does not notice.
+  n.children = std::move(e.children);
+  e.children.clear();
+  for (const auto& child : n.children) {
+    cancel_child_timers(e.id, child.inbound_spi);
+    arm_child_timers(n.id, child);
+  }
+  for (auto kind : {TimerKind::IkeRekey, TimerKind::IkeExpire, TimerKind::Keepalive})
+    arm_sa_timer(e.id, kind, std::nullopt);
+  e.rekey_at.reset();
+  e.expire_at.reset();
+  spdlog::info("{}: IKE SA {} rekeyed ({}): new IKE SA {}, {}; {} CHILD SA{} moved", n.connection(), old_name,
+               ev.we_initiated ? "by us" : "by the peer", sa_name(*n.sa), ike::to_string(ev.suite),
+               n.children.size(), n.children.size() == 1 ? "" : "s");
+  schedule_ike_lifetime(n);
+  if (n.profile && n.sa->nat().local_behind_nat && n.profile->config.natt.keepalive.count() > 0)
+    arm_sa_timer(n.id, TimerKind::Keepalive, now + n.profile->config.natt.keepalive);
+  const SaId nid = n.id;
+  apply(nid, n.sa->activate(now));
 }
 
 // ---- events ------------------------------------------------------------------------------
@@ -482,13 +650,22 @@ void IkeCore::on_ike_up(IkeSaEntry& e, const ike::IkeSaEstablished& ev) {
   }
   if (e.profile && ev.nat.local_behind_nat && e.profile->config.natt.keepalive.count() > 0)
     arm_sa_timer(e.id, TimerKind::Keepalive, now + e.profile->config.natt.keepalive);
+  schedule_ike_lifetime(e);
 }
 
 void IkeCore::on_child_up(IkeSaEntry& e, const ike::ChildSaEstablished& ev) {
   if (!e.profile) e.profile = registry_.find(ev.child_config);
   const std::string name = e.connection();
   const std::uint32_t reqid = e.profile ? e.profile->reqid : 0;
-  auto installed = installer_->install(ev, reqid, 0s, 0s);
+  // The data plane hears of the lifetime too: its soft expire (at 90%) is a second trigger
+  // for the rekey, its hard expire the last word (on_expire).
+  std::chrono::seconds life{0};
+  if (e.profile) life = std::chrono::duration_cast<std::chrono::seconds>(e.profile->config.lifetimes.child);
+  const auto soft = life - life / 10;
+  // Make-before-break: the new pair goes in next to the old one (inbound first, then outbound,
+  // which the data plane prefers as the newest of the connection); the old pair is removed
+  // only when its Delete has been exchanged (ChildSaDeleted).
+  auto installed = installer_->install(ev, reqid, soft, life);
   if (!installed) {
     ++counters_["child_sa_install_failures"];
     std::string why = "installing CHILD SA " + spi_hex(ev.inbound_spi) + "/" + spi_hex(ev.outbound_spi) +
@@ -505,7 +682,15 @@ void IkeCore::on_child_up(IkeSaEntry& e, const ike::ChildSaEstablished& ev) {
   }
   e.children.push_back(*installed);
   ++counters_["child_sas_installed"];
-  const auto& c = *installed;
+  schedule_child_lifetime(e, e.children.back());
+  if (ev.replaces_inbound_spi) {
+    ++counters_["child_sas_rekeyed"];
+    // The old pair is on its way out: no rekey of it any more, only its expiry as a backstop.
+    arm_sa_timer(e.id, TimerKind::ChildRekey, std::nullopt, *ev.replaces_inbound_spi);
+    spdlog::info("{}: CHILD SA {} rekeyed: new pair {} in / {} out", name, spi_hex(*ev.replaces_inbound_spi),
+                 spi_hex(ev.inbound_spi), spi_hex(ev.outbound_spi));
+  }
+  const auto& c = e.children.back();
   spdlog::info("{}: CHILD SA {} in / {} out installed: {} === {}, {}, {}{}", name, spi_hex(c.inbound_spi),
                spi_hex(c.outbound_spi), ts_text(c.local_ts), ts_text(c.remote_ts), c.proposal,
                c.udp_encapsulation
@@ -535,8 +720,7 @@ void IkeCore::on_child_deleted(IkeSaEntry& e, const ike::ChildSaDeleted& ev) {
                          [&](const InstalledChild& c) { return c.inbound_spi == ev.inbound_spi; });
   if (it == e.children.end()) return;
   installer_->remove(*it);
-  arm_sa_timer(e.id, TimerKind::ChildRekey, std::nullopt, it->inbound_spi);
-  arm_sa_timer(e.id, TimerKind::ChildExpire, std::nullopt, it->inbound_spi);
+  cancel_child_timers(e.id, it->inbound_spi);
   spdlog::info("{}: CHILD SA {} in / {} out deleted{}", e.connection(), spi_hex(it->inbound_spi),
                spi_hex(it->outbound_spi), ev.by_peer ? " by the peer" : "");
   e.children.erase(it);
@@ -826,6 +1010,26 @@ void IkeCore::on_acquire(const xfrm::AcquireEvent& ev) {
 void IkeCore::on_expire(const xfrm::ExpireEvent& ev) {
   spdlog::debug("data plane: {} expire of SA {} (reqid {})", ev.hard ? "hard" : "soft", spi_hex(ev.spi),
                 ev.reqid);
+  for (SaId id : table_.ids()) {
+    IkeSaEntry* e = table_.find(id);
+    if (!e) continue;
+    auto it = std::find_if(e->children.begin(), e->children.end(), [&](const InstalledChild& c) {
+      return c.inbound_spi == ev.spi || c.outbound_spi == ev.spi;
+    });
+    if (it == e->children.end()) continue;
+    const std::uint32_t inbound = it->inbound_spi;
+    const auto now = Clock::now();
+    if (ev.hard) {
+      // The data plane dropped the SA already (as the kernel does): tell the peer the pair is gone.
+      ++counters_["child_sas_expired"];
+      spdlog::warn("{}: CHILD SA {} hard-expired in the data plane: deleting it", e->connection(), spi_hex(inbound));
+      call(id, [&](ike::IkeSa& sa) { return sa.delete_child_sa(inbound, now); });
+    } else {
+      ++counters_["child_soft_expires"];
+      on_child_rekey_due(*e, inbound);  // IkeSa refuses a second rekey of a pair already being rekeyed
+    }
+    return;
+  }
 }
 
 // ---- status ------------------------------------------------------------------------------
@@ -918,6 +1122,9 @@ ConnectionStatus IkeCore::status_of(const ConnectionProfile& p) {
 
   for (const auto& child : primary->children) {
     ChildSaStatus cs;
+    if (child.rekey_at)
+      cs.rekey_in = static_cast<std::uint64_t>(std::max<std::int64_t>(
+          0, std::chrono::duration_cast<std::chrono::seconds>(*child.rekey_at - now).count()));
     cs.name = child.name;
     cs.spi_in = child.inbound_spi;
     cs.spi_out = child.outbound_spi;

@@ -55,6 +55,8 @@ class IkeCore final : public DaemonCore {
     Dpd,
     Keepalive,
     IkeRekey,
+    IkeExpire,
+    RekeyedOld,
     ChildRekey,
     ChildExpire
   };
@@ -95,6 +97,19 @@ class IkeCore final : public DaemonCore {
   void on_child_deleted(IkeSaEntry& e, const ike::ChildSaDeleted& ev);
   void on_ike_deleted(IkeSaEntry& e, const ike::IkeSaDeleted& ev);
   void on_endpoints_changed(IkeSaEntry& e, const ike::EndpointsChanged& ev);
+  void on_ike_rekeyed(IkeSaEntry& e, const ike::IkeSaRekeyed& ev);
+
+  // Lifetimes (config `lifetimes: {ike, child}`): a rekey between 80% and 90% of the lifetime
+  // (strongSwan's rekey margin with as much random jitter, so the two ends rarely start at the
+  // same moment), the hard expiry at 100%.
+  std::chrono::steady_clock::time_point rekey_point(std::chrono::steady_clock::time_point from,
+                                                    std::chrono::seconds lifetime);
+  void schedule_ike_lifetime(IkeSaEntry& e);
+  void schedule_child_lifetime(IkeSaEntry& e, InstalledChild& child);
+  void arm_child_timers(SaId id, const InstalledChild& child);
+  void cancel_child_timers(SaId id, std::uint32_t inbound_spi);
+  void on_ike_rekey_due(IkeSaEntry& e);
+  void on_child_rekey_due(IkeSaEntry& e, std::uint32_t inbound_spi);
   void on_failure(IkeSaEntry& e, const std::string& what);
   void on_peer_moved(const PeerMoved& m);
 

@@ -31,7 +31,8 @@ struct IkeSaEntry {
   std::chrono::steady_clock::time_point created{};
   std::optional<std::chrono::steady_clock::time_point> established;
   std::int64_t established_unix = 0;
-  std::optional<std::chrono::steady_clock::time_point> rekey_at;  // IKE SA rekey due
+  std::optional<std::chrono::steady_clock::time_point> rekey_at;   // IKE SA rekey due
+  std::optional<std::chrono::steady_clock::time_point> expire_at;  // IKE SA hard lifetime
   // Where the peer's authenticated ESP now comes from, when that moved before any IKE message
   // told the IkeSa (RFC 7296 §2.23): our IKE goes there until the IkeSa reports the move.
   std::optional<Endpoint> peer_override;

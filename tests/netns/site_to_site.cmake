@@ -14,3 +14,6 @@ foreach(scenario rebind restart)
            COMMAND bash ${_s2s}/s2s_${scenario}.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
   set_tests_properties(netns.s2s.${scenario} PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 240 SKIP_RETURN_CODE 77)
 endforeach()
+add_test(NAME netns.s2s.rekey
+         COMMAND bash ${_s2s}/s2s_rekey.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(netns.s2s.rekey PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77)

@@ -163,9 +163,9 @@ TEST(ConfigLoader, BadDurationsAreRefused) {
       Lines{"office.yaml:16:10: connections.office-b.dpd: \"30x\" is not a duration (expected a number and a "
             "unit s, m, h or d, like 30s, 5m, 4h, 1d)"});
   EXPECT_EQ(errors_of(with("    start: initiate\n",
-                           "    start: initiate\n    lifetimes: { ike: 10s, child: 1h }\n")),
-            Lines{"office.yaml:16:23: connections.office-b.lifetimes.ike: \"10s\" is too short (expected at "
-                  "least 1m)"});
+                           "    start: initiate\n    lifetimes: { ike: 5s, child: 1h }\n")),
+            Lines{"office.yaml:16:23: connections.office-b.lifetimes.ike: \"5s\" is too short (expected at "
+                  "least 10s)"});
 }
 
 TEST(ConfigLoader, BadPortsAreRefused) {
