@@ -1,0 +1,189 @@
+# shellcheck shell=bash
+# tools/compare/lab.sh — the namespace lab of the comparison: an office with a server behind its
+# router, a remote client, a hub on the internet and a scanner on the internet.
+#
+#   srv ── gw-o ── rtr-o [── isp-o | cgn-o] ── inet (bridge) ── [rtr-c [── cgn-c] ──] gw-c ── cli
+#                                                │   │
+#                                               hub scan
+#
+#   srv    10.1.0.10/24   the office server: OpenSSH sshd on 22, nginx on 80
+#   gw-o   10.1.0.1 | 192.168.1.2   the office LAN's gateway; runs natgated in way B; no NAT
+#   rtr-o  192.168.1.1 | out0       the office router (the box you own): masquerades, drops
+#                                   unsolicited inbound; way A adds port forwards (DNAT) here
+#   isp-o  (double NAT)  192.168.0.1 | 198.51.100.10: the ISP's box in router mode, also yours
+#   cgn-o  (CGNAT)       100.64.0.1  | 198.51.100.10: the carrier's NAT, not yours: no forwards
+#   office public address (where the internet sees the office): 198.51.100.10
+#   gw-c   10.3.0.1 | wan0          the remote client's gateway (natgated in way B); masquerades
+#                                   its LAN for plain traffic (way A). Public 198.51.100.30, or
+#                                   behind rtr-c (NAT, 198.51.100.30) and possibly cgn-c (CGNAT)
+#   cli    10.3.0.10/24             the remote user's machine (ssh, curl)
+#   hub    198.51.100.40            a public natgated both sites dial (way B via hub)
+#   scan   198.51.100.66            an internet scanner (nmap, a password-guessing loop)
+#
+# Uses interop/lib (run state, bounded waits, cleanup trap, namespace helpers). Every NAT uses a
+# port range of its own (rtr-o 20000-29999, isp-o/cgn-o 30000-39999, rtr-c 40000-44999, cgn-c
+# 45000-49999). A symmetric NAT maps every flow to a fresh random port (random,fully-random).
+
+CMP_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../../interop/lib/common.sh
+source "$CMP_LIB/../../interop/lib/common.sh"
+# shellcheck source=../../interop/lib/topology.sh
+source "$CMP_LIB/../../interop/lib/topology.sh"
+
+OFFICE_NET=10.1.0.0/24 OFFICE_SRV=10.1.0.10 OFFICE_GW_LAN=10.1.0.1
+CLIENT_NET=10.3.0.0/24 CLIENT_HOST=10.3.0.10 CLIENT_GW_LAN=10.3.0.1
+OFFICE_PUBLIC=198.51.100.10 CLIENT_PUBLIC=198.51.100.30 HUB_PUBLIC=198.51.100.40 SCAN_PUBLIC=198.51.100.66
+FORWARDED_PORTS="22, 80"
+
+LAB_OFFICE="" LAB_CLIENT=""   # kinds of the current lab
+LAB_FORWARDERS=()             # office NAT boxes the office owns, outermost first (DNAT goes there)
+
+# _cmp_nat NODE PORT_LO PORT_HI [symmetric]: masquerade out of out0 and drop unsolicited inbound
+# (a home router with no port forwards); port forwards are let through (ct status dnat).
+_cmp_nat() {
+  local flags=""
+  [[ ${4:-} == symmetric ]] && flags=" random,fully-random"
+  nsx "$1" nft -f - <<EOF || fail "nftables on $1"
+table ip cmp_nat {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "out0" meta l4proto { tcp, udp } masquerade to :$2-$3$flags
+    oifname "out0" masquerade$flags
+  }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "out0" oifname "in0" ct state established,related accept
+    iifname "out0" oifname "in0" ct status dnat accept
+    iifname "out0" oifname "in0" counter drop
+  }
+}
+EOF
+}
+
+# _cmp_on_inet NODE IF ADDR: plug NODE:IF into the internet bridge.
+_cmp_on_inet() {
+  _topo_link "$1" "$2" inet "p-$1"
+  ip -n "$(ns inet)" link set "p-$1" master br0
+  _topo_addr "$1" "$2" "$3/24"
+}
+
+# _cmp_chain SIDE_GW NAT_NODES... : gw's wan0 — first NAT's in0 — ... — last NAT's out0 on the
+# internet. Inner links use 192.168.$base.0/24-style networks given as NODE:INNER_NET_PREFIX.
+# Each element is NODE:PREFIX:PORT_LO:PORT_HI[:symmetric]; PREFIX is the /24 (x.y.z) on the
+# node's inner side (.1 is the node, .2 the node further in). The outermost gets PUBLIC.
+_cmp_chain() {
+  local gw=$1 public=$2; shift 2
+  local inner=$gw inner_if=wan0 spec node prefix lo hi sym
+  for spec in "$@"; do
+    IFS=: read -r node prefix lo hi sym <<<"$spec"
+    _topo_add_ns "$node"
+    _topo_link "$inner" "$inner_if" "$node" in0
+    _topo_addr "$inner" "$inner_if" "$prefix.2/24"
+    _topo_addr "$node" in0 "$prefix.1/24"
+    _topo_route "$inner" default via "$prefix.1"
+    _cmp_nat "$node" "$lo" "$hi" "$sym"
+    inner=$node inner_if=out0
+  done
+  _cmp_on_inet "$inner" "$inner_if" "$public"
+}
+
+# lab_create OFFICE CLIENT
+#   OFFICE: single | symmetric | double | cgnat     (what stands between gw-o and the internet)
+#   CLIENT: public | nat | cgnat                    (what stands between gw-c and the internet)
+lab_create() {
+  LAB_OFFICE=$1 LAB_CLIENT=$2
+  local node
+  for node in inet srv gw-o cli gw-c hub scan; do _topo_add_ns "$node"; done
+  ip -n "$(ns inet)" link add br0 type bridge || fail "bridge in inet"
+  ip -n "$(ns inet)" link set br0 up
+  # Scans of closed UDP ports wait for ICMP port unreachable, which Linux rate-limits to one a
+  # second per destination; a scanner would just wait longer. These are per-namespace sysctls.
+  for node in inet srv gw-o cli gw-c hub scan; do
+    nsx "$node" sysctl -q -w net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=10000 >/dev/null
+  done
+
+  # Office LAN: the server and its gateway.
+  _topo_link srv eth0 gw-o lan0
+  _topo_addr srv eth0 "$OFFICE_SRV/24"
+  _topo_addr gw-o lan0 "$OFFICE_GW_LAN/24"
+  _topo_route srv default via "$OFFICE_GW_LAN"
+
+  local sym=""
+  [[ $LAB_OFFICE == symmetric ]] && sym=symmetric
+  case $LAB_OFFICE in
+    single | symmetric)
+      _cmp_chain gw-o "$OFFICE_PUBLIC" "rtr-o:192.168.1:20000:29999:$sym"
+      LAB_FORWARDERS=(rtr-o) ;;
+    double)
+      _cmp_chain gw-o "$OFFICE_PUBLIC" rtr-o:192.168.1:20000:29999 isp-o:192.168.0:30000:39999
+      LAB_FORWARDERS=(isp-o rtr-o) ;;
+    cgnat)
+      _cmp_chain gw-o "$OFFICE_PUBLIC" rtr-o:192.168.1:20000:29999 cgn-o:100.64.0:30000:39999
+      LAB_FORWARDERS=(rtr-o) ;;   # the carrier's NAT takes no orders from the office
+    *) fail "lab_create: unknown office kind $LAB_OFFICE" ;;
+  esac
+  # The office router reaches the LAN through gw-o (needed by port forwards to the server).
+  _topo_route rtr-o "$OFFICE_NET" via 192.168.1.2
+  for node in "${TOPO_NODES[@]}"; do
+    case $node in rtr-o | isp-o | cgn-o)
+      nsx "$node" sysctl -q -w net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=10000 >/dev/null ;;
+    esac
+  done
+
+  # Remote client: its machine and gateway.
+  _topo_link cli eth0 gw-c lan0
+  _topo_addr cli eth0 "$CLIENT_HOST/24"
+  _topo_addr gw-c lan0 "$CLIENT_GW_LAN/24"
+  _topo_route cli default via "$CLIENT_GW_LAN"
+  nsx gw-c nft -f - <<EOF || fail "nftables on gw-c"
+table ip cmp_client {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr $CLIENT_NET oifname "wan0" masquerade
+  }
+}
+EOF
+  case $LAB_CLIENT in
+    public) _cmp_on_inet gw-c wan0 "$CLIENT_PUBLIC" ;;
+    nat) _cmp_chain gw-c "$CLIENT_PUBLIC" rtr-c:192.168.7:40000:44999 ;;
+    cgnat) _cmp_chain gw-c "$CLIENT_PUBLIC" rtr-c:192.168.7:40000:44999 cgn-c:100.64.1:45000:49999 ;;
+    *) fail "lab_create: unknown client kind $LAB_CLIENT" ;;
+  esac
+
+  _cmp_on_inet hub eth0 "$HUB_PUBLIC"
+  _cmp_on_inet scan eth0 "$SCAN_PUBLIC"
+  # The scanner also tries the blunt way in: a route to the office LAN via the office's public
+  # address (an attacker on the same segment as the office's uplink can do this).
+  _topo_route scan "$OFFICE_NET" via "$OFFICE_PUBLIC"
+
+  wait_until 5 nsx scan ping -n -q -c 1 -W 1 "$HUB_PUBLIC" >/dev/null || fail "lab: scanner cannot reach the hub"
+  wait_until 5 nsx gw-o ping -n -q -c 1 -W 1 "$HUB_PUBLIC" >/dev/null || fail "lab: office cannot reach the hub"
+  wait_until 5 nsx gw-c ping -n -q -c 1 -W 1 "$HUB_PUBLIC" >/dev/null || fail "lab: client cannot reach the hub"
+  log "lab: office $LAB_OFFICE, client $LAB_CLIENT (${TOPO_NODES[*]})"
+}
+
+lab_destroy() { topo_destroy; }
+
+# pf_on / pf_off: way A's port forwards on every office NAT box the office owns: TCP 22 and 80
+# of the outer address to the next box in, and finally to the server.
+pf_on() {
+  local node target
+  for node in "${LAB_FORWARDERS[@]}"; do
+    # isp-o forwards to rtr-o's outer address; rtr-o forwards to the server.
+    if [[ $node == isp-o ]]; then target=192.168.0.2; else target=$OFFICE_SRV; fi
+    nsx "$node" nft -f - <<EOF || fail "port forward on $node"
+table ip cmp_pf {
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    iifname "out0" tcp dport { $FORWARDED_PORTS } dnat to $target
+  }
+}
+EOF
+  done
+}
+pf_off() {
+  local node
+  for node in "${LAB_FORWARDERS[@]}"; do nsx "$node" nft delete table ip cmp_pf 2>/dev/null; done
+  for node in "${LAB_FORWARDERS[@]}"; do nsx "$node" conntrack -F >/dev/null 2>&1; done
+  return 0
+}

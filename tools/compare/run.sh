@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# tools/compare/run.sh — natgate against port forwarding, on real services, measured.
+#
+# For the same office server (Debian's OpenSSH sshd and nginx) behind the office's NAT, a remote
+# client gets in either
+#   A) "pf":     by a port forward (DNAT of TCP 22 and 80) on the office router, or
+#   B) natgate:  "direct" — the office's natgated dials the client's gateway, or
+#                "hub"    — both dial a public natgated hub that routes between them;
+#                the office router forwards nothing in either.
+# across six topologies, and measures exposure (nmap, a password-guessing loop), reachability
+# and cost (RTT, time to first byte, 100 MB each way). Writes docs/comparison.md and its plots.
+#
+#   tools/compare/run.sh [--quick] [--build DIR] [--out DIR] [--no-doc]
+#     --quick    the CI variant: two topologies, fewer ports and guesses, no 100 MB transfers;
+#                checks the findings and fails if one flipped (ctest -L compare)
+#     --build    a build tree with natgated and natgate (default: build/release, built here)
+#     --natgated PATH --natgate PATH   the two binaries themselves (ctest passes these)
+#     --out      where comparison.md and the plots go (default: docs/)
+# Needs root (namespaces). Everything it starts runs in its namespaces and ends with it.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+quick=0 build="" out="" doc=1 natgated="" natgate=""
+while (($#)); do
+  case $1 in
+    --quick) quick=1 ;;
+    --build) build=$2; shift ;;
+    --natgated) natgated=$2; shift ;;
+    --natgate) natgate=$2; shift ;;
+    --out) out=$2; shift ;;
+    --no-doc) doc=0 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "compare: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+# The CI variant checks findings; it writes a document only where --out says.
+if [[ -z $out ]]; then ((quick)) && doc=0; out=$root/docs; fi
+[[ $(id -u) == 0 ]] || { echo "compare: needs root (network namespaces)" >&2; exit 77; }
+for tool in nmap sshpass nginx /usr/sbin/sshd gnuplot jq curl nft conntrack; do
+  command -v "$tool" >/dev/null || { echo "compare: $tool missing (bash tools/install-deps.sh)" >&2; exit 77; }
+done
+
+if [[ -z $natgated && -z $build ]]; then
+  build=$root/build/release
+  echo "compare: building natgated and natgate in $build" >&2
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+    cmake --build "$build" -j "$(nproc)" --target natgated natgate >/dev/null || { echo "compare: build failed" >&2; exit 1; }
+fi
+
+# shellcheck source=lab.sh
+source "$here/lab.sh"
+# shellcheck source=services.sh
+source "$here/services.sh"
+# shellcheck source=natgate.sh
+source "$here/natgate.sh"
+# shellcheck source=measure.sh
+source "$here/measure.sh"
+
+CMP_QUICK=$quick
+((quick)) && SVC_BLOB_MB=1
+io_init compare
+ng_init "${natgated:-$build/gateway/natgated}" "${natgate:-$build/tools/cli/natgate}"
+RESULTS=$IO_DIR/results.tsv
+: >"$RESULTS"
+io_on_failure 'for f in "$IO_DIR"/ng-*.log; do [[ -f $f ]] && { log "---- $f"; tail -n 20 "$f" >&2; }; done'
+T_START=$(io_now_ms)
+
+svc_prepare
+res meta.samples "${CMP_SAMPLES:=15}"
+
+# topology id : office kind : client kind
+topologies=(single:single:public cgnat:cgnat:public double:double:public symmetric:symmetric:public
+  client-nat:single:nat both-cgnat:cgnat:cgnat)
+((quick)) && topologies=(single:single:public both-cgnat:cgnat:cgnat)
+guesses=200
+((quick)) && guesses=20
+
+for t in "${topologies[@]}"; do
+  IFS=: read -r topo office client <<<"$t"
+  step "topology $topo: office $office, client $client"
+  lab_create "$office" "$client"
+  svc_start
+  first=0
+  [[ $topo == single ]] && first=1
+
+  step "$topo / A: port forwarding ($FORWARDED_PORTS) on ${LAB_FORWARDERS[*]}"
+  pf_on
+  reach pf "$topo" "$OFFICE_PUBLIC"
+  if ((first)); then
+    expose pf office "$OFFICE_PUBLIC"
+    brute pf office "$OFFICE_PUBLIC" "$guesses"
+    cost pf "$OFFICE_PUBLIC"
+  fi
+  pf_off
+
+  if ! ((quick)); then
+    step "$topo / B: natgate direct (office dials the client's gateway)"
+    if ng_start_direct; then
+      reach direct "$topo" "$OFFICE_SRV"
+      if ((first)); then
+        expose direct office "$OFFICE_PUBLIC"
+        expose direct client-gw "$CLIENT_PUBLIC"
+        cost direct "$OFFICE_SRV"
+      fi
+    else
+      res "reach.$topo.direct" fails
+      res "reach.$topo.direct.evidence" "no tunnel: $NG_WHY"
+    fi
+    ng_stop
+  fi
+
+  step "$topo / B: natgate via the hub (office and client dial $HUB_PUBLIC)"
+  if ng_start_hub; then
+    reach hub "$topo" "$OFFICE_SRV"
+    if ((first)); then
+      expose hub office "$OFFICE_PUBLIC"
+      expose hub hub "$HUB_PUBLIC"
+      brute hub office "$OFFICE_PUBLIC" "$guesses"
+      brute hub hub "$HUB_PUBLIC" "$guesses"
+      cost hub "$OFFICE_SRV"
+    fi
+  else
+    res "reach.$topo.hub" fails
+    res "reach.$topo.hub.evidence" "no tunnel: $NG_WHY"
+  fi
+  ng_stop
+  svc_stop
+  lab_destroy
+done
+res meta.seconds "$(( ($(io_now_ms) - T_START) / 1000 ))"
+
+# ---- the findings the project claims; --quick fails if one flipped ------------------------
+step "findings"
+bad=0
+expect() {
+  local key=$1 op=$2 want=$3 got=${RES[$1]:-missing} ok=0
+  case $op in
+    is) [[ $got == "$want" ]] && ok=1 ;;
+    has) [[ $got == *"$want"* ]] && ok=1 ;;
+    ge) [[ $got =~ ^[0-9]+$ ]] && ((got >= want)) && ok=1 ;;
+  esac
+  if ((ok)); then log "holds: $key $op $want"; else log "FLIPPED: $key: expected $op '$want', got '$got'"; bad=$((bad + 1)); fi
+}
+expect reach.single.pf is works
+expect expose.pf.office.ssh_banner has SSH-2.0-OpenSSH
+expect expose.pf.office.tcp has 22/tcp
+expect expose.pf.office.http_server has nginx
+expect brute.pf.office.reached ge "$guesses"
+expect reach.single.hub is works
+expect expose.hub.office.tcp is none
+expect expose.hub.office.udp is none
+expect expose.hub.office.ssh_banner is none
+expect expose.hub.office.lan_route is blocked
+expect expose.pf.office.lan_route is blocked
+expect brute.hub.office.reached is 0
+expect brute.hub.hub.reached is 0
+expect expose.hub.hub.tcp is none
+expect expose.hub.hub.udp is "500/udp isakmp, 4500/udp nat-t-ike"
+expect reach.both-cgnat.pf is fails
+expect reach.both-cgnat.hub is works
+if ((!quick)); then
+  expect reach.cgnat.pf is fails
+  expect reach.cgnat.direct is works
+  expect reach.client-nat.direct is fails
+  expect reach.client-nat.hub is works
+  for t in single double symmetric; do expect "reach.$t.direct" is works; done
+fi
+res meta.flipped "$bad"
+
+if ((doc)); then
+  step "writing $out/comparison.md"
+  bash "$here/report.sh" "$RESULTS" "$out" "$NATGATED" || fail "report"
+fi
+((bad == 0)) || fail "$bad finding(s) flipped"
+log "compare: all findings hold ($(( ($(io_now_ms) - T_START) / 1000 )) s)"
