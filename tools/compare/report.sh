@@ -31,11 +31,11 @@ ways=(pf direct hub)
 count_ports() { [[ $1 == none || $1 == n/a ]] && echo 0 || awk -F', ' '{print NF}' <<<"$1"; }
 guesses=$(r brute.pf.office.tried)
 {
-  printf '"port forward: office" %s %s %s\n' "$(count_ports "$(r expose.pf.office.tcp)")" \
+  printf '"port forward\\noffice address" %s %s %s\n' "$(count_ports "$(r expose.pf.office.tcp)")" \
     "$(count_ports "$(r expose.pf.office.udp)")" "$(r brute.pf.office.reached)"
-  printf '"natgate: office" %s %s %s\n' "$(count_ports "$(r expose.hub.office.tcp)")" \
+  printf '"natgate\\noffice address" %s %s %s\n' "$(count_ports "$(r expose.hub.office.tcp)")" \
     "$(count_ports "$(r expose.hub.office.udp)")" "$(r brute.hub.office.reached)"
-  printf '"natgate: hub" %s %s %s\n' "$(count_ports "$(r expose.hub.hub.tcp)")" \
+  printf '"natgate\\nhub address" %s %s %s\n' "$(count_ports "$(r expose.hub.hub.tcp)")" \
     "$(count_ports "$(r expose.hub.hub.udp)")" "$(r brute.hub.hub.reached)"
 } | sed 's/n\/a/NaN/g' >"$tmp/exposure.dat"
 
@@ -49,6 +49,7 @@ set grid ytics
 set yrange [0:*]
 
 set output "$out/comparison-exposure.png"
+set bmargin 4
 set multiplot layout 1,2 title "What an internet scanner finds (office behind one NAT)"
 set title "open ports"
 set ylabel "ports"
@@ -62,6 +63,7 @@ set yrange [0:*]
 set ytics auto
 plot "$tmp/exposure.dat" using 4:xtic(1) title "reached sshd" lc rgb "#c0392b"
 unset multiplot
+set bmargin
 
 set output "$out/comparison-latency.png"
 set title "Time for a remote user to get an answer from the office server (median, ms, log scale)"
