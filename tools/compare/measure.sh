@@ -11,6 +11,7 @@ RESULTS="" CMP_QUICK=0
 declare -A RES=()
 
 res() {
+  # shellcheck disable=SC2034  # RES is read by run.sh's findings
   RES[$1]=$2
   printf '%s\t%s\n' "$1" "$2" >>"$RESULTS"
   log "result $1 = $2"
@@ -126,7 +127,12 @@ brute() {
   res "brute.$way.$name.seconds" "$(( ($(io_now_ms) - t0) / 1000 ))"
 }
 
-_median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+# _median [PRINTF_FORMAT]: the median of the numbers on stdin ("nan" if none).
+_median() {
+  sort -g | awk -v f="${1:-%.3f}" '{a[NR] = $1} END {
+    if (NR == 0) { print "nan"; exit }
+    m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf f "\n", m }'
+}
 
 # One sample of each kind, from the client's machine to ADDR, appended to $IO_DIR/cost-WAY.*:
 # curl's connect time (one TCP round trip) and first byte of a page over a fresh connection; the
@@ -173,14 +179,14 @@ cost_report() {
     f=$IO_DIR/cost-$way
     [[ -f $f.http ]] || continue
     res "cost.$way.samples" "$(wc -l <"$f.http")"
-    res "cost.$way.rtt_ms" "$(awk '{printf "%.3f\n", $1 * 1000}' "$f.http" | _median)"
-    res "cost.$way.http_ttfb_ms" "$(awk '{printf "%.3f\n", $2 * 1000}' "$f.http" | _median)"
-    res "cost.$way.ssh_ttfb_ms" "$(awk '{printf "%.3f\n", $1 / 1000}' "$f.sshb" | _median)"
-    res "cost.$way.ssh_login_ms" "$(awk '{printf "%.1f\n", $1 / 1000}' "$f.sshl" | _median)"
+    res "cost.$way.rtt_ms" "$(awk '{print $1 * 1000}' "$f.http" | _median %.2f)"
+    res "cost.$way.http_ttfb_ms" "$(awk '{print $2 * 1000}' "$f.http" | _median %.2f)"
+    res "cost.$way.ssh_ttfb_ms" "$(awk '{print $1 / 1000}' "$f.sshb" | _median %.1f)"
+    res "cost.$way.ssh_login_ms" "$(awk '{print $1 / 1000}' "$f.sshl" | _median %.0f)"
     [[ -f $f.down ]] || continue
     res "cost.$way.transfers" "$(wc -l <"$f.down")"
-    res "cost.$way.down_mbit" "$(_median <"$f.down")"
-    res "cost.$way.up_mbit" "$(_median <"$f.up")"
+    res "cost.$way.down_mbit" "$(_median %.0f <"$f.down")"
+    res "cost.$way.up_mbit" "$(_median %.0f <"$f.up")"
     if grep -qx "$way" "$IO_DIR/cost-corrupt" 2>/dev/null; then res "cost.$way.upload_intact" no; else res "cost.$way.upload_intact" yes; fi
   done
 }
