@@ -7,12 +7,13 @@
 #     `natgate status` reports the same packet counts read back from the kernel;
 #   - the NAT rebinds left's 4500 to another port: right's kernel reports the authenticated ESP
 #     from the new port (XFRM_MSG_MAPPING), natgated moves its SAs and IKE there, traffic flows;
-#   - the CHILD SA is replaced (rekey, or down/up where no rekey exists) by a new SA pair, the
-#     old SPIs vanish from the kernel and traffic flows on the new ones;
+#   - a reload (SIGHUP, 20 s CHILD lifetime) replaces the SA pair, and a CHILD rekey by lifetime
+#     replaces it again on the same IKE SA during a ping: the old SPIs vanish from the kernel,
+#     the new ones carry the traffic, the kernel's SAs carry the lifetime;
 #   - SIGTERM stops both daemons and leaves no XFRM state or policy in either namespace.
 # guest-tools: ping socat jq conntrack
 # guest-modules: nf_conntrack_netlink
-# guest-timeout: 200
+# guest-timeout: 220
 # shellcheck source=tests/kernel/guest/lib.sh
 . /natgate/lib.sh
 [[ -x ${NATGATED:-} ]] || ng_fail "NATGATED is not set or not executable"
@@ -103,7 +104,8 @@ kernel_packets() {
   ng_in "$1" ip -s xfrm state | awk -v spi="0x$2" '
     $1 == "proto" && $2 == "esp" { cur = (substr($4, 1, 10) == spi) }
     cur && /lifetime current:/ { want = 1; next }
-    cur && want { sub(/\(packets\)/, "", $2); print $2 + 0; exit }'
+    cur && want { sub(/\(packets\)/, "", $2); print $2 + 0; found = 1; exit }
+    END { if (!found) print -1 }'
 }
 
 no_sas() { [[ -z $(ng_in "$1" ip xfrm state) ]]; }
@@ -211,24 +213,59 @@ moves=$(json right | jq -r '.daemon.counters.peer_address_changes_esp // 0')
 grep -q "authenticated ESP now comes from 192.0.2.1:40005" "$dir/right.log" || fail "right's log does not say why it moved"
 step "NAT rebinding 40000 -> 40005 followed from ESP; ping 3/3"
 
-# --- the CHILD SA is replaced ------------------------------------------------------------
+# --- a reload replaces the SA pair, then a CHILD rekey replaces it again ---------------------
+# SIGHUP with a 20 s CHILD lifetime on left: the changed connection restarts (a new IKE SA and
+# SA pair, the old ones gone from the kernel); then left rekeys the CHILD SA at 80-90 % of
+# 20 s (RFC 7296 §2.8) on the same IKE SA, and the kernel's SAs carry the lifetime.
 old_in=$l_in old_out=$l_out
-cli left down to-right >/dev/null || fail "natgate down"
-wait_for 10 no_sas left ||
-  fail "left: SAs remain after natgate down: $(ng_in left ip xfrm state)"
-cli left up to-right >/dev/null || fail "natgate up"
-wait_for 30 up left || fail "left: not re-established after natgate up"
-wait_for 10 up right || fail "right: not re-established after natgate up"
-read -r l_in l_out <<<"$(child_spis left)"
-[[ $l_in != "$old_in" && $l_out != "$old_out" ]] || fail "the SA pair was not replaced ($l_in/$l_out)"
-ping_across 3 || fail "ping through the new SA pair"
+write_config left initiator 192.0.2.2 "$LEFT_INNER/32" "$RIGHT_INNER/32" 20s
+kill -HUP "${PID[left]}"
+replaced() {
+  up left || return 1
+  read -r l_in l_out <<<"$(child_spis left)"
+  [[ $l_in != "$old_in" && $l_out != "$old_out" ]]
+}
+wait_for 30 replaced || fail "left: the SA pair was not replaced after the reload ($l_in/$l_out)"
+wait_for 10 up right || fail "right: not re-established after left's reload"
+ike_spi=$(conn left .ike_sa.spi_i)
 for ns in left right; do
   states=$(ng_in "$ns" ip xfrm state)
   grep -Eq "spi 0x($old_in|$old_out)" <<<"$states" && fail "$ns: an old SA is still in the kernel: $states"
   [[ $(grep -c '^src ' <<<"$states") == 2 ]] || fail "$ns: expected 2 SAs after the new pair: $states"
 done
-(($(kernel_packets left "$l_out") >= 3)) || fail "the new outbound SA carried nothing"
-step "SA pair replaced: $old_in/$old_out -> $l_in/$l_out, ping 3/3 on it"
+grep -q "expire add: soft 18(sec), hard 20(sec)" <<<"$(ng_in left ip -s xfrm state)" ||
+  fail "left's SAs do not carry the 20 s lifetime: $(ng_in left ip -s xfrm state | grep 'expire add')"
+step "reload: SA pair $old_in/$old_out -> $l_in/$l_out, lifetime 20 s in the kernel"
+
+pair_in=$l_in pair_out=$l_out
+# Traffic all through the rekey (due 16-18 s after the pair's install); the kernel must switch
+# to the new outbound SA by itself. Everything below is done well before the next rekey.
+ng_in left ping -i 0.3 -w 21 -q "$RIGHT_INNER" >"$dir/rekey-ping" 2>&1 &
+pinger=$!
+rekeyed() {
+  read -r l_in l_out <<<"$(child_spis left)"
+  [[ $l_in != "$pair_in" && $l_in != null && $l_out != null ]]
+}
+wait_for 25 rekeyed || fail "left: no CHILD rekey within 25 s of a 20 s lifetime"
+[[ $(conn left .ike_sa.spi_i) == "$ike_spi" ]] || fail "the IKE SA changed: that was a restart, not a CHILD rekey"
+# The old pair goes once the rekey's delete is done.
+old_gone() { ! grep -Eq "spi 0x($pair_in|$pair_out)" <<<"$(ng_in left ip xfrm state; ng_in right ip xfrm state)"; }
+wait_for 10 old_gone || fail "the rekeyed SA pair $pair_in/$pair_out is still in the kernel"
+for ns in left right; do
+  states=$(ng_in "$ns" ip xfrm state)
+  [[ $(grep -c '^src ' <<<"$states") == 2 ]] || fail "$ns: expected 2 SAs after the rekey: $states"
+done
+sleep 1  # a few more pings on the new pair
+k_out=$(kernel_packets left "$l_out") k_in=$(kernel_packets left "$l_in")
+((k_out >= 2 && k_in >= 2)) || fail "the new SA pair $l_in/$l_out carried $k_in in / $k_out out"
+wait "$pinger"
+read -r sent received <<<"$(awk '/packets transmitted/ {print $1, $4}' "$dir/rekey-ping")"
+((sent >= 40 && received >= sent - 2)) || fail "ping across the rekey: $received of $sent: $(cat "$dir/rekey-ping")"
+for ns in left right; do
+  n=$(json "$ns" | jq -r '.daemon.counters.child_sas_rekeyed // 0')
+  ((n >= 1)) || fail "$ns: child_sas_rekeyed is $n"
+done
+step "CHILD rekey: $pair_in/$pair_out -> $l_in/$l_out on IKE SA $ike_spi; ping $received/$sent across it"
 
 # --- shutdown leaves nothing behind ------------------------------------------------------
 for ns in left right; do kill -TERM "${PID[$ns]}"; done
