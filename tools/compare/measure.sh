@@ -180,6 +180,8 @@ cost_report() {
     [[ -f $f.http ]] || continue
     res "cost.$way.samples" "$(wc -l <"$f.http")"
     res "cost.$way.rtt_ms" "$(awk '{print $1 * 1000}' "$f.http" | _median %.2f)"
+    res "cost.$way.rtt_min_ms" "$(awk '{print $1 * 1000}' "$f.http" | sort -g | head -1 | awk '{printf "%.2f", $1}')"
+    res "cost.$way.rtt_p90_ms" "$(awk '{print $1 * 1000}' "$f.http" | sort -g | awk '{a[NR] = $1} END {printf "%.2f", a[int(NR * 0.9 + 0.5)]}')"
     res "cost.$way.http_ttfb_ms" "$(awk '{print $2 * 1000}' "$f.http" | _median %.2f)"
     res "cost.$way.ssh_ttfb_ms" "$(awk '{print $1 / 1000}' "$f.sshb" | _median %.1f)"
     res "cost.$way.ssh_login_ms" "$(awk '{print $1 / 1000}' "$f.sshl" | _median %.0f)"

@@ -31,11 +31,11 @@ ways=(pf direct hub)
 count_ports() { [[ $1 == none || $1 == n/a ]] && echo 0 || awk -F', ' '{print NF}' <<<"$1"; }
 guesses=$(r brute.pf.office.tried)
 {
-  printf '"port forward\\noffice address" %s %s %s\n' "$(count_ports "$(r expose.pf.office.tcp)")" \
+  printf '"port forward\\noffice" %s %s %s\n' "$(count_ports "$(r expose.pf.office.tcp)")" \
     "$(count_ports "$(r expose.pf.office.udp)")" "$(r brute.pf.office.reached)"
-  printf '"natgate\\noffice address" %s %s %s\n' "$(count_ports "$(r expose.hub.office.tcp)")" \
+  printf '"natgate\\noffice" %s %s %s\n' "$(count_ports "$(r expose.hub.office.tcp)")" \
     "$(count_ports "$(r expose.hub.office.udp)")" "$(r brute.hub.office.reached)"
-  printf '"natgate\\nhub address" %s %s %s\n' "$(count_ports "$(r expose.hub.hub.tcp)")" \
+  printf '"natgate\\nhub" %s %s %s\n' "$(count_ports "$(r expose.hub.hub.tcp)")" \
     "$(count_ports "$(r expose.hub.hub.udp)")" "$(r brute.hub.hub.reached)"
 } | sed 's/n\/a/NaN/g' >"$tmp/exposure.dat"
 
@@ -182,8 +182,8 @@ claim on the same server, two ways in:
 - Port forwarding **cannot work** when the office is behind the carrier's NAT (CGNAT, common on
   mobile and fibre lines): measured "$(r reach.cgnat.pf)". natgate: "$(r reach.cgnat.direct)" direct,
   "$(r reach.cgnat.hub)" via the hub, and "$(r reach.both-cgnat.hub)" via the hub even when **both** sides are behind CGNAT.
-- The price: a round trip of $(r cost.hub.rtt_ms) ms via the hub and $(r cost.direct.rtt_ms) ms direct,
-  against $(r cost.pf.rtt_ms) ms forwarded; 100 MB downloads at $(r cost.hub.down_mbit) / $(r cost.direct.down_mbit)
+- The price: a round trip of at best $(r cost.hub.rtt_min_ms) ms via the hub and $(r cost.direct.rtt_min_ms) ms direct,
+  against $(r cost.pf.rtt_min_ms) ms forwarded (medians $(r cost.hub.rtt_ms) / $(r cost.direct.rtt_ms) / $(r cost.pf.rtt_ms) ms on this busy machine); 100 MB downloads at $(r cost.hub.down_mbit) / $(r cost.direct.down_mbit)
   Mbit/s (hub / direct) against $(r cost.pf.down_mbit) Mbit/s forwarded. All on one shared machine,
   where the tunnel's own work (encrypting, and passing packets through the gateways' user-space
   engines) is the whole difference; see [Cost](#3-cost).
@@ -284,10 +284,12 @@ Medians of $(r cost.direct.samples) (direct), $(r cost.hub.samples) (hub) and $(
 
 | | A: port forward | B: natgate direct | B: natgate via hub |
 |---|---|---|---|
-| round trip (TCP connect) | $(r cost.pf.rtt_ms) ms | $(r cost.direct.rtt_ms) ms | $(r cost.hub.rtt_ms) ms |
-| web page: time to first byte | $(r cost.pf.http_ttfb_ms) ms | $(r cost.direct.http_ttfb_ms) ms | $(r cost.hub.http_ttfb_ms) ms |
-| SSH: time to the server's first byte | $(r cost.pf.ssh_ttfb_ms) ms | $(r cost.direct.ssh_ttfb_ms) ms | $(r cost.hub.ssh_ttfb_ms) ms |
-| SSH: key login and session (median of 5) | $(r cost.pf.ssh_login_ms) ms | $(r cost.direct.ssh_login_ms) ms | $(r cost.hub.ssh_login_ms) ms |
+| round trip (TCP connect), fastest sample | $(r cost.pf.rtt_min_ms) ms | $(r cost.direct.rtt_min_ms) ms | $(r cost.hub.rtt_min_ms) ms |
+| round trip (TCP connect), median | $(r cost.pf.rtt_ms) ms | $(r cost.direct.rtt_ms) ms | $(r cost.hub.rtt_ms) ms |
+| round trip (TCP connect), 9 in 10 samples below | $(r cost.pf.rtt_p90_ms) ms | $(r cost.direct.rtt_p90_ms) ms | $(r cost.hub.rtt_p90_ms) ms |
+| web page: time to first byte (median) | $(r cost.pf.http_ttfb_ms) ms | $(r cost.direct.http_ttfb_ms) ms | $(r cost.hub.http_ttfb_ms) ms |
+| SSH: time to the server's first byte (median) | $(r cost.pf.ssh_ttfb_ms) ms | $(r cost.direct.ssh_ttfb_ms) ms | $(r cost.hub.ssh_ttfb_ms) ms |
+| SSH: key login and session (median) | $(r cost.pf.ssh_login_ms) ms | $(r cost.direct.ssh_login_ms) ms | $(r cost.hub.ssh_login_ms) ms |
 | 100 MB download (office → client) | $(r cost.pf.down_mbit) Mbit/s | $(r cost.direct.down_mbit) Mbit/s | $(r cost.hub.down_mbit) Mbit/s |
 | 100 MB upload (client → office) | $(r cost.pf.up_mbit) Mbit/s | $(r cost.direct.up_mbit) Mbit/s | $(r cost.hub.up_mbit) Mbit/s |
 | upload arrived intact (sha256) | $(r cost.pf.upload_intact) | $(r cost.direct.upload_intact) | $(r cost.hub.upload_intact) |
@@ -299,7 +301,14 @@ Medians of $(r cost.direct.samples) (direct), $(r cost.hub.samples) (hub) and $(
 How to read this: the lab has no real distance — all boxes share one machine with
 $(nproc) CPU cores, which also run the servers, the client and (in B) two or three natgate
 gateways that encrypt and decrypt every packet in user space. So the differences above are
-the work of encryption and of the extra hop through the hub, not of the internet. On a real
+the work of encryption and of the extra hop through the hub, not of the internet. The fastest
+sample shows what each path costs when nothing else competes for the processor (a forwarded
+packet is handled inside the kernel; a tunnelled one also passes through each gateway's
+natgate process, which adds a fraction of a millisecond per gateway). The medians and the
+slow samples show something else: on a busy machine (other programs were building software on
+the same two cores during this run) a gateway process sometimes waits its turn for a core, and
+that wait lands in the round trip. Compare the ways by the fastest sample and by the transfer
+rates; read the medians as "how much this varies on a loaded box". On a real
 line, the tunnel adds a few dozen bytes per packet (about 4% of a full-size packet) and the
 hub adds the detour to wherever the hub stands; the ordinary round trip of the line is the
 same for both ways. The SSH numbers are dominated by SSH's own key exchange, which both ways

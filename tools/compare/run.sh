@@ -131,10 +131,10 @@ for t in "${topologies[@]}"; do
     pf_on
     for round in 1 2 3; do
       ng_start_direct || fail "cost round $round: no direct tunnel: $NG_WHY"
-      CMP_SAMPLES=5 CMP_TRANSFERS=1 cost "pf:$OFFICE_PUBLIC" "direct:$OFFICE_SRV"
+      CMP_SAMPLES=8 CMP_TRANSFERS=1 cost "pf:$OFFICE_PUBLIC" "direct:$OFFICE_SRV"
       ng_stop
       ng_start_hub || fail "cost round $round: no tunnel via the hub: $NG_WHY"
-      CMP_SAMPLES=5 CMP_TRANSFERS=1 cost "pf:$OFFICE_PUBLIC" "hub:$OFFICE_SRV"
+      CMP_SAMPLES=8 CMP_TRANSFERS=1 cost "pf:$OFFICE_PUBLIC" "hub:$OFFICE_SRV"
       ng_stop
     done
     pf_off
