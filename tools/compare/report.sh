@@ -39,7 +39,8 @@ guesses=$(r brute.pf.office.tried)
     "$(count_ports "$(r expose.hub.hub.udp)")" "$(r brute.hub.hub.reached)"
 } | sed 's/n\/a/NaN/g' >"$tmp/exposure.dat"
 
-gnuplot <<EOF
+# A plot without data (the quick variant measures no cost) is left empty, not fatal.
+gnuplot 2>"$tmp/gnuplot.err" <<EOF || echo "report: gnuplot: $(grep -m1 . "$tmp/gnuplot.err")" >&2
 set terminal pngcairo size 860,460 font "DejaVu Sans,10"
 set style data histograms
 set style histogram clustered gap 1

@@ -192,7 +192,7 @@ res meta.flipped "$bad"
 if ((doc)); then
   step "writing $out/comparison.md"
   # The raw findings go along, so a later run can be compared with the committed page.
-  cp "$RESULTS" "$out/comparison-results.tsv"
+  mkdir -p "$out" && cp "$RESULTS" "$out/comparison-results.tsv"
   bash "$here/report.sh" "$RESULTS" "$out" "$NATGATED" || fail "report"
 fi
 ((bad == 0)) || fail "$bad finding(s) flipped"
