@@ -10,6 +10,8 @@ source "$_io_all_dir/topology.sh"
 source "$_io_all_dir/peer.sh"
 # shellcheck source=charon.sh
 source "$_io_all_dir/charon.sh"
+# shellcheck source=natgated.sh
+source "$_io_all_dir/natgated.sh"
 # shellcheck source=site.sh
 source "$_io_all_dir/site.sh"
 # shellcheck source=checks.sh

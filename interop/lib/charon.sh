@@ -197,6 +197,32 @@ charon_stop() {
   unset 'CHARON_PID[$node]'
 }
 
+# charon_kill NODE: SIGKILL, a crash (no delete reaches the peer; the TUN device goes with it).
+charon_kill() {
+  local node=$1 pid=${CHARON_PID[$1]:-}
+  [[ -n $pid ]] || return 0
+  io_stop_pid "$pid" charon 5 KILL
+  unset 'CHARON_PID[$node]'
+}
+
+# charon_event_re EVENT: the charon log line (extended regex) that records EVENT (peer_saw).
+charon_event_re() {
+  case $1 in
+    nat_local) echo 'local host is behind NAT' ;;
+    nat_remote) echo 'remote host is behind NAT' ;;
+    # the notify received (initiator) or sent (responder), not merely parsed
+    auth_failed) echo 'received AUTHENTICATION_FAILED notify|generating IKE_AUTH response .*N\(AUTH_FAILED\)' ;;
+    no_proposal) echo 'received NO_PROPOSAL_CHOSEN notify|generating (IKE_SA_INIT|IKE_AUTH) response .*N\(NO_PROP\)' ;;
+    invalid_ke) echo "IKE_SA_INIT response 0 \\[ N\\(INVAL_KE\\) \\]|peer didn't accept DH group" ;;
+    ike_up) echo 'IKE_SA .* established between' ;;
+    child_up) echo 'CHILD_SA .* established with SPIs' ;;
+    # a liveness check (or any request) went unanswered (RFC 7296 §2.4)
+    peer_dead) echo 'giving up after [0-9]+ retransmits' ;;
+    deleted_by_peer) echo 'received DELETE for IKE_SA' ;;
+    *) return 2 ;;
+  esac
+}
+
 # charon_reload NODE: rewrite swanctl.conf from the current peer_conn declarations, load it.
 charon_reload() {
   local dir
@@ -238,6 +264,26 @@ charon_list_sas_raw() {
 charon_status() {
   charon_list_sas_raw "$1" "$2" 2>/dev/null | awk '
     function field(s, k,    m) { if (match(s, "(^|[ {])" k "=[^ }]*")) { m = substr(s, RSTART, RLENGTH); sub(/^[ {]/, "", m); return substr(m, length(k) + 2) } return "" }
+    # strongSwan proposal syntax from list-sas fields (the way natgate prints a suite too:
+    # a PRF implied by the integrity algorithm is left out, "-esn" only when ESN is on).
+    function hashname(h) { h = tolower(h); sub(/^prf_hmac_/, "", h); sub(/^hmac_/, "", h); sub(/^sha2_/, "sha", h); sub(/_[0-9]+$/, "", h); return h }
+    function tslist(s, k,    m) { if (!match(s, k "=\\[[^]]*\\]")) return ""; m = substr(s, RSTART + length(k) + 2, RLENGTH - length(k) - 3); gsub(/ /, ",", m); return m }
+    function proposal(s, ike,    e, ks, out, integ, prf, dh) {
+      e = field(s, "encr-alg"); ks = field(s, "encr-keysize")
+      if (e ~ /^AES_GCM_/) { out = "aes" ks "gcm" substr(e, 9) }
+      else if (e ~ /^AES_CCM_/) { out = "aes" ks "ccm" substr(e, 9) }
+      else if (e == "AES_CBC") { out = "aes" ks }
+      else if (e == "CHACHA20_POLY1305") { out = "chacha20poly1305" }
+      else { out = tolower(e) ks }
+      integ = field(s, "integ-alg"); if (integ != "") { integ = hashname(integ); out = out "-" integ }
+      if (ike) { prf = field(s, "prf-alg"); if (prf != "" && hashname(prf) != integ) out = out "-prf" hashname(prf) }
+      dh = field(s, "dh-group")
+      if (dh == "CURVE_25519") dh = "x25519"; else if (dh == "CURVE_448") dh = "x448"
+      else if (dh ~ /^MODP_/) dh = "modp" substr(dh, 6); else if (dh ~ /^ECP_/) dh = "ecp" substr(dh, 5)
+      if (dh != "") out = out "-" dh
+      if (!ike && field(s, "esn") == "1") out = out "-esn"
+      return out
+    }
     /^list-sa event/ {
       n++
       ike = $0; kids = ""
@@ -254,6 +300,17 @@ charon_status() {
         lnat = field(ike, "nat-local"); rnat = field(ike, "nat-remote")
         rhost = field(ike, "remote-host"); rport = field(ike, "remote-port"); lport = field(ike, "local-port")
         encap = (kids ~ /encap=yes/) ? "yes" : "no"
+        ispi = field(ike, "initiator-spi")
+        ike_prop = proposal(ike, 1)
+        # Installed CHILD_SAs only: during a rekey the old one is REKEYED/DELETING.
+        spis = ""; esp_prop = ""; lts = ""; rts = ""
+        rest = kids
+        while (match(rest, /\{name=[^}]*\}/)) {
+          c = substr(rest, RSTART, RLENGTH); rest = substr(rest, RSTART + RLENGTH)
+          if (field(c, "state") != "INSTALLED") continue
+          spis = spis (spis == "" ? "" : ",") field(c, "spi-in")
+          if (esp_prop == "") { esp_prop = proposal(c, 0); lts = tslist(c, "local-ts"); rts = tslist(c, "remote-ts") }
+        }
         rest = kids; while (match(rest, /bytes-in=[0-9]+/)) { bi += substr(rest, RSTART + 9, RLENGTH - 9); rest = substr(rest, RSTART + RLENGTH) }
         rest = kids; while (match(rest, /bytes-out=[0-9]+/)) { bo += substr(rest, RSTART + 10, RLENGTH - 10); rest = substr(rest, RSTART + RLENGTH) }
         rest = kids; while (match(rest, /packets-in=[0-9]+/)) { pi += substr(rest, RSTART + 11, RLENGTH - 11); rest = substr(rest, RSTART + RLENGTH) }
@@ -262,8 +319,9 @@ charon_status() {
     }
     END {
       if (n == 0) { print "state=down ike_sas=0 up=0 children=0 remote_hosts=0 remote_ids=0"; exit }
-      printf "state=%s local_behind_nat=%s remote_behind_nat=%s remote_host=%s remote_port=%s local_port=%s encap=%s children=%d bytes_in=%d bytes_out=%d packets_in=%d packets_out=%d ike_sas=%d up=%d remote_hosts=%d remote_ids=%d\n",
-        state, (lnat == "yes" ? "yes" : "no"), (rnat == "yes" ? "yes" : "no"), rhost, rport, lport, encap, children, bi, bo, pi, po, n, up + 0, nh, ni
+      printf "state=%s local_behind_nat=%s remote_behind_nat=%s remote_host=%s remote_port=%s local_port=%s encap=%s children=%d bytes_in=%d bytes_out=%d packets_in=%d packets_out=%d ike_sas=%d up=%d remote_hosts=%d remote_ids=%d ike_spi=%s ike_proposal=%s esp_proposal=%s child_spis=%s local_ts=%s remote_ts=%s\n",
+        state, (lnat == "yes" ? "yes" : "no"), (rnat == "yes" ? "yes" : "no"), rhost, rport, lport, encap, children, bi, bo, pi, po, n, up + 0, nh, ni,
+        ispi, ike_prop, esp_prop, spis, lts, rts
     }'
 }
 

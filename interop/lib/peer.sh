@@ -2,8 +2,8 @@
 # interop/lib/peer.sh — one vocabulary for "an IKEv2 peer in a namespace", whatever runs it.
 #
 # A scenario declares connections with peer-neutral keys, starts each side with a peer
-# TYPE (charon today, natgated once the daemon exists) and asserts on a peer-neutral
-# status line, so swapping one side is `PEER_A=natgated bash scenarios/01-....sh`.
+# TYPE (charon: charon.sh, natgated: natgated.sh) and asserts on a peer-neutral status
+# line, so swapping one side is `PEER_A=natgated bash scenarios/01-....sh`.
 #
 #   peer_conn gw-a s2s remote_addr=198.51.100.20 local_id=a.lab remote_id=b.lab psk=... \
 #             local_ts=10.1.0.0/24 remote_ts=10.2.0.0/24
@@ -26,12 +26,18 @@
 #   bytes_in= bytes_out= packets_in= packets_out= (summed over CHILD_SAs)
 #   ike_sas=<IKE SAs of this connection> up=<of those, established with a CHILD_SA>
 #   remote_hosts=, remote_ids=<distinct remote addresses / identities over those IKE SAs>
+#   ike_spi=<initiator SPI of the (first) IKE SA, 16 hex digits>
+#   ike_proposal=, esp_proposal= (negotiated, strongSwan syntax, e.g. aes256gcm16-prfsha256-x25519
+#       and aes256gcm16; "-esn" only when ESN is on)
+#   child_spis=<inbound SPIs of the installed CHILD_SAs, 8 hex digits, comma-separated>
+#   local_ts=, remote_ts=<traffic selectors of the first installed CHILD_SA, as negotiated>
 # CONN "-" means every connection of the peer (e.g. an initiator with N connections).
-# For natgated these map from `natgate status --json`: connections[].state,
-# .nat.local_behind_nat/.nat.remote_behind_nat, .remote_port, .child_sas[].bytes_in/bytes_out.
+# For natgated these map from `natgate status --json` (natgated.sh), for charon from
+# `swanctl --list-sas --raw` (charon.sh).
 #
 # Log events (peer_saw NODE EVENT): nat_local, nat_remote, auth_failed, no_proposal,
-# ike_up, child_up — each peer type maps them to its own log lines.
+# invalid_ke, ike_up, child_up, peer_dead (dead peer detection gave up), deleted_by_peer —
+# each peer type maps them to its own log lines.
 
 declare -A PEER_TYPE=()  # node -> charon | natgated
 declare -A PEER_CONNS=() # node -> "conn1 conn2 ..." (declaration order)
@@ -87,18 +93,11 @@ peer_clear() {
   PEER_CONNS[$1]=""
 }
 
-_natgated_unavailable() {
-  log "natgated not built yet: the natgated peer driver in interop/lib/peer.sh is a declared" \
-    "interface only (config: configs/*.yaml shape; status: natgate status --json)"
-  return 2
-}
-
-# _peer_dispatch FN NODE ARGS...: call charon_FN or fail clearly for natgated.
+# _peer_dispatch FN NODE ARGS...: call charon_FN or natgated_FN for NODE's peer type.
 _peer_dispatch() {
   local fn=$1 node=$2; shift 2
   case ${PEER_TYPE[$node]:-} in
-    charon) "charon_$fn" "$node" "$@" ;;
-    natgated) _natgated_unavailable ;;
+    charon | natgated) "${PEER_TYPE[$node]}_$fn" "$node" "$@" ;;
     "") log "peer_$fn: no peer started on $node"; return 2 ;;
     *) log "peer_$fn: unknown peer type '${PEER_TYPE[$node]}'"; return 2 ;;
   esac
@@ -106,27 +105,33 @@ _peer_dispatch() {
 
 # peer_start NODE TYPE [SETTING=VALUE...]: start the daemon on NODE with every connection
 # declared for it. Settings are daemon-wide and type-specific ("charon.block_threshold=..."
-# is passed to charon and ignored by other types). Fails the scenario if it cannot start.
+# is passed to charon, "natgated.keepalive=2s" to natgated; each type ignores the other's).
+# Fails the scenario if it cannot start. A node's diagnostics are printed once on failure,
+# however often it is restarted (or switched to another type).
+declare -A PEER_DUMP_HOOKED=()
 peer_start() {
   local node=$1 type=$2; shift 2
+  case $type in charon | natgated) ;; *) fail "peer_start: unknown peer type '$type' (charon|natgated)" ;; esac
   PEER_TYPE[$node]=$type
-  io_on_failure "peer_dump $node"
-  case $type in
-    charon)
-      local s settings=()
-      for s in "$@"; do [[ $s == charon.* ]] && settings+=("$s"); done
-      charon_start "$node" "${settings[@]}"
-      ;;
-    natgated) _natgated_unavailable; fail "peer_start $node natgated: natgated not built yet" ;;
-    *) fail "peer_start: unknown peer type '$type' (charon|natgated)" ;;
-  esac
+  if [[ -z ${PEER_DUMP_HOOKED[$node]:-} ]]; then
+    io_on_failure "peer_dump $node"
+    PEER_DUMP_HOOKED[$node]=1
+  fi
+  local s settings=()
+  for s in "$@"; do [[ $s == "$type".* ]] && settings+=("$s"); done
+  "${type}_start" "$node" "${settings[@]}"
 }
 
+# peer_stop NODE: orderly stop (the daemon deletes its SAs, telling the peer).
 peer_stop() {
   [[ -n ${PEER_TYPE[$1]:-} ]] || return 0
-  case ${PEER_TYPE[$1]} in
-    charon) charon_stop "$1" ;;
-  esac
+  "${PEER_TYPE[$1]}_stop" "$1"
+}
+
+# peer_kill NODE: SIGKILL, a crash: no delete reaches the peer.
+peer_kill() {
+  [[ -n ${PEER_TYPE[$1]:-} ]] || return 0
+  "${PEER_TYPE[$1]}_kill" "$1"
 }
 
 peer_reload() { _peer_dispatch reload "$@"; }
@@ -160,26 +165,28 @@ peer_wait_up() { wait_until "$3" peer_up "$1" "$2"; }
 peer_wait_count_up() { wait_until_every 0.5 "$4" _peer_count_up_ge "$1" "$2" "$3"; }
 _peer_count_up_ge() { local up; up=$(peer_field "$1" "$2" up); (( ${up:-0} >= $3 )); }
 
-# peer_saw NODE EVENT: the peer's log shows EVENT (see the list above).
-peer_saw() {
-  local node=$1 event=$2 re
+# peer_event_re NODE EVENT: the extended regex for EVENT in NODE's log (see the list above).
+peer_event_re() {
+  local node=$1 event=$2
   case ${PEER_TYPE[$node]:-} in
-    charon)
-      case $event in
-        nat_local) re='local host is behind NAT' ;;
-        nat_remote) re='remote host is behind NAT' ;;
-        # the notify received (initiator) or sent (responder), not merely parsed
-        auth_failed) re='received AUTHENTICATION_FAILED notify|generating IKE_AUTH response .*N\(AUTH_FAILED\)' ;;
-        no_proposal) re='received NO_PROPOSAL_CHOSEN notify|generating (IKE_SA_INIT|IKE_AUTH) response .*N\(NO_PROP\)' ;;
-        ike_up) re='IKE_SA .* established between' ;;
-        child_up) re='CHILD_SA .* established with SPIs' ;;
-        *) log "peer_saw: unknown event $event"; return 2 ;;
-      esac
-      grep -Eq -- "$re" "$(charon_log "$node")"
-      ;;
-    natgated) _natgated_unavailable ;;
+    charon) charon_event_re "$event" ;;
+    natgated) natgated_event_re "$event" ;;
     *) return 2 ;;
-  esac
+  esac || { log "peer_saw: unknown event $event for ${PEER_TYPE[$node]:-no peer}"; return 2; }
+}
+
+# peer_saw NODE EVENT: the peer's log shows EVENT.
+peer_saw() {
+  local re
+  re=$(peer_event_re "$1" "$2") || return 2
+  grep -Eq -- "$re" "$(peer_log "$1")"
+}
+
+# peer_saw_count NODE EVENT: how many log lines record EVENT.
+peer_saw_count() {
+  local re
+  re=$(peer_event_re "$1" "$2") || return 2
+  grep -Ec -- "$re" "$(peer_log "$1")" || true
 }
 
 # peer_log_count NODE REGEX: lines of NODE's log matching REGEX (extended), for figures.

@@ -3,6 +3,12 @@
 #   a) wrong PSK                 -> AUTHENTICATION_FAILED (§2.21.2), no SA left on either side
 #   b) no common IKE proposal    -> NO_PROPOSAL_CHOSEN in IKE_SA_INIT (§3.10.1)
 #   c) no common ESP proposal    -> NO_PROPOSAL_CHOSEN for the CHILD_SA in IKE_AUTH (§1.2)
+#   d) the initiator's KE payload uses a group the responder does not choose
+#                                -> INVALID_KE_PAYLOAD naming the responder's group (§1.2,
+#                                   §3.10.1), the initiator retries with it, the tunnel comes up
+#   e) the initiator asks for more than the responder allows (remote_ts 10.2.0.0/16)
+#                                -> the responder narrows it to LAN B's /24 (§2.9), both sides
+#                                   install the narrowed selectors, traffic crosses
 # Each case restarts both peers with a fresh log; gw-a sits behind one NAT as in 01.
 #
 # Sides: PEER_A / PEER_B = charon (default) | natgated.
@@ -54,3 +60,40 @@ must "the IKE SA itself was authenticated (the mismatch is only the CHILD_SA's)"
 must_not "no CHILD_SA was established on gw-b" peer_saw gw-b child_up
 must "gw-a has no CHILD_SA" no_child gw-a
 must "gw-b has no CHILD_SA" no_child gw-b
+
+step "d) KE group the responder does not prefer: INVALID_KE_PAYLOAD, then success"
+psk=$(site_psk)
+# gw-a offers x25519 and ecp256 in one proposal and sends its KE for x25519 (the first);
+# gw-b accepts only ecp256.
+restart_with "$psk" ike=aes256gcm16-prfsha256-x25519-ecp256 -- ike=aes256gcm16-prfsha256-ecp256
+capture_start ke "$INET_NODE" "$INET_IF_A" udp port 500
+must "gw-a initiates s2s (after one INVALID_KE_PAYLOAD round trip)" peer_initiate gw-a s2s 15
+capture_stop ke
+must "s2s up on gw-a" peer_wait_up gw-a s2s 10
+must "s2s up on gw-b" peer_wait_up gw-b s2s 10
+# On the wire: IKE_SA_INIT twice from A; B's first answer is the INVALID_KE_PAYLOAD notify (17)
+# carrying ecp256 (group 19), the second the full response.
+inits=$(capture_table ke | awk -F'|' -v b="$GW_B_WAN" '$3 == b && $8 == 34' | wc -l)
+ke_notify=$(timeout --foreground 30 tshark -n -r "$(cap_file ke)" -Y 'isakmp.notify.msgtype == 17' -T fields -e isakmp.notify.data 2>/dev/null | head -n1)
+log "wire: $inits IKE_SA_INIT requests from A; INVALID_KE_PAYLOAD data: ${ke_notify:-none}"
+must "A sent IKE_SA_INIT twice" test "$inits" -eq 2
+must "B answered INVALID_KE_PAYLOAD naming group 19 (ecp256)" test "${ke_notify//:/}" == 0013
+for node in gw-a gw-b; do
+  [[ ${PEER_TYPE[$node]} == charon || $node == gw-b ]] &&
+    must "$node's log records INVALID_KE_PAYLOAD" peer_saw "$node" invalid_ke
+  must "$node negotiated ecp256" peer_field_is "$node" s2s ike_proposal aes256gcm16-prfsha256-ecp256
+done
+must "5 pings lan-a -> lan-b" check_ping lan-a "$LAN_B_HOST" 5 5
+
+step "e) traffic selectors narrowed by the responder"
+psk=$(site_psk)
+restart_with "$psk" remote_ts=10.2.0.0/16
+must "gw-a initiates s2s asking for 10.2.0.0/16" peer_initiate gw-a s2s
+must "s2s up on gw-a" peer_wait_up gw-a s2s 10
+must "s2s up on gw-b" peer_wait_up gw-b s2s 10
+log "gw-a: $(peer_status gw-a s2s)"
+log "gw-b: $(peer_status gw-b s2s)"
+must "gw-a installed the narrowed remote selector $LAN_B_NET" peer_field_is gw-a s2s remote_ts "$LAN_B_NET"
+must "gw-a's local selector stayed $LAN_A_NET" peer_field_is gw-a s2s local_ts "$LAN_A_NET"
+must "gw-b installed $LAN_B_NET === $LAN_A_NET" test "$(peer_field gw-b s2s local_ts) $(peer_field gw-b s2s remote_ts)" == "$LAN_B_NET $LAN_A_NET"
+must "5 pings lan-a -> lan-b" check_ping lan-a "$LAN_B_HOST" 5 5
