@@ -201,6 +201,7 @@ charon_stop() {
 charon_kill() {
   local node=$1 pid=${CHARON_PID[$1]:-}
   [[ -n $pid ]] || return 0
+  disown "$pid" 2>/dev/null  # no "Killed" job notice in the test output
   io_stop_pid "$pid" charon 5 KILL
   unset 'CHARON_PID[$node]'
 }
@@ -293,6 +294,7 @@ charon_status() {
       rest = kids
       while (match(rest, /state=[A-Z_]+/)) { if (substr(rest, RSTART + 6, RLENGTH - 6) == "INSTALLED") installed++; rest = substr(rest, RSTART + RLENGTH) }
       if (st == "established" && installed > 0) up++
+      rest = kids; while (match(rest, /\{name=/)) { ctotal++; rest = substr(rest, RSTART + RLENGTH) }
       h = field(ike, "remote-host"); if (!(h in hosts)) { hosts[h] = 1; nh++ }
       i = field(ike, "remote-id"); if (!(i in ids)) { ids[i] = 1; ni++ }
       if (n == 1) {
@@ -319,9 +321,9 @@ charon_status() {
     }
     END {
       if (n == 0) { print "state=down ike_sas=0 up=0 children=0 remote_hosts=0 remote_ids=0"; exit }
-      printf "state=%s local_behind_nat=%s remote_behind_nat=%s remote_host=%s remote_port=%s local_port=%s encap=%s children=%d bytes_in=%d bytes_out=%d packets_in=%d packets_out=%d ike_sas=%d up=%d remote_hosts=%d remote_ids=%d ike_spi=%s ike_proposal=%s esp_proposal=%s child_spis=%s local_ts=%s remote_ts=%s\n",
+      printf "state=%s local_behind_nat=%s remote_behind_nat=%s remote_host=%s remote_port=%s local_port=%s encap=%s children=%d bytes_in=%d bytes_out=%d packets_in=%d packets_out=%d ike_sas=%d up=%d remote_hosts=%d remote_ids=%d ike_spi=%s ike_proposal=%s esp_proposal=%s child_spis=%s local_ts=%s remote_ts=%s child_total=%d\n",
         state, (lnat == "yes" ? "yes" : "no"), (rnat == "yes" ? "yes" : "no"), rhost, rport, lport, encap, children, bi, bo, pi, po, n, up + 0, nh, ni,
-        ispi, ike_prop, esp_prop, spis, lts, rts
+        ispi, ike_prop, esp_prop, spis, lts, rts, ctotal
     }'
 }
 

@@ -166,3 +166,32 @@ capture_has_bytes() {
       while ((i = index(s, pat)) > 0) { if ((off + i) % 2 == 1) { found = 1; exit } off += i; s = substr(s, i + 1) } }
     END { exit !found }'
 }
+
+# ---- a ping that runs while something happens (rekeys, restarts) ---------------------------
+
+declare -A PINGW_PID=()
+
+# pingwatch_start NAME FROM_NODE DST [INTERVAL_S]: ping DST from FROM_NODE in the background,
+# one echo request every INTERVAL_S (default 0.1), printing each reply with its sequence number
+# into ping-NAME.txt. Bounded: stops by itself after 300 s.
+pingwatch_start() {
+  local name=$1 from=$2 dst=$3 interval=${4:-0.1}
+  ip netns exec "$(ns "$from")" ping -n -i "$interval" -W 1 -w 300 "$dst" >"$IO_DIR/ping-$name.txt" 2>&1 </dev/null &
+  PINGW_PID[$name]=$!
+  io_track_pid "${PINGW_PID[$name]}" ping
+}
+
+# pingwatch_stop NAME: stop it and set PINGW_SENT (requests up to the last answered one) and
+# PINGW_LOST (of those, the ones never answered; requests after the last answer were still in
+# flight and are not counted). A late answer counts as an answer.
+PINGW_SENT=0 PINGW_LOST=0
+pingwatch_stop() {
+  local name=$1 pid=${PINGW_PID[$1]:-}
+  [[ -n $pid ]] && io_stop_pid "$pid" ping 3 INT
+  unset 'PINGW_PID[$name]'
+  read -r PINGW_SENT PINGW_LOST < <(sed -n 's/.*icmp_seq=\([0-9]*\) .*time=.*/\1/p' "$IO_DIR/ping-$name.txt" | sort -un |
+    awk '{ seen[$1] = 1; if ($1 > max) max = $1 } END { for (i = 1; i <= max; i++) if (!(i in seen)) lost++; print max + 0, lost + 0 }')
+  log "ping $name: $PINGW_SENT echo requests up to the last answered one, $PINGW_LOST lost$(
+    [[ $PINGW_LOST -gt 0 ]] && echo " (seq $(sed -n 's/.*icmp_seq=\([0-9]*\) .*time=.*/\1/p' "$IO_DIR/ping-$name.txt" | sort -un |
+      awk '{ seen[$1] = 1; if ($1 > max) max = $1 } END { for (i = 1; i <= max; i++) if (!(i in seen)) printf "%s%d", (n++ ? "," : ""), i }'))")"
+}

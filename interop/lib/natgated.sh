@@ -53,6 +53,9 @@ natgated_dir() { printf '%s/%s' "$IO_DIR" "$1"; }
 natgated_log() { printf '%s/natgated.log' "$(natgated_dir "$1")"; }
 natgated_cli() { local node=$1; shift; natgated_ctl "$(natgated_dir "$node")/natgate.sock" "$node" "$@"; }
 natgated_json() { natgated_cli "$1" status --json; }
+# natgated_counter NODE NAME: one of daemon.counters (e.g. esp_installed_sas, the SAs in the
+# userspace ESP engine: 2 per CHILD_SA).
+natgated_counter() { natgated_json "$1" | jq -r ".daemon.counters.\"$2\" // 0"; }
 
 # ---- configuration -----------------------------------------------------------------------
 
@@ -177,6 +180,7 @@ natgated_stop() {
 natgated_kill() {
   local node=$1 pid=${NATGATED_PID[$1]:-}
   [[ -n $pid ]] || return 0
+  disown "$pid" 2>/dev/null  # no "Killed" job notice in the test output
   io_stop_pid "$pid" natgated 5 KILL
   unset 'NATGATED_PID[$node]'
 }
@@ -234,7 +238,8 @@ natgated_status() {
           " remote_hosts=\([$live[] | .remote | host] | unique | length) remote_ids=\([$live[] | .remote_id] | unique | length)" +
           " ike_spi=\($f.ike_sa.spi_i // "") ike_proposal=\($f.ike_sa.proposal // "")" +
           " esp_proposal=\($f.child_sas[0].proposal // "" | sub("-noesn$"; "")) child_spis=\($f | spis)" +
-          " local_ts=\($f.child_sas[0].local_ts // [] | join(",")) remote_ts=\($f.child_sas[0].remote_ts // [] | join(","))"
+          " local_ts=\($f.child_sas[0].local_ts // [] | join(",")) remote_ts=\($f.child_sas[0].remote_ts // [] | join(","))" +
+          " child_total=\([$live[] | .child_sas | length] | add)"
       end'
 }
 

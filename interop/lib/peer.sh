@@ -31,6 +31,7 @@
 #       and aes256gcm16; "-esn" only when ESN is on)
 #   child_spis=<inbound SPIs of the installed CHILD_SAs, 8 hex digits, comma-separated>
 #   local_ts=, remote_ts=<traffic selectors of the first installed CHILD_SA, as negotiated>
+#   child_total=<CHILD_SAs in any state (rekeyed, deleting …) over those IKE SAs>
 # CONN "-" means every connection of the peer (e.g. an initiator with N connections).
 # For natgated these map from `natgate status --json` (natgated.sh), for charon from
 # `swanctl --list-sas --raw` (charon.sh).

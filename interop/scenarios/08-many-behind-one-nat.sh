@@ -7,11 +7,16 @@
 # /32 each, charon's libipsec initiator fails every CHILD_SA after the first ("error
 # installing route": one table-220 route to LAN B per source), even with install_routes=no.
 #
-# Two runs: the responder with its default DoS thresholds, then with raised ones. Both
-# must bring all N tunnels up; the time each took is printed as a figure (it is the
-# comparison point natgated will be measured against), never asserted. strongSwan's
-# per-IP defaults (block_threshold=5 half-open SAs per IP, cookie_threshold_ip=3) make
-# one NAT address look like an attacker: expect COOKIE round trips and retransmits.
+# Runs, each of which must bring all N tunnels up; the time each took is printed as a FIGURE
+# line, never asserted:
+#   - the responder of PEER_B with its defaults;
+#   - PEER_B=charon: charon again with raised DoS thresholds; any other PEER_B: the same burst
+#     against a charon responder with its defaults, the reference (a COMPARE line puts the two
+#     side by side).
+# strongSwan's per-IP defaults (block_threshold=5 half-open SAs per IP, cookie_threshold_ip=3)
+# make one NAT address look like an attacker: expect COOKIE round trips and retransmits.
+# natgated has no wildcard identity, so a natgated responder gets one connection per client
+# identity (N connections, remote address any); charon one connection accepting any identity.
 #
 # Sides: PEER_A / PEER_B = charon (default) | natgated.   Env: BURST_N (default 50),
 # BURST_TIMEOUT (seconds to wait for all N, default 120).
@@ -26,60 +31,91 @@ io_init "08-many-behind-one-nat (N=$n $(peer_type a) initiators behind one NAT -
 topo_create 1
 psk=$(site_psk)
 
+# declare_conns RESPONDER_TYPE
 declare_conns() {
   peer_clear gw-a; peer_clear gw-b
   local k
   for ((k = 1; k <= n; k++)); do
     peer_conn gw-a "c$k" remote_addr="$GW_B_WAN" local_id="client-$k.lab.example.net" \
       remote_id="$SITE_ID_B" psk="$psk" local_ts="$LAN_A_NET" remote_ts="$LAN_B_NET" start=initiate
+    [[ $1 == charon ]] && continue
+    peer_conn gw-b "c$k" remote_addr=any local_id="$SITE_ID_B" remote_id="client-$k.lab.example.net" psk="$psk" \
+      local_ts="$LAN_B_NET" remote_ts="$LAN_A_NET"
   done
-  peer_conn gw-b rw remote_addr=any local_id="$SITE_ID_B" remote_id=any psk="$psk" \
+  [[ $1 == charon ]] && peer_conn gw-b rw remote_addr=any local_id="$SITE_ID_B" remote_id=any psk="$psk" \
     local_ts="$LAN_B_NET" remote_ts="$LAN_A_NET"
+  return 0
 }
 
 # hms_ms "HH:MM:SS.mmm": milliseconds since midnight.
 hms_ms() { awk -F'[:.]' '{ print (($1 * 60 + $2) * 60 + $3) * 1000 + $4 }' <<<"$1"; }
 
-# burst LABEL [RESPONDER_SETTING...]: one complete run; prints the figure line.
+# log_time NODE first|last EVENT_RE: the time of day (HH:MM:SS.mmm) of the first/last matching
+# line in NODE's log (charon: first field; natgated: "YYYY-MM-DD HH:MM:SS.mmm").
+log_time() {
+  local node=$1 which=$2 re=$3 line
+  if [[ $which == first ]]; then line=$(grep -Em1 -- "$re" "$(peer_log "$node")"); else line=$(grep -E -- "$re" "$(peer_log "$node")" | tail -n1); fi
+  [[ -n $line ]] || return 0
+  if [[ ${PEER_TYPE[$node]} == natgated ]]; then cut -d' ' -f2 <<<"$line"; else cut -d' ' -f1 <<<"$line"; fi
+}
+
+declare -A SETUP_MS=()
+
+# burst LABEL RESPONDER_TYPE [RESPONDER_SETTING...]: one complete run; prints the figure line.
 burst() {
-  local label=$1; shift
+  local label=$1 btype=$2; shift 2
   peer_stop gw-a; peer_stop gw-b
-  declare_conns
-  peer_start gw-b "$(peer_type b)" "$@"
+  declare_conns "$btype"
+  peer_start gw-b "$btype" "$@"
   local t0 t1
   t0=$(io_now_ms)
   # Loading N connections with start=initiate starts all N at once.
   peer_start gw-a "$(peer_type a)"
-  must "[$label] all $n IKE+CHILD SAs up on gw-b within ${wait_s}s" peer_wait_count_up gw-b rw "$n" "$wait_s"
+  must "[$label] all $n IKE+CHILD SAs up on gw-b within ${wait_s}s" peer_wait_count_up gw-b - "$n" "$wait_s"
   must "[$label] all $n up on gw-a" peer_wait_count_up gw-a - "$n" 10
   t1=$(io_now_ms)
-  log "[$label] gw-b: $(peer_status gw-b rw)"
-  must "[$label] gw-b: $n distinct client identities" peer_field_is gw-b rw remote_ids "$n"
-  must "[$label] gw-b: all of them from one address" peer_field_is gw-b rw remote_hosts 1
-  must "[$label] gw-b: that address is the NAT's" peer_field_is gw-b rw remote_host "$NAT_PUBLIC"
-  must "[$label] gw-b: clients behind NAT, ESP in UDP" peer_field_is gw-b rw remote_behind_nat yes
+  log "[$label] gw-b: $(peer_status gw-b -)"
+  must "[$label] gw-b: $n distinct client identities" peer_field_is gw-b - remote_ids "$n"
+  must "[$label] gw-b: all of them from one address" peer_field_is gw-b - remote_hosts 1
+  must "[$label] gw-b: that address is the NAT's" peer_field_is gw-b - remote_host "$NAT_PUBLIC"
+  must "[$label] gw-b: clients behind NAT, ESP in UDP" peer_field_is gw-b - remote_behind_nat yes
   must "[$label] gw-a: exactly $n IKE SAs (no duplicates)" peer_field_is gw-a - ike_sas "$n"
+  must "[$label] gw-b: exactly $n IKE SAs (no duplicates)" peer_field_is gw-b - ike_sas "$n"
 
   # Setup time from the initiator's own log: first "initiating" to last CHILD_SA up.
-  local log_a first last setup_ms="n/a"
-  log_a=$(peer_log gw-a)
-  first=$(grep -m1 'initiating IKE_SA' "$log_a" | cut -d' ' -f1)
-  last=$(grep 'CHILD_SA .* established with SPIs' "$log_a" | tail -n1 | cut -d' ' -f1)
+  local first last setup_ms="n/a"
+  first=$(log_time gw-a first 'initiating IKE[_ ]SA')
+  last=$(log_time gw-a last "$(peer_event_re gw-a child_up)")
   if [[ -n $first && -n $last ]]; then
     setup_ms=$(($(hms_ms "$last") - $(hms_ms "$first")))
     ((setup_ms < 0)) && setup_ms=$((setup_ms + 86400000))
   fi
-  local cookies retransmits dropped
-  cookies=$(peer_log_count gw-a 'parsed IKE_SA_INIT response .*N\(COOKIE\)')
-  retransmits=$(peer_log_count gw-a 'retransmit [0-9]+ of request')
-  dropped=$(peer_log_count gw-b 'half-open IKE_SA limit|ignoring IKE_SA setup')
-  echo "FIGURE 08-many-behind-one-nat peers=$(peer_type a)-$(peer_type b) thresholds=$label n=$n" \
+  SETUP_MS[$label]=$setup_ms
+  local cookies="n/a" retransmits="n/a" dropped="n/a"
+  if [[ ${PEER_TYPE[gw-a]} == charon ]]; then
+    cookies=$(peer_log_count gw-a 'parsed IKE_SA_INIT response .*N\(COOKIE\)')
+    retransmits=$(peer_log_count gw-a 'retransmit [0-9]+ of request')
+  fi
+  if [[ $btype == charon ]]; then
+    dropped=$(peer_log_count gw-b 'half-open IKE_SA limit|ignoring IKE_SA setup')
+  else
+    dropped=$(natgated_counter gw-b ike_init_overloaded)
+    cookies=$(natgated_counter gw-b ike_cookies_sent)
+  fi
+  echo "FIGURE 08-many-behind-one-nat initiator=$(peer_type a) responder=$btype thresholds=$label n=$n" \
     "setup_ms=$setup_ms wall_ms=$((t1 - t0)) rate_per_s=$(awk -v n="$n" -v ms="$setup_ms" 'BEGIN { if (ms ~ /^[0-9]+$/ && ms > 0) printf "%.0f", n * 1000 / ms; else print "n/a" }')" \
     "cookie_round_trips=$cookies retransmits=$retransmits responder_dropped=$dropped"
 }
 
-step "burst of $n with the responder's default thresholds"
-burst default
-
-step "burst of $n with raised thresholds"
-burst raised charon.block_threshold=100000 charon.cookie_threshold=100000 charon.cookie_threshold_ip=100000
+if [[ $(peer_type b) == charon ]]; then
+  step "burst of $n against charon with its default thresholds"
+  burst default charon
+  step "burst of $n against charon with raised thresholds"
+  burst raised charon charon.block_threshold=100000 charon.cookie_threshold=100000 charon.cookie_threshold_ip=100000
+else
+  step "burst of $n against $(peer_type b) with its defaults"
+  burst "$(peer_type b)-default" "$(peer_type b)"
+  step "the same burst against charon with its defaults (reference)"
+  burst charon-default charon
+  echo "COMPARE 08-many-behind-one-nat n=$n setup_ms: $(peer_type b)=${SETUP_MS[$(peer_type b)-default]} charon=${SETUP_MS[charon-default]} (responder defaults, both behind one NAT address, 2 shared cores)"
+fi

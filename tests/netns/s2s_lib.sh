@@ -28,6 +28,8 @@ source "$S2S_HERE/../../interop/lib/common.sh"
 source "$S2S_HERE/../../interop/lib/topology.sh"
 # shellcheck source=../../interop/lib/checks.sh
 source "$S2S_HERE/../../interop/lib/checks.sh"
+# shellcheck source=../../interop/lib/natgated.sh
+source "$S2S_HERE/../../interop/lib/natgated.sh"  # natgated_spawn, natgated_ctl
 
 NATGATED="" NATGATE=""
 S2S_PSK=""
@@ -147,9 +149,8 @@ s2s_start() {
   [[ -f $IO_DIR/$node/natgate.yaml ]] || s2s_config "$node"
   local logf=$IO_DIR/$node.log
   [[ -f $logf ]] && echo "---- restart $(date +%T.%N)" >>"$logf"
-  ip netns exec "$(ns "$node")" "$NATGATED" -c "$IO_DIR/$node/natgate.yaml" >>"$logf" 2>&1 </dev/null &
-  S2S_PID[$node]=$!
-  io_track_pid "${S2S_PID[$node]}" natgated
+  natgated_spawn "$node" "$IO_DIR/$node/natgate.yaml" "$logf"
+  S2S_PID[$node]=$NATGATED_LAST_PID
   wait_until 10 s2s_cli "$node" status >/dev/null 2>&1 || fail "natgated on $node did not answer on its control socket"
   log "natgated on $node running (pid ${S2S_PID[$node]})"
 }
@@ -170,7 +171,7 @@ s2s_kill() {
 
 s2s_cli() {
   local node=$1; shift
-  ip netns exec "$(ns "$node")" timeout --foreground 20 "$NATGATE" --socket "$IO_DIR/$node/natgate.sock" --timeout 10 "$@"
+  natgated_ctl "$IO_DIR/$node/natgate.sock" "$node" "$@"
 }
 
 s2s_json() { s2s_cli "$1" status --json; }

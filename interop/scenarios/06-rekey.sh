@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# 06 — rekeying while traffic flows (RFC 7296 §2.8, §1.3.3), gw-a behind a NAT:
+#   - on each charon side: `swanctl --rekey --child`, then `swanctl --rekey --ike`;
+#   - on each natgated side: the rekeys natgated schedules itself from its lifetimes
+#     (lifetimes { ike: 1m, child: 1m }, natgated's minimum).
+# A ping from LAN A to LAN B runs every 0.2 s through each rekey. Per rekey: both sides end up
+# with new SPIs (CHILD_SA: new inbound SPIs on both sides; IKE: a new SPI pair), exactly one
+# IKE SA and one CHILD_SA each (the old ones are deleted on both sides; natgated's ESP engine
+# holds exactly one SA pair), and at most one echo request is lost per rekey.
+#
+# Sides: PEER_A / PEER_B = charon (default) | natgated.   Env: REKEY_WAIT (seconds to wait
+# for natgated's lifetime rekeys, default 120).
+set -uo pipefail
+# shellcheck source=../lib/all.sh
+source "$(dirname "$0")/../lib/all.sh"
+io_init "06-rekey ($(peer_type a) behind NAT -> $(peer_type b) public)"
+
+topo_create 1
+lifetimes() { [[ $(peer_type "$1") == natgated ]] && echo "ike_rekey=1m child_rekey=1m"; }
+# shellcheck disable=SC2046  # word splitting wanted: zero or two KEY=VALUE words
+site_conns "$(site_psk)" $(lifetimes a) -- $(lifetimes b)
+site_start
+must "gw-a initiates s2s" peer_initiate gw-a s2s
+must "s2s up on gw-a" peer_wait_up gw-a s2s 10
+must "s2s up on gw-b" peer_wait_up gw-b s2s 10
+must "traffic crosses" check_ping lan-a "$LAN_B_HOST" 3 5
+
+declare -A OLD_IKE=() OLD_CHILD=()
+snapshot() {
+  local n
+  for n in gw-a gw-b; do
+    OLD_IKE[$n]=$(peer_field "$n" s2s ike_spi)
+    OLD_CHILD[$n]=$(peer_field "$n" s2s child_spis)
+  done
+  log "before: gw-a IKE ${OLD_IKE[gw-a]} CHILD ${OLD_CHILD[gw-a]}; gw-b IKE ${OLD_IKE[gw-b]} CHILD ${OLD_CHILD[gw-b]}"
+}
+# settled NODE: one IKE SA, one installed CHILD_SA and no other CHILD_SA in any state.
+settled() {
+  [[ $(peer_field "$1" s2s ike_sas) == 1 && $(peer_field "$1" s2s children) == 1 &&
+     $(peer_field "$1" s2s child_total) == 1 ]] && peer_up "$1" s2s
+}
+child_rekeyed() {
+  local n
+  for n in gw-a gw-b; do
+    settled "$n" || return 1
+    [[ $(peer_field "$n" s2s child_spis) != "${OLD_CHILD[$n]}" ]] || return 1
+  done
+}
+ike_rekeyed() {
+  local n
+  for n in gw-a gw-b; do
+    settled "$n" || return 1
+    [[ $(peer_field "$n" s2s ike_spi) != "${OLD_IKE[$n]}" ]] || return 1
+  done
+}
+all_rekeyed() { child_rekeyed && ike_rekeyed; }
+# engine_one_pair: natgated's ESP engine holds exactly one SA pair (the old pair is gone).
+engine_one_pair() {
+  local n v
+  for n in gw-a gw-b; do
+    [[ ${PEER_TYPE[$n]} == natgated ]] || continue
+    v=$(natgated_counter "$n" esp_installed_sas)
+    [[ $v == 2 ]] || { log "$n: esp_installed_sas=$v"; return 1; }
+  done
+}
+after() {
+  local n
+  for n in gw-a gw-b; do log "after: $n $(peer_status "$n" s2s)"; done
+}
+
+# rekey_round LABEL MAX_LOST WAIT_S CONDITION [CMD...]: snapshot, ping, run CMD (if any), wait
+# for CONDITION, check the losses and that nothing old is left.
+rekey_round() {
+  local label=$1 max_lost=$2 wait_s=$3 cond=$4; shift 4
+  snapshot
+  pingwatch_start "$label" lan-a "$LAN_B_HOST" 0.2
+  sleep 1
+  (($#)) && must "[$label] $*" "$@"
+  local t0; t0=$(io_now_ms)
+  if ! wait_until_every 0.5 "$wait_s" "$cond"; then
+    pingwatch_stop "$label"; after
+    fail "[$label] not rekeyed on both sides within ${wait_s} s (old SAs still there or no new ones)"
+  fi
+  log "[$label] rekeyed on both sides $(( ($(io_now_ms) - t0) / 1000 )) s after it started"
+  sleep 1
+  pingwatch_stop "$label"
+  after
+  must "[$label] the ping kept going ($PINGW_SENT answered or lost)" test "$PINGW_SENT" -ge 5
+  must "[$label] at most $max_lost echo request(s) lost ($PINGW_LOST)" test "$PINGW_LOST" -le "$max_lost"
+  must "[$label] natgated's ESP engine holds one SA pair" wait_until 5 engine_one_pair
+}
+
+for node in gw-a gw-b; do
+  [[ ${PEER_TYPE[$node]} == charon ]] || continue
+  step "charon on $node: swanctl --rekey --child"
+  rekey_round "$node-child" 1 15 child_rekeyed peer_rekey "$node" s2s child
+  must "IKE SA unchanged by a CHILD_SA rekey" test "$(peer_field gw-a s2s ike_spi)" == "${OLD_IKE[gw-a]}"
+  step "charon on $node: swanctl --rekey --ike"
+  rekey_round "$node-ike" 1 15 ike_rekeyed peer_rekey "$node" s2s ike
+  must "the CHILD_SA moved to the new IKE SA unchanged" test "$(peer_field gw-a s2s child_spis)" == "${OLD_CHILD[gw-a]}"
+done
+
+for node in gw-a gw-b; do
+  [[ ${PEER_TYPE[$node]} == natgated ]] || continue
+  step "natgated on $node: its own rekeys from lifetimes (ike 1m, child 1m)"
+  rekey_round "$node-lifetimes" 2 "${REKEY_WAIT:-120}" all_rekeyed
+done
+must "traffic still crosses" check_ping lan-a "$LAN_B_HOST" 5 5
