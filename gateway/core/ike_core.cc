@@ -288,6 +288,12 @@ void IkeCore::handle_ike(ByteView message, const Endpoint& local, const Endpoint
     if (dispatcher_->counters().malformed != malformed_before)
       drop("malformed_dropped", remote, "IKE_SA_INIT request does not decode");
     if (!result.sa) {
+      // A refused IKE_SA_INIT (no proposal, another KE group) keeps no SA, so its
+      // NegotiationFailed event is the only trace of why a peer cannot connect: say so.
+      for (const auto& ev : result.output.events)
+        if (const auto* f = std::get_if<ike::NegotiationFailed>(&ev); f && f->notify)
+          spdlog::info("IKE_SA_INIT from {} refused: we sent {}{}", remote.to_string(), ike::notify_name(*f->notify),
+                       f->detail.empty() ? "" : " (" + f->detail + ")");
       apply_stateless(std::move(result.output));
       return;
     }

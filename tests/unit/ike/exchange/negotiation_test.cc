@@ -95,6 +95,12 @@ TEST(Proposals, NoCommonIkeProposalGetsNoProposalChosen) {
   EXPECT_TRUE(pair.header_of(1).spi_r.is_zero()) << "stateless refusal (§2.6)";
   EXPECT_EQ(pair.responder, nullptr) << "the dispatcher keeps no SA for a refused request";
   EXPECT_EQ(pair.dispatcher->counters().refused, 1u);
+  // The refusal still reports why, though no SA stays: the daemon logs it.
+  const auto* refused = pair.log_r.first<NegotiationFailed>();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->exchange, iana::ExchangeType::IkeSaInit);
+  EXPECT_EQ(refused->notify, NotifyType::NoProposalChosen);
+  EXPECT_FALSE(refused->reported_by_peer);
 
   const auto* failed = pair.log_i.first<NegotiationFailed>();
   ASSERT_TRUE(failed);
@@ -118,6 +124,10 @@ TEST(Proposals, InvalidKePayloadNamesTheResponderGroupAndTheRetrySucceeds) {
   const Notify* ke = find_notify(refusal, NotifyType::InvalidKePayload);
   ASSERT_TRUE(ke);
   EXPECT_EQ(ke->data, (Bytes{0x00, 19}));  // RFC 7296 §3.10.1: the group the responder wants
+  const auto* refused = pair.log_r.first<NegotiationFailed>();
+  ASSERT_TRUE(refused) << "the stateless refusal reports why";
+  EXPECT_EQ(refused->notify, NotifyType::InvalidKePayload);
+  EXPECT_FALSE(refused->reported_by_peer);
   // The retry: same SPIi, message ID 0 again, KE for ecp256.
   EXPECT_EQ(pair.header_of(2).spi_i, pair.header_of(0).spi_i);
   EXPECT_EQ(pair.header_of(2).message_id.value, 0u);
