@@ -21,7 +21,7 @@ natgated_binaries() {
   local root cand
   root=$(cd "$IO_LIB_DIR/../.." && pwd)
   if [[ -z ${NATGATED:-} ]]; then
-    cand=$(ls -t "$root"/build/*/gateway/daemon/natgated 2>/dev/null | head -n1)
+    cand=$(ls -t "$root"/build/*/gateway/natgated 2>/dev/null | head -n1)
     NATGATED=$cand
   fi
   if [[ -z ${NATGATE:-} ]]; then

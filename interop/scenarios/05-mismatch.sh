@@ -76,7 +76,9 @@ must "s2s up on gw-b" peer_wait_up gw-b s2s 10
 inits=$(capture_table ke | awk -F'|' -v b="$GW_B_WAN" '$3 == b && $8 == 34' | wc -l)
 ke_notify=$(timeout --foreground 30 tshark -n -r "$(cap_file ke)" -Y 'isakmp.notify.msgtype == 17' -T fields -e isakmp.notify.data 2>/dev/null | head -n1)
 log "wire: $inits IKE_SA_INIT requests from A; INVALID_KE_PAYLOAD data: ${ke_notify:-none}"
-must "A sent IKE_SA_INIT twice" test "$inits" -eq 2
+# Twice, or more when the retry is retransmitted: under load charon 5.9.8 at times misses a
+# response that arrives within milliseconds of the retry and resends after its 4 s timeout.
+must "A sent IKE_SA_INIT again after the refusal" test "$inits" -ge 2
 must "B answered INVALID_KE_PAYLOAD naming group 19 (ecp256)" test "${ke_notify//:/}" == 0013
 for node in gw-a gw-b; do
   [[ ${PEER_TYPE[$node]} == charon || $node == gw-b ]] &&

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # 06 — rekeying while traffic flows (RFC 7296 §2.8, §1.3.3), gw-a behind a NAT:
-#   - on each charon side: `swanctl --rekey --child`, then `swanctl --rekey --ike`;
 #   - on each natgated side: the rekeys natgated schedules itself from its lifetimes
-#     (lifetimes { ike: 1m, child: 1m }, natgated's minimum).
+#     (lifetimes { ike: 1m, child: 1m }, natgated's minimum), CHILD_SA and IKE SA;
+#   - on each charon side: `swanctl --rekey --child`, then `swanctl --rekey --ike`.
 # A ping from LAN A to LAN B runs every 0.2 s through each rekey. Per rekey: both sides end up
 # with new SPIs (CHILD_SA: new inbound SPIs on both sides; IKE: a new SPI pair), exactly one
 # IKE SA and one CHILD_SA each (the old ones are deleted on both sides; natgated's ESP engine
 # holds exactly one SA pair), and at most one echo request is lost per rekey.
 #
 # Sides: PEER_A / PEER_B = charon (default) | natgated.   Env: REKEY_WAIT (seconds to wait
-# for natgated's lifetime rekeys, default 120).
+# for natgated's lifetime rekeys, default 75: a 1m lifetime must rekey before it ends).
 set -uo pipefail
 # shellcheck source=../lib/all.sh
 source "$(dirname "$0")/../lib/all.sh"
@@ -90,6 +90,13 @@ rekey_round() {
   must "[$label] natgated's ESP engine holds one SA pair" wait_until 5 engine_one_pair
 }
 
+# natgated's lifetimes run from the start, so its own rekeys come first (no extra wait).
+for node in gw-a gw-b; do
+  [[ ${PEER_TYPE[$node]} == natgated ]] || continue
+  step "natgated on $node: its own rekeys from lifetimes (ike 1m, child 1m)"
+  rekey_round "$node-lifetimes" 2 "${REKEY_WAIT:-75}" all_rekeyed
+done
+
 for node in gw-a gw-b; do
   [[ ${PEER_TYPE[$node]} == charon ]] || continue
   step "charon on $node: swanctl --rekey --child"
@@ -100,9 +107,4 @@ for node in gw-a gw-b; do
   must "the CHILD_SA moved to the new IKE SA unchanged" test "$(peer_field gw-a s2s child_spis)" == "${OLD_CHILD[gw-a]}"
 done
 
-for node in gw-a gw-b; do
-  [[ ${PEER_TYPE[$node]} == natgated ]] || continue
-  step "natgated on $node: its own rekeys from lifetimes (ike 1m, child 1m)"
-  rekey_round "$node-lifetimes" 2 "${REKEY_WAIT:-120}" all_rekeyed
-done
 must "traffic still crosses" check_ping lan-a "$LAN_B_HOST" 5 5

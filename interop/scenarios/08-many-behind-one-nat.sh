@@ -3,9 +3,11 @@
 # with distinct identities (client-K.lab.example.net), all through the one public NAT
 # address, to one responder connection that accepts any identity. All N are started at
 # once by one configuration load, so the responder sees a burst of N IKE_SA_INITs from a
-# single address. They share one traffic selector pair (LAN A <-> LAN B): with a distinct
-# /32 each, charon's libipsec initiator fails every CHILD_SA after the first ("error
-# installing route": one table-220 route to LAN B per source), even with install_routes=no.
+# single address. Client K's CHILD_SA covers LAN A <-> one address of gw-b, 10.2.0.(K+10)/32:
+# distinct selectors per connection, because natgated installs one policy per selector pair
+# (a second CHILD_SA of another connection for the same pair is refused: "policy exists"),
+# and distinct destinations, because charon's libipsec initiator needs one table-220 route per
+# CHILD_SA (a distinct *source* /32 each fails every CHILD_SA after the first on that route).
 #
 # Runs, each of which must bring all N tunnels up; the time each took is printed as a FIGURE
 # line, never asserted:
@@ -25,11 +27,17 @@ set -uo pipefail
 source "$(dirname "$0")/../lib/all.sh"
 n=${BURST_N:-50}
 wait_s=${BURST_TIMEOUT:-120}
-[[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 60000)) || { echo "BURST_N must be 1..60000" >&2; exit 2; }
+[[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 240)) || { echo "BURST_N must be 1..240 (one LAN B host each)" >&2; exit 2; }
 io_init "08-many-behind-one-nat (N=$n $(peer_type a) initiators behind one NAT -> $(peer_type b) public)"
+
+# client_dst K: client K's own host in LAN B (10.2.0.(K+10)/32), its remote selector.
+client_dst() { echo "10.2.0.$(($1 + 10))/32"; }
 
 topo_create 1
 psk=$(site_psk)
+# Client K's destination is an address of gw-b's own (a charon responder routes each CHILD_SA
+# with a source address inside its local selector).
+for ((k = 1; k <= n; k++)); do ip -n "$(ns gw-b)" addr add "$(client_dst "$k")" dev lan0 || fail "address $(client_dst "$k") on gw-b"; done
 
 # declare_conns RESPONDER_TYPE
 declare_conns() {
@@ -37,10 +45,10 @@ declare_conns() {
   local k
   for ((k = 1; k <= n; k++)); do
     peer_conn gw-a "c$k" remote_addr="$GW_B_WAN" local_id="client-$k.lab.example.net" \
-      remote_id="$SITE_ID_B" psk="$psk" local_ts="$LAN_A_NET" remote_ts="$LAN_B_NET" start=initiate
+      remote_id="$SITE_ID_B" psk="$psk" local_ts="$LAN_A_NET" remote_ts="$(client_dst "$k")" start=initiate
     [[ $1 == charon ]] && continue
     peer_conn gw-b "c$k" remote_addr=any local_id="$SITE_ID_B" remote_id="client-$k.lab.example.net" psk="$psk" \
-      local_ts="$LAN_B_NET" remote_ts="$LAN_A_NET"
+      local_ts="$(client_dst "$k")" remote_ts="$LAN_A_NET"
   done
   [[ $1 == charon ]] && peer_conn gw-b rw remote_addr=any local_id="$SITE_ID_B" remote_id=any psk="$psk" \
     local_ts="$LAN_B_NET" remote_ts="$LAN_A_NET"
