@@ -62,7 +62,7 @@ natgated_counter() { natgated_json "$1" | jq -r ".daemon.counters.\"$2\" // 0"; 
 declare -A NATGATED_SETTING=()  # node/key -> value, from peer_start's natgated.* settings
 
 # _natgated_list A,B,C -> "A, B, C" (a YAML flow list's content).
-_natgated_list() { sed 's/,/, /g' <<<"$1"; }
+_natgated_list() { printf %s "${1//,/, }"; }
 
 # natgated_write_config NODE: natgate.yaml with every connection declared for NODE.
 natgated_write_config() {

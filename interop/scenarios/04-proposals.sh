@@ -82,8 +82,9 @@ esn_refused() {
     must "[$esp] $node: IKE SA established with $ike" wait_until 5 peer_field_is "$node" s2s ike_proposal "$ike"
     must "[$esp] $node: no CHILD_SA" wait_until 10 peer_field_is "$node" s2s children 0
   done
-  must "[$esp] the charon side that tried to install it says why" \
-    grep -q 'ESN not supported' $(for node in gw-a gw-b; do [[ ${PEER_TYPE[$node]} == charon ]] && echo "$(peer_log "$node")"; done)
+  local logs=()
+  for node in gw-a gw-b; do [[ ${PEER_TYPE[$node]} == charon ]] && logs+=("$(peer_log "$node")"); done
+  must "[$esp] the charon side that tried to install it says why" grep -q 'ESN not supported' "${logs[@]}"
   must_not "[$esp] nothing crosses: 1 ping lan-a -> lan-b fails" check_ping lan-a "$LAN_B_HOST" 1 1
   terminate "$esp"
 }
