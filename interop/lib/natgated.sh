@@ -274,6 +274,9 @@ natgated_event_re() {
     child_up) echo 'CHILD SA [0-9a-f]+ in / [0-9a-f]+ out installed' ;;
     peer_dead) echo 'IKE SA .* deleted: (peer unreachable|timeout|timed out)' ;;
     deleted_by_peer) echo 'IKE SA .* deleted: deleted by peer' ;;
+    # rekeys natgated started itself (lifetimes; gateway/core)
+    child_rekey_local) echo 'rekeying CHILD SA [0-9a-f]+ in' ;;
+    ike_rekey_local) echo 'IKE SA .* rekeyed \(by us\)' ;;
     *) return 2 ;;
   esac
 }

@@ -38,7 +38,8 @@
 #
 # Log events (peer_saw NODE EVENT): nat_local, nat_remote, auth_failed, no_proposal,
 # invalid_ke, ike_up, child_up, peer_dead (dead peer detection gave up), deleted_by_peer —
-# each peer type maps them to its own log lines.
+# each peer type maps them to its own log lines; natgated also child_rekey_local and
+# ike_rekey_local (rekeys it started itself).
 
 declare -A PEER_TYPE=()  # node -> charon | natgated
 declare -A PEER_CONNS=() # node -> "conn1 conn2 ..." (declaration order)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 06 — rekeying while traffic flows (RFC 7296 §2.8, §1.3.3), gw-a behind a NAT:
 #   - on each natgated side: the rekeys natgated schedules itself from its lifetimes
-#     (lifetimes { ike: 1m, child: 1m }, natgated's minimum), CHILD_SA and IKE SA;
+#     (lifetimes { ike: 30s, child: 30s }: it rekeys at 80-90 %), CHILD_SA and IKE SA;
 #   - on each charon side: `swanctl --rekey --child`, then `swanctl --rekey --ike`.
 # A ping from LAN A to LAN B runs every 0.2 s through each rekey. Per rekey: both sides end up
 # with new SPIs (CHILD_SA: new inbound SPIs on both sides; IKE: a new SPI pair), exactly one
@@ -9,14 +9,14 @@
 # holds exactly one SA pair), and at most one echo request is lost per rekey.
 #
 # Sides: PEER_A / PEER_B = charon (default) | natgated.   Env: REKEY_WAIT (seconds to wait
-# for natgated's lifetime rekeys, default 75: a 1m lifetime must rekey before it ends).
+# for natgated's lifetime rekeys, default 45: a 30 s lifetime must rekey before it ends).
 set -uo pipefail
 # shellcheck source=../lib/all.sh
 source "$(dirname "$0")/../lib/all.sh"
 io_init "06-rekey ($(peer_type a) behind NAT -> $(peer_type b) public)"
 
 topo_create 1
-lifetimes() { [[ $(peer_type "$1") == natgated ]] && echo "ike_rekey=1m child_rekey=1m"; }
+lifetimes() { [[ $(peer_type "$1") == natgated ]] && echo "ike_rekey=30s child_rekey=30s"; }
 # shellcheck disable=SC2046  # word splitting wanted: zero or two KEY=VALUE words
 site_conns "$(site_psk)" $(lifetimes a) -- $(lifetimes b)
 site_start
@@ -93,8 +93,10 @@ rekey_round() {
 # natgated's lifetimes run from the start, so its own rekeys come first (no extra wait).
 for node in gw-a gw-b; do
   [[ ${PEER_TYPE[$node]} == natgated ]] || continue
-  step "natgated on $node: its own rekeys from lifetimes (ike 1m, child 1m)"
-  rekey_round "$node-lifetimes" 2 "${REKEY_WAIT:-75}" all_rekeyed
+  step "natgated on $node: its own rekeys from lifetimes (ike 30s, child 30s)"
+  rekey_round "$node-lifetimes" 2 "${REKEY_WAIT:-45}" all_rekeyed
+  must "natgated on $node started the CHILD_SA rekey itself" peer_saw "$node" child_rekey_local
+  must "natgated on $node started the IKE SA rekey itself" peer_saw "$node" ike_rekey_local
 done
 
 for node in gw-a gw-b; do
