@@ -3,7 +3,8 @@
 # must pick the kernel data plane exactly when the kernel accepts an ESP SA (asked here
 # independently, through iproute2) and the userspace engine otherwise, and say why in its log
 # and in `natgate status`. On the project's machines (no CONFIG_INET_ESP) that is userspace
-# with the kernel's own refusal quoted. Needs root (a network namespace, TUN); ~1 s.
+# with the kernel's own refusal quoted, and `dataplane: kernel` there must refuse to start with
+# a clear message. Needs root (a network namespace, TUN); ~1 s.
 set -euo pipefail
 natgated=$1
 natgate=$2
@@ -66,6 +67,14 @@ unshare -n bash -c '
   kill -KILL $pid 2>/dev/null
   wait $pid
   echo $? >"$tmp/rc"
+  # The same config demanding the kernel: it must start (ESP) or refuse at once (no ESP).
+  sed "s/dataplane: auto/dataplane: kernel/" "$tmp/natgate.yaml" >"$tmp/kernel.yaml"
+  timeout 10 "$natgated" -c "$tmp/kernel.yaml" >"$tmp/kernel.log" 2>&1 </dev/null &
+  kpid=$!
+  for _ in $(seq 50); do [ -S "$tmp/natgate.sock" ] && break; kill -0 $kpid 2>/dev/null || break; sleep 0.1; done
+  kill -TERM $kpid 2>/dev/null
+  wait $kpid
+  echo $? >"$tmp/kernel.rc"
 ' _ "$tmp" "$natgated" "$natgate" || fail "the namespace run failed"
 
 expect=$(cat "$tmp/expect")
@@ -75,12 +84,17 @@ reason=$(jq -r .daemon.dataplane.reason "$tmp/status.json")
   fail "auto chose '$name' ($reason), but the kernel $([[ $expect == kernel ]] && echo accepts || echo refuses) ESP SAs: $(cat "$tmp/oracle")"
 [[ $(cat "$tmp/rc") == 0 ]] || fail "natgated exited $(cat "$tmp/rc") on SIGTERM"
 if [[ $expect == userspace ]]; then
+  [[ $(cat "$tmp/kernel.rc") == 1 ]] || fail "dataplane: kernel without kernel ESP: natgated exited $(cat "$tmp/kernel.rc"), not 1"
+  grep -q "not starting: dataplane: kernel, but the kernel cannot do ESP (kernel has no ESP: .*); use dataplane: userspace or auto" \
+    "$tmp/kernel.log" || fail "dataplane: kernel without kernel ESP: no clear refusal: $(cat "$tmp/kernel.log")"
   # The reason quotes the kernel's refusal, as the probe got it over netlink.
   [[ $reason == "auto: kernel ESP not usable (kernel has no ESP: "*")" ]] || fail "reason: $reason"
   grep -qF "data plane: userspace ($reason)" "$tmp/log" || fail "the log does not give the choice and its reason"
   echo "auto_dataplane: userspace, as the kernel refuses ESP ($(cat "$tmp/oracle")); reason: $reason"
+  echo "auto_dataplane: dataplane: kernel refused: $(grep -o 'not starting: .*' "$tmp/kernel.log")"
 else
   [[ $reason == "auto: kernel has ESP ("*")" ]] || fail "reason: $reason"
+  [[ $(cat "$tmp/kernel.rc") == 0 ]] || fail "dataplane: kernel on a kernel with ESP: exited $(cat "$tmp/kernel.rc")"
   grep -qF "data plane: kernel ($reason)" "$tmp/log" || fail "the log does not give the choice and its reason"
   echo "auto_dataplane: kernel, as the kernel accepts ESP SAs; reason: $reason"
 fi
