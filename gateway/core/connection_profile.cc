@@ -78,6 +78,9 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   ike->dpd_interval = std::chrono::duration_cast<ike::Duration>(c.dpd);
   ike->fragmentation = c.fragmentation.enabled;
   ike->fragment_size = c.fragmentation.size;
+  if (*auth && ((*auth)->remote == ike::AuthKind::PublicKey || (*auth)->remote == ike::AuthKind::EapTls)) {
+    ike->certificate_request = (*auth)->trust;
+  }
 
   auto peer = std::make_shared<ike::PeerConfig>();
   peer->name = c.name;

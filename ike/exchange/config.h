@@ -55,6 +55,9 @@ struct IkeSaConfig {
   // (§2.5.1; 1280, the IPv6 minimum MTU, as strongSwan's default).
   bool fragmentation = true;
   std::size_t fragment_size = 1280;
+  // Responder: the CAs named in a CERTREQ of the IKE_SA_INIT response (§1.2, §3.7), so that
+  // peers that send certificates only when asked (strongSwan's default) send theirs.
+  std::shared_ptr<const TrustStore> certificate_request;
   // Nonce length (RFC 7296 §2.10: at least half the PRF key size, 16..256); strongSwan uses 32.
   std::size_t nonce_size = 32;
   // Responder: an SA that has not completed IKE_AUTH after this long is dropped.

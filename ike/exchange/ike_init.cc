@@ -3,6 +3,7 @@
 #include <string>
 
 #include "ike/codec/message.h"
+#include "ike/auth/cert_payloads.h"
 #include "ike/auth/signature_scheme.h"
 #include "ike/suite/proposal_wire.h"
 
@@ -223,6 +224,9 @@ TaskStatus IkeInit::build_response(OutboundMessage& response) {
   response.payloads.push_back(Nonce{ctx_.nonce_r});
   if (ctx_.peer_fragmentation) response.payloads.push_back(Notify::make(NotifyType::Ikev2FragmentationSupported));
   response.payloads.push_back(Notify::make(NotifyType::SignatureHashAlgorithms, signature_hash_list()));
+  if (const auto& cas = ctx_.ike_config->certificate_request; cas && !cas->cas().empty()) {
+    response.payloads.push_back(make_certificate_request(*cas));
+  }
   ke_.reset();
   return TaskStatus::Done;
 }

@@ -102,8 +102,14 @@ TEST_F(CertAuth, RsaCertificatesBothWays) {
   auto sun_key = rsa_key(3);
   use(cert_auth(end_entity("moon.lab", 10, moon_key, ca.ca, ca.ca_key), moon_key, ca.trust),
       cert_auth(end_entity("sun.lab", 11, sun_key, ca.ca, ca.ca_key), sun_key, ca.trust));
+  pair.configs_r.ike->certificate_request = ca.trust;
   pair.start_and_run();
   ASSERT_TRUE(pair.both_established());
+  // §1.2: the responder names its CA in the IKE_SA_INIT response already.
+  const auto init_response = pair.payloads_of(1);
+  const auto* init_req = find<CertificateRequest>(init_response);
+  ASSERT_NE(init_req, nullptr);
+  EXPECT_EQ(init_req->data, ca.ca.public_key_info_sha1());
   EXPECT_EQ(pair.initiator->children().size(), 1u);
 
   auto msgs = ike_auth_messages(pair);

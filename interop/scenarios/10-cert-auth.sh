@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# 10 — certificate authentication, charon (gw-a, behind NAT, initiator) against natgated (gw-b,
+# public responder): RFC 7427 signatures with RSA and then ECDSA certificates from a CA made
+# at run time, identities matched against the certificates' SANs. Expect: the tunnel comes up
+# and LAN A pings LAN B for each key type, natgated logs the signature scheme; a certificate
+# from a CA natgated does not trust is refused with AUTHENTICATION_FAILED, and so is a
+# certificate revoked by the CRL natgated loads.
+set -uo pipefail
+# shellcheck source=certs_lib.sh
+source "$(dirname "$0")/certs_lib.sh"
+io_init "10-cert-auth (charon behind NAT -> natgated, certificates)"
+certs_binaries
+topo_create 1
+
+for kind in rsa ecdsa; do
+  step "$kind certificates"
+  certs_make $kind
+  certs_natgated_start pubkey
+  certs_charon pubkey
+  peer_start gw-a charon
+  must "gw-a initiates s2s ($kind)" peer_initiate gw-a s2s
+  must "s2s up on gw-a" peer_wait_up gw-a s2s 10
+  must "natgated: office-a established with a CHILD SA" certs_natgated_wait_up 10
+  must "20 pings lan-a -> lan-b through the tunnel" check_ping lan-a "$LAN_B_HOST" 20 10
+  must "charon verified natgated's signature" grep -Eq "authentication of '$CERTS_ID_B' with .*successful" "$(charon_log gw-a)"
+  must "charon saw natgated's certificate" grep -q "received end entity cert \"O=natgate lab, CN=$CERTS_ID_B\"" "$(charon_log gw-a)"
+  if [[ $kind == rsa ]]; then
+    must "natgated signed with RFC 7427 (charon: RSA_EMSA_PKCS1_SHA2/PSS)" \
+      grep -Eq "authentication of '$CERTS_ID_B' with RSA_EMSA_(PKCS1_SHA2|PSS)" "$(charon_log gw-a)"
+  else
+    must "natgated signed with ECDSA (charon: ECDSA-256 signature / ECDSA_WITH_SHA256)" \
+      grep -Eq "authentication of '$CERTS_ID_B' with ECDSA(-256|_WITH_SHA256)" "$(charon_log gw-a)"
+  fi
+  peer_terminate gw-a s2s
+  peer_stop gw-a
+  certs_natgated_stop
+done
+
+step "a certificate from a CA natgated does not trust"
+certs_natgated_start pubkey
+certs_charon rogue
+peer_start gw-a charon
+must_not "gw-a cannot bring s2s up" peer_initiate gw-a s2s 10
+must "charon got AUTHENTICATION_FAILED" grep -q "received AUTHENTICATION_FAILED notify" "$(charon_log gw-a)"
+must "natgated says why" certs_natgated_log_has "not trusted"
+must_not "natgated has no established SA" _certs_natgated_up
+peer_stop gw-a
+certs_natgated_stop
+
+step "a revoked certificate"
+(
+  cd "$IO_DIR/pki" && mkdir -p db && : >db/index.txt && echo 1000 >db/crlnumber &&
+    printf '[ca]\ndefault_ca=lab\n[lab]\ndatabase=db/index.txt\ncrlnumber=db/crlnumber\ndefault_md=sha256\ndefault_crl_days=2\n' >ca.cnf &&
+    openssl ca -config ca.cnf -keyfile ca.key -cert ca.pem -revoke gw-a.pem &&
+    openssl ca -config ca.cnf -keyfile ca.key -cert ca.pem -gencrl -out ca.crl
+) >>"$IO_DIR/pki.out" 2>&1 || fail "openssl could not revoke gw-a's certificate"
+certs_natgated_start pubkey crl="$IO_DIR/pki/ca.crl"
+certs_charon pubkey
+peer_start gw-a charon
+must_not "gw-a cannot bring s2s up" peer_initiate gw-a s2s 10
+must "charon got AUTHENTICATION_FAILED" grep -q "received AUTHENTICATION_FAILED notify" "$(charon_log gw-a)"
+must "natgated says it is revoked" certs_natgated_log_has "revoked"

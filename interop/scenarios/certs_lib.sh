@@ -1,0 +1,218 @@
+# shellcheck shell=bash
+# interop/scenarios/certs_lib.sh — shared by 10-cert-auth, 11-eap-mschapv2 and 12-fragmentation:
+# charon (gw-a, behind the lab's NAT) against natgated (gw-b, public) with certificates or
+# EAP-MSCHAPv2, a test PKI made with openssl at run time (keys live in $IO_DIR only), and the
+# natgated side started directly (its config needs the certificate keys of
+# docs/certificates.md, which the generic peer drivers do not know).
+#
+#   certs_make KIND [BITS]        PKI in $IO_DIR/pki: ca, gw-a, gw-b, and rogue (rsa, ecdsa) or an
+#                                 intermediate "sub" (rsa-chain); RSA BITS default 2048
+#   certs_charon MODE             how charon on gw-a authenticates: pubkey | eap | rogue
+#                                 (a certificate from a CA natgated does not trust)
+#   certs_natgated_start AUTH [KEY=VALUE...]  natgated on gw-b; keys: frag (true|false),
+#                                 frag_size, crl (file)
+#   certs_natgated_state          "<state> <child count>" of gw-b's connection
+# Env: NATGATED / NATGATE (set by CMake; else the newest build in the tree).
+
+# shellcheck source=../lib/all.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/all.sh"
+
+CERTS_ID_A=gw-a.lab.example.net
+CERTS_ID_B=gw-b.lab.example.net
+CERTS_MODE=pubkey
+CERTS_FRAG=yes            # charon's fragmentation setting
+CERTS_EAP_PASSWORD=""
+CERTS_NATGATED_PID=""
+
+certs_binaries() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  [[ -n ${NATGATED:-} ]] || NATGATED=$(ls -t "$root"/build/*/gateway/natgated 2>/dev/null | head -n1)
+  [[ -n ${NATGATE:-} ]] || NATGATE=$(ls -t "$root"/build/*/tools/cli/natgate 2>/dev/null | head -n1)
+  [[ -x ${NATGATED:-} && -x ${NATGATE:-} ]] || fail "natgated/natgate not built (set NATGATED/NATGATE)"
+}
+
+# _certs_key FILE: a private key of the current kind.
+_certs_key() {
+  if [[ $CERTS_KIND == ecdsa ]]; then
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"
+  else
+    openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$CERTS_BITS" -out "$1"
+  fi
+}
+
+# _certs_issue NAME SUBJECT EXT ISSUER: NAME.key/NAME.pem signed by ISSUER (.pem/.key).
+_certs_issue() {
+  local name=$1 subj=$2 ext=$3 issuer=$4
+  _certs_key "$name.key" && openssl req -new -key "$name.key" -subj "$subj" -out "$name.csr" &&
+    printf '%b' "$ext" >"$name.ext" &&
+    openssl x509 -req -in "$name.csr" -CA "$issuer.pem" -CAkey "$issuer.key" -CAcreateserial -days 2 \
+      -extfile "$name.ext" -out "$name.pem"
+}
+
+_certs_ca() {
+  local name=$1 subj=$2
+  _certs_key "$name.key" && openssl req -x509 -new -key "$name.key" -subj "$subj" -days 2 \
+    -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" -out "$name.pem"
+}
+
+certs_make() {
+  CERTS_KIND=$1 CERTS_BITS=${2:-2048}
+  local d=$IO_DIR/pki
+  rm -rf "$d" && mkdir -p "$d"
+  (
+    cd "$d" || exit 1
+    local ca_ext='basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n'
+    local ee='keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth,1.3.6.1.5.5.8.2.2\n'
+    _certs_ca ca "/O=natgate lab/CN=Lab Root CA" || exit 1
+    local issuer=ca
+    if [[ $CERTS_KIND == rsa-chain ]]; then
+      _certs_issue sub "/O=natgate lab/CN=Lab Intermediate CA with a long name to make the chain longer" \
+        "$ca_ext" ca || exit 1
+      issuer=sub
+    fi
+    _certs_issue gw-a "/O=natgate lab/CN=$CERTS_ID_A" "${ee}subjectAltName=DNS:$CERTS_ID_A\n" $issuer || exit 1
+    _certs_issue gw-b "/O=natgate lab/CN=$CERTS_ID_B" "${ee}subjectAltName=DNS:$CERTS_ID_B\n" $issuer || exit 1
+    [[ $CERTS_KIND == rsa-chain ]] || _certs_ca rogue "/O=elsewhere/CN=Rogue CA" || exit 1
+    [[ $CERTS_KIND == rsa-chain ]] || _certs_issue rogue-a "/O=elsewhere/CN=$CERTS_ID_A" "${ee}subjectAltName=DNS:$CERTS_ID_A\n" rogue || exit 1
+    # natgated's certificate file carries the chain above it (docs/certificates.md).
+    if [[ $CERTS_KIND == rsa-chain ]]; then cat gw-b.pem sub.pem >gw-b-chain.pem; else cp gw-b.pem gw-b-chain.pem; fi
+  ) >"$IO_DIR/pki.out" 2>&1 || { cat "$IO_DIR/pki.out" >&2; fail "openssl could not make the test PKI"; }
+  log "test PKI ($CERTS_KIND$([[ $CERTS_KIND == ecdsa ]] && echo ", P-256" || echo ", RSA-$CERTS_BITS")) in $d"
+}
+
+# ---- charon on gw-a: the lib's connection block, with certificate/EAP authentication ----
+
+certs_charon() {
+  CERTS_MODE=$1
+  local dir
+  dir=$(charon_dir gw-a)/swanctl
+  mkdir -p "$dir/x509" "$dir/x509ca" "$dir/private"
+  rm -f "$dir"/x509/* "$dir"/x509ca/* "$dir"/private/*
+  cp "$IO_DIR/pki/ca.pem" "$dir/x509ca/ca.pem"
+  [[ -f $IO_DIR/pki/sub.pem ]] && cp "$IO_DIR/pki/sub.pem" "$dir/x509ca/sub.pem"
+  if [[ $CERTS_MODE == rogue ]]; then
+    cp "$IO_DIR/pki/rogue-a.pem" "$dir/x509/gw-a.pem"
+    cp "$IO_DIR/pki/rogue-a.key" "$dir/private/gw-a.key"
+  else
+    cp "$IO_DIR/pki/gw-a.pem" "$dir/x509/gw-a.pem"
+    cp "$IO_DIR/pki/gw-a.key" "$dir/private/gw-a.key"
+  fi
+  peer_conn gw-a s2s remote_addr="$GW_B_WAN" local_id=$CERTS_ID_A remote_id=$CERTS_ID_B psk=unused \
+    local_ts=$LAN_A_NET remote_ts=$LAN_B_NET
+}
+
+# Replaces the lib's PSK block (interop/lib/charon.sh) for this scenario's connection.
+_charon_conn_block() {
+  local node=$1 name=$2 local_auth
+  if [[ $CERTS_MODE == eap ]]; then
+    local_auth="auth = eap-mschapv2
+      id = carol@lab.example.net
+      eap_id = carol"
+  else
+    local_auth="auth = pubkey
+      id = $(peer_opt "$node" "$name" local_id)
+      certs = gw-a.pem"
+  fi
+  cat <<X
+  $name {
+    version = 2
+    local_addrs = $(peer_opt "$node" "$name" local_addr)
+    remote_addrs = $(peer_opt "$node" "$name" remote_addr)
+    proposals = $(peer_opt "$node" "$name" ike)
+    keyingtries = 1
+    fragmentation = $CERTS_FRAG
+    local {
+      $local_auth
+    }
+    remote {
+      auth = pubkey
+      id = $(peer_opt "$node" "$name" remote_id)
+    }
+    children {
+      $(peer_opt "$node" "$name" child) {
+        local_ts = $(peer_opt "$node" "$name" local_ts)
+        remote_ts = $(peer_opt "$node" "$name" remote_ts)
+        esp_proposals = $(peer_opt "$node" "$name" esp)
+        start_action = none
+      }
+    }
+  }
+X
+}
+_charon_secret_block() {
+  [[ $CERTS_MODE == eap ]] || return 0
+  cat <<X
+  eap-carol {
+    id = carol
+    secret = "$CERTS_EAP_PASSWORD"
+  }
+X
+}
+
+# ---- natgated on gw-b ----
+
+certs_natgated_start() {
+  local auth=$1; shift
+  local -A o=([frag]=true [frag_size]=1280 [crl]="")
+  local kv
+  for kv in "$@"; do o[${kv%%=*}]=${kv#*=}; done
+  local dir=$IO_DIR/gw-b remote_id=$CERTS_ID_A
+  [[ $auth == eap-mschapv2 ]] && remote_id=carol@lab.example.net
+  mkdir -p "$dir"
+  {
+    cat <<X
+# generated by $(basename "$0") for gw-b
+daemon:
+  listen: [0.0.0.0]
+  dataplane: userspace
+  control_socket: $dir/natgate.sock
+  log_level: debug
+  tun: { name: natgate0, mtu: auto }
+  ca: [$IO_DIR/pki/ca.pem]
+X
+    [[ -n ${o[crl]} ]] && echo "  crl: [${o[crl]}]"
+    if [[ $auth == eap-mschapv2 ]]; then
+      printf 'eap_users:\n  carol: { password: "%s" }\n' "$CERTS_NATGATED_EAP_PASSWORD"
+    fi
+    cat <<X
+connections:
+  office-a:
+    auth: $auth
+    local:
+      id: $CERTS_ID_B
+      subnets: [$LAN_B_NET]
+      cert: $IO_DIR/pki/gw-b-chain.pem
+      key: $IO_DIR/pki/gw-b.key
+    remote: { address: any, id: $remote_id, subnets: [$LAN_A_NET] }
+    ike_proposals: [aes256gcm16-prfsha256-x25519]
+    esp_proposals: [aes256gcm16]
+    start: listen
+    fragmentation: { enabled: ${o[frag]}, size: ${o[frag_size]} }
+X
+  } >"$dir/natgate.yaml"
+  chmod 600 "$dir/natgate.yaml"
+  ip netns exec "$(ns gw-b)" "$NATGATED" -c "$dir/natgate.yaml" >>"$dir/natgated.log" 2>&1 </dev/null &
+  CERTS_NATGATED_PID=$!
+  io_track_pid "$CERTS_NATGATED_PID" natgated
+  wait_until 10 certs_natgated_cli status >/dev/null 2>&1 || {
+    tail -n 20 "$dir/natgated.log" >&2
+    fail "natgated on gw-b did not answer on its control socket"
+  }
+  io_on_failure "tail -n 40 $dir/natgated.log >&2"
+  log "natgated on gw-b: pid $CERTS_NATGATED_PID, auth: $auth"
+}
+
+certs_natgated_stop() {
+  [[ -n $CERTS_NATGATED_PID ]] || return 0
+  io_stop_pid "$CERTS_NATGATED_PID" natgated 8
+  CERTS_NATGATED_PID=""
+}
+
+certs_natgated_cli() {
+  ip netns exec "$(ns gw-b)" timeout --foreground 20 "$NATGATE" --socket "$IO_DIR/gw-b/natgate.sock" --timeout 10 "$@"
+}
+certs_natgated_state() { certs_natgated_cli status --json | jq -r '.connections[0] | "\(.state) \(.child_sas | length)"'; }
+_certs_natgated_up() { [[ $(certs_natgated_state) == "established 1" ]]; }
+certs_natgated_wait_up() { wait_until "${1:-10}" _certs_natgated_up; }
+certs_natgated_log_has() { grep -Eq -- "$1" "$IO_DIR/gw-b/natgated.log"; }
