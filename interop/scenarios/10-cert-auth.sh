@@ -4,7 +4,8 @@
 # at run time, identities matched against the certificates' SANs. Expect: the tunnel comes up
 # and LAN A pings LAN B for each key type, natgated logs the signature scheme; a certificate
 # from a CA natgated does not trust is refused with AUTHENTICATION_FAILED, and so is a
-# certificate revoked by the CRL natgated loads.
+# certificate revoked by the CRL natgated loads. Then the other way round: natgated behind the NAT
+# initiates to a charon responder with its ECDSA certificate.
 set -uo pipefail
 # shellcheck source=certs_lib.sh
 source "$(dirname "$0")/certs_lib.sh"
@@ -35,6 +36,20 @@ for kind in rsa ecdsa; do
   peer_stop gw-a
   certs_natgated_stop
 done
+
+step "the other way: natgated (gw-a, behind NAT) initiates to charon (gw-b) with its ECDSA certificate"
+certs_charon pubkey gw-b
+peer_start gw-b charon
+certs_natgated_start pubkey node=gw-a
+must "natgated on gw-a: established with a CHILD SA" certs_natgated_wait_up 15
+must "s2s up on charon gw-b" peer_wait_up gw-b s2s 10
+must "20 pings lan-a -> lan-b through the tunnel" check_ping lan-a "$LAN_B_HOST" 20 10
+must "charon verified natgated's ECDSA signature and certificate" \
+  grep -Eq "authentication of '$CERTS_ID_A' with ECDSA(-256|_WITH_SHA256).* successful" "$(charon_log gw-b)"
+must "natgated asked charon for its CA (CERTREQ) and got its certificate" \
+  grep -q "received cert request for \"O=natgate lab, CN=Lab Root CA\"" "$(charon_log gw-b)"
+certs_natgated_stop
+peer_stop gw-b
 
 step "a certificate from a CA natgated does not trust"
 certs_natgated_start pubkey

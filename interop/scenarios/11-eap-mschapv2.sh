@@ -4,7 +4,8 @@
 # gateway certificate (gw-b, ECDSA, RFC 7427); natgated signs, runs EAP-Identity and
 # MS-CHAPv2 over several IKE_AUTH rounds (RFC 7296 §2.16) and keys both AUTH payloads with the
 # MSK. Expect: the tunnel comes up and LAN A pings LAN B; with a wrong password charon gets
-# natgated's MS-CHAPv2 Failure and no SA comes up on either side.
+# natgated's MS-CHAPv2 Failure and no SA comes up on either side. Then natgated is the client
+# (behind the NAT, eap_id carol) of a charon gateway that signs and runs EAP-MSCHAPv2.
 set -uo pipefail
 # shellcheck source=certs_lib.sh
 source "$(dirname "$0")/certs_lib.sh"
@@ -43,3 +44,18 @@ must_not "gw-a cannot bring s2s up" peer_initiate gw-a s2s 10
 # natgated answers the wrong NT-Response with an MS-CHAPv2 Failure (E=691); charon then gives up.
 must "charon's EAP-MSCHAPv2 failed (E=691)" grep -q "EAP-MS-CHAPv2 failed with error ERROR_AUTHENTICATION_FAILURE" "$(charon_log gw-a)"
 must_not "natgated has no established SA" _certs_natgated_up
+peer_stop gw-a
+certs_natgated_stop
+
+step "the other way: natgated (gw-a, behind NAT) as the EAP-MSCHAPv2 client of a charon gateway"
+CERTS_EAP_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+CERTS_NATGATED_EAP_PASSWORD=$CERTS_EAP_PASSWORD
+certs_charon eap-gateway gw-b
+peer_start gw-b charon
+certs_natgated_start eap-mschapv2 node=gw-a
+must "natgated on gw-a: established with a CHILD SA" certs_natgated_wait_up 15
+must "s2s up on charon gw-b" peer_wait_up gw-b s2s 10
+must "20 pings lan-a -> lan-b through the tunnel" check_ping lan-a "$LAN_B_HOST" 20 10
+must "charon authenticated carol by EAP-MSCHAPv2" grep -q "EAP method EAP_MSCHAPV2 succeeded, MSK established" "$(charon_log gw-b)"
+must "charon verified natgated's MSK-keyed AUTH" \
+  grep -q "authentication of 'carol@lab.example.net' with EAP successful" "$(charon_log gw-b)"

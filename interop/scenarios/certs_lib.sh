@@ -7,11 +7,13 @@
 #
 #   certs_make KIND [BITS]        PKI in $IO_DIR/pki: ca, gw-a, gw-b, and rogue (rsa, ecdsa) or an
 #                                 intermediate "sub" (rsa-chain); RSA BITS default 2048
-#   certs_charon MODE             how charon on gw-a authenticates: pubkey | eap | rogue
-#                                 (a certificate from a CA natgated does not trust)
-#   certs_natgated_start AUTH [KEY=VALUE...]  natgated on gw-b; keys: frag (true|false),
-#                                 frag_size, crl (file)
-#   certs_natgated_state          "<state> <child count>" of gw-b's connection
+#   certs_charon MODE [NODE]      how charon on NODE (gw-a: initiator, gw-b: responder)
+#                                 authenticates: pubkey | eap (client) | eap-gateway (gw-b signs,
+#                                 the peer runs EAP-MSCHAPv2) | rogue (a certificate from a CA
+#                                 natgated does not trust)
+#   certs_natgated_start AUTH [KEY=VALUE...]  natgated; keys: node (gw-b: responder, default;
+#                                 gw-a: initiator), frag (true|false), frag_size, crl (file)
+#   certs_natgated_state          "<state> <child count>" of natgated's connection
 # Env: NATGATED / NATGATE (set by CMake; else the newest build in the tree).
 
 # shellcheck source=../lib/all.sh
@@ -76,7 +78,9 @@ certs_make() {
     [[ $CERTS_KIND == rsa-chain ]] || _certs_ca rogue "/O=elsewhere/CN=Rogue CA" || exit 1
     [[ $CERTS_KIND == rsa-chain ]] || _certs_issue rogue-a "/O=elsewhere/CN=$CERTS_ID_A" "${ee}subjectAltName=DNS:$CERTS_ID_A\n" rogue || exit 1
     # natgated's certificate file carries the chain above it (docs/certificates.md).
-    if [[ $CERTS_KIND == rsa-chain ]]; then cat gw-b.pem sub.pem >gw-b-chain.pem; else cp gw-b.pem gw-b-chain.pem; fi
+    for n in gw-a gw-b; do
+      if [[ $CERTS_KIND == rsa-chain ]]; then cat $n.pem sub.pem >$n-chain.pem; else cp $n.pem $n-chain.pem; fi
+    done
   ) >"$IO_DIR/pki.out" 2>&1 || { cat "$IO_DIR/pki.out" >&2; fail "openssl could not make the test PKI"; }
   log "test PKI ($CERTS_KIND$([[ $CERTS_KIND == ecdsa ]] && echo ", P-256" || echo ", RSA-$CERTS_BITS")) in $d"
 }
@@ -85,8 +89,8 @@ certs_make() {
 
 certs_charon() {
   CERTS_MODE=$1
-  local dir
-  dir=$(charon_dir gw-a)/swanctl
+  local node=${2:-gw-a} dir
+  dir=$(charon_dir "$node")/swanctl
   mkdir -p "$dir/x509" "$dir/x509ca" "$dir/private"
   rm -f "$dir"/x509/* "$dir"/x509ca/* "$dir"/private/*
   cp "$IO_DIR/pki/ca.pem" "$dir/x509ca/ca.pem"
@@ -95,30 +99,44 @@ certs_charon() {
     cp "$IO_DIR/pki/rogue-a.pem" "$dir/x509/gw-a.pem"
     cp "$IO_DIR/pki/rogue-a.key" "$dir/private/gw-a.key"
   else
-    cp "$IO_DIR/pki/gw-a.pem" "$dir/x509/gw-a.pem"
-    cp "$IO_DIR/pki/gw-a.key" "$dir/private/gw-a.key"
+    cp "$IO_DIR/pki/$node.pem" "$dir/x509/$node.pem"
+    cp "$IO_DIR/pki/$node.key" "$dir/private/$node.key"
   fi
-  peer_conn gw-a s2s remote_addr="$GW_B_WAN" local_id=$CERTS_ID_A remote_id=$CERTS_ID_B psk=unused \
-    local_ts=$LAN_A_NET remote_ts=$LAN_B_NET
+  if [[ $node == gw-a ]]; then
+    peer_conn gw-a s2s remote_addr="$GW_B_WAN" local_id=$CERTS_ID_A remote_id=$CERTS_ID_B psk=unused \
+      local_ts=$LAN_A_NET remote_ts=$LAN_B_NET
+  else
+    peer_conn gw-b s2s remote_addr=any local_id=$CERTS_ID_B remote_id=$CERTS_ID_A psk=unused \
+      local_ts=$LAN_B_NET remote_ts=$LAN_A_NET
+  fi
 }
 
 # Replaces the lib's PSK block (interop/lib/charon.sh) for this scenario's connection.
 _charon_conn_block() {
   local node=$1 name=$2 local_auth
+  local remote_auth="auth = pubkey
+      id = $(peer_opt "$node" "$name" remote_id)"
   if [[ $CERTS_MODE == eap ]]; then
     local_auth="auth = eap-mschapv2
       id = carol@lab.example.net
       eap_id = carol"
+  elif [[ $CERTS_MODE == eap-gateway ]]; then
+    local_auth="auth = pubkey
+      id = $(peer_opt "$node" "$name" local_id)
+      certs = $node.pem"
+    remote_auth="auth = eap-mschapv2
+      id = carol@lab.example.net
+      eap_id = %any"
   else
     local_auth="auth = pubkey
       id = $(peer_opt "$node" "$name" local_id)
-      certs = gw-a.pem"
+      certs = $node.pem"
   fi
   cat <<X
   $name {
     version = 2
-    local_addrs = $(peer_opt "$node" "$name" local_addr)
-    remote_addrs = $(peer_opt "$node" "$name" remote_addr)
+    local_addrs = $(_charon_any "$(peer_opt "$node" "$name" local_addr)")
+    remote_addrs = $(_charon_any "$(peer_opt "$node" "$name" remote_addr)")
     proposals = $(peer_opt "$node" "$name" ike)
     keyingtries = 1
     fragmentation = $CERTS_FRAG
@@ -126,8 +144,7 @@ _charon_conn_block() {
       $local_auth
     }
     remote {
-      auth = pubkey
-      id = $(peer_opt "$node" "$name" remote_id)
+      $remote_auth
     }
     children {
       $(peer_opt "$node" "$name" child) {
@@ -141,7 +158,7 @@ _charon_conn_block() {
 X
 }
 _charon_secret_block() {
-  [[ $CERTS_MODE == eap ]] || return 0
+  [[ $CERTS_MODE == eap* ]] || return 0
   cat <<X
   eap-carol {
     id = carol
@@ -154,15 +171,26 @@ X
 
 certs_natgated_start() {
   local auth=$1; shift
-  local -A o=([frag]=true [frag_size]=1280 [crl]="")
+  local -A o=([frag]=true [frag_size]=1280 [crl]="" [node]=gw-b)
   local kv
   for kv in "$@"; do o[${kv%%=*}]=${kv#*=}; done
-  local dir=$IO_DIR/gw-b remote_id=$CERTS_ID_A
-  [[ $auth == eap-mschapv2 ]] && remote_id=carol@lab.example.net
+  CERTS_NATGATED_NODE=${o[node]}
+  local node=${o[node]} dir=$IO_DIR/${o[node]}
+  # gw-b: the public responder; gw-a: the initiator behind the NAT.
+  local local_id=$CERTS_ID_B remote_id=$CERTS_ID_A local_net=$LAN_B_NET remote_net=$LAN_A_NET remote=any start=listen
+  if [[ $node == gw-a ]]; then
+    local_id=$CERTS_ID_A remote_id=$CERTS_ID_B local_net=$LAN_A_NET remote_net=$LAN_B_NET remote=$GW_B_WAN start=initiate
+  fi
+  local eap_id=""
+  if [[ $auth == eap-mschapv2 && $node == gw-b ]]; then
+    remote_id=carol@lab.example.net
+  elif [[ $auth == eap-mschapv2 ]]; then
+    local_id=carol@lab.example.net eap_id=carol  # the road warrior: EAP out, gw-b's certificate checked
+  fi
   mkdir -p "$dir"
   {
     cat <<X
-# generated by $(basename "$0") for gw-b
+# generated by $(basename "$0") for $node
 daemon:
   listen: [0.0.0.0]
   dataplane: userspace
@@ -180,27 +208,34 @@ connections:
   office-a:
     auth: $auth
     local:
-      id: $CERTS_ID_B
-      subnets: [$LAN_B_NET]
-      cert: $IO_DIR/pki/gw-b-chain.pem
-      key: $IO_DIR/pki/gw-b.key
-    remote: { address: any, id: $remote_id, subnets: [$LAN_A_NET] }
+      id: $local_id
+      subnets: [$local_net]
+X
+    # An EAP client has no certificate of its own (its id is not in one).
+    if [[ -n $eap_id ]]; then
+      echo "      eap_id: $eap_id"
+    else
+      printf '      cert: %s\n      key: %s\n' "$IO_DIR/pki/$node-chain.pem" "$IO_DIR/pki/$node.key"
+    fi
+    cat <<X
+    remote: { address: $remote, id: $remote_id, subnets: [$remote_net] }
     ike_proposals: [aes256gcm16-prfsha256-x25519]
     esp_proposals: [aes256gcm16]
-    start: listen
+    start: $start
     fragmentation: { enabled: ${o[frag]}, size: ${o[frag_size]} }
 X
   } >"$dir/natgate.yaml"
   chmod 600 "$dir/natgate.yaml"
-  ip netns exec "$(ns gw-b)" "$NATGATED" -c "$dir/natgate.yaml" >>"$dir/natgated.log" 2>&1 </dev/null &
+  ip netns exec "$(ns "$node")" "$NATGATED" -c "$dir/natgate.yaml" >>"$dir/natgated.log" 2>&1 </dev/null &
   CERTS_NATGATED_PID=$!
   io_track_pid "$CERTS_NATGATED_PID" natgated
   wait_until 10 certs_natgated_cli status >/dev/null 2>&1 || {
     tail -n 20 "$dir/natgated.log" >&2
-    fail "natgated on gw-b did not answer on its control socket"
+    cat "$dir/natgate.yaml" >&2
+    fail "natgated on $node did not answer on its control socket"
   }
   io_on_failure "tail -n 40 $dir/natgated.log >&2"
-  log "natgated on gw-b: pid $CERTS_NATGATED_PID, auth: $auth"
+  log "natgated on $node: pid $CERTS_NATGATED_PID, auth: $auth"
 }
 
 certs_natgated_stop() {
@@ -210,9 +245,10 @@ certs_natgated_stop() {
 }
 
 certs_natgated_cli() {
-  ip netns exec "$(ns gw-b)" timeout --foreground 20 "$NATGATE" --socket "$IO_DIR/gw-b/natgate.sock" --timeout 10 "$@"
+  local node=${CERTS_NATGATED_NODE:-gw-b}
+  ip netns exec "$(ns "$node")" timeout --foreground 20 "$NATGATE" --socket "$IO_DIR/$node/natgate.sock" --timeout 10 "$@"
 }
 certs_natgated_state() { certs_natgated_cli status --json | jq -r '.connections[0] | "\(.state) \(.child_sas | length)"'; }
 _certs_natgated_up() { [[ $(certs_natgated_state) == "established 1" ]]; }
 certs_natgated_wait_up() { wait_until "${1:-10}" _certs_natgated_up; }
-certs_natgated_log_has() { grep -Eq -- "$1" "$IO_DIR/gw-b/natgated.log"; }
+certs_natgated_log_has() { grep -Eq -- "$1" "$IO_DIR/${CERTS_NATGATED_NODE:-gw-b}/natgated.log"; }
