@@ -315,3 +315,52 @@ TEST_F(EapAuth, UnknownUserFails) {
 
 }  // namespace
 }  // namespace natgate::ike
+
+namespace natgate::ike {
+namespace {
+
+using namespace natgate::ike::testing;
+
+// EAP-TLS (RFC 5216) inside IKE_AUTH: the client proves itself with its certificate in TLS, the
+// gateway signs IKE_AUTH with its own; both AUTH payloads are keyed with the TLS-derived MSK.
+class EapTlsAuth : public CertAuth {
+ protected:
+  Pki ca = make_ca(*PrivateKey::generate_ec(EcCurve::P256), "TLS CA");
+  PrivateKey moon_key = *PrivateKey::generate_ec(EcCurve::P256);
+  PrivateKey sun_key = *PrivateKey::generate_ec(EcCurve::P256);
+
+  void configure(const Pki& client_issuer) {
+    auto gateway = cert_auth(end_entity("sun.lab", 90, sun_key, ca.ca, ca.ca_key), sun_key, ca.trust);
+    gateway->remote = AuthKind::EapTls;
+    auto client = cert_auth(end_entity("moon.lab", 91, moon_key, client_issuer.ca, client_issuer.ca_key), moon_key,
+                            ca.trust);
+    client->local = AuthKind::EapTls;
+    client->eap_identity = "moon.lab";
+    use(client, gateway);
+  }
+};
+
+TEST_F(EapTlsAuth, ClientCertificateInTls) {
+  configure(ca);
+  pair.start_and_run();
+  ASSERT_TRUE(pair.both_established());
+  ASSERT_EQ(pair.initiator->children().size(), 1u);
+  auto msgs = ike_auth_messages(pair);
+  EXPECT_GT(msgs.size(), 6u);  // TLS handshake rounds
+  EXPECT_EQ(find<Authentication>(msgs[0]), nullptr);
+  EXPECT_EQ(find<Authentication>(msgs.back())->method, iana::AuthMethod::SharedKeyMic);
+}
+
+TEST_F(EapTlsAuth, ClientFromUntrustedCaFails) {
+  auto rogue = make_ca(*PrivateKey::generate_ec(EcCurve::P256), "Rogue TLS CA");
+  configure(rogue);
+  pair.start_and_run();
+  EXPECT_FALSE(pair.initiator->state() == SaState::Established);
+  EXPECT_FALSE(pair.responder->state() == SaState::Established);
+  const auto* r = pair.log_r.first<AuthenticationFailed>();
+  ASSERT_NE(r, nullptr);
+  EXPECT_NE(r->detail.find("EAP failed"), std::string::npos) << r->detail;
+}
+
+}  // namespace
+}  // namespace natgate::ike
