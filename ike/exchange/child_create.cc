@@ -1,6 +1,7 @@
 #include "ike/exchange/child_create.h"
 
 #include "ike/codec/message.h"
+#include "ike/exchange/config_payload.h"
 #include "ike/exchange/ts_narrowing.h"
 #include "ike/suite/proposal_wire.h"
 
@@ -285,7 +286,8 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
   // narrow to the overlap. A rekey stays with the config of the SA it replaces.
   for (const auto& cfg : peer.children) {
     if (old && cfg.name != old->config_name) continue;
-    auto ni = narrow_selectors(tsi->selectors, resolve_selectors(cfg.remote_ts, request.source.address));
+    // The peer's "dynamic" side is its virtual IP when it got one in this IKE_AUTH (§2.19).
+    auto ni = narrow_selectors(tsi->selectors, peer_dynamic_selectors(ctx_, cfg.remote_ts, request.source.address));
     auto nr = narrow_selectors(tsr->selectors, resolve_selectors(cfg.local_ts, request.destination.address));
     if (!ni.empty() && !nr.empty()) {
       config_ = cfg;

@@ -96,6 +96,9 @@ struct PeerConfig {
   // Responder: the first child whose selectors overlap the proposed ones is chosen.
   std::vector<ChildConfig> children;
   bool send_initial_contact = true;  // RFC 7296 §2.4
+  // Initiator: virtual IPs to ask for in a CFG_REQUEST (RFC 7296 §2.19); 0.0.0.0 / :: = any
+  // address of that family. Empty: no configuration payload.
+  std::vector<IpAddress> request_virtual_ips;
 };
 
 // How a responder finds its configuration. Implemented by the gateway over its loaded config.

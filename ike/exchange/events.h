@@ -14,6 +14,7 @@
 #include "ike/codec/ike_header.h"
 #include "ike/exchange/config.h"
 #include "ike/exchange/identity.h"
+#include "ike/exchange/virtual_ip.h"
 #include "ike/suite/crypto_suite.h"
 #include "ike/suite/key_schedule.h"
 #include "natt/nat_detection.h"
@@ -124,7 +125,18 @@ struct EndpointsChanged {
   bool natt = false;
 };
 
+// The configuration payload exchange (RFC 7296 §2.19) settled virtual IPs: as responder we leased
+// `attributes.addresses` to the peer (the gateway releases them when the IKE SA is deleted); as
+// initiator the peer gave them to us, with DNS servers and subnets. Comes before the CHILD SA
+// that uses them.
+struct VirtualIpsAssigned {
+  bool to_peer = false;
+  Identity peer_id;
+  VirtualIpAttributes attributes;
+};
+
 using Event = std::variant<IkeSaEstablished, ChildSaEstablished, ChildSaFailed, ChildSaDeleted, IkeSaDeleted,
-                           AuthenticationFailed, NegotiationFailed, EndpointsChanged, IkeSaRekeyed>;
+                           AuthenticationFailed, NegotiationFailed, EndpointsChanged, IkeSaRekeyed,
+                           VirtualIpsAssigned>;
 
 }  // namespace natgate::ike

@@ -4,6 +4,7 @@
 #include "ike/codec/message_codec.h"
 #include "ike/exchange/child_create.h"
 #include "ike/exchange/child_delete.h"
+#include "ike/exchange/config_payload.h"
 #include "ike/exchange/ike_auth.h"
 #include "ike/exchange/ike_delete.h"
 #include "ike/exchange/ike_dpd.h"
@@ -191,6 +192,7 @@ std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMe
     case ExchangeType::IkeAuth:
       if (!ctx_.initiator && ctx_.state == SaState::Connecting && ctx_.keys) {
         tasks.push_back(std::make_unique<IkeAuth>(ctx_));
+        tasks.push_back(std::make_unique<IkeConfig>(ctx_));  // leases before the CHILD SA's selectors
         tasks.push_back(std::make_unique<ChildCreate>(ctx_, std::nullopt));
       }
       break;

@@ -7,6 +7,7 @@
 #include "ike/codec/message_codec.h"
 #include "ike/exchange/child_create.h"
 #include "ike/exchange/child_delete.h"
+#include "ike/exchange/config_payload.h"
 #include "ike/exchange/ike_auth.h"
 #include "ike/exchange/ike_delete.h"
 #include "ike/exchange/ike_dpd.h"
@@ -55,6 +56,7 @@ Expected<std::unique_ptr<IkeSa>> IkeSa::create_initiator(InitiatorSetup setup, E
   sa->driver_->queue(std::make_unique<IkeInit>(ctx));
   sa->driver_->queue(std::make_unique<IkeNatd>(ctx));
   sa->driver_->queue(std::make_unique<IkeAuth>(ctx));
+  sa->driver_->queue(std::make_unique<IkeConfig>(ctx));  // CFG_REQUEST, if virtual IPs are wanted
   const auto& children = ctx.peer_config->children;
   for (std::size_t i = 0; i < children.size(); ++i) {
     // The first CHILD SA rides in IKE_AUTH, the others follow with CREATE_CHILD_SA (§1.3.1).

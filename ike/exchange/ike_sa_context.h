@@ -21,6 +21,7 @@
 #include "ike/exchange/events.h"
 #include "ike/exchange/output.h"
 #include "ike/exchange/time.h"
+#include "ike/exchange/virtual_ip.h"
 #include "ike/suite/crypto_suite.h"
 #include "ike/suite/key_schedule.h"
 #include "ike/suite/message_protector.h"
@@ -36,6 +37,7 @@ struct Environment {
   crypto::RandomSource* random = nullptr;  // nonces, SPIs, key exchange, IVs
   SpiAllocator allocate_spi;
   const ConfigProvider* configs = nullptr;  // responder: peer lookup in IKE_AUTH
+  VirtualIpProvider* virtual_ips = nullptr;  // responder: address pools for CFG_REQUEST (§2.19)
 };
 
 enum class SaState : std::uint8_t {
@@ -126,6 +128,12 @@ struct IkeSaContext {
   // Set by IkeAuth while processing a message when IKE_AUTH needs another round (EAP, RFC 7296
   // §2.16); the driver then carries only the authentication task into the next message.
   bool auth_continues = false;
+  // Configuration payload (RFC 7296 §2.19): the addresses we leased to the peer (responder) or
+  // the peer leased to us (initiator). A CFG_REQUEST we could not serve leaves the CHILD SA
+  // without selectors for the peer (it fails with TS_UNACCEPTABLE).
+  std::vector<IpAddress> peer_virtual_ips;
+  std::vector<IpAddress> own_virtual_ips;
+  bool virtual_ip_failed = false;
 
   std::vector<ChildSaRecord> children;
 

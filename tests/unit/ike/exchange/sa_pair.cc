@@ -70,6 +70,7 @@ Environment SaPair::env(bool initiator_side) {
     if (initiator_side) return 0xc1000000u + ++spis_allocated_i;
     return 0xd2000000u + ++spis_allocated_r;
   };
+  if (!initiator_side) e.virtual_ips = virtual_ips_r;
   return e;
 }
 
