@@ -48,7 +48,13 @@ const ConnectionConfig* Config::find_connection(std::string_view name) const {
 
 const SecretBytes* Config::psk_for(std::string_view connection_name) const {
   auto it = secrets.find(std::string(connection_name));
-  return it == secrets.end() ? nullptr : &it->second.psk;
+  return it == secrets.end() || it->second.id ? nullptr : &it->second.psk;
+}
+
+const SecretBytes* Config::psk_for_identity(const Identity& id) const {
+  for (const auto& [name, s] : secrets)
+    if (s.id && *s.id == id) return &s.psk;
+  return nullptr;
 }
 
 }  // namespace natgate::gateway

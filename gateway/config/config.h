@@ -43,6 +43,9 @@ struct DaemonConfig {
 };
 
 struct SecretConfig {
+  // Set: the key of one peer identity (a road warrior's own PSK), used by any connection that
+  // accepts that identity. Unset: the key of the connection of the same name.
+  std::optional<Identity> id;
   SecretBytes psk;
   std::optional<std::string> psk_file;  // where it came from (resolved path), for messages only
   friend bool operator==(const SecretConfig&, const SecretConfig&) = default;
@@ -60,6 +63,11 @@ struct LocalConfig {
   Identity id;
   std::vector<Subnet> subnets;
   LocalAuthConfig auth;  // cert, key, eap_id, auth override
+  // Road-warrior client (RFC 7296 §2.19): virtual IPs to ask the gateway for (0.0.0.0 / :: = any
+  // address of that family). With these, subnets may be left out (the CHILD SA then asks for
+  // the gateway's whole side and takes what the gateway narrows it to).
+  std::vector<IpAddress> vips;
+  std::optional<std::string> dns_file;  // where the DNS servers the gateway offers are written
   friend bool operator==(const LocalConfig&, const LocalConfig&) = default;
 };
 
@@ -67,6 +75,7 @@ struct RemoteConfig {
   std::optional<IpAddress> address;  // nullopt = "any": accept from any address (responder only)
   std::uint16_t port = 500;          // the peer's IKE port for our first message
   Identity id;
+  bool any_id = false;               // `id: any`: every identity with a valid key (road warriors)
   std::vector<Subnet> subnets;
   RemoteAuthConfig auth;  // ca, crl, auth override
   bool accepts_any_address() const { return !address.has_value(); }
@@ -97,19 +106,30 @@ struct ConnectionConfig {
   Lifetimes lifetimes;
   NattConfig natt;
   FragmentationConfig fragmentation;
+  std::optional<std::string> pool;  // gateway: virtual IPs for the peers come from this pool
   friend bool operator==(const ConnectionConfig&, const ConnectionConfig&) = default;
+};
+
+// A pool of virtual IPs for road warriors (RFC 7296 §2.19) and what comes with them.
+struct PoolConfig {
+  std::vector<Subnet> addresses;  // IPv4 and/or IPv6 ranges
+  std::vector<IpAddress> dns;     // INTERNAL_IP4_DNS / INTERNAL_IP6_DNS
+  friend bool operator==(const PoolConfig&, const PoolConfig&) = default;
 };
 
 struct Config {
   std::string source;  // the file it came from
   DaemonConfig daemon;
-  std::map<std::string, SecretConfig> secrets;  // by connection name
+  std::map<std::string, SecretConfig> secrets;  // by connection name (or any name, with an id)
+  std::map<std::string, PoolConfig> pools;      // by name
   std::vector<ConnectionConfig> connections;    // in file order
   std::map<std::string, SecretBytes> eap_users;  // EAP-MSCHAPv2 passwords by EAP identity
 
   const ConnectionConfig* find_connection(std::string_view name) const;
   // The PSK of a connection that uses one (the loader guarantees it exists).
   const SecretBytes* psk_for(std::string_view connection_name) const;
+  // The PSK of one peer identity (a secret with that id), if there is one.
+  const SecretBytes* psk_for_identity(const Identity& id) const;
 };
 
 }  // namespace natgate::gateway

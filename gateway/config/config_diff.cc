@@ -21,8 +21,12 @@ const FieldList<ConnectionConfig>& connection_fields() {
       {"local.subnets", [](const auto& a, const auto& b) { return a.local.subnets == b.local.subnets; }},
       {"remote.address", [](const auto& a, const auto& b) { return a.remote.address == b.remote.address; }},
       {"remote.port", [](const auto& a, const auto& b) { return a.remote.port == b.remote.port; }},
-      {"remote.id", [](const auto& a, const auto& b) { return a.remote.id == b.remote.id; }},
+      {"remote.id",
+       [](const auto& a, const auto& b) { return a.remote.id == b.remote.id && a.remote.any_id == b.remote.any_id; }},
       {"remote.subnets", [](const auto& a, const auto& b) { return a.remote.subnets == b.remote.subnets; }},
+      {"local.vips", [](const auto& a, const auto& b) { return a.local.vips == b.local.vips; }},
+      {"local.dns_file", [](const auto& a, const auto& b) { return a.local.dns_file == b.local.dns_file; }},
+      {"pool", [](const auto& a, const auto& b) { return a.pool == b.pool; }},
       {"auth", same(&ConnectionConfig::auth)},
       {"ike_proposals", same(&ConnectionConfig::ike_proposals)},
       {"esp_proposals", same(&ConnectionConfig::esp_proposals)},
@@ -87,6 +91,13 @@ ConfigDiff diff_configs(const Config& before, const Config& after) {
     const SecretBytes* new_psk = after.psk_for(conn.name);
     if ((old_psk == nullptr) != (new_psk == nullptr) || (old_psk && !(*old_psk == *new_psk)))
       fields.emplace_back("psk");
+    // So is the pool it hands addresses out of.
+    if (conn.pool && old_conn->pool == conn.pool) {
+      auto a = before.pools.find(*conn.pool);
+      auto b = after.pools.find(*conn.pool);
+      if (a == before.pools.end() || b == after.pools.end() || !(a->second == b->second))
+        fields.emplace_back("pools." + *conn.pool);
+    }
     if (fields.empty())
       diff.unchanged.push_back(conn.name);
     else

@@ -54,14 +54,15 @@ class ConfigParser {
   std::optional<Config> parse(const YAML::Node& root) {
     Config config;
     config.source = diags_.file();
-    auto top = read_.map(root, "", {"daemon", "secrets", "eap_users", "connections"});
+    auto top = read_.map(root, "", {"daemon", "secrets", "eap_users", "pools", "connections"});
     if (!top) return std::nullopt;
     if (auto n = top->get("daemon")) parse_daemon(*n, config.daemon);
     if (auto n = top->get("secrets")) parse_secrets(*n, config);
     if (auto n = top->get("eap_users")) auth_.eap_users(*n, config.eap_users);
+    if (auto n = top->get("pools")) parse_pools(*n, config);
     if (auto n = top->get("connections")) parse_connections(*n, config);
     for (const auto& [name, mark] : secret_marks_) {
-      if (!connection_names_.count(name))
+      if (!connection_names_.count(name) && !identity_secrets_.count(name))
         diags_.warning(mark, join_path("secrets", name), "no connection of this name uses it");
     }
     if (diags_.has_errors()) return std::nullopt;
@@ -280,8 +281,15 @@ class ConfigParser {
                          ".psk } (value not shown: it may be a key)");
         continue;
       }
-      auto m = read_.map(entry.value, path, {"psk", "psk_file"});
+      auto m = read_.map(entry.value, path, {"id", "psk", "psk_file"});
       if (!m) continue;
+      std::optional<Identity> secret_id;
+      if (auto n = m->get("id")) {
+        // A road warrior's own key: any connection that accepts this identity uses it.
+        secret_id = identity(*n, join_path(path, "id"));
+        if (!secret_id) continue;
+        identity_secrets_.insert(entry.key);
+      }
       auto inline_psk = m->get("psk");
       auto file = m->get("psk_file");
       if (inline_psk && file) {
@@ -295,6 +303,7 @@ class ConfigParser {
         continue;
       }
       SecretConfig secret;
+      secret.id = secret_id;
       if (inline_psk) {
         const std::string p = join_path(path, "psk");
         auto text = read_.scalar(*inline_psk, p, "the pre-shared key as a string");
@@ -365,6 +374,41 @@ class ConfigParser {
     return out;
   }
 
+  // ---- pools ---------------------------------------------------------------------------
+
+  void parse_pools(const YAML::Node& node, Config& config) {
+    auto names = read_.named_map(node, "pools");
+    if (!names) return;
+    for (const auto& entry : names->entries()) {
+      const std::string path = join_path("pools", entry.key);
+      if (!is_valid_name(entry.key)) {
+        diags_.error(entry.key_node.Mark(), path,
+                     "is not a pool name (expected letters, digits, '-' or '_', 1-64 characters)");
+        continue;
+      }
+      auto m = read_.map(entry.value, path, {"addresses", "dns"});
+      if (!m) continue;
+      PoolConfig pool;
+      if (auto n = m->get("addresses")) {
+        const std::string p = join_path(path, "addresses");
+        // One range or a list of them (an IPv4 and an IPv6 one, say).
+        if (n->IsScalar()) {
+          if (auto net = subnet(*n, p)) pool.addresses.push_back(*net);
+        } else {
+          pool.addresses = list_of<Subnet>(*n, p, "addresses",
+                                           [&](const YAML::Node& x, const std::string& xp) { return subnet(x, xp); });
+        }
+      } else {
+        read_.missing(*m, "addresses", "a range like 10.99.0.0/24, or a list of them");
+      }
+      if (auto n = m->get("dns")) {
+        pool.dns = list_of<IpAddress>(*n, join_path(path, "dns"), "dns",
+                                      [&](const YAML::Node& x, const std::string& xp) { return ip_address(x, xp); });
+      }
+      config.pools.emplace(entry.key, std::move(pool));
+    }
+  }
+
   // ---- connections ---------------------------------------------------------------------
 
   void parse_connections(const YAML::Node& node, Config& config) {
@@ -388,7 +432,7 @@ class ConfigParser {
     auto m = read_.map(
         node, path,
         {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd", "lifetimes", "natt",
-         "fragmentation"});
+         "fragmentation", "pool"});
     if (!m) return std::nullopt;
     const std::size_t errors_before = diags_.errors().size();
     ConnectionConfig c;
@@ -398,9 +442,19 @@ class ConfigParser {
       parse_local(*n, join_path(path, "local"), c.local);
     else
       read_.missing(*m, "local", "a mapping with id and subnets");
+    if (auto n = m->get("pool")) {
+      const std::string p = join_path(path, "pool");
+      if (auto text = read_.scalar(*n, p, "the name of a pool under pools:")) {
+        if (!config.pools.count(*text))
+          diags_.error(n->Mark(), p, "no pool named " + quoted(*text) + " (expected a name under pools:)");
+        else
+          c.pool = *text;
+      }
+    }
     std::optional<YAML::Node> remote_address_node;
     if (auto n = m->get("remote"))
-      remote_address_node = parse_remote(*n, join_path(path, "remote"), c.remote);
+      remote_address_node = parse_remote(*n, join_path(path, "remote"), c.remote,
+                                           m->get("pool").has_value() || !c.local.vips.empty());
     else
       read_.missing(*m, "remote", "a mapping with address, id and subnets");
 
@@ -412,7 +466,10 @@ class ConfigParser {
                               remote_auth_mode(c.auth, c.local.auth, c.remote.auth) == AuthMode::Psk;
         // The secret is looked up by connection name; a secret that failed to load was
         // already reported where it is defined.
-        if (uses_psk && !config.secrets.count(name) && !secret_names_.count(name))
+        // Or by the peer's identity: a secret with that id, or for `id: any` any such secret.
+        const bool by_identity = c.remote.any_id ? !identity_secrets_.empty()
+                                                 : config.psk_for_identity(c.remote.id) != nullptr;
+        if (uses_psk && !config.secrets.count(name) && !secret_names_.count(name) && !by_identity)
           diags_.error(n->Mark(), p,
                        "no secret for \"" + name + "\" (expected secrets." + name + " with psk or psk_file)");
         auth_.check(n->Mark(), p, c, config);
@@ -473,7 +530,7 @@ class ConfigParser {
   }
 
   void parse_local(const YAML::Node& node, const std::string& path, LocalConfig& local) {
-    auto m = read_.map(node, path, {"id", "subnets", "auth", "cert", "key", "eap_id"});
+    auto m = read_.map(node, path, {"id", "subnets", "auth", "cert", "key", "eap_id", "vips", "dns_file"});
     if (!m) return;
     std::optional<Identity> id;
     if (auto n = m->get("id")) {
@@ -482,13 +539,24 @@ class ConfigParser {
     } else {
       read_.missing(*m, "id", kIdentityExpected);
     }
-    parse_subnets(*m, path, local.subnets);
+    if (auto n = m->get("vips")) {
+      local.vips = list_of<IpAddress>(*n, join_path(path, "vips"), "vips",
+                                      [&](const YAML::Node& x, const std::string& xp) { return ip_address(x, xp); });
+    }
+    if (auto n = m->get("dns_file")) {
+      if (auto text = read_.scalar(*n, join_path(path, "dns_file"), "a file path"))
+        local.dns_file = (!text->empty() && text->front() == '/') ? *text : base_dir_ + "/" + *text;
+    }
+    // A road warrior that asks for a virtual IP needs no subnets of its own.
+    if (local.vips.empty() || m->get("subnets")) parse_subnets(*m, path, local.subnets);
     auth_.local(*m, path, id, local.auth);
   }
 
   // Returns the address node when remote.address is set, for the start: check.
+  // `subnets_optional`: a gateway with a pool (the peers are their virtual IPs) or a road warrior
+  // asking for one (it takes what the gateway offers).
   std::optional<YAML::Node> parse_remote(const YAML::Node& node, const std::string& path,
-                                         RemoteConfig& remote) {
+                                         RemoteConfig& remote, bool subnets_optional) {
     auto m = read_.map(node, path, {"address", "port", "id", "subnets", "auth", "ca", "crl"});
     if (!m) return std::nullopt;
     auth_.remote(*m, path, remote.auth);
@@ -515,11 +583,15 @@ class ConfigParser {
       if (auto v = port(*n, join_path(path, "port"))) remote.port = *v;
     }
     if (auto n = m->get("id")) {
-      if (auto id = identity(*n, join_path(path, "id"))) remote.id = *id;
+      if (n->IsScalar() && n->Scalar() == "any")
+        remote.any_id = true;
+      else if (auto id = identity(*n, join_path(path, "id")))
+        remote.id = *id;
     } else {
-      read_.missing(*m, "id", kIdentityExpected);
+      read_.missing(*m, "id", std::string(kIdentityExpected) + ", or any");
     }
-    parse_subnets(*m, path, remote.subnets);
+    // Road warriors: their side is the virtual IP from the pool (gateway), or what the gateway offers (client).
+    if (!subnets_optional || m->get("subnets")) parse_subnets(*m, path, remote.subnets);
     return address;
   }
 
@@ -563,6 +635,7 @@ class ConfigParser {
   std::string base_dir_;
   const ConfigLoadOptions& options_;
   std::set<std::string> secret_names_;  // every name under secrets:, valid or not
+  std::set<std::string> identity_secrets_;  // names of secrets with an id (keys of peer identities)
   std::map<std::string, YAML::Mark> secret_marks_;
   std::set<std::string> connection_names_;
   AuthLoader auth_;

@@ -176,6 +176,29 @@ ConnectionStatus read_connection(const Reader& r) {
   const json& children = r.array("child_sas");
   for (std::size_t i = 0; i < children.size(); ++i)
     c.child_sas.push_back(read_child_sa(Reader(children[i], r.name("child_sas[" + std::to_string(i) + "]"))));
+  if (r.has("peers")) {
+    const json& peers = r.array("peers");
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+      Reader p(peers[i], r.name("peers[" + std::to_string(i) + "]"));
+      PeerStatus ps;
+      ps.remote_id = p.str("remote_id");
+      ps.remote = p.endpoint("remote");
+      ps.virtual_ips = p.strings("virtual_ips");
+      auto st = parse_connection_state(p.str("state"));
+      if (!st) Reader::fail(p.name("state"), "expected a connection state");
+      ps.state = *st;
+      ps.child_sas = p.uint("child_sas");
+      c.peers.push_back(std::move(ps));
+    }
+  }
+  if (r.has("leases")) {
+    const json& leases = r.array("leases");
+    for (std::size_t i = 0; i < leases.size(); ++i) {
+      Reader l(leases[i], r.name("leases[" + std::to_string(i) + "]"));
+      c.leases.push_back({l.str("pool"), l.str("address"), l.str("identity"), l.boolean("online")});
+    }
+  }
+  if (r.has("virtual_ips")) c.virtual_ips = r.strings("virtual_ips");
   return c;
 }
 
@@ -242,6 +265,24 @@ nlohmann::json status_to_json(const DaemonStatus& status) {
         {"ike_sa", ike_sa},
         {"child_sas", children},
     });
+    json& out = connections.back();
+    if (!c.peers.empty()) {
+      json peers = json::array();
+      for (const auto& p : c.peers)
+        peers.push_back({{"remote_id", p.remote_id},
+                         {"remote", optional_endpoint(p.remote)},
+                         {"virtual_ips", p.virtual_ips},
+                         {"state", to_string(p.state)},
+                         {"child_sas", p.child_sas}});
+      out["peers"] = peers;
+    }
+    if (!c.leases.empty()) {
+      json leases = json::array();
+      for (const auto& l : c.leases)
+        leases.push_back({{"pool", l.pool}, {"address", l.address}, {"identity", l.identity}, {"online", l.online}});
+      out["leases"] = leases;
+    }
+    if (!c.virtual_ips.empty()) out["virtual_ips"] = c.virtual_ips;
   }
   return {{"daemon", daemon}, {"connections", connections}};
 }

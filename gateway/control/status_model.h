@@ -60,6 +60,25 @@ struct NatStatus {
   friend bool operator==(const NatStatus&, const NatStatus&) = default;
 };
 
+// Remote access (RFC 7296 §2.19): one virtual IP of a gateway's pool, and whom it belongs to.
+struct LeaseStatus {
+  std::string pool;
+  std::string address;
+  std::string identity;  // "fqdn:alice.lab"
+  bool online = false;   // an IKE SA holds it now (else kept for the identity's return)
+  friend bool operator==(const LeaseStatus&, const LeaseStatus&) = default;
+};
+
+// One peer of a connection that has several at once (road warriors): its IKE SA in brief.
+struct PeerStatus {
+  std::string remote_id;
+  std::optional<Endpoint> remote;
+  std::vector<std::string> virtual_ips;  // leased to it
+  ConnectionState state = ConnectionState::Connecting;
+  std::size_t child_sas = 0;
+  friend bool operator==(const PeerStatus&, const PeerStatus&) = default;
+};
+
 struct ConnectionStatus {
   std::string name;
   ConnectionState state = ConnectionState::Down;
@@ -74,6 +93,11 @@ struct ConnectionStatus {
   std::string detail;              // why it is in this state, for people ("" when nothing to say)
   std::optional<IkeSaStatus> ike_sa;
   std::vector<ChildSaStatus> child_sas;
+  // Remote access. Gateway: every peer's IKE SA and the pool's leases. Client: the virtual IPs
+  // the gateway gave us. Absent from the JSON of older daemons; empty then.
+  std::vector<PeerStatus> peers;
+  std::vector<LeaseStatus> leases;
+  std::vector<std::string> virtual_ips;
   friend bool operator==(const ConnectionStatus&, const ConnectionStatus&) = default;
 };
 

@@ -1,5 +1,7 @@
 #include "gateway/core/connection_profile.h"
 
+#include <algorithm>
+
 #include "gateway/core/auth_profile.h"
 #include "ike/suite/proposal_spec.h"
 
@@ -66,8 +68,11 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   auto auth = build_auth_config(config, c);
   if (!auth) return unexpected(auth.error());
   const bool uses_psk = !*auth || (*auth)->local == ike::AuthKind::Psk || (*auth)->remote == ike::AuthKind::Psk;
+  // The connection's own key, else the key of the one identity it accepts. A connection for any
+  // identity (road warriors) may have neither: each peer's key is then found by its identity.
   const SecretBytes* psk = config.psk_for(c.name);
-  if (uses_psk && !psk) return unexpected(c.name + ": no PSK in secrets");
+  if (!psk && !c.remote.any_id) psk = config.psk_for_identity(c.remote.id);
+  if (uses_psk && !psk && !c.remote.any_id) return unexpected(c.name + ": no PSK in secrets");
 
   auto ike = std::make_shared<ike::IkeSaConfig>();
   ike->proposals = std::move(*ike_proposals);
@@ -85,14 +90,25 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   auto peer = std::make_shared<ike::PeerConfig>();
   peer->name = c.name;
   peer->local_id = to_ike_identity(c.local.id);
-  peer->remote_id = to_ike_identity(c.remote.id);
+  if (!c.remote.any_id) peer->remote_id = to_ike_identity(c.remote.id);
   if (psk) peer->psk = *psk;
   peer->auth = std::move(*auth);
+  peer->request_virtual_ips = c.local.vips;
   ike::ChildConfig child;
   child.name = c.name;
   child.proposals = std::move(*esp_proposals);
   child.local_ts = selectors(c.local.subnets);
   child.remote_ts = selectors(c.remote.subnets);
+  // A road warrior that asks for a virtual IP does not know its own side yet, and takes the
+  // gateway's side as the gateway narrows it (RFC 7296 §2.9, §2.19): it proposes everything.
+  for (const auto& vip : c.local.vips) {
+    const auto all = TrafficSelector::from_subnet(Subnet{IpAddress::any(vip.family()), 0});
+    if (c.local.subnets.empty() && std::find(child.local_ts.begin(), child.local_ts.end(), all) == child.local_ts.end())
+      child.local_ts.push_back(all);
+    if (c.remote.subnets.empty() &&
+        std::find(child.remote_ts.begin(), child.remote_ts.end(), all) == child.remote_ts.end())
+      child.remote_ts.push_back(all);
+  }
   child.mode = ike::ChildMode::Tunnel;
   peer->children.push_back(std::move(child));
 

@@ -23,6 +23,8 @@ struct Dataplane {
   std::unique_ptr<NattChannel> natt;         // required
   // Extra lines for the log at start ("TUN natgate0, MTU 1400").
   std::string description;
+  // Where a road warrior's virtual IPs go (RFC 7296 §2.19): the TUN, or for the kernel "lo".
+  std::string interface;
   // The data plane's own counters for `natgate status` ("esp_in_packets", …), if it keeps any.
   // "natt_too_short" (datagrams on the NAT-T port too short for their kind) is added to the
   // daemon's malformed_dropped: on 4500 those are malformed IKE or ESP the engine never passed up.

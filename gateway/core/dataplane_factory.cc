@@ -56,6 +56,7 @@ Expected<Dataplane> kernel_dataplane(DaemonServices& services, DataplaneHandlers
   d.backend = std::move(*backend);
   d.natt = std::make_unique<SocketNattChannel>(services.natt_sockets);
   d.description = "kernel XFRM; UDP_ENCAP on the NAT-T socket";
+  d.interface = "lo";  // XFRM policies route by selector; the address only has to be local
   return d;
 }
 
@@ -84,6 +85,7 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
   d.description = "userspace ESP engine on TUN " + engine.tun_name() + " (MTU " +
                   std::to_string(engine.tun_mtu()) + (engine.tun_offload() ? ", offload" : "") +
                   "), NAT-T IKE and ESP on UDP " + sockets + ", plain ESP on a raw socket";
+  d.interface = engine.tun_name();
   d.counters = [&engine, b = backend->get()] {
     std::map<std::string, std::uint64_t> out;
     // Gauges: what the engine holds now, so a stale SA shows.

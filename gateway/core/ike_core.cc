@@ -99,6 +99,8 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   }
   services_.sa_backend = dataplane_.backend.get();
   installer_ = std::make_unique<ChildSaInstaller>(dataplane_.backend.get());
+  remote_access_ = std::make_unique<RemoteAccess>(registry_);
+  vip_client_ = std::make_unique<VirtualIpClient>(dataplane_.interface);
   if (xfrm::SaBackend* b = dataplane_.backend.get()) {
     b->set_expire_handler([this](const xfrm::ExpireEvent& ev) { on_expire(ev); });
     b->set_acquire_handler([this](const xfrm::AcquireEvent& ev) { on_acquire(ev); });
@@ -121,6 +123,7 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
     profiles.push_back(*p);
   }
   registry_.assign(profiles);
+  after_profiles_loaded();
 
   ike::Environment env;
   env.random = &random_;
@@ -134,6 +137,7 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
     if (spi < 256) spi += 256;
     return spi;
   };
+  env.virtual_ips = remote_access_.get();
   dispatcher_ = std::make_unique<ike::IkeDispatcher>(ike::DispatcherConfig{}, registry_, env);
 
   for (const auto& p : registry_.all()) start_connection(*p);
@@ -161,7 +165,8 @@ void IkeCore::start_connection(const ConnectionProfile& p) {
       }
       break;
     case StartAction::Listen:
-      spdlog::info("{}: waiting for {} to connect from {} (start: listen)", c.name, c.remote.id.text(),
+      spdlog::info("{}: waiting for {} to connect from {} (start: listen)", c.name,
+                   c.remote.any_id ? std::string("any identity") : c.remote.id.text(),
                    c.remote.address ? c.remote.address->to_string() : "any address");
       break;
     case StartAction::OnTraffic: {
@@ -407,6 +412,7 @@ void IkeCore::apply(SaId id, ike::Output&& out) {
                    },
                    [&](const ike::EndpointsChanged& ev) { on_endpoints_changed(*e, ev); },
                    [&](const ike::IkeSaRekeyed& ev) { on_ike_rekeyed(*e, ev); },
+                   [&](const ike::VirtualIpsAssigned& ev) { on_virtual_ips(*e, ev); },
                },
                event);
   }
@@ -428,6 +434,7 @@ void IkeCore::flush_removals() {
     for (auto kind : {TimerKind::Retransmit, TimerKind::HalfOpen, TimerKind::Dpd, TimerKind::Keepalive,
                       TimerKind::IkeRekey, TimerKind::IkeExpire, TimerKind::RekeyedOld})
       arm_sa_timer(id, kind, std::nullopt);
+    release_remote_access(*e);
     const std::string name = e->connection();
     table_.remove(id);
     if (!name.empty()) maybe_finish_teardown(name);
@@ -603,6 +610,10 @@ void IkeCore::on_ike_rekeyed(IkeSaEntry& e, const ike::IkeSaRekeyed& ev) {
           .count();
   n.peer = e.peer;
   n.peer_override = e.peer_override;
+  n.remote_id = e.remote_id;
+  // The peer keeps its virtual IPs, the CHILD SAs their reqid (remote access).
+  if (remote_access_) remote_access_->transfer(e.id, n.id);
+  if (vip_client_) vip_client_->transfer(e.id, n.id);
   // RFC 7296 §2.8: the CHILD SAs are the new IKE SA's now; the data plane does not notice.
   n.children = std::move(e.children);
   e.children.clear();
@@ -636,6 +647,7 @@ void IkeCore::on_ike_up(IkeSaEntry& e, const ike::IkeSaEstablished& ev) {
           .count();
   ++counters_["ike_sas_established"];
   e.peer = ev.remote;
+  e.remote_id = ev.remote_id;
   Runtime& rt = runtime(name);
   rt.failures = 0;
   rt.detail.clear();
@@ -649,8 +661,11 @@ void IkeCore::on_ike_up(IkeSaEntry& e, const ike::IkeSaEstablished& ev) {
   if (ev.initial_contact) {
     // RFC 7296 §2.4: INITIAL_CONTACT says the peer has no other SA with us any more (it
     // restarted); whatever we still hold for it is stale and goes without a word to the peer.
+    // Only SAs of this identity: road warriors of one connection never replace each other.
+    const bool any_id = e.profile && e.profile->config.remote.any_id;
     for (IkeSaEntry* other : table_.of_connection(name))
-      if (other->id != e.id && !removals_.count(other->id))
+      if (other->id != e.id && !removals_.count(other->id) &&
+          (other->remote_id ? *other->remote_id == ev.remote_id : !any_id))
         forget(*other,
                "the peer sent INITIAL_CONTACT: it restarted and no longer has this SA (RFC 7296 §2.4)");
   }
@@ -662,7 +677,7 @@ void IkeCore::on_ike_up(IkeSaEntry& e, const ike::IkeSaEstablished& ev) {
 void IkeCore::on_child_up(IkeSaEntry& e, const ike::ChildSaEstablished& ev) {
   if (!e.profile) e.profile = registry_.find(ev.child_config);
   const std::string name = e.connection();
-  const std::uint32_t reqid = e.profile ? e.profile->reqid : 0;
+  const std::uint32_t reqid = reqid_of(e);
   // The data plane hears of the lifetime too: its soft expire (at 90%) is a second trigger
   // for the rekey, its hard expire the last word (on_expire).
   std::chrono::seconds life{0};
@@ -781,6 +796,62 @@ void IkeCore::on_endpoints_changed(IkeSaEntry& e, const ike::EndpointsChanged& e
   for (auto& child : e.children) {
     if (Status s = installer_->move(child, ev.local, ev.remote); !s)
       spdlog::error("{}: moving CHILD SA {}: {}", e.connection(), spi_hex(child.inbound_spi), s.error());
+  }
+}
+
+// ---- remote access -----------------------------------------------------------------------
+
+void IkeCore::after_profiles_loaded() {
+  std::map<ike::Identity, SecretBytes> keys;
+  for (const auto& [name, secret] : config_.secrets)
+    if (secret.id) keys.emplace(to_ike_identity(*secret.id), secret.psk);
+  registry_.set_identity_secrets(std::move(keys));
+  if (remote_access_) remote_access_->configure(config_);
+}
+
+std::uint32_t IkeCore::reqid_of(IkeSaEntry& e) {
+  if (!e.profile) return 0;
+  return remote_access_ ? remote_access_->reqid_for(e.id, *e.profile) : e.profile->reqid;
+}
+
+void IkeCore::release_remote_access(IkeSaEntry& e) {
+  if (remote_access_) {
+    const auto leased = remote_access_->addresses_of(e.id);
+    if (auto reqid = remote_access_->release(e.id)) installer_->release_policies(*reqid);
+    for (const auto& a : leased)
+      spdlog::info("{}: virtual IP {} of {} released", e.connection(), a.to_string(),
+                   e.remote_id ? e.remote_id->to_string() : std::string("-"));
+  }
+  if (vip_client_) vip_client_->release(e.id);
+}
+
+void IkeCore::on_virtual_ips(IkeSaEntry& e, const ike::VirtualIpsAssigned& ev) {
+  std::string list;
+  for (const auto& a : ev.attributes.addresses) list += (list.empty() ? "" : " ") + a.to_string();
+  if (ev.to_peer) {
+    // Comes before IkeSaEstablished: the entry learns its connection from the event.
+    if (!e.profile) e.profile = registry_.find(ev.peer_config);
+    remote_access_->hold(e.id, ev.peer_config, ev.peer_id, ev.attributes.addresses);
+    ++counters_["virtual_ips_assigned"];
+    spdlog::info("{}: virtual IP {} leased to {} (RFC 7296 §2.19)", ev.peer_config, list, ev.peer_id.to_string());
+    return;
+  }
+  const std::string name = e.connection();
+  if (ev.attributes.addresses.empty()) {
+    runtime(name).detail = "the gateway gave no virtual IP";
+    spdlog::warn("{}: the gateway gave no virtual IP", name);
+    return;
+  }
+  std::string dns;
+  for (const auto& d : ev.attributes.dns) dns += (dns.empty() ? "" : " ") + d.to_string();
+  std::string subnets;
+  for (const auto& s : ev.attributes.subnets) subnets += (subnets.empty() ? "" : " ") + s.to_string();
+  spdlog::info("{}: virtual IP {} from the gateway{}{}", name, list, dns.empty() ? "" : ", DNS " + dns,
+               subnets.empty() ? "" : ", subnets " + subnets);
+  const std::optional<std::string> dns_file = e.profile ? e.profile->config.local.dns_file : std::nullopt;
+  if (Status s = vip_client_->apply(e.id, ev.attributes, dns_file); !s) {
+    runtime(name).detail = "virtual IP: " + s.error();
+    spdlog::error("{}: virtual IP: {}", name, s.error());
   }
 }
 
@@ -934,6 +1005,7 @@ void IkeCore::apply_config(const Config& config, const ConfigDiff& diff) {
     profiles.push_back(*p);
   }
   registry_.assign(profiles);
+  after_profiles_loaded();
 
   for (const auto& name : diff.removed) {
     spdlog::info("{}: removed from the config: tearing it down", name);
@@ -1062,7 +1134,7 @@ ConnectionStatus IkeCore::status_of(const ConnectionProfile& p) {
   ConnectionStatus s;
   s.name = c.name;
   s.local_id = c.local.id.text();
-  s.remote_id = c.remote.id.text();
+  s.remote_id = c.remote.any_id ? std::string("any") : c.remote.id.text();
   s.start = to_string(c.start);
   s.configured_remote = c.remote.address ? c.remote.address->to_string() : "any";
 
@@ -1075,6 +1147,7 @@ ConnectionStatus IkeCore::status_of(const ConnectionProfile& p) {
   const Runtime& rt = runtime(c.name);
   s.detail = rt.detail;
   if (!dataplane_error_.empty()) s.detail = "data plane failed: " + dataplane_error_;
+  if (c.pool && remote_access_) s.leases = remote_access_->leases(*c.pool);
   if (!primary) {
     s.state = ConnectionState::Down;
     if (s.detail.empty()) {
@@ -1109,6 +1182,20 @@ ConnectionStatus IkeCore::status_of(const ConnectionProfile& p) {
   std::size_t live = 0;
   for (IkeSaEntry* e : entries) live += e->sa->state() != ike::SaState::Deleted ? 1 : 0;
   if (live > 1) s.detail = std::to_string(live) + " IKE SAs" + (s.detail.empty() ? "" : "; " + s.detail);
+  if (c.pool || c.remote.any_id) {
+    // Remote access: every road warrior's IKE SA, and the pool's leases.
+    for (IkeSaEntry* e : entries) {
+      if (e->sa->state() == ike::SaState::Deleted) continue;
+      PeerStatus ps;
+      ps.remote_id = e->remote_id ? e->remote_id->to_string() : std::string();
+      ps.remote = e->sa->remote();
+      for (const auto& a : remote_access_->addresses_of(e->id)) ps.virtual_ips.push_back(a.to_string());
+      ps.state = e->is_established() ? ConnectionState::Established : ConnectionState::Connecting;
+      ps.child_sas = e->children.size();
+      s.peers.push_back(std::move(ps));
+    }
+  }
+  for (const auto& a : vip_client_->addresses_of(primary->id)) s.virtual_ips.push_back(a.to_string());
 
   IkeSaStatus ike;
   ike.spi_i = sa.spi_i().to_u64();
@@ -1169,6 +1256,7 @@ std::map<std::string, std::uint64_t> IkeCore::counters() {
   // Gauges of what exists now (the rest count events since start).
   out["ike_sas"] = table_.size();
   out["child_sas"] = table_.child_count();
+  if (remote_access_) out["virtual_ips_online"] = remote_access_->online();
   return out;
 }
 

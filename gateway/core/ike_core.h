@@ -23,6 +23,8 @@
 #include "gateway/core/dataplane.h"
 #include "gateway/core/ike_sa_table.h"
 #include "gateway/core/profile_registry.h"
+#include "gateway/core/remote_access.h"
+#include "gateway/core/virtual_ip_client.h"
 #include "gateway/daemon/daemon_core.h"
 #include "gateway/io/timer.h"
 #include "ike/exchange/ike_dispatcher.h"
@@ -112,6 +114,11 @@ class IkeCore final : public DaemonCore {
   void on_child_rekey_due(IkeSaEntry& e, std::uint32_t inbound_spi);
   void on_failure(IkeSaEntry& e, const std::string& what);
   void on_peer_moved(const PeerMoved& m);
+  // Remote access (RFC 7296 §2.19): leases (gateway), virtual IPs and DNS (client).
+  void on_virtual_ips(IkeSaEntry& e, const ike::VirtualIpsAssigned& ev);
+  std::uint32_t reqid_of(IkeSaEntry& e);
+  void release_remote_access(IkeSaEntry& e);
+  void after_profiles_loaded();  // identity keys and pools follow the config
 
   // Connections
   void start_connection(const ConnectionProfile& p);
@@ -138,6 +145,8 @@ class IkeCore final : public DaemonCore {
   std::string dataplane_error_;
   crypto::SystemRandom random_;
   ProfileRegistry registry_;
+  std::unique_ptr<RemoteAccess> remote_access_;
+  std::unique_ptr<VirtualIpClient> vip_client_;
   std::unique_ptr<ike::IkeDispatcher> dispatcher_;
   IkeSaTable table_;
   std::unique_ptr<ChildSaInstaller> installer_;

@@ -37,6 +37,7 @@ struct IkeSaEntry {
   // told the IkeSa (RFC 7296 §2.23): our IKE goes there until the IkeSa reports the move.
   std::optional<Endpoint> peer_override;
   Endpoint peer;  // the IKE peer as last reported (IkeSaEstablished, EndpointsChanged), for logs
+  std::optional<ike::Identity> remote_id;  // once authenticated
 
   const std::string& connection() const;
   bool is_established() const { return sa->state() == ike::SaState::Established; }

@@ -42,16 +42,27 @@ std::shared_ptr<const ike::PeerConfig> ProfileRegistry::peer_config(
   const ConnectionProfile* best = nullptr;
   int best_score = 0;
   for (const auto& p : profiles_) {
-    if (*p->peer->remote_id != peer_id) continue;
+    // A connection naming this identity beats one that accepts any identity.
+    const bool named = p->peer->remote_id.has_value();
+    if (named && *p->peer->remote_id != peer_id) continue;
     // §3.5: IDr in IKE_AUTH names whom the initiator wants to talk to.
     if (wanted_local_id && *wanted_local_id != p->peer->local_id) continue;
     int score = address_match(*p, remote.address);
+    if (score == 0) continue;
+    score += named ? 4 : 0;
     if (score > best_score) {
       best = p.get();
       best_score = score;
     }
   }
-  return best ? best->peer : nullptr;
+  if (!best) return nullptr;
+  auto own_key = identity_secrets_.find(peer_id);
+  if (best->peer->remote_id && own_key == identity_secrets_.end()) return best->peer;
+  // Any identity (or a peer with a key of its own): this peer's copy, naming it, with its key.
+  auto peer = std::make_shared<ike::PeerConfig>(*best->peer);
+  peer->remote_id = peer_id;
+  if (own_key != identity_secrets_.end()) peer->psk = own_key->second;
+  return peer;
 }
 
 }  // namespace natgate::gateway::core

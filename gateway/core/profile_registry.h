@@ -18,6 +18,9 @@ class ProfileRegistry final : public ike::ConfigProvider {
  public:
   // Replaces every profile (start, reload); `in_order` is the config file's order.
   void assign(std::vector<std::shared_ptr<const ConnectionProfile>> in_order);
+  // Keys of single peer identities (secrets with an id): a connection that accepts any identity
+  // authenticates each peer with its own key when there is one (else with the connection's).
+  void set_identity_secrets(std::map<ike::Identity, SecretBytes> secrets) { identity_secrets_ = std::move(secrets); }
   std::shared_ptr<const ConnectionProfile> find(const std::string& name) const;
   const std::vector<std::shared_ptr<const ConnectionProfile>>& all() const { return profiles_; }
 
@@ -30,6 +33,7 @@ class ProfileRegistry final : public ike::ConfigProvider {
 
  private:
   std::vector<std::shared_ptr<const ConnectionProfile>> profiles_;
+  std::map<ike::Identity, SecretBytes> identity_secrets_;
 };
 
 }  // namespace natgate::gateway::core

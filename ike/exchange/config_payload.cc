@@ -183,6 +183,7 @@ TaskStatus IkeConfig::process_response(const InboundMessage& response) {
   if (ctx_.state != SaState::Established) return TaskStatus::Done;
   VirtualIpsAssigned e;
   e.to_peer = false;
+  e.peer_config = ctx_.peer_config->name;
   if (ctx_.remote_id) e.peer_id = *ctx_.remote_id;
   for (const auto* cp : find_all<Configuration>(response.payloads)) {
     if (cp->type != iana::CfgType::Reply) continue;
@@ -215,7 +216,7 @@ TaskStatus IkeConfig::process_request(const InboundMessage& request) {
   VirtualIpAttributes& attrs = assigned->value();
   ctx_.peer_virtual_ips = attrs.addresses;
   reply_ = make_cfg_reply(attrs);
-  ctx_.emit(VirtualIpsAssigned{true, *ctx_.remote_id, std::move(attrs)});
+  ctx_.emit(VirtualIpsAssigned{true, ctx_.peer_config->name, *ctx_.remote_id, std::move(attrs)});
   return TaskStatus::NeedMore;
 }
 

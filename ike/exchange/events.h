@@ -131,6 +131,7 @@ struct EndpointsChanged {
 // that uses them.
 struct VirtualIpsAssigned {
   bool to_peer = false;
+  std::string peer_config;
   Identity peer_id;
   VirtualIpAttributes attributes;
 };

@@ -105,6 +105,10 @@ std::unique_ptr<IkeSa> IkeSa::create_rekeyed(IkeSaContext& old, IkeSuccessor nex
   ctx.inbound = std::move(next.inbound);
   ctx.local_id = old.local_id;
   ctx.remote_id = old.remote_id;
+  // The virtual IPs stay with the peer (RFC 7296 §2.19): CHILD SAs rekeyed under the new IKE SA
+  // narrow to them as before.
+  ctx.peer_virtual_ips = old.peer_virtual_ips;
+  ctx.own_virtual_ips = old.own_virtual_ips;
   // §2.8: the CHILD SAs now belong to the new IKE SA; the old one ends without touching them.
   ctx.children = std::move(old.children);
   old.children.clear();

@@ -77,6 +77,22 @@ void format_connection(const ConnectionStatus& c, std::string& out) {
     out += "    local  " + join(ch.local_ts, " ") + "\n";
     out += "    remote " + join(ch.remote_ts, " ") + "\n";
   }
+  if (!c.virtual_ips.empty()) out += "  virtual IP" + std::string(c.virtual_ips.size() == 1 ? "" : "s") + ": " + join(c.virtual_ips, " ") + "\n";
+  if (!c.peers.empty()) out += "  " + std::to_string(c.peers.size()) + " peer" + (c.peers.size() == 1 ? "" : "s") + ":\n";
+  for (const auto& p : c.peers) {
+    out += "    '" + p.remote_id + "'" + (p.remote ? " @ " + endpoint(*p.remote) : std::string()) + " " +
+           gateway::to_string(p.state);
+    if (!p.virtual_ips.empty()) out += ", virtual IP " + join(p.virtual_ips, " ");
+    out += ", " + std::to_string(p.child_sas) + " CHILD SA" + (p.child_sas == 1 ? "" : "s") + "\n";
+  }
+  if (!c.leases.empty()) {
+    std::size_t online = 0;
+    for (const auto& l : c.leases) online += l.online ? 1 : 0;
+    out += "  leases (pool " + c.leases.front().pool + "): " + std::to_string(online) + " online, " +
+           std::to_string(c.leases.size() - online) + " offline\n";
+    for (const auto& l : c.leases)
+      out += "    " + l.address + " " + l.identity + (l.online ? " online" : " offline") + "\n";
+  }
 }
 
 }  // namespace

@@ -107,7 +107,7 @@ TEST(ConfigLoader, UnknownKeyIsAnErrorListingTheAllowedKeys) {
       errors_of(with("    auth: psk", "    auht: psk")),
       (Lines{
           "office.yaml:12:5: connections.office-b.auht: unknown key (did you mean \"auth\"?); allowed keys: "
-          "local, remote, auth, ike_proposals, esp_proposals, start, dpd, lifetimes, natt, fragmentation",
+          "local, remote, auth, ike_proposals, esp_proposals, start, dpd, lifetimes, natt, fragmentation, pool",
           "office.yaml:8:5: connections.office-b.auth: required key is missing (expected psk, pubkey, eap-mschapv2 or eap-tls)"}));
   EXPECT_EQ(errors_of(with("daemon:\n", "daemon:\n  colour: blue\n")),
             Lines{"office.yaml:2:3: daemon.colour: unknown key; allowed keys: listen, ike_port, natt_port, "
@@ -115,7 +115,7 @@ TEST(ConfigLoader, UnknownKeyIsAnErrorListingTheAllowedKeys) {
   EXPECT_EQ(
       errors_of(with("daemon:", "deamon:")),
       Lines{"office.yaml:1:1: deamon: unknown key (did you mean \"daemon\"?); allowed keys: daemon, secrets, "
-            "eap_users, connections"});
+            "eap_users, pools, connections"});
 }
 
 TEST(ConfigLoader, PskConnectionWithoutSecretIsRefused) {

@@ -1,0 +1,99 @@
+#include "gateway/core/virtual_ip_client.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "gateway/core/interface_address.h"
+
+namespace natgate::gateway::core {
+
+Status write_dns_file(const std::string& path, const std::vector<IpAddress>& servers, const std::string& comment) {
+  const std::string tmp = path + ".natgate-tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  if (!f) return unexpected("cannot write " + tmp + ": " + std::strerror(errno));
+  std::string text = "# " + comment + "\n";
+  for (const auto& s : servers) text += "nameserver " + s.to_string() + "\n";
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok) {
+    ::unlink(tmp.c_str());
+    return unexpected("cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return unexpected("cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
+  }
+  return {};
+}
+
+VirtualIpClient::~VirtualIpClient() {
+  while (!applied_.empty()) release(applied_.begin()->first);
+}
+
+Status VirtualIpClient::apply(std::uint64_t sa, const ike::VirtualIpAttributes& attributes,
+                              const std::optional<std::string>& dns_file) {
+  Applied& a = applied_[sa];
+  std::string errors;
+  for (const auto& address : attributes.addresses) {
+    if (interface_.empty()) {
+      errors += "no interface to put " + address.to_string() + " on; ";
+      continue;
+    }
+    if (Status s = add_interface_address(interface_, address); !s) {
+      errors += s.error() + "; ";
+      continue;
+    }
+    a.addresses.push_back(address);
+  }
+  if (dns_file) {
+    if (Status s = write_dns_file(*dns_file, attributes.dns, "DNS servers offered by the VPN gateway (natgated)"); !s)
+      errors += s.error() + "; ";
+    else
+      a.dns_file = dns_file;
+  }
+  if (!errors.empty()) return unexpected(errors.substr(0, errors.size() - 2));
+  return {};
+}
+
+bool VirtualIpClient::used_by_other(std::uint64_t sa, const IpAddress& address) const {
+  for (const auto& [id, a] : applied_)
+    if (id != sa)
+      for (const auto& x : a.addresses)
+        if (x == address) return true;
+  return false;
+}
+
+void VirtualIpClient::release(std::uint64_t sa) {
+  auto it = applied_.find(sa);
+  if (it == applied_.end()) return;
+  // A reconnect may have been given the same address while the old SA was still around.
+  for (const auto& address : it->second.addresses) {
+    if (used_by_other(sa, address)) continue;
+    if (Status s = remove_interface_address(interface_, address); !s)
+      spdlog::warn("virtual IP {}: {}", address.to_string(), s.error());
+  }
+  if (it->second.dns_file) {
+    bool shared = false;
+    for (const auto& [id, a] : applied_) shared = shared || (id != sa && a.dns_file == it->second.dns_file);
+    if (!shared) ::unlink(it->second.dns_file->c_str());
+  }
+  applied_.erase(it);
+}
+
+void VirtualIpClient::transfer(std::uint64_t from, std::uint64_t to) {
+  auto it = applied_.find(from);
+  if (it == applied_.end()) return;
+  applied_[to] = std::move(it->second);
+  applied_.erase(it);
+}
+
+std::vector<IpAddress> VirtualIpClient::addresses_of(std::uint64_t sa) const {
+  auto it = applied_.find(sa);
+  return it == applied_.end() ? std::vector<IpAddress>{} : it->second.addresses;
+}
+
+}  // namespace natgate::gateway::core

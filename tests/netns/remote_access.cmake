@@ -1,0 +1,11 @@
+# netns: remote access (issue 7). natgated road warriors behind NATs against one natgated
+# gateway with an address pool (tests/netns/ra_lib.sh).
+set(_ra ${CMAKE_CURRENT_LIST_DIR})
+add_test(NAME netns.ra.clients
+         COMMAND bash ${_ra}/ra_clients.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(netns.ra.clients PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 120 SKIP_RETURN_CODE 77)
+if(TARGET natgate_ike_load)
+  add_test(NAME netns.ra.load100
+           COMMAND bash ${_ra}/ra_load.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate> $<TARGET_FILE:natgate_ike_load> 100)
+  set_tests_properties(netns.ra.load100 PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()
