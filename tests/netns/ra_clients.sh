@@ -7,7 +7,8 @@
 # gateway shows four peers and four online leases; each client's DNS file names the pool's DNS
 # server; each client pings the gateway's LAN and another client through the gateway (hub);
 # `natgate down` on c2 leaves c1, c3, c4 up and pinging, takes c2's lease offline, and `natgate
-# up` gives c2 the same address again.
+# up` gives c2 the same address again; when the home router forgets its mappings, each client
+# behind it moves to its new port alone (RFC 7296 §2.23) and traffic flows again.
 set -uo pipefail
 source "$(dirname "$0")/ra_lib.sh"
 ra_init ra-clients "${1:-}" "${2:-}"
@@ -79,5 +80,24 @@ must "natgate up office on c2" ra_cli c2 up office
 must "c2 up again" ra_wait_up c2 20
 must "c2 got ${VIP[c2]} again" test "$(ra_conn c2 '.virtual_ips[0] // ""')" == "${VIP[c2]}"
 must "c2 pings c3 again" check_ping c2 "${VIP[c3]}" 3 10
+
+step "the home router forgets its mappings: each client moves alone, the others' SAs stay"
+before=$(ra_cli gw status --json | jq -r '[.connections[0].peers[] | select(.remote_id != "fqdn:c4.ra.lab") | .remote] | sort | join(" ")')
+# A new port range, so the new mappings cannot land on the old ports (as s2s_rebind.sh does).
+nsx nat1 nft flush chain ip ra_nat postrouting || fail "nft flush"
+nsx nat1 nft add rule ip ra_nat postrouting oifname out0 meta l4proto '{ tcp, udp }' masquerade to :50000-59999 ||
+  fail "nft masquerade 50000-59999"
+nsx nat1 nft add rule ip ra_nat postrouting oifname out0 masquerade || fail "nft masquerade"
+nsx nat1 conntrack -F 2>&1 | sed 's/^/conntrack: /' >&2
+for c in c1 c2 c3; do must "$c pings the LAN through a new NAT mapping" check_ping "$c" "$RA_LAN_HOST" 3 10; done
+_ra_moved() {
+  local now
+  now=$(ra_cli gw status --json | jq -r '[.connections[0].peers[] | select(.remote_id != "fqdn:c4.ra.lab") | .remote] | sort | join(" ")')
+  [[ $(grep -o ':5[0-9]\{4\}' <<<"$now" | wc -l) == 3 ]]
+}
+must "gateway: the three clients behind nat1 now show ports of the new range (RFC 7296 §2.23)" wait_until 15 _ra_moved
+log "peers behind nat1 before: $before; after: $(ra_cli gw status --json | jq -r '[.connections[0].peers[] | select(.remote_id != "fqdn:c4.ra.lab") | .remote] | sort | join(" ")')"
+for c in c1 c2 c3; do must "$c pings c4 after the remap" check_ping "$c" "${VIP[c4]}" 3 10; done
+must "c4 pings c1 after the remap" check_ping c4 "${VIP[c1]}" 3 10
 
 step "PASS ($(( $(io_now_ms) - t0 )) ms from the first client's start)"
