@@ -172,3 +172,31 @@ TEST_F(RoadWarrior, NoRequestNoConfigPayload) {
 
 }  // namespace
 }  // namespace natgate::ike
+
+namespace natgate::ike {
+namespace {
+
+// RFC 7296 §2.8: after an IKE SA rekey the virtual IP stays the peer's, so a CHILD SA rekeyed
+// under the new IKE SA narrows to it as before.
+TEST_F(RoadWarrior, VirtualIpSurvivesIkeRekeyForChildRekeys) {
+  VirtualIpAttributes lease;
+  lease.addresses = {ip("10.99.0.9")};
+  pool.answer = Expected<VirtualIpAttributes>(lease);
+  pair.start_and_run();
+  ASSERT_TRUE(pair.both_established());
+  pair.absorb_for_test(pair.initiator->rekey_ike_sa(pair.now), true);
+  pair.run();
+  ASSERT_TRUE(pair.both_established());
+  ASSERT_EQ(pair.log_i.all<IkeSaRekeyed>().size(), 1u);
+  ASSERT_EQ(pair.initiator->children().size(), 1u);
+  const std::uint32_t old_spi = pair.initiator->children()[0].inbound_spi;
+  pair.absorb_for_test(pair.initiator->rekey_child_sa(old_spi, pair.now), true);
+  pair.run();
+  const auto children = pair.log_r.all<ChildSaEstablished>();
+  ASSERT_EQ(children.size(), 2u) << "the CHILD SA was rekeyed under the new IKE SA";
+  EXPECT_EQ(children.back()->remote_ts, std::vector<TrafficSelector>{ts("10.99.0.9/32")});
+  EXPECT_EQ(pool.asked.size(), 1u) << "no second lease";
+}
+
+}  // namespace
+}  // namespace natgate::ike
