@@ -9,3 +9,7 @@ if(TARGET natgate_ike_load)
            COMMAND bash ${_ra}/ra_load.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate> $<TARGET_FILE:natgate_ike_load> 100)
   set_tests_properties(netns.ra.load100 PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 120 SKIP_RETURN_CODE 77)
 endif()
+# strongSwan charon (vips = 0.0.0.0, PSK) as the road warrior; skipped (77) without charon.
+add_test(NAME netns.ra.charon-client
+         COMMAND bash ${_ra}/ra_charon.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(netns.ra.charon-client PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 90 SKIP_RETURN_CODE 77)
