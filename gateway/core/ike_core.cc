@@ -822,7 +822,13 @@ void IkeCore::release_remote_access(IkeSaEntry& e) {
       spdlog::info("{}: virtual IP {} of {} released", e.connection(), a.to_string(),
                    e.remote_id ? e.remote_id->to_string() : std::string("-"));
   }
-  if (vip_client_) vip_client_->release(e.id);
+  if (vip_client_) {
+    // The kernel drops the routes whose source is a removed address, so the connection's
+    // policies (and their routes) go first; the next CHILD SA installs them again with the
+    // address it gets (a reconnect after the gateway went away).
+    if (vip_client_->releases_addresses(e.id) && e.profile) installer_->release_policies(e.profile->reqid);
+    vip_client_->release(e.id);
+  }
 }
 
 void IkeCore::on_virtual_ips(IkeSaEntry& e, const ike::VirtualIpsAssigned& ev) {

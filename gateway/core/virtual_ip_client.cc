@@ -84,6 +84,14 @@ void VirtualIpClient::release(std::uint64_t sa) {
   applied_.erase(it);
 }
 
+bool VirtualIpClient::releases_addresses(std::uint64_t sa) const {
+  auto it = applied_.find(sa);
+  if (it == applied_.end()) return false;
+  for (const auto& address : it->second.addresses)
+    if (!used_by_other(sa, address)) return true;
+  return false;
+}
+
 void VirtualIpClient::transfer(std::uint64_t from, std::uint64_t to) {
   auto it = applied_.find(from);
   if (it == applied_.end()) return;

@@ -29,6 +29,8 @@ class VirtualIpClient {
   Status apply(std::uint64_t sa, const ike::VirtualIpAttributes& attributes,
                const std::optional<std::string>& dns_file);
   void release(std::uint64_t sa);
+  // Whether release(sa) would take an address off the interface (no other SA holds it).
+  bool releases_addresses(std::uint64_t sa) const;
   // An IKE SA rekey (RFC 7296 §2.8): the successor keeps the addresses and the DNS file.
   void transfer(std::uint64_t from, std::uint64_t to);
   std::vector<IpAddress> addresses_of(std::uint64_t sa) const;
