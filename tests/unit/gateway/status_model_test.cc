@@ -87,3 +87,35 @@ TEST(StatusModel, StateNamesRoundTrip) {
 
 }  // namespace
 }  // namespace natgate::gateway
+
+namespace natgate::gateway {
+namespace {
+
+// Remote access: a gateway's peers and leases, a client's virtual IPs, through JSON and back;
+// absent (older daemons) they read as empty.
+TEST(StatusModel, RemoteAccessFieldsRoundTrip) {
+  DaemonStatus s = testing::sample_status();
+  ConnectionStatus& c = s.connections[0];
+  c.peers.push_back({"fqdn:c1.ra.lab", Endpoint{*IpAddress::parse("198.51.100.10"), 20001}, {"10.99.0.1"},
+                     ConnectionState::Established, 1});
+  c.peers.push_back({"fqdn:c2.ra.lab", std::nullopt, {}, ConnectionState::Connecting, 0});
+  c.leases.push_back({"rw", "10.99.0.1", "fqdn:c1.ra.lab", true});
+  c.leases.push_back({"rw", "10.99.0.2", "fqdn:c2.ra.lab", false});
+  s.connections[1].virtual_ips = {"10.99.0.7"};
+  const json j = status_to_json(s);
+  EXPECT_EQ(j["connections"][0]["leases"][1]["online"], false);
+  EXPECT_EQ(j["connections"][0]["peers"][0]["remote"], "198.51.100.10:20001");
+  EXPECT_EQ(j["connections"][1]["virtual_ips"][0], "10.99.0.7");
+  auto back = status_from_json(json::parse(j.dump()));
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(*back, s);
+
+  json old = status_to_json(testing::sample_status());
+  auto read_old = status_from_json(old);
+  ASSERT_TRUE(read_old) << read_old.error();
+  EXPECT_TRUE(read_old->connections[0].peers.empty());
+  EXPECT_FALSE(old["connections"][0].contains("leases")) << "nothing to show, nothing written";
+}
+
+}  // namespace
+}  // namespace natgate::gateway
