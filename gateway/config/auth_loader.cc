@@ -35,7 +35,8 @@ std::optional<AuthMode> AuthLoader::auth_mode(const YAML::Node& node, const std:
   if (*text == "pubkey") return AuthMode::Pubkey;
   if (*text == "eap-mschapv2") return AuthMode::EapMschapv2;
   if (*text == "eap-tls") return AuthMode::EapTls;
-  diags_.error(node.Mark(), path, quoted(*text) + " is not allowed here (expected one of " + std::string(kAuthModes) + ")");
+  diags_.error(node.Mark(), path,
+               quoted(*text) + " is not allowed here (expected one of " + std::string(kAuthModes) + ")");
   return std::nullopt;
 }
 
@@ -56,8 +57,9 @@ void AuthLoader::local(const MapFields& m, const std::string& path, const std::o
         // the first connection.
         if (id) {
           if (auto s = ike::match_identity(*cert, id->id_type(), id->id_data()); !s)
-            diags_.error(n->Mark(), p, quoted(*f) + " does not carry local.id " + id->text() + ": " + s.error() +
-                                           " (expected a subjectAltName equal to the id)");
+            diags_.error(n->Mark(), p,
+                         quoted(*f) + " does not carry local.id " + id->text() + ": " + s.error() +
+                             " (expected a subjectAltName equal to the id)");
         }
       }
     }
@@ -73,8 +75,9 @@ void AuthLoader::local(const MapFields& m, const std::string& path, const std::o
         if (cert) {
           auto pub = cert->public_key();
           if (!pub || pub->spki_der() != key->public_key().spki_der())
-            diags_.error(n->Mark(), p, quoted(*f) + " is not the key of the certificate in " + quoted(*out.cert) +
-                                           " (expected the private key the certificate was issued for)");
+            diags_.error(n->Mark(), p,
+                         quoted(*f) + " is not the key of the certificate in " + quoted(*out.cert) +
+                             " (expected the private key the certificate was issued for)");
         }
       }
     }
@@ -162,7 +165,8 @@ void AuthLoader::fragmentation(const YAML::Node& node, const std::string& path, 
   }
 }
 
-void AuthLoader::check(const YAML::Mark& at, const std::string& path, const ConnectionConfig& c, const Config& config) {
+void AuthLoader::check(const YAML::Mark& at, const std::string& path, const ConnectionConfig& c,
+                       const Config& config) {
   const AuthMode local = local_auth_mode(c.auth, c.local.auth);
   const AuthMode remote = remote_auth_mode(c.auth, c.local.auth, c.remote.auth);
   if (is_eap(local) && is_eap(remote)) {
@@ -171,16 +175,19 @@ void AuthLoader::check(const YAML::Mark& at, const std::string& path, const Conn
   }
   if (local == AuthMode::Pubkey || local == AuthMode::EapTls) {
     if (!c.local.auth.cert || !c.local.auth.key)
-      diags_.error(at, path,
-                   "our side authenticates by " + to_string(local) +
-                       " but local.cert or local.key is missing (expected local: { cert: gw.pem, key: gw.key })");
+      diags_.error(
+          at, path,
+          "our side authenticates by " + to_string(local) +
+              " but local.cert or local.key is missing (expected local: { cert: gw.pem, key: gw.key })");
   }
   if (is_eap(local)) {
     if (!c.local.auth.eap_id)
-      diags_.error(at, path, "our side authenticates by " + to_string(local) + " but local.eap_id is missing");
+      diags_.error(at, path,
+                   "our side authenticates by " + to_string(local) + " but local.eap_id is missing");
     else if (local == AuthMode::EapMschapv2 && !config.eap_users.count(*c.local.auth.eap_id))
-      diags_.error(at, path, "no password for EAP identity " + quoted(*c.local.auth.eap_id) +
-                                 " (expected eap_users." + *c.local.auth.eap_id + ".password)");
+      diags_.error(at, path,
+                   "no password for EAP identity " + quoted(*c.local.auth.eap_id) + " (expected eap_users." +
+                       *c.local.auth.eap_id + ".password)");
   }
   if (remote == AuthMode::Pubkey || remote == AuthMode::EapTls) {
     if (config.daemon.trust.ca.empty() && c.remote.auth.trust.ca.empty())
@@ -189,7 +196,9 @@ void AuthLoader::check(const YAML::Mark& at, const std::string& path, const Conn
                        " but no CA is configured (expected remote.ca or daemon.ca: [ca.pem])");
   }
   if (remote == AuthMode::EapMschapv2 && config.eap_users.empty())
-    diags_.error(at, path, "the peer authenticates by eap-mschapv2 but eap_users is empty (expected eap_users: { NAME: { password: ... } })");
+    diags_.error(at, path,
+                 "the peer authenticates by eap-mschapv2 but eap_users is empty (expected eap_users: { NAME: "
+                 "{ password: ... } })");
 }
 
 }  // namespace natgate::gateway

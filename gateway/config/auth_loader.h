@@ -25,7 +25,8 @@ class AuthLoader {
 
   std::optional<AuthMode> auth_mode(const YAML::Node& node, const std::string& path);
   // local.{auth,cert,key,eap_id}; `id` is local.id when it parsed (it must be in the certificate).
-  void local(const MapFields& m, const std::string& path, const std::optional<Identity>& id, LocalAuthConfig& out);
+  void local(const MapFields& m, const std::string& path, const std::optional<Identity>& id,
+             LocalAuthConfig& out);
   // remote.{auth,ca,crl}
   void remote(const MapFields& m, const std::string& path, RemoteAuthConfig& out);
   // {ca, crl} of daemon: or remote:

@@ -26,7 +26,8 @@ AuthMode local_auth_mode(AuthMode connection, const LocalAuthConfig& local) {
 
 AuthMode remote_auth_mode(AuthMode connection, const LocalAuthConfig& local, const RemoteAuthConfig& remote) {
   if (remote.auth) return *remote.auth;
-  if (is_eap(connection) && local.eap_id) return AuthMode::Pubkey;  // the client checks the gateway's certificate
+  if (is_eap(connection) && local.eap_id)
+    return AuthMode::Pubkey;  // the client checks the gateway's certificate
   return connection;
 }
 

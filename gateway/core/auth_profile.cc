@@ -29,11 +29,13 @@ std::string as_text(const SecretBytes& s) {
 
 }  // namespace
 
-Expected<std::shared_ptr<const ike::AuthConfig>> build_auth_config(const Config& config, const ConnectionConfig& c) {
+Expected<std::shared_ptr<const ike::AuthConfig>> build_auth_config(const Config& config,
+                                                                   const ConnectionConfig& c) {
   auto a = std::make_shared<ike::AuthConfig>();
   a->local = to_kind(local_auth_mode(c.auth, c.local.auth));
   a->remote = to_kind(remote_auth_mode(c.auth, c.local.auth, c.remote.auth));
-  if (a->local == ike::AuthKind::Psk && a->remote == ike::AuthKind::Psk) return std::shared_ptr<const ike::AuthConfig>();
+  if (a->local == ike::AuthKind::Psk && a->remote == ike::AuthKind::Psk)
+    return std::shared_ptr<const ike::AuthConfig>();
   const std::string& name = c.name;
 
   if (c.local.auth.cert) {
@@ -81,7 +83,8 @@ Expected<std::shared_ptr<const ike::AuthConfig>> build_auth_config(const Config&
     a->eap_identity = *c.local.auth.eap_id;
     auto it = config.eap_users.find(*c.local.auth.eap_id);
     if (a->local == ike::AuthKind::EapMschapv2) {
-      if (it == config.eap_users.end()) return unexpected(name + ": no password for EAP identity " + a->eap_identity);
+      if (it == config.eap_users.end())
+        return unexpected(name + ": no password for EAP identity " + a->eap_identity);
       a->eap_password = it->second;
     }
   }

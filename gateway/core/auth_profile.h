@@ -12,6 +12,7 @@
 namespace natgate::gateway::core {
 
 // nullptr when both directions use the PSK (ike/'s default).
-Expected<std::shared_ptr<const ike::AuthConfig>> build_auth_config(const Config& config, const ConnectionConfig& c);
+Expected<std::shared_ptr<const ike::AuthConfig>> build_auth_config(const Config& config,
+                                                                   const ConnectionConfig& c);
 
 }  // namespace natgate::gateway::core

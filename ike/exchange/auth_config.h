@@ -42,7 +42,9 @@ struct AuthConfig {
   // EapTls); its identity must then be in the end-entity certificate's SAN or subject DN.
   std::shared_ptr<const TrustStore> trust;
   // Wall-clock time for certificate validity; ike/ reads no clock itself (tests pin it).
-  std::function<std::chrono::system_clock::time_point()> wall_clock = [] { return std::chrono::system_clock::now(); };
+  std::function<std::chrono::system_clock::time_point()> wall_clock = [] {
+    return std::chrono::system_clock::now();
+  };
 
   // EAP-MSCHAPv2 client (local = EapMschapv2): our EAP identity (RFC 3748 §5.1) and password.
   std::string eap_identity;

@@ -11,7 +11,8 @@ namespace {
 class MschapServer final : public EapSession {
  public:
   MschapServer(const AuthConfig& config, crypto::RandomSource& random)
-      : server_(config.eap_user_hash, random, EapMschapv2Server::Config{config.eap_ask_identity, "natgate", "Welcome"}) {}
+      : server_(config.eap_user_hash, random,
+                EapMschapv2Server::Config{config.eap_ask_identity, "natgate", "Welcome"}) {}
   Eap start() override { return server_.start(); }
   eap::Step process(const Eap& packet) override { return server_.process(packet); }
   bool done() const override { return server_.done(); }
@@ -51,10 +52,16 @@ class Tls final : public EapSession {
 };
 
 Expected<std::unique_ptr<EapSession>> make_tls(const AuthConfig& config, EapTls::Role role) {
-  if (!config.certificate || !config.key) return unexpected(std::string("EAP-TLS needs our certificate and key"));
+  if (!config.certificate || !config.key)
+    return unexpected(std::string("EAP-TLS needs our certificate and key"));
   if (!config.trust) return unexpected(std::string("EAP-TLS needs a CA trust store"));
-  EapTlsConfig tls{config.certificate->end_entity, config.certificate->chain, *config.key, config.trust,
-                   config.wall_clock(), 1024, config.eap_identity};
+  EapTlsConfig tls{config.certificate->end_entity,
+                   config.certificate->chain,
+                   *config.key,
+                   config.trust,
+                   config.wall_clock(),
+                   1024,
+                   config.eap_identity};
   auto session = EapTls::create(role, std::move(tls));
   if (!session) return unexpected(session.error());
   return std::unique_ptr<EapSession>(std::make_unique<Tls>(std::move(*session)));
@@ -62,10 +69,12 @@ Expected<std::unique_ptr<EapSession>> make_tls(const AuthConfig& config, EapTls:
 
 }  // namespace
 
-Expected<std::unique_ptr<EapSession>> EapSession::server(const AuthConfig& config, crypto::RandomSource& random) {
+Expected<std::unique_ptr<EapSession>> EapSession::server(const AuthConfig& config,
+                                                         crypto::RandomSource& random) {
   switch (config.remote) {
     case AuthKind::EapMschapv2:
-      if (!config.eap_user_hash) return unexpected(std::string("EAP-MSCHAPv2 without any EAP users configured"));
+      if (!config.eap_user_hash)
+        return unexpected(std::string("EAP-MSCHAPv2 without any EAP users configured"));
       return std::unique_ptr<EapSession>(std::make_unique<MschapServer>(config, random));
     case AuthKind::EapTls:
       return make_tls(config, EapTls::Role::Server);
@@ -74,7 +83,8 @@ Expected<std::unique_ptr<EapSession>> EapSession::server(const AuthConfig& confi
   }
 }
 
-Expected<std::unique_ptr<EapSession>> EapSession::client(const AuthConfig& config, crypto::RandomSource& random) {
+Expected<std::unique_ptr<EapSession>> EapSession::client(const AuthConfig& config,
+                                                         crypto::RandomSource& random) {
   switch (config.local) {
     case AuthKind::EapMschapv2: {
       std::string_view password(reinterpret_cast<const char*>(config.eap_password.view().data()),

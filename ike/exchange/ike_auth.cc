@@ -43,7 +43,8 @@ Expected<Authentication> IkeAuth::own_auth(const PeerConfig& peer, AuthKind kind
     if (!data) return unexpected(data.error());
     return Authentication{iana::AuthMethod::SharedKeyMic, std::move(*data)};
   }
-  if (kind != AuthKind::PublicKey) return unexpected(std::string("cannot authenticate ourselves by ") + to_string(kind));
+  if (kind != AuthKind::PublicKey)
+    return unexpected(std::string("cannot authenticate ourselves by ") + to_string(kind));
   const AuthConfig& a = auth_of(peer);
   if (!a.key) return unexpected(std::string("no private key configured"));
   // RFC 7427 §4: method 14 with a hash the peer announced; without its notify, the classic method.
@@ -64,8 +65,8 @@ Expected<Authentication> IkeAuth::own_eap_auth(const Identity& id) const {
   return Authentication{iana::AuthMethod::SharedKeyMic, std::move(*data)};
 }
 
-Status IkeAuth::verify_peer(const PeerConfig& peer, AuthKind kind, const Identity& peer_id, const Authentication& auth,
-                            const InboundMessage& message) const {
+Status IkeAuth::verify_peer(const PeerConfig& peer, AuthKind kind, const Identity& peer_id,
+                            const Authentication& auth, const InboundMessage& message) const {
   auto octets = signed_octets(peer_id, false);
   if (!octets) return unexpected(octets.error());
   if (kind == AuthKind::Psk) {
@@ -78,7 +79,8 @@ Status IkeAuth::verify_peer(const PeerConfig& peer, AuthKind kind, const Identit
     }
     return {};
   }
-  if (kind != AuthKind::PublicKey) return unexpected(std::string("expected ") + to_string(kind) + ", got an AUTH payload");
+  if (kind != AuthKind::PublicKey)
+    return unexpected(std::string("expected ") + to_string(kind) + ", got an AUTH payload");
   if (auth.method == iana::AuthMethod::SharedKeyMic) {
     return unexpected(peer_id.to_string() + " authenticated with a PSK; a certificate is required");
   }
@@ -111,7 +113,8 @@ Status IkeAuth::verify_peer_eap_auth(const Identity& peer_id, const Authenticati
 
 void IkeAuth::add_certificates(std::vector<Payload>& payloads, const AuthConfig& auth) const {
   if (!auth.certificate) return;
-  for (auto& c : certificates_to_send(*auth.certificate, peer_requested_cas_)) payloads.push_back(std::move(c));
+  for (auto& c : certificates_to_send(*auth.certificate, peer_requested_cas_))
+    payloads.push_back(std::move(c));
 }
 
 bool IkeAuth::feed_eap(const Eap& packet) {
@@ -209,7 +212,8 @@ TaskStatus IkeAuth::process_response(const InboundMessage& response) {
   }
   // §2.21.2: when we cannot accept the responder, we say so in an INFORMATIONAL of its own.
   auto reject = [&](std::optional<Identity> who, std::string why) {
-    ctx_.one_shots.push_back({iana::ExchangeType::Informational, {Notify::make(NotifyType::AuthenticationFailed)}});
+    ctx_.one_shots.push_back(
+        {iana::ExchangeType::Informational, {Notify::make(NotifyType::AuthenticationFailed)}});
     return auth_failed(false, std::move(who), std::move(why));
   };
 
@@ -282,7 +286,8 @@ TaskStatus IkeAuth::process_request(const InboundMessage& request) {
     eap_out_.reset();
     const auto* auth = find<Authentication>(p);
     if (!auth) return auth_failed(false, ctx_.remote_id, "IKE_AUTH request after EAP without AUTH");
-    if (Status s = verify_peer_eap_auth(*ctx_.remote_id, *auth); !s) return auth_failed(false, ctx_.remote_id, s.error());
+    if (Status s = verify_peer_eap_auth(*ctx_.remote_id, *auth); !s)
+      return auth_failed(false, ctx_.remote_id, s.error());
     // EAP-TLS: the certificate TLS verified must carry the IKE identity as well.
     if (auto cert = eap_->peer_certificate()) {
       if (Status s = match_identity(*cert, ctx_.remote_id->type, ctx_.remote_id->data); !s) {
@@ -301,18 +306,21 @@ TaskStatus IkeAuth::process_request(const InboundMessage& request) {
   if (const auto* idr = find<IdResponder>(p)) wanted = Identity{idr->type, idr->data};
 
   std::shared_ptr<const PeerConfig> peer;
-  if (ctx_.env.configs) peer = ctx_.env.configs->peer_config(peer_id, wanted, request.destination, request.source);
+  if (ctx_.env.configs)
+    peer = ctx_.env.configs->peer_config(peer_id, wanted, request.destination, request.source);
   if (!peer) return auth_failed(false, peer_id, "no configuration for " + peer_id.to_string());
   if (peer->remote_id && *peer->remote_id != peer_id) {
-    return auth_failed(false, peer_id, "identity " + peer_id.to_string() + " does not match the configuration");
+    return auth_failed(false, peer_id,
+                       "identity " + peer_id.to_string() + " does not match the configuration");
   }
   const AuthConfig& a = auth_of(*peer);
   auto requested = requested_ca_hashes(find_all<CertificateRequest>(p));
   if (requested) peer_requested_cas_ = std::move(*requested);
   if (is_eap(a.remote)) {
     if (auth) {
-      return auth_failed(false, peer_id, peer_id.to_string() + " sent AUTH method " + method_name(auth->method) +
-                                             " but must authenticate by " + to_string(a.remote));
+      return auth_failed(false, peer_id,
+                         peer_id.to_string() + " sent AUTH method " + method_name(auth->method) +
+                             " but must authenticate by " + to_string(a.remote));
     }
     auto session = EapSession::server(a, ctx_.random());
     if (!session) return auth_failed(false, peer_id, session.error());

@@ -48,8 +48,8 @@ class IkeAuth final : public Task {
   Expected<Authentication> own_auth(const PeerConfig& peer, AuthKind kind, const Identity& id) const;
   Expected<Authentication> own_eap_auth(const Identity& id) const;
   // Checks the peer's AUTH by `kind` (PSK or signature with its certificates from `message`).
-  Status verify_peer(const PeerConfig& peer, AuthKind kind, const Identity& peer_id, const Authentication& auth,
-                     const InboundMessage& message) const;
+  Status verify_peer(const PeerConfig& peer, AuthKind kind, const Identity& peer_id,
+                     const Authentication& auth, const InboundMessage& message) const;
   Status verify_peer_eap_auth(const Identity& peer_id, const Authentication& auth) const;
   // Our CERT payloads (PublicKey), chosen for what the peer asked for in CERTREQ.
   void add_certificates(std::vector<Payload>& payloads, const AuthConfig& auth) const;
@@ -61,10 +61,10 @@ class IkeAuth final : public Task {
   IkeSaContext& ctx_;
   Round round_ = Round::First;
   std::unique_ptr<EapSession> eap_;
-  std::optional<Eap> eap_out_;              // the EAP payload for our next message
-  bool eap_started_ = false;                // responder: our first EAP request went out
-  std::vector<Bytes> peer_requested_cas_;   // from the peer's CERTREQ (§3.7)
-  std::optional<iana::NotifyType> error_;   // responder: the notify that answers alone
+  std::optional<Eap> eap_out_;             // the EAP payload for our next message
+  bool eap_started_ = false;               // responder: our first EAP request went out
+  std::vector<Bytes> peer_requested_cas_;  // from the peer's CERTREQ (§3.7)
+  std::optional<iana::NotifyType> error_;  // responder: the notify that answers alone
   std::string detail_;
 };
 

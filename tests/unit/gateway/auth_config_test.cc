@@ -21,13 +21,14 @@ class AuthConfig : public ::testing::Test {
     fs::create_directories(dir_);
     const std::string d = dir_.string();
     const std::string ec = "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ";
-    const std::string cmd =
-        "cd " + d + " && " + ec + "ca.key && " + ec + "gw.key && " + ec + "other.key && " +
-        "openssl req -x509 -new -key ca.key -subj /CN=Test-CA -days 30 -out ca.pem "
-        "-addext basicConstraints=critical,CA:true && "
-        "openssl req -new -key gw.key -subj /CN=gw.example.net -out gw.csr && "
-        "printf 'subjectAltName=DNS:gw.example.net\\n' > gw.ext && "
-        "openssl x509 -req -in gw.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -extfile gw.ext -out gw.pem";
+    const std::string cmd = "cd " + d + " && " + ec + "ca.key && " + ec + "gw.key && " + ec +
+                            "other.key && " +
+                            "openssl req -x509 -new -key ca.key -subj /CN=Test-CA -days 30 -out ca.pem "
+                            "-addext basicConstraints=critical,CA:true && "
+                            "openssl req -new -key gw.key -subj /CN=gw.example.net -out gw.csr && "
+                            "printf 'subjectAltName=DNS:gw.example.net\\n' > gw.ext && "
+                            "openssl x509 -req -in gw.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 "
+                            "-extfile gw.ext -out gw.pem";
     ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0) << cmd;
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
@@ -46,7 +47,9 @@ class AuthConfig : public ::testing::Test {
            "    ike_proposals: [aes256gcm16-prfsha256-x25519]\n"
            "    esp_proposals: [aes256gcm16]\n";
   }
-  static ConfigLoadResult load(const std::string& text) { return load_config_text(text, "gw.yaml", dir_.string()); }
+  static ConfigLoadResult load(const std::string& text) {
+    return load_config_text(text, "gw.yaml", dir_.string());
+  }
   static std::string errors(const std::string& text) {
     auto r = load(text);
     EXPECT_FALSE(r.ok());
@@ -74,8 +77,9 @@ TEST_F(AuthConfig, EapMschapv2GatewaySignsAndChecksUsers) {
   EXPECT_EQ(local_auth_mode(c.auth, c.local.auth), AuthMode::Pubkey);
   EXPECT_EQ(remote_auth_mode(c.auth, c.local.auth, c.remote.auth), AuthMode::EapMschapv2);
   EXPECT_EQ(r.config->connections.at(0).fragmentation.size, 1280u);  // strongSwan's default
-  EXPECT_NE(errors(config("    auth: eap-mschapv2\n")).find("gw.yaml:9:11: connections.gw.auth: the peer "
-                                                              "authenticates by eap-mschapv2 but eap_users is empty"),
+  EXPECT_NE(errors(config("    auth: eap-mschapv2\n"))
+                .find("gw.yaml:9:11: connections.gw.auth: the peer "
+                      "authenticates by eap-mschapv2 but eap_users is empty"),
             std::string::npos)
       << errors(config("    auth: eap-mschapv2\n"));
 }
@@ -98,7 +102,8 @@ TEST_F(AuthConfig, IdentityNotInCertificateIsRefusedAtTheCert) {
 
 TEST_F(AuthConfig, PubkeyWithoutCaMissingFilesAndBadSizes) {
   auto e = errors(config("    auth: pubkey\n"));
-  EXPECT_NE(e.find("gw.yaml:9:11: connections.gw.auth: the peer authenticates by pubkey but no CA"), std::string::npos)
+  EXPECT_NE(e.find("gw.yaml:9:11: connections.gw.auth: the peer authenticates by pubkey but no CA"),
+            std::string::npos)
       << e;
   e = errors(config("    auth: pubkey\n", "daemon: { ca: [missing.pem], crl: [gw.pem] }\n"));
   EXPECT_NE(e.find("gw.yaml:1:16: daemon.ca[0]: cannot use"), std::string::npos) << e;

@@ -5,12 +5,12 @@
 // directly (tests/unit/ike/auth/test_pki), not with the code under test.
 #include <gtest/gtest.h>
 
+#include "../auth/test_pki.h"
 #include "ike/auth/eap_packets.h"
 #include "ike/auth/mschapv2.h"
 #include "ike/codec/message.h"
 #include "ike/codec/message_codec.h"
 #include "sa_pair.h"
-#include "../auth/test_pki.h"
 
 namespace natgate::ike {
 namespace {
@@ -31,20 +31,23 @@ struct Pki {
 };
 
 Pki make_ca(const PrivateKey& key, const std::string& name) {
-  Pki pki{key, issue({"/O=natgate/CN=" + name, 1, day(2024, 1, 1), day(2034, 1, 1), true, ""}, key, nullptr, key),
+  Pki pki{key,
+          issue({"/O=natgate/CN=" + name, 1, day(2024, 1, 1), day(2034, 1, 1), true, ""}, key, nullptr, key),
           std::make_shared<TrustStore>()};
   EXPECT_TRUE(pki.trust->add_ca(pki.ca).has_value());
   return pki;
 }
 
 // A certificate for `fqdn` issued by `issuer`, with the end-entity key `key`.
-CertificateChain end_entity(const std::string& fqdn, long serial, const PrivateKey& key, const X509Certificate& issuer,
-                            const PrivateKey& issuer_key, std::vector<X509Certificate> chain = {}) {
+CertificateChain end_entity(const std::string& fqdn, long serial, const PrivateKey& key,
+                            const X509Certificate& issuer, const PrivateKey& issuer_key,
+                            std::vector<X509Certificate> chain = {}) {
   CertSpec spec{"/O=natgate/CN=" + fqdn, serial, day(2024, 1, 1), day(2034, 1, 1), false, "DNS:" + fqdn};
   return CertificateChain{issue(spec, key, &issuer, issuer_key), std::move(chain)};
 }
 
-std::shared_ptr<AuthConfig> cert_auth(CertificateChain cert, PrivateKey key, std::shared_ptr<const TrustStore> trust) {
+std::shared_ptr<AuthConfig> cert_auth(CertificateChain cert, PrivateKey key,
+                                      std::shared_ptr<const TrustStore> trust) {
   auto a = std::make_shared<AuthConfig>();
   a->local = AuthKind::PublicKey;
   a->remote = AuthKind::PublicKey;
@@ -130,8 +133,8 @@ TEST_F(CertAuth, RsaCertificatesBothWays) {
 TEST_F(CertAuth, EcdsaWithIntermediateCa) {
   auto root = make_ca(*PrivateKey::generate_ec(EcCurve::P384), "EC root");
   auto sub_key = *PrivateKey::generate_ec(EcCurve::P256);
-  auto sub = issue({"/O=natgate/CN=EC intermediate", 2, day(2024, 1, 1), day(2034, 1, 1), true, ""}, sub_key, &root.ca,
-                   root.ca_key);
+  auto sub = issue({"/O=natgate/CN=EC intermediate", 2, day(2024, 1, 1), day(2034, 1, 1), true, ""}, sub_key,
+                   &root.ca, root.ca_key);
   auto moon_key = *PrivateKey::generate_ec(EcCurve::P256);
   auto sun_key = *PrivateKey::generate_ec(EcCurve::P384);
   use(cert_auth(end_entity("moon.lab", 20, moon_key, sub, sub_key, {sub}), moon_key, root.trust),
@@ -215,8 +218,8 @@ TEST_F(CertAuth, LongChainIsFragmented) {
   // RFC 7383 negotiated every datagram stays within fragment_size and the SA still comes up.
   auto root = make_ca(rsa_key(0), "Big root");
   auto sub_key = rsa_key(1);
-  auto sub = issue({"/O=natgate/CN=Big intermediate", 2, day(2024, 1, 1), day(2034, 1, 1), true, ""}, sub_key, &root.ca,
-                   root.ca_key);
+  auto sub = issue({"/O=natgate/CN=Big intermediate", 2, day(2024, 1, 1), day(2034, 1, 1), true, ""}, sub_key,
+                   &root.ca, root.ca_key);
   auto moon_key = rsa_key(2);
   auto sun_key = rsa_key(3);
   use(cert_auth(end_entity("moon.lab", 70, moon_key, sub, sub_key, {sub}), moon_key, root.trust),
@@ -332,8 +335,8 @@ class EapTlsAuth : public CertAuth {
   void configure(const Pki& client_issuer) {
     auto gateway = cert_auth(end_entity("sun.lab", 90, sun_key, ca.ca, ca.ca_key), sun_key, ca.trust);
     gateway->remote = AuthKind::EapTls;
-    auto client = cert_auth(end_entity("moon.lab", 91, moon_key, client_issuer.ca, client_issuer.ca_key), moon_key,
-                            ca.trust);
+    auto client = cert_auth(end_entity("moon.lab", 91, moon_key, client_issuer.ca, client_issuer.ca_key),
+                            moon_key, ca.trust);
     client->local = AuthKind::EapTls;
     client->eap_identity = "moon.lab";
     use(client, gateway);
