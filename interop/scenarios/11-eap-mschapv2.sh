@@ -5,7 +5,8 @@
 # MS-CHAPv2 over several IKE_AUTH rounds (RFC 7296 §2.16) and keys both AUTH payloads with the
 # MSK. Expect: the tunnel comes up and LAN A pings LAN B; with a wrong password charon gets
 # natgated's MS-CHAPv2 Failure and no SA comes up on either side. Then natgated is the client
-# (behind the NAT, eap_id carol) of a charon gateway that signs and runs EAP-MSCHAPv2.
+# (behind the NAT, eap_id carol) of a charon gateway that signs and runs EAP-MSCHAPv2. In between,
+# charon as a road warrior (vips = 0.0.0.0) gets a virtual IP from natgated's pool by EAP.
 set -uo pipefail
 # shellcheck source=certs_lib.sh
 source "$(dirname "$0")/certs_lib.sh"
@@ -44,6 +45,24 @@ must_not "gw-a cannot bring s2s up" peer_initiate gw-a s2s 10
 # natgated answers the wrong NT-Response with an MS-CHAPv2 Failure (E=691); charon then gives up.
 must "charon's EAP-MSCHAPv2 failed (E=691)" grep -q "EAP-MS-CHAPv2 failed with error ERROR_AUTHENTICATION_FAILURE" "$(charon_log gw-a)"
 must_not "natgated has no established SA" _certs_natgated_up
+peer_stop gw-a
+certs_natgated_stop
+
+step "road warrior: charon (vips = 0.0.0.0, EAP-MSCHAPv2) gets a virtual IP from natgated's pool"
+CERTS_EAP_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+CERTS_NATGATED_EAP_PASSWORD=$CERTS_EAP_PASSWORD
+CERTS_VIPS=0.0.0.0
+certs_natgated_start eap-mschapv2 pool=10.99.0.0/24
+certs_charon eap
+peer_start gw-a charon
+must "gw-a initiates the road-warrior connection" peer_initiate gw-a s2s
+must "up on gw-a" peer_wait_up gw-a s2s 10
+vip=$(sed -n 's/.*installing new virtual IP \([0-9.]*\).*/\1/p' "$(charon_log gw-a)" | head -n1)
+log "charon's virtual IP: ${vip:-none}"
+must "the virtual IP comes from the pool" test "${vip%.*}" = 10.99.0
+must "natgated lists the lease" eval 'certs_natgated_cli status --json | grep -q "\"$vip\""'
+must "gw-a pings lan-b from its virtual IP" check_ping gw-a "$LAN_B_HOST" 10 10
+CERTS_VIPS=""
 peer_stop gw-a
 certs_natgated_stop
 

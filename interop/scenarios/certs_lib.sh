@@ -12,7 +12,8 @@
 #                                 the peer runs EAP-MSCHAPv2) | rogue (a certificate from a CA
 #                                 natgated does not trust)
 #   certs_natgated_start AUTH [KEY=VALUE...]  natgated; keys: node (gw-b: responder, default;
-#                                 gw-a: initiator), frag (true|false), frag_size, crl (file)
+#                                 gw-a: initiator), frag (true|false), frag_size, crl (file),
+#                                 pool (a subnet: road warriors with any id get virtual IPs)
 #   certs_natgated_state          "<state> <child count>" of natgated's connection
 # Env: NATGATED / NATGATE (set by CMake; else the newest build in the tree).
 
@@ -25,6 +26,7 @@ CERTS_MODE=pubkey
 CERTS_FRAG=yes            # charon's fragmentation setting
 CERTS_EAP_PASSWORD=""
 CERTS_NATGATED_PID=""
+CERTS_VIPS=""             # charon: vips = (road warrior asking for a virtual IP)
 
 certs_binaries() {
   local root
@@ -140,6 +142,7 @@ _charon_conn_block() {
     proposals = $(peer_opt "$node" "$name" ike)
     keyingtries = 1
     fragmentation = $CERTS_FRAG
+$([[ -n $CERTS_VIPS ]] && echo "    vips = $CERTS_VIPS")
     local {
       $local_auth
     }
@@ -148,7 +151,7 @@ _charon_conn_block() {
     }
     children {
       $(peer_opt "$node" "$name" child) {
-        local_ts = $(peer_opt "$node" "$name" local_ts)
+$([[ -z $CERTS_VIPS ]] && echo "        local_ts = $(peer_opt "$node" "$name" local_ts)")
         remote_ts = $(peer_opt "$node" "$name" remote_ts)
         esp_proposals = $(peer_opt "$node" "$name" esp)
         start_action = none
@@ -171,7 +174,7 @@ X
 
 certs_natgated_start() {
   local auth=$1; shift
-  local -A o=([frag]=true [frag_size]=1280 [crl]="" [node]=gw-b)
+  local -A o=([frag]=true [frag_size]=1280 [crl]="" [node]=gw-b [pool]="")
   local kv
   for kv in "$@"; do o[${kv%%=*}]=${kv#*=}; done
   CERTS_NATGATED_NODE=${o[node]}
@@ -203,6 +206,7 @@ X
     if [[ $auth == eap-mschapv2 ]]; then
       printf 'eap_users:\n  carol: { password: "%s" }\n' "$CERTS_NATGATED_EAP_PASSWORD"
     fi
+    [[ -n ${o[pool]} ]] && printf 'pools:\n  rw: { addresses: [%s] }\n' "${o[pool]}"
     cat <<X
 connections:
   office-a:
@@ -218,7 +222,14 @@ X
       printf '      cert: %s\n      key: %s\n' "$IO_DIR/pki/$node-chain.pem" "$IO_DIR/pki/$node.key"
     fi
     cat <<X
-    remote: { address: $remote, id: $remote_id, subnets: [$remote_net] }
+X
+    if [[ -n ${o[pool]} ]]; then
+      # Road warriors (docs/remote-access.md): any identity, a virtual IP from the pool.
+      printf '    remote: { address: any, id: any }\n    pool: rw\n'
+    else
+      echo "    remote: { address: $remote, id: $remote_id, subnets: [$remote_net] }"
+    fi
+    cat <<X
     ike_proposals: [aes256gcm16-prfsha256-x25519]
     esp_proposals: [aes256gcm16]
     start: $start
@@ -242,6 +253,7 @@ certs_natgated_stop() {
   [[ -n $CERTS_NATGATED_PID ]] || return 0
   io_stop_pid "$CERTS_NATGATED_PID" natgated 8
   CERTS_NATGATED_PID=""
+CERTS_VIPS=""             # charon: vips = (road warrior asking for a virtual IP)
 }
 
 certs_natgated_cli() {
