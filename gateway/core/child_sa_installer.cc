@@ -133,11 +133,21 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
   c.remote_ts = e.remote_ts;
   c.proposal = ike::to_string(e.esp);
   c.installed_at = std::chrono::steady_clock::now();
+  if (e.replaces_inbound_spi) c.replaces_inbound_spi = *e.replaces_inbound_spi;
+  if (e.defer_outbound) c.pending_outbound = sa_spec(e, false, reqid, soft, lifetime);
   if (!backend_) return c;
 
   // Inbound first: the peer may use its outbound SA as soon as its side is done.
   if (Status s = backend_->add_sa(sa_spec(e, true, reqid, soft, lifetime)); !s)
     return unexpected("inbound SA " + spi_hex(e.inbound_spi) + ": " + s.error());
+  if (e.defer_outbound) {
+    // The pair this one replaces holds the connection's policies already.
+    if (Status s = install_policies(reqid, e.local_ts, e.remote_ts, e.local, e.remote); !s) {
+      (void)backend_->delete_sa(e.inbound_spi, e.local.address);
+      return unexpected(s.error());
+    }
+    return c;
+  }
   if (Status s = backend_->add_sa(sa_spec(e, false, reqid, soft, lifetime)); !s) {
     (void)backend_->delete_sa(e.inbound_spi, e.local.address);
     return unexpected("outbound SA " + spi_hex(e.outbound_spi) + ": " + s.error());
@@ -150,10 +160,21 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
   return c;
 }
 
+Status ChildSaInstaller::install_outbound(InstalledChild& c) {
+  if (!c.pending_outbound) return {};
+  xfrm::SaSpec spec = std::move(*c.pending_outbound);
+  c.pending_outbound.reset();
+  if (!backend_) return {};
+  if (Status s = backend_->add_sa(spec); !s)
+    return unexpected("outbound SA " + spi_hex(c.outbound_spi) + ": " + s.error());
+  return {};
+}
+
 void ChildSaInstaller::remove(const InstalledChild& c) {
   if (!backend_) return;
   if (Status s = backend_->delete_sa(c.inbound_spi, c.local.address); !s)
     spdlog::debug("{}: removing inbound SA {}: {}", c.name, spi_hex(c.inbound_spi), s.error());
+  if (c.pending_outbound) return;  // never installed
   if (Status s = backend_->delete_sa(c.outbound_spi, c.remote.address); !s)
     spdlog::debug("{}: removing outbound SA {}: {}", c.name, spi_hex(c.outbound_spi), s.error());
 }
@@ -165,10 +186,17 @@ Status ChildSaInstaller::move(InstalledChild& c, const Endpoint& local, const En
     out_encap = xfrm::UdpEncap{local.port, remote.port};
   }
   std::string errors;
+  if (c.pending_outbound) {
+    c.pending_outbound->src = local;
+    c.pending_outbound->dst = remote;
+    c.pending_outbound->encap = out_encap;
+  }
   if (backend_) {
     if (Status s = backend_->update_sa_endpoints(c.inbound_spi, c.local.address, remote, local, in_encap); !s)
       errors += "inbound SA " + spi_hex(c.inbound_spi) + ": " + s.error();
-    if (Status s = backend_->update_sa_endpoints(c.outbound_spi, c.remote.address, local, remote, out_encap);
+    if (c.pending_outbound) {
+      // nothing installed yet: the held spec follows above
+    } else if (Status s = backend_->update_sa_endpoints(c.outbound_spi, c.remote.address, local, remote, out_encap);
         !s)
       errors += (errors.empty() ? "" : "; ") + ("outbound SA " + spi_hex(c.outbound_spi) + ": " + s.error());
   }
@@ -188,6 +216,7 @@ ChildTraffic ChildSaInstaller::traffic(const InstalledChild& c) const {
   ChildTraffic t;
   if (!backend_) return t;
   if (auto in = backend_->query_sa(c.inbound_spi, c.local.address)) t.in = *in;
+  if (c.pending_outbound) return t;
   if (auto out = backend_->query_sa(c.outbound_spi, c.remote.address)) t.out = *out;
   return t;
 }

@@ -33,6 +33,10 @@ struct InstalledChild {
   std::vector<TrafficSelector> remote_ts;
   std::string proposal;  // "aes256gcm16-noesn"
   std::chrono::steady_clock::time_point installed_at{};
+  // A rekey we answered (ChildSaEstablished::defer_outbound): the outbound SA waits here until
+  // the pair it replaces is deleted; until then the old outbound SA carries the traffic.
+  std::uint32_t replaces_inbound_spi = 0;
+  std::optional<xfrm::SaSpec> pending_outbound;
   // Lifetime (the daemon's timers): rekey due (soft, with jitter) and hard expiry.
   std::optional<std::chrono::steady_clock::time_point> rekey_at;
   std::optional<std::chrono::steady_clock::time_point> expire_at;
@@ -55,6 +59,8 @@ class ChildSaInstaller {
   // zero means none. On error nothing of this pair stays installed.
   Expected<InstalledChild> install(const ike::ChildSaEstablished& e, std::uint32_t reqid,
                                    std::chrono::seconds soft, std::chrono::seconds lifetime);
+  // The outbound SA held back by install (defer_outbound): traffic moves to this pair now.
+  Status install_outbound(InstalledChild& child);
   // Removes both SAs. The policies stay until release_policies (the next pair may be coming).
   void remove(const InstalledChild& child);
   // The peer's NAT mapping changed (RFC 7296 §2.23): both SAs and the policy templates follow.

@@ -744,8 +744,21 @@ void IkeCore::on_child_deleted(IkeSaEntry& e, const ike::ChildSaDeleted& ev) {
   cancel_child_timers(e.id, it->inbound_spi);
   spdlog::info("{}: CHILD SA {} in / {} out deleted{}", e.connection(), spi_hex(it->inbound_spi),
                spi_hex(it->outbound_spi), ev.by_peer ? " by the peer" : "");
+  const std::uint32_t gone = it->inbound_spi;
   e.children.erase(it);
   ++counters_["child_sas_deleted"];
+  // Make-before-break for a rekey we answered: the peer has the new pair (it deleted the old
+  // one after installing it), so our traffic moves to the new outbound SA now.
+  for (auto& child : e.children) {
+    if (child.replaces_inbound_spi != gone || !child.pending_outbound) continue;
+    if (Status s = installer_->install_outbound(child); !s) {
+      ++counters_["child_sa_install_failures"];
+      spdlog::error("{}: {}", e.connection(), s.error());
+    } else {
+      ++counters_["child_outbound_switched_after_delete"];
+      spdlog::debug("{}: traffic now leaves on CHILD SA {}", e.connection(), spi_hex(child.outbound_spi));
+    }
+  }
 }
 
 void IkeCore::on_ike_deleted(IkeSaEntry& e, const ike::IkeSaDeleted& ev) {

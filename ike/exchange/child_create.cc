@@ -104,7 +104,10 @@ bool ChildCreate::install(const CryptoSuite& suite, std::vector<TrafficSelector>
   e.udp_encapsulation = ctx_.nat.udp_encapsulation();
   e.local = ctx_.local;
   e.remote = ctx_.remote;
-  if (rekeys_) e.replaces_inbound_spi = *rekeys_;
+  if (rekeys_) {
+    e.replaces_inbound_spi = *rekeys_;
+    e.defer_outbound = !we_initiated;
+  }
   ctx_.children.push_back(
       ChildSaRecord{config_->name, inbound_spi_, outbound_spi_, suite, std::move(local_ts), std::move(remote_ts), mode_});
   ctx_.emit(std::move(e));

@@ -54,6 +54,10 @@ struct ChildSaEstablished {
   Endpoint local;                  // outer addresses (ports matter with encapsulation)
   Endpoint remote;
   std::optional<std::uint32_t> replaces_inbound_spi;  // set when this SA rekeys an older one
+  // We answered the rekey: the peer installs its inbound SA of the new pair only when our answer
+  // arrives, so ours sends on the new pair once the old one is deleted (by the rekey's
+  // initiator, after it installed the new pair), make-before-break as strongSwan does.
+  bool defer_outbound = false;
 };
 
 // A CHILD SA could not be created. With IKE_AUTH this leaves the IKE SA up (RFC 7296 §1.2).

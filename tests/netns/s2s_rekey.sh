@@ -6,7 +6,8 @@
 # Both gateways run with lifetimes { ike: 40s, child: 20s } (rekeys between 80% and 90% of the
 # lifetime, either side may start one) across a masquerading NAT, while lan-a pings lan-b every
 # 0.2 s for 55 s. Checks: at least two CHILD rekeys and one IKE rekey happened (SPIs seen in
-# `natgate status --json` changed, and the counters say so); no more pings lost than rekeys;
+# `natgate status --json` changed, and the counters say so); each CHILD rekey's responder
+# switched its outbound SA only after the old pair's delete; no more pings lost than rekeys;
 # afterwards exactly one IKE SA, one CHILD SA and one ESP SA pair on each side (old ones
 # deleted), and nothing was renegotiated from scratch or expired.
 set -uo pipefail
@@ -63,6 +64,10 @@ must "gw-a counted at least 2 CHILD rekeys" test "$child_rekeys" -ge 2
 must "gw-a counted at least 1 IKE rekey" test "$ike_rekeys" -ge 1
 must "gw-b counted the same CHILD rekeys" test "$(s2s_counter gw-b child_sas_rekeyed)" -eq "$child_rekeys"
 must "gw-b counted the same IKE rekeys" test "$(s2s_counter gw-b ike_sas_rekeyed)" -eq "$ike_rekeys"
+# Make-before-break: each CHILD rekey's responder moved its traffic to the new pair only after
+# the old pair's delete (the initiator had installed the new pair by then).
+switched=$(( $(s2s_counter gw-a child_outbound_switched_after_delete) + $(s2s_counter gw-b child_outbound_switched_after_delete) ))
+must "the rekey responders switched outbound after the delete ($switched of $child_rekeys)" test "$switched" -eq "$child_rekeys"
 must "lost pings ($lost of $sent) <= rekeys ($((child_rekeys + ike_rekeys)))" test "$lost" -le $((child_rekeys + ike_rekeys))
 
 step "old SAs are gone"

@@ -92,6 +92,9 @@ TEST_P(ChildRekey, NewPairReplacesTheOldOneWhichIsThenDeleted) {
   ASSERT_TRUE(new_i && new_r);
   EXPECT_EQ(new_i->replaces_inbound_spi, old_i.inbound_spi);
   EXPECT_EQ(new_r->replaces_inbound_spi, old_r.inbound_spi);
+  // Make-before-break: the rekey's responder sends on the new pair only once the old is deleted.
+  EXPECT_FALSE(new_i->defer_outbound);
+  EXPECT_TRUE(new_r->defer_outbound);
   EXPECT_NE(new_i->inbound_spi, old_i.inbound_spi);
   expect_crossed(*new_i, *new_r);
   EXPECT_FALSE(new_i->inbound_keys.encr == old_i.inbound_keys.encr);
