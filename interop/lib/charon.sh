@@ -88,6 +88,8 @@ charon_write_swanctl_conf() {
     echo "secrets {"
     for name in ${PEER_CONNS[$node]:-}; do _charon_secret_block "$node" "$name"; done
     echo "}"
+    # A scenario may add top-level sections (e.g. pools) by defining _charon_extra_blocks.
+    if declare -F _charon_extra_blocks >/dev/null; then _charon_extra_blocks "$node"; fi
   } >"$conf"
 }
 

@@ -5,7 +5,9 @@
 # and LAN A pings LAN B for each key type, natgated logs the signature scheme; a certificate
 # from a CA natgated does not trust is refused with AUTHENTICATION_FAILED, and so is a
 # certificate revoked by the CRL natgated loads. Then the other way round: natgated behind the NAT
-# initiates to a charon responder with its ECDSA certificate.
+# initiates to a charon responder with its ECDSA certificate. Last, charon as a road warrior
+# (vips = 0.0.0.0) with an RSA and then an ECDSA certificate gets a virtual IP from natgated's pool
+# and pings LAN B from it.
 set -uo pipefail
 # shellcheck source=certs_lib.sh
 source "$(dirname "$0")/certs_lib.sh"
@@ -75,3 +77,23 @@ peer_start gw-a charon
 must_not "gw-a cannot bring s2s up" peer_initiate gw-a s2s 10
 must "charon got AUTHENTICATION_FAILED" grep -q "received AUTHENTICATION_FAILED notify" "$(charon_log gw-a)"
 must "natgated says it is revoked" certs_natgated_log_has "revoked"
+peer_stop gw-a
+certs_natgated_stop
+
+for kind in rsa ecdsa; do
+  step "road warrior with an $kind certificate: charon (vips = 0.0.0.0) gets a virtual IP from natgated's pool"
+  certs_make $kind
+  CERTS_VIPS=0.0.0.0
+  certs_natgated_start pubkey pool=10.99.0.0/24
+  certs_charon pubkey
+  peer_start gw-a charon
+  must "gw-a initiates the road-warrior connection ($kind)" peer_initiate gw-a s2s
+  must "up on gw-a" peer_wait_up gw-a s2s 10
+  vip=$(sed -n 's/.*installing new virtual IP \([0-9.]*\).*/\1/p' "$(charon_log gw-a)" | head -n1)
+  log "charon's virtual IP: ${vip:-none}"
+  must "the virtual IP comes from the pool" test "${vip%.*}" = 10.99.0
+  must "natgated lists the lease" eval 'certs_natgated_cli status --json | grep -q "\"$vip\""'
+  must "gw-a pings lan-b from its virtual IP" check_ping gw-a "$LAN_B_HOST" 10 10
+  peer_stop gw-a
+  certs_natgated_stop
+done

@@ -7,6 +7,8 @@
 # natgated's MS-CHAPv2 Failure and no SA comes up on either side. Then natgated is the client
 # (behind the NAT, eap_id carol) of a charon gateway that signs and runs EAP-MSCHAPv2. In between,
 # charon as a road warrior (vips = 0.0.0.0) gets a virtual IP from natgated's pool by EAP.
+# natgated as a road-warrior client (vips: [0.0.0.0]) of a charon gateway with an address pool:
+# it gets the address charon assigns, puts it on its TUN and pings LAN B from it.
 set -uo pipefail
 # shellcheck source=certs_lib.sh
 source "$(dirname "$0")/certs_lib.sh"
@@ -78,3 +80,20 @@ must "20 pings lan-a -> lan-b through the tunnel" check_ping lan-a "$LAN_B_HOST"
 must "charon authenticated carol by EAP-MSCHAPv2" grep -q "EAP method EAP_MSCHAPV2 succeeded, MSK established" "$(charon_log gw-b)"
 must "charon verified natgated's MSK-keyed AUTH" \
   grep -q "authentication of 'carol@lab.example.net' with EAP successful" "$(charon_log gw-b)"
+certs_natgated_stop
+peer_stop gw-b
+
+step "natgated (gw-a, behind NAT) as a road-warrior client of a charon gateway with an address pool"
+CERTS_EAP_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+CERTS_NATGATED_EAP_PASSWORD=$CERTS_EAP_PASSWORD
+CERTS_CHARON_POOL=10.98.0.0/24
+certs_charon eap-gateway gw-b
+peer_start gw-b charon
+certs_natgated_start eap-mschapv2 node=gw-a vips=0.0.0.0
+must "natgated on gw-a: established with a CHILD SA" certs_natgated_wait_up 15
+vip=$(certs_natgated_cli status --json | jq -r '.connections[0].virtual_ips[0] // ""')
+log "natgated's virtual IP from charon: ${vip:-none}"
+must "the virtual IP comes from charon's pool" test "${vip%.*}" = 10.98.0
+must "charon assigned it" grep -q "assigning virtual IP $vip to peer" "$(charon_log gw-b)"
+must "the virtual IP is on natgated's TUN" eval 'ip -n "$(ns gw-a)" -4 addr show | grep -q "inet $vip/"'
+must "gw-a pings lan-b from its virtual IP" check_ping gw-a "$LAN_B_HOST" 10 10

@@ -27,6 +27,7 @@ CERTS_FRAG=yes            # charon's fragmentation setting
 CERTS_EAP_PASSWORD=""
 CERTS_NATGATED_PID=""
 CERTS_VIPS=""             # charon: vips = (road warrior asking for a virtual IP)
+CERTS_CHARON_POOL=""       # charon as gateway: its address pool (a subnet), pools = rw
 
 certs_binaries() {
   local root
@@ -143,6 +144,7 @@ _charon_conn_block() {
     keyingtries = 1
     fragmentation = $CERTS_FRAG
 $([[ -n $CERTS_VIPS ]] && echo "    vips = $CERTS_VIPS")
+$([[ -n $CERTS_CHARON_POOL ]] && echo "    pools = rw")
     local {
       $local_auth
     }
@@ -152,13 +154,19 @@ $([[ -n $CERTS_VIPS ]] && echo "    vips = $CERTS_VIPS")
     children {
       $(peer_opt "$node" "$name" child) {
 $([[ -z $CERTS_VIPS ]] && echo "        local_ts = $(peer_opt "$node" "$name" local_ts)")
-        remote_ts = $(peer_opt "$node" "$name" remote_ts)
+$([[ -z $CERTS_CHARON_POOL ]] && echo "        remote_ts = $(peer_opt "$node" "$name" remote_ts)")
         esp_proposals = $(peer_opt "$node" "$name" esp)
         start_action = none
       }
     }
   }
 X
+}
+# charon as a road-warrior gateway: CERTS_CHARON_POOL (a subnet) becomes its pool "rw"; the
+# CHILD SA's remote_ts is then left dynamic, i.e. narrowed to the leased address.
+_charon_extra_blocks() {
+  [[ -n $CERTS_CHARON_POOL ]] || return 0
+  printf 'pools {\n  rw {\n    addrs = %s\n  }\n}\n' "$CERTS_CHARON_POOL"
 }
 _charon_secret_block() {
   [[ $CERTS_MODE == eap* ]] || return 0
@@ -174,7 +182,7 @@ X
 
 certs_natgated_start() {
   local auth=$1; shift
-  local -A o=([frag]=true [frag_size]=1280 [crl]="" [node]=gw-b [pool]="")
+  local -A o=([frag]=true [frag_size]=1280 [crl]="" [node]=gw-b [pool]="" [vips]="")
   local kv
   for kv in "$@"; do o[${kv%%=*}]=${kv#*=}; done
   CERTS_NATGATED_NODE=${o[node]}
@@ -213,8 +221,14 @@ connections:
     auth: $auth
     local:
       id: $local_id
-      subnets: [$local_net]
 X
+    if [[ -n ${o[vips]} ]]; then
+      # A road-warrior client: asks for a virtual IP, proposes everything, takes what the
+      # gateway narrows it to, and writes the offered DNS servers to its own file.
+      printf '      vips: [%s]\n      dns_file: %s\n' "${o[vips]}" "$dir/dns.conf"
+    else
+      echo "      subnets: [$local_net]"
+    fi
     # An EAP client has no certificate of its own (its id is not in one).
     if [[ -n $eap_id ]]; then
       echo "      eap_id: $eap_id"
@@ -226,6 +240,8 @@ X
     if [[ -n ${o[pool]} ]]; then
       # Road warriors (docs/remote-access.md): any identity, a virtual IP from the pool.
       printf '    remote: { address: any, id: any }\n    pool: rw\n'
+    elif [[ -n ${o[vips]} ]]; then
+      echo "    remote: { address: $remote, id: $remote_id }"
     else
       echo "    remote: { address: $remote, id: $remote_id, subnets: [$remote_net] }"
     fi
