@@ -184,7 +184,7 @@ claim on the same server, two ways in:
   mobile and fibre lines): measured "$(r reach.cgnat.pf)". natgate: "$(r reach.cgnat.direct)" direct,
   "$(r reach.cgnat.hub)" via the hub, and "$(r reach.both-cgnat.hub)" via the hub even when **both** sides are behind CGNAT.
 - The price: a round trip of at best $(r cost.hub.rtt_min_ms) ms via the hub and $(r cost.direct.rtt_min_ms) ms direct,
-  against $(r cost.pf.rtt_min_ms) ms forwarded (medians $(r cost.hub.rtt_ms) / $(r cost.direct.rtt_ms) / $(r cost.pf.rtt_ms) ms on this busy machine); 100 MB downloads at $(r cost.hub.down_mbit) / $(r cost.direct.down_mbit)
+  against $(r cost.pf.rtt_min_ms) ms forwarded (medians $(r cost.hub.rtt_ms) / $(r cost.direct.rtt_ms) / $(r cost.pf.rtt_ms) ms; medians vary with whatever else runs on the machine); 100 MB downloads at $(r cost.hub.down_mbit) / $(r cost.direct.down_mbit)
   Mbit/s (hub / direct) against $(r cost.pf.down_mbit) Mbit/s forwarded. All on one shared machine,
   where the tunnel's own work (encrypting, and passing packets through the gateways' user-space
   engines) is the whole difference; see [Cost](#3-cost).
@@ -306,8 +306,8 @@ the work of encryption and of the extra hop through the hub, not of the internet
 sample shows what each path costs when nothing else competes for the processor (a forwarded
 packet is handled inside the kernel; a tunnelled one also passes through each gateway's
 natgate process, which adds a fraction of a millisecond per gateway). The medians and the
-slow samples show something else: on a busy machine (other programs were building software on
-the same two cores during this run) a gateway process sometimes waits its turn for a core, and
+slow samples show something else: on a busy machine (say, one that builds software on the same two cores
+while the comparison runs) a gateway process sometimes waits its turn for a core, and
 that wait lands in the round trip. Compare the ways by the fastest sample and by the transfer
 rates; read the medians as "how much this varies on a loaded box". On a real
 line, the tunnel adds a few dozen bytes per packet (about 4% of a full-size packet) and the
