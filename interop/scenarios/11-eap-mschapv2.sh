@@ -57,13 +57,7 @@ CERTS_VIPS=0.0.0.0
 certs_natgated_start eap-mschapv2 pool=10.99.0.0/24
 certs_charon eap
 peer_start gw-a charon
-must "gw-a initiates the road-warrior connection" peer_initiate gw-a s2s
-must "up on gw-a" peer_wait_up gw-a s2s 10
-vip=$(sed -n 's/.*installing new virtual IP \([0-9.]*\).*/\1/p' "$(charon_log gw-a)" | head -n1)
-log "charon's virtual IP: ${vip:-none}"
-must "the virtual IP comes from the pool" test "${vip%.*}" = 10.99.0
-must "natgated lists the lease" eval 'certs_natgated_cli status --json | grep -q "\"$vip\""'
-must "gw-a pings lan-b from its virtual IP" check_ping gw-a "$LAN_B_HOST" 10 10
+certs_charon_road_warrior_up
 CERTS_VIPS=""
 peer_stop gw-a
 certs_natgated_stop

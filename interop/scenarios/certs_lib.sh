@@ -178,6 +178,20 @@ _charon_secret_block() {
 X
 }
 
+# certs_charon_road_warrior_up [WHAT]: charon on gw-a (vips = 0.0.0.0) brings its connection up,
+# gets a virtual IP from natgated's pool 10.99.0.0/24, natgated lists the lease, and gw-a reaches
+# LAN B from that address.
+certs_charon_road_warrior_up() {
+  local what=${1:+ $1} vip
+  must "gw-a initiates the road-warrior connection$what" peer_initiate gw-a s2s
+  must "up on gw-a" peer_wait_up gw-a s2s 10
+  vip=$(sed -n 's/.*installing new virtual IP \([0-9.]*\).*/\1/p' "$(charon_log gw-a)" | head -n1)
+  log "charon's virtual IP: ${vip:-none}"
+  must "the virtual IP comes from the pool" test "${vip%.*}" = 10.99.0
+  must "natgated lists the lease" eval 'certs_natgated_cli status --json | grep -q "\"$vip\""'
+  must "gw-a pings lan-b from its virtual IP" check_ping gw-a "$LAN_B_HOST" 10 10
+}
+
 # ---- natgated on gw-b ----
 
 certs_natgated_start() {
