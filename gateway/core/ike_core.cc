@@ -125,18 +125,7 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   registry_.assign(profiles);
   after_profiles_loaded();
 
-  ike::Environment env;
-  env.random = &random_;
-  env.configs = &registry_;
-  env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
-    if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
-    // No data plane to ask: a random SPI outside the reserved 1-255 (RFC 4303 §2.1).
-    std::uint32_t spi = 0;
-    for (int i = 0; i < 16 && spi < 256; ++i)
-      random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&spi), 4));
-    if (spi < 256) spi += 256;
-    return spi;
-  };
+  ike::Environment env = ike_environment();
   env.virtual_ips = remote_access_.get();
   dispatcher_ = std::make_unique<ike::IkeDispatcher>(ike::DispatcherConfig{}, registry_, env);
 
@@ -199,17 +188,7 @@ Status IkeCore::initiate(const std::shared_ptr<const ConnectionProfile>& p, cons
   if (!local_address) return unexpected(local_address.error());
   Endpoint local{*local_address, config_.daemon.ike_port};
 
-  ike::Environment env;
-  env.random = &random_;
-  env.configs = &registry_;
-  env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
-    if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
-    std::uint32_t spi = 0;
-    for (int i = 0; i < 16 && spi < 256; ++i)
-      random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&spi), 4));
-    if (spi < 256) spi += 256;
-    return spi;
-  };
+  ike::Environment env = ike_environment();
   auto sa = ike::IkeSa::create_initiator({p->ike, p->peer, local, remote}, env);
   if (!sa) return unexpected(sa.error());
   IkeSaEntry& e = table_.add(std::move(*sa), p);
@@ -297,8 +276,8 @@ void IkeCore::handle_ike(ByteView message, const Endpoint& local, const Endpoint
       // NegotiationFailed event is the only trace of why a peer cannot connect: say so.
       for (const auto& ev : result.output.events)
         if (const auto* f = std::get_if<ike::NegotiationFailed>(&ev); f && f->notify)
-          spdlog::info("IKE_SA_INIT from {} refused: we sent {}{}", remote.to_string(), ike::notify_name(*f->notify),
-                       f->detail.empty() ? "" : " (" + f->detail + ")");
+          spdlog::info("IKE_SA_INIT from {} refused: we sent {}{}", remote.to_string(),
+                       ike::notify_name(*f->notify), f->detail.empty() ? "" : " (" + f->detail + ")");
       apply_stateless(std::move(result.output));
       return;
     }
@@ -504,12 +483,42 @@ void IkeCore::on_sa_timer(SaId id, TimerKind kind, std::uint32_t spi) {
 
 // ---- lifetimes and rekeying ---------------------------------------------------------------
 
+ike::Environment IkeCore::ike_environment() {
+  ike::Environment env;
+  env.random = &random_;
+  env.configs = &registry_;
+  env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
+    if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
+    // No data plane to ask: a random SPI outside the reserved 1-255 (RFC 4303 §2.1).
+    std::uint32_t spi = 0;
+    for (int i = 0; i < 16 && spi < 256; ++i) spi = random_u32();
+    if (spi < 256) spi += 256;
+    return spi;
+  };
+  return env;
+}
+
+std::uint32_t IkeCore::random_u32() {
+  std::uint32_t r = 0;
+  random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&r), sizeof r));
+  return r;
+}
+
+std::optional<Clock::time_point> IkeCore::rekey_retry_point(Clock::time_point now,
+                                                            Clock::time_point expire_at) {
+  // A quarter of the time left, between 1 s and 10 s, plus up to 1 s of jitter so two retrying
+  // ends drift apart; none once the retry would fall after the hard expiry.
+  const auto retry = std::max<Clock::duration>(1s, std::min<Clock::duration>(10s, (expire_at - now) / 4));
+  const auto at = now + retry + std::chrono::milliseconds(random_u32() % 1000);
+  if (at >= expire_at) return std::nullopt;
+  return at;
+}
+
 Clock::time_point IkeCore::rekey_point(Clock::time_point from, std::chrono::seconds lifetime) {
   using Ms = std::chrono::milliseconds;
   const auto life = std::chrono::duration_cast<Ms>(lifetime);
   const auto margin = life / 10;
-  std::uint32_t r = 0;
-  random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&r), sizeof r));
+  const std::uint32_t r = random_u32();
   const auto jitter = margin.count() > 0 ? Ms(r % static_cast<std::uint32_t>(margin.count() + 1)) : Ms(0);
   return from + life - margin - jitter;
 }
@@ -557,14 +566,9 @@ void IkeCore::on_ike_rekey_due(IkeSaEntry& e) {
   // the peer was busy), with jitter so two retrying ends drift apart.
   IkeSaEntry* still = table_.find(e.id);
   if (!still || still->sa->rekeyed() || !still->expire_at) return;
-  const auto left = *still->expire_at - now;
-  const auto retry = std::max<Clock::duration>(1s, std::min<Clock::duration>(10s, left / 4));
-  std::uint32_t r = 0;
-  random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&r), sizeof r));
-  const auto at = now + retry + std::chrono::milliseconds(r % 1000);
-  if (at < *still->expire_at) {
-    still->rekey_at = at;
-    arm_sa_timer(still->id, TimerKind::IkeRekey, at);
+  if (auto at = rekey_retry_point(now, *still->expire_at)) {
+    still->rekey_at = *at;
+    arm_sa_timer(still->id, TimerKind::IkeRekey, *at);
   }
 }
 
@@ -586,14 +590,9 @@ void IkeCore::on_child_rekey_due(IkeSaEntry& e, std::uint32_t inbound_spi) {
   auto c = std::find_if(still->children.begin(), still->children.end(),
                         [&](const InstalledChild& x) { return x.inbound_spi == inbound_spi; });
   if (c == still->children.end() || !c->expire_at) return;
-  const auto left = *c->expire_at - now;
-  const auto retry = std::max<Clock::duration>(1s, std::min<Clock::duration>(10s, left / 4));
-  std::uint32_t r = 0;
-  random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&r), sizeof r));
-  const auto at = now + retry + std::chrono::milliseconds(r % 1000);
-  if (at < *c->expire_at) {
-    c->rekey_at = at;
-    arm_sa_timer(still->id, TimerKind::ChildRekey, at, inbound_spi);
+  if (auto at = rekey_retry_point(now, *c->expire_at)) {
+    c->rekey_at = *at;
+    arm_sa_timer(still->id, TimerKind::ChildRekey, *at, inbound_spi);
   }
 }
 
@@ -852,7 +851,8 @@ void IkeCore::on_virtual_ips(IkeSaEntry& e, const ike::VirtualIpsAssigned& ev) {
     if (!e.profile) e.profile = registry_.find(ev.peer_config);
     remote_access_->hold(e.id, ev.peer_config, ev.peer_id, ev.attributes.addresses);
     ++counters_["virtual_ips_assigned"];
-    spdlog::info("{}: virtual IP {} leased to {} (RFC 7296 §2.19)", ev.peer_config, list, ev.peer_id.to_string());
+    spdlog::info("{}: virtual IP {} leased to {} (RFC 7296 §2.19)", ev.peer_config, list,
+                 ev.peer_id.to_string());
     return;
   }
   const std::string name = e.connection();
@@ -1119,7 +1119,8 @@ void IkeCore::on_expire(const xfrm::ExpireEvent& ev) {
     if (ev.hard) {
       // The data plane dropped the SA already (as the kernel does): tell the peer the pair is gone.
       ++counters_["child_sas_expired"];
-      spdlog::warn("{}: CHILD SA {} hard-expired in the data plane: deleting it", e->connection(), spi_hex(inbound));
+      spdlog::warn("{}: CHILD SA {} hard-expired in the data plane: deleting it", e->connection(),
+                   spi_hex(inbound));
       call(id, [&](ike::IkeSa& sa) { return sa.delete_child_sa(inbound, now); });
     } else {
       ++counters_["child_soft_expires"];

@@ -106,6 +106,13 @@ class IkeCore final : public DaemonCore {
   // same moment), the hard expiry at 100%.
   std::chrono::steady_clock::time_point rekey_point(std::chrono::steady_clock::time_point from,
                                                     std::chrono::seconds lifetime);
+  // When to try a rekey again that has not replaced its SA yet; nullopt past the hard expiry.
+  std::optional<std::chrono::steady_clock::time_point> rekey_retry_point(
+      std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point expire_at);
+  std::uint32_t random_u32();
+  // What every IkeSa of this daemon gets: its random source, the connection profiles and SPIs
+  // from the data plane (or random ones when there is none).
+  ike::Environment ike_environment();
   void schedule_ike_lifetime(IkeSaEntry& e);
   void schedule_child_lifetime(IkeSaEntry& e, InstalledChild& child);
   void arm_child_timers(SaId id, const InstalledChild& child);
