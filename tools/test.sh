@@ -84,7 +84,7 @@ if build release build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATGATE_WERRO
   mkdir -p build && rm -f build/.sanitize.status build/.fuzz.status
   background_builds >build/background-builds.log 2>&1 &
   background_pid=$!
-  for label in unit netns interop kernel compare; do
+  for label in unit netns attack interop kernel compare; do
     run_suite "$label" build/release "$label"
     echo "== $label done at ${SECONDS}s"
   done
@@ -99,6 +99,8 @@ if join_background_build sanitize; then
   echo "== unit-asan done at ${SECONDS}s"
   run_suite netns-asan build/asan netns
   echo "== netns-asan done at ${SECONDS}s"
+  run_suite attack-asan build/asan attack
+  echo "== attack-asan done at ${SECONDS}s"
   unset ASAN_OPTIONS UBSAN_OPTIONS
 fi
 

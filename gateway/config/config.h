@@ -30,6 +30,27 @@ struct TunConfig {
   friend bool operator==(const TunConfig&, const TunConfig&) = default;
 };
 
+// daemon.limits: what any one stranger, source or authenticated peer may cost the daemon
+// (docs/security.md lists each with its reason). Sources are counted per IPv4 address and per
+// IPv6 /64, since one IPv6 host can pick any address of its /64.
+struct LimitsConfig {
+  // Half-open IKE SAs (IKE_SA_INIT answered, IKE_AUTH not done; RFC 7296 §2.6).
+  std::uint32_t cookie_threshold = 512;             // in all, from which every initiator needs a cookie
+  std::uint32_t cookie_threshold_per_source = 128;  // from one source, from which it needs one
+  std::uint32_t half_open_per_source = 1024;        // never more from one source
+  std::uint32_t half_open = 16384;                  // never more without a valid cookie
+  std::uint64_t half_open_memory = 64ull << 20;     // bytes of cached messages and fragments in all
+  // Authenticated peers.
+  std::uint32_t selectors_per_ts = 32;        // traffic selectors in one TSi or TSr payload
+  std::uint32_t child_sas_per_ike_sa = 32;    // CHILD SAs one IKE SA may hold at once
+  std::uint32_t ike_sas_per_identity = 8;     // IKE SAs one peer identity may hold at once
+  std::uint32_t rekeys_per_minute = 30;       // IKE + CHILD rekeys one IKE SA may ask for
+  // Password guessing (EAP): failures in the last minute from which further attempts are refused.
+  std::uint32_t eap_failures_per_identity = 5;
+  std::uint32_t eap_failures_per_source = 50;
+  friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
+};
+
 struct DaemonConfig {
   std::vector<IpAddress> listen = {IpAddress::any(IpFamily::V4)};
   std::uint16_t ike_port = 500;
@@ -39,6 +60,7 @@ struct DaemonConfig {
   LogLevel log_level = LogLevel::Info;
   TunConfig tun;
   TrustFiles trust;  // daemon.ca / daemon.crl: for every connection
+  LimitsConfig limits;
   friend bool operator==(const DaemonConfig&, const DaemonConfig&) = default;
 };
 

@@ -170,7 +170,7 @@ class ConfigParser {
   void parse_daemon(const YAML::Node& node, DaemonConfig& d) {
     const std::string path = "daemon";
     auto m = read_.map(
-        node, path, {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun", "ca", "crl"});
+        node, path, {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun", "ca", "crl", "limits"});
     if (!m) return;
     auth_.trust(*m, path, d.trust);
     if (auto n = m->get("listen")) {
@@ -232,6 +232,68 @@ class ConfigParser {
       }
     }
     if (auto n = m->get("tun")) parse_tun(*n, join_path(path, "tun"), d.tun);
+    if (auto n = m->get("limits")) parse_limits(*n, join_path(path, "limits"), d.limits);
+  }
+
+  void parse_limits(const YAML::Node& node, const std::string& path, LimitsConfig& l) {
+    struct Field {
+      const char* key;
+      std::uint32_t* value;
+      std::int64_t min;
+    };
+    const Field fields[] = {
+        {"cookie_threshold", &l.cookie_threshold, 0},
+        {"cookie_threshold_per_source", &l.cookie_threshold_per_source, 0},
+        {"half_open_per_source", &l.half_open_per_source, 1},
+        {"half_open", &l.half_open, 1},
+        {"selectors_per_ts", &l.selectors_per_ts, 1},
+        {"child_sas_per_ike_sa", &l.child_sas_per_ike_sa, 1},
+        {"ike_sas_per_identity", &l.ike_sas_per_identity, 1},
+        {"rekeys_per_minute", &l.rekeys_per_minute, 1},
+        {"eap_failures_per_identity", &l.eap_failures_per_identity, 1},
+        {"eap_failures_per_source", &l.eap_failures_per_source, 1},
+    };
+    auto m = read_.map(node, path,
+                       {"cookie_threshold", "cookie_threshold_per_source", "half_open_per_source", "half_open",
+                        "half_open_memory", "selectors_per_ts", "child_sas_per_ike_sa", "ike_sas_per_identity",
+                        "rekeys_per_minute", "eap_failures_per_identity", "eap_failures_per_source"});
+    if (!m) return;
+    for (const auto& f : fields) {
+      if (auto n = m->get(f.key)) {
+        if (auto v = read_.integer(*n, join_path(path, f.key), f.min, 1'000'000'000, "a count"))
+          *f.value = static_cast<std::uint32_t>(*v);
+      }
+    }
+    if (auto n = m->get("half_open_memory")) {
+      // Bytes, with an optional K/M/G suffix (powers of 1024), at least 1 MiB.
+      const std::string p = join_path(path, "half_open_memory");
+      if (auto text = read_.scalar(*n, p, "a size")) {
+        if (auto bytes = parse_size(*text); bytes && *bytes >= (1ull << 20) && *bytes <= (1ull << 40))
+          l.half_open_memory = *bytes;
+        else
+          diags_.error(n->Mark(), p, quoted(*text) + " is not a size from 1M to 1T (expected like 64M or 1G)");
+      }
+    }
+  }
+
+  static std::optional<std::uint64_t> parse_size(std::string_view text) {
+    std::uint64_t value = 0;
+    std::size_t i = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+      if (value > (1ull << 50)) return std::nullopt;
+      value = value * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    }
+    if (i == 0) return std::nullopt;
+    std::string_view suffix = text.substr(i);
+    if (suffix.empty()) return value;
+    if (suffix.size() != 1) return std::nullopt;
+    switch (suffix[0]) {
+      case 'K': case 'k': return value << 10;
+      case 'M': case 'm': return value << 20;
+      case 'G': case 'g': return value << 30;
+      case 'T': case 't': return value << 40;
+      default: return std::nullopt;
+    }
   }
 
   void parse_tun(const YAML::Node& node, const std::string& path, TunConfig& tun) {
