@@ -107,11 +107,13 @@ TEST(ConfigLoader, UnknownKeyIsAnErrorListingTheAllowedKeys) {
       errors_of(with("    auth: psk", "    auht: psk")),
       (Lines{
           "office.yaml:12:5: connections.office-b.auht: unknown key (did you mean \"auth\"?); allowed keys: "
-          "local, remote, auth, ike_proposals, esp_proposals, start, dpd, lifetimes, natt, fragmentation, pool",
-          "office.yaml:8:5: connections.office-b.auth: required key is missing (expected psk, pubkey, eap-mschapv2 or eap-tls)"}));
+          "local, remote, auth, ike_proposals, esp_proposals, start, dpd, lifetimes, natt, fragmentation, "
+          "pool",
+          "office.yaml:8:5: connections.office-b.auth: required key is missing (expected psk, pubkey, "
+          "eap-mschapv2 or eap-tls)"}));
   EXPECT_EQ(errors_of(with("daemon:\n", "daemon:\n  colour: blue\n")),
             Lines{"office.yaml:2:3: daemon.colour: unknown key; allowed keys: listen, ike_port, natt_port, "
-                  "dataplane, control_socket, log_level, tun, ca, crl"});
+                  "dataplane, control_socket, log_level, tun, ca, crl, limits"});
   EXPECT_EQ(
       errors_of(with("daemon:", "deamon:")),
       Lines{"office.yaml:1:1: deamon: unknown key (did you mean \"daemon\"?); allowed keys: daemon, secrets, "
@@ -166,6 +168,33 @@ TEST(ConfigLoader, BadDurationsAreRefused) {
                            "    start: initiate\n    lifetimes: { ike: 5s, child: 1h }\n")),
             Lines{"office.yaml:16:23: connections.office-b.lifetimes.ike: \"5s\" is too short (expected at "
                   "least 10s)"});
+}
+
+TEST(ConfigLoader, LimitsHaveDefaultsAndCanBeSet) {
+  auto defaults = load(kGood);
+  ASSERT_TRUE(defaults.ok()) << format_diagnostics(defaults.errors);
+  EXPECT_EQ(defaults.config->daemon.limits, LimitsConfig{});
+  EXPECT_EQ(defaults.config->daemon.limits.half_open_memory, 64u << 20);
+
+  auto r = load(with("daemon:\n",
+                     "daemon:\n  limits: { half_open_per_source: 7, selectors_per_ts: 4, "
+                     "half_open_memory: 2G, eap_failures_per_identity: 3 }\n"));
+  ASSERT_TRUE(r.ok()) << format_diagnostics(r.errors);
+  EXPECT_EQ(r.config->daemon.limits.half_open_per_source, 7u);
+  EXPECT_EQ(r.config->daemon.limits.selectors_per_ts, 4u);
+  EXPECT_EQ(r.config->daemon.limits.half_open_memory, 2ull << 30);
+  EXPECT_EQ(r.config->daemon.limits.eap_failures_per_identity, 3u);
+  EXPECT_EQ(r.config->daemon.limits.cookie_threshold, LimitsConfig{}.cookie_threshold);
+}
+
+TEST(ConfigLoader, BadLimitsNameTheKey) {
+  EXPECT_EQ(errors_of(with("daemon:\n", "daemon:\n  limits: { half_open: 0 }\n")),
+            Lines{"office.yaml:2:24: daemon.limits.half_open: \"0\" is not a count (expected an integer "
+                  "1-1000000000)"});
+  EXPECT_EQ(errors_of(with("daemon:\n", "daemon:\n  limits: { half_open_memory: 12Q }\n")),
+            Lines{"office.yaml:2:31: daemon.limits.half_open_memory: \"12Q\" is not a size from 1M to 1T "
+                  "(expected like 64M or 1G)"});
+  EXPECT_EQ(errors_of(with("daemon:\n", "daemon:\n  limits: { rekeys: 3 }\n")).size(), 1u);
 }
 
 TEST(ConfigLoader, BadPortsAreRefused) {
