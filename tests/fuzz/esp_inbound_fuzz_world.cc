@@ -41,8 +41,8 @@ struct SaSpec {
 };
 
 // Every suite of esp/suite.cc (but the benchmark's null), ESN on and off, replay windows of
-// 0 (off), 1, typical and the largest, selectors of each family, none (policies decide), and
-// several per SA, and one SA whose packet lifetime runs out after five packets.
+// 0 (off; with ESN the high half is still tracked), 1, typical and the largest, selectors of each family,
+// none (policies decide), and several per SA, and one SA whose packet lifetime runs out after five packets.
 const std::vector<SaSpec>& specs() {
   static const std::vector<SaSpec> s = {
       {0x1000, "aes128gcm16", false, 64, {"10.1.0.0/16"}, {"10.2.0.0/16"}, 1, true},
@@ -55,7 +55,7 @@ const std::vector<SaSpec>& specs() {
       {0x1007,
        "chacha20poly1305",
        true,
-       64,
+       0,
        {"10.1.0.0/16", "fd00:1::/48"},
        {"10.7.0.0/16", "fd00:7::/48"},
        8,
@@ -414,7 +414,8 @@ void EspWorld::run(ByteView input) {
   if (verbose) {
     for (const auto& [name, value] : s.counters.snapshot().items())
       if (value) std::fprintf(stderr, "%s=%llu ", name.c_str(), static_cast<unsigned long long>(value));
-    std::fprintf(stderr, "events=%zu tun_bytes=%llu\n", events, static_cast<unsigned long long>(s.tun.written));
+    std::fprintf(stderr, "events=%zu tun_bytes=%llu\n", events,
+                 static_cast<unsigned long long>(s.tun.written));
   }
 }
 
