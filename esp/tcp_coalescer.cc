@@ -73,7 +73,7 @@ bool TcpCoalescer::can_extend(const Group& g, const std::uint8_t* pkt, const Inn
 }
 
 void TcpCoalescer::add(std::uint8_t* pkt, const InnerPacket& info) {
-  if (used_ == groups_.size()) return;  // caller broke the contract; drop rather than overrun
+  if (full()) return;  // caller broke the contract; drop rather than overrun
   ++packets_in_;
   std::size_t tcp_len = 0;
   const bool candidate = enabled_ && coalescable(pkt, info, tcp_len);

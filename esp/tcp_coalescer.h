@@ -36,7 +36,8 @@ class TcpCoalescer {
   // max_packets: how many add() calls fit between flushes.
   explicit TcpCoalescer(std::size_t max_packets, bool enabled = true);
 
-  bool full() const { return used_ == groups_.size(); }
+  // Every add() takes a group or a piece, so both count against max_packets.
+  bool full() const { return used_ + pieces_used_ >= groups_.size(); }
   // pkt[0, info.total_len) is an inner packet that stays valid and unmodified by others until
   // flush(). Call flush() first when full().
   void add(std::uint8_t* pkt, const InnerPacket& info);

@@ -210,6 +210,36 @@ TEST(TcpCoalescer, KeepsApartWhatMustNotBeJoinedAndKeepsFlowOrder) {
   EXPECT_EQ(flow1, (std::vector<std::uint32_t>{1000, 1300, 1400, 1500, 1600}));
 }
 
+TEST(TcpCoalescer, IsFullAfterMaxPacketsEvenWhenTheyAllJoinOneGroup) {
+  // Found by esp_inbound_fuzz: full() counted only groups, so a train of joinable segments (one
+  // group, many pieces) wrote past the piece table before the inbound path was told to flush.
+  TcpCoalescer c(4);
+  Recorder r;
+  std::vector<Bytes> in;
+  for (std::uint32_t i = 0; i < 6; ++i) {
+    TcpSpec e;
+    e.seq = 1000 + i * 100;
+    e.payload = 100;
+    in.push_back(tcp_packet(e));
+  }
+  std::size_t added = 0, flushes = 0;
+  for (auto& b : in) {
+    if (c.full()) {
+      c.flush(r);
+      ++flushes;
+    }
+    c.add(b.data(), *parse_inner(b.data(), b.size()));
+    ++added;
+    EXPECT_LE(c.packets_in(), added);
+  }
+  EXPECT_EQ(flushes, 1u);  // after the fourth segment
+  c.flush(r);
+  ASSERT_EQ(r.writes.size(), 2u);
+  EXPECT_EQ(r.writes[0].packet.size(), in[0].size() + 3 * 100);
+  EXPECT_EQ(r.writes[1].packet.size(), in[4].size() + 100);
+  EXPECT_EQ(c.packets_in(), 6u);
+}
+
 TEST(TcpCoalescer, DisabledPassesEverythingThrough) {
   TcpSpec s;
   Bytes a = tcp_packet(s);
