@@ -88,6 +88,7 @@ must "the flood reaches the gateway (half-open SAs appear)" test "$peak_half_ope
 
 step "$COUNT road warriors connect from behind one NAT during the flood"
 out=$IO_DIR/load.out
+: >"$out"
 ip netns exec "$(ns c1)" "$IKE_LOAD" "$RA_GW_WAN" "$COUNT" "$IO_DIR/group.psk" --hold 2 --timeout 45 >"$out" 2>&1 &
 load_pid=$!
 io_track_pid "$load_pid" natgate_ike_loa
