@@ -296,5 +296,39 @@ TEST(HalfOpenDispatch, TheMemoryCapEvictsTheOldestHalfOpenSaWhichThenEnds) {
   EXPECT_FALSE(held.front()->holds_half_open());
 }
 
+// IKE_AUTH fragments a half-open SA collects (RFC 7383 §2.6) count toward half_open_memory.
+TEST(HalfOpenDispatch, FragmentsOfAHalfOpenSaCountTowardTheMemoryCap) {
+  auto fragmented_pair = [](std::size_t memory_cap) {
+    auto pair = std::make_unique<SaPair>();
+    pair->ike_i->fragment_size = 200;
+    pair->configs_r.ike->fragment_size = 200;
+    pair->dispatcher_config.admission.half_open_memory = memory_cap;
+    SaPair* p = pair.get();
+    pair->deliver_if = [p](const WireRecord&) { return p->wire.size() < 2; };  // IKE_SA_INIT only
+    pair->start_and_run();
+    return pair;
+  };
+  auto pair = fragmented_pair(AdmissionPolicy{}.half_open_memory);
+  ASSERT_GE(pair->wire.size(), 4u) << "IKE_AUTH went out in several fragments";
+  ASSERT_NE(pair->responder, nullptr);
+  const std::size_t after_init = pair->dispatcher->half_open().memory();
+  pair->deliver_to_responder(pair->wire[2].datagram);
+  const std::size_t after_fragment = pair->dispatcher->half_open().memory();
+  std::printf("half-open SA: %zu bytes after IKE_SA_INIT, %zu with one IKE_AUTH fragment\n", after_init, after_fragment);
+  EXPECT_GT(after_init, 0u);
+  EXPECT_GT(after_fragment, after_init + 50);
+  EXPECT_EQ(pair->responder->state(), SaState::Connecting);
+
+  // The same with a cap just above the IKE_SA_INIT state: the fragment evicts the SA.
+  auto capped = fragmented_pair(after_init + 16);
+  ASSERT_NE(capped->responder, nullptr);
+  capped->deliver_to_responder(capped->wire[2].datagram);
+  EXPECT_EQ(capped->dispatcher->half_open().evictions(), 1u);
+  EXPECT_EQ(capped->dispatcher->half_open().memory(), 0u);
+  capped->deliver_to_responder(capped->wire[3].datagram);
+  EXPECT_EQ(capped->responder->state(), SaState::Deleted) << "an evicted SA ends on its next datagram";
+  EXPECT_FALSE(capped->responder->holds_half_open());
+}
+
 }  // namespace
 }  // namespace natgate::ike
