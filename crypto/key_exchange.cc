@@ -138,6 +138,72 @@ Expected<EcParts> ec_parts(const GroupInfo& info) {
   return parts;
 }
 
+// The peer's public value as an OpenSSL key, after the checks that need no key of ours: its
+// length, MODP 1 < y < p-1, an ECP point on the curve. A responder runs them before it spends a
+// key generation on the request (RFC 7296 §2.6 asks responders to spend little on strangers).
+Expected<detail::PkeyPtr> decode_peer_value(iana::DhGroup group, ByteView peer_public) {
+  const GroupInfo* info = group_info(group);
+  if (info == nullptr) return unexpected(unsupported(group));
+  const std::size_t expected_size = KeyExchange::public_value_size(group);
+  if (peer_public.size() != expected_size) {
+    return unexpected(std::string(info->label) + " peer public value is " +
+                      std::to_string(peer_public.size()) + " bytes, expected " +
+                      std::to_string(expected_size));
+  }
+
+  detail::PkeyPtr peer;
+  switch (info->kind) {
+    case Kind::Montgomery:
+      peer.reset(EVP_PKEY_new_raw_public_key_ex(nullptr, info->name, nullptr, peer_public.data(),
+                                                peer_public.size()));
+      if (!peer) return unexpected(detail::openssl_error(std::string(info->label) + " peer public value"));
+      break;
+
+    case Kind::Modp: {
+      auto p = modp_prime(group);
+      detail::BignumPtr y(BN_bin2bn(peer_public.data(), static_cast<int>(peer_public.size()), nullptr));
+      if (!p || !y) return unexpected(detail::openssl_error("MODP peer value"));
+      if (!in_open_range(y.get(), p.get())) {
+        return unexpected(std::string(info->label) + " peer public value is not in 1 < y < p-1");
+      }
+      Bytes native(info->size);
+      BN_bn2nativepad(y.get(), native.data(), static_cast<int>(native.size()));
+      OSSL_PARAM params[] = {
+          OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(info->name), 0),
+          OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PUB_KEY, native.data(), native.size()),
+          OSSL_PARAM_construct_end(),
+      };
+      auto key = pkey_fromdata("DH", EVP_PKEY_PUBLIC_KEY, params);
+      if (!key) return unexpected(key.error());
+      peer = std::move(*key);
+      break;
+    }
+
+    case Kind::Ecp: {
+      Bytes uncompressed;
+      uncompressed.reserve(1 + peer_public.size());
+      uncompressed.push_back(POINT_CONVERSION_UNCOMPRESSED);
+      append(uncompressed, peer_public);
+      OSSL_PARAM params[] = {
+          OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(info->name), 0),
+          OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, uncompressed.data(),
+                                            uncompressed.size()),
+          OSSL_PARAM_construct_end(),
+      };
+      // OpenSSL decodes the point with a curve-equation check; failing that, it is not on the curve.
+      auto key = pkey_fromdata("EC", EVP_PKEY_PUBLIC_KEY, params);
+      if (!key) {
+        detail::clear_openssl_errors();
+        return unexpected(std::string(info->label) + " peer public value is not a point on the curve");
+      }
+      peer = std::move(*key);
+      break;
+    }
+  }
+
+  return peer;
+}
+
 }  // namespace
 
 bool KeyExchange::supported(iana::DhGroup group) { return group_info(group) != nullptr; }
@@ -262,65 +328,18 @@ Expected<KeyExchange> KeyExchange::generate(iana::DhGroup group, RandomSource& r
   return unexpected(unsupported(group));
 }
 
+Status KeyExchange::check_peer_value(iana::DhGroup group, ByteView peer_public) {
+  auto decoded = decode_peer_value(group, peer_public);
+  if (!decoded) return unexpected(decoded.error());
+  return {};
+}
+
 Expected<SecretBytes> KeyExchange::shared_secret(ByteView peer_public) const {
   const GroupInfo* info = group_info(group_);
   if (info == nullptr) return unexpected(unsupported(group_));
-  const std::size_t expected_size = public_value_size(group_);
-  if (peer_public.size() != expected_size) {
-    return unexpected(std::string(info->label) + " peer public value is " +
-                      std::to_string(peer_public.size()) + " bytes, expected " +
-                      std::to_string(expected_size));
-  }
-
-  detail::PkeyPtr peer;
-  switch (info->kind) {
-    case Kind::Montgomery:
-      peer.reset(EVP_PKEY_new_raw_public_key_ex(nullptr, info->name, nullptr, peer_public.data(),
-                                                peer_public.size()));
-      if (!peer) return unexpected(detail::openssl_error(std::string(info->label) + " peer public value"));
-      break;
-
-    case Kind::Modp: {
-      auto p = modp_prime(group_);
-      detail::BignumPtr y(BN_bin2bn(peer_public.data(), static_cast<int>(peer_public.size()), nullptr));
-      if (!p || !y) return unexpected(detail::openssl_error("MODP peer value"));
-      if (!in_open_range(y.get(), p.get())) {
-        return unexpected(std::string(info->label) + " peer public value is not in 1 < y < p-1");
-      }
-      Bytes native(info->size);
-      BN_bn2nativepad(y.get(), native.data(), static_cast<int>(native.size()));
-      OSSL_PARAM params[] = {
-          OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(info->name), 0),
-          OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PUB_KEY, native.data(), native.size()),
-          OSSL_PARAM_construct_end(),
-      };
-      auto key = pkey_fromdata("DH", EVP_PKEY_PUBLIC_KEY, params);
-      if (!key) return unexpected(key.error());
-      peer = std::move(*key);
-      break;
-    }
-
-    case Kind::Ecp: {
-      Bytes uncompressed;
-      uncompressed.reserve(1 + peer_public.size());
-      uncompressed.push_back(POINT_CONVERSION_UNCOMPRESSED);
-      append(uncompressed, peer_public);
-      OSSL_PARAM params[] = {
-          OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(info->name), 0),
-          OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, uncompressed.data(),
-                                            uncompressed.size()),
-          OSSL_PARAM_construct_end(),
-      };
-      // OpenSSL decodes the point with a curve-equation check; failing that, it is not on the curve.
-      auto key = pkey_fromdata("EC", EVP_PKEY_PUBLIC_KEY, params);
-      if (!key) {
-        detail::clear_openssl_errors();
-        return unexpected(std::string(info->label) + " peer public value is not a point on the curve");
-      }
-      peer = std::move(*key);
-      break;
-    }
-  }
+  auto decoded = decode_peer_value(group_, peer_public);
+  if (!decoded) return unexpected(decoded.error());
+  detail::PkeyPtr peer = std::move(*decoded);
 
   detail::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1)

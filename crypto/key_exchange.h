@@ -22,6 +22,10 @@ class KeyExchange {
   // prime's length; RFC 5903 §7: ECP x||y; RFC 8031 §2: 32 or 56), or 0 if unsupported.
   static std::size_t public_value_size(iana::DhGroup group);
 
+  // The checks shared_secret() makes on a peer's public value that need no key pair of ours
+  // (length, MODP range, ECP point on the curve): a responder makes them before generating one.
+  static Status check_peer_value(iana::DhGroup group, ByteView peer_public);
+
   // A fresh key pair whose private key is drawn from `random`, so a test with a
   // DeterministicRandom gets the same keys every run. MODP exponents are 512 bits
   // (at least twice the groups' strength, NIST SP 800-56A r3 §5.6.1.1.4); ECP scalars are

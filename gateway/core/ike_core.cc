@@ -127,7 +127,15 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
 
   ike::Environment env = ike_environment();
   env.virtual_ips = remote_access_.get();
-  dispatcher_ = std::make_unique<ike::IkeDispatcher>(ike::DispatcherConfig{}, registry_, env);
+  const LimitsConfig& limits = config_.daemon.limits;
+  ike::DispatcherConfig dispatch;
+  dispatch.admission.cookie_threshold = limits.cookie_threshold;
+  dispatch.admission.cookie_threshold_per_source = limits.cookie_threshold_per_source;
+  dispatch.admission.half_open_per_source = limits.half_open_per_source;
+  dispatch.admission.half_open = limits.half_open;
+  dispatch.admission.half_open_memory = static_cast<std::size_t>(limits.half_open_memory);
+  dispatch.refusal_hash_key = (std::uint64_t{random_u32()} << 32) | random_u32();
+  dispatcher_ = std::make_unique<ike::IkeDispatcher>(dispatch, registry_, env);
 
   for (const auto& p : registry_.all()) start_connection(*p);
 }
@@ -274,10 +282,14 @@ void IkeCore::handle_ike(ByteView message, const Endpoint& local, const Endpoint
     if (!result.sa) {
       // A refused IKE_SA_INIT (no proposal, another KE group) keeps no SA, so its
       // NegotiationFailed event is the only trace of why a peer cannot connect: say so.
+      // Rate-limited by the dispatcher; the rest show in the ike_init_refusals_unlogged counter.
       for (const auto& ev : result.output.events)
-        if (const auto* f = std::get_if<ike::NegotiationFailed>(&ev); f && f->notify)
-          spdlog::info("IKE_SA_INIT from {} refused: we sent {}{}", remote.to_string(),
-                       ike::notify_name(*f->notify), f->detail.empty() ? "" : " (" + f->detail + ")");
+        if (const auto* f = std::get_if<ike::NegotiationFailed>(&ev); f && f->notify && result.log_refusal)
+          spdlog::info("IKE_SA_INIT from {} refused: we sent {}{}{}", remote.to_string(),
+                       ike::notify_name(*f->notify), f->detail.empty() ? "" : " (" + f->detail + ")",
+                       result.unlogged_before
+                           ? " (" + std::to_string(result.unlogged_before) + " more not logged)"
+                           : "");
       apply_stateless(std::move(result.output));
       return;
     }
@@ -1272,6 +1284,9 @@ std::map<std::string, std::uint64_t> IkeCore::counters() {
     out["ike_init_no_config"] = d.no_config;
     out["ike_init_refused"] = d.refused;
     out["ike_half_open"] = dispatcher_->half_open().total();
+    out["ike_half_open_memory"] = dispatcher_->half_open().memory();
+    out["ike_half_open_evicted"] = dispatcher_->half_open().evictions();
+    out["ike_init_refusals_unlogged"] = d.refusals_unlogged;
   }
   // Gauges of what exists now (the rest count events since start).
   out["ike_sas"] = table_.size();

@@ -11,7 +11,7 @@ IkeDispatcher::IkeDispatcher(DispatcherConfig config, const ConfigProvider& conf
     : config_(config),
       configs_(configs),
       env_(std::move(env)),
-      limiter_(config.admission),
+      limiter_(config.admission, config.refusal_hash_key),
       cookies_(*env_.random, config.cookie_secret_lifetime) {
   env_.configs = &configs_;
 }
@@ -33,35 +33,56 @@ Datagram IkeDispatcher::stateless_reply(const IkeHeader& request, const Received
   return Datagram{encode_message(reply), in.local, in.remote, in.natt};
 }
 
+void IkeDispatcher::refused(Result& result, const IpAddress& from, TimePoint now) {
+  limiter_.refused(from, now);
+  if (now - log_window_start_ >= config_.refusal_log_interval) {
+    log_window_start_ = now;
+    logged_in_window_ = 0;
+  }
+  if (logged_in_window_ < config_.refusal_log_burst) {
+    ++logged_in_window_;
+    result.log_refusal = true;
+    result.unlogged_before = unlogged_since_last_;
+    unlogged_since_last_ = 0;
+  } else {
+    ++unlogged_since_last_;
+    ++counters_.refusals_unlogged;
+  }
+}
+
 IkeDispatcher::Result IkeDispatcher::handle_initial(const ReceivedDatagram& in, TimePoint now) {
   Result result;
   ++counters_.received;
   auto message = decode_message(in.bytes);
   if (!message) {
     ++counters_.malformed;
-    result.output.rejected = InputError{InputError::Kind::Malformed, message.error(), message.error().to_string()};
+    result.output.rejected =
+        InputError{InputError::Kind::Malformed, message.error(), message.error().to_string()};
     return result;
   }
   const IkeHeader& h = message->header;
   if (h.exchange != iana::ExchangeType::IkeSaInit || h.response() || !h.initiator() || !h.spi_r.is_zero() ||
       h.spi_i.is_zero() || h.message_id.value != 0) {
     ++counters_.not_initial;
-    result.output.rejected = InputError{InputError::Kind::WrongSa, std::nullopt, "not an IKE_SA_INIT request for a new SA"};
+    result.output.rejected =
+        InputError{InputError::Kind::WrongSa, std::nullopt, "not an IKE_SA_INIT request for a new SA"};
     return result;
   }
 
   // §2.6: a cookie, when present, is the first payload; it binds the nonce, address and SPI.
-  const Notify* cookie = message->payloads.empty() ? nullptr : std::get_if<Notify>(&message->payloads.front());
+  const Notify* cookie =
+      message->payloads.empty() ? nullptr : std::get_if<Notify>(&message->payloads.front());
   if (cookie && cookie->type != NotifyType::Cookie) cookie = nullptr;
   const Nonce* nonce = find<Nonce>(*message);
   ByteView ni = nonce ? ByteView(nonce->data) : ByteView();
   const bool valid_cookie = cookie && cookies_.verify(cookie->data, ni, in.remote.address, h.spi_i, now);
   if (cookie && !valid_cookie) ++counters_.bad_cookies;
 
-  switch (limiter_.decide(in.remote.address, valid_cookie)) {
+  switch (limiter_.decide(in.remote.address, valid_cookie, now)) {
     case HalfOpenLimiter::Decision::Drop:
       ++counters_.overloaded;
-      result.output.rejected = InputError{InputError::Kind::Unsupported, std::nullopt, "too many half-open IKE SAs"};
+      result.output.rejected =
+          InputError{InputError::Kind::Unsupported, std::nullopt, "too many half-open IKE SAs"};
       return result;
     case HalfOpenLimiter::Decision::RequireCookie:
       ++counters_.cookies_sent;
@@ -76,6 +97,7 @@ IkeDispatcher::Result IkeDispatcher::handle_initial(const ReceivedDatagram& in, 
   if (!ike) {
     ++counters_.no_config;
     result.output.datagrams.push_back(stateless_reply(h, in, NotifyType::NoProposalChosen, {}));
+    refused(result, in.remote.address, now);
     return result;
   }
 
@@ -87,9 +109,10 @@ IkeDispatcher::Result IkeDispatcher::handle_initial(const ReceivedDatagram& in, 
   if (sa->state() == SaState::Deleted) {
     // Refused (no proposal, INVALID_KE_PAYLOAD …): the answer goes out, no state stays (§2.6).
     ++counters_.refused;
+    refused(result, in.remote.address, now);
     return result;
   }
-  sa->hold(limiter_.admit(in.remote.address));
+  sa->hold(limiter_.admit(in.remote.address, valid_cookie));
   ++counters_.created;
   result.sa = std::move(sa);
   return result;

@@ -191,6 +191,12 @@ TaskStatus IkeInit::process_request(const InboundMessage& request) {
     error_data_ = {static_cast<std::uint8_t>(g >> 8), static_cast<std::uint8_t>(g)};
     return TaskStatus::Failed;
   }
+  // The peer's public value is checked before we generate ours: a request that cannot
+  // complete costs no key generation (§2.6: little work for an unverified initiator).
+  if (!crypto::KeyExchange::check_peer_value(ke->group, ke->data)) {
+    error_ = NotifyType::InvalidSyntax;
+    return TaskStatus::Failed;
+  }
   auto own = crypto::KeyExchange::generate(selection->suite.dh, ctx_.random());
   if (!own) {
     error_ = NotifyType::NoProposalChosen;

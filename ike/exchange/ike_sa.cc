@@ -184,6 +184,29 @@ void IkeSa::after_call(SaState before, TimePoint now) {
   if (ctx_.state == SaState::Deleted) half_open_.release();
   if (ctx_.successor && ctx_.state != SaState::Deleted) adopt_successor(now);
   ctx_.successor.reset();
+  if (half_open_.held()) half_open_.charge(half_open_bytes());
+}
+
+void IkeSa::hold(HalfOpenToken token) {
+  half_open_ = std::move(token);
+  half_open_.on_evict([this] { free_half_open_buffers(); });
+  half_open_.charge(half_open_bytes());
+}
+
+std::size_t IkeSa::half_open_bytes() const {
+  std::size_t n = ctx_.own_init_message.size() + ctx_.peer_init_message.size() +
+                  request_fragments_.pending_bytes() + response_fragments_.pending_bytes();
+  for (const auto& d : driver_->responses().cached()) n += d.bytes.size();
+  return n;
+}
+
+void IkeSa::free_half_open_buffers() {
+  // The SA cannot complete without its IKE_SA_INIT messages (AUTH signs them, §2.15): it ends
+  // on its next datagram or timer. Only the cached response (our own, small) stays until then.
+  request_fragments_.discard();
+  response_fragments_.discard();
+  Bytes().swap(ctx_.own_init_message);
+  Bytes().swap(ctx_.peer_init_message);
 }
 
 Output IkeSa::initiate(TimePoint now) {
@@ -200,6 +223,13 @@ Output IkeSa::handle(const ReceivedDatagram& in, TimePoint now) {
   CallScope scope(ctx_, out);
   SaState before = ctx_.state;
   ++counters_.datagrams_received;
+  if (half_open_.evicted() && ctx_.state == SaState::Connecting) {
+    ctx_.emit(
+        NegotiationFailed{ExchangeType::IkeAuth, std::nullopt, false, "evicted by the half-open memory cap"});
+    driver_->close(DeleteReason::HalfOpenTimeout);
+    after_call(before, now);
+    return out;
+  }
 
   auto header = decode_header(in.bytes);
   if (!header) {
@@ -398,7 +428,7 @@ Output IkeSa::on_timer(TimerKind kind, TimePoint now) {
         break;
       case TimerKind::HalfOpen:
         if (ctx_.state == SaState::Connecting && !ctx_.initiator) {
-          if (now >= half_open_deadline_) {
+          if (now >= half_open_deadline_ || half_open_.evicted()) {
             ctx_.emit(NegotiationFailed{ExchangeType::IkeAuth, std::nullopt, false, "IKE_AUTH did not complete in time"});
             driver_->close(DeleteReason::HalfOpenTimeout);
           } else {

@@ -89,8 +89,9 @@ class IkeSa {
   bool rekeying() const { return ctx_.ike_rekey_pending; }
   bool rekeyed() const { return ctx_.rekeyed; }
 
-  // Responder: the half-open count this SA occupies until IKE_AUTH completes (or it ends).
-  void hold(HalfOpenToken token) { half_open_ = std::move(token); }
+  // Responder: the half-open count this SA occupies until IKE_AUTH completes (or it ends); the
+  // SA reports its buffers' size through it, and ends if the memory cap evicts it.
+  void hold(HalfOpenToken token);
 
   SaState state() const { return ctx_.state; }
   bool is_initiator() const { return ctx_.initiator; }
@@ -124,6 +125,8 @@ class IkeSa {
   void authenticated(const ReceivedDatagram& in, TimePoint now);
   void reject(InputError error);
   void after_call(SaState before, TimePoint now);
+  std::size_t half_open_bytes() const;  // what a half-open SA holds: INIT messages, cache, fragments
+  void free_half_open_buffers();        // evicted by the half-open memory cap
 
   IkeSaContext ctx_;
   std::unique_ptr<ExchangeDriver> driver_;

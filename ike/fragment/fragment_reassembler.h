@@ -93,6 +93,10 @@ class FragmentReassembler {
   // The Message ID being collected, if any.
   std::optional<MessageId> pending() const;
   std::size_t pending_fragments() const;
+  // Bytes of decrypted fragments kept (a responder's half-open memory account counts them).
+  std::size_t pending_bytes() const { return partial_ ? partial_->bytes : 0; }
+  // Forgets a partial message (the SA was evicted to free memory).
+  void discard() { partial_.reset(); }
   const Counters& counters() const { return counters_; }
   const Limits& limits() const { return limits_; }
 

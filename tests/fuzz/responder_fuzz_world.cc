@@ -61,7 +61,7 @@ ResponderWorld::ResponderWorld() : configs_(std::make_unique<Configs>()) {
                                           {selector("10.2.0.0/24")},
                                           ChildMode::Tunnel});
   DispatcherConfig dc;
-  dc.admission.cookie_threshold_per_ip = 4;  // small, so cookie handling is reachable
+  dc.admission.cookie_threshold_per_source = 4;  // small, so cookie handling is reachable
   dispatcher_ = std::make_unique<IkeDispatcher>(dc, *configs_, env(random_r_));
   auto sa = IkeSa::create_initiator({ike_i_, peer_i_, kInitiator, kResponder}, env(random_i_));
   if (!sa) std::abort();

@@ -233,6 +233,14 @@ int main(int argc, char** argv) {
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(last_up - start).count();
       std::printf("established %d/%d IKE+CHILD SAs from one address in %lld ms (first IKE_SA_INIT to last CHILD SA)%s\n",
                   up, count, static_cast<long long>(ms), failed ? ", some failed" : "");
+      // Each client's own setup time (its IKE_SA_INIT to its CHILD SA): median and max.
+      std::vector<long long> setup_ms;
+      for (const auto& c : clients)
+        if (c.child_up)
+          setup_ms.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(c.up_at - start).count());
+      std::sort(setup_ms.begin(), setup_ms.end());
+      if (!setup_ms.empty())
+        std::printf("setup ms median %lld max %lld\n", setup_ms[setup_ms.size() / 2], setup_ms.back());
       for (const auto& c : clients)
         std::printf("client %d load%d.ra.lab %s %s\n", c.index, c.index, c.child_up ? "up" : "failed", c.vip.c_str());
       std::fflush(stdout);

@@ -50,19 +50,26 @@ TEST(CookieJarTest, SurvivesOneRotationButNotTwo) {
 }
 
 TEST(HalfOpenLimiterTest, CountsPerAddressAndReleasesWithTheToken) {
-  HalfOpenLimiter limiter(AdmissionPolicy{4, 2, 3, 10});
+  AdmissionPolicy policy;
+  policy.cookie_threshold = 4;
+  policy.cookie_threshold_per_source = 2;
+  policy.half_open_per_source = 3;
+  policy.half_open = 10;
+  HalfOpenLimiter limiter(policy);
+  const TimePoint now = TimePoint{} + seconds(100);
   const IpAddress a = *IpAddress::parse("192.0.2.1"), b = *IpAddress::parse("192.0.2.2");
-  EXPECT_EQ(limiter.decide(a, false), HalfOpenLimiter::Decision::Admit);
-  auto t1 = limiter.admit(a);
-  auto t2 = limiter.admit(a);
+  EXPECT_EQ(limiter.decide(a, false, now), HalfOpenLimiter::Decision::Admit);
+  auto t1 = limiter.admit(a, false);
+  auto t2 = limiter.admit(a, false);
   EXPECT_EQ(limiter.count(a), 2u);
-  EXPECT_EQ(limiter.decide(a, false), HalfOpenLimiter::Decision::RequireCookie);
-  EXPECT_EQ(limiter.decide(a, true), HalfOpenLimiter::Decision::Admit);
-  EXPECT_EQ(limiter.decide(b, false), HalfOpenLimiter::Decision::Admit);
-  auto t3 = limiter.admit(a);
-  EXPECT_EQ(limiter.decide(a, true), HalfOpenLimiter::Decision::Drop) << "per-address block threshold";
-  auto t4 = limiter.admit(b);
-  EXPECT_EQ(limiter.decide(b, false), HalfOpenLimiter::Decision::RequireCookie) << "global cookie threshold";
+  EXPECT_EQ(limiter.decide(a, false, now), HalfOpenLimiter::Decision::RequireCookie);
+  EXPECT_EQ(limiter.decide(a, true, now), HalfOpenLimiter::Decision::Admit);
+  EXPECT_EQ(limiter.decide(b, false, now), HalfOpenLimiter::Decision::Admit);
+  auto t3 = limiter.admit(a, true);
+  EXPECT_EQ(limiter.decide(a, true, now), HalfOpenLimiter::Decision::Drop) << "per-source block threshold";
+  auto t4 = limiter.admit(b, false);
+  EXPECT_EQ(limiter.decide(b, false, now), HalfOpenLimiter::Decision::RequireCookie)
+      << "global cookie threshold";
   t1.release();
   { HalfOpenToken moved = std::move(t2); }
   EXPECT_EQ(limiter.count(a), 1u);

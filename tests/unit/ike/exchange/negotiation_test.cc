@@ -171,7 +171,7 @@ TEST(Proposals, NoCommonEspProposalLeavesTheIkeSaUp) {
 
 TEST(Cookies, InitiatorEchoesTheCookieAndSucceeds) {
   SaPair pair;
-  pair.dispatcher_config.admission.cookie_threshold_per_ip = 0;  // everyone must prove their address
+  pair.dispatcher_config.admission.cookie_threshold_per_source = 0;  // everyone must prove their address
   pair.start_and_run();
 
   ASSERT_TRUE(pair.both_established());
@@ -196,7 +196,7 @@ TEST(Cookies, InitiatorEchoesTheCookieAndSucceeds) {
 
 TEST(Cookies, AForgedCookieIsAnsweredWithAFreshOne) {
   SaPair pair;
-  pair.dispatcher_config.admission.cookie_threshold_per_ip = 0;
+  pair.dispatcher_config.admission.cookie_threshold_per_source = 0;
   pair.start();
   // Replace the initiator's first request with one carrying a made-up cookie.
   auto first = decode_message(pair.wire[0].datagram.bytes);
