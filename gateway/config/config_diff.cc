@@ -52,6 +52,7 @@ const FieldList<DaemonConfig>& daemon_fields() {
       {"log_level", same(&DaemonConfig::log_level)},
       {"tun.name", [](const auto& a, const auto& b) { return a.tun.name == b.tun.name; }},
       {"tun.mtu", [](const auto& a, const auto& b) { return a.tun.mtu == b.tun.mtu; }},
+      {"limits", same(&DaemonConfig::limits)},
   };
   return fields;
 }
