@@ -541,7 +541,6 @@ int limits(int argc, char** argv) {
 
   const auto refused_mid = refused;
   const unsigned rekeyed_before = child_up;
-  before = events();
   for (int i = 0; i < rekeys; ++i) {
     // The newest pair: never one whose Delete (after an earlier rekey) is still under way.
     const std::uint32_t spi = peer.sa()->children().back().inbound_spi;
@@ -549,10 +548,14 @@ int limits(int argc, char** argv) {
     peer.call([spi](ike::IkeSa& sa, ike::TimePoint now) { return sa.rekey_child_sa(spi, now); });
     settle(n + 1);
   }
-  unsigned temporary = refused["TEMPORARY_FAILURE"] -
-                       (refused_mid.count("TEMPORARY_FAILURE") ? refused_mid.at("TEMPORARY_FAILURE") : 0);
-  std::printf("limits: %d CHILD SA rekeys in a row: %u done, %u refused with TEMPORARY_FAILURE\n", rekeys,
-              child_up - rekeyed_before, temporary);
+  std::string rekey_refusals;
+  for (const auto& [k, v] : refused) {
+    auto it = refused_mid.find(k);
+    const unsigned n = v - (it == refused_mid.end() ? 0 : it->second);
+    if (n) rekey_refusals += " " + std::to_string(n) + " " + k;
+  }
+  std::printf("limits: %d CHILD SA rekeys in a row: %u done, refused:%s\n", rekeys, child_up - rekeyed_before,
+              rekey_refusals.empty() ? " none" : rekey_refusals.c_str());
   std::printf("limits: IKE SA %s\n", ike_gone ? "deleted" : ike::to_string(peer.sa()->state()));
   std::fflush(stdout);
   peer.call([](ike::IkeSa& sa, ike::TimePoint now) { return sa.delete_ike_sa(now); });
