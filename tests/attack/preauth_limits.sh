@@ -3,8 +3,9 @@
 # CHILD SA with 255 x 255 traffic selectors, then for 200 more CHILD SAs, then rekeys 40 times in a
 # row. With the default daemon.limits the gateway answers TS_UNACCEPTABLE (selectors_per_ts 32),
 # NO_ADDITIONAL_SAS beyond 32 CHILD SAs (child_sas_per_ike_sa) and TEMPORARY_FAILURE beyond 30
-# rekeys a minute (rekeys_per_minute); the IKE SA stays up, and another road warrior (c2, a
-# natgated client) keeps pinging the LAN through its tunnel without a loss.
+# rekeys a minute (rekeys_per_minute); the IKE SA stays up. Then it opens 9 more IKE SAs under
+# the same identity: the gateway keeps 8 (ike_sas_per_identity) and deletes the oldest. Another
+# road warrior (c2, a natgated client) keeps pinging the LAN through its tunnel without a loss.
 #
 #   preauth_limits.sh NATGATED NATGATE IKE_ATTACK
 set -uo pipefail
@@ -36,6 +37,10 @@ must "of 200 CREATE_CHILD_SA, 31 established (32 with IKE_AUTH's), 169 refused w
 must "of 40 rekeys, 30 done and 10 refused with TEMPORARY_FAILURE" \
   grep -q '^limits: 40 CHILD SA rekeys in a row: 30 done, refused: 10 TEMP_FAIL$' "$IO_DIR/limits.out"
 must "the attacker's IKE SA stayed up throughout" grep -q '^limits: IKE SA established' "$IO_DIR/limits.out"
+must "of 10 IKE SAs of limits.ra.lab the gateway deleted the 2 oldest (ike_sas_per_identity 8)" \
+  grep -q '^limits: 10 IKE SAs of limits.ra.lab: 10 established, 2 deleted by the gateway, 8 remain' "$IO_DIR/limits.out"
+must "gateway counter: 2 IKE SAs replaced for the identity cap" \
+  test "$(jq '.daemon.counters.ike_sas_replaced_identity_cap // 0' <<<"$gw_json")" -eq 2
 must "c2 still established" ra_wait_up c2 5
 must "c2's ping crossed without a loss" test "$PINGW_SENT" -gt 5 -a "$PINGW_LOST" -eq 0
 must "c2 still pings the LAN" check_ping c2 "$RA_LAN_HOST" 5 10

@@ -14,9 +14,10 @@
 //   natgate_ike_attack send SERVER PORT HEX_FILE [--count N] [--listen S]
 //       Sends the captured request N times from here (with the non-ESP marker on 4500) and
 //       counts what comes back in S seconds: "send: N sent, A answers received here".
-//   natgate_ike_attack limits SERVER PSK_FILE [--children N] [--rekeys N]
+//   natgate_ike_attack limits SERVER PSK_FILE [--children N] [--rekeys N] [--identity-sas N]
 //       One authenticated road warrior (id limits.ra.lab) asks for a CHILD SA with 255 x 255
-//       selectors, N more CHILD SAs and N rekeys; prints what was answered.
+//       selectors, N more CHILD SAs and N rekeys, then opens N more IKE SAs under the same
+//       identity; prints what was answered.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -464,6 +465,7 @@ int limits(int argc, char** argv) {
   const std::string psk = read_line(argv[3]);
   const int children = std::stoi(option(argc, argv, 4, "--children", "200"));
   const int rekeys = std::stoi(option(argc, argv, 4, "--rekeys", "40"));
+  const int identity_sas = std::stoi(option(argc, argv, 4, "--identity-sas", "9"));
   crypto::SystemRandom random;
   Peer peer(source_for(*server), *server, random);
   auto config = road_warrior("limits.ra.lab", psk);
@@ -558,9 +560,38 @@ int limits(int argc, char** argv) {
               rekey_refusals.empty() ? " none" : rekey_refusals.c_str());
   std::printf("limits: IKE SA %s\n", ike_gone ? "deleted" : ike::to_string(peer.sa()->state()));
   std::fflush(stdout);
-  peer.call([](ike::IkeSa& sa, ike::TimePoint now) { return sa.delete_ike_sa(now); });
+
+  // More IKE SAs of the same identity, one after the other (no INITIAL_CONTACT): the gateway
+  // keeps daemon.limits.ike_sas_per_identity of them and deletes the oldest.
+  std::vector<std::unique_ptr<Peer>> more;
+  unsigned more_up = 0, deleted_by_gateway = 0;
+  auto count_deletes = [&](const ike::Event& e) {
+    if (std::holds_alternative<ike::IkeSaEstablished>(e)) ++more_up;
+    if (const auto* d = std::get_if<ike::IkeSaDeleted>(&e); d && d->reason == ike::DeleteReason::PeerDeleted)
+      ++deleted_by_gateway;
+  };
+  peer.on_event = count_deletes;
+  std::vector<Peer*> all{&peer};
+  for (int i = 0; i < identity_sas; ++i) {
+    more.push_back(std::make_unique<Peer>(source_for(*server), *server, random));
+    more.back()->on_event = count_deletes;
+    more.back()->start(road_warrior("limits.ra.lab", psk));
+    all.push_back(more.back().get());
+    const unsigned want = static_cast<unsigned>(i + 1);
+    run(
+        all, [&] { return more_up >= want; }, Clock::now() + std::chrono::seconds(10));
+  }
   run(
-      {&peer}, [&] { return peer.ended(); }, Clock::now() + std::chrono::seconds(3));
+      all, [] { return false; }, Clock::now() + std::chrono::milliseconds(500));  // the last Deletes
+  unsigned alive = 0;
+  for (auto* p : all) alive += p->ended() ? 0 : 1;
+  std::printf("limits: %d IKE SAs of limits.ra.lab: %u established, %u deleted by the gateway, %u remain\n",
+              identity_sas + 1, more_up + 1, deleted_by_gateway, alive);
+  std::fflush(stdout);
+  for (auto* p : all) p->call([](ike::IkeSa& sa, ike::TimePoint now) { return sa.delete_ike_sa(now); });
+  run(
+      all, [&] { return std::all_of(all.begin(), all.end(), [](Peer* p) { return p->ended(); }); },
+      Clock::now() + std::chrono::seconds(3));
   return 0;
 }
 
