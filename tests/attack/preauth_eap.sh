@@ -16,8 +16,8 @@ ra_start gw
 psk=$(pa_group_psk_file)
 
 attempts() {  # COUNT OUT
-  ip netns exec "$(ns c1)" timeout --foreground 120 "$ATTACK" eap-fail "$RA_GW_WAN" "$1" "$psk" \
-    --id-size 1000 --parallel 32 --timeout 100 >"$2" 2>&1
+  ip netns exec "$(ns c1)" timeout --foreground 250 "$ATTACK" eap-fail "$RA_GW_WAN" "$1" "$psk" \
+    --id-size 1000 --parallel 32 --timeout 240 >"$2" 2>&1
   cat "$2" >&2
 }
 
@@ -46,6 +46,11 @@ must "all $ATTEMPTS attempts failed, none established" \
 must "no SPI reserved for anyone who never authenticated" test "$spis" -eq 0
 must "no pool address handed out" test "$leased" -eq 0 -a "$online" -eq 0 -a "$leases" -eq 0
 must "no IKE SA left behind" test "$peers" -eq 0
-must "RSS within 5 % of before ($rss_before -> $rss_after kB)" \
-  awk -v a="$rss_after" -v b="$rss_before" 'BEGIN { exit !(a <= b * 1.05) }'
+if grep -aq __asan_init "$NATGATED"; then
+  # ASan's allocator keeps freed memory in quarantine: its RSS says nothing about natgated's.
+  log "natgated is built with AddressSanitizer: RSS printed, not asserted"
+else
+  must "RSS within 5 % of before ($rss_before -> $rss_after kB)" \
+    awk -v a="$rss_after" -v b="$rss_before" 'BEGIN { exit !(a <= b * 1.05) }'
+fi
 step "PASS"
