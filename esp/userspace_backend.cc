@@ -133,6 +133,8 @@ Expected<xfrm::SaCounters> UserspaceBackend::query_sa(std::uint32_t spi, const I
 
 Status UserspaceBackend::delete_sa(std::uint32_t spi, const IpAddress& dst) {
   auto it = sas_.find({spi, dst});
+  // An SPI reserved for a CHILD SA that never came up (as XFRM deletes a larval SA): free again.
+  if (it == sas_.end() && reserved_spis_.erase(spi) != 0) return {};
   if (it == sas_.end()) return unexpected("no SA " + std::to_string(spi) + " to " + dst.to_string());
   auto s = engine_->remove_sa(Spi(spi), it->second.direction, it->second.remote);
   sas_.erase(it);

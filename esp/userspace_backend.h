@@ -45,7 +45,9 @@ class UserspaceBackend final : public xfrm::SaBackend {
   Status update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst, const Endpoint& new_src,
                              const Endpoint& new_dst, std::optional<xfrm::UdpEncap> encap) override;
   Expected<xfrm::SaCounters> query_sa(std::uint32_t spi, const IpAddress& dst) override;
+  // Also gives back an SPI that allocate_spi reserved and no SA took.
   Status delete_sa(std::uint32_t spi, const IpAddress& dst) override;
+  std::size_t reserved_spi_count() const { return reserved_spis_.size(); }
 
   // Out: the policy plus a route per CIDR of the remote selector via the TUN (with the local
   // selector's address on this host as preferred source, if there is one). In/Fwd: the policy

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <variant>
 
+#include "gateway/core/identity_cap.h"
 #include "gateway/core/log_text.h"
 #include "gateway/core/source_address.h"
 #include "ike/codec/describe.h"
@@ -68,15 +69,31 @@ IkeCore::~IkeCore() {
   sa_timers_.reset();
   connection_timers_.reset();
   dispatcher_.reset();
+  // The SAs go while everything their environment calls back into (the data plane, the
+  // counters) is still there: a CHILD SA still being negotiated gives its SPI back.
+  for (SaId id : table_.ids()) table_.remove(id);
 }
 
 std::string IkeCore::description() const { return "natgate IKEv2 (RFC 7296, NAT-T RFC 3948)"; }
 
 // ---- start -------------------------------------------------------------------------------
 
+namespace {
+
+ike::PeerLimits peer_limits(const LimitsConfig& l) {
+  ike::PeerLimits p;
+  p.selectors_per_ts = l.selectors_per_ts;
+  p.child_sas_per_ike_sa = l.child_sas_per_ike_sa;
+  p.rekeys_per_minute = l.rekeys_per_minute;
+  return p;
+}
+
+}  // namespace
+
 void IkeCore::start(const Config& config, DaemonServices& services) {
   io_ = services.io;
   config_ = config;
+  peer_limits_ = peer_limits(config_.daemon.limits);
   services_ = services;
   sa_timers_ = std::make_unique<TimerSet<TimerKey>>(*io_);
   connection_timers_ = std::make_unique<TimerSet<std::string>>(*io_);
@@ -499,13 +516,21 @@ ike::Environment IkeCore::ike_environment() {
   ike::Environment env;
   env.random = &random_;
   env.configs = &registry_;
+  env.limits = &peer_limits_;
   env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
+    ++counters_["esp_spis_reserved"];
     if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
     // No data plane to ask: a random SPI outside the reserved 1-255 (RFC 4303 §2.1).
     std::uint32_t spi = 0;
     for (int i = 0; i < 16 && spi < 256; ++i) spi = random_u32();
     if (spi < 256) spi += 256;
     return spi;
+  };
+  // A CHILD SA that never came up (refused, its IKE SA gone): its reserved SPI goes back (a larval
+  // SA in the kernel, a reservation in the userspace engine).
+  env.release_spi = [this](std::uint32_t spi, const IpAddress& dst) {
+    ++counters_["esp_spis_released_unused"];
+    if (dataplane_.backend) (void)dataplane_.backend->delete_sa(spi, dst);
   };
   return env;
 }
@@ -680,9 +705,44 @@ void IkeCore::on_ike_up(IkeSaEntry& e, const ike::IkeSaEstablished& ev) {
         forget(*other,
                "the peer sent INITIAL_CONTACT: it restarted and no longer has this SA (RFC 7296 §2.4)");
   }
+  enforce_identity_cap(e, ev.remote_id);
   if (e.profile && ev.nat.local_behind_nat && e.profile->config.natt.keepalive.count() > 0)
     arm_sa_timer(e.id, TimerKind::Keepalive, now + e.profile->config.natt.keepalive);
   schedule_ike_lifetime(e);
+}
+
+void IkeCore::enforce_identity_cap(IkeSaEntry& newest, const ike::Identity& id) {
+  // As strongSwan's uniqueids=yes (its default), generalised to a cap: a new IKE SA of an
+  // identity is always accepted, and the identity's oldest ones beyond the cap are deleted
+  // (with a Delete to the peer). A client that reconnects without INITIAL_CONTACT is never locked
+  // out by its own stale SAs; a peer opening SA after SA holds at most the cap.
+  std::vector<IdentitySa> held;
+  for (SaId sid : table_.ids()) {
+    IkeSaEntry* other = table_.find(sid);
+    if (!other || removals_.count(sid) || !other->is_established() || other->sa->rekeyed() ||
+        !other->remote_id || *other->remote_id != id)
+      continue;
+    held.push_back({sid, other->established.value_or(Clock::time_point{}), sid == newest.id});
+  }
+  for (SaId old : beyond_identity_cap(held, config_.daemon.limits.ike_sas_per_identity)) {
+    IkeSaEntry* victim = table_.find(old);
+    if (!victim) continue;
+    ++counters_["ike_sas_replaced_identity_cap"];
+    spdlog::info("{}: IKE SA {} of {} gives way to IKE SA {}: daemon.limits.ike_sas_per_identity is {}",
+                 victim->connection(), sa_name(*victim->sa), id.to_string(), sa_name(*newest.sa),
+                 config_.daemon.limits.ike_sas_per_identity);
+    // Its CHILD SAs leave the data plane now, so the newcomer's take their place at once; the
+    // peer hears of it with a Delete.
+    for (const auto& child : victim->children) {
+      installer_->remove(child);
+      cancel_child_timers(old, child.inbound_spi);
+    }
+    victim->children.clear();
+    // Its hold on the (shared) virtual IP and the policies of its own reqid go too.
+    if (remote_access_)
+      if (auto reqid = remote_access_->release(old)) installer_->release_policies(*reqid);
+    call(old, [](ike::IkeSa& sa) { return sa.delete_ike_sa(Clock::now()); });
+  }
 }
 
 void IkeCore::on_child_up(IkeSaEntry& e, const ike::ChildSaEstablished& ev) {
@@ -705,6 +765,8 @@ void IkeCore::on_child_up(IkeSaEntry& e, const ike::ChildSaEstablished& ev) {
     spdlog::error("{}: {}", name, why);
     runtime(name).detail = why;
     reply_up(name, unexpected(why));
+    // The reservation of our inbound SPI was handed over with the event: give it back.
+    if (dataplane_.backend) (void)dataplane_.backend->delete_sa(ev.inbound_spi, ev.local.address);
     const SaId id = e.id;
     const std::uint32_t spi = ev.inbound_spi;
     asio::post(*io_, [this, id, spi] {
@@ -742,8 +804,7 @@ void IkeCore::on_child_failed(IkeSaEntry& e, const ike::ChildSaFailed& ev) {
   spdlog::warn("{}: {}", name, why);
   runtime(name).detail = why;
   ++counters_["child_sa_failures"];
-  if (ev.inbound_spi != 0 && dataplane_.backend)
-    (void)dataplane_.backend->delete_sa(ev.inbound_spi, e.sa->local().address);  // the SPI we reserved
+  // The SPI reserved for it went back already (ike::SpiReservation, env.release_spi).
   reply_up(name, unexpected(name + ": " + why));
 }
 
@@ -1023,6 +1084,7 @@ void IkeCore::down(const std::string& name, ControlReply reply) {
 
 void IkeCore::apply_config(const Config& config, const ConfigDiff& diff) {
   config_ = config;
+  peer_limits_ = peer_limits(config_.daemon.limits);
   std::vector<std::shared_ptr<const ConnectionProfile>> profiles;
   for (const auto& c : config_.connections) {
     auto [it, fresh] = reqids_.try_emplace(c.name, next_reqid_);

@@ -28,6 +28,7 @@
 #include "gateway/daemon/daemon_core.h"
 #include "gateway/io/timer.h"
 #include "ike/exchange/ike_dispatcher.h"
+#include "ike/exchange/peer_limits.h"
 
 namespace natgate::gateway::core {
 
@@ -94,6 +95,8 @@ class IkeCore final : public DaemonCore {
 
   // Events
   void on_ike_up(IkeSaEntry& e, const ike::IkeSaEstablished& ev);
+  // daemon.limits.ike_sas_per_identity: the identity's oldest IKE SAs beyond the cap give way.
+  void enforce_identity_cap(IkeSaEntry& newest, const ike::Identity& id);
   void on_child_up(IkeSaEntry& e, const ike::ChildSaEstablished& ev);
   void on_child_failed(IkeSaEntry& e, const ike::ChildSaFailed& ev);
   void on_child_deleted(IkeSaEntry& e, const ike::ChildSaDeleted& ev);
@@ -151,6 +154,9 @@ class IkeCore final : public DaemonCore {
   Dataplane dataplane_;
   std::string dataplane_error_;
   crypto::SystemRandom random_;
+  // daemon.limits for authenticated peers, which every IkeSa's Environment points at (a reload
+  // updates it in place); declared before the SA table, which it must outlive.
+  ike::PeerLimits peer_limits_;
   ProfileRegistry registry_;
   std::unique_ptr<RemoteAccess> remote_access_;
   std::unique_ptr<VirtualIpClient> vip_client_;

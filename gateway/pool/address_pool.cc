@@ -22,8 +22,41 @@ IpAddress add(const IpAddress& base, std::uint64_t n) {
 
 }  // namespace
 
-AddressPool::AddressPool(std::string name, std::vector<Subnet> ranges)
-    : name_(std::move(name)), ranges_(std::move(ranges)), next_fresh_(ranges_.size(), 0) {}
+AddressPool::AddressPool(std::string name, std::vector<Subnet> ranges, std::size_t offline_identity_bytes)
+    : name_(std::move(name)),
+      ranges_(std::move(ranges)),
+      offline_cap_(offline_identity_bytes),
+      next_fresh_(ranges_.size(), 0) {}
+
+void AddressPool::unlink(const std::string& identity, const IpAddress& a) {
+  auto it = by_identity_.find(identity);
+  if (it == by_identity_.end()) return;
+  auto& list = it->second;
+  list.erase(std::remove(list.begin(), list.end(), a), list.end());
+  if (list.empty()) by_identity_.erase(it);
+}
+
+void AddressPool::forget(const IpAddress& a) {
+  auto it = leases_.find(a);
+  if (it == leases_.end() || it->second.holders != 0) return;
+  offline_bytes_ -= std::min(offline_bytes_, it->second.identity.size());
+  unlink(it->second.identity, a);
+  if (auto r = released_at_.find(a); r != released_at_.end()) {
+    release_order_.erase(r->second);
+    released_at_.erase(r);
+  }
+  leases_.erase(it);
+  forgotten_.insert(a);
+}
+
+void AddressPool::trim() {
+  while (offline_bytes_ > offline_cap_ && !release_order_.empty()) {
+    const IpAddress a = release_order_.begin()->second;
+    release_order_.erase(release_order_.begin());
+    released_at_.erase(a);
+    forget(a);
+  }
+}
 
 bool AddressPool::has_family(IpFamily f) const {
   return std::any_of(ranges_.begin(), ranges_.end(), [&](const Subnet& s) { return s.address.family() == f; });
@@ -56,18 +89,20 @@ std::uint64_t AddressPool::capacity(IpFamily f) const {
 Expected<IpAddress> AddressPool::acquire(const std::string& identity, IpFamily f) {
   auto hold = [&](const IpAddress& a) {
     Lease& l = leases_[a];
+    if (l.holders == 0) offline_bytes_ -= std::min(offline_bytes_, l.identity.size());  // online again
     if (l.identity != identity) {
       // Taking over an offline lease of someone else: it is theirs no more.
-      if (!l.identity.empty()) {
-        auto& old = by_identity_[l.identity];
-        old.erase(std::remove(old.begin(), old.end(), a), old.end());
-      }
+      if (!l.identity.empty()) unlink(l.identity, a);
       l.identity = identity;
       by_identity_[identity].push_back(a);
     }
     l.address = a;
     ++l.holders;
-    released_at_.erase(a);
+    if (auto r = released_at_.find(a); r != released_at_.end()) {
+      release_order_.erase(r->second);
+      released_at_.erase(r);
+    }
+    forgotten_.erase(a);
     return a;
   };
   // The identity's own address first: a reconnect (online or not) gets the same one back.
@@ -82,6 +117,9 @@ Expected<IpAddress> AddressPool::acquire(const std::string& identity, IpFamily f
       if (!leases_.count(*a)) return hold(*a);
     }
   }
+  // Then one handed out before and forgotten since.
+  for (auto it = forgotten_.begin(); it != forgotten_.end(); ++it)
+    if (it->family() == f) return hold(IpAddress(*it));
   // Then the offline lease released longest ago.
   const IpAddress* oldest = nullptr;
   std::uint64_t when = 0;
@@ -101,7 +139,12 @@ Expected<IpAddress> AddressPool::acquire(const std::string& identity, IpFamily f
 void AddressPool::release(const std::string& identity, const IpAddress& address) {
   auto it = leases_.find(address);
   if (it == leases_.end() || it->second.identity != identity || it->second.holders == 0) return;
-  if (--it->second.holders == 0) released_at_[address] = ++release_clock_;
+  if (--it->second.holders == 0) {
+    released_at_[address] = ++release_clock_;
+    release_order_[release_clock_] = address;
+    offline_bytes_ += it->second.identity.size();
+    trim();
+  }
 }
 
 std::vector<Lease> AddressPool::leases() const {

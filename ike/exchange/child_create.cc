@@ -71,6 +71,15 @@ void ChildCreate::child_failed(NotifyType notify, bool by_peer, std::string deta
   ctx_.emit(ChildSaFailed{config_ ? config_->name : std::string(), notify, by_peer, inbound_spi_, std::move(detail)});
 }
 
+Status ChildCreate::reserve_spi() {
+  auto r = SpiReservation::reserve(ctx_.env.allocate_spi, ctx_.env.release_spi, ctx_.remote.address,
+                                   ctx_.local.address);
+  if (!r) return unexpected(r.error());
+  reservation_ = std::move(*r);
+  inbound_spi_ = reservation_.spi();
+  return {};
+}
+
 TaskStatus ChildCreate::refuse(NotifyType notify, Bytes data) {
   error_ = notify;
   error_data_ = std::move(data);
@@ -111,6 +120,7 @@ bool ChildCreate::install(const CryptoSuite& suite, std::vector<TrafficSelector>
   ctx_.children.push_back(
       ChildSaRecord{config_->name, inbound_spi_, outbound_spi_, suite, std::move(local_ts), std::move(remote_ts), mode_});
   ctx_.emit(std::move(e));
+  reservation_.hand_over();  // installing the inbound SA takes it
   pfs_secret_.wipe();
   return true;
 }
@@ -125,13 +135,10 @@ TaskStatus ChildCreate::build_request(OutboundMessage& request) {
     if (!old) return TaskStatus::Done;  // deleted meanwhile: nothing to rekey
   }
   if (inbound_spi_ == 0) {
-    auto spi = ctx_.env.allocate_spi ? ctx_.env.allocate_spi(ctx_.remote.address, ctx_.local.address)
-                                     : Expected<std::uint32_t>(unexpected(std::string("no SPI allocator")));
-    if (!spi) {
-      child_failed(NotifyType::NoProposalChosen, false, "SPI allocation failed: " + spi.error());
+    if (Status s = reserve_spi(); !s) {
+      child_failed(NotifyType::NoProposalChosen, false, "SPI allocation failed: " + s.error());
       return TaskStatus::Done;
     }
-    inbound_spi_ = *spi;
   }
   // A rekey keeps the selectors the old SA negotiated (§2.8); a new CHILD SA asks for its config's.
   tsi_ = old ? old->local_ts : resolve_selectors(config_->local_ts, ctx_.local.address);
@@ -210,6 +217,11 @@ TaskStatus ChildCreate::process_response(const InboundMessage& response) {
   if (sa->proposals.size() != 1 || sa->proposals.front().spi.size() != 4) {
     return reject(NotifyType::NoProposalChosen, "responder must choose one ESP proposal with a 4-octet SPI");
   }
+  if (tsi->selectors.size() > ctx_.limits().selectors_per_ts ||
+      tsr->selectors.size() > ctx_.limits().selectors_per_ts) {
+    return reject(NotifyType::TsUnacceptable,
+                  "responder narrowed to more selectors than daemon.limits allow");
+  }
   auto suite = accepted_suite(sa->proposals.front(), offered_proposals());
   if (!suite) return reject(NotifyType::NoProposalChosen, "unacceptable ESP proposal chosen: " + suite.error());
   if (!selectors_within(tsi->selectors, tsi_) || !selectors_within(tsr->selectors, tsr_)) {
@@ -269,6 +281,11 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
   if (in_ike_auth() && !sa && !tsi && !tsr) return TaskStatus::NeedMore;  // no CHILD SA requested
   requested_ = true;
   if (!sa || !tsi || !tsr) return refuse(NotifyType::InvalidSyntax);
+  // Every selector pair becomes data-plane policies: a peer's count is checked before any
+  // narrowing work (daemon.limits.selectors_per_ts).
+  const std::size_t max_selectors = ctx_.limits().selectors_per_ts;
+  if (tsi->selectors.size() > max_selectors || tsr->selectors.size() > max_selectors)
+    return refuse(NotifyType::TsUnacceptable);
   const Nonce* nonce = nullptr;
   if (!in_ike_auth()) {
     nonce = find<Nonce>(p);
@@ -284,6 +301,10 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
     if (!old) return refuse(NotifyType::ChildSaNotFound);
     rekeys_ = old->inbound_spi;
   }
+  // §3.10.1 NO_ADDITIONAL_SAS: this IKE SA holds as many CHILD SAs as it may (a rekey replaces
+  // one and is not counted).
+  if (!old && ctx_.children.size() >= ctx_.limits().child_sas_per_ike_sa)
+    return refuse(NotifyType::NoAdditionalSas);
 
   // §2.9: pick the first CHILD config whose selectors overlap the proposal on both sides, and
   // narrow to the overlap. A rekey stays with the config of the SA it replaces.
@@ -338,10 +359,8 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
     mode_ = ChildMode::Transport;
   }
 
-  auto spi = ctx_.env.allocate_spi ? ctx_.env.allocate_spi(ctx_.remote.address, ctx_.local.address)
-                                   : Expected<std::uint32_t>(unexpected(std::string("no SPI allocator")));
-  if (!spi) return refuse(NotifyType::NoProposalChosen);  // as strongSwan answers a failed allocation
-  inbound_spi_ = *spi;
+  if (!reserve_spi())
+    return refuse(NotifyType::NoProposalChosen);  // as strongSwan answers a failed allocation
   outbound_spi_ = spi_value(theirs_chosen.spi);
   suite_ = selection->suite;
   chosen_ = to_proposal(selection->suite, theirs_chosen.number, spi_bytes(inbound_spi_));

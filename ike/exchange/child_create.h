@@ -17,6 +17,7 @@
 #include "common/traffic_selector.h"
 #include "crypto/key_exchange.h"
 #include "ike/exchange/ike_sa_context.h"
+#include "ike/exchange/spi_reservation.h"
 #include "ike/exchange/task.h"
 
 namespace natgate::ike {
@@ -55,6 +56,8 @@ class ChildCreate final : public Task {
                bool we_initiated);
   // Responder: fills error_ (and error_data_) and returns NeedMore, the CHILD SA's way of failing.
   TaskStatus refuse(iana::NotifyType notify, Bytes data = {});
+  // Reserves our inbound SPI with the data plane (inbound_spi_ and reservation_).
+  Status reserve_spi();
 
   IkeSaContext& ctx_;
   std::optional<ChildConfig> config_;
@@ -62,6 +65,8 @@ class ChildCreate final : public Task {
   std::optional<std::uint32_t> rekeys_;  // our inbound SPI of the CHILD SA being replaced
   bool our_rekey_ = false;               // we initiate the rekey (rekeys_ given at construction)
   std::uint32_t inbound_spi_ = 0;
+  // inbound_spi_ while it is only reserved: released if this task ends without the CHILD SA.
+  SpiReservation reservation_;
   std::uint32_t outbound_spi_ = 0;
   std::vector<TrafficSelector> tsi_;  // initiator: proposed; responder: narrowed
   std::vector<TrafficSelector> tsr_;

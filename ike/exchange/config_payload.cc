@@ -204,9 +204,8 @@ TaskStatus IkeConfig::process_request(const InboundMessage& request) {
   for (const auto* c : find_all<Configuration>(request.payloads))
     if (c->type == iana::CfgType::Request) cp = c;
   if (!cp || !ctx_.env.virtual_ips || !ctx_.peer_config || !ctx_.remote_id) return TaskStatus::NeedMore;
-  // With EAP (RFC 7296 §2.16) this runs in the first IKE_AUTH round, under IDi, because the CHILD
-  // SA's selectors are settled there too; if EAP then fails, the SA ends and the gateway releases
-  // the lease with it.
+  // With EAP (RFC 7296 §2.16) the driver hands this the first IKE_AUTH request only after the
+  // last round authenticated the peer: nobody gets a lease before proving who they are.
   VirtualIpRequest wanted = parse_cfg_request(*cp);
   auto assigned = ctx_.env.virtual_ips->assign(ctx_.peer_config->name, *ctx_.remote_id, wanted);
   if (!assigned) return TaskStatus::NeedMore;  // this peer config has no pool: ignore the request

@@ -61,7 +61,8 @@ struct ChildSaEstablished {
 };
 
 // A CHILD SA could not be created. With IKE_AUTH this leaves the IKE SA up (RFC 7296 §1.2).
-// inbound_spi is the SPI we had allocated for it (0 if none), so the data plane can release it.
+// inbound_spi is the SPI we had reserved for it (0 if none); ike/ gives it back itself through
+// Environment::release_spi (spi_reservation.h), so this is for the log only.
 struct ChildSaFailed {
   std::string child_config;
   iana::NotifyType notify = iana::NotifyType::NoProposalChosen;

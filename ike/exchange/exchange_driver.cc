@@ -180,7 +180,16 @@ void ExchangeDriver::on_response(const InboundMessage& response, TimePoint now) 
   initiate(now);
 }
 
-std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMessage& request) {
+bool ExchangeDriver::admit_peer_rekey(TimePoint now) {
+  auto& seen = ctx_.peer_rekeys;
+  while (!seen.empty() && now - seen.front() >= std::chrono::minutes(1)) seen.pop_front();
+  if (seen.size() >= ctx_.limits().rekeys_per_minute) return false;
+  seen.push_back(now);
+  return true;
+}
+
+std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMessage& request,
+                                                                 TimePoint now) {
   std::vector<std::unique_ptr<Task>> tasks;
   switch (request.header.exchange) {
     case ExchangeType::IkeSaInit:
@@ -220,9 +229,17 @@ std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMe
         tasks.push_back(std::make_unique<Refusal>(iana::NotifyType::TemporaryFailure));
         break;
       }
-      // An SA payload proposing IKE is an IKE SA rekey (§1.3.2).
+      // An SA payload proposing IKE is an IKE SA rekey (§1.3.2), REKEY_SA a CHILD SA rekey
+      // (§1.3.3). A peer rekeying faster than daemon.limits.rekeys_per_minute is asked to try
+      // later (§2.25); its SAs stay as they are.
       const auto* sa = find<SecurityAssociation>(request.payloads);
-      if (sa && !sa->proposals.empty() && sa->proposals.front().protocol == iana::ProtocolId::Ike) {
+      const bool ike_rekey =
+          sa && !sa->proposals.empty() && sa->proposals.front().protocol == iana::ProtocolId::Ike;
+      if ((ike_rekey || find_notify(request.payloads, iana::NotifyType::RekeySa)) && !admit_peer_rekey(now)) {
+        tasks.push_back(std::make_unique<Refusal>(iana::NotifyType::TemporaryFailure));
+        break;
+      }
+      if (ike_rekey) {
         // §2.25: while one of our CREATE_CHILD_SA exchanges is out (a CHILD SA or IKE rekey of
         // our own) the IKE SA cannot move under it; the peer retries later.
         if (in_flight_exchange() == ExchangeType::CreateChildSa) {
@@ -243,7 +260,7 @@ bool ExchangeDriver::on_request(const InboundMessage& request, bool natt, TimePo
   // RFC 7296 §2.16: a later IKE_AUTH round goes to the tasks of the first one, of which only the
   // authentication task (the first) takes part until the last round.
   const bool auth_round = request.header.exchange == ExchangeType::IkeAuth && !auth_tasks_.empty();
-  auto tasks = auth_round ? std::move(auth_tasks_) : passive_tasks(request);
+  auto tasks = auth_round ? std::move(auth_tasks_) : passive_tasks(request, now);
   auth_tasks_.clear();
   if (tasks.empty()) return false;
   ctx_.auth_continues = false;
@@ -259,15 +276,25 @@ bool ExchangeDriver::on_request(const InboundMessage& request, bool natt, TimePo
   response.source = request.destination;
   response.destination = request.source;
 
+  // The first task reads the request. When it is IKE_AUTH's and asks for another round (EAP,
+  // §2.16), the others (configuration payload, CHILD SA) wait for the last round and then read
+  // the exchange's first request: a peer that never authenticates gets no pool address and no
+  // SPI, and a failure in between leaves nothing to release.
   Task* failing = nullptr;
-  for (std::size_t i = 0; i < tasks.size() && !(auth_round && i > 0); ++i) {
-    if (tasks[i]->process_request(request) == TaskStatus::Failed) {
-      failing = tasks[i].get();
-      break;
-    }
-  }
+  if (tasks.front()->process_request(request) == TaskStatus::Failed) failing = tasks.front().get();
   const bool another_round = ctx_.auth_continues && !failing;
   ctx_.auth_continues = false;
+  if (another_round && !auth_round) first_auth_request_.emplace(request);
+  if (!failing && !another_round) {
+    const InboundMessage& first = auth_round && first_auth_request_ ? *first_auth_request_ : request;
+    for (std::size_t i = 1; i < tasks.size(); ++i) {
+      if (tasks[i]->process_request(first) == TaskStatus::Failed) {
+        failing = tasks[i].get();
+        break;
+      }
+    }
+  }
+  if (!another_round) first_auth_request_.reset();
   bool close_after = false;
   if (failing) {
     response.payloads.clear();
@@ -306,12 +333,8 @@ bool ExchangeDriver::on_request(const InboundMessage& request, bool natt, TimePo
   return true;
 }
 
-void ExchangeDriver::resend_response(const Endpoint& local, const Endpoint& remote) {
-  for (Datagram d : responses_.cached()) {
-    d.local = local;
-    d.remote = remote;
-    out().datagrams.push_back(std::move(d));
-  }
+void ExchangeDriver::resend_response() {
+  for (const Datagram& d : responses_.cached()) out().datagrams.push_back(d);
   ++counters_.cached_responses_resent;
 }
 
@@ -405,6 +428,9 @@ void ExchangeDriver::close(DeleteReason reason) {
   ctx_.state = SaState::Deleted;
   requests_.abandon();
   queued_.clear();
+  active_.clear();  // tasks release what they reserved (SPIs) now, not when the SA is destroyed
+  auth_tasks_.clear();
+  first_auth_request_.reset();
   out().cancel(TimerKind::Retransmit);
   out().cancel(TimerKind::HalfOpen);
   out().cancel(TimerKind::Dpd);

@@ -42,15 +42,18 @@ class ExchangeDriver {
   // A new request from the peer. Returns false, changing nothing, if this SA cannot take that
   // exchange in its current state.
   bool on_request(const InboundMessage& request, bool natt, TimePoint now);
-  // The peer sent its last request again: the same answer again, to where it came from now.
-  void resend_response(const Endpoint& local, const Endpoint& remote);
+  // The peer sent its last request again: the same answer again, to where the answer went the
+  // first time (RFC 7296 §2.23: a replay from elsewhere is not reflected, nor moves anything).
+  void resend_response();
   void on_retransmit_timer(TimePoint now);
 
   // Ends the SA: CHILD SAs and the IKE SA are reported deleted, timers cancelled.
   void close(DeleteReason reason);
 
  private:
-  std::vector<std::unique_ptr<Task>> passive_tasks(const InboundMessage& request);
+  std::vector<std::unique_ptr<Task>> passive_tasks(const InboundMessage& request, TimePoint now);
+  // daemon.limits.rekeys_per_minute: records the peer's rekey at `now`, or says it is one too many.
+  bool admit_peer_rekey(TimePoint now);
   std::optional<std::vector<Datagram>> encode(const OutboundMessage& message, bool natt);
   // `only`: the index of the one task that builds this message (a later IKE_AUTH round).
   void send_request(TimePoint now, std::optional<std::size_t> only = std::nullopt);
@@ -66,6 +69,9 @@ class ExchangeDriver {
   iana::ExchangeType active_exchange_ = iana::ExchangeType::IkeSaInit;
   // Responder: the IKE_AUTH tasks while EAP takes more rounds (RFC 7296 §2.16).
   std::vector<std::unique_ptr<Task>> auth_tasks_;
+  // Responder: the first IKE_AUTH request while EAP runs; the tasks after authentication (CP,
+  // CHILD SA) read it only once the last round has authenticated the peer.
+  std::optional<InboundMessage> first_auth_request_;
   ExchangeCounters counters_;
 };
 

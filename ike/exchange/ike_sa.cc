@@ -109,6 +109,8 @@ std::unique_ptr<IkeSa> IkeSa::create_rekeyed(IkeSaContext& old, IkeSuccessor nex
   // narrow to them as before.
   ctx.peer_virtual_ips = old.peer_virtual_ips;
   ctx.own_virtual_ips = old.own_virtual_ips;
+  // The peer's rekey budget is per peer, not per IKE SA: rekeying the IKE SA resets nothing.
+  ctx.peer_rekeys = old.peer_rekeys;
   // §2.8: the CHILD SAs now belong to the new IKE SA; the old one ends without touching them.
   ctx.children = std::move(old.children);
   old.children.clear();
@@ -289,11 +291,20 @@ Expected<std::optional<OpenedMessage>, InputError> IkeSa::open(const ReceivedDat
 }
 
 void IkeSa::authenticated(const ReceivedDatagram& in, TimePoint now) {
+  // Only for a new message: a request with the next Message ID or the response to our request
+  // in flight. A retransmitted (or replayed) request never gets here (§2.23: "dynamic address
+  // update should only be done in response to a new packet").
   ctx_.last_heard = now;
   if (in.local == ctx_.local && in.remote == ctx_.remote) return;
-  // §2.23: with a NAT in the path, the peer's address is whatever authenticated messages come
-  // from; that is also how the responder follows the initiator's float to port 4500.
-  if (!ctx_.nat.udp_encapsulation() && !in.natt) return;
+  // The initiator's float to port 4500 after IKE_SA_INIT found a NAT (§2.23) is followed once,
+  // wherever the NAT is. After that the peer's address follows authenticated messages only when
+  // the peer is behind a NAT (its mapping may change) and we are not: "a host behind a NAT SHOULD
+  // NOT do this type of dynamic address update". A responder behind a static port forward still
+  // follows its NATed peers (strongSwan's rule too): it is the one that cannot reach them
+  // otherwise.
+  const bool floats = in.natt && !ctx_.natt;
+  const bool peer_roams = ctx_.nat.remote_behind_nat && (!ctx_.nat.local_behind_nat || !ctx_.initiator);
+  if (!floats && !peer_roams) return;
   ctx_.local = in.local;
   ctx_.remote = in.remote;
   if (in.natt && !ctx_.natt) {
@@ -321,7 +332,7 @@ void IkeSa::handle_request(const IkeHeader& header, const ReceivedDatagram& in, 
       // this SPI is not the peer's retransmission.
       ByteView seen = ctx_.peer_init_message;
       if (seen.size() == in.bytes.size() && std::equal(seen.begin(), seen.end(), in.bytes.begin())) {
-        driver_->resend_response(in.local, in.remote);
+        driver_->resend_response();
       } else {
         reject({InputError::Kind::UnexpectedMessageId, std::nullopt, "a different IKE_SA_INIT under the same SPI"});
       }
@@ -351,8 +362,10 @@ void IkeSa::handle_request(const IkeHeader& header, const ReceivedDatagram& in, 
     return;
   }
   if (verdict == ResponseWindow::Verdict::Retransmit) {
-    // The previous request again: verified, it gets the cached answer. A fragmented one is
-    // answered once, on its first fragment (RFC 7383 §2.6.1).
+    // The previous request again: verified, it gets the cached answer, sent where the answer
+    // went the first time. It proves nothing new (anyone may have captured and replayed it), so
+    // it neither moves the SA nor counts as a sign of life (§2.23). A fragmented one is answered
+    // once, on its first fragment (RFC 7383 §2.6.1).
     auto view = decode_encrypted_message(in.bytes);
     if (!view) {
       reject({InputError::Kind::Malformed, view.error(), view.error().to_string()});
@@ -362,8 +375,7 @@ void IkeSa::handle_request(const IkeHeader& header, const ReceivedDatagram& in, 
       reject({InputError::Kind::IntegrityCheckFailed, std::nullopt, "retransmitted request does not verify"});
       return;
     }
-    authenticated(in, now);
-    if (!view->fragment || view->fragment->number == 1) driver_->resend_response(in.local, in.remote);
+    if (!view->fragment || view->fragment->number == 1) driver_->resend_response();
     return;
   }
   auto opened = open(in, header, now);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +21,8 @@
 #include "ike/exchange/config.h"
 #include "ike/exchange/events.h"
 #include "ike/exchange/output.h"
+#include "ike/exchange/peer_limits.h"
+#include "ike/exchange/spi_reservation.h"
 #include "ike/exchange/time.h"
 #include "ike/exchange/virtual_ip.h"
 #include "ike/suite/crypto_suite.h"
@@ -28,16 +31,14 @@
 
 namespace natgate::ike {
 
-// Reserves an inbound ESP SPI (RFC 4303 §2.1) with the data plane, which owns SPI uniqueness.
-// src/dst are the outer addresses of the inbound SA (peer → us).
-using SpiAllocator = std::function<Expected<std::uint32_t>(const IpAddress& src, const IpAddress& dst)>;
-
 // What an IKE SA needs from its surroundings. The referenced objects must outlive the SA.
 struct Environment {
   crypto::RandomSource* random = nullptr;  // nonces, SPIs, key exchange, IVs
   SpiAllocator allocate_spi;
+  SpiReleaser release_spi;  // SPIs reserved for CHILD SAs that never came up (spi_reservation.h)
   const ConfigProvider* configs = nullptr;  // responder: peer lookup in IKE_AUTH
   VirtualIpProvider* virtual_ips = nullptr;  // responder: address pools for CFG_REQUEST (§2.19)
+  const PeerLimits* limits = nullptr;        // what the peer may ask for; nullptr: the defaults
 };
 
 enum class SaState : std::uint8_t {
@@ -164,7 +165,15 @@ struct IkeSaContext {
   std::map<std::uint32_t, bool> child_rekeys_in_flight;
   std::map<std::uint32_t, ChildRekeyCollision> child_rekey_collisions;
 
+  // When the peer asked for its rekeys in the last minute (PeerLimits::rekeys_per_minute); an
+  // IKE rekey hands the list to the new SA, so rekeying the IKE SA itself resets nothing.
+  std::deque<TimePoint> peer_rekeys;
+
   crypto::RandomSource& random() const { return *env.random; }
+  const PeerLimits& limits() const {
+    static const PeerLimits defaults;
+    return env.limits ? *env.limits : defaults;
+  }
   const Bytes& own_nonce() const { return initiator ? nonce_i : nonce_r; }
   const Bytes& peer_nonce() const { return initiator ? nonce_r : nonce_i; }
   IkeSpi own_spi() const { return initiator ? spi_i : spi_r; }

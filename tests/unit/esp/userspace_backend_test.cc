@@ -242,6 +242,12 @@ TEST_F(UserspaceBackendTest, AllocatedSpisAreUniqueAndNeverReserved) {
     EXPECT_GT(*spi, 255u);
     EXPECT_TRUE(seen.insert(*spi).second);
   }
+  // Reserved SPIs that no SA took go back with delete_sa (as XFRM deletes a larval SA), so a
+  // peer whose CHILD SAs never come up cannot make the reservations pile up.
+  EXPECT_EQ(a_->reserved_spi_count(), 200u);
+  for (std::uint32_t spi : seen) EXPECT_TRUE(a_->delete_sa(spi, IpAddress()).has_value());
+  EXPECT_EQ(a_->reserved_spi_count(), 0u);
+  EXPECT_FALSE(a_->delete_sa(*seen.begin(), IpAddress()).has_value()) << "released once only";
 }
 
 TEST_F(UserspaceBackendTest, TrafficCountersEndpointUpdateExpiryAndAcquire) {

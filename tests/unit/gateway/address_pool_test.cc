@@ -76,3 +76,60 @@ TEST(AddressPool, ReleaseByAnotherIdentityIsIgnored) {
 
 }  // namespace
 }  // namespace natgate::gateway::pool
+
+namespace natgate::gateway::pool {
+namespace {
+
+// Issue 12 (3): the pool's memory per identity is bounded. An identity whose last address went
+// to someone else is forgotten, and the offline leases kept for returning identities hold at
+// most the configured bytes of identity text.
+TEST(AddressPoolMemory, AnIdentityWithoutAnAddressIsForgotten) {
+  AddressPool p("rw", {net("10.99.0.0/30")});
+  const IpAddress a = *p.acquire("fqdn:a", IpFamily::V4);
+  const IpAddress b = *p.acquire("fqdn:b", IpFamily::V4);
+  p.release("fqdn:a", a);
+  p.release("fqdn:b", b);
+  ASSERT_TRUE(p.acquire("fqdn:c", IpFamily::V4));
+  ASSERT_TRUE(p.acquire("fqdn:d", IpFamily::V4));
+  EXPECT_EQ(p.identities(), 2u) << "a and b hold nothing any more";
+  EXPECT_EQ(p.offline_identity_bytes(), 0u);
+}
+
+TEST(AddressPoolMemory, OfflineLeasesAreCappedByIdentityBytesAndTheirAddressesReused) {
+  // 6 usable addresses; room for two offline identities of 1000 octets.
+  AddressPool p("rw", {net("10.99.0.0/29")}, 2500);
+  auto who = [](int i) { return "fqdn:" + std::string(995, static_cast<char>('a' + i)); };
+  std::vector<IpAddress> first;
+  for (int i = 0; i < 6; ++i) first.push_back(*p.acquire(who(i), IpFamily::V4));
+  for (int i = 0; i < 6; ++i) p.release(who(i), first[static_cast<std::size_t>(i)]);
+  EXPECT_LE(p.offline_identity_bytes(), 2500u);
+  EXPECT_EQ(p.identities(), 2u) << "the two released last are remembered";
+  EXPECT_EQ(p.leases().size(), 2u);
+  // The remembered ones come back to their address; the forgotten addresses serve newcomers.
+  EXPECT_EQ(*p.acquire(who(5), IpFamily::V4), first[5]);
+  std::set<IpAddress> handed;
+  for (int i = 6; i < 11; ++i) {
+    auto a = p.acquire(who(i), IpFamily::V4);
+    ASSERT_TRUE(a) << i << ": " << a.error();
+    EXPECT_TRUE(handed.insert(*a).second);
+  }
+  EXPECT_EQ(p.online(), 6u);
+  EXPECT_FALSE(p.acquire(who(11), IpFamily::V4)) << "six addresses, six online";
+}
+
+TEST(AddressPoolMemory, ThousandsOfDistinctIdentitiesStayBounded) {
+  AddressPool p("rw", {net("10.99.0.0/16")}, 64 * 1024);
+  const std::string big(4000, 'x');
+  for (int i = 0; i < 5000; ++i) {
+    const std::string id = "fqdn:" + std::to_string(i) + big;
+    auto a = p.acquire(id, IpFamily::V4);
+    ASSERT_TRUE(a);
+    p.release(id, *a);
+  }
+  EXPECT_LE(p.offline_identity_bytes(), 64u * 1024);
+  EXPECT_LE(p.identities(), 16u);
+  EXPECT_LE(p.leases().size(), 16u);
+}
+
+}  // namespace
+}  // namespace natgate::gateway::pool

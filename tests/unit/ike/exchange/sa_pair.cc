@@ -70,7 +70,13 @@ Environment SaPair::env(bool initiator_side) {
     if (initiator_side) return 0xc1000000u + ++spis_allocated_i;
     return 0xd2000000u + ++spis_allocated_r;
   };
-  if (!initiator_side) e.virtual_ips = virtual_ips_r;
+  e.release_spi = [this, initiator_side](std::uint32_t spi, const IpAddress&) {
+    (initiator_side ? spis_released_i : spis_released_r).push_back(spi);
+  };
+  if (!initiator_side) {
+    e.virtual_ips = virtual_ips_r;
+    e.limits = &limits_r;
+  }
   return e;
 }
 

@@ -130,6 +130,11 @@ class SaPair {
   void absorb_for_test(Output&& out, bool initiator_side) { absorb(std::move(out), initiator_side); }
   std::uint32_t spis_allocated_i = 0;
   std::uint32_t spis_allocated_r = 0;
+  // SPIs given back unused (Environment::release_spi), in order.
+  std::vector<std::uint32_t> spis_released_i;
+  std::vector<std::uint32_t> spis_released_r;
+  // daemon.limits for what the initiator may ask of the responder.
+  PeerLimits limits_r;
 
  private:
   void absorb(Output&& out, bool initiator_side, bool from_retired = false);
