@@ -77,6 +77,7 @@ std::string IkeCore::description() const { return "natgate IKEv2 (RFC 7296, NAT-
 void IkeCore::start(const Config& config, DaemonServices& services) {
   io_ = services.io;
   config_ = config;
+  apply_eap_limits();
   services_ = services;
   sa_timers_ = std::make_unique<TimerSet<TimerKey>>(*io_);
   connection_timers_ = std::make_unique<TimerSet<std::string>>(*io_);
@@ -483,10 +484,18 @@ void IkeCore::on_sa_timer(SaId id, TimerKind kind, std::uint32_t spi) {
 
 // ---- lifetimes and rekeying ---------------------------------------------------------------
 
+void IkeCore::apply_eap_limits() {
+  ike::EapFailureLimits limits;
+  limits.per_identity = config_.daemon.limits.eap_failures_per_identity;
+  limits.per_source = config_.daemon.limits.eap_failures_per_source;
+  eap_failures_.set_limits(limits);
+}
+
 ike::Environment IkeCore::ike_environment() {
   ike::Environment env;
   env.random = &random_;
   env.configs = &registry_;
+  env.eap_failures = &eap_failures_;
   env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
     if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
     // No data plane to ask: a random SPI outside the reserved 1-255 (RFC 4303 §2.1).
@@ -1011,6 +1020,7 @@ void IkeCore::down(const std::string& name, ControlReply reply) {
 
 void IkeCore::apply_config(const Config& config, const ConfigDiff& diff) {
   config_ = config;
+  apply_eap_limits();
   std::vector<std::shared_ptr<const ConnectionProfile>> profiles;
   for (const auto& c : config_.connections) {
     auto [it, fresh] = reqids_.try_emplace(c.name, next_reqid_);

@@ -40,6 +40,10 @@ class EapMschapv2Server {
     bool ask_identity = true;             // start with EAP-Identity; otherwise go straight to the Challenge
     std::string server_name = "natgate";  // the Challenge's Name field
     std::string success_message = "Welcome";
+    // Whether the peer may authenticate under this name (the EAP-Identity answer and the
+    // MS-CHAPv2 Name): the IKE responder binds both to the peer's IDi. A name it refuses ends
+    // the method before the user's NT hash is looked up. Empty: any configured user.
+    std::function<bool(std::string_view name)> name_allowed;
   };
 
   enum class State { Idle, WaitIdentity, WaitResponse, WaitSuccessAck, WaitFailureAck, Succeeded, Failed };

@@ -18,6 +18,7 @@
 #include "ike/codec/ike_header.h"
 #include "ike/codec/payloads.h"
 #include "ike/exchange/config.h"
+#include "ike/exchange/eap_failure_limiter.h"
 #include "ike/exchange/events.h"
 #include "ike/exchange/output.h"
 #include "ike/exchange/time.h"
@@ -38,6 +39,7 @@ struct Environment {
   SpiAllocator allocate_spi;
   const ConfigProvider* configs = nullptr;  // responder: peer lookup in IKE_AUTH
   VirtualIpProvider* virtual_ips = nullptr;  // responder: address pools for CFG_REQUEST (§2.19)
+  EapFailureLimiter* eap_failures = nullptr;  // responder: EAP password guessing (nullptr: unlimited)
 };
 
 enum class SaState : std::uint8_t {
