@@ -13,9 +13,9 @@ class MschapServer final : public EapSession {
  public:
   MschapServer(const AuthConfig& config, crypto::RandomSource& random, const Identity& peer_id)
       : server_(config.eap_user_hash, random,
-                EapMschapv2Server::Config{
-                    config.eap_ask_identity, "natgate", "Welcome",
-                    [peer_id](std::string_view name) { return eap_name_binds(name, peer_id); }}) {}
+                EapMschapv2Server::Config{config.eap_ask_identity, "natgate", "Welcome"}) {
+    server_.restrict_names([peer_id](std::string_view name) { return eap_name_binds(name, peer_id); });
+  }
   Eap start() override { return server_.start(); }
   eap::Step process(const Eap& packet) override { return server_.process(packet); }
   bool done() const override { return server_.done(); }
