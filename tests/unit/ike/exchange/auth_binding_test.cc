@@ -7,13 +7,16 @@
 //     union of several connections' proposals.
 #include <gtest/gtest.h>
 
+// First: sa_pair.h's TimePoint is ike::TimePoint (steady_clock); test_pki.h declares a
+// testing::TimePoint (system_clock) that would otherwise be the one SaPair::now names here.
+#include "sa_pair.h"
+
 #include "../auth/test_pki.h"
 #include "ike/auth/eap_packets.h"
 #include "ike/auth/mschapv2.h"
 #include "ike/codec/message.h"
 #include "ike/exchange/eap_failure_limiter.h"
 #include "ike/exchange/eap_identity.h"
-#include "sa_pair.h"
 
 namespace natgate::ike {
 namespace {
@@ -361,6 +364,40 @@ TEST_F(ProposalPerConnection, WithoutAListEverySuiteIsAccepted) {
   pair.ike_i->proposals = {proposal_a};
   pair.start_and_run();
   EXPECT_TRUE(pair.both_established());
+}
+
+}  // namespace
+}  // namespace natgate::ike
+
+namespace natgate::ike {
+namespace {
+
+using namespace natgate::ike::testing;
+
+// Once IKE_AUTH chose branch-b, its IKE SA rekeys (§2.18) from branch-b's proposals alone, not
+// from the union IKE_SA_INIT offered.
+TEST_F(ProposalPerConnection, RekeyUsesTheConnectionsOwnProposals) {
+  pair.peer_i->local_id = Identity::fqdn("b.lab");
+  pair.ike_i->proposals = {proposal_b};
+  pair.start_and_run();
+  ASSERT_TRUE(pair.both_established());
+  // The initiator now offers only branch-a's proposal (the SA shares this config object).
+  pair.ike_i->proposals = {proposal_a};
+  const std::size_t before = pair.wire.size();
+  pair.absorb_for_test(pair.initiator->rekey_ike_sa(pair.now), true);
+  pair.run();
+  EXPECT_EQ(pair.log_r.first<IkeSaRekeyed>(), nullptr);
+  EXPECT_EQ(pair.log_i.first<IkeSaRekeyed>(), nullptr);
+  bool refused = false;
+  for (std::size_t k = before; k < pair.wire.size(); ++k)
+    if (!pair.wire[k].from_initiator && find_notify(pair.payloads_of(k), iana::NotifyType::NoProposalChosen))
+      refused = true;
+  EXPECT_TRUE(refused);
+  // With branch-b's proposal the rekey goes through.
+  pair.ike_i->proposals = {proposal_b};
+  pair.absorb_for_test(pair.initiator->rekey_ike_sa(pair.now), true);
+  pair.run();
+  EXPECT_NE(pair.log_r.first<IkeSaRekeyed>(), nullptr);
 }
 
 }  // namespace
