@@ -9,7 +9,9 @@
 
 // First: sa_pair.h's TimePoint is ike::TimePoint (steady_clock); test_pki.h declares a
 // testing::TimePoint (system_clock) that would otherwise be the one SaPair::now names here.
+// clang-format off
 #include "sa_pair.h"
+// clang-format on
 
 #include "../auth/test_pki.h"
 #include "ike/auth/eap_packets.h"
