@@ -39,7 +39,8 @@ struct Environment {
   SpiAllocator allocate_spi;
   const ConfigProvider* configs = nullptr;  // responder: peer lookup in IKE_AUTH
   VirtualIpProvider* virtual_ips = nullptr;  // responder: address pools for CFG_REQUEST (§2.19)
-  EapFailureLimiter* eap_failures = nullptr;  // responder: EAP password guessing (nullptr: unlimited)
+  // Responder: limits on EAP password guessing (nullptr: none).
+  EapFailureLimiter* eap_failures = nullptr;
 };
 
 enum class SaState : std::uint8_t {
