@@ -94,6 +94,7 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   if (psk) peer->psk = *psk;
   peer->auth = std::move(*auth);
   peer->request_virtual_ips = c.local.vips;
+  peer->ike_proposals = ike->proposals;  // checked in IKE_AUTH against what IKE_SA_INIT chose
   ike::ChildConfig child;
   child.name = c.name;
   child.proposals = std::move(*esp_proposals);

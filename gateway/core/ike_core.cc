@@ -94,6 +94,7 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   io_ = services.io;
   config_ = config;
   peer_limits_ = peer_limits(config_.daemon.limits);
+  apply_eap_limits();
   services_ = services;
   sa_timers_ = std::make_unique<TimerSet<TimerKey>>(*io_);
   connection_timers_ = std::make_unique<TimerSet<std::string>>(*io_);
@@ -512,11 +513,19 @@ void IkeCore::on_sa_timer(SaId id, TimerKind kind, std::uint32_t spi) {
 
 // ---- lifetimes and rekeying ---------------------------------------------------------------
 
+void IkeCore::apply_eap_limits() {
+  ike::EapFailureLimits limits;
+  limits.per_identity = config_.daemon.limits.eap_failures_per_identity;
+  limits.per_source = config_.daemon.limits.eap_failures_per_source;
+  eap_failures_.set_limits(limits);
+}
+
 ike::Environment IkeCore::ike_environment() {
   ike::Environment env;
   env.random = &random_;
   env.configs = &registry_;
   env.limits = &peer_limits_;
+  env.eap_failures = &eap_failures_;
   env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
     ++counters_["esp_spis_reserved"];
     if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
@@ -1085,6 +1094,7 @@ void IkeCore::down(const std::string& name, ControlReply reply) {
 void IkeCore::apply_config(const Config& config, const ConfigDiff& diff) {
   config_ = config;
   peer_limits_ = peer_limits(config_.daemon.limits);
+  apply_eap_limits();
   std::vector<std::shared_ptr<const ConnectionProfile>> profiles;
   for (const auto& c : config_.connections) {
     auto [it, fresh] = reqids_.try_emplace(c.name, next_reqid_);

@@ -116,6 +116,7 @@ class IkeCore final : public DaemonCore {
   // What every IkeSa of this daemon gets: its random source, the connection profiles and SPIs
   // from the data plane (or random ones when there is none).
   ike::Environment ike_environment();
+  void apply_eap_limits();  // config_.daemon.limits into eap_failures_
   void schedule_ike_lifetime(IkeSaEntry& e);
   void schedule_child_lifetime(IkeSaEntry& e, InstalledChild& child);
   void arm_child_timers(SaId id, const InstalledChild& child);
@@ -158,6 +159,8 @@ class IkeCore final : public DaemonCore {
   // updates it in place); declared before the SA table, which it must outlive.
   ike::PeerLimits peer_limits_;
   ProfileRegistry registry_;
+  // daemon.limits.eap_failures_per_identity / _per_source, shared by every responder SA.
+  ike::EapFailureLimiter eap_failures_{{}, [] { return ike::Clock::now(); }};
   std::unique_ptr<RemoteAccess> remote_access_;
   std::unique_ptr<VirtualIpClient> vip_client_;
   std::unique_ptr<ike::IkeDispatcher> dispatcher_;

@@ -1,5 +1,7 @@
 #include "gateway/core/profile_registry.h"
 
+#include <algorithm>
+
 namespace natgate::gateway::core {
 
 namespace {
@@ -10,10 +12,47 @@ int address_match(const ConnectionProfile& p, const IpAddress& peer) {
   return *p.config.remote.address == peer ? 2 : 0;
 }
 
+// The IKE_SA_INIT parameters for a peer that may belong to any of `candidates` (best address
+// match first, then config order): the first one's settings, and the proposals of all of them
+// in that order, so that each connection's peers find their own proposal (RFC 7296 §2.7; a
+// suite is always chosen from one proposal, hence from one connection). IKE_AUTH then checks
+// that the connection the peer's identity selects accepts the suite (PeerConfig::ike_proposals).
+std::shared_ptr<const ike::IkeSaConfig> merged(const std::vector<const ConnectionProfile*>& candidates) {
+  if (candidates.empty()) return nullptr;
+  if (candidates.size() == 1) return candidates.front()->ike;
+  auto out = std::make_shared<ike::IkeSaConfig>(*candidates.front()->ike);
+  for (const auto* p : candidates) {
+    for (const auto& spec : p->ike->proposals)
+      if (std::find(out->proposals.begin(), out->proposals.end(), spec) == out->proposals.end())
+        out->proposals.push_back(spec);
+    // CERTREQ (§3.7): the first candidate that checks certificates names its CAs.
+    if (!out->certificate_request) out->certificate_request = p->ike->certificate_request;
+  }
+  return out;
+}
+
 }  // namespace
 
 void ProfileRegistry::assign(std::vector<std::shared_ptr<const ConnectionProfile>> in_order) {
   profiles_ = std::move(in_order);
+  // The union for every distinct peer address, computed once: IKE_SA_INIT is answered on the
+  // unauthenticated path and must not allocate per request.
+  ike_by_address_.clear();
+  std::vector<const ConnectionProfile*> any;
+  for (const auto& p : profiles_)
+    if (p->config.remote.accepts_any_address()) any.push_back(p.get());
+  ike_for_any_ = merged(any);
+  for (const auto& p : profiles_) {
+    if (p->config.remote.accepts_any_address()) continue;
+    const IpAddress& address = *p->config.remote.address;
+    if (ike_by_address_.contains(address)) continue;
+    std::vector<const ConnectionProfile*> candidates;
+    for (const auto& q : profiles_)
+      if (!q->config.remote.accepts_any_address() && *q->config.remote.address == address)
+        candidates.push_back(q.get());
+    candidates.insert(candidates.end(), any.begin(), any.end());
+    ike_by_address_.emplace(address, merged(candidates));
+  }
 }
 
 std::shared_ptr<const ConnectionProfile> ProfileRegistry::find(const std::string& name) const {
@@ -24,16 +63,8 @@ std::shared_ptr<const ConnectionProfile> ProfileRegistry::find(const std::string
 
 std::shared_ptr<const ike::IkeSaConfig> ProfileRegistry::ike_config(const Endpoint&,
                                                                     const Endpoint& remote) const {
-  const ConnectionProfile* best = nullptr;
-  int best_score = 0;
-  for (const auto& p : profiles_) {
-    int score = address_match(*p, remote.address);
-    if (score > best_score) {
-      best = p.get();
-      best_score = score;
-    }
-  }
-  return best ? best->ike : nullptr;
+  if (auto it = ike_by_address_.find(remote.address); it != ike_by_address_.end()) return it->second;
+  return ike_for_any_;
 }
 
 std::shared_ptr<const ike::PeerConfig> ProfileRegistry::peer_config(

@@ -1,7 +1,9 @@
 // The connections natgated knows, as ConnectionProfiles, and the responder's lookup over them
 // (ike::ConfigProvider): by the peer's address when IKE_SA_INIT arrives, by its identity in
 // IKE_AUTH (RFC 7296 §2.15). A connection with `remote.address: any` matches every address; one
-// with an address matches only that one and is preferred.
+// with an address matches only that one and is preferred. IKE_SA_INIT offers the union of the
+// IKE proposals of every connection the address matches (the best match's first); IKE_AUTH
+// refuses a peer whose connection does not accept the suite so chosen.
 #pragma once
 
 #include <map>
@@ -20,7 +22,9 @@ class ProfileRegistry final : public ike::ConfigProvider {
   void assign(std::vector<std::shared_ptr<const ConnectionProfile>> in_order);
   // Keys of single peer identities (secrets with an id): a connection that accepts any identity
   // authenticates each peer with its own key when there is one (else with the connection's).
-  void set_identity_secrets(std::map<ike::Identity, SecretBytes> secrets) { identity_secrets_ = std::move(secrets); }
+  void set_identity_secrets(std::map<ike::Identity, SecretBytes> secrets) {
+    identity_secrets_ = std::move(secrets);
+  }
   std::shared_ptr<const ConnectionProfile> find(const std::string& name) const;
   const std::vector<std::shared_ptr<const ConnectionProfile>>& all() const { return profiles_; }
 
@@ -34,6 +38,9 @@ class ProfileRegistry final : public ike::ConfigProvider {
  private:
   std::vector<std::shared_ptr<const ConnectionProfile>> profiles_;
   std::map<ike::Identity, SecretBytes> identity_secrets_;
+  // IKE_SA_INIT parameters: per peer address named by some connection, and for all others.
+  std::map<IpAddress, std::shared_ptr<const ike::IkeSaConfig>> ike_by_address_;
+  std::shared_ptr<const ike::IkeSaConfig> ike_for_any_;
 };
 
 }  // namespace natgate::gateway::core

@@ -91,6 +91,10 @@ eap::Step EapMschapv2Server::on_response(const Eap& response) {
     case State::WaitIdentity:
       if (response.type != eap::kIdentity) return fail("expected an EAP-Identity response");
       identity_ = printable(std::string(response.data.begin(), response.data.end()));
+      if (name_allowed_ && !name_allowed_(std::string_view(
+                               reinterpret_cast<const char*>(response.data.data()), response.data.size()))) {
+        return fail("EAP identity '" + identity_ + "' is not the identity the peer claimed");
+      }
       return {challenge(), {}};
     case State::WaitResponse: {
       auto m = eap::parse_mschapv2(response);
@@ -101,6 +105,8 @@ eap::Step EapMschapv2Server::on_response(const Eap& response) {
       const ByteView peer_challenge = value.first(16);
       const ByteView nt_response = value.subspan(24, mschapv2::kNtResponseSize);
       peer_name_ = printable(m->text);
+      if (name_allowed_ && !name_allowed_(m->text))
+        return mschap_failure("MS-CHAPv2 name '" + peer_name_ + "' is not the identity the peer claimed");
       const auto nt_hash = lookup_(m->text);
       if (!nt_hash || nt_hash->size() != 16) return mschap_failure("unknown user '" + peer_name_ + "'");
       auto expected =

@@ -48,6 +48,12 @@ class EapMschapv2Server {
   EapMschapv2Server(NtHashLookup lookup, crypto::RandomSource& random)
       : EapMschapv2Server(std::move(lookup), random, Config{}) {}
 
+  // Whether the peer may authenticate under a name (the EAP-Identity answer and the MS-CHAPv2
+  // Name): the IKE responder binds both to the peer's IDi. A name it refuses ends the method
+  // before the user's NT hash is looked up. Without one, any configured user may.
+  using NameFilter = std::function<bool(std::string_view name)>;
+  void restrict_names(NameFilter allowed) { name_allowed_ = std::move(allowed); }
+
   // The first request: Identity or Challenge.
   Eap start();
   eap::Step process(const Eap& response);
@@ -70,6 +76,7 @@ class EapMschapv2Server {
   NtHashLookup lookup_;
   crypto::RandomSource& random_;
   Config config_;
+  NameFilter name_allowed_;
   State state_ = State::Idle;
   std::uint8_t identifier_ = 0;
   Eap last_request_;

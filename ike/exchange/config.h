@@ -92,6 +92,11 @@ struct PeerConfig {
   SecretBytes psk;                    // RFC 7296 §2.15 shared secret, used in both directions
   // Certificates, EAP (auth_config.h); nullptr = PSK both ways.
   std::shared_ptr<const AuthConfig> auth;
+  // Responder: the IKE proposals of this peer's connection. IKE_SA_INIT chose from those of
+  // every connection the peer's address could belong to; the suite it negotiated must fit one
+  // of these, else the peer could pick a weaker connection's proposal and then authenticate
+  // as this one (answered with AUTHENTICATION_FAILED). Empty: any suite.
+  std::vector<ProposalSpec> ike_proposals;
   // Initiator: children[0] is created inside IKE_AUTH (the others later, with CREATE_CHILD_SA).
   // Responder: the first child whose selectors overlap the proposed ones is chosen.
   std::vector<ChildConfig> children;

@@ -3,6 +3,7 @@
 #include "ike/auth/eap_mschapv2_client.h"
 #include "ike/auth/eap_mschapv2_server.h"
 #include "ike/auth/eap_tls.h"
+#include "ike/exchange/eap_identity.h"
 
 namespace natgate::ike {
 
@@ -10,9 +11,11 @@ namespace {
 
 class MschapServer final : public EapSession {
  public:
-  MschapServer(const AuthConfig& config, crypto::RandomSource& random)
+  MschapServer(const AuthConfig& config, crypto::RandomSource& random, const Identity& peer_id)
       : server_(config.eap_user_hash, random,
-                EapMschapv2Server::Config{config.eap_ask_identity, "natgate", "Welcome"}) {}
+                EapMschapv2Server::Config{config.eap_ask_identity, "natgate", "Welcome"}) {
+    server_.restrict_names([peer_id](std::string_view name) { return eap_name_binds(name, peer_id); });
+  }
   Eap start() override { return server_.start(); }
   eap::Step process(const Eap& packet) override { return server_.process(packet); }
   bool done() const override { return server_.done(); }
@@ -70,12 +73,13 @@ Expected<std::unique_ptr<EapSession>> make_tls(const AuthConfig& config, EapTls:
 }  // namespace
 
 Expected<std::unique_ptr<EapSession>> EapSession::server(const AuthConfig& config,
-                                                         crypto::RandomSource& random) {
+                                                         crypto::RandomSource& random,
+                                                         const Identity& peer_id) {
   switch (config.remote) {
     case AuthKind::EapMschapv2:
       if (!config.eap_user_hash)
         return unexpected(std::string("EAP-MSCHAPv2 without any EAP users configured"));
-      return std::unique_ptr<EapSession>(std::make_unique<MschapServer>(config, random));
+      return std::unique_ptr<EapSession>(std::make_unique<MschapServer>(config, random, peer_id));
     case AuthKind::EapTls:
       return make_tls(config, EapTls::Role::Server);
     default:

@@ -15,6 +15,7 @@
 #include "ike/auth/x509_certificate.h"
 #include "ike/codec/payloads.h"
 #include "ike/exchange/auth_config.h"
+#include "ike/exchange/identity.h"
 
 namespace natgate::ike {
 
@@ -23,7 +24,10 @@ class EapSession {
   virtual ~EapSession() = default;
 
   // For a responder whose peer must use `config.remote`; for an initiator using `config.local`.
-  static Expected<std::unique_ptr<EapSession>> server(const AuthConfig& config, crypto::RandomSource& random);
+  // The server authenticates only EAP names that bind `peer_id`, the IDi (eap_identity.h); an
+  // EAP-TLS certificate is matched against the IDi by IkeAuth once the method succeeded.
+  static Expected<std::unique_ptr<EapSession>> server(const AuthConfig& config, crypto::RandomSource& random,
+                                                      const Identity& peer_id);
   static Expected<std::unique_ptr<EapSession>> client(const AuthConfig& config, crypto::RandomSource& random);
 
   // Server only: the first EAP request.

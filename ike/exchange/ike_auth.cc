@@ -6,6 +6,7 @@
 #include "ike/auth/shared_key_auth.h"
 #include "ike/auth/signature_auth.h"
 #include "ike/codec/message.h"
+#include "ike/suite/proposal_wire.h"
 
 namespace natgate::ike {
 
@@ -130,6 +131,21 @@ bool IkeAuth::feed_eap(const Eap& packet) {
     return false;
   }
   return true;
+}
+
+void IkeAuth::note_eap_failure(const InboundMessage& request) {
+  if (ctx_.env.eap_failures && ctx_.remote_id)
+    ctx_.env.eap_failures->record_failure(*ctx_.remote_id, request.source.address);
+}
+
+void IkeAuth::narrow_ike_proposals() {
+  // Rekeys of this IKE SA (§2.18) negotiate from its connection's proposals alone, not from the
+  // union IKE_SA_INIT offered.
+  const auto& own = ctx_.peer_config->ike_proposals;
+  if (own.empty() || !ctx_.ike_config || ctx_.ike_config->proposals == own) return;
+  auto narrowed = std::make_shared<IkeSaConfig>(*ctx_.ike_config);
+  narrowed->proposals = own;
+  ctx_.ike_config = std::move(narrowed);
 }
 
 TaskStatus IkeAuth::auth_failed(bool by_peer, std::optional<Identity> peer, std::string detail) {
@@ -275,6 +291,7 @@ TaskStatus IkeAuth::process_request(const InboundMessage& request) {
     if (!e) return auth_failed(false, ctx_.remote_id, "IKE_AUTH request without the EAP payload");
     if (!feed_eap(*e)) {
       if (eap_out_ && eap_out_->code != eap::kFailure) eap_out_.reset();
+      if (eap_->failed()) note_eap_failure(request);
       return auth_failed(false, ctx_.remote_id, detail_);
     }
     if (eap_->succeeded()) round_ = Round::FinalAuth;
@@ -286,12 +303,16 @@ TaskStatus IkeAuth::process_request(const InboundMessage& request) {
     eap_out_.reset();
     const auto* auth = find<Authentication>(p);
     if (!auth) return auth_failed(false, ctx_.remote_id, "IKE_AUTH request after EAP without AUTH");
-    if (Status s = verify_peer_eap_auth(*ctx_.remote_id, *auth); !s)
+    if (Status s = verify_peer_eap_auth(*ctx_.remote_id, *auth); !s) {
+      note_eap_failure(request);
       return auth_failed(false, ctx_.remote_id, s.error());
-    // EAP-TLS: the certificate TLS verified must carry the IKE identity as well.
+    }
+    // EAP-TLS: the certificate TLS verified must carry the IKE identity as well (RFC 4945 §3.1
+    // as for a certificate in IKE), so a client cannot claim another user's IDi.
     if (auto cert = eap_->peer_certificate()) {
       if (Status s = match_identity(*cert, ctx_.remote_id->type, ctx_.remote_id->data); !s) {
-        return auth_failed(false, ctx_.remote_id, s.error());
+        note_eap_failure(request);
+        return auth_failed(false, ctx_.remote_id, "EAP-TLS certificate: " + s.error());
       }
     }
     error_.reset();
@@ -313,6 +334,14 @@ TaskStatus IkeAuth::process_request(const InboundMessage& request) {
     return auth_failed(false, peer_id,
                        "identity " + peer_id.to_string() + " does not match the configuration");
   }
+  // IKE_SA_INIT chose from the proposals of every connection this peer might belong to; the one
+  // its identity selects must accept what was negotiated.
+  if (!peer->ike_proposals.empty() && ctx_.suite &&
+      !accepted_suite(to_proposal(*ctx_.suite, 1, {}), peer->ike_proposals)) {
+    return auth_failed(
+        false, peer_id,
+        "IKE proposal " + to_string(*ctx_.suite) + " is not among connection " + peer->name + "'s");
+  }
   const AuthConfig& a = auth_of(*peer);
   auto requested = requested_ca_hashes(find_all<CertificateRequest>(p));
   if (requested) peer_requested_cas_ = std::move(*requested);
@@ -322,7 +351,13 @@ TaskStatus IkeAuth::process_request(const InboundMessage& request) {
                          peer_id.to_string() + " sent AUTH method " + method_name(auth->method) +
                              " but must authenticate by " + to_string(a.remote));
     }
-    auto session = EapSession::server(a, ctx_.random());
+    // Password guessing: refused before any EAP work once this identity or source failed too
+    // often (daemon.limits.eap_failures_per_identity / _per_source).
+    if (ctx_.env.eap_failures) {
+      if (auto why = ctx_.env.eap_failures->refusal(peer_id, request.source.address))
+        return auth_failed(false, peer_id, "EAP refused: " + *why);
+    }
+    auto session = EapSession::server(a, ctx_.random(), peer_id);
     if (!session) return auth_failed(false, peer_id, session.error());
     eap_ = std::move(*session);
     eap_out_ = eap_->start();
@@ -337,6 +372,7 @@ TaskStatus IkeAuth::process_request(const InboundMessage& request) {
   error_.reset();
   ctx_.peer_config = std::move(peer);
   ctx_.remote_id = peer_id;
+  narrow_ike_proposals();
   ctx_.local_id = ctx_.peer_config->local_id;
   ctx_.initial_contact_received = find_notify(p, NotifyType::InitialContact) != nullptr;
   return TaskStatus::NeedMore;

@@ -56,6 +56,10 @@ class IkeAuth final : public Task {
   // Feeds one EAP packet to the session; false when the method failed or stalled (detail_ says why).
   bool feed_eap(const Eap& packet);
   TaskStatus auth_failed(bool by_peer, std::optional<Identity> peer, std::string detail);
+  // Responder: counts a failed EAP authentication of the IDi from the request's source.
+  void note_eap_failure(const InboundMessage& request);
+  // Responder: the SA keeps only its connection's IKE proposals once the peer is known.
+  void narrow_ike_proposals();
   void established();
 
   IkeSaContext& ctx_;

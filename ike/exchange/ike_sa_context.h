@@ -19,6 +19,7 @@
 #include "ike/codec/ike_header.h"
 #include "ike/codec/payloads.h"
 #include "ike/exchange/config.h"
+#include "ike/exchange/eap_failure_limiter.h"
 #include "ike/exchange/events.h"
 #include "ike/exchange/output.h"
 #include "ike/exchange/peer_limits.h"
@@ -39,6 +40,8 @@ struct Environment {
   const ConfigProvider* configs = nullptr;  // responder: peer lookup in IKE_AUTH
   VirtualIpProvider* virtual_ips = nullptr;  // responder: address pools for CFG_REQUEST (§2.19)
   const PeerLimits* limits = nullptr;        // what the peer may ask for; nullptr: the defaults
+  // Responder: limits on EAP password guessing (nullptr: none).
+  EapFailureLimiter* eap_failures = nullptr;
 };
 
 enum class SaState : std::uint8_t {

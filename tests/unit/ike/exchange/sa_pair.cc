@@ -77,6 +77,7 @@ Environment SaPair::env(bool initiator_side) {
     e.virtual_ips = virtual_ips_r;
     e.limits = &limits_r;
   }
+  if (!initiator_side) e.eap_failures = eap_failures_r;
   return e;
 }
 

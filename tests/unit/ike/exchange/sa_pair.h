@@ -74,6 +74,8 @@ class SaPair {
   PeerConfig& peer_r() { return *configs_r.peers.front(); }
   DispatcherConfig dispatcher_config;
   VirtualIpProvider* virtual_ips_r = nullptr;  // the responder's address pools, if any
+  // The responder's limits on EAP password guessing, if any.
+  EapFailureLimiter* eap_failures_r = nullptr;
 
   Endpoint initiator_addr = endpoint("192.0.2.1", 500);
   Endpoint responder_addr = endpoint("192.0.2.2", 500);
