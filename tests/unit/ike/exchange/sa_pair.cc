@@ -71,6 +71,7 @@ Environment SaPair::env(bool initiator_side) {
     return 0xd2000000u + ++spis_allocated_r;
   };
   if (!initiator_side) e.virtual_ips = virtual_ips_r;
+  if (!initiator_side) e.check_selectors = check_selectors_r;
   return e;
 }
 
