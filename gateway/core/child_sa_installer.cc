@@ -142,6 +142,15 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
                                           const Endpoint& local, const Endpoint& remote) {
   const auto specs = policy_specs(reqid, local_ts, remote_ts, local, remote);
   if (auto clash = conflict(owner, specs)) return unexpected(*clash);
+  // Reqids only grow (a successor's is newer), so a predecessor that is still around (its
+  // CHILD SA rekeyed before DPD ends it) cannot take its policies back from the successor.
+  for (const auto& p : specs) {
+    auto it = held_.find(key_of(p));
+    if (it != held_.end() && it->second.spec.reqid > reqid)
+      return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() +
+                        " belongs to a newer SA of " + owner + " (reqid " +
+                        std::to_string(it->second.spec.reqid) + ")");
+  }
   // What changed, to undo it if a later policy fails: the entry before (none if added).
   std::vector<std::pair<PolicyKey, std::optional<HeldPolicy>>> done;
   auto undo = [&] {

@@ -119,6 +119,17 @@ TEST_F(PolicyOwnership, SuccessorOfTheSameIdentityTakesOverInPlace) {
   EXPECT_EQ(backend.policies.size(), 0u);
 }
 
+TEST_F(PolicyOwnership, APredecessorCannotTakeItsPoliciesBack) {
+  const std::vector<TrafficSelector> vip{ts("10.99.0.1/32")};
+  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.7")));
+  ASSERT_TRUE(installer.install_policies(0x10001, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.8")));
+  // The old IKE SA, not yet dead by DPD, rekeys its CHILD SA.
+  auto s = installer.install_policies(0x10000, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.7"));
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().find("newer SA"), std::string::npos) << s.error();
+  EXPECT_EQ(backend.reqid_of("0.0.0.0/0", "10.99.0.1/32", xfrm::Direction::Out), 0x10001u);
+}
+
 TEST_F(PolicyOwnership, AnotherIdentityWithTheSameSelectorsIsRefusedAndChangesNothing) {
   const std::vector<TrafficSelector> vip{ts("10.99.0.1/32")};
   ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.7")));
