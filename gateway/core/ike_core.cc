@@ -493,14 +493,6 @@ ike::Environment IkeCore::ike_environment() {
   ike::Environment env;
   env.random = &random_;
   env.configs = &registry_;
-  env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
-    if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
-    // No data plane to ask: a random SPI outside the reserved 1-255 (RFC 4303 §2.1).
-    std::uint32_t spi = 0;
-    for (int i = 0; i < 16 && spi < 256; ++i) spi = random_u32();
-    if (spi < 256) spi += 256;
-    return spi;
-  };
   env.check_selectors = [this](const std::string& child_config, const ike::Identity& peer,
                                const std::vector<TrafficSelector>& local_ts,
                                const std::vector<TrafficSelector>& remote_ts) -> Status {
@@ -508,6 +500,14 @@ ike::Environment IkeCore::ike_environment() {
     auto p = registry_.find(child_config);
     return installer_->check_policies(policy_owner(child_config, p && p->config.remote.any_id, peer),
                                       local_ts, remote_ts);
+  };
+  env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
+    if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
+    // No data plane to ask: a random SPI outside the reserved 1-255 (RFC 4303 §2.1).
+    std::uint32_t spi = 0;
+    for (int i = 0; i < 16 && spi < 256; ++i) spi = random_u32();
+    if (spi < 256) spi += 256;
+    return spi;
   };
   return env;
 }

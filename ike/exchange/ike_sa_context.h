@@ -21,6 +21,7 @@
 #include "ike/exchange/events.h"
 #include "ike/exchange/output.h"
 #include "ike/exchange/time.h"
+#include "ike/exchange/ts_narrowing.h"
 #include "ike/exchange/virtual_ip.h"
 #include "ike/suite/crypto_suite.h"
 #include "ike/suite/key_schedule.h"
@@ -32,20 +33,13 @@ namespace natgate::ike {
 // src/dst are the outer addresses of the inbound SA (peer → us).
 using SpiAllocator = std::function<Expected<std::uint32_t>(const IpAddress& src, const IpAddress& dst)>;
 
-// Responder: whether the data plane may carry a CHILD SA of `child_config` with these selectors
-// for `peer` (no other connection or identity holds that traffic). An error is the reason; the
-// request is then answered with TS_UNACCEPTABLE.
-using SelectorCheck = std::function<Status(const std::string& child_config, const Identity& peer,
-                                           const std::vector<TrafficSelector>& local_ts,
-                                           const std::vector<TrafficSelector>& remote_ts)>;
-
 // What an IKE SA needs from its surroundings. The referenced objects must outlive the SA.
 struct Environment {
   crypto::RandomSource* random = nullptr;  // nonces, SPIs, key exchange, IVs
   SpiAllocator allocate_spi;
   const ConfigProvider* configs = nullptr;  // responder: peer lookup in IKE_AUTH
+  SelectorCheck check_selectors;  // responder: CHILD SA selectors against other owners' (ts_narrowing.h)
   VirtualIpProvider* virtual_ips = nullptr;  // responder: address pools for CFG_REQUEST (§2.19)
-  SelectorCheck check_selectors;             // responder: CHILD SA selectors against other owners
 };
 
 enum class SaState : std::uint8_t {

@@ -73,8 +73,8 @@ class SaPair {
   FixedConfigs configs_r;  // configs_r.ike and configs_r.peers[0] are the responder's
   PeerConfig& peer_r() { return *configs_r.peers.front(); }
   DispatcherConfig dispatcher_config;
-  VirtualIpProvider* virtual_ips_r = nullptr;  // the responder's address pools, if any
   SelectorCheck check_selectors_r;             // the responder's gateway on who holds which traffic
+  VirtualIpProvider* virtual_ips_r = nullptr;  // the responder's address pools, if any
 
   Endpoint initiator_addr = endpoint("192.0.2.1", 500);
   Endpoint responder_addr = endpoint("192.0.2.2", 500);
