@@ -492,7 +492,6 @@ void IkeCore::on_sa_timer(SaId id, TimerKind kind, std::uint32_t spi) {
 ike::Environment IkeCore::ike_environment() {
   ike::Environment env;
   env.random = &random_;
-  env.configs = &registry_;
   env.check_selectors = [this](const std::string& child_config, const ike::Identity& peer,
                                const std::vector<TrafficSelector>& local_ts,
                                const std::vector<TrafficSelector>& remote_ts) -> Status {
@@ -501,6 +500,7 @@ ike::Environment IkeCore::ike_environment() {
     return installer_->check_policies(policy_owner(child_config, p && p->config.remote.any_id, peer),
                                       local_ts, remote_ts);
   };
+  env.configs = &registry_;
   env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
     if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
     // No data plane to ask: a random SPI outside the reserved 1-255 (RFC 4303 §2.1).
