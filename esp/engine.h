@@ -84,6 +84,7 @@ class Engine {
     return registry_.find(spi, d, remote);
   }
   Status add_policy(const PolicyRule& rule) { return registry_.add_policy(rule); }
+  Status replace_policy(const PolicyRule& rule) { return registry_.replace_policy(rule); }
   Status remove_policy(const PolicyRule& rule) { return registry_.remove_policy(rule); }
   SaRegistry& registry() { return registry_; }
 

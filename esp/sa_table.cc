@@ -142,6 +142,19 @@ Status SaRegistry::add_policy(const PolicyRule& rule) {
   return {};
 }
 
+Status SaRegistry::replace_policy(const PolicyRule& rule) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(policies_.begin(), policies_.end(), [&](const auto& e) {
+    return e.first.src == rule.src && e.first.dst == rule.dst && e.first.direction == rule.direction;
+  });
+  if (it == policies_.end())
+    return unexpected("no policy " + rule.src.to_string() + " -> " + rule.dst.to_string() + " to replace");
+  if (it->first == rule) return {};
+  it->first = rule;  // keeps its installation order
+  publish_locked();
+  return {};
+}
+
 Status SaRegistry::remove_policy(const PolicyRule& rule) {
   std::lock_guard lock(mutex_);
   auto it = std::find_if(policies_.begin(), policies_.end(), [&](const auto& e) {

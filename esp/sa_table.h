@@ -80,7 +80,11 @@ class SaRegistry {
   std::optional<OuterPath> path_of(Spi spi, xfrm::Direction direction, const IpAddress& remote) const;
   bool inbound_spi_in_use(std::uint32_t spi) const;
 
+  // Policies are named by (src, dst, direction): one rule per selector pair and direction.
   Status add_policy(const PolicyRule& rule);
+  // Hands the rule with these selectors and direction to another reqid (or priority) in one
+  // snapshot: workers see the old rule or the new one, never none (a successor SA taking over).
+  Status replace_policy(const PolicyRule& rule);
   Status remove_policy(const PolicyRule& rule);
 
   std::size_t sa_count() const;

@@ -141,14 +141,21 @@ Status UserspaceBackend::delete_sa(std::uint32_t spi, const IpAddress& dst) {
   return s;
 }
 
+bool UserspaceBackend::engine_rule_in_use(const PolicyRule& rule) const {
+  for (const auto& [k, existing] : policies_)
+    if (existing.rule.src == rule.src && existing.rule.dst == rule.dst &&
+        existing.rule.direction == rule.direction)
+      return true;
+  return false;
+}
+
 Status UserspaceBackend::add_policy(const xfrm::PolicySpec& p) {
   const PolicyKey key{p.src, p.dst, p.direction};
-  if (policies_.count(key))
-    return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + " exists");
+  if (auto it = policies_.find(key); it != policies_.end())
+    return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + " exists (reqid " +
+                      std::to_string(it->second.rule.reqid) + ")");
   PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
-  // An inbound and a forward policy for the same selectors are one rule in the engine.
-  bool shared = false;
-  for (const auto& [k, existing] : policies_) shared = shared || existing.rule == rule;
+  const bool shared = engine_rule_in_use(rule);
   if (!shared) {
     if (auto s = engine_->add_policy(rule); !s) return s;
   }
@@ -168,6 +175,17 @@ Status UserspaceBackend::add_policy(const xfrm::PolicySpec& p) {
   return {};
 }
 
+Status UserspaceBackend::replace_policy(const xfrm::PolicySpec& p) {
+  auto it = policies_.find({p.src, p.dst, p.direction});
+  if (it == policies_.end()) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
+  const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
+  // The engine holds one rule per selectors and direction, so the second of an In/Fwd pair
+  // finds it replaced already.
+  if (auto s = engine_->replace_policy(rule); !s) return s;
+  it->second.rule = rule;
+  return {};
+}
+
 Status UserspaceBackend::delete_policy(const xfrm::PolicySpec& p) {
   auto it = policies_.find({p.src, p.dst, p.direction});
   if (it == policies_.end()) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
@@ -176,9 +194,7 @@ Status UserspaceBackend::delete_policy(const xfrm::PolicySpec& p) {
     if (auto s = routes_.remove(subnet); !s && result) result = s;
   const PolicyRule rule = it->second.rule;
   policies_.erase(it);
-  bool still_used = false;
-  for (const auto& [k, other] : policies_) still_used = still_used || other.rule == rule;
-  if (!still_used)
+  if (!engine_rule_in_use(rule))
     if (auto s = engine_->remove_policy(rule); !s && result) result = s;
   return result;
 }

@@ -53,6 +53,8 @@ class UserspaceBackend final : public xfrm::SaBackend {
   // selector's address on this host as preferred source, if there is one). In/Fwd: the policy
   // only (inbound selector checks for SAs that carry no selectors of their own).
   Status add_policy(const xfrm::PolicySpec& policy) override;
+  // The engine's rule changes in one table swap; the routes (named by the selectors) stay.
+  Status replace_policy(const xfrm::PolicySpec& policy) override;
   Status delete_policy(const xfrm::PolicySpec& policy) override;
 
   void set_expire_handler(std::function<void(const xfrm::ExpireEvent&)> handler) override;
@@ -87,6 +89,8 @@ class UserspaceBackend final : public xfrm::SaBackend {
     std::vector<Subnet> routes;
   };
 
+  // An inbound and a forward policy of the same selectors are one engine rule.
+  bool engine_rule_in_use(const PolicyRule& rule) const;
   Expected<OuterPath> path_for(xfrm::Direction d, const Endpoint& src, const Endpoint& dst,
                                const std::optional<xfrm::UdpEncap>& encap) const;
 

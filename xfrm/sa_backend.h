@@ -126,7 +126,13 @@ class SaBackend {
   virtual Expected<SaCounters> query_sa(std::uint32_t spi, const IpAddress& dst) = 0;
   virtual Status delete_sa(std::uint32_t spi, const IpAddress& dst) = 0;
 
+  // A policy is named by its selectors and direction (as XFRM names it without mark/if_id).
+  // add_policy refuses a name this backend holds for another reqid: a policy never changes
+  // hands by accident (one connection's peer taking over another's traffic).
   virtual Status add_policy(const PolicySpec& policy) = 0;
+  // Hands an installed policy over in place (new reqid, template or priority): traffic finds
+  // the old policy or the new one, never none (an identity's successor SA taking over).
+  virtual Status replace_policy(const PolicySpec& policy) = 0;
   virtual Status delete_policy(const PolicySpec& policy) = 0;
 
   // Events are delivered on the thread that calls poll_events() (the daemon's io_context),

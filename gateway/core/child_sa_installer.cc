@@ -75,52 +75,137 @@ std::vector<xfrm::PolicySpec> ChildSaInstaller::policy_specs(std::uint32_t reqid
   return out;
 }
 
-Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::vector<TrafficSelector>& local_ts,
+namespace {
+
+// Two policies carry some of the same packets: both selectors intersect (addresses, protocol
+// and ports). The data planes pick the more specific or the newer of them, so either could
+// take the other's traffic.
+bool overlaps(const xfrm::PolicySpec& a, const xfrm::PolicySpec& b) {
+  return a.direction == b.direction && a.src.intersect(b.src) && a.dst.intersect(b.dst);
+}
+
+// The same policy as the data plane holds it: reqid and template addresses (ports are the
+// SAs' business).
+bool same_policy(const xfrm::PolicySpec& a, const xfrm::PolicySpec& b) {
+  return a.reqid == b.reqid && a.mode == b.mode && a.priority == b.priority &&
+         a.tunnel_src.address == b.tunnel_src.address && a.tunnel_dst.address == b.tunnel_dst.address;
+}
+
+}  // namespace
+
+std::string policy_owner(const std::string& connection, bool any_id,
+                         const std::optional<ike::Identity>& peer) {
+  if (!any_id) return connection;  // one identity only: the connection names it
+  return connection + " (" + (peer ? peer->to_string() : std::string("no identity yet")) + ")";
+}
+
+std::optional<std::string> ChildSaInstaller::conflict(const std::string& owner,
+                                                      const std::vector<xfrm::PolicySpec>& specs) const {
+  for (const auto& p : specs) {
+    if (p.direction != xfrm::Direction::Out) continue;  // in/fwd mirror the out policies
+    for (const auto& [key, held] : held_) {
+      if (held.owner == owner || !overlaps(p, held.spec)) continue;
+      return "traffic " + p.src.to_string() + " <-> " + p.dst.to_string() + " overlaps " +
+             held.spec.src.to_string() + " <-> " + held.spec.dst.to_string() + ", held by " + held.owner +
+             " (reqid " + std::to_string(held.spec.reqid) + ")";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ChildSaInstaller::owner_of(std::uint32_t reqid) const {
+  for (const auto& [key, held] : held_)
+    if (held.spec.reqid == reqid) return held.owner;
+  return std::nullopt;
+}
+
+bool ChildSaInstaller::has_policies(std::uint32_t reqid) const { return owner_of(reqid).has_value(); }
+
+std::optional<std::uint32_t> ChildSaInstaller::holder_reqid(const TrafficSelector& src,
+                                                            const TrafficSelector& dst,
+                                                            xfrm::Direction direction) const {
+  auto it = held_.find({src, dst, direction});
+  if (it == held_.end()) return std::nullopt;
+  return it->second.spec.reqid;
+}
+
+Status ChildSaInstaller::check_policies(const std::string& owner,
+                                        const std::vector<TrafficSelector>& local_ts,
+                                        const std::vector<TrafficSelector>& remote_ts) const {
+  if (auto clash = conflict(owner, policy_specs(0, local_ts, remote_ts, {}, {}))) return unexpected(*clash);
+  return {};
+}
+
+Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string& owner,
+                                          const std::vector<TrafficSelector>& local_ts,
                                           const std::vector<TrafficSelector>& remote_ts,
                                           const Endpoint& local, const Endpoint& remote) {
-  auto specs = policy_specs(reqid, local_ts, remote_ts, local, remote);
-  auto it = policies_.find(reqid);
-  if (it != policies_.end()) {
-    if (it->second.size() == specs.size() &&
-        std::equal(specs.begin(), specs.end(), it->second.begin(),
-                   [](const xfrm::PolicySpec& a, const xfrm::PolicySpec& b) {
-                     return a.src == b.src && a.dst == b.dst && a.direction == b.direction &&
-                            a.tunnel_src == b.tunnel_src && a.tunnel_dst == b.tunnel_dst;
-                   }))
-      return {};
-    release_policies(reqid);
-  }
-  if (!backend_) {
-    policies_[reqid] = std::move(specs);
-    return {};
-  }
-  std::vector<xfrm::PolicySpec> done;
+  const auto specs = policy_specs(reqid, local_ts, remote_ts, local, remote);
+  if (auto clash = conflict(owner, specs)) return unexpected(*clash);
+  // Reqids only grow (a successor's is newer), so a predecessor that is still around (its
+  // CHILD SA rekeyed before DPD ends it) cannot take its policies back from the successor.
   for (const auto& p : specs) {
-    if (Status s = backend_->add_policy(p); !s) {
-      for (const auto& q : done) (void)backend_->delete_policy(q);
-      return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + ": " + s.error());
-    }
-    done.push_back(p);
+    auto it = held_.find(key_of(p));
+    if (it != held_.end() && it->second.spec.reqid > reqid)
+      return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() +
+                        " belongs to a newer SA of " + owner + " (reqid " +
+                        std::to_string(it->second.spec.reqid) + ")");
   }
-  policies_[reqid] = std::move(done);
+  // What changed, to undo it if a later policy fails: the entry before (none if added).
+  std::vector<std::pair<PolicyKey, std::optional<HeldPolicy>>> done;
+  auto undo = [&] {
+    for (auto it = done.rbegin(); it != done.rend(); ++it) {
+      if (it->second) {
+        if (backend_) (void)backend_->replace_policy(it->second->spec);
+        held_[it->first] = *it->second;
+      } else {
+        if (backend_) (void)backend_->delete_policy(held_[it->first].spec);
+        held_.erase(it->first);
+      }
+    }
+  };
+  for (const auto& p : specs) {
+    const PolicyKey key = key_of(p);
+    auto it = held_.find(key);
+    if (it != held_.end() && same_policy(it->second.spec, p)) continue;
+    std::optional<HeldPolicy> before;
+    if (it != held_.end()) before = it->second;
+    if (backend_) {
+      // Replaced in place, never deleted and added: traffic always finds a policy.
+      Status s = before ? backend_->replace_policy(p) : backend_->add_policy(p);
+      if (!s) {
+        undo();
+        return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + ": " + s.error());
+      }
+    }
+    if (before && before->spec.reqid != reqid)
+      spdlog::info("{}: policy {} -> {} handed over from reqid {} to reqid {}", owner, p.src.to_string(),
+                   p.dst.to_string(), before->spec.reqid, reqid);
+    done.emplace_back(key, std::move(before));
+    held_[key] = HeldPolicy{owner, p};
+  }
   return {};
 }
 
 void ChildSaInstaller::release_policies(std::uint32_t reqid) {
-  auto it = policies_.find(reqid);
-  if (it == policies_.end()) return;
-  if (backend_) {
-    for (const auto& p : it->second) {
+  for (auto it = held_.begin(); it != held_.end();) {
+    const xfrm::PolicySpec& p = it->second.spec;
+    if (p.reqid != reqid) {
+      ++it;
+      continue;
+    }
+    if (backend_) {
       if (Status s = backend_->delete_policy(p); !s)
         spdlog::warn("removing policy {} -> {} (reqid {}): {}", p.src.to_string(), p.dst.to_string(), reqid,
                      s.error());
     }
+    it = held_.erase(it);
   }
-  policies_.erase(it);
 }
 
 Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished& e, std::uint32_t reqid,
-                                                   std::chrono::seconds soft, std::chrono::seconds lifetime) {
+                                                   const std::string& owner, std::chrono::seconds soft,
+                                                   std::chrono::seconds lifetime) {
   InstalledChild c;
   c.name = e.child_config;
   c.reqid = reqid;
@@ -135,14 +220,20 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
   c.installed_at = std::chrono::steady_clock::now();
   if (e.replaces_inbound_spi) c.replaces_inbound_spi = *e.replaces_inbound_spi;
   if (e.defer_outbound) c.pending_outbound = sa_spec(e, false, reqid, soft, lifetime);
-  if (!backend_) return c;
+  // Another owner's traffic: refused before any SA goes in.
+  if (Status s = check_policies(owner, e.local_ts, e.remote_ts); !s) return unexpected(s.error());
+  if (!backend_) {
+    if (Status s = install_policies(reqid, owner, e.local_ts, e.remote_ts, e.local, e.remote); !s)
+      return unexpected(s.error());
+    return c;
+  }
 
   // Inbound first: the peer may use its outbound SA as soon as its side is done.
   if (Status s = backend_->add_sa(sa_spec(e, true, reqid, soft, lifetime)); !s)
     return unexpected("inbound SA " + spi_hex(e.inbound_spi) + ": " + s.error());
   if (e.defer_outbound) {
     // The pair this one replaces holds the connection's policies already.
-    if (Status s = install_policies(reqid, e.local_ts, e.remote_ts, e.local, e.remote); !s) {
+    if (Status s = install_policies(reqid, owner, e.local_ts, e.remote_ts, e.local, e.remote); !s) {
       (void)backend_->delete_sa(e.inbound_spi, e.local.address);
       return unexpected(s.error());
     }
@@ -152,7 +243,7 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
     (void)backend_->delete_sa(e.inbound_spi, e.local.address);
     return unexpected("outbound SA " + spi_hex(e.outbound_spi) + ": " + s.error());
   }
-  if (Status s = install_policies(reqid, e.local_ts, e.remote_ts, e.local, e.remote); !s) {
+  if (Status s = install_policies(reqid, owner, e.local_ts, e.remote_ts, e.local, e.remote); !s) {
     (void)backend_->delete_sa(e.inbound_spi, e.local.address);
     (void)backend_->delete_sa(e.outbound_spi, e.remote.address);
     return unexpected(s.error());
@@ -196,16 +287,17 @@ Status ChildSaInstaller::move(InstalledChild& c, const Endpoint& local, const En
       errors += "inbound SA " + spi_hex(c.inbound_spi) + ": " + s.error();
     if (c.pending_outbound) {
       // nothing installed yet: the held spec follows above
-    } else if (Status s = backend_->update_sa_endpoints(c.outbound_spi, c.remote.address, local, remote, out_encap);
-        !s)
+    } else if (Status s =
+                   backend_->update_sa_endpoints(c.outbound_spi, c.remote.address, local, remote, out_encap);
+               !s)
       errors += (errors.empty() ? "" : "; ") + ("outbound SA " + spi_hex(c.outbound_spi) + ": " + s.error());
   }
   const bool addresses_changed = c.local.address != local.address || c.remote.address != remote.address;
   c.local = local;
   c.remote = remote;
   // Policy templates name the tunnel's addresses (not ports): only an address change moves them.
-  if (addresses_changed && policies_.count(c.reqid)) {
-    if (Status s = install_policies(c.reqid, c.local_ts, c.remote_ts, local, remote); !s)
+  if (auto owner = owner_of(c.reqid); addresses_changed && owner) {
+    if (Status s = install_policies(c.reqid, *owner, c.local_ts, c.remote_ts, local, remote); !s)
       errors += (errors.empty() ? "" : "; ") + s.error();
   }
   if (!errors.empty()) return unexpected(errors);

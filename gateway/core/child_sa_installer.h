@@ -1,8 +1,11 @@
 // CHILD SAs as the data plane holds them: a negotiated pair (ike::ChildSaEstablished) becomes
 // an inbound and an outbound SA, plus the policies that steer the connection's traffic into
 // them (out) and require it to have come through them (in, fwd), all through xfrm::SaBackend
-// (shared/DESIGN.md rule 6). Policies belong to a connection (its reqid), not to one SA pair:
-// a rekeyed pair takes over the same policies, so traffic never sees a gap.
+// (shared/DESIGN.md rule 6). Policies belong to an owner (connection + peer identity) under a
+// reqid, not to one SA pair: a rekeyed pair or the owner's next IKE SA takes over the same
+// policies, so traffic never sees a gap, and no other owner can take them (the data planes
+// name a policy by its selectors alone, so two owners' policies for the same traffic would
+// overwrite or refuse each other).
 #pragma once
 
 #include <chrono>
@@ -10,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/expected.h"
@@ -17,6 +21,7 @@
 #include "common/traffic_selector.h"
 #include "gateway/core/log_text.h"
 #include "ike/exchange/events.h"
+#include "ike/exchange/identity.h"
 #include "xfrm/sa_backend.h"
 
 namespace natgate::gateway::core {
@@ -47,6 +52,12 @@ struct ChildTraffic {
   xfrm::SaCounters out;
 };
 
+// Who holds a policy: the connection, and for a connection that accepts any identity the peer
+// identity too. An owner's successor SA (reconnect, INITIAL_CONTACT, rekey) takes its policies
+// over; anyone else gets the traffic of nobody's policy.
+std::string policy_owner(const std::string& connection, bool any_id,
+                         const std::optional<ike::Identity>& peer);
+
 class ChildSaInstaller {
  public:
   // backend may be null (no data plane): SAs are then recorded but carry nothing.
@@ -54,11 +65,12 @@ class ChildSaInstaller {
 
   bool has_backend() const { return backend_ != nullptr; }
 
-  // Installs both SAs and (if not yet there) the connection's policies. `lifetime` goes to the
-  // data plane as the SAs' hard limit and `soft` as the point where it reports a soft expire;
-  // zero means none. On error nothing of this pair stays installed.
+  // Installs both SAs and (if not yet there) the connection's policies for `owner`. `lifetime`
+  // goes to the data plane as the SAs' hard limit and `soft` as the point where it reports a
+  // soft expire; zero means none. On error nothing of this pair stays installed.
   Expected<InstalledChild> install(const ike::ChildSaEstablished& e, std::uint32_t reqid,
-                                   std::chrono::seconds soft, std::chrono::seconds lifetime);
+                                   const std::string& owner, std::chrono::seconds soft,
+                                   std::chrono::seconds lifetime);
   // The outbound SA held back by install (defer_outbound): traffic moves to this pair now.
   Status install_outbound(InstalledChild& child);
   // Removes both SAs. The policies stay until release_policies (the next pair may be coming).
@@ -67,23 +79,44 @@ class ChildSaInstaller {
   Status move(InstalledChild& child, const Endpoint& local, const Endpoint& remote);
   ChildTraffic traffic(const InstalledChild& child) const;
 
-  // Policies of a connection without SAs: `start: on-traffic` traps (the data plane reports
-  // an acquire on the first packet).
-  Status install_policies(std::uint32_t reqid, const std::vector<TrafficSelector>& local_ts,
+  // The policies steering local_ts <-> remote_ts into the SAs of `reqid`, held by `owner`.
+  // Also `start: on-traffic` traps (the data plane reports an acquire on the first packet).
+  // A policy `owner` holds under another reqid is handed over in place (the successor SA of
+  // the same identity: no moment without a policy); one that overlaps traffic another owner
+  // holds refuses the whole set and changes nothing.
+  Status install_policies(std::uint32_t reqid, const std::string& owner,
+                          const std::vector<TrafficSelector>& local_ts,
                           const std::vector<TrafficSelector>& remote_ts, const Endpoint& local,
                           const Endpoint& remote);
+  // Whether install_policies would accept these selectors for `owner` now: the error names the
+  // traffic and its holder.
+  Status check_policies(const std::string& owner, const std::vector<TrafficSelector>& local_ts,
+                        const std::vector<TrafficSelector>& remote_ts) const;
+  // Removes the policies still held under `reqid`; those a successor took over stay.
   void release_policies(std::uint32_t reqid);
-  bool has_policies(std::uint32_t reqid) const { return policies_.count(reqid) != 0; }
-  std::size_t policy_sets() const { return policies_.size(); }
+  bool has_policies(std::uint32_t reqid) const;
+  std::size_t policy_count() const { return held_.size(); }
+  // The reqid a policy for these selectors is held under now, if any (tests, status).
+  std::optional<std::uint32_t> holder_reqid(const TrafficSelector& src, const TrafficSelector& dst,
+                                            xfrm::Direction direction) const;
 
  private:
+  using PolicyKey = std::tuple<TrafficSelector, TrafficSelector, xfrm::Direction>;
+  struct HeldPolicy {
+    std::string owner;
+    xfrm::PolicySpec spec;
+  };
+  static PolicyKey key_of(const xfrm::PolicySpec& p) { return {p.src, p.dst, p.direction}; }
   std::vector<xfrm::PolicySpec> policy_specs(std::uint32_t reqid,
                                              const std::vector<TrafficSelector>& local_ts,
                                              const std::vector<TrafficSelector>& remote_ts,
                                              const Endpoint& local, const Endpoint& remote) const;
+  std::optional<std::string> conflict(const std::string& owner,
+                                      const std::vector<xfrm::PolicySpec>& specs) const;
+  std::optional<std::string> owner_of(std::uint32_t reqid) const;
 
   xfrm::SaBackend* backend_;
-  std::map<std::uint32_t, std::vector<xfrm::PolicySpec>> policies_;  // by reqid
+  std::map<PolicyKey, HeldPolicy> held_;  // every policy installed, by the name the data plane gives it
 };
 
 // The data plane's transform for a negotiated ESP suite.

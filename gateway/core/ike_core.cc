@@ -46,6 +46,11 @@ const char* rejection_counter(ike::InputError::Kind kind) {
   }
 }
 
+// Who holds the policies of this IKE SA's CHILD SAs (ChildSaInstaller).
+std::string policy_owner_of(const IkeSaEntry& e, const std::string& connection) {
+  return policy_owner(connection, e.profile && e.profile->config.remote.any_id, e.remote_id);
+}
+
 bool is_orderly(ike::DeleteReason r) {
   return r == ike::DeleteReason::LocalRequest || r == ike::DeleteReason::PeerDeleted ||
          r == ike::DeleteReason::Rekeyed;
@@ -187,8 +192,9 @@ void IkeCore::start_connection(const ConnectionProfile& p) {
     case StartAction::OnTraffic: {
       Endpoint remote{*c.remote.address, c.remote.port};
       auto local = source_address_for(remote.address, config_.daemon.listen);
-      Status s = local ? installer_->install_policies(p.reqid, p.child().local_ts, p.child().remote_ts,
-                                                      Endpoint{*local, config_.daemon.ike_port}, remote)
+      Status s = local ? installer_->install_policies(
+                             p.reqid, policy_owner(c.name, c.remote.any_id, std::nullopt), p.child().local_ts,
+                             p.child().remote_ts, Endpoint{*local, config_.daemon.ike_port}, remote)
                        : Status(unexpected(local.error()));
       if (!s) {
         rt.detail = "cannot install the on-traffic policies: " + s.error();
@@ -523,6 +529,14 @@ void IkeCore::apply_eap_limits() {
 ike::Environment IkeCore::ike_environment() {
   ike::Environment env;
   env.random = &random_;
+  env.check_selectors = [this](const std::string& child_config, const ike::Identity& peer,
+                               const std::vector<TrafficSelector>& local_ts,
+                               const std::vector<TrafficSelector>& remote_ts) -> Status {
+    if (!installer_) return {};
+    auto p = registry_.find(child_config);
+    return installer_->check_policies(policy_owner(child_config, p && p->config.remote.any_id, peer),
+                                      local_ts, remote_ts);
+  };
   env.configs = &registry_;
   env.limits = &peer_limits_;
   env.eap_failures = &eap_failures_;
@@ -766,7 +780,7 @@ void IkeCore::on_child_up(IkeSaEntry& e, const ike::ChildSaEstablished& ev) {
   // Make-before-break: the new pair goes in next to the old one (inbound first, then outbound,
   // which the data plane prefers as the newest of the connection); the old pair is removed
   // only when its Delete has been exchanged (ChildSaDeleted).
-  auto installed = installer_->install(ev, reqid, soft, life);
+  auto installed = installer_->install(ev, reqid, policy_owner_of(e, name), soft, life);
   if (!installed) {
     ++counters_["child_sa_install_failures"];
     std::string why = "installing CHILD SA " + spi_hex(ev.inbound_spi) + "/" + spi_hex(ev.outbound_spi) +
@@ -810,7 +824,8 @@ void IkeCore::on_child_failed(IkeSaEntry& e, const ike::ChildSaFailed& ev) {
   std::string why =
       "CHILD SA not created: " + std::string(ev.reported_by_peer ? "the peer sent " : "we sent ") +
       ike::notify_name(ev.notify) + (ev.detail.empty() ? "" : " (" + ev.detail + ")");
-  spdlog::warn("{}: {}", name, why);
+  spdlog::warn("{}: {} (peer {} at {})", name, why, e.remote_id ? e.remote_id->to_string() : std::string("-"),
+               e.sa->remote().to_string());
   runtime(name).detail = why;
   ++counters_["child_sa_failures"];
   // The SPI reserved for it went back already (ike::SpiReservation, env.release_spi).

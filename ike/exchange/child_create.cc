@@ -321,6 +321,14 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
     }
   }
   if (!config_) return refuse(NotifyType::TsUnacceptable);
+  // The gateway's word on who may carry this traffic: selectors another connection or peer
+  // identity holds are refused here, before any SA exists (TS_UNACCEPTABLE, §3.10.1).
+  if (ctx_.env.check_selectors && ctx_.remote_id) {
+    if (Status s = ctx_.env.check_selectors(config_->name, *ctx_.remote_id, tsr_, tsi_); !s) {
+      refusal_ = s.error();
+      return refuse(NotifyType::TsUnacceptable);
+    }
+  }
 
   std::vector<ProposalSpec> theirs;
   std::vector<const Proposal*> sources;
@@ -381,7 +389,9 @@ TaskStatus ChildCreate::build_response(OutboundMessage& response) {
   if (!requested_) return TaskStatus::Done;
   if (error_) {
     response.payloads.push_back(Notify::make(*error_, error_data_));
-    child_failed(*error_, false, rekeys_ ? "CHILD SA rekey refused" : "CHILD SA request refused");
+    std::string why = refusal_;
+    if (why.empty()) why = rekeys_ ? "CHILD SA rekey refused" : "CHILD SA request refused";
+    child_failed(*error_, false, std::move(why));
     return TaskStatus::Done;
   }
   if (mode_ == ChildMode::Transport) response.payloads.push_back(Notify::make(NotifyType::UseTransportMode));

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/traffic_selector.h"
@@ -84,6 +85,7 @@ class ChildCreate final : public Task {
   std::optional<CryptoSuite> suite_;
   std::optional<iana::NotifyType> error_;
   Bytes error_data_;
+  std::string refusal_;  // why, when the gateway refused the selectors (Environment::check_selectors)
 };
 
 }  // namespace natgate::ike

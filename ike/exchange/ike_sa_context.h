@@ -25,6 +25,7 @@
 #include "ike/exchange/peer_limits.h"
 #include "ike/exchange/spi_reservation.h"
 #include "ike/exchange/time.h"
+#include "ike/exchange/ts_narrowing.h"
 #include "ike/exchange/virtual_ip.h"
 #include "ike/suite/crypto_suite.h"
 #include "ike/suite/key_schedule.h"
@@ -38,6 +39,7 @@ struct Environment {
   SpiAllocator allocate_spi;
   SpiReleaser release_spi;  // SPIs reserved for CHILD SAs that never came up (spi_reservation.h)
   const ConfigProvider* configs = nullptr;  // responder: peer lookup in IKE_AUTH
+  SelectorCheck check_selectors;  // responder: CHILD SA selectors against other owners' (ts_narrowing.h)
   VirtualIpProvider* virtual_ips = nullptr;  // responder: address pools for CFG_REQUEST (§2.19)
   const PeerLimits* limits = nullptr;        // what the peer may ask for; nullptr: the defaults
   // Responder: limits on EAP password guessing (nullptr: none).

@@ -3,10 +3,14 @@
 // asked for.
 #pragma once
 
+#include <functional>
+#include <string>
 #include <vector>
 
+#include "common/expected.h"
 #include "common/ip_address.h"
 #include "common/traffic_selector.h"
+#include "ike/exchange/identity.h"
 
 namespace natgate::ike {
 
@@ -27,5 +31,12 @@ bool is_single_host(const TrafficSelector& ts, const IpAddress& address);
 // (strongSwan's "dynamic" selector).
 std::vector<TrafficSelector> resolve_selectors(const std::vector<TrafficSelector>& configured,
                                                const IpAddress& own_address);
+
+// Responder: whether the data plane may carry a CHILD SA of `child_config` with these selectors
+// for `peer` (no other connection or identity holds that traffic). An error is the reason; the
+// request is then answered with TS_UNACCEPTABLE.
+using SelectorCheck = std::function<Status(const std::string& child_config, const Identity& peer,
+                                           const std::vector<TrafficSelector>& local_ts,
+                                           const std::vector<TrafficSelector>& remote_ts)>;
 
 }  // namespace natgate::ike

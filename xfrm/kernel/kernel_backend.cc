@@ -216,8 +216,21 @@ Status KernelBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& ol
 }
 
 Status KernelBackend::add_policy(const PolicySpec& policy) {
+  auto it = policies_.find(policy_key(policy));
+  if (it != policies_.end() && it->second.reqid != policy.reqid)
+    return unexpected("policy " + policy_text(policy) + " is held by reqid " +
+                      std::to_string(it->second.reqid) + " (only replace_policy hands it over)");
+  return install_policy(policy, it != policies_.end());
+}
+
+Status KernelBackend::replace_policy(const PolicySpec& policy) {
+  if (policies_.count(policy_key(policy)) == 0)
+    return unexpected("policy " + policy_text(policy) + " was not installed by this backend");
+  return install_policy(policy, true);
+}
+
+Status KernelBackend::install_policy(const PolicySpec& policy, bool replace) {
   const PolicyKey key = policy_key(policy);
-  const bool replace = policies_.count(key) != 0;
   auto msg = build_policy_add(policy, replace);
   if (!msg) return unexpected(msg.error());
   const char* what = replace ? "XFRM_MSG_UPDPOLICY " : "XFRM_MSG_NEWPOLICY ";

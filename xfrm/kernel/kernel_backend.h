@@ -48,7 +48,12 @@ class KernelBackend final : public SaBackend {
   Expected<SaCounters> query_sa(std::uint32_t spi, const IpAddress& dst) override;
   Status delete_sa(std::uint32_t spi, const IpAddress& dst) override;
 
+  // XFRM_MSG_NEWPOLICY; the same policy again (same reqid) is updated in place, one held for
+  // another reqid is refused.
   Status add_policy(const PolicySpec& policy) override;
+  // XFRM_MSG_UPDPOLICY: the kernel swaps the policy in one step (xfrm_policy_insert replaces
+  // the entry with the same selector and mark in the list), so no packet finds none.
+  Status replace_policy(const PolicySpec& policy) override;
   Status delete_policy(const PolicySpec& policy) override;
 
   void set_expire_handler(std::function<void(const ExpireEvent&)> handler) override;
@@ -77,6 +82,7 @@ class KernelBackend final : public SaBackend {
   Expected<void, KernelError> install_sa(const SaSpec& sa, bool update, const SaRuntimeState* carry,
                                          const char* what);
   Status recreate_sa(const SaSpec& old_sa, const SaSpec& new_sa);
+  Status install_policy(const PolicySpec& policy, bool replace);
   Expected<void, KernelError> delete_kernel_sa(std::uint32_t spi, const IpAddress& dst, std::uint32_t mark);
   void handle_event(const nlmsghdr& hdr);
 

@@ -121,6 +121,28 @@ TEST(SaTable, NewestOutboundSaOfAReqidCarriesTrafficAndSnapshotsAreStable) {
   EXPECT_FALSE(r.find(Spi(0x2001), xfrm::Direction::Out, *IpAddress::parse("192.0.2.1")));
 }
 
+TEST(SaTable, ReplacingAPolicyHandsItsTrafficToTheSuccessorInOneSnapshot) {
+  // A road warrior's next IKE SA (new reqid) takes over the policy of its virtual IP: each
+  // published table has the policy, first with the old reqid, then with the new one.
+  SaRegistry r;
+  ASSERT_TRUE(r.add_policy({ts("0.0.0.0/0"), ts("10.99.0.1/32"), xfrm::Direction::Out, 0x10000, 0}));
+  ASSERT_TRUE(r.add_sa(sa_config(0x3001, xfrm::Direction::Out, 0x10000), 1500));
+  ASSERT_TRUE(r.add_sa(sa_config(0x3002, xfrm::Direction::Out, 0x10001), 1500));
+  Bytes p = udp_packet(true, "10.1.0.1", "10.99.0.1", 1, 2, 4);
+  auto info = *parse_inner(p.data(), p.size());
+  auto before = r.snapshot();
+  const auto version = r.version();
+  ASSERT_TRUE(r.replace_policy({ts("0.0.0.0/0"), ts("10.99.0.1/32"), xfrm::Direction::Out, 0x10001, 0}));
+  EXPECT_EQ(r.version(), version + 1);  // one swap
+  EXPECT_EQ(r.policy_count(), 1u);
+  EXPECT_EQ(before->outbound(info).sa->sa->spi().value, 0x3001u);
+  EXPECT_EQ(r.snapshot()->outbound(info).sa->sa->spi().value, 0x3002u);
+  // A second add under another reqid is refused; replacing a policy that is not there too.
+  EXPECT_FALSE(r.add_policy({ts("0.0.0.0/0"), ts("10.99.0.1/32"), xfrm::Direction::Out, 0x10002, 0}));
+  EXPECT_FALSE(r.replace_policy({ts("0.0.0.0/0"), ts("10.99.0.2/32"), xfrm::Direction::Out, 0x10002, 0}));
+  EXPECT_EQ(r.snapshot()->outbound(info).policy->reqid, 0x10001u);
+}
+
 // --- the inbound path ---
 
 struct Recorder final : TunSink {

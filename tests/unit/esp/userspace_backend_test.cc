@@ -19,6 +19,8 @@
 #include <string>
 #include <thread>
 
+#include "test_packets.h"
+
 namespace natgate::esp {
 namespace {
 
@@ -129,6 +131,47 @@ class UserspaceBackendTest : public ::testing::Test {
   std::unique_ptr<Namespaces> ns_;
   std::unique_ptr<UserspaceBackend> a_, b_;
 };
+
+TEST_F(UserspaceBackendTest, APolicyChangesHandsOnlyThroughReplaceAndKeepsItsRoute) {
+  ns_->enter(ns_->a());
+  auto created = UserspaceBackend::create(engine_config("ngta", "192.0.2.1"));
+  ASSERT_TRUE(created.has_value()) << created.error();
+  a_ = std::move(*created);
+  const std::string routes = "ip -n " + ns_->a() + " route show dev ngta";
+  const auto all = ts("0.0.0.0/0");
+  const auto vip = ts("10.99.0.1/32");
+  ASSERT_TRUE(a_->add_policy(policy(all, vip, xfrm::Direction::Out, 0x10000)));
+  ASSERT_TRUE(a_->add_policy(policy(vip, all, xfrm::Direction::In, 0x10000)));
+  ASSERT_TRUE(a_->add_policy(policy(vip, all, xfrm::Direction::Fwd, 0x10000)));
+  EXPECT_EQ(a_->engine().registry().policy_count(), 2u);  // in and fwd are one engine rule
+
+  // Another reqid cannot add the same selectors: the policy is refused, the old one stays.
+  auto clash = a_->add_policy(policy(all, vip, xfrm::Direction::Out, 0x10001));
+  ASSERT_FALSE(clash);
+  EXPECT_NE(clash.error().find("reqid 65536"), std::string::npos) << clash.error();
+
+  // The successor takes it over: the rule's reqid changes, the route never goes away.
+  for (auto d : {xfrm::Direction::Out, xfrm::Direction::In, xfrm::Direction::Fwd}) {
+    auto p = d == xfrm::Direction::Out ? policy(all, vip, d, 0x10001) : policy(vip, all, d, 0x10001);
+    auto replaced = a_->replace_policy(p);
+    ASSERT_TRUE(replaced) << replaced.error();
+  }
+  EXPECT_NE(sh(routes).find("10.99.0.1 proto static"), std::string::npos) << sh(routes);
+  EXPECT_EQ(a_->installed_policy_count(), 3u);
+  EXPECT_EQ(a_->engine().registry().policy_count(), 2u);
+  auto table = a_->engine().registry().snapshot();
+  Bytes pkt = testing::udp_packet(true, "10.1.0.1", "10.99.0.1", 1, 2, 4);
+  auto match = table->outbound(*parse_inner(pkt.data(), pkt.size()));
+  ASSERT_NE(match.policy, nullptr);
+  EXPECT_EQ(match.policy->reqid, 0x10001u);
+  EXPECT_FALSE(a_->replace_policy(policy(all, ts("10.99.0.2/32"), xfrm::Direction::Out, 1)));
+
+  // Deleting the in policy leaves the engine rule to the fwd policy.
+  ASSERT_TRUE(a_->delete_policy(policy(vip, all, xfrm::Direction::In, 0x10001)));
+  EXPECT_EQ(a_->engine().registry().policy_count(), 2u);
+  ASSERT_TRUE(a_->delete_policy(policy(vip, all, xfrm::Direction::Fwd, 0x10001)));
+  EXPECT_EQ(a_->engine().registry().policy_count(), 1u);
+}
 
 TEST_F(UserspaceBackendTest, OutboundPolicyRoutesExactlyItsSelectorThroughTheTun) {
   ns_->enter(ns_->a());

@@ -42,6 +42,33 @@ $(cat "$tmp/err")
 expected:
 $expected"
 
+# Two connections carrying the same subnet pair: valid, but --check says that only one of them
+# can be up at a time, and why (issue 12: policies are named by their selectors).
+cat >"$tmp/twins.yaml" <<'YAML'
+secrets:
+  branch-1: { psk: "lab" }
+  branch-2: { psk: "lab" }
+connections:
+  branch-1:
+    local: { id: gw.example.net, subnets: [10.1.0.0/16] }
+    remote: { address: any, id: b1.example.net, subnets: [10.2.0.0/24] }
+    auth: psk
+    ike_proposals: [aes256gcm16-prfsha384-x25519]
+    esp_proposals: [aes256gcm16]
+  branch-2:
+    local: { id: gw.example.net, subnets: [10.1.0.0/24] }
+    remote: { address: any, id: b2.example.net, subnets: [10.2.0.0/16] }
+    auth: psk
+    ike_proposals: [aes256gcm16-prfsha384-x25519]
+    esp_proposals: [aes256gcm16]
+YAML
+chmod 600 "$tmp/twins.yaml"
+out=$("$natgated" --check "$tmp/twins.yaml" 2>"$tmp/err") || fail "overlapping connections exited $?: $(cat "$tmp/err")"
+[ "$out" = "$tmp/twins.yaml: OK, 2 connections" ] || fail "overlapping connections printed '$out'"
+grep -qF "warning: $tmp/twins.yaml: connections.branch-1 and connections.branch-2 both carry 10.1.0.0/16 <-> 10.2.0.0/24: their policies cannot be told apart" "$tmp/err" ||
+  fail "overlapping connections: no warning naming both: $(cat "$tmp/err")"
+grep -qF "TS_UNACCEPTABLE" "$tmp/err" || fail "the warning does not say what happens: $(cat "$tmp/err")"
+
 set +e
 "$natgated" --check "$tmp/missing.yaml" 2>"$tmp/err"
 rc=$?

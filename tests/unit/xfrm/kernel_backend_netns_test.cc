@@ -203,6 +203,30 @@ TEST_F(KernelBackendNetns, AddingTheSamePolicyAgainReplacesIt) {
   EXPECT_EQ(count(text, "dst 192.0.2.99"), 1) << text;
 }
 
+TEST_F(KernelBackendNetns, AnotherReqidTakesAPolicyOnlyThroughReplace) {
+  // Issue 12: NEWPOLICY under another reqid used to become a silent UPDPOLICY.
+  PolicySpec out = policy("0.0.0.0/0", "10.99.0.1/32", Direction::Out, 0x10000, "192.0.2.1", "198.51.100.7");
+  ASSERT_TRUE(backend_->add_policy(out));
+  PolicySpec next = policy("0.0.0.0/0", "10.99.0.1/32", Direction::Out, 0x10001, "192.0.2.1", "198.51.100.8");
+  auto clash = backend_->add_policy(next);
+  ASSERT_FALSE(clash);
+  EXPECT_NE(clash.error().find("held by reqid 65536"), std::string::npos) << clash.error();
+  auto text = NetnsSandbox::run("ip xfrm policy list").output;
+  EXPECT_EQ(count(text, "reqid 65536"), 1) << text;
+
+  auto replaced = backend_->replace_policy(next);
+  ASSERT_TRUE(replaced) << replaced.error();
+  text = NetnsSandbox::run("ip xfrm policy list").output;
+  EXPECT_EQ(count(text, "dir out"), 1) << text;
+  EXPECT_EQ(count(text, "reqid 65537"), 1) << text;
+  EXPECT_EQ(count(text, "dst 198.51.100.8"), 1) << text;
+  EXPECT_EQ(backend_->owned_policy_count(), 1u);
+  EXPECT_FALSE(backend_->replace_policy(
+      policy("0.0.0.0/0", "10.99.0.2/32", Direction::Out, 0x10001, "192.0.2.1", "198.51.100.8")));
+  ASSERT_TRUE(backend_->delete_policy(next));
+  EXPECT_EQ(NetnsSandbox::run("ip xfrm policy list").output, "");
+}
+
 TEST_F(KernelBackendNetns, SelectorAndPortRules) {
   PolicySpec out = policy("10.1.0.0/16", "10.2.0.5/32", Direction::Out, 3, "192.0.2.1", "192.0.2.2");
   out.dst.ip_protocol = IPPROTO_TCP;

@@ -256,6 +256,46 @@ TEST_F(Selectors, NoOverlapIsTsUnacceptableAndTheIkeSaStaysUp) {
   EXPECT_EQ(pair.spis_allocated_r, 0u) << "no SPI is reserved for a CHILD SA that is refused";
 }
 
+TEST_F(Selectors, TrafficAnotherOwnerHoldsIsTsUnacceptableBeforeAnySpi) {
+  // The gateway says another connection holds this traffic (issue 12): the responder answers
+  // TS_UNACCEPTABLE with the reason in its ChildSaFailed, reserves no SPI, keeps the IKE SA.
+  configure({ts("10.1.0.0/24")}, {ts("10.2.0.0/24")}, {ts("10.2.0.0/24")}, {ts("10.1.0.0/24")});
+  std::vector<std::string> asked;
+  pair.check_selectors_r = [&](const std::string& child, const Identity& peer,
+                               const std::vector<TrafficSelector>& local,
+                               const std::vector<TrafficSelector>& remote) -> Status {
+    asked.push_back(child + " " + peer.to_string() + " " + local.at(0).to_string() + " " +
+                    remote.at(0).to_string());
+    return unexpected(std::string("held by branch (reqid 2)"));
+  };
+  pair.start_and_run();
+  ASSERT_TRUE(pair.both_established());
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0], pair.peer_r().children[0].name + " " + pair.peer_i->local_id.to_string() +
+                          " 10.2.0.0/24 10.1.0.0/24");
+  EXPECT_TRUE(has_notify(pair.payloads_of(3), NotifyType::TsUnacceptable));
+  const auto* failed_r = pair.log_r.first<ChildSaFailed>();
+  ASSERT_TRUE(failed_r);
+  EXPECT_EQ(failed_r->notify, NotifyType::TsUnacceptable);
+  EXPECT_EQ(failed_r->detail, "held by branch (reqid 2)");
+  EXPECT_TRUE(pair.log_r.all<ChildSaEstablished>().empty());
+  EXPECT_EQ(pair.spis_allocated_r, 0u);
+}
+
+TEST_F(Selectors, TrafficTheGatewayAllowsIsInstalledAsBefore) {
+  configure({ts("10.1.0.0/24")}, {ts("10.2.0.0/24")}, {ts("10.2.0.0/24")}, {ts("10.1.0.0/24")});
+  int asked = 0;
+  pair.check_selectors_r = [&](const std::string&, const Identity&, const std::vector<TrafficSelector>&,
+                               const std::vector<TrafficSelector>&) -> Status {
+    ++asked;
+    return {};
+  };
+  pair.start_and_run();
+  ASSERT_TRUE(pair.both_established());
+  EXPECT_EQ(asked, 1);
+  EXPECT_TRUE(pair.log_r.first<ChildSaEstablished>());
+}
+
 TEST_F(Selectors, ChildConfigIsChosenBySelectors) {
   configure({ts("10.1.0.0/24")}, {ts("10.7.0.0/24")}, {ts("10.2.0.0/24")}, {ts("10.1.0.0/24")});
   ChildConfig second{"lab7", {esp_proposal("aes256gcm16")}, {ts("10.7.0.0/24")}, {ts("10.1.0.0/24")}, ChildMode::Tunnel};

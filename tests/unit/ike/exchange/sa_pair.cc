@@ -65,6 +65,7 @@ SaPair::SaPair() {
 Environment SaPair::env(bool initiator_side) {
   Environment e;
   e.random = initiator_side ? static_cast<crypto::RandomSource*>(&random_i) : &random_r;
+  if (!initiator_side) e.check_selectors = check_selectors_r;
   // The data plane owns SPI uniqueness; these hand out distinct, recognisable SPIs per side.
   e.allocate_spi = [this, initiator_side](const IpAddress&, const IpAddress&) -> Expected<std::uint32_t> {
     if (initiator_side) return 0xc1000000u + ++spis_allocated_i;

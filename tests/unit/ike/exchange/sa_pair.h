@@ -73,6 +73,7 @@ class SaPair {
   FixedConfigs configs_r;  // configs_r.ike and configs_r.peers[0] are the responder's
   PeerConfig& peer_r() { return *configs_r.peers.front(); }
   DispatcherConfig dispatcher_config;
+  SelectorCheck check_selectors_r;             // the responder's gateway on who holds which traffic
   VirtualIpProvider* virtual_ips_r = nullptr;  // the responder's address pools, if any
   // The responder's limits on EAP password guessing, if any.
   EapFailureLimiter* eap_failures_r = nullptr;

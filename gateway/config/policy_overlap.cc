@@ -1,0 +1,68 @@
+#include "gateway/config/policy_overlap.h"
+
+#include <optional>
+
+#include "common/traffic_selector.h"
+
+namespace natgate::gateway {
+
+namespace {
+
+struct SubnetPair {
+  Subnet local;
+  Subnet remote;
+};
+
+// The fixed local <-> remote pairs of a connection's policies; none when either side is
+// dynamic (no subnets) or the peers get pool addresses.
+std::vector<SubnetPair> fixed_pairs(const ConnectionConfig& c) {
+  std::vector<SubnetPair> out;
+  if (c.pool) return out;
+  for (const auto& l : c.local.subnets)
+    for (const auto& r : c.remote.subnets)
+      if (l.address.family() == r.address.family()) out.push_back({l, r});
+  return out;
+}
+
+bool intersect(const Subnet& a, const Subnet& b) {
+  return TrafficSelector::from_subnet(a).intersect(TrafficSelector::from_subnet(b)).has_value();
+}
+
+std::optional<SubnetPair> first_overlap(const std::vector<SubnetPair>& a, const std::vector<SubnetPair>& b) {
+  for (const auto& x : a)
+    for (const auto& y : b)
+      if (intersect(x.local, y.local) && intersect(x.remote, y.remote)) return x;
+  return std::nullopt;
+}
+
+std::string pair_text(const SubnetPair& p) { return p.local.to_string() + " <-> " + p.remote.to_string(); }
+
+}  // namespace
+
+std::vector<std::string> policy_overlap_warnings(const Config& config) {
+  std::vector<std::string> out;
+  const auto& conns = config.connections;
+  for (std::size_t i = 0; i < conns.size(); ++i) {
+    const auto pairs = fixed_pairs(conns[i]);
+    if (pairs.empty()) continue;
+    if (conns[i].remote.any_id) {
+      out.push_back(
+          "connections." + conns[i].name +
+          ": accepts any peer identity (remote.id: any) with the fixed subnets " + pair_text(pairs.front()) +
+          ": their policies cannot be told apart by peer (no if_id or mark), so only one identity at a "
+          "time can hold them; the others' CHILD SAs are refused with TS_UNACCEPTABLE");
+    }
+    for (std::size_t j = i + 1; j < conns.size(); ++j) {
+      auto overlap = first_overlap(pairs, fixed_pairs(conns[j]));
+      if (!overlap) continue;
+      out.push_back(
+          "connections." + conns[i].name + " and connections." + conns[j].name + " both carry " +
+          pair_text(*overlap) +
+          ": their policies cannot be told apart (natgate names a policy by its selectors, with no if_id "
+          "or mark), so while one of them is up the other's CHILD SA is refused with TS_UNACCEPTABLE");
+    }
+  }
+  return out;
+}
+
+}  // namespace natgate::gateway
