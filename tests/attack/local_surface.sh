@@ -4,8 +4,8 @@
 # A remote-access gateway and two road warriors (tests/netns/ra_lib.sh). Checks:
 #   - after start the gateway's main thread has exactly CAP_NET_ADMIN (effective = permitted =
 #     bounding), nothing inheritable or ambient, no_new_privs; the ESP engine's threads have none;
-#   - it is not dumpable: a root process without CAP_SYS_PTRACE cannot read /proc/<pid>/environ,
-#     while it can read that of a control process with the same capabilities that is dumpable;
+#   - run as nobody with ambient capabilities (systemd User=), it keeps CAP_NET_ADMIN only and is
+#     not dumpable: nobody cannot read its /proc/<pid>/environ or mem, but can a control process's;
 #   - it still does its runtime work with that one capability: clients connect (SAs, routes and
 #     the TUN through netlink), `natgate reload` adds a connection, `natgate down`/`up` on a
 #     client (same privilege drop) brings its tunnel back, pings cross;
@@ -53,17 +53,42 @@ log "figures: $threads threads, $workers ESP workers without capabilities"
 must "the userspace data plane's two workers were checked" test "$workers" -eq 2
 must "the gateway logged what it kept" grep -q "privileges: kept cap_net_admin; bounding set reduced" "$IO_DIR/gw.log"
 
-step "not dumpable"
-# The reader is root without CAP_SYS_PTRACE; the control target has the same capabilities as the
-# reader (so only dumpability differs from natgated, whose capabilities are a subset too).
-reader=(setpriv --bounding-set=-sys_ptrace --inh-caps=-all --)
+step "not dumpable (a second gateway run as nobody with ambient capabilities, as under systemd User=)"
+# ptrace access checks let a root reader through whatever the target's dumpability (capabilities
+# in this lab), so the reader and the target share an unprivileged uid: then only dumpability
+# decides whether the reader may open /proc/<pid>/environ and /proc/<pid>/mem.
+probe=$(mktemp -d /tmp/natgate-probe.XXXXXX) || fail "mktemp"
+io_on_cleanup "rm -rf '$probe'"
+chown 65534:65534 "$probe" && chmod 0700 "$probe"
+ra_daemon_header probe | sed -e "s|$IO_DIR/probe/natgate.sock|$probe/natgate.sock|" \
+  -e 's|^  listen: \[0.0.0.0\]|  listen: [198.51.100.20]\n  ike_port: 5500\n  natt_port: 5501|' \
+  -e 's|name: natgate0|name: probe0|' >"$probe/natgate.yaml"
+printf '%s\n' "secrets:" "  rw: { psk: \"probe-key\" }" "connections:" "  rw:" \
+  "    local:  { id: probe.ra.lab, subnets: [10.2.0.0/24] }" "    remote: { address: any, id: any, subnets: [10.98.0.0/24] }" \
+  "    auth: psk" "    ike_proposals: [aes256gcm16-prfsha256-x25519]" "    esp_proposals: [aes256gcm16]" \
+  "    start: listen" >>"$probe/natgate.yaml"
+chown 65534:65534 "$probe/natgate.yaml" && chmod 0600 "$probe/natgate.yaml"
+as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+caps=+net_admin,+net_bind_service,+net_raw,+setpcap
+# ip netns exec and setpriv exec, so $! is natgated itself.
+ip netns exec "$(ns gw)" "${as_nobody[@]}" --inh-caps="$caps" --ambient-caps="$caps" -- "$NATGATED" \
+  -c "$probe/natgate.yaml" >>"$IO_DIR/probe.log" 2>&1 </dev/null &
+PROBE=$!
+io_track_pid "$PROBE" natgated
+probe_up() { ip netns exec "$(ns gw)" "$NATGATE" --socket "$probe/natgate.sock" --timeout 5 status >/dev/null 2>&1; }
+wait_until 10 probe_up || { tail -n 20 "$IO_DIR/probe.log" >&2; fail "the gateway run as nobody did not answer"; }
+log "probe (uid $(status_field "$PROBE" Uid | cut -f1)): CapEff=$(status_field "$PROBE" CapEff) CapPrm=$(status_field "$PROBE" CapPrm) CapBnd=$(status_field "$PROBE" CapBnd) CapAmb=$(status_field "$PROBE" CapAmb)"
+must "nobody's gateway: effective = permitted = bounding = CAP_NET_ADMIN, no ambient" test \
+  "$(cap_mask "$PROBE" CapEff)/$(cap_mask "$PROBE" CapPrm)/$(cap_mask "$PROBE" CapBnd)/$(cap_mask "$PROBE" CapAmb)" = "$NET_ADMIN/$NET_ADMIN/$NET_ADMIN/0"
+reader=("${as_nobody[@]}" --inh-caps=-all --bounding-set=-all --)
 "${reader[@]}" sleep 30 &
 control=$!
 io_track_pid "$control" sleep
-must "a dumpable control process of root is readable" "${reader[@]}" cat "/proc/$control/environ" >/dev/null
-must_not "natgated's environ is not readable without CAP_SYS_PTRACE" "${reader[@]}" cat "/proc/$GW/environ"
-must_not "natgated's memory is not readable without CAP_SYS_PTRACE" "${reader[@]}" dd if="/proc/$GW/mem" bs=1 count=1 skip=4096 status=none
+must "a dumpable control process of nobody is readable by nobody" "${reader[@]}" cat "/proc/$control/environ"
+must_not "natgated's environ is not readable by its own uid" "${reader[@]}" cat "/proc/$PROBE/environ"
+must_not "natgated's memory is not readable by its own uid" "${reader[@]}" dd if="/proc/$PROBE/mem" bs=1 count=1 skip=4096 status=none
 io_stop_pid "$control" sleep 1
+io_stop_pid "$PROBE" natgated 3
 
 step "runtime work with CAP_NET_ADMIN only"
 must "c1 pings the gateway's LAN" check_ping c1 "$RA_LAN_HOST" 3 10
