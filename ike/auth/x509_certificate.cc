@@ -168,7 +168,8 @@ Status X509Certificate::check_end_entity_usage() const {
   if ((flags & EXFLAG_KUSAGE) != 0 &&
       (X509_get_key_usage(cert) & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0)
     return unexpected("certificate for " + subject() +
-                      " has a keyUsage without digitalSignature (RFC 4945 §5.1.3.2): it may not sign AUTH");
+                      " has a keyUsage without digitalSignature or nonRepudiation (RFC 4945 §5.1.3.2): it "
+                      "may not sign AUTH");
   if ((flags & EXFLAG_XKUSAGE) == 0) return {};
   std::unique_ptr<EXTENDED_KEY_USAGE, detail::OsslFree<EXTENDED_KEY_USAGE_free>> eku(
       static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));

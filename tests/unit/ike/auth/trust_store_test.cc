@@ -160,10 +160,10 @@ TEST(TrustStore, EndEntityKeyUsageAndExtendedKeyUsage) {
   const X509Certificate ku =
       testing::issue({"C=CH/O=natgate/CN=ku", 0x2100, day(2024, 6, 1), day(2030, 1, 1), false, ""},
                      p.leaf_key, &p.inter, p.inter_key, {"critical,keyEncipherment", ""});
-  EXPECT_EQ(
-      root_store().verify(ku, {p.inter}, day(2025, 3, 1)).error(),
-      "certificate for C=CH, O=natgate, CN=ku has a keyUsage without digitalSignature (RFC 4945 §5.1.3.2): "
-      "it may not sign AUTH");
+  EXPECT_EQ(root_store().verify(ku, {p.inter}, day(2025, 3, 1)).error(),
+            "certificate for C=CH, O=natgate, CN=ku has a keyUsage without digitalSignature or "
+            "nonRepudiation (RFC 4945 §5.1.3.2): "
+            "it may not sign AUTH");
   const X509Certificate eku =
       testing::issue({"C=CH/O=natgate/CN=eku", 0x2101, day(2024, 6, 1), day(2030, 1, 1), false, ""},
                      p.leaf_key, &p.inter, p.inter_key, {"", "codeSigning"});
