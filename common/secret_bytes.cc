@@ -42,11 +42,11 @@ SecretBytes SecretBytes::slice(std::size_t offset, std::size_t length) const {
   if (offset > bytes_.size() || length > bytes_.size() - offset) {
     throw std::out_of_range("SecretBytes::slice out of range");
   }
-  return SecretBytes(ByteView(bytes_).subspan(offset, length));
+  return SecretBytes(view().subspan(offset, length));
 }
 
 void SecretBytes::append(ByteView more) {
-  Bytes grown;
+  Buffer grown;
   grown.reserve(bytes_.size() + more.size());
   grown.insert(grown.end(), bytes_.begin(), bytes_.end());
   grown.insert(grown.end(), more.begin(), more.end());

@@ -1,4 +1,5 @@
-// Key material that wipes itself (OPENSSL_cleanse) and never prints.
+// Key material that wipes itself (OPENSSL_cleanse), never prints, and lives in memory excluded from
+// core dumps (common/secret_allocator.h).
 #pragma once
 
 #include <cstddef>
@@ -6,6 +7,7 @@
 #include <ostream>
 
 #include "common/bytes.h"
+#include "common/secret_allocator.h"
 
 namespace natgate {
 
@@ -35,9 +37,10 @@ class SecretBytes {
   friend bool operator==(const SecretBytes& a, const SecretBytes& b);
 
  private:
+  using Buffer = std::vector<std::uint8_t, SecretAllocator<std::uint8_t>>;
   // Grows only through append(), which re-allocates into fresh memory after
   // wiping the old buffer, so no stale copy of a key survives a resize.
-  Bytes bytes_;
+  Buffer bytes_;
 };
 
 // Prints the length only: keys must never reach a log.

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/capabilities.h"
 #include "esp/inbound_path.h"
 #include "esp/mtu.h"
 #include "esp/outbound_path.h"
@@ -137,6 +138,8 @@ std::vector<Endpoint> Engine::udp_endpoints() const {
 
 void Engine::outbound_worker() {
   pthread_setname_np(pthread_self(), "natgate-esp-out");
+  // Capabilities are per thread: the workers only use descriptors opened before them.
+  drop_all_thread_capabilities();
   std::vector<std::uint8_t> frame(kTunFrameBytes);
   SendBatch batch(config_.send_slots, slot_size_for(path_mtu_));
   TunWriter icmp_writer(tun_.fd(), nullptr, nullptr);
@@ -161,6 +164,7 @@ void Engine::outbound_worker() {
 
 void Engine::inbound_worker() {
   pthread_setname_np(pthread_self(), "natgate-esp-in");
+  drop_all_thread_capabilities();
   RecvBatch batch(config_.recv_messages, kRecvBufferBytes);
   TcpCoalescer coalescer(config_.recv_messages * 64 + 64, settings_.coalesce);
   TunWriter writer(tun_.fd(), &counters_.tun_writes, &counters_.tun_write_errors);

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include "gateway/config/config.h"
+#include "gateway/config/secret_file_mode.h"
 #include "ike/auth/identity_match.h"
 #include "ike/auth/private_key.h"
 #include "ike/auth/trust_store.h"
@@ -53,6 +54,10 @@ void AuthLoader::local(const MapFields& m, const std::string& path, const std::o
       } else {
         out.cert = *f;
         cert = certs->front();
+        if (auto pub = cert->public_key(); pub) {
+          if (Status strong = ike::check_key_strength(pub->type(), pub->bits()); !strong)
+            diags_.error(n->Mark(), p, quoted(*f) + ": the certificate's key " + strong.error());
+        }
         // RFC 4945 §3.1: the peer checks our ID against this certificate; say so now, not at
         // the first connection.
         if (id) {
@@ -72,6 +77,11 @@ void AuthLoader::local(const MapFields& m, const std::string& path, const std::o
         diags_.error(n->Mark(), p, "cannot load " + quoted(*f) + ": " + key.error());
       } else {
         out.key = *f;
+        // A key others can read is no longer secret; a weak one is not worth keeping secret.
+        if (auto why = loose_secret_file(*f, "a private key"))
+          diags_.error(n->Mark(), p, quoted(*f) + ": " + *why);
+        if (Status strong = ike::check_key_strength(key->type(), key->bits()); !strong)
+          diags_.error(n->Mark(), p, quoted(*f) + ": " + strong.error());
         if (cert) {
           auto pub = cert->public_key();
           if (!pub || pub->spki_der() != key->public_key().spki_der())
@@ -95,6 +105,17 @@ void AuthLoader::local(const MapFields& m, const std::string& path, const std::o
 
 void AuthLoader::remote(const MapFields& m, const std::string& path, RemoteAuthConfig& out) {
   if (auto n = m.get("auth")) out.auth = auth_mode(*n, join_path(path, "auth"));
+  // SHA-1 in the peer's signature AUTH (classic method 1, or RFC 7427 with SHA-1): refused unless
+  // a connection to an old peer opts in.
+  if (auto n = m.get("auth_sha1")) {
+    const std::string p = join_path(path, "auth_sha1");
+    if (auto text = read_.scalar(*n, p, "allow or refuse")) {
+      if (*text == "allow" || *text == "refuse")
+        out.allow_sha1 = *text == "allow";
+      else
+        diags_.error(n->Mark(), p, quoted(*text) + " is not allowed here (expected allow or refuse)");
+    }
+  }
   trust(m, path, out.trust);
 }
 

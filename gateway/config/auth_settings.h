@@ -8,7 +8,7 @@
 //   connections.NAME:
 //     auth: psk | pubkey | eap-mschapv2 | eap-tls            both directions, see below
 //     local:  { id, cert: gw.pem, key: gw.key, eap_id: carol, auth: ... }
-//     remote: { id, ca: [...], crl: [...], auth: ... }
+//     remote: { id, ca: [...], crl: [...], auth: ..., auth_sha1: refuse | allow }
 //     fragmentation: { enabled: true, size: 1280 }
 //
 // `auth: eap-*` means "the road warrior uses EAP, the gateway its certificate": with local.eap_id
@@ -44,6 +44,7 @@ struct TrustFiles {
 struct RemoteAuthConfig {
   std::optional<AuthMode> auth;  // overrides the connection's auth for the peer's side
   TrustFiles trust;              // in addition to daemon.ca / daemon.crl
+  bool allow_sha1 = false;       // auth_sha1: allow — accept SHA-1 signatures in the peer's AUTH
   friend bool operator==(const RemoteAuthConfig&, const RemoteAuthConfig&) = default;
 };
 

@@ -28,6 +28,8 @@ const FieldList<ConnectionConfig>& connection_fields() {
       {"local.dns_file", [](const auto& a, const auto& b) { return a.local.dns_file == b.local.dns_file; }},
       {"pool", [](const auto& a, const auto& b) { return a.pool == b.pool; }},
       {"auth", same(&ConnectionConfig::auth)},
+      {"remote.auth_sha1",
+       [](const auto& a, const auto& b) { return a.remote.auth.allow_sha1 == b.remote.auth.allow_sha1; }},
       {"ike_proposals", same(&ConnectionConfig::ike_proposals)},
       {"esp_proposals", same(&ConnectionConfig::esp_proposals)},
       {"start", same(&ConnectionConfig::start)},

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "gateway/config/auth_loader.h"
+#include "gateway/config/secret_file_mode.h"
 #include "gateway/config/yaml_reader.h"
 
 namespace natgate::gateway {
@@ -48,8 +49,15 @@ struct Fd {
 
 class ConfigParser {
  public:
-  ConfigParser(Diagnostics& diags, std::string base_dir, const ConfigLoadOptions& options)
-      : diags_(diags), read_(diags), base_dir_(std::move(base_dir)), options_(options), auth_(diags, read_, base_dir_) {}
+  // `file_mode`: the config file's st_mode when it was read from a file (nullopt for text).
+  ConfigParser(Diagnostics& diags, std::string base_dir, const ConfigLoadOptions& options,
+               std::optional<mode_t> file_mode = std::nullopt)
+      : diags_(diags),
+        read_(diags),
+        base_dir_(std::move(base_dir)),
+        options_(options),
+        file_mode_(file_mode),
+        auth_(diags, read_, base_dir_) {}
 
   std::optional<Config> parse(const YAML::Node& root) {
     Config config;
@@ -58,7 +66,15 @@ class ConfigParser {
     if (!top) return std::nullopt;
     if (auto n = top->get("daemon")) parse_daemon(*n, config.daemon);
     if (auto n = top->get("secrets")) parse_secrets(*n, config);
-    if (auto n = top->get("eap_users")) auth_.eap_users(*n, config.eap_users);
+    if (auto n = top->get("eap_users")) {
+      auth_.eap_users(*n, config.eap_users);
+      holds_inline_secrets_ = holds_inline_secrets_ || (n->IsMap() && n->size() > 0);
+    }
+    // Inline keys and passwords are only as secret as the file: refused, not warned about, when
+    // group or others may read it (ssh does the same for private keys).
+    if (holds_inline_secrets_ && file_mode_) {
+      if (auto why = loose_secret_file_mode(*file_mode_, "secrets")) diags_.file_error(*why);
+    }
     if (auto n = top->get("pools")) parse_pools(*n, config);
     if (auto n = top->get("connections")) parse_connections(*n, config);
     for (const auto& [name, mark] : secret_marks_) {
@@ -367,6 +383,7 @@ class ConfigParser {
       SecretConfig secret;
       secret.id = secret_id;
       if (inline_psk) {
+        holds_inline_secrets_ = true;
         const std::string p = join_path(path, "psk");
         auto text = read_.scalar(*inline_psk, p, "the pre-shared key as a string");
         if (!text) continue;
@@ -403,9 +420,10 @@ class ConfigParser {
                    quoted(file) + " is not a regular file (expected a file holding the key)");
       return std::nullopt;
     }
-    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-      diags_.warning(node.Mark(), path,
-                     quoted(file) + " can be read by other users (expected mode 0600: chmod 600)");
+    if (auto why = loose_secret_file_mode(st.st_mode, "a pre-shared key")) {
+      diags_.error(node.Mark(), path, quoted(file) + ": " + *why);
+      return std::nullopt;
+    }
     std::array<std::uint8_t, kMaxPskFileBytes + 1> buf{};
     std::size_t used = 0;
     while (used < buf.size()) {
@@ -619,7 +637,7 @@ class ConfigParser {
   // asking for one (it takes what the gateway offers).
   std::optional<YAML::Node> parse_remote(const YAML::Node& node, const std::string& path,
                                          RemoteConfig& remote, bool subnets_optional) {
-    auto m = read_.map(node, path, {"address", "port", "id", "subnets", "auth", "ca", "crl"});
+    auto m = read_.map(node, path, {"address", "port", "id", "subnets", "auth", "ca", "crl", "auth_sha1"});
     if (!m) return std::nullopt;
     auth_.remote(*m, path, remote.auth);
     auto address = m->get("address");
@@ -696,6 +714,8 @@ class ConfigParser {
   YamlReader read_;
   std::string base_dir_;
   const ConfigLoadOptions& options_;
+  std::optional<mode_t> file_mode_;
+  bool holds_inline_secrets_ = false;  // secrets.*.psk or eap_users
   std::set<std::string> secret_names_;  // every name under secrets:, valid or not
   std::set<std::string> identity_secrets_;  // names of secrets with an id (keys of peer identities)
   std::map<std::string, YAML::Mark> secret_marks_;
@@ -711,10 +731,8 @@ ConfigLoadResult finish(Diagnostics& diags, std::optional<Config> config) {
   return result;
 }
 
-}  // namespace
-
-ConfigLoadResult load_config_text(std::string_view yaml, const std::string& name, const std::string& base_dir,
-                                  const ConfigLoadOptions& options) {
+ConfigLoadResult load_config(std::string_view yaml, const std::string& name, const std::string& base_dir,
+                             const ConfigLoadOptions& options, std::optional<mode_t> file_mode) {
   Diagnostics diags(name);
   YAML::Node root;
   try {
@@ -723,7 +741,7 @@ ConfigLoadResult load_config_text(std::string_view yaml, const std::string& name
     diags.error(e.mark, "", "YAML syntax error: " + e.msg);
     return finish(diags, std::nullopt);
   }
-  ConfigParser parser(diags, base_dir, options);
+  ConfigParser parser(diags, base_dir, options, file_mode);
   std::optional<Config> config;
   try {
     config = parser.parse(root);
@@ -735,11 +753,23 @@ ConfigLoadResult load_config_text(std::string_view yaml, const std::string& name
   return finish(diags, std::move(config));
 }
 
+}  // namespace
+
+ConfigLoadResult load_config_text(std::string_view yaml, const std::string& name, const std::string& base_dir,
+                                  const ConfigLoadOptions& options) {
+  return load_config(yaml, name, base_dir, options, std::nullopt);
+}
+
 ConfigLoadResult load_config_file(const std::string& path, const ConfigLoadOptions& options) {
   Diagnostics diags(path);
   Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (fd.fd < 0) {
     diags.file_error("cannot open: " + errno_text(errno));
+    return finish(diags, std::nullopt);
+  }
+  struct stat st {};
+  if (::fstat(fd.fd, &st) != 0) {
+    diags.file_error("cannot stat: " + errno_text(errno));
     return finish(diags, std::nullopt);
   }
   std::string text;
@@ -761,7 +791,7 @@ ConfigLoadResult load_config_file(const std::string& path, const ConfigLoadOptio
   }
   auto slash = path.rfind('/');
   std::string base_dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  return load_config_text(text, path, base_dir, options);
+  return load_config(text, path, base_dir, options, st.st_mode);
 }
 
 }  // namespace natgate::gateway

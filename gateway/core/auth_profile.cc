@@ -34,6 +34,7 @@ Expected<std::shared_ptr<const ike::AuthConfig>> build_auth_config(const Config&
   auto a = std::make_shared<ike::AuthConfig>();
   a->local = to_kind(local_auth_mode(c.auth, c.local.auth));
   a->remote = to_kind(remote_auth_mode(c.auth, c.local.auth, c.remote.auth));
+  a->allow_sha1 = c.remote.auth.allow_sha1;
   if (a->local == ike::AuthKind::Psk && a->remote == ike::AuthKind::Psk)
     return std::shared_ptr<const ike::AuthConfig>();
   const std::string& name = c.name;

@@ -1,6 +1,7 @@
 #include "gateway/core/virtual_ip_client.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,21 +12,39 @@
 
 namespace natgate::gateway::core {
 
-Status write_dns_file(const std::string& path, const std::vector<IpAddress>& servers, const std::string& comment) {
-  const std::string tmp = path + ".natgate-tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
-  if (!f) return unexpected("cannot write " + tmp + ": " + std::strerror(errno));
+Status write_dns_file(const std::string& path, const std::vector<IpAddress>& servers,
+                      const std::string& comment) {
+  // mkstemp(3) in the target's folder: a name nobody can predict and an O_EXCL create, so a local
+  // user cannot plant a link there that makes natgated write elsewhere; then rename(2) over the
+  // file, so a reader never sees half of it.
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  std::string tmp = dir + "/.natgate-dns-XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return unexpected("cannot create a temporary file in " + dir + ": " + std::strerror(errno));
   std::string text = "# " + comment + "\n";
   for (const auto& s : servers) text += "nameserver " + s.to_string() + "\n";
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (std::fclose(f) != 0 || !ok) {
+  // resolv.conf is read by every user's resolver: 0644, whatever natgated's umask.
+  bool ok = ::fchmod(fd, 0644) == 0;
+  for (std::size_t done = 0; ok && done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<std::size_t>(n);
+  }
+  int err = ok ? 0 : errno;
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
     ::unlink(tmp.c_str());
-    return unexpected("cannot write " + tmp);
+    return unexpected("cannot write " + tmp + ": " + std::strerror(err));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
+    const int rename_err = errno;
     ::unlink(tmp.c_str());
-    return unexpected("cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
+    return unexpected("cannot rename " + tmp + " to " + path + ": " + std::strerror(rename_err));
   }
   return {};
 }

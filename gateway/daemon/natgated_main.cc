@@ -12,6 +12,7 @@
 #include "gateway/daemon/check_command.h"
 #include "gateway/daemon/daemon.h"
 #include "gateway/daemon/logging.h"
+#include "gateway/daemon/privileges.h"
 #include "xfrm/kernel/esp_probe.h"
 
 #ifndef NATGATE_VERSION
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
   std::optional<LogLevel> override_level;
   if (!log_level.empty()) override_level = parse_log_level(log_level);
   setup_logging(detect_log_target(), override_level.value_or(LogLevel::Info));
+  // Before any key is read: no core dump and no ptrace by an unprivileged process of this user.
+  if (natgate::Status s = make_undumpable(); !s) spdlog::warn("{}", s.error());
 
   auto loaded = load_config_file(config_path);
   for (const auto& w : loaded.warnings) spdlog::warn("{}", w.to_string());
@@ -71,6 +74,13 @@ int main(int argc, char** argv) {
     spdlog::critical("not starting: {}", started.error());
     return 1;
   }
+  // Everything that needed more than CAP_NET_ADMIN is open now (gateway/daemon/privileges.h).
+  auto dropped = drop_privileges(runtime_capabilities());
+  if (!dropped) {
+    spdlog::critical("not running with more privileges than needed: {}", dropped.error());
+    return 1;
+  }
+  spdlog::info("privileges: {}", *dropped);
   io.run();
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/log_escape.h"
 #include "ike/auth/mschapv2.h"
 
 namespace natgate::ike {
@@ -25,11 +26,8 @@ std::optional<std::string> field(const std::string& message, std::string_view ke
   return std::nullopt;
 }
 
-std::string printable(std::string s) {
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) == 0x7f) c = '?';
-  return s;
-}
+// Peer-chosen text for messages and logs (common/log_escape.h).
+std::string printable(const std::string& s) { return escape_for_log(s); }
 
 }  // namespace
 

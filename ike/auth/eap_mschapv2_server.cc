@@ -2,17 +2,15 @@
 
 #include <openssl/crypto.h>
 
+#include "common/log_escape.h"
 #include "ike/auth/mschapv2.h"
 
 namespace natgate::ike {
 
 namespace {
 
-std::string printable(std::string s) {
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) == 0x7f) c = '?';
-  return s;
-}
+// Peer-chosen text for messages and logs (common/log_escape.h).
+std::string printable(const std::string& s) { return escape_for_log(s); }
 
 std::string upper_hex(ByteView b) {
   static constexpr char kDigits[] = "0123456789ABCDEF";
@@ -90,10 +88,10 @@ eap::Step EapMschapv2Server::on_response(const Eap& response) {
   switch (state_) {
     case State::WaitIdentity:
       if (response.type != eap::kIdentity) return fail("expected an EAP-Identity response");
-      identity_ = printable(std::string(response.data.begin(), response.data.end()));
+      identity_ = std::string(response.data.begin(), response.data.end());
       if (name_allowed_ && !name_allowed_(std::string_view(
                                reinterpret_cast<const char*>(response.data.data()), response.data.size()))) {
-        return fail("EAP identity '" + identity_ + "' is not the identity the peer claimed");
+        return fail("EAP identity '" + printable(identity_) + "' is not the identity the peer claimed");
       }
       return {challenge(), {}};
     case State::WaitResponse: {
@@ -104,16 +102,18 @@ eap::Step EapMschapv2Server::on_response(const Eap& response) {
       const ByteView value(m->value);
       const ByteView peer_challenge = value.first(16);
       const ByteView nt_response = value.subspan(24, mschapv2::kNtResponseSize);
-      peer_name_ = printable(m->text);
+      peer_name_ = m->text;
       if (name_allowed_ && !name_allowed_(m->text))
-        return mschap_failure("MS-CHAPv2 name '" + peer_name_ + "' is not the identity the peer claimed");
+        return mschap_failure("MS-CHAPv2 name '" + printable(peer_name_) +
+                              "' is not the identity the peer claimed");
       const auto nt_hash = lookup_(m->text);
-      if (!nt_hash || nt_hash->size() != 16) return mschap_failure("unknown user '" + peer_name_ + "'");
+      if (!nt_hash || nt_hash->size() != 16)
+        return mschap_failure("unknown user '" + printable(peer_name_) + "'");
       auto expected =
           mschapv2::generate_nt_response(authenticator_challenge_, peer_challenge, m->text, *nt_hash);
       if (!expected) return fail(expected.error());
       if (CRYPTO_memcmp(expected->data(), nt_response.data(), nt_response.size()) != 0)
-        return mschap_failure("wrong password for '" + peer_name_ + "'");
+        return mschap_failure("wrong password for '" + printable(peer_name_) + "'");
       const std::string auth_response = mschapv2::generate_authenticator_response(
           *nt_hash, nt_response, peer_challenge, authenticator_challenge_, m->text);
       msk_ = mschapv2::msk(mschapv2::hash_nt_password_hash(*nt_hash), nt_response);

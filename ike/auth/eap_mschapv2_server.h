@@ -60,6 +60,7 @@ class EapMschapv2Server {
 
   State state() const { return state_; }
   bool done() const { return state_ == State::Succeeded || state_ == State::Failed; }
+  // As the peer sent them, for comparisons: escape_for_log() (common/log_escape.h) before logging.
   const std::string& identity() const { return identity_; }    // from EAP-Identity
   const std::string& peer_name() const { return peer_name_; }  // from the MS-CHAPv2 Response
   // Empty unless the method succeeded.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/log_escape.h"
 #include "ike/auth/openssl_handles.h"
 
 namespace natgate::ike {
@@ -44,11 +45,7 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
-std::string printable(std::string s) {
-  for (char& c : s)
-    if (!std::isprint(static_cast<unsigned char>(c))) c = '?';
-  return s;
-}
+std::string printable(const std::string& s) { return escape_for_log(s); }
 
 std::string dn_text(ByteView der) {
   const unsigned char* p = der.data();

@@ -3,6 +3,8 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 
+#include "common/log_escape.h"
+
 namespace natgate::ike::detail {
 
 std::string ossl_error(std::string_view what) {
@@ -31,7 +33,9 @@ std::string name_to_string(const X509_NAME* name) {
   if (X509_NAME_print_ex(bio.get(), name, 0, flags) < 0) return "(unprintable name)";
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
-  return len > 0 ? std::string(data, static_cast<std::size_t>(len)) : std::string();
+  // A certificate's subject is chosen by whoever got it issued: its UTF-8 and any control byte
+  // are escaped before the name reaches a log line (OpenSSL has already escaped backslashes).
+  return len > 0 ? escape_nonprintable(std::string_view(data, static_cast<std::size_t>(len))) : std::string();
 }
 
 }  // namespace natgate::ike::detail

@@ -28,6 +28,16 @@ std::string describe_key(KeyType type, int bits) {
   return "unsupported key type";
 }
 
+Status check_key_strength(KeyType type, int bits) {
+  if (type == KeyType::Rsa && bits < kMinRsaBits)
+    return unexpected(describe_key(type, bits) + " is below the minimum of " + std::to_string(kMinRsaBits) +
+                      " bits");
+  if (type == KeyType::Ecdsa && bits < kMinEcBits)
+    return unexpected(describe_key(type, bits) + " is below the minimum of " + std::to_string(kMinEcBits) +
+                      " bits");
+  return {};
+}
+
 Expected<PublicKey> PublicKey::from_native(EVP_PKEY* key) {
   if (key == nullptr) return unexpected(std::string("no public key"));
   if (EVP_PKEY_up_ref(key) != 1) return unexpected(detail::ossl_error("public key"));

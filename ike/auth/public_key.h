@@ -42,6 +42,14 @@ class PublicKey {
   int bits_ = 0;
 };
 
+// The weakest keys natgate signs with or accepts from a peer's certificate chain: RSA moduli of
+// 2048 bits (NIST SP 800-131A, and what strongSwan's and OpenSSL's defaults generate) and curves
+// of 256 bits. Ed25519 (RFC 8420) passes.
+inline constexpr int kMinRsaBits = 2048;
+inline constexpr int kMinEcBits = 256;
+// Error like "RSA-1024 is below the minimum of 2048 bits" for a weaker key.
+Status check_key_strength(KeyType type, int bits);
+
 // Type and size of any EVP_PKEY (shared by PublicKey and PrivateKey).
 KeyType key_type_of(const EVP_PKEY* key);
 std::string describe_key(KeyType type, int bits);

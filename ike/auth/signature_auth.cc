@@ -93,6 +93,8 @@ std::optional<iana::AuthMethod> classic_ecdsa_method(int bits) {
   }
 }
 
+constexpr const char* kSha1Refused = "uses SHA-1, refused unless the connection sets remote.auth_sha1: allow";
+
 std::string method_text(iana::AuthMethod m) { return "AUTH method " + std::to_string(static_cast<int>(m)); }
 
 }  // namespace
@@ -181,16 +183,22 @@ Status verify_auth(const Authentication& auth, const PublicKey& key, ByteView si
                           " does not fit the AUTH data");
       const ByteView algid(auth.data.data() + 1, id_len);
       const ByteView sig(auth.data.data() + 1 + id_len, auth.data.size() - 1 - id_len);
-      const auto scheme = scheme_for_algorithm_identifier(algid);
-      if (!scheme) return unexpected(method + " names an unknown signature algorithm " + to_hex(algid));
-      if (std::find(policy.accepted.begin(), policy.accepted.end(), *scheme) == policy.accepted.end())
+      auto scheme = scheme_for_algorithm_identifier(algid);
+      if (!scheme) {
+        scheme = sha1_scheme_for_algorithm_identifier(algid);
+        if (!scheme) return unexpected(method + " names an unknown signature algorithm " + to_hex(algid));
+        if (!policy.accept_sha1) return unexpected(method + ": " + to_string(*scheme) + " " + kSha1Refused);
+      } else if (std::find(policy.accepted.begin(), policy.accepted.end(), *scheme) ==
+                 policy.accepted.end()) {
         return unexpected(method + ": " + to_string(*scheme) + " is not accepted");
+      }
       if (auto st = verify_data(key, *scheme, signed_octets, sig); !st)
         return unexpected(method + " (" + to_string(*scheme) + "): " + st.error());
       return {};
     }
     case iana::AuthMethod::RsaSignature: {
       if (!policy.accept_classic) return unexpected(method + " (classic RSA) is not accepted");
+      if (!policy.accept_sha1) return unexpected(method + " (RSA with SHA-1) " + kSha1Refused);
       if (auto st = verify_data(key, SignatureScheme::RsaPkcs1Sha1, signed_octets, auth.data); !st)
         return unexpected(method + ": " + st.error());
       return {};

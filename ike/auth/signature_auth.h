@@ -43,6 +43,10 @@ struct SignaturePolicy {
       SignatureScheme::Ed25519,
   };
   bool accept_classic = true;  // methods 1, 9, 10, 11
+  // SHA-1 signatures: classic method 1 (RSA with SHA-1) and method 14 with sha1WithRSAEncryption
+  // or ecdsa-with-SHA1. Refused unless the connection opts in (remote.auth_sha1: allow): SHA-1
+  // collisions are practical (SHAttered, 2017), and RFC 8247 §3.2 marks method 1 SHOULD NOT.
+  bool accept_sha1 = false;
 };
 
 // Checks a received AUTH payload of method 1, 9, 10, 11 or 14 against the peer's key. The error

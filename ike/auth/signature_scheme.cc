@@ -35,6 +35,12 @@ constexpr std::array<std::uint8_t, 67> pss_identifier() {
 constexpr auto kPssSha256 = pss_identifier<0x01, 32>();
 constexpr auto kPssSha384 = pss_identifier<0x02, 48>();
 constexpr auto kPssSha512 = pss_identifier<0x03, 64>();
+// RFC 7427 A.1.1 and A.3 (ecdsa-with-SHA1, RFC 3279 §2.2.3): the SHA-1 ones, recognised only to
+// be refused by default.
+constexpr std::array<std::uint8_t, 15> kSha1WithRsa = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                                       0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00};
+constexpr std::array<std::uint8_t, 11> kEcdsaSha1 = {0x30, 0x09, 0x06, 0x07, 0x2a, 0x86,
+                                                     0x48, 0xce, 0x3d, 0x04, 0x01};
 // RFC 8420 §2 / RFC 8410 §3: id-Ed25519, parameters absent.
 constexpr std::array<std::uint8_t, 7> kEd25519 = {0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70};
 
@@ -75,6 +81,8 @@ const char* to_string(SignatureScheme scheme) {
       return "ECDSA with SHA-512";
     case SignatureScheme::Ed25519:
       return "Ed25519";
+    case SignatureScheme::EcdsaSha1:
+      return "ECDSA with SHA-1";
   }
   return "unknown signature scheme";
 }
@@ -84,6 +92,7 @@ KeyType key_type_for(SignatureScheme scheme) {
     case SignatureScheme::EcdsaSha256:
     case SignatureScheme::EcdsaSha384:
     case SignatureScheme::EcdsaSha512:
+    case SignatureScheme::EcdsaSha1:
       return KeyType::Ecdsa;
     case SignatureScheme::Ed25519:
       return KeyType::Ed25519;
@@ -96,6 +105,7 @@ iana::HashAlgorithm hash_algorithm_of(SignatureScheme scheme) {
   using H = iana::HashAlgorithm;
   switch (scheme) {
     case SignatureScheme::RsaPkcs1Sha1:
+    case SignatureScheme::EcdsaSha1:
       return H::Sha1;
     case SignatureScheme::RsaPkcs1Sha256:
     case SignatureScheme::RsaPssSha256:
@@ -118,6 +128,7 @@ iana::HashAlgorithm hash_algorithm_of(SignatureScheme scheme) {
 ByteView algorithm_identifier(SignatureScheme scheme) {
   switch (scheme) {
     case SignatureScheme::RsaPkcs1Sha1:
+    case SignatureScheme::EcdsaSha1:
       return {};
     case SignatureScheme::RsaPkcs1Sha256:
       return kSha256WithRsa;
@@ -148,6 +159,15 @@ std::optional<SignatureScheme> scheme_for_algorithm_identifier(ByteView der) {
     ByteView id = algorithm_identifier(s);
     if (id.size() == der.size() && std::equal(id.begin(), id.end(), der.begin())) return s;
   }
+  return std::nullopt;
+}
+
+std::optional<SignatureScheme> sha1_scheme_for_algorithm_identifier(ByteView der) {
+  auto equal = [der](ByteView id) {
+    return id.size() == der.size() && std::equal(id.begin(), id.end(), der.begin());
+  };
+  if (equal(kSha1WithRsa)) return SignatureScheme::RsaPkcs1Sha1;
+  if (equal(kEcdsaSha1)) return SignatureScheme::EcdsaSha1;
   return std::nullopt;
 }
 

@@ -26,7 +26,8 @@ enum class SignatureScheme {
   EcdsaSha256,
   EcdsaSha384,
   EcdsaSha512,
-  Ed25519,  // RFC 8420: hash "Identity"
+  Ed25519,    // RFC 8420: hash "Identity"
+  EcdsaSha1,  // only recognised in received method-14 AUTH, where SHA-1 is refused unless allowed
 };
 
 const char* to_string(SignatureScheme scheme);  // "RSASSA-PSS with SHA-256", ...
@@ -40,6 +41,9 @@ iana::HashAlgorithm hash_algorithm_of(SignatureScheme scheme);
 ByteView algorithm_identifier(SignatureScheme scheme);
 // The scheme a received AlgorithmIdentifier names, if natgate implements it (exact DER match).
 std::optional<SignatureScheme> scheme_for_algorithm_identifier(ByteView der);
+// sha1WithRSAEncryption or ecdsa-with-SHA1 (RFC 7427 A.1.1, A.3): never sent or announced by
+// natgate; a peer's AUTH that uses one is refused unless the connection allows SHA-1.
+std::optional<SignatureScheme> sha1_scheme_for_algorithm_identifier(ByteView der);
 
 // What natgate announces in SIGNATURE_HASH_ALGORITHMS: SHA2-256, SHA2-384, SHA2-512, Identity
 // (the same list strongSwan sends).

@@ -56,6 +56,11 @@ std::size_t TrustStore::crl_count() const { return crls_->entries.size(); }
 Status TrustStore::add_ca(const X509Certificate& ca) {
   if (!ca.is_ca() && !ca.is_self_signed())
     return unexpected("certificate for " + ca.subject() + " is not a CA certificate");
+  // A weak anchor lets anyone who factors it issue certificates we accept: refused up front.
+  auto key = ca.public_key();
+  if (!key) return unexpected(key.error());
+  if (Status strong = check_key_strength(key->type(), key->bits()); !strong)
+    return unexpected("CA certificate for " + ca.subject() + ": key " + strong.error());
   for (const auto& existing : cas_)
     if (existing == ca) return {};
   cas_.push_back(ca);
@@ -140,8 +145,15 @@ Expected<std::vector<X509Certificate>> TrustStore::verify(const X509Certificate&
       X509* c = sk_X509_value(chain, i);
       auto copy = X509Certificate::from_der(detail::to_der(c, i2d_X509));
       if (!copy) return unexpected(copy.error());
+      // Every key on the path: a chain is as strong as its weakest signature.
+      auto key = copy->public_key();
+      if (!key) return unexpected(key.error());
+      if (Status strong = check_key_strength(key->type(), key->bits()); !strong)
+        return unexpected("certificate for " + copy->subject() + ": key " + strong.error());
       path.push_back(std::move(*copy));
     }
+    // RFC 4945 §5.1.3.2/§5.1.3.12: the end entity must be allowed to sign for IKE.
+    if (Status usage = end_entity.check_end_entity_usage(); !usage) return unexpected(usage.error());
     return path;
   }
 

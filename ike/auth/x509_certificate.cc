@@ -160,6 +160,41 @@ Bytes X509Certificate::public_key_info_sha1() const {
   return crypto::hash(crypto::Digest::Sha1, public_key_info_der());
 }
 
+Status X509Certificate::check_end_entity_usage() const {
+  X509* cert = native();
+  const std::uint32_t flags = X509_get_extension_flags(cert);
+  if ((flags & EXFLAG_INVALID) != 0)
+    return unexpected("certificate for " + subject() + " has a malformed extension");
+  if ((flags & EXFLAG_KUSAGE) != 0 &&
+      (X509_get_key_usage(cert) & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0)
+    return unexpected("certificate for " + subject() +
+                      " has a keyUsage without digitalSignature or nonRepudiation (RFC 4945 §5.1.3.2): it "
+                      "may not sign AUTH");
+  if ((flags & EXFLAG_XKUSAGE) == 0) return {};
+  std::unique_ptr<EXTENDED_KEY_USAGE, detail::OsslFree<EXTENDED_KEY_USAGE_free>> eku(
+      static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
+  if (!eku) return unexpected("certificate for " + subject() + " has a malformed extendedKeyUsage");
+  static constexpr std::string_view kAccepted[] = {
+      "1.3.6.1.5.5.7.3.17",  // id-kp-ipsecIKE (RFC 4945 §5.1.3.12)
+      "2.5.29.37.0",         // anyExtendedKeyUsage
+      "1.3.6.1.5.5.7.3.1",   // id-kp-serverAuth
+      "1.3.6.1.5.5.7.3.2",   // id-kp-clientAuth
+      "1.3.6.1.5.5.8.2.2",   // iKEIntermediate
+  };
+  std::string seen;
+  for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+    char oid[80];
+    if (OBJ_obj2txt(oid, sizeof oid, sk_ASN1_OBJECT_value(eku.get(), i), 1) <= 0) continue;
+    for (std::string_view ok : kAccepted)
+      if (ok == oid) return {};
+    seen += (seen.empty() ? "" : ", ") + std::string(oid);
+  }
+  return unexpected("certificate for " + subject() + " has an extendedKeyUsage (" +
+                    (seen.empty() ? "empty" : seen) +
+                    ") without ipsecIKE, serverAuth, clientAuth, iKEIntermediate or anyExtendedKeyUsage "
+                    "(RFC 4945 §5.1.3.12)");
+}
+
 bool X509Certificate::signed_by(const X509Certificate& issuer) const {
   EVP_PKEY* key = X509_get0_pubkey(issuer.native());
   const bool ok = key != nullptr && X509_verify(native(), key) == 1;

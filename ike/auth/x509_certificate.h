@@ -52,6 +52,13 @@ class X509Certificate {
   Bytes public_key_info_der() const;
   Bytes public_key_info_sha1() const;
 
+  // RFC 4945 §5.1.3.2 and §5.1.3.12 for the certificate a peer authenticates with: a keyUsage, if
+  // present, must allow digitalSignature or nonRepudiation; an extendedKeyUsage, if present, must
+  // name id-kp-ipsecIKE or anyExtendedKeyUsage, or (as strongSwan and Windows use them)
+  // serverAuth, clientAuth or iKEIntermediate (1.3.6.1.5.5.8.2.2). The error names the certificate
+  // and what it allows instead.
+  Status check_end_entity_usage() const;
+
   // Whether `issuer`'s key verifies this certificate's signature (no other checks).
   bool signed_by(const X509Certificate& issuer) const;
 

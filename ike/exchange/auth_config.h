@@ -41,6 +41,8 @@ struct AuthConfig {
   // The peer's certificates are verified against these anchors and CRLs (remote = PublicKey or
   // EapTls); its identity must then be in the end-entity certificate's SAN or subject DN.
   std::shared_ptr<const TrustStore> trust;
+  // Accept SHA-1 signatures from the peer (AUTH method 1, RFC 7427 with SHA-1); off by default.
+  bool allow_sha1 = false;
   // Wall-clock time for certificate validity; ike/ reads no clock itself (tests pin it).
   std::function<std::chrono::system_clock::time_point()> wall_clock = [] {
     return std::chrono::system_clock::now();

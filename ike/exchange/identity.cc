@@ -1,5 +1,7 @@
 #include "ike/exchange/identity.h"
 
+#include "common/log_escape.h"
+
 namespace natgate::ike {
 
 Identity Identity::fqdn(std::string_view name) {
@@ -20,7 +22,9 @@ Identity Identity::address(const IpAddress& ip) {
 Identity Identity::key_id(ByteView opaque) { return {iana::IdType::KeyId, Bytes(opaque.begin(), opaque.end())}; }
 
 std::string Identity::to_string() const {
-  auto text = [this] { return std::string(data.begin(), data.end()); };
+  // The peer chose these bytes (IDi/IDr): escaped, so an identity cannot forge a log line or
+  // send escape sequences to whoever reads `natgate status` in a terminal.
+  auto text = [this] { return escape_for_log(ByteView(data)); };
   switch (type) {
     case iana::IdType::Fqdn:
       return "fqdn:" + text();

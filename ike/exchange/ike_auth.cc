@@ -98,7 +98,9 @@ Status IkeAuth::verify_peer(const PeerConfig& peer, AuthKind kind, const Identit
   if (Status s = match_identity(theirs->end_entity, peer_id.type, peer_id.data); !s) return s;
   auto key = theirs->end_entity.public_key();
   if (!key) return unexpected(key.error());
-  return verify_auth(auth, *key, *octets);
+  SignaturePolicy policy;
+  policy.accept_sha1 = a.allow_sha1;
+  return verify_auth(auth, *key, *octets, policy);
 }
 
 Status IkeAuth::verify_peer_eap_auth(const Identity& peer_id, const Authentication& auth) const {

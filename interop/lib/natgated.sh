@@ -88,6 +88,8 @@ natgated_write_config() {
     echo "connections:"
     for name in ${PEER_CONNS[$node]:-}; do _natgated_conn_block "$node" "$name" "$keepalive" "$force_encap" || return 1; done
   } >"$dir/natgate.yaml.new" || return 1
+  # It holds the PSKs: natgated refuses a config with secrets that group or others can read.
+  chmod 600 "$dir/natgate.yaml.new" || return 1
   mv "$dir/natgate.yaml.new" "$dir/natgate.yaml"
 }
 

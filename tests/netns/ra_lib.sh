@@ -150,6 +150,7 @@ ra_gateway_config() {
       "    start: listen" \
       "    dpd: 30s"
   } >"$IO_DIR/gw/natgate.yaml"
+  chmod 600 "$IO_DIR/gw/natgate.yaml"  # it holds PSKs: natgated refuses it readable by others
 }
 
 ra_client_config() {  # NODE
@@ -171,6 +172,7 @@ ra_client_config() {  # NODE
       "    dpd: 10s" \
       "    natt: { keepalive: 5s }"
   } >"$IO_DIR/$node/natgate.yaml"
+  chmod 600 "$IO_DIR/$node/natgate.yaml"
 }
 
 ra_start() {  # NODE

@@ -25,6 +25,7 @@ good=$IO_DIR/gw-b/natgate.yaml
 bad_config() {
   local f=$IO_DIR/bad-$1.yaml
   sed -e "$2" "$good" >"$f"
+  chmod 600 "$f"  # holds the PSK, like the good one
   cmp -s "$f" "$good" && fail "bad_config $1: the edit changed nothing"
   echo "$f"
 }

@@ -140,6 +140,7 @@ connections:
     lifetimes: { ike: ${o[ike_life]}, child: ${o[child_life]} }
     natt: { keepalive: ${o[keepalive]}, force_encap: ${o[force_encap]} }
 EOF
+  chmod 600 "$IO_DIR/$node/natgate.yaml"  # it holds the PSK: natgated refuses it readable by others
 }
 
 s2s_conn_name() { [[ $1 == gw-a ]] && echo office-b || echo office-a; }

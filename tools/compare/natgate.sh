@@ -58,6 +58,7 @@ EOF
 EOF
     done
   } >"$d/natgate.yaml"
+  chmod 600 "$d/natgate.yaml"  # it holds the PSK: natgated refuses it readable by others
 }
 
 ng_cli() {

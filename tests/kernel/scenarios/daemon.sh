@@ -59,6 +59,10 @@ write_config() {
   local ns=$1 role=$2 remote=$3 local_net=$4 remote_net=$5 child_life=$6 start conn
   [[ $role == initiator ]] && start=initiate || start=listen
   [[ $ns == left ]] && conn=to-right || conn=to-left
+  # The config holds the PSK: created 0600, or natgated refuses it.
+  local old_umask
+  old_umask=$(umask)
+  umask 077
   cat >"$dir/$ns.yaml" <<EOF
 daemon:
   listen: [0.0.0.0]
@@ -81,6 +85,7 @@ connections:
     lifetimes: { ike: 4h, child: $child_life }
     natt: { keepalive: 20s, force_encap: false }
 EOF
+  umask "$old_umask"
 }
 
 start_daemon() {

@@ -51,6 +51,10 @@ ng_run ip -n pb route add 10.91.0.1/32 via 172.31.0.1 src 10.92.0.1
 
 # write_config NS START REMOTE LOCAL_NET REMOTE_NET PEER_NS
 write_config() {
+  # The config holds the PSK: created 0600, or natgated refuses it.
+  local old_umask
+  old_umask=$(umask)
+  umask 077
   cat >"$dir/$1.yaml" <<EOF
 daemon:
   listen: [0.0.0.0]
@@ -70,6 +74,7 @@ connections:
     esp_proposals: [chacha20poly1305]
     start: $2
 EOF
+  umask "$old_umask"
 }
 write_config pb listen any 10.92.0.1/32 10.91.0.1/32 pa
 write_config pa initiate 172.31.0.2 10.91.0.1/32 10.92.0.1/32 pb

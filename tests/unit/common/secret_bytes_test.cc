@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <sstream>
+#include <string>
 
 namespace natgate {
 
@@ -27,6 +31,56 @@ TEST(SecretBytes, SliceAndCompare) {
   EXPECT_EQ(s.slice(1, 2), SecretBytes(hex_bytes("1122")));
   EXPECT_FALSE(s.slice(0, 2) == SecretBytes(hex_bytes("1122")));
   EXPECT_THROW((void)s.slice(4, 2), std::out_of_range);
+}
+
+// The VmFlags of the mapping that holds `p`, from /proc/self/smaps ("rd wr mr mw me dd ..").
+std::string vm_flags_of(const void* p) {
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    unsigned long begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2 && line.find(' ') > line.find('-')) {
+      inside = a >= begin && a < end;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line.substr(8) + " ";
+    }
+  }
+  return "(no mapping)";
+}
+
+TEST(SecretBytes, KeyMemoryIsExcludedFromCoreDumps) {
+  // Small keys (slots), a key of a few pages, and a grown one: all in MADV_DONTDUMP pages ("dd").
+  SecretBytes small(hex_bytes("00112233445566778899aabbccddeeff"));
+  SecretBytes large(20000);
+  SecretBytes grown(hex_bytes("01"));
+  grown.append(hex_bytes("0203"));
+  for (const SecretBytes* s : {&small, &large, &grown}) {
+    const std::string flags = vm_flags_of(s->data());
+    EXPECT_NE(flags.find(" dd "), std::string::npos) << s->size() << " bytes: VmFlags" << flags;
+  }
+  // Ordinary heap memory is dumped, so the check above can tell them apart.
+  const Bytes plain(64, 1);
+  EXPECT_EQ(vm_flags_of(plain.data()).find(" dd "), std::string::npos);
+  EXPECT_TRUE(grown == SecretBytes(hex_bytes("010203")));
+}
+
+TEST(SecretBytes, ManyKeysOfEverySizeStayIntact) {
+  std::vector<SecretBytes> keys;
+  for (std::size_t n = 1; n < 6000; n += 37) {
+    Bytes b(n);
+    for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(i * 7 + n);
+    keys.emplace_back(b);
+  }
+  for (std::size_t k = 0; k < keys.size(); k += 2) keys[k].wipe();  // freed slots are reused below
+  for (std::size_t k = 0; k < keys.size(); k += 2) keys[k] = SecretBytes(Bytes(16 + k, 0x5a));
+  std::size_t n = 1;
+  for (std::size_t k = 0; k < keys.size(); ++k, n += 37) {
+    if (k % 2 == 0) continue;
+    ASSERT_EQ(keys[k].size(), n);
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(keys[k].data()[i], static_cast<std::uint8_t>(i * 7 + n));
+  }
 }
 
 }  // namespace natgate

@@ -21,14 +21,20 @@ class AuthConfig : public ::testing::Test {
     fs::create_directories(dir_);
     const std::string d = dir_.string();
     const std::string ec = "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ";
-    const std::string cmd = "cd " + d + " && " + ec + "ca.key && " + ec + "gw.key && " + ec +
-                            "other.key && " +
-                            "openssl req -x509 -new -key ca.key -subj /CN=Test-CA -days 30 -out ca.pem "
-                            "-addext basicConstraints=critical,CA:true && "
-                            "openssl req -new -key gw.key -subj /CN=gw.example.net -out gw.csr && "
-                            "printf 'subjectAltName=DNS:gw.example.net\\n' > gw.ext && "
-                            "openssl x509 -req -in gw.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 "
-                            "-extfile gw.ext -out gw.pem";
+    const std::string cmd =
+        "cd " + d + " && " + ec + "ca.key && " + ec + "gw.key && " + ec + "other.key && " +
+        "openssl req -x509 -new -key ca.key -subj /CN=Test-CA -days 30 -out ca.pem "
+        "-addext basicConstraints=critical,CA:true && "
+        "openssl req -new -key gw.key -subj /CN=gw.example.net -out gw.csr && "
+        "printf 'subjectAltName=DNS:gw.example.net\\n' > gw.ext && "
+        "openssl x509 -req -in gw.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 "
+        "-extfile gw.ext -out gw.pem && "
+        // A 1024-bit RSA key with its certificate, and a readable copy of gw.key.
+        "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out weak.key && "
+        "openssl req -new -key weak.key -subj /CN=gw.example.net -out weak.csr && "
+        "openssl x509 -req -in weak.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 "
+        "-extfile gw.ext -out weak.pem && "
+        "cp gw.key readable.key && chmod 0644 readable.key";
     ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0) << cmd;
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
@@ -90,6 +96,49 @@ TEST_F(AuthConfig, KeyOfAnotherCertificateIsRefusedAtTheKey) {
   auto e = errors(text);
   EXPECT_NE(e.find("gw.yaml:8:12: connections.gw.local.key: "), std::string::npos) << e;
   EXPECT_NE(e.find("is not the key of the certificate"), std::string::npos) << e;
+}
+
+// Issue 12 items 8 and 9: our own private key must be private and strong enough.
+TEST_F(AuthConfig, KeyFileOthersCanReadIsRefusedNamingFileAndMode) {
+  std::string text = config("    auth: pubkey\n", "daemon: { ca: [ca.pem] }\n");
+  text.replace(text.find("key: gw.key"), 11, "key: readable.key");
+  EXPECT_EQ(errors(text),
+            "gw.yaml:8:12: connections.gw.local.key: \"" + (dir_ / "readable.key").string() +
+                "\": mode 0644 is readable by group or others; expected 0600 or stricter (file holds "
+                "a private key)\n");
+  EXPECT_TRUE(load(config("    auth: pubkey\n", "daemon: { ca: [ca.pem] }\n")).ok());  // gw.key is 0600
+}
+
+TEST_F(AuthConfig, WeakOwnKeyIsAConfigError) {
+  std::string text = config("    auth: pubkey\n", "daemon: { ca: [ca.pem] }\n");
+  text.replace(text.find("cert: gw.pem"), 12, "cert: weak.pem");
+  text.replace(text.find("key: gw.key"), 11, "key: weak.key");
+  const std::string e = errors(text);
+  EXPECT_NE(e.find("gw.yaml:7:13: connections.gw.local.cert: \"" + (dir_ / "weak.pem").string() +
+                   "\": the certificate's key RSA-1024 is below the minimum of 2048 bits"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("gw.yaml:8:12: connections.gw.local.key: \"" + (dir_ / "weak.key").string() +
+                   "\": RSA-1024 is below the minimum of 2048 bits"),
+            std::string::npos)
+      << e;
+}
+
+TEST_F(AuthConfig, AuthSha1IsRefusedByDefaultAndCanBeAllowed) {
+  auto r = load(config("    auth: pubkey\n", "daemon: { ca: [ca.pem] }\n"));
+  ASSERT_TRUE(r.ok()) << format_diagnostics(r.errors);
+  EXPECT_FALSE(r.config->connections.at(0).remote.auth.allow_sha1);
+  std::string text = config("    auth: pubkey\n", "daemon: { ca: [ca.pem] }\n");
+  text.replace(text.find("subnets: [10.3.0.0/24] }"), 24, "subnets: [10.3.0.0/24], auth_sha1: allow }");
+  r = load(text);
+  ASSERT_TRUE(r.ok()) << format_diagnostics(r.errors);
+  EXPECT_TRUE(r.config->connections.at(0).remote.auth.allow_sha1);
+  text.replace(text.find("auth_sha1: allow"), 16, "auth_sha1: maybe");
+  EXPECT_NE(
+      errors(text).find("connections.gw.remote.auth_sha1: \"maybe\" is not allowed here (expected allow or "
+                        "refuse)"),
+      std::string::npos)
+      << errors(text);
 }
 
 TEST_F(AuthConfig, IdentityNotInCertificateIsRefusedAtTheCert) {

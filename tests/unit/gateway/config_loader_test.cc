@@ -376,14 +376,52 @@ TEST_F(PskFileTest, RelativePathIsTakenFromTheConfigFolderAndTheNewlineDropped) 
   EXPECT_EQ(r.config->secrets.at("office-b").psk_file, dir_ + "/office-b.psk");
 }
 
-TEST_F(PskFileTest, FileOthersCanReadGivesAWarning) {
+TEST_F(PskFileTest, KeyFileOthersCanReadIsRefusedNamingFileAndMode) {
   write("office-b.psk", "file-secret", 0644);
-  auto r = load(with("{ psk: \"lab-secret\" }", "{ psk_file: office-b.psk }"), dir_);
-  ASSERT_TRUE(r.ok());
-  ASSERT_EQ(r.warnings.size(), 1u);
-  EXPECT_EQ(r.warnings[0].to_string(),
-            "office.yaml:5:25: secrets.office-b.psk_file: \"" + dir_ +
-                "/office-b.psk\" can be read by other users (expected mode 0600: chmod 600)");
+  EXPECT_EQ(
+      errors_of(with("{ psk: \"lab-secret\" }", "{ psk_file: office-b.psk }"), dir_),
+      Lines{"office.yaml:5:25: secrets.office-b.psk_file: \"" + dir_ +
+            "/office-b.psk\": mode 0644 is readable by group or others; expected 0600 or stricter (file "
+            "holds a pre-shared key)"});
+  write("office-b.psk", "file-secret", 0620);
+  EXPECT_EQ(
+      errors_of(with("{ psk: \"lab-secret\" }", "{ psk_file: office-b.psk }"), dir_),
+      Lines{"office.yaml:5:25: secrets.office-b.psk_file: \"" + dir_ +
+            "/office-b.psk\": mode 0620 gives access to group or others; expected 0600 or stricter (file "
+            "holds a pre-shared key)"});
+  write("office-b.psk", "file-secret", 0400);
+  EXPECT_TRUE(load(with("{ psk: \"lab-secret\" }", "{ psk_file: office-b.psk }"), dir_).ok());
+}
+
+// Acceptance of issue 12: inline secrets at 0644 are refused naming the file and its mode; 0600 loads.
+TEST_F(PskFileTest, ConfigWithInlineSecretsMustNotBeReadableByOthers) {
+  const std::string file = dir_ + "/natgate.yaml";
+  write("natgate.yaml", kGood, 0644);
+  auto r = load_config_file(file);
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.errors.size(), 1u) << format_diagnostics(r.errors);
+  EXPECT_EQ(
+      r.errors[0].to_string(),
+      file + ": mode 0644 is readable by group or others; expected 0600 or stricter (file holds secrets)");
+  ASSERT_EQ(::chmod(file.c_str(), 0640), 0);
+  EXPECT_FALSE(load_config_file(file).ok());
+  ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
+  r = load_config_file(file);
+  EXPECT_TRUE(r.ok()) << format_diagnostics(r.errors);
+  // EAP passwords are secrets too.
+  write("natgate.yaml", with("secrets:\n", "eap_users:\n  carol: { password: \"pw\" }\nsecrets:\n"), 0604);
+  r = load_config_file(file);
+  ASSERT_EQ(r.errors.size(), 1u) << format_diagnostics(r.errors);
+  EXPECT_EQ(
+      r.errors[0].to_string(),
+      file + ": mode 0604 is readable by group or others; expected 0600 or stricter (file holds secrets)");
+}
+
+TEST_F(PskFileTest, ConfigWithoutInlineSecretsMayBeReadable) {
+  write("office-b.psk", "file-secret", 0600);
+  write("natgate.yaml", with("{ psk: \"lab-secret\" }", "{ psk_file: office-b.psk }"), 0644);
+  auto r = load_config_file(dir_ + "/natgate.yaml");
+  EXPECT_TRUE(r.ok()) << format_diagnostics(r.errors);
 }
 
 TEST_F(PskFileTest, EmptyFileIsRefused) {
@@ -393,10 +431,28 @@ TEST_F(PskFileTest, EmptyFileIsRefused) {
                   "/office-b.psk\" is empty (expected the pre-shared key)"});
 }
 
+// The examples in configs/, copied as an admin installs them (install -m 0600): git checks them
+// out 0644, which natgated refuses for files holding keys.
+class ConfigExamples : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/natgate-examples-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    for (const auto& entry : fs::directory_iterator(NATGATE_CONFIGS_DIR)) {
+      const fs::path to = fs::path(dir_) / entry.path().filename();
+      fs::copy_file(entry.path(), to);
+      fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write);
+    }
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string dir_;
+};
+
 // Every example shipped in configs/ must load as it is.
-TEST(ConfigExamples, EveryExampleLoads) {
+TEST_F(ConfigExamples, EveryExampleLoads) {
   int count = 0;
-  for (const auto& entry : fs::directory_iterator(NATGATE_CONFIGS_DIR)) {
+  for (const auto& entry : fs::directory_iterator(dir_)) {
     if (entry.path().extension() != ".yaml") continue;
     ++count;
     auto r = load_config_file(entry.path().string());
@@ -408,9 +464,9 @@ TEST(ConfigExamples, EveryExampleLoads) {
   EXPECT_GE(count, 2);
 }
 
-TEST(ConfigExamples, SiteToSitePairMirrorsEachOther) {
-  auto a = load_config_file(std::string(NATGATE_CONFIGS_DIR) + "/site-to-site-a.yaml");
-  auto b = load_config_file(std::string(NATGATE_CONFIGS_DIR) + "/site-to-site-b.yaml");
+TEST_F(ConfigExamples, SiteToSitePairMirrorsEachOther) {
+  auto a = load_config_file(dir_ + "/site-to-site-a.yaml");
+  auto b = load_config_file(dir_ + "/site-to-site-b.yaml");
   ASSERT_TRUE(a.ok()) << format_diagnostics(a.errors);
   ASSERT_TRUE(b.ok()) << format_diagnostics(b.errors);
   const auto& ca = a.config->connections.at(0);

@@ -138,6 +138,7 @@ class DaemonTest : public ::testing::Test {
                                 << "secrets:\n  a: { psk: one }\n  b: { psk: two }\n  c: { psk: three }\n"
                                 << "connections:\n"
                                 << connections;
+    fs::permissions(config_path_, fs::perms::owner_read | fs::perms::owner_write);  // it holds keys
   }
   // The file as loaded, with port 0 so parallel tests never collide on a port.
   Config loaded() {
@@ -352,11 +353,17 @@ TEST(ConfigOnlyCore, ReportsConfiguredConnectionsDownAndSaysWhy) {
 // ---- natgated --check ---------------------------------------------------------------------
 
 TEST(CheckCommand, PrintsOkWithTheConnectionCount) {
+  char tmpl[] = "/tmp/natgate-check-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  // Installed 0600, as the example's inline key requires.
+  const std::string path = std::string(tmpl) + "/site-to-site-b.yaml";
+  fs::copy_file(std::string(NATGATE_CONFIGS_DIR) + "/site-to-site-b.yaml", path);
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
   std::ostringstream out, err;
-  const std::string path = std::string(NATGATE_CONFIGS_DIR) + "/site-to-site-b.yaml";
   EXPECT_EQ(run_config_check(path, out, err), 0);
   EXPECT_EQ(out.str(), path + ": OK, 1 connection\n");
   EXPECT_EQ(err.str(), "");
+  fs::remove_all(tmpl);
 }
 
 TEST(CheckCommand, PrintsEveryErrorAndFails) {

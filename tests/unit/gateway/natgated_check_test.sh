@@ -2,15 +2,33 @@
 # `natgated --check FILE`: exit 0 and "FILE: OK, N connection(s)" for a good file; exit 1 and
 # located errors for a bad one or a missing one.
 set -euo pipefail
+umask 077  # the configs below hold PSKs
 natgated=$1
 configs=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-good=$configs/site-to-site-b.yaml
+# The example holds an inline PSK: installed 0600 it is valid ...
+good=$tmp/site-to-site-b.yaml
+install -m 0600 "$configs/site-to-site-b.yaml" "$good"
 out=$("$natgated" --check "$good" 2>"$tmp/err") || fail "good config exited $?: $(cat "$tmp/err")"
 [ "$out" = "$good: OK, 1 connection" ] || fail "good config printed '$out'"
+
+# ... and at 0644 refused, naming the file and its mode (issue 12 acceptance).
+chmod 0644 "$good"
+set +e
+"$natgated" --check "$good" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "config with secrets at 0644 exited $rc"
+expected="$good: mode 0644 is readable by group or others; expected 0600 or stricter (file holds secrets)
+$good: 1 error"
+[ "$(cat "$tmp/err")" = "$expected" ] || fail "config with secrets at 0644 said:
+$(cat "$tmp/err")
+expected:
+$expected"
+chmod 0600 "$good"
 
 cat >"$tmp/office.yaml" <<'YAML'
 secrets:

@@ -3,6 +3,7 @@
 # refuses `up` honestly (no IKE engine yet), reloads on SIGHUP with a diff, stops on SIGTERM
 # and removes its socket. Every wait is bounded; the daemon is killed on any exit.
 set -euo pipefail
+umask 077  # the configs below hold PSKs: natgated refuses them readable by others
 natgated=$1
 natgate=$2
 tmp=$(mktemp -d)

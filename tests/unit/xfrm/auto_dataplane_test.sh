@@ -6,6 +6,7 @@
 # with the kernel's own refusal quoted, and `dataplane: kernel` there must refuse to start with
 # a clear message. Needs root (a network namespace, TUN); ~1 s.
 set -euo pipefail
+umask 077  # the configs below hold PSKs: natgated refuses them readable by others
 natgated=$1
 natgate=$2
 [[ $(id -u) == 0 ]] || { echo "needs root (network namespace, TUN)"; exit 77; }

@@ -73,10 +73,22 @@ TEST(IdentityMatch, KeyIdCannotMatchACertificate) {
 TEST(IdentityMatch, DescribeIdentity) {
   EXPECT_EQ(describe_identity(IdType::Fqdn, as_bytes("gw.example.net")), "fqdn:gw.example.net");
   EXPECT_EQ(describe_identity(IdType::Fqdn, hex_bytes("610a62")),
-            "fqdn:a?b");  // control octets never printed
+            "fqdn:a\\x0ab");  // control octets never printed
+  // A forged log line, a terminal escape, a backslash and UTF-8, all escaped.
+  EXPECT_EQ(describe_identity(IdType::Rfc822Addr, as_bytes("x\r\nnatgated: up\x1b[2J\\\xc3\xa9")),
+            "rfc822:x\\x0d\\x0anatgated: up\\x1b[2J\\\\\\xc3\\xa9");
   EXPECT_EQ(describe_identity(IdType::Ipv6Addr, hex_bytes("20010db8000000000000000000000001")),
             "ipv6:2001:db8::1");
   EXPECT_EQ(describe_identity(IdType::DerAsn1Dn, hex_bytes("3001")), "dn:(malformed DN 3001)");
+}
+
+TEST(IdentityMatch, CertificateSubjectIsEscapedForLogs) {
+  const PrivateKey key = PrivateKey::generate_ec(EcCurve::P256).value();
+  const X509Certificate cert = testing::issue({"O=Caf\xc3\xa9 \\ Co/CN=evil\nnatgated: forged", 1,
+                                               testing::day(2024, 1, 1), testing::day(2034, 1, 1), false, ""},
+                                              key, nullptr, key);
+  // UTF-8 becomes \xNN; OpenSSL has escaped the newline (RFC 2253 "\0A") and the backslash.
+  EXPECT_EQ(cert.subject(), "O=Caf\\xc3\\xa9 \\\\ Co, CN=evil\\0Anatgated: forged");
 }
 
 }  // namespace

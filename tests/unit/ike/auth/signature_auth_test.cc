@@ -122,11 +122,12 @@ TEST(SignatureAuth, MalformedMethod14DataIsRejected) {
     Authentication a{iana::AuthMethod::DigitalSignature, hex_bytes(hex)};
     EXPECT_FALSE(verify_auth(a, pub, sample_octets())) << hex;
   }
+  // md5WithRSAEncryption (1.2.840.113549.1.1.4): not implemented.
   Authentication unknown{iana::AuthMethod::DigitalSignature,
-                         hex_bytes("0f300d06092a864886f70d0101050500aabb")};
+                         hex_bytes("0f300d06092a864886f70d0101040500aabb")};
   auto st = verify_auth(unknown, pub, sample_octets());
   ASSERT_FALSE(st);
-  EXPECT_NE(st.error().find("unknown signature algorithm 300d06092a864886f70d0101050500"), std::string::npos);
+  EXPECT_NE(st.error().find("unknown signature algorithm 300d06092a864886f70d0101040500"), std::string::npos);
 }
 
 TEST(SignatureAuth, PolicyLimitsSchemes) {
@@ -149,15 +150,17 @@ TEST(SignatureAuth, ClassicMethods) {
                {p256(), iana::AuthMethod::EcdsaSha256P256, 64},
                {p384(), iana::AuthMethod::EcdsaSha384P384, 96},
                {p521(), iana::AuthMethod::EcdsaSha512P521, 132}};
+  SignaturePolicy sha1_allowed;  // method 1 is RSA with SHA-1
+  sha1_allowed.accept_sha1 = true;
   for (const auto& c : cases) {
     auto auth = sign_classic_auth(c.key, octets);
     ASSERT_TRUE(auth) << auth.error();
     EXPECT_EQ(auth->method, c.method);
     EXPECT_EQ(auth->data.size(), c.size);  // RSA: modulus size; ECDSA: r | s (RFC 4754 §7)
-    EXPECT_TRUE(verify_auth(*auth, c.key.public_key(), octets)) << c.key.describe();
+    EXPECT_TRUE(verify_auth(*auth, c.key.public_key(), octets, sha1_allowed)) << c.key.describe();
     Bytes tampered = octets;
     tampered[7] ^= 4;
-    EXPECT_FALSE(verify_auth(*auth, c.key.public_key(), tampered));
+    EXPECT_FALSE(verify_auth(*auth, c.key.public_key(), tampered, sha1_allowed));
     SignaturePolicy no_classic;
     no_classic.accept_classic = false;
     EXPECT_FALSE(verify_auth(*auth, c.key.public_key(), octets, no_classic));
@@ -168,6 +171,55 @@ TEST(SignatureAuth, ClassicMethods) {
   as10.method = iana::AuthMethod::EcdsaSha384P384;
   EXPECT_FALSE(verify_auth(as10, p256().public_key(), octets));
   EXPECT_FALSE(verify_auth(*auth, p384().public_key(), octets));
+}
+
+// Issue 12 item 9: SHA-1 signatures are refused unless the connection opts in.
+TEST(SignatureAuth, Sha1IsRefusedUnlessAllowed) {
+  const Bytes octets = sample_octets();
+  SignaturePolicy allow;
+  allow.accept_sha1 = true;
+
+  // Classic method 1: RSA PKCS#1 v1.5 with SHA-1.
+  auto classic = sign_classic_auth(rsa2048(), octets);
+  ASSERT_TRUE(classic);
+  ASSERT_EQ(classic->method, iana::AuthMethod::RsaSignature);
+  auto refused = verify_auth(*classic, rsa2048().public_key(), octets);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(),
+            "AUTH method 1 (RSA with SHA-1) uses SHA-1, refused unless the connection sets remote.auth_sha1: "
+            "allow");
+  EXPECT_TRUE(verify_auth(*classic, rsa2048().public_key(), octets, allow));
+
+  // Method 14 with sha1WithRSAEncryption and ecdsa-with-SHA1 (RFC 7427 A.1.1, A.3), signed here
+  // with OpenSSL directly since natgate never signs with SHA-1.
+  struct {
+    const PrivateKey& key;
+    S scheme;
+    Bytes algid;
+    const char* name;
+  } cases[] = {
+      {rsa2048(), S::RsaPkcs1Sha1, hex_bytes("300d06092a864886f70d0101050500"), "RSA PKCS#1 v1.5 with SHA-1"},
+      {p256(), S::EcdsaSha1, hex_bytes("300906072a8648ce3d0401"), "ECDSA with SHA-1"}};
+  for (const auto& c : cases) {
+    auto sig = sign_data(c.key, c.scheme, octets);
+    ASSERT_TRUE(sig) << sig.error();
+    Authentication auth{iana::AuthMethod::DigitalSignature, {}};
+    auth.data.push_back(static_cast<std::uint8_t>(c.algid.size()));
+    append(auth.data, c.algid);
+    append(auth.data, *sig);
+    auto st = verify_auth(auth, c.key.public_key(), octets);
+    ASSERT_FALSE(st) << c.name;
+    EXPECT_EQ(st.error(), std::string("AUTH method 14: ") + c.name +
+                              " uses SHA-1, refused unless the connection sets remote.auth_sha1: allow");
+    EXPECT_TRUE(verify_auth(auth, c.key.public_key(), octets, allow)) << c.name;
+    Bytes tampered = octets;
+    tampered[3] ^= 1;
+    EXPECT_FALSE(verify_auth(auth, c.key.public_key(), tampered, allow)) << c.name;
+  }
+  // SHA-2 signatures are not affected by the default.
+  auto sha256 = sign_auth(rsa2048(), S::RsaPkcs1Sha256, octets);
+  ASSERT_TRUE(sha256);
+  EXPECT_TRUE(verify_auth(*sha256, rsa2048().public_key(), octets));
 }
 
 TEST(SignatureAuth, SharedKeyMethodIsNotASignature) {

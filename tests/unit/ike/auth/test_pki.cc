@@ -63,7 +63,7 @@ TimePoint day(int y, unsigned m, unsigned d) {
 }
 
 X509Certificate issue(const CertSpec& spec, const PrivateKey& subject_key, const X509Certificate* issuer,
-                      const PrivateKey& issuer_key) {
+                      const PrivateKey& issuer_key, const Usage& usage) {
   std::unique_ptr<X509, Free<X509_free>> cert(X509_new());
   check(X509_set_version(cert.get(), 2) == 1, "version");
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), spec.serial);
@@ -82,6 +82,8 @@ X509Certificate issue(const CertSpec& spec, const PrivateKey& subject_key, const
   add_ext(cert.get(), issuer_cert, NID_subject_key_identifier, "hash");
   if (spec.ca) add_ext(cert.get(), issuer_cert, NID_key_usage, "critical,keyCertSign,cRLSign");
   if (!spec.san.empty()) add_ext(cert.get(), issuer_cert, NID_subject_alt_name, spec.san);
+  if (!spec.ca && !usage.key_usage.empty()) add_ext(cert.get(), issuer_cert, NID_key_usage, usage.key_usage);
+  if (!usage.ext_key_usage.empty()) add_ext(cert.get(), issuer_cert, NID_ext_key_usage, usage.ext_key_usage);
   const EVP_MD* md = issuer_key.type() == KeyType::Ed25519 ? nullptr : EVP_sha256();
   check(X509_sign(cert.get(), issuer_key.native(), md) > 0, "sign");
   int n = i2d_X509(cert.get(), nullptr);
@@ -151,6 +153,9 @@ void ScratchDir::write(const std::string& name, ByteView data) const {
   std::ofstream out(file(name), std::ios::binary);
   out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
   check(static_cast<bool>(out), "write");
+  // Keys among them: natgate refuses key files that group or others can read.
+  std::filesystem::permissions(file(name),
+                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 Bytes ScratchDir::read(const std::string& name) const {

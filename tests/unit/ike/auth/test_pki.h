@@ -30,9 +30,15 @@ struct CertSpec {
   std::string san;  // "DNS:gw.example.net,email:a@b,IP:192.0.2.1", empty for none
 };
 
+// An end entity's keyUsage and extendedKeyUsage in OpenSSL's config syntax; empty for none.
+struct Usage {
+  std::string key_usage;      // "critical,digitalSignature"
+  std::string ext_key_usage;  // "serverAuth,1.3.6.1.5.5.8.2.2"
+};
+
 // Issues `spec` for `subject_key`, signed by `issuer_key` as `issuer` (nullptr: self-signed).
 X509Certificate issue(const CertSpec& spec, const PrivateKey& subject_key, const X509Certificate* issuer,
-                      const PrivateKey& issuer_key);
+                      const PrivateKey& issuer_key, const Usage& usage = Usage());
 
 // A PEM CRL from `issuer` listing `revoked` serials.
 std::string make_crl_pem(const X509Certificate& issuer, const PrivateKey& issuer_key,

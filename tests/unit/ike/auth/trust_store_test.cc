@@ -122,5 +122,96 @@ TEST(TrustStore, LoadsCaFileAndHashesKeys) {
   EXPECT_FALSE(store.add_ca_file(dir.file("missing.pem")));
 }
 
+// Issue 12 item 9: RFC 4945 §5.1.3.2 keyUsage and §5.1.3.12 extendedKeyUsage of the peer's
+// certificate, and the key sizes of every certificate on the path.
+struct UsageCase {
+  const char* key_usage;
+  const char* eku;
+  bool accepted;
+};
+
+TEST(TrustStore, EndEntityKeyUsageAndExtendedKeyUsage) {
+  const auto& p = pki();
+  const UsageCase cases[] = {
+      {"", "", true},
+      {"critical,digitalSignature", "", true},
+      {"critical,digitalSignature,keyEncipherment", "serverAuth,clientAuth,1.3.6.1.5.5.8.2.2", true},
+      {"nonRepudiation", "", true},
+      {"critical,keyEncipherment", "", false},
+      {"critical,keyAgreement", "", false},
+      {"", "1.3.6.1.5.5.7.3.17", true},  // id-kp-ipsecIKE
+      {"", "anyExtendedKeyUsage", true},
+      {"", "serverAuth", true},
+      {"", "clientAuth", true},
+      {"", "1.3.6.1.5.5.8.2.2", true},  // iKEIntermediate
+      {"", "codeSigning", false},
+      {"", "emailProtection,timeStamping", false},
+      {"critical,digitalSignature", "codeSigning,serverAuth", true},
+  };
+  long serial = 0x2000;
+  for (const auto& c : cases) {
+    const X509Certificate leaf = testing::issue({"C=CH/O=natgate/CN=usage", ++serial, day(2024, 6, 1),
+                                                 day(2030, 1, 1), false, "DNS:usage.example.net"},
+                                                p.leaf_key, &p.inter, p.inter_key, {c.key_usage, c.eku});
+    auto path = root_store().verify(leaf, {p.inter}, day(2025, 3, 1));
+    EXPECT_EQ(static_cast<bool>(path), c.accepted)
+        << "keyUsage " << c.key_usage << ", EKU " << c.eku << ": " << (path ? "accepted" : path.error());
+  }
+  const X509Certificate ku =
+      testing::issue({"C=CH/O=natgate/CN=ku", 0x2100, day(2024, 6, 1), day(2030, 1, 1), false, ""},
+                     p.leaf_key, &p.inter, p.inter_key, {"critical,keyEncipherment", ""});
+  EXPECT_EQ(root_store().verify(ku, {p.inter}, day(2025, 3, 1)).error(),
+            "certificate for C=CH, O=natgate, CN=ku has a keyUsage without digitalSignature or "
+            "nonRepudiation (RFC 4945 §5.1.3.2): "
+            "it may not sign AUTH");
+  const X509Certificate eku =
+      testing::issue({"C=CH/O=natgate/CN=eku", 0x2101, day(2024, 6, 1), day(2030, 1, 1), false, ""},
+                     p.leaf_key, &p.inter, p.inter_key, {"", "codeSigning"});
+  EXPECT_EQ(
+      root_store().verify(eku, {p.inter}, day(2025, 3, 1)).error(),
+      "certificate for C=CH, O=natgate, CN=eku has an extendedKeyUsage (1.3.6.1.5.5.7.3.3) without ipsecIKE, "
+      "serverAuth, clientAuth, iKEIntermediate or anyExtendedKeyUsage (RFC 4945 §5.1.3.12)");
+}
+
+TEST(TrustStore, WeakKeysOnThePathAndWeakAnchorsAreRefused) {
+  const auto& p = pki();
+  const PrivateKey rsa1024 = PrivateKey::generate_rsa(1024).value();
+  // A leaf with a 1024-bit RSA key, issued by the good intermediate.
+  const X509Certificate weak_leaf = testing::issue(
+      {"C=CH/O=natgate/CN=weak", 0x3001, day(2024, 6, 1), day(2030, 1, 1), false, "DNS:weak.example.net"},
+      rsa1024, &p.inter, p.inter_key);
+  auto path = root_store().verify(weak_leaf, {p.inter}, day(2025, 3, 1));
+  ASSERT_FALSE(path);
+  EXPECT_EQ(path.error(),
+            "certificate for C=CH, O=natgate, CN=weak: key RSA-1024 is below the minimum of 2048 bits");
+  // An intermediate with a weak key above a good leaf.
+  const X509Certificate weak_inter = testing::issue(
+      {"C=CH/O=natgate/CN=Weak Intermediate", 0x3002, day(2024, 1, 1), day(2038, 1, 1), true, ""}, rsa1024,
+      &p.root, p.root_key);
+  const X509Certificate leaf = testing::issue(
+      {"C=CH/O=natgate/CN=below-weak", 0x3003, day(2024, 6, 1), day(2030, 1, 1), false, "DNS:b.example.net"},
+      p.leaf_key, &weak_inter, rsa1024);
+  path = root_store().verify(leaf, {weak_inter}, day(2025, 3, 1));
+  ASSERT_FALSE(path);
+  EXPECT_EQ(path.error(),
+            "certificate for C=CH, O=natgate, CN=Weak Intermediate: key RSA-1024 is below the minimum of "
+            "2048 bits");
+  // A weak trust anchor is refused when it is configured.
+  const X509Certificate weak_root =
+      testing::issue({"C=CH/O=natgate/CN=Weak Root", 1, day(2024, 1, 1), day(2040, 1, 1), true, ""}, rsa1024,
+                     nullptr, rsa1024);
+  TrustStore s;
+  auto added = s.add_ca(weak_root);
+  ASSERT_FALSE(added);
+  EXPECT_EQ(
+      added.error(),
+      "CA certificate for C=CH, O=natgate, CN=Weak Root: key RSA-1024 is below the minimum of 2048 bits");
+  // RSA-2048, P-256 and Ed25519 pass.
+  EXPECT_TRUE(check_key_strength(KeyType::Rsa, 2048));
+  EXPECT_TRUE(check_key_strength(KeyType::Ecdsa, 256));
+  EXPECT_TRUE(check_key_strength(KeyType::Ed25519, 256));
+  EXPECT_FALSE(check_key_strength(KeyType::Ecdsa, 224));
+}
+
 }  // namespace
 }  // namespace natgate::ike

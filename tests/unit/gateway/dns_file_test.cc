@@ -1,0 +1,73 @@
+// The DNS servers a road warrior gets go to a file through mkstemp + rename (virtual_ip_client.cc).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gateway/core/virtual_ip_client.h"
+
+namespace natgate::gateway::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DnsFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "natgate-dns-test-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string read(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  fs::path dir_;
+};
+
+TEST_F(DnsFileTest, WritesResolvConfLinesReadableByEveryoneWithNothingLeftBehind) {
+  const mode_t old_umask = ::umask(077);  // as under systemd's UMask=0077
+  const fs::path file = dir_ / "resolv.conf";
+  auto st = write_dns_file(file.string(), {*IpAddress::parse("10.9.0.53"), *IpAddress::parse("2001:db8::53")},
+                           "from the test");
+  ::umask(old_umask);
+  ASSERT_TRUE(st) << st.error();
+  EXPECT_EQ(read(file), "# from the test\nnameserver 10.9.0.53\nnameserver 2001:db8::53\n");
+  struct stat sb {};
+  ASSERT_EQ(::stat(file.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 07777, 0644u);
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    ++entries;
+    EXPECT_EQ(e.path().filename(), "resolv.conf");
+  }
+  EXPECT_EQ(entries, 1);
+  // A second write replaces the file.
+  ASSERT_TRUE(write_dns_file(file.string(), {*IpAddress::parse("10.9.0.54")}, "again"));
+  EXPECT_EQ(read(file), "# again\nnameserver 10.9.0.54\n");
+}
+
+TEST_F(DnsFileTest, ALinkPlantedAtTheOldPredictableNameIsNotFollowed) {
+  const fs::path file = dir_ / "resolv.conf";
+  const fs::path victim = dir_ / "victim";
+  fs::create_symlink(victim, dir_ / "resolv.conf.natgate-tmp");
+  ASSERT_TRUE(write_dns_file(file.string(), {*IpAddress::parse("10.9.0.53")}, "x"));
+  EXPECT_FALSE(fs::exists(victim));
+  EXPECT_EQ(read(file), "# x\nnameserver 10.9.0.53\n");
+}
+
+TEST_F(DnsFileTest, AMissingFolderIsAnError) {
+  auto st =
+      write_dns_file((dir_ / "no-such-dir" / "resolv.conf").string(), {*IpAddress::parse("10.9.0.53")}, "x");
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().find("no-such-dir"), std::string::npos) << st.error();
+}
+
+}  // namespace
+}  // namespace natgate::gateway::core
