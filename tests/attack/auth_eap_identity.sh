@@ -115,6 +115,8 @@ must "carol still established" _ra_up c1
 must "gateway: one IKE SA established for carol@ra.lab in all (hers)" \
   test "$(grep 'IKE SA .* established with' "$IO_DIR/gw.log" | grep -c 'carol@ra.lab')" -eq 1
 io_stop_pid "${RA_PID[c2]}" natgated 5
+# The refusals can take less than the 2 s the ping needs for 20 requests: let it reach them.
+wait_until 10 bash -c "(( \$(grep -c 'time=' '$IO_DIR/ping-carol.txt') >= 21 ))" || true
 pingwatch_stop carol
 must "carol's ping ran during the attack" test "$PINGW_SENT" -ge 20
 must "carol's ping lost nothing" test "$PINGW_LOST" -eq 0

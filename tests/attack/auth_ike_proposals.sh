@@ -102,6 +102,8 @@ io_stop_pid "${RA_PID[c3]}" natgated 5
 must "hub: still one peer per branch" test "$(gw_conn branch-a '.peers | length') $(gw_conn branch-b '.peers | length')" == "1 1"
 must "branch a's SAs unchanged" test "$(branch_sa c1)" == "$SA_A"
 must "branch b's SAs unchanged" test "$(branch_sa c2)" == "$SA_B"
+# The refusal can take less than the 1 s the ping needs for 10 requests: let it reach them.
+wait_until 10 bash -c "(( \$(grep -c 'time=' '$IO_DIR/ping-b.txt') >= 11 ))" || true
 pingwatch_stop b
 must "branch b's ping ran meanwhile" test "$PINGW_SENT" -ge 10
 must "branch b's ping lost nothing" test "$PINGW_LOST" -eq 0

@@ -42,6 +42,7 @@ mkdir -p "$IO_DIR/gw"
     "    esp_proposals: [aes256gcm16]" \
     "    start: listen"
 } >"$IO_DIR/gw/natgate.yaml"
+chmod 600 "$IO_DIR/gw/natgate.yaml"  # it holds a PSK: natgated refuses it readable by others
 
 client_config() {  # NODE PSK LOCAL_SUBNET
   mkdir -p "$IO_DIR/$1"
@@ -58,6 +59,7 @@ client_config() {  # NODE PSK LOCAL_SUBNET
       "    start: initiate" \
       "    natt: { keepalive: 5s }"
   } >"$IO_DIR/$1/natgate.yaml"
+  chmod 600 "$IO_DIR/$1/natgate.yaml"
 }
 client_config c2 "$BRANCH_PSK" "$BRANCH_NET"
 client_config c1 "$RA_GROUP_PSK" "$BRANCH_NET"
