@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake ninja-build pkg-config clang clang-tidy clang-format libclang-rt-14-dev
+  build-essential cmake ninja-build ccache pkg-config clang clang-tidy clang-format libclang-rt-14-dev
   libssl-dev openssl libboost-dev libboost-system-dev
   libnl-3-dev libnl-xfrm-3-dev libnl-route-3-dev libnl-genl-3-dev
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev

@@ -9,6 +9,14 @@ jobs=$(nproc)
 
 bash tools/install-deps.sh || exit 1
 
+# Compiles go through ccache: a second run on the same machine (a developer's, or CI after the
+# session that pushed) rebuilds only what changed. Paths are hashed relative to the checkout and
+# without the build folder, so another clone of the same tree hits the same cache.
+if command -v ccache >/dev/null; then
+  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+  export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-20G}
+fi
+
 total_pass=0
 total_fail=0
 failed_suites=()
