@@ -1024,12 +1024,13 @@ void IkeCore::reply_up(const std::string& name, ControlResult result) {
 void IkeCore::forget(IkeSaEntry& e, const std::string& why) {
   spdlog::info("{}: dropping IKE SA {} with {}: {}", e.connection(), sa_name(*e.sa),
                e.sa->remote().to_string(), why);
-  for (const auto& child : e.children) {
-    installer_->remove(child);
-    spdlog::info("{}: CHILD SA {} in / {} out removed", e.connection(), spi_hex(child.inbound_spi),
+  // Its CHILD SAs leave with it in flush_removals, after the events being applied: the
+  // successor's (whose IKE_AUTH carried the INITIAL_CONTACT) are in place by then and hold
+  // the policies. Removed here, the kernel would meet the still old-owned policies with no SA
+  // for their reqid: packets dropped, an ACQUIRE and a larval SA left behind for 30 s.
+  for (const auto& child : e.children)
+    spdlog::info("{}: CHILD SA {} in / {} out goes with it", e.connection(), spi_hex(child.inbound_spi),
                  spi_hex(child.outbound_spi));
-  }
-  e.children.clear();
   ++counters_["ike_sas_dropped_stale"];
   removals_.insert(e.id);
   if (depth_ == 0) flush_removals();
