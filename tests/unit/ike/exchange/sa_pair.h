@@ -65,6 +65,16 @@ struct WireRecord {
 class SaPair {
  public:
   SaPair();
+  // The SAs go first: their tasks give reserved SPIs back through env() callbacks that write to
+  // members declared after them (spis_released_*), which must still be alive then.
+  ~SaPair() {
+    retired_i.clear();
+    retired_r.clear();
+    initiator.reset();
+    responder.reset();
+  }
+  SaPair(const SaPair&) = delete;
+  SaPair& operator=(const SaPair&) = delete;
 
   // Defaults: IKE aes256gcm16-prfsha256-x25519, ESP aes256gcm16, PSK "correct horse", initiator
   // moon.lab 10.1.0.0/24 at 192.0.2.1, responder sun.lab 10.2.0.0/24 at 192.0.2.2.
