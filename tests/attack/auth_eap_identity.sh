@@ -42,28 +42,6 @@ gateway_config() {
   chmod 600 "$IO_DIR/gw/natgate.yaml"
 }
 
-client_config() {  # NODE IDI EAP_USER PASSWORD
-  local node=$1
-  mkdir -p "$IO_DIR/$node"
-  { ra_daemon_header "$node"
-    printf '%s\n' "secrets:" \
-      "  office: { psk: \"$RA_GROUP_PSK\" }" \
-      "eap_users:" \
-      "  $3: { password: \"$4\" }" \
-      "connections:" \
-      "  office:" \
-      "    local:  { id: $2, auth: eap-mschapv2, eap_id: $3, vips: [0.0.0.0], dns_file: $IO_DIR/$node/resolv.conf }" \
-      "    remote: { address: $RA_GW_WAN, id: gw.ra.lab }" \
-      "    auth: psk" \
-      "    ike_proposals: [aes256gcm16-prfsha256-x25519]" \
-      "    esp_proposals: [aes256gcm16]" \
-      "    start: initiate" \
-      "    dpd: 10s" \
-      "    natt: { keepalive: 5s }"
-  } >"$IO_DIR/$node/natgate.yaml"
-  chmod 600 "$IO_DIR/$node/natgate.yaml"
-}
-
 gw_json() { ra_cli gw status --json; }
 carol_peers() { gw_json | jq '[.connections[0].peers[]? | select(.remote_id == "email:carol@ra.lab")] | length'; }
 carol_lease() { gw_json | jq -r '.connections[0].leases[]? | select(.identity == "email:carol@ra.lab") | "\(.address) \(.online)"'; }
@@ -78,7 +56,7 @@ gateway_config
 ra_start gw
 
 step "carol (c1) connects with her own identity and password"
-client_config c1 carol@ra.lab carol "$CAROL_PW"
+ra_client_config c1 carol@ra.lab carol "$CAROL_PW"
 t0=$(io_now_ms)
 ra_start c1
 must "carol established with a CHILD SA" ra_wait_up c1 20
@@ -93,7 +71,7 @@ must "carol pings the LAN" check_ping c1 "$RA_LAN_HOST" 3 10
 pingwatch_start carol c1 "$RA_LAN_HOST" 0.1
 
 step "dave (c2), with his own password, claims carol's IDi"
-client_config c2 carol@ra.lab dave "$DAVE_PW"
+ra_client_config c2 carol@ra.lab dave "$DAVE_PW"
 t1=$(io_now_ms)
 ra_start c2
 must "gateway: dave's attempt refused (EAP name not bound to the IDi)" wait_until 15 bash -c "(( \$(grep -c 'is not the identity the peer claimed' '$IO_DIR/gw.log') >= 1 ))"
@@ -122,7 +100,7 @@ must "carol's ping ran during the attack" test "$PINGW_SENT" -ge 20
 must "carol's ping lost nothing" test "$PINGW_LOST" -eq 0
 
 step "dave as himself: his own identity, his own address"
-client_config c2 dave@ra.lab dave "$DAVE_PW"
+ra_client_config c2 dave@ra.lab dave "$DAVE_PW"
 ra_start c2
 must "dave established with a CHILD SA" ra_wait_up c2 20
 DAVE_VIP=$(ra_conn c2 '.virtual_ips[0] // ""')

@@ -153,17 +153,25 @@ ra_gateway_config() {
   chmod 600 "$IO_DIR/gw/natgate.yaml"  # it holds PSKs: natgated refuses it readable by others
 }
 
-ra_client_config() {  # NODE
-  local node=$1 psk=$RA_GROUP_PSK
-  [[ $node == c1 ]] && psk=$RA_C1_PSK
-  [[ $node == c2 ]] && psk=$RA_C2_PSK
+# ra_client_config NODE [IDI EAP_USER PASSWORD]: a road warrior NODE.ra.lab with its PSK, or with
+# IDI an EAP-MSCHAPv2 user (the gateway still proves itself with the group PSK).
+ra_client_config() {
+  local node=$1 id=${2:-$1.ra.lab} psk=$RA_GROUP_PSK local_auth="" eap_users=()
+  if (($# >= 4)); then
+    local_auth=" auth: eap-mschapv2, eap_id: $3,"
+    eap_users=("eap_users:" "  $3: { password: \"$4\" }")
+  else
+    [[ $node == c1 ]] && psk=$RA_C1_PSK
+    [[ $node == c2 ]] && psk=$RA_C2_PSK
+  fi
   mkdir -p "$IO_DIR/$node"
   { ra_daemon_header "$node"
     printf '%s\n' "secrets:" \
       "  office: { psk: \"$psk\" }" \
+      "${eap_users[@]}" \
       "connections:" \
       "  office:" \
-      "    local:  { id: $node.ra.lab, vips: [0.0.0.0], dns_file: $IO_DIR/$node/resolv.conf }" \
+      "    local:  { id: $id,$local_auth vips: [0.0.0.0], dns_file: $IO_DIR/$node/resolv.conf }" \
       "    remote: { address: $RA_GW_WAN, id: gw.ra.lab }" \
       "    auth: psk" \
       "    ike_proposals: [aes256gcm16-prfsha256-x25519]" \
