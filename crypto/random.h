@@ -1,5 +1,5 @@
-// Where randomness comes from. ike/ is sans-I/O (shared/DESIGN.md rule 1): nonces, IVs, SPIs
-// and key-exchange private keys all come from an injected RandomSource, so a test can replay
+// Where randomness comes from. ike/ is sans-I/O (docs/design.md, the sans-I/O contract): nonces,
+// IVs, SPIs and key-exchange private keys all come from an injected RandomSource, so a test can replay
 // an exchange byte for byte with DeterministicRandom.
 #pragma once
 
