@@ -7,16 +7,13 @@
 
 #include "ike/codec/message_codec.h"
 #include "sample_messages.h"
+#include "seed_files.h"
 #include "strongswan_exchange.h"
 
 int main(int argc, char** argv) {
   using namespace natgate::ike;
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <corpus-dir>\n", argv[0]);
-    return 2;
-  }
-  std::filesystem::path dir = argv[1];
-  std::filesystem::create_directories(dir);
+  const auto dir = natgate::fuzz_seeds::seed_corpus_dir(argc, argv);
+  if (!dir) return 2;
 
   std::vector<Message> seeds = testing::all_samples();
   // An SK whose body is a plain payload chain, so the fuzzer reaches the inner-chain decoder.
@@ -35,15 +32,5 @@ int main(int argc, char** argv) {
                           ss::kIkeAuthRequestFragment3, ss::kIkeAuthResponse})
     wires.push_back(natgate::hex_bytes(hex));
 
-  int n = 0;
-  for (const natgate::Bytes& wire : wires) {
-    std::ofstream out(dir / ("seed-" + std::to_string(n++) + ".ike"), std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(wire.data()), static_cast<std::streamsize>(wire.size()));
-    if (!out) {
-      std::fprintf(stderr, "cannot write seed %d into %s\n", n, dir.c_str());
-      return 1;
-    }
-  }
-  std::printf("wrote %d seeds into %s\n", n, dir.c_str());
-  return 0;
+  return natgate::fuzz_seeds::write_seed_files(*dir, wires, "ike");
 }

@@ -16,6 +16,7 @@
 #include "ike/auth/signature_auth.h"
 #include "ike/auth/signature_scheme.h"
 #include "ike/exchange/config_payload.h"
+#include "seed_files.h"
 
 using namespace natgate;
 using namespace natgate::ike;
@@ -85,12 +86,8 @@ Bytes id_body(iana::IdType type, ByteView data) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <corpus-dir>\n", argv[0]);
-    return 2;
-  }
-  std::filesystem::path dir = argv[1];
-  std::filesystem::create_directories(dir);
+  const auto dir = natgate::fuzz_seeds::seed_corpus_dir(argc, argv);
+  if (!dir) return 2;
   std::vector<Bytes> seeds;
   const Credentials& c = Credentials::get();
 
@@ -181,12 +178,5 @@ int main(int argc, char** argv) {
     seeds.push_back(input_of(kId, ids));
   }
 
-  int n = 0;
-  for (const Bytes& seed : seeds) {
-    std::ofstream out(dir / ("seed-" + std::to_string(n++) + ".bin"), std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
-    if (!out) return 1;
-  }
-  std::printf("%d seeds in %s\n", n, dir.c_str());
-  return 0;
+  return natgate::fuzz_seeds::write_seed_files(*dir, seeds, "bin");
 }

@@ -11,6 +11,7 @@
 #include "esp/types.h"
 #include "esp_inbound_fuzz_world.h"
 #include "natt/udp_encap.h"
+#include "seed_files.h"
 #include "test_packets.h"
 
 using namespace natgate;
@@ -58,12 +59,8 @@ Bytes plaintext(const Bytes& inner, std::size_t pad, std::uint8_t next_header, s
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <corpus-dir>\n", argv[0]);
-    return 2;
-  }
-  std::filesystem::path dir = argv[1];
-  std::filesystem::create_directories(dir);
+  const auto dir = natgate::fuzz_seeds::seed_corpus_dir(argc, argv);
+  if (!dir) return 2;
   std::vector<Bytes> seeds;
   EspWorld world;
 
@@ -195,12 +192,5 @@ int main(int argc, char** argv) {
     seeds.push_back(w.bytes());
   }
 
-  int n = 0;
-  for (const Bytes& seed : seeds) {
-    std::ofstream out(dir / ("seed-" + std::to_string(n++) + ".bin"), std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
-    if (!out) return 1;
-  }
-  std::printf("%d seeds in %s\n", n, dir.c_str());
-  return 0;
+  return natgate::fuzz_seeds::write_seed_files(*dir, seeds, "bin");
 }

@@ -10,6 +10,7 @@
 #include "ike/codec/message_codec.h"
 #include "ike/exchange/message_protection.h"
 #include "responder_fuzz_world.h"
+#include "seed_files.h"
 
 using namespace natgate;
 using namespace natgate::ike;
@@ -33,12 +34,8 @@ Bytes chain_seed(std::initializer_list<std::uint8_t> prefix, const std::vector<P
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <corpus-dir>\n", argv[0]);
-    return 2;
-  }
-  std::filesystem::path dir = argv[1];
-  std::filesystem::create_directories(dir);
+  const auto dir = natgate::fuzz_seeds::seed_corpus_dir(argc, argv);
+  if (!dir) return 2;
   std::vector<Bytes> seeds;
 
   fuzzing::ResponderWorld world;
@@ -60,7 +57,8 @@ int main(int argc, char** argv) {
   const auto create_child = static_cast<std::uint8_t>(iana::ExchangeType::CreateChildSa);
   seeds.push_back(Bytes{3, informational, 0});  // empty INFORMATIONAL (DPD)
   seeds.push_back(chain_seed({3, informational}, {Delete::ike_sa()}));
-  seeds.push_back(chain_seed({3, informational}, {Delete::child_sas(iana::ProtocolId::Esp, {Bytes{0, 0, 1, 1}})}));
+  seeds.push_back(
+      chain_seed({3, informational}, {Delete::child_sas(iana::ProtocolId::Esp, {Bytes{0, 0, 1, 1}})}));
   seeds.push_back(chain_seed({3, informational}, {Notify::make(iana::NotifyType::AuthenticationFailed)}));
   // A CREATE_CHILD_SA request shaped like a CHILD SA rekey.
   std::vector<Payload> rekey;
@@ -74,12 +72,5 @@ int main(int argc, char** argv) {
   rekey.insert(rekey.begin() + 2, Nonce{Bytes(32, 7)});
   seeds.push_back(chain_seed({3, create_child}, rekey));
 
-  int n = 0;
-  for (const Bytes& seed : seeds) {
-    std::ofstream out(dir / ("seed-" + std::to_string(n++) + ".bin"), std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
-    if (!out) return 1;
-  }
-  std::printf("%d seeds in %s\n", n, dir.c_str());
-  return 0;
+  return natgate::fuzz_seeds::write_seed_files(*dir, seeds, "bin");
 }
