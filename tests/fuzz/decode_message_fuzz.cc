@@ -1,4 +1,4 @@
-// libFuzzer target for the codec, natgate's entry point for untrusted IKE bytes (DESIGN.md rule 3).
+// libFuzzer target for the codec, natgate's entry point for untrusted IKE bytes (docs/design.md, Layers).
 // Whatever decodes must re-encode to a message of the same size that decodes to the same value,
 // and the re-encoding may differ from the input only by cleared reserved/critical bits.
 #include <cstdint>

@@ -1,4 +1,4 @@
-// libFuzzer target for the IKE_AUTH sub-parsers (shared/DESIGN.md rule 7): EAP and EAP-MSCHAPv2
+// libFuzzer target for the IKE_AUTH sub-parsers (docs/security.md, strangers): EAP and EAP-MSCHAPv2
 // packets and both MSCHAPv2 state machines, EAP-TLS fragmentation and reassembly on both sides,
 // CERT/CERTREQ payloads and certificate parsing, RFC 7427 signature AUTH data, shared-key and EAP
 // AUTH checks, SIGNATURE_HASH_ALGORITHMS, configuration attributes and identities. The input layout

@@ -1,4 +1,4 @@
-// libFuzzer target for the userspace ESP engine's receive path (shared/DESIGN.md rule 7: the packet
+// libFuzzer target for the userspace ESP engine's receive path (docs/security.md, strangers: the packet
 // path facing the network is the attack surface): the NAT-T port's demultiplexing (RFC 3948),
 // SPI lookup, replay window, ESP decryption and trailer checks (RFC 4303), inner packet parsing,
 // selector admission (RFC 4301 §5.2), MSS clamping and TCP coalescing. See esp_inbound_fuzz_world.h

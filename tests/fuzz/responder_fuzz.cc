@@ -1,4 +1,4 @@
-// libFuzzer target for the responder's entry points (shared/DESIGN.md rule 7, iked's lesson: the
+// libFuzzer target for the responder's entry points (docs/security.md, strangers; iked's lesson: the
 // packet path facing the network is the attack surface). See responder_fuzz_world.h for the input
 // layout. Every call must return normally, with the SA either still usable or cleanly deleted.
 #include <cstdint>
