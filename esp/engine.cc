@@ -10,12 +10,12 @@
 
 #include "common/capabilities.h"
 #include "esp/inbound_path.h"
-#include "esp/mtu.h"
+#include "esp/inner/tcp_coalescer.h"
+#include "esp/net/recv_batch.h"
+#include "esp/net/send_batch.h"
 #include "esp/outbound_path.h"
-#include "esp/recv_batch.h"
-#include "esp/send_batch.h"
-#include "esp/tcp_coalescer.h"
-#include "esp/virtio_net_hdr.h"
+#include "esp/tun/mtu.h"
+#include "esp/tun/virtio_net_hdr.h"
 #include "natt/udp_encap.h"
 
 namespace natgate::esp {

@@ -23,14 +23,14 @@
 #include "common/bytes.h"
 #include "common/expected.h"
 #include "common/ip_address.h"
+#include "esp/crypto/suite.h"
 #include "esp/engine_counters.h"
 #include "esp/engine_event.h"
 #include "esp/engine_settings.h"
 #include "esp/event_queue.h"
-#include "esp/sa_table.h"
-#include "esp/socket_set.h"
-#include "esp/suite.h"
-#include "esp/tun_device.h"
+#include "esp/net/socket_set.h"
+#include "esp/sa/sa_table.h"
+#include "esp/tun/tun_device.h"
 #include "esp/unique_fd.h"
 
 namespace natgate::esp {

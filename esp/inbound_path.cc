@@ -1,6 +1,6 @@
 #include "esp/inbound_path.h"
 
-#include "esp/mss_clamp.h"
+#include "esp/inner/mss_clamp.h"
 #include "esp/wire.h"
 #include "natt/udp_encap.h"
 

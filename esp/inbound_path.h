@@ -14,8 +14,8 @@
 #include "esp/engine_event.h"
 #include "esp/engine_settings.h"
 #include "esp/event_queue.h"
-#include "esp/sa_table.h"
-#include "esp/tcp_coalescer.h"
+#include "esp/inner/tcp_coalescer.h"
+#include "esp/sa/sa_table.h"
 
 namespace natgate::esp {
 

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "esp/checksum.h"
-#include "esp/icmp_too_big.h"
-#include "esp/mss_clamp.h"
-#include "esp/tcp_segmenter.h"
-#include "esp/virtio_net_hdr.h"
+#include "esp/inner/checksum.h"
+#include "esp/inner/icmp_too_big.h"
+#include "esp/inner/mss_clamp.h"
+#include "esp/inner/tcp_segmenter.h"
+#include "esp/tun/virtio_net_hdr.h"
 
 namespace natgate::esp {
 

@@ -15,10 +15,10 @@
 #include "esp/engine_event.h"
 #include "esp/engine_settings.h"
 #include "esp/event_queue.h"
-#include "esp/sa_table.h"
-#include "esp/send_batch.h"
-#include "esp/socket_set.h"
-#include "esp/tcp_coalescer.h"
+#include "esp/inner/tcp_coalescer.h"
+#include "esp/net/send_batch.h"
+#include "esp/net/socket_set.h"
+#include "esp/sa/sa_table.h"
 
 namespace natgate::esp {
 

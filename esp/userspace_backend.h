@@ -14,7 +14,7 @@
 #include <tuple>
 
 #include "esp/engine.h"
-#include "esp/route_table.h"
+#include "esp/tun/route_table.h"
 #include "xfrm/sa_backend.h"
 
 namespace natgate::esp {

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "esp/esp_crypto.h"
+#include "esp/crypto/esp_crypto.h"
 
 namespace natgate::esp {
 namespace {

@@ -6,15 +6,15 @@
 #include <cstring>
 
 #include "crypto/aead.h"
+#include "esp/crypto/esp_crypto.h"
 #include "esp/engine_counters.h"
 #include "esp/engine_event.h"
 #include "esp/engine_settings.h"
-#include "esp/esp_crypto.h"
 #include "esp/event_queue.h"
 #include "esp/inbound_path.h"
-#include "esp/sa_table.h"
-#include "esp/tcp_coalescer.h"
-#include "esp/virtio_net_hdr.h"
+#include "esp/inner/tcp_coalescer.h"
+#include "esp/sa/sa_table.h"
+#include "esp/tun/virtio_net_hdr.h"
 #include "esp/wire.h"
 #include "natt/udp_encap.h"
 
@@ -40,7 +40,7 @@ struct SaSpec {
   std::uint64_t hard_packets = 0;
 };
 
-// Every suite of esp/suite.cc (but the benchmark's null), ESN on and off, replay windows of
+// Every suite of esp/crypto/suite.cc (but the benchmark's null), ESN on and off, replay windows of
 // 0 (off; with ESN the high half is still tracked), 1, typical and the largest, selectors of each family,
 // none (policies decide), and several per SA, and one SA whose packet lifetime runs out after five packets.
 const std::vector<SaSpec>& specs() {

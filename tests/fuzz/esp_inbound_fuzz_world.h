@@ -1,5 +1,5 @@
 // A fixed userspace-ESP receiver for esp_inbound_fuzz and its seed corpus: the inbound SAs of one
-// gateway (every suite esp/suite.cc implements, with and without ESN, replay windows from none to
+// gateway (every suite esp/crypto/suite.cc implements, with and without ESN, replay windows from none to
 // the largest, selectors of both families or none, a volume lifetime that runs out) installed with
 // fixed keys, the peer's matching senders, and the engine's InboundPath behind them. The same keys
 // every run, so an ESP packet sealed by the seed generator authenticates in the fuzzer.
@@ -34,7 +34,7 @@
 
 #include "common/bytes.h"
 #include "common/ip_address.h"
-#include "esp/suite.h"
+#include "esp/crypto/suite.h"
 #include "esp/types.h"
 
 namespace natgate::esp::fuzzing {

@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "esp/engine.h"
-#include "esp/route_table.h"
+#include "esp/tun/route_table.h"
 #include "tools/esp_static/static_config.h"
 
 using namespace natgate;

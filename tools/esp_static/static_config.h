@@ -36,7 +36,7 @@
 #include "common/expected.h"
 #include "common/ip_address.h"
 #include "common/secret_bytes.h"
-#include "esp/suite.h"
+#include "esp/crypto/suite.h"
 
 namespace natgate::tools {
 

@@ -2,14 +2,14 @@
 // built by make_esp_vectors.py (a separate Python implementation of the RFC 4303 framing on the
 // `cryptography` package) for AES-GCM-16, ChaCha20-Poly1305 and AES-CBC + HMAC-SHA-2, with and
 // without ESN.
-#include "esp/esp_crypto.h"
+#include "esp/crypto/esp_crypto.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "common/bytes.h"
-#include "esp/suite.h"
+#include "esp/crypto/suite.h"
 
 namespace natgate::esp {
 namespace {

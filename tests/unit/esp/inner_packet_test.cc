@@ -1,11 +1,11 @@
 // Inner packet parsing, selector checks (RFC 4301 §5.2), MSS clamping and ICMP too-big errors.
-#include "esp/inner_packet.h"
+#include "esp/inner/inner_packet.h"
 
 #include <gtest/gtest.h>
 
-#include "esp/icmp_too_big.h"
-#include "esp/mss_clamp.h"
-#include "esp/mtu.h"
+#include "esp/inner/icmp_too_big.h"
+#include "esp/inner/mss_clamp.h"
+#include "esp/tun/mtu.h"
 #include "test_packets.h"
 
 namespace natgate::esp {

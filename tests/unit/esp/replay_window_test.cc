@@ -1,5 +1,5 @@
 // Anti-replay window (RFC 4303 §3.4.3, Appendix A) and ESN reconstruction (Appendix A2).
-#include "esp/replay_window.h"
+#include "esp/sa/replay_window.h"
 
 #include <gtest/gtest.h>
 

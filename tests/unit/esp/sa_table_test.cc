@@ -1,6 +1,6 @@
 // SA state (sequence numbers, lifetimes), the published SA table (policy precedence, newest SA
 // per reqid, inbound selector admission), and the inbound path's drops and counters.
-#include "esp/sa_table.h"
+#include "esp/sa/sa_table.h"
 
 #include <gtest/gtest.h>
 

@@ -6,10 +6,10 @@
 #include <cstring>
 #include <vector>
 
-#include "esp/checksum.h"
-#include "esp/inner_packet.h"
-#include "esp/tcp_coalescer.h"
-#include "esp/tcp_segmenter.h"
+#include "esp/inner/checksum.h"
+#include "esp/inner/inner_packet.h"
+#include "esp/inner/tcp_coalescer.h"
+#include "esp/inner/tcp_segmenter.h"
 #include "test_packets.h"
 
 namespace natgate::esp {

@@ -1,5 +1,5 @@
 // Test-only builders for inner IPv4/IPv6 TCP/UDP/ICMP packets, with checksums computed by a plain
-// RFC 1071 loop over big-endian words (deliberately not esp/checksum.h's native-order sums), and
+// RFC 1071 loop over big-endian words (deliberately not esp/inner/checksum.h's native-order sums), and
 // a verifier built the same way.
 #pragma once
 

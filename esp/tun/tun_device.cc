@@ -1,4 +1,4 @@
-#include "esp/tun_device.h"
+#include "esp/tun/tun_device.h"
 
 #include <fcntl.h>
 #include <linux/if_tun.h>

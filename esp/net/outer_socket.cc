@@ -1,4 +1,4 @@
-#include "esp/outer_socket.h"
+#include "esp/net/outer_socket.h"
 
 #include <netinet/in.h>
 #include <netinet/udp.h>

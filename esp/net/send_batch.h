@@ -13,7 +13,7 @@
 
 #include "common/bytes.h"
 #include "common/ip_address.h"
-#include "esp/outer_socket.h"
+#include "esp/net/outer_socket.h"
 
 namespace natgate::esp {
 

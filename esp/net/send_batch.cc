@@ -1,4 +1,4 @@
-#include "esp/send_batch.h"
+#include "esp/net/send_batch.h"
 
 #include <netinet/udp.h>
 

@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "esp/inner_packet.h"
-#include "esp/virtio_net_hdr.h"
+#include "esp/inner/inner_packet.h"
+#include "esp/tun/virtio_net_hdr.h"
 
 namespace natgate::esp {
 

@@ -1,4 +1,4 @@
-#include "esp/route_table.h"
+#include "esp/tun/route_table.h"
 
 #include <ifaddrs.h>
 #include <linux/netlink.h>

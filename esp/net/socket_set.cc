@@ -1,4 +1,4 @@
-#include "esp/socket_set.h"
+#include "esp/net/socket_set.h"
 
 namespace natgate::esp {
 

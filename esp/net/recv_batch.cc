@@ -1,4 +1,4 @@
-#include "esp/recv_batch.h"
+#include "esp/net/recv_batch.h"
 
 #include <netinet/udp.h>
 

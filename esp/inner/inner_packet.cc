@@ -1,4 +1,4 @@
-#include "esp/inner_packet.h"
+#include "esp/inner/inner_packet.h"
 
 #include <cstring>
 

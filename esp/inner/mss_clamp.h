@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "esp/inner_packet.h"
+#include "esp/inner/inner_packet.h"
 
 namespace natgate::esp {
 

@@ -1,4 +1,4 @@
-#include "esp/mtu.h"
+#include "esp/tun/mtu.h"
 
 #include <algorithm>
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/ip_address.h"
-#include "esp/suite.h"
+#include "esp/crypto/suite.h"
 
 namespace natgate::esp {
 

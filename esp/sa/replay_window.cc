@@ -1,4 +1,4 @@
-#include "esp/replay_window.h"
+#include "esp/sa/replay_window.h"
 
 #include <string>
 

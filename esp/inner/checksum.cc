@@ -1,4 +1,4 @@
-#include "esp/checksum.h"
+#include "esp/inner/checksum.h"
 
 namespace natgate::esp {
 

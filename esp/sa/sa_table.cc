@@ -1,4 +1,4 @@
-#include "esp/sa_table.h"
+#include "esp/sa/sa_table.h"
 
 #include <algorithm>
 

@@ -18,7 +18,7 @@
 #include "common/bytes.h"
 #include "common/expected.h"
 #include "common/secret_bytes.h"
-#include "esp/suite.h"
+#include "esp/crypto/suite.h"
 #include "esp/types.h"
 
 namespace natgate::esp {

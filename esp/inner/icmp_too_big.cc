@@ -1,9 +1,9 @@
-#include "esp/icmp_too_big.h"
+#include "esp/inner/icmp_too_big.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "esp/checksum.h"
+#include "esp/inner/checksum.h"
 #include "esp/wire.h"
 
 namespace natgate::esp {

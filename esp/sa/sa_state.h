@@ -18,9 +18,9 @@
 #include "common/ip_address.h"
 #include "common/secret_bytes.h"
 #include "common/traffic_selector.h"
-#include "esp/esp_crypto.h"
-#include "esp/replay_window.h"
-#include "esp/suite.h"
+#include "esp/crypto/esp_crypto.h"
+#include "esp/crypto/suite.h"
+#include "esp/sa/replay_window.h"
 #include "esp/types.h"
 #include "xfrm/sa_backend.h"
 

@@ -19,8 +19,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "esp/inner_packet.h"
-#include "esp/virtio_net_hdr.h"
+#include "esp/inner/inner_packet.h"
+#include "esp/tun/virtio_net_hdr.h"
 
 namespace natgate::esp {
 

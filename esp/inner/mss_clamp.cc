@@ -1,6 +1,6 @@
-#include "esp/mss_clamp.h"
+#include "esp/inner/mss_clamp.h"
 
-#include "esp/checksum.h"
+#include "esp/inner/checksum.h"
 #include "esp/wire.h"
 
 namespace natgate::esp {

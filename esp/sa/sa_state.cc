@@ -1,4 +1,4 @@
-#include "esp/sa_state.h"
+#include "esp/sa/sa_state.h"
 
 namespace natgate::esp {
 

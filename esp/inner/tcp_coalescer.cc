@@ -1,8 +1,8 @@
-#include "esp/tcp_coalescer.h"
+#include "esp/inner/tcp_coalescer.h"
 
 #include <cstring>
 
-#include "esp/checksum.h"
+#include "esp/inner/checksum.h"
 #include "esp/wire.h"
 
 namespace natgate::esp {

@@ -1,4 +1,4 @@
-#include "esp/suite.h"
+#include "esp/crypto/suite.h"
 
 #include <array>
 

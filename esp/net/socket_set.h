@@ -5,9 +5,9 @@
 #include <memory>
 #include <vector>
 
-#include "esp/outer_socket.h"
-#include "esp/sa_state.h"
-#include "esp/send_batch.h"
+#include "esp/net/outer_socket.h"
+#include "esp/net/send_batch.h"
+#include "esp/sa/sa_state.h"
 
 namespace natgate::esp {
 

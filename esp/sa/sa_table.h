@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "common/expected.h"
-#include "esp/inner_packet.h"
-#include "esp/sa_state.h"
+#include "esp/inner/inner_packet.h"
+#include "esp/sa/sa_state.h"
 
 namespace natgate::esp {
 

@@ -1,4 +1,4 @@
-#include "esp/esp_crypto.h"
+#include "esp/crypto/esp_crypto.h"
 
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
