@@ -10,6 +10,7 @@
 #   s2s_config NODE KEY=VALUE...       write NODE's natgated config (keys below)
 #   s2s_start NODE                     start natgated in NODE (log: $IO_DIR/NODE.log), wait for
 #                                      its control socket
+#   s2s_up                             start gw-b, then gw-a; both established (or the run fails)
 #   s2s_kill NODE [SIGNAL]             stop it (default TERM; KILL for a crash)
 #
 # The natgate CLI is testlib/natgated.sh's: natgated_cli, natgated_json, natgated_conn,
@@ -90,6 +91,15 @@ s2s_start() {
   S2S_PID[$node]=$NATGATED_LAST_PID
   wait_until 10 natgated_cli "$node" status >/dev/null 2>&1 || fail "natgated on $node did not answer on its control socket"
   log "natgated on $node running (pid ${S2S_PID[$node]})"
+}
+
+# s2s_up: the responder first (it must listen before the initiator sends), then the initiator;
+# the run fails unless both are established with a CHILD SA (20 s / 10 s).
+s2s_up() {
+  s2s_start gw-b
+  s2s_start gw-a
+  must "gw-a established" natgated_wait_up gw-a 20
+  must "gw-b established" natgated_wait_up gw-b 10
 }
 
 s2s_kill() {

@@ -24,10 +24,7 @@ step "tunnel up"
 # info, not debug: 100,000 dropped datagrams are counted, not logged one by one.
 s2s_config gw-a log=info
 s2s_config gw-b log=info
-s2s_start gw-b
-s2s_start gw-a
-must "gw-a established" natgated_wait_up gw-a 20
-must "gw-b established" natgated_wait_up gw-b 10
+s2s_up
 must "traffic crosses before the flood" check_ping lan-a "$LAN_B_HOST" 5 5
 spi_before=$(natgated_conn gw-b .ike_sa.spi_r)
 before=$(natgated_json gw-b | jq -c '.daemon.counters')

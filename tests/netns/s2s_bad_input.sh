@@ -56,10 +56,7 @@ done
 
 step "tunnel up"
 s2s_config gw-a
-s2s_start gw-b
-s2s_start gw-a
-must "gw-a established" natgated_wait_up gw-a 20
-must "gw-b established" natgated_wait_up gw-b 10
+s2s_up
 spi_before=$(natgated_conn gw-b .ike_sa.spi_r)
 
 step "a bad config on reload is refused; the running one stays"

@@ -14,10 +14,7 @@ s2s_topology 1
 
 s2s_config gw-a keepalive=5s dpd=10s
 s2s_config gw-b dpd=10s
-s2s_start gw-b
-s2s_start gw-a
-must "gw-a established" natgated_wait_up gw-a 20
-must "gw-b established" natgated_wait_up gw-b 10
+s2s_up
 must "traffic crosses" check_ping lan-a "$LAN_B_HOST" 5 5
 ike_a=$(natgated_conn gw-a .ike_sa.spi_i) ike_b=$(natgated_conn gw-b .ike_sa.spi_i)
 child_b=$(natgated_conn gw-b '.child_sas[0].spi_in')

@@ -17,10 +17,7 @@ s2s_topology 1
 
 s2s_config gw-a ike_life=40s child_life=20s keepalive=5s dpd=10s
 s2s_config gw-b ike_life=40s child_life=20s dpd=10s
-s2s_start gw-b
-s2s_start gw-a
-must "gw-a established" natgated_wait_up gw-a 20
-must "gw-b established" natgated_wait_up gw-b 10
+s2s_up
 must "traffic crosses" check_ping lan-a "$LAN_B_HOST" 5 5
 must "status shows when the IKE SA rekeys" test "$(natgated_conn gw-a '.ike_sa.rekey_in // "none"')" != none
 must "status shows when the CHILD SA rekeys" test "$(natgated_conn gw-a '.child_sas[0].rekey_in // "none"')" != none

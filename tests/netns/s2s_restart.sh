@@ -17,10 +17,7 @@ s2s_topology 1
 
 s2s_config gw-a dpd=5s keepalive=5s
 s2s_config gw-b dpd=5s
-s2s_start gw-b
-s2s_start gw-a
-must "gw-a established" natgated_wait_up gw-a 20
-must "gw-b established" natgated_wait_up gw-b 10
+s2s_up
 must "traffic crosses" check_ping lan-a "$LAN_B_HOST" 5 5
 
 _ping_ok() { nsx lan-a ping -n -q -c 1 -W 1 "$LAN_B_HOST" >/dev/null 2>&1; }

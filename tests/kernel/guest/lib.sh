@@ -20,6 +20,10 @@ ng_run() {
   "$@" || ng_fail "command failed ($?): $*"
 }
 
+# step MESSAGE: a progress line with the seconds since lib.sh was sourced, prefixed $NG_NAME.
+NG_T0=$(cut -d' ' -f1 /proc/uptime)
+step() { echo "${NG_NAME:-scenario}: [$(awk -v t0="$NG_T0" '{printf "%5.1f", $1 - t0}' /proc/uptime)s] $*"; }
+
 # Polls a command until it succeeds or SECONDS pass (every NG_POLL_S, default 0.5 s):
 # wait_for SECONDS CMD...
 wait_for() {

@@ -24,8 +24,7 @@ dir=/tmp/daemon
 mkdir -p "$dir"
 declare -A PID=()
 
-t0=$(cut -d' ' -f1 /proc/uptime)
-step() { echo "daemon: [$(awk -v t0="$t0" '{printf "%5.1f", $1 - t0}' /proc/uptime)s] $*"; }
+NG_NAME=daemon  # step() prefix (guest/lib.sh)
 
 diagnostics() {
   local ns

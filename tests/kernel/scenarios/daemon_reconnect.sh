@@ -38,8 +38,7 @@ mkdir -p "$dir"
 declare -A PID=()
 BG=()  # background helpers (tcpdump, ping, poller) started here
 
-t0=$(cut -d' ' -f1 /proc/uptime)
-step() { echo "reconnect: [$(awk -v t0="$t0" '{printf "%5.1f", $1 - t0}' /proc/uptime)s] $*"; }
+NG_NAME=reconnect  # step() prefix (guest/lib.sh)
 
 diagnostics() {
   local ns
