@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # testlib/checks.sh — traffic checks: ping across, a TCP transfer with checksums at both ends,
-# a ping that runs while something happens, and the must/must_not assertions' helpers.
-# Captures and wire checks are in testlib/capture.sh.
+# a ping that runs while something happens. The assertions that wrap them (must, must_not, fail)
+# are in testlib/procs.sh; captures and wire checks in testlib/capture.sh.
 
 # check_ping FROM_NODE DST COUNT DEADLINE_S [PING_ARGS...]: COUNT echo requests, all answered
 # within DEADLINE_S (ping exits non-zero otherwise). Prints ping's summary.
