@@ -20,9 +20,9 @@ if [[ -z ${NATGATE_DEMO_BUILD:-} ]]; then
 fi
 
 set +e
-# The lab comes from the netns test library (tests/netns/s2s_lib.sh, interop/lib/).
-# shellcheck source=../tests/netns/s2s_lib.sh
-source tests/netns/s2s_lib.sh
+# The lab comes from the shell test library (testlib/s2s.sh and the rest of testlib/).
+# shellcheck source=../testlib/s2s.sh
+source testlib/s2s.sh
 s2s_init demo "$build/gateway/natgated" "$build/tools/cli/natgate"
 
 step "lab: lan-a — gw-a — home router (masquerade NAT) — internet — gw-b (public 198.51.100.20) — lan-b"
@@ -38,25 +38,25 @@ sed 's/psk: ".*"/psk: "<hidden>"/' "$IO_DIR/gw-a/natgate.yaml" >&2
 s2s_start gw-b
 capture_start wire "$INET_NODE" "$INET_IF_A" not igmp
 s2s_start gw-a
-must "tunnel established with a CHILD SA" s2s_wait_established gw-a 20
-must "gw-b established too" s2s_wait_established gw-b 10
+must "tunnel established with a CHILD SA" natgated_wait_up gw-a 20
+must "gw-b established too" natgated_wait_up gw-b 10
 
 step "natgate status on gw-a"
-s2s_cli gw-a status >&2
-log "NAT detection: gw-a behind NAT=$(s2s_conn gw-a .nat.local_behind_nat), gw-b sees gw-a at $(s2s_conn gw-b .remote)"
+natgated_cli gw-a status >&2
+log "NAT detection: gw-a behind NAT=$(natgated_conn gw-a .nat.local_behind_nat), gw-b sees gw-a at $(natgated_conn gw-b .remote)"
 
 step "traffic from office A's LAN to office B's LAN, through the tunnel"
 nsx lan-a ping -n -c 5 -i 0.2 "$LAN_B_HOST" >&2 || fail "ping lan-a -> lan-b"
 must "10 MB TCP transfer lan-a -> lan-b arrives intact (sha256 at both ends)" \
   check_tcp_transfer lan-a lan-b "$LAN_B_HOST" 10
-log "gw-a CHILD SA: $(s2s_conn gw-a '"bytes out \(.child_sas[0].bytes_out), bytes in \(.child_sas[0].bytes_in)"')"
+log "gw-a CHILD SA: $(natgated_conn gw-a '"bytes out \(.child_sas[0].bytes_out), bytes in \(.child_sas[0].bytes_in)"')"
 
 step "what crossed the internet segment"
 capture_stop wire
 log "capture: $(capture_summary wire)"
 log "first packets, as tshark reads them:"
-tshark -n -r "$(cap_file wire)" -d udp.port==4500,udpencap -T fields -E separator=$'\t' \
-  -e frame.number -e ip.src -e udp.srcport -e ip.dst -e udp.dstport -e _ws.col.Info 2>/dev/null | head -n 12 >&2
+capture_tshark wire -T fields -E separator=$'\t' \
+  -e frame.number -e ip.src -e udp.srcport -e ip.dst -e udp.dstport -e _ws.col.Info | head -n 12 >&2
 must "only UDP 500/4500 with gw-b's public address; no LAN address in the clear" \
   assert_capture_only_natt wire "$GW_B_PUBLIC"
 must "IKE floated from UDP 500 to 4500 after IKE_SA_INIT" assert_capture_float wire

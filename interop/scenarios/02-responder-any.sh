@@ -11,8 +11,8 @@
 #
 # Sides: PEER_A / PEER_B = charon (default) | natgated.   Env: TCP_MB (default 5).
 set -uo pipefail
-# shellcheck source=../lib/all.sh
-source "$(dirname "$0")/../lib/all.sh"
+# shellcheck source=../../testlib/all.sh
+source "$(dirname "$0")/../../testlib/all.sh"
 io_init "02-responder-any ($(peer_type a) behind NAT -> $(peer_type b) accepting any address)"
 
 topo_create 1

@@ -15,8 +15,8 @@
 #
 # Sides: PEER_A / PEER_B = charon (default) | natgated.   Env: TCP_MB (default 1).
 set -uo pipefail
-# shellcheck source=../lib/all.sh
-source "$(dirname "$0")/../lib/all.sh"
+# shellcheck source=../../testlib/all.sh
+source "$(dirname "$0")/../../testlib/all.sh"
 io_init "04-proposals ($(peer_type a) behind NAT -> $(peer_type b) public)"
 
 MATRIX=(

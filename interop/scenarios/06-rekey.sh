@@ -11,8 +11,8 @@
 # Sides: PEER_A / PEER_B = charon (default) | natgated.   Env: REKEY_WAIT (seconds to wait
 # for natgated's lifetime rekeys, default 45: a 30 s lifetime must rekey before it ends).
 set -uo pipefail
-# shellcheck source=../lib/all.sh
-source "$(dirname "$0")/../lib/all.sh"
+# shellcheck source=../../testlib/all.sh
+source "$(dirname "$0")/../../testlib/all.sh"
 io_init "06-rekey ($(peer_type a) behind NAT -> $(peer_type b) public)"
 
 topo_create 1

@@ -15,8 +15,8 @@
 #
 # Sides: PEER_A / PEER_B = charon (default) | natgated.
 set -uo pipefail
-# shellcheck source=../lib/all.sh
-source "$(dirname "$0")/../lib/all.sh"
+# shellcheck source=../../testlib/all.sh
+source "$(dirname "$0")/../../testlib/all.sh"
 io_init "07-delete-dpd ($(peer_type a) behind NAT -> $(peer_type b) public)"
 
 FAST=(charon.retransmit_timeout=1 charon.retransmit_base=1.4 charon.retransmit_tries=3)

@@ -23,8 +23,8 @@
 # Sides: PEER_A / PEER_B = charon (default) | natgated.   Env: BURST_N (default 50),
 # BURST_TIMEOUT (seconds to wait for all N, default 120).
 set -uo pipefail
-# shellcheck source=../lib/all.sh
-source "$(dirname "$0")/../lib/all.sh"
+# shellcheck source=../../testlib/all.sh
+source "$(dirname "$0")/../../testlib/all.sh"
 n=${BURST_N:-50}
 wait_s=${BURST_TIMEOUT:-120}
 [[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 240)) || { echo "BURST_N must be 1..240 (one LAN B host each)" >&2; exit 2; }

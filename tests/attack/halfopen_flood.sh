@@ -9,7 +9,7 @@
 # The attacker (namespace atk, on the internet segment) writes its own IP headers with source
 # addresses from 172.20.0.0/16 and 2001:db8:66:1::/64; the gateway routes both prefixes back to
 # it, where they end in a blackhole, so the flood never sees an answer (RFC 7296 §2.6's case).
-# The gateway (tests/netns/ra_lib.sh, listening on IPv4 and IPv6, daemon.limits.half_open_memory
+# The gateway (testlib/ra.sh, listening on IPv4 and IPv6, daemon.limits.half_open_memory
 # 16M) must: let all COUNT clients of natgate_ike_load establish IKE + CHILD SAs (they return
 # cookies), print their setup-time median and max; ask the flood for cookies (counter moved);
 # never hold more half-open SAs than cookie_threshold (512) unverified plus the clients; keep its
@@ -19,14 +19,14 @@
 # the RSS stays under the same cap.
 set -uo pipefail
 HALFOPEN_HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HALFOPEN_HERE/../netns/ra_lib.sh"
+source "$HALFOPEN_HERE/../../testlib/ra.sh"
 IKE_LOAD=${3:?natgate_ike_load binary}
 FLOOD_SECONDS=${HALFOPEN_FLOOD_SECONDS:-${4:-30}}
 COUNT=${5:-100}
 RATE=${HALFOPEN_FLOOD_RATE:-1500}
 BIG_COUNT=1000 BIG_SIZE=50000
 COOKIE_THRESHOLD=512
-# shellcheck disable=SC2034  # read by ra_daemon_header (ra_lib.sh)
+# shellcheck disable=SC2034  # read by _ra_begin (testlib/ra.sh)
 RA_LOG=info
 ra_init attack-halfopen "${1:-}" "${2:-}"
 [[ -x $IKE_LOAD ]] || fail "natgate_ike_load not built: $IKE_LOAD"
@@ -35,10 +35,10 @@ command -v python3 >/dev/null || { log "python3 missing: skipped"; exit 77; }
 
 step "lab: the road-warrior gateway, one NAT with the clients, an attacker on the internet"
 ra_topology 1 0
-_topo_add_ns atk
-_topo_link atk out0 inet p-atk
+netns_add atk
+netns_link atk out0 inet p-atk
 ip -n "$(ns inet)" link set p-atk master br0
-_topo_addr atk out0 198.51.100.66/24
+netns_addr atk out0 198.51.100.66/24
 for node in gw atk; do
   nsx "$node" sysctl -q -w net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 >/dev/null ||
     fail "IPv6 on in $node"
@@ -47,10 +47,10 @@ nsx gw sysctl -q -w net.ipv6.conf.wan0.disable_ipv6=0 >/dev/null
 nsx atk sysctl -q -w net.ipv6.conf.out0.disable_ipv6=0 >/dev/null
 ip -n "$(ns gw)" addr add 2001:db8:100::20/64 dev wan0 nodad || fail "IPv6 address on gw"
 ip -n "$(ns atk)" addr add 2001:db8:100::66/64 dev out0 nodad || fail "IPv6 address on atk"
-_topo_route gw 172.20.0.0/16 via 198.51.100.66
-_topo_route gw 2001:db8:66:1::/64 via 2001:db8:100::66
-_topo_route atk blackhole 172.20.0.0/16
-_topo_route atk blackhole 2001:db8:66:1::/64
+netns_route gw 172.20.0.0/16 via 198.51.100.66
+netns_route gw 2001:db8:66:1::/64 via 2001:db8:100::66
+netns_route atk blackhole 172.20.0.0/16
+netns_route atk blackhole 2001:db8:66:1::/64
 must "atk reaches the gateway over IPv6" wait_until 5 nsx atk ping -6 -n -q -c 1 -W 1 2001:db8:100::20
 
 ra_gateway_config
@@ -85,7 +85,7 @@ sample() {
   local r h m
   r=$(rss_kib "$gw_pid")
   (( r > peak_rss )) && peak_rss=$r
-  read -r h m < <(ra_cli gw status --json 2>/dev/null |
+  read -r h m < <(natgated_cli gw status --json 2>/dev/null |
     jq -r '"\(.daemon.counters.ike_half_open // 0) \(.daemon.counters.ike_half_open_memory // 0)"')
   [[ ${h:-} =~ ^[0-9]+$ ]] && (( h > peak_half_open )) && peak_half_open=$h
   [[ ${m:-} =~ ^[0-9]+$ ]] && (( m > peak_half_open_memory )) && peak_half_open_memory=$m
@@ -130,7 +130,7 @@ load_rc=$?
 must "the load generator exits 0 (all established, all deleted)" test "$load_rc" -eq 0
 sample
 
-gw_json=$(ra_cli gw status --json)
+gw_json=$(natgated_cli gw status --json)
 c() { jq ".daemon.counters.$1 // 0" <<<"$gw_json"; }
 must "natgated is still running" io_pid_is "$gw_pid" natgated
 must "cookies were asked of the flood" test "$(c ike_cookies_sent)" -gt "$COUNT"
@@ -161,7 +161,7 @@ admitted=$(sed -n 's/.*: \([0-9]*\) admitted.*/\1/p' "$IO_DIR/biginit.out")
 must "more were admitted than the cap holds (${admitted:-0} x $((BIG_SIZE / 1000)) kB > 16 MiB)" \
   test "${admitted:-0}" -gt $(( (16 << 20) / BIG_SIZE ))
 sample
-gw_json=$(ra_cli gw status --json)
+gw_json=$(natgated_cli gw status --json)
 must "the memory cap evicted the oldest half-open SAs" test "$(c ike_half_open_evicted)" -gt 0
 must "half-open memory never above 16 MiB (peak $((peak_half_open_memory / 1024)) KiB)" \
   test "$peak_half_open_memory" -le $((16 << 20))

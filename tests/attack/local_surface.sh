@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # attack (issue 12, item 8): what a local user can get from a running natgated.
 #
-# A remote-access gateway and two road warriors (tests/netns/ra_lib.sh). Checks:
+# A remote-access gateway and two road warriors (testlib/ra.sh). Checks:
 #   - after start the gateway's main thread has exactly CAP_NET_ADMIN (effective = permitted =
 #     bounding), nothing inheritable or ambient, no_new_privs; the ESP engine's threads have none;
 #   - run as nobody with ambient capabilities (systemd User=), it keeps CAP_NET_ADMIN only and is
@@ -12,7 +12,7 @@
 #   - a config holding secrets at 0644 is refused by `natgated --check` and by a reload (naming
 #     file and mode) while the running config stays; at 0600 it is valid.
 set -uo pipefail
-source "$(dirname "$0")/../netns/ra_lib.sh"
+source "$(dirname "$0")/../../testlib/ra.sh"
 ra_init attack-local-surface "${1:-}" "${2:-}"
 command -v setpriv >/dev/null || { echo "attack: setpriv (util-linux) not installed" >&2; exit 77; }
 
@@ -26,7 +26,7 @@ ra_gateway_config
 t0=$(io_now_ms)
 ra_start gw
 for c in c1 c2; do ra_client_config "$c"; ra_start "$c"; done
-for c in c1 c2; do must "$c established with a CHILD SA" ra_wait_up "$c" 30; done
+for c in c1 c2; do must "$c established with a CHILD SA" natgated_wait_up "$c" 30; done
 log "gateway and two clients up $(( $(io_now_ms) - t0 )) ms after the gateway started"
 GW=${RA_PID[gw]}
 
@@ -60,13 +60,12 @@ step "not dumpable (a second gateway run as nobody with ambient capabilities, as
 probe=$(mktemp -d /tmp/natgate-probe.XXXXXX) || fail "mktemp"
 io_on_cleanup "rm -rf '$probe'"
 chown 65534:65534 "$probe" && chmod 0700 "$probe"
-ra_daemon_header probe | sed -e "s|$IO_DIR/probe/natgate.sock|$probe/natgate.sock|" \
-  -e 's|^  listen: \[0.0.0.0\]|  listen: [198.51.100.20]\n  ike_port: 5500\n  natt_port: 5501|' \
-  -e 's|name: natgate0|name: probe0|' >"$probe/natgate.yaml"
-printf '%s\n' "secrets:" "  rw: { psk: \"probe-key\" }" "connections:" "  rw:" \
-  "    local:  { id: probe.ra.lab, subnets: [10.2.0.0/24] }" "    remote: { address: any, id: any, subnets: [10.98.0.0/24] }" \
-  "    auth: psk" "    ike_proposals: [aes256gcm16-prfsha256-x25519]" "    esp_proposals: [aes256gcm16]" \
-  "    start: listen" >>"$probe/natgate.yaml"
+natgated_yaml_begin socket="$probe/natgate.sock" listen=198.51.100.20 ike_port=5500 natt_port=5501 \
+  log="${RA_LOG:-debug}" tun=probe0
+natgated_yaml_secret rw probe-key
+natgated_yaml_conn rw local_id=probe.ra.lab local_subnets=10.2.0.0/24 remote_subnets=10.98.0.0/24 \
+  ike=aes256gcm16-prfsha256-x25519 esp=aes256gcm16
+natgated_yaml_write "$probe/natgate.yaml"
 chown 65534:65534 "$probe/natgate.yaml" && chmod 0600 "$probe/natgate.yaml"
 as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 caps=+net_admin,+net_bind_service,+net_raw,+setpcap
@@ -94,24 +93,19 @@ step "runtime work with CAP_NET_ADMIN only"
 must "c1 pings the gateway's LAN" check_ping c1 "$RA_LAN_HOST" 3 10
 # A new connection by reload (keys read again, the profile rebuilt).
 cfg=$IO_DIR/gw/natgate.yaml
-{ cat "$cfg"
-  printf '%s\n' "  extra:" \
-    "    local:  { id: gw.ra.lab, subnets: [10.77.0.0/24] }" \
-    "    remote: { address: 203.0.113.9, id: extra.ra.lab, subnets: [10.78.0.0/24] }" \
-    "    auth: psk" \
-    "    ike_proposals: [aes256gcm16-prfsha256-x25519]" \
-    "    esp_proposals: [aes256gcm16]" \
-    "    start: listen"; } >"$cfg.new"
-sed -i 's/^secrets:$/secrets:\n  extra: { psk: "extra-connection-key" }/' "$cfg.new"
-chmod 600 "$cfg.new" && mv "$cfg.new" "$cfg"
-out=$(ra_cli gw reload 2>&1)
+ra_gateway_config  # the same gateway again, plus one connection
+natgated_yaml_secret extra extra-connection-key
+natgated_yaml_conn extra local_id=gw.ra.lab local_subnets=10.77.0.0/24 remote_addr=203.0.113.9 remote_id=extra.ra.lab \
+  remote_subnets=10.78.0.0/24 ike=aes256gcm16-prfsha256-x25519 esp=aes256gcm16
+natgated_yaml_write "$cfg"
+out=$(natgated_cli gw reload 2>&1)
 log "reload: $out"
 must "the reload adds the connection" grep -q "added: extra" <<<"$out"
-must "c1 still up after the reload" ra_wait_up c1 10
+must "c1 still up after the reload" natgated_wait_up c1 10
 t1=$(io_now_ms)
-must "natgate down on c1" ra_cli c1 down office
-must "natgate up on c1" ra_cli c1 up office
-must "c1 up again" ra_wait_up c1 30
+must "natgate down on c1" natgated_cli c1 down office
+must "natgate up on c1" natgated_cli c1 up office
+must "c1 up again" natgated_wait_up c1 30
 log "figures: c1 down/up took $(( $(io_now_ms) - t1 )) ms with CAP_NET_ADMIN only"
 must "c1 pings the gateway's LAN again" check_ping c1 "$RA_LAN_HOST" 3 10
 must "c2 was not disturbed" check_ping c2 "$RA_LAN_HOST" 3 10
@@ -123,10 +117,10 @@ rc=$?
 log "natgated --check at 0644: exit $rc: $out"
 must "--check fails at 0644" test "$rc" -eq 1
 must "--check names file and mode" grep -qxF "$cfg: mode 0644 is readable by group or others; expected 0600 or stricter (file holds secrets)" <<<"$out"
-out=$(ra_cli gw reload 2>&1)
+out=$(natgated_cli gw reload 2>&1)
 log "reload at 0644: $out"
 must "a reload at 0644 is refused naming the file and mode" grep -qF "$cfg: mode 0644 is readable by group or others" <<<"$out"
-must "the running config stays: c1 still up" ra_wait_up c1 5
+must "the running config stays: c1 still up" natgated_wait_up c1 5
 chmod 0600 "$cfg"
 must "--check is valid at 0600" "$NATGATED" --check "$cfg"
 exit 0

@@ -1,4 +1,4 @@
-# attack (c), (d): policy ownership (issue 12 item 2). Userspace data plane, ra_lib.sh lab.
+# attack (c), (d): policy ownership (issue 12 item 2). Userspace data plane, testlib/ra.sh lab.
 set(_policy ${CMAKE_CURRENT_LIST_DIR})
 add_test(NAME attack.policy.steal-selectors
          COMMAND bash ${_policy}/policy_steal.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)

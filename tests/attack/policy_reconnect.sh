@@ -3,7 +3,7 @@
 # gateway still holds its old IKE SA. The successor's CHILD SA takes the policies of the
 # virtual IP over in place, and removing the old SA later leaves them alone, so traffic to the
 # virtual IP never leaves the gateway outside the tunnel. Userspace data plane,
-# tests/netns/ra_lib.sh lab; the gateway gets a default route out of its WAN side, so a
+# testlib/ra.sh lab; the gateway gets a default route out of its WAN side, so a
 # virtual IP without a policy would be routed there in clear.
 #
 #   initial-contact  a natgated client (c1) is killed and restarted: its INITIAL_CONTACT makes
@@ -19,13 +19,14 @@
 #
 #   policy_reconnect.sh NATGATED NATGATE MODE
 set -uo pipefail
-source "$(dirname "$0")/../netns/ra_lib.sh"
+source "$(dirname "$0")/../../testlib/ra.sh"
 MODE=${3:-initial-contact}
 ra_init "policy-reconnect-$MODE" "${1:-}" "${2:-}"
 if [[ $MODE == dpd ]]; then
-  # shellcheck source=../../interop/lib/charon.sh
-  source "$(dirname "$0")/../../interop/lib/charon.sh"
-  declare -A PEER_CONNS=()
+  # shellcheck source=../../testlib/charon.sh
+  source "$(dirname "$0")/../../testlib/charon.sh"
+  # shellcheck source=../../testlib/peer.sh
+  source "$(dirname "$0")/../../testlib/peer.sh"
   [[ -x $CHARON_BIN ]] || { log "SKIP: no charon at $CHARON_BIN"; exit 77; }
   CLIENT=c2
 else
@@ -37,47 +38,23 @@ ra_gateway_config
 sed -i 's/^    dpd: 30s$/    dpd: 2s/' "$IO_DIR/gw/natgate.yaml"
 # A gateway with a default route out of its WAN side, as gateways have: traffic for a virtual
 # IP that no policy catches would leave there in clear.
-_topo_route gw default via 198.51.100.10
+netns_route gw default via 198.51.100.10
 nsx lan ip route add "$RA_POOL" via 10.2.0.1 2>/dev/null || true
 ra_start gw
 
 charon_rw_up() {
-  local dir
-  dir=$(charon_dir c2)
-  cat >"$dir/swanctl/swanctl.conf" <<EOC
-connections {
-  rw {
-    version = 2
-    remote_addrs = $RA_GW_WAN
-    proposals = aes256gcm16-prfsha256-x25519
-    vips = 0.0.0.0
-    keyingtries = 1
-    unique = never
-    local { auth = psk
-            id = c2.ra.lab }
-    remote { auth = psk
-             id = gw.ra.lab }
-    children { rw { remote_ts = $RA_LAN_NET
-                    esp_proposals = aes256gcm16 } }
-  }
-}
-secrets {
-  ike-rw { id-a = c2.ra.lab
-           id-b = gw.ra.lab
-           secret = "$RA_C2_PSK" }
-}
-EOC
-  charon_swanctl c2 --load-all --noprompt --file "$dir/swanctl/swanctl.conf" >/dev/null &&
-    charon_swanctl c2 --initiate --ike rw --child rw --timeout 20 >/dev/null
+  peer_conn c2 rw remote_addr="$RA_GW_WAN" local_id=c2.ra.lab remote_id=gw.ra.lab psk="$RA_C2_PSK" \
+    remote_ts="$RA_LAN_NET" vips=0.0.0.0 unique=never child=rw
+  charon_reload c2 && charon_swanctl c2 --initiate --ike rw --child rw --timeout 20 >/dev/null
 }
 gw_vip_of() {  # the address the gateway leases to the client's identity
-  ra_cli gw status --json | jq -r --arg id "fqdn:$CLIENT.ra.lab" '.connections[0].leases[] | select(.identity == $id and .online) | .address'
+  natgated_cli gw status --json | jq -r --arg id "fqdn:$CLIENT.ra.lab" '.connections[0].leases[] | select(.identity == $id and .online) | .address'
 }
 client_start() {
   if [[ $MODE == dpd ]]; then
     charon_start c2 && charon_rw_up
   else
-    ra_start c1 && ra_wait_up c1 20
+    ra_start c1 && natgated_wait_up c1 20
   fi
 }
 client_kill() {
@@ -110,9 +87,9 @@ must "pings to $vip are answered again" wait_until 15 _answers
 switch_ms=$(( $(io_now_ms) - t0 ))
 log "pings answered again $switch_ms ms after the kill"
 if [[ $MODE == dpd ]]; then
-  before=$(ra_cli gw status --json | jq -r '.daemon.counters.ike_sas_timed_out // 0')
-  _old_dead() { [[ $(ra_cli gw status --json | jq -r '.daemon.counters.ike_sas_timed_out // 0') -gt $before ]]; }
-  peers=$(ra_cli gw status --json | jq '.connections[0].peers | length')
+  before=$(natgated_cli gw status --json | jq -r '.daemon.counters.ike_sas_timed_out // 0')
+  _old_dead() { [[ $(natgated_cli gw status --json | jq -r '.daemon.counters.ike_sas_timed_out // 0') -gt $before ]]; }
+  peers=$(natgated_cli gw status --json | jq '.connections[0].peers | length')
   log "gateway holds $peers IKE SAs of $CLIENT.ra.lab (the old one until DPD)"
   must "the gateway kept the old IKE SA (no INITIAL_CONTACT)" test "$peers" -ge 2
   must "the gateway's DPD removes the old IKE SA" wait_until 90 _old_dead

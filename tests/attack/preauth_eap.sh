@@ -11,7 +11,7 @@ source "$(dirname "$0")/preauth_lib.sh"
 pa_init attack-preauth-eap "${1:-}" "${2:-}" "${3:-}"
 ATTEMPTS=${4:-10000}
 ra_topology 1 0
-pa_eap_gateway_config
+ra_gateway_config eap
 ra_start gw
 psk=$(pa_group_psk_file)
 
@@ -31,7 +31,7 @@ step "$ATTEMPTS failed EAP attempts, each with an identity of its own"
 attempts "$ATTEMPTS" "$IO_DIR/attack.out"
 sleep 1
 rss_after=$(pa_rss_kb)
-gw_json=$(ra_cli gw status --json)
+gw_json=$(natgated_cli gw status --json)
 spis=$(jq '.daemon.counters.esp_spis_reserved // 0' <<<"$gw_json")
 leased=$(jq '.daemon.counters.virtual_ips_assigned // 0' <<<"$gw_json")
 online=$(jq '.daemon.counters.virtual_ips_online // 0' <<<"$gw_json")

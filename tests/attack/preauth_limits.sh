@@ -16,7 +16,7 @@ ra_gateway_config
 ra_start gw
 ra_client_config c2
 ra_start c2
-must "c2 established with a CHILD SA" ra_wait_up c2 30
+must "c2 established with a CHILD SA" natgated_wait_up c2 30
 must "c2 pings the LAN" check_ping c2 "$RA_LAN_HOST" 3 10
 psk=$(pa_group_psk_file)
 
@@ -27,7 +27,7 @@ ip netns exec "$(ns c1)" timeout --foreground 100 "$ATTACK" limits "$RA_GW_WAN" 
 cat "$IO_DIR/limits.out" >&2
 check_ping c2 "$RA_LAN_HOST" 3 10 >/dev/null
 pingwatch_stop c2
-gw_json=$(ra_cli gw status --json)
+gw_json=$(natgated_cli gw status --json)
 log "RESULT: gateway counters $(jq -c '.daemon.counters | {child_sa_failures, child_sas_installed, child_sas_rekeyed}' <<<"$gw_json");" \
   "c2's ping: $PINGW_SENT sent, $PINGW_LOST lost"
 must "255 x 255 selectors refused with TS_UNACCEPTABLE" \
@@ -41,7 +41,7 @@ must "of 10 IKE SAs of limits.ra.lab the gateway deleted the 2 oldest (ike_sas_p
   grep -q '^limits: 10 IKE SAs of limits.ra.lab: 10 established, 2 deleted by the gateway, 8 remain' "$IO_DIR/limits.out"
 must "gateway counter: 2 IKE SAs replaced for the identity cap" \
   test "$(jq '.daemon.counters.ike_sas_replaced_identity_cap // 0' <<<"$gw_json")" -eq 2
-must "c2 still established" ra_wait_up c2 5
+must "c2 still established" natgated_wait_up c2 5
 must "c2's ping crossed without a loss" test "$PINGW_SENT" -gt 5 -a "$PINGW_LOST" -eq 0
 must "c2 still pings the LAN" check_ping c2 "$RA_LAN_HOST" 5 10
 step "PASS"

@@ -270,6 +270,9 @@ build_run_layer() {
   make_skeleton "$tree"
   install -m 0755 "$here/guest/init" "$tree/init"
   install -m 0644 "$here/guest/lib.sh" "$tree/natgate/lib.sh"
+  # The shell test library's NAT and natgated config writers (sourced by guest/lib.sh).
+  mkdir -p "$tree/natgate/testlib"
+  install -m 0644 "$here/../../testlib/nat.sh" "$here/../../testlib/natgated.sh" "$tree/natgate/testlib/"
   mkdir -p "$tree/natgate/scenarios"
   : >"$tree/natgate/scenarios.list"
   for s in "${scenarios[@]}"; do

@@ -6,41 +6,20 @@
 #
 #   ra_charon.sh NATGATED NATGATE
 set -uo pipefail
-source "$(dirname "$0")/ra_lib.sh"
-# shellcheck source=../../interop/lib/charon.sh
-source "$(dirname "$0")/../../interop/lib/charon.sh"
-declare -A PEER_CONNS=()  # charon.sh writes the (here empty) peer.sh connections first
+source "$(dirname "$0")/../../testlib/ra.sh"
+# shellcheck source=../../testlib/charon.sh
+source "$(dirname "$0")/../../testlib/charon.sh"
+# shellcheck source=../../testlib/peer.sh
+source "$(dirname "$0")/../../testlib/peer.sh"
 ra_init ra-charon "${1:-}" "${2:-}"
 [[ -x $CHARON_BIN ]] || { log "SKIP: no charon at $CHARON_BIN"; exit 77; }
 
 ra_topology 1 0
 ra_gateway_config
 ra_start gw
-charon_start c1
-dir=$(charon_dir c1)
-cat >"$dir/swanctl/swanctl.conf" <<EOF
-connections {
-  rw {
-    version = 2
-    remote_addrs = $RA_GW_WAN
-    proposals = aes256gcm16-prfsha256-x25519
-    vips = 0.0.0.0
-    keyingtries = 1
-    local { auth = psk
-            id = c1.ra.lab }
-    remote { auth = psk
-             id = gw.ra.lab }
-    children { rw { remote_ts = $RA_LAN_NET
-                    esp_proposals = aes256gcm16 } }
-  }
-}
-secrets {
-  ike-rw { id-a = c1.ra.lab
-           id-b = gw.ra.lab
-           secret = "$RA_C1_PSK" }
-}
-EOF
-must "swanctl loads the road-warrior connection" charon_swanctl c1 --load-all --noprompt --file "$dir/swanctl/swanctl.conf"
+peer_conn c1 rw remote_addr="$RA_GW_WAN" local_id=c1.ra.lab remote_id=gw.ra.lab psk="$RA_C1_PSK" \
+  remote_ts="$RA_LAN_NET" vips=0.0.0.0 child=rw
+charon_start c1  # writes and loads the road-warrior connection
 
 step "charon initiates with vips = 0.0.0.0"
 must "charon: IKE and CHILD SA up" charon_swanctl c1 --initiate --ike rw --child rw --timeout 20
@@ -48,7 +27,7 @@ vip=$(grep -Eo 'installing new virtual IP 10\.99\.0\.[0-9]+' "$(charon_log c1)" 
 log "charon installed virtual IP '$vip'"
 must "charon got an address of the pool" grep -Eq '^10\.99\.0\.[0-9]+$' <<<"$vip"
 must "charon's CHILD SA is the virtual IP === the LAN" bash -c "timeout 10 swanctl --list-sas --uri '$(charon_uri c1)' | grep -q 'local  $vip/32'"
-gw_json=$(ra_cli gw status --json)
+gw_json=$(natgated_cli gw status --json)
 must "gateway: c1.ra.lab holds $vip online" \
   test "$(jq -r '.connections[0].leases[] | select(.identity == "fqdn:c1.ra.lab") | "\(.address) \(.online)"' <<<"$gw_json")" == "$vip true"
 must "gateway: the peer's CHILD SA narrowed to $vip/32" \

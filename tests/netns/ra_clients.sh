@@ -10,7 +10,7 @@
 # up` gives c2 the same address again; when the home router forgets its mappings, each client
 # behind it moves to its new port alone (RFC 7296 §2.23) and traffic flows again.
 set -uo pipefail
-source "$(dirname "$0")/ra_lib.sh"
+source "$(dirname "$0")/../../testlib/ra.sh"
 ra_init ra-clients "${1:-}" "${2:-}"
 CLIENTS=(c1 c2 c3 c4)
 
@@ -22,25 +22,25 @@ t0=$(io_now_ms)
 for c in "${CLIENTS[@]}"; do ra_start "$c"; done
 
 step "four road warriors up"
-for c in "${CLIENTS[@]}"; do must "$c established with a CHILD SA" ra_wait_up "$c" 30; done
+for c in "${CLIENTS[@]}"; do must "$c established with a CHILD SA" natgated_wait_up "$c" 30; done
 log "all four up $(( $(io_now_ms) - t0 )) ms after the first start"
-ra_cli gw status >&2
+natgated_cli gw status >&2
 
 step "virtual IPs (RFC 7296 §2.19)"
 declare -A VIP=()
 for c in "${CLIENTS[@]}"; do
-  VIP[$c]=$(ra_conn "$c" '.virtual_ips[0] // ""')
-  log "$c: virtual IP ${VIP[$c]}, CHILD SA $(ra_conn "$c" '.child_sas[0] | "\(.local_ts) === \(.remote_ts)"')"
+  VIP[$c]=$(natgated_conn "$c" '.virtual_ips[0] // ""')
+  log "$c: virtual IP ${VIP[$c]}, CHILD SA $(natgated_conn "$c" '.child_sas[0] | "\(.local_ts) === \(.remote_ts)"')"
   must "$c got an address of the pool" grep -Eq '^10\.99\.0\.[0-9]+$' <<<"${VIP[$c]}"
   must "$c has it on its TUN" bash -c "ip -n '$(ns "$c")' -o addr show dev natgate0 | grep -q ' ${VIP[$c]}/32'"
   must "$c's CHILD SA is its virtual IP === the gateway's LAN and pool" \
-    test "$(ra_conn "$c" '.child_sas[0] | "\(.local_ts | join(",")) \(.remote_ts | join(","))"')" == "${VIP[$c]}/32 $RA_LAN_NET,$RA_POOL"
+    test "$(natgated_conn "$c" '.child_sas[0] | "\(.local_ts | join(",")) \(.remote_ts | join(","))"')" == "${VIP[$c]}/32 $RA_LAN_NET,$RA_POOL"
   must "$c's DNS file names $RA_DNS" grep -qx "nameserver $RA_DNS" "$IO_DIR/$c/resolv.conf"
 done
 distinct=$(printf '%s\n' "${VIP[@]}" | sort -u | wc -l)
 must "four distinct virtual IPs" test "$distinct" -eq 4
 
-gw_json=$(ra_cli gw status --json)
+gw_json=$(natgated_cli gw status --json)
 must "gateway: four peers established" test "$(jq '[.connections[0].peers[] | select(.state == "established")] | length' <<<"$gw_json")" -eq 4
 must "gateway: four online leases" test "$(jq '[.connections[0].leases[] | select(.online)] | length' <<<"$gw_json")" -eq 4
 behind_nat1=$(jq -r '[.connections[0].peers[].remote | select(startswith("198.51.100.10:"))] | unique | length' <<<"$gw_json")
@@ -61,42 +61,39 @@ done
 must "the LAN host pings c4's virtual IP" check_ping lan "${VIP[c4]}" 3 10
 
 step "natgate down c2: the others stay up"
-must "natgate down office on c2" ra_cli c2 down office
+must "natgate down office on c2" natgated_cli c2 down office
 must "gateway: c2's IKE SA is gone" wait_until 10 bash -c "[[ \$(ip netns exec '$(ns gw)' '$NATGATE' --socket '$IO_DIR/gw/natgate.sock' status --json | jq '[.connections[0].peers[] | select(.remote_id == \"fqdn:c2.ra.lab\")] | length') == 0 ]]"
-gw_json=$(ra_cli gw status --json)
+gw_json=$(natgated_cli gw status --json)
 must "gateway: three peers left" test "$(jq '.connections[0].peers | length' <<<"$gw_json")" -eq 3
 must "gateway: c2's lease is offline, three online" \
   test "$(jq -r '[.connections[0].leases[] | select(.online)] | length' <<<"$gw_json") $(jq -r '.connections[0].leases[] | select(.identity == "fqdn:c2.ra.lab") | .online' <<<"$gw_json")" == "3 false"
 must "c2 removed its virtual IP from the TUN" bash -c "! ip -n '$(ns c2)' -o addr show dev natgate0 | grep -q ' ${VIP[c2]}/32'"
 must "c2 removed its DNS file" test ! -e "$IO_DIR/c2/resolv.conf"
 for c in c1 c3 c4; do
-  must "$c still up" _ra_up "$c"
+  must "$c still up" natgated_up "$c"
   must "$c still pings the LAN" check_ping "$c" "$RA_LAN_HOST" 3 10
 done
 must_not "c2 no longer reaches the LAN" check_ping c2 "$RA_LAN_HOST" 2 3
 
 step "natgate up c2: the same address again"
-must "natgate up office on c2" ra_cli c2 up office
-must "c2 up again" ra_wait_up c2 20
-must "c2 got ${VIP[c2]} again" test "$(ra_conn c2 '.virtual_ips[0] // ""')" == "${VIP[c2]}"
+must "natgate up office on c2" natgated_cli c2 up office
+must "c2 up again" natgated_wait_up c2 20
+must "c2 got ${VIP[c2]} again" test "$(natgated_conn c2 '.virtual_ips[0] // ""')" == "${VIP[c2]}"
 must "c2 pings c3 again" check_ping c2 "${VIP[c3]}" 3 10
 
 step "the home router forgets its mappings: each client moves alone, the others' SAs stay"
-before=$(ra_cli gw status --json | jq -r '[.connections[0].peers[] | select(.remote_id != "fqdn:c4.ra.lab") | .remote] | sort | join(" ")')
+before=$(natgated_cli gw status --json | jq -r '[.connections[0].peers[] | select(.remote_id != "fqdn:c4.ra.lab") | .remote] | sort | join(" ")')
 # A new port range, so the new mappings cannot land on the old ports (as s2s_rebind.sh does).
-nsx nat1 nft flush chain ip ra_nat postrouting || fail "nft flush"
-nsx nat1 nft add rule ip ra_nat postrouting oifname out0 meta l4proto '{ tcp, udp }' masquerade to :50000-59999 ||
-  fail "nft masquerade 50000-59999"
-nsx nat1 nft add rule ip ra_nat postrouting oifname out0 masquerade || fail "nft masquerade"
-nsx nat1 conntrack -F 2>&1 | sed 's/^/conntrack: /' >&2
+nat_apply nat1 table=ra_nat ports=50000-59999 || fail "NAT remap to 50000-59999"
+nat_forget nat1
 for c in c1 c2 c3; do must "$c pings the LAN through a new NAT mapping" check_ping "$c" "$RA_LAN_HOST" 3 10; done
 _ra_moved() {
   local now
-  now=$(ra_cli gw status --json | jq -r '[.connections[0].peers[] | select(.remote_id != "fqdn:c4.ra.lab") | .remote] | sort | join(" ")')
+  now=$(natgated_cli gw status --json | jq -r '[.connections[0].peers[] | select(.remote_id != "fqdn:c4.ra.lab") | .remote] | sort | join(" ")')
   [[ $(grep -o ':5[0-9]\{4\}' <<<"$now" | wc -l) == 3 ]]
 }
 must "gateway: the three clients behind nat1 now show ports of the new range (RFC 7296 §2.23)" wait_until 15 _ra_moved
-log "peers behind nat1 before: $before; after: $(ra_cli gw status --json | jq -r '[.connections[0].peers[] | select(.remote_id != "fqdn:c4.ra.lab") | .remote] | sort | join(" ")')"
+log "peers behind nat1 before: $before; after: $(natgated_cli gw status --json | jq -r '[.connections[0].peers[] | select(.remote_id != "fqdn:c4.ra.lab") | .remote] | sort | join(" ")')"
 for c in c1 c2 c3; do must "$c pings c4 after the remap" check_ping "$c" "${VIP[c4]}" 3 10; done
 must "c4 pings c1 after the remap" check_ping c4 "${VIP[c1]}" 3 10
 

@@ -8,7 +8,7 @@
 #
 #   ra_load.sh NATGATED NATGATE IKE_LOAD [COUNT]
 set -uo pipefail
-source "$(dirname "$0")/ra_lib.sh"
+source "$(dirname "$0")/../../testlib/ra.sh"
 IKE_LOAD=${3:?natgate_ike_load binary}
 COUNT=${4:-100}
 RA_LOG=info
@@ -32,7 +32,7 @@ must "all $COUNT established" grep -q "^established $COUNT/$COUNT " "$out"
 ms=$(sed -n "s/^established $COUNT\/$COUNT IKE+CHILD SAs from one address in \([0-9]*\) ms.*/\1/p" "$out")
 log "RESULT: $COUNT road warriors behind one NAT address: ${ms} ms (strongSwan 5.9.8 with default settings: 34.6-37.7 s; shared/notes/strongswan-peer.md §5.4)"
 
-gw_json=$(ra_cli gw status --json)
+gw_json=$(natgated_cli gw status --json)
 must "gateway: $COUNT peers established" test "$(jq '[.connections[0].peers[] | select(.state == "established")] | length' <<<"$gw_json")" -eq "$COUNT"
 must "gateway: all of them from 198.51.100.10, on $COUNT different ports" \
   test "$(jq -r '[.connections[0].peers[].remote | select(startswith("198.51.100.10:"))] | unique | length' <<<"$gw_json")" -eq "$COUNT"
@@ -48,7 +48,7 @@ wait "$load_pid" 2>/dev/null
 load_rc=$?
 must "the load generator exits 0 (all established, all deleted)" test "$load_rc" -eq 0
 must "gateway: no peer left" wait_until 10 bash -c "[[ \$(ip netns exec '$(ns gw)' '$NATGATE' --socket '$IO_DIR/gw/natgate.sock' status --json | jq '.connections[0].peers | length') == 0 ]]"
-gw_json=$(ra_cli gw status --json)
+gw_json=$(natgated_cli gw status --json)
 must "gateway: $COUNT offline leases kept for their identities" \
   test "$(jq '[.connections[0].leases[] | select(.online | not)] | length' <<<"$gw_json")" -eq "$COUNT"
 step "PASS"

@@ -7,7 +7,7 @@
 #
 #   ra_reconnect.sh NATGATED NATGATE
 set -uo pipefail
-source "$(dirname "$0")/ra_lib.sh"
+source "$(dirname "$0")/../../testlib/ra.sh"
 ra_init ra-reconnect "${1:-}" "${2:-}"
 
 ra_topology 1 0
@@ -16,8 +16,8 @@ ra_start gw
 ra_client_config c1
 sed -i 's/^    dpd: 10s$/    dpd: 2s/' "$IO_DIR/c1/natgate.yaml"
 ra_start c1
-must "c1 up" ra_wait_up c1 20
-vip=$(ra_conn c1 '.virtual_ips[0] // ""')
+must "c1 up" natgated_wait_up c1 20
+vip=$(natgated_conn c1 '.virtual_ips[0] // ""')
 must "c1 got a virtual IP" grep -Eq '^10\.99\.0\.[0-9]+$' <<<"$vip"
 must "c1 pings the LAN" check_ping c1 "$RA_LAN_HOST" 3 10
 
@@ -28,13 +28,13 @@ wait_until 5 _io_pid_gone "$gw_pid" natgated
 wait "$gw_pid" 2>/dev/null
 t0=$(io_now_ms)
 ra_start gw
-_c1_gone() { [[ $(ra_conn c1 '.virtual_ips | length') == 0 ]]; }
+_c1_gone() { [[ $(natgated_conn c1 '.virtual_ips | length') == 0 ]]; }
 must "c1 notices the dead gateway and removes its virtual IP" wait_until 45 _c1_gone
 log "c1 gave up on the old IKE SA after $(( $(io_now_ms) - t0 )) ms"
 must "c1 removed the DNS file with it" test ! -e "$IO_DIR/c1/resolv.conf"
-must "c1 up again" ra_wait_up c1 20
+must "c1 up again" natgated_wait_up c1 20
 log "c1 back $(( $(io_now_ms) - t0 )) ms after the gateway restarted"
-vip2=$(ra_conn c1 '.virtual_ips[0] // ""')
+vip2=$(natgated_conn c1 '.virtual_ips[0] // ""')
 must "c1 has a virtual IP of the pool again ($vip2)" grep -Eq '^10\.99\.0\.[0-9]+$' <<<"$vip2"
 must "on its TUN" bash -c "ip -n '$(ns c1)' -o addr show dev natgate0 | grep -q ' $vip2/32'"
 must "and a DNS file again" grep -qx "nameserver $RA_DNS" "$IO_DIR/c1/resolv.conf"

@@ -1,5 +1,5 @@
 # netns: remote access (issue 7). natgated road warriors behind NATs against one natgated
-# gateway with an address pool (tests/netns/ra_lib.sh).
+# gateway with an address pool (testlib/ra.sh).
 set(_ra ${CMAKE_CURRENT_LIST_DIR})
 add_test(NAME netns.ra.clients
          COMMAND bash ${_ra}/ra_clients.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)

@@ -14,7 +14,7 @@
 # datagrams change nothing else, and through all of it the daemon stays up with the same IKE
 # SA and traffic keeps crossing.
 set -uo pipefail
-source "$(dirname "$0")/s2s_lib.sh"
+source "$(dirname "$0")/../../testlib/s2s.sh"
 s2s_init s2s-bad-input "${1:-}" "${2:-}"
 s2s_topology 1
 
@@ -56,25 +56,22 @@ done
 
 step "tunnel up"
 s2s_config gw-a
-s2s_start gw-b
-s2s_start gw-a
-must "gw-a established" s2s_wait_established gw-a 20
-must "gw-b established" s2s_wait_established gw-b 10
-spi_before=$(s2s_conn gw-b .ike_sa.spi_r)
+s2s_up
+spi_before=$(natgated_conn gw-b .ike_sa.spi_r)
 
 step "a bad config on reload is refused; the running one stays"
 cp "$good" "$IO_DIR/gw-b/good.yaml"
 cp "$(bad_config bad-subnet "${BAD_EDIT[bad-subnet]}")" "$good"
-out=$(s2s_cli gw-b reload 2>&1); rc=$?
+out=$(natgated_cli gw-b reload 2>&1); rc=$?
 log "natgate reload: exit $rc: $out"
 must "reload fails" test "$rc" -ne 0
 must "reload names the line and key" grep -qE "natgate.yaml:[0-9]+:[0-9]+: connections.office-a.local.subnets\[0\]" <<<"$out"
-must "the reload failure is counted" test "$(s2s_counter gw-b config_reload_failures)" -eq 1
-must "gw-b still established on the old config" test "$(s2s_conn gw-b .state)" == established
+must "the reload failure is counted" test "$(natgated_counter gw-b config_reload_failures)" -eq 1
+must "gw-b still established on the old config" test "$(natgated_conn gw-b .state)" == established
 cp "$IO_DIR/gw-b/good.yaml" "$good"
 
 step "malformed IKE at gw-b (from a host on the internet)"
-m0=$(s2s_counter gw-b malformed_dropped) u0=$(s2s_counter gw-b ike_unknown_spi)
+m0=$(natgated_counter gw-b malformed_dropped) u0=$(natgated_counter gw-b ike_unknown_spi)
 ROUNDS=25
 # Each round: 6 datagrams that are malformed by construction, 1 well-formed one for an SPI
 # gw-b never issued. Sent from the NAT's public side (nat1 is a host on the internet too).
@@ -101,9 +98,9 @@ for _ in range(rounds):
     s500.sendto(unknown, (dst, 500))
 PY
 must "all $((ROUNDS * 6)) malformed datagrams counted" \
-  wait_until 5 test "$(( $(s2s_counter gw-b malformed_dropped) - m0 ))" -eq $((ROUNDS * 6))
+  wait_until 5 test "$(( $(natgated_counter gw-b malformed_dropped) - m0 ))" -eq $((ROUNDS * 6))
 must "all $ROUNDS datagrams for unknown SPIs counted" \
-  wait_until 5 test "$(( $(s2s_counter gw-b ike_unknown_spi) - u0 ))" -eq "$ROUNDS"
+  wait_until 5 test "$(( $(natgated_counter gw-b ike_unknown_spi) - u0 ))" -eq "$ROUNDS"
 must "the debug log says why (peer and reason)" s2s_log_has gw-b "dropped IKE datagram from $NAT_PUBLIC:[0-9]+: "
 
 step "2000 random datagrams to 500 and 4500"
@@ -121,8 +118,8 @@ for i in range(2000):
 PY
 sleep 1
 must "gw-b is still running" io_pid_is "${S2S_PID[gw-b]}" natgated
-must "gw-b still answers" s2s_cli gw-b status >/dev/null
-must "the same IKE SA is up" test "$(s2s_conn gw-b .ike_sa.spi_r)" == "$spi_before"
-must "gw-b: one IKE SA" test "$(s2s_counter gw-b ike_sas)" -eq 1
+must "gw-b still answers" natgated_cli gw-b status >/dev/null
+must "the same IKE SA is up" test "$(natgated_conn gw-b .ike_sa.spi_r)" == "$spi_before"
+must "gw-b: one IKE SA" test "$(natgated_counter gw-b ike_sas)" -eq 1
 must "traffic still crosses" check_ping lan-a "$LAN_B_HOST" 10 10
-log "gw-b counters: $(s2s_json gw-b | jq -c '.daemon.counters | with_entries(select(.key | test("malformed|unknown|rejected|integrity")))')"
+log "gw-b counters: $(natgated_json gw-b | jq -c '.daemon.counters | with_entries(select(.key | test("malformed|unknown|rejected|integrity")))')"

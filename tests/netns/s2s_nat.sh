@@ -16,7 +16,7 @@
 # without NAT, only UDP 500 and IP protocol 50, and never a LAN address in the clear; 20 pings
 # and a 10 MB TCP transfer (sha256 at both ends) LAN A -> LAN B; CHILD SA byte counters moved.
 set -uo pipefail
-source "$(dirname "$0")/s2s_lib.sh"
+source "$(dirname "$0")/../../testlib/s2s.sh"
 SCENARIO=${3:?scenario}
 s2s_init "s2s-$SCENARIO" "${1:-}" "${2:-}"
 
@@ -35,13 +35,13 @@ capture_start wire "$INET_NODE" "$INET_IF_A" not igmp
 s2s_start gw-a
 
 step "tunnel up"
-must "gw-a established with a CHILD SA" s2s_wait_established gw-a 20
-must "gw-b established with a CHILD SA" s2s_wait_established gw-b 10
-s2s_cli gw-a status >&2
+must "gw-a established with a CHILD SA" natgated_wait_up gw-a 20
+must "gw-b established with a CHILD SA" natgated_wait_up gw-b 10
+natgated_cli gw-a status >&2
 
 step "NAT detection (RFC 7296 §2.23)"
-a_local=$(s2s_conn gw-a .nat.local_behind_nat) a_remote=$(s2s_conn gw-a .nat.remote_behind_nat)
-b_local=$(s2s_conn gw-b .nat.local_behind_nat) b_remote=$(s2s_conn gw-b .nat.remote_behind_nat)
+a_local=$(natgated_conn gw-a .nat.local_behind_nat) a_remote=$(natgated_conn gw-a .nat.remote_behind_nat)
+b_local=$(natgated_conn gw-b .nat.local_behind_nat) b_remote=$(natgated_conn gw-b .nat.remote_behind_nat)
 log "gw-a: local_behind_nat=$a_local remote_behind_nat=$a_remote; gw-b: local_behind_nat=$b_local remote_behind_nat=$b_remote"
 case $SCENARIO in
   masquerade | double-nat) want="true false false true" ;;
@@ -51,15 +51,15 @@ esac
 must "NAT flags (gw-a local/remote, gw-b local/remote) are $want" test "$a_local $a_remote $b_local $b_remote" == "$want"
 
 if [[ $SCENARIO == no-nat ]]; then
-  must "gw-a: no encapsulation" test "$(s2s_conn gw-a .encapsulation)" == none
-  must "gw-a: IKE stayed on the peer's port 500" test "$(s2s_conn gw-a .remote_port)" == 500
-  must "gw-b: IKE from gw-a's own address and port 500" test "$(s2s_conn gw-b .remote)" == "$GW_A_WAN:500"
+  must "gw-a: no encapsulation" test "$(natgated_conn gw-a .encapsulation)" == none
+  must "gw-a: IKE stayed on the peer's port 500" test "$(natgated_conn gw-a .remote_port)" == 500
+  must "gw-b: IKE from gw-a's own address and port 500" test "$(natgated_conn gw-b .remote)" == "$GW_A_WAN:500"
   must "gw-a log: no NAT" s2s_log_has gw-a "established with .*; no NAT"
 else
-  must "gw-a: ESP in UDP" test "$(s2s_conn gw-a .encapsulation)" == udp
-  must "gw-a: IKE on the peer's port 4500" test "$(s2s_conn gw-a .remote_port)" == 4500
-  must "gw-a: IKE from local port 4500" test "$(s2s_conn gw-a '.local | split(":") | .[1]')" == 4500
-  b_sees=$(s2s_conn gw-b .remote)
+  must "gw-a: ESP in UDP" test "$(natgated_conn gw-a .encapsulation)" == udp
+  must "gw-a: IKE on the peer's port 4500" test "$(natgated_conn gw-a .remote_port)" == 4500
+  must "gw-a: IKE from local port 4500" test "$(natgated_conn gw-a '.local | split(":") | .[1]')" == 4500
+  b_sees=$(natgated_conn gw-b .remote)
   must "gw-b sees gw-a at the NAT's public address ($b_sees)" test "${b_sees%:*}" == "$NAT_PUBLIC"
   must "gw-b sees a NAT-mapped port, not 4500 (${b_sees#*:})" test "${b_sees#*:}" != 4500
   must "gw-a log names its NAT" s2s_log_has gw-a "established with .*(we are behind a NAT|both sides behind NATs)"
@@ -69,8 +69,8 @@ step "traffic LAN A -> LAN B through the tunnel"
 must "20 pings lan-a -> lan-b" check_ping lan-a "$LAN_B_HOST" 20 10
 must "10 MB TCP lan-a -> lan-b, sha256 equal" check_tcp_transfer lan-a lan-b "$LAN_B_HOST" 10
 must "20 pings lan-b -> lan-a" check_ping lan-b "$LAN_A_HOST" 20 10
-a_out=$(s2s_conn gw-a '.child_sas[0].bytes_out') a_in=$(s2s_conn gw-a '.child_sas[0].bytes_in')
-b_in=$(s2s_conn gw-b '.child_sas[0].bytes_in')
+a_out=$(natgated_conn gw-a '.child_sas[0].bytes_out') a_in=$(natgated_conn gw-a '.child_sas[0].bytes_in')
+b_in=$(natgated_conn gw-b '.child_sas[0].bytes_in')
 log "CHILD SA bytes: gw-a out $a_out in $a_in; gw-b in $b_in"
 must "gw-a sent over 10 MB through its CHILD SA" test "$a_out" -gt 10000000
 must "gw-b received over 10 MB through its CHILD SA" test "$b_in" -gt 10000000
@@ -105,12 +105,12 @@ if [[ $SCENARIO != no-nat ]]; then
 fi
 
 step "counters"
-must "gw-b counted no malformed IKE" test "$(s2s_counter gw-b malformed_dropped)" -eq 0
-must "gw-a: one IKE SA, one CHILD SA" test "$(s2s_counter gw-a ike_sas) $(s2s_counter gw-a child_sas)" == "1 1"
-must "gw-b: one IKE SA, one CHILD SA" test "$(s2s_counter gw-b ike_sas) $(s2s_counter gw-b child_sas)" == "1 1"
+must "gw-b counted no malformed IKE" test "$(natgated_counter gw-b malformed_dropped)" -eq 0
+must "gw-a: one IKE SA, one CHILD SA" test "$(natgated_counter gw-a ike_sas) $(natgated_counter gw-a child_sas)" == "1 1"
+must "gw-b: one IKE SA, one CHILD SA" test "$(natgated_counter gw-b ike_sas) $(natgated_counter gw-b child_sas)" == "1 1"
 
 step "graceful stop deletes the SAs on both sides (RFC 7296 §1.4.1)"
 s2s_kill gw-a TERM
 must "gw-b learnt of the delete" wait_until 5 s2s_log_has gw-b "IKE SA .* deleted: deleted by peer"
-must "gw-b has no IKE SA left" wait_until 5 test "$(s2s_counter gw-b ike_sas)" -eq 0
+must "gw-b has no IKE SA left" wait_until 5 test "$(natgated_counter gw-b ike_sas)" -eq 0
 log "scenario $SCENARIO passed"

@@ -1,5 +1,5 @@
 # netns: natgated site-to-site tunnels across NAT, end to end (issue 4). Two natgated with the
-# userspace data plane in the interop lab's namespaces (tests/netns/s2s_lib.sh).
+# userspace data plane in the interop lab's namespaces (testlib/s2s.sh).
 set(_s2s ${CMAKE_CURRENT_LIST_DIR})
 foreach(scenario masquerade double-nat one-to-one no-nat)
   add_test(NAME netns.s2s.${scenario}

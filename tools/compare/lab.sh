@@ -20,15 +20,16 @@
 #   hub    198.51.100.40            a public natgated both sites dial (way B via hub)
 #   scan   198.51.100.66            an internet scanner (nmap, a password-guessing loop)
 #
-# Uses interop/lib (run state, bounded waits, cleanup trap, namespace helpers). Every NAT uses a
+# Built on testlib/ (run state, bounded waits, cleanup trap, namespaces, NAT). Every NAT uses a
 # port range of its own (rtr-o 20000-29999, isp-o/cgn-o 30000-39999, rtr-c 40000-44999, cgn-c
 # 45000-49999). A symmetric NAT maps every flow to a fresh random port (random,fully-random).
 
 CMP_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../../interop/lib/common.sh
-source "$CMP_LIB/../../interop/lib/common.sh"
-# shellcheck source=../../interop/lib/topology.sh
-source "$CMP_LIB/../../interop/lib/topology.sh"
+for _cmp_f in procs netns nat natgated; do
+  # shellcheck source=/dev/null
+  source "$CMP_LIB/../../testlib/$_cmp_f.sh"
+done
+unset _cmp_f
 
 OFFICE_NET=10.1.0.0/24 OFFICE_SRV=10.1.0.10 OFFICE_GW_LAN=10.1.0.1
 CLIENT_NET=10.3.0.0/24 CLIENT_HOST=10.3.0.10 CLIENT_GW_LAN=10.3.0.1
@@ -38,33 +39,15 @@ FORWARDED_PORTS="22, 80"
 LAB_OFFICE="" LAB_CLIENT=""   # kinds of the current lab
 LAB_FORWARDERS=()             # office NAT boxes the office owns, outermost first (DNAT goes there)
 
-# _cmp_nat NODE PORT_LO PORT_HI [symmetric]: masquerade out of out0 and drop unsolicited inbound
-# (a home router with no port forwards); port forwards are let through (ct status dnat).
+# _cmp_nat NODE PORT_LO PORT_HI [symmetric]: a home router with no port forwards (masquerade out
+# of out0, unsolicited inbound dropped); port forwards (pf_on) are let through.
 _cmp_nat() {
-  local flags=""
-  [[ ${4:-} == symmetric ]] && flags=" random,fully-random"
-  nsx "$1" nft -f - <<EOF || fail "nftables on $1"
-table ip cmp_nat {
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "out0" meta l4proto { tcp, udp } masquerade to :$2-$3$flags
-    oifname "out0" masquerade$flags
-  }
-  chain forward {
-    type filter hook forward priority filter; policy accept;
-    iifname "out0" oifname "in0" ct state established,related accept
-    iifname "out0" oifname "in0" ct status dnat accept
-    iifname "out0" oifname "in0" counter drop
-  }
-}
-EOF
+  nat_apply "$1" table=cmp_nat kind="${4:-masquerade}" ports="$2-$3" in=in0 allow_dnat=1 || fail "nftables on $1"
 }
 
 # _cmp_on_inet NODE IF ADDR: plug NODE:IF into the internet bridge.
 _cmp_on_inet() {
-  _topo_link "$1" "$2" inet "p-$1"
-  ip -n "$(ns inet)" link set "p-$1" master br0
-  _topo_addr "$1" "$2" "$3/24"
+  netns_on_bridge "$1" "$2" inet "p-$1" "$3/24"
 }
 
 # _cmp_chain SIDE_GW NAT_NODES... : gw's wan0 — first NAT's in0 — ... — last NAT's out0 on the
@@ -76,11 +59,11 @@ _cmp_chain() {
   local inner=$gw inner_if=wan0 spec node prefix lo hi sym
   for spec in "$@"; do
     IFS=: read -r node prefix lo hi sym <<<"$spec"
-    _topo_add_ns "$node"
-    _topo_link "$inner" "$inner_if" "$node" in0
-    _topo_addr "$inner" "$inner_if" "$prefix.2/24"
-    _topo_addr "$node" in0 "$prefix.1/24"
-    _topo_route "$inner" default via "$prefix.1"
+    netns_add "$node"
+    netns_link "$inner" "$inner_if" "$node" in0
+    netns_addr "$inner" "$inner_if" "$prefix.2/24"
+    netns_addr "$node" in0 "$prefix.1/24"
+    netns_route "$inner" default via "$prefix.1"
     _cmp_nat "$node" "$lo" "$hi" "$sym"
     inner=$node inner_if=out0
   done
@@ -93,20 +76,19 @@ _cmp_chain() {
 lab_create() {
   LAB_OFFICE=$1 LAB_CLIENT=$2
   local node
-  for node in inet srv gw-o cli gw-c hub scan; do _topo_add_ns "$node"; done
-  ip -n "$(ns inet)" link add br0 type bridge || fail "bridge in inet"
-  ip -n "$(ns inet)" link set br0 up
+  for node in inet srv gw-o cli gw-c hub scan; do netns_add "$node"; done
+  netns_bridge inet br0
   # Scans of closed UDP ports wait for ICMP port unreachable, which Linux rate-limits to one a
   # second per destination; a scanner would just wait longer. These are per-namespace sysctls.
   for node in inet srv gw-o cli gw-c hub scan; do
-    nsx "$node" sysctl -q -w net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=10000 >/dev/null
+    netns_sysctl "$node" net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=10000
   done
 
   # Office LAN: the server and its gateway.
-  _topo_link srv eth0 gw-o lan0
-  _topo_addr srv eth0 "$OFFICE_SRV/24"
-  _topo_addr gw-o lan0 "$OFFICE_GW_LAN/24"
-  _topo_route srv default via "$OFFICE_GW_LAN"
+  netns_link srv eth0 gw-o lan0
+  netns_addr srv eth0 "$OFFICE_SRV/24"
+  netns_addr gw-o lan0 "$OFFICE_GW_LAN/24"
+  netns_route srv default via "$OFFICE_GW_LAN"
 
   local sym=""
   [[ $LAB_OFFICE == symmetric ]] && sym=symmetric
@@ -123,26 +105,19 @@ lab_create() {
     *) fail "lab_create: unknown office kind $LAB_OFFICE" ;;
   esac
   # The office router reaches the LAN through gw-o (needed by port forwards to the server).
-  _topo_route rtr-o "$OFFICE_NET" via 192.168.1.2
+  netns_route rtr-o "$OFFICE_NET" via 192.168.1.2
   for node in "${TOPO_NODES[@]}"; do
     case $node in rtr-o | isp-o | cgn-o)
-      nsx "$node" sysctl -q -w net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=10000 >/dev/null ;;
+      netns_sysctl "$node" net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=10000 ;;
     esac
   done
 
   # Remote client: its machine and gateway.
-  _topo_link cli eth0 gw-c lan0
-  _topo_addr cli eth0 "$CLIENT_HOST/24"
-  _topo_addr gw-c lan0 "$CLIENT_GW_LAN/24"
-  _topo_route cli default via "$CLIENT_GW_LAN"
-  nsx gw-c nft -f - <<EOF || fail "nftables on gw-c"
-table ip cmp_client {
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    ip saddr $CLIENT_NET oifname "wan0" masquerade
-  }
-}
-EOF
+  netns_link cli eth0 gw-c lan0
+  netns_addr cli eth0 "$CLIENT_HOST/24"
+  netns_addr gw-c lan0 "$CLIENT_GW_LAN/24"
+  netns_route cli default via "$CLIENT_GW_LAN"
+  nat_apply gw-c table=cmp_client out=wan0 from="$CLIENT_NET" filter=none || fail "nftables on gw-c"
   case $LAB_CLIENT in
     public) _cmp_on_inet gw-c wan0 "$CLIENT_PUBLIC" ;;
     nat) _cmp_chain gw-c "$CLIENT_PUBLIC" rtr-c:192.168.7:40000:44999 ;;
@@ -154,7 +129,7 @@ EOF
   _cmp_on_inet scan eth0 "$SCAN_PUBLIC"
   # The scanner also tries the blunt way in: a route to the office LAN via the office's public
   # address (an attacker on the same segment as the office's uplink can do this).
-  _topo_route scan "$OFFICE_NET" via "$OFFICE_PUBLIC"
+  netns_route scan "$OFFICE_NET" via "$OFFICE_PUBLIC"
 
   wait_until 5 nsx scan ping -n -q -c 1 -W 1 "$HUB_PUBLIC" >/dev/null || fail "lab: scanner cannot reach the hub"
   wait_until 5 nsx gw-o ping -n -q -c 1 -W 1 "$HUB_PUBLIC" >/dev/null || fail "lab: office cannot reach the hub"
@@ -171,19 +146,12 @@ pf_on() {
   for node in "${LAB_FORWARDERS[@]}"; do
     # isp-o forwards to rtr-o's outer address; rtr-o forwards to the server.
     if [[ $node == isp-o ]]; then target=192.168.0.2; else target=$OFFICE_SRV; fi
-    nsx "$node" nft -f - <<EOF || fail "port forward on $node"
-table ip cmp_pf {
-  chain prerouting {
-    type nat hook prerouting priority dstnat; policy accept;
-    iifname "out0" tcp dport { $FORWARDED_PORTS } dnat to $target
-  }
-}
-EOF
+    nat_apply "$node" kind=forward table=cmp_pf ports="$FORWARDED_PORTS" to="$target" || fail "port forward on $node"
   done
 }
 pf_off() {
   local node
-  for node in "${LAB_FORWARDERS[@]}"; do nsx "$node" nft delete table ip cmp_pf 2>/dev/null; done
-  for node in "${LAB_FORWARDERS[@]}"; do nsx "$node" conntrack -F >/dev/null 2>&1; done
+  for node in "${LAB_FORWARDERS[@]}"; do nat_remove "$node" cmp_pf; done
+  for node in "${LAB_FORWARDERS[@]}"; do nat_forget "$node"; done
   return 0
 }

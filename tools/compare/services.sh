@@ -71,14 +71,10 @@ _svc_answers() {
 }
 
 svc_start() {
-  : >"$SVC_DIR/sshd.log"
-  ip netns exec "$(ns srv)" /usr/sbin/sshd -D -e -f "$SVC_DIR/sshd_config" >>"$SVC_DIR/sshd.log" 2>&1 </dev/null &
-  SVC_SSHD_PID=$!
-  io_track_pid "$SVC_SSHD_PID" sshd
-  ip netns exec "$(ns srv)" nginx -e "$SVC_DIR/nginx-error.log" -c "$SVC_DIR/nginx.conf" -g 'daemon off;' \
-    >>"$SVC_DIR/nginx.out" 2>&1 </dev/null &
-  SVC_NGINX_PID=$!
-  io_track_pid "$SVC_NGINX_PID" nginx
+  netns_spawn srv "$SVC_DIR/sshd.log" /usr/sbin/sshd -D -e -f "$SVC_DIR/sshd_config"
+  SVC_SSHD_PID=$NETNS_LAST_PID
+  netns_spawn srv "$SVC_DIR/nginx.out" nginx -e "$SVC_DIR/nginx-error.log" -c "$SVC_DIR/nginx.conf" -g 'daemon off;'
+  SVC_NGINX_PID=$NETNS_LAST_PID
   wait_until 10 _svc_answers || { tail -5 "$SVC_DIR/sshd.log" "$SVC_DIR/nginx-error.log" >&2; fail "sshd/nginx did not start in srv"; }
 }
 

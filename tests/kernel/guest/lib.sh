@@ -1,6 +1,13 @@
 # shellcheck shell=bash
 # Helpers for guest scenarios (sourced: `. /natgate/lib.sh`). Scenarios run under bash as root
-# in natgate's test guest; everything they create disappears with the guest.
+# in natgate's test guest; everything they create disappears with the guest. run-guest.sh ships
+# testlib/nat.sh and testlib/natgated.sh to /natgate/testlib/: the guest's NAT ruleset and
+# natgated configs come from the same writers as every other lab's.
+# shellcheck source=../../testlib/nat.sh
+. /natgate/testlib/nat.sh
+# shellcheck source=../../testlib/natgated.sh
+. /natgate/testlib/natgated.sh
+NAT_EXEC=ng_in  # nat_apply runs nft inside a namespace the guest's way
 
 # Prints a message and fails the scenario.
 ng_fail() {
@@ -11,6 +18,21 @@ ng_fail() {
 # Runs a command, failing the scenario (with the command shown) if it fails.
 ng_run() {
   "$@" || ng_fail "command failed ($?): $*"
+}
+
+# step MESSAGE: a progress line with the seconds since lib.sh was sourced, prefixed $NG_NAME.
+NG_T0=$(cut -d' ' -f1 /proc/uptime)
+step() { echo "${NG_NAME:-scenario}: [$(awk -v t0="$NG_T0" '{printf "%5.1f", $1 - t0}' /proc/uptime)s] $*"; }
+
+# Polls a command until it succeeds or SECONDS pass (every NG_POLL_S, default 0.5 s):
+# wait_for SECONDS CMD...
+wait_for() {
+  local deadline=$(($(cut -d. -f1 /proc/uptime) + $1))
+  shift
+  while ! "$@"; do
+    (($(cut -d. -f1 /proc/uptime) < deadline)) || return 1
+    sleep "${NG_POLL_S:-0.5}"
+  done
 }
 
 # Runs a command inside a named network namespace (busybox nsenter: `ip netns exec` wants a
@@ -49,20 +71,20 @@ ng_topology_nat() {
   ng_run ip -n nat link set n-left up
   ng_run ip -n nat link set n-right up
   ng_run ng_in nat sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
-  ng_in nat nft -f - <<'NFT' || ng_fail "nft ruleset"
-table ip natgate {
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "n-right" udp sport 4500 snat to 192.0.2.1:40000
-    oifname "n-right" udp sport 4501 snat to 192.0.2.1:40001
-    oifname "n-right" udp sport 4502 snat to 192.0.2.5:40002
-    oifname "n-right" masquerade
-  }
-}
-NFT
+  nat_apply nat kind=snat-map table=natgate out=n-right filter=none \
+    map="4500>192.0.2.1:40000 4501>192.0.2.1:40001 4502>192.0.2.5:40002" || ng_fail "nft ruleset"
 
   ng_run ip -n right addr add 192.0.2.2/24 dev r-nat
   ng_run ip -n right addr add 203.0.113.1/32 dev lo
   ng_run ip -n right link set r-nat up
   ng_run ip -n right route add default via 192.0.2.1
 }
+
+# The natgate CLI against natgated in namespace NS, whose control socket is $dir/NS.sock (each
+# scenario sets dir): cli NS ARGS..., json NS, conn NS JQ (over the first connection), up NS
+# (established with one CHILD SA); gone PID (the process has ended).
+cli() { local ns=$1; shift; ng_in "$ns" "$NATGATE" --socket "$dir/$ns.sock" --timeout 10 "$@"; }
+json() { cli "$1" status --json; }
+conn() { json "$1" | jq -r ".connections[0] | $2"; }
+up() { [[ $(conn "$1" '"\(.state) \(.child_sas | length)"') == "established 1" ]]; }
+gone() { ! kill -0 "$1" 2>/dev/null; }

@@ -24,8 +24,7 @@ dir=/tmp/daemon
 mkdir -p "$dir"
 declare -A PID=()
 
-t0=$(cut -d' ' -f1 /proc/uptime)
-step() { echo "daemon: [$(awk -v t0="$t0" '{printf "%5.1f", $1 - t0}' /proc/uptime)s] $*"; }
+NG_NAME=daemon  # step() prefix (guest/lib.sh)
 
 diagnostics() {
   local ns
@@ -44,48 +43,20 @@ fail() {
   exit 1
 }
 
-# Polls a command until it succeeds: wait_for SECONDS CMD...
-wait_for() {
-  local deadline=$(($(cut -d. -f1 /proc/uptime) + $1))
-  shift
-  while ! "$@"; do
-    (($(cut -d. -f1 /proc/uptime) < deadline)) || return 1
-    sleep 0.5
-  done
-}
 
 # write_config NS ROLE REMOTE LOCAL_NET REMOTE_NET CHILD_LIFETIME
 write_config() {
   local ns=$1 role=$2 remote=$3 local_net=$4 remote_net=$5 child_life=$6 start conn
   [[ $role == initiator ]] && start=initiate || start=listen
   [[ $ns == left ]] && conn=to-right || conn=to-left
-  # The config holds the PSK: created 0600, or natgated refuses it.
-  local old_umask
-  old_umask=$(umask)
-  umask 077
-  cat >"$dir/$ns.yaml" <<EOF
-daemon:
-  listen: [0.0.0.0]
-  ike_port: 500
-  natt_port: 4500
-  dataplane: kernel
-  control_socket: $dir/$ns.sock
-  log_level: debug
-secrets:
-  $conn: { psk: "kernel-daemon-guest-test-psk-0123456789" }
-connections:
-  $conn:
-    local:  { id: $ns.guest.example.net, subnets: [$local_net] }
-    remote: { address: $remote, id: $([[ $ns == left ]] && echo right || echo left).guest.example.net, subnets: [$remote_net] }
-    auth: psk
-    ike_proposals: [aes256gcm16-prfsha384-x25519]
-    esp_proposals: [aes256gcm16]
-    start: $start
-    dpd: 5m
-    lifetimes: { ike: 4h, child: $child_life }
-    natt: { keepalive: 20s, force_encap: false }
-EOF
-  umask "$old_umask"
+  natgated_yaml_begin socket="$dir/$ns.sock" ike_port=500 natt_port=4500 dataplane=kernel tun=none \
+    comment="kernel.daemon: $ns"
+  natgated_yaml_secret "$conn" kernel-daemon-guest-test-psk-0123456789
+  natgated_yaml_conn "$conn" local_id="$ns.guest.example.net" local_subnets="$local_net" remote_addr="$remote" \
+    remote_id="$([[ $ns == left ]] && echo right || echo left).guest.example.net" remote_subnets="$remote_net" \
+    ike=aes256gcm16-prfsha384-x25519 esp=aes256gcm16 start=$start dpd=5m ike_life=4h child_life="$child_life" \
+    keepalive=20s force_encap=false
+  natgated_yaml_write "$dir/$ns.yaml"
 }
 
 start_daemon() {
@@ -96,10 +67,6 @@ start_daemon() {
   wait_for 10 cli "$ns" status >/dev/null 2>&1 || fail "natgated in $ns did not answer on its control socket"
 }
 
-cli() { local ns=$1; shift; ng_in "$ns" "$NATGATE" --socket "$dir/$ns.sock" --timeout 10 "$@"; }
-json() { cli "$1" status --json; }
-conn() { json "$1" | jq -r ".connections[0] | $2"; }
-up() { [[ $(conn "$1" '"\(.state) \(.child_sas | length)"') == "established 1" ]]; }
 
 # The SPIs natgated reports for its CHILD SA: "<in> <out>" (8 hex digits each).
 child_spis() { conn "$1" '.child_sas[0] | "\(.spi_in) \(.spi_out)"'; }
@@ -115,7 +82,6 @@ kernel_packets() {
 
 no_sas() { [[ -z $(ng_in "$1" ip xfrm state) ]]; }
 listening() { ng_in "$1" cat /proc/net/tcp | grep -q ":$(printf %04X "$2") 00000000:0000 0A"; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 
 ping_across() { ng_in left ping -c "$1" -i 0.2 -w 10 -q "$RIGHT_INNER" | grep -q " $1 received"; }
 
@@ -195,15 +161,8 @@ grep -Eq "[1-9][0-9]* bytes_i \([1-9][0-9]* pkts\), [1-9][0-9]* bytes_o" <<<"$st
 # --- the NAT rebinds: ESP from a new port moves right's SAs (XFRM_MSG_MAPPING) ----------------
 # Left's 4500 now leaves as 192.0.2.1:40005; the old mapping is forgotten. Right learns of it
 # only from left's ESP: no IKE message is due (DPD after 5 min idle).
-ng_in nat nft -f - <<'NFT' || fail "nft: new SNAT port"
-flush chain ip natgate postrouting
-table ip natgate {
-  chain postrouting {
-    oifname "n-right" udp sport 4500 snat to 192.0.2.1:40005
-    oifname "n-right" masquerade
-  }
-}
-NFT
+nat_apply nat kind=snat-map table=natgate out=n-right filter=none map="4500>192.0.2.1:40005" ||
+  fail "nft: new SNAT port"
 ng_in nat conntrack -D -p udp --orig-src 10.0.0.2 --orig-port-src 4500 >/dev/null 2>&1 ||
   fail "conntrack: no mapping of left's 4500 to delete"
 # The first replies may leave before right has moved; what counts is what follows.

@@ -24,18 +24,6 @@ fail() {
   for ns in "${!PID[@]}"; do kill -KILL "${PID[$ns]}" 2>/dev/null; done
   exit 1
 }
-wait_for() {
-  local deadline=$(($(cut -d. -f1 /proc/uptime) + $1))
-  shift
-  while ! "$@"; do
-    (($(cut -d. -f1 /proc/uptime) < deadline)) || return 1
-    sleep 0.5
-  done
-}
-cli() { local ns=$1; shift; ng_in "$ns" "$NATGATE" --socket "$dir/$ns.sock" --timeout 10 "$@"; }
-conn() { cli "$1" status --json | jq -r ".connections[0] | $2"; }
-up() { [[ $(conn "$1" '"\(.state) \(.child_sas | length)"') == "established 1" ]]; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # pa (172.31.0.1, inner 10.91.0.1) --- pb (172.31.0.2, inner 10.92.0.1), one veth, no NAT.
 for ns in pa pb; do ng_run ip netns add "$ns"; ng_run ip -n "$ns" link set lo up; done
@@ -51,30 +39,13 @@ ng_run ip -n pb route add 10.91.0.1/32 via 172.31.0.1 src 10.92.0.1
 
 # write_config NS START REMOTE LOCAL_NET REMOTE_NET PEER_NS
 write_config() {
-  # The config holds the PSK: created 0600, or natgated refuses it.
-  local old_umask
-  old_umask=$(umask)
-  umask 077
-  cat >"$dir/$1.yaml" <<EOF
-daemon:
-  listen: [0.0.0.0]
-  ike_port: 500
-  natt_port: 4500
-  dataplane: kernel
-  control_socket: $dir/$1.sock
-  log_level: debug
-secrets:
-  to-$6: { psk: "kernel-daemon-plain-esp-psk-0123456789" }
-connections:
-  to-$6:
-    local:  { id: $1.guest.example.net, subnets: [$4] }
-    remote: { address: $3, id: $6.guest.example.net, subnets: [$5] }
-    auth: psk
-    ike_proposals: [aes256gcm16-prfsha384-x25519]
-    esp_proposals: [chacha20poly1305]
-    start: $2
-EOF
-  umask "$old_umask"
+  natgated_yaml_begin socket="$dir/$1.sock" ike_port=500 natt_port=4500 dataplane=kernel tun=none \
+    comment="kernel.daemon_plain: $1"
+  natgated_yaml_secret "to-$6" kernel-daemon-plain-esp-psk-0123456789
+  natgated_yaml_conn "to-$6" local_id="$1.guest.example.net" local_subnets="$4" remote_addr="$3" \
+    remote_id="$6.guest.example.net" remote_subnets="$5" ike=aes256gcm16-prfsha384-x25519 esp=chacha20poly1305 \
+    start="$2"
+  natgated_yaml_write "$dir/$1.yaml"
 }
 write_config pb listen any 10.92.0.1/32 10.91.0.1/32 pa
 write_config pa initiate 172.31.0.2 10.91.0.1/32 10.92.0.1/32 pb

@@ -38,8 +38,7 @@ mkdir -p "$dir"
 declare -A PID=()
 BG=()  # background helpers (tcpdump, ping, poller) started here
 
-t0=$(cut -d' ' -f1 /proc/uptime)
-step() { echo "reconnect: [$(awk -v t0="$t0" '{printf "%5.1f", $1 - t0}' /proc/uptime)s] $*"; }
+NG_NAME=reconnect  # step() prefix (guest/lib.sh)
 
 diagnostics() {
   local ns
@@ -65,68 +64,26 @@ fail() {
   exit 1
 }
 
-# Polls a command until it succeeds: wait_for SECONDS CMD...
-wait_for() {
-  local deadline=$(($(cut -d. -f1 /proc/uptime) + $1))
-  shift
-  while ! "$@"; do
-    (($(cut -d. -f1 /proc/uptime) < deadline)) || return 1
-    sleep 0.3
-  done
-}
-gone() { ! kill -0 "$1" 2>/dev/null; }
+NG_POLL_S=0.3  # wait_for polls faster here: the reconnect is timed
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 
 # write_config NS: the gateway (right) or the road warrior (left). PSKs inline: 0600.
 write_config() {
-  local ns=$1 old_umask
-  old_umask=$(umask)
-  umask 077
+  local ns=$1 psk=kernel-reconnect-guest-test-psk-c1-0123456789
   if [[ $ns == right ]]; then
-    cat >"$dir/right.yaml" <<EOF
-daemon:
-  listen: [0.0.0.0]
-  dataplane: kernel
-  control_socket: $dir/right.sock
-  log_level: debug
-secrets:
-  c1-key: { id: c1.guest.example.net, psk: "kernel-reconnect-guest-test-psk-c1-0123456789" }
-pools:
-  rw: { addresses: $POOL }
-connections:
-  rw:
-    local:  { id: gw.guest.example.net, subnets: [$LAN_NET] }
-    remote: { address: any, id: any }
-    pool: rw
-    auth: psk
-    ike_proposals: [aes256gcm16-prfsha384-x25519]
-    esp_proposals: [aes256gcm16]
-    start: listen
-    dpd: 30s
-EOF
+    natgated_yaml_begin socket="$dir/right.sock" dataplane=kernel tun=none comment="kernel.daemon_reconnect: right"
+    natgated_yaml_secret c1-key "$psk" c1.guest.example.net
+    natgated_yaml_pool rw "$POOL"
+    natgated_yaml_conn rw local_id=gw.guest.example.net local_subnets="$LAN_NET" pool=rw \
+      ike=aes256gcm16-prfsha384-x25519 esp=aes256gcm16 dpd=30s
   else
-    cat >"$dir/left.yaml" <<EOF
-daemon:
-  listen: [0.0.0.0]
-  dataplane: userspace
-  control_socket: $dir/left.sock
-  log_level: debug
-  tun: { name: natgate0, mtu: auto }
-secrets:
-  office: { psk: "kernel-reconnect-guest-test-psk-c1-0123456789" }
-connections:
-  office:
-    local:  { id: c1.guest.example.net, vips: [0.0.0.0] }
-    remote: { address: 192.0.2.2, id: gw.guest.example.net }
-    auth: psk
-    ike_proposals: [aes256gcm16-prfsha384-x25519]
-    esp_proposals: [aes256gcm16]
-    start: initiate
-    dpd: 10s
-    natt: { keepalive: 5s }
-EOF
+    natgated_yaml_begin socket="$dir/left.sock" comment="kernel.daemon_reconnect: left"
+    natgated_yaml_secret office "$psk"
+    natgated_yaml_conn office local_id=c1.guest.example.net vips=0.0.0.0 remote_addr=192.0.2.2 \
+      remote_id=gw.guest.example.net ike=aes256gcm16-prfsha384-x25519 esp=aes256gcm16 start=initiate dpd=10s \
+      keepalive=5s
   fi
-  umask "$old_umask"
+  natgated_yaml_write "$dir/$ns.yaml"
   [[ $(stat -c %a "$dir/$ns.yaml") == 600 ]] || fail "$dir/$ns.yaml is not 0600"
 }
 
@@ -138,9 +95,7 @@ start_daemon() {
   wait_for 10 cli "$ns" status >/dev/null 2>&1 || fail "natgated in $ns did not answer on its control socket"
 }
 
-cli() { local ns=$1; shift; ng_in "$ns" "$NATGATE" --socket "$dir/$ns.sock" --timeout 10 "$@"; }
-conn() { cli "$1" status --json | jq -r ".connections[0] | $2"; }
-client_up() { [[ $(conn left '"\(.state) \(.child_sas | length)"') == "established 1" ]]; }
+client_up() { up left; }
 # The address the gateway leases to c1 (online), or nothing.
 leased_vip() {
   conn right '(.leases // [])[] | select(.identity == "fqdn:c1.guest.example.net" and .online) | .address'

@@ -21,31 +21,26 @@ fail() {
 sock=$tmp/run/natgate.sock
 export NATGATE_SOCKET=$sock
 
-conn() {  # conn NAME SUBNET
-  cat <<YAML
-  $1:
-    local: { id: gw-a.example.net, subnets: [$2] }
-    remote: { address: 127.0.0.1, id: gw-b.example.net, subnets: [10.2.0.0/24] }
-    auth: psk
-    ike_proposals: [aes256gcm16-prfsha384-x25519]
-    esp_proposals: [aes256gcm16]
-    start: listen
-YAML
-}
-write_config() {  # write_config CONNECTIONS...
-  {
-    printf 'daemon:\n  listen: [127.0.0.1]\n  ike_port: %s\n  natt_port: %s\n  control_socket: %s\n  tun: { name: ngs%s }\n' \
-      "$ike_port" "$natt_port" "$sock" "$ike_port"
-    printf 'secrets:\n  office-b: { psk: "one" }\n  office-c: { psk: "two" }\nconnections:\n'
-    for c in "$@"; do printf '%s\n' "$c"; done
-  } >"$tmp/natgate.yaml"
+# shellcheck source=../../../testlib/natgated.sh
+source "$(dirname "$0")/../../../testlib/natgated.sh"  # the one natgated config writer
+write_config() {  # write_config NAME:LOCAL_SUBNET...
+  local c
+  natgated_yaml_begin socket="$sock" listen=127.0.0.1 ike_port="$ike_port" natt_port="$natt_port" dataplane= log= \
+    tun="ngs$ike_port" tun_mtu=none
+  natgated_yaml_secret office-b one
+  natgated_yaml_secret office-c two
+  for c in "$@"; do
+    natgated_yaml_conn "${c%%:*}" local_id=gw-a.example.net local_subnets="${c#*:}" remote_addr=127.0.0.1 \
+      remote_id=gw-b.example.net remote_subnets=10.2.0.0/24 ike=aes256gcm16-prfsha384-x25519 esp=aes256gcm16
+  done
+  natgated_yaml_write "$tmp/natgate.yaml"
 }
 
 # Ports chosen at random; another test holding them makes natgated exit, and we try again.
 for attempt in 1 2 3; do
   ike_port=$((20000 + RANDOM % 20000))
   natt_port=$((ike_port + 1))
-  write_config "$(conn office-b 10.1.0.0/24)"
+  write_config office-b:10.1.0.0/24
   "$natgated" -c "$tmp/natgate.yaml" >"$tmp/log" 2>&1 &
   pid=$!
   for _ in $(seq 50); do [ -S "$sock" ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -78,7 +73,7 @@ set -e
 [ "$rc" = 1 ] || fail "up exited $rc"
 [ "$msg" = 'natgate: no connection named "office-x"' ] || fail "up said: $msg"
 
-write_config "$(conn office-b 10.1.0.0/24)" "$(conn office-c 10.3.0.0/24)"
+write_config office-b:10.1.0.0/24 office-c:10.3.0.0/24
 kill -HUP "$pid"
 for _ in $(seq 50); do grep -q "added: office-c; unchanged: 1" "$tmp/log" && break; sleep 0.1; done
 grep -q "reload $tmp/natgate.yaml: added: office-c; unchanged: 1" "$tmp/log" || fail "no reload diff in the log"

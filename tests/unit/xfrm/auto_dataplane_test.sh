@@ -23,25 +23,18 @@ fail() {
   exit 1
 }
 
-cat >"$tmp/natgate.yaml" <<YAML
-daemon:
-  listen: [127.0.0.1]
-  ike_port: 500
-  natt_port: 4500
-  dataplane: auto
-  control_socket: $tmp/natgate.sock
-  tun: { name: ngauto0 }
-secrets:
-  office-b: { psk: "auto-dataplane-test" }
-connections:
-  office-b:
-    local: { id: gw-a.example.net, subnets: [10.1.0.0/24] }
-    remote: { address: 127.0.0.2, id: gw-b.example.net, subnets: [10.2.0.0/24] }
-    auth: psk
-    ike_proposals: [aes256gcm16-prfsha384-x25519]
-    esp_proposals: [aes256gcm16]
-    start: listen
-YAML
+# shellcheck source=../../../testlib/natgated.sh
+source "$(dirname "$0")/../../../testlib/natgated.sh"  # the one natgated config writer
+write_config() {  # write_config FILE DATAPLANE
+  natgated_yaml_begin socket="$tmp/natgate.sock" listen=127.0.0.1 ike_port=500 natt_port=4500 dataplane="$2" log= \
+    tun=ngauto0 tun_mtu=none
+  natgated_yaml_secret office-b auto-dataplane-test
+  natgated_yaml_conn office-b local_id=gw-a.example.net local_subnets=10.1.0.0/24 remote_addr=127.0.0.2 \
+    remote_id=gw-b.example.net remote_subnets=10.2.0.0/24 ike=aes256gcm16-prfsha384-x25519 esp=aes256gcm16
+  natgated_yaml_write "$1"
+}
+write_config "$tmp/natgate.yaml" auto
+write_config "$tmp/kernel.yaml" kernel  # the same config demanding the kernel
 
 # Everything below runs in one private namespace: the probe's SA, the oracle's SA, natgated's
 # sockets and TUN all vanish with it.
@@ -69,7 +62,6 @@ unshare -n bash -c '
   wait $pid
   echo $? >"$tmp/rc"
   # The same config demanding the kernel: it must start (ESP) or refuse at once (no ESP).
-  sed "s/dataplane: auto/dataplane: kernel/" "$tmp/natgate.yaml" >"$tmp/kernel.yaml"
   timeout 10 "$natgated" -c "$tmp/kernel.yaml" >"$tmp/kernel.log" 2>&1 </dev/null &
   kpid=$!
   for _ in $(seq 50); do [ -S "$tmp/natgate.sock" ] && break; kill -0 $kpid 2>/dev/null || break; sleep 0.1; done

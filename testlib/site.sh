@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# interop/lib/site.sh — the site-to-site pair most scenarios start from, matching
+# testlib/site.sh — the site-to-site pair most scenarios start from, matching
 # configs/site-to-site-{a,b}.yaml: gw-a (LAN A, may sit behind NAT) initiates to gw-b
 # (public, LAN B), which accepts from any address.
 

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# interop/lib/peer.sh — one vocabulary for "an IKEv2 peer in a namespace", whatever runs it.
+# testlib/peer.sh — one vocabulary for "an IKEv2 peer in a namespace", whatever runs it.
 #
 # A scenario declares connections with peer-neutral keys, starts each side with a peer
 # TYPE (charon: charon.sh, natgated: natgated.sh) and asserts on a peer-neutral status
@@ -19,6 +19,10 @@
 #   local_ts, remote_ts [none: the peer's default]   child [net]: CHILD_SA name
 #   start [none]: initiate (bring up on start) | none (wait for peer_initiate / listen)
 #   dpd [30s]   ike_rekey, child_rekey [peer default]   keyingtries [1]
+#   charon only: vips (a road warrior asking for a virtual IP, e.g. 0.0.0.0), unique,
+#     local_auth / remote_auth [psk] (pubkey, eap-mschapv2), local_eap_id / remote_eap_id,
+#     local_certs (file in swanctl/x509), fragmentation, pools (CHARON_POOLS names);
+#     EAP secrets and pools: CHARON_EAP_SECRETS / CHARON_POOLS (charon.sh)
 #
 # Status line (peer_status), the same fields for every peer type:
 #   state=established|connecting|down|...  local_behind_nat=yes|no  remote_behind_nat=yes|no
@@ -44,7 +48,7 @@
 declare -A PEER_TYPE=()  # node -> charon | natgated
 declare -A PEER_CONNS=() # node -> "conn1 conn2 ..." (declaration order)
 declare -A PEER_OPT=()   # "node/conn/key" -> value
-PEER_CONN_KEYS=" local_addr remote_addr local_id remote_id psk ike esp local_ts remote_ts child start dpd ike_rekey child_rekey keyingtries "
+PEER_CONN_KEYS=" local_addr remote_addr local_id remote_id psk ike esp local_ts remote_ts child start dpd ike_rekey child_rekey keyingtries vips unique local_auth remote_auth local_eap_id remote_eap_id local_certs fragmentation pools "
 
 # peer_type a|b: the peer type chosen for side A or B (env PEER_A / PEER_B, default charon).
 peer_type() {

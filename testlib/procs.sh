@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# interop/lib/common.sh — run state, logging, bounded waits, process tracking and the
-# cleanup trap shared by every interop scenario. Source interop/lib/all.sh, not this file.
+# testlib/procs.sh — run state, logging, bounded waits, process tracking and the cleanup
+# trap shared by every lab script (interop, tests/netns, tests/attack, tools/compare, demo).
 #
 # One scenario = one bash process = one "run": a unique namespace prefix (IO_PREFIX), a
 # private temp dir (IO_DIR), a list of the processes it started (by PID and comm) and
@@ -96,11 +96,49 @@ _io_pid_gone() {
   return 1
 }
 
+# io_stop_child PID [GRACE_S]: TERM a child of this shell, KILL after GRACE_S (default 5);
+# returns its exit status (0 if it was collected already). For programs whose exit status is
+# the verdict (an engine that must stop cleanly, also under sanitizers).
+io_stop_child() {
+  local pid=$1 grace=${2:-5} i rc
+  [[ -n $pid ]] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < grace * 10; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  fi
+  wait "$pid" 2>/dev/null
+  rc=$?
+  ((rc == 127)) && rc=0  # not our child (collected already): nothing to report
+  return "$rc"
+}
+
+# wait_described TIMEOUT_S WHAT CMD...: wait_until with CMD's output discarded; says what it
+# waited for when it gives up.
+wait_described() {
+  local t=$1 what=$2; shift 2
+  wait_until "$t" "$@" >/dev/null 2>&1 || { log "timed out after ${t}s waiting for: $what"; return 1; }
+}
+
+# io_stop_named PIDS NODE COMM GRACE_S [SIGNAL]: io_stop_pid for the daemon of NODE whose PID is
+# in the associative array named PIDS (e.g. NATGATED_PID), and forget it there.
+io_stop_named() {
+  local -n _pids=$1
+  local pid=${_pids[$2]:-}
+  [[ -n $pid ]] || return 0
+  [[ ${5:-TERM} == KILL ]] && disown "$pid" 2>/dev/null  # no "Killed" job notice in the output
+  io_stop_pid "$pid" "$3" "$4" "${5:-TERM}"
+  unset "_pids[$2]"
+}
+
 io_on_cleanup() { IO_CLEANUP_HOOKS+=("$*"); }
 io_on_failure() { IO_FAILURE_HOOKS+=("$*"); }
 
 # io_init NAME: start a run. Creates the temp dir and the namespace prefix, installs traps.
-# The prefix holds this shell's PID so stale runs can be recognised (interop/lib/cleanup.sh).
+# The prefix holds this shell's PID so stale runs can be recognised (testlib/cleanup.sh).
 io_init() {
   IO_NAME=$1
   IO_T0=$(io_now_ms)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# interop/lib/cleanup.sh — remove what an interop run left behind: after INTEROP_KEEP=1, or
+# testlib/cleanup.sh — remove what an interop run left behind: after INTEROP_KEEP=1, or
 # after a run was killed with SIGKILL (no trap could run).
-#   bash interop/lib/cleanup.sh PREFIX     one run's namespaces PREFIX-*, processes, /tmp dir
-#   bash interop/lib/cleanup.sh --stale    every run whose shell (the PID in ioPIDr...) is gone
+#   bash testlib/cleanup.sh PREFIX     one run's namespaces PREFIX-*, processes, /tmp dir
+#   bash testlib/cleanup.sh --stale    every run whose shell (the PID in ioPIDr...) is gone
 # Processes are ended by PID, and only those inside the run's own namespaces.
 set -uo pipefail
 

@@ -1,9 +1,9 @@
 # shellcheck shell=bash
-# interop/lib/natgated.sh — natgated (userspace ESP data plane) as a lab peer, the natgated
-# driver behind peer.sh. tests/netns/s2s_lib.sh starts and controls its daemons with the
-# same two helpers (natgated_spawn, natgated_ctl).
+# testlib/natgated.sh — natgated in a lab: the one config writer (natgated_yaml_*), start and
+# stop (natgated_spawn, natgated_start/stop/kill), the natgate CLI (natgated_ctl, natgated_cli,
+# natgated_json, natgated_conn, natgated_wait_up) and the natgated driver behind peer.sh.
 #
-# Binaries: $NATGATED and $NATGATE, set by CMake for ctest (interop/CMakeLists.txt:
+# Binaries: $NATGATED and $NATGATE, set by CMake for ctest (CMakeLists of interop/, tests/netns, …:
 # $<TARGET_FILE:natgated>, so the interop tests build them first). A script run by hand
 # without them takes the newest build/*/ in the source tree.
 #
@@ -19,7 +19,7 @@ NATGATED_LAST_PID=""
 # natgated_binaries: resolve NATGATED/NATGATE (env, else the newest build in the tree).
 natgated_binaries() {
   local root cand
-  root=$(cd "$IO_LIB_DIR/../.." && pwd)
+  root=$(cd "$IO_LIB_DIR/.." && pwd)
   if [[ -z ${NATGATED:-} ]]; then
     cand=$(ls -t "$root"/build/*/gateway/natgated 2>/dev/null | head -n1)
     NATGATED=$cand
@@ -49,6 +49,27 @@ natgated_ctl() {
   ip netns exec "$(ns "$node")" timeout --foreground 20 "$NATGATE" --socket "$sock" --timeout 10 "$@"
 }
 
+# natgated_use NATGATED NATGATE: the binaries this run starts (the run fails if they are not built).
+natgated_use() {
+  NATGATED=${1:?natgated binary} NATGATE=${2:?natgate binary}
+  [[ -x $NATGATED && -x $NATGATE ]] || fail "natgated/natgate not built: $NATGATED $NATGATE"
+}
+
+# natgated_psk: a fresh random PSK, so no run depends on a fixed secret.
+natgated_psk() { head -c 24 /dev/urandom | base64 | tr -d '/+='; }
+
+# natgated_diagnose NODE LOGFILE PID LINES: a failed run's view of one daemon: its log's tail and,
+# while it still runs, `natgate status`.
+natgated_diagnose() {
+  [[ -f $2 ]] || return 0
+  log "---- $1 natgated log (last $4 lines)"
+  tail -n "$4" "$2" >&2
+  if [[ -n $3 ]] && io_pid_is "$3" natgated; then
+    log "---- $1 natgate status"
+    natgated_cli "$1" status >&2 2>&1 || true
+  fi
+}
+
 natgated_dir() { printf '%s/%s' "$IO_DIR" "$1"; }
 natgated_log() { printf '%s/natgated.log' "$(natgated_dir "$1")"; }
 natgated_cli() { local node=$1; shift; natgated_ctl "$(natgated_dir "$node")/natgate.sock" "$node" "$@"; }
@@ -56,45 +77,147 @@ natgated_json() { natgated_cli "$1" status --json; }
 # natgated_counter NODE NAME: one of daemon.counters (e.g. esp_installed_sas, the SAs in the
 # userspace ESP engine: 2 per CHILD_SA).
 natgated_counter() { natgated_json "$1" | jq -r ".daemon.counters.\"$2\" // 0"; }
+# natgated_conn NODE JQ: jq over the first connection's status (e.g. .state, .remote).
+natgated_conn() { natgated_json "$1" | jq -r ".connections[0] | $2"; }
+# natgated_wait_up NODE [TIMEOUT_S]: until the first connection is established with one CHILD
+# SA (bounded; default 20 s); says where it stands when it gives up.
+natgated_wait_up() {
+  wait_until "${2:-20}" natgated_up "$1" ||
+    { log "$1: $(natgated_conn "$1" '"state=\(.state) detail=\(.detail)"')"; return 1; }
+}
+# natgated_up NODE: the first connection is established with one CHILD SA.
+natgated_up() { [[ $(natgated_conn "$1" '"\(.state) \(.child_sas | length)"') == "established 1" ]]; }
 
 # ---- configuration -----------------------------------------------------------------------
+#
+# The one natgated config writer (docs/configuration.md has every key). Build a config in
+# parts, then write it once:
+#
+#   natgated_yaml_begin [KEY=VALUE...]   daemon section: socket=PATH (control socket, required),
+#       listen (0.0.0.0), ike_port, natt_port, dataplane (userspace; kernel, auto), log (debug),
+#       tun (natgate0; "none": no tun line), tun_mtu (auto; "none": name only), ca, crl,
+#       limits (a flow mapping, e.g. "{ eap_failures_per_identity: 2 }"), user, comment
+#   natgated_yaml_secret NAME PSK [ID]   a PSK (ID: only for that peer identity)
+#   natgated_yaml_eap_user NAME PASSWORD an EAP-MSCHAPv2 user of a gateway
+#   natgated_yaml_pool NAME ADDRESSES [DNS]   an address pool (road-warrior gateway)
+#   natgated_yaml_conn NAME [KEY=VALUE...]    a connection:
+#       local_id, local_subnets, local_auth, eap_id, vips, dns_file, cert, key   (local: {...})
+#       remote_addr (any), remote_id (any), remote_auth, remote_subnets           (remote: {...})
+#       auth (psk), pool, ike, esp (proposal lists, comma-separated), start (listen|initiate),
+#       dpd, ike_life, child_life (lifetimes), keepalive, force_encap (natt), frag, frag_size
+#       Empty or absent keys are left out (natgated's default applies).
+#   natgated_yaml_write FILE             writes it 0600 (natgated refuses secrets others can read)
+#
+# Site-to-site, road-warrior gateway and client, EAP, certificates and the kernel data plane are
+# all calls of these; nothing else in the tree writes natgated YAML.
+
+NGY_DAEMON=() NGY_SECRETS=() NGY_EAP=() NGY_POOLS=() NGY_CONNS=() NGY_COMMENT=""
+
+# _ngy_list A,B,C -> "A, B, C" (a YAML flow list's content).
+_ngy_list() { local v=${1//, /,}; printf %s "${v//,/, }"; }
+
+natgated_yaml_begin() {
+  local -A o=([listen]=0.0.0.0 [dataplane]=userspace [log]=debug [tun]=natgate0 [tun_mtu]=auto)
+  local kv
+  for kv in "$@"; do o[${kv%%=*}]=${kv#*=}; done
+  [[ -n ${o[socket]:-} ]] || { echo "natgated_yaml_begin: socket= is required" >&2; return 2; }
+  NGY_SECRETS=() NGY_EAP=() NGY_POOLS=() NGY_CONNS=()
+  NGY_COMMENT=${o[comment]:-generated by $(basename "$0")}
+  NGY_DAEMON=("  listen: [$(_ngy_list "${o[listen]}")]")
+  [[ -n ${o[ike_port]:-} ]] && NGY_DAEMON+=("  ike_port: ${o[ike_port]}")
+  [[ -n ${o[natt_port]:-} ]] && NGY_DAEMON+=("  natt_port: ${o[natt_port]}")
+  [[ -n ${o[dataplane]} ]] && NGY_DAEMON+=("  dataplane: ${o[dataplane]}")
+  NGY_DAEMON+=("  control_socket: ${o[socket]}")
+  [[ -n ${o[log]} ]] && NGY_DAEMON+=("  log_level: ${o[log]}")
+  if [[ ${o[tun]} != none ]]; then
+    if [[ ${o[tun_mtu]} == none ]]; then NGY_DAEMON+=("  tun: { name: ${o[tun]} }")
+    else NGY_DAEMON+=("  tun: { name: ${o[tun]}, mtu: ${o[tun_mtu]} }"); fi
+  fi
+  [[ -n ${o[ca]:-} ]] && NGY_DAEMON+=("  ca: [${o[ca]}]")
+  [[ -n ${o[crl]:-} ]] && NGY_DAEMON+=("  crl: [${o[crl]}]")
+  [[ -n ${o[limits]:-} ]] && NGY_DAEMON+=("  limits: ${o[limits]}")
+  [[ -n ${o[user]:-} ]] && NGY_DAEMON+=("  user: ${o[user]}")
+  return 0
+}
+
+natgated_yaml_secret() {
+  if [[ -n ${3:-} ]]; then NGY_SECRETS+=("  $1: { id: $3, psk: \"$2\" }")
+  else NGY_SECRETS+=("  $1: { psk: \"$2\" }"); fi
+}
+natgated_yaml_eap_user() { NGY_EAP+=("  $1: { password: \"$2\" }"); }
+natgated_yaml_pool() {
+  if [[ -n ${3:-} ]]; then NGY_POOLS+=("  $1: { addresses: $2, dns: [$(_ngy_list "$3")] }")
+  else NGY_POOLS+=("  $1: { addresses: $2 }"); fi
+}
+
+# _ngy_map KEY=VALUE...: a YAML flow mapping of the non-empty pairs ("[..]" values are lists).
+_ngy_map() {
+  local kv out=""
+  for kv in "$@"; do
+    [[ -n ${kv#*=} ]] || continue
+    out+="${out:+, }${kv%%=*}: ${kv#*=}"
+  done
+  printf '{ %s }' "$out"
+}
+
+natgated_yaml_conn() {
+  local name=$1; shift
+  local -A o=([remote_addr]=any [remote_id]=any [auth]=psk [start]=listen)
+  local kv
+  for kv in "$@"; do o[${kv%%=*}]=${kv#*=}; done
+  local l="" r=""
+  l=$(_ngy_map "id=${o[local_id]:-}" "subnets=${o[local_subnets]:+[$(_ngy_list "${o[local_subnets]}")]}" \
+    "auth=${o[local_auth]:-}" "eap_id=${o[eap_id]:-}" "vips=${o[vips]:+[$(_ngy_list "${o[vips]}")]}" \
+    "dns_file=${o[dns_file]:-}" "cert=${o[cert]:-}" "key=${o[key]:-}")
+  r=$(_ngy_map "address=${o[remote_addr]}" "id=${o[remote_id]}" "auth=${o[remote_auth]:-}" \
+    "subnets=${o[remote_subnets]:+[$(_ngy_list "${o[remote_subnets]}")]}")
+  NGY_CONNS+=("  $name:" "    local:  $l" "    remote: $r")
+  [[ -n ${o[pool]:-} ]] && NGY_CONNS+=("    pool: ${o[pool]}")
+  NGY_CONNS+=("    auth: ${o[auth]}")
+  [[ -n ${o[ike]:-} ]] && NGY_CONNS+=("    ike_proposals: [$(_ngy_list "${o[ike]}")]")
+  [[ -n ${o[esp]:-} ]] && NGY_CONNS+=("    esp_proposals: [$(_ngy_list "${o[esp]}")]")
+  NGY_CONNS+=("    start: ${o[start]}")
+  [[ -n ${o[dpd]:-} ]] && NGY_CONNS+=("    dpd: ${o[dpd]}")
+  [[ -n ${o[ike_life]:-}${o[child_life]:-} ]] &&
+    NGY_CONNS+=("    lifetimes: $(_ngy_map "ike=${o[ike_life]:-}" "child=${o[child_life]:-}")")
+  [[ -n ${o[keepalive]:-}${o[force_encap]:-} ]] &&
+    NGY_CONNS+=("    natt: $(_ngy_map "keepalive=${o[keepalive]:-}" "force_encap=${o[force_encap]:-}")")
+  [[ -n ${o[frag]:-}${o[frag_size]:-} ]] &&
+    NGY_CONNS+=("    fragmentation: $(_ngy_map "enabled=${o[frag]:-}" "size=${o[frag_size]:-}")")
+  return 0
+}
+
+natgated_yaml_write() {
+  local file=$1
+  {
+    echo "# $NGY_COMMENT"
+    echo "daemon:"; printf '%s\n' "${NGY_DAEMON[@]}"
+    ((${#NGY_SECRETS[@]})) && { echo "secrets:"; printf '%s\n' "${NGY_SECRETS[@]}"; }
+    ((${#NGY_EAP[@]})) && { echo "eap_users:"; printf '%s\n' "${NGY_EAP[@]}"; }
+    ((${#NGY_POOLS[@]})) && { echo "pools:"; printf '%s\n' "${NGY_POOLS[@]}"; }
+    echo "connections:"; printf '%s\n' "${NGY_CONNS[@]}"
+  } >"$file.new" || return 1
+  chmod 600 "$file.new" && mv "$file.new" "$file"
+}
 
 declare -A NATGATED_SETTING=()  # node/key -> value, from peer_start's natgated.* settings
 
-# _natgated_list A,B,C -> "A, B, C" (a YAML flow list's content).
-_natgated_list() { printf %s "${1//,/, }"; }
-
-# natgated_write_config NODE: natgate.yaml with every connection declared for NODE.
+# natgated_write_config NODE: natgate.yaml with every connection declared for NODE (peer.sh).
 natgated_write_config() {
   local node=$1 dir name
   dir=$(natgated_dir "$node")
   mkdir -p "$dir"
-  local keepalive=${NATGATED_SETTING[$node/keepalive]:-20s}
-  local force_encap=${NATGATED_SETTING[$node/force_encap]:-false}
-  {
-    echo "# generated by interop/lib/natgated.sh for $node ($IO_NAME)"
-    echo "daemon:"
-    echo "  listen: [0.0.0.0]"
-    echo "  ike_port: 500"
-    echo "  natt_port: 4500"
-    echo "  dataplane: userspace"
-    echo "  control_socket: $dir/natgate.sock"
-    echo "  log_level: ${NATGATED_SETTING[$node/log_level]:-debug}"
-    echo "  tun: { name: natgate0, mtu: auto }"
-    echo "secrets:"
-    for name in ${PEER_CONNS[$node]:-}; do
-      echo "  $name: { psk: \"$(peer_opt "$node" "$name" psk)\" }"
-    done
-    echo "connections:"
-    for name in ${PEER_CONNS[$node]:-}; do _natgated_conn_block "$node" "$name" "$keepalive" "$force_encap" || return 1; done
-  } >"$dir/natgate.yaml.new" || return 1
-  # It holds the PSKs: natgated refuses a config with secrets that group or others can read.
-  chmod 600 "$dir/natgate.yaml.new" || return 1
-  mv "$dir/natgate.yaml.new" "$dir/natgate.yaml"
+  natgated_yaml_begin socket="$dir/natgate.sock" ike_port=500 natt_port=4500 \
+    log="${NATGATED_SETTING[$node/log_level]:-debug}" comment="generated by testlib/natgated.sh for $node ($IO_NAME)"
+  for name in ${PEER_CONNS[$node]:-}; do
+    natgated_yaml_secret "$name" "$(peer_opt "$node" "$name" psk)"
+    _natgated_peer_conn "$node" "$name" || return 1
+  done
+  natgated_yaml_write "$dir/natgate.yaml"
 }
 
-_natgated_conn_block() {
-  local node=$1 name=$2 keepalive=$3 force_encap=$4
+_natgated_peer_conn() {
+  local node=$1 name=$2
   local rid local_ts remote_ts start ike_life child_life
   rid=$(peer_opt "$node" "$name" remote_id)
   if [[ $rid == any ]]; then
@@ -113,18 +236,11 @@ _natgated_conn_block() {
   [[ $(peer_opt "$node" "$name" start) == initiate ]] && start=initiate || start=listen
   ike_life=$(peer_opt "$node" "$name" ike_rekey)
   child_life=$(peer_opt "$node" "$name" child_rekey)
-  cat <<EOF
-  $name:
-    local:  { id: $(peer_opt "$node" "$name" local_id), subnets: [$(_natgated_list "$local_ts")] }
-    remote: { address: $(peer_opt "$node" "$name" remote_addr), id: $rid, subnets: [$(_natgated_list "$remote_ts")] }
-    auth: psk
-    ike_proposals: [$(_natgated_list "$(peer_opt "$node" "$name" ike)")]
-    esp_proposals: [$(_natgated_list "$(peer_opt "$node" "$name" esp)")]
-    start: $start
-    dpd: $(peer_opt "$node" "$name" dpd)
-    lifetimes: { ike: ${ike_life:-4h}, child: ${child_life:-1h} }
-    natt: { keepalive: $keepalive, force_encap: $force_encap }
-EOF
+  natgated_yaml_conn "$name" local_id="$(peer_opt "$node" "$name" local_id)" local_subnets="$local_ts" \
+    remote_addr="$(peer_opt "$node" "$name" remote_addr)" remote_id="$rid" remote_subnets="$remote_ts" \
+    ike="$(peer_opt "$node" "$name" ike)" esp="$(peer_opt "$node" "$name" esp)" start=$start \
+    dpd="$(peer_opt "$node" "$name" dpd)" ike_life="${ike_life:-4h}" child_life="${child_life:-1h}" \
+    keepalive="${NATGATED_SETTING[$node/keepalive]:-20s}" force_encap="${NATGATED_SETTING[$node/force_encap]:-false}"
 }
 
 # ---- process -----------------------------------------------------------------------------
@@ -171,21 +287,10 @@ _natgated_ready() {
 }
 
 # natgated_stop NODE: SIGTERM (natgated deletes its SAs, telling the peers), KILL after 8 s.
-natgated_stop() {
-  local node=$1 pid=${NATGATED_PID[$1]:-}
-  [[ -n $pid ]] || return 0
-  io_stop_pid "$pid" natgated 8
-  unset 'NATGATED_PID[$node]'
-}
+natgated_stop() { io_stop_named NATGATED_PID "$1" natgated 8; }
 
 # natgated_kill NODE: SIGKILL, a crash: no delete reaches the peer.
-natgated_kill() {
-  local node=$1 pid=${NATGATED_PID[$1]:-}
-  [[ -n $pid ]] || return 0
-  disown "$pid" 2>/dev/null  # no "Killed" job notice in the test output
-  io_stop_pid "$pid" natgated 5 KILL
-  unset 'NATGATED_PID[$node]'
-}
+natgated_kill() { io_stop_named NATGATED_PID "$1" natgated 5 KILL; }
 
 # natgated_reload NODE: rewrite natgate.yaml from the declarations, `natgate reload`.
 natgated_reload() {
