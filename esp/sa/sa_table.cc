@@ -17,6 +17,25 @@ std::uintptr_t identity(const SaState& sa) { return reinterpret_cast<std::uintpt
 
 std::string policy_text(const PolicyRule& r) { return r.src.to_string() + " -> " + r.dst.to_string(); }
 
+std::uint64_t hash_address(const IpAddress& a, std::uint64_t seed) {
+  std::uint64_t h = seed ^ static_cast<std::uint64_t>(a.family());
+  std::uint64_t word = 0;
+  const auto b = a.bytes();
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    word = word << 8 | b[i];
+    if (i % 8 == 7 || i + 1 == b.size()) {
+      h = mix64(h ^ word);
+      word = 0;
+    }
+  }
+  return h;
+}
+
+std::uint64_t hash_selector(const TrafficSelector& ts, std::uint64_t seed) {
+  const std::uint64_t h = hash_address(ts.end, hash_address(ts.start, seed));
+  return mix64(h ^ (std::uint64_t{ts.ip_protocol} << 32 | std::uint64_t{ts.start_port} << 16 | ts.end_port));
+}
+
 }  // namespace
 
 SaTable::OutboundMatch SaTable::outbound(const InnerPacket& pkt) const {
@@ -38,6 +57,16 @@ bool SaTable::inbound_admits(const SaState& sa, const InnerPacket& pkt) const {
 }
 
 SaRegistry::SaRegistry() : current_(std::make_shared<SaTable>()) {}
+
+std::size_t SaRegistry::KeyHash::operator()(const Key& k) const {
+  const auto& [spi, direction, remote] = k;
+  return hash_address(remote, mix64(std::uint64_t{spi} << 8 | static_cast<std::uint64_t>(direction)));
+}
+
+std::size_t SaRegistry::PolicyNameHash::operator()(const PolicyName& n) const {
+  const auto& [src, dst, direction] = n;
+  return hash_selector(dst, hash_selector(src, static_cast<std::uint64_t>(direction)));
+}
 
 SaRegistry::Key SaRegistry::key_of(Spi spi, xfrm::Direction d, const IpAddress& remote) const {
   return {spi.value, d, d == xfrm::Direction::In ? IpAddress() : remote};

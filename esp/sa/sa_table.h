@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "common/expected.h"
@@ -112,6 +113,9 @@ class SaRegistry {
   // Inbound SAs are named by SPI alone (allocate_spi keeps them unique); outbound ones by
   // (SPI, peer address), since different peers may pick the same SPI.
   using Key = std::tuple<std::uint32_t, xfrm::Direction, IpAddress>;
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const;
+  };
   Key key_of(Spi spi, xfrm::Direction d, const IpAddress& remote) const;
   // The next_ side of each change, O(log n) each.
   void index_sa(const Key& key, const Entry& e);
@@ -121,13 +125,18 @@ class SaRegistry {
   void unindex_policy(const RankedPolicy& p);
   void publish_locked();
 
+  // The control plane's side is hashed too (O(1) expected per change), so that the whole
+  // install stays flat in n, not only the published part.
   mutable std::mutex mutex_;  // the control plane's: everything below but current_
-  std::map<Key, Entry> sas_;
+  std::unordered_map<Key, Entry, KeyHash> sas_;
   // Outbound SAs of each reqid by installation order: the last one carries the traffic.
-  std::map<std::uint32_t, std::map<std::uint64_t, Key>> outbound_order_;
+  std::unordered_map<std::uint32_t, std::map<std::uint64_t, Key>> outbound_order_;
   // One rule per (src, dst, direction), with its installation order.
   using PolicyName = std::tuple<TrafficSelector, TrafficSelector, xfrm::Direction>;
-  std::map<PolicyName, RankedPolicy> policies_;
+  struct PolicyNameHash {
+    std::size_t operator()(const PolicyName& n) const;
+  };
+  std::unordered_map<PolicyName, RankedPolicy, PolicyNameHash> policies_;
   std::uint64_t next_order_ = 1;
   SaTable next_;  // the table being edited; published as a copy, which shares its nodes
 

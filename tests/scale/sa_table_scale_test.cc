@@ -42,8 +42,8 @@ int main() {
   (void)ns_per_install(kSmall);  // warm-up: allocator, caches
   double small = 1e300, large = 1e300;
   for (int attempt = 1; attempt <= 3; ++attempt) {
-    for (int k = 0; k < 5; ++k) small = std::min(small, ns_per_install(kSmall));  // short: take more
-    large = std::min(large, ns_per_install(kLarge));
+    for (int k = 0; k < 10; ++k) small = std::min(small, ns_per_install(kSmall));  // short: take more
+    for (int k = 0; k < 3; ++k) large = std::min(large, ns_per_install(kLarge));
     if (small <= 0 || large <= 0) return 1;
     std::printf("attempt %d: n=%u %.0f ns/install, n=%u %.0f ns/install, ratio %.2f (limit %.1f)\n", attempt,
                 kSmall, small, kLarge, large, large / small, kMaxRatio);
