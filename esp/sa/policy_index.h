@@ -17,7 +17,7 @@
 // probe; buckets hold the policies that share one destination prefix (usually one).
 //
 // Like the rest of the table it is persistent: copies share the buckets, add/remove copy one
-// bucket and the O(log32 n) trie path above it (persistent_map.h).
+// bucket and the O(log16 n) trie path above it (persistent_map.h).
 #pragma once
 
 #include <cstdint>

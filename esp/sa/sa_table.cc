@@ -83,8 +83,7 @@ void SaRegistry::index_sa(const Key& key, const Entry& e) {
   }
 }
 
-void SaRegistry::unindex_sa(const Key& key, const Entry& e) {
-  (void)key;
+void SaRegistry::unindex_sa(const Entry& e) {
   next_.all_.erase(identity(*e.sa));
   if (e.sa->direction() == xfrm::Direction::In) {
     next_.inbound_.erase(e.sa->spi().value);
@@ -151,9 +150,8 @@ Status SaRegistry::remove_sa(Spi spi, xfrm::Direction direction, const IpAddress
   auto it = sas_.find(key_of(spi, direction, remote));
   if (it == sas_.end()) return unexpected("no SA with SPI " + std::to_string(spi.value));
   const Entry e = it->second;
-  const Key key = it->first;
   sas_.erase(it);
-  unindex_sa(key, e);
+  unindex_sa(e);
   publish_locked();
   return {};
 }
@@ -169,8 +167,7 @@ Status SaRegistry::update_path(Spi spi, xfrm::Direction direction, const IpAddre
     return unexpected("SA with SPI " + std::to_string(spi.value) + " to " + path.remote.address.to_string() +
                       " is already installed");
   Entry e = it->second;
-  const Key old_key = it->first;
-  unindex_sa(old_key, e);
+  unindex_sa(e);
   sas_.erase(it);
   e.path = path;
   auto [moved, added] = sas_.emplace(new_key, std::move(e));

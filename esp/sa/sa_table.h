@@ -8,7 +8,7 @@
 // between snapshots, so sequence numbers, replay windows and counters carry over.
 //
 // Scale (issue 13): a snapshot is built from persistent maps (persistent_map.h) and a persistent
-// policy index (policy_index.h), so publishing after one change copies the O(log32 n) nodes on
+// policy index (policy_index.h), so publishing after one change copies the O(log16 n) nodes on
 // the changed paths, not the table: an install is O(log n) however many peers there are. The
 // lookups a packet makes (SA by SPI, policy by destination, newest SA of a reqid, inbound
 // policies of a reqid) are hash probes whose number does not grow with the number of peers.
@@ -119,7 +119,7 @@ class SaRegistry {
   Key key_of(Spi spi, xfrm::Direction d, const IpAddress& remote) const;
   // The next_ side of each change, O(log n) each.
   void index_sa(const Key& key, const Entry& e);
-  void unindex_sa(const Key& key, const Entry& e);
+  void unindex_sa(const Entry& e);
   void choose_outbound(std::uint32_t reqid);  // the newest outbound SA of reqid into next_
   void index_policy(const RankedPolicy& p);
   void unindex_policy(const RankedPolicy& p);
