@@ -229,9 +229,9 @@ void Engine::inbound_worker() {
 }
 
 void Engine::housekeeping(const SaTable& table, Clock::time_point now) {
-  for (const auto& ref : table.all()) {
+  table.for_each_sa([&](const SaRef& ref) {
     const auto e = ref.sa->check_time(now);
-    if (e == SaState::Expiry::None) continue;
+    if (e == SaState::Expiry::None) return;
     EngineEvent ev;
     ev.kind = e == SaState::Expiry::Hard ? EngineEvent::Kind::HardExpire : EngineEvent::Kind::SoftExpire;
     ev.spi = ref.sa->spi();
@@ -240,7 +240,7 @@ void Engine::housekeeping(const SaTable& table, Clock::time_point now) {
     ev.dst = ref.sa->direction() == xfrm::Direction::Out ? ref.path.remote.address : ref.path.local.address;
     ev.reqid = ref.sa->reqid();
     events_.push(ev);
-  }
+  });
 }
 
 std::size_t Engine::drain_ike(const IkeHandler& handler) {

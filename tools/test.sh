@@ -93,7 +93,7 @@ if build release build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATGATE_WERRO
   mkdir -p build && rm -f build/.sanitize.status build/.fuzz.status
   background_builds >build/background-builds.log 2>&1 &
   background_pid=$!
-  for label in unit netns attack interop kernel compare; do
+  for label in unit scale netns attack interop kernel compare; do
     run_suite "$label" build/release "$label"
     echo "== $label done at ${SECONDS}s"
   done

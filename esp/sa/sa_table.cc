@@ -1,72 +1,55 @@
 #include "esp/sa/sa_table.h"
 
 #include <algorithm>
+#include <string>
+#include <utility>
 
 namespace natgate::esp {
 
 namespace {
-
-// Leading bits shared by start and end: the prefix length for a CIDR selector, and a measure
-// of how narrow any range is.
-int narrowness(const TrafficSelector& ts) {
-  auto a = ts.start.bytes();
-  auto b = ts.end.bytes();
-  int bits = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const std::uint8_t x = a[i] ^ b[i];
-    if (x == 0) {
-      bits += 8;
-      continue;
-    }
-    for (int bit = 7; bit >= 0 && !(x >> bit & 1); --bit) ++bits;
-    break;
-  }
-  return bits;
-}
-
-int port_span(const TrafficSelector& ts) { return ts.end_port - ts.start_port; }
-
-// XFRM-like precedence: explicit priority, then the narrower destination, the narrower source,
-// a named protocol, the narrower port ranges; then installation order.
-bool more_specific(const std::pair<PolicyRule, std::uint64_t>& x,
-                   const std::pair<PolicyRule, std::uint64_t>& y) {
-  const PolicyRule& a = x.first;
-  const PolicyRule& b = y.first;
-  auto pa = a.priority == 0 ? ~0u : a.priority;
-  auto pb = b.priority == 0 ? ~0u : b.priority;
-  if (pa != pb) return pa < pb;
-  if (narrowness(a.dst) != narrowness(b.dst)) return narrowness(a.dst) > narrowness(b.dst);
-  if (narrowness(a.src) != narrowness(b.src)) return narrowness(a.src) > narrowness(b.src);
-  const bool proto_a = a.src.ip_protocol != 0 || a.dst.ip_protocol != 0;
-  const bool proto_b = b.src.ip_protocol != 0 || b.dst.ip_protocol != 0;
-  if (proto_a != proto_b) return proto_a;
-  const int ports_a = port_span(a.src) + port_span(a.dst);
-  const int ports_b = port_span(b.src) + port_span(b.dst);
-  if (ports_a != ports_b) return ports_a < ports_b;
-  return x.second < y.second;
-}
 
 std::size_t max_inner_for(const SaState& sa, const OuterPath& p) {
   const IpFamily outer = p.remote.address.family();
   return sa.max_inner(outer, p.udp_encap);
 }
 
+std::uintptr_t identity(const SaState& sa) { return reinterpret_cast<std::uintptr_t>(&sa); }
+
+std::string policy_text(const PolicyRule& r) { return r.src.to_string() + " -> " + r.dst.to_string(); }
+
+std::uint64_t hash_address(const IpAddress& a, std::uint64_t seed) {
+  std::uint64_t h = seed ^ static_cast<std::uint64_t>(a.family());
+  std::uint64_t word = 0;
+  const auto b = a.bytes();
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    word = word << 8 | b[i];
+    if (i % 8 == 7 || i + 1 == b.size()) {
+      h = mix64(h ^ word);
+      word = 0;
+    }
+  }
+  return h;
+}
+
+std::uint64_t hash_selector(const TrafficSelector& ts, std::uint64_t seed) {
+  const std::uint64_t h = hash_address(ts.end, hash_address(ts.start, seed));
+  return mix64(h ^ (std::uint64_t{ts.ip_protocol} << 32 | std::uint64_t{ts.start_port} << 16 | ts.end_port));
+}
+
 }  // namespace
 
 SaTable::OutboundMatch SaTable::outbound(const InnerPacket& pkt) const {
-  for (const auto& p : out_policies_) {
-    if (!selector_admits(p.src, pkt, true) || !selector_admits(p.dst, pkt, false)) continue;
-    auto it = outbound_by_reqid_.find(p.reqid);
-    return {&p, it == outbound_by_reqid_.end() ? nullptr : &it->second};
-  }
-  return {};
+  const PolicyRule* p = out_policies_.match(pkt);
+  if (p == nullptr) return {};
+  return {p, outbound_by_reqid_.find(p->reqid)};
 }
 
 bool SaTable::inbound_admits(const SaState& sa, const InnerPacket& pkt) const {
   if (!sa.local_ts().empty() || !sa.remote_ts().empty())
     return selectors_admit(sa.local_ts(), sa.remote_ts(), pkt);
-  for (const auto& p : in_policies_) {
-    if (p.reqid != sa.reqid()) continue;
+  const auto* policies = in_policies_.find(sa.reqid());
+  if (policies == nullptr) return false;
+  for (const auto& p : **policies) {
     // An inbound policy's src is the remote side, its dst the local side.
     if (selector_admits(p.src, pkt, true) && selector_admits(p.dst, pkt, false)) return true;
   }
@@ -75,8 +58,78 @@ bool SaTable::inbound_admits(const SaState& sa, const InnerPacket& pkt) const {
 
 SaRegistry::SaRegistry() : current_(std::make_shared<SaTable>()) {}
 
+std::size_t SaRegistry::KeyHash::operator()(const Key& k) const {
+  const auto& [spi, direction, remote] = k;
+  return hash_address(remote, mix64(std::uint64_t{spi} << 8 | static_cast<std::uint64_t>(direction)));
+}
+
+std::size_t SaRegistry::PolicyNameHash::operator()(const PolicyName& n) const {
+  const auto& [src, dst, direction] = n;
+  return hash_selector(dst, hash_selector(src, static_cast<std::uint64_t>(direction)));
+}
+
 SaRegistry::Key SaRegistry::key_of(Spi spi, xfrm::Direction d, const IpAddress& remote) const {
   return {spi.value, d, d == xfrm::Direction::In ? IpAddress() : remote};
+}
+
+void SaRegistry::index_sa(const Key& key, const Entry& e) {
+  const SaRef ref{e.sa, e.path, max_inner_for(*e.sa, e.path)};
+  next_.all_.set(identity(*e.sa), ref);
+  if (e.sa->direction() == xfrm::Direction::In) {
+    next_.inbound_.set(e.sa->spi().value, ref);
+  } else {
+    outbound_order_[e.sa->reqid()][e.order] = key;
+    choose_outbound(e.sa->reqid());
+  }
+}
+
+void SaRegistry::unindex_sa(const Entry& e) {
+  next_.all_.erase(identity(*e.sa));
+  if (e.sa->direction() == xfrm::Direction::In) {
+    next_.inbound_.erase(e.sa->spi().value);
+    return;
+  }
+  auto it = outbound_order_.find(e.sa->reqid());
+  if (it == outbound_order_.end()) return;
+  it->second.erase(e.order);
+  if (it->second.empty()) outbound_order_.erase(it);
+  choose_outbound(e.sa->reqid());
+}
+
+void SaRegistry::choose_outbound(std::uint32_t reqid) {
+  auto it = outbound_order_.find(reqid);
+  if (it == outbound_order_.end()) {
+    next_.outbound_by_reqid_.erase(reqid);
+    return;
+  }
+  const Entry& newest = sas_.at(it->second.rbegin()->second);
+  next_.outbound_by_reqid_.set(reqid, SaRef{newest.sa, newest.path, max_inner_for(*newest.sa, newest.path)});
+}
+
+void SaRegistry::index_policy(const RankedPolicy& p) {
+  if (p.first.direction == xfrm::Direction::Out) {
+    next_.out_policies_.add(p);
+    return;
+  }
+  auto list = std::make_shared<SaTable::InPolicies>();
+  if (const auto* old = next_.in_policies_.find(p.first.reqid)) *list = **old;
+  list->push_back(p.first);
+  next_.in_policies_.set(p.first.reqid, std::move(list));
+}
+
+void SaRegistry::unindex_policy(const RankedPolicy& p) {
+  if (p.first.direction == xfrm::Direction::Out) {
+    next_.out_policies_.remove(p);
+    return;
+  }
+  const auto* old = next_.in_policies_.find(p.first.reqid);
+  if (old == nullptr) return;
+  auto list = std::make_shared<SaTable::InPolicies>(**old);
+  std::erase(*list, p.first);
+  if (list->empty())
+    next_.in_policies_.erase(p.first.reqid);
+  else
+    next_.in_policies_.set(p.first.reqid, std::move(list));
 }
 
 Status SaRegistry::add_sa(const SaConfig& config, std::size_t path_mtu) {
@@ -86,15 +139,19 @@ Status SaRegistry::add_sa(const SaConfig& config, std::size_t path_mtu) {
   const Key key = key_of(config.spi, config.direction, config.path.remote.address);
   if (sas_.count(key))
     return unexpected("SA with SPI " + std::to_string(config.spi.value) + " is already installed");
-  sas_.emplace(key, Entry{std::move(*sa), config.path, next_order_++});
+  auto [it, added] = sas_.emplace(key, Entry{std::move(*sa), config.path, next_order_++});
+  index_sa(key, it->second);
   publish_locked();
   return {};
 }
 
 Status SaRegistry::remove_sa(Spi spi, xfrm::Direction direction, const IpAddress& remote) {
   std::lock_guard lock(mutex_);
-  if (sas_.erase(key_of(spi, direction, remote)) == 0)
-    return unexpected("no SA with SPI " + std::to_string(spi.value));
+  auto it = sas_.find(key_of(spi, direction, remote));
+  if (it == sas_.end()) return unexpected("no SA with SPI " + std::to_string(spi.value));
+  const Entry e = it->second;
+  sas_.erase(it);
+  unindex_sa(e);
   publish_locked();
   return {};
 }
@@ -104,11 +161,17 @@ Status SaRegistry::update_path(Spi spi, xfrm::Direction direction, const IpAddre
   std::lock_guard lock(mutex_);
   auto it = sas_.find(key_of(spi, direction, remote));
   if (it == sas_.end()) return unexpected("no SA with SPI " + std::to_string(spi.value));
-  Entry e = it->second;
-  e.path = path;
   // The peer address is part of an outbound SA's name: re-key the map entry.
+  const Key new_key = key_of(spi, direction, path.remote.address);
+  if (new_key != it->first && sas_.count(new_key))
+    return unexpected("SA with SPI " + std::to_string(spi.value) + " to " + path.remote.address.to_string() +
+                      " is already installed");
+  Entry e = it->second;
+  unindex_sa(e);
   sas_.erase(it);
-  sas_.emplace(key_of(spi, direction, path.remote.address), std::move(e));
+  e.path = path;
+  auto [moved, added] = sas_.emplace(new_key, std::move(e));
+  index_sa(new_key, moved->second);
   publish_locked();
   return {};
 }
@@ -134,34 +197,31 @@ bool SaRegistry::inbound_spi_in_use(std::uint32_t spi) const {
 
 Status SaRegistry::add_policy(const PolicyRule& rule) {
   std::lock_guard lock(mutex_);
-  for (const auto& [p, order] : policies_)
-    if (p.src == rule.src && p.dst == rule.dst && p.direction == rule.direction)
-      return unexpected("policy " + rule.src.to_string() + " -> " + rule.dst.to_string() + " exists");
-  policies_.emplace_back(rule, next_order_++);
+  auto [it, added] = policies_.try_emplace(PolicyName{rule.src, rule.dst, rule.direction}, rule, next_order_);
+  if (!added) return unexpected("policy " + policy_text(rule) + " exists");
+  ++next_order_;
+  index_policy(it->second);
   publish_locked();
   return {};
 }
 
 Status SaRegistry::replace_policy(const PolicyRule& rule) {
   std::lock_guard lock(mutex_);
-  auto it = std::find_if(policies_.begin(), policies_.end(), [&](const auto& e) {
-    return e.first.src == rule.src && e.first.dst == rule.dst && e.first.direction == rule.direction;
-  });
-  if (it == policies_.end())
-    return unexpected("no policy " + rule.src.to_string() + " -> " + rule.dst.to_string() + " to replace");
-  if (it->first == rule) return {};
-  it->first = rule;  // keeps its installation order
+  auto it = policies_.find(PolicyName{rule.src, rule.dst, rule.direction});
+  if (it == policies_.end()) return unexpected("no policy " + policy_text(rule) + " to replace");
+  if (it->second.first == rule) return {};
+  unindex_policy(it->second);
+  it->second.first = rule;  // keeps its installation order
+  index_policy(it->second);
   publish_locked();
   return {};
 }
 
 Status SaRegistry::remove_policy(const PolicyRule& rule) {
   std::lock_guard lock(mutex_);
-  auto it = std::find_if(policies_.begin(), policies_.end(), [&](const auto& e) {
-    return e.first.src == rule.src && e.first.dst == rule.dst && e.first.direction == rule.direction;
-  });
-  if (it == policies_.end())
-    return unexpected("no policy " + rule.src.to_string() + " -> " + rule.dst.to_string());
+  auto it = policies_.find(PolicyName{rule.src, rule.dst, rule.direction});
+  if (it == policies_.end()) return unexpected("no policy " + policy_text(rule));
+  unindex_policy(it->second);
   policies_.erase(it);
   publish_locked();
   return {};
@@ -180,41 +240,28 @@ std::size_t SaRegistry::policy_count() const {
 void SaRegistry::clear() {
   std::lock_guard lock(mutex_);
   sas_.clear();
+  outbound_order_.clear();
   policies_.clear();
+  next_ = SaTable();
   publish_locked();
 }
 
 std::shared_ptr<const SaTable> SaRegistry::snapshot() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(published_mutex_);
   return current_;
 }
 
 void SaRegistry::publish_locked() {
-  auto t = std::make_shared<SaTable>();
-  std::map<std::uint32_t, std::uint64_t> newest;  // reqid -> order of the SA chosen
-  for (const auto& [key, e] : sas_) {
-    SaRef ref{e.sa, e.path, max_inner_for(*e.sa, e.path)};
-    t->all_.push_back(ref);
-    if (e.sa->direction() == xfrm::Direction::In) {
-      t->inbound_.emplace(e.sa->spi().value, ref);
-    } else {
-      auto& order = newest[e.sa->reqid()];
-      if (e.order > order) {
-        order = e.order;
-        t->outbound_by_reqid_[e.sa->reqid()] = ref;
-      }
-    }
+  // A shallow copy: the maps' roots and the policy index's level lists, O(1) in the number of SAs.
+  auto table = std::make_shared<const SaTable>(next_);
+  std::shared_ptr<const SaTable> old;
+  {
+    std::lock_guard lock(published_mutex_);
+    old = std::exchange(current_, std::move(table));
   }
-  auto sorted = policies_;
-  std::stable_sort(sorted.begin(), sorted.end(), more_specific);
-  for (const auto& [p, order] : sorted) {
-    if (p.direction == xfrm::Direction::Out)
-      t->out_policies_.push_back(p);
-    else
-      t->in_policies_.push_back(p);
-  }
-  current_ = std::move(t);
   version_.fetch_add(1, std::memory_order_release);
+  // `old` is released here, outside published_mutex_: if no worker holds it, its own nodes are
+  // freed now, on the control plane's thread.
 }
 
 }  // namespace natgate::esp

@@ -6,6 +6,13 @@
 // or re-pointing an SA therefore never stops or locks the packet path, and an SA that is removed
 // mid-batch lives until the batch ends (RCU-like). The SaState objects themselves are shared
 // between snapshots, so sequence numbers, replay windows and counters carry over.
+//
+// Scale (issue 13): a snapshot is built from persistent maps (persistent_map.h) and a persistent
+// policy index (policy_index.h), so publishing after one change copies the O(log16 n) nodes on
+// the changed paths, not the table: an install is O(log n) however many peers there are. The
+// lookups a packet makes (SA by SPI, policy by destination, newest SA of a reqid, inbound
+// policies of a reqid) are hash probes whose number does not grow with the number of peers.
+// A snapshot's nodes are freed by whichever thread drops the last snapshot that shares them.
 #pragma once
 
 #include <atomic>
@@ -20,18 +27,11 @@
 
 #include "common/expected.h"
 #include "esp/inner/inner_packet.h"
+#include "esp/sa/persistent_map.h"
+#include "esp/sa/policy_index.h"
 #include "esp/sa/sa_state.h"
 
 namespace natgate::esp {
-
-struct PolicyRule {
-  TrafficSelector src;
-  TrafficSelector dst;
-  xfrm::Direction direction = xfrm::Direction::Out;
-  std::uint32_t reqid = 0;
-  std::uint32_t priority = 0;  // lower wins, as in XFRM; 0 = by specificity only
-  friend bool operator==(const PolicyRule&, const PolicyRule&) = default;
-};
 
 struct SaRef {
   std::shared_ptr<SaState> sa;
@@ -46,25 +46,34 @@ class SaTable {
     const SaRef* sa = nullptr;           // null with a policy: no SA yet (acquire)
   };
 
-  const SaRef* inbound(std::uint32_t spi) const {
-    auto it = inbound_.find(spi);
-    return it == inbound_.end() ? nullptr : &it->second;
-  }
+  const SaRef* inbound(std::uint32_t spi) const { return inbound_.find(spi); }
   // The most specific outbound policy admitting the packet, and the newest SA of its reqid.
   OutboundMatch outbound(const InnerPacket& pkt) const;
   // RFC 4301 §5.2 for an inbound SA: its own selectors, or, if it carries none, the inbound
   // policies of its reqid. Nothing admits a packet that neither covers.
   bool inbound_admits(const SaState& sa, const InnerPacket& pkt) const;
 
-  const std::vector<SaRef>& all() const { return all_; }
+  // f(const SaRef&) for every installed SA, in no particular order (housekeeping).
+  template <class F>
+  void for_each_sa(F&& f) const {
+    all_.for_each([&](std::uintptr_t, const SaRef& ref) { f(ref); });
+  }
+  std::size_t sa_count() const { return all_.size(); }
 
  private:
   friend class SaRegistry;
-  std::unordered_map<std::uint32_t, SaRef> inbound_;
-  std::unordered_map<std::uint32_t, SaRef> outbound_by_reqid_;
-  std::vector<PolicyRule> out_policies_;  // most specific first
-  std::vector<PolicyRule> in_policies_;
-  std::vector<SaRef> all_;
+  struct U32Hash {
+    std::uint64_t operator()(std::uint32_t k) const { return mix64(k); }
+  };
+  struct PtrHash {
+    std::uint64_t operator()(std::uintptr_t k) const { return mix64(k); }
+  };
+  using InPolicies = std::vector<PolicyRule>;
+  PersistentMap<std::uint32_t, SaRef, U32Hash> inbound_;            // by SPI
+  PersistentMap<std::uint32_t, SaRef, U32Hash> outbound_by_reqid_;  // the newest outbound SA
+  PolicyIndex out_policies_;
+  PersistentMap<std::uint32_t, std::shared_ptr<const InPolicies>, U32Hash> in_policies_;  // by reqid
+  PersistentMap<std::uintptr_t, SaRef, PtrHash> all_;  // by SaState identity
 };
 
 // The control plane's editable view; every change publishes a new SaTable.
@@ -104,13 +113,36 @@ class SaRegistry {
   // Inbound SAs are named by SPI alone (allocate_spi keeps them unique); outbound ones by
   // (SPI, peer address), since different peers may pick the same SPI.
   using Key = std::tuple<std::uint32_t, xfrm::Direction, IpAddress>;
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const;
+  };
   Key key_of(Spi spi, xfrm::Direction d, const IpAddress& remote) const;
+  // The next_ side of each change, O(log n) each.
+  void index_sa(const Key& key, const Entry& e);
+  void unindex_sa(const Entry& e);
+  void choose_outbound(std::uint32_t reqid);  // the newest outbound SA of reqid into next_
+  void index_policy(const RankedPolicy& p);
+  void unindex_policy(const RankedPolicy& p);
   void publish_locked();
 
-  mutable std::mutex mutex_;
-  std::map<Key, Entry> sas_;
-  std::vector<std::pair<PolicyRule, std::uint64_t>> policies_;
+  // The control plane's side is hashed too (O(1) expected per change), so that the whole
+  // install stays flat in n, not only the published part.
+  mutable std::mutex mutex_;  // the control plane's: everything below but current_
+  std::unordered_map<Key, Entry, KeyHash> sas_;
+  // Outbound SAs of each reqid by installation order: the last one carries the traffic.
+  std::unordered_map<std::uint32_t, std::map<std::uint64_t, Key>> outbound_order_;
+  // One rule per (src, dst, direction), with its installation order.
+  using PolicyName = std::tuple<TrafficSelector, TrafficSelector, xfrm::Direction>;
+  struct PolicyNameHash {
+    std::size_t operator()(const PolicyName& n) const;
+  };
+  std::unordered_map<PolicyName, RankedPolicy, PolicyNameHash> policies_;
   std::uint64_t next_order_ = 1;
+  SaTable next_;  // the table being edited; published as a copy, which shares its nodes
+
+  // Held only to copy or swap the published pointer, never during an edit, so a worker's
+  // refresh never waits for an install.
+  mutable std::mutex published_mutex_;
   std::shared_ptr<const SaTable> current_;
   std::atomic<std::uint64_t> version_{0};
 };
