@@ -237,7 +237,8 @@ void Engine::housekeeping(const SaTable& table, Clock::time_point now) {
     ev.spi = ref.sa->spi();
     ev.direction = ref.sa->direction();
     ev.remote = ref.path.remote.address;
-    ev.dst = ref.sa->direction() == xfrm::Direction::Out ? ref.path.remote.address : ref.path.local.address;
+    ev.dst =
+        ref.sa->direction() == dataplane::Direction::Out ? ref.path.remote.address : ref.path.local.address;
     ev.reqid = ref.sa->reqid();
     events_.push(ev);
   }

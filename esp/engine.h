@@ -73,14 +73,14 @@ class Engine {
 
   // --- SAs and policies (any thread; the packet path keeps running) ---
   Status add_sa(const SaConfig& config) { return registry_.add_sa(config, path_mtu_); }
-  Status remove_sa(Spi spi, xfrm::Direction d, const IpAddress& remote) {
+  Status remove_sa(Spi spi, dataplane::Direction d, const IpAddress& remote) {
     return registry_.remove_sa(spi, d, remote);
   }
   // The peer's NAT mapping (or address) changed: the next batch uses the new path.
-  Status update_sa_path(Spi spi, xfrm::Direction d, const IpAddress& remote, const OuterPath& path) {
+  Status update_sa_path(Spi spi, dataplane::Direction d, const IpAddress& remote, const OuterPath& path) {
     return registry_.update_path(spi, d, remote, path);
   }
-  std::shared_ptr<const SaState> find_sa(Spi spi, xfrm::Direction d, const IpAddress& remote) const {
+  std::shared_ptr<const SaState> find_sa(Spi spi, dataplane::Direction d, const IpAddress& remote) const {
     return registry_.find(spi, d, remote);
   }
   Status add_policy(const PolicyRule& rule) { return registry_.add_policy(rule); }

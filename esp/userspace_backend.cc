@@ -8,10 +8,10 @@ namespace natgate::esp {
 
 namespace {
 
-xfrm::Direction engine_direction(xfrm::Direction d) {
+dataplane::Direction engine_direction(dataplane::Direction d) {
   // The engine makes no forward/input distinction: a forwarded packet reaches it through the TUN
   // like any other, and both kinds of inbound policy check decrypted packets.
-  return d == xfrm::Direction::Fwd ? xfrm::Direction::In : d;
+  return d == dataplane::Direction::Fwd ? dataplane::Direction::In : d;
 }
 
 }  // namespace
@@ -46,12 +46,13 @@ Expected<std::uint32_t> UserspaceBackend::allocate_spi(const IpAddress&, const I
   return unexpected(std::string("no free SPI found"));
 }
 
-Expected<OuterPath> UserspaceBackend::path_for(xfrm::Direction d, const Endpoint& src, const Endpoint& dst,
-                                               const std::optional<xfrm::UdpEncap>& encap) const {
+Expected<OuterPath> UserspaceBackend::path_for(dataplane::Direction d, const Endpoint& src,
+                                               const Endpoint& dst,
+                                               const std::optional<dataplane::UdpEncap>& encap) const {
   if (src.address.family() != dst.address.family())
     return unexpected(std::string("outer source and destination of different families"));
   OuterPath p;
-  const bool in = d == xfrm::Direction::In;
+  const bool in = d == dataplane::Direction::In;
   p.local = in ? dst : src;
   p.remote = in ? src : dst;
   p.udp_encap = encap.has_value();
@@ -66,9 +67,10 @@ Expected<OuterPath> UserspaceBackend::path_for(xfrm::Direction d, const Endpoint
   return p;
 }
 
-Status UserspaceBackend::add_sa(const xfrm::SaSpec& spec) {
-  if (spec.direction == xfrm::Direction::Fwd) return unexpected(std::string("an SA is In or Out, not Fwd"));
-  if (spec.mode != xfrm::Mode::Tunnel)
+Status UserspaceBackend::add_sa(const dataplane::SaSpec& spec) {
+  if (spec.direction == dataplane::Direction::Fwd)
+    return unexpected(std::string("an SA is In or Out, not Fwd"));
+  if (spec.mode != dataplane::Mode::Tunnel)
     return unexpected(std::string("the userspace engine implements tunnel mode only"));
   const SaKey key{spec.spi, spec.dst.address};
   if (sas_.count(key)) return unexpected("SA " + std::to_string(spec.spi) + " exists");
@@ -90,14 +92,14 @@ Status UserspaceBackend::add_sa(const xfrm::SaSpec& spec) {
   c.local_ts = spec.local_ts;
   c.remote_ts = spec.remote_ts;
   if (auto s = engine_->add_sa(c); !s) return s;
-  if (spec.direction == xfrm::Direction::In) reserved_spis_.erase(spec.spi);
+  if (spec.direction == dataplane::Direction::In) reserved_spis_.erase(spec.spi);
   sas_.emplace(key, Installed{spec.direction, path->remote.address, *path, spec.reqid});
   return {};
 }
 
 Status UserspaceBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst,
                                              const Endpoint& new_src, const Endpoint& new_dst,
-                                             std::optional<xfrm::UdpEncap> encap) {
+                                             std::optional<dataplane::UdpEncap> encap) {
   auto it = sas_.find({spi, old_dst});
   if (it == sas_.end()) return unexpected("no SA " + std::to_string(spi) + " to " + old_dst.to_string());
   auto path = path_for(it->second.direction, new_src, new_dst, encap);
@@ -112,13 +114,13 @@ Status UserspaceBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress&
   return {};
 }
 
-Expected<xfrm::SaCounters> UserspaceBackend::query_sa(std::uint32_t spi, const IpAddress& dst) {
+Expected<dataplane::SaCounters> UserspaceBackend::query_sa(std::uint32_t spi, const IpAddress& dst) {
   auto it = sas_.find({spi, dst});
   if (it == sas_.end()) return unexpected("no SA " + std::to_string(spi) + " to " + dst.to_string());
   auto sa = engine_->find_sa(Spi(spi), it->second.direction, it->second.remote);
   if (!sa) return unexpected("SA " + std::to_string(spi) + " is gone from the engine");
   const auto& st = sa->stats();
-  xfrm::SaCounters c;
+  dataplane::SaCounters c;
   c.bytes = st.bytes.load(std::memory_order_relaxed);
   c.packets = st.packets.load(std::memory_order_relaxed);
   c.replay_drops = st.replay_drops.load(std::memory_order_relaxed);
@@ -149,7 +151,7 @@ bool UserspaceBackend::engine_rule_in_use(const PolicyRule& rule) const {
   return false;
 }
 
-Status UserspaceBackend::add_policy(const xfrm::PolicySpec& p) {
+Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
   const PolicyKey key{p.src, p.dst, p.direction};
   if (auto it = policies_.find(key); it != policies_.end())
     return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + " exists (reqid " +
@@ -160,7 +162,7 @@ Status UserspaceBackend::add_policy(const xfrm::PolicySpec& p) {
     if (auto s = engine_->add_policy(rule); !s) return s;
   }
   InstalledPolicy installed{rule, {}};
-  if (p.direction == xfrm::Direction::Out) {
+  if (p.direction == dataplane::Direction::Out) {
     const auto source = local_address_in(p.src);
     for (const auto& subnet : subnets_covering(p.dst)) {
       if (auto s = routes_.add(subnet, source); !s) {
@@ -175,7 +177,7 @@ Status UserspaceBackend::add_policy(const xfrm::PolicySpec& p) {
   return {};
 }
 
-Status UserspaceBackend::replace_policy(const xfrm::PolicySpec& p) {
+Status UserspaceBackend::replace_policy(const dataplane::PolicySpec& p) {
   auto it = policies_.find({p.src, p.dst, p.direction});
   if (it == policies_.end()) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
   const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
@@ -186,7 +188,7 @@ Status UserspaceBackend::replace_policy(const xfrm::PolicySpec& p) {
   return {};
 }
 
-Status UserspaceBackend::delete_policy(const xfrm::PolicySpec& p) {
+Status UserspaceBackend::delete_policy(const dataplane::PolicySpec& p) {
   auto it = policies_.find({p.src, p.dst, p.direction});
   if (it == policies_.end()) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
   Status result;
@@ -199,11 +201,11 @@ Status UserspaceBackend::delete_policy(const xfrm::PolicySpec& p) {
   return result;
 }
 
-void UserspaceBackend::set_expire_handler(std::function<void(const xfrm::ExpireEvent&)> handler) {
+void UserspaceBackend::set_expire_handler(std::function<void(const dataplane::ExpireEvent&)> handler) {
   on_expire_ = std::move(handler);
 }
 
-void UserspaceBackend::set_acquire_handler(std::function<void(const xfrm::AcquireEvent&)> handler) {
+void UserspaceBackend::set_acquire_handler(std::function<void(const dataplane::AcquireEvent&)> handler) {
   on_acquire_ = std::move(handler);
 }
 
@@ -213,7 +215,7 @@ void UserspaceBackend::poll_events() {
       case EngineEvent::Kind::SoftExpire:
       case EngineEvent::Kind::HardExpire: {
         // The SA as SaBackend names it: (spi, outer destination).
-        const IpAddress dst = ev.direction == xfrm::Direction::In ? ev.dst : ev.remote;
+        const IpAddress dst = ev.direction == dataplane::Direction::In ? ev.dst : ev.remote;
         const bool hard = ev.kind == EngineEvent::Kind::HardExpire;
         auto it = sas_.find({ev.spi.value, dst});
         if (it == sas_.end()) return;  // already deleted by the control plane
@@ -222,17 +224,17 @@ void UserspaceBackend::poll_events() {
           (void)engine_->remove_sa(ev.spi, it->second.direction, it->second.remote);
           sas_.erase(it);
         }
-        if (on_expire_) on_expire_(xfrm::ExpireEvent{ev.spi.value, dst, ev.reqid, hard});
+        if (on_expire_) on_expire_(dataplane::ExpireEvent{ev.spi.value, dst, ev.reqid, hard});
         return;
       }
       case EngineEvent::Kind::Acquire:
-        if (on_acquire_) on_acquire_(xfrm::AcquireEvent{ev.reqid, ev.src, ev.dst_ts});
+        if (on_acquire_) on_acquire_(dataplane::AcquireEvent{ev.reqid, ev.src, ev.dst_ts});
         return;
       case EngineEvent::Kind::Mapping: {
         if (!on_mapping_) return;
         Endpoint old_remote{ev.remote, 0};
         for (const auto& [key, sa] : sas_)
-          if (std::get<0>(key) == ev.spi.value && sa.direction == xfrm::Direction::In)
+          if (std::get<0>(key) == ev.spi.value && sa.direction == dataplane::Direction::In)
             old_remote = sa.path.remote;
         on_mapping_(MappingEvent{ev.spi.value, ev.reqid, old_remote, ev.new_remote});
         return;

@@ -75,8 +75,8 @@ bool SaTable::inbound_admits(const SaState& sa, const InnerPacket& pkt) const {
 
 SaRegistry::SaRegistry() : current_(std::make_shared<SaTable>()) {}
 
-SaRegistry::Key SaRegistry::key_of(Spi spi, xfrm::Direction d, const IpAddress& remote) const {
-  return {spi.value, d, d == xfrm::Direction::In ? IpAddress() : remote};
+SaRegistry::Key SaRegistry::key_of(Spi spi, dataplane::Direction d, const IpAddress& remote) const {
+  return {spi.value, d, d == dataplane::Direction::In ? IpAddress() : remote};
 }
 
 Status SaRegistry::add_sa(const SaConfig& config, std::size_t path_mtu) {
@@ -91,7 +91,7 @@ Status SaRegistry::add_sa(const SaConfig& config, std::size_t path_mtu) {
   return {};
 }
 
-Status SaRegistry::remove_sa(Spi spi, xfrm::Direction direction, const IpAddress& remote) {
+Status SaRegistry::remove_sa(Spi spi, dataplane::Direction direction, const IpAddress& remote) {
   std::lock_guard lock(mutex_);
   if (sas_.erase(key_of(spi, direction, remote)) == 0)
     return unexpected("no SA with SPI " + std::to_string(spi.value));
@@ -99,7 +99,7 @@ Status SaRegistry::remove_sa(Spi spi, xfrm::Direction direction, const IpAddress
   return {};
 }
 
-Status SaRegistry::update_path(Spi spi, xfrm::Direction direction, const IpAddress& remote,
+Status SaRegistry::update_path(Spi spi, dataplane::Direction direction, const IpAddress& remote,
                                const OuterPath& path) {
   std::lock_guard lock(mutex_);
   auto it = sas_.find(key_of(spi, direction, remote));
@@ -113,13 +113,14 @@ Status SaRegistry::update_path(Spi spi, xfrm::Direction direction, const IpAddre
   return {};
 }
 
-std::shared_ptr<SaState> SaRegistry::find(Spi spi, xfrm::Direction direction, const IpAddress& remote) const {
+std::shared_ptr<SaState> SaRegistry::find(Spi spi, dataplane::Direction direction,
+                                          const IpAddress& remote) const {
   std::lock_guard lock(mutex_);
   auto it = sas_.find(key_of(spi, direction, remote));
   return it == sas_.end() ? nullptr : it->second.sa;
 }
 
-std::optional<OuterPath> SaRegistry::path_of(Spi spi, xfrm::Direction direction,
+std::optional<OuterPath> SaRegistry::path_of(Spi spi, dataplane::Direction direction,
                                              const IpAddress& remote) const {
   std::lock_guard lock(mutex_);
   auto it = sas_.find(key_of(spi, direction, remote));
@@ -129,7 +130,7 @@ std::optional<OuterPath> SaRegistry::path_of(Spi spi, xfrm::Direction direction,
 
 bool SaRegistry::inbound_spi_in_use(std::uint32_t spi) const {
   std::lock_guard lock(mutex_);
-  return sas_.count(key_of(Spi(spi), xfrm::Direction::In, IpAddress())) != 0;
+  return sas_.count(key_of(Spi(spi), dataplane::Direction::In, IpAddress())) != 0;
 }
 
 Status SaRegistry::add_policy(const PolicyRule& rule) {
@@ -195,7 +196,7 @@ void SaRegistry::publish_locked() {
   for (const auto& [key, e] : sas_) {
     SaRef ref{e.sa, e.path, max_inner_for(*e.sa, e.path)};
     t->all_.push_back(ref);
-    if (e.sa->direction() == xfrm::Direction::In) {
+    if (e.sa->direction() == dataplane::Direction::In) {
       t->inbound_.emplace(e.sa->spi().value, ref);
     } else {
       auto& order = newest[e.sa->reqid()];
@@ -208,7 +209,7 @@ void SaRegistry::publish_locked() {
   auto sorted = policies_;
   std::stable_sort(sorted.begin(), sorted.end(), more_specific);
   for (const auto& [p, order] : sorted) {
-    if (p.direction == xfrm::Direction::Out)
+    if (p.direction == dataplane::Direction::Out)
       t->out_policies_.push_back(p);
     else
       t->in_policies_.push_back(p);

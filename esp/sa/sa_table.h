@@ -27,7 +27,7 @@ namespace natgate::esp {
 struct PolicyRule {
   TrafficSelector src;
   TrafficSelector dst;
-  xfrm::Direction direction = xfrm::Direction::Out;
+  dataplane::Direction direction = dataplane::Direction::Out;
   std::uint32_t reqid = 0;
   std::uint32_t priority = 0;  // lower wins, as in XFRM; 0 = by specificity only
   friend bool operator==(const PolicyRule&, const PolicyRule&) = default;
@@ -73,11 +73,11 @@ class SaRegistry {
   SaRegistry();
 
   Status add_sa(const SaConfig& config, std::size_t path_mtu);
-  Status remove_sa(Spi spi, xfrm::Direction direction, const IpAddress& remote);
-  Status update_path(Spi spi, xfrm::Direction direction, const IpAddress& remote, const OuterPath& path);
+  Status remove_sa(Spi spi, dataplane::Direction direction, const IpAddress& remote);
+  Status update_path(Spi spi, dataplane::Direction direction, const IpAddress& remote, const OuterPath& path);
   // The SA's state (counters), or null.
-  std::shared_ptr<SaState> find(Spi spi, xfrm::Direction direction, const IpAddress& remote) const;
-  std::optional<OuterPath> path_of(Spi spi, xfrm::Direction direction, const IpAddress& remote) const;
+  std::shared_ptr<SaState> find(Spi spi, dataplane::Direction direction, const IpAddress& remote) const;
+  std::optional<OuterPath> path_of(Spi spi, dataplane::Direction direction, const IpAddress& remote) const;
   bool inbound_spi_in_use(std::uint32_t spi) const;
 
   // Policies are named by (src, dst, direction): one rule per selector pair and direction.
@@ -103,8 +103,8 @@ class SaRegistry {
   };
   // Inbound SAs are named by SPI alone (allocate_spi keeps them unique); outbound ones by
   // (SPI, peer address), since different peers may pick the same SPI.
-  using Key = std::tuple<std::uint32_t, xfrm::Direction, IpAddress>;
-  Key key_of(Spi spi, xfrm::Direction d, const IpAddress& remote) const;
+  using Key = std::tuple<std::uint32_t, dataplane::Direction, IpAddress>;
+  Key key_of(Spi spi, dataplane::Direction d, const IpAddress& remote) const;
   void publish_locked();
 
   mutable std::mutex mutex_;

@@ -6,8 +6,8 @@
 
 namespace natgate::gateway::core {
 
-xfrm::EspTransform esp_transform(const ike::CryptoSuite& suite) {
-  xfrm::EspTransform t;
+dataplane::EspTransform esp_transform(const ike::CryptoSuite& suite) {
+  dataplane::EspTransform t;
   t.encr = suite.encr.id;
   // ChaCha20-Poly1305 carries no Key Length attribute (RFC 7634 §3); its key is 256 bits.
   t.encr_key_bits =
@@ -19,16 +19,16 @@ xfrm::EspTransform esp_transform(const ike::CryptoSuite& suite) {
 
 namespace {
 
-xfrm::SaSpec sa_spec(const ike::ChildSaEstablished& e, bool inbound, std::uint32_t reqid,
-                     std::chrono::seconds soft, std::chrono::seconds lifetime) {
-  xfrm::SaSpec s;
+dataplane::SaSpec sa_spec(const ike::ChildSaEstablished& e, bool inbound, std::uint32_t reqid,
+                          std::chrono::seconds soft, std::chrono::seconds lifetime) {
+  dataplane::SaSpec s;
   s.spi = inbound ? e.inbound_spi : e.outbound_spi;
-  s.direction = inbound ? xfrm::Direction::In : xfrm::Direction::Out;
+  s.direction = inbound ? dataplane::Direction::In : dataplane::Direction::Out;
   s.reqid = reqid;
-  s.mode = e.mode == ike::ChildMode::Transport ? xfrm::Mode::Transport : xfrm::Mode::Tunnel;
+  s.mode = e.mode == ike::ChildMode::Transport ? dataplane::Mode::Transport : dataplane::Mode::Tunnel;
   s.src = inbound ? e.remote : e.local;
   s.dst = inbound ? e.local : e.remote;
-  if (e.udp_encapsulation) s.encap = xfrm::UdpEncap{s.src.port, s.dst.port};
+  if (e.udp_encapsulation) s.encap = dataplane::UdpEncap{s.src.port, s.dst.port};
   s.transform = esp_transform(e.esp);
   const ike::DirectionKeys& keys = inbound ? e.inbound_keys : e.outbound_keys;
   s.encr_key = keys.encr;
@@ -42,27 +42,25 @@ xfrm::SaSpec sa_spec(const ike::ChildSaEstablished& e, bool inbound, std::uint32
 
 }  // namespace
 
-std::vector<xfrm::PolicySpec> ChildSaInstaller::policy_specs(std::uint32_t reqid,
-                                                             const std::vector<TrafficSelector>& local_ts,
-                                                             const std::vector<TrafficSelector>& remote_ts,
-                                                             const Endpoint& local,
-                                                             const Endpoint& remote) const {
-  std::vector<xfrm::PolicySpec> out;
+std::vector<dataplane::PolicySpec> ChildSaInstaller::policy_specs(
+    std::uint32_t reqid, const std::vector<TrafficSelector>& local_ts,
+    const std::vector<TrafficSelector>& remote_ts, const Endpoint& local, const Endpoint& remote) const {
+  std::vector<dataplane::PolicySpec> out;
   for (const auto& l : local_ts) {
     for (const auto& r : remote_ts) {
       if (l.family() != r.family()) continue;
-      xfrm::PolicySpec p;
+      dataplane::PolicySpec p;
       p.reqid = reqid;
-      p.mode = xfrm::Mode::Tunnel;
+      p.mode = dataplane::Mode::Tunnel;
       p.src = l;
       p.dst = r;
-      p.direction = xfrm::Direction::Out;
+      p.direction = dataplane::Direction::Out;
       p.tunnel_src = local;
       p.tunnel_dst = remote;
       out.push_back(p);
       // Inbound and forwarded traffic must have come through the tunnel (RFC 4301 §5.2).
-      for (auto d : {xfrm::Direction::In, xfrm::Direction::Fwd}) {
-        xfrm::PolicySpec q = p;
+      for (auto d : {dataplane::Direction::In, dataplane::Direction::Fwd}) {
+        dataplane::PolicySpec q = p;
         q.src = r;
         q.dst = l;
         q.direction = d;
@@ -80,13 +78,13 @@ namespace {
 // Two policies carry some of the same packets: both selectors intersect (addresses, protocol
 // and ports). The data planes pick the more specific or the newer of them, so either could
 // take the other's traffic.
-bool overlaps(const xfrm::PolicySpec& a, const xfrm::PolicySpec& b) {
+bool overlaps(const dataplane::PolicySpec& a, const dataplane::PolicySpec& b) {
   return a.direction == b.direction && a.src.intersect(b.src) && a.dst.intersect(b.dst);
 }
 
 // The same policy as the data plane holds it: reqid and template addresses (ports are the
 // SAs' business).
-bool same_policy(const xfrm::PolicySpec& a, const xfrm::PolicySpec& b) {
+bool same_policy(const dataplane::PolicySpec& a, const dataplane::PolicySpec& b) {
   return a.reqid == b.reqid && a.mode == b.mode && a.priority == b.priority &&
          a.tunnel_src.address == b.tunnel_src.address && a.tunnel_dst.address == b.tunnel_dst.address;
 }
@@ -100,9 +98,9 @@ std::string policy_owner(const std::string& connection, bool any_id,
 }
 
 std::optional<std::string> ChildSaInstaller::conflict(const std::string& owner,
-                                                      const std::vector<xfrm::PolicySpec>& specs) const {
+                                                      const std::vector<dataplane::PolicySpec>& specs) const {
   for (const auto& p : specs) {
-    if (p.direction != xfrm::Direction::Out) continue;  // in/fwd mirror the out policies
+    if (p.direction != dataplane::Direction::Out) continue;  // in/fwd mirror the out policies
     for (const auto& [key, held] : held_) {
       if (held.owner == owner || !overlaps(p, held.spec)) continue;
       return "traffic " + p.src.to_string() + " <-> " + p.dst.to_string() + " overlaps " +
@@ -123,7 +121,7 @@ bool ChildSaInstaller::has_policies(std::uint32_t reqid) const { return owner_of
 
 std::optional<std::uint32_t> ChildSaInstaller::holder_reqid(const TrafficSelector& src,
                                                             const TrafficSelector& dst,
-                                                            xfrm::Direction direction) const {
+                                                            dataplane::Direction direction) const {
   auto it = held_.find({src, dst, direction});
   if (it == held_.end()) return std::nullopt;
   return it->second.spec.reqid;
@@ -189,7 +187,7 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
 
 void ChildSaInstaller::release_policies(std::uint32_t reqid) {
   for (auto it = held_.begin(); it != held_.end();) {
-    const xfrm::PolicySpec& p = it->second.spec;
+    const dataplane::PolicySpec& p = it->second.spec;
     if (p.reqid != reqid) {
       ++it;
       continue;
@@ -253,7 +251,7 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
 
 Status ChildSaInstaller::install_outbound(InstalledChild& c) {
   if (!c.pending_outbound) return {};
-  xfrm::SaSpec spec = std::move(*c.pending_outbound);
+  dataplane::SaSpec spec = std::move(*c.pending_outbound);
   c.pending_outbound.reset();
   if (!backend_) return {};
   if (Status s = backend_->add_sa(spec); !s)
@@ -271,10 +269,10 @@ void ChildSaInstaller::remove(const InstalledChild& c) {
 }
 
 Status ChildSaInstaller::move(InstalledChild& c, const Endpoint& local, const Endpoint& remote) {
-  std::optional<xfrm::UdpEncap> in_encap, out_encap;
+  std::optional<dataplane::UdpEncap> in_encap, out_encap;
   if (c.udp_encapsulation) {
-    in_encap = xfrm::UdpEncap{remote.port, local.port};
-    out_encap = xfrm::UdpEncap{local.port, remote.port};
+    in_encap = dataplane::UdpEncap{remote.port, local.port};
+    out_encap = dataplane::UdpEncap{local.port, remote.port};
   }
   std::string errors;
   if (c.pending_outbound) {

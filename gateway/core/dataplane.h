@@ -11,16 +11,16 @@
 #include "common/bytes.h"
 #include "common/expected.h"
 #include "common/ip_address.h"
+#include "dataplane/sa_backend.h"
 #include "gateway/config/config.h"
 #include "gateway/core/natt_channel.h"
 #include "gateway/daemon/daemon_core.h"
-#include "xfrm/sa_backend.h"
 
 namespace natgate::gateway::core {
 
 struct Dataplane {
-  std::unique_ptr<xfrm::SaBackend> backend;  // null: IKE runs, but no SA carries traffic
-  std::unique_ptr<NattChannel> natt;         // required
+  std::unique_ptr<dataplane::SaBackend> backend;  // null: IKE runs, but no SA carries traffic
+  std::unique_ptr<NattChannel> natt;              // required
   // Extra lines for the log at start ("TUN natgate0, MTU 1400").
   std::string description;
   // Where a road warrior's virtual IPs go (RFC 7296 §2.19): the TUN, or for the kernel "lo".

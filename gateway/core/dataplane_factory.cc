@@ -5,9 +5,9 @@
 #include "esp/userspace_backend.h"
 #include "gateway/core/engine_natt_channel.h"
 #include "gateway/io/udp_socket.h"
-#include "xfrm/kernel/ipsec_socket.h"
-#include "xfrm/kernel/kernel_backend.h"
-#include "xfrm/kernel/xfrm_stats.h"
+#include "xfrm/ipsec_socket.h"
+#include "xfrm/kernel_backend.h"
+#include "xfrm/xfrm_stats.h"
 
 namespace natgate::gateway::core {
 

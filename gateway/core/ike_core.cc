@@ -124,9 +124,9 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   installer_ = std::make_unique<ChildSaInstaller>(dataplane_.backend.get());
   remote_access_ = std::make_unique<RemoteAccess>(registry_);
   vip_client_ = std::make_unique<VirtualIpClient>(dataplane_.interface);
-  if (xfrm::SaBackend* b = dataplane_.backend.get()) {
-    b->set_expire_handler([this](const xfrm::ExpireEvent& ev) { on_expire(ev); });
-    b->set_acquire_handler([this](const xfrm::AcquireEvent& ev) { on_acquire(ev); });
+  if (dataplane::SaBackend* b = dataplane_.backend.get()) {
+    b->set_expire_handler([this](const dataplane::ExpireEvent& ev) { on_expire(ev); });
+    b->set_acquire_handler([this](const dataplane::AcquireEvent& ev) { on_acquire(ev); });
     if (b->event_fd() >= 0) {
       backend_watch_ = std::make_unique<BackendWatch>(*io_, b->event_fd());
       watch_backend_events();
@@ -1192,7 +1192,7 @@ void IkeCore::finish_shutdown() {
   done();
 }
 
-void IkeCore::on_acquire(const xfrm::AcquireEvent& ev) {
+void IkeCore::on_acquire(const dataplane::AcquireEvent& ev) {
   for (const auto& p : registry_.all()) {
     if (p->reqid != ev.reqid) continue;
     for (IkeSaEntry* e : table_.of_connection(p->config.name))
@@ -1204,7 +1204,7 @@ void IkeCore::on_acquire(const xfrm::AcquireEvent& ev) {
   }
 }
 
-void IkeCore::on_expire(const xfrm::ExpireEvent& ev) {
+void IkeCore::on_expire(const dataplane::ExpireEvent& ev) {
   spdlog::debug("data plane: {} expire of SA {} (reqid {})", ev.hard ? "hard" : "soft", spi_hex(ev.spi),
                 ev.reqid);
   for (SaId id : table_.ids()) {

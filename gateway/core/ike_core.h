@@ -139,8 +139,8 @@ class IkeCore final : public DaemonCore {
   void forget(IkeSaEntry& e, const std::string& why);  // drop locally, without telling the peer
   void maybe_finish_teardown(const std::string& name);
   void reply_up(const std::string& name, ControlResult result);
-  void on_acquire(const xfrm::AcquireEvent& ev);
-  void on_expire(const xfrm::ExpireEvent& ev);
+  void on_acquire(const dataplane::AcquireEvent& ev);
+  void on_expire(const dataplane::ExpireEvent& ev);
   void watch_backend_events();
   void finish_shutdown();
   void flush_removals();

@@ -216,7 +216,7 @@ struct EspWorld::State {
       const Suite& suite = suites()[i];
       SaConfig c;
       c.spi = Spi(spec.spi);
-      c.direction = xfrm::Direction::In;
+      c.direction = dataplane::Direction::In;
       c.reqid = spec.reqid;
       c.suite = suite;
       c.encr_keymat = SecretBytes(key_bytes(spec.spi, suite.encr_key_bytes(), 0));
@@ -231,7 +231,7 @@ struct EspWorld::State {
     }
     // SA 0x1002 carries no selectors: these inbound policies of its reqid decide.
     for (auto [src, dst] : {std::pair{"10.3.0.0/16", "10.1.0.0/16"}, std::pair{"fd00:3::/48", "fd00:1::/48"}})
-      if (!registry.add_policy(PolicyRule{selector(src), selector(dst), xfrm::Direction::In, 3, 0}))
+      if (!registry.add_policy(PolicyRule{selector(src), selector(dst), dataplane::Direction::In, 3, 0}))
         fail("cannot install a fuzz policy");
   }
 };

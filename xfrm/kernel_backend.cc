@@ -1,4 +1,4 @@
-#include "xfrm/kernel/kernel_backend.h"
+#include "xfrm/kernel_backend.h"
 
 #include <linux/xfrm.h>
 
@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
-#include "xfrm/kernel/policy_message.h"
-#include "xfrm/kernel/sa_message.h"
+#include "xfrm/policy_message.h"
+#include "xfrm/sa_message.h"
 
 namespace natgate::xfrm {
 
@@ -26,19 +26,19 @@ std::string sa_text(std::uint32_t spi, const IpAddress& dst) {
   return "SPI " + spi_text(spi) + " to " + dst.to_string();
 }
 
-const char* direction_text(Direction d) {
+const char* direction_text(dataplane::Direction d) {
   switch (d) {
-    case Direction::In:
+    case dataplane::Direction::In:
       return "in";
-    case Direction::Out:
+    case dataplane::Direction::Out:
       return "out";
-    case Direction::Fwd:
+    case dataplane::Direction::Fwd:
       return "fwd";
   }
   return "?";
 }
 
-std::string policy_text(const PolicySpec& p) {
+std::string policy_text(const dataplane::PolicySpec& p) {
   return p.src.to_string() + " -> " + p.dst.to_string() + " dir " + direction_text(p.direction);
 }
 
@@ -80,7 +80,7 @@ Expected<std::uint32_t> KernelBackend::allocate_spi(const IpAddress& src, const 
   return *spi;
 }
 
-Expected<void, KernelError> KernelBackend::install_sa(const SaSpec& sa, bool update,
+Expected<void, KernelError> KernelBackend::install_sa(const dataplane::SaSpec& sa, bool update,
                                                       const SaRuntimeState* carry, const char* what) {
   const std::string name = std::string(what) + " " + sa_text(sa.spi, sa.dst.address);
   auto msg = build_sa_add(sa, update, carry);
@@ -88,7 +88,7 @@ Expected<void, KernelError> KernelBackend::install_sa(const SaSpec& sa, bool upd
   return requests_.transact(*msg, name);
 }
 
-Status KernelBackend::add_sa(const SaSpec& sa) {
+Status KernelBackend::add_sa(const dataplane::SaSpec& sa) {
   const SaKey key{sa.spi, sa.dst.address};
   if (sas_.count(key) != 0) {
     return unexpected(sa_text(sa.spi, sa.dst.address) +
@@ -133,10 +133,10 @@ Expected<KernelSa> KernelBackend::read_sa(std::uint32_t spi, const IpAddress& ds
   return std::move(found->value());
 }
 
-Expected<SaCounters> KernelBackend::query_sa(std::uint32_t spi, const IpAddress& dst) {
+Expected<dataplane::SaCounters> KernelBackend::query_sa(std::uint32_t spi, const IpAddress& dst) {
   auto sa = read_sa(spi, dst);
   if (!sa) return unexpected(sa.error());
-  SaCounters counters;
+  dataplane::SaCounters counters;
   counters.bytes = sa->runtime.lifetime.bytes;
   counters.packets = sa->runtime.lifetime.packets;
   counters.replay_drops = std::uint64_t{sa->out_of_window} + sa->replayed;
@@ -175,7 +175,7 @@ Status KernelBackend::delete_sa(std::uint32_t spi, const IpAddress& dst) {
   return {};
 }
 
-Status KernelBackend::recreate_sa(const SaSpec& old_sa, const SaSpec& new_sa) {
+Status KernelBackend::recreate_sa(const dataplane::SaSpec& old_sa, const dataplane::SaSpec& new_sa) {
   auto current = read_sa(old_sa.spi, old_sa.dst.address);
   if (!current) return unexpected("cannot read the SA before moving it: " + current.error());
   const SaRuntimeState carry = current->runtime;
@@ -192,10 +192,10 @@ Status KernelBackend::recreate_sa(const SaSpec& old_sa, const SaSpec& new_sa) {
 
 Status KernelBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst,
                                           const Endpoint& new_src, const Endpoint& new_dst,
-                                          std::optional<UdpEncap> encap) {
+                                          std::optional<dataplane::UdpEncap> encap) {
   auto it = sas_.find({spi, old_dst});
   if (it == sas_.end()) return unexpected(sa_text(spi, old_dst) + " was not installed by this backend");
-  SaSpec moved = it->second;
+  dataplane::SaSpec moved = it->second;
   moved.src = new_src;
   moved.dst = new_dst;
   moved.encap = encap;
@@ -215,7 +215,7 @@ Status KernelBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& ol
   return {};
 }
 
-Status KernelBackend::add_policy(const PolicySpec& policy) {
+Status KernelBackend::add_policy(const dataplane::PolicySpec& policy) {
   auto it = policies_.find(policy_key(policy));
   if (it != policies_.end() && it->second.reqid != policy.reqid)
     return unexpected("policy " + policy_text(policy) + " is held by reqid " +
@@ -223,13 +223,13 @@ Status KernelBackend::add_policy(const PolicySpec& policy) {
   return install_policy(policy, it != policies_.end());
 }
 
-Status KernelBackend::replace_policy(const PolicySpec& policy) {
+Status KernelBackend::replace_policy(const dataplane::PolicySpec& policy) {
   if (policies_.count(policy_key(policy)) == 0)
     return unexpected("policy " + policy_text(policy) + " was not installed by this backend");
   return install_policy(policy, true);
 }
 
-Status KernelBackend::install_policy(const PolicySpec& policy, bool replace) {
+Status KernelBackend::install_policy(const dataplane::PolicySpec& policy, bool replace) {
   const PolicyKey key = policy_key(policy);
   auto msg = build_policy_add(policy, replace);
   if (!msg) return unexpected(msg.error());
@@ -246,7 +246,7 @@ Status KernelBackend::install_policy(const PolicySpec& policy, bool replace) {
   return {};
 }
 
-Status KernelBackend::delete_policy(const PolicySpec& policy) {
+Status KernelBackend::delete_policy(const dataplane::PolicySpec& policy) {
   auto it = policies_.find(policy_key(policy));
   if (it == policies_.end())
     return unexpected("policy " + policy_text(policy) + " was not installed by this backend");
@@ -259,11 +259,11 @@ Status KernelBackend::delete_policy(const PolicySpec& policy) {
   return {};
 }
 
-void KernelBackend::set_expire_handler(std::function<void(const ExpireEvent&)> handler) {
+void KernelBackend::set_expire_handler(std::function<void(const dataplane::ExpireEvent&)> handler) {
   on_expire_ = std::move(handler);
 }
 
-void KernelBackend::set_acquire_handler(std::function<void(const AcquireEvent&)> handler) {
+void KernelBackend::set_acquire_handler(std::function<void(const dataplane::AcquireEvent&)> handler) {
   on_acquire_ = std::move(handler);
 }
 
@@ -314,7 +314,7 @@ void KernelBackend::handle_event(const nlmsghdr& hdr) {
     if (!event) return;
     bool ours = false;
     for (const auto& [key, policy] : policies_) {
-      if (policy.direction == Direction::Out && policy.reqid == event->reqid) ours = true;
+      if (policy.direction == dataplane::Direction::Out && policy.reqid == event->reqid) ours = true;
     }
     if (ours && on_acquire_) on_acquire_(*event);
   }

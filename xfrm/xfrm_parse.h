@@ -11,7 +11,7 @@
 
 #include "common/bytes.h"
 #include "common/expected.h"
-#include "xfrm/sa_backend.h"
+#include "dataplane/sa_backend.h"
 
 namespace natgate::xfrm {
 
@@ -44,7 +44,7 @@ struct KernelSa {
   std::uint32_t out_of_window = 0;  // xfrm_stats.replay_window
   std::uint32_t replayed = 0;       // xfrm_stats.replay
   std::uint32_t integrity_failed = 0;
-  std::optional<UdpEncap> encap;
+  std::optional<dataplane::UdpEncap> encap;
   std::uint32_t mark = 0;
   SaRuntimeState runtime;
 };
@@ -62,9 +62,9 @@ struct MappingEvent {
 // XFRM_MSG_NEWSA / XFRM_MSG_UPDSA payload (a reply to GETSA or ALLOCSPI).
 Expected<KernelSa> parse_sa(const nlmsghdr& hdr);
 // XFRM_MSG_EXPIRE (struct xfrm_user_expire).
-Expected<ExpireEvent> parse_expire(const nlmsghdr& hdr);
+Expected<dataplane::ExpireEvent> parse_expire(const nlmsghdr& hdr);
 // XFRM_MSG_ACQUIRE (struct xfrm_user_acquire + XFRMA_TMPL): the triggering flow and its reqid.
-Expected<AcquireEvent> parse_acquire(const nlmsghdr& hdr);
+Expected<dataplane::AcquireEvent> parse_acquire(const nlmsghdr& hdr);
 // XFRM_MSG_MAPPING (struct xfrm_user_mapping).
 Expected<MappingEvent> parse_mapping(const nlmsghdr& hdr);
 

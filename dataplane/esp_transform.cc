@@ -1,6 +1,6 @@
-#include "xfrm/sa_backend.h"
+#include "dataplane/sa_spec.h"
 
-namespace natgate::xfrm {
+namespace natgate::dataplane {
 
 std::size_t EspTransform::encr_keymat_bytes() const {
   switch (encr) {
@@ -28,4 +28,4 @@ std::size_t EspTransform::integ_keymat_bytes() const {
   }
 }
 
-}  // namespace natgate::xfrm
+}  // namespace natgate::dataplane
