@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 
@@ -43,10 +42,10 @@ class SaBackend {
   virtual Status replace_policy(const PolicySpec& policy) = 0;
   virtual Status delete_policy(const PolicySpec& policy) = 0;
 
-  // Events are delivered on the thread that calls poll_events() (the daemon's io_context),
-  // so handlers need no locking.
-  virtual void set_expire_handler(std::function<void(const ExpireEvent&)> handler) = 0;
-  virtual void set_acquire_handler(std::function<void(const AcquireEvent&)> handler) = 0;
+  // The one listener for this backend's events (expire, acquire, mapping: dataplane/events.h),
+  // called from poll_events() on the thread that calls it (the daemon's io_context), so it
+  // needs no locking. Not owned: it outlives the backend, or is replaced by nullptr first.
+  virtual void set_listener(EventListener* listener) = 0;
   // A file descriptor that becomes readable when events are pending (-1 if none), and the
   // call that drains them.
   virtual int event_fd() const = 0;

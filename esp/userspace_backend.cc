@@ -201,14 +201,6 @@ Status UserspaceBackend::delete_policy(const dataplane::PolicySpec& p) {
   return result;
 }
 
-void UserspaceBackend::set_expire_handler(std::function<void(const dataplane::ExpireEvent&)> handler) {
-  on_expire_ = std::move(handler);
-}
-
-void UserspaceBackend::set_acquire_handler(std::function<void(const dataplane::AcquireEvent&)> handler) {
-  on_acquire_ = std::move(handler);
-}
-
 void UserspaceBackend::poll_events() {
   engine_->drain_events([&](const EngineEvent& ev) {
     switch (ev.kind) {
@@ -224,19 +216,21 @@ void UserspaceBackend::poll_events() {
           (void)engine_->remove_sa(ev.spi, it->second.direction, it->second.remote);
           sas_.erase(it);
         }
-        if (on_expire_) on_expire_(dataplane::ExpireEvent{ev.spi.value, dst, ev.reqid, hard});
+        if (listener_) listener_->on_expire(dataplane::ExpireEvent{ev.spi.value, dst, ev.reqid, hard});
         return;
       }
       case EngineEvent::Kind::Acquire:
-        if (on_acquire_) on_acquire_(dataplane::AcquireEvent{ev.reqid, ev.src, ev.dst_ts});
+        if (listener_) listener_->on_acquire(dataplane::AcquireEvent{ev.reqid, ev.src, ev.dst_ts});
         return;
       case EngineEvent::Kind::Mapping: {
-        if (!on_mapping_) return;
-        Endpoint old_remote{ev.remote, 0};
+        if (!listener_) return;
+        dataplane::MappingEvent m{ev.spi.value, ev.dst, ev.reqid, Endpoint{ev.remote, 0}, ev.new_remote};
         for (const auto& [key, sa] : sas_)
-          if (std::get<0>(key) == ev.spi.value && sa.direction == dataplane::Direction::In)
-            old_remote = sa.path.remote;
-        on_mapping_(MappingEvent{ev.spi.value, ev.reqid, old_remote, ev.new_remote});
+          if (std::get<0>(key) == ev.spi.value && sa.direction == dataplane::Direction::In) {
+            m.dst = std::get<1>(key);
+            m.old_remote = sa.path.remote;
+          }
+        listener_->on_mapping(m);
         return;
       }
     }

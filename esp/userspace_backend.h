@@ -19,14 +19,6 @@
 
 namespace natgate::esp {
 
-// An authenticated ESP packet arrived from a new outer endpoint (a NAT rebinding).
-struct MappingEvent {
-  std::uint32_t spi = 0;  // the inbound SA
-  std::uint32_t reqid = 0;
-  Endpoint old_remote;
-  Endpoint new_remote;
-};
-
 class UserspaceBackend final : public dataplane::SaBackend {
  public:
   // Starts an engine (TUN, sockets, workers) for this backend.
@@ -57,16 +49,13 @@ class UserspaceBackend final : public dataplane::SaBackend {
   Status replace_policy(const dataplane::PolicySpec& policy) override;
   Status delete_policy(const dataplane::PolicySpec& policy) override;
 
-  void set_expire_handler(std::function<void(const dataplane::ExpireEvent&)> handler) override;
-  void set_acquire_handler(std::function<void(const dataplane::AcquireEvent&)> handler) override;
+  // Expires and acquires from the engine, and mappings: authenticated ESP of an inbound SA from
+  // a new outer endpoint (a NAT rebinding; the engine reports each new endpoint once).
+  void set_listener(dataplane::EventListener* listener) override { listener_ = listener; }
   int event_fd() const override { return engine_->event_fd(); }
   void poll_events() override;
   void flush() override;
 
-  // Beyond SaBackend: NAT rebinding seen on ESP (XFRM_MSG_MAPPING's counterpart).
-  void set_mapping_handler(std::function<void(const MappingEvent&)> handler) {
-    on_mapping_ = std::move(handler);
-  }
   Engine& engine() { return *engine_; }
   std::shared_ptr<Engine> shared_engine() { return engine_; }
   std::size_t installed_sa_count() const { return sas_.size(); }
@@ -99,9 +88,7 @@ class UserspaceBackend final : public dataplane::SaBackend {
   std::map<SaKey, Installed> sas_;
   std::set<std::uint32_t> reserved_spis_;
   std::map<PolicyKey, InstalledPolicy> policies_;
-  std::function<void(const dataplane::ExpireEvent&)> on_expire_;
-  std::function<void(const dataplane::AcquireEvent&)> on_acquire_;
-  std::function<void(const MappingEvent&)> on_mapping_;
+  dataplane::EventListener* listener_ = nullptr;
 };
 
 }  // namespace natgate::esp

@@ -259,18 +259,6 @@ Status KernelBackend::delete_policy(const dataplane::PolicySpec& policy) {
   return {};
 }
 
-void KernelBackend::set_expire_handler(std::function<void(const dataplane::ExpireEvent&)> handler) {
-  on_expire_ = std::move(handler);
-}
-
-void KernelBackend::set_acquire_handler(std::function<void(const dataplane::AcquireEvent&)> handler) {
-  on_acquire_ = std::move(handler);
-}
-
-void KernelBackend::set_mapping_handler(std::function<void(const MappingEvent&)> handler) {
-  on_mapping_ = std::move(handler);
-}
-
 void KernelBackend::poll_events() {
   events_.drain([this](const nlmsghdr& hdr) { handle_event(hdr); }, kMaxEventDatagramsPerPoll);
 }
@@ -291,7 +279,7 @@ void KernelBackend::handle_event(const nlmsghdr& hdr) {
       sas_.erase(key);
       mapping_reported_.erase(key);
     }
-    if (on_expire_) on_expire_(*event);
+    if (listener_) listener_->on_expire(*event);
     return;
   }
   if (hdr.nlmsg_type == XFRM_MSG_MAPPING) {
@@ -302,11 +290,11 @@ void KernelBackend::handle_event(const nlmsghdr& hdr) {
     if (it == sas_.end() || !it->second.encap) return;  // not ours, or not ESP in UDP
     // Already there (the kernel reported packets that were queued before the move), or
     // already reported and not yet moved: one report per new endpoint.
-    if (it->second.src == event->new_src) return;
-    auto [reported, fresh] = mapping_reported_.try_emplace(key, event->new_src);
-    if (!fresh && reported->second == event->new_src) return;
-    reported->second = event->new_src;
-    if (on_mapping_) on_mapping_(*event);
+    if (it->second.src == event->new_remote) return;
+    auto [reported, fresh] = mapping_reported_.try_emplace(key, event->new_remote);
+    if (!fresh && reported->second == event->new_remote) return;
+    reported->second = event->new_remote;
+    if (listener_) listener_->on_mapping(*event);
     return;
   }
   if (hdr.nlmsg_type == XFRM_MSG_ACQUIRE) {
@@ -316,7 +304,7 @@ void KernelBackend::handle_event(const nlmsghdr& hdr) {
     for (const auto& [key, policy] : policies_) {
       if (policy.direction == dataplane::Direction::Out && policy.reqid == event->reqid) ours = true;
     }
-    if (ours && on_acquire_) on_acquire_(*event);
+    if (ours && listener_) listener_->on_acquire(*event);
   }
 }
 

@@ -56,12 +56,11 @@ class KernelBackend final : public dataplane::SaBackend {
   Status replace_policy(const dataplane::PolicySpec& policy) override;
   Status delete_policy(const dataplane::PolicySpec& policy) override;
 
-  void set_expire_handler(std::function<void(const dataplane::ExpireEvent&)> handler) override;
-  void set_acquire_handler(std::function<void(const dataplane::AcquireEvent&)> handler) override;
-  // Authenticated ESP-in-UDP for one of our inbound SAs came from a new outer endpoint
-  // (XFRM_MSG_MAPPING, RFC 3948 / RFC 7296 §2.23). Reported once per new endpoint: the kernel
-  // repeats the event for every such packet until the SA is moved (update_sa_endpoints).
-  void set_mapping_handler(std::function<void(const MappingEvent&)> handler);
+  // Expires and acquires for our own SAs and policies; mappings (XFRM_MSG_MAPPING: ESP in UDP
+  // for one of our inbound SAs from a new outer endpoint, RFC 3948 / RFC 7296 §2.23) once per
+  // new endpoint, though the kernel repeats the event for every such packet until the SA is
+  // moved (update_sa_endpoints).
+  void set_listener(dataplane::EventListener* listener) override { listener_ = listener; }
   int event_fd() const override { return events_.fd(); }
   void poll_events() override;
 
@@ -91,9 +90,7 @@ class KernelBackend final : public dataplane::SaBackend {
   std::map<SaKey, dataplane::SaSpec> sas_;  // installed SAs, keys included (UPDSA needs them)
   std::map<SaKey, IpAddress> larval_;       // allocated SPIs not yet installed -> their src
   std::map<PolicyKey, dataplane::PolicySpec> policies_;
-  std::function<void(const dataplane::ExpireEvent&)> on_expire_;
-  std::function<void(const dataplane::AcquireEvent&)> on_acquire_;
-  std::function<void(const MappingEvent&)> on_mapping_;
+  dataplane::EventListener* listener_ = nullptr;
   std::map<SaKey, Endpoint> mapping_reported_;  // last new endpoint reported per inbound SA
 };
 

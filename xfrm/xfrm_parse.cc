@@ -151,7 +151,7 @@ Expected<dataplane::AcquireEvent> parse_acquire(const nlmsghdr& hdr) {
   return event;
 }
 
-Expected<MappingEvent> parse_mapping(const nlmsghdr& hdr) {
+Expected<dataplane::MappingEvent> parse_mapping(const nlmsghdr& hdr) {
   auto mapping = fixed_part<xfrm_user_mapping>(hdr, "XFRM mapping");
   if (!mapping) return unexpected(mapping.error());
   if (!known_family(mapping->id.family)) {
@@ -160,13 +160,13 @@ Expected<MappingEvent> parse_mapping(const nlmsghdr& hdr) {
   if (mapping->id.proto != IPPROTO_ESP) {
     return unexpected("XFRM mapping: protocol " + std::to_string(mapping->id.proto) + " is not ESP");
   }
-  MappingEvent event;
+  dataplane::MappingEvent event;
   event.spi = ntohl(mapping->id.spi);
   event.dst = from_xfrm_address(mapping->id.daddr, mapping->id.family);
   event.reqid = mapping->reqid;
-  event.old_src =
+  event.old_remote =
       Endpoint{from_xfrm_address(mapping->old_saddr, mapping->id.family), ntohs(mapping->old_sport)};
-  event.new_src =
+  event.new_remote =
       Endpoint{from_xfrm_address(mapping->new_saddr, mapping->id.family), ntohs(mapping->new_sport)};
   return event;
 }

@@ -51,14 +51,6 @@ struct KernelSa {
 
 // XFRM_MSG_MAPPING: ESP-in-UDP for an inbound SA passed its integrity check but came from
 // another outer address or port than the SA names (the peer's NAT mapping changed).
-struct MappingEvent {
-  std::uint32_t spi = 0;  // the inbound SA
-  IpAddress dst;
-  std::uint32_t reqid = 0;
-  Endpoint old_src;  // where the SA says the peer is
-  Endpoint new_src;  // where its ESP now comes from
-};
-
 // XFRM_MSG_NEWSA / XFRM_MSG_UPDSA payload (a reply to GETSA or ALLOCSPI).
 Expected<KernelSa> parse_sa(const nlmsghdr& hdr);
 // XFRM_MSG_EXPIRE (struct xfrm_user_expire).
@@ -66,6 +58,6 @@ Expected<dataplane::ExpireEvent> parse_expire(const nlmsghdr& hdr);
 // XFRM_MSG_ACQUIRE (struct xfrm_user_acquire + XFRMA_TMPL): the triggering flow and its reqid.
 Expected<dataplane::AcquireEvent> parse_acquire(const nlmsghdr& hdr);
 // XFRM_MSG_MAPPING (struct xfrm_user_mapping).
-Expected<MappingEvent> parse_mapping(const nlmsghdr& hdr);
+Expected<dataplane::MappingEvent> parse_mapping(const nlmsghdr& hdr);
 
 }  // namespace natgate::xfrm

@@ -35,18 +35,10 @@ struct Dataplane {
 using NattIkeHandler =
     std::function<void(const Endpoint& local, const Endpoint& remote, ByteView ike_message)>;
 
-// Authenticated ESP arrived from a new outer endpoint of the peer (its NAT mapping changed,
-// RFC 7296 §2.23), as a data plane that can see it reports (the userspace engine).
-struct PeerMoved {
-  std::uint32_t inbound_spi = 0;
-  std::uint32_t reqid = 0;
-  Endpoint old_remote;
-  Endpoint new_remote;
-};
-
+// What a data plane hands up besides its backend's events (those go to the one
+// dataplane::EventListener set on the backend).
 struct DataplaneHandlers {
   NattIkeHandler on_ike;
-  std::function<void(const PeerMoved&)> on_peer_moved;
 };
 
 using DataplaneFactory = std::function<Expected<Dataplane>(const Config& config, DaemonServices& services,

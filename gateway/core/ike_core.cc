@@ -108,7 +108,6 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   handlers.on_ike = [this](const Endpoint& local, const Endpoint& remote, ByteView m) {
     handle_ike(m, local, remote, true);
   };
-  handlers.on_peer_moved = [this](const PeerMoved& m) { on_peer_moved(m); };
   auto dp = dataplane_factory_ ? dataplane_factory_(config_, services_, std::move(handlers))
                                : Expected<Dataplane>(socket_only_dataplane(services_));
   if (!dp) {
@@ -125,8 +124,7 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   remote_access_ = std::make_unique<RemoteAccess>(registry_);
   vip_client_ = std::make_unique<VirtualIpClient>(dataplane_.interface);
   if (dataplane::SaBackend* b = dataplane_.backend.get()) {
-    b->set_expire_handler([this](const dataplane::ExpireEvent& ev) { on_expire(ev); });
-    b->set_acquire_handler([this](const dataplane::AcquireEvent& ev) { on_acquire(ev); });
+    b->set_listener(this);
     if (b->event_fd() >= 0) {
       backend_watch_ = std::make_unique<BackendWatch>(*io_, b->event_fd());
       watch_backend_events();
@@ -971,18 +969,18 @@ void IkeCore::on_virtual_ips(IkeSaEntry& e, const ike::VirtualIpsAssigned& ev) {
   }
 }
 
-void IkeCore::on_peer_moved(const PeerMoved& m) {
+void IkeCore::on_mapping(const dataplane::MappingEvent& m) {
   for (SaId id : table_.ids()) {
     IkeSaEntry* e = table_.find(id);
     if (!e || !e->is_established()) continue;
     auto it = std::find_if(e->children.begin(), e->children.end(),
-                           [&](const InstalledChild& c) { return c.inbound_spi == m.inbound_spi; });
+                           [&](const InstalledChild& c) { return c.inbound_spi == m.spi; });
     if (it == e->children.end()) continue;
     // As strongSwan does with XFRM mapping events: only a peer known to be behind a NAT may
     // move this way; anyone else's address is fixed until IKE (MOBIKE) says otherwise.
     if (!e->sa->nat().remote_behind_nat) {
       spdlog::debug("{}: ESP for SA {} from {} ignored: the peer is not behind a NAT", e->connection(),
-                    spi_hex(m.inbound_spi), m.new_remote.to_string());
+                    spi_hex(m.spi), m.new_remote.to_string());
       return;
     }
     ++counters_["peer_address_changes_esp"];

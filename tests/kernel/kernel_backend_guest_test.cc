@@ -21,6 +21,7 @@
 #include <random>
 #include <sstream>
 
+#include "dataplane/event_log.h"
 #include "netns_scope.h"
 #include "wire_witness.h"
 #include "xfrm/ipsec_socket.h"
@@ -116,9 +117,7 @@ struct Site {
   std::string ns;
   std::unique_ptr<KernelBackend> backend;
   std::vector<Fd> encap;
-  std::vector<dataplane::ExpireEvent> expires;
-  std::vector<dataplane::AcquireEvent> acquires;
-  std::vector<MappingEvent> mappings;
+  dataplane::EventLog events;  // expires, acquires and mappings, as the backend reported them
 
   // Waits (bounded) for events and hands them to the handlers.
   void pump(int millis) {
@@ -137,10 +136,7 @@ std::unique_ptr<Site> open_site(const std::string& ns, std::initializer_list<std
   auto backend = KernelBackend::open();
   if (!backend) throw std::runtime_error(backend.error());
   site->backend = std::move(*backend);
-  Site* raw = site.get();
-  site->backend->set_expire_handler([raw](const dataplane::ExpireEvent& e) { raw->expires.push_back(e); });
-  site->backend->set_acquire_handler([raw](const dataplane::AcquireEvent& e) { raw->acquires.push_back(e); });
-  site->backend->set_mapping_handler([raw](const MappingEvent& e) { raw->mappings.push_back(e); });
+  site->backend->set_listener(&site->events);
   for (std::uint16_t port : ports) {
     Fd fd = udp_socket(IpAddress::any(IpFamily::V4), port);
     if (auto s = enable_udp_encap(fd.get()); !s) throw std::runtime_error(s.error());
@@ -468,23 +464,23 @@ TEST_F(KernelGuest, MappingEventReportsThePeersNewPortOnce) {
                                                   {kLeftPrivate, 4501}, dataplane::UdpEncap{4500, 4501}));
   EXPECT_EQ(udp_one_way(4), 4);
   right_->pump(300);
-  ASSERT_EQ(right_->mappings.size(), 1u);
-  const MappingEvent& m = right_->mappings.front();
+  ASSERT_EQ(right_->events.mappings.size(), 1u);
+  const dataplane::MappingEvent& m = right_->events.mappings.front();
   EXPECT_EQ(m.spi, right_in_spi_);
   EXPECT_EQ(m.dst, kRight);
   EXPECT_EQ(m.reqid, kReqid);
-  EXPECT_EQ(m.old_src, (Endpoint{kNatPublic, 40000}));
-  EXPECT_EQ(m.new_src, (Endpoint{kNatPublic, 40001}));
-  EXPECT_TRUE(left_->mappings.empty());
+  EXPECT_EQ(m.old_remote, (Endpoint{kNatPublic, 40000}));
+  EXPECT_EQ(m.new_remote, (Endpoint{kNatPublic, 40001}));
+  EXPECT_TRUE(left_->events.mappings.empty());
 
   // What the daemon does with it: both of right's SAs follow the new port.
-  ASSERT_TRUE(right_->backend->update_sa_endpoints(right_in_spi_, kRight, m.new_src, {kRight, 4500},
-                                                   dataplane::UdpEncap{m.new_src.port, 4500}));
-  ASSERT_TRUE(right_->backend->update_sa_endpoints(left_in_spi_, kNatPublic, {kRight, 4500}, m.new_src,
-                                                   dataplane::UdpEncap{4500, m.new_src.port}));
+  ASSERT_TRUE(right_->backend->update_sa_endpoints(right_in_spi_, kRight, m.new_remote, {kRight, 4500},
+                                                   dataplane::UdpEncap{m.new_remote.port, 4500}));
+  ASSERT_TRUE(right_->backend->update_sa_endpoints(left_in_spi_, kNatPublic, {kRight, 4500}, m.new_remote,
+                                                   dataplane::UdpEncap{4500, m.new_remote.port}));
   EXPECT_EQ(udp_round_trips(3), 3);
   right_->pump(300);
-  EXPECT_EQ(right_->mappings.size(), 1u);
+  EXPECT_EQ(right_->events.mappings.size(), 1u);
   wire_->collect();
   EXPECT_EQ(wire_->count(left_in_spi_, 4500, 40001), 3);
   EXPECT_EQ(wire_->cleartext(), 0);
@@ -500,18 +496,18 @@ TEST_F(KernelGuest, PacketLifetimesRaiseSoftThenHardExpireThenAcquire) {
   ASSERT_FALSE(HasFatalFailure());
   EXPECT_EQ(udp_one_way(4), 4);
   left_->pump(500);
-  ASSERT_EQ(left_->expires.size(), 1u);
-  EXPECT_FALSE(left_->expires[0].hard);
-  EXPECT_EQ(left_->expires[0].spi, right_in_spi_);
-  EXPECT_EQ(left_->expires[0].dst, kRight);
-  EXPECT_EQ(left_->expires[0].reqid, kReqid);
+  ASSERT_EQ(left_->events.expires.size(), 1u);
+  EXPECT_FALSE(left_->events.expires[0].hard);
+  EXPECT_EQ(left_->events.expires[0].spi, right_in_spi_);
+  EXPECT_EQ(left_->events.expires[0].dst, kRight);
+  EXPECT_EQ(left_->events.expires[0].reqid, kReqid);
 
   // Packets 5 and 6 pass; the 7th finds the hard limit reached.
   EXPECT_EQ(udp_one_way(3), 2);
   left_->pump(1500);
-  ASSERT_EQ(left_->expires.size(), 2u);
-  EXPECT_TRUE(left_->expires[1].hard);
-  EXPECT_EQ(left_->expires[1].spi, right_in_spi_);
+  ASSERT_EQ(left_->events.expires.size(), 2u);
+  EXPECT_TRUE(left_->events.expires[1].hard);
+  EXPECT_EQ(left_->events.expires[1].spi, right_in_spi_);
   EXPECT_FALSE(left_->backend->query_sa(right_in_spi_, kRight));
   char spi_text[32];
   std::snprintf(spi_text, sizeof(spi_text), "spi 0x%08x", right_in_spi_);
@@ -519,11 +515,11 @@ TEST_F(KernelGuest, PacketLifetimesRaiseSoftThenHardExpireThenAcquire) {
 
   EXPECT_EQ(udp_one_way(1), 0);
   left_->pump(1000);
-  ASSERT_GE(left_->acquires.size(), 1u);
-  EXPECT_EQ(left_->acquires[0].reqid, kReqid);
-  EXPECT_EQ(left_->acquires[0].src.to_string(), "198.51.100.1/32[17/7000]");
-  EXPECT_EQ(left_->acquires[0].dst.to_string(), "203.0.113.1/32[17/7001]");
-  EXPECT_TRUE(right_->expires.empty());
+  ASSERT_GE(left_->events.acquires.size(), 1u);
+  EXPECT_EQ(left_->events.acquires[0].reqid, kReqid);
+  EXPECT_EQ(left_->events.acquires[0].src.to_string(), "198.51.100.1/32[17/7000]");
+  EXPECT_EQ(left_->events.acquires[0].dst.to_string(), "203.0.113.1/32[17/7001]");
+  EXPECT_TRUE(right_->events.expires.empty());
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "dataplane/event_log.h"
 #include "test_packets.h"
 
 namespace natgate::esp {
@@ -336,11 +337,12 @@ TEST_F(UserspaceBackendTest, TrafficCountersEndpointUpdateExpiryAndAcquire) {
   ASSERT_TRUE(a_->add_policy(policy(ts("10.9.1.0/24"), ts("10.9.2.0/24"), dataplane::Direction::Out, 5)));
   ASSERT_FALSE(a_->add_sa(out).has_value());  // the same SA twice
 
-  std::vector<dataplane::ExpireEvent> expired_a, expired_b;
-  std::vector<dataplane::AcquireEvent> acquired;
-  a_->set_expire_handler([&](const dataplane::ExpireEvent& e) { expired_a.push_back(e); });
-  a_->set_acquire_handler([&](const dataplane::AcquireEvent& e) { acquired.push_back(e); });
-  b_->set_expire_handler([&](const dataplane::ExpireEvent& e) { expired_b.push_back(e); });
+  dataplane::EventLog events_a, events_b;
+  a_->set_listener(&events_a);
+  b_->set_listener(&events_b);
+  auto& expired_a = events_a.expires;
+  auto& expired_b = events_b.expires;
+  auto& acquired = events_a.acquires;
 
   send_one(1);
   EXPECT_EQ(received(3000), "packet 1");

@@ -63,8 +63,7 @@ class RecordingBackend final : public dataplane::SaBackend {
     if (policies.erase(key(p)) == 0) return unexpected(std::string("none"));
     return {};
   }
-  void set_expire_handler(std::function<void(const dataplane::ExpireEvent&)>) override {}
-  void set_acquire_handler(std::function<void(const dataplane::AcquireEvent&)>) override {}
+  void set_listener(dataplane::EventListener*) override {}
   int event_fd() const override { return -1; }
   void poll_events() override {}
   void flush() override {}

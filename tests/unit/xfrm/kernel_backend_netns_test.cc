@@ -13,6 +13,7 @@
 #include <regex>
 #include <sstream>
 
+#include "dataplane/event_log.h"
 #include "netns_sandbox.h"
 #include "xfrm/esp_probe.h"
 #include "xfrm/ipsec_socket.h"
@@ -327,8 +328,9 @@ TEST_F(KernelBackendNetns, TrafficWithoutAnSaRaisesAnAcquireForOurPolicyOnly) {
       "tmpl src 192.0.2.1 dst 192.0.2.3 proto esp reqid 43 mode tunnel");
   ASSERT_EQ(foreign.status, 0) << foreign.output;
 
-  std::vector<dataplane::AcquireEvent> seen;
-  backend_->set_acquire_handler([&](const dataplane::AcquireEvent& e) { seen.push_back(e); });
+  dataplane::EventLog events;
+  backend_->set_listener(&events);
+  const std::vector<dataplane::AcquireEvent>& seen = events.acquires;
   Fd sock(udp_socket("192.0.2.1", 40001));
   ASSERT_GE(sock.get(), 0);
   const long before = rx_packets("vb");

@@ -369,8 +369,8 @@ TEST(XfrmParse, MappingEventsNameTheSaAndBothSources) {
   EXPECT_EQ(event->spi, 0xc0000077u);
   EXPECT_EQ(event->dst.to_string(), "192.0.2.2");
   EXPECT_EQ(event->reqid, 4u);
-  EXPECT_EQ(event->old_src.to_string(), "192.0.2.1:40000");
-  EXPECT_EQ(event->new_src.to_string(), "192.0.2.5:40002");
+  EXPECT_EQ(event->old_remote.to_string(), "192.0.2.1:40000");
+  EXPECT_EQ(event->new_remote.to_string(), "192.0.2.5:40002");
   m->id.proto = IPPROTO_AH;
   EXPECT_FALSE(parse_mapping(*msg->header()));
   m->id.proto = IPPROTO_ESP;
