@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "common/endpoint_pair.h"
 #include "common/expected.h"
 #include "common/ip_address.h"
 #include "dataplane/events.h"
@@ -23,13 +24,15 @@ class SaBackend {
   // "kernel" or "userspace", for logs and `natgate status`.
   virtual std::string name() const = 0;
 
-  // Reserves an inbound SPI that is unique among this backend's SAs for dst.
-  virtual Expected<std::uint32_t> allocate_spi(const IpAddress& src, const IpAddress& dst,
-                                               std::uint32_t reqid) = 0;
+  // Reserves the SPI of an inbound SA from ends.remote to ends.local, unique among this
+  // backend's SAs for ends.local.
+  virtual Expected<std::uint32_t> allocate_spi(const AddressPair& ends, std::uint32_t reqid) = 0;
   virtual Status add_sa(const SaSpec& sa) = 0;
-  // The peer's NAT mapping changed (RFC 7296 §2.23): move an SA to new outer endpoints.
-  virtual Status update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst, const Endpoint& new_src,
-                                     const Endpoint& new_dst, std::optional<UdpEncap> encap) = 0;
+  // The peer's NAT mapping changed (RFC 7296 §2.23): move the SA (spi, old_dst) to new outer
+  // endpoints, with ESP in UDP between their ports or plain ESP. The backend takes source and
+  // destination from the SA's direction (dataplane::set_outer_ends).
+  virtual Status update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst, const EndpointPair& ends,
+                                     bool udp_encap) = 0;
   virtual Expected<SaCounters> query_sa(std::uint32_t spi, const IpAddress& dst) = 0;
   virtual Status delete_sa(std::uint32_t spi, const IpAddress& dst) = 0;
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/endpoint_pair.h"
 #include "common/iana.h"
 #include "common/ip_address.h"
 #include "common/secret_bytes.h"
@@ -67,6 +68,14 @@ struct SaSpec {
   std::vector<TrafficSelector> remote_ts;
   std::uint32_t mark = 0;  // optional XFRM mark, 0 = none
 };
+
+// The SA's outer endpoints as this host sees them: an inbound SA runs remote -> local, an
+// outbound one local -> remote. With UDP encapsulation the ports are the encapsulation's.
+EndpointPair outer_ends(const SaSpec& sa);
+// Points the SA at `ends` (read as outer_ends reads them), with ESP in UDP between their ports
+// (RFC 3948) or plain ESP. Whoever moves an SA says local and remote, never source and
+// destination: which is which follows from the SA's direction.
+void set_outer_ends(SaSpec& sa, const EndpointPair& ends, bool udp_encap);
 
 struct SaCounters {
   std::uint64_t bytes = 0;  // inner bytes carried

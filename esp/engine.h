@@ -28,6 +28,7 @@
 #include "esp/engine_event.h"
 #include "esp/engine_settings.h"
 #include "esp/event_queue.h"
+#include "esp/ike_relay.h"
 #include "esp/net/socket_set.h"
 #include "esp/sa/sa_table.h"
 #include "esp/tun/tun_device.h"
@@ -55,7 +56,7 @@ struct EngineConfig {
   std::size_t recv_messages = 16;  // inbound recvmmsg entries (64 KB each, for GRO trains)
 };
 
-class Engine {
+class Engine final : public IkeRelay {
  public:
   // Opens the TUN (MTU set, up), binds the sockets and starts both workers.
   static Expected<std::unique_ptr<Engine>> start(const EngineConfig& config);
@@ -89,14 +90,11 @@ class Engine {
   SaRegistry& registry() { return registry_; }
 
   // --- IKE on the shared NAT-T socket ---
-  int ike_event_fd() const { return ike_.fd(); }
-  using IkeHandler = std::function<void(const Endpoint& from, const Endpoint& local, ByteView message)>;
-  std::size_t drain_ike(const IkeHandler& handler);
-  // Sends marker || message (RFC 3948 §2.2) from the socket bound to from_local's port and family,
-  // with from_local's address as the source when it is set.
-  Status send_ike(const Endpoint& from_local, const Endpoint& to, ByteView ike_message);
-  // The one-byte NAT-keepalive (RFC 3948 §2.3); the daemon's timer decides when.
-  Status send_keepalive(const Endpoint& to, const Endpoint& from_local = {});
+  // (esp/ike_relay.h)
+  int ike_event_fd() const override { return ike_.fd(); }
+  std::size_t drain_ike(const IkeHandler& handler) override;
+  Status send_ike(const EndpointPair& ends, ByteView ike_message) override;
+  Status send_keepalive(const EndpointPair& ends) override;
 
   // --- data plane events (expiry, acquire) ---
   int event_fd() const { return events_.fd(); }

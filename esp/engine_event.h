@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "common/bytes.h"
+#include "common/endpoint_pair.h"
 #include "common/ip_address.h"
 #include "common/traffic_selector.h"
 #include "dataplane/sa_backend.h"
@@ -29,9 +30,8 @@ struct EngineEvent {
 };
 
 struct IkeDatagram {
-  Endpoint from;
-  Endpoint local;  // where it arrived (address from IP_PKTINFO, the socket's port)
-  Bytes message;   // non-ESP marker stripped
+  EndpointPair ends;  // local: where it arrived (address from IP_PKTINFO, the socket's port)
+  Bytes message;      // non-ESP marker stripped
 };
 
 }  // namespace natgate::esp

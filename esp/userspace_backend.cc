@@ -33,7 +33,7 @@ UserspaceBackend::UserspaceBackend(std::shared_ptr<Engine> engine, RouteTable ro
 
 UserspaceBackend::~UserspaceBackend() { flush(); }
 
-Expected<std::uint32_t> UserspaceBackend::allocate_spi(const IpAddress&, const IpAddress&, std::uint32_t) {
+Expected<std::uint32_t> UserspaceBackend::allocate_spi(const AddressPair&, std::uint32_t) {
   for (int attempt = 0; attempt < 64; ++attempt) {
     std::uint32_t spi = 0;
     if (RAND_bytes(reinterpret_cast<unsigned char*>(&spi), sizeof spi) != 1)
@@ -46,19 +46,14 @@ Expected<std::uint32_t> UserspaceBackend::allocate_spi(const IpAddress&, const I
   return unexpected(std::string("no free SPI found"));
 }
 
-Expected<OuterPath> UserspaceBackend::path_for(dataplane::Direction d, const Endpoint& src,
-                                               const Endpoint& dst,
-                                               const std::optional<dataplane::UdpEncap>& encap) const {
-  if (src.address.family() != dst.address.family())
+Expected<OuterPath> UserspaceBackend::path_for(const EndpointPair& ends, bool udp_encap) const {
+  if (ends.local.address.family() != ends.remote.address.family())
     return unexpected(std::string("outer source and destination of different families"));
   OuterPath p;
-  const bool in = d == dataplane::Direction::In;
-  p.local = in ? dst : src;
-  p.remote = in ? src : dst;
-  p.udp_encap = encap.has_value();
-  if (encap) {
-    p.local.port = in ? encap->dst_port : encap->src_port;
-    p.remote.port = in ? encap->src_port : encap->dst_port;
+  p.local = ends.local;
+  p.remote = ends.remote;
+  p.udp_encap = udp_encap;
+  if (udp_encap) {
     bool bound = false;
     for (const auto& ep : engine_->udp_endpoints()) bound = bound || ep.port == p.local.port;
     if (!bound)
@@ -76,7 +71,7 @@ Status UserspaceBackend::add_sa(const dataplane::SaSpec& spec) {
   if (sas_.count(key)) return unexpected("SA " + std::to_string(spec.spi) + " exists");
   auto suite = Suite::from_transform(spec.transform);
   if (!suite) return unexpected(suite.error());
-  auto path = path_for(spec.direction, spec.src, spec.dst, spec.encap);
+  auto path = path_for(dataplane::outer_ends(spec), spec.encap.has_value());
   if (!path) return unexpected(path.error());
   SaConfig c;
   c.spi = Spi(spec.spi);
@@ -98,11 +93,10 @@ Status UserspaceBackend::add_sa(const dataplane::SaSpec& spec) {
 }
 
 Status UserspaceBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst,
-                                             const Endpoint& new_src, const Endpoint& new_dst,
-                                             std::optional<dataplane::UdpEncap> encap) {
+                                             const EndpointPair& ends, bool udp_encap) {
   auto it = sas_.find({spi, old_dst});
   if (it == sas_.end()) return unexpected("no SA " + std::to_string(spi) + " to " + old_dst.to_string());
-  auto path = path_for(it->second.direction, new_src, new_dst, encap);
+  auto path = path_for(ends, udp_encap);
   if (!path) return unexpected(path.error());
   if (auto s = engine_->update_sa_path(Spi(spi), it->second.direction, it->second.remote, *path); !s)
     return s;
@@ -110,7 +104,10 @@ Status UserspaceBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress&
   moved.path = *path;
   moved.remote = path->remote.address;
   sas_.erase(it);
-  sas_.emplace(SaKey{spi, new_dst.address}, moved);
+  // As SaBackend names SAs: (spi, outer destination).
+  const IpAddress& dst =
+      moved.direction == dataplane::Direction::In ? ends.local.address : ends.remote.address;
+  sas_.emplace(SaKey{spi, dst}, moved);
   return {};
 }
 

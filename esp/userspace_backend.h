@@ -30,12 +30,11 @@ class UserspaceBackend final : public dataplane::SaBackend {
   std::string name() const override { return "userspace"; }
 
   // A random SPI above 255, unique among this backend's inbound SAs and reserved SPIs.
-  Expected<std::uint32_t> allocate_spi(const IpAddress& src, const IpAddress& dst,
-                                       std::uint32_t reqid) override;
+  Expected<std::uint32_t> allocate_spi(const AddressPair& ends, std::uint32_t reqid) override;
   Status add_sa(const dataplane::SaSpec& sa) override;
   // Switches the SA's outer path in one table swap: the next packet uses the new endpoints.
-  Status update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst, const Endpoint& new_src,
-                             const Endpoint& new_dst, std::optional<dataplane::UdpEncap> encap) override;
+  Status update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst, const EndpointPair& ends,
+                             bool udp_encap) override;
   Expected<dataplane::SaCounters> query_sa(std::uint32_t spi, const IpAddress& dst) override;
   // Also gives back an SPI that allocate_spi reserved and no SA took.
   Status delete_sa(std::uint32_t spi, const IpAddress& dst) override;
@@ -80,8 +79,9 @@ class UserspaceBackend final : public dataplane::SaBackend {
 
   // An inbound and a forward policy of the same selectors are one engine rule.
   bool engine_rule_in_use(const PolicyRule& rule) const;
-  Expected<OuterPath> path_for(dataplane::Direction d, const Endpoint& src, const Endpoint& dst,
-                               const std::optional<dataplane::UdpEncap>& encap) const;
+  // The engine's path for an SA between `ends`; with UDP encapsulation, one of the engine's
+  // sockets must hold ends.local's port.
+  Expected<OuterPath> path_for(const EndpointPair& ends, bool udp_encap) const;
 
   std::shared_ptr<Engine> engine_;
   RouteTable routes_;

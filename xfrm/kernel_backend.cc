@@ -59,8 +59,9 @@ Expected<std::unique_ptr<KernelBackend>> KernelBackend::open() {
   return std::make_unique<KernelBackend>(OpenToken{}, std::move(*requests), std::move(*events));
 }
 
-Expected<std::uint32_t> KernelBackend::allocate_spi(const IpAddress& src, const IpAddress& dst,
-                                                    std::uint32_t reqid) {
+Expected<std::uint32_t> KernelBackend::allocate_spi(const AddressPair& ends, std::uint32_t reqid) {
+  const IpAddress& src = ends.remote;  // an inbound SA: from the peer to us
+  const IpAddress& dst = ends.local;
   auto msg = build_alloc_spi(src, dst, reqid);
   if (!msg) return unexpected(msg.error());
   std::optional<std::uint32_t> spi;
@@ -191,17 +192,14 @@ Status KernelBackend::recreate_sa(const dataplane::SaSpec& old_sa, const datapla
 }
 
 Status KernelBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst,
-                                          const Endpoint& new_src, const Endpoint& new_dst,
-                                          std::optional<dataplane::UdpEncap> encap) {
+                                          const EndpointPair& ends, bool udp_encap) {
   auto it = sas_.find({spi, old_dst});
   if (it == sas_.end()) return unexpected(sa_text(spi, old_dst) + " was not installed by this backend");
   dataplane::SaSpec moved = it->second;
-  moved.src = new_src;
-  moved.dst = new_dst;
-  moved.encap = encap;
+  dataplane::set_outer_ends(moved, ends, udp_encap);
 
-  const bool same_addresses = new_dst.address == old_dst && new_src.address == it->second.src.address;
-  if (same_addresses && encap && it->second.encap) {
+  const bool same_addresses = moved.dst.address == old_dst && moved.src.address == it->second.src.address;
+  if (same_addresses && moved.encap && it->second.encap) {
     auto updated = install_sa(moved, true, nullptr, "XFRM_MSG_UPDSA");
     if (!updated) return unexpected(updated.error().message);
     it->second = std::move(moved);
@@ -211,7 +209,8 @@ Status KernelBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& ol
   if (!recreated) return recreated;
   mapping_reported_.erase(it->first);
   sas_.erase(it);
-  sas_.emplace(SaKey{spi, new_dst.address}, std::move(moved));
+  const IpAddress new_dst = moved.dst.address;
+  sas_.emplace(SaKey{spi, new_dst}, std::move(moved));
   return {};
 }
 

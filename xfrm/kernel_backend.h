@@ -32,8 +32,7 @@ class KernelBackend final : public dataplane::SaBackend {
 
   // XFRM_MSG_ALLOCSPI. The kernel holds the SPI as a larval SA (for net.core.xfrm_acq_expires,
   // 30 s by default) until add_sa() installs the inbound SA onto it.
-  Expected<std::uint32_t> allocate_spi(const IpAddress& src, const IpAddress& dst,
-                                       std::uint32_t reqid) override;
+  Expected<std::uint32_t> allocate_spi(const AddressPair& ends, std::uint32_t reqid) override;
   Status add_sa(const dataplane::SaSpec& sa) override;
   // Port-only changes (the usual NAT rebinding) go through XFRM_MSG_UPDSA, which keeps the
   // SA's counters, sequence numbers and replay window in place. A changed address, or
@@ -43,8 +42,8 @@ class KernelBackend final : public dataplane::SaBackend {
   // (as strongSwan does). XFRM_MSG_MIGRATE is not used: it moves a policy together with its
   // SAs, which does not fit this per-SA call, and it needs CONFIG_XFRM_MIGRATE.
   // Policies whose templates name the old addresses are the caller's to replace.
-  Status update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst, const Endpoint& new_src,
-                             const Endpoint& new_dst, std::optional<dataplane::UdpEncap> encap) override;
+  Status update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst, const EndpointPair& ends,
+                             bool udp_encap) override;
   Expected<dataplane::SaCounters> query_sa(std::uint32_t spi, const IpAddress& dst) override;
   Status delete_sa(std::uint32_t spi, const IpAddress& dst) override;
 

@@ -26,9 +26,7 @@ dataplane::SaSpec sa_spec(const ike::ChildSaEstablished& e, bool inbound, std::u
   s.direction = inbound ? dataplane::Direction::In : dataplane::Direction::Out;
   s.reqid = reqid;
   s.mode = e.mode == ike::ChildMode::Transport ? dataplane::Mode::Transport : dataplane::Mode::Tunnel;
-  s.src = inbound ? e.remote : e.local;
-  s.dst = inbound ? e.local : e.remote;
-  if (e.udp_encapsulation) s.encap = dataplane::UdpEncap{s.src.port, s.dst.port};
+  dataplane::set_outer_ends(s, {.local = e.local, .remote = e.remote}, e.udp_encapsulation);
   s.transform = esp_transform(e.esp);
   const ike::DirectionKeys& keys = inbound ? e.inbound_keys : e.outbound_keys;
   s.encr_key = keys.encr;
@@ -44,7 +42,7 @@ dataplane::SaSpec sa_spec(const ike::ChildSaEstablished& e, bool inbound, std::u
 
 std::vector<dataplane::PolicySpec> ChildSaInstaller::policy_specs(
     std::uint32_t reqid, const std::vector<TrafficSelector>& local_ts,
-    const std::vector<TrafficSelector>& remote_ts, const Endpoint& local, const Endpoint& remote) const {
+    const std::vector<TrafficSelector>& remote_ts, const EndpointPair& outer) const {
   std::vector<dataplane::PolicySpec> out;
   for (const auto& l : local_ts) {
     for (const auto& r : remote_ts) {
@@ -55,8 +53,8 @@ std::vector<dataplane::PolicySpec> ChildSaInstaller::policy_specs(
       p.src = l;
       p.dst = r;
       p.direction = dataplane::Direction::Out;
-      p.tunnel_src = local;
-      p.tunnel_dst = remote;
+      p.tunnel_src = outer.local;
+      p.tunnel_dst = outer.remote;
       out.push_back(p);
       // Inbound and forwarded traffic must have come through the tunnel (RFC 4301 §5.2).
       for (auto d : {dataplane::Direction::In, dataplane::Direction::Fwd}) {
@@ -64,8 +62,8 @@ std::vector<dataplane::PolicySpec> ChildSaInstaller::policy_specs(
         q.src = r;
         q.dst = l;
         q.direction = d;
-        q.tunnel_src = remote;
-        q.tunnel_dst = local;
+        q.tunnel_src = outer.remote;
+        q.tunnel_dst = outer.local;
         out.push_back(q);
       }
     }
@@ -130,15 +128,15 @@ std::optional<std::uint32_t> ChildSaInstaller::holder_reqid(const TrafficSelecto
 Status ChildSaInstaller::check_policies(const std::string& owner,
                                         const std::vector<TrafficSelector>& local_ts,
                                         const std::vector<TrafficSelector>& remote_ts) const {
-  if (auto clash = conflict(owner, policy_specs(0, local_ts, remote_ts, {}, {}))) return unexpected(*clash);
+  if (auto clash = conflict(owner, policy_specs(0, local_ts, remote_ts, {}))) return unexpected(*clash);
   return {};
 }
 
 Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string& owner,
                                           const std::vector<TrafficSelector>& local_ts,
                                           const std::vector<TrafficSelector>& remote_ts,
-                                          const Endpoint& local, const Endpoint& remote) {
-  const auto specs = policy_specs(reqid, local_ts, remote_ts, local, remote);
+                                          const EndpointPair& outer) {
+  const auto specs = policy_specs(reqid, local_ts, remote_ts, outer);
   if (auto clash = conflict(owner, specs)) return unexpected(*clash);
   // Reqids only grow (a successor's is newer), so a predecessor that is still around (its
   // CHILD SA rekeyed before DPD ends it) cannot take its policies back from the successor.
@@ -221,7 +219,9 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
   // Another owner's traffic: refused before any SA goes in.
   if (Status s = check_policies(owner, e.local_ts, e.remote_ts); !s) return unexpected(s.error());
   if (!backend_) {
-    if (Status s = install_policies(reqid, owner, e.local_ts, e.remote_ts, e.local, e.remote); !s)
+    if (Status s =
+            install_policies(reqid, owner, e.local_ts, e.remote_ts, {.local = e.local, .remote = e.remote});
+        !s)
       return unexpected(s.error());
     return c;
   }
@@ -231,7 +231,9 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
     return unexpected("inbound SA " + spi_hex(e.inbound_spi) + ": " + s.error());
   if (e.defer_outbound) {
     // The pair this one replaces holds the connection's policies already.
-    if (Status s = install_policies(reqid, owner, e.local_ts, e.remote_ts, e.local, e.remote); !s) {
+    if (Status s =
+            install_policies(reqid, owner, e.local_ts, e.remote_ts, {.local = e.local, .remote = e.remote});
+        !s) {
       (void)backend_->delete_sa(e.inbound_spi, e.local.address);
       return unexpected(s.error());
     }
@@ -241,7 +243,9 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
     (void)backend_->delete_sa(e.inbound_spi, e.local.address);
     return unexpected("outbound SA " + spi_hex(e.outbound_spi) + ": " + s.error());
   }
-  if (Status s = install_policies(reqid, owner, e.local_ts, e.remote_ts, e.local, e.remote); !s) {
+  if (Status s =
+          install_policies(reqid, owner, e.local_ts, e.remote_ts, {.local = e.local, .remote = e.remote});
+      !s) {
     (void)backend_->delete_sa(e.inbound_spi, e.local.address);
     (void)backend_->delete_sa(e.outbound_spi, e.remote.address);
     return unexpected(s.error());
@@ -268,34 +272,27 @@ void ChildSaInstaller::remove(const InstalledChild& c) {
     spdlog::debug("{}: removing outbound SA {}: {}", c.name, spi_hex(c.outbound_spi), s.error());
 }
 
-Status ChildSaInstaller::move(InstalledChild& c, const Endpoint& local, const Endpoint& remote) {
-  std::optional<dataplane::UdpEncap> in_encap, out_encap;
-  if (c.udp_encapsulation) {
-    in_encap = dataplane::UdpEncap{remote.port, local.port};
-    out_encap = dataplane::UdpEncap{local.port, remote.port};
-  }
+Status ChildSaInstaller::move(InstalledChild& c, const EndpointPair& ends) {
   std::string errors;
-  if (c.pending_outbound) {
-    c.pending_outbound->src = local;
-    c.pending_outbound->dst = remote;
-    c.pending_outbound->encap = out_encap;
-  }
+  if (c.pending_outbound) dataplane::set_outer_ends(*c.pending_outbound, ends, c.udp_encapsulation);
   if (backend_) {
-    if (Status s = backend_->update_sa_endpoints(c.inbound_spi, c.local.address, remote, local, in_encap); !s)
+    if (Status s = backend_->update_sa_endpoints(c.inbound_spi, c.local.address, ends, c.udp_encapsulation);
+        !s)
       errors += "inbound SA " + spi_hex(c.inbound_spi) + ": " + s.error();
     if (c.pending_outbound) {
       // nothing installed yet: the held spec follows above
     } else if (Status s =
-                   backend_->update_sa_endpoints(c.outbound_spi, c.remote.address, local, remote, out_encap);
+                   backend_->update_sa_endpoints(c.outbound_spi, c.remote.address, ends, c.udp_encapsulation);
                !s)
       errors += (errors.empty() ? "" : "; ") + ("outbound SA " + spi_hex(c.outbound_spi) + ": " + s.error());
   }
-  const bool addresses_changed = c.local.address != local.address || c.remote.address != remote.address;
-  c.local = local;
-  c.remote = remote;
+  const bool addresses_changed =
+      c.local.address != ends.local.address || c.remote.address != ends.remote.address;
+  c.local = ends.local;
+  c.remote = ends.remote;
   // Policy templates name the tunnel's addresses (not ports): only an address change moves them.
   if (auto owner = owner_of(c.reqid); addresses_changed && owner) {
-    if (Status s = install_policies(c.reqid, *owner, c.local_ts, c.remote_ts, local, remote); !s)
+    if (Status s = install_policies(c.reqid, *owner, c.local_ts, c.remote_ts, ends); !s)
       errors += (errors.empty() ? "" : "; ") + s.error();
   }
   if (!errors.empty()) return unexpected(errors);

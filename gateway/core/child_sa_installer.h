@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "common/endpoint_pair.h"
 #include "common/expected.h"
 #include "common/ip_address.h"
 #include "common/traffic_selector.h"
@@ -76,7 +77,7 @@ class ChildSaInstaller {
   // Removes both SAs. The policies stay until release_policies (the next pair may be coming).
   void remove(const InstalledChild& child);
   // The peer's NAT mapping changed (RFC 7296 §2.23): both SAs and the policy templates follow.
-  Status move(InstalledChild& child, const Endpoint& local, const Endpoint& remote);
+  Status move(InstalledChild& child, const EndpointPair& ends);
   ChildTraffic traffic(const InstalledChild& child) const;
 
   // The policies steering local_ts <-> remote_ts into the SAs of `reqid`, held by `owner`.
@@ -86,8 +87,7 @@ class ChildSaInstaller {
   // holds refuses the whole set and changes nothing.
   Status install_policies(std::uint32_t reqid, const std::string& owner,
                           const std::vector<TrafficSelector>& local_ts,
-                          const std::vector<TrafficSelector>& remote_ts, const Endpoint& local,
-                          const Endpoint& remote);
+                          const std::vector<TrafficSelector>& remote_ts, const EndpointPair& outer);
   // Whether install_policies would accept these selectors for `owner` now: the error names the
   // traffic and its holder.
   Status check_policies(const std::string& owner, const std::vector<TrafficSelector>& local_ts,
@@ -110,7 +110,7 @@ class ChildSaInstaller {
   std::vector<dataplane::PolicySpec> policy_specs(std::uint32_t reqid,
                                                   const std::vector<TrafficSelector>& local_ts,
                                                   const std::vector<TrafficSelector>& remote_ts,
-                                                  const Endpoint& local, const Endpoint& remote) const;
+                                                  const EndpointPair& outer) const;
   std::optional<std::string> conflict(const std::string& owner,
                                       const std::vector<dataplane::PolicySpec>& specs) const;
   std::optional<std::string> owner_of(std::uint32_t reqid) const;

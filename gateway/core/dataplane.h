@@ -32,8 +32,7 @@ struct Dataplane {
 };
 
 // IKE datagrams a data plane relays from the NAT-T socket it owns, marker stripped.
-using NattIkeHandler =
-    std::function<void(const Endpoint& local, const Endpoint& remote, ByteView ike_message)>;
+using NattIkeHandler = std::function<void(const EndpointPair& ends, ByteView ike_message)>;
 
 // What a data plane hands up besides its backend's events (those go to the one
 // dataplane::EventListener set on the backend).

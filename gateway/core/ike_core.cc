@@ -105,8 +105,8 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   connection_timers_ = std::make_unique<TimerSet<std::string>>(*io_);
 
   DataplaneHandlers handlers;
-  handlers.on_ike = [this](const Endpoint& local, const Endpoint& remote, ByteView m) {
-    handle_ike(m, local, remote, true);
+  handlers.on_ike = [this](const EndpointPair& ends, ByteView m) {
+    handle_ike(m, ends.local, ends.remote, true);
   };
   auto dp = dataplane_factory_ ? dataplane_factory_(config_, services_, std::move(handlers))
                                : Expected<Dataplane>(socket_only_dataplane(services_));
@@ -192,7 +192,8 @@ void IkeCore::start_connection(const ConnectionProfile& p) {
       auto local = source_address_for(remote.address, config_.daemon.listen);
       Status s = local ? installer_->install_policies(
                              p.reqid, policy_owner(c.name, c.remote.any_id, std::nullopt), p.child().local_ts,
-                             p.child().remote_ts, Endpoint{*local, config_.daemon.ike_port}, remote)
+                             p.child().remote_ts,
+                             {.local = Endpoint{*local, config_.daemon.ike_port}, .remote = remote})
                        : Status(unexpected(local.error()));
       if (!s) {
         rt.detail = "cannot install the on-traffic policies: " + s.error();
@@ -346,7 +347,7 @@ void IkeCore::send(const ike::Datagram& d, SaId id) {
   Endpoint to = d.remote;
   if (IkeSaEntry* e = id ? table_.find(id) : nullptr; e && e->peer_override && d.natt) to = *e->peer_override;
   if (d.natt) {
-    s = dataplane_.natt ? dataplane_.natt->send_ike(d.local, to, d.bytes)
+    s = dataplane_.natt ? dataplane_.natt->send_ike({.local = d.local, .remote = to}, d.bytes)
                         : Status(unexpected(std::string("no NAT-T socket")));
   } else {
     UdpSocket* socket = socket_for(services_.ike_sockets, d.local.address);
@@ -472,7 +473,8 @@ void IkeCore::on_sa_timer(SaId id, TimerKind kind, std::uint32_t spi) {
     case TimerKind::Keepalive: {
       // RFC 3948 §4: the side behind the NAT keeps its mapping open with one-octet keepalives.
       if (!e->is_established() || !e->sa->natt() || !e->profile) break;
-      if (Status s = dataplane_.natt->send_keepalive(e->sa->local(), e->sa->remote()); !s) {
+      if (Status s = dataplane_.natt->send_keepalive({.local = e->sa->local(), .remote = e->sa->remote()});
+          !s) {
         spdlog::debug("{}: NAT-keepalive to {}: {}", e->connection(), e->sa->remote().to_string(), s.error());
       } else {
         ++counters_["natt_keepalives_sent"];
@@ -540,7 +542,8 @@ ike::Environment IkeCore::ike_environment() {
   env.eap_failures = &eap_failures_;
   env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
     ++counters_["esp_spis_reserved"];
-    if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
+    if (dataplane_.backend)
+      return dataplane_.backend->allocate_spi({.local = dst, .remote = src}, 0);  // inbound
     // No data plane to ask: a random SPI outside the reserved 1-255 (RFC 4303 §2.1).
     std::uint32_t spi = 0;
     for (int i = 0; i < 16 && spi < 256; ++i) spi = random_u32();
@@ -901,7 +904,7 @@ void IkeCore::on_endpoints_changed(IkeSaEntry& e, const ike::EndpointsChanged& e
       e.connection(), ev.remote.to_string(), before, ev.local.to_string(), e.children.size(),
       e.children.size() == 1 ? "" : "s", e.children.size() == 1 ? "s" : "");
   for (auto& child : e.children) {
-    if (Status s = installer_->move(child, ev.local, ev.remote); !s)
+    if (Status s = installer_->move(child, {.local = ev.local, .remote = ev.remote}); !s)
       spdlog::error("{}: moving CHILD SA {}: {}", e.connection(), spi_hex(child.inbound_spi), s.error());
   }
 }
@@ -990,7 +993,7 @@ void IkeCore::on_mapping(const dataplane::MappingEvent& m) {
         e->connection(), m.new_remote.to_string(), it->remote.to_string());
     for (auto& child : e->children) {
       if (child.remote == m.new_remote) continue;
-      if (Status s = installer_->move(child, child.local, m.new_remote); !s)
+      if (Status s = installer_->move(child, {.local = child.local, .remote = m.new_remote}); !s)
         spdlog::error("{}: moving CHILD SA {}: {}", e->connection(), spi_hex(child.inbound_spi), s.error());
     }
     e->peer_override = m.new_remote;

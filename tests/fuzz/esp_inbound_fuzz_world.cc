@@ -398,7 +398,8 @@ void EspWorld::run(ByteView input) {
             !std::equal(g.message.begin(), g.message.end(), original.begin() + natt::kNonEspMarkerBytes,
                         original.end()))
           fail("the control plane got other bytes than the datagram after its marker");
-        if (g.from != from || g.local != local()) fail("the control plane got the wrong endpoints");
+        if (g.ends.remote != from || g.ends.local != local())
+          fail("the control plane got the wrong endpoints");
       });
       if (got != 1) fail("one IKE datagram counted, another number queued");
     }

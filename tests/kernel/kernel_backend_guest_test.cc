@@ -201,9 +201,9 @@ class KernelGuest : public ::testing::Test {
   // as 192.0.2.1:40000); right is public.
   void install(const dataplane::EspTransform& t, std::uint32_t window, dataplane::Lifetime left_out_soft = {},
                dataplane::Lifetime left_out_hard = {}) {
-    auto l = left_->backend->allocate_spi(kRight, kLeftPrivate, kReqid);
+    auto l = left_->backend->allocate_spi({.local = kLeftPrivate, .remote = kRight}, kReqid);
     ASSERT_TRUE(l) << l.error();
-    auto r = right_->backend->allocate_spi(kNatPublic, kRight, kReqid);
+    auto r = right_->backend->allocate_spi({.local = kRight, .remote = kNatPublic}, kReqid);
     ASSERT_TRUE(r) << r.error();
     left_in_spi_ = *l;
     right_in_spi_ = *r;
@@ -395,14 +395,14 @@ TEST_F(KernelGuest, NatRebindingMovesSasByPortThenByAddress) {
   expect_packets_on_all_four(3);
 
   // Left now sends from 4501, which the NAT maps to 192.0.2.1:40001.
-  ASSERT_TRUE(left_->backend->update_sa_endpoints(right_in_spi_, kRight, {kLeftPrivate, 4501}, {kRight, 4500},
-                                                  dataplane::UdpEncap{4501, 4500}));
-  ASSERT_TRUE(left_->backend->update_sa_endpoints(left_in_spi_, kLeftPrivate, {kRight, 4500},
-                                                  {kLeftPrivate, 4501}, dataplane::UdpEncap{4500, 4501}));
-  ASSERT_TRUE(right_->backend->update_sa_endpoints(right_in_spi_, kRight, {kNatPublic, 40001}, {kRight, 4500},
-                                                   dataplane::UdpEncap{40001, 4500}));
-  ASSERT_TRUE(right_->backend->update_sa_endpoints(left_in_spi_, kNatPublic, {kRight, 4500},
-                                                   {kNatPublic, 40001}, dataplane::UdpEncap{4500, 40001}));
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(
+      right_in_spi_, kRight, {.local = {kLeftPrivate, 4501}, .remote = {kRight, 4500}}, true));
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(
+      left_in_spi_, kLeftPrivate, {.local = {kLeftPrivate, 4501}, .remote = {kRight, 4500}}, true));
+  ASSERT_TRUE(right_->backend->update_sa_endpoints(
+      right_in_spi_, kRight, {.local = {kRight, 4500}, .remote = {kNatPublic, 40001}}, true));
+  ASSERT_TRUE(right_->backend->update_sa_endpoints(
+      left_in_spi_, kNatPublic, {.local = {kRight, 4500}, .remote = {kNatPublic, 40001}}, true));
   auto moved = right_->backend->read_sa(left_in_spi_, kNatPublic);
   ASSERT_TRUE(moved) << moved.error();
   EXPECT_EQ(moved->encap, (dataplane::UdpEncap{4500, 40001}));
@@ -414,15 +414,15 @@ TEST_F(KernelGuest, NatRebindingMovesSasByPortThenByAddress) {
 
   // Then from 4502, which the NAT maps to another public address, 192.0.2.5:40002. Right's
   // SAs change address and are re-created; its policy templates move with them.
-  ASSERT_TRUE(left_->backend->update_sa_endpoints(right_in_spi_, kRight, {kLeftPrivate, 4502}, {kRight, 4500},
-                                                  dataplane::UdpEncap{4502, 4500}));
-  ASSERT_TRUE(left_->backend->update_sa_endpoints(left_in_spi_, kLeftPrivate, {kRight, 4500},
-                                                  {kLeftPrivate, 4502}, dataplane::UdpEncap{4500, 4502}));
-  auto in = right_->backend->update_sa_endpoints(right_in_spi_, kRight, {kNatPublic2, 40002}, {kRight, 4500},
-                                                 dataplane::UdpEncap{40002, 4500});
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(
+      right_in_spi_, kRight, {.local = {kLeftPrivate, 4502}, .remote = {kRight, 4500}}, true));
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(
+      left_in_spi_, kLeftPrivate, {.local = {kLeftPrivate, 4502}, .remote = {kRight, 4500}}, true));
+  auto in = right_->backend->update_sa_endpoints(
+      right_in_spi_, kRight, {.local = {kRight, 4500}, .remote = {kNatPublic2, 40002}}, true);
   ASSERT_TRUE(in) << in.error();
-  auto out = right_->backend->update_sa_endpoints(left_in_spi_, kNatPublic, {kRight, 4500},
-                                                  {kNatPublic2, 40002}, dataplane::UdpEncap{4500, 40002});
+  auto out = right_->backend->update_sa_endpoints(
+      left_in_spi_, kNatPublic, {.local = {kRight, 4500}, .remote = {kNatPublic2, 40002}}, true);
   ASSERT_TRUE(out) << out.error();
   right_out_.dst = Endpoint{kNatPublic2, 40002};
   for (dataplane::PolicySpec& p : right_policies_) {
@@ -458,10 +458,10 @@ TEST_F(KernelGuest, NatRebindingMovesSasByPortThenByAddress) {
 TEST_F(KernelGuest, MappingEventReportsThePeersNewPortOnce) {
   install(transform(iana::EncrId::AesGcm16, 256), 32);
   ASSERT_FALSE(HasFatalFailure());
-  ASSERT_TRUE(left_->backend->update_sa_endpoints(right_in_spi_, kRight, {kLeftPrivate, 4501}, {kRight, 4500},
-                                                  dataplane::UdpEncap{4501, 4500}));
-  ASSERT_TRUE(left_->backend->update_sa_endpoints(left_in_spi_, kLeftPrivate, {kRight, 4500},
-                                                  {kLeftPrivate, 4501}, dataplane::UdpEncap{4500, 4501}));
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(
+      right_in_spi_, kRight, {.local = {kLeftPrivate, 4501}, .remote = {kRight, 4500}}, true));
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(
+      left_in_spi_, kLeftPrivate, {.local = {kLeftPrivate, 4501}, .remote = {kRight, 4500}}, true));
   EXPECT_EQ(udp_one_way(4), 4);
   right_->pump(300);
   ASSERT_EQ(right_->events.mappings.size(), 1u);
@@ -474,10 +474,10 @@ TEST_F(KernelGuest, MappingEventReportsThePeersNewPortOnce) {
   EXPECT_TRUE(left_->events.mappings.empty());
 
   // What the daemon does with it: both of right's SAs follow the new port.
-  ASSERT_TRUE(right_->backend->update_sa_endpoints(right_in_spi_, kRight, m.new_remote, {kRight, 4500},
-                                                   dataplane::UdpEncap{m.new_remote.port, 4500}));
-  ASSERT_TRUE(right_->backend->update_sa_endpoints(left_in_spi_, kNatPublic, {kRight, 4500}, m.new_remote,
-                                                   dataplane::UdpEncap{4500, m.new_remote.port}));
+  ASSERT_TRUE(right_->backend->update_sa_endpoints(right_in_spi_, kRight,
+                                                   {.local = {kRight, 4500}, .remote = m.new_remote}, true));
+  ASSERT_TRUE(right_->backend->update_sa_endpoints(left_in_spi_, kNatPublic,
+                                                   {.local = {kRight, 4500}, .remote = m.new_remote}, true));
   EXPECT_EQ(udp_round_trips(3), 3);
   right_->pump(300);
   EXPECT_EQ(right_->events.mappings.size(), 1u);

@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
     const auto now = std::chrono::steady_clock::now();
     if (c.udp_encap && c.keepalive_seconds > 0 &&
         now - last_keepalive >= std::chrono::seconds(c.keepalive_seconds)) {
-      (void)e.send_keepalive(remote, c.local);
+      (void)e.send_keepalive({.local = c.local, .remote = remote});
       last_keepalive = now;
     }
   }

@@ -293,8 +293,8 @@ TEST_F(InboundPathTest, IkeGoesToTheControlPlaneAndKeepalivesAreCounted) {
   ike_.drain([&](const IkeDatagram& d) { got.push_back(d); });
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(to_hex(got[0].message), to_hex(ike));
-  EXPECT_EQ(got[0].from, peer_);
-  EXPECT_EQ(got[0].local, local_);
+  EXPECT_EQ(got[0].ends.remote, peer_);
+  EXPECT_EQ(got[0].ends.local, local_);
 }
 
 TEST_F(InboundPathTest, AuthenticPacketFromANewNatMappingIsReportedOnce) {

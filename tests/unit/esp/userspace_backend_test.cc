@@ -238,23 +238,23 @@ TEST_F(UserspaceBackendTest, IkeAndKeepalivesShareTheNatTSocket) {
   pollfd p{e.ike_event_fd(), POLLIN, 0};
   ASSERT_EQ(::poll(&p, 1, 3000), 1);
   Bytes got;
-  Endpoint from, local;
-  EXPECT_EQ(e.drain_ike([&](const Endpoint& f, const Endpoint& l, ByteView m) {
+  EndpointPair ends;
+  EXPECT_EQ(e.drain_ike([&](const EndpointPair& arrived, ByteView m) {
     got.assign(m.begin(), m.end());
-    from = f;
-    local = l;
+    ends = arrived;
   }),
             1u);
   EXPECT_EQ(to_hex(got), to_hex(ByteView(ike.data() + 4, 36)));
-  EXPECT_EQ(from.to_string(), "127.0.0.1:4500");
-  EXPECT_EQ(local.to_string(), "192.0.2.1:4500");
+  EXPECT_EQ(ends.remote.to_string(), "127.0.0.1:4500");
+  EXPECT_EQ(ends.local.to_string(), "192.0.2.1:4500");
   for (int i = 0; i < 30 && e.counters().keepalives_rx == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(e.counters().keepalives_rx, 1u);
 
   // Engine -> peer, from the same socket: the marker is added, the keepalive is one byte.
-  ASSERT_TRUE(e.send_ike(ep("192.0.2.1", 4500), ep("127.0.0.1", 4500), ByteView(ike.data() + 4, 36)));
-  auto ka_sent = e.send_keepalive(ep("127.0.0.1", 4500));
+  ASSERT_TRUE(e.send_ike({.local = ep("192.0.2.1", 4500), .remote = ep("127.0.0.1", 4500)},
+                         ByteView(ike.data() + 4, 36)));
+  auto ka_sent = e.send_keepalive({.local = {}, .remote = ep("127.0.0.1", 4500)});
   ASSERT_TRUE(ka_sent) << ka_sent.error();
   std::uint8_t buf[128];
   sockaddr_in src{};
@@ -267,8 +267,8 @@ TEST_F(UserspaceBackendTest, IkeAndKeepalivesShareTheNatTSocket) {
   ASSERT_EQ(::poll(&q, 1, 3000), 1);
   n = ::recv(peer, buf, sizeof buf, 0);
   EXPECT_EQ(to_hex(ByteView(buf, static_cast<std::size_t>(n))), "ff");
-  EXPECT_FALSE(
-      e.send_ike(ep("192.0.2.1", 500), ep("127.0.0.1", 4500), ByteView(ike)).has_value());  // not our port
+  EXPECT_FALSE(e.send_ike({.local = ep("192.0.2.1", 500), .remote = ep("127.0.0.1", 4500)}, ByteView(ike))
+                   .has_value());  // not our port
   EXPECT_EQ(e.counters().ike_tx, 1u);
   EXPECT_EQ(e.counters().keepalives_tx, 1u);
   ::close(peer);
@@ -281,7 +281,7 @@ TEST_F(UserspaceBackendTest, AllocatedSpisAreUniqueAndNeverReserved) {
   a_ = std::move(*created);
   std::set<std::uint32_t> seen;
   for (int i = 0; i < 200; ++i) {
-    auto spi = a_->allocate_spi(IpAddress(), IpAddress(), 1);
+    auto spi = a_->allocate_spi({}, 1);
     ASSERT_TRUE(spi.has_value());
     EXPECT_GT(*spi, 255u);
     EXPECT_TRUE(seen.insert(*spi).second);
@@ -325,7 +325,7 @@ TEST_F(UserspaceBackendTest, TrafficCountersEndpointUpdateExpiryAndAcquire) {
     return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
   };
 
-  auto spi = b_->allocate_spi(IpAddress(), IpAddress(), 5);
+  auto spi = b_->allocate_spi({}, 5);
   ASSERT_TRUE(spi.has_value());
   dataplane::SaSpec out = sa_spec(*spi, dataplane::Direction::Out);
   out.soft.packets = 4;
@@ -356,12 +356,14 @@ TEST_F(UserspaceBackendTest, TrafficCountersEndpointUpdateExpiryAndAcquire) {
   EXPECT_EQ(cb_counters->bytes, 20u + 8 + 8);  // IPv4 + UDP + "packet 1"
 
   // The peer's mapping "moves" to a port nobody listens on, and back: the SA keeps its state.
-  ASSERT_TRUE(a_->update_sa_endpoints(*spi, *IpAddress::parse("192.0.2.2"), ep("192.0.2.1", 4500),
-                                      ep("192.0.2.2", 4999), dataplane::UdpEncap{4500, 4999}));
+  ASSERT_TRUE(a_->update_sa_endpoints(*spi, *IpAddress::parse("192.0.2.2"),
+                                      {.local = ep("192.0.2.1", 4500), .remote = ep("192.0.2.2", 4999)},
+                                      true));
   send_one(2);
   EXPECT_EQ(received(300), "");
-  ASSERT_TRUE(a_->update_sa_endpoints(*spi, *IpAddress::parse("192.0.2.2"), ep("192.0.2.1", 4500),
-                                      ep("192.0.2.2", 4500), dataplane::UdpEncap{4500, 4500}));
+  ASSERT_TRUE(a_->update_sa_endpoints(*spi, *IpAddress::parse("192.0.2.2"),
+                                      {.local = ep("192.0.2.1", 4500), .remote = ep("192.0.2.2", 4500)},
+                                      true));
   send_one(3);
   EXPECT_EQ(received(3000), "packet 3");
   EXPECT_EQ(b_->query_sa(*spi, *IpAddress::parse("192.0.2.2"))->packets, 2u);

@@ -27,15 +27,12 @@ class RecordingBackend final : public dataplane::SaBackend {
   std::map<std::tuple<std::uint32_t, IpAddress>, dataplane::SaSpec> sas;
 
   std::string name() const override { return "recording"; }
-  Expected<std::uint32_t> allocate_spi(const IpAddress&, const IpAddress&, std::uint32_t) override {
-    return 0x1000u;
-  }
+  Expected<std::uint32_t> allocate_spi(const AddressPair&, std::uint32_t) override { return 0x1000u; }
   Status add_sa(const dataplane::SaSpec& sa) override {
     sas[{sa.spi, sa.dst.address}] = sa;
     return {};
   }
-  Status update_sa_endpoints(std::uint32_t, const IpAddress&, const Endpoint&, const Endpoint&,
-                             std::optional<dataplane::UdpEncap>) override {
+  Status update_sa_endpoints(std::uint32_t, const IpAddress&, const EndpointPair&, bool) override {
     return {};
   }
   Expected<dataplane::SaCounters> query_sa(std::uint32_t, const IpAddress&) override {
@@ -98,11 +95,13 @@ class PolicyOwnership : public ::testing::Test {
 
 TEST_F(PolicyOwnership, SuccessorOfTheSameIdentityTakesOverInPlace) {
   const std::vector<TrafficSelector> vip{ts("10.99.0.1/32")};
-  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.7")));
+  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip,
+                                         {.local = ep("192.0.2.1"), .remote = ep("198.51.100.7")}));
   EXPECT_EQ(backend.policies.size(), 3u);  // out, in, fwd
 
   // The restarted client (new IKE SA, new reqid, same virtual IP, maybe a new NAT mapping).
-  auto s = installer.install_policies(0x10001, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.8"));
+  auto s = installer.install_policies(0x10001, alice, kAll, vip,
+                                      {.local = ep("192.0.2.1"), .remote = ep("198.51.100.8")});
   ASSERT_TRUE(s) << s.error();
   EXPECT_EQ(backend.count("replace"), 3u);
   EXPECT_EQ(backend.count("delete"), 0u);  // never a moment without a policy
@@ -122,10 +121,13 @@ TEST_F(PolicyOwnership, SuccessorOfTheSameIdentityTakesOverInPlace) {
 
 TEST_F(PolicyOwnership, APredecessorCannotTakeItsPoliciesBack) {
   const std::vector<TrafficSelector> vip{ts("10.99.0.1/32")};
-  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.7")));
-  ASSERT_TRUE(installer.install_policies(0x10001, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.8")));
+  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip,
+                                         {.local = ep("192.0.2.1"), .remote = ep("198.51.100.7")}));
+  ASSERT_TRUE(installer.install_policies(0x10001, alice, kAll, vip,
+                                         {.local = ep("192.0.2.1"), .remote = ep("198.51.100.8")}));
   // The old IKE SA, not yet dead by DPD, rekeys its CHILD SA.
-  auto s = installer.install_policies(0x10000, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.7"));
+  auto s = installer.install_policies(0x10000, alice, kAll, vip,
+                                      {.local = ep("192.0.2.1"), .remote = ep("198.51.100.7")});
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().find("newer SA"), std::string::npos) << s.error();
   EXPECT_EQ(backend.reqid_of("0.0.0.0/0", "10.99.0.1/32", dataplane::Direction::Out), 0x10001u);
@@ -133,9 +135,11 @@ TEST_F(PolicyOwnership, APredecessorCannotTakeItsPoliciesBack) {
 
 TEST_F(PolicyOwnership, AnotherIdentityWithTheSameSelectorsIsRefusedAndChangesNothing) {
   const std::vector<TrafficSelector> vip{ts("10.99.0.1/32")};
-  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.7")));
+  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip,
+                                         {.local = ep("192.0.2.1"), .remote = ep("198.51.100.7")}));
   const auto calls_before = backend.calls.size();
-  auto s = installer.install_policies(0x10002, bob, kAll, vip, ep("192.0.2.1"), ep("198.51.100.9"));
+  auto s = installer.install_policies(0x10002, bob, kAll, vip,
+                                      {.local = ep("192.0.2.1"), .remote = ep("198.51.100.9")});
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().find("held by " + alice), std::string::npos) << s.error();
   EXPECT_EQ(backend.calls.size(), calls_before);  // refused before the data plane was asked
@@ -149,24 +153,24 @@ TEST_F(PolicyOwnership, AnotherIdentityWithTheSameSelectorsIsRefusedAndChangesNo
 TEST_F(PolicyOwnership, NarrowingIntoAnotherConnectionsTrafficIsRefused) {
   // Connection Y: 10.1.0.0/16 <-> 10.2.0.0/16. A peer of X, whose config allows anything,
   // asks for a part of it (narrower selectors would win the lookup) or exactly it.
-  ASSERT_TRUE(installer.install_policies(2, "y", {ts("10.1.0.0/16")}, {ts("10.2.0.0/16")}, ep("192.0.2.1"),
-                                         ep("203.0.113.2")));
+  ASSERT_TRUE(installer.install_policies(2, "y", {ts("10.1.0.0/16")}, {ts("10.2.0.0/16")},
+                                         {.local = ep("192.0.2.1"), .remote = ep("203.0.113.2")}));
   for (const char* dst : {"10.2.0.0/16", "10.2.7.0/24", "10.0.0.0/8"}) {
-    auto s = installer.install_policies(1, "x", {ts("10.1.0.0/16")}, {ts(dst)}, ep("192.0.2.1"),
-                                        ep("203.0.113.66"));
+    auto s = installer.install_policies(1, "x", {ts("10.1.0.0/16")}, {ts(dst)},
+                                        {.local = ep("192.0.2.1"), .remote = ep("203.0.113.66")});
     ASSERT_FALSE(s) << dst;
     EXPECT_NE(s.error().find("held by y (reqid 2)"), std::string::npos) << s.error();
   }
   EXPECT_EQ(backend.policies.size(), 3u);
   EXPECT_EQ(backend.reqid_of("10.1.0.0/16", "10.2.0.0/16", dataplane::Direction::Out), 2u);
   // Traffic nobody holds is fine for X.
-  EXPECT_TRUE(installer.install_policies(1, "x", {ts("10.1.0.0/16")}, {ts("10.3.0.0/16")}, ep("192.0.2.1"),
-                                         ep("203.0.113.66")));
+  EXPECT_TRUE(installer.install_policies(1, "x", {ts("10.1.0.0/16")}, {ts("10.3.0.0/16")},
+                                         {.local = ep("192.0.2.1"), .remote = ep("203.0.113.66")}));
 }
 
 TEST_F(PolicyOwnership, AFailingPolicyUndoesTheSet) {
-  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, {ts("10.99.0.1/32")}, ep("192.0.2.1"),
-                                         ep("198.51.100.7")));
+  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, {ts("10.99.0.1/32")},
+                                         {.local = ep("192.0.2.1"), .remote = ep("198.51.100.7")}));
   // Someone outside natgate holds the in policy of the second set: add_policy fails there.
   dataplane::PolicySpec foreign;
   foreign.src = ts("10.99.0.2/32");
@@ -174,7 +178,7 @@ TEST_F(PolicyOwnership, AFailingPolicyUndoesTheSet) {
   foreign.direction = dataplane::Direction::In;
   backend.policies[{foreign.src, foreign.dst, foreign.direction}] = foreign;
   auto s = installer.install_policies(0x10001, alice, kAll, {ts("10.99.0.1/32"), ts("10.99.0.2/32")},
-                                      ep("192.0.2.1"), ep("198.51.100.8"));
+                                      {.local = ep("192.0.2.1"), .remote = ep("198.51.100.8")});
   ASSERT_FALSE(s);
   // The takeover of 10.99.0.1 was put back to the old reqid; the added out policy is gone.
   EXPECT_EQ(backend.reqid_of("0.0.0.0/0", "10.99.0.1/32", dataplane::Direction::Out), 0x10000u);
@@ -185,20 +189,20 @@ TEST_F(PolicyOwnership, AFailingPolicyUndoesTheSet) {
 
 TEST_F(PolicyOwnership, ARekeyedPairOfTheSameReqidChangesNothing) {
   ASSERT_TRUE(installer.install_policies(7, "office", {ts("10.1.0.0/24")}, {ts("10.2.0.0/24")},
-                                         ep("192.0.2.1"), ep("203.0.113.2")));
+                                         {.local = ep("192.0.2.1"), .remote = ep("203.0.113.2")}));
   const auto calls_before = backend.calls.size();
   ASSERT_TRUE(installer.install_policies(7, "office", {ts("10.1.0.0/24")}, {ts("10.2.0.0/24")},
-                                         ep("192.0.2.1"), ep("203.0.113.2")));
+                                         {.local = ep("192.0.2.1"), .remote = ep("203.0.113.2")}));
   EXPECT_EQ(backend.calls.size(), calls_before);
   // A second CHILD SA of the connection with other selectors adds to the set.
   ASSERT_TRUE(installer.install_policies(7, "office", {ts("10.1.1.0/24")}, {ts("10.2.1.0/24")},
-                                         ep("192.0.2.1"), ep("203.0.113.2")));
+                                         {.local = ep("192.0.2.1"), .remote = ep("203.0.113.2")}));
   EXPECT_EQ(backend.policies.size(), 6u);
 }
 
 TEST_F(PolicyOwnership, InstallRefusesAnotherOwnersTrafficBeforeAddingSas) {
-  ASSERT_TRUE(installer.install_policies(2, "y", {ts("10.1.0.0/16")}, {ts("10.2.0.0/16")}, ep("192.0.2.1"),
-                                         ep("203.0.113.2")));
+  ASSERT_TRUE(installer.install_policies(2, "y", {ts("10.1.0.0/16")}, {ts("10.2.0.0/16")},
+                                         {.local = ep("192.0.2.1"), .remote = ep("203.0.113.2")}));
   ike::ChildSaEstablished e;
   e.child_config = "x";
   e.inbound_spi = 0x1000;

@@ -259,7 +259,7 @@ TEST_F(KernelBackendNetns, FlushRemovesOnlyWhatTheBackendInstalled) {
   ASSERT_EQ(foreign.status, 0) << foreign.output;
   ASSERT_TRUE(backend_->add_policy(
       policy("10.1.0.0/16", "10.2.0.0/16", dataplane::Direction::Out, 3, "192.0.2.1", "192.0.2.2")));
-  auto spi = backend_->allocate_spi(ip("192.0.2.2"), ip("192.0.2.1"), 3);
+  auto spi = backend_->allocate_spi({.local = ip("192.0.2.1"), .remote = ip("192.0.2.2")}, 3);
   ASSERT_TRUE(spi) << spi.error();
 
   // Someone else's policy is neither deletable through the backend nor overwritable.
@@ -282,9 +282,9 @@ TEST_F(KernelBackendNetns, FlushRemovesOnlyWhatTheBackendInstalled) {
 }
 
 TEST_F(KernelBackendNetns, AllocatedSpisAreDistinctInRangeAndHeldByTheKernel) {
-  auto a = backend_->allocate_spi(ip("192.0.2.2"), ip("192.0.2.1"), 5);
+  auto a = backend_->allocate_spi({.local = ip("192.0.2.1"), .remote = ip("192.0.2.2")}, 5);
   ASSERT_TRUE(a) << a.error();
-  auto b = backend_->allocate_spi(ip("192.0.2.2"), ip("192.0.2.1"), 6);
+  auto b = backend_->allocate_spi({.local = ip("192.0.2.1"), .remote = ip("192.0.2.2")}, 6);
   ASSERT_TRUE(b) << b.error();
   EXPECT_NE(*a, *b);
   for (std::uint32_t spi : {*a, *b}) {
@@ -312,8 +312,9 @@ TEST_F(KernelBackendNetns, UnknownSasAreReportedNotGuessed) {
   auto del = backend_->delete_sa(0xc0ffee01, ip("192.0.2.1"));
   ASSERT_FALSE(del);
   EXPECT_NE(del.error().find("not installed by this backend"), std::string::npos);
-  auto move = backend_->update_sa_endpoints(0xc0ffee01, ip("192.0.2.1"), Endpoint{ip("192.0.2.2"), 4500},
-                                            Endpoint{ip("192.0.2.1"), 4501}, dataplane::UdpEncap{4500, 4501});
+  auto move = backend_->update_sa_endpoints(
+      0xc0ffee01, ip("192.0.2.1"),
+      {.local = Endpoint{ip("192.0.2.1"), 4501}, .remote = Endpoint{ip("192.0.2.2"), 4500}}, true);
   EXPECT_FALSE(move);
 }
 
