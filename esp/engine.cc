@@ -237,14 +237,15 @@ void Engine::housekeeping(const SaTable& table, Clock::time_point now) {
     ev.spi = ref.sa->spi();
     ev.direction = ref.sa->direction();
     ev.remote = ref.path.remote.address;
-    ev.dst = ref.sa->direction() == xfrm::Direction::Out ? ref.path.remote.address : ref.path.local.address;
+    ev.dst =
+        ref.sa->direction() == dataplane::Direction::Out ? ref.path.remote.address : ref.path.local.address;
     ev.reqid = ref.sa->reqid();
     events_.push(ev);
   });
 }
 
 std::size_t Engine::drain_ike(const IkeHandler& handler) {
-  return ike_.drain([&](const IkeDatagram& d) { handler(d.from, d.local, d.message); });
+  return ike_.drain([&](const IkeDatagram& d) { handler(d.ends, d.message); });
 }
 
 std::size_t Engine::drain_events(const std::function<void(const EngineEvent&)>& handler) {
@@ -295,15 +296,15 @@ Status Engine::send_udp(const Endpoint& from_local, const Endpoint& to, ByteView
   return {};
 }
 
-Status Engine::send_ike(const Endpoint& from_local, const Endpoint& to, ByteView ike_message) {
+Status Engine::send_ike(const EndpointPair& ends, ByteView ike_message) {
   const Bytes datagram = natt::ike_datagram(ike_message);
-  auto s = send_udp(from_local, to, datagram);
+  auto s = send_udp(ends.local, ends.remote, datagram);
   if (s) counters_.ike_tx.fetch_add(1, std::memory_order_relaxed);
   return s;
 }
 
-Status Engine::send_keepalive(const Endpoint& to, const Endpoint& from_local) {
-  auto s = send_udp(from_local, to, natt::kKeepaliveDatagram);
+Status Engine::send_keepalive(const EndpointPair& ends) {
+  auto s = send_udp(ends.local, ends.remote, natt::kKeepaliveDatagram);
   if (s) counters_.keepalives_tx.fetch_add(1, std::memory_order_relaxed);
   return s;
 }

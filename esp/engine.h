@@ -28,6 +28,7 @@
 #include "esp/engine_event.h"
 #include "esp/engine_settings.h"
 #include "esp/event_queue.h"
+#include "esp/ike_relay.h"
 #include "esp/net/socket_set.h"
 #include "esp/sa/sa_table.h"
 #include "esp/tun/tun_device.h"
@@ -55,7 +56,7 @@ struct EngineConfig {
   std::size_t recv_messages = 16;  // inbound recvmmsg entries (64 KB each, for GRO trains)
 };
 
-class Engine {
+class Engine final : public IkeRelay {
  public:
   // Opens the TUN (MTU set, up), binds the sockets and starts both workers.
   static Expected<std::unique_ptr<Engine>> start(const EngineConfig& config);
@@ -73,14 +74,14 @@ class Engine {
 
   // --- SAs and policies (any thread; the packet path keeps running) ---
   Status add_sa(const SaConfig& config) { return registry_.add_sa(config, path_mtu_); }
-  Status remove_sa(Spi spi, xfrm::Direction d, const IpAddress& remote) {
+  Status remove_sa(Spi spi, dataplane::Direction d, const IpAddress& remote) {
     return registry_.remove_sa(spi, d, remote);
   }
   // The peer's NAT mapping (or address) changed: the next batch uses the new path.
-  Status update_sa_path(Spi spi, xfrm::Direction d, const IpAddress& remote, const OuterPath& path) {
+  Status update_sa_path(Spi spi, dataplane::Direction d, const IpAddress& remote, const OuterPath& path) {
     return registry_.update_path(spi, d, remote, path);
   }
-  std::shared_ptr<const SaState> find_sa(Spi spi, xfrm::Direction d, const IpAddress& remote) const {
+  std::shared_ptr<const SaState> find_sa(Spi spi, dataplane::Direction d, const IpAddress& remote) const {
     return registry_.find(spi, d, remote);
   }
   Status add_policy(const PolicyRule& rule) { return registry_.add_policy(rule); }
@@ -89,14 +90,11 @@ class Engine {
   SaRegistry& registry() { return registry_; }
 
   // --- IKE on the shared NAT-T socket ---
-  int ike_event_fd() const { return ike_.fd(); }
-  using IkeHandler = std::function<void(const Endpoint& from, const Endpoint& local, ByteView message)>;
-  std::size_t drain_ike(const IkeHandler& handler);
-  // Sends marker || message (RFC 3948 §2.2) from the socket bound to from_local's port and family,
-  // with from_local's address as the source when it is set.
-  Status send_ike(const Endpoint& from_local, const Endpoint& to, ByteView ike_message);
-  // The one-byte NAT-keepalive (RFC 3948 §2.3); the daemon's timer decides when.
-  Status send_keepalive(const Endpoint& to, const Endpoint& from_local = {});
+  // (esp/ike_relay.h)
+  int ike_event_fd() const override { return ike_.fd(); }
+  std::size_t drain_ike(const IkeHandler& handler) override;
+  Status send_ike(const EndpointPair& ends, ByteView ike_message) override;
+  Status send_keepalive(const EndpointPair& ends) override;
 
   // --- data plane events (expiry, acquire) ---
   int event_fd() const { return events_.fd(); }

@@ -5,10 +5,11 @@
 #include <cstdint>
 
 #include "common/bytes.h"
+#include "common/endpoint_pair.h"
 #include "common/ip_address.h"
 #include "common/traffic_selector.h"
+#include "dataplane/sa_backend.h"
 #include "esp/types.h"
-#include "xfrm/sa_backend.h"
 
 namespace natgate::esp {
 
@@ -18,10 +19,10 @@ struct EngineEvent {
   // once per new endpoint; the control plane decides whether to move the SAs.
   enum class Kind : std::uint8_t { SoftExpire, HardExpire, Acquire, Mapping };
   Kind kind = Kind::SoftExpire;
-  Spi spi;                                           // expiry
-  xfrm::Direction direction = xfrm::Direction::Out;  // expiry
-  IpAddress remote;                                  // expiry: the SA's peer (outer)
-  IpAddress dst;                                     // expiry: the SA's outer destination
+  Spi spi;                                                     // expiry
+  dataplane::Direction direction = dataplane::Direction::Out;  // expiry
+  IpAddress remote;                                            // expiry: the SA's peer (outer)
+  IpAddress dst;                                               // expiry: the SA's outer destination
   std::uint32_t reqid = 0;
   TrafficSelector src;  // acquire: the packet that found no SA
   TrafficSelector dst_ts;
@@ -29,9 +30,8 @@ struct EngineEvent {
 };
 
 struct IkeDatagram {
-  Endpoint from;
-  Endpoint local;  // where it arrived (address from IP_PKTINFO, the socket's port)
-  Bytes message;   // non-ESP marker stripped
+  EndpointPair ends;  // local: where it arrived (address from IP_PKTINFO, the socket's port)
+  Bytes message;      // non-ESP marker stripped
 };
 
 }  // namespace natgate::esp

@@ -8,10 +8,10 @@ namespace natgate::esp {
 
 namespace {
 
-xfrm::Direction engine_direction(xfrm::Direction d) {
+dataplane::Direction engine_direction(dataplane::Direction d) {
   // The engine makes no forward/input distinction: a forwarded packet reaches it through the TUN
   // like any other, and both kinds of inbound policy check decrypted packets.
-  return d == xfrm::Direction::Fwd ? xfrm::Direction::In : d;
+  return d == dataplane::Direction::Fwd ? dataplane::Direction::In : d;
 }
 
 }  // namespace
@@ -33,7 +33,7 @@ UserspaceBackend::UserspaceBackend(std::shared_ptr<Engine> engine, RouteTable ro
 
 UserspaceBackend::~UserspaceBackend() { flush(); }
 
-Expected<std::uint32_t> UserspaceBackend::allocate_spi(const IpAddress&, const IpAddress&, std::uint32_t) {
+Expected<std::uint32_t> UserspaceBackend::allocate_spi(const AddressPair&, std::uint32_t) {
   for (int attempt = 0; attempt < 64; ++attempt) {
     std::uint32_t spi = 0;
     if (RAND_bytes(reinterpret_cast<unsigned char*>(&spi), sizeof spi) != 1)
@@ -46,18 +46,14 @@ Expected<std::uint32_t> UserspaceBackend::allocate_spi(const IpAddress&, const I
   return unexpected(std::string("no free SPI found"));
 }
 
-Expected<OuterPath> UserspaceBackend::path_for(xfrm::Direction d, const Endpoint& src, const Endpoint& dst,
-                                               const std::optional<xfrm::UdpEncap>& encap) const {
-  if (src.address.family() != dst.address.family())
+Expected<OuterPath> UserspaceBackend::path_for(const EndpointPair& ends, bool udp_encap) const {
+  if (ends.local.address.family() != ends.remote.address.family())
     return unexpected(std::string("outer source and destination of different families"));
   OuterPath p;
-  const bool in = d == xfrm::Direction::In;
-  p.local = in ? dst : src;
-  p.remote = in ? src : dst;
-  p.udp_encap = encap.has_value();
-  if (encap) {
-    p.local.port = in ? encap->dst_port : encap->src_port;
-    p.remote.port = in ? encap->src_port : encap->dst_port;
+  p.local = ends.local;
+  p.remote = ends.remote;
+  p.udp_encap = udp_encap;
+  if (udp_encap) {
     bool bound = false;
     for (const auto& ep : engine_->udp_endpoints()) bound = bound || ep.port == p.local.port;
     if (!bound)
@@ -66,15 +62,16 @@ Expected<OuterPath> UserspaceBackend::path_for(xfrm::Direction d, const Endpoint
   return p;
 }
 
-Status UserspaceBackend::add_sa(const xfrm::SaSpec& spec) {
-  if (spec.direction == xfrm::Direction::Fwd) return unexpected(std::string("an SA is In or Out, not Fwd"));
-  if (spec.mode != xfrm::Mode::Tunnel)
+Status UserspaceBackend::add_sa(const dataplane::SaSpec& spec) {
+  if (spec.direction == dataplane::Direction::Fwd)
+    return unexpected(std::string("an SA is In or Out, not Fwd"));
+  if (spec.mode != dataplane::Mode::Tunnel)
     return unexpected(std::string("the userspace engine implements tunnel mode only"));
   const SaKey key{spec.spi, spec.dst.address};
   if (sas_.count(key)) return unexpected("SA " + std::to_string(spec.spi) + " exists");
   auto suite = Suite::from_transform(spec.transform);
   if (!suite) return unexpected(suite.error());
-  auto path = path_for(spec.direction, spec.src, spec.dst, spec.encap);
+  auto path = path_for(dataplane::outer_ends(spec), spec.encap.has_value());
   if (!path) return unexpected(path.error());
   SaConfig c;
   c.spi = Spi(spec.spi);
@@ -90,17 +87,16 @@ Status UserspaceBackend::add_sa(const xfrm::SaSpec& spec) {
   c.local_ts = spec.local_ts;
   c.remote_ts = spec.remote_ts;
   if (auto s = engine_->add_sa(c); !s) return s;
-  if (spec.direction == xfrm::Direction::In) reserved_spis_.erase(spec.spi);
+  if (spec.direction == dataplane::Direction::In) reserved_spis_.erase(spec.spi);
   sas_.emplace(key, Installed{spec.direction, path->remote.address, *path, spec.reqid});
   return {};
 }
 
 Status UserspaceBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst,
-                                             const Endpoint& new_src, const Endpoint& new_dst,
-                                             std::optional<xfrm::UdpEncap> encap) {
+                                             const EndpointPair& ends, bool udp_encap) {
   auto it = sas_.find({spi, old_dst});
   if (it == sas_.end()) return unexpected("no SA " + std::to_string(spi) + " to " + old_dst.to_string());
-  auto path = path_for(it->second.direction, new_src, new_dst, encap);
+  auto path = path_for(ends, udp_encap);
   if (!path) return unexpected(path.error());
   if (auto s = engine_->update_sa_path(Spi(spi), it->second.direction, it->second.remote, *path); !s)
     return s;
@@ -108,17 +104,20 @@ Status UserspaceBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress&
   moved.path = *path;
   moved.remote = path->remote.address;
   sas_.erase(it);
-  sas_.emplace(SaKey{spi, new_dst.address}, moved);
+  // As SaBackend names SAs: (spi, outer destination).
+  const IpAddress& dst =
+      moved.direction == dataplane::Direction::In ? ends.local.address : ends.remote.address;
+  sas_.emplace(SaKey{spi, dst}, moved);
   return {};
 }
 
-Expected<xfrm::SaCounters> UserspaceBackend::query_sa(std::uint32_t spi, const IpAddress& dst) {
+Expected<dataplane::SaCounters> UserspaceBackend::query_sa(std::uint32_t spi, const IpAddress& dst) {
   auto it = sas_.find({spi, dst});
   if (it == sas_.end()) return unexpected("no SA " + std::to_string(spi) + " to " + dst.to_string());
   auto sa = engine_->find_sa(Spi(spi), it->second.direction, it->second.remote);
   if (!sa) return unexpected("SA " + std::to_string(spi) + " is gone from the engine");
   const auto& st = sa->stats();
-  xfrm::SaCounters c;
+  dataplane::SaCounters c;
   c.bytes = st.bytes.load(std::memory_order_relaxed);
   c.packets = st.packets.load(std::memory_order_relaxed);
   c.replay_drops = st.replay_drops.load(std::memory_order_relaxed);
@@ -144,7 +143,7 @@ Status UserspaceBackend::delete_sa(std::uint32_t spi, const IpAddress& dst) {
 bool UserspaceBackend::engine_rule_in_use(const PolicyRule& rule) const {
   // The SaBackend directions that map onto the engine rule's: O(log n) lookups, not a scan (a
   // scan per policy made installing n road warriors O(n^2), issue 13).
-  for (const auto d : {xfrm::Direction::In, xfrm::Direction::Fwd, xfrm::Direction::Out}) {
+  for (const auto d : {dataplane::Direction::In, dataplane::Direction::Fwd, dataplane::Direction::Out}) {
     if (engine_direction(d) != rule.direction) continue;
     auto it = policies_.find(PolicyKey{rule.src, rule.dst, d});
     if (it != policies_.end() && it->second.rule.direction == rule.direction) return true;
@@ -152,7 +151,7 @@ bool UserspaceBackend::engine_rule_in_use(const PolicyRule& rule) const {
   return false;
 }
 
-Status UserspaceBackend::add_policy(const xfrm::PolicySpec& p) {
+Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
   const PolicyKey key{p.src, p.dst, p.direction};
   if (auto it = policies_.find(key); it != policies_.end())
     return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + " exists (reqid " +
@@ -163,7 +162,7 @@ Status UserspaceBackend::add_policy(const xfrm::PolicySpec& p) {
     if (auto s = engine_->add_policy(rule); !s) return s;
   }
   InstalledPolicy installed{rule, {}};
-  if (p.direction == xfrm::Direction::Out) {
+  if (p.direction == dataplane::Direction::Out) {
     const auto source = local_address_in(p.src);
     for (const auto& subnet : subnets_covering(p.dst)) {
       if (auto s = routes_.add(subnet, source); !s) {
@@ -178,7 +177,7 @@ Status UserspaceBackend::add_policy(const xfrm::PolicySpec& p) {
   return {};
 }
 
-Status UserspaceBackend::replace_policy(const xfrm::PolicySpec& p) {
+Status UserspaceBackend::replace_policy(const dataplane::PolicySpec& p) {
   auto it = policies_.find({p.src, p.dst, p.direction});
   if (it == policies_.end()) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
   const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
@@ -189,7 +188,7 @@ Status UserspaceBackend::replace_policy(const xfrm::PolicySpec& p) {
   return {};
 }
 
-Status UserspaceBackend::delete_policy(const xfrm::PolicySpec& p) {
+Status UserspaceBackend::delete_policy(const dataplane::PolicySpec& p) {
   auto it = policies_.find({p.src, p.dst, p.direction});
   if (it == policies_.end()) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
   Status result;
@@ -202,21 +201,13 @@ Status UserspaceBackend::delete_policy(const xfrm::PolicySpec& p) {
   return result;
 }
 
-void UserspaceBackend::set_expire_handler(std::function<void(const xfrm::ExpireEvent&)> handler) {
-  on_expire_ = std::move(handler);
-}
-
-void UserspaceBackend::set_acquire_handler(std::function<void(const xfrm::AcquireEvent&)> handler) {
-  on_acquire_ = std::move(handler);
-}
-
 void UserspaceBackend::poll_events() {
   engine_->drain_events([&](const EngineEvent& ev) {
     switch (ev.kind) {
       case EngineEvent::Kind::SoftExpire:
       case EngineEvent::Kind::HardExpire: {
         // The SA as SaBackend names it: (spi, outer destination).
-        const IpAddress dst = ev.direction == xfrm::Direction::In ? ev.dst : ev.remote;
+        const IpAddress dst = ev.direction == dataplane::Direction::In ? ev.dst : ev.remote;
         const bool hard = ev.kind == EngineEvent::Kind::HardExpire;
         auto it = sas_.find({ev.spi.value, dst});
         if (it == sas_.end()) return;  // already deleted by the control plane
@@ -225,19 +216,21 @@ void UserspaceBackend::poll_events() {
           (void)engine_->remove_sa(ev.spi, it->second.direction, it->second.remote);
           sas_.erase(it);
         }
-        if (on_expire_) on_expire_(xfrm::ExpireEvent{ev.spi.value, dst, ev.reqid, hard});
+        if (listener_) listener_->on_expire(dataplane::ExpireEvent{ev.spi.value, dst, ev.reqid, hard});
         return;
       }
       case EngineEvent::Kind::Acquire:
-        if (on_acquire_) on_acquire_(xfrm::AcquireEvent{ev.reqid, ev.src, ev.dst_ts});
+        if (listener_) listener_->on_acquire(dataplane::AcquireEvent{ev.reqid, ev.src, ev.dst_ts});
         return;
       case EngineEvent::Kind::Mapping: {
-        if (!on_mapping_) return;
-        Endpoint old_remote{ev.remote, 0};
+        if (!listener_) return;
+        dataplane::MappingEvent m{ev.spi.value, ev.dst, ev.reqid, Endpoint{ev.remote, 0}, ev.new_remote};
         for (const auto& [key, sa] : sas_)
-          if (std::get<0>(key) == ev.spi.value && sa.direction == xfrm::Direction::In)
-            old_remote = sa.path.remote;
-        on_mapping_(MappingEvent{ev.spi.value, ev.reqid, old_remote, ev.new_remote});
+          if (std::get<0>(key) == ev.spi.value && sa.direction == dataplane::Direction::In) {
+            m.dst = std::get<1>(key);
+            m.old_remote = sa.path.remote;
+          }
+        listener_->on_mapping(m);
         return;
       }
     }

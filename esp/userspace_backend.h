@@ -1,4 +1,4 @@
-// The userspace data plane behind xfrm::SaBackend (shared/DESIGN.md rule 6): CHILD SAs and
+// The userspace data plane behind dataplane::SaBackend (shared/DESIGN.md rule 6): CHILD SAs and
 // policies go into the ESP engine's table, outbound policies also get a route for their remote
 // selector through the engine's TUN (rtnetlink, current network namespace), and the engine's
 // expiry/acquire events come out through event_fd()/poll_events().
@@ -13,21 +13,13 @@
 #include <set>
 #include <tuple>
 
+#include "dataplane/sa_backend.h"
 #include "esp/engine.h"
 #include "esp/tun/route_table.h"
-#include "xfrm/sa_backend.h"
 
 namespace natgate::esp {
 
-// An authenticated ESP packet arrived from a new outer endpoint (a NAT rebinding).
-struct MappingEvent {
-  std::uint32_t spi = 0;  // the inbound SA
-  std::uint32_t reqid = 0;
-  Endpoint old_remote;
-  Endpoint new_remote;
-};
-
-class UserspaceBackend final : public xfrm::SaBackend {
+class UserspaceBackend final : public dataplane::SaBackend {
  public:
   // Starts an engine (TUN, sockets, workers) for this backend.
   static Expected<std::unique_ptr<UserspaceBackend>> create(const EngineConfig& config);
@@ -38,13 +30,12 @@ class UserspaceBackend final : public xfrm::SaBackend {
   std::string name() const override { return "userspace"; }
 
   // A random SPI above 255, unique among this backend's inbound SAs and reserved SPIs.
-  Expected<std::uint32_t> allocate_spi(const IpAddress& src, const IpAddress& dst,
-                                       std::uint32_t reqid) override;
-  Status add_sa(const xfrm::SaSpec& sa) override;
+  Expected<std::uint32_t> allocate_spi(const AddressPair& ends, std::uint32_t reqid) override;
+  Status add_sa(const dataplane::SaSpec& sa) override;
   // Switches the SA's outer path in one table swap: the next packet uses the new endpoints.
-  Status update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst, const Endpoint& new_src,
-                             const Endpoint& new_dst, std::optional<xfrm::UdpEncap> encap) override;
-  Expected<xfrm::SaCounters> query_sa(std::uint32_t spi, const IpAddress& dst) override;
+  Status update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst, const EndpointPair& ends,
+                             bool udp_encap) override;
+  Expected<dataplane::SaCounters> query_sa(std::uint32_t spi, const IpAddress& dst) override;
   // Also gives back an SPI that allocate_spi reserved and no SA took.
   Status delete_sa(std::uint32_t spi, const IpAddress& dst) override;
   std::size_t reserved_spi_count() const { return reserved_spis_.size(); }
@@ -52,21 +43,18 @@ class UserspaceBackend final : public xfrm::SaBackend {
   // Out: the policy plus a route per CIDR of the remote selector via the TUN (with the local
   // selector's address on this host as preferred source, if there is one). In/Fwd: the policy
   // only (inbound selector checks for SAs that carry no selectors of their own).
-  Status add_policy(const xfrm::PolicySpec& policy) override;
+  Status add_policy(const dataplane::PolicySpec& policy) override;
   // The engine's rule changes in one table swap; the routes (named by the selectors) stay.
-  Status replace_policy(const xfrm::PolicySpec& policy) override;
-  Status delete_policy(const xfrm::PolicySpec& policy) override;
+  Status replace_policy(const dataplane::PolicySpec& policy) override;
+  Status delete_policy(const dataplane::PolicySpec& policy) override;
 
-  void set_expire_handler(std::function<void(const xfrm::ExpireEvent&)> handler) override;
-  void set_acquire_handler(std::function<void(const xfrm::AcquireEvent&)> handler) override;
+  // Expires and acquires from the engine, and mappings: authenticated ESP of an inbound SA from
+  // a new outer endpoint (a NAT rebinding; the engine reports each new endpoint once).
+  void set_listener(dataplane::EventListener* listener) override { listener_ = listener; }
   int event_fd() const override { return engine_->event_fd(); }
   void poll_events() override;
   void flush() override;
 
-  // Beyond SaBackend: NAT rebinding seen on ESP (XFRM_MSG_MAPPING's counterpart).
-  void set_mapping_handler(std::function<void(const MappingEvent&)> handler) {
-    on_mapping_ = std::move(handler);
-  }
   Engine& engine() { return *engine_; }
   std::shared_ptr<Engine> shared_engine() { return engine_; }
   std::size_t installed_sa_count() const { return sas_.size(); }
@@ -77,13 +65,13 @@ class UserspaceBackend final : public xfrm::SaBackend {
   UserspaceBackend(std::shared_ptr<Engine> engine, RouteTable routes);
 
   struct Installed {
-    xfrm::Direction direction;
+    dataplane::Direction direction;
     IpAddress remote;  // the engine's key for outbound SAs
     OuterPath path;
     std::uint32_t reqid;
   };
   using SaKey = std::tuple<std::uint32_t, IpAddress>;  // (spi, dst) as SaBackend names SAs
-  using PolicyKey = std::tuple<TrafficSelector, TrafficSelector, xfrm::Direction>;
+  using PolicyKey = std::tuple<TrafficSelector, TrafficSelector, dataplane::Direction>;
   struct InstalledPolicy {
     PolicyRule rule;
     std::vector<Subnet> routes;
@@ -91,17 +79,16 @@ class UserspaceBackend final : public xfrm::SaBackend {
 
   // An inbound and a forward policy of the same selectors are one engine rule.
   bool engine_rule_in_use(const PolicyRule& rule) const;
-  Expected<OuterPath> path_for(xfrm::Direction d, const Endpoint& src, const Endpoint& dst,
-                               const std::optional<xfrm::UdpEncap>& encap) const;
+  // The engine's path for an SA between `ends`; with UDP encapsulation, one of the engine's
+  // sockets must hold ends.local's port.
+  Expected<OuterPath> path_for(const EndpointPair& ends, bool udp_encap) const;
 
   std::shared_ptr<Engine> engine_;
   RouteTable routes_;
   std::map<SaKey, Installed> sas_;
   std::set<std::uint32_t> reserved_spis_;
   std::map<PolicyKey, InstalledPolicy> policies_;
-  std::function<void(const xfrm::ExpireEvent&)> on_expire_;
-  std::function<void(const xfrm::AcquireEvent&)> on_acquire_;
-  std::function<void(const MappingEvent&)> on_mapping_;
+  dataplane::EventListener* listener_ = nullptr;
 };
 
 }  // namespace natgate::esp

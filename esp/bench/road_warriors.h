@@ -13,9 +13,9 @@ namespace natgate::esp::bench {
 // Road warrior i: virtual IP 10.128.0.0 + i (room for 2^22 peers), outer address 198.18.0.0 + i.
 inline IpAddress virtual_ip(std::uint32_t i) { return IpAddress::v4(0x0A800000u + i); }
 
-inline SaConfig road_warrior_sa(std::uint32_t i, xfrm::Direction dir, std::string_view suite) {
+inline SaConfig road_warrior_sa(std::uint32_t i, dataplane::Direction dir, std::string_view suite) {
   SaConfig c;
-  c.spi = Spi((dir == xfrm::Direction::In ? 0x10000000u : 0x20000000u) + i);
+  c.spi = Spi((dir == dataplane::Direction::In ? 0x10000000u : 0x20000000u) + i);
   c.direction = dir;
   c.reqid = 0x10000 + i;
   c.suite = *Suite::parse(suite, true);
@@ -31,10 +31,10 @@ inline bool install_road_warrior(SaRegistry& r, std::uint32_t i, std::string_vie
   const TrafficSelector host{vip, vip, 0, 0, 65535};
   const TrafficSelector any = TrafficSelector::from_subnet(*Subnet::parse("0.0.0.0/0"));
   const std::uint32_t reqid = 0x10000 + i;
-  return r.add_sa(road_warrior_sa(i, xfrm::Direction::In, suite), 1500).has_value() &&
-         r.add_sa(road_warrior_sa(i, xfrm::Direction::Out, suite), 1500).has_value() &&
-         r.add_policy({any, host, xfrm::Direction::Out, reqid, 0}).has_value() &&
-         r.add_policy({host, any, xfrm::Direction::In, reqid, 0}).has_value();
+  return r.add_sa(road_warrior_sa(i, dataplane::Direction::In, suite), 1500).has_value() &&
+         r.add_sa(road_warrior_sa(i, dataplane::Direction::Out, suite), 1500).has_value() &&
+         r.add_policy({any, host, dataplane::Direction::Out, reqid, 0}).has_value() &&
+         r.add_policy({host, any, dataplane::Direction::In, reqid, 0}).has_value();
 }
 
 }  // namespace natgate::esp::bench

@@ -33,7 +33,7 @@ constexpr std::array<NamedSuite, 15> kNames = {{
 
 }  // namespace
 
-Expected<Suite> Suite::from_transform(const xfrm::EspTransform& t) {
+Expected<Suite> Suite::from_transform(const dataplane::EspTransform& t) {
   Suite s;
   s.esn = t.esn;
   switch (t.encr) {

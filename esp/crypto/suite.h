@@ -1,5 +1,5 @@
 // What one ESP SA's transform means for the packet layout: key, salt, IV, padding alignment and ICV
-// sizes. Derived from the negotiated xfrm::EspTransform; the only other way in is the benchmark-only
+// sizes. Derived from the negotiated dataplane::EspTransform; the only other way in is the benchmark-only
 // null suite, which no negotiation can produce.
 #pragma once
 
@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "common/expected.h"
-#include "xfrm/sa_backend.h"
+#include "dataplane/sa_backend.h"
 
 namespace natgate::esp {
 
@@ -34,7 +34,7 @@ struct Suite {
   bool esn = false;  // RFC 4304
 
   // The negotiated transform, or an error naming what this engine does not implement.
-  static Expected<Suite> from_transform(const xfrm::EspTransform& t);
+  static Expected<Suite> from_transform(const dataplane::EspTransform& t);
   // Names as in strongSwan proposals: aes128gcm16, aes256gcm16, chacha20poly1305, aes128-sha256,
   // aes256-sha384, aes256-sha512, ...; "null" only when allow_null (the static benchmark tool).
   static Expected<Suite> parse(std::string_view name, bool allow_null = false);

@@ -26,16 +26,16 @@
 #include <vector>
 
 #include "common/traffic_selector.h"
+#include "dataplane/sa_spec.h"
 #include "esp/inner/inner_packet.h"
 #include "esp/sa/persistent_map.h"
-#include "xfrm/sa_backend.h"
 
 namespace natgate::esp {
 
 struct PolicyRule {
   TrafficSelector src;
   TrafficSelector dst;
-  xfrm::Direction direction = xfrm::Direction::Out;
+  dataplane::Direction direction = dataplane::Direction::Out;
   std::uint32_t reqid = 0;
   std::uint32_t priority = 0;  // lower wins, as in XFRM; 0 = by specificity only
   friend bool operator==(const PolicyRule&, const PolicyRule&) = default;

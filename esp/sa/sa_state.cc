@@ -11,13 +11,14 @@ constexpr std::uint64_t kSeqSoftMargin = std::uint64_t{1} << 24;
 Expected<std::shared_ptr<SaState>> SaState::create(const SaConfig& c, std::size_t path_mtu,
                                                    Clock::time_point now) {
   if (!c.spi.is_valid_for_sa()) return unexpected("SPI " + std::to_string(c.spi.value) + " is reserved");
-  if (c.direction != xfrm::Direction::In && c.direction != xfrm::Direction::Out)
+  if (c.direction != dataplane::Direction::In && c.direction != dataplane::Direction::Out)
     return unexpected(std::string("an ESP SA is inbound or outbound"));
-  auto crypto =
-      EspCrypto::create(c.suite, c.encr_keymat, c.integ_key,
-                        c.direction == xfrm::Direction::Out ? EspCrypto::Role::Seal : EspCrypto::Role::Open);
+  auto crypto = EspCrypto::create(
+      c.suite, c.encr_keymat, c.integ_key,
+      c.direction == dataplane::Direction::Out ? EspCrypto::Role::Seal : EspCrypto::Role::Open);
   if (!crypto) return unexpected(crypto.error());
-  auto replay = ReplayWindow::create(c.direction == xfrm::Direction::In ? c.replay_window : 0, c.suite.esn);
+  auto replay =
+      ReplayWindow::create(c.direction == dataplane::Direction::In ? c.replay_window : 0, c.suite.esn);
   if (!replay) return unexpected(replay.error());
   return std::shared_ptr<SaState>(new SaState(c, std::move(*crypto), std::move(*replay), path_mtu, now));
 }
@@ -64,7 +65,7 @@ SaState::Expiry SaState::raise(bool hard) {
 SaState::Expiry SaState::check_volume() {
   const std::uint64_t bytes = stats_.bytes.load(std::memory_order_relaxed);
   const std::uint64_t packets = stats_.packets.load(std::memory_order_relaxed);
-  const bool seq_out = direction_ == xfrm::Direction::Out;
+  const bool seq_out = direction_ == dataplane::Direction::Out;
   if ((hard_.bytes && bytes >= hard_.bytes) || (hard_.packets && packets >= hard_.packets) ||
       (seq_out && last_seq_ >= seq_hard_limit_))
     return raise(true);

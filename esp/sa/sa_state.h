@@ -18,11 +18,11 @@
 #include "common/ip_address.h"
 #include "common/secret_bytes.h"
 #include "common/traffic_selector.h"
+#include "dataplane/sa_backend.h"
 #include "esp/crypto/esp_crypto.h"
 #include "esp/crypto/suite.h"
 #include "esp/sa/replay_window.h"
 #include "esp/types.h"
-#include "xfrm/sa_backend.h"
 
 namespace natgate::esp {
 
@@ -38,15 +38,15 @@ struct OuterPath {
 
 struct SaConfig {
   Spi spi;
-  xfrm::Direction direction = xfrm::Direction::In;  // In or Out
+  dataplane::Direction direction = dataplane::Direction::In;  // In or Out
   std::uint32_t reqid = 0;
   Suite suite;
   SecretBytes encr_keymat;  // key || salt for AEAD
   SecretBytes integ_key;
   OuterPath path;
   std::uint32_t replay_window = 64;
-  xfrm::Lifetime soft;
-  xfrm::Lifetime hard;
+  dataplane::Lifetime soft;
+  dataplane::Lifetime hard;
   std::vector<TrafficSelector> local_ts;   // inner destinations of inbound traffic
   std::vector<TrafficSelector> remote_ts;  // inner sources of inbound traffic
   // Outbound: the sequence number last used (the next packet gets this + 1). Non-zero only in
@@ -63,13 +63,13 @@ class SaState {
                                                    Clock::time_point now);
 
   Spi spi() const { return spi_; }
-  xfrm::Direction direction() const { return direction_; }
+  dataplane::Direction direction() const { return direction_; }
   std::uint32_t reqid() const { return reqid_; }
   const Suite& suite() const { return crypto_->suite(); }
   const std::vector<TrafficSelector>& local_ts() const { return local_ts_; }
   const std::vector<TrafficSelector>& remote_ts() const { return remote_ts_; }
-  const xfrm::Lifetime& soft() const { return soft_; }
-  const xfrm::Lifetime& hard() const { return hard_; }
+  const dataplane::Lifetime& soft() const { return soft_; }
+  const dataplane::Lifetime& hard() const { return hard_; }
   // Largest inner packet that fits the path MTU on this SA's outer path.
   std::size_t max_inner(IpFamily outer, bool udp_encap) const;
   std::size_t path_mtu() const { return path_mtu_; }
@@ -110,15 +110,15 @@ class SaState {
   Expiry raise(bool hard);
 
   Spi spi_;
-  xfrm::Direction direction_;
+  dataplane::Direction direction_;
   std::uint32_t reqid_;
   std::unique_ptr<EspCrypto> crypto_;
   ReplayWindow replay_;
   std::uint64_t last_seq_;
   std::uint64_t seq_soft_limit_;
   std::uint64_t seq_hard_limit_;
-  xfrm::Lifetime soft_;
-  xfrm::Lifetime hard_;
+  dataplane::Lifetime soft_;
+  dataplane::Lifetime hard_;
   std::vector<TrafficSelector> local_ts_;
   std::vector<TrafficSelector> remote_ts_;
   std::size_t path_mtu_;

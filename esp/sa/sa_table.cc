@@ -68,14 +68,14 @@ std::size_t SaRegistry::PolicyNameHash::operator()(const PolicyName& n) const {
   return hash_selector(dst, hash_selector(src, static_cast<std::uint64_t>(direction)));
 }
 
-SaRegistry::Key SaRegistry::key_of(Spi spi, xfrm::Direction d, const IpAddress& remote) const {
-  return {spi.value, d, d == xfrm::Direction::In ? IpAddress() : remote};
+SaRegistry::Key SaRegistry::key_of(Spi spi, dataplane::Direction d, const IpAddress& remote) const {
+  return {spi.value, d, d == dataplane::Direction::In ? IpAddress() : remote};
 }
 
 void SaRegistry::index_sa(const Key& key, const Entry& e) {
   const SaRef ref{e.sa, e.path, max_inner_for(*e.sa, e.path)};
   next_.all_.set(identity(*e.sa), ref);
-  if (e.sa->direction() == xfrm::Direction::In) {
+  if (e.sa->direction() == dataplane::Direction::In) {
     next_.inbound_.set(e.sa->spi().value, ref);
   } else {
     outbound_order_[e.sa->reqid()][e.order] = key;
@@ -85,7 +85,7 @@ void SaRegistry::index_sa(const Key& key, const Entry& e) {
 
 void SaRegistry::unindex_sa(const Entry& e) {
   next_.all_.erase(identity(*e.sa));
-  if (e.sa->direction() == xfrm::Direction::In) {
+  if (e.sa->direction() == dataplane::Direction::In) {
     next_.inbound_.erase(e.sa->spi().value);
     return;
   }
@@ -107,7 +107,7 @@ void SaRegistry::choose_outbound(std::uint32_t reqid) {
 }
 
 void SaRegistry::index_policy(const RankedPolicy& p) {
-  if (p.first.direction == xfrm::Direction::Out) {
+  if (p.first.direction == dataplane::Direction::Out) {
     next_.out_policies_.add(p);
     return;
   }
@@ -118,7 +118,7 @@ void SaRegistry::index_policy(const RankedPolicy& p) {
 }
 
 void SaRegistry::unindex_policy(const RankedPolicy& p) {
-  if (p.first.direction == xfrm::Direction::Out) {
+  if (p.first.direction == dataplane::Direction::Out) {
     next_.out_policies_.remove(p);
     return;
   }
@@ -145,7 +145,7 @@ Status SaRegistry::add_sa(const SaConfig& config, std::size_t path_mtu) {
   return {};
 }
 
-Status SaRegistry::remove_sa(Spi spi, xfrm::Direction direction, const IpAddress& remote) {
+Status SaRegistry::remove_sa(Spi spi, dataplane::Direction direction, const IpAddress& remote) {
   std::lock_guard lock(mutex_);
   auto it = sas_.find(key_of(spi, direction, remote));
   if (it == sas_.end()) return unexpected("no SA with SPI " + std::to_string(spi.value));
@@ -156,7 +156,7 @@ Status SaRegistry::remove_sa(Spi spi, xfrm::Direction direction, const IpAddress
   return {};
 }
 
-Status SaRegistry::update_path(Spi spi, xfrm::Direction direction, const IpAddress& remote,
+Status SaRegistry::update_path(Spi spi, dataplane::Direction direction, const IpAddress& remote,
                                const OuterPath& path) {
   std::lock_guard lock(mutex_);
   auto it = sas_.find(key_of(spi, direction, remote));
@@ -176,13 +176,14 @@ Status SaRegistry::update_path(Spi spi, xfrm::Direction direction, const IpAddre
   return {};
 }
 
-std::shared_ptr<SaState> SaRegistry::find(Spi spi, xfrm::Direction direction, const IpAddress& remote) const {
+std::shared_ptr<SaState> SaRegistry::find(Spi spi, dataplane::Direction direction,
+                                          const IpAddress& remote) const {
   std::lock_guard lock(mutex_);
   auto it = sas_.find(key_of(spi, direction, remote));
   return it == sas_.end() ? nullptr : it->second.sa;
 }
 
-std::optional<OuterPath> SaRegistry::path_of(Spi spi, xfrm::Direction direction,
+std::optional<OuterPath> SaRegistry::path_of(Spi spi, dataplane::Direction direction,
                                              const IpAddress& remote) const {
   std::lock_guard lock(mutex_);
   auto it = sas_.find(key_of(spi, direction, remote));
@@ -192,7 +193,7 @@ std::optional<OuterPath> SaRegistry::path_of(Spi spi, xfrm::Direction direction,
 
 bool SaRegistry::inbound_spi_in_use(std::uint32_t spi) const {
   std::lock_guard lock(mutex_);
-  return sas_.count(key_of(Spi(spi), xfrm::Direction::In, IpAddress())) != 0;
+  return sas_.count(key_of(Spi(spi), dataplane::Direction::In, IpAddress())) != 0;
 }
 
 Status SaRegistry::add_policy(const PolicyRule& rule) {

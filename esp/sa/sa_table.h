@@ -82,11 +82,11 @@ class SaRegistry {
   SaRegistry();
 
   Status add_sa(const SaConfig& config, std::size_t path_mtu);
-  Status remove_sa(Spi spi, xfrm::Direction direction, const IpAddress& remote);
-  Status update_path(Spi spi, xfrm::Direction direction, const IpAddress& remote, const OuterPath& path);
+  Status remove_sa(Spi spi, dataplane::Direction direction, const IpAddress& remote);
+  Status update_path(Spi spi, dataplane::Direction direction, const IpAddress& remote, const OuterPath& path);
   // The SA's state (counters), or null.
-  std::shared_ptr<SaState> find(Spi spi, xfrm::Direction direction, const IpAddress& remote) const;
-  std::optional<OuterPath> path_of(Spi spi, xfrm::Direction direction, const IpAddress& remote) const;
+  std::shared_ptr<SaState> find(Spi spi, dataplane::Direction direction, const IpAddress& remote) const;
+  std::optional<OuterPath> path_of(Spi spi, dataplane::Direction direction, const IpAddress& remote) const;
   bool inbound_spi_in_use(std::uint32_t spi) const;
 
   // Policies are named by (src, dst, direction): one rule per selector pair and direction.
@@ -112,11 +112,11 @@ class SaRegistry {
   };
   // Inbound SAs are named by SPI alone (allocate_spi keeps them unique); outbound ones by
   // (SPI, peer address), since different peers may pick the same SPI.
-  using Key = std::tuple<std::uint32_t, xfrm::Direction, IpAddress>;
+  using Key = std::tuple<std::uint32_t, dataplane::Direction, IpAddress>;
   struct KeyHash {
     std::size_t operator()(const Key& k) const;
   };
-  Key key_of(Spi spi, xfrm::Direction d, const IpAddress& remote) const;
+  Key key_of(Spi spi, dataplane::Direction d, const IpAddress& remote) const;
   // The next_ side of each change, O(log n) each.
   void index_sa(const Key& key, const Entry& e);
   void unindex_sa(const Entry& e);
@@ -132,7 +132,7 @@ class SaRegistry {
   // Outbound SAs of each reqid by installation order: the last one carries the traffic.
   std::unordered_map<std::uint32_t, std::map<std::uint64_t, Key>> outbound_order_;
   // One rule per (src, dst, direction), with its installation order.
-  using PolicyName = std::tuple<TrafficSelector, TrafficSelector, xfrm::Direction>;
+  using PolicyName = std::tuple<TrafficSelector, TrafficSelector, dataplane::Direction>;
   struct PolicyNameHash {
     std::size_t operator()(const PolicyName& n) const;
   };

@@ -6,8 +6,8 @@
 
 namespace natgate::gateway::core {
 
-xfrm::EspTransform esp_transform(const ike::CryptoSuite& suite) {
-  xfrm::EspTransform t;
+dataplane::EspTransform esp_transform(const ike::CryptoSuite& suite) {
+  dataplane::EspTransform t;
   t.encr = suite.encr.id;
   // ChaCha20-Poly1305 carries no Key Length attribute (RFC 7634 §3); its key is 256 bits.
   t.encr_key_bits =
@@ -19,16 +19,14 @@ xfrm::EspTransform esp_transform(const ike::CryptoSuite& suite) {
 
 namespace {
 
-xfrm::SaSpec sa_spec(const ike::ChildSaEstablished& e, bool inbound, std::uint32_t reqid,
-                     std::chrono::seconds soft, std::chrono::seconds lifetime) {
-  xfrm::SaSpec s;
+dataplane::SaSpec sa_spec(const ike::ChildSaEstablished& e, bool inbound, std::uint32_t reqid,
+                          std::chrono::seconds soft, std::chrono::seconds lifetime) {
+  dataplane::SaSpec s;
   s.spi = inbound ? e.inbound_spi : e.outbound_spi;
-  s.direction = inbound ? xfrm::Direction::In : xfrm::Direction::Out;
+  s.direction = inbound ? dataplane::Direction::In : dataplane::Direction::Out;
   s.reqid = reqid;
-  s.mode = e.mode == ike::ChildMode::Transport ? xfrm::Mode::Transport : xfrm::Mode::Tunnel;
-  s.src = inbound ? e.remote : e.local;
-  s.dst = inbound ? e.local : e.remote;
-  if (e.udp_encapsulation) s.encap = xfrm::UdpEncap{s.src.port, s.dst.port};
+  s.mode = e.mode == ike::ChildMode::Transport ? dataplane::Mode::Transport : dataplane::Mode::Tunnel;
+  dataplane::set_outer_ends(s, {.local = e.local, .remote = e.remote}, e.udp_encapsulation);
   s.transform = esp_transform(e.esp);
   const ike::DirectionKeys& keys = inbound ? e.inbound_keys : e.outbound_keys;
   s.encr_key = keys.encr;
@@ -42,32 +40,30 @@ xfrm::SaSpec sa_spec(const ike::ChildSaEstablished& e, bool inbound, std::uint32
 
 }  // namespace
 
-std::vector<xfrm::PolicySpec> ChildSaInstaller::policy_specs(std::uint32_t reqid,
-                                                             const std::vector<TrafficSelector>& local_ts,
-                                                             const std::vector<TrafficSelector>& remote_ts,
-                                                             const Endpoint& local,
-                                                             const Endpoint& remote) const {
-  std::vector<xfrm::PolicySpec> out;
+std::vector<dataplane::PolicySpec> ChildSaInstaller::policy_specs(
+    std::uint32_t reqid, const std::vector<TrafficSelector>& local_ts,
+    const std::vector<TrafficSelector>& remote_ts, const EndpointPair& outer) const {
+  std::vector<dataplane::PolicySpec> out;
   for (const auto& l : local_ts) {
     for (const auto& r : remote_ts) {
       if (l.family() != r.family()) continue;
-      xfrm::PolicySpec p;
+      dataplane::PolicySpec p;
       p.reqid = reqid;
-      p.mode = xfrm::Mode::Tunnel;
+      p.mode = dataplane::Mode::Tunnel;
       p.src = l;
       p.dst = r;
-      p.direction = xfrm::Direction::Out;
-      p.tunnel_src = local;
-      p.tunnel_dst = remote;
+      p.direction = dataplane::Direction::Out;
+      p.tunnel_src = outer.local;
+      p.tunnel_dst = outer.remote;
       out.push_back(p);
       // Inbound and forwarded traffic must have come through the tunnel (RFC 4301 §5.2).
-      for (auto d : {xfrm::Direction::In, xfrm::Direction::Fwd}) {
-        xfrm::PolicySpec q = p;
+      for (auto d : {dataplane::Direction::In, dataplane::Direction::Fwd}) {
+        dataplane::PolicySpec q = p;
         q.src = r;
         q.dst = l;
         q.direction = d;
-        q.tunnel_src = remote;
-        q.tunnel_dst = local;
+        q.tunnel_src = outer.remote;
+        q.tunnel_dst = outer.local;
         out.push_back(q);
       }
     }
@@ -80,13 +76,13 @@ namespace {
 // Two policies carry some of the same packets: both selectors intersect (addresses, protocol
 // and ports). The data planes pick the more specific or the newer of them, so either could
 // take the other's traffic.
-bool overlaps(const xfrm::PolicySpec& a, const xfrm::PolicySpec& b) {
+bool overlaps(const dataplane::PolicySpec& a, const dataplane::PolicySpec& b) {
   return a.direction == b.direction && a.src.intersect(b.src) && a.dst.intersect(b.dst);
 }
 
 // The same policy as the data plane holds it: reqid and template addresses (ports are the
 // SAs' business).
-bool same_policy(const xfrm::PolicySpec& a, const xfrm::PolicySpec& b) {
+bool same_policy(const dataplane::PolicySpec& a, const dataplane::PolicySpec& b) {
   return a.reqid == b.reqid && a.mode == b.mode && a.priority == b.priority &&
          a.tunnel_src.address == b.tunnel_src.address && a.tunnel_dst.address == b.tunnel_dst.address;
 }
@@ -100,9 +96,9 @@ std::string policy_owner(const std::string& connection, bool any_id,
 }
 
 std::optional<std::string> ChildSaInstaller::conflict(const std::string& owner,
-                                                      const std::vector<xfrm::PolicySpec>& specs) const {
+                                                      const std::vector<dataplane::PolicySpec>& specs) const {
   for (const auto& p : specs) {
-    if (p.direction != xfrm::Direction::Out) continue;  // in/fwd mirror the out policies
+    if (p.direction != dataplane::Direction::Out) continue;  // in/fwd mirror the out policies
     for (const auto& [key, held] : held_) {
       if (held.owner == owner || !overlaps(p, held.spec)) continue;
       return "traffic " + p.src.to_string() + " <-> " + p.dst.to_string() + " overlaps " +
@@ -123,7 +119,7 @@ bool ChildSaInstaller::has_policies(std::uint32_t reqid) const { return owner_of
 
 std::optional<std::uint32_t> ChildSaInstaller::holder_reqid(const TrafficSelector& src,
                                                             const TrafficSelector& dst,
-                                                            xfrm::Direction direction) const {
+                                                            dataplane::Direction direction) const {
   auto it = held_.find({src, dst, direction});
   if (it == held_.end()) return std::nullopt;
   return it->second.spec.reqid;
@@ -132,15 +128,15 @@ std::optional<std::uint32_t> ChildSaInstaller::holder_reqid(const TrafficSelecto
 Status ChildSaInstaller::check_policies(const std::string& owner,
                                         const std::vector<TrafficSelector>& local_ts,
                                         const std::vector<TrafficSelector>& remote_ts) const {
-  if (auto clash = conflict(owner, policy_specs(0, local_ts, remote_ts, {}, {}))) return unexpected(*clash);
+  if (auto clash = conflict(owner, policy_specs(0, local_ts, remote_ts, {}))) return unexpected(*clash);
   return {};
 }
 
 Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string& owner,
                                           const std::vector<TrafficSelector>& local_ts,
                                           const std::vector<TrafficSelector>& remote_ts,
-                                          const Endpoint& local, const Endpoint& remote) {
-  const auto specs = policy_specs(reqid, local_ts, remote_ts, local, remote);
+                                          const EndpointPair& outer) {
+  const auto specs = policy_specs(reqid, local_ts, remote_ts, outer);
   if (auto clash = conflict(owner, specs)) return unexpected(*clash);
   // Reqids only grow (a successor's is newer), so a predecessor that is still around (its
   // CHILD SA rekeyed before DPD ends it) cannot take its policies back from the successor.
@@ -189,7 +185,7 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
 
 void ChildSaInstaller::release_policies(std::uint32_t reqid) {
   for (auto it = held_.begin(); it != held_.end();) {
-    const xfrm::PolicySpec& p = it->second.spec;
+    const dataplane::PolicySpec& p = it->second.spec;
     if (p.reqid != reqid) {
       ++it;
       continue;
@@ -223,7 +219,9 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
   // Another owner's traffic: refused before any SA goes in.
   if (Status s = check_policies(owner, e.local_ts, e.remote_ts); !s) return unexpected(s.error());
   if (!backend_) {
-    if (Status s = install_policies(reqid, owner, e.local_ts, e.remote_ts, e.local, e.remote); !s)
+    if (Status s =
+            install_policies(reqid, owner, e.local_ts, e.remote_ts, {.local = e.local, .remote = e.remote});
+        !s)
       return unexpected(s.error());
     return c;
   }
@@ -233,7 +231,9 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
     return unexpected("inbound SA " + spi_hex(e.inbound_spi) + ": " + s.error());
   if (e.defer_outbound) {
     // The pair this one replaces holds the connection's policies already.
-    if (Status s = install_policies(reqid, owner, e.local_ts, e.remote_ts, e.local, e.remote); !s) {
+    if (Status s =
+            install_policies(reqid, owner, e.local_ts, e.remote_ts, {.local = e.local, .remote = e.remote});
+        !s) {
       (void)backend_->delete_sa(e.inbound_spi, e.local.address);
       return unexpected(s.error());
     }
@@ -243,7 +243,9 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
     (void)backend_->delete_sa(e.inbound_spi, e.local.address);
     return unexpected("outbound SA " + spi_hex(e.outbound_spi) + ": " + s.error());
   }
-  if (Status s = install_policies(reqid, owner, e.local_ts, e.remote_ts, e.local, e.remote); !s) {
+  if (Status s =
+          install_policies(reqid, owner, e.local_ts, e.remote_ts, {.local = e.local, .remote = e.remote});
+      !s) {
     (void)backend_->delete_sa(e.inbound_spi, e.local.address);
     (void)backend_->delete_sa(e.outbound_spi, e.remote.address);
     return unexpected(s.error());
@@ -253,7 +255,7 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
 
 Status ChildSaInstaller::install_outbound(InstalledChild& c) {
   if (!c.pending_outbound) return {};
-  xfrm::SaSpec spec = std::move(*c.pending_outbound);
+  dataplane::SaSpec spec = std::move(*c.pending_outbound);
   c.pending_outbound.reset();
   if (!backend_) return {};
   if (Status s = backend_->add_sa(spec); !s)
@@ -270,34 +272,27 @@ void ChildSaInstaller::remove(const InstalledChild& c) {
     spdlog::debug("{}: removing outbound SA {}: {}", c.name, spi_hex(c.outbound_spi), s.error());
 }
 
-Status ChildSaInstaller::move(InstalledChild& c, const Endpoint& local, const Endpoint& remote) {
-  std::optional<xfrm::UdpEncap> in_encap, out_encap;
-  if (c.udp_encapsulation) {
-    in_encap = xfrm::UdpEncap{remote.port, local.port};
-    out_encap = xfrm::UdpEncap{local.port, remote.port};
-  }
+Status ChildSaInstaller::move(InstalledChild& c, const EndpointPair& ends) {
   std::string errors;
-  if (c.pending_outbound) {
-    c.pending_outbound->src = local;
-    c.pending_outbound->dst = remote;
-    c.pending_outbound->encap = out_encap;
-  }
+  if (c.pending_outbound) dataplane::set_outer_ends(*c.pending_outbound, ends, c.udp_encapsulation);
   if (backend_) {
-    if (Status s = backend_->update_sa_endpoints(c.inbound_spi, c.local.address, remote, local, in_encap); !s)
+    if (Status s = backend_->update_sa_endpoints(c.inbound_spi, c.local.address, ends, c.udp_encapsulation);
+        !s)
       errors += "inbound SA " + spi_hex(c.inbound_spi) + ": " + s.error();
     if (c.pending_outbound) {
       // nothing installed yet: the held spec follows above
     } else if (Status s =
-                   backend_->update_sa_endpoints(c.outbound_spi, c.remote.address, local, remote, out_encap);
+                   backend_->update_sa_endpoints(c.outbound_spi, c.remote.address, ends, c.udp_encapsulation);
                !s)
       errors += (errors.empty() ? "" : "; ") + ("outbound SA " + spi_hex(c.outbound_spi) + ": " + s.error());
   }
-  const bool addresses_changed = c.local.address != local.address || c.remote.address != remote.address;
-  c.local = local;
-  c.remote = remote;
+  const bool addresses_changed =
+      c.local.address != ends.local.address || c.remote.address != ends.remote.address;
+  c.local = ends.local;
+  c.remote = ends.remote;
   // Policy templates name the tunnel's addresses (not ports): only an address change moves them.
   if (auto owner = owner_of(c.reqid); addresses_changed && owner) {
-    if (Status s = install_policies(c.reqid, *owner, c.local_ts, c.remote_ts, local, remote); !s)
+    if (Status s = install_policies(c.reqid, *owner, c.local_ts, c.remote_ts, ends); !s)
       errors += (errors.empty() ? "" : "; ") + s.error();
   }
   if (!errors.empty()) return unexpected(errors);

@@ -1,6 +1,6 @@
 // CHILD SAs as the data plane holds them: a negotiated pair (ike::ChildSaEstablished) becomes
 // an inbound and an outbound SA, plus the policies that steer the connection's traffic into
-// them (out) and require it to have come through them (in, fwd), all through xfrm::SaBackend
+// them (out) and require it to have come through them (in, fwd), all through dataplane::SaBackend
 // (shared/DESIGN.md rule 6). Policies belong to an owner (connection + peer identity) under a
 // reqid, not to one SA pair: a rekeyed pair or the owner's next IKE SA takes over the same
 // policies, so traffic never sees a gap, and no other owner can take them (the data planes
@@ -16,13 +16,14 @@
 #include <tuple>
 #include <vector>
 
+#include "common/endpoint_pair.h"
 #include "common/expected.h"
 #include "common/ip_address.h"
 #include "common/traffic_selector.h"
+#include "dataplane/sa_backend.h"
 #include "gateway/core/log_text.h"
 #include "ike/exchange/events.h"
 #include "ike/exchange/identity.h"
-#include "xfrm/sa_backend.h"
 
 namespace natgate::gateway::core {
 
@@ -41,15 +42,15 @@ struct InstalledChild {
   // A rekey we answered (ChildSaEstablished::defer_outbound): the outbound SA waits here until
   // the pair it replaces is deleted; until then the old outbound SA carries the traffic.
   std::uint32_t replaces_inbound_spi = 0;
-  std::optional<xfrm::SaSpec> pending_outbound;
+  std::optional<dataplane::SaSpec> pending_outbound;
   // Lifetime (the daemon's timers): rekey due (soft, with jitter) and hard expiry.
   std::optional<std::chrono::steady_clock::time_point> rekey_at;
   std::optional<std::chrono::steady_clock::time_point> expire_at;
 };
 
 struct ChildTraffic {
-  xfrm::SaCounters in;
-  xfrm::SaCounters out;
+  dataplane::SaCounters in;
+  dataplane::SaCounters out;
 };
 
 // Who holds a policy: the connection, and for a connection that accepts any identity the peer
@@ -61,7 +62,7 @@ std::string policy_owner(const std::string& connection, bool any_id,
 class ChildSaInstaller {
  public:
   // backend may be null (no data plane): SAs are then recorded but carry nothing.
-  explicit ChildSaInstaller(xfrm::SaBackend* backend) : backend_(backend) {}
+  explicit ChildSaInstaller(dataplane::SaBackend* backend) : backend_(backend) {}
 
   bool has_backend() const { return backend_ != nullptr; }
 
@@ -76,7 +77,7 @@ class ChildSaInstaller {
   // Removes both SAs. The policies stay until release_policies (the next pair may be coming).
   void remove(const InstalledChild& child);
   // The peer's NAT mapping changed (RFC 7296 §2.23): both SAs and the policy templates follow.
-  Status move(InstalledChild& child, const Endpoint& local, const Endpoint& remote);
+  Status move(InstalledChild& child, const EndpointPair& ends);
   ChildTraffic traffic(const InstalledChild& child) const;
 
   // The policies steering local_ts <-> remote_ts into the SAs of `reqid`, held by `owner`.
@@ -86,8 +87,7 @@ class ChildSaInstaller {
   // holds refuses the whole set and changes nothing.
   Status install_policies(std::uint32_t reqid, const std::string& owner,
                           const std::vector<TrafficSelector>& local_ts,
-                          const std::vector<TrafficSelector>& remote_ts, const Endpoint& local,
-                          const Endpoint& remote);
+                          const std::vector<TrafficSelector>& remote_ts, const EndpointPair& outer);
   // Whether install_policies would accept these selectors for `owner` now: the error names the
   // traffic and its holder.
   Status check_policies(const std::string& owner, const std::vector<TrafficSelector>& local_ts,
@@ -98,28 +98,28 @@ class ChildSaInstaller {
   std::size_t policy_count() const { return held_.size(); }
   // The reqid a policy for these selectors is held under now, if any (tests, status).
   std::optional<std::uint32_t> holder_reqid(const TrafficSelector& src, const TrafficSelector& dst,
-                                            xfrm::Direction direction) const;
+                                            dataplane::Direction direction) const;
 
  private:
-  using PolicyKey = std::tuple<TrafficSelector, TrafficSelector, xfrm::Direction>;
+  using PolicyKey = std::tuple<TrafficSelector, TrafficSelector, dataplane::Direction>;
   struct HeldPolicy {
     std::string owner;
-    xfrm::PolicySpec spec;
+    dataplane::PolicySpec spec;
   };
-  static PolicyKey key_of(const xfrm::PolicySpec& p) { return {p.src, p.dst, p.direction}; }
-  std::vector<xfrm::PolicySpec> policy_specs(std::uint32_t reqid,
-                                             const std::vector<TrafficSelector>& local_ts,
-                                             const std::vector<TrafficSelector>& remote_ts,
-                                             const Endpoint& local, const Endpoint& remote) const;
+  static PolicyKey key_of(const dataplane::PolicySpec& p) { return {p.src, p.dst, p.direction}; }
+  std::vector<dataplane::PolicySpec> policy_specs(std::uint32_t reqid,
+                                                  const std::vector<TrafficSelector>& local_ts,
+                                                  const std::vector<TrafficSelector>& remote_ts,
+                                                  const EndpointPair& outer) const;
   std::optional<std::string> conflict(const std::string& owner,
-                                      const std::vector<xfrm::PolicySpec>& specs) const;
+                                      const std::vector<dataplane::PolicySpec>& specs) const;
   std::optional<std::string> owner_of(std::uint32_t reqid) const;
 
-  xfrm::SaBackend* backend_;
+  dataplane::SaBackend* backend_;
   std::map<PolicyKey, HeldPolicy> held_;  // every policy installed, by the name the data plane gives it
 };
 
 // The data plane's transform for a negotiated ESP suite.
-xfrm::EspTransform esp_transform(const ike::CryptoSuite& suite);
+dataplane::EspTransform esp_transform(const ike::CryptoSuite& suite);
 
 }  // namespace natgate::gateway::core

@@ -11,16 +11,16 @@
 #include "common/bytes.h"
 #include "common/expected.h"
 #include "common/ip_address.h"
+#include "dataplane/sa_backend.h"
 #include "gateway/config/config.h"
 #include "gateway/core/natt_channel.h"
 #include "gateway/daemon/daemon_core.h"
-#include "xfrm/sa_backend.h"
 
 namespace natgate::gateway::core {
 
 struct Dataplane {
-  std::unique_ptr<xfrm::SaBackend> backend;  // null: IKE runs, but no SA carries traffic
-  std::unique_ptr<NattChannel> natt;         // required
+  std::unique_ptr<dataplane::SaBackend> backend;  // null: IKE runs, but no SA carries traffic
+  std::unique_ptr<NattChannel> natt;              // required
   // Extra lines for the log at start ("TUN natgate0, MTU 1400").
   std::string description;
   // Where a road warrior's virtual IPs go (RFC 7296 §2.19): the TUN, or for the kernel "lo".
@@ -32,21 +32,12 @@ struct Dataplane {
 };
 
 // IKE datagrams a data plane relays from the NAT-T socket it owns, marker stripped.
-using NattIkeHandler =
-    std::function<void(const Endpoint& local, const Endpoint& remote, ByteView ike_message)>;
+using NattIkeHandler = std::function<void(const EndpointPair& ends, ByteView ike_message)>;
 
-// Authenticated ESP arrived from a new outer endpoint of the peer (its NAT mapping changed,
-// RFC 7296 §2.23), as a data plane that can see it reports (the userspace engine).
-struct PeerMoved {
-  std::uint32_t inbound_spi = 0;
-  std::uint32_t reqid = 0;
-  Endpoint old_remote;
-  Endpoint new_remote;
-};
-
+// What a data plane hands up besides its backend's events (those go to the one
+// dataplane::EventListener set on the backend).
 struct DataplaneHandlers {
   NattIkeHandler on_ike;
-  std::function<void(const PeerMoved&)> on_peer_moved;
 };
 
 using DataplaneFactory = std::function<Expected<Dataplane>(const Config& config, DaemonServices& services,

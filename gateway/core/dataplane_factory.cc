@@ -5,9 +5,9 @@
 #include "esp/userspace_backend.h"
 #include "gateway/core/engine_natt_channel.h"
 #include "gateway/io/udp_socket.h"
-#include "xfrm/kernel/ipsec_socket.h"
-#include "xfrm/kernel/kernel_backend.h"
-#include "xfrm/kernel/xfrm_stats.h"
+#include "xfrm/ipsec_socket.h"
+#include "xfrm/kernel_backend.h"
+#include "xfrm/xfrm_stats.h"
 
 namespace natgate::gateway::core {
 
@@ -16,17 +16,10 @@ bool userspace_backend_built() { return true; }
 
 namespace {
 
-Expected<Dataplane> kernel_dataplane(DaemonServices& services, DataplaneHandlers handlers) {
+// NAT-T IKE arrives on natgated's own sockets here, so the handlers are not needed.
+Expected<Dataplane> kernel_dataplane(DaemonServices& services) {
   auto backend = xfrm::KernelBackend::open();
   if (!backend) return unexpected("kernel XFRM: " + backend.error());
-  // The kernel reports authenticated ESP from a new outer endpoint (XFRM_MSG_MAPPING) as the
-  // userspace engine does: the core moves the SAs there (RFC 7296 §2.23), so a NAT that
-  // rebinds does not cut the tunnel until the next IKE message.
-  if (handlers.on_peer_moved) {
-    (*backend)->set_mapping_handler([cb = handlers.on_peer_moved](const xfrm::MappingEvent& m) {
-      cb(PeerMoved{m.spi, m.reqid, m.old_src, m.new_src});
-    });
-  }
   // IKE must never be caught by the policies it negotiates (strongSwan's bypass_socket), and
   // the kernel only decapsulates ESP-in-UDP arriving on a socket with UDP_ENCAP (RFC 3948).
   for (UdpSocket* s : services.ike_sockets) {
@@ -72,11 +65,6 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
   ec.raw_esp = true;
   auto backend = esp::UserspaceBackend::create(ec);
   if (!backend) return unexpected("userspace ESP engine: " + backend.error());
-  if (handlers.on_peer_moved) {
-    (*backend)->set_mapping_handler([cb = handlers.on_peer_moved](const esp::MappingEvent& m) {
-      cb(PeerMoved{m.spi, m.reqid, m.old_remote, m.new_remote});
-    });
-  }
   esp::Engine& engine = (*backend)->engine();
   Dataplane d;
   d.natt = std::make_unique<EngineNattChannel>(*services.io, engine, std::move(handlers.on_ike));
@@ -106,7 +94,7 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
 DataplaneFactory system_dataplane_factory() {
   return
       [](const Config& config, DaemonServices& services, DataplaneHandlers handlers) -> Expected<Dataplane> {
-        if (services.dataplane.name == "kernel") return kernel_dataplane(services, std::move(handlers));
+        if (services.dataplane.name == "kernel") return kernel_dataplane(services);
         if (services.dataplane.name == "userspace")
           return userspace_dataplane(config, services, std::move(handlers));
         return socket_only_dataplane(services);

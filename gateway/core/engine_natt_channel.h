@@ -13,26 +13,26 @@ namespace boost::asio {
 class io_context;
 }
 namespace natgate::esp {
-class Engine;
+class IkeRelay;
 }
 
 namespace natgate::gateway::core {
 
 class EngineNattChannel final : public NattChannel {
  public:
-  // `engine` must outlive the channel.
-  EngineNattChannel(boost::asio::io_context& io, esp::Engine& engine, NattIkeHandler on_ike);
+  // `relay` (the engine) must outlive the channel.
+  EngineNattChannel(boost::asio::io_context& io, esp::IkeRelay& relay, NattIkeHandler on_ike);
   ~EngineNattChannel() override;
   EngineNattChannel(const EngineNattChannel&) = delete;
   EngineNattChannel& operator=(const EngineNattChannel&) = delete;
 
-  Status send_ike(const Endpoint& local, const Endpoint& remote, ByteView ike_message) override;
-  Status send_keepalive(const Endpoint& local, const Endpoint& remote) override;
+  Status send_ike(const EndpointPair& ends, ByteView ike_message) override;
+  Status send_keepalive(const EndpointPair& ends) override;
 
  private:
   void wait();
   struct Watch;
-  esp::Engine& engine_;
+  esp::IkeRelay& relay_;
   NattIkeHandler on_ike_;
   std::unique_ptr<Watch> watch_;
 };

@@ -105,10 +105,9 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   connection_timers_ = std::make_unique<TimerSet<std::string>>(*io_);
 
   DataplaneHandlers handlers;
-  handlers.on_ike = [this](const Endpoint& local, const Endpoint& remote, ByteView m) {
-    handle_ike(m, local, remote, true);
+  handlers.on_ike = [this](const EndpointPair& ends, ByteView m) {
+    handle_ike(m, ends.local, ends.remote, true);
   };
-  handlers.on_peer_moved = [this](const PeerMoved& m) { on_peer_moved(m); };
   auto dp = dataplane_factory_ ? dataplane_factory_(config_, services_, std::move(handlers))
                                : Expected<Dataplane>(socket_only_dataplane(services_));
   if (!dp) {
@@ -124,9 +123,8 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   installer_ = std::make_unique<ChildSaInstaller>(dataplane_.backend.get());
   remote_access_ = std::make_unique<RemoteAccess>(registry_);
   vip_client_ = std::make_unique<VirtualIpClient>(dataplane_.interface);
-  if (xfrm::SaBackend* b = dataplane_.backend.get()) {
-    b->set_expire_handler([this](const xfrm::ExpireEvent& ev) { on_expire(ev); });
-    b->set_acquire_handler([this](const xfrm::AcquireEvent& ev) { on_acquire(ev); });
+  if (dataplane::SaBackend* b = dataplane_.backend.get()) {
+    b->set_listener(this);
     if (b->event_fd() >= 0) {
       backend_watch_ = std::make_unique<BackendWatch>(*io_, b->event_fd());
       watch_backend_events();
@@ -194,7 +192,8 @@ void IkeCore::start_connection(const ConnectionProfile& p) {
       auto local = source_address_for(remote.address, config_.daemon.listen);
       Status s = local ? installer_->install_policies(
                              p.reqid, policy_owner(c.name, c.remote.any_id, std::nullopt), p.child().local_ts,
-                             p.child().remote_ts, Endpoint{*local, config_.daemon.ike_port}, remote)
+                             p.child().remote_ts,
+                             {.local = Endpoint{*local, config_.daemon.ike_port}, .remote = remote})
                        : Status(unexpected(local.error()));
       if (!s) {
         rt.detail = "cannot install the on-traffic policies: " + s.error();
@@ -348,7 +347,7 @@ void IkeCore::send(const ike::Datagram& d, SaId id) {
   Endpoint to = d.remote;
   if (IkeSaEntry* e = id ? table_.find(id) : nullptr; e && e->peer_override && d.natt) to = *e->peer_override;
   if (d.natt) {
-    s = dataplane_.natt ? dataplane_.natt->send_ike(d.local, to, d.bytes)
+    s = dataplane_.natt ? dataplane_.natt->send_ike({.local = d.local, .remote = to}, d.bytes)
                         : Status(unexpected(std::string("no NAT-T socket")));
   } else {
     UdpSocket* socket = socket_for(services_.ike_sockets, d.local.address);
@@ -474,7 +473,8 @@ void IkeCore::on_sa_timer(SaId id, TimerKind kind, std::uint32_t spi) {
     case TimerKind::Keepalive: {
       // RFC 3948 §4: the side behind the NAT keeps its mapping open with one-octet keepalives.
       if (!e->is_established() || !e->sa->natt() || !e->profile) break;
-      if (Status s = dataplane_.natt->send_keepalive(e->sa->local(), e->sa->remote()); !s) {
+      if (Status s = dataplane_.natt->send_keepalive({.local = e->sa->local(), .remote = e->sa->remote()});
+          !s) {
         spdlog::debug("{}: NAT-keepalive to {}: {}", e->connection(), e->sa->remote().to_string(), s.error());
       } else {
         ++counters_["natt_keepalives_sent"];
@@ -542,7 +542,8 @@ ike::Environment IkeCore::ike_environment() {
   env.eap_failures = &eap_failures_;
   env.allocate_spi = [this](const IpAddress& src, const IpAddress& dst) -> Expected<std::uint32_t> {
     ++counters_["esp_spis_reserved"];
-    if (dataplane_.backend) return dataplane_.backend->allocate_spi(src, dst, 0);
+    if (dataplane_.backend)
+      return dataplane_.backend->allocate_spi({.local = dst, .remote = src}, 0);  // inbound
     // No data plane to ask: a random SPI outside the reserved 1-255 (RFC 4303 §2.1).
     std::uint32_t spi = 0;
     for (int i = 0; i < 16 && spi < 256; ++i) spi = random_u32();
@@ -903,7 +904,7 @@ void IkeCore::on_endpoints_changed(IkeSaEntry& e, const ike::EndpointsChanged& e
       e.connection(), ev.remote.to_string(), before, ev.local.to_string(), e.children.size(),
       e.children.size() == 1 ? "" : "s", e.children.size() == 1 ? "s" : "");
   for (auto& child : e.children) {
-    if (Status s = installer_->move(child, ev.local, ev.remote); !s)
+    if (Status s = installer_->move(child, {.local = ev.local, .remote = ev.remote}); !s)
       spdlog::error("{}: moving CHILD SA {}: {}", e.connection(), spi_hex(child.inbound_spi), s.error());
   }
 }
@@ -971,18 +972,18 @@ void IkeCore::on_virtual_ips(IkeSaEntry& e, const ike::VirtualIpsAssigned& ev) {
   }
 }
 
-void IkeCore::on_peer_moved(const PeerMoved& m) {
+void IkeCore::on_mapping(const dataplane::MappingEvent& m) {
   for (SaId id : table_.ids()) {
     IkeSaEntry* e = table_.find(id);
     if (!e || !e->is_established()) continue;
     auto it = std::find_if(e->children.begin(), e->children.end(),
-                           [&](const InstalledChild& c) { return c.inbound_spi == m.inbound_spi; });
+                           [&](const InstalledChild& c) { return c.inbound_spi == m.spi; });
     if (it == e->children.end()) continue;
     // As strongSwan does with XFRM mapping events: only a peer known to be behind a NAT may
     // move this way; anyone else's address is fixed until IKE (MOBIKE) says otherwise.
     if (!e->sa->nat().remote_behind_nat) {
       spdlog::debug("{}: ESP for SA {} from {} ignored: the peer is not behind a NAT", e->connection(),
-                    spi_hex(m.inbound_spi), m.new_remote.to_string());
+                    spi_hex(m.spi), m.new_remote.to_string());
       return;
     }
     ++counters_["peer_address_changes_esp"];
@@ -992,7 +993,7 @@ void IkeCore::on_peer_moved(const PeerMoved& m) {
         e->connection(), m.new_remote.to_string(), it->remote.to_string());
     for (auto& child : e->children) {
       if (child.remote == m.new_remote) continue;
-      if (Status s = installer_->move(child, child.local, m.new_remote); !s)
+      if (Status s = installer_->move(child, {.local = child.local, .remote = m.new_remote}); !s)
         spdlog::error("{}: moving CHILD SA {}: {}", e->connection(), spi_hex(child.inbound_spi), s.error());
     }
     e->peer_override = m.new_remote;
@@ -1192,7 +1193,7 @@ void IkeCore::finish_shutdown() {
   done();
 }
 
-void IkeCore::on_acquire(const xfrm::AcquireEvent& ev) {
+void IkeCore::on_acquire(const dataplane::AcquireEvent& ev) {
   for (const auto& p : registry_.all()) {
     if (p->reqid != ev.reqid) continue;
     for (IkeSaEntry* e : table_.of_connection(p->config.name))
@@ -1204,7 +1205,7 @@ void IkeCore::on_acquire(const xfrm::AcquireEvent& ev) {
   }
 }
 
-void IkeCore::on_expire(const xfrm::ExpireEvent& ev) {
+void IkeCore::on_expire(const dataplane::ExpireEvent& ev) {
   spdlog::debug("data plane: {} expire of SA {} (reqid {})", ev.hard ? "hard" : "soft", spi_hex(ev.spi),
                 ev.reqid);
   for (SaId id : table_.ids()) {

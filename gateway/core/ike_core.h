@@ -32,7 +32,7 @@
 
 namespace natgate::gateway::core {
 
-class IkeCore final : public DaemonCore {
+class IkeCore final : public DaemonCore, private dataplane::EventListener {
  public:
   explicit IkeCore(DataplaneFactory dataplane);
   ~IkeCore() override;
@@ -124,7 +124,7 @@ class IkeCore final : public DaemonCore {
   void on_ike_rekey_due(IkeSaEntry& e);
   void on_child_rekey_due(IkeSaEntry& e, std::uint32_t inbound_spi);
   void on_failure(IkeSaEntry& e, const std::string& what);
-  void on_peer_moved(const PeerMoved& m);
+  void on_mapping(const dataplane::MappingEvent& m) override;
   // Remote access (RFC 7296 §2.19): leases (gateway), virtual IPs and DNS (client).
   void on_virtual_ips(IkeSaEntry& e, const ike::VirtualIpsAssigned& ev);
   std::uint32_t reqid_of(IkeSaEntry& e);
@@ -139,8 +139,8 @@ class IkeCore final : public DaemonCore {
   void forget(IkeSaEntry& e, const std::string& why);  // drop locally, without telling the peer
   void maybe_finish_teardown(const std::string& name);
   void reply_up(const std::string& name, ControlResult result);
-  void on_acquire(const xfrm::AcquireEvent& ev);
-  void on_expire(const xfrm::ExpireEvent& ev);
+  void on_acquire(const dataplane::AcquireEvent& ev) override;
+  void on_expire(const dataplane::ExpireEvent& ev) override;
   void watch_backend_events();
   void finish_shutdown();
   void flush_removals();

@@ -18,24 +18,23 @@ UdpSocket* socket_for(const std::vector<UdpSocket*>& sockets, const IpAddress& l
 
 namespace {
 
-Status send_from(const std::vector<UdpSocket*>& sockets, const Endpoint& local, const Endpoint& remote,
-                 ByteView payload) {
-  UdpSocket* s = socket_for(sockets, local.address);
-  if (!s) return unexpected("no NAT-T socket for local address " + local.address.to_string());
+Status send_from(const std::vector<UdpSocket*>& sockets, const EndpointPair& ends, ByteView payload) {
+  UdpSocket* s = socket_for(sockets, ends.local.address);
+  if (!s) return unexpected("no NAT-T socket for local address " + ends.local.address.to_string());
   std::optional<IpAddress> from;
-  if (!local.address.is_unspecified()) from = local.address;
-  return s->send_to(payload, remote, from);
+  if (!ends.local.address.is_unspecified()) from = ends.local.address;
+  return s->send_to(payload, ends.remote, from);
 }
 
 }  // namespace
 
-Status SocketNattChannel::send_ike(const Endpoint& local, const Endpoint& remote, ByteView ike_message) {
+Status SocketNattChannel::send_ike(const EndpointPair& ends, ByteView ike_message) {
   Bytes framed = natt::ike_datagram(ike_message);
-  return send_from(sockets_, local, remote, framed);
+  return send_from(sockets_, ends, framed);
 }
 
-Status SocketNattChannel::send_keepalive(const Endpoint& local, const Endpoint& remote) {
-  return send_from(sockets_, local, remote, natt::kKeepaliveDatagram);
+Status SocketNattChannel::send_keepalive(const EndpointPair& ends) {
+  return send_from(sockets_, ends, natt::kKeepaliveDatagram);
 }
 
 }  // namespace natgate::gateway::core

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/endpoint_pair.h"
 #include "common/expected.h"
 #include "common/ip_address.h"
 
@@ -22,10 +23,10 @@ namespace natgate::gateway::core {
 class NattChannel {
  public:
   virtual ~NattChannel() = default;
-  // Sends marker || ike_message from `local` (its address chooses the source when the socket
-  // is bound to the wildcard address).
-  virtual Status send_ike(const Endpoint& local, const Endpoint& remote, ByteView ike_message) = 0;
-  virtual Status send_keepalive(const Endpoint& local, const Endpoint& remote) = 0;
+  // Sends marker || ike_message from ends.local (its address chooses the source when the
+  // socket is bound to the wildcard address) to ends.remote.
+  virtual Status send_ike(const EndpointPair& ends, ByteView ike_message) = 0;
+  virtual Status send_keepalive(const EndpointPair& ends) = 0;
 };
 
 // The socket among `sockets` to send from `local`: bound to exactly that address, else one bound
@@ -35,8 +36,8 @@ UdpSocket* socket_for(const std::vector<UdpSocket*>& sockets, const IpAddress& l
 class SocketNattChannel final : public NattChannel {
  public:
   explicit SocketNattChannel(std::vector<UdpSocket*> sockets) : sockets_(std::move(sockets)) {}
-  Status send_ike(const Endpoint& local, const Endpoint& remote, ByteView ike_message) override;
-  Status send_keepalive(const Endpoint& local, const Endpoint& remote) override;
+  Status send_ike(const EndpointPair& ends, ByteView ike_message) override;
+  Status send_keepalive(const EndpointPair& ends) override;
 
  private:
   std::vector<UdpSocket*> sockets_;

@@ -1,7 +1,7 @@
 // The seam between natgated's shell (this folder: config, sockets, timers, control socket,
 // signals) and the IKE core that negotiates SAs. The shell owns every resource and calls
 // the core on the io_context thread; the core answers with what to send, which timers to
-// arm and what to install through xfrm::SaBackend (shared/DESIGN.md rules 1 and 6).
+// arm and what to install through dataplane::SaBackend (shared/DESIGN.md rules 1 and 6).
 //
 // Until the IKE exchanges exist natgated runs ConfigOnlyCore, which reports the configured
 // connections as down and says why; the IKE core replaces it in make_daemon_core().
@@ -23,7 +23,7 @@
 namespace boost::asio {
 class io_context;
 }
-namespace natgate::xfrm {
+namespace natgate::dataplane {
 class SaBackend;
 }
 
@@ -36,7 +36,7 @@ struct DaemonServices {
   std::vector<UdpSocket*> ike_sockets;   // one per daemon.listen address, port ike_port
   std::vector<UdpSocket*> natt_sockets;  // one per daemon.listen address, port natt_port
   DataplaneStatus dataplane;
-  xfrm::SaBackend* sa_backend = nullptr;  // nullptr while natgated has no data plane wired in
+  dataplane::SaBackend* sa_backend = nullptr;  // nullptr while natgated has no data plane wired in
 };
 
 class DaemonCore {

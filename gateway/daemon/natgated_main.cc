@@ -13,7 +13,7 @@
 #include "gateway/daemon/daemon.h"
 #include "gateway/daemon/logging.h"
 #include "gateway/daemon/privileges.h"
-#include "xfrm/kernel/esp_probe.h"
+#include "xfrm/esp_probe.h"
 
 #ifndef NATGATE_VERSION
 #define NATGATE_VERSION "unknown"

@@ -36,7 +36,7 @@ Expected<IkeSaKeys> derive_rekeyed_ike_sa_keys(iana::PrfId old_prf, const Secret
                                                ByteView ni, ByteView nr, ByteView spi_i, ByteView spi_r);
 
 struct DirectionKeys {
-  SecretBytes encr;   // key || salt for AEAD (what xfrm::SaSpec::encr_key holds)
+  SecretBytes encr;   // key || salt for AEAD (what dataplane::SaSpec::encr_key holds)
   SecretBytes integ;  // empty for AEAD
 };
 

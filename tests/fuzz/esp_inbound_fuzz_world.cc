@@ -216,7 +216,7 @@ struct EspWorld::State {
       const Suite& suite = suites()[i];
       SaConfig c;
       c.spi = Spi(spec.spi);
-      c.direction = xfrm::Direction::In;
+      c.direction = dataplane::Direction::In;
       c.reqid = spec.reqid;
       c.suite = suite;
       c.encr_keymat = SecretBytes(key_bytes(spec.spi, suite.encr_key_bytes(), 0));
@@ -231,7 +231,7 @@ struct EspWorld::State {
     }
     // SA 0x1002 carries no selectors: these inbound policies of its reqid decide.
     for (auto [src, dst] : {std::pair{"10.3.0.0/16", "10.1.0.0/16"}, std::pair{"fd00:3::/48", "fd00:1::/48"}})
-      if (!registry.add_policy(PolicyRule{selector(src), selector(dst), xfrm::Direction::In, 3, 0}))
+      if (!registry.add_policy(PolicyRule{selector(src), selector(dst), dataplane::Direction::In, 3, 0}))
         fail("cannot install a fuzz policy");
   }
 };
@@ -398,7 +398,8 @@ void EspWorld::run(ByteView input) {
             !std::equal(g.message.begin(), g.message.end(), original.begin() + natt::kNonEspMarkerBytes,
                         original.end()))
           fail("the control plane got other bytes than the datagram after its marker");
-        if (g.from != from || g.local != local()) fail("the control plane got the wrong endpoints");
+        if (g.ends.remote != from || g.ends.local != local())
+          fail("the control plane got the wrong endpoints");
       });
       if (got != 1) fail("one IKE datagram counted, another number queued");
     }

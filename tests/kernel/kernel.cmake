@@ -2,12 +2,12 @@
 # kernel (shared/notes/kernel-vm.md). run-guest.sh builds the initramfs and boots once per
 # test; a scenario is a guest script plus the binaries passed with --file. To add one, add a
 # test like kernel.backend below (in your own tests/kernel/<name>.cmake): no harness change.
-if(TARGET natgate_xfrm_kernel)
+if(TARGET natgate_xfrm)
   add_executable(kernel_backend_guest_test
     ${CMAKE_CURRENT_LIST_DIR}/kernel_backend_guest_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/wire_witness.cc)
   target_include_directories(kernel_backend_guest_test PRIVATE ${CMAKE_CURRENT_LIST_DIR})
-  target_link_libraries(kernel_backend_guest_test PRIVATE natgate_xfrm_kernel GTest::gtest GTest::gtest_main)
+  target_link_libraries(kernel_backend_guest_test PRIVATE natgate_xfrm GTest::gtest GTest::gtest_main)
 
   add_test(NAME kernel.backend
     COMMAND ${CMAKE_CURRENT_LIST_DIR}/run-guest.sh

@@ -21,10 +21,11 @@
 #include <random>
 #include <sstream>
 
+#include "dataplane/event_log.h"
 #include "netns_scope.h"
 #include "wire_witness.h"
-#include "xfrm/kernel/ipsec_socket.h"
-#include "xfrm/kernel/kernel_backend.h"
+#include "xfrm/ipsec_socket.h"
+#include "xfrm/kernel_backend.h"
 
 namespace natgate::xfrm::guest {
 namespace {
@@ -101,9 +102,9 @@ SecretBytes random_secret(std::size_t n) {
   return SecretBytes(b);
 }
 
-EspTransform transform(iana::EncrId encr, std::uint16_t bits, iana::IntegId integ = iana::IntegId::None,
-                       bool esn = false) {
-  EspTransform t;
+dataplane::EspTransform transform(iana::EncrId encr, std::uint16_t bits,
+                                  iana::IntegId integ = iana::IntegId::None, bool esn = false) {
+  dataplane::EspTransform t;
   t.encr = encr;
   t.encr_key_bits = bits;
   t.integ = integ;
@@ -116,9 +117,7 @@ struct Site {
   std::string ns;
   std::unique_ptr<KernelBackend> backend;
   std::vector<Fd> encap;
-  std::vector<ExpireEvent> expires;
-  std::vector<AcquireEvent> acquires;
-  std::vector<MappingEvent> mappings;
+  dataplane::EventLog events;  // expires, acquires and mappings, as the backend reported them
 
   // Waits (bounded) for events and hands them to the handlers.
   void pump(int millis) {
@@ -137,10 +136,7 @@ std::unique_ptr<Site> open_site(const std::string& ns, std::initializer_list<std
   auto backend = KernelBackend::open();
   if (!backend) throw std::runtime_error(backend.error());
   site->backend = std::move(*backend);
-  Site* raw = site.get();
-  site->backend->set_expire_handler([raw](const ExpireEvent& e) { raw->expires.push_back(e); });
-  site->backend->set_acquire_handler([raw](const AcquireEvent& e) { raw->acquires.push_back(e); });
-  site->backend->set_mapping_handler([raw](const MappingEvent& e) { raw->mappings.push_back(e); });
+  site->backend->set_listener(&site->events);
   for (std::uint16_t port : ports) {
     Fd fd = udp_socket(IpAddress::any(IpFamily::V4), port);
     if (auto s = enable_udp_encap(fd.get()); !s) throw std::runtime_error(s.error());
@@ -169,16 +165,17 @@ class KernelGuest : public ::testing::Test {
     }
   }
 
-  SaSpec sa(std::uint32_t spi, Direction dir, Endpoint src, Endpoint dst, const EspTransform& t,
-            const SecretBytes& encr, const SecretBytes& integ, std::uint32_t window) {
-    SaSpec s;
+  dataplane::SaSpec sa(std::uint32_t spi, dataplane::Direction dir, Endpoint src, Endpoint dst,
+                       const dataplane::EspTransform& t, const SecretBytes& encr, const SecretBytes& integ,
+                       std::uint32_t window) {
+    dataplane::SaSpec s;
     s.spi = spi;
     s.direction = dir;
     s.reqid = kReqid;
-    s.mode = Mode::Tunnel;
+    s.mode = dataplane::Mode::Tunnel;
     s.src = src;
     s.dst = dst;
-    s.encap = UdpEncap{src.port, dst.port};
+    s.encap = dataplane::UdpEncap{src.port, dst.port};
     s.transform = t;
     s.encr_key = encr;
     s.integ_key = integ;
@@ -186,14 +183,14 @@ class KernelGuest : public ::testing::Test {
     return s;
   }
 
-  static PolicySpec policy(const char* src, const char* dst, Direction dir, const IpAddress& outer_src,
-                           const IpAddress& outer_dst) {
-    PolicySpec p;
+  static dataplane::PolicySpec policy(const char* src, const char* dst, dataplane::Direction dir,
+                                      const IpAddress& outer_src, const IpAddress& outer_dst) {
+    dataplane::PolicySpec p;
     p.src = ts(src);
     p.dst = ts(dst);
     p.direction = dir;
     p.reqid = kReqid;
-    p.mode = Mode::Tunnel;
+    p.mode = dataplane::Mode::Tunnel;
     p.tunnel_src = Endpoint{outer_src, 4500};
     p.tunnel_dst = Endpoint{outer_dst, 4500};
     return p;
@@ -202,11 +199,11 @@ class KernelGuest : public ::testing::Test {
   // What two daemons would install after IKE_AUTH: each allocates its inbound SPI, then
   // both sides add their SA pair and policies. Left is behind the NAT (10.0.0.2:4500 is seen
   // as 192.0.2.1:40000); right is public.
-  void install(const EspTransform& t, std::uint32_t window, Lifetime left_out_soft = {},
-               Lifetime left_out_hard = {}) {
-    auto l = left_->backend->allocate_spi(kRight, kLeftPrivate, kReqid);
+  void install(const dataplane::EspTransform& t, std::uint32_t window, dataplane::Lifetime left_out_soft = {},
+               dataplane::Lifetime left_out_hard = {}) {
+    auto l = left_->backend->allocate_spi({.local = kLeftPrivate, .remote = kRight}, kReqid);
     ASSERT_TRUE(l) << l.error();
-    auto r = right_->backend->allocate_spi(kNatPublic, kRight, kReqid);
+    auto r = right_->backend->allocate_spi({.local = kRight, .remote = kNatPublic}, kReqid);
     ASSERT_TRUE(r) << r.error();
     left_in_spi_ = *l;
     right_in_spi_ = *r;
@@ -215,27 +212,29 @@ class KernelGuest : public ::testing::Test {
     const SecretBytes rl_encr = random_secret(t.encr_keymat_bytes()),
                       rl_integ = random_secret(t.integ_keymat_bytes());
 
-    left_out_ =
-        sa(right_in_spi_, Direction::Out, {kLeftPrivate, 4500}, {kRight, 4500}, t, lr_encr, lr_integ, window);
+    left_out_ = sa(right_in_spi_, dataplane::Direction::Out, {kLeftPrivate, 4500}, {kRight, 4500}, t, lr_encr,
+                   lr_integ, window);
     left_out_.soft = left_out_soft;
     left_out_.hard = left_out_hard;
-    left_in_ =
-        sa(left_in_spi_, Direction::In, {kRight, 4500}, {kLeftPrivate, 4500}, t, rl_encr, rl_integ, window);
-    right_in_ =
-        sa(right_in_spi_, Direction::In, {kNatPublic, 40000}, {kRight, 4500}, t, lr_encr, lr_integ, window);
-    right_out_ =
-        sa(left_in_spi_, Direction::Out, {kRight, 4500}, {kNatPublic, 40000}, t, rl_encr, rl_integ, window);
+    left_in_ = sa(left_in_spi_, dataplane::Direction::In, {kRight, 4500}, {kLeftPrivate, 4500}, t, rl_encr,
+                  rl_integ, window);
+    right_in_ = sa(right_in_spi_, dataplane::Direction::In, {kNatPublic, 40000}, {kRight, 4500}, t, lr_encr,
+                   lr_integ, window);
+    right_out_ = sa(left_in_spi_, dataplane::Direction::Out, {kRight, 4500}, {kNatPublic, 40000}, t, rl_encr,
+                    rl_integ, window);
     for (auto [site, spec] : {std::pair{left_.get(), &left_out_}, std::pair{left_.get(), &left_in_},
                               std::pair{right_.get(), &right_in_}, std::pair{right_.get(), &right_out_}}) {
       auto added = site->backend->add_sa(*spec);
       ASSERT_TRUE(added) << site->ns << ": " << added.error();
     }
-    left_policies_ = {policy("198.51.100.0/24", "203.0.113.0/24", Direction::Out, kLeftPrivate, kRight),
-                      policy("203.0.113.0/24", "198.51.100.0/24", Direction::In, kRight, kLeftPrivate),
-                      policy("203.0.113.0/24", "198.51.100.0/24", Direction::Fwd, kRight, kLeftPrivate)};
-    right_policies_ = {policy("203.0.113.0/24", "198.51.100.0/24", Direction::Out, kRight, kNatPublic),
-                       policy("198.51.100.0/24", "203.0.113.0/24", Direction::In, kNatPublic, kRight),
-                       policy("198.51.100.0/24", "203.0.113.0/24", Direction::Fwd, kNatPublic, kRight)};
+    left_policies_ = {
+        policy("198.51.100.0/24", "203.0.113.0/24", dataplane::Direction::Out, kLeftPrivate, kRight),
+        policy("203.0.113.0/24", "198.51.100.0/24", dataplane::Direction::In, kRight, kLeftPrivate),
+        policy("203.0.113.0/24", "198.51.100.0/24", dataplane::Direction::Fwd, kRight, kLeftPrivate)};
+    right_policies_ = {
+        policy("203.0.113.0/24", "198.51.100.0/24", dataplane::Direction::Out, kRight, kNatPublic),
+        policy("198.51.100.0/24", "203.0.113.0/24", dataplane::Direction::In, kNatPublic, kRight),
+        policy("198.51.100.0/24", "203.0.113.0/24", dataplane::Direction::Fwd, kNatPublic, kRight)};
     for (const auto& p : left_policies_) ASSERT_TRUE(left_->backend->add_policy(p));
     for (const auto& p : right_policies_) ASSERT_TRUE(right_->backend->add_policy(p));
     wire_->clear();
@@ -307,10 +306,10 @@ class KernelGuest : public ::testing::Test {
     return std::stoi(out.substr(start + 1, pos - start - 1));
   }
 
-  SaCounters counters(Site& site, const SaSpec& spec) {
+  dataplane::SaCounters counters(Site& site, const dataplane::SaSpec& spec) {
     auto c = site.backend->query_sa(spec.spi, spec.dst.address);
     EXPECT_TRUE(c) << site.ns << ": " << c.error();
-    return c ? *c : SaCounters{};
+    return c ? *c : dataplane::SaCounters{};
   }
 
   void expect_packets_on_all_four(std::uint64_t packets) {
@@ -318,7 +317,7 @@ class KernelGuest : public ::testing::Test {
          {std::tuple{left_.get(), &left_out_, "left out"}, std::tuple{left_.get(), &left_in_, "left in"},
           std::tuple{right_.get(), &right_in_, "right in"},
           std::tuple{right_.get(), &right_out_, "right out"}}) {
-      SaCounters c = counters(*site, *spec);
+      dataplane::SaCounters c = counters(*site, *spec);
       EXPECT_EQ(c.packets, packets) << name;
       EXPECT_GE(c.bytes, packets * 28) << name;  // inner packets: at least IPv4 + UDP/ICMP headers
       EXPECT_EQ(c.replay_drops, 0u) << name;
@@ -331,7 +330,7 @@ class KernelGuest : public ::testing::Test {
     EXPECT_EQ(nonzero_xfrm_stat("right"), (std::map<std::string, long>{}));
   }
 
-  void run_tunnel_case(const EspTransform& t, std::uint32_t window) {
+  void run_tunnel_case(const dataplane::EspTransform& t, std::uint32_t window) {
     install(t, window);
     if (HasFatalFailure()) return;
     EXPECT_EQ(udp_round_trips(3), 3);
@@ -364,8 +363,8 @@ class KernelGuest : public ::testing::Test {
   std::unique_ptr<Site> left_, right_;
   std::unique_ptr<WireWitness> wire_;
   std::uint32_t left_in_spi_ = 0, right_in_spi_ = 0;
-  SaSpec left_out_, left_in_, right_in_, right_out_;
-  std::vector<PolicySpec> left_policies_, right_policies_;
+  dataplane::SaSpec left_out_, left_in_, right_in_, right_out_;
+  std::vector<dataplane::PolicySpec> left_policies_, right_policies_;
 };
 
 TEST_F(KernelGuest, AesGcmThroughNat) { run_tunnel_case(transform(iana::EncrId::AesGcm16, 256), 32); }
@@ -396,17 +395,17 @@ TEST_F(KernelGuest, NatRebindingMovesSasByPortThenByAddress) {
   expect_packets_on_all_four(3);
 
   // Left now sends from 4501, which the NAT maps to 192.0.2.1:40001.
-  ASSERT_TRUE(left_->backend->update_sa_endpoints(right_in_spi_, kRight, {kLeftPrivate, 4501}, {kRight, 4500},
-                                                  UdpEncap{4501, 4500}));
-  ASSERT_TRUE(left_->backend->update_sa_endpoints(left_in_spi_, kLeftPrivate, {kRight, 4500},
-                                                  {kLeftPrivate, 4501}, UdpEncap{4500, 4501}));
-  ASSERT_TRUE(right_->backend->update_sa_endpoints(right_in_spi_, kRight, {kNatPublic, 40001}, {kRight, 4500},
-                                                   UdpEncap{40001, 4500}));
-  ASSERT_TRUE(right_->backend->update_sa_endpoints(left_in_spi_, kNatPublic, {kRight, 4500},
-                                                   {kNatPublic, 40001}, UdpEncap{4500, 40001}));
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(
+      right_in_spi_, kRight, {.local = {kLeftPrivate, 4501}, .remote = {kRight, 4500}}, true));
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(
+      left_in_spi_, kLeftPrivate, {.local = {kLeftPrivate, 4501}, .remote = {kRight, 4500}}, true));
+  ASSERT_TRUE(right_->backend->update_sa_endpoints(
+      right_in_spi_, kRight, {.local = {kRight, 4500}, .remote = {kNatPublic, 40001}}, true));
+  ASSERT_TRUE(right_->backend->update_sa_endpoints(
+      left_in_spi_, kNatPublic, {.local = {kRight, 4500}, .remote = {kNatPublic, 40001}}, true));
   auto moved = right_->backend->read_sa(left_in_spi_, kNatPublic);
   ASSERT_TRUE(moved) << moved.error();
-  EXPECT_EQ(moved->encap, (UdpEncap{4500, 40001}));
+  EXPECT_EQ(moved->encap, (dataplane::UdpEncap{4500, 40001}));
   EXPECT_EQ(udp_round_trips(3), 3);
   expect_packets_on_all_four(6);  // updated in place: the counters went on
   wire_->collect();
@@ -415,19 +414,19 @@ TEST_F(KernelGuest, NatRebindingMovesSasByPortThenByAddress) {
 
   // Then from 4502, which the NAT maps to another public address, 192.0.2.5:40002. Right's
   // SAs change address and are re-created; its policy templates move with them.
-  ASSERT_TRUE(left_->backend->update_sa_endpoints(right_in_spi_, kRight, {kLeftPrivate, 4502}, {kRight, 4500},
-                                                  UdpEncap{4502, 4500}));
-  ASSERT_TRUE(left_->backend->update_sa_endpoints(left_in_spi_, kLeftPrivate, {kRight, 4500},
-                                                  {kLeftPrivate, 4502}, UdpEncap{4500, 4502}));
-  auto in = right_->backend->update_sa_endpoints(right_in_spi_, kRight, {kNatPublic2, 40002}, {kRight, 4500},
-                                                 UdpEncap{40002, 4500});
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(
+      right_in_spi_, kRight, {.local = {kLeftPrivate, 4502}, .remote = {kRight, 4500}}, true));
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(
+      left_in_spi_, kLeftPrivate, {.local = {kLeftPrivate, 4502}, .remote = {kRight, 4500}}, true));
+  auto in = right_->backend->update_sa_endpoints(
+      right_in_spi_, kRight, {.local = {kRight, 4500}, .remote = {kNatPublic2, 40002}}, true);
   ASSERT_TRUE(in) << in.error();
-  auto out = right_->backend->update_sa_endpoints(left_in_spi_, kNatPublic, {kRight, 4500},
-                                                  {kNatPublic2, 40002}, UdpEncap{4500, 40002});
+  auto out = right_->backend->update_sa_endpoints(
+      left_in_spi_, kNatPublic, {.local = {kRight, 4500}, .remote = {kNatPublic2, 40002}}, true);
   ASSERT_TRUE(out) << out.error();
   right_out_.dst = Endpoint{kNatPublic2, 40002};
-  for (PolicySpec& p : right_policies_) {
-    (p.direction == Direction::Out ? p.tunnel_dst : p.tunnel_src) = Endpoint{kNatPublic2, 4500};
+  for (dataplane::PolicySpec& p : right_policies_) {
+    (p.direction == dataplane::Direction::Out ? p.tunnel_dst : p.tunnel_src) = Endpoint{kNatPublic2, 4500};
     ASSERT_TRUE(right_->backend->add_policy(p));
   }
   EXPECT_EQ(udp_round_trips(3), 3);
@@ -459,29 +458,29 @@ TEST_F(KernelGuest, NatRebindingMovesSasByPortThenByAddress) {
 TEST_F(KernelGuest, MappingEventReportsThePeersNewPortOnce) {
   install(transform(iana::EncrId::AesGcm16, 256), 32);
   ASSERT_FALSE(HasFatalFailure());
-  ASSERT_TRUE(left_->backend->update_sa_endpoints(right_in_spi_, kRight, {kLeftPrivate, 4501}, {kRight, 4500},
-                                                  UdpEncap{4501, 4500}));
-  ASSERT_TRUE(left_->backend->update_sa_endpoints(left_in_spi_, kLeftPrivate, {kRight, 4500},
-                                                  {kLeftPrivate, 4501}, UdpEncap{4500, 4501}));
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(
+      right_in_spi_, kRight, {.local = {kLeftPrivate, 4501}, .remote = {kRight, 4500}}, true));
+  ASSERT_TRUE(left_->backend->update_sa_endpoints(
+      left_in_spi_, kLeftPrivate, {.local = {kLeftPrivate, 4501}, .remote = {kRight, 4500}}, true));
   EXPECT_EQ(udp_one_way(4), 4);
   right_->pump(300);
-  ASSERT_EQ(right_->mappings.size(), 1u);
-  const MappingEvent& m = right_->mappings.front();
+  ASSERT_EQ(right_->events.mappings.size(), 1u);
+  const dataplane::MappingEvent& m = right_->events.mappings.front();
   EXPECT_EQ(m.spi, right_in_spi_);
   EXPECT_EQ(m.dst, kRight);
   EXPECT_EQ(m.reqid, kReqid);
-  EXPECT_EQ(m.old_src, (Endpoint{kNatPublic, 40000}));
-  EXPECT_EQ(m.new_src, (Endpoint{kNatPublic, 40001}));
-  EXPECT_TRUE(left_->mappings.empty());
+  EXPECT_EQ(m.old_remote, (Endpoint{kNatPublic, 40000}));
+  EXPECT_EQ(m.new_remote, (Endpoint{kNatPublic, 40001}));
+  EXPECT_TRUE(left_->events.mappings.empty());
 
   // What the daemon does with it: both of right's SAs follow the new port.
-  ASSERT_TRUE(right_->backend->update_sa_endpoints(right_in_spi_, kRight, m.new_src, {kRight, 4500},
-                                                   UdpEncap{m.new_src.port, 4500}));
-  ASSERT_TRUE(right_->backend->update_sa_endpoints(left_in_spi_, kNatPublic, {kRight, 4500}, m.new_src,
-                                                   UdpEncap{4500, m.new_src.port}));
+  ASSERT_TRUE(right_->backend->update_sa_endpoints(right_in_spi_, kRight,
+                                                   {.local = {kRight, 4500}, .remote = m.new_remote}, true));
+  ASSERT_TRUE(right_->backend->update_sa_endpoints(left_in_spi_, kNatPublic,
+                                                   {.local = {kRight, 4500}, .remote = m.new_remote}, true));
   EXPECT_EQ(udp_round_trips(3), 3);
   right_->pump(300);
-  EXPECT_EQ(right_->mappings.size(), 1u);
+  EXPECT_EQ(right_->events.mappings.size(), 1u);
   wire_->collect();
   EXPECT_EQ(wire_->count(left_in_spi_, 4500, 40001), 3);
   EXPECT_EQ(wire_->cleartext(), 0);
@@ -492,23 +491,23 @@ TEST_F(KernelGuest, MappingEventReportsThePeersNewPortOnce) {
 // time to rekey); hard lifetime: an event with hard=true, the SA is gone, and the next packet
 // raises an acquire.
 TEST_F(KernelGuest, PacketLifetimesRaiseSoftThenHardExpireThenAcquire) {
-  install(transform(iana::EncrId::AesCbc, 256, iana::IntegId::HmacSha2_384_192), 32, Lifetime{0, 3, 0},
-          Lifetime{0, 6, 0});
+  install(transform(iana::EncrId::AesCbc, 256, iana::IntegId::HmacSha2_384_192), 32,
+          dataplane::Lifetime{0, 3, 0}, dataplane::Lifetime{0, 6, 0});
   ASSERT_FALSE(HasFatalFailure());
   EXPECT_EQ(udp_one_way(4), 4);
   left_->pump(500);
-  ASSERT_EQ(left_->expires.size(), 1u);
-  EXPECT_FALSE(left_->expires[0].hard);
-  EXPECT_EQ(left_->expires[0].spi, right_in_spi_);
-  EXPECT_EQ(left_->expires[0].dst, kRight);
-  EXPECT_EQ(left_->expires[0].reqid, kReqid);
+  ASSERT_EQ(left_->events.expires.size(), 1u);
+  EXPECT_FALSE(left_->events.expires[0].hard);
+  EXPECT_EQ(left_->events.expires[0].spi, right_in_spi_);
+  EXPECT_EQ(left_->events.expires[0].dst, kRight);
+  EXPECT_EQ(left_->events.expires[0].reqid, kReqid);
 
   // Packets 5 and 6 pass; the 7th finds the hard limit reached.
   EXPECT_EQ(udp_one_way(3), 2);
   left_->pump(1500);
-  ASSERT_EQ(left_->expires.size(), 2u);
-  EXPECT_TRUE(left_->expires[1].hard);
-  EXPECT_EQ(left_->expires[1].spi, right_in_spi_);
+  ASSERT_EQ(left_->events.expires.size(), 2u);
+  EXPECT_TRUE(left_->events.expires[1].hard);
+  EXPECT_EQ(left_->events.expires[1].spi, right_in_spi_);
   EXPECT_FALSE(left_->backend->query_sa(right_in_spi_, kRight));
   char spi_text[32];
   std::snprintf(spi_text, sizeof(spi_text), "spi 0x%08x", right_in_spi_);
@@ -516,11 +515,11 @@ TEST_F(KernelGuest, PacketLifetimesRaiseSoftThenHardExpireThenAcquire) {
 
   EXPECT_EQ(udp_one_way(1), 0);
   left_->pump(1000);
-  ASSERT_GE(left_->acquires.size(), 1u);
-  EXPECT_EQ(left_->acquires[0].reqid, kReqid);
-  EXPECT_EQ(left_->acquires[0].src.to_string(), "198.51.100.1/32[17/7000]");
-  EXPECT_EQ(left_->acquires[0].dst.to_string(), "203.0.113.1/32[17/7001]");
-  EXPECT_TRUE(right_->expires.empty());
+  ASSERT_GE(left_->events.acquires.size(), 1u);
+  EXPECT_EQ(left_->events.acquires[0].reqid, kReqid);
+  EXPECT_EQ(left_->events.acquires[0].src.to_string(), "198.51.100.1/32[17/7000]");
+  EXPECT_EQ(left_->events.acquires[0].dst.to_string(), "203.0.113.1/32[17/7001]");
+  EXPECT_TRUE(right_->events.expires.empty());
 }
 
 }  // namespace

@@ -25,8 +25,8 @@ Endpoint remote;  // the peer's current outer endpoint (it moves with NAT mappin
 void print_counters(const esp::Engine& engine, const tools::StaticConfig& c) {
   std::ostringstream out;
   for (const auto& [name, value] : engine.counters().items()) out << "esp." << name << "=" << value << "\n";
-  for (auto [spi, dir, label] : {std::tuple{c.spi_in, xfrm::Direction::In, "in"},
-                                 std::tuple{c.spi_out, xfrm::Direction::Out, "out"}}) {
+  for (auto [spi, dir, label] : {std::tuple{c.spi_in, dataplane::Direction::In, "in"},
+                                 std::tuple{c.spi_out, dataplane::Direction::Out, "out"}}) {
     auto sa = engine.find_sa(esp::Spi(spi), dir, remote.address);
     if (!sa) continue;
     const auto& st = sa->stats();
@@ -89,9 +89,9 @@ int main(int argc, char** argv) {
     std::cerr << "natgate-esp-static: " << what << "\n";
     return 1;
   };
-  for (auto dir : {xfrm::Direction::In, xfrm::Direction::Out}) {
+  for (auto dir : {dataplane::Direction::In, dataplane::Direction::Out}) {
     esp::SaConfig sa;
-    const bool in = dir == xfrm::Direction::In;
+    const bool in = dir == dataplane::Direction::In;
     sa.spi = esp::Spi(in ? c.spi_in : c.spi_out);
     sa.direction = dir;
     sa.reqid = 1;
@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
   for (const auto& l : c.local_subnets) {
     for (const auto& r : c.remote_subnets) {
       const auto lt = TrafficSelector::from_subnet(l), rt = TrafficSelector::from_subnet(r);
-      if (auto s = e.add_policy({lt, rt, xfrm::Direction::Out, 1, 0}); !s) return fail(s.error());
-      if (auto s = e.add_policy({rt, lt, xfrm::Direction::In, 1, 0}); !s) return fail(s.error());
+      if (auto s = e.add_policy({lt, rt, dataplane::Direction::Out, 1, 0}); !s) return fail(s.error());
+      if (auto s = e.add_policy({rt, lt, dataplane::Direction::In, 1, 0}); !s) return fail(s.error());
     }
   }
   auto routes = esp::RouteTable::open(e.tun_ifindex());
@@ -150,8 +150,8 @@ int main(int argc, char** argv) {
         // authenticated ESP instead (the kernel's XFRM mapping event, acted on directly).
         if (ev.kind != esp::EngineEvent::Kind::Mapping || !c.udp_encap || ev.new_remote == remote) return;
         const esp::OuterPath path{c.local, ev.new_remote, true};
-        auto a = e.update_sa_path(esp::Spi(c.spi_in), xfrm::Direction::In, remote.address, path);
-        auto b = e.update_sa_path(esp::Spi(c.spi_out), xfrm::Direction::Out, remote.address, path);
+        auto a = e.update_sa_path(esp::Spi(c.spi_in), dataplane::Direction::In, remote.address, path);
+        auto b = e.update_sa_path(esp::Spi(c.spi_out), dataplane::Direction::Out, remote.address, path);
         std::cout << "natgate-esp-static: peer moved " << remote.to_string() << " -> "
                   << ev.new_remote.to_string() << ((a && b) ? "" : " (update failed)") << std::endl;
         remote = ev.new_remote;
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
     const auto now = std::chrono::steady_clock::now();
     if (c.udp_encap && c.keepalive_seconds > 0 &&
         now - last_keepalive >= std::chrono::seconds(c.keepalive_seconds)) {
-      (void)e.send_keepalive(remote, c.local);
+      (void)e.send_keepalive({.local = c.local, .remote = remote});
       last_keepalive = now;
     }
   }

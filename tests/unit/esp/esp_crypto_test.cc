@@ -276,7 +276,7 @@ TEST(EspCrypto, WrongKeyLengthsAreRefusedWithAReason) {
 }
 
 TEST(Suite, FromNegotiatedTransform) {
-  xfrm::EspTransform t;
+  dataplane::EspTransform t;
   t.encr = iana::EncrId::AesCbc;
   t.encr_key_bits = 256;
   t.integ = iana::IntegId::HmacSha2_384_192;

@@ -124,7 +124,7 @@ std::vector<RankedPolicy> reference_order(std::vector<RankedPolicy> policies) {
 }
 const PolicyRule* reference_scan(const std::vector<RankedPolicy>& sorted, const InnerPacket& pkt) {
   for (const auto& [p, order] : sorted) {
-    if (p.direction != xfrm::Direction::Out) continue;
+    if (p.direction != dataplane::Direction::Out) continue;
     if (selector_admits(p.src, pkt, true) && selector_admits(p.dst, pkt, false)) return &p;
   }
   return nullptr;
@@ -199,7 +199,7 @@ class Generator {
     if (pick(4) == 0) p.src = TrafficSelector::from_subnet(*Subnet::parse(v4 ? "0.0.0.0/0" : "::/0"));
     restrict(p.src);
     restrict(p.dst);
-    p.direction = pick(5) == 0 ? xfrm::Direction::In : xfrm::Direction::Out;
+    p.direction = pick(5) == 0 ? dataplane::Direction::In : dataplane::Direction::Out;
     p.reqid = 1 + pick(12);
     p.priority = pick(6) == 0 ? 1 + pick(3) : 0;
     return p;
@@ -232,7 +232,7 @@ class Generator {
 SaConfig out_sa(std::uint32_t spi, std::uint32_t reqid) {
   SaConfig c;
   c.spi = Spi(spi);
-  c.direction = xfrm::Direction::Out;
+  c.direction = dataplane::Direction::Out;
   c.reqid = reqid;
   c.suite = *Suite::parse("aes128gcm16");
   c.encr_keymat = SecretBytes(Bytes(20, 7));
@@ -277,7 +277,8 @@ TEST(PolicyIndex, PicksWhatTheLinearScanPickedForMixedHostSubnetRangeAndPortSele
         // Any of a reqid's SAs, the newest or an older one.
         auto it = std::next(out_spis.begin(), g.pick(static_cast<std::uint32_t>(out_spis.size())));
         const auto at = g.pick(static_cast<std::uint32_t>(it->second.size()));
-        ASSERT_TRUE(r.remove_sa(Spi(it->second[at]), xfrm::Direction::Out, *IpAddress::parse("192.0.2.1")));
+        ASSERT_TRUE(
+            r.remove_sa(Spi(it->second[at]), dataplane::Direction::Out, *IpAddress::parse("192.0.2.1")));
         it->second.erase(it->second.begin() + at);
         if (it->second.empty()) out_spis.erase(it);
       }
@@ -316,9 +317,9 @@ TEST(PolicyIndex, ExplicitPriorityBeatsANarrowerDestinationAndPortsRestrictedRul
   TrafficSelector web = ts("10.9.0.5/32");
   web.ip_protocol = 6;
   web.start_port = web.end_port = 443;
-  ASSERT_TRUE(r.add_policy({ts("0.0.0.0/0"), ts("10.9.0.5/32"), xfrm::Direction::Out, 1, 0}));
-  ASSERT_TRUE(r.add_policy({ts("0.0.0.0/0"), web, xfrm::Direction::Out, 2, 0}));
-  ASSERT_TRUE(r.add_policy({ts("0.0.0.0/0"), ts("10.9.0.0/16"), xfrm::Direction::Out, 3, 0}));
+  ASSERT_TRUE(r.add_policy({ts("0.0.0.0/0"), ts("10.9.0.5/32"), dataplane::Direction::Out, 1, 0}));
+  ASSERT_TRUE(r.add_policy({ts("0.0.0.0/0"), web, dataplane::Direction::Out, 2, 0}));
+  ASSERT_TRUE(r.add_policy({ts("0.0.0.0/0"), ts("10.9.0.0/16"), dataplane::Direction::Out, 3, 0}));
   auto reqid_for = [&](std::uint8_t proto, std::uint16_t port, std::uint8_t host) -> std::uint32_t {
     std::array<std::uint8_t, 4> src{192, 168, 0, 1}, dst{10, 9, 0, host};
     InnerPacket p;
@@ -333,9 +334,9 @@ TEST(PolicyIndex, ExplicitPriorityBeatsANarrowerDestinationAndPortsRestrictedRul
   EXPECT_EQ(reqid_for(6, 443, 5), 2u);  // same destination width: the named protocol wins
   EXPECT_EQ(reqid_for(17, 443, 5), 1u);
   EXPECT_EQ(reqid_for(6, 443, 6), 3u);
-  ASSERT_TRUE(r.replace_policy({ts("0.0.0.0/0"), ts("10.9.0.0/16"), xfrm::Direction::Out, 3, 100}));
+  ASSERT_TRUE(r.replace_policy({ts("0.0.0.0/0"), ts("10.9.0.0/16"), dataplane::Direction::Out, 3, 100}));
   EXPECT_EQ(reqid_for(6, 443, 5), 3u);  // an explicit priority comes before any width
-  ASSERT_TRUE(r.remove_policy({ts("0.0.0.0/0"), ts("10.9.0.0/16"), xfrm::Direction::Out, 3, 100}));
+  ASSERT_TRUE(r.remove_policy({ts("0.0.0.0/0"), ts("10.9.0.0/16"), dataplane::Direction::Out, 3, 100}));
   EXPECT_EQ(reqid_for(6, 443, 6), 0u);
   EXPECT_EQ(reqid_for(17, 443, 5), 1u);
 }
@@ -344,21 +345,21 @@ TEST(SaTable, InboundPoliciesOfAnSasReqidAdmitWhenTheSaCarriesNoSelectors) {
   SaRegistry r;
   auto ts = [](const char* s) { return TrafficSelector::from_subnet(*Subnet::parse(s)); };
   SaConfig in = out_sa(0x5000, 9);
-  in.direction = xfrm::Direction::In;
+  in.direction = dataplane::Direction::In;
   ASSERT_TRUE(r.add_sa(in, 1500));
-  ASSERT_TRUE(r.add_policy({ts("10.99.0.1/32"), ts("0.0.0.0/0"), xfrm::Direction::In, 9, 0}));
-  ASSERT_TRUE(r.add_policy({ts("10.99.0.2/32"), ts("0.0.0.0/0"), xfrm::Direction::In, 8, 0}));
+  ASSERT_TRUE(r.add_policy({ts("10.99.0.1/32"), ts("0.0.0.0/0"), dataplane::Direction::In, 9, 0}));
+  ASSERT_TRUE(r.add_policy({ts("10.99.0.2/32"), ts("0.0.0.0/0"), dataplane::Direction::In, 8, 0}));
   std::array<std::uint8_t, 4> from1{10, 99, 0, 1}, from2{10, 99, 0, 2}, to{192, 168, 0, 1};
   InnerPacket p;
   p.dst = to.data();
-  const auto sa = r.find(Spi(0x5000), xfrm::Direction::In, IpAddress());
+  const auto sa = r.find(Spi(0x5000), dataplane::Direction::In, IpAddress());
   p.src = from1.data();
   EXPECT_TRUE(r.snapshot()->inbound_admits(*sa, p));
   p.src = from2.data();
   EXPECT_FALSE(r.snapshot()->inbound_admits(*sa, p));  // reqid 8's policy
-  ASSERT_TRUE(r.replace_policy({ts("10.99.0.2/32"), ts("0.0.0.0/0"), xfrm::Direction::In, 9, 0}));
+  ASSERT_TRUE(r.replace_policy({ts("10.99.0.2/32"), ts("0.0.0.0/0"), dataplane::Direction::In, 9, 0}));
   EXPECT_TRUE(r.snapshot()->inbound_admits(*sa, p));
-  ASSERT_TRUE(r.remove_policy({ts("10.99.0.2/32"), ts("0.0.0.0/0"), xfrm::Direction::In, 9, 0}));
+  ASSERT_TRUE(r.remove_policy({ts("10.99.0.2/32"), ts("0.0.0.0/0"), dataplane::Direction::In, 9, 0}));
   EXPECT_FALSE(r.snapshot()->inbound_admits(*sa, p));
   EXPECT_EQ(r.snapshot()->inbound(0x5000)->sa, sa);
   std::size_t seen = 0;

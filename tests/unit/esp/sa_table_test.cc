@@ -18,7 +18,7 @@ using namespace testing;
 
 TrafficSelector ts(const char* subnet) { return TrafficSelector::from_subnet(*Subnet::parse(subnet)); }
 
-SaConfig sa_config(std::uint32_t spi, xfrm::Direction dir, std::uint32_t reqid = 1) {
+SaConfig sa_config(std::uint32_t spi, dataplane::Direction dir, std::uint32_t reqid = 1) {
   SaConfig c;
   c.spi = Spi(spi);
   c.direction = dir;
@@ -31,7 +31,7 @@ SaConfig sa_config(std::uint32_t spi, xfrm::Direction dir, std::uint32_t reqid =
 
 TEST(SaState, SequenceNumbersStopBeforeTheySpaceCycles) {
   // RFC 4303 §3.3.3: without ESN the 32-bit counter must not wrap; the SA hard-expires instead.
-  SaConfig c = sa_config(0x1000, xfrm::Direction::Out);
+  SaConfig c = sa_config(0x1000, dataplane::Direction::Out);
   c.last_sequence = 0xFFFFFFFDull;
   auto sa = *SaState::create(c, 1500, Clock::now());
   EXPECT_EQ(sa->check_volume(), SaState::Expiry::Soft);  // already within the rekey margin
@@ -51,7 +51,7 @@ TEST(SaState, SequenceNumbersStopBeforeTheySpaceCycles) {
 }
 
 TEST(SaState, VolumeAndTimeLifetimesRaiseSoftThenHardOnce) {
-  SaConfig c = sa_config(0x1000, xfrm::Direction::In);
+  SaConfig c = sa_config(0x1000, dataplane::Direction::In);
   c.soft.packets = 2;
   c.hard.packets = 4;
   c.soft.seconds = 10;
@@ -70,22 +70,22 @@ TEST(SaState, VolumeAndTimeLifetimesRaiseSoftThenHardOnce) {
 }
 
 TEST(SaState, RefusesReservedSpisAndBadKeys) {
-  EXPECT_FALSE(SaState::create(sa_config(255, xfrm::Direction::In), 1500, Clock::now()).has_value());
-  SaConfig c = sa_config(0x1000, xfrm::Direction::In);
+  EXPECT_FALSE(SaState::create(sa_config(255, dataplane::Direction::In), 1500, Clock::now()).has_value());
+  SaConfig c = sa_config(0x1000, dataplane::Direction::In);
   c.encr_keymat = SecretBytes(Bytes(16, 1));  // salt missing
   EXPECT_FALSE(SaState::create(c, 1500, Clock::now()).has_value());
-  c = sa_config(0x1000, xfrm::Direction::In);
+  c = sa_config(0x1000, dataplane::Direction::In);
   c.replay_window = 5000;
   EXPECT_FALSE(SaState::create(c, 1500, Clock::now()).has_value());
 }
 
 TEST(SaTable, MostSpecificOutboundPolicyWins) {
   SaRegistry r;
-  ASSERT_TRUE(r.add_policy({ts("10.1.0.0/16"), ts("10.2.0.0/16"), xfrm::Direction::Out, 1, 0}));
-  ASSERT_TRUE(r.add_policy({ts("10.1.0.0/16"), ts("10.2.3.0/24"), xfrm::Direction::Out, 2, 0}));
-  ASSERT_TRUE(r.add_policy({ts("10.1.5.0/24"), ts("10.2.0.0/16"), xfrm::Direction::Out, 3, 0}));
-  ASSERT_TRUE(r.add_sa(sa_config(0x1001, xfrm::Direction::Out, 1), 1500));
-  ASSERT_TRUE(r.add_sa(sa_config(0x1002, xfrm::Direction::Out, 2), 1500));
+  ASSERT_TRUE(r.add_policy({ts("10.1.0.0/16"), ts("10.2.0.0/16"), dataplane::Direction::Out, 1, 0}));
+  ASSERT_TRUE(r.add_policy({ts("10.1.0.0/16"), ts("10.2.3.0/24"), dataplane::Direction::Out, 2, 0}));
+  ASSERT_TRUE(r.add_policy({ts("10.1.5.0/24"), ts("10.2.0.0/16"), dataplane::Direction::Out, 3, 0}));
+  ASSERT_TRUE(r.add_sa(sa_config(0x1001, dataplane::Direction::Out, 1), 1500));
+  ASSERT_TRUE(r.add_sa(sa_config(0x1002, dataplane::Direction::Out, 2), 1500));
   auto t = r.snapshot();
   auto reqid_for = [&](const char* src, const char* dst) -> int {
     Bytes p = udp_packet(true, src, dst, 1, 2, 4);
@@ -103,43 +103,44 @@ TEST(SaTable, MostSpecificOutboundPolicyWins) {
 
 TEST(SaTable, NewestOutboundSaOfAReqidCarriesTrafficAndSnapshotsAreStable) {
   SaRegistry r;
-  ASSERT_TRUE(r.add_policy({ts("10.1.0.0/24"), ts("10.2.0.0/24"), xfrm::Direction::Out, 7, 0}));
-  ASSERT_TRUE(r.add_sa(sa_config(0x2001, xfrm::Direction::Out, 7), 1500));
+  ASSERT_TRUE(r.add_policy({ts("10.1.0.0/24"), ts("10.2.0.0/24"), dataplane::Direction::Out, 7, 0}));
+  ASSERT_TRUE(r.add_sa(sa_config(0x2001, dataplane::Direction::Out, 7), 1500));
   auto before = r.snapshot();
-  ASSERT_TRUE(r.add_sa(sa_config(0x2002, xfrm::Direction::Out, 7), 1500));  // rekeyed
+  ASSERT_TRUE(r.add_sa(sa_config(0x2002, dataplane::Direction::Out, 7), 1500));  // rekeyed
   Bytes p = udp_packet(true, "10.1.0.1", "10.2.0.1", 1, 2, 4);
   auto info = *parse_inner(p.data(), p.size());
   EXPECT_EQ(r.snapshot()->outbound(info).sa->sa->spi().value, 0x2002u);
   EXPECT_EQ(before->outbound(info).sa->sa->spi().value, 0x2001u);  // a worker's old view still works
-  ASSERT_TRUE(r.remove_sa(Spi(0x2002), xfrm::Direction::Out, *IpAddress::parse("192.0.2.1")));
+  ASSERT_TRUE(r.remove_sa(Spi(0x2002), dataplane::Direction::Out, *IpAddress::parse("192.0.2.1")));
   EXPECT_EQ(r.snapshot()->outbound(info).sa->sa->spi().value, 0x2001u);
   // Moving the peer re-keys the outbound SA under its new address.
   OuterPath moved{{IpAddress::any(IpFamily::V4), 4500}, {*IpAddress::parse("192.0.2.9"), 31000}, true};
-  ASSERT_TRUE(r.update_path(Spi(0x2001), xfrm::Direction::Out, *IpAddress::parse("192.0.2.1"), moved));
+  ASSERT_TRUE(r.update_path(Spi(0x2001), dataplane::Direction::Out, *IpAddress::parse("192.0.2.1"), moved));
   EXPECT_EQ(r.snapshot()->outbound(info).sa->path.remote.port, 31000);
-  EXPECT_TRUE(r.find(Spi(0x2001), xfrm::Direction::Out, *IpAddress::parse("192.0.2.9")));
-  EXPECT_FALSE(r.find(Spi(0x2001), xfrm::Direction::Out, *IpAddress::parse("192.0.2.1")));
+  EXPECT_TRUE(r.find(Spi(0x2001), dataplane::Direction::Out, *IpAddress::parse("192.0.2.9")));
+  EXPECT_FALSE(r.find(Spi(0x2001), dataplane::Direction::Out, *IpAddress::parse("192.0.2.1")));
 }
 
 TEST(SaTable, ReplacingAPolicyHandsItsTrafficToTheSuccessorInOneSnapshot) {
   // A road warrior's next IKE SA (new reqid) takes over the policy of its virtual IP: each
   // published table has the policy, first with the old reqid, then with the new one.
   SaRegistry r;
-  ASSERT_TRUE(r.add_policy({ts("0.0.0.0/0"), ts("10.99.0.1/32"), xfrm::Direction::Out, 0x10000, 0}));
-  ASSERT_TRUE(r.add_sa(sa_config(0x3001, xfrm::Direction::Out, 0x10000), 1500));
-  ASSERT_TRUE(r.add_sa(sa_config(0x3002, xfrm::Direction::Out, 0x10001), 1500));
+  ASSERT_TRUE(r.add_policy({ts("0.0.0.0/0"), ts("10.99.0.1/32"), dataplane::Direction::Out, 0x10000, 0}));
+  ASSERT_TRUE(r.add_sa(sa_config(0x3001, dataplane::Direction::Out, 0x10000), 1500));
+  ASSERT_TRUE(r.add_sa(sa_config(0x3002, dataplane::Direction::Out, 0x10001), 1500));
   Bytes p = udp_packet(true, "10.1.0.1", "10.99.0.1", 1, 2, 4);
   auto info = *parse_inner(p.data(), p.size());
   auto before = r.snapshot();
   const auto version = r.version();
-  ASSERT_TRUE(r.replace_policy({ts("0.0.0.0/0"), ts("10.99.0.1/32"), xfrm::Direction::Out, 0x10001, 0}));
+  ASSERT_TRUE(r.replace_policy({ts("0.0.0.0/0"), ts("10.99.0.1/32"), dataplane::Direction::Out, 0x10001, 0}));
   EXPECT_EQ(r.version(), version + 1);  // one swap
   EXPECT_EQ(r.policy_count(), 1u);
   EXPECT_EQ(before->outbound(info).sa->sa->spi().value, 0x3001u);
   EXPECT_EQ(r.snapshot()->outbound(info).sa->sa->spi().value, 0x3002u);
   // A second add under another reqid is refused; replacing a policy that is not there too.
-  EXPECT_FALSE(r.add_policy({ts("0.0.0.0/0"), ts("10.99.0.1/32"), xfrm::Direction::Out, 0x10002, 0}));
-  EXPECT_FALSE(r.replace_policy({ts("0.0.0.0/0"), ts("10.99.0.2/32"), xfrm::Direction::Out, 0x10002, 0}));
+  EXPECT_FALSE(r.add_policy({ts("0.0.0.0/0"), ts("10.99.0.1/32"), dataplane::Direction::Out, 0x10002, 0}));
+  EXPECT_FALSE(
+      r.replace_policy({ts("0.0.0.0/0"), ts("10.99.0.2/32"), dataplane::Direction::Out, 0x10002, 0}));
   EXPECT_EQ(r.snapshot()->outbound(info).policy->reqid, 0x10001u);
 }
 
@@ -161,12 +162,12 @@ class InboundPathTest : public ::testing::Test {
  protected:
   InboundPathTest()
       : events_(64), ike_(8), coalescer_(64), path_(settings_, counters_, events_, ike_, coalescer_, tun_) {
-    SaConfig in = sa_config(0xA000, xfrm::Direction::In);
+    SaConfig in = sa_config(0xA000, dataplane::Direction::In);
     in.local_ts = {ts("10.1.0.0/24")};
     in.remote_ts = {ts("10.2.0.0/24")};
     EXPECT_TRUE(registry_.add_sa(in, 1500));
     SaConfig out = in;  // the peer's sender, keyed the same
-    out.direction = xfrm::Direction::Out;
+    out.direction = dataplane::Direction::Out;
     sender_ = *SaState::create(out, 1500, Clock::now());
   }
 
@@ -185,7 +186,7 @@ class InboundPathTest : public ::testing::Test {
     path_.flush();
   }
   const std::shared_ptr<SaState> sa() {
-    return registry_.find(Spi(0xA000), xfrm::Direction::In, IpAddress());
+    return registry_.find(Spi(0xA000), dataplane::Direction::In, IpAddress());
   }
 
   static inline const Endpoint peer_{*IpAddress::parse("192.0.2.1"), 4500};
@@ -212,12 +213,12 @@ TEST_F(InboundPathTest, DeliversAnAuthenticPacketInsideTheSelectors) {
 }
 
 TEST_F(InboundPathTest, Ipv6InnerPacketsAreCheckedAgainstIpv6Selectors) {
-  SaConfig in6 = sa_config(0xA600, xfrm::Direction::In);
+  SaConfig in6 = sa_config(0xA600, dataplane::Direction::In);
   in6.local_ts = {ts("fd00:1::/64")};
   in6.remote_ts = {ts("fd00:2::/64")};
   ASSERT_TRUE(registry_.add_sa(in6, 1500));
   SaConfig out6 = in6;
-  out6.direction = xfrm::Direction::Out;
+  out6.direction = dataplane::Direction::Out;
   auto sender6 = *SaState::create(out6, 1500, Clock::now());
   auto seal6 = [&](const Bytes& inner) {
     auto& c = sender6->crypto();
@@ -292,8 +293,8 @@ TEST_F(InboundPathTest, IkeGoesToTheControlPlaneAndKeepalivesAreCounted) {
   ike_.drain([&](const IkeDatagram& d) { got.push_back(d); });
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(to_hex(got[0].message), to_hex(ike));
-  EXPECT_EQ(got[0].from, peer_);
-  EXPECT_EQ(got[0].local, local_);
+  EXPECT_EQ(got[0].ends.remote, peer_);
+  EXPECT_EQ(got[0].ends.local, local_);
 }
 
 TEST_F(InboundPathTest, AuthenticPacketFromANewNatMappingIsReportedOnce) {

@@ -1,4 +1,4 @@
-// esp::UserspaceBackend through the xfrm::SaBackend interface, with real engines: two private
+// esp::UserspaceBackend through the dataplane::SaBackend interface, with real engines: two private
 // network namespaces joined by a veth, one backend in each, UDP between hosts on either side
 // crossing the two TUNs as ESP-in-UDP. Checks routes (added and removed exactly), SPI allocation,
 // counters, endpoint updates, packet/time lifetimes (soft, hard) and acquires. Needs root.
@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "dataplane/event_log.h"
 #include "test_packets.h"
 
 namespace natgate::esp {
@@ -76,9 +77,9 @@ class Namespaces {
 TrafficSelector ts(const char* subnet) { return TrafficSelector::from_subnet(*Subnet::parse(subnet)); }
 Endpoint ep(const char* a, std::uint16_t port) { return {*IpAddress::parse(a), port}; }
 
-xfrm::PolicySpec policy(const TrafficSelector& src, const TrafficSelector& dst, xfrm::Direction d,
-                        std::uint32_t reqid) {
-  xfrm::PolicySpec p;
+dataplane::PolicySpec policy(const TrafficSelector& src, const TrafficSelector& dst, dataplane::Direction d,
+                             std::uint32_t reqid) {
+  dataplane::PolicySpec p;
   p.src = src;
   p.dst = dst;
   p.direction = d;
@@ -94,19 +95,19 @@ EngineConfig engine_config(const char* tun, const char* listen) {
   return c;
 }
 
-xfrm::SaSpec sa_spec(std::uint32_t spi, xfrm::Direction d) {
-  xfrm::SaSpec s;
+dataplane::SaSpec sa_spec(std::uint32_t spi, dataplane::Direction d) {
+  dataplane::SaSpec s;
   s.spi = spi;
   s.direction = d;
   s.reqid = 5;
   s.src = ep("192.0.2.1", 4500);
   s.dst = ep("192.0.2.2", 4500);
-  s.encap = xfrm::UdpEncap{4500, 4500};
+  s.encap = dataplane::UdpEncap{4500, 4500};
   s.transform.encr = iana::EncrId::AesGcm16;
   s.transform.encr_key_bits = 128;
   s.encr_key = SecretBytes(Bytes(20, 0x42));
-  s.local_ts = {ts(d == xfrm::Direction::In ? "10.9.2.0/24" : "10.9.1.0/24")};
-  s.remote_ts = {ts(d == xfrm::Direction::In ? "10.9.1.0/24" : "10.9.2.0/24")};
+  s.local_ts = {ts(d == dataplane::Direction::In ? "10.9.2.0/24" : "10.9.1.0/24")};
+  s.remote_ts = {ts(d == dataplane::Direction::In ? "10.9.1.0/24" : "10.9.2.0/24")};
   return s;
 }
 
@@ -140,19 +141,19 @@ TEST_F(UserspaceBackendTest, APolicyChangesHandsOnlyThroughReplaceAndKeepsItsRou
   const std::string routes = "ip -n " + ns_->a() + " route show dev ngta";
   const auto all = ts("0.0.0.0/0");
   const auto vip = ts("10.99.0.1/32");
-  ASSERT_TRUE(a_->add_policy(policy(all, vip, xfrm::Direction::Out, 0x10000)));
-  ASSERT_TRUE(a_->add_policy(policy(vip, all, xfrm::Direction::In, 0x10000)));
-  ASSERT_TRUE(a_->add_policy(policy(vip, all, xfrm::Direction::Fwd, 0x10000)));
+  ASSERT_TRUE(a_->add_policy(policy(all, vip, dataplane::Direction::Out, 0x10000)));
+  ASSERT_TRUE(a_->add_policy(policy(vip, all, dataplane::Direction::In, 0x10000)));
+  ASSERT_TRUE(a_->add_policy(policy(vip, all, dataplane::Direction::Fwd, 0x10000)));
   EXPECT_EQ(a_->engine().registry().policy_count(), 2u);  // in and fwd are one engine rule
 
   // Another reqid cannot add the same selectors: the policy is refused, the old one stays.
-  auto clash = a_->add_policy(policy(all, vip, xfrm::Direction::Out, 0x10001));
+  auto clash = a_->add_policy(policy(all, vip, dataplane::Direction::Out, 0x10001));
   ASSERT_FALSE(clash);
   EXPECT_NE(clash.error().find("reqid 65536"), std::string::npos) << clash.error();
 
   // The successor takes it over: the rule's reqid changes, the route never goes away.
-  for (auto d : {xfrm::Direction::Out, xfrm::Direction::In, xfrm::Direction::Fwd}) {
-    auto p = d == xfrm::Direction::Out ? policy(all, vip, d, 0x10001) : policy(vip, all, d, 0x10001);
+  for (auto d : {dataplane::Direction::Out, dataplane::Direction::In, dataplane::Direction::Fwd}) {
+    auto p = d == dataplane::Direction::Out ? policy(all, vip, d, 0x10001) : policy(vip, all, d, 0x10001);
     auto replaced = a_->replace_policy(p);
     ASSERT_TRUE(replaced) << replaced.error();
   }
@@ -164,12 +165,12 @@ TEST_F(UserspaceBackendTest, APolicyChangesHandsOnlyThroughReplaceAndKeepsItsRou
   auto match = table->outbound(*parse_inner(pkt.data(), pkt.size()));
   ASSERT_NE(match.policy, nullptr);
   EXPECT_EQ(match.policy->reqid, 0x10001u);
-  EXPECT_FALSE(a_->replace_policy(policy(all, ts("10.99.0.2/32"), xfrm::Direction::Out, 1)));
+  EXPECT_FALSE(a_->replace_policy(policy(all, ts("10.99.0.2/32"), dataplane::Direction::Out, 1)));
 
   // Deleting the in policy leaves the engine rule to the fwd policy.
-  ASSERT_TRUE(a_->delete_policy(policy(vip, all, xfrm::Direction::In, 0x10001)));
+  ASSERT_TRUE(a_->delete_policy(policy(vip, all, dataplane::Direction::In, 0x10001)));
   EXPECT_EQ(a_->engine().registry().policy_count(), 2u);
-  ASSERT_TRUE(a_->delete_policy(policy(vip, all, xfrm::Direction::Fwd, 0x10001)));
+  ASSERT_TRUE(a_->delete_policy(policy(vip, all, dataplane::Direction::Fwd, 0x10001)));
   EXPECT_EQ(a_->engine().registry().policy_count(), 1u);
 }
 
@@ -181,24 +182,24 @@ TEST_F(UserspaceBackendTest, OutboundPolicyRoutesExactlyItsSelectorThroughTheTun
   EXPECT_EQ(a_->name(), "userspace");
 
   const std::string routes = "ip -n " + ns_->a() + " route show dev ngta";
-  xfrm::PolicySpec p = policy(ts("10.9.1.0/24"), ts("10.9.2.0/24"), xfrm::Direction::Out, 5);
+  dataplane::PolicySpec p = policy(ts("10.9.1.0/24"), ts("10.9.2.0/24"), dataplane::Direction::Out, 5);
   ASSERT_TRUE(a_->add_policy(p));
   EXPECT_NE(sh(routes).find("10.9.2.0/24 proto static scope link"), std::string::npos) << sh(routes);
   // A range that is no CIDR gets the CIDRs that cover it exactly.
   TrafficSelector range = ts("10.9.3.0/24");
   range.start = *IpAddress::parse("10.9.3.1");
   range.end = *IpAddress::parse("10.9.3.9");
-  xfrm::PolicySpec q = policy(ts("10.9.1.0/24"), range, xfrm::Direction::Out, 6);
+  dataplane::PolicySpec q = policy(ts("10.9.1.0/24"), range, dataplane::Direction::Out, 6);
   ASSERT_TRUE(a_->add_policy(q));
   for (const char* r : {"10.9.3.1 ", "10.9.3.2/31", "10.9.3.4/30", "10.9.3.8/31"})
     EXPECT_NE(sh(routes).find(r), std::string::npos) << r << " in " << sh(routes);
   // An inbound policy adds no route.
-  ASSERT_TRUE(a_->add_policy(policy(ts("10.9.2.0/24"), ts("10.9.1.0/24"), xfrm::Direction::In, 5)));
+  ASSERT_TRUE(a_->add_policy(policy(ts("10.9.2.0/24"), ts("10.9.1.0/24"), dataplane::Direction::In, 5)));
   EXPECT_EQ(a_->installed_route_count(), 5u);
 
   // A route somebody else owns is left alone and the policy is refused.
   sh("ip -n " + ns_->a() + " route add 10.9.4.0/24 dev lo");
-  EXPECT_FALSE(a_->add_policy(policy(ts("10.9.1.0/24"), ts("10.9.4.0/24"), xfrm::Direction::Out, 7)));
+  EXPECT_FALSE(a_->add_policy(policy(ts("10.9.1.0/24"), ts("10.9.4.0/24"), dataplane::Direction::Out, 7)));
   EXPECT_EQ(a_->installed_policy_count(), 3u);
 
   ASSERT_TRUE(a_->delete_policy(q));
@@ -237,23 +238,23 @@ TEST_F(UserspaceBackendTest, IkeAndKeepalivesShareTheNatTSocket) {
   pollfd p{e.ike_event_fd(), POLLIN, 0};
   ASSERT_EQ(::poll(&p, 1, 3000), 1);
   Bytes got;
-  Endpoint from, local;
-  EXPECT_EQ(e.drain_ike([&](const Endpoint& f, const Endpoint& l, ByteView m) {
+  EndpointPair ends;
+  EXPECT_EQ(e.drain_ike([&](const EndpointPair& arrived, ByteView m) {
     got.assign(m.begin(), m.end());
-    from = f;
-    local = l;
+    ends = arrived;
   }),
             1u);
   EXPECT_EQ(to_hex(got), to_hex(ByteView(ike.data() + 4, 36)));
-  EXPECT_EQ(from.to_string(), "127.0.0.1:4500");
-  EXPECT_EQ(local.to_string(), "192.0.2.1:4500");
+  EXPECT_EQ(ends.remote.to_string(), "127.0.0.1:4500");
+  EXPECT_EQ(ends.local.to_string(), "192.0.2.1:4500");
   for (int i = 0; i < 30 && e.counters().keepalives_rx == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(e.counters().keepalives_rx, 1u);
 
   // Engine -> peer, from the same socket: the marker is added, the keepalive is one byte.
-  ASSERT_TRUE(e.send_ike(ep("192.0.2.1", 4500), ep("127.0.0.1", 4500), ByteView(ike.data() + 4, 36)));
-  auto ka_sent = e.send_keepalive(ep("127.0.0.1", 4500));
+  ASSERT_TRUE(e.send_ike({.local = ep("192.0.2.1", 4500), .remote = ep("127.0.0.1", 4500)},
+                         ByteView(ike.data() + 4, 36)));
+  auto ka_sent = e.send_keepalive({.local = {}, .remote = ep("127.0.0.1", 4500)});
   ASSERT_TRUE(ka_sent) << ka_sent.error();
   std::uint8_t buf[128];
   sockaddr_in src{};
@@ -266,8 +267,8 @@ TEST_F(UserspaceBackendTest, IkeAndKeepalivesShareTheNatTSocket) {
   ASSERT_EQ(::poll(&q, 1, 3000), 1);
   n = ::recv(peer, buf, sizeof buf, 0);
   EXPECT_EQ(to_hex(ByteView(buf, static_cast<std::size_t>(n))), "ff");
-  EXPECT_FALSE(
-      e.send_ike(ep("192.0.2.1", 500), ep("127.0.0.1", 4500), ByteView(ike)).has_value());  // not our port
+  EXPECT_FALSE(e.send_ike({.local = ep("192.0.2.1", 500), .remote = ep("127.0.0.1", 4500)}, ByteView(ike))
+                   .has_value());  // not our port
   EXPECT_EQ(e.counters().ike_tx, 1u);
   EXPECT_EQ(e.counters().keepalives_tx, 1u);
   ::close(peer);
@@ -280,7 +281,7 @@ TEST_F(UserspaceBackendTest, AllocatedSpisAreUniqueAndNeverReserved) {
   a_ = std::move(*created);
   std::set<std::uint32_t> seen;
   for (int i = 0; i < 200; ++i) {
-    auto spi = a_->allocate_spi(IpAddress(), IpAddress(), 1);
+    auto spi = a_->allocate_spi({}, 1);
     ASSERT_TRUE(spi.has_value());
     EXPECT_GT(*spi, 255u);
     EXPECT_TRUE(seen.insert(*spi).second);
@@ -324,23 +325,24 @@ TEST_F(UserspaceBackendTest, TrafficCountersEndpointUpdateExpiryAndAcquire) {
     return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
   };
 
-  auto spi = b_->allocate_spi(IpAddress(), IpAddress(), 5);
+  auto spi = b_->allocate_spi({}, 5);
   ASSERT_TRUE(spi.has_value());
-  xfrm::SaSpec out = sa_spec(*spi, xfrm::Direction::Out);
+  dataplane::SaSpec out = sa_spec(*spi, dataplane::Direction::Out);
   out.soft.packets = 4;
   out.hard.packets = 6;
-  xfrm::SaSpec in = sa_spec(*spi, xfrm::Direction::In);
+  dataplane::SaSpec in = sa_spec(*spi, dataplane::Direction::In);
   in.soft.seconds = 1;
   ASSERT_TRUE(a_->add_sa(out));
   ASSERT_TRUE(b_->add_sa(in));
-  ASSERT_TRUE(a_->add_policy(policy(ts("10.9.1.0/24"), ts("10.9.2.0/24"), xfrm::Direction::Out, 5)));
+  ASSERT_TRUE(a_->add_policy(policy(ts("10.9.1.0/24"), ts("10.9.2.0/24"), dataplane::Direction::Out, 5)));
   ASSERT_FALSE(a_->add_sa(out).has_value());  // the same SA twice
 
-  std::vector<xfrm::ExpireEvent> expired_a, expired_b;
-  std::vector<xfrm::AcquireEvent> acquired;
-  a_->set_expire_handler([&](const xfrm::ExpireEvent& e) { expired_a.push_back(e); });
-  a_->set_acquire_handler([&](const xfrm::AcquireEvent& e) { acquired.push_back(e); });
-  b_->set_expire_handler([&](const xfrm::ExpireEvent& e) { expired_b.push_back(e); });
+  dataplane::EventLog events_a, events_b;
+  a_->set_listener(&events_a);
+  b_->set_listener(&events_b);
+  auto& expired_a = events_a.expires;
+  auto& expired_b = events_b.expires;
+  auto& acquired = events_a.acquires;
 
   send_one(1);
   EXPECT_EQ(received(3000), "packet 1");
@@ -354,12 +356,14 @@ TEST_F(UserspaceBackendTest, TrafficCountersEndpointUpdateExpiryAndAcquire) {
   EXPECT_EQ(cb_counters->bytes, 20u + 8 + 8);  // IPv4 + UDP + "packet 1"
 
   // The peer's mapping "moves" to a port nobody listens on, and back: the SA keeps its state.
-  ASSERT_TRUE(a_->update_sa_endpoints(*spi, *IpAddress::parse("192.0.2.2"), ep("192.0.2.1", 4500),
-                                      ep("192.0.2.2", 4999), xfrm::UdpEncap{4500, 4999}));
+  ASSERT_TRUE(a_->update_sa_endpoints(*spi, *IpAddress::parse("192.0.2.2"),
+                                      {.local = ep("192.0.2.1", 4500), .remote = ep("192.0.2.2", 4999)},
+                                      true));
   send_one(2);
   EXPECT_EQ(received(300), "");
-  ASSERT_TRUE(a_->update_sa_endpoints(*spi, *IpAddress::parse("192.0.2.2"), ep("192.0.2.1", 4500),
-                                      ep("192.0.2.2", 4500), xfrm::UdpEncap{4500, 4500}));
+  ASSERT_TRUE(a_->update_sa_endpoints(*spi, *IpAddress::parse("192.0.2.2"),
+                                      {.local = ep("192.0.2.1", 4500), .remote = ep("192.0.2.2", 4500)},
+                                      true));
   send_one(3);
   EXPECT_EQ(received(3000), "packet 3");
   EXPECT_EQ(b_->query_sa(*spi, *IpAddress::parse("192.0.2.2"))->packets, 2u);

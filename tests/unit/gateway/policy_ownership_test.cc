@@ -19,55 +19,53 @@ Endpoint ep(const char* ip) { return Endpoint{*IpAddress::parse(ip), 4500}; }
 
 // Policies as the data planes hold them; every call is logged, and every moment without a
 // policy for a name that had one is counted as a gap.
-class RecordingBackend final : public xfrm::SaBackend {
+class RecordingBackend final : public dataplane::SaBackend {
  public:
-  using Key = std::tuple<TrafficSelector, TrafficSelector, xfrm::Direction>;
-  std::map<Key, xfrm::PolicySpec> policies;
+  using Key = std::tuple<TrafficSelector, TrafficSelector, dataplane::Direction>;
+  std::map<Key, dataplane::PolicySpec> policies;
   std::vector<std::string> calls;
-  std::map<std::tuple<std::uint32_t, IpAddress>, xfrm::SaSpec> sas;
+  std::map<std::tuple<std::uint32_t, IpAddress>, dataplane::SaSpec> sas;
 
   std::string name() const override { return "recording"; }
-  Expected<std::uint32_t> allocate_spi(const IpAddress&, const IpAddress&, std::uint32_t) override {
-    return 0x1000u;
-  }
-  Status add_sa(const xfrm::SaSpec& sa) override {
+  Expected<std::uint32_t> allocate_spi(const AddressPair&, std::uint32_t) override { return 0x1000u; }
+  Status add_sa(const dataplane::SaSpec& sa) override {
     sas[{sa.spi, sa.dst.address}] = sa;
     return {};
   }
-  Status update_sa_endpoints(std::uint32_t, const IpAddress&, const Endpoint&, const Endpoint&,
-                             std::optional<xfrm::UdpEncap>) override {
+  Status update_sa_endpoints(std::uint32_t, const IpAddress&, const EndpointPair&, bool) override {
     return {};
   }
-  Expected<xfrm::SaCounters> query_sa(std::uint32_t, const IpAddress&) override { return xfrm::SaCounters{}; }
+  Expected<dataplane::SaCounters> query_sa(std::uint32_t, const IpAddress&) override {
+    return dataplane::SaCounters{};
+  }
   Status delete_sa(std::uint32_t spi, const IpAddress& dst) override {
     sas.erase({spi, dst});
     return {};
   }
-  Status add_policy(const xfrm::PolicySpec& p) override {
+  Status add_policy(const dataplane::PolicySpec& p) override {
     calls.push_back("add " + text(p));
     auto [it, fresh] = policies.try_emplace(key(p), p);
     if (!fresh) return unexpected(std::string("exists"));
     return {};
   }
-  Status replace_policy(const xfrm::PolicySpec& p) override {
+  Status replace_policy(const dataplane::PolicySpec& p) override {
     calls.push_back("replace " + text(p));
     auto it = policies.find(key(p));
     if (it == policies.end()) return unexpected(std::string("none to replace"));
     it->second = p;
     return {};
   }
-  Status delete_policy(const xfrm::PolicySpec& p) override {
+  Status delete_policy(const dataplane::PolicySpec& p) override {
     calls.push_back("delete " + text(p));
     if (policies.erase(key(p)) == 0) return unexpected(std::string("none"));
     return {};
   }
-  void set_expire_handler(std::function<void(const xfrm::ExpireEvent&)>) override {}
-  void set_acquire_handler(std::function<void(const xfrm::AcquireEvent&)>) override {}
+  void set_listener(dataplane::EventListener*) override {}
   int event_fd() const override { return -1; }
   void poll_events() override {}
   void flush() override {}
 
-  std::optional<std::uint32_t> reqid_of(const char* src, const char* dst, xfrm::Direction d) const {
+  std::optional<std::uint32_t> reqid_of(const char* src, const char* dst, dataplane::Direction d) const {
     auto it = policies.find({ts(src), ts(dst), d});
     if (it == policies.end()) return std::nullopt;
     return it->second.reqid;
@@ -79,8 +77,8 @@ class RecordingBackend final : public xfrm::SaBackend {
   }
 
  private:
-  static Key key(const xfrm::PolicySpec& p) { return {p.src, p.dst, p.direction}; }
-  static std::string text(const xfrm::PolicySpec& p) {
+  static Key key(const dataplane::PolicySpec& p) { return {p.src, p.dst, p.direction}; }
+  static std::string text(const dataplane::PolicySpec& p) {
     return p.src.to_string() + " " + p.dst.to_string() + " r" + std::to_string(p.reqid);
   }
 };
@@ -97,16 +95,18 @@ class PolicyOwnership : public ::testing::Test {
 
 TEST_F(PolicyOwnership, SuccessorOfTheSameIdentityTakesOverInPlace) {
   const std::vector<TrafficSelector> vip{ts("10.99.0.1/32")};
-  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.7")));
+  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip,
+                                         {.local = ep("192.0.2.1"), .remote = ep("198.51.100.7")}));
   EXPECT_EQ(backend.policies.size(), 3u);  // out, in, fwd
 
   // The restarted client (new IKE SA, new reqid, same virtual IP, maybe a new NAT mapping).
-  auto s = installer.install_policies(0x10001, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.8"));
+  auto s = installer.install_policies(0x10001, alice, kAll, vip,
+                                      {.local = ep("192.0.2.1"), .remote = ep("198.51.100.8")});
   ASSERT_TRUE(s) << s.error();
   EXPECT_EQ(backend.count("replace"), 3u);
   EXPECT_EQ(backend.count("delete"), 0u);  // never a moment without a policy
-  EXPECT_EQ(backend.reqid_of("0.0.0.0/0", "10.99.0.1/32", xfrm::Direction::Out), 0x10001u);
-  EXPECT_EQ(backend.reqid_of("10.99.0.1/32", "0.0.0.0/0", xfrm::Direction::Fwd), 0x10001u);
+  EXPECT_EQ(backend.reqid_of("0.0.0.0/0", "10.99.0.1/32", dataplane::Direction::Out), 0x10001u);
+  EXPECT_EQ(backend.reqid_of("10.99.0.1/32", "0.0.0.0/0", dataplane::Direction::Fwd), 0x10001u);
 
   // The old IKE SA goes (DPD, INITIAL_CONTACT): its reqid holds nothing any more.
   installer.release_policies(0x10000);
@@ -121,24 +121,29 @@ TEST_F(PolicyOwnership, SuccessorOfTheSameIdentityTakesOverInPlace) {
 
 TEST_F(PolicyOwnership, APredecessorCannotTakeItsPoliciesBack) {
   const std::vector<TrafficSelector> vip{ts("10.99.0.1/32")};
-  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.7")));
-  ASSERT_TRUE(installer.install_policies(0x10001, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.8")));
+  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip,
+                                         {.local = ep("192.0.2.1"), .remote = ep("198.51.100.7")}));
+  ASSERT_TRUE(installer.install_policies(0x10001, alice, kAll, vip,
+                                         {.local = ep("192.0.2.1"), .remote = ep("198.51.100.8")}));
   // The old IKE SA, not yet dead by DPD, rekeys its CHILD SA.
-  auto s = installer.install_policies(0x10000, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.7"));
+  auto s = installer.install_policies(0x10000, alice, kAll, vip,
+                                      {.local = ep("192.0.2.1"), .remote = ep("198.51.100.7")});
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().find("newer SA"), std::string::npos) << s.error();
-  EXPECT_EQ(backend.reqid_of("0.0.0.0/0", "10.99.0.1/32", xfrm::Direction::Out), 0x10001u);
+  EXPECT_EQ(backend.reqid_of("0.0.0.0/0", "10.99.0.1/32", dataplane::Direction::Out), 0x10001u);
 }
 
 TEST_F(PolicyOwnership, AnotherIdentityWithTheSameSelectorsIsRefusedAndChangesNothing) {
   const std::vector<TrafficSelector> vip{ts("10.99.0.1/32")};
-  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip, ep("192.0.2.1"), ep("198.51.100.7")));
+  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip,
+                                         {.local = ep("192.0.2.1"), .remote = ep("198.51.100.7")}));
   const auto calls_before = backend.calls.size();
-  auto s = installer.install_policies(0x10002, bob, kAll, vip, ep("192.0.2.1"), ep("198.51.100.9"));
+  auto s = installer.install_policies(0x10002, bob, kAll, vip,
+                                      {.local = ep("192.0.2.1"), .remote = ep("198.51.100.9")});
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().find("held by " + alice), std::string::npos) << s.error();
   EXPECT_EQ(backend.calls.size(), calls_before);  // refused before the data plane was asked
-  EXPECT_EQ(backend.reqid_of("0.0.0.0/0", "10.99.0.1/32", xfrm::Direction::Out), 0x10000u);
+  EXPECT_EQ(backend.reqid_of("0.0.0.0/0", "10.99.0.1/32", dataplane::Direction::Out), 0x10000u);
   auto check = installer.check_policies(bob, kAll, vip);
   ASSERT_FALSE(check);
   EXPECT_TRUE(installer.check_policies(alice, kAll, vip));
@@ -148,56 +153,56 @@ TEST_F(PolicyOwnership, AnotherIdentityWithTheSameSelectorsIsRefusedAndChangesNo
 TEST_F(PolicyOwnership, NarrowingIntoAnotherConnectionsTrafficIsRefused) {
   // Connection Y: 10.1.0.0/16 <-> 10.2.0.0/16. A peer of X, whose config allows anything,
   // asks for a part of it (narrower selectors would win the lookup) or exactly it.
-  ASSERT_TRUE(installer.install_policies(2, "y", {ts("10.1.0.0/16")}, {ts("10.2.0.0/16")}, ep("192.0.2.1"),
-                                         ep("203.0.113.2")));
+  ASSERT_TRUE(installer.install_policies(2, "y", {ts("10.1.0.0/16")}, {ts("10.2.0.0/16")},
+                                         {.local = ep("192.0.2.1"), .remote = ep("203.0.113.2")}));
   for (const char* dst : {"10.2.0.0/16", "10.2.7.0/24", "10.0.0.0/8"}) {
-    auto s = installer.install_policies(1, "x", {ts("10.1.0.0/16")}, {ts(dst)}, ep("192.0.2.1"),
-                                        ep("203.0.113.66"));
+    auto s = installer.install_policies(1, "x", {ts("10.1.0.0/16")}, {ts(dst)},
+                                        {.local = ep("192.0.2.1"), .remote = ep("203.0.113.66")});
     ASSERT_FALSE(s) << dst;
     EXPECT_NE(s.error().find("held by y (reqid 2)"), std::string::npos) << s.error();
   }
   EXPECT_EQ(backend.policies.size(), 3u);
-  EXPECT_EQ(backend.reqid_of("10.1.0.0/16", "10.2.0.0/16", xfrm::Direction::Out), 2u);
+  EXPECT_EQ(backend.reqid_of("10.1.0.0/16", "10.2.0.0/16", dataplane::Direction::Out), 2u);
   // Traffic nobody holds is fine for X.
-  EXPECT_TRUE(installer.install_policies(1, "x", {ts("10.1.0.0/16")}, {ts("10.3.0.0/16")}, ep("192.0.2.1"),
-                                         ep("203.0.113.66")));
+  EXPECT_TRUE(installer.install_policies(1, "x", {ts("10.1.0.0/16")}, {ts("10.3.0.0/16")},
+                                         {.local = ep("192.0.2.1"), .remote = ep("203.0.113.66")}));
 }
 
 TEST_F(PolicyOwnership, AFailingPolicyUndoesTheSet) {
-  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, {ts("10.99.0.1/32")}, ep("192.0.2.1"),
-                                         ep("198.51.100.7")));
+  ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, {ts("10.99.0.1/32")},
+                                         {.local = ep("192.0.2.1"), .remote = ep("198.51.100.7")}));
   // Someone outside natgate holds the in policy of the second set: add_policy fails there.
-  xfrm::PolicySpec foreign;
+  dataplane::PolicySpec foreign;
   foreign.src = ts("10.99.0.2/32");
   foreign.dst = ts("0.0.0.0/0");
-  foreign.direction = xfrm::Direction::In;
+  foreign.direction = dataplane::Direction::In;
   backend.policies[{foreign.src, foreign.dst, foreign.direction}] = foreign;
   auto s = installer.install_policies(0x10001, alice, kAll, {ts("10.99.0.1/32"), ts("10.99.0.2/32")},
-                                      ep("192.0.2.1"), ep("198.51.100.8"));
+                                      {.local = ep("192.0.2.1"), .remote = ep("198.51.100.8")});
   ASSERT_FALSE(s);
   // The takeover of 10.99.0.1 was put back to the old reqid; the added out policy is gone.
-  EXPECT_EQ(backend.reqid_of("0.0.0.0/0", "10.99.0.1/32", xfrm::Direction::Out), 0x10000u);
-  EXPECT_FALSE(backend.reqid_of("0.0.0.0/0", "10.99.0.2/32", xfrm::Direction::Out));
+  EXPECT_EQ(backend.reqid_of("0.0.0.0/0", "10.99.0.1/32", dataplane::Direction::Out), 0x10000u);
+  EXPECT_FALSE(backend.reqid_of("0.0.0.0/0", "10.99.0.2/32", dataplane::Direction::Out));
   EXPECT_TRUE(installer.has_policies(0x10000));
   EXPECT_FALSE(installer.has_policies(0x10001));
 }
 
 TEST_F(PolicyOwnership, ARekeyedPairOfTheSameReqidChangesNothing) {
   ASSERT_TRUE(installer.install_policies(7, "office", {ts("10.1.0.0/24")}, {ts("10.2.0.0/24")},
-                                         ep("192.0.2.1"), ep("203.0.113.2")));
+                                         {.local = ep("192.0.2.1"), .remote = ep("203.0.113.2")}));
   const auto calls_before = backend.calls.size();
   ASSERT_TRUE(installer.install_policies(7, "office", {ts("10.1.0.0/24")}, {ts("10.2.0.0/24")},
-                                         ep("192.0.2.1"), ep("203.0.113.2")));
+                                         {.local = ep("192.0.2.1"), .remote = ep("203.0.113.2")}));
   EXPECT_EQ(backend.calls.size(), calls_before);
   // A second CHILD SA of the connection with other selectors adds to the set.
   ASSERT_TRUE(installer.install_policies(7, "office", {ts("10.1.1.0/24")}, {ts("10.2.1.0/24")},
-                                         ep("192.0.2.1"), ep("203.0.113.2")));
+                                         {.local = ep("192.0.2.1"), .remote = ep("203.0.113.2")}));
   EXPECT_EQ(backend.policies.size(), 6u);
 }
 
 TEST_F(PolicyOwnership, InstallRefusesAnotherOwnersTrafficBeforeAddingSas) {
-  ASSERT_TRUE(installer.install_policies(2, "y", {ts("10.1.0.0/16")}, {ts("10.2.0.0/16")}, ep("192.0.2.1"),
-                                         ep("203.0.113.2")));
+  ASSERT_TRUE(installer.install_policies(2, "y", {ts("10.1.0.0/16")}, {ts("10.2.0.0/16")},
+                                         {.local = ep("192.0.2.1"), .remote = ep("203.0.113.2")}));
   ike::ChildSaEstablished e;
   e.child_config = "x";
   e.inbound_spi = 0x1000;

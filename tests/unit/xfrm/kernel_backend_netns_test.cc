@@ -13,12 +13,13 @@
 #include <regex>
 #include <sstream>
 
+#include "dataplane/event_log.h"
 #include "netns_sandbox.h"
-#include "xfrm/kernel/esp_probe.h"
-#include "xfrm/kernel/ipsec_socket.h"
-#include "xfrm/kernel/kernel_backend.h"
-#include "xfrm/kernel/policy_message.h"
-#include "xfrm/kernel/sa_message.h"
+#include "xfrm/esp_probe.h"
+#include "xfrm/ipsec_socket.h"
+#include "xfrm/kernel_backend.h"
+#include "xfrm/policy_message.h"
+#include "xfrm/sa_message.h"
 
 namespace natgate::xfrm {
 namespace {
@@ -28,14 +29,14 @@ using testing::NetnsSandbox;
 TrafficSelector ts(const char* cidr) { return TrafficSelector::from_subnet(*Subnet::parse(cidr)); }
 IpAddress ip(const char* text) { return *IpAddress::parse(text); }
 
-PolicySpec policy(const char* src, const char* dst, Direction dir, std::uint32_t reqid, const char* outer_src,
-                  const char* outer_dst) {
-  PolicySpec p;
+dataplane::PolicySpec policy(const char* src, const char* dst, dataplane::Direction dir, std::uint32_t reqid,
+                             const char* outer_src, const char* outer_dst) {
+  dataplane::PolicySpec p;
   p.src = ts(src);
   p.dst = ts(dst);
   p.direction = dir;
   p.reqid = reqid;
-  p.mode = Mode::Tunnel;
+  p.mode = dataplane::Mode::Tunnel;
   p.tunnel_src = Endpoint{ip(outer_src), 4500};
   p.tunnel_dst = Endpoint{ip(outer_dst), 4500};
   return p;
@@ -154,12 +155,14 @@ class KernelBackendNetns : public ::testing::Test {
 };
 
 TEST_F(KernelBackendNetns, PoliciesCarryTemplatePriorityAndUnlimitedLifetimes) {
-  PolicySpec out = policy("198.51.100.0/24", "203.0.113.0/24", Direction::Out, 7, "192.0.2.1", "192.0.2.2");
-  PolicySpec in = policy("203.0.113.0/24", "198.51.100.0/24", Direction::In, 7, "192.0.2.2", "192.0.2.1");
-  PolicySpec fwd = in;
-  fwd.direction = Direction::Fwd;
+  dataplane::PolicySpec out =
+      policy("198.51.100.0/24", "203.0.113.0/24", dataplane::Direction::Out, 7, "192.0.2.1", "192.0.2.2");
+  dataplane::PolicySpec in =
+      policy("203.0.113.0/24", "198.51.100.0/24", dataplane::Direction::In, 7, "192.0.2.2", "192.0.2.1");
+  dataplane::PolicySpec fwd = in;
+  fwd.direction = dataplane::Direction::Fwd;
   fwd.priority = 1234;
-  for (const PolicySpec* p : {&out, &in, &fwd}) {
+  for (const dataplane::PolicySpec* p : {&out, &in, &fwd}) {
     auto added = backend_->add_policy(*p);
     ASSERT_TRUE(added) << added.error();
   }
@@ -182,7 +185,7 @@ TEST_F(KernelBackendNetns, PoliciesCarryTemplatePriorityAndUnlimitedLifetimes) {
   EXPECT_EQ(count(text, "limit: soft (INF)(bytes), hard (INF)(bytes)"), 3) << text;
   EXPECT_EQ(count(text, "limit: soft (INF)(packets), hard (INF)(packets)"), 3) << text;
 
-  for (const PolicySpec* p : {&out, &in, &fwd}) {
+  for (const dataplane::PolicySpec* p : {&out, &in, &fwd}) {
     auto deleted = backend_->delete_policy(*p);
     ASSERT_TRUE(deleted) << deleted.error();
   }
@@ -191,7 +194,8 @@ TEST_F(KernelBackendNetns, PoliciesCarryTemplatePriorityAndUnlimitedLifetimes) {
 }
 
 TEST_F(KernelBackendNetns, AddingTheSamePolicyAgainReplacesIt) {
-  PolicySpec out = policy("10.1.0.0/16", "10.2.0.0/16", Direction::Out, 3, "192.0.2.1", "192.0.2.2");
+  dataplane::PolicySpec out =
+      policy("10.1.0.0/16", "10.2.0.0/16", dataplane::Direction::Out, 3, "192.0.2.1", "192.0.2.2");
   ASSERT_TRUE(backend_->add_policy(out));
   out.priority = 500;
   out.tunnel_dst = Endpoint{ip("192.0.2.99"), 4500};
@@ -205,9 +209,11 @@ TEST_F(KernelBackendNetns, AddingTheSamePolicyAgainReplacesIt) {
 
 TEST_F(KernelBackendNetns, AnotherReqidTakesAPolicyOnlyThroughReplace) {
   // Issue 12: NEWPOLICY under another reqid used to become a silent UPDPOLICY.
-  PolicySpec out = policy("0.0.0.0/0", "10.99.0.1/32", Direction::Out, 0x10000, "192.0.2.1", "198.51.100.7");
+  dataplane::PolicySpec out =
+      policy("0.0.0.0/0", "10.99.0.1/32", dataplane::Direction::Out, 0x10000, "192.0.2.1", "198.51.100.7");
   ASSERT_TRUE(backend_->add_policy(out));
-  PolicySpec next = policy("0.0.0.0/0", "10.99.0.1/32", Direction::Out, 0x10001, "192.0.2.1", "198.51.100.8");
+  dataplane::PolicySpec next =
+      policy("0.0.0.0/0", "10.99.0.1/32", dataplane::Direction::Out, 0x10001, "192.0.2.1", "198.51.100.8");
   auto clash = backend_->add_policy(next);
   ASSERT_FALSE(clash);
   EXPECT_NE(clash.error().find("held by reqid 65536"), std::string::npos) << clash.error();
@@ -222,13 +228,14 @@ TEST_F(KernelBackendNetns, AnotherReqidTakesAPolicyOnlyThroughReplace) {
   EXPECT_EQ(count(text, "dst 198.51.100.8"), 1) << text;
   EXPECT_EQ(backend_->owned_policy_count(), 1u);
   EXPECT_FALSE(backend_->replace_policy(
-      policy("0.0.0.0/0", "10.99.0.2/32", Direction::Out, 0x10001, "192.0.2.1", "198.51.100.8")));
+      policy("0.0.0.0/0", "10.99.0.2/32", dataplane::Direction::Out, 0x10001, "192.0.2.1", "198.51.100.8")));
   ASSERT_TRUE(backend_->delete_policy(next));
   EXPECT_EQ(NetnsSandbox::run("ip xfrm policy list").output, "");
 }
 
 TEST_F(KernelBackendNetns, SelectorAndPortRules) {
-  PolicySpec out = policy("10.1.0.0/16", "10.2.0.5/32", Direction::Out, 3, "192.0.2.1", "192.0.2.2");
+  dataplane::PolicySpec out =
+      policy("10.1.0.0/16", "10.2.0.5/32", dataplane::Direction::Out, 3, "192.0.2.1", "192.0.2.2");
   out.dst.ip_protocol = IPPROTO_TCP;
   out.dst.start_port = out.dst.end_port = 22;
   auto added = backend_->add_policy(out);
@@ -236,7 +243,8 @@ TEST_F(KernelBackendNetns, SelectorAndPortRules) {
   auto text = NetnsSandbox::run("ip xfrm policy list").output;
   EXPECT_EQ(count(text, "src 10.1.0.0/16 dst 10.2.0.5/32 proto tcp dport 22"), 1) << text;
 
-  PolicySpec odd = policy("10.1.0.0/16", "10.2.0.0/16", Direction::Out, 3, "192.0.2.1", "192.0.2.2");
+  dataplane::PolicySpec odd =
+      policy("10.1.0.0/16", "10.2.0.0/16", dataplane::Direction::Out, 3, "192.0.2.1", "192.0.2.2");
   odd.dst.start_port = 1000;
   odd.dst.end_port = 2000;
   auto refused = backend_->add_policy(odd);
@@ -250,12 +258,13 @@ TEST_F(KernelBackendNetns, FlushRemovesOnlyWhatTheBackendInstalled) {
       "tmpl src 192.0.2.7 dst 192.0.2.8 proto esp reqid 99 mode tunnel");
   ASSERT_EQ(foreign.status, 0) << foreign.output;
   ASSERT_TRUE(backend_->add_policy(
-      policy("10.1.0.0/16", "10.2.0.0/16", Direction::Out, 3, "192.0.2.1", "192.0.2.2")));
-  auto spi = backend_->allocate_spi(ip("192.0.2.2"), ip("192.0.2.1"), 3);
+      policy("10.1.0.0/16", "10.2.0.0/16", dataplane::Direction::Out, 3, "192.0.2.1", "192.0.2.2")));
+  auto spi = backend_->allocate_spi({.local = ip("192.0.2.1"), .remote = ip("192.0.2.2")}, 3);
   ASSERT_TRUE(spi) << spi.error();
 
   // Someone else's policy is neither deletable through the backend nor overwritable.
-  PolicySpec theirs = policy("10.9.0.0/16", "10.8.0.0/16", Direction::Out, 99, "192.0.2.7", "192.0.2.8");
+  dataplane::PolicySpec theirs =
+      policy("10.9.0.0/16", "10.8.0.0/16", dataplane::Direction::Out, 99, "192.0.2.7", "192.0.2.8");
   auto not_ours = backend_->delete_policy(theirs);
   ASSERT_FALSE(not_ours);
   EXPECT_NE(not_ours.error().find("not installed by this backend"), std::string::npos);
@@ -273,9 +282,9 @@ TEST_F(KernelBackendNetns, FlushRemovesOnlyWhatTheBackendInstalled) {
 }
 
 TEST_F(KernelBackendNetns, AllocatedSpisAreDistinctInRangeAndHeldByTheKernel) {
-  auto a = backend_->allocate_spi(ip("192.0.2.2"), ip("192.0.2.1"), 5);
+  auto a = backend_->allocate_spi({.local = ip("192.0.2.1"), .remote = ip("192.0.2.2")}, 5);
   ASSERT_TRUE(a) << a.error();
-  auto b = backend_->allocate_spi(ip("192.0.2.2"), ip("192.0.2.1"), 6);
+  auto b = backend_->allocate_spi({.local = ip("192.0.2.1"), .remote = ip("192.0.2.2")}, 6);
   ASSERT_TRUE(b) << b.error();
   EXPECT_NE(*a, *b);
   for (std::uint32_t spi : {*a, *b}) {
@@ -303,14 +312,16 @@ TEST_F(KernelBackendNetns, UnknownSasAreReportedNotGuessed) {
   auto del = backend_->delete_sa(0xc0ffee01, ip("192.0.2.1"));
   ASSERT_FALSE(del);
   EXPECT_NE(del.error().find("not installed by this backend"), std::string::npos);
-  auto move = backend_->update_sa_endpoints(0xc0ffee01, ip("192.0.2.1"), Endpoint{ip("192.0.2.2"), 4500},
-                                            Endpoint{ip("192.0.2.1"), 4501}, UdpEncap{4500, 4501});
+  auto move = backend_->update_sa_endpoints(
+      0xc0ffee01, ip("192.0.2.1"),
+      {.local = Endpoint{ip("192.0.2.1"), 4501}, .remote = Endpoint{ip("192.0.2.2"), 4500}}, true);
   EXPECT_FALSE(move);
 }
 
 TEST_F(KernelBackendNetns, TrafficWithoutAnSaRaisesAnAcquireForOurPolicyOnly) {
   make_wire();
-  PolicySpec ours = policy("192.0.2.1/32", "192.0.2.2/32", Direction::Out, 42, "192.0.2.1", "192.0.2.2");
+  dataplane::PolicySpec ours =
+      policy("192.0.2.1/32", "192.0.2.2/32", dataplane::Direction::Out, 42, "192.0.2.1", "192.0.2.2");
   ours.dst.ip_protocol = IPPROTO_UDP;
   ASSERT_TRUE(backend_->add_policy(ours));
   auto foreign = NetnsSandbox::run(
@@ -318,8 +329,9 @@ TEST_F(KernelBackendNetns, TrafficWithoutAnSaRaisesAnAcquireForOurPolicyOnly) {
       "tmpl src 192.0.2.1 dst 192.0.2.3 proto esp reqid 43 mode tunnel");
   ASSERT_EQ(foreign.status, 0) << foreign.output;
 
-  std::vector<AcquireEvent> seen;
-  backend_->set_acquire_handler([&](const AcquireEvent& e) { seen.push_back(e); });
+  dataplane::EventLog events;
+  backend_->set_listener(&events);
+  const std::vector<dataplane::AcquireEvent>& seen = events.acquires;
   Fd sock(udp_socket("192.0.2.1", 40001));
   ASSERT_GE(sock.get(), 0);
   const long before = rx_packets("vb");
@@ -345,7 +357,7 @@ TEST_F(KernelBackendNetns, TrafficWithoutAnSaRaisesAnAcquireForOurPolicyOnly) {
 TEST_F(KernelBackendNetns, BypassSocketSendsPastAPolicyThatHasNoSa) {
   make_wire();
   ASSERT_TRUE(backend_->add_policy(
-      policy("192.0.2.1/32", "192.0.2.2/32", Direction::Out, 8, "192.0.2.1", "192.0.2.2")));
+      policy("192.0.2.1/32", "192.0.2.2/32", dataplane::Direction::Out, 8, "192.0.2.1", "192.0.2.2")));
   Fd plain(udp_socket("192.0.2.1", 500));
   Fd ike(udp_socket("192.0.2.1", 4500));
   ASSERT_GE(plain.get(), 0);

@@ -1,6 +1,6 @@
 // The bytes natgate hands the kernel for an SA, read back field by field, and the parsers for
 // what the kernel sends (SA replies, expire and acquire events).
-#include "xfrm/kernel/sa_message.h"
+#include "xfrm/sa_message.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -11,20 +11,20 @@
 #include <cstring>
 #include <map>
 
-#include "xfrm/kernel/xfrm_parse.h"
+#include "xfrm/xfrm_parse.h"
 
 namespace natgate::xfrm {
 namespace {
 
-SaSpec gcm_sa() {
-  SaSpec sa;
+dataplane::SaSpec gcm_sa() {
+  dataplane::SaSpec sa;
   sa.spi = 0xc0000123;
-  sa.direction = Direction::In;
+  sa.direction = dataplane::Direction::In;
   sa.reqid = 7;
-  sa.mode = Mode::Tunnel;
+  sa.mode = dataplane::Mode::Tunnel;
   sa.src = Endpoint{*IpAddress::parse("192.0.2.2"), 4500};
   sa.dst = Endpoint{*IpAddress::parse("192.0.2.1"), 4500};
-  sa.encap = UdpEncap{4500, 40000};
+  sa.encap = dataplane::UdpEncap{4500, 40000};
   sa.transform.encr = iana::EncrId::AesGcm16;
   sa.transform.encr_key_bits = 256;
   Bytes key(36);
@@ -102,7 +102,7 @@ TEST(SaMessage, GcmSaCarriesKeyIcvEncapAndUnlimitedLifetimes) {
 // guest kernel accept it: one XFRMA_ALG_AEAD with the 32-bit salt after the 256-bit key
 // (RFC 7634 §2), and nothing for integrity.
 TEST(SaMessage, ChaCha20Poly1305SaIsOneAeadAttributeWithTheSalt) {
-  SaSpec sa = gcm_sa();
+  dataplane::SaSpec sa = gcm_sa();
   sa.transform.encr = iana::EncrId::ChaCha20Poly1305;
   sa.transform.encr_key_bits = 256;
   Bytes key(36);
@@ -129,7 +129,7 @@ TEST(SaMessage, ChaCha20Poly1305SaIsOneAeadAttributeWithTheSalt) {
 }
 
 TEST(SaMessage, CbcHmacUsesAuthTruncWithTheRfc4868Length) {
-  SaSpec sa = gcm_sa();
+  dataplane::SaSpec sa = gcm_sa();
   sa.transform.encr = iana::EncrId::AesCbc;
   sa.transform.encr_key_bits = 128;
   sa.transform.integ = iana::IntegId::HmacSha2_256_128;
@@ -154,7 +154,7 @@ TEST(SaMessage, CbcHmacUsesAuthTruncWithTheRfc4868Length) {
 }
 
 TEST(SaMessage, LargeWindowsAndEsnUseTheReplayBitmap) {
-  SaSpec sa = gcm_sa();
+  dataplane::SaSpec sa = gcm_sa();
   sa.replay_window = 1024;
   auto msg = build_sa_add(sa, false);
   ASSERT_TRUE(msg) << msg.error();
@@ -170,7 +170,7 @@ TEST(SaMessage, LargeWindowsAndEsnUseTheReplayBitmap) {
 
   sa.replay_window = 64;
   sa.transform.esn = true;
-  sa.direction = Direction::Out;  // outbound ESN still needs a window of 1 on older kernels
+  sa.direction = dataplane::Direction::Out;  // outbound ESN still needs a window of 1 on older kernels
   auto out = build_sa_add(sa, false);
   ASSERT_TRUE(out) << out.error();
   EXPECT_TRUE(info_of(*out).flags & XFRM_STATE_ESN);
@@ -178,17 +178,17 @@ TEST(SaMessage, LargeWindowsAndEsnUseTheReplayBitmap) {
   std::memcpy(&esn, out_attrs[XFRMA_REPLAY_ESN_VAL].data(), sizeof(esn));
   EXPECT_EQ(esn.replay_window, 1u);
 
-  sa.direction = Direction::In;
+  sa.direction = dataplane::Direction::In;
   sa.replay_window = 8192;
   EXPECT_FALSE(build_sa_add(sa, false));
 }
 
 TEST(SaMessage, LifetimesMarkAndTransportSelector) {
-  SaSpec sa = gcm_sa();
-  sa.soft = Lifetime{0, 3, 50};
-  sa.hard = Lifetime{1 << 20, 10, 60};
+  dataplane::SaSpec sa = gcm_sa();
+  sa.soft = dataplane::Lifetime{0, 3, 50};
+  sa.hard = dataplane::Lifetime{1 << 20, 10, 60};
   sa.mark = 0x2a;
-  sa.mode = Mode::Transport;
+  sa.mode = dataplane::Mode::Transport;
   sa.local_ts = {TrafficSelector::from_subnet(*Subnet::parse("192.0.2.1/32"))};
   sa.remote_ts = {TrafficSelector::from_subnet(*Subnet::parse("192.0.2.2/32"))};
   auto msg = build_sa_add(sa, true);
@@ -219,14 +219,14 @@ TEST(SaMessage, LifetimesMarkAndTransportSelector) {
 }
 
 TEST(SaMessage, RefusesInconsistentSpecs) {
-  SaSpec sa = gcm_sa();
+  dataplane::SaSpec sa = gcm_sa();
   sa.encr_key = SecretBytes(32);
   EXPECT_FALSE(build_sa_add(sa, false));
   sa = gcm_sa();
   sa.dst = Endpoint{*IpAddress::parse("2001:db8::1"), 4500};
   EXPECT_FALSE(build_sa_add(sa, false));
   sa = gcm_sa();
-  sa.direction = Direction::Fwd;
+  sa.direction = dataplane::Direction::Fwd;
   EXPECT_FALSE(build_sa_add(sa, false));
   sa = gcm_sa();
   sa.spi = 0;
@@ -281,7 +281,7 @@ TEST(SaMessage, SaIdAndAllocSpiRequests) {
 // A NEWSA request has the layout of the kernel's NEWSA reply, so it doubles as one here, with
 // the stats the kernel would fill in patched into it.
 TEST(XfrmParse, ReadsAnSaReplyWithoutItsKeys) {
-  SaSpec spec = gcm_sa();
+  dataplane::SaSpec spec = gcm_sa();
   spec.mark = 3;
   auto msg = build_sa_add(spec, false);
   ASSERT_TRUE(msg) << msg.error();
@@ -303,7 +303,7 @@ TEST(XfrmParse, ReadsAnSaReplyWithoutItsKeys) {
   EXPECT_EQ(sa->out_of_window, 1u);
   EXPECT_EQ(sa->integrity_failed, 5u);
   ASSERT_TRUE(sa->encap);
-  EXPECT_EQ(*sa->encap, (UdpEncap{4500, 40000}));
+  EXPECT_EQ(*sa->encap, (dataplane::UdpEncap{4500, 40000}));
   EXPECT_EQ(sa->mark, 3u);
 }
 
@@ -369,8 +369,8 @@ TEST(XfrmParse, MappingEventsNameTheSaAndBothSources) {
   EXPECT_EQ(event->spi, 0xc0000077u);
   EXPECT_EQ(event->dst.to_string(), "192.0.2.2");
   EXPECT_EQ(event->reqid, 4u);
-  EXPECT_EQ(event->old_src.to_string(), "192.0.2.1:40000");
-  EXPECT_EQ(event->new_src.to_string(), "192.0.2.5:40002");
+  EXPECT_EQ(event->old_remote.to_string(), "192.0.2.1:40000");
+  EXPECT_EQ(event->new_remote.to_string(), "192.0.2.5:40002");
   m->id.proto = IPPROTO_AH;
   EXPECT_FALSE(parse_mapping(*msg->header()));
   m->id.proto = IPPROTO_ESP;

@@ -1,12 +1,13 @@
-#include "xfrm/kernel/xfrm_algorithms.h"
+#include "xfrm/xfrm_algorithms.h"
 
 #include <gtest/gtest.h>
 
 namespace natgate::xfrm {
 namespace {
 
-EspTransform transform(iana::EncrId encr, std::uint16_t bits, iana::IntegId integ = iana::IntegId::None) {
-  EspTransform t;
+dataplane::EspTransform transform(iana::EncrId encr, std::uint16_t bits,
+                                  iana::IntegId integ = iana::IntegId::None) {
+  dataplane::EspTransform t;
   t.encr = encr;
   t.encr_key_bits = bits;
   t.integ = integ;
@@ -71,14 +72,14 @@ TEST(XfrmAlgorithms, RefusesCombinationsTheKernelPathDoesNotOffer) {
 }
 
 TEST(XfrmAlgorithms, KeyLengthsMustMatchTheTransformsKeymat) {
-  EspTransform gcm = transform(iana::EncrId::AesGcm16, 256);
+  dataplane::EspTransform gcm = transform(iana::EncrId::AesGcm16, 256);
   EXPECT_TRUE(kernel_algorithms(gcm, SecretBytes(gcm.encr_keymat_bytes()), SecretBytes()));
   auto short_key = kernel_algorithms(gcm, SecretBytes(32), SecretBytes());  // salt missing
   ASSERT_FALSE(short_key);
   EXPECT_NE(short_key.error().find("needs 36"), std::string::npos) << short_key.error();
   EXPECT_FALSE(kernel_algorithms(gcm, SecretBytes(36), SecretBytes(32)));  // AEAD takes no integ key
 
-  EspTransform cbc = transform(iana::EncrId::AesCbc, 128, iana::IntegId::HmacSha2_384_192);
+  dataplane::EspTransform cbc = transform(iana::EncrId::AesCbc, 128, iana::IntegId::HmacSha2_384_192);
   EXPECT_TRUE(
       kernel_algorithms(cbc, SecretBytes(cbc.encr_keymat_bytes()), SecretBytes(cbc.integ_keymat_bytes())));
   auto bad_integ = kernel_algorithms(cbc, SecretBytes(16), SecretBytes(32));

@@ -1,5 +1,5 @@
 // /proc/net/xfrm_stat as `natgate status` shows it with the kernel data plane.
-#include "xfrm/kernel/xfrm_stats.h"
+#include "xfrm/xfrm_stats.h"
 
 #include <gtest/gtest.h>
 

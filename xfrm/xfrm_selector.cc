@@ -1,4 +1,4 @@
-#include "xfrm/kernel/xfrm_selector.h"
+#include "xfrm/xfrm_selector.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "xfrm/kernel/kernel_backend.h"
+#include "xfrm/kernel_backend.h"
 
 #include <linux/xfrm.h>
 
@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
-#include "xfrm/kernel/policy_message.h"
-#include "xfrm/kernel/sa_message.h"
+#include "xfrm/policy_message.h"
+#include "xfrm/sa_message.h"
 
 namespace natgate::xfrm {
 
@@ -26,19 +26,19 @@ std::string sa_text(std::uint32_t spi, const IpAddress& dst) {
   return "SPI " + spi_text(spi) + " to " + dst.to_string();
 }
 
-const char* direction_text(Direction d) {
+const char* direction_text(dataplane::Direction d) {
   switch (d) {
-    case Direction::In:
+    case dataplane::Direction::In:
       return "in";
-    case Direction::Out:
+    case dataplane::Direction::Out:
       return "out";
-    case Direction::Fwd:
+    case dataplane::Direction::Fwd:
       return "fwd";
   }
   return "?";
 }
 
-std::string policy_text(const PolicySpec& p) {
+std::string policy_text(const dataplane::PolicySpec& p) {
   return p.src.to_string() + " -> " + p.dst.to_string() + " dir " + direction_text(p.direction);
 }
 
@@ -59,8 +59,9 @@ Expected<std::unique_ptr<KernelBackend>> KernelBackend::open() {
   return std::make_unique<KernelBackend>(OpenToken{}, std::move(*requests), std::move(*events));
 }
 
-Expected<std::uint32_t> KernelBackend::allocate_spi(const IpAddress& src, const IpAddress& dst,
-                                                    std::uint32_t reqid) {
+Expected<std::uint32_t> KernelBackend::allocate_spi(const AddressPair& ends, std::uint32_t reqid) {
+  const IpAddress& src = ends.remote;  // an inbound SA: from the peer to us
+  const IpAddress& dst = ends.local;
   auto msg = build_alloc_spi(src, dst, reqid);
   if (!msg) return unexpected(msg.error());
   std::optional<std::uint32_t> spi;
@@ -80,7 +81,7 @@ Expected<std::uint32_t> KernelBackend::allocate_spi(const IpAddress& src, const 
   return *spi;
 }
 
-Expected<void, KernelError> KernelBackend::install_sa(const SaSpec& sa, bool update,
+Expected<void, KernelError> KernelBackend::install_sa(const dataplane::SaSpec& sa, bool update,
                                                       const SaRuntimeState* carry, const char* what) {
   const std::string name = std::string(what) + " " + sa_text(sa.spi, sa.dst.address);
   auto msg = build_sa_add(sa, update, carry);
@@ -88,7 +89,7 @@ Expected<void, KernelError> KernelBackend::install_sa(const SaSpec& sa, bool upd
   return requests_.transact(*msg, name);
 }
 
-Status KernelBackend::add_sa(const SaSpec& sa) {
+Status KernelBackend::add_sa(const dataplane::SaSpec& sa) {
   const SaKey key{sa.spi, sa.dst.address};
   if (sas_.count(key) != 0) {
     return unexpected(sa_text(sa.spi, sa.dst.address) +
@@ -133,10 +134,10 @@ Expected<KernelSa> KernelBackend::read_sa(std::uint32_t spi, const IpAddress& ds
   return std::move(found->value());
 }
 
-Expected<SaCounters> KernelBackend::query_sa(std::uint32_t spi, const IpAddress& dst) {
+Expected<dataplane::SaCounters> KernelBackend::query_sa(std::uint32_t spi, const IpAddress& dst) {
   auto sa = read_sa(spi, dst);
   if (!sa) return unexpected(sa.error());
-  SaCounters counters;
+  dataplane::SaCounters counters;
   counters.bytes = sa->runtime.lifetime.bytes;
   counters.packets = sa->runtime.lifetime.packets;
   counters.replay_drops = std::uint64_t{sa->out_of_window} + sa->replayed;
@@ -175,7 +176,7 @@ Status KernelBackend::delete_sa(std::uint32_t spi, const IpAddress& dst) {
   return {};
 }
 
-Status KernelBackend::recreate_sa(const SaSpec& old_sa, const SaSpec& new_sa) {
+Status KernelBackend::recreate_sa(const dataplane::SaSpec& old_sa, const dataplane::SaSpec& new_sa) {
   auto current = read_sa(old_sa.spi, old_sa.dst.address);
   if (!current) return unexpected("cannot read the SA before moving it: " + current.error());
   const SaRuntimeState carry = current->runtime;
@@ -191,17 +192,14 @@ Status KernelBackend::recreate_sa(const SaSpec& old_sa, const SaSpec& new_sa) {
 }
 
 Status KernelBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst,
-                                          const Endpoint& new_src, const Endpoint& new_dst,
-                                          std::optional<UdpEncap> encap) {
+                                          const EndpointPair& ends, bool udp_encap) {
   auto it = sas_.find({spi, old_dst});
   if (it == sas_.end()) return unexpected(sa_text(spi, old_dst) + " was not installed by this backend");
-  SaSpec moved = it->second;
-  moved.src = new_src;
-  moved.dst = new_dst;
-  moved.encap = encap;
+  dataplane::SaSpec moved = it->second;
+  dataplane::set_outer_ends(moved, ends, udp_encap);
 
-  const bool same_addresses = new_dst.address == old_dst && new_src.address == it->second.src.address;
-  if (same_addresses && encap && it->second.encap) {
+  const bool same_addresses = moved.dst.address == old_dst && moved.src.address == it->second.src.address;
+  if (same_addresses && moved.encap && it->second.encap) {
     auto updated = install_sa(moved, true, nullptr, "XFRM_MSG_UPDSA");
     if (!updated) return unexpected(updated.error().message);
     it->second = std::move(moved);
@@ -211,11 +209,12 @@ Status KernelBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& ol
   if (!recreated) return recreated;
   mapping_reported_.erase(it->first);
   sas_.erase(it);
-  sas_.emplace(SaKey{spi, new_dst.address}, std::move(moved));
+  const IpAddress new_dst = moved.dst.address;
+  sas_.emplace(SaKey{spi, new_dst}, std::move(moved));
   return {};
 }
 
-Status KernelBackend::add_policy(const PolicySpec& policy) {
+Status KernelBackend::add_policy(const dataplane::PolicySpec& policy) {
   auto it = policies_.find(policy_key(policy));
   if (it != policies_.end() && it->second.reqid != policy.reqid)
     return unexpected("policy " + policy_text(policy) + " is held by reqid " +
@@ -223,13 +222,13 @@ Status KernelBackend::add_policy(const PolicySpec& policy) {
   return install_policy(policy, it != policies_.end());
 }
 
-Status KernelBackend::replace_policy(const PolicySpec& policy) {
+Status KernelBackend::replace_policy(const dataplane::PolicySpec& policy) {
   if (policies_.count(policy_key(policy)) == 0)
     return unexpected("policy " + policy_text(policy) + " was not installed by this backend");
   return install_policy(policy, true);
 }
 
-Status KernelBackend::install_policy(const PolicySpec& policy, bool replace) {
+Status KernelBackend::install_policy(const dataplane::PolicySpec& policy, bool replace) {
   const PolicyKey key = policy_key(policy);
   auto msg = build_policy_add(policy, replace);
   if (!msg) return unexpected(msg.error());
@@ -246,7 +245,7 @@ Status KernelBackend::install_policy(const PolicySpec& policy, bool replace) {
   return {};
 }
 
-Status KernelBackend::delete_policy(const PolicySpec& policy) {
+Status KernelBackend::delete_policy(const dataplane::PolicySpec& policy) {
   auto it = policies_.find(policy_key(policy));
   if (it == policies_.end())
     return unexpected("policy " + policy_text(policy) + " was not installed by this backend");
@@ -257,18 +256,6 @@ Status KernelBackend::delete_policy(const PolicySpec& policy) {
   if (!done && done.error().error != ENOENT) return unexpected(done.error().message);
   policies_.erase(it);
   return {};
-}
-
-void KernelBackend::set_expire_handler(std::function<void(const ExpireEvent&)> handler) {
-  on_expire_ = std::move(handler);
-}
-
-void KernelBackend::set_acquire_handler(std::function<void(const AcquireEvent&)> handler) {
-  on_acquire_ = std::move(handler);
-}
-
-void KernelBackend::set_mapping_handler(std::function<void(const MappingEvent&)> handler) {
-  on_mapping_ = std::move(handler);
 }
 
 void KernelBackend::poll_events() {
@@ -291,7 +278,7 @@ void KernelBackend::handle_event(const nlmsghdr& hdr) {
       sas_.erase(key);
       mapping_reported_.erase(key);
     }
-    if (on_expire_) on_expire_(*event);
+    if (listener_) listener_->on_expire(*event);
     return;
   }
   if (hdr.nlmsg_type == XFRM_MSG_MAPPING) {
@@ -302,11 +289,11 @@ void KernelBackend::handle_event(const nlmsghdr& hdr) {
     if (it == sas_.end() || !it->second.encap) return;  // not ours, or not ESP in UDP
     // Already there (the kernel reported packets that were queued before the move), or
     // already reported and not yet moved: one report per new endpoint.
-    if (it->second.src == event->new_src) return;
-    auto [reported, fresh] = mapping_reported_.try_emplace(key, event->new_src);
-    if (!fresh && reported->second == event->new_src) return;
-    reported->second = event->new_src;
-    if (on_mapping_) on_mapping_(*event);
+    if (it->second.src == event->new_remote) return;
+    auto [reported, fresh] = mapping_reported_.try_emplace(key, event->new_remote);
+    if (!fresh && reported->second == event->new_remote) return;
+    reported->second = event->new_remote;
+    if (listener_) listener_->on_mapping(*event);
     return;
   }
   if (hdr.nlmsg_type == XFRM_MSG_ACQUIRE) {
@@ -314,9 +301,9 @@ void KernelBackend::handle_event(const nlmsghdr& hdr) {
     if (!event) return;
     bool ours = false;
     for (const auto& [key, policy] : policies_) {
-      if (policy.direction == Direction::Out && policy.reqid == event->reqid) ours = true;
+      if (policy.direction == dataplane::Direction::Out && policy.reqid == event->reqid) ours = true;
     }
-    if (ours && on_acquire_) on_acquire_(*event);
+    if (ours && listener_) listener_->on_acquire(*event);
   }
 }
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/expected.h"
-#include "xfrm/kernel/netlink_message.h"
+#include "xfrm/netlink_message.h"
 
 struct nl_sock;
 

@@ -13,13 +13,13 @@
 #include <string>
 #include <tuple>
 
-#include "xfrm/kernel/xfrm_parse.h"
-#include "xfrm/kernel/xfrm_socket.h"
-#include "xfrm/sa_backend.h"
+#include "dataplane/sa_backend.h"
+#include "xfrm/xfrm_parse.h"
+#include "xfrm/xfrm_socket.h"
 
 namespace natgate::xfrm {
 
-class KernelBackend final : public SaBackend {
+class KernelBackend final : public dataplane::SaBackend {
   struct OpenToken;  // private: only open() can name it, so only open() constructs a backend
 
  public:
@@ -32,9 +32,8 @@ class KernelBackend final : public SaBackend {
 
   // XFRM_MSG_ALLOCSPI. The kernel holds the SPI as a larval SA (for net.core.xfrm_acq_expires,
   // 30 s by default) until add_sa() installs the inbound SA onto it.
-  Expected<std::uint32_t> allocate_spi(const IpAddress& src, const IpAddress& dst,
-                                       std::uint32_t reqid) override;
-  Status add_sa(const SaSpec& sa) override;
+  Expected<std::uint32_t> allocate_spi(const AddressPair& ends, std::uint32_t reqid) override;
+  Status add_sa(const dataplane::SaSpec& sa) override;
   // Port-only changes (the usual NAT rebinding) go through XFRM_MSG_UPDSA, which keeps the
   // SA's counters, sequence numbers and replay window in place. A changed address, or
   // encapsulation switched on or off, cannot be updated in place (the destination is part of
@@ -43,25 +42,24 @@ class KernelBackend final : public SaBackend {
   // (as strongSwan does). XFRM_MSG_MIGRATE is not used: it moves a policy together with its
   // SAs, which does not fit this per-SA call, and it needs CONFIG_XFRM_MIGRATE.
   // Policies whose templates name the old addresses are the caller's to replace.
-  Status update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst, const Endpoint& new_src,
-                             const Endpoint& new_dst, std::optional<UdpEncap> encap) override;
-  Expected<SaCounters> query_sa(std::uint32_t spi, const IpAddress& dst) override;
+  Status update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst, const EndpointPair& ends,
+                             bool udp_encap) override;
+  Expected<dataplane::SaCounters> query_sa(std::uint32_t spi, const IpAddress& dst) override;
   Status delete_sa(std::uint32_t spi, const IpAddress& dst) override;
 
   // XFRM_MSG_NEWPOLICY; the same policy again (same reqid) is updated in place, one held for
   // another reqid is refused.
-  Status add_policy(const PolicySpec& policy) override;
+  Status add_policy(const dataplane::PolicySpec& policy) override;
   // XFRM_MSG_UPDPOLICY: the kernel swaps the policy in one step (xfrm_policy_insert replaces
   // the entry with the same selector and mark in the list), so no packet finds none.
-  Status replace_policy(const PolicySpec& policy) override;
-  Status delete_policy(const PolicySpec& policy) override;
+  Status replace_policy(const dataplane::PolicySpec& policy) override;
+  Status delete_policy(const dataplane::PolicySpec& policy) override;
 
-  void set_expire_handler(std::function<void(const ExpireEvent&)> handler) override;
-  void set_acquire_handler(std::function<void(const AcquireEvent&)> handler) override;
-  // Authenticated ESP-in-UDP for one of our inbound SAs came from a new outer endpoint
-  // (XFRM_MSG_MAPPING, RFC 3948 / RFC 7296 §2.23). Reported once per new endpoint: the kernel
-  // repeats the event for every such packet until the SA is moved (update_sa_endpoints).
-  void set_mapping_handler(std::function<void(const MappingEvent&)> handler);
+  // Expires and acquires for our own SAs and policies; mappings (XFRM_MSG_MAPPING: ESP in UDP
+  // for one of our inbound SAs from a new outer endpoint, RFC 3948 / RFC 7296 §2.23) once per
+  // new endpoint, though the kernel repeats the event for every such packet until the SA is
+  // moved (update_sa_endpoints).
+  void set_listener(dataplane::EventListener* listener) override { listener_ = listener; }
   int event_fd() const override { return events_.fd(); }
   void poll_events() override;
 
@@ -76,24 +74,22 @@ class KernelBackend final : public SaBackend {
 
  private:
   using SaKey = std::tuple<std::uint32_t, IpAddress>;  // (spi, dst)
-  using PolicyKey = std::tuple<TrafficSelector, TrafficSelector, Direction>;
+  using PolicyKey = std::tuple<TrafficSelector, TrafficSelector, dataplane::Direction>;
 
-  static PolicyKey policy_key(const PolicySpec& p) { return {p.src, p.dst, p.direction}; }
-  Expected<void, KernelError> install_sa(const SaSpec& sa, bool update, const SaRuntimeState* carry,
-                                         const char* what);
-  Status recreate_sa(const SaSpec& old_sa, const SaSpec& new_sa);
-  Status install_policy(const PolicySpec& policy, bool replace);
+  static PolicyKey policy_key(const dataplane::PolicySpec& p) { return {p.src, p.dst, p.direction}; }
+  Expected<void, KernelError> install_sa(const dataplane::SaSpec& sa, bool update,
+                                         const SaRuntimeState* carry, const char* what);
+  Status recreate_sa(const dataplane::SaSpec& old_sa, const dataplane::SaSpec& new_sa);
+  Status install_policy(const dataplane::PolicySpec& policy, bool replace);
   Expected<void, KernelError> delete_kernel_sa(std::uint32_t spi, const IpAddress& dst, std::uint32_t mark);
   void handle_event(const nlmsghdr& hdr);
 
   XfrmSocket requests_;
   XfrmSocket events_;
-  std::map<SaKey, SaSpec> sas_;        // installed SAs, keys included (UPDSA needs them)
-  std::map<SaKey, IpAddress> larval_;  // allocated SPIs not yet installed -> their src
-  std::map<PolicyKey, PolicySpec> policies_;
-  std::function<void(const ExpireEvent&)> on_expire_;
-  std::function<void(const AcquireEvent&)> on_acquire_;
-  std::function<void(const MappingEvent&)> on_mapping_;
+  std::map<SaKey, dataplane::SaSpec> sas_;  // installed SAs, keys included (UPDSA needs them)
+  std::map<SaKey, IpAddress> larval_;       // allocated SPIs not yet installed -> their src
+  std::map<PolicyKey, dataplane::PolicySpec> policies_;
+  dataplane::EventListener* listener_ = nullptr;
   std::map<SaKey, Endpoint> mapping_reported_;  // last new endpoint reported per inbound SA
 };
 

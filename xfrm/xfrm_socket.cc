@@ -1,4 +1,4 @@
-#include "xfrm/kernel/xfrm_socket.h"
+#include "xfrm/xfrm_socket.h"
 
 #include <netlink/netlink.h>
 #include <netlink/socket.h>

@@ -1,4 +1,4 @@
-#include "xfrm/kernel/sa_message.h"
+#include "xfrm/sa_message.h"
 
 #include <arpa/inet.h>
 #include <linux/udp.h>
@@ -7,8 +7,8 @@
 
 #include <cstring>
 
-#include "xfrm/kernel/xfrm_algorithms.h"
-#include "xfrm/kernel/xfrm_selector.h"
+#include "xfrm/xfrm_algorithms.h"
+#include "xfrm/xfrm_selector.h"
 
 namespace natgate::xfrm {
 
@@ -25,7 +25,7 @@ TrafficSelector addresses_only(TrafficSelector ts) {
 
 std::uint64_t limit(std::uint64_t value) { return value == 0 ? XFRM_INF : value; }
 
-Status fill_lifetime(const SaSpec& sa, xfrm_lifetime_cfg& lft) {
+Status fill_lifetime(const dataplane::SaSpec& sa, xfrm_lifetime_cfg& lft) {
   auto over = [](std::uint64_t soft, std::uint64_t hard) { return soft != 0 && hard != 0 && soft > hard; };
   if (over(sa.soft.bytes, sa.hard.bytes) || over(sa.soft.packets, sa.hard.packets) ||
       over(sa.soft.seconds, sa.hard.seconds)) {
@@ -41,7 +41,7 @@ Status fill_lifetime(const SaSpec& sa, xfrm_lifetime_cfg& lft) {
   return {};
 }
 
-Status put_algorithms(NetlinkMessage& msg, const KernelAlgorithms& algs, const SaSpec& sa) {
+Status put_algorithms(NetlinkMessage& msg, const KernelAlgorithms& algs, const dataplane::SaSpec& sa) {
   if (algs.aead) {
     const std::size_t key_bytes = algs.aead->key_bits / 8;
     auto* aead = static_cast<xfrm_algo_aead*>(
@@ -77,9 +77,9 @@ Status put_algorithms(NetlinkMessage& msg, const KernelAlgorithms& algs, const S
 // refuse an ESN state with window 0, so they get 1 (as strongSwan does). Windows over 32
 // packets, and ESN, need the bitmap attribute XFRMA_REPLAY_ESN_VAL; the legacy field must then
 // be 0.
-Status put_replay(NetlinkMessage& msg, xfrm_usersa_info& info, const SaSpec& sa,
+Status put_replay(NetlinkMessage& msg, xfrm_usersa_info& info, const dataplane::SaSpec& sa,
                   const SaRuntimeState* carry) {
-  const bool inbound = sa.direction == Direction::In;
+  const bool inbound = sa.direction == dataplane::Direction::In;
   const std::uint32_t window = inbound ? sa.replay_window : (sa.transform.esn ? 1 : 0);
   if (window > kMaxReplayWindow) {
     return unexpected("replay window of " + std::to_string(window) + " packets exceeds the kernel's " +
@@ -113,8 +113,8 @@ Status put_replay(NetlinkMessage& msg, xfrm_usersa_info& info, const SaSpec& sa,
 
 }  // namespace
 
-Expected<NetlinkMessage> build_sa_add(const SaSpec& sa, bool update, const SaRuntimeState* carry) {
-  if (sa.direction == Direction::Fwd)
+Expected<NetlinkMessage> build_sa_add(const dataplane::SaSpec& sa, bool update, const SaRuntimeState* carry) {
+  if (sa.direction == dataplane::Direction::Fwd)
     return unexpected(std::string("an SA is inbound or outbound, not forward"));
   if (sa.src.address.family() != sa.dst.address.family()) {
     return unexpected("SA endpoints " + sa.src.to_string() + " and " + sa.dst.to_string() +
@@ -136,10 +136,10 @@ Expected<NetlinkMessage> build_sa_add(const SaSpec& sa, bool update, const SaRun
   info->id.spi = htonl(sa.spi);
   info->id.proto = IPPROTO_ESP;
   info->reqid = sa.reqid;
-  info->mode = sa.mode == Mode::Tunnel ? XFRM_MODE_TUNNEL : XFRM_MODE_TRANSPORT;
+  info->mode = sa.mode == dataplane::Mode::Tunnel ? XFRM_MODE_TUNNEL : XFRM_MODE_TRANSPORT;
   if (auto lft = fill_lifetime(sa, info->lft); !lft) return unexpected(lft.error());
 
-  if (sa.mode == Mode::Tunnel) {
+  if (sa.mode == dataplane::Mode::Tunnel) {
     // The inner packets are checked against the policies' selectors; an SA-level selector
     // would pin one inner family, so leave it open (inner IPv6 over outer IPv4 works).
     info->flags |= XFRM_STATE_AF_UNSPEC;
@@ -147,8 +147,10 @@ Expected<NetlinkMessage> build_sa_add(const SaSpec& sa, bool update, const SaRun
     // Transport mode: the SA carries only traffic between its own endpoints' selectors
     // (RFC 4301 §5.2 step 4). Protocol and ports stay open, so further SAs between the same
     // hosts for other ports are not shadowed.
-    const TrafficSelector& from = sa.direction == Direction::In ? sa.remote_ts.front() : sa.local_ts.front();
-    const TrafficSelector& to = sa.direction == Direction::In ? sa.local_ts.front() : sa.remote_ts.front();
+    const TrafficSelector& from =
+        sa.direction == dataplane::Direction::In ? sa.remote_ts.front() : sa.local_ts.front();
+    const TrafficSelector& to =
+        sa.direction == dataplane::Direction::In ? sa.local_ts.front() : sa.remote_ts.front();
     auto sel = make_selector(addresses_only(from), addresses_only(to));
     if (!sel) return unexpected("transport-mode SA selector: " + sel.error());
     info->sel = *sel;

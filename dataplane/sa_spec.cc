@@ -1,6 +1,6 @@
-#include "xfrm/sa_backend.h"
+#include "dataplane/sa_spec.h"
 
-namespace natgate::xfrm {
+namespace natgate::dataplane {
 
 std::size_t EspTransform::encr_keymat_bytes() const {
   switch (encr) {
@@ -28,4 +28,22 @@ std::size_t EspTransform::integ_keymat_bytes() const {
   }
 }
 
-}  // namespace natgate::xfrm
+EndpointPair outer_ends(const SaSpec& sa) {
+  Endpoint src = sa.src, dst = sa.dst;
+  if (sa.encap) {
+    src.port = sa.encap->src_port;
+    dst.port = sa.encap->dst_port;
+  }
+  if (sa.direction == Direction::In) return {.local = dst, .remote = src};
+  return {.local = src, .remote = dst};
+}
+
+void set_outer_ends(SaSpec& sa, const EndpointPair& ends, bool udp_encap) {
+  const bool in = sa.direction == Direction::In;
+  sa.src = in ? ends.remote : ends.local;
+  sa.dst = in ? ends.local : ends.remote;
+  sa.encap.reset();
+  if (udp_encap) sa.encap = UdpEncap{sa.src.port, sa.dst.port};
+}
+
+}  // namespace natgate::dataplane

@@ -1,4 +1,4 @@
-#include "xfrm/kernel/policy_message.h"
+#include "xfrm/policy_message.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,7 +10,7 @@
 
 #include <memory>
 
-#include "xfrm/kernel/xfrm_selector.h"
+#include "xfrm/xfrm_selector.h"
 
 namespace natgate::xfrm {
 
@@ -46,20 +46,20 @@ AddrPtr make_addr(const IpAddress& address) {
   return make_addr(raw, address_family(address.family()));
 }
 
-std::uint8_t kernel_dir(Direction d) {
+std::uint8_t kernel_dir(dataplane::Direction d) {
   switch (d) {
-    case Direction::In:
+    case dataplane::Direction::In:
       return XFRM_POLICY_IN;
-    case Direction::Out:
+    case dataplane::Direction::Out:
       return XFRM_POLICY_OUT;
-    case Direction::Fwd:
+    case dataplane::Direction::Fwd:
       return XFRM_POLICY_FWD;
   }
   return XFRM_POLICY_OUT;
 }
 
 // An xfrmnl_sp carrying the selector and direction: all a delete needs, the start of an add.
-Expected<std::unique_ptr<xfrmnl_sp, SpPut>> policy_with_selector(const PolicySpec& policy) {
+Expected<std::unique_ptr<xfrmnl_sp, SpPut>> policy_with_selector(const dataplane::PolicySpec& policy) {
   auto raw = make_selector(policy.src, policy.dst);
   if (!raw)
     return unexpected("policy " + policy.src.to_string() + " -> " + policy.dst.to_string() + ": " +
@@ -89,7 +89,7 @@ Expected<std::unique_ptr<xfrmnl_sp, SpPut>> policy_with_selector(const PolicySpe
 
 }  // namespace
 
-std::uint32_t default_policy_priority(const PolicySpec& policy) {
+std::uint32_t default_policy_priority(const dataplane::PolicySpec& policy) {
   std::uint32_t specificity = 0;
   if (auto s = policy.src.as_subnet()) specificity += s->prefix_len;
   if (auto d = policy.dst.as_subnet()) specificity += d->prefix_len;
@@ -101,7 +101,7 @@ std::uint32_t default_policy_priority(const PolicySpec& policy) {
   return kPriorityBase - specificity;
 }
 
-Expected<NetlinkMessage> build_policy_add(const PolicySpec& policy, bool replace) {
+Expected<NetlinkMessage> build_policy_add(const dataplane::PolicySpec& policy, bool replace) {
   if (policy.tunnel_src.address.family() != policy.tunnel_dst.address.family()) {
     return unexpected("policy template " + policy.tunnel_src.to_string() + " -> " +
                       policy.tunnel_dst.to_string() + " mixes address families");
@@ -124,7 +124,7 @@ Expected<NetlinkMessage> build_policy_add(const PolicySpec& policy, bool replace
 
   // The template: which SA (ESP, reqid, mode, and in tunnel mode its outer addresses) must
   // carry this traffic (RFC 4301 §4.4.1.2 "PROTECT").
-  const bool tunnel = policy.mode == Mode::Tunnel;
+  const bool tunnel = policy.mode == dataplane::Mode::Tunnel;
   const IpAddress outer_src = tunnel ? policy.tunnel_src.address : IpAddress::any(policy.src.family());
   const IpAddress outer_dst = tunnel ? policy.tunnel_dst.address : IpAddress::any(policy.src.family());
   AddrPtr tsrc = make_addr(outer_src);
@@ -151,7 +151,7 @@ Expected<NetlinkMessage> build_policy_add(const PolicySpec& policy, bool replace
   return NetlinkMessage::adopt(msg);
 }
 
-Expected<NetlinkMessage> build_policy_delete(const PolicySpec& policy) {
+Expected<NetlinkMessage> build_policy_delete(const dataplane::PolicySpec& policy) {
   auto sp = policy_with_selector(policy);
   if (!sp) return unexpected(sp.error());
   nl_msg* msg = nullptr;

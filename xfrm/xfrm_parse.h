@@ -11,7 +11,7 @@
 
 #include "common/bytes.h"
 #include "common/expected.h"
-#include "xfrm/sa_backend.h"
+#include "dataplane/sa_backend.h"
 
 namespace natgate::xfrm {
 
@@ -44,28 +44,20 @@ struct KernelSa {
   std::uint32_t out_of_window = 0;  // xfrm_stats.replay_window
   std::uint32_t replayed = 0;       // xfrm_stats.replay
   std::uint32_t integrity_failed = 0;
-  std::optional<UdpEncap> encap;
+  std::optional<dataplane::UdpEncap> encap;
   std::uint32_t mark = 0;
   SaRuntimeState runtime;
 };
 
 // XFRM_MSG_MAPPING: ESP-in-UDP for an inbound SA passed its integrity check but came from
 // another outer address or port than the SA names (the peer's NAT mapping changed).
-struct MappingEvent {
-  std::uint32_t spi = 0;  // the inbound SA
-  IpAddress dst;
-  std::uint32_t reqid = 0;
-  Endpoint old_src;  // where the SA says the peer is
-  Endpoint new_src;  // where its ESP now comes from
-};
-
 // XFRM_MSG_NEWSA / XFRM_MSG_UPDSA payload (a reply to GETSA or ALLOCSPI).
 Expected<KernelSa> parse_sa(const nlmsghdr& hdr);
 // XFRM_MSG_EXPIRE (struct xfrm_user_expire).
-Expected<ExpireEvent> parse_expire(const nlmsghdr& hdr);
+Expected<dataplane::ExpireEvent> parse_expire(const nlmsghdr& hdr);
 // XFRM_MSG_ACQUIRE (struct xfrm_user_acquire + XFRMA_TMPL): the triggering flow and its reqid.
-Expected<AcquireEvent> parse_acquire(const nlmsghdr& hdr);
+Expected<dataplane::AcquireEvent> parse_acquire(const nlmsghdr& hdr);
 // XFRM_MSG_MAPPING (struct xfrm_user_mapping).
-Expected<MappingEvent> parse_mapping(const nlmsghdr& hdr);
+Expected<dataplane::MappingEvent> parse_mapping(const nlmsghdr& hdr);
 
 }  // namespace natgate::xfrm

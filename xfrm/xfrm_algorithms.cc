@@ -1,4 +1,4 @@
-#include "xfrm/kernel/xfrm_algorithms.h"
+#include "xfrm/xfrm_algorithms.h"
 
 namespace natgate::xfrm {
 
@@ -26,7 +26,7 @@ Expected<KernelAuth> kernel_auth(iana::IntegId integ) {
 
 }  // namespace
 
-Expected<KernelAlgorithms> kernel_algorithms(const EspTransform& t) {
+Expected<KernelAlgorithms> kernel_algorithms(const dataplane::EspTransform& t) {
   KernelAlgorithms algs;
   switch (t.encr) {
     case iana::EncrId::AesGcm16:
@@ -69,7 +69,7 @@ Expected<KernelAlgorithms> kernel_algorithms(const EspTransform& t) {
   return algs;
 }
 
-Expected<KernelAlgorithms> kernel_algorithms(const EspTransform& t, const SecretBytes& encr_key,
+Expected<KernelAlgorithms> kernel_algorithms(const dataplane::EspTransform& t, const SecretBytes& encr_key,
                                              const SecretBytes& integ_key) {
   auto algs = kernel_algorithms(t);
   if (!algs) return algs;

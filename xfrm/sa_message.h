@@ -8,9 +8,9 @@
 
 #include "common/expected.h"
 #include "common/ip_address.h"
-#include "xfrm/kernel/netlink_message.h"
-#include "xfrm/kernel/xfrm_parse.h"
-#include "xfrm/sa_backend.h"
+#include "dataplane/sa_backend.h"
+#include "xfrm/netlink_message.h"
+#include "xfrm/xfrm_parse.h"
 
 namespace natgate::xfrm {
 
@@ -24,7 +24,8 @@ constexpr std::uint32_t kSpiMax = 0xcfffffff;
 // `carry`, if given, restores sequence numbers, replay bitmap and counters of an SA being
 // re-created. Lifetimes of 0 become XFRM_INF: an all-zero lifetime would expire the SA on its
 // first packet.
-Expected<NetlinkMessage> build_sa_add(const SaSpec& sa, bool update, const SaRuntimeState* carry = nullptr);
+Expected<NetlinkMessage> build_sa_add(const dataplane::SaSpec& sa, bool update,
+                                      const SaRuntimeState* carry = nullptr);
 
 // XFRM_MSG_DELSA or XFRM_MSG_GETSA for ESP SA (spi, dst) with `mark` (0 = none).
 Expected<NetlinkMessage> build_sa_id(std::uint16_t type, std::uint32_t spi, const IpAddress& dst,

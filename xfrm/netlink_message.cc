@@ -1,4 +1,4 @@
-#include "xfrm/kernel/netlink_message.h"
+#include "xfrm/netlink_message.h"
 
 #include <netlink/attr.h>
 #include <openssl/crypto.h>

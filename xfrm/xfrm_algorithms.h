@@ -9,7 +9,7 @@
 
 #include "common/expected.h"
 #include "common/secret_bytes.h"
-#include "xfrm/sa_backend.h"
+#include "dataplane/sa_backend.h"
 
 namespace natgate::xfrm {
 
@@ -39,11 +39,11 @@ struct KernelAlgorithms {
 
 // Maps the transform; refuses transforms the kernel path does not offer (AES-CTR, GCM with
 // 8/12-byte ICVs, AEAD combined with an integrity algorithm, CBC without one).
-Expected<KernelAlgorithms> kernel_algorithms(const EspTransform& transform);
+Expected<KernelAlgorithms> kernel_algorithms(const dataplane::EspTransform& transform);
 
 // The transform's algorithms, after checking that encr_key and integ_key have exactly the
 // lengths they need (RFC 4106 §8.1 and RFC 7634 §2: AEAD keys end in a 4-byte salt).
-Expected<KernelAlgorithms> kernel_algorithms(const EspTransform& transform, const SecretBytes& encr_key,
-                                             const SecretBytes& integ_key);
+Expected<KernelAlgorithms> kernel_algorithms(const dataplane::EspTransform& transform,
+                                             const SecretBytes& encr_key, const SecretBytes& integ_key);
 
 }  // namespace natgate::xfrm

@@ -1,4 +1,4 @@
-#include "xfrm/kernel/ipsec_socket.h"
+#include "xfrm/ipsec_socket.h"
 
 #include <linux/udp.h>
 #include <linux/xfrm.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "xfrm/kernel/xfrm_socket.h"
+#include "xfrm/xfrm_socket.h"
 
 namespace natgate::xfrm {
 

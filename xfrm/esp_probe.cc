@@ -1,11 +1,11 @@
-#include "xfrm/kernel/esp_probe.h"
+#include "xfrm/esp_probe.h"
 
 #include <linux/xfrm.h>
 
 #include <cerrno>
 
-#include "xfrm/kernel/sa_message.h"
-#include "xfrm/kernel/xfrm_socket.h"
+#include "xfrm/sa_message.h"
+#include "xfrm/xfrm_socket.h"
 
 namespace natgate::xfrm {
 
@@ -13,15 +13,15 @@ namespace {
 
 constexpr std::uint32_t kProbeSpi = 0xff;
 
-SaSpec probe_sa() {
-  SaSpec sa;
+dataplane::SaSpec probe_sa() {
+  dataplane::SaSpec sa;
   sa.spi = kProbeSpi;
-  sa.direction = Direction::Out;
-  sa.mode = Mode::Tunnel;
+  sa.direction = dataplane::Direction::Out;
+  sa.mode = dataplane::Mode::Tunnel;
   auto loopback = *IpAddress::parse("127.0.0.1");
   sa.src = Endpoint{loopback, 4500};
   sa.dst = Endpoint{loopback, 4500};
-  sa.encap = UdpEncap{4500, 4500};
+  sa.encap = dataplane::UdpEncap{4500, 4500};
   sa.transform.encr = iana::EncrId::AesGcm16;
   sa.transform.encr_key_bits = 128;
   // The key is never used for a packet; zeros are as good as any.
@@ -35,7 +35,7 @@ EspSupport probe_kernel_esp() {
   auto socket = XfrmSocket::open_requests();
   if (!socket) return {false, "kernel has no XFRM netlink interface: " + socket.error()};
 
-  const SaSpec sa = probe_sa();
+  const dataplane::SaSpec sa = probe_sa();
   auto add = build_sa_add(sa, false);
   if (!add) return {false, "cannot build the probe SA: " + add.error()};
   auto added = socket->transact(*add, "probe SA");

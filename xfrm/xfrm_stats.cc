@@ -1,4 +1,4 @@
-#include "xfrm/kernel/xfrm_stats.h"
+#include "xfrm/xfrm_stats.h"
 
 #include <cctype>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "xfrm/kernel/xfrm_parse.h"
+#include "xfrm/xfrm_parse.h"
 
 #include <arpa/inet.h>
 #include <linux/udp.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <functional>
 
-#include "xfrm/kernel/xfrm_selector.h"
+#include "xfrm/xfrm_selector.h"
 
 namespace natgate::xfrm {
 
@@ -85,7 +85,7 @@ Expected<KernelSa> parse_sa(const nlmsghdr& hdr) {
         switch (type) {
           case XFRMA_ENCAP:
             if (auto encap = attribute_as<xfrm_encap_tmpl>(p)) {
-              sa.encap = UdpEncap{ntohs(encap->encap_sport), ntohs(encap->encap_dport)};
+              sa.encap = dataplane::UdpEncap{ntohs(encap->encap_sport), ntohs(encap->encap_dport)};
             } else {
               bad = "short XFRMA_ENCAP";
             }
@@ -112,13 +112,13 @@ Expected<KernelSa> parse_sa(const nlmsghdr& hdr) {
   return sa;
 }
 
-Expected<ExpireEvent> parse_expire(const nlmsghdr& hdr) {
+Expected<dataplane::ExpireEvent> parse_expire(const nlmsghdr& hdr) {
   auto expire = fixed_part<xfrm_user_expire>(hdr, "XFRM expire");
   if (!expire) return unexpected(expire.error());
   if (!known_family(expire->state.family)) {
     return unexpected("XFRM expire: unknown address family " + std::to_string(expire->state.family));
   }
-  ExpireEvent event;
+  dataplane::ExpireEvent event;
   event.spi = ntohl(expire->state.id.spi);
   event.dst = from_xfrm_address(expire->state.id.daddr, expire->state.family);
   event.reqid = expire->state.reqid;
@@ -126,13 +126,13 @@ Expected<ExpireEvent> parse_expire(const nlmsghdr& hdr) {
   return event;
 }
 
-Expected<AcquireEvent> parse_acquire(const nlmsghdr& hdr) {
+Expected<dataplane::AcquireEvent> parse_acquire(const nlmsghdr& hdr) {
   auto acquire = fixed_part<xfrm_user_acquire>(hdr, "XFRM acquire");
   if (!acquire) return unexpected(acquire.error());
   if (!known_family(acquire->sel.family)) {
     return unexpected("XFRM acquire: unknown selector family " + std::to_string(acquire->sel.family));
   }
-  AcquireEvent event;
+  dataplane::AcquireEvent event;
   event.src = selector_source(acquire->sel);
   event.dst = selector_destination(acquire->sel);
   bool have_reqid = false;
@@ -151,7 +151,7 @@ Expected<AcquireEvent> parse_acquire(const nlmsghdr& hdr) {
   return event;
 }
 
-Expected<MappingEvent> parse_mapping(const nlmsghdr& hdr) {
+Expected<dataplane::MappingEvent> parse_mapping(const nlmsghdr& hdr) {
   auto mapping = fixed_part<xfrm_user_mapping>(hdr, "XFRM mapping");
   if (!mapping) return unexpected(mapping.error());
   if (!known_family(mapping->id.family)) {
@@ -160,13 +160,13 @@ Expected<MappingEvent> parse_mapping(const nlmsghdr& hdr) {
   if (mapping->id.proto != IPPROTO_ESP) {
     return unexpected("XFRM mapping: protocol " + std::to_string(mapping->id.proto) + " is not ESP");
   }
-  MappingEvent event;
+  dataplane::MappingEvent event;
   event.spi = ntohl(mapping->id.spi);
   event.dst = from_xfrm_address(mapping->id.daddr, mapping->id.family);
   event.reqid = mapping->reqid;
-  event.old_src =
+  event.old_remote =
       Endpoint{from_xfrm_address(mapping->old_saddr, mapping->id.family), ntohs(mapping->old_sport)};
-  event.new_src =
+  event.new_remote =
       Endpoint{from_xfrm_address(mapping->new_saddr, mapping->id.family), ntohs(mapping->new_sport)};
   return event;
 }
