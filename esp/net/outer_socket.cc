@@ -43,7 +43,7 @@ Status enable_pktinfo(int fd, IpFamily family) {
 Expected<std::unique_ptr<OuterSocket>> OuterSocket::open_udp(const Endpoint& local,
                                                              std::size_t buffer_bytes) {
   const IpFamily family = local.address.family();
-  UniqueFd fd(::socket(family == IpFamily::V4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP));
+  sys::UniqueFd fd(::socket(family == IpFamily::V4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP));
   if (!fd.valid()) return unexpected(errno_text("UDP socket"));
   const int on = 1;
   if (family == IpFamily::V6) (void)::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
@@ -70,7 +70,7 @@ Expected<std::unique_ptr<OuterSocket>> OuterSocket::open_udp(const Endpoint& loc
 }
 
 Expected<std::unique_ptr<OuterSocket>> OuterSocket::open_raw_esp(IpFamily family, std::size_t buffer_bytes) {
-  UniqueFd fd(::socket(family == IpFamily::V4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ESP));
+  sys::UniqueFd fd(::socket(family == IpFamily::V4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ESP));
   if (!fd.valid()) return unexpected(errno_text("raw ESP socket"));
   if (auto s = enable_pktinfo(fd.get(), family); !s) return unexpected(s.error());
   set_buffers(fd.get(), buffer_bytes);

@@ -81,7 +81,7 @@ std::optional<IpAddress> local_address_in(const TrafficSelector& ts) {
 }
 
 Expected<RouteTable> RouteTable::open(int ifindex, std::uint32_t table) {
-  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  sys::UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
   if (!fd.valid()) return unexpected(std::string("rtnetlink socket: ") + std::strerror(errno));
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;

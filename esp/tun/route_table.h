@@ -12,7 +12,7 @@
 #include "common/expected.h"
 #include "common/ip_address.h"
 #include "common/traffic_selector.h"
-#include "esp/unique_fd.h"
+#include "sys/unique_fd.h"
 
 namespace natgate::esp {
 
@@ -39,7 +39,7 @@ class RouteTable {
   std::size_t size() const { return routes_.size(); }
 
  private:
-  RouteTable(UniqueFd fd, int ifindex, std::uint32_t table)
+  RouteTable(sys::UniqueFd fd, int ifindex, std::uint32_t table)
       : fd_(std::move(fd)), ifindex_(ifindex), table_(table) {}
   Status request(bool add, const Subnet& dst, const std::optional<IpAddress>& preferred_source);
 
@@ -47,7 +47,7 @@ class RouteTable {
     int count = 0;
     std::optional<IpAddress> source;
   };
-  UniqueFd fd_;
+  sys::UniqueFd fd_;
   int ifindex_ = 0;
   std::uint32_t table_ = kMainTable;
   std::uint32_t seq_ = 1;

@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "netns_scope.h"
+#include "sys/unique_fd.h"
 #include "wire_witness.h"
 #include "xfrm/kernel/ipsec_socket.h"
 #include "xfrm/kernel/kernel_backend.h"
@@ -40,25 +41,8 @@ const IpAddress kNatPublic = ip("192.0.2.1");
 const IpAddress kNatPublic2 = ip("192.0.2.5");
 const IpAddress kRight = ip("192.0.2.2");
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd_, o.fd_);
-    return *this;
-  }
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-Fd udp_socket(const IpAddress& address, std::uint16_t port) {
-  Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+sys::UniqueFd udp_socket(const IpAddress& address, std::uint16_t port) {
+  sys::UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   Endpoint ep{address, port};
   sockaddr_storage ss{};
   socklen_t len = ep.to_sockaddr(ss);
@@ -115,7 +99,7 @@ EspTransform transform(iana::EncrId encr, std::uint16_t bits, iana::IntegId inte
 struct Site {
   std::string ns;
   std::unique_ptr<KernelBackend> backend;
-  std::vector<Fd> encap;
+  std::vector<sys::UniqueFd> encap;
   std::vector<ExpireEvent> expires;
   std::vector<AcquireEvent> acquires;
   std::vector<MappingEvent> mappings;
@@ -142,7 +126,7 @@ std::unique_ptr<Site> open_site(const std::string& ns, std::initializer_list<std
   site->backend->set_acquire_handler([raw](const AcquireEvent& e) { raw->acquires.push_back(e); });
   site->backend->set_mapping_handler([raw](const MappingEvent& e) { raw->mappings.push_back(e); });
   for (std::uint16_t port : ports) {
-    Fd fd = udp_socket(IpAddress::any(IpFamily::V4), port);
+    sys::UniqueFd fd = udp_socket(IpAddress::any(IpFamily::V4), port);
     if (auto s = enable_udp_encap(fd.get()); !s) throw std::runtime_error(s.error());
     if (auto s = bypass_ipsec_policies(fd.get(), IpFamily::V4); !s) throw std::runtime_error(s.error());
     site->encap.push_back(std::move(fd));
@@ -243,7 +227,7 @@ class KernelGuest : public ::testing::Test {
 
   // UDP round trips 198.51.100.1:7000 -> 203.0.113.1:7001 and back; returns how many made it.
   int udp_round_trips(int n) {
-    Fd client, server;
+    sys::UniqueFd client, server;
     {
       NetnsScope in("left");
       client = udp_socket(ip("198.51.100.1"), 7000);
@@ -275,7 +259,7 @@ class KernelGuest : public ::testing::Test {
 
   // One-way datagrams left -> right; returns how many right received.
   int udp_one_way(int n) {
-    Fd client, server;
+    sys::UniqueFd client, server;
     {
       NetnsScope in("left");
       client = udp_socket(ip("198.51.100.1"), 7000);
