@@ -10,7 +10,7 @@
 #include "common/bytes.h"
 #include "common/expected.h"
 #include "common/iana.h"
-#include "crypto/openssl_util.h"
+#include "crypto/openssl_handles.h"
 
 namespace natgate::crypto {
 

@@ -6,7 +6,7 @@
 
 #include "common/bytes.h"
 #include "common/expected.h"
-#include "crypto/openssl_util.h"
+#include "crypto/openssl_handles.h"
 
 namespace natgate::crypto {
 

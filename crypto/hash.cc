@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "crypto/openssl_util.h"
+#include "crypto/openssl_handles.h"
 
 namespace natgate::crypto {
 

@@ -8,7 +8,7 @@
 #include "common/bytes.h"
 #include "common/expected.h"
 #include "crypto/hash.h"
-#include "crypto/openssl_util.h"
+#include "crypto/openssl_handles.h"
 
 namespace natgate::crypto {
 

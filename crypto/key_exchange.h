@@ -10,7 +10,7 @@
 #include "common/expected.h"
 #include "common/iana.h"
 #include "common/secret_bytes.h"
-#include "crypto/openssl_util.h"
+#include "crypto/openssl_handles.h"
 #include "crypto/random.h"
 
 namespace natgate::crypto {

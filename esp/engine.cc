@@ -17,6 +17,7 @@
 #include "esp/tun/mtu.h"
 #include "esp/tun/virtio_net_hdr.h"
 #include "natt/udp_encap.h"
+#include "sys/udp_socket.h"
 
 namespace natgate::esp {
 
@@ -260,39 +261,10 @@ Status Engine::send_udp(const Endpoint& from_local, const Endpoint& to, ByteView
   if (from_local.port != 0 && from_local.port != s->local().port)
     return unexpected("the NAT-T socket is bound to port " + std::to_string(s->local().port) + ", not " +
                       std::to_string(from_local.port));
-  Destination d =
-      Destination::make(s, to, s->local().address.is_unspecified() ? local : IpAddress::any(family));
-  iovec iov{const_cast<std::uint8_t*>(payload.data()), payload.size()};
-  msghdr h{};
-  h.msg_name = &d.peer;
-  h.msg_namelen = d.peer_len;
-  h.msg_iov = &iov;
-  h.msg_iovlen = 1;
-  alignas(cmsghdr) std::uint8_t control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
-  if (d.has_source) {
-    h.msg_control = control;
-    h.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&h);
-    if (family == IpFamily::V4) {
-      c->cmsg_level = IPPROTO_IP;
-      c->cmsg_type = IP_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
-      in_pktinfo pi{};
-      std::memcpy(&pi.ipi_spec_dst, d.source.bytes().data(), 4);
-      std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
-      h.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
-    } else {
-      c->cmsg_level = IPPROTO_IPV6;
-      c->cmsg_type = IPV6_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
-      in6_pktinfo pi{};
-      std::memcpy(&pi.ipi6_addr, d.source.bytes().data(), 16);
-      std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
-      h.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
-    }
-  }
-  if (::sendmsg(s->fd(), &h, 0) < 0)
-    return unexpected("send to " + to.to_string() + ": " + std::strerror(errno));
+  // A socket bound to the wildcard address sends from the address the caller names.
+  const IpAddress source = s->local().address.is_unspecified() ? local : IpAddress::any(family);
+  if (int err = sys::send_datagram(s->fd(), payload, to, source, 0))
+    return unexpected("send to " + to.to_string() + ": " + std::strerror(err));
   return {};
 }
 

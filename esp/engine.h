@@ -32,7 +32,7 @@
 #include "esp/net/socket_set.h"
 #include "esp/sa/sa_table.h"
 #include "esp/tun/tun_device.h"
-#include "esp/unique_fd.h"
+#include "sys/unique_fd.h"
 
 namespace natgate::esp {
 
@@ -118,7 +118,7 @@ class Engine final : public IkeRelay {
   EngineCounters counters_;
   EventQueue<EngineEvent> events_;
   EventQueue<IkeDatagram> ike_;
-  UniqueFd stop_fd_;
+  sys::UniqueFd stop_fd_;
   std::atomic<bool> stopping_{false};
   std::thread outbound_;
   std::thread inbound_;

@@ -13,7 +13,7 @@
 #include <utility>
 
 #include "common/expected.h"
-#include "esp/unique_fd.h"
+#include "sys/unique_fd.h"
 
 namespace natgate::esp {
 
@@ -53,7 +53,7 @@ class EventQueue {
 
  private:
   std::size_t limit_;
-  UniqueFd fd_;
+  sys::UniqueFd fd_;
   std::mutex mutex_;
   std::deque<T> items_;
 };

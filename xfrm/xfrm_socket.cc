@@ -81,8 +81,6 @@ std::string errno_text(int error) {
   return text;
 }
 
-void XfrmSocket::SockDeleter::operator()(nl_sock* sk) const { nl_socket_free(sk); }
-
 XfrmSocket::~XfrmSocket() = default;
 
 int XfrmSocket::fd() const { return sock_ ? nl_socket_get_fd(sock_.get()) : -1; }

@@ -12,9 +12,8 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "sys/netlink.h"
 #include "xfrm/netlink_message.h"
-
-struct nl_sock;
 
 namespace natgate::xfrm {
 
@@ -52,12 +51,9 @@ class XfrmSocket {
   std::uint64_t overruns() const { return overruns_; }
 
  private:
-  struct SockDeleter {
-    void operator()(nl_sock* sk) const;
-  };
   explicit XfrmSocket(nl_sock* sk) : sock_(sk) {}
 
-  std::unique_ptr<nl_sock, SockDeleter> sock_;
+  sys::NlSockPtr sock_;
   std::uint64_t overruns_ = 0;
 };
 

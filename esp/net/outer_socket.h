@@ -10,7 +10,7 @@
 
 #include "common/expected.h"
 #include "common/ip_address.h"
-#include "esp/unique_fd.h"
+#include "sys/unique_fd.h"
 
 namespace natgate::esp {
 
@@ -34,9 +34,9 @@ class OuterSocket {
   bool gro() const { return gro_; }
 
  private:
-  OuterSocket(UniqueFd fd, Kind kind, IpFamily family, Endpoint local, bool gso, bool gro)
+  OuterSocket(sys::UniqueFd fd, Kind kind, IpFamily family, Endpoint local, bool gso, bool gro)
       : fd_(std::move(fd)), kind_(kind), family_(family), local_(local), gso_(gso), gro_(gro) {}
-  UniqueFd fd_;
+  sys::UniqueFd fd_;
   Kind kind_;
   IpFamily family_;
   Endpoint local_;

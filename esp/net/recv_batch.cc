@@ -1,17 +1,11 @@
 #include "esp/net/recv_batch.h"
 
-#include <netinet/udp.h>
-
-#include <cstring>
-
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
+#include "sys/udp_cmsg.h"
 
 namespace natgate::esp {
 
 namespace {
-constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(in6_pktinfo)) + 64;
+constexpr std::size_t kControlBytes = sys::kGroSegmentSpace + sys::kLocalAddressSpace + 64;
 }
 
 RecvBatch::RecvBatch(std::size_t messages, std::size_t buffer_size)
@@ -45,38 +39,11 @@ Endpoint RecvBatch::from(std::size_t i) const {
 }
 
 bool RecvBatch::local_address(std::size_t i, IpAddress& out) const {
-  const msghdr& h = msgs_[i].msg_hdr;
-  for (const cmsghdr* c = CMSG_FIRSTHDR(&h); c;
-       c = CMSG_NXTHDR(const_cast<msghdr*>(&h), const_cast<cmsghdr*>(c))) {
-    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-      in_pktinfo pi;
-      std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-      out = IpAddress::from_bytes(IpFamily::V4,
-                                  ByteView(reinterpret_cast<const std::uint8_t*>(&pi.ipi_addr), 4));
-      return true;
-    }
-    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-      in6_pktinfo pi;
-      std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-      out = IpAddress::from_bytes(IpFamily::V6,
-                                  ByteView(reinterpret_cast<const std::uint8_t*>(&pi.ipi6_addr), 16));
-      return true;
-    }
-  }
-  return false;
+  return sys::read_local_address(msgs_[i].msg_hdr, out);
 }
 
 std::size_t RecvBatch::segment_size(std::size_t i) const {
-  const msghdr& h = msgs_[i].msg_hdr;
-  for (const cmsghdr* c = CMSG_FIRSTHDR(&h); c;
-       c = CMSG_NXTHDR(const_cast<msghdr*>(&h), const_cast<cmsghdr*>(c))) {
-    if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
-      int seg = 0;
-      std::memcpy(&seg, CMSG_DATA(c), sizeof seg);
-      return seg > 0 ? static_cast<std::size_t>(seg) : 0;
-    }
-  }
-  return 0;
+  return sys::read_gro_segment_size(msgs_[i].msg_hdr);
 }
 
 }  // namespace natgate::esp

@@ -1,13 +1,9 @@
 #include "esp/net/send_batch.h"
 
-#include <netinet/udp.h>
-
 #include <cerrno>
 #include <cstring>
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
+#include "sys/udp_cmsg.h"
 
 namespace natgate::esp {
 
@@ -17,7 +13,7 @@ namespace {
 // length of 64 KB.
 constexpr std::size_t kMaxGsoSegments = 64;
 constexpr std::size_t kMaxGsoBytes = 65000;
-constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(std::uint16_t)) + CMSG_SPACE(sizeof(in6_pktinfo));
+constexpr std::size_t kControlBytes = sys::kSegmentSizeSpace + sys::kLocalAddressSpace;
 
 }  // namespace
 
@@ -86,35 +82,12 @@ SendBatch::Result SendBatch::flush() {
     std::size_t used_control = 0;
     cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr);
     if (d.has_source) {
-      if (d.source.is_v4()) {
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
-        in_pktinfo pi{};
-        std::memcpy(&pi.ipi_spec_dst, d.source.bytes().data(), 4);
-        std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
-        used_control += CMSG_SPACE(sizeof(in_pktinfo));
-      } else {
-        c->cmsg_level = IPPROTO_IPV6;
-        c->cmsg_type = IPV6_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
-        in6_pktinfo pi{};
-        std::memcpy(&pi.ipi6_addr, d.source.bytes().data(), 16);
-        std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
-        used_control += CMSG_SPACE(sizeof(in6_pktinfo));
-      }
+      used_control += sys::put_local_address(c, d.source);
       c = CMSG_NXTHDR(&m.msg_hdr, c);
     }
     // The source address comes first so a GSO fallback can keep it and drop only the segment size.
     msg_source_control_[nmsg] = used_control;
-    if (n > 1) {
-      c->cmsg_level = IPPROTO_UDP;
-      c->cmsg_type = UDP_SEGMENT;
-      c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
-      const std::uint16_t seg = static_cast<std::uint16_t>(lens_[i]);
-      std::memcpy(CMSG_DATA(c), &seg, sizeof seg);
-      used_control += CMSG_SPACE(sizeof(std::uint16_t));
-    }
+    if (n > 1) used_control += sys::put_segment_size(c, static_cast<std::uint16_t>(lens_[i]));
     m.msg_hdr.msg_controllen = used_control;
     if (used_control == 0) m.msg_hdr.msg_control = nullptr;
     msg_first_[nmsg] = i;

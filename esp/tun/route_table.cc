@@ -1,12 +1,8 @@
 #include "esp/tun/route_table.h"
 
 #include <ifaddrs.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-#include <cerrno>
-#include <cstring>
 #include <memory>
 
 namespace natgate::esp {
@@ -29,14 +25,6 @@ IpAddress from_u128(U128 v, IpFamily f) {
     v >>= 8;
   }
   return IpAddress::from_bytes(f, ByteView(b, n));
-}
-
-void add_attr(std::uint8_t* buf, std::size_t& len, std::uint16_t type, const void* data, std::size_t size) {
-  auto* rta = reinterpret_cast<rtattr*>(buf + NLMSG_ALIGN(len));
-  rta->rta_type = type;
-  rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(size));
-  std::memcpy(RTA_DATA(rta), data, size);
-  len = NLMSG_ALIGN(len) + RTA_ALIGN(rta->rta_len);
 }
 
 }  // namespace
@@ -81,67 +69,18 @@ std::optional<IpAddress> local_address_in(const TrafficSelector& ts) {
 }
 
 Expected<RouteTable> RouteTable::open(int ifindex, std::uint32_t table) {
-  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!fd.valid()) return unexpected(std::string("rtnetlink socket: ") + std::strerror(errno));
-  sockaddr_nl local{};
-  local.nl_family = AF_NETLINK;
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
-    return unexpected(std::string("bind rtnetlink: ") + std::strerror(errno));
-  return RouteTable(std::move(fd), ifindex, table);
+  auto socket = sys::RtnlSocket::open();
+  if (!socket) return unexpected(socket.error());
+  return RouteTable(std::move(*socket), ifindex, table);
 }
 
 RouteTable::~RouteTable() {
-  if (fd_.valid()) remove_all();
+  if (socket_.valid()) remove_all();
 }
 
-Status RouteTable::request(bool add, const Subnet& dst, const std::optional<IpAddress>& src) {
-  alignas(nlmsghdr) std::uint8_t buf[256] = {};
-  auto* nh = reinterpret_cast<nlmsghdr*>(buf);
-  nh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-  nh->nlmsg_flags =
-      static_cast<std::uint16_t>(NLM_F_REQUEST | NLM_F_ACK | (add ? (NLM_F_CREATE | NLM_F_EXCL) : 0u));
-  nh->nlmsg_seq = seq_++;
-  auto* rt = reinterpret_cast<rtmsg*>(NLMSG_DATA(nh));
-  const bool v4 = dst.address.is_v4();
-  rt->rtm_family = v4 ? AF_INET : AF_INET6;
-  rt->rtm_dst_len = dst.prefix_len;
-  rt->rtm_table = static_cast<unsigned char>(table_ < 256 ? table_ : std::uint32_t{RT_TABLE_UNSPEC});
-  rt->rtm_protocol = RTPROT_STATIC;
-  rt->rtm_scope = RT_SCOPE_LINK;
-  rt->rtm_type = RTN_UNICAST;
-  std::size_t len = NLMSG_LENGTH(sizeof(rtmsg));
-  add_attr(buf, len, RTA_DST, dst.address.bytes().data(), dst.address.size());
-  const std::uint32_t oif = static_cast<std::uint32_t>(ifindex_);
-  add_attr(buf, len, RTA_OIF, &oif, sizeof oif);
-  if (table_ >= 256) add_attr(buf, len, RTA_TABLE, &table_, sizeof table_);
-  if (add && src && src->family() == dst.address.family())
-    add_attr(buf, len, RTA_PREFSRC, src->bytes().data(), src->size());
-  nh->nlmsg_len = static_cast<std::uint32_t>(len);
-
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (::sendto(fd_.get(), buf, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
-    return unexpected(std::string("rtnetlink send: ") + std::strerror(errno));
-  alignas(nlmsghdr) std::uint8_t reply[1024];
-  for (int attempts = 0; attempts < 8; ++attempts) {
-    const ssize_t n = ::recv(fd_.get(), reply, sizeof reply, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return unexpected(std::string("rtnetlink receive: ") + std::strerror(errno));
-    }
-    int remaining = static_cast<int>(n);
-    for (auto* r = reinterpret_cast<nlmsghdr*>(reply); NLMSG_OK(r, static_cast<unsigned>(remaining));
-         r = NLMSG_NEXT(r, remaining)) {
-      if (r->nlmsg_seq != nh->nlmsg_seq || r->nlmsg_type != NLMSG_ERROR) continue;
-      if (r->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr)))
-        return unexpected(std::string("short rtnetlink reply"));
-      const auto* err = reinterpret_cast<const nlmsgerr*>(NLMSG_DATA(r));
-      if (err->error == 0) return {};
-      return unexpected(std::string(add ? "add" : "delete") + " route " + dst.to_string() + ": " +
-                        std::strerror(-err->error));
-    }
-  }
-  return unexpected(std::string("no rtnetlink acknowledgement"));
+sys::DeviceRoute RouteTable::route_to(const Subnet& dst,
+                                      const std::optional<IpAddress>& preferred_source) const {
+  return sys::DeviceRoute{dst, ifindex_, table_, preferred_source};
 }
 
 Status RouteTable::add(const Subnet& dst, const std::optional<IpAddress>& preferred_source) {
@@ -150,7 +89,7 @@ Status RouteTable::add(const Subnet& dst, const std::optional<IpAddress>& prefer
     ++it->second.count;
     return {};
   }
-  if (auto s = request(true, dst, preferred_source); !s) return s;
+  if (auto s = sys::add_route(socket_, route_to(dst, preferred_source)); !s) return s;
   routes_.emplace(dst, Owned{1, preferred_source});
   return {};
 }
@@ -160,11 +99,11 @@ Status RouteTable::remove(const Subnet& dst) {
   if (it == routes_.end()) return unexpected("route " + dst.to_string() + " was not added by natgate");
   if (--it->second.count > 0) return {};
   routes_.erase(it);
-  return request(false, dst, std::nullopt);
+  return sys::delete_route(socket_, route_to(dst, std::nullopt));
 }
 
 void RouteTable::remove_all() {
-  for (const auto& [dst, owned] : routes_) (void)request(false, dst, std::nullopt);
+  for (const auto& [dst, owned] : routes_) (void)sys::delete_route(socket_, route_to(dst, std::nullopt));
   routes_.clear();
 }
 

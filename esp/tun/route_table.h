@@ -1,6 +1,7 @@
 // Routes that send a remote selector's traffic into the engine's TUN, added and removed over
-// rtnetlink in the current network namespace. The table remembers what it added (with a count
-// per prefix, since several policies may share a destination) and removes exactly that.
+// rtnetlink (sys/routes.h) in the current network namespace. The table remembers what it added
+// (with a count per prefix, since several policies may share a destination) and removes exactly
+// that.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,8 @@
 #include "common/expected.h"
 #include "common/ip_address.h"
 #include "common/traffic_selector.h"
-#include "esp/unique_fd.h"
+#include "sys/netlink.h"
+#include "sys/routes.h"
 
 namespace natgate::esp {
 
@@ -26,7 +28,7 @@ std::optional<IpAddress> local_address_in(const TrafficSelector& ts);
 
 class RouteTable {
  public:
-  static constexpr std::uint32_t kMainTable = 254;
+  static constexpr std::uint32_t kMainTable = sys::kMainRouteTable;
 
   static Expected<RouteTable> open(int ifindex, std::uint32_t table = kMainTable);
   RouteTable(RouteTable&&) = default;
@@ -39,18 +41,17 @@ class RouteTable {
   std::size_t size() const { return routes_.size(); }
 
  private:
-  RouteTable(UniqueFd fd, int ifindex, std::uint32_t table)
-      : fd_(std::move(fd)), ifindex_(ifindex), table_(table) {}
-  Status request(bool add, const Subnet& dst, const std::optional<IpAddress>& preferred_source);
+  RouteTable(sys::RtnlSocket socket, int ifindex, std::uint32_t table)
+      : socket_(std::move(socket)), ifindex_(ifindex), table_(table) {}
+  sys::DeviceRoute route_to(const Subnet& dst, const std::optional<IpAddress>& preferred_source) const;
 
   struct Owned {
     int count = 0;
     std::optional<IpAddress> source;
   };
-  UniqueFd fd_;
+  sys::RtnlSocket socket_;
   int ifindex_ = 0;
   std::uint32_t table_ = kMainTable;
-  std::uint32_t seq_ = 1;
   std::map<Subnet, Owned> routes_;
 };
 

@@ -16,7 +16,7 @@ namespace {
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 Status with_ifreq(const std::string& name, unsigned long request, ifreq& ifr, const char* what) {
-  UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sys::UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!s.valid()) return unexpected(errno_text("socket for interface ioctl"));
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
   if (::ioctl(s.get(), request, &ifr) != 0) return unexpected(errno_text(std::string(what) + " " + name));
@@ -28,7 +28,7 @@ Status with_ifreq(const std::string& name, unsigned long request, ifreq& ifr, co
 Expected<TunDevice> TunDevice::open(const std::string& name, bool offload) {
   if (name.empty() || name.size() >= IFNAMSIZ)
     return unexpected("TUN name '" + name + "' must be 1-15 characters");
-  UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
+  sys::UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
   if (!fd.valid()) return unexpected(errno_text("open /dev/net/tun"));
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "common/expected.h"
-#include "esp/unique_fd.h"
+#include "sys/unique_fd.h"
 
 namespace natgate::esp {
 
@@ -30,9 +30,9 @@ class TunDevice {
   Status set_up();
 
  private:
-  TunDevice(UniqueFd fd, std::string name, int ifindex, bool offload)
+  TunDevice(sys::UniqueFd fd, std::string name, int ifindex, bool offload)
       : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex), offload_(offload) {}
-  UniqueFd fd_;
+  sys::UniqueFd fd_;
   std::string name_;
   int ifindex_ = 0;
   bool offload_ = false;

@@ -13,6 +13,7 @@
 #include "gateway/config/auth_loader.h"
 #include "gateway/config/secret_file_mode.h"
 #include "gateway/config/yaml_reader.h"
+#include "sys/unique_fd.h"
 
 namespace natgate::gateway {
 
@@ -38,14 +39,6 @@ bool is_valid_name(std::string_view name) {
 }
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-// Closes a file descriptor on every path out.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 class ConfigParser {
  public:
@@ -409,9 +402,9 @@ class ConfigParser {
 
   std::optional<SecretBytes> read_psk_file(const std::string& file, const YAML::Node& node,
                                            const std::string& path) {
-    Fd fd{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+    sys::UniqueFd fd{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
     struct stat st {};
-    if (fd.fd < 0 || ::fstat(fd.fd, &st) != 0) {
+    if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
       diags_.error(node.Mark(), path, "cannot read " + quoted(file) + ": " + errno_text(errno));
       return std::nullopt;
     }
@@ -427,7 +420,7 @@ class ConfigParser {
     std::array<std::uint8_t, kMaxPskFileBytes + 1> buf{};
     std::size_t used = 0;
     while (used < buf.size()) {
-      ssize_t n = ::read(fd.fd, buf.data() + used, buf.size() - used);
+      ssize_t n = ::read(fd.get(), buf.data() + used, buf.size() - used);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
         diags_.error(node.Mark(), path, "cannot read " + quoted(file) + ": " + errno_text(errno));
@@ -762,20 +755,20 @@ ConfigLoadResult load_config_text(std::string_view yaml, const std::string& name
 
 ConfigLoadResult load_config_file(const std::string& path, const ConfigLoadOptions& options) {
   Diagnostics diags(path);
-  Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (fd.fd < 0) {
+  sys::UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (!fd.valid()) {
     diags.file_error("cannot open: " + errno_text(errno));
     return finish(diags, std::nullopt);
   }
   struct stat st {};
-  if (::fstat(fd.fd, &st) != 0) {
+  if (::fstat(fd.get(), &st) != 0) {
     diags.file_error("cannot stat: " + errno_text(errno));
     return finish(diags, std::nullopt);
   }
   std::string text;
   std::array<char, 8192> chunk{};
   for (;;) {
-    ssize_t n = ::read(fd.fd, chunk.data(), chunk.size());
+    ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       diags.file_error("cannot read: " + errno_text(errno));

@@ -46,24 +46,6 @@ Expected<ControlClient> ControlClient::connect(const std::string& path) {
   return client;
 }
 
-ControlClient::ControlClient(ControlClient&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
-  other.fd_ = -1;
-}
-
-ControlClient& ControlClient::operator=(ControlClient&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.fd_;
-    path_ = std::move(other.path_);
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-ControlClient::~ControlClient() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 Expected<std::string> ControlClient::exchange(const ControlRequest& request,
                                               std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
@@ -73,8 +55,8 @@ Expected<std::string> ControlClient::exchange(const ControlRequest& request,
   const std::string out = encode_control_request(request) + "\n";
   std::size_t sent = 0;
   while (sent < out.size()) {
-    if (Status s = wait_for(fd_, POLLOUT, deadline); !s) return fail("sending: " + s.error());
-    ssize_t n = ::send(fd_, out.data() + sent, out.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (Status s = wait_for(fd_.get(), POLLOUT, deadline); !s) return fail("sending: " + s.error());
+    ssize_t n = ::send(fd_.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) return fail(std::string("sending: ") + std::strerror(errno));
     sent += static_cast<std::size_t>(n);
@@ -82,8 +64,9 @@ Expected<std::string> ControlClient::exchange(const ControlRequest& request,
   std::string in;
   char buf[65536];
   for (;;) {
-    if (Status s = wait_for(fd_, POLLIN, deadline); !s) return fail("waiting for the reply: " + s.error());
-    ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (Status s = wait_for(fd_.get(), POLLIN, deadline); !s)
+      return fail("waiting for the reply: " + s.error());
+    ssize_t n = ::recv(fd_.get(), buf, sizeof buf, MSG_DONTWAIT);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) return fail(std::string("reading the reply: ") + std::strerror(errno));
     if (n == 0) return fail("natgated closed the connection without a reply");

@@ -7,6 +7,7 @@
 
 #include "common/expected.h"
 #include "gateway/control/control_protocol.h"
+#include "sys/unique_fd.h"
 
 namespace natgate::gateway {
 
@@ -14,12 +15,6 @@ class ControlClient {
  public:
   // Errors read "cannot connect to PATH: REASON — is natgated running?".
   static Expected<ControlClient> connect(const std::string& path);
-
-  ControlClient(ControlClient&& other) noexcept;
-  ControlClient& operator=(ControlClient&& other) noexcept;
-  ControlClient(const ControlClient&) = delete;
-  ControlClient& operator=(const ControlClient&) = delete;
-  ~ControlClient();
 
   // Sends the request and returns the reply line (without newline). `timeout` bounds the
   // whole exchange; `up` may take as long as the IKE exchanges do.
@@ -29,7 +24,7 @@ class ControlClient {
 
  private:
   ControlClient(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  int fd_ = -1;
+  sys::UniqueFd fd_;
   std::string path_;
 };
 

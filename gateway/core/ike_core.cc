@@ -249,7 +249,7 @@ void IkeCore::schedule_restart(const std::string& name, std::chrono::seconds del
 
 // ---- input -------------------------------------------------------------------------------
 
-void IkeCore::on_datagram(UdpSocket& socket, const ReceivedDatagram& d) {
+void IkeCore::on_datagram(UdpSocket& socket, const sys::UdpDatagram& d) {
   if (socket.role() == SocketRole::Ike) {
     handle_ike(d.payload, d.local, d.remote, false);
     return;

@@ -6,31 +6,17 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sys/unique_fd.h"
+
 namespace natgate::gateway::core {
 
-namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-}  // namespace
+namespace {}  // namespace
 
 Expected<IpAddress> source_address_for(const IpAddress& remote, const std::vector<IpAddress>& listen) {
   for (const auto& a : listen)
     if (a.family() == remote.family() && !a.is_unspecified()) return a;
 
-  Fd fd(::socket(remote.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sys::UniqueFd fd(::socket(remote.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return unexpected(std::string("socket: ") + std::strerror(errno));
   sockaddr_storage to{};
   socklen_t to_len = Endpoint{remote, 500}.to_sockaddr(to);

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "gateway/core/interface_address.h"
+#include "sys/addresses.h"
 
 namespace natgate::gateway::core {
 
@@ -62,7 +62,7 @@ Status VirtualIpClient::apply(std::uint64_t sa, const ike::VirtualIpAttributes& 
       errors += "no interface to put " + address.to_string() + " on; ";
       continue;
     }
-    if (Status s = add_interface_address(interface_, address); !s) {
+    if (Status s = sys::add_interface_address(interface_, address); !s) {
       errors += s.error() + "; ";
       continue;
     }
@@ -92,7 +92,7 @@ void VirtualIpClient::release(std::uint64_t sa) {
   // A reconnect may have been given the same address while the old SA was still around.
   for (const auto& address : it->second.addresses) {
     if (used_by_other(sa, address)) continue;
-    if (Status s = remove_interface_address(interface_, address); !s)
+    if (Status s = sys::remove_interface_address(interface_, address); !s)
       spdlog::warn("virtual IP {}: {}", address.to_string(), s.error());
   }
   if (it->second.dns_file) {

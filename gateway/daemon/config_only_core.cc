@@ -38,7 +38,7 @@ void ConfigOnlyCore::start(const Config& config, DaemonServices&) {
   }
 }
 
-void ConfigOnlyCore::on_datagram(UdpSocket& socket, const ReceivedDatagram& d) {
+void ConfigOnlyCore::on_datagram(UdpSocket& socket, const sys::UdpDatagram& d) {
   ++unanswered_datagrams_;
   spdlog::debug("{} socket {}: {}-byte datagram from {} not answered: no IKE engine",
                 to_string(socket.role()), d.local.to_string(), d.payload.size(), d.remote.to_string());

@@ -11,7 +11,7 @@ class ConfigOnlyCore : public DaemonCore {
  public:
   std::string description() const override;
   void start(const Config& config, DaemonServices& services) override;
-  void on_datagram(UdpSocket& socket, const ReceivedDatagram& datagram) override;
+  void on_datagram(UdpSocket& socket, const sys::UdpDatagram& datagram) override;
   std::vector<ConnectionStatus> connection_status() override;
   std::map<std::string, std::uint64_t> counters() override;
   void up(const std::string& name, ControlReply reply) override;

@@ -73,7 +73,7 @@ Status Daemon::start(Config config) {
   spdlog::info("IKE core: {}", core_->description());
   core_->start(config_, services_);
   for (auto& s : sockets_) {
-    s->start([this](UdpSocket& socket, const ReceivedDatagram& d) {
+    s->start([this](UdpSocket& socket, const sys::UdpDatagram& d) {
       if (!stopping_) core_->on_datagram(socket, d);
     });
   }

@@ -50,7 +50,7 @@ class DaemonCore {
   virtual void start(const Config& config, DaemonServices& services) = 0;
   // Every datagram on an IKE or NAT-T socket. The payload is untrusted and valid only during
   // the call. Reply through `socket.send_to(..., datagram.remote, datagram.local.address)`.
-  virtual void on_datagram(UdpSocket& socket, const ReceivedDatagram& datagram) = 0;
+  virtual void on_datagram(UdpSocket& socket, const sys::UdpDatagram& datagram) = 0;
 
   virtual std::vector<ConnectionStatus> connection_status() = 0;
   // Named monotonic counters merged into daemon.counters ("malformed_dropped", …).

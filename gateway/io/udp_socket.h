@@ -2,7 +2,8 @@
 // address; receives each datagram together with the address it was sent to (IP_PKTINFO /
 // IPV6_RECVPKTINFO), so that when bound to 0.0.0.0 or :: the reply can leave from exactly
 // that address — a peer or NAT that sees a reply from another address drops it, and RFC 7296
-// §2.11 has the responder reply from the address the request came to.
+// §2.11 has the responder reply from the address the request came to. The socket itself, its
+// control messages and the datagram type are sys/udp_socket.h; this class puts it on asio.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include "common/bytes.h"
 #include "common/expected.h"
 #include "common/ip_address.h"
+#include "sys/udp_socket.h"
 
 namespace boost::asio {
 class io_context;
@@ -27,12 +29,6 @@ enum class SocketRole : std::uint8_t {
 };
 std::string to_string(SocketRole r);  // "ike", "natt"
 
-struct ReceivedDatagram {
-  Endpoint local;    // the address and port it was sent to
-  Endpoint remote;   // who sent it
-  ByteView payload;  // valid only during the receive callback
-};
-
 class UdpSocket {
  public:
   struct Counters {
@@ -42,7 +38,7 @@ class UdpSocket {
     std::uint64_t sent = 0;
     std::uint64_t send_errors = 0;
   };
-  using ReceiveHandler = std::function<void(UdpSocket& socket, const ReceivedDatagram& datagram)>;
+  using ReceiveHandler = std::function<void(UdpSocket& socket, const sys::UdpDatagram& datagram)>;
 
   // Opens, sets SO_REUSEADDR (and IPV6_V6ONLY, so 0.0.0.0 and :: can both be bound on the
   // same port) and binds. Port 0 picks a free port (tests).
@@ -52,10 +48,11 @@ class UdpSocket {
   UdpSocket(const UdpSocket&) = delete;
   UdpSocket& operator=(const UdpSocket&) = delete;
 
-  // Starts delivering datagrams to handler on the io_context thread, until close().
+  // Starts delivering datagrams to handler on the io_context thread, until close(). A datagram's
+  // payload is valid only during the callback.
   void start(ReceiveHandler handler);
   // Sends one datagram. `from` selects the source address when the socket is bound to the
-  // wildcard address (pass the ReceivedDatagram's local address when replying). Never
+  // wildcard address (pass the UdpDatagram's local address when replying). Never
   // blocks: a full send buffer is an error the caller's retransmission covers.
   Status send_to(ByteView payload, const Endpoint& to, const std::optional<IpAddress>& from = std::nullopt);
   void close();

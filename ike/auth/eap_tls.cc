@@ -5,7 +5,8 @@
 
 #include <algorithm>
 
-#include "ike/auth/openssl_handles.h"
+#include "crypto/openssl_handles.h"
+#include "ike/auth/x509_text.h"
 
 namespace natgate::ike {
 
@@ -20,8 +21,8 @@ constexpr std::uint8_t kStart = 0x20;
 // certificate chain is a few KB).
 constexpr std::size_t kMaxTlsMessage = 64 * 1024;
 
-using SslCtxPtr = std::unique_ptr<SSL_CTX, detail::OsslFree<SSL_CTX_free>>;
-using SslPtr = std::unique_ptr<SSL, detail::OsslFree<SSL_free>>;
+using SslCtxPtr = std::unique_ptr<SSL_CTX, crypto::detail::OsslDeleter<SSL_CTX_free>>;
+using SslPtr = std::unique_ptr<SSL, crypto::detail::OsslDeleter<SSL_free>>;
 
 // Accept every chain during the handshake: the decision is made afterwards by TrustStore, which
 // knows the CRLs and the injected time and says why it refuses.

@@ -6,7 +6,8 @@
 #include <cctype>
 
 #include "common/log_escape.h"
-#include "ike/auth/openssl_handles.h"
+#include "crypto/openssl_handles.h"
+#include "ike/auth/x509_text.h"
 
 namespace natgate::ike {
 
@@ -49,9 +50,9 @@ std::string printable(const std::string& s) { return escape_for_log(s); }
 
 std::string dn_text(ByteView der) {
   const unsigned char* p = der.data();
-  detail::X509NamePtr name(d2i_X509_NAME(nullptr, &p, static_cast<long>(der.size())));
+  crypto::detail::X509NamePtr name(d2i_X509_NAME(nullptr, &p, static_cast<long>(der.size())));
   if (!name) {
-    detail::clear_ossl_errors();
+    crypto::detail::clear_openssl_errors();
     return "(malformed DN " + to_hex(der) + ")";
   }
   return detail::name_to_string(name.get());

@@ -6,15 +6,15 @@
 #include <cstdio>
 
 #include "crypto/hash.h"
+#include "crypto/openssl_handles.h"
 #include "ike/auth/md4.h"
-#include "ike/auth/openssl_handles.h"
 
 namespace natgate::ike::mschapv2 {
 
 namespace {
 
-using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, detail::OsslFree<EVP_CIPHER_CTX_free>>;
-using CipherPtr = std::unique_ptr<EVP_CIPHER, detail::OsslFree<EVP_CIPHER_free>>;
+using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, crypto::detail::OsslDeleter<EVP_CIPHER_CTX_free>>;
+using CipherPtr = std::unique_ptr<EVP_CIPHER, crypto::detail::OsslDeleter<EVP_CIPHER_free>>;
 
 // RFC 2759 §8.6 DesEncrypt: a 7-octet key spread over 8 octets (the low bit of each is DES parity,
 // which DES ignores).
@@ -34,7 +34,7 @@ std::array<std::uint8_t, 8> expand_des_key(const std::uint8_t k[7]) {
 // does not load it).
 Status des_encrypt(const std::array<std::uint8_t, 8>& key, ByteView block, std::uint8_t out[8]) {
   static const CipherPtr cipher(EVP_CIPHER_fetch(nullptr, "DES-EDE3-ECB", nullptr));
-  if (!cipher) return unexpected(detail::ossl_error("MS-CHAPv2: DES-EDE3-ECB unavailable"));
+  if (!cipher) return unexpected(crypto::detail::openssl_error("MS-CHAPv2: DES-EDE3-ECB unavailable"));
   std::uint8_t k3[24];
   for (int i = 0; i < 3; ++i) std::copy(key.begin(), key.end(), k3 + 8 * i);
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
@@ -44,7 +44,7 @@ Status des_encrypt(const std::array<std::uint8_t, 8>& key, ByteView block, std::
                   EVP_EncryptUpdate(ctx.get(), out, &n, block.data(), 8) == 1 &&
                   EVP_EncryptFinal_ex(ctx.get(), out + n, &m) == 1 && n + m == 8;
   OPENSSL_cleanse(k3, sizeof k3);
-  if (!ok) return unexpected(detail::ossl_error("MS-CHAPv2: DES"));
+  if (!ok) return unexpected(crypto::detail::openssl_error("MS-CHAPv2: DES"));
   return {};
 }
 

@@ -6,7 +6,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "ike/auth/openssl_handles.h"
+#include "crypto/openssl_handles.h"
+#include "ike/auth/x509_text.h"
 
 namespace natgate::ike {
 
@@ -30,17 +31,17 @@ Expected<PrivateKey> PrivateKey::adopt(EVP_PKEY* raw) {
 }
 
 Expected<PrivateKey> PrivateKey::from_pem(std::string_view pem, std::string_view passphrase) {
-  detail::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return unexpected(detail::ossl_error("private key"));
+  crypto::detail::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return unexpected(crypto::detail::openssl_error("private key"));
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_cb, &passphrase);
-  if (key == nullptr) return unexpected(detail::ossl_error("private key: cannot read PEM"));
+  if (key == nullptr) return unexpected(crypto::detail::openssl_error("private key: cannot read PEM"));
   return adopt(key);
 }
 
 Expected<PrivateKey> PrivateKey::from_der(ByteView der) {
   const unsigned char* p = der.data();
   EVP_PKEY* key = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size()));
-  if (key == nullptr) return unexpected(detail::ossl_error("private key: cannot read DER"));
+  if (key == nullptr) return unexpected(crypto::detail::openssl_error("private key: cannot read DER"));
   return adopt(key);
 }
 
@@ -57,20 +58,20 @@ Expected<PrivateKey> PrivateKey::load_file(const std::string& path, std::string_
 
 Expected<PrivateKey> PrivateKey::generate_rsa(int bits) {
   EVP_PKEY* key = EVP_RSA_gen(static_cast<unsigned int>(bits));
-  if (key == nullptr) return unexpected(detail::ossl_error("RSA key generation"));
+  if (key == nullptr) return unexpected(crypto::detail::openssl_error("RSA key generation"));
   return adopt(key);
 }
 
 Expected<PrivateKey> PrivateKey::generate_ec(EcCurve curve) {
   const char* name = curve == EcCurve::P256 ? "P-256" : curve == EcCurve::P384 ? "P-384" : "P-521";
   EVP_PKEY* key = EVP_EC_gen(name);
-  if (key == nullptr) return unexpected(detail::ossl_error("EC key generation"));
+  if (key == nullptr) return unexpected(crypto::detail::openssl_error("EC key generation"));
   return adopt(key);
 }
 
 Expected<PrivateKey> PrivateKey::generate_ed25519() {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-  if (key == nullptr) return unexpected(detail::ossl_error("Ed25519 key generation"));
+  if (key == nullptr) return unexpected(crypto::detail::openssl_error("Ed25519 key generation"));
   return adopt(key);
 }
 
@@ -82,7 +83,7 @@ PublicKey PrivateKey::public_key() const {
 }
 
 std::string PrivateKey::to_pem() const {
-  detail::BioPtr bio(BIO_new(BIO_s_mem()));
+  crypto::detail::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return {};
   char* data = nullptr;

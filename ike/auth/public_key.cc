@@ -3,7 +3,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "ike/auth/openssl_handles.h"
+#include "crypto/openssl_handles.h"
+#include "ike/auth/x509_text.h"
 
 namespace natgate::ike {
 
@@ -40,7 +41,7 @@ Status check_key_strength(KeyType type, int bits) {
 
 Expected<PublicKey> PublicKey::from_native(EVP_PKEY* key) {
   if (key == nullptr) return unexpected(std::string("no public key"));
-  if (EVP_PKEY_up_ref(key) != 1) return unexpected(detail::ossl_error("public key"));
+  if (EVP_PKEY_up_ref(key) != 1) return unexpected(crypto::detail::openssl_error("public key"));
   std::shared_ptr<EVP_PKEY> shared(key, EVP_PKEY_free);
   const KeyType type = key_type_of(key);
   if (type == KeyType::Other) return unexpected(std::string("unsupported public key type"));
@@ -49,17 +50,17 @@ Expected<PublicKey> PublicKey::from_native(EVP_PKEY* key) {
 
 Expected<PublicKey> PublicKey::from_spki_der(ByteView der) {
   const unsigned char* p = der.data();
-  detail::PkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+  crypto::detail::PkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!key || p != der.data() + der.size())
-    return unexpected(detail::ossl_error("public key: not a SubjectPublicKeyInfo"));
+    return unexpected(crypto::detail::openssl_error("public key: not a SubjectPublicKeyInfo"));
   return from_native(key.get());
 }
 
 Expected<PublicKey> PublicKey::from_pem(std::string_view pem) {
-  detail::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return unexpected(detail::ossl_error("public key"));
-  detail::PkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return unexpected(detail::ossl_error("public key: no PEM PUBLIC KEY"));
+  crypto::detail::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return unexpected(crypto::detail::openssl_error("public key"));
+  crypto::detail::PkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) return unexpected(crypto::detail::openssl_error("public key: no PEM PUBLIC KEY"));
   return from_native(key.get());
 }
 

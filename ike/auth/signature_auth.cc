@@ -6,7 +6,8 @@
 #include <algorithm>
 #include <optional>
 
-#include "ike/auth/openssl_handles.h"
+#include "crypto/openssl_handles.h"
+#include "ike/auth/x509_text.h"
 
 namespace natgate::ike {
 
@@ -38,13 +39,13 @@ Status init_ctx(EVP_MD_CTX* ctx, EVP_PKEY* key, SignatureScheme scheme, bool sig
   const char* md = md_name(scheme);
   const int rc = sign ? EVP_DigestSignInit_ex(ctx, &pctx, md, nullptr, nullptr, key, nullptr)
                       : EVP_DigestVerifyInit_ex(ctx, &pctx, md, nullptr, nullptr, key, nullptr);
-  if (rc != 1) return unexpected(detail::ossl_error(std::string(to_string(scheme)) + ": init"));
+  if (rc != 1) return unexpected(crypto::detail::openssl_error(std::string(to_string(scheme)) + ": init"));
   if (is_pss(scheme)) {
     // RFC 7427 A.4: MGF1 with the message hash, salt as long as the hash (RFC 4055 §3.1).
     if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
         EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, md, nullptr) != 1)
-      return unexpected(detail::ossl_error(std::string(to_string(scheme)) + ": PSS parameters"));
+      return unexpected(crypto::detail::openssl_error(std::string(to_string(scheme)) + ": PSS parameters"));
   }
   return {};
 }
@@ -54,9 +55,9 @@ std::size_t ec_field_octets(int bits) { return static_cast<std::size_t>((bits + 
 
 Expected<Bytes> der_to_raw_ecdsa(ByteView der, int bits) {
   const unsigned char* p = der.data();
-  std::unique_ptr<ECDSA_SIG, detail::OsslFree<ECDSA_SIG_free>> sig(
+  std::unique_ptr<ECDSA_SIG, crypto::detail::OsslDeleter<ECDSA_SIG_free>> sig(
       d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
-  if (!sig) return unexpected(detail::ossl_error("ECDSA signature"));
+  if (!sig) return unexpected(crypto::detail::openssl_error("ECDSA signature"));
   const std::size_t n = ec_field_octets(bits);
   Bytes out(2 * n);
   if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), out.data(), static_cast<int>(n)) < 0 ||
@@ -67,16 +68,16 @@ Expected<Bytes> der_to_raw_ecdsa(ByteView der, int bits) {
 
 Expected<Bytes> raw_to_der_ecdsa(ByteView raw) {
   const std::size_t n = raw.size() / 2;
-  std::unique_ptr<ECDSA_SIG, detail::OsslFree<ECDSA_SIG_free>> sig(ECDSA_SIG_new());
+  std::unique_ptr<ECDSA_SIG, crypto::detail::OsslDeleter<ECDSA_SIG_free>> sig(ECDSA_SIG_new());
   BIGNUM* r = BN_bin2bn(raw.data(), static_cast<int>(n), nullptr);
   BIGNUM* s = BN_bin2bn(raw.data() + n, static_cast<int>(n), nullptr);
   if (!sig || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
     BN_free(r);
     BN_free(s);
-    return unexpected(detail::ossl_error("ECDSA signature"));
+    return unexpected(crypto::detail::openssl_error("ECDSA signature"));
   }
   Bytes der = detail::to_der(sig.get(), i2d_ECDSA_SIG);
-  if (der.empty()) return unexpected(detail::ossl_error("ECDSA signature"));
+  if (der.empty()) return unexpected(crypto::detail::openssl_error("ECDSA signature"));
   return der;
 }
 
@@ -102,15 +103,15 @@ std::string method_text(iana::AuthMethod m) { return "AUTH method " + std::to_st
 Expected<Bytes> sign_data(const PrivateKey& key, SignatureScheme scheme, ByteView data) {
   if (key.type() != key_type_for(scheme))
     return unexpected(std::string("cannot sign ") + to_string(scheme) + " with a " + key.describe() + " key");
-  detail::MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx) return unexpected(detail::ossl_error("signature"));
+  crypto::detail::MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx) return unexpected(crypto::detail::openssl_error("signature"));
   if (auto st = init_ctx(ctx.get(), key.native(), scheme, true); !st) return unexpected(st.error());
   std::size_t len = 0;
   if (EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size()) != 1)
-    return unexpected(detail::ossl_error(std::string(to_string(scheme)) + ": sign"));
+    return unexpected(crypto::detail::openssl_error(std::string(to_string(scheme)) + ": sign"));
   Bytes sig(len);
   if (EVP_DigestSign(ctx.get(), sig.data(), &len, data.data(), data.size()) != 1)
-    return unexpected(detail::ossl_error(std::string(to_string(scheme)) + ": sign"));
+    return unexpected(crypto::detail::openssl_error(std::string(to_string(scheme)) + ": sign"));
   sig.resize(len);
   return sig;
 }
@@ -119,11 +120,11 @@ Status verify_data(const PublicKey& key, SignatureScheme scheme, ByteView data, 
   if (key.type() != key_type_for(scheme))
     return unexpected(std::string(to_string(scheme)) + " signature cannot be checked with the peer's " +
                       key.describe() + " key");
-  detail::MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx) return unexpected(detail::ossl_error("signature"));
+  crypto::detail::MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx) return unexpected(crypto::detail::openssl_error("signature"));
   if (auto st = init_ctx(ctx.get(), key.native(), scheme, false); !st) return unexpected(st.error());
   const int rc = EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data.data(), data.size());
-  detail::clear_ossl_errors();
+  crypto::detail::clear_openssl_errors();
   if (rc != 1)
     return unexpected(std::string(to_string(scheme)) + " signature does not verify with the peer's " +
                       key.describe() + " key");

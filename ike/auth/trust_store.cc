@@ -6,7 +6,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "ike/auth/openssl_handles.h"
+#include "crypto/openssl_handles.h"
+#include "ike/auth/x509_text.h"
 
 namespace natgate::ike {
 
@@ -79,13 +80,13 @@ Status TrustStore::add_crl(ByteView data, std::string label) {
   X509_CRL* raw = nullptr;
   const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
   if (text.find("-----BEGIN X509 CRL-----") != std::string_view::npos) {
-    detail::BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+    crypto::detail::BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
     if (bio) raw = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr);
   } else {
     const unsigned char* p = data.data();
     raw = d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size()));
   }
-  if (raw == nullptr) return unexpected(detail::ossl_error("CRL " + label + ": cannot parse"));
+  if (raw == nullptr) return unexpected(crypto::detail::openssl_error("CRL " + label + ": cannot parse"));
   crls_->entries.push_back({std::shared_ptr<X509_CRL>(raw, X509_CRL_free), std::move(label)});
   return {};
 }
@@ -113,21 +114,23 @@ Expected<std::vector<X509Certificate>> TrustStore::verify(const X509Certificate&
 
   // A store per call: verification happens once per IKE_AUTH, and a fresh store never carries
   // state from an earlier peer.
-  detail::X509StorePtr store(X509_STORE_new());
+  crypto::detail::X509StorePtr store(X509_STORE_new());
   StackX509Ptr untrusted(sk_X509_new_null());
-  detail::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (!store || !untrusted || !ctx) return unexpected(detail::ossl_error("certificate verification"));
+  crypto::detail::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  if (!store || !untrusted || !ctx)
+    return unexpected(crypto::detail::openssl_error("certificate verification"));
   for (const auto& ca : cas_)
     if (X509_STORE_add_cert(store.get(), ca.native()) != 1)
-      return unexpected(detail::ossl_error("trust store"));
+      return unexpected(crypto::detail::openssl_error("trust store"));
   for (const auto& e : crls_->entries)
     if (X509_STORE_add_crl(store.get(), e.crl.get()) != 1)
-      return unexpected(detail::ossl_error("trust store"));
+      return unexpected(crypto::detail::openssl_error("trust store"));
   for (const auto& c : intermediates)
-    if (sk_X509_push(untrusted.get(), c.native()) <= 0) return unexpected(detail::ossl_error("trust store"));
+    if (sk_X509_push(untrusted.get(), c.native()) <= 0)
+      return unexpected(crypto::detail::openssl_error("trust store"));
 
   if (X509_STORE_CTX_init(ctx.get(), store.get(), end_entity.native(), untrusted.get()) != 1)
-    return unexpected(detail::ossl_error("certificate verification"));
+    return unexpected(crypto::detail::openssl_error("certificate verification"));
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, std::chrono::system_clock::to_time_t(now));
   unsigned long flags = 0;
@@ -162,7 +165,7 @@ Expected<std::vector<X509Certificate>> TrustStore::verify(const X509Certificate&
   if (cur == nullptr) cur = end_entity.native();
   const std::string who = "certificate for " + subject_of(cur);
   const std::string issuer = detail::name_to_string(X509_get_issuer_name(cur));
-  detail::clear_ossl_errors();
+  crypto::detail::clear_openssl_errors();
   switch (err) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
       return unexpected(who + " expired " + asn1_date(X509_get0_notAfter(cur)));

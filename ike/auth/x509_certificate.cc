@@ -10,7 +10,8 @@
 #include <iterator>
 
 #include "crypto/hash.h"
-#include "ike/auth/openssl_handles.h"
+#include "crypto/openssl_handles.h"
+#include "ike/auth/x509_text.h"
 
 namespace natgate::ike {
 
@@ -24,7 +25,7 @@ std::chrono::system_clock::time_point to_time_point(const ASN1_TIME* t) {
 
 template <typename F>
 void for_each_san(X509* cert, F f) {
-  detail::GeneralNamesPtr names(
+  crypto::detail::GeneralNamesPtr names(
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   if (!names) return;
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) f(sk_GENERAL_NAME_value(names.get(), i));
@@ -49,7 +50,7 @@ std::string format_date(std::chrono::system_clock::time_point t) {
 Expected<X509Certificate> X509Certificate::from_der(ByteView der) {
   const unsigned char* p = der.data();
   X509* raw = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-  if (raw == nullptr) return unexpected(detail::ossl_error("certificate: not X.509 DER"));
+  if (raw == nullptr) return unexpected(crypto::detail::openssl_error("certificate: not X.509 DER"));
   std::shared_ptr<X509> cert(raw, X509_free);
   if (p != der.data() + der.size())
     return unexpected(std::string("certificate: trailing octets after the DER"));
@@ -57,8 +58,8 @@ Expected<X509Certificate> X509Certificate::from_der(ByteView der) {
 }
 
 Expected<std::vector<X509Certificate>> X509Certificate::from_pem(std::string_view pem) {
-  detail::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return unexpected(detail::ossl_error("certificate"));
+  crypto::detail::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return unexpected(crypto::detail::openssl_error("certificate"));
   std::vector<X509Certificate> out;
   while (true) {
     X509* raw = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
@@ -67,7 +68,7 @@ Expected<std::vector<X509Certificate>> X509Certificate::from_pem(std::string_vie
     Bytes der = detail::to_der(raw, i2d_X509);
     out.push_back(X509Certificate(std::move(cert), std::move(der)));
   }
-  detail::clear_ossl_errors();  // the loop always ends on "no start line"
+  crypto::detail::clear_openssl_errors();  // the loop always ends on "no start line"
   if (out.empty()) return unexpected(std::string("no PEM certificate found"));
   return out;
 }
@@ -148,7 +149,8 @@ std::vector<Bytes> X509Certificate::ip_addresses() const {
 Expected<PublicKey> X509Certificate::public_key() const {
   EVP_PKEY* key = X509_get0_pubkey(native());
   if (key == nullptr)
-    return unexpected(detail::ossl_error("certificate for " + subject() + ": no usable public key"));
+    return unexpected(
+        crypto::detail::openssl_error("certificate for " + subject() + ": no usable public key"));
   return PublicKey::from_native(key);
 }
 
@@ -171,7 +173,7 @@ Status X509Certificate::check_end_entity_usage() const {
                       " has a keyUsage without digitalSignature or nonRepudiation (RFC 4945 §5.1.3.2): it "
                       "may not sign AUTH");
   if ((flags & EXFLAG_XKUSAGE) == 0) return {};
-  std::unique_ptr<EXTENDED_KEY_USAGE, detail::OsslFree<EXTENDED_KEY_USAGE_free>> eku(
+  std::unique_ptr<EXTENDED_KEY_USAGE, crypto::detail::OsslDeleter<EXTENDED_KEY_USAGE_free>> eku(
       static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
   if (!eku) return unexpected("certificate for " + subject() + " has a malformed extendedKeyUsage");
   static constexpr std::string_view kAccepted[] = {
@@ -198,7 +200,7 @@ Status X509Certificate::check_end_entity_usage() const {
 bool X509Certificate::signed_by(const X509Certificate& issuer) const {
   EVP_PKEY* key = X509_get0_pubkey(issuer.native());
   const bool ok = key != nullptr && X509_verify(native(), key) == 1;
-  detail::clear_ossl_errors();
+  crypto::detail::clear_openssl_errors();
   return ok;
 }
 

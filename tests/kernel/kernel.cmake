@@ -7,7 +7,7 @@ if(TARGET natgate_xfrm)
     ${CMAKE_CURRENT_LIST_DIR}/kernel_backend_guest_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/wire_witness.cc)
   target_include_directories(kernel_backend_guest_test PRIVATE ${CMAKE_CURRENT_LIST_DIR})
-  target_link_libraries(kernel_backend_guest_test PRIVATE natgate_xfrm GTest::gtest GTest::gtest_main)
+  target_link_libraries(kernel_backend_guest_test PRIVATE natgate_xfrm natgate_sys GTest::gtest GTest::gtest_main)
 
   add_test(NAME kernel.backend
     COMMAND ${CMAKE_CURRENT_LIST_DIR}/run-guest.sh

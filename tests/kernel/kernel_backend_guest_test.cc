@@ -23,6 +23,7 @@
 
 #include "dataplane/event_log.h"
 #include "netns_scope.h"
+#include "sys/unique_fd.h"
 #include "wire_witness.h"
 #include "xfrm/ipsec_socket.h"
 #include "xfrm/kernel_backend.h"
@@ -41,25 +42,8 @@ const IpAddress kNatPublic = ip("192.0.2.1");
 const IpAddress kNatPublic2 = ip("192.0.2.5");
 const IpAddress kRight = ip("192.0.2.2");
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd_, o.fd_);
-    return *this;
-  }
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-Fd udp_socket(const IpAddress& address, std::uint16_t port) {
-  Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+sys::UniqueFd udp_socket(const IpAddress& address, std::uint16_t port) {
+  sys::UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   Endpoint ep{address, port};
   sockaddr_storage ss{};
   socklen_t len = ep.to_sockaddr(ss);
@@ -116,7 +100,7 @@ dataplane::EspTransform transform(iana::EncrId encr, std::uint16_t bits,
 struct Site {
   std::string ns;
   std::unique_ptr<KernelBackend> backend;
-  std::vector<Fd> encap;
+  std::vector<sys::UniqueFd> encap;
   dataplane::EventLog events;  // expires, acquires and mappings, as the backend reported them
 
   // Waits (bounded) for events and hands them to the handlers.
@@ -138,7 +122,7 @@ std::unique_ptr<Site> open_site(const std::string& ns, std::initializer_list<std
   site->backend = std::move(*backend);
   site->backend->set_listener(&site->events);
   for (std::uint16_t port : ports) {
-    Fd fd = udp_socket(IpAddress::any(IpFamily::V4), port);
+    sys::UniqueFd fd = udp_socket(IpAddress::any(IpFamily::V4), port);
     if (auto s = enable_udp_encap(fd.get()); !s) throw std::runtime_error(s.error());
     if (auto s = bypass_ipsec_policies(fd.get(), IpFamily::V4); !s) throw std::runtime_error(s.error());
     site->encap.push_back(std::move(fd));
@@ -242,7 +226,7 @@ class KernelGuest : public ::testing::Test {
 
   // UDP round trips 198.51.100.1:7000 -> 203.0.113.1:7001 and back; returns how many made it.
   int udp_round_trips(int n) {
-    Fd client, server;
+    sys::UniqueFd client, server;
     {
       NetnsScope in("left");
       client = udp_socket(ip("198.51.100.1"), 7000);
@@ -274,7 +258,7 @@ class KernelGuest : public ::testing::Test {
 
   // One-way datagrams left -> right; returns how many right received.
   int udp_one_way(int n) {
-    Fd client, server;
+    sys::UniqueFd client, server;
     {
       NetnsScope in("left");
       client = udp_socket(ip("198.51.100.1"), 7000);

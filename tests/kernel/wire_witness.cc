@@ -15,27 +15,25 @@
 namespace natgate::xfrm::guest {
 
 WireWitness::WireWitness(const std::string& interface, std::vector<Subnet> inner) : inner_(std::move(inner)) {
-  fd_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
+  fd_.reset(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL)));
   const unsigned index = ::if_nametoindex(interface.c_str());
-  if (fd_ < 0 || index == 0)
+  if (!fd_.valid() || index == 0)
     throw std::runtime_error("cannot capture on " + interface + ": " + std::strerror(errno));
   sockaddr_ll sll{};
   sll.sll_family = AF_PACKET;
   sll.sll_protocol = htons(ETH_P_ALL);
   sll.sll_ifindex = static_cast<int>(index);
-  if (::bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) != 0) {
+  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) != 0) {
     throw std::runtime_error("cannot bind the capture to " + interface + ": " + std::strerror(errno));
   }
 }
 
-WireWitness::~WireWitness() {
-  if (fd_ >= 0) ::close(fd_);
-}
+WireWitness::~WireWitness() = default;
 
 void WireWitness::collect() {
   std::uint8_t frame[2048];
   for (int i = 0; i < 100000; ++i) {
-    ssize_t n = ::recv(fd_, frame, sizeof(frame), 0);
+    ssize_t n = ::recv(fd_.get(), frame, sizeof(frame), 0);
     if (n < 0) break;
     classify(frame, static_cast<std::size_t>(n));
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/ip_address.h"
+#include "sys/unique_fd.h"
 
 namespace natgate::xfrm::guest {
 
@@ -38,7 +39,7 @@ class WireWitness {
 
  private:
   void classify(const std::uint8_t* frame, std::size_t len);
-  int fd_ = -1;
+  sys::UniqueFd fd_;
   std::vector<Subnet> inner_;
   std::vector<EspInUdp> esp_;
   int cleartext_ = 0;

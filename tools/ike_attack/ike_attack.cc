@@ -42,6 +42,7 @@
 #include "ike/codec/message_codec.h"
 #include "ike/exchange/ike_sa.h"
 #include "ike/suite/proposal_spec.h"
+#include "sys/unique_fd.h"
 
 using namespace natgate;
 using Clock = std::chrono::steady_clock;
@@ -60,19 +61,16 @@ class Socket {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     std::memcpy(&a.sin_addr, local.bytes().data(), 4);
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+    if (!fd_.valid() || ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
       die("bind: " + std::string(std::strerror(errno)));
   }
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   std::uint16_t port() const {
     sockaddr_in a{};
     socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len);
     return ntohs(a.sin_port);
   }
   void send(ByteView bytes, const Endpoint& to, bool marker) const {
@@ -83,14 +81,14 @@ class Socket {
     a.sin_family = AF_INET;
     a.sin_port = htons(to.port);
     std::memcpy(&a.sin_addr, to.address.bytes().data(), 4);
-    (void)::sendto(fd_, wire.data(), wire.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    (void)::sendto(fd_.get(), wire.data(), wire.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
   }
   // One datagram, if any: its bytes (after the marker on a NAT-T socket) and sender.
   bool receive(Bytes& out, Endpoint& from, bool marker) const {
     std::uint8_t buf[65536];
     sockaddr_in a{};
     socklen_t len = sizeof a;
-    const ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&a), &len);
+    const ssize_t n = ::recvfrom(fd_.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&a), &len);
     if (n <= 0) return false;
     std::size_t skip = 0;
     if (marker) {
@@ -108,7 +106,7 @@ class Socket {
   }
 
  private:
-  int fd_;
+  sys::UniqueFd fd_;
 };
 
 // The address the kernel picks for the server (what NAT-D must hash, RFC 7296 §2.23).

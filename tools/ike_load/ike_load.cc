@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -24,32 +25,17 @@
 #include "crypto/random.h"
 #include "ike/exchange/ike_sa.h"
 #include "ike/suite/proposal_spec.h"
-#include <algorithm>
+#include "sys/unique_fd.h"
 
 using namespace natgate;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 struct Client {
   int index = 0;
-  Fd ike{-1};
-  Fd natt{-1};
+  sys::UniqueFd ike;
+  sys::UniqueFd natt;
   Endpoint local;
   std::uint16_t natt_port = 0;
   std::unique_ptr<ike::IkeSa> sa;
@@ -61,12 +47,12 @@ struct Client {
   Clock::time_point up_at{};
 };
 
-Fd bound_socket(const IpAddress& local) {
-  Fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+sys::UniqueFd bound_socket(const IpAddress& local) {
+  sys::UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   sockaddr_in a{};
   a.sin_family = AF_INET;
   std::memcpy(&a.sin_addr, local.bytes().data(), 4);
-  if (s.fd < 0 || ::bind(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  if (!s.valid() || ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     std::perror("bind");
     std::exit(2);
   }
@@ -82,18 +68,18 @@ std::uint16_t port_of(int fd) {
 
 // The address the kernel picks for the server (what NAT-D must hash, RFC 7296 §2.23).
 IpAddress source_for(const IpAddress& server) {
-  Fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sys::UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(500);
   std::memcpy(&a.sin_addr, server.bytes().data(), 4);
-  if (::connect(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     std::perror("connect");
     std::exit(2);
   }
   sockaddr_in me{};
   socklen_t len = sizeof me;
-  ::getsockname(s.fd, reinterpret_cast<sockaddr*>(&me), &len);
+  ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&me), &len);
   return IpAddress::from_bytes(IpFamily::V4, ByteView(reinterpret_cast<const std::uint8_t*>(&me.sin_addr), 4));
 }
 
@@ -105,8 +91,8 @@ void send_datagram(const Client& c, const ike::Datagram& d) {
   to.sin_family = AF_INET;
   to.sin_port = htons(d.remote.port);
   std::memcpy(&to.sin_addr, d.remote.address.bytes().data(), 4);
-  (void)::sendto(d.natt ? c.natt.fd : c.ike.fd, wire.data(), wire.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                 sizeof to);
+  (void)::sendto(d.natt ? c.natt.get() : c.ike.get(), wire.data(), wire.size(), 0,
+                 reinterpret_cast<sockaddr*>(&to), sizeof to);
 }
 
 Clock::time_point to_clock(ike::TimePoint t, ike::TimePoint now_ike, Clock::time_point now) {
@@ -188,10 +174,10 @@ int main(int argc, char** argv) {
     c.index = i + 1;
     c.ike = bound_socket(local);
     c.natt = bound_socket(local);
-    c.local = Endpoint{local, port_of(c.ike.fd)};
+    c.local = Endpoint{local, port_of(c.ike.get())};
     auto ike_cfg = std::make_shared<ike::IkeSaConfig>();
     ike_cfg->proposals = {*ike_proposal};
-    ike_cfg->natt_port = port_of(c.natt.fd);
+    ike_cfg->natt_port = port_of(c.natt.get());
     ike_cfg->remote_natt_port = 4500;
     auto peer = std::make_shared<ike::PeerConfig>();
     peer->name = "load" + std::to_string(c.index);
@@ -217,8 +203,8 @@ int main(int argc, char** argv) {
 
   std::vector<pollfd> fds;
   for (const auto& c : clients) {
-    fds.push_back({c.ike.fd, POLLIN, 0});
-    fds.push_back({c.natt.fd, POLLIN, 0});
+    fds.push_back({c.ike.get(), POLLIN, 0});
+    fds.push_back({c.natt.get(), POLLIN, 0});
   }
   bool printed = false;
   Clock::time_point delete_at{};
@@ -290,7 +276,7 @@ int main(int argc, char** argv) {
         }
         Endpoint remote{IpAddress::from_bytes(IpFamily::V4, ByteView(reinterpret_cast<const std::uint8_t*>(&from.sin_addr), 4)),
                         ntohs(from.sin_port)};
-        Endpoint here{local, natt ? port_of(c.natt.fd) : c.local.port};
+        Endpoint here{local, natt ? port_of(c.natt.get()) : c.local.port};
         absorb(c, c.sa->handle(ike::ReceivedDatagram{bytes, here, remote, natt}, ike_now()));
       }
     }

@@ -20,6 +20,7 @@
 #include "fake_control_handler.h"
 #include "gateway/control/control_client.h"
 #include "sample_status.h"
+#include "sys/unique_fd.h"
 
 namespace natgate::gateway {
 namespace {
@@ -33,18 +34,17 @@ using testing::FakeHandler;
 class RawClient {
  public:
   explicit RawClient(const std::string& path) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    connected_ = ::connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   }
-  ~RawClient() { ::close(fd_); }
   bool connected() const { return connected_; }
   void send(const std::string& data) {
     std::size_t sent = 0;
     while (sent < data.size()) {
-      ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      ssize_t n = ::send(fd_.get(), data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
       if (n <= 0) return;
       sent += static_cast<std::size_t>(n);
     }
@@ -54,10 +54,10 @@ class RawClient {
     std::string in;
     const auto deadline = std::chrono::steady_clock::now() + 3s;
     while (std::count(in.begin(), in.end(), '\n') < lines && std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
+      pollfd p{fd_.get(), POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
       char buf[4096];
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
       if (n <= 0) break;
       in.append(buf, static_cast<std::size_t>(n));
     }
@@ -67,17 +67,17 @@ class RawClient {
   bool closed_within(std::chrono::milliseconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
+      pollfd p{fd_.get(), POLLIN, 0};
       if (::poll(&p, 1, 50) <= 0) continue;
       char buf[256];
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
       if (n <= 0) return true;
     }
     return false;
   }
 
  private:
-  int fd_ = -1;
+  sys::UniqueFd fd_;
   bool connected_ = false;
 };
 

@@ -80,7 +80,7 @@ class RecordingCore : public DaemonCore {
     natt_sockets = services.natt_sockets.size();
     dataplane = services.dataplane.name;
   }
-  void on_datagram(UdpSocket& socket, const ReceivedDatagram& d) override {
+  void on_datagram(UdpSocket& socket, const sys::UdpDatagram& d) override {
     std::lock_guard lock(mu);
     datagrams.push_back(to_string(socket.role()) + " " + d.remote.address.to_string() + " -> " +
                         d.local.to_string() + " " + std::string(d.payload.begin(), d.payload.end()));

@@ -11,6 +11,7 @@
 
 #include "gateway/io/timer.h"
 #include "gateway/io/udp_socket.h"
+#include "sys/unique_fd.h"
 
 namespace natgate::gateway {
 namespace {
@@ -32,24 +33,23 @@ bool run_until(boost::asio::io_context& io, const std::function<bool()>& pred,
 class Peer {
  public:
   explicit Peer(const Endpoint& bind_to) {
-    fd_ = ::socket(bind_to.address.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    fd_.reset(::socket(bind_to.address.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     timeval tv{2, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     sockaddr_storage ss{};
     socklen_t len = bind_to.to_sockaddr(ss);
-    ok_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+    ok_ = ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0;
     sockaddr_storage bound{};
     socklen_t bound_len = sizeof bound;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &bound_len);
+    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&bound), &bound_len);
     local_ = *Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&bound), bound_len);
   }
-  ~Peer() { ::close(fd_); }
   bool ok() const { return ok_; }
   const Endpoint& local() const { return local_; }
   void send(const std::string& data, const Endpoint& to) {
     sockaddr_storage ss{};
     socklen_t len = to.to_sockaddr(ss);
-    ASSERT_EQ(::sendto(fd_, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&ss), len),
+    ASSERT_EQ(::sendto(fd_.get(), data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&ss), len),
               static_cast<ssize_t>(data.size()));
   }
   // The next datagram and who sent it; nullopt after the 2 s timeout.
@@ -57,14 +57,14 @@ class Peer {
     char buf[2048];
     sockaddr_storage from{};
     socklen_t len = sizeof from;
-    ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+    ssize_t n = ::recvfrom(fd_.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) return std::nullopt;
     return std::make_pair(std::string(buf, static_cast<std::size_t>(n)),
                           *Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&from), len));
   }
 
  private:
-  int fd_ = -1;
+  sys::UniqueFd fd_;
   bool ok_ = false;
   Endpoint local_;
 };
@@ -91,7 +91,7 @@ TEST(UdpSocket, WildcardSocketLearnsTheAddressEachDatagramWasSentTo) {
   ASSERT_TRUE(s) << s.error();
   const std::uint16_t port = (*s)->local_endpoint().port;
   std::vector<Received> got;
-  (*s)->start([&](UdpSocket& sock, const ReceivedDatagram& d) {
+  (*s)->start([&](UdpSocket& sock, const sys::UdpDatagram& d) {
     EXPECT_EQ(&sock, s->get());
     got.push_back({d.local, d.remote, std::string(d.payload.begin(), d.payload.end())});
   });
@@ -114,7 +114,7 @@ TEST(UdpSocket, ReplyLeavesFromTheAddressTheRequestCameTo) {
   ASSERT_TRUE(s) << s.error();
   const std::uint16_t port = (*s)->local_endpoint().port;
   int replies = 0;
-  (*s)->start([&](UdpSocket& sock, const ReceivedDatagram& d) {
+  (*s)->start([&](UdpSocket& sock, const sys::UdpDatagram& d) {
     Status with_source = sock.send_to(as_bytes("pong"), d.remote, d.local.address);
     EXPECT_TRUE(with_source) << with_source.error();
     // Without a source the kernel picks by route: 127.0.0.1, which a peer talking to .2
@@ -143,7 +143,7 @@ TEST(UdpSocket, Ipv6WildcardLearnsTheLocalAddressToo) {
   auto s = UdpSocket::bind(io, ep("::", 0), SocketRole::Ike);
   ASSERT_TRUE(s) << s.error();
   std::optional<Received> got;
-  (*s)->start([&](UdpSocket& sock, const ReceivedDatagram& d) {
+  (*s)->start([&](UdpSocket& sock, const sys::UdpDatagram& d) {
     got = Received{d.local, d.remote, std::string(d.payload.begin(), d.payload.end())};
     EXPECT_TRUE(sock.send_to(as_bytes("pong6"), d.remote, d.local.address));
   });
@@ -179,7 +179,7 @@ TEST(UdpSocket, ClosedSocketDeliversNothingAndRefusesToSend) {
   auto s = UdpSocket::bind(io, ep("127.0.0.1", 0), SocketRole::Ike);
   ASSERT_TRUE(s);
   int calls = 0;
-  (*s)->start([&](UdpSocket&, const ReceivedDatagram&) { ++calls; });
+  (*s)->start([&](UdpSocket&, const sys::UdpDatagram&) { ++calls; });
   const Endpoint where = (*s)->local_endpoint();
   (*s)->close();
   Peer peer(ep("127.0.0.1", 0));

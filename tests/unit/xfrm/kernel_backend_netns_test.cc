@@ -15,6 +15,7 @@
 
 #include "dataplane/event_log.h"
 #include "netns_sandbox.h"
+#include "sys/unique_fd.h"
 #include "xfrm/esp_probe.h"
 #include "xfrm/ipsec_socket.h"
 #include "xfrm/kernel_backend.h"
@@ -76,20 +77,6 @@ long rx_packets(const std::string& dev) {
   }
   return -1;
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 int udp_socket(const char* bind_ip, std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -332,7 +319,7 @@ TEST_F(KernelBackendNetns, TrafficWithoutAnSaRaisesAnAcquireForOurPolicyOnly) {
   dataplane::EventLog events;
   backend_->set_listener(&events);
   const std::vector<dataplane::AcquireEvent>& seen = events.acquires;
-  Fd sock(udp_socket("192.0.2.1", 40001));
+  sys::UniqueFd sock(udp_socket("192.0.2.1", 40001));
   ASSERT_GE(sock.get(), 0);
   const long before = rx_packets("vb");
   const long no_states = xfrm_stat("XfrmOutNoStates");
@@ -358,8 +345,8 @@ TEST_F(KernelBackendNetns, BypassSocketSendsPastAPolicyThatHasNoSa) {
   make_wire();
   ASSERT_TRUE(backend_->add_policy(
       policy("192.0.2.1/32", "192.0.2.2/32", dataplane::Direction::Out, 8, "192.0.2.1", "192.0.2.2")));
-  Fd plain(udp_socket("192.0.2.1", 500));
-  Fd ike(udp_socket("192.0.2.1", 4500));
+  sys::UniqueFd plain(udp_socket("192.0.2.1", 500));
+  sys::UniqueFd ike(udp_socket("192.0.2.1", 4500));
   ASSERT_GE(plain.get(), 0);
   ASSERT_GE(ike.get(), 0);
   auto bypass = bypass_ipsec_policies(ike.get(), IpFamily::V4);
@@ -377,9 +364,9 @@ TEST_F(KernelBackendNetns, BypassSocketSendsPastAPolicyThatHasNoSa) {
 }
 
 TEST_F(KernelBackendNetns, UdpEncapSocketHandsEspToXfrmAndDropsKeepalives) {
-  Fd encap(udp_socket("127.0.0.1", 4500));
-  Fd control(udp_socket("127.0.0.1", 4501));
-  Fd sender(udp_socket("127.0.0.1", 0));
+  sys::UniqueFd encap(udp_socket("127.0.0.1", 4500));
+  sys::UniqueFd control(udp_socket("127.0.0.1", 4501));
+  sys::UniqueFd sender(udp_socket("127.0.0.1", 0));
   ASSERT_GE(encap.get(), 0);
   ASSERT_GE(control.get(), 0);
   auto enabled = enable_udp_encap(encap.get());

@@ -1,11 +1,11 @@
-// Owns one file descriptor and closes it once.
+// Owns one file descriptor and closes it once: the one fd owner of the tree (docs/design.md, OS layer).
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace natgate::esp {
+namespace natgate::sys {
 
 class UniqueFd {
  public:
@@ -22,6 +22,8 @@ class UniqueFd {
 
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
+  // Gives the descriptor up without closing it (e.g. to an asio socket that closes it itself).
+  int release() { return std::exchange(fd_, -1); }
   void reset(int fd = -1) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = fd;
@@ -31,4 +33,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace natgate::esp
+}  // namespace natgate::sys

@@ -1,30 +1,15 @@
-#include "ike/auth/openssl_handles.h"
+#include "ike/auth/x509_text.h"
 
 #include <openssl/bio.h>
-#include <openssl/err.h>
 
 #include "common/log_escape.h"
+#include "crypto/openssl_handles.h"
 
 namespace natgate::ike::detail {
 
-std::string ossl_error(std::string_view what) {
-  std::string out(what);
-  unsigned long code = ERR_get_error();
-  if (code != 0) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    out += ": ";
-    out += buf;
-  }
-  ERR_clear_error();
-  return out;
-}
-
-void clear_ossl_errors() { ERR_clear_error(); }
-
 std::string name_to_string(const X509_NAME* name) {
   if (name == nullptr) return "(no name)";
-  BioPtr bio(BIO_new(BIO_s_mem()));
+  crypto::detail::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio) return "(unprintable name)";
   // RFC 2253 escaping, but UTF-8 kept as is, ", " between RDNs and the RDNs in encoded order
   // (no XN_FLAG_DN_REV), which is how strongSwan and most logs show a DN.

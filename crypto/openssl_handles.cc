@@ -1,4 +1,4 @@
-#include "crypto/openssl_util.h"
+#include "crypto/openssl_handles.h"
 
 #include <openssl/err.h>
 
