@@ -58,6 +58,33 @@ std::vector<TrafficSelector> selectors(const std::vector<Subnet>& subnets) {
 
 }  // namespace
 
+std::shared_ptr<const ike::ConnectionSettings> connection_settings(const ConnectionProfile& p) {
+  const auto& c = p.config;
+  auto s = std::make_shared<ike::ConnectionSettings>();
+  s->name = c.name;
+  switch (c.start) {
+    case StartAction::Initiate:
+      s->start = ike::ConnectionStart::Initiate;
+      break;
+    case StartAction::Listen:
+      s->start = ike::ConnectionStart::Listen;
+      break;
+    case StartAction::OnTraffic:
+      s->start = ike::ConnectionStart::OnTraffic;
+      break;
+  }
+  if (c.remote.address) s->remote = Endpoint{*c.remote.address, c.remote.port};
+  s->any_remote_id = c.remote.any_id;
+  s->remote_id_text = c.remote.id.text();
+  s->ike_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.lifetimes.ike);
+  s->child_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.lifetimes.child);
+  s->keepalive = std::chrono::duration_cast<std::chrono::seconds>(c.natt.keepalive);
+  s->reqid = p.reqid;
+  s->ike = p.ike;
+  s->peer = p.peer;
+  return s;
+}
+
 Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& config,
                                                                  const ConnectionConfig& c,
                                                                  std::uint32_t reqid) {
@@ -118,6 +145,7 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   profile->reqid = reqid;
   profile->ike = std::move(ike);
   profile->peer = std::move(peer);
+  profile->settings = connection_settings(*profile);
   return std::shared_ptr<const ConnectionProfile>(std::move(profile));
 }
 

@@ -13,7 +13,7 @@
 #include "common/ip_address.h"
 #include "gateway/config/config.h"
 #include "gateway/core/natt_channel.h"
-#include "gateway/daemon/daemon_core.h"
+#include "gateway/core/daemon_core.h"
 #include "xfrm/sa_backend.h"
 
 namespace natgate::gateway::core {
