@@ -136,7 +136,8 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   vip_client_ = std::make_unique<VirtualIpClient>(dataplane_.interface);
   if (xfrm::SaBackend* b = dataplane_.backend.get()) {
     b->set_expire_handler([this](const xfrm::ExpireEvent& ev) {
-      spdlog::debug("data plane: {} expire of SA {} (reqid {})", ev.hard ? "hard" : "soft", spi_hex(ev.spi), ev.reqid);
+      spdlog::debug("data plane: {} expire of SA {} (reqid {})", ev.hard ? "hard" : "soft", spi_hex(ev.spi),
+                    ev.reqid);
       run(endpoint_->data_plane_expire(ev.spi, ev.hard, Clock::now()));
     });
     b->set_acquire_handler([this](const xfrm::AcquireEvent& ev) {
@@ -160,7 +161,9 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   ec.dispatcher.refusal_hash_key = (std::uint64_t{random_u32()} << 32) | random_u32();
   ec.ike_port = config_.daemon.ike_port;
   ec.ike_sas_per_identity = limits.ike_sas_per_identity;
-  ec.local_address_for = [this](const IpAddress& remote) { return source_address_for(remote, config_.daemon.listen); };
+  ec.local_address_for = [this](const IpAddress& remote) {
+    return source_address_for(remote, config_.daemon.listen);
+  };
   endpoint_ = std::make_unique<ike::Endpoint>(std::move(ec), registry_);
   run(endpoint_->start(load_profiles(), Clock::now()));
 }
@@ -182,8 +185,8 @@ ike::Environment IkeCore::ike_environment() {
                                const std::vector<TrafficSelector>& remote_ts) -> Status {
     if (!installer_) return {};
     auto p = registry_.find(child_config);
-    return installer_->check_policies(policy_owner(child_config, p && p->config.remote.any_id, peer), local_ts,
-                                      remote_ts);
+    return installer_->check_policies(policy_owner(child_config, p && p->config.remote.any_id, peer),
+                                      local_ts, remote_ts);
   };
   env.configs = &registry_;
   env.limits = &peer_limits_;
@@ -268,12 +271,14 @@ void IkeCore::run(ike::EndpointOutput&& out) {
             [&](ike::SendKeepalive& k) { send_keepalive(k); },
             [&](ike::ArmTimer& t) {
               if (!t.deadline) return timers_->cancel(t.key);
-              timers_->arm_at(t.key, *t.deadline, [this, key = t.key] { run(endpoint_->on_timer(key, Clock::now())); });
+              timers_->arm_at(t.key, *t.deadline,
+                              [this, key = t.key] { run(endpoint_->on_timer(key, Clock::now())); });
             },
             [&](ike::InstallChildSa& a) {
               if (Status s = install(a); !s) {
-                failed_installs[a.child.inbound_spi] = "installing CHILD SA " + spi_hex(a.child.inbound_spi) + "/" +
-                                                       spi_hex(a.child.outbound_spi) + " failed: " + s.error();
+                failed_installs[a.child.inbound_spi] = "installing CHILD SA " + spi_hex(a.child.inbound_spi) +
+                                                       "/" + spi_hex(a.child.outbound_spi) +
+                                                       " failed: " + s.error();
                 to_withdraw.push_back({a.sa, a.child.inbound_spi});
               }
             },
@@ -285,7 +290,8 @@ void IkeCore::run(ike::EndpointOutput&& out) {
                 spdlog::error("{}: {}", a.connection, s.error());
               } else {
                 ++counters_["child_outbound_switched_after_delete"];
-                spdlog::debug("{}: traffic now leaves on CHILD SA {}", a.connection, spi_hex(it->second.outbound_spi));
+                spdlog::debug("{}: traffic now leaves on CHILD SA {}", a.connection,
+                              spi_hex(it->second.outbound_spi));
               }
             },
             [&](ike::RemoveChildSa& a) {
@@ -307,7 +313,9 @@ void IkeCore::run(ike::EndpointOutput&& out) {
               remote_access_->transfer(a.from, a.to);
               vip_client_->transfer(a.from, a.to);
             },
-            [&](ike::HoldVirtualIps& a) { remote_access_->hold(a.sa, a.peer_config, a.peer_id, a.addresses); },
+            [&](ike::HoldVirtualIps& a) {
+              remote_access_->hold(a.sa, a.peer_config, a.peer_id, a.addresses);
+            },
             [&](ike::ApplyVirtualIps& a) { apply_virtual_ips(a); },
             [&](ike::ControlReply& r) { answer(r, failed_installs); },
             [&](ike::LogLine& l) { write_log(l); },
@@ -355,15 +363,16 @@ Status IkeCore::install(ike::InstallChildSa& a) {
   if (p && remote_access_) reqid = remote_access_->reqid_for(a.sa, *p);
   // Make-before-break: the new pair goes in next to the old one (inbound first, then outbound,
   // which the data plane prefers as the newest of the connection).
-  auto installed = installer_->install(a.child, reqid, policy_owner(a.connection, a.any_remote_id, a.remote_id),
-                                       a.soft_lifetime, a.lifetime);
+  auto installed = installer_->install(
+      a.child, reqid, policy_owner(a.connection, a.any_remote_id, a.remote_id), a.soft_lifetime, a.lifetime);
   if (!installed) {
     // The reservation of our inbound SPI was handed over with the event: give it back.
     if (dataplane_.backend) (void)dataplane_.backend->delete_sa(a.child.inbound_spi, a.child.local.address);
     return unexpected(installed.error());
   }
   if (!installer_->has_backend())
-    spdlog::info("{}: CHILD SA {} carries nothing (no data plane)", a.connection, spi_hex(a.child.inbound_spi));
+    spdlog::info("{}: CHILD SA {} carries nothing (no data plane)", a.connection,
+                 spi_hex(a.child.inbound_spi));
   installed_[a.child.inbound_spi] = std::move(*installed);
   return {};
 }
@@ -374,16 +383,16 @@ void IkeCore::install_traffic_policies(const std::string& name) {
   const auto& c = p->config;
   Endpoint remote{*c.remote.address, c.remote.port};
   auto local = source_address_for(remote.address, config_.daemon.listen);
-  Status s = local ? installer_->install_policies(p->reqid, policy_owner(c.name, c.remote.any_id, std::nullopt),
-                                                  p->child().local_ts, p->child().remote_ts,
-                                                  Endpoint{*local, config_.daemon.ike_port}, remote)
+  Status s = local ? installer_->install_policies(
+                         p->reqid, policy_owner(c.name, c.remote.any_id, std::nullopt), p->child().local_ts,
+                         p->child().remote_ts, Endpoint{*local, config_.daemon.ike_port}, remote)
                    : Status(unexpected(local.error()));
   if (!s) {
     endpoint_->set_detail(name, "cannot install the on-traffic policies: " + s.error());
     spdlog::error("{}: cannot install the on-traffic policies: {}", name, s.error());
   } else {
-    spdlog::info("{}: waiting for traffic from {} to {} (start: on-traffic)", name, ts_text(p->child().local_ts),
-                 ts_text(p->child().remote_ts));
+    spdlog::info("{}: waiting for traffic from {} to {} (start: on-traffic)", name,
+                 ts_text(p->child().local_ts), ts_text(p->child().remote_ts));
   }
 }
 
@@ -418,7 +427,8 @@ std::uint64_t IkeCore::hold_reply(ControlReply reply) {
   return token;
 }
 
-void IkeCore::answer(const ike::ControlReply& r, const std::map<std::uint32_t, std::string>& failed_installs) {
+void IkeCore::answer(const ike::ControlReply& r,
+                     const std::map<std::uint32_t, std::string>& failed_installs) {
   auto it = replies_.find(r.token);
   if (it == replies_.end()) return;
   ControlReply reply = std::move(it->second);
@@ -461,15 +471,15 @@ void IkeCore::finish_shutdown() {
 
 std::vector<ConnectionStatus> IkeCore::connection_status() {
   if (!endpoint_) return {};
-  return status_view::connections(
-      {config_, *endpoint_, registry_, remote_access_.get(), vip_client_.get(), installer_.get(), installed_,
-       dataplane_error_},
-      Clock::now(), std::chrono::system_clock::now());
+  return status_view::connections({config_, *endpoint_, registry_, remote_access_.get(), vip_client_.get(),
+                                   installer_.get(), installed_, dataplane_error_},
+                                  Clock::now(), std::chrono::system_clock::now());
 }
 
 std::map<std::string, std::uint64_t> IkeCore::counters() {
   if (!endpoint_) return counters_;
-  return status_view::counters(*endpoint_, counters_, dataplane_.counters ? dataplane_.counters() : decltype(counters_){},
+  return status_view::counters(*endpoint_, counters_,
+                               dataplane_.counters ? dataplane_.counters() : decltype(counters_){},
                                remote_access_.get());
 }
 

@@ -116,10 +116,11 @@ ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, SteadyP
   if (primary->established) {
     const auto up_for = now - *primary->established;
     ike.uptime = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(up_for).count());
-    ike.established_at = std::chrono::duration_cast<std::chrono::seconds>(
-                             (wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(up_for))
-                                 .time_since_epoch())
-                             .count();
+    ike.established_at =
+        std::chrono::duration_cast<std::chrono::seconds>(
+            (wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(up_for))
+                .time_since_epoch())
+            .count();
   }
   if (primary->rekey_at) ike.rekey_in = seconds_until(*primary->rekey_at, now);
   st.ike_sa = ike;

@@ -24,10 +24,10 @@ enum class ConnectionStart : std::uint8_t {
 struct ConnectionSettings {
   std::string name;
   ConnectionStart start = ConnectionStart::Listen;
-  std::optional<Endpoint> remote;  // nullopt: any address (this side only responds)
-  bool any_remote_id = false;      // road warriors: every identity with a valid key
-  std::string remote_id_text;      // for logs: the configured peer identity
-  std::chrono::seconds ike_lifetime{0};    // 0: no rekey, no expiry
+  std::optional<Endpoint> remote;        // nullopt: any address (this side only responds)
+  bool any_remote_id = false;            // road warriors: every identity with a valid key
+  std::string remote_id_text;            // for logs: the configured peer identity
+  std::chrono::seconds ike_lifetime{0};  // 0: no rekey, no expiry
   std::chrono::seconds child_lifetime{0};
   std::chrono::seconds keepalive{0};  // RFC 3948 §4 NAT-keepalive interval; 0: none
   std::uint32_t reqid = 0;            // ties the connection's CHILD SAs to its policies

@@ -140,7 +140,8 @@ void Endpoint::assign(std::vector<std::shared_ptr<const ConnectionSettings>> con
   }
 }
 
-EndpointOutput Endpoint::start(std::vector<std::shared_ptr<const ConnectionSettings>> connections, TimePoint now) {
+EndpointOutput Endpoint::start(std::vector<std::shared_ptr<const ConnectionSettings>> connections,
+                               TimePoint now) {
   now_ = now;
   assign(std::move(connections));
   for (const auto& c : connections_) start_connection(*c, now);
@@ -159,7 +160,8 @@ void Endpoint::start_connection(const ConnectionSettings& c, TimePoint now) {
       }
       break;
     case ConnectionStart::Listen:
-      log(Level::Info, c.name + ": waiting for " + (c.any_remote_id ? std::string("any identity") : c.remote_id_text) +
+      log(Level::Info, c.name + ": waiting for " +
+                           (c.any_remote_id ? std::string("any identity") : c.remote_id_text) +
                            " to connect from " + (c.remote ? c.remote->address.to_string() : "any address") +
                            " (start: listen)");
       break;
@@ -192,8 +194,8 @@ Status Endpoint::initiate_now(const std::shared_ptr<const ConnectionSettings>& c
   auto sa = IkeSa::create_initiator({c->ike, c->peer, local, remote}, config_.environment);
   if (!sa) return unexpected(sa.error());
   IkeSaEntry& e = table_.add(std::move(*sa), c, now);
-  log(Level::Info, c->name + ": initiating IKE SA " + e.sa->spi_i().to_string() + " to " + remote.to_string() +
-                       " from " + local.to_string() + " (" + why + ")");
+  log(Level::Info, c->name + ": initiating IKE SA " + e.sa->spi_i().to_string() + " to " +
+                       remote.to_string() + " from " + local.to_string() + " (" + why + ")");
   count("ike_sas_initiated");
   call(e.id, [&](IkeSa& s) { return s.initiate(now); });
   return {};
@@ -215,12 +217,15 @@ void Endpoint::restart_due(const std::string& name, TimePoint now) {
     rt.detail = s.error();
     ++rt.failures;
     log(Level::Error, name + ": cannot initiate: " + s.error());
-    schedule_restart(name, std::min<std::chrono::seconds>(std::chrono::seconds(60), std::chrono::seconds(10) * rt.failures),
-                     s.error(), now);
+    schedule_restart(
+        name,
+        std::min<std::chrono::seconds>(std::chrono::seconds(60), std::chrono::seconds(10) * rt.failures),
+        s.error(), now);
   }
 }
 
-void Endpoint::reply_up(const std::string& name, bool ok, const std::string& text, std::uint32_t after_install) {
+void Endpoint::reply_up(const std::string& name, bool ok, const std::string& text,
+                        std::uint32_t after_install) {
   auto it = runtime_.find(name);
   if (it == runtime_.end() || it->second.up_waiting.empty()) return;
   auto waiting = std::move(it->second.up_waiting);
@@ -229,8 +234,8 @@ void Endpoint::reply_up(const std::string& name, bool ok, const std::string& tex
 }
 
 void Endpoint::forget(IkeSaEntry& e, const std::string& why) {
-  log(Level::Info, e.connection() + ": dropping IKE SA " + sa_name(*e.sa) + " with " + e.sa->remote().to_string() +
-                       ": " + why);
+  log(Level::Info, e.connection() + ": dropping IKE SA " + sa_name(*e.sa) + " with " +
+                       e.sa->remote().to_string() + ": " + why);
   // Its CHILD SAs leave with it in flush_removals, after the events being applied: the
   // successor's (whose IKE_AUTH carried the INITIAL_CONTACT) are in place by then and hold the
   // policies. Removed here, the kernel would meet the still old-owned policies with no SA for
@@ -254,7 +259,8 @@ void Endpoint::teardown_now(const std::string& name, TimePoint now) {
   for (IkeSaEntry* e : table_.of_connection(name)) {
     const SaId id = e->id;
     if (e->is_established()) {
-      log(Level::Info, name + ": deleting IKE SA " + sa_name(*e->sa) + " (telling " + e->sa->remote().to_string() + ")");
+      log(Level::Info,
+          name + ": deleting IKE SA " + sa_name(*e->sa) + " (telling " + e->sa->remote().to_string() + ")");
       call(id, [&](IkeSa& sa) { return sa.delete_ike_sa(now); });
     } else if (e->sa->state() != SaState::Deleted && e->sa->state() != SaState::Deleting) {
       call(id, [&](IkeSa& sa) { return sa.delete_ike_sa(now); });
@@ -336,7 +342,8 @@ EndpointOutput Endpoint::down(const std::string& name, std::uint64_t token, Time
 }
 
 EndpointOutput Endpoint::reload(std::vector<std::shared_ptr<const ConnectionSettings>> connections,
-                                const std::vector<std::string>& removed, const std::vector<ConnectionChange>& changed,
+                                const std::vector<std::string>& removed,
+                                const std::vector<ConnectionChange>& changed,
                                 const std::vector<std::string>& added, TimePoint now) {
   now_ = now;
   assign(std::move(connections));
@@ -372,7 +379,8 @@ EndpointOutput Endpoint::shutdown(TimePoint now) {
   for (SaId id : table_.ids()) {
     IkeSaEntry* e = table_.find(id);
     if (!e) continue;
-    if (e->is_established()) log(Level::Info, e->connection() + ": deleting IKE SA " + sa_name(*e->sa) + " (shutdown)");
+    if (e->is_established())
+      log(Level::Info, e->connection() + ": deleting IKE SA " + sa_name(*e->sa) + " (shutdown)");
     call(id, [&](IkeSa& sa) { return sa.delete_ike_sa(now); });
   }
   maybe_complete_shutdown();
@@ -563,8 +571,9 @@ void Endpoint::flush_removals() {
       emit(RemoveChildSa{e->connection(), child.inbound_spi});
       cancel_child_timers(id, child.inbound_spi);
     }
-    for (auto kind : {EndpointTimer::Retransmit, EndpointTimer::HalfOpen, EndpointTimer::Dpd, EndpointTimer::Keepalive,
-                      EndpointTimer::IkeRekey, EndpointTimer::IkeExpire, EndpointTimer::RekeyedOld})
+    for (auto kind :
+         {EndpointTimer::Retransmit, EndpointTimer::HalfOpen, EndpointTimer::Dpd, EndpointTimer::Keepalive,
+          EndpointTimer::IkeRekey, EndpointTimer::IkeExpire, EndpointTimer::RekeyedOld})
       arm_sa(id, kind, std::nullopt);
     emit(ReleaseSaResources{id, e->connection(), e->remote_id});
     const std::string name = e->connection();
@@ -693,7 +702,8 @@ void Endpoint::ike_expired(IkeSaEntry& e, TimePoint now) {
   // one rather than keep keys past their lifetime.
   if (e.sa->rekeyed() || e.sa->state() == SaState::Deleted) return;
   const std::string name = e.connection();
-  log(Level::Warn, name + ": IKE SA " + sa_name(*e.sa) + " reached its lifetime without a rekey: deleting it");
+  log(Level::Warn,
+      name + ": IKE SA " + sa_name(*e.sa) + " reached its lifetime without a rekey: deleting it");
   count("ike_sas_expired");
   call(e.id, [&](IkeSa& sa) { return sa.delete_ike_sa(now); });
   auto c = settings(name);
@@ -726,8 +736,8 @@ void Endpoint::on_ike_rekeyed(IkeSaEntry& e, const IkeSaRekeyed& ev) {
   e.rekey_at.reset();
   e.expire_at.reset();
   log(Level::Info, n.connection() + ": IKE SA " + old_name + " rekeyed (" +
-                       (ev.we_initiated ? "by us" : "by the peer") + "): new IKE SA " + sa_name(*n.sa) + ", " +
-                       to_string(ev.suite) + "; " + std::to_string(n.children.size()) + " CHILD SA" +
+                       (ev.we_initiated ? "by us" : "by the peer") + "): new IKE SA " + sa_name(*n.sa) +
+                       ", " + to_string(ev.suite) + "; " + std::to_string(n.children.size()) + " CHILD SA" +
                        plural(n.children.size(), "", "s") + " moved");
   schedule_ike_lifetime(n, now);
   arm_keepalive(n, now);
@@ -748,12 +758,12 @@ void Endpoint::on_ike_up(IkeSaEntry& e, const IkeSaEstablished& ev) {
   ConnectionRuntime& rt = runtime_of(name);
   rt.failures = 0;
   rt.detail.clear();
-  log(Level::Info, name + ": IKE SA " + sa_name(*e.sa) + " established with " + ev.remote.to_string() + " (" +
-                       ev.remote_id.to_string() + ") as " + (ev.initiator ? "initiator" : "responder") + ": " +
-                       to_string(ev.suite) + "; " + nat_text(ev.nat) +
-                       (ev.floated || e.sa->natt()
-                            ? ", IKE on UDP " + std::to_string(ev.local.port) + " (RFC 7296 §2.23)"
-                            : ""));
+  log(Level::Info,
+      name + ": IKE SA " + sa_name(*e.sa) + " established with " + ev.remote.to_string() + " (" +
+          ev.remote_id.to_string() + ") as " + (ev.initiator ? "initiator" : "responder") + ": " +
+          to_string(ev.suite) + "; " + nat_text(ev.nat) +
+          (ev.floated || e.sa->natt() ? ", IKE on UDP " + std::to_string(ev.local.port) + " (RFC 7296 §2.23)"
+                                      : ""));
   if (ev.initial_contact) {
     // RFC 7296 §2.4: INITIAL_CONTACT says the peer has no other SA with us any more (it
     // restarted); whatever we still hold for it is stale and goes without a word to the peer.
@@ -762,7 +772,8 @@ void Endpoint::on_ike_up(IkeSaEntry& e, const IkeSaEstablished& ev) {
     for (IkeSaEntry* other : table_.of_connection(name))
       if (other->id != e.id && !removals_.count(other->id) &&
           (other->remote_id ? *other->remote_id == ev.remote_id : !any_id))
-        forget(*other, "the peer sent INITIAL_CONTACT: it restarted and no longer has this SA (RFC 7296 §2.4)");
+        forget(*other,
+               "the peer sent INITIAL_CONTACT: it restarted and no longer has this SA (RFC 7296 §2.4)");
   }
   enforce_identity_cap(e, ev.remote_id);
   if (e.connection_settings && ev.nat.local_behind_nat && e.connection_settings->keepalive.count() > 0)
@@ -778,8 +789,8 @@ void Endpoint::enforce_identity_cap(IkeSaEntry& newest, const Identity& id) {
   std::vector<IdentitySa> held;
   for (SaId sid : table_.ids()) {
     IkeSaEntry* other = table_.find(sid);
-    if (!other || removals_.count(sid) || !other->is_established() || other->sa->rekeyed() || !other->remote_id ||
-        *other->remote_id != id)
+    if (!other || removals_.count(sid) || !other->is_established() || other->sa->rekeyed() ||
+        !other->remote_id || *other->remote_id != id)
       continue;
     held.push_back({sid, other->established.value_or(TimePoint{}), sid == newest.id});
   }
@@ -788,7 +799,8 @@ void Endpoint::enforce_identity_cap(IkeSaEntry& newest, const Identity& id) {
     if (!victim) continue;
     count("ike_sas_replaced_identity_cap");
     log(Level::Info, victim->connection() + ": IKE SA " + sa_name(*victim->sa) + " of " + id.to_string() +
-                         " gives way to IKE SA " + sa_name(*newest.sa) + ": daemon.limits.ike_sas_per_identity is " +
+                         " gives way to IKE SA " + sa_name(*newest.sa) +
+                         ": daemon.limits.ike_sas_per_identity is " +
                          std::to_string(config_.ike_sas_per_identity));
     // Its CHILD SAs leave the data plane now, so the newcomer's take their place at once; the
     // peer hears of it with a Delete. Its hold on the (shared) virtual IP and the policies of
@@ -836,14 +848,15 @@ void Endpoint::on_child_up(IkeSaEntry& e, ChildSaEstablished&& ev) {
     count("child_sas_rekeyed");
     // The old pair is on its way out: no rekey of it any more, only its expiry as a backstop.
     arm_sa(e.id, EndpointTimer::ChildRekey, std::nullopt, *replaces);
-    log(Level::Info, name + ": CHILD SA " + spi_hex(*replaces) + " rekeyed: new pair " + spi_hex(c.inbound_spi) +
-                         " in / " + spi_hex(c.outbound_spi) + " out");
+    log(Level::Info, name + ": CHILD SA " + spi_hex(*replaces) + " rekeyed: new pair " +
+                         spi_hex(c.inbound_spi) + " in / " + spi_hex(c.outbound_spi) + " out");
   }
   log(Level::Info, name + ": CHILD SA " + spi_hex(c.inbound_spi) + " in / " + spi_hex(c.outbound_spi) +
-                       " out installed: " + ts_text(c.local_ts) + " === " + ts_text(c.remote_ts) + ", " + esp + ", " +
-                       (c.udp_encapsulation ? "ESP in UDP " + c.local.to_string() + " <-> " + c.remote.to_string()
-                                            : "ESP " + c.local.address.to_string() + " <-> " +
-                                                  c.remote.address.to_string()));
+                       " out installed: " + ts_text(c.local_ts) + " === " + ts_text(c.remote_ts) + ", " +
+                       esp + ", " +
+                       (c.udp_encapsulation
+                            ? "ESP in UDP " + c.local.to_string() + " <-> " + c.remote.to_string()
+                            : "ESP " + c.local.address.to_string() + " <-> " + c.remote.address.to_string()));
   reply_up(name, true,
            name + " is up: CHILD SA " + spi_hex(c.inbound_spi) + "/" + spi_hex(c.outbound_spi) + " " +
                ts_text(c.local_ts) + " === " + ts_text(c.remote_ts),
@@ -876,10 +889,12 @@ EndpointOutput Endpoint::child_install_failed(SaId sa, std::uint32_t inbound_spi
 
 void Endpoint::on_child_failed(IkeSaEntry& e, const ChildSaFailed& ev) {
   const std::string name = e.connection().empty() ? ev.child_config : e.connection();
-  std::string why = "CHILD SA not created: " + std::string(ev.reported_by_peer ? "the peer sent " : "we sent ") +
-                    notify_name(ev.notify) + (ev.detail.empty() ? "" : " (" + ev.detail + ")");
-  log(Level::Warn, name + ": " + why + " (peer " + (e.remote_id ? e.remote_id->to_string() : std::string("-")) +
-                       " at " + e.sa->remote().to_string() + ")");
+  std::string why =
+      "CHILD SA not created: " + std::string(ev.reported_by_peer ? "the peer sent " : "we sent ") +
+      notify_name(ev.notify) + (ev.detail.empty() ? "" : " (" + ev.detail + ")");
+  log(Level::Warn, name + ": " + why + " (peer " +
+                       (e.remote_id ? e.remote_id->to_string() : std::string("-")) + " at " +
+                       e.sa->remote().to_string() + ")");
   runtime_of(name).detail = why;
   count("child_sa_failures");
   // The SPI reserved for it went back already (SpiReservation, Environment::release_spi).
@@ -891,8 +906,8 @@ void Endpoint::on_child_deleted(IkeSaEntry& e, const ChildSaDeleted& ev) {
   if (!c) return;
   emit(RemoveChildSa{e.connection(), c->inbound_spi});
   cancel_child_timers(e.id, c->inbound_spi);
-  log(Level::Info, e.connection() + ": CHILD SA " + spi_hex(c->inbound_spi) + " in / " + spi_hex(c->outbound_spi) +
-                       " out deleted" + (ev.by_peer ? " by the peer" : ""));
+  log(Level::Info, e.connection() + ": CHILD SA " + spi_hex(c->inbound_spi) + " in / " +
+                       spi_hex(c->outbound_spi) + " out deleted" + (ev.by_peer ? " by the peer" : ""));
   const std::uint32_t gone = c->inbound_spi;
   std::erase_if(e.children, [&](const EndpointChildSa& x) { return x.inbound_spi == gone; });
   count("child_sas_deleted");
@@ -938,8 +953,9 @@ void Endpoint::on_ike_deleted(IkeSaEntry& e, const IkeSaDeleted& ev) {
   // start: initiate keeps the tunnel up: at once after losing an established SA, with a growing
   // pause after failed attempts so a broken peer is not hammered.
   using namespace std::chrono_literals;
-  const auto delay =
-      ev.was_established ? 1s : std::min<std::chrono::seconds>(60s, 5s * (1u << std::min(rt.failures, 4u)) / 2);
+  const auto delay = ev.was_established
+                         ? 1s
+                         : std::min<std::chrono::seconds>(60s, 5s * (1u << std::min(rt.failures, 4u)) / 2);
   schedule_restart(name, delay, to_string(ev.reason), now_);
 }
 
@@ -949,9 +965,9 @@ void Endpoint::on_endpoints_changed(IkeSaEntry& e, const EndpointsChanged& ev) {
   const std::string before = e.peer.to_string();
   e.peer = ev.remote;
   const std::size_t n = e.children.size();
-  log(Level::Info, e.connection() + ": peer now at " + ev.remote.to_string() + " (was " + before + "), local " +
-                       ev.local.to_string() + ": NAT mapping changed (RFC 7296 §2.23); " + std::to_string(n) +
-                       " CHILD SA" + plural(n, "", "s") + " follow" + plural(n, "s", ""));
+  log(Level::Info, e.connection() + ": peer now at " + ev.remote.to_string() + " (was " + before +
+                       "), local " + ev.local.to_string() + ": NAT mapping changed (RFC 7296 §2.23); " +
+                       std::to_string(n) + " CHILD SA" + plural(n, "", "s") + " follow" + plural(n, "s", ""));
   for (auto& child : e.children) {
     child.local = ev.local;
     child.remote = ev.remote;
@@ -959,7 +975,8 @@ void Endpoint::on_endpoints_changed(IkeSaEntry& e, const EndpointsChanged& ev) {
   }
 }
 
-EndpointOutput Endpoint::peer_moved(std::uint32_t inbound_spi, const natgate::Endpoint& new_remote, TimePoint now) {
+EndpointOutput Endpoint::peer_moved(std::uint32_t inbound_spi, const natgate::Endpoint& new_remote,
+                                    TimePoint now) {
   now_ = now;
   for (SaId id : table_.ids()) {
     IkeSaEntry* e = table_.find(id);
@@ -969,15 +986,16 @@ EndpointOutput Endpoint::peer_moved(std::uint32_t inbound_spi, const natgate::En
     // As strongSwan does with XFRM mapping events: only a peer known to be behind a NAT may move
     // this way; anyone else's address is fixed until IKE (MOBIKE) says otherwise.
     if (!e->sa->nat().remote_behind_nat) {
-      log(Level::Debug, e->connection() + ": ESP for SA " + spi_hex(inbound_spi) + " from " + new_remote.to_string() +
-                            " ignored: the peer is not behind a NAT");
+      log(Level::Debug, e->connection() + ": ESP for SA " + spi_hex(inbound_spi) + " from " +
+                            new_remote.to_string() + " ignored: the peer is not behind a NAT");
       return finish();
     }
     count("peer_address_changes_esp");
-    log(Level::Info, e->connection() + ": authenticated ESP now comes from " + new_remote.to_string() + " (was " +
-                         moved->remote.to_string() +
-                         "): the peer's NAT mapping changed (RFC 7296 §2.23); CHILD SAs follow, and a liveness "
-                         "check moves the IKE SA");
+    log(Level::Info,
+        e->connection() + ": authenticated ESP now comes from " + new_remote.to_string() + " (was " +
+            moved->remote.to_string() +
+            "): the peer's NAT mapping changed (RFC 7296 §2.23); CHILD SAs follow, and a liveness "
+            "check moves the IKE SA");
     for (auto& child : e->children) {
       if (child.remote == new_remote) continue;
       child.remote = new_remote;

@@ -48,11 +48,11 @@ struct EndpointConfig {
 
 // What the Endpoint keeps per configured connection beyond its SAs.
 struct ConnectionRuntime {
-  bool admin_down = false;  // `down`: no automatic restart until `up`
-  std::string detail;       // the last thing worth telling the user (failures, restarts)
-  unsigned failures = 0;    // consecutive failed attempts, for the retry back-off
-  std::uint32_t reqid = 0;  // of the settings last configured (policies released by it)
-  std::vector<std::uint64_t> up_waiting;    // control reply tokens
+  bool admin_down = false;                // `down`: no automatic restart until `up`
+  std::string detail;                     // the last thing worth telling the user (failures, restarts)
+  unsigned failures = 0;                  // consecutive failed attempts, for the retry back-off
+  std::uint32_t reqid = 0;                // of the settings last configured (policies released by it)
+  std::vector<std::uint64_t> up_waiting;  // control reply tokens
   std::vector<std::uint64_t> down_waiting;
   enum class AfterTeardown : std::uint8_t { Nothing, Forget, Restart };
   AfterTeardown after_teardown = AfterTeardown::Nothing;  // reload
@@ -100,7 +100,8 @@ class Endpoint {
   EndpointOutput shutdown_deadline_passed(TimePoint now);
 
   // Data-plane events.
-  EndpointOutput child_install_failed(SaId sa, std::uint32_t inbound_spi, const std::string& why, TimePoint now);
+  EndpointOutput child_install_failed(SaId sa, std::uint32_t inbound_spi, const std::string& why,
+                                      TimePoint now);
   // The data plane's soft (rekey due) or hard (already gone) expire of a CHILD SA.
   EndpointOutput data_plane_expire(std::uint32_t spi, bool hard, TimePoint now);
   // A packet hit the trap policies of reqid (start: on-traffic).
@@ -164,8 +165,10 @@ class Endpoint {
   // Connections.
   void assign(std::vector<std::shared_ptr<const ConnectionSettings>> connections);
   void start_connection(const ConnectionSettings& c, TimePoint now);
-  Status initiate_now(const std::shared_ptr<const ConnectionSettings>& c, const std::string& why, TimePoint now);
-  void schedule_restart(const std::string& name, std::chrono::seconds delay, const std::string& why, TimePoint now);
+  Status initiate_now(const std::shared_ptr<const ConnectionSettings>& c, const std::string& why,
+                      TimePoint now);
+  void schedule_restart(const std::string& name, std::chrono::seconds delay, const std::string& why,
+                        TimePoint now);
   void restart_due(const std::string& name, TimePoint now);
   void teardown_now(const std::string& name, TimePoint now);
   void forget(IkeSaEntry& e, const std::string& why);  // drop locally, without telling the peer
@@ -191,6 +194,5 @@ class Endpoint {
 
 // "spi_i_i spi_r_r", for logs.
 std::string sa_name(const IkeSa& sa);
-
 
 }  // namespace natgate::ike

@@ -68,7 +68,7 @@ struct InstallChildSa {
   std::string connection;
   bool any_remote_id = false;
   std::optional<Identity> remote_id;
-  ChildSaEstablished child;  // carries the keys: never logged
+  ChildSaEstablished child;               // carries the keys: never logged
   std::chrono::seconds soft_lifetime{0};  // the data plane's soft expire (a second rekey trigger)
   std::chrono::seconds lifetime{0};       // its hard expire
 };
@@ -149,10 +149,10 @@ struct LogLine {
 // Shutdown finished: every SA is gone (or the shell's deadline passed).
 struct ShutdownComplete {};
 
-using EndpointAction =
-    std::variant<SendDatagram, SendKeepalive, ArmTimer, InstallChildSa, SwitchOutbound, RemoveChildSa, MoveChildSa,
-                 ReleasePolicies, InstallTrafficPolicies, ReleaseSaResources, TransferSaResources, HoldVirtualIps,
-                 ApplyVirtualIps, ControlReply, LogLine, ShutdownComplete>;
+using EndpointAction = std::variant<SendDatagram, SendKeepalive, ArmTimer, InstallChildSa, SwitchOutbound,
+                                    RemoveChildSa, MoveChildSa, ReleasePolicies, InstallTrafficPolicies,
+                                    ReleaseSaResources, TransferSaResources, HoldVirtualIps, ApplyVirtualIps,
+                                    ControlReply, LogLine, ShutdownComplete>;
 
 struct EndpointOutput {
   std::vector<EndpointAction> actions;

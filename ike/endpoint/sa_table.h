@@ -62,7 +62,8 @@ struct IkeSaEntry {
 
 class IkeSaTable {
  public:
-  IkeSaEntry& add(std::unique_ptr<IkeSa> sa, std::shared_ptr<const ConnectionSettings> settings, TimePoint now);
+  IkeSaEntry& add(std::unique_ptr<IkeSa> sa, std::shared_ptr<const ConnectionSettings> settings,
+                  TimePoint now);
   void remove(SaId id);
 
   IkeSaEntry* find(SaId id);

@@ -76,14 +76,11 @@ std::shared_ptr<PeerConfig> peer(const std::string& name, const std::string& loc
 
 }  // namespace
 
-std::shared_ptr<ConnectionSettings> EndpointWorld::connect(Node& a, Node& b, const std::string& name,
-                                                           const std::string& a_id, const std::string& b_id,
-                                                           ConnectionStart start) {
-  const std::size_t ia = index_of(a);
-  const std::size_t ib = index_of(b);
-  const std::string a_ts = "10." + std::to_string(ia + 1) + ".0.0/24";
-  const std::string b_ts = "10." + std::to_string(ib + 1) + ".0.0/24";
-
+std::shared_ptr<ConnectionSettings> EndpointWorld::dial(Node& a, Node& b, const std::string& name,
+                                                        const std::string& a_id, const std::string& b_id,
+                                                        ConnectionStart start) {
+  const std::string a_ts = "10." + std::to_string(index_of(a) + 1) + ".0.0/24";
+  const std::string b_ts = "10." + std::to_string(index_of(b) + 1) + ".0.0/24";
   auto sa = std::make_shared<ConnectionSettings>();
   sa->name = name;
   sa->start = start;
@@ -94,7 +91,15 @@ std::shared_ptr<ConnectionSettings> EndpointWorld::connect(Node& a, Node& b, con
   sa->ike = ike;
   sa->peer = peer(name, a_id, b_id, a_ts, b_ts);
   a.connections.push_back(sa);
+  return sa;
+}
 
+std::shared_ptr<ConnectionSettings> EndpointWorld::connect(Node& a, Node& b, const std::string& name,
+                                                           const std::string& a_id, const std::string& b_id,
+                                                           ConnectionStart start) {
+  auto sa = dial(a, b, name, a_id, b_id, start);
+  const std::string a_ts = "10." + std::to_string(index_of(a) + 1) + ".0.0/24";
+  const std::string b_ts = "10." + std::to_string(index_of(b) + 1) + ".0.0/24";
   auto sb = std::make_shared<ConnectionSettings>();
   sb->name = name;
   sb->start = ConnectionStart::Listen;
@@ -138,12 +143,22 @@ void EndpointWorld::start(Node& n) {
   config.environment.allocate_spi = [np, idx](const IpAddress&, const IpAddress&) -> Expected<std::uint32_t> {
     return static_cast<std::uint32_t>(((idx + 1) << 24) | ++np->spis_allocated);
   };
-  config.environment.release_spi = [np](std::uint32_t spi, const IpAddress&) { np->spis_released.push_back(spi); };
+  config.environment.release_spi = [np](std::uint32_t spi, const IpAddress&) {
+    np->spis_released.push_back(spi);
+  };
   config.ike_sas_per_identity = n.ike_sas_per_identity;
   config.local_address_for = [np](const IpAddress&) -> Expected<IpAddress> { return np->address; };
   n.endpoint = std::make_unique<ike::Endpoint>(std::move(config), n.configs);
-  std::vector<std::shared_ptr<const ConnectionSettings>> connections(n.connections.begin(), n.connections.end());
+  std::vector<std::shared_ptr<const ConnectionSettings>> connections(n.connections.begin(),
+                                                                     n.connections.end());
   apply(n, n.endpoint->start(std::move(connections), now));
+}
+
+void EndpointWorld::restart(Node& n) {
+  n.endpoint.reset();
+  n.timers.clear();
+  n.children.clear();
+  start(n);
 }
 
 void EndpointWorld::start_all() {
@@ -180,10 +195,11 @@ void EndpointWorld::apply(Node& n, EndpointOutput&& out) {
         failed.push_back({i->sa, i->child.inbound_spi});
         continue;
       }
-      n.children[i->child.inbound_spi] =
-          FakeChild{i->sa, i->connection, i->child.outbound_spi, i->child.local, i->child.remote, !i->child.defer_outbound};
+      n.children[i->child.inbound_spi] = FakeChild{i->sa,          i->connection,   i->child.outbound_spi,
+                                                   i->child.local, i->child.remote, !i->child.defer_outbound};
     } else if (auto* s = std::get_if<SwitchOutbound>(&action)) {
-      if (auto it = n.children.find(s->inbound_spi); it != n.children.end()) it->second.outbound_switched = true;
+      if (auto it = n.children.find(s->inbound_spi); it != n.children.end())
+        it->second.outbound_switched = true;
     } else if (auto* r = std::get_if<RemoveChildSa>(&action)) {
       n.removes.push_back(r->inbound_spi);
       n.children.erase(r->inbound_spi);
@@ -210,7 +226,8 @@ void EndpointWorld::apply(Node& n, EndpointOutput&& out) {
       n.shutdown_complete = true;
     }
   }
-  for (const auto& [sa, spi] : failed) apply(n, n.endpoint->child_install_failed(sa, spi, "refused by the test", now));
+  for (const auto& [sa, spi] : failed)
+    apply(n, n.endpoint->child_install_failed(sa, spi, "refused by the test", now));
 }
 
 void EndpointWorld::deliver(const WirePacket& p) {

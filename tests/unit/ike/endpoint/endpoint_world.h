@@ -91,12 +91,18 @@ class EndpointWorld {
   // The IKE SA parameters of every connection and responder (tests tune them before start()).
   std::shared_ptr<IkeSaConfig> ike = default_ike_config();
   static std::shared_ptr<IkeSaConfig> default_ike_config();
-  std::shared_ptr<ConnectionSettings> connect(Node& a, Node& b, const std::string& name, const std::string& a_id,
-                                              const std::string& b_id, ConnectionStart start);
+  std::shared_ptr<ConnectionSettings> connect(Node& a, Node& b, const std::string& name,
+                                              const std::string& a_id, const std::string& b_id,
+                                              ConnectionStart start);
+  // Only a's side of connect(): a initiates to b, whose own connections accept it.
+  std::shared_ptr<ConnectionSettings> dial(Node& a, Node& b, const std::string& name, const std::string& a_id,
+                                           const std::string& b_id, ConnectionStart start);
   // b accepts any identity (road warriors) under `name`; returns b's settings.
   std::shared_ptr<ConnectionSettings> accept_any(Node& b, const std::string& name, const std::string& b_id);
 
   void start(Node& n);
+  // The node's daemon restarts: a new Endpoint, with nothing of the old one's state.
+  void restart(Node& n);
   void start_all();
   // Applies an Endpoint's output as a shell would, in order.
   void apply(Node& n, EndpointOutput&& out);

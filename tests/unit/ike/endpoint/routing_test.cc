@@ -58,7 +58,8 @@ TEST_F(TwoSites, DatagramForAnUnknownSpiIsCountedAndDropped) {
   // A copy of moon's IKE_AUTH request with a responder SPI sun never gave out.
   Bytes bytes = world.wire.at(2).datagram.bytes;
   bytes[8] ^= 0xff;
-  ReceivedDatagram in{bytes, natgate::Endpoint{sun.address, 500}, natgate::Endpoint{moon.address, 500}, false};
+  ReceivedDatagram in{bytes, natgate::Endpoint{sun.address, 500}, natgate::Endpoint{moon.address, 500},
+                      false};
   EndpointOutput out = sun.endpoint->handle_datagram(in, world.now);
   EXPECT_TRUE(out.all<SendDatagram>().empty());
   EXPECT_EQ(sun.counter("ike_unknown_spi"), 1u);
@@ -68,9 +69,10 @@ TEST_F(TwoSites, DatagramForAnUnknownSpiIsCountedAndDropped) {
 TEST_F(TwoSites, GarbageIsCountedAsMalformed) {
   world.start_all();
   const Bytes junk(7, 0x42);
-  EndpointOutput out = sun.endpoint->handle_datagram(
-      ReceivedDatagram{junk, natgate::Endpoint{sun.address, 500}, natgate::Endpoint{moon.address, 500}, false},
-      world.now);
+  EndpointOutput out =
+      sun.endpoint->handle_datagram(ReceivedDatagram{junk, natgate::Endpoint{sun.address, 500},
+                                                     natgate::Endpoint{moon.address, 500}, false},
+                                    world.now);
   EXPECT_TRUE(out.all<SendDatagram>().empty());
   EXPECT_EQ(sun.counter("malformed_dropped"), 1u);
   EXPECT_EQ(sun.counter("ike_datagrams_received"), 3u);
