@@ -256,6 +256,7 @@ void IkeCore::on_datagram(UdpSocket& socket, const ReceivedDatagram& d) {
 }
 
 void IkeCore::handle_ike(ByteView message, const Endpoint& local, const Endpoint& remote, bool natt) {
+  if (!endpoint_) return;  // the data plane relays before start() finished
   run(endpoint_->handle_datagram(ike::ReceivedDatagram{message, local, remote, natt}, Clock::now()));
 }
 
