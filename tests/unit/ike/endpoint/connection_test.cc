@@ -9,7 +9,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Connections : ::testing::Test {
+struct EndpointConnections : ::testing::Test {
   EndpointWorld world;
   Node& moon = world.add_node("moon", "192.0.2.1");
   Node& sun = world.add_node("sun", "192.0.2.2");
@@ -28,7 +28,7 @@ struct Connections : ::testing::Test {
   }
 };
 
-TEST_F(Connections, StartActionsListenTrapOrInitiate) {
+TEST_F(EndpointConnections, StartActionsListenTrapOrInitiate) {
   Node& mars = world.add_node("mars", "192.0.2.5");
   auto trap = world.connect(mars, sun, "trap", "mars.lab", "sun.lab", ConnectionStart::OnTraffic);
   world.start_all();
@@ -38,7 +38,7 @@ TEST_F(Connections, StartActionsListenTrapOrInitiate) {
   EXPECT_EQ(moon.established().size(), 1u);
 }
 
-TEST_F(Connections, AcquireInitiatesOnceForTheTrappedConnection) {
+TEST_F(EndpointConnections, AcquireInitiatesOnceForTheTrappedConnection) {
   conn->start = ConnectionStart::OnTraffic;
   world.start_all();
   EXPECT_EQ(moon.endpoint->table().size(), 0u);
@@ -54,7 +54,7 @@ TEST_F(Connections, AcquireInitiatesOnceForTheTrappedConnection) {
   EXPECT_EQ(moon.counter("ike_sas_initiated"), 1u);
 }
 
-TEST_F(Connections, DownDeletesTellsThePeerAndStaysDown) {
+TEST_F(EndpointConnections, DownDeletesTellsThePeerAndStaysDown) {
   world.start_all();
   const auto token = world.next_token();
   world.apply(moon, moon.endpoint->down("s2s", token, world.now));
@@ -73,7 +73,7 @@ TEST_F(Connections, DownDeletesTellsThePeerAndStaysDown) {
   EXPECT_EQ(moon.counter("ike_sas_initiated"), 1u);
 }
 
-TEST_F(Connections, UpBringsItBackAndAnswersOnceTheChildSaIsIn) {
+TEST_F(EndpointConnections, UpBringsItBackAndAnswersOnceTheChildSaIsIn) {
   world.start_all();
   world.apply(moon, moon.endpoint->down("s2s", world.next_token(), world.now));
   world.run();
@@ -93,7 +93,7 @@ TEST_F(Connections, UpBringsItBackAndAnswersOnceTheChildSaIsIn) {
   EXPECT_EQ(moon.counter("ike_sas_initiated"), 2u);
 }
 
-TEST_F(Connections, UpOrDownOfAnUnknownConnectionIsRefused) {
+TEST_F(EndpointConnections, UpOrDownOfAnUnknownConnectionIsRefused) {
   world.start_all();
   const auto a = world.next_token();
   const auto b = world.next_token();
@@ -104,7 +104,7 @@ TEST_F(Connections, UpOrDownOfAnUnknownConnectionIsRefused) {
   EXPECT_FALSE(reply(moon, b).ok);
 }
 
-TEST_F(Connections, DeadPeerIsDetectedDeletedAndTheTunnelRestarted) {
+TEST_F(EndpointConnections, DeadPeerIsDetectedDeletedAndTheTunnelRestarted) {
   world.ike->dpd_interval = 10s;
   world.ike->retransmit.retransmits = 2;
   world.start_all();
@@ -126,7 +126,7 @@ TEST_F(Connections, DeadPeerIsDetectedDeletedAndTheTunnelRestarted) {
   EXPECT_EQ(moon.children.size(), 1u);
 }
 
-TEST_F(Connections, FailedAttemptsBackOff) {
+TEST_F(EndpointConnections, FailedAttemptsBackOff) {
   world.ike->retransmit.retransmits = 0;
   world.ike->retransmit.initial_timeout = 1s;
   world.deliver_if = [](const WirePacket&) { return false; };
@@ -143,7 +143,7 @@ TEST_F(Connections, FailedAttemptsBackOff) {
   EXPECT_EQ(moon.counter("ike_sas_initiated"), 6u);
 }
 
-TEST_F(Connections, ARefusedInstallDeletesThePairAndFailsTheUpReply) {
+TEST_F(EndpointConnections, ARefusedInstallDeletesThePairAndFailsTheUpReply) {
   world.start(sun);
   conn->start = ConnectionStart::Listen;
   world.start(moon);
@@ -161,7 +161,7 @@ TEST_F(Connections, ARefusedInstallDeletesThePairAndFailsTheUpReply) {
   EXPECT_EQ(moon.established()[0]->children.size(), 0u);
 }
 
-TEST_F(Connections, ReloadRestartsAChangedConnectionAndForgetsARemovedOne) {
+TEST_F(EndpointConnections, ReloadRestartsAChangedConnectionAndForgetsARemovedOne) {
   world.start_all();
   auto changed = std::make_shared<ConnectionSettings>(*conn);
   changed->child_lifetime = 600s;
@@ -179,7 +179,7 @@ TEST_F(Connections, ReloadRestartsAChangedConnectionAndForgetsARemovedOne) {
   EXPECT_EQ(moon.endpoint->runtime("s2s"), nullptr);
 }
 
-TEST_F(Connections, ShutdownDeletesEverySaAndCompletesWhenTheyAreGone) {
+TEST_F(EndpointConnections, ShutdownDeletesEverySaAndCompletesWhenTheyAreGone) {
   world.start_all();
   world.apply(moon, moon.endpoint->shutdown(world.now));
   EXPECT_FALSE(moon.shutdown_complete);
@@ -190,7 +190,7 @@ TEST_F(Connections, ShutdownDeletesEverySaAndCompletesWhenTheyAreGone) {
   EXPECT_FALSE(moon.timer(EndpointTimer::Restart));
 }
 
-TEST_F(Connections, ShutdownDeadlineRemovesTheChildSasOfSilentPeers) {
+TEST_F(EndpointConnections, ShutdownDeadlineRemovesTheChildSasOfSilentPeers) {
   world.start_all();
   world.deliver_if = [](const WirePacket&) { return false; };
   world.apply(moon, moon.endpoint->shutdown(world.now));

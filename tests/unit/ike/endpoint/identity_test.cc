@@ -9,7 +9,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(InitialContact, ARestartedPeerReplacesItsStaleSa) {
+TEST(EndpointInitialContact, ARestartedPeerReplacesItsStaleSa) {
   EndpointWorld world;
   Node& moon = world.add_node("moon", "192.0.2.1");
   Node& sun = world.add_node("sun", "192.0.2.2");
@@ -30,7 +30,7 @@ TEST(InitialContact, ARestartedPeerReplacesItsStaleSa) {
   EXPECT_EQ(sun.released_resources, (std::vector<SaId>{stale}));
 }
 
-struct RoadWarriors : ::testing::Test {
+struct EndpointRoadWarriors : ::testing::Test {
   EndpointWorld world;
   Node& gw = world.add_node("gw", "192.0.2.2");
   std::vector<Node*> clients;
@@ -51,7 +51,7 @@ struct RoadWarriors : ::testing::Test {
   }
 };
 
-TEST_F(RoadWarriors, InitialContactNeverReplacesAnotherIdentity) {
+TEST_F(EndpointRoadWarriors, InitialContactNeverReplacesAnotherIdentity) {
   world.accept_any(gw, "rw", "gw.lab");
   world.start(gw);
   connect(client("carol.lab"));
@@ -61,7 +61,7 @@ TEST_F(RoadWarriors, InitialContactNeverReplacesAnotherIdentity) {
   EXPECT_EQ(gw.children.size(), 2u);
 }
 
-TEST_F(RoadWarriors, TheIdentityCapKeepsTheNewest) {
+TEST_F(EndpointRoadWarriors, TheIdentityCapKeepsTheNewest) {
   gw.ike_sas_per_identity = 1;
   world.accept_any(gw, "rw", "gw.lab");
   world.start(gw);
@@ -79,7 +79,7 @@ TEST_F(RoadWarriors, TheIdentityCapKeepsTheNewest) {
   EXPECT_EQ(second.established().size(), 1u);
 }
 
-TEST_F(RoadWarriors, ACapOfTwoDeletesOnlyTheOldest) {
+TEST_F(EndpointRoadWarriors, ACapOfTwoDeletesOnlyTheOldest) {
   gw.ike_sas_per_identity = 2;
   world.accept_any(gw, "rw", "gw.lab");
   world.start(gw);

@@ -1,4 +1,4 @@
-// Lifetimes in ike::Endpoint: rekeys due at 80-90 % of the lifetime (jitter), retries until the
+// EndpointLifetimes in ike::Endpoint: rekeys due at 80-90 % of the lifetime (jitter), retries until the
 // hard expiry, the expiry itself, data-plane expires, and both ends rekeying at once.
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Lifetimes : ::testing::Test {
+struct EndpointLifetimes : ::testing::Test {
   EndpointWorld world;
   Node& moon = world.add_node("moon", "192.0.2.1");
   Node& sun = world.add_node("sun", "192.0.2.2");
@@ -32,7 +32,7 @@ struct Lifetimes : ::testing::Test {
   }
 };
 
-TEST_F(Lifetimes, IkeRekeyIsDueBetween80And90PercentAndExpiresAt100) {
+TEST_F(EndpointLifetimes, IkeRekeyIsDueBetween80And90PercentAndExpiresAt100) {
   lifetimes(1000s, 0s);
   world.start_all();
   for (Node* n : {&moon, &sun}) {
@@ -49,7 +49,7 @@ TEST_F(Lifetimes, IkeRekeyIsDueBetween80And90PercentAndExpiresAt100) {
   EXPECT_NE(moon.timer(EndpointTimer::IkeRekey), sun.timer(EndpointTimer::IkeRekey));
 }
 
-TEST_F(Lifetimes, ChildRekeyIsDueBetween80And90PercentAndExpiresAt100) {
+TEST_F(EndpointLifetimes, ChildRekeyIsDueBetween80And90PercentAndExpiresAt100) {
   lifetimes(0s, 600s);
   world.start_all();
   auto rekey = moon.timer(EndpointTimer::ChildRekey, moon_sa(), moon_child());
@@ -61,7 +61,7 @@ TEST_F(Lifetimes, ChildRekeyIsDueBetween80And90PercentAndExpiresAt100) {
   EXPECT_FALSE(moon.timer(EndpointTimer::IkeRekey));  // no IKE lifetime: no IKE rekey
 }
 
-TEST_F(Lifetimes, ChildRekeyReplacesThePairMakeBeforeBreak) {
+TEST_F(EndpointLifetimes, ChildRekeyReplacesThePairMakeBeforeBreak) {
   lifetimes(0s, 100s);
   world.start_all();
   const std::uint32_t old_moon = moon_child();
@@ -84,7 +84,7 @@ TEST_F(Lifetimes, ChildRekeyReplacesThePairMakeBeforeBreak) {
   EXPECT_FALSE(moon.timer(EndpointTimer::ChildExpire, 0, old_moon));
 }
 
-TEST_F(Lifetimes, IkeRekeyMovesTheChildSasToTheNewIkeSa) {
+TEST_F(EndpointLifetimes, IkeRekeyMovesTheChildSasToTheNewIkeSa) {
   lifetimes(100s, 0s);
   world.start_all();
   const SaId old_moon = moon_sa();
@@ -103,7 +103,7 @@ TEST_F(Lifetimes, IkeRekeyMovesTheChildSasToTheNewIkeSa) {
   EXPECT_FALSE(moon.timer(EndpointTimer::IkeExpire, old_moon));
 }
 
-TEST_F(Lifetimes, AnUnansweredRekeyIsRetriedAndTheHardExpiryDeletesTheSa) {
+TEST_F(EndpointLifetimes, AnUnansweredRekeyIsRetriedAndTheHardExpiryDeletesTheSa) {
   lifetimes(100s, 0s);
   world.ike->retransmit.retransmits = 1;
   world.ike->retransmit.initial_timeout = 20s;
@@ -129,7 +129,7 @@ TEST_F(Lifetimes, AnUnansweredRekeyIsRetriedAndTheHardExpiryDeletesTheSa) {
   EXPECT_EQ(moon.endpoint->table().find(sa), nullptr);
 }
 
-TEST_F(Lifetimes, ChildHardExpiryDeletesThePairOnBothSides) {
+TEST_F(EndpointLifetimes, ChildHardExpiryDeletesThePairOnBothSides) {
   lifetimes(0s, 100s);
   world.start_all();
   EndpointTimerKey key{EndpointTimer::ChildExpire, moon_sa(), moon_child(), {}};
@@ -142,7 +142,7 @@ TEST_F(Lifetimes, ChildHardExpiryDeletesThePairOnBothSides) {
   EXPECT_EQ(moon.established().size(), 1u);  // the IKE SA stays
 }
 
-TEST_F(Lifetimes, DataPlaneSoftExpireStartsARekeyAndHardExpireDeletes) {
+TEST_F(EndpointLifetimes, DataPlaneSoftExpireStartsARekeyAndHardExpireDeletes) {
   lifetimes(0s, 1000s);
   world.start_all();
   const std::uint32_t old_moon = moon_child();
@@ -161,7 +161,7 @@ TEST_F(Lifetimes, DataPlaneSoftExpireStartsARekeyAndHardExpireDeletes) {
   EXPECT_TRUE(sun.children.empty());
 }
 
-TEST_F(Lifetimes, BothEndsRekeyingTheChildSaAtOnceEndWithOnePair) {
+TEST_F(EndpointLifetimes, BothEndsRekeyingTheChildSaAtOnceEndWithOnePair) {
   lifetimes(0s, 1000s);
   world.start_all();
   const std::uint32_t old_moon = moon_child();
@@ -179,7 +179,7 @@ TEST_F(Lifetimes, BothEndsRekeyingTheChildSaAtOnceEndWithOnePair) {
   EXPECT_EQ(sun.established().size(), 1u);
 }
 
-TEST_F(Lifetimes, BothEndsRekeyingTheIkeSaAtOnceEndWithOneIkeSa) {
+TEST_F(EndpointLifetimes, BothEndsRekeyingTheIkeSaAtOnceEndWithOneIkeSa) {
   lifetimes(1000s, 0s);
   world.start_all();
   const std::uint32_t child = moon_child();

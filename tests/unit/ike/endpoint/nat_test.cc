@@ -9,7 +9,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Nat : ::testing::Test {
+struct EndpointNat : ::testing::Test {
   EndpointWorld world;
   Node& moon = world.add_node("moon", "10.99.0.1");
   Node& sun = world.add_node("sun", "192.0.2.2");
@@ -28,7 +28,7 @@ struct Nat : ::testing::Test {
   std::uint32_t sun_child() { return sun.children.begin()->first; }
 };
 
-TEST_F(Nat, KeepalivesGoOnlyFromTheSideBehindTheNat) {
+TEST_F(EndpointNat, KeepalivesGoOnlyFromTheSideBehindTheNat) {
   behind_nat();
   establish();
   EXPECT_TRUE(moon.established()[0]->sa->nat().local_behind_nat);
@@ -43,7 +43,7 @@ TEST_F(Nat, KeepalivesGoOnlyFromTheSideBehindTheNat) {
   EXPECT_TRUE(sun.keepalives.empty());
 }
 
-TEST_F(Nat, NoNatNoKeepalives) {
+TEST_F(EndpointNat, NoNatNoKeepalives) {
   establish();
   EXPECT_FALSE(moon.timer(EndpointTimer::Keepalive));
   EXPECT_FALSE(sun.timer(EndpointTimer::Keepalive));
@@ -52,7 +52,7 @@ TEST_F(Nat, NoNatNoKeepalives) {
   EXPECT_TRUE(sun.keepalives.empty());
 }
 
-TEST_F(Nat, AZeroKeepaliveIntervalTurnsThemOff) {
+TEST_F(EndpointNat, AZeroKeepaliveIntervalTurnsThemOff) {
   behind_nat();
   conn = world.connect(moon, sun, "s2s", "moon.lab", "sun.lab", ConnectionStart::Initiate);
   conn->keepalive = 0s;
@@ -62,7 +62,7 @@ TEST_F(Nat, AZeroKeepaliveIntervalTurnsThemOff) {
   EXPECT_TRUE(moon.keepalives.empty());
 }
 
-TEST_F(Nat, ARebindingSeenInIkeMovesTheChildSas) {
+TEST_F(EndpointNat, ARebindingSeenInIkeMovesTheChildSas) {
   behind_nat();
   world.ike->dpd_interval = 10s;
   establish();
@@ -76,7 +76,7 @@ TEST_F(Nat, ARebindingSeenInIkeMovesTheChildSas) {
   EXPECT_EQ(sun.established()[0]->peer, (natgate::Endpoint{*moon.nat_public, 6500}));
 }
 
-TEST_F(Nat, AuthenticatedEspFromANewAddressMovesTheChildSasAndChecksLiveness) {
+TEST_F(EndpointNat, AuthenticatedEspFromANewAddressMovesTheChildSasAndChecksLiveness) {
   behind_nat();
   establish();
   moon.nat_shift = 3000;
@@ -95,7 +95,7 @@ TEST_F(Nat, AuthenticatedEspFromANewAddressMovesTheChildSasAndChecksLiveness) {
   EXPECT_FALSE(sun.established()[0]->peer_override);
 }
 
-TEST_F(Nat, EspFromANewAddressIsIgnoredWhenThePeerIsNotBehindANat) {
+TEST_F(EndpointNat, EspFromANewAddressIsIgnoredWhenThePeerIsNotBehindANat) {
   establish();
   const std::size_t before = world.wire.size();
   world.apply(sun, sun.endpoint->peer_moved(sun_child(), endpoint("203.0.113.9", 4500), world.now));

@@ -10,7 +10,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct TwoSites : ::testing::Test {
+struct EndpointTwoSites : ::testing::Test {
   EndpointWorld world;
   Node& moon = world.add_node("moon", "192.0.2.1");
   Node& sun = world.add_node("sun", "192.0.2.2");
@@ -18,7 +18,7 @@ struct TwoSites : ::testing::Test {
       world.connect(moon, sun, "s2s", "moon.lab", "sun.lab", ConnectionStart::Initiate);
 };
 
-TEST_F(TwoSites, InitiateEstablishesAndInstallsOneChildSaOnEachSide) {
+TEST_F(EndpointTwoSites, InitiateEstablishesAndInstallsOneChildSaOnEachSide) {
   world.start_all();
   ASSERT_EQ(moon.established().size(), 1u);
   ASSERT_EQ(sun.established().size(), 1u);
@@ -39,7 +39,7 @@ TEST_F(TwoSites, InitiateEstablishesAndInstallsOneChildSaOnEachSide) {
   EXPECT_EQ(sun.counter("child_sas_installed"), 1u);
 }
 
-TEST_F(TwoSites, SaTimersComeBackAsEndpointTimersOfTheirSa) {
+TEST_F(EndpointTwoSites, SaTimersComeBackAsEndpointTimersOfTheirSa) {
   world.ike->dpd_interval = 30s;
   world.start_all();
   const IkeSaEntry* e = moon.established().front();
@@ -53,7 +53,7 @@ TEST_F(TwoSites, SaTimersComeBackAsEndpointTimersOfTheirSa) {
   EXPECT_EQ(moon.established().size(), 1u);
 }
 
-TEST_F(TwoSites, DatagramForAnUnknownSpiIsCountedAndDropped) {
+TEST_F(EndpointTwoSites, DatagramForAnUnknownSpiIsCountedAndDropped) {
   world.start_all();
   // A copy of moon's IKE_AUTH request with a responder SPI sun never gave out.
   Bytes bytes = world.wire.at(2).datagram.bytes;
@@ -66,7 +66,7 @@ TEST_F(TwoSites, DatagramForAnUnknownSpiIsCountedAndDropped) {
   EXPECT_EQ(sun.established().size(), 1u);
 }
 
-TEST_F(TwoSites, GarbageIsCountedAsMalformed) {
+TEST_F(EndpointTwoSites, GarbageIsCountedAsMalformed) {
   world.start_all();
   const Bytes junk(7, 0x42);
   EndpointOutput out =
@@ -78,7 +78,7 @@ TEST_F(TwoSites, GarbageIsCountedAsMalformed) {
   EXPECT_EQ(sun.counter("ike_datagrams_received"), 3u);
 }
 
-TEST_F(TwoSites, RetransmittedIkeSaInitReachesTheSameHalfOpenSa) {
+TEST_F(EndpointTwoSites, RetransmittedIkeSaInitReachesTheSameHalfOpenSa) {
   // Lose sun's IKE_SA_INIT response once: moon retransmits the same request.
   bool lost = false;
   world.deliver_if = [&](const WirePacket& p) {
@@ -95,7 +95,7 @@ TEST_F(TwoSites, RetransmittedIkeSaInitReachesTheSameHalfOpenSa) {
   EXPECT_EQ(sun.endpoint->table().size(), 1u);
 }
 
-TEST_F(TwoSites, LostRequestsAreRetransmittedUntilTheyArrive) {
+TEST_F(EndpointTwoSites, LostRequestsAreRetransmittedUntilTheyArrive) {
   // The first IKE_SA_INIT and the first IKE_AUTH request are lost.
   int lost = 0;
   world.deliver_if = [&](const WirePacket& p) {
@@ -135,7 +135,7 @@ TEST(EndpointRouting, TwoInitiatorsReachTheirOwnSasOnOneResponder) {
   }
 }
 
-TEST_F(TwoSites, StatelessRefusalKeepsNoSa) {
+TEST_F(EndpointTwoSites, StatelessRefusalKeepsNoSa) {
   // sun offers nothing moon accepts: IKE_SA_INIT is refused and sun keeps no SA.
   world.start(sun);
   sun.configs.ike = std::make_shared<IkeSaConfig>(*world.ike);

@@ -10,7 +10,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(ManySas, TwoHundredRoadWarriorsEachReachTheirOwnSa) {
+TEST(EndpointManySas, TwoHundredRoadWarriorsEachReachTheirOwnSa) {
   constexpr int kClients = 200;
   EndpointWorld world;
   Node& gw = world.add_node("gw", "192.0.2.2");
