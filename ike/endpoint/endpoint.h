@@ -111,7 +111,6 @@ class Endpoint {
 
   // Read-only views (status, tests).
   const IkeSaTable& table() const { return table_; }
-  IkeSaTable& table_for_testing() { return table_; }
   const IkeDispatcher& dispatcher() const { return *dispatcher_; }
   const ConnectionRuntime* runtime(const std::string& connection) const;
   std::shared_ptr<const ConnectionSettings> settings(const std::string& connection) const;

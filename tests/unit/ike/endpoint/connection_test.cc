@@ -179,6 +179,35 @@ TEST_F(EndpointConnections, ReloadRestartsAChangedConnectionAndForgetsARemovedOn
   EXPECT_EQ(moon.endpoint->runtime("s2s"), nullptr);
 }
 
+TEST_F(EndpointConnections, InitiateBringsUpAListeningConnectionOnlyWithAnAddress) {
+  conn->start = ConnectionStart::Listen;
+  world.start_all();
+  EXPECT_EQ(moon.endpoint->table().size(), 0u);
+  world.apply(moon, moon.endpoint->initiate("s2s", "test", world.now));
+  world.run();
+  EXPECT_EQ(moon.established().size(), 1u);
+  EXPECT_TRUE(moon.logged("(test)"));
+  // sun's side has no peer address: it can only respond.
+  world.apply(sun, sun.endpoint->initiate("s2s", "test", world.now));
+  EXPECT_TRUE(sun.logged("s2s: cannot initiate: remote.address is any"));
+  EXPECT_EQ(sun.endpoint->table().size(), 1u);
+}
+
+TEST_F(EndpointConnections, TeardownDeletesButKeepsTheTrapsOfAStartedConnection) {
+  world.start_all();
+  world.apply(moon, moon.endpoint->teardown("s2s", world.now));
+  world.run();
+  EXPECT_EQ(moon.endpoint->table().size(), 0u);
+  EXPECT_EQ(sun.endpoint->table().size(), 0u);
+  EXPECT_TRUE(moon.children.empty());
+  // Not taken down by the user: the policies stay for the next SA, and a local delete is no
+  // reason to restart.
+  EXPECT_TRUE(moon.released_policies.empty());
+  EXPECT_FALSE(moon.timer(EndpointTimer::Restart));
+  // sun's listening side lets its policies go with the last SA.
+  EXPECT_EQ(sun.released_policies, (std::vector<std::uint32_t>{sun.connections.front()->reqid}));
+}
+
 TEST_F(EndpointConnections, ShutdownDeletesEverySaAndCompletesWhenTheyAreGone) {
   world.start_all();
   world.apply(moon, moon.endpoint->shutdown(world.now));
