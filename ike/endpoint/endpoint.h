@@ -128,8 +128,14 @@ class Endpoint {
   void arm_sa(SaId id, EndpointTimer kind, std::optional<TimePoint> at, std::uint32_t spi = 0) {
     arm({kind, id, spi, {}}, at);
   }
+  // Runs f(IkeSa&) -> Output on a live SA and applies the result.
   template <typename F>
-  void call(SaId id, F&& f);  // runs f(IkeSa&) -> Output on a live SA and applies the result
+  void call(SaId id, F&& f) {
+    IkeSaEntry* e = table_.find(id);
+    if (!e || removals_.count(id)) return;
+    Output out = f(*e->sa);
+    apply(id, std::move(out));
+  }
   void apply(SaId id, Output&& out);
   void flush_removals();
   void drop(const char* counter, const natgate::Endpoint& remote, const std::string& why);
