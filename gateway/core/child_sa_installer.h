@@ -21,11 +21,15 @@
 #include "common/ip_address.h"
 #include "common/traffic_selector.h"
 #include "dataplane/sa_backend.h"
-#include "gateway/core/log_text.h"
+#include "ike/endpoint/log_text.h"
 #include "ike/exchange/events.h"
 #include "ike/exchange/identity.h"
 
 namespace natgate::gateway::core {
+
+using ike::spi_hex;
+using ike::ts_text;
+using ike::nat_text;
 
 struct InstalledChild {
   std::string name;

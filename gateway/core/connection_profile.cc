@@ -58,6 +58,33 @@ std::vector<TrafficSelector> selectors(const std::vector<Subnet>& subnets) {
 
 }  // namespace
 
+std::shared_ptr<const ike::ConnectionSettings> connection_settings(const ConnectionProfile& p) {
+  const auto& c = p.config;
+  auto s = std::make_shared<ike::ConnectionSettings>();
+  s->name = c.name;
+  switch (c.start) {
+    case StartAction::Initiate:
+      s->start = ike::ConnectionStart::Initiate;
+      break;
+    case StartAction::Listen:
+      s->start = ike::ConnectionStart::Listen;
+      break;
+    case StartAction::OnTraffic:
+      s->start = ike::ConnectionStart::OnTraffic;
+      break;
+  }
+  if (c.remote.address) s->remote = Endpoint{*c.remote.address, c.remote.port};
+  s->any_remote_id = c.remote.any_id;
+  s->remote_id_text = c.remote.id.text();
+  s->ike_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.lifetimes.ike);
+  s->child_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.lifetimes.child);
+  s->keepalive = std::chrono::duration_cast<std::chrono::seconds>(c.natt.keepalive);
+  s->reqid = p.reqid;
+  s->ike = p.ike;
+  s->peer = p.peer;
+  return s;
+}
+
 Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& config,
                                                                  const ConnectionConfig& c,
                                                                  std::uint32_t reqid) {
@@ -67,7 +94,8 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   if (!esp_proposals) return unexpected(esp_proposals.error());
   auto auth = build_auth_config(config, c);
   if (!auth) return unexpected(auth.error());
-  const bool uses_psk = !*auth || (*auth)->local == ike::AuthKind::Psk || (*auth)->remote == ike::AuthKind::Psk;
+  const bool uses_psk =
+      !*auth || (*auth)->local == ike::AuthKind::Psk || (*auth)->remote == ike::AuthKind::Psk;
   // The connection's own key, else the key of the one identity it accepts. A connection for any
   // identity (road warriors) may have neither: each peer's key is then found by its identity.
   const SecretBytes* psk = config.psk_for(c.name);
@@ -104,7 +132,8 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   // gateway's side as the gateway narrows it (RFC 7296 §2.9, §2.19): it proposes everything.
   for (const auto& vip : c.local.vips) {
     const auto all = TrafficSelector::from_subnet(Subnet{IpAddress::any(vip.family()), 0});
-    if (c.local.subnets.empty() && std::find(child.local_ts.begin(), child.local_ts.end(), all) == child.local_ts.end())
+    if (c.local.subnets.empty() &&
+        std::find(child.local_ts.begin(), child.local_ts.end(), all) == child.local_ts.end())
       child.local_ts.push_back(all);
     if (c.remote.subnets.empty() &&
         std::find(child.remote_ts.begin(), child.remote_ts.end(), all) == child.remote_ts.end())
@@ -118,6 +147,7 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   profile->reqid = reqid;
   profile->ike = std::move(ike);
   profile->peer = std::move(peer);
+  profile->settings = connection_settings(*profile);
   return std::shared_ptr<const ConnectionProfile>(std::move(profile));
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/expected.h"
 #include "gateway/config/config.h"
+#include "ike/endpoint/connection_settings.h"
 #include "ike/exchange/config.h"
 #include "ike/exchange/identity.h"
 
@@ -24,8 +25,13 @@ struct ConnectionProfile {
   std::uint32_t reqid = 0;  // ties its CHILD SAs to its policies in the data plane
   std::shared_ptr<const ike::IkeSaConfig> ike;
   std::shared_ptr<const ike::PeerConfig> peer;
+  // What ike::Endpoint runs the connection with (the same ike/peer configs, lifetimes, start).
+  std::shared_ptr<const ike::ConnectionSettings> settings;
   const ike::ChildConfig& child() const { return peer->children.front(); }
 };
+
+// The ike-level settings of a profile (build_profile fills ConnectionProfile::settings with it).
+std::shared_ptr<const ike::ConnectionSettings> connection_settings(const ConnectionProfile& p);
 
 ike::Identity to_ike_identity(const Identity& id);
 

@@ -14,7 +14,7 @@
 #include "dataplane/sa_backend.h"
 #include "gateway/config/config.h"
 #include "gateway/core/natt_channel.h"
-#include "gateway/daemon/daemon_core.h"
+#include "gateway/core/daemon_core.h"
 
 namespace natgate::gateway::core {
 

@@ -1,9 +1,10 @@
-// The DaemonCore natgated runs while it has no IKE engine: it knows the configured
-// connections and reports them truthfully (down, and why), counts the IKE datagrams it cannot
-// answer, and refuses up/down with an explanation. Nothing here pretends to negotiate.
+// A DaemonCore that negotiates nothing, for the shell's unit tests (tests/unit/gateway/
+// daemon_test.cc): it knows the configured connections and reports them as down (and why),
+// counts the IKE datagrams it cannot answer, and refuses up/down with an explanation. natgated
+// itself always runs IkeCore (make_daemon_core).
 #pragma once
 
-#include "gateway/daemon/daemon_core.h"
+#include "gateway/core/daemon_core.h"
 
 namespace natgate::gateway {
 

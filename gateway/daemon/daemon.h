@@ -14,7 +14,7 @@
 #include "gateway/config/config.h"
 #include "gateway/control/control_handler.h"
 #include "gateway/control/control_server.h"
-#include "gateway/daemon/daemon_core.h"
+#include "gateway/core/daemon_core.h"
 #include "gateway/daemon/dataplane_choice.h"
 #include "gateway/io/udp_socket.h"
 

@@ -323,7 +323,7 @@ TEST_F(DaemonTest, BindFailureLeavesNothingBehind) {
   EXPECT_TRUE(d.sockets().empty());
 }
 
-// ---- ConfigOnlyCore: what natgated runs today ---------------------------------------------
+// ---- ConfigOnlyCore: the shell's test core ---------------------------------------------------
 
 TEST(ConfigOnlyCore, ReportsConfiguredConnectionsDownAndSaysWhy) {
   auto r = load_config_text(

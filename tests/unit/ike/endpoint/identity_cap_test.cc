@@ -1,10 +1,10 @@
 // daemon.limits.ike_sas_per_identity (issue 12 (6)): which IKE SAs of one identity give way when a
 // new one comes up. As strongSwan's uniqueids=yes: the newcomer stays, the oldest go.
-#include "gateway/core/identity_cap.h"
+#include "ike/endpoint/identity_cap.h"
 
 #include <gtest/gtest.h>
 
-namespace natgate::gateway::core {
+namespace natgate::ike {
 namespace {
 
 using namespace std::chrono_literals;
@@ -28,4 +28,4 @@ TEST(IdentityCap, TiesGoByAge) {
 }
 
 }  // namespace
-}  // namespace natgate::gateway::core
+}  // namespace natgate::ike

@@ -1,19 +1,27 @@
-#include "gateway/core/ike_sa_table.h"
+#include "ike/endpoint/sa_table.h"
 
-namespace natgate::gateway::core {
+#include <algorithm>
+
+namespace natgate::ike {
 
 const std::string& IkeSaEntry::connection() const {
   static const std::string unknown;
-  return profile ? profile->config.name : unknown;
+  return connection_settings ? connection_settings->name : unknown;
 }
 
-IkeSaEntry& IkeSaTable::add(std::unique_ptr<ike::IkeSa> sa,
-                            std::shared_ptr<const ConnectionProfile> profile) {
+EndpointChildSa* IkeSaEntry::child(std::uint32_t inbound_spi) {
+  auto it = std::find_if(children.begin(), children.end(),
+                         [&](const EndpointChildSa& c) { return c.inbound_spi == inbound_spi; });
+  return it == children.end() ? nullptr : &*it;
+}
+
+IkeSaEntry& IkeSaTable::add(std::unique_ptr<IkeSa> sa, std::shared_ptr<const ConnectionSettings> settings,
+                            TimePoint now) {
   const SaId id = next_id_++;
   IkeSaEntry& e = entries_[id];
   e.id = id;
-  e.created = std::chrono::steady_clock::now();
-  e.profile = std::move(profile);
+  e.created = now;
+  e.connection_settings = std::move(settings);
   by_local_spi_[sa->local_spi()] = id;
   if (!sa->is_initiator()) responders_[{sa->remote(), sa->spi_i()}] = id;
   e.sa = std::move(sa);
@@ -33,12 +41,17 @@ IkeSaEntry* IkeSaTable::find(SaId id) {
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-IkeSaEntry* IkeSaTable::find_by_local_spi(const ike::IkeSpi& spi) {
+const IkeSaEntry* IkeSaTable::find(SaId id) const {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+IkeSaEntry* IkeSaTable::find_by_local_spi(const IkeSpi& spi) {
   auto it = by_local_spi_.find(spi);
   return it == by_local_spi_.end() ? nullptr : find(it->second);
 }
 
-IkeSaEntry* IkeSaTable::find_responder(const Endpoint& remote, const ike::IkeSpi& spi_i) {
+IkeSaEntry* IkeSaTable::find_responder(const Endpoint& remote, const IkeSpi& spi_i) {
   auto it = responders_.find({remote, spi_i});
   return it == responders_.end() ? nullptr : find(it->second);
 }
@@ -46,7 +59,14 @@ IkeSaEntry* IkeSaTable::find_responder(const Endpoint& remote, const ike::IkeSpi
 std::vector<IkeSaEntry*> IkeSaTable::of_connection(const std::string& name) {
   std::vector<IkeSaEntry*> out;
   for (auto& [id, e] : entries_)
-    if (e.profile && e.profile->config.name == name) out.push_back(&e);
+    if (e.connection_settings && e.connection_settings->name == name) out.push_back(&e);
+  return out;
+}
+
+std::vector<const IkeSaEntry*> IkeSaTable::of_connection(const std::string& name) const {
+  std::vector<const IkeSaEntry*> out;
+  for (const auto& [id, e] : entries_)
+    if (e.connection_settings && e.connection_settings->name == name) out.push_back(&e);
   return out;
 }
 
@@ -62,4 +82,4 @@ std::size_t IkeSaTable::child_count() const {
   return n;
 }
 
-}  // namespace natgate::gateway::core
+}  // namespace natgate::ike

@@ -1,8 +1,8 @@
-#include "gateway/core/identity_cap.h"
+#include "ike/endpoint/identity_cap.h"
 
 #include <algorithm>
 
-namespace natgate::gateway::core {
+namespace natgate::ike {
 
 std::vector<SaId> beyond_identity_cap(std::vector<IdentitySa> held, std::uint32_t cap) {
   std::vector<SaId> out;
@@ -21,4 +21,4 @@ std::vector<SaId> beyond_identity_cap(std::vector<IdentitySa> held, std::uint32_
   return out;
 }
 
-}  // namespace natgate::gateway::core
+}  // namespace natgate::ike

@@ -8,17 +8,17 @@
 #include <cstdint>
 #include <vector>
 
-#include "gateway/core/ike_sa_table.h"
+#include "ike/endpoint/sa_table.h"
 
-namespace natgate::gateway::core {
+namespace natgate::ike {
 
 struct IdentitySa {
   SaId id = 0;
-  std::chrono::steady_clock::time_point established{};
+  TimePoint established{};
   bool newest = false;  // the one that just came up: never chosen
 };
 
 // The SAs to delete so that at most `cap` remain, oldest first (by establishment, then by id).
 std::vector<SaId> beyond_identity_cap(std::vector<IdentitySa> held, std::uint32_t cap);
 
-}  // namespace natgate::gateway::core
+}  // namespace natgate::ike

@@ -1,8 +1,8 @@
-#include "gateway/core/log_text.h"
+#include "ike/endpoint/log_text.h"
 
 #include <cstdio>
 
-namespace natgate::gateway::core {
+namespace natgate::ike {
 
 std::string spi_hex(std::uint32_t spi) {
   char buf[9];
@@ -25,4 +25,8 @@ std::string nat_text(const natt::NatState& nat) {
   return "no NAT";
 }
 
-}  // namespace natgate::gateway::core
+std::string sa_name_text(const IkeSpi& spi_i, const IkeSpi& spi_r) {
+  return spi_i.to_string() + "_i " + spi_r.to_string() + "_r";
+}
+
+}  // namespace natgate::ike

@@ -1,10 +1,9 @@
-// The seam between natgated's shell (this folder: config, sockets, timers, control socket,
-// signals) and the IKE core that negotiates SAs. The shell owns every resource and calls
-// the core on the io_context thread; the core answers with what to send, which timers to
-// arm and what to install through dataplane::SaBackend (shared/DESIGN.md rules 1 and 6).
-//
-// Until the IKE exchanges exist natgated runs ConfigOnlyCore, which reports the configured
-// connections as down and says why; the IKE core replaces it in make_daemon_core().
+// The seam between natgated's shell (gateway/daemon: config, sockets, timers, control socket,
+// signals) and the core that negotiates SAs (IkeCore in this folder). The core defines the
+// interface it implements and the shell uses it, so gateway/daemon depends on gateway/core and
+// never the other way round (docs/design.md). The shell owns every resource and calls the core
+// on the io_context thread; the core answers with what to send, which timers to arm and what to
+// install through dataplane::SaBackend.
 #pragma once
 
 #include <cstdint>
@@ -66,7 +65,7 @@ class DaemonCore {
   virtual void shutdown(std::function<void()> done) = 0;
 };
 
-// The core natgated runs: ConfigOnlyCore for now (daemon/core_factory.cc).
+// The core natgated runs: IkeCore over the data plane the shell chose (daemon/core_factory.cc).
 std::unique_ptr<DaemonCore> make_daemon_core();
 
 }  // namespace natgate::gateway

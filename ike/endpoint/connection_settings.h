@@ -1,0 +1,38 @@
+// What the Endpoint knows of one configured connection: the ike-level part of the gateway's
+// connection profile (gateway/core/connection_profile.h builds it from the YAML). Immutable and
+// shared: a reload makes new settings, SAs already running keep the ones they started with.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/ip_address.h"
+#include "ike/exchange/config.h"
+
+namespace natgate::ike {
+
+// What the Endpoint does with a connection when it is started (strongSwan's start_action).
+enum class ConnectionStart : std::uint8_t {
+  Initiate,   // bring it up at once and keep it up (restart after a dead peer, with back-off)
+  Listen,     // respond only
+  OnTraffic,  // the data plane traps the traffic; initiate on its acquire
+};
+
+struct ConnectionSettings {
+  std::string name;
+  ConnectionStart start = ConnectionStart::Listen;
+  std::optional<Endpoint> remote;        // nullopt: any address (this side only responds)
+  bool any_remote_id = false;            // road warriors: every identity with a valid key
+  std::string remote_id_text;            // for logs: the configured peer identity
+  std::chrono::seconds ike_lifetime{0};  // 0: no rekey, no expiry
+  std::chrono::seconds child_lifetime{0};
+  std::chrono::seconds keepalive{0};  // RFC 3948 §4 NAT-keepalive interval; 0: none
+  std::uint32_t reqid = 0;            // ties the connection's CHILD SAs to its policies
+  std::shared_ptr<const IkeSaConfig> ike;
+  std::shared_ptr<const PeerConfig> peer;
+};
+
+}  // namespace natgate::ike

@@ -1,0 +1,203 @@
+// ike::Endpoint: every IKE SA of one daemon, sans-I/O (docs/design.md, "IKE endpoint"). It owns
+// what lies between "a datagram arrived" and IkeSa::handle and between an IkeSa's output and the
+// data plane: the IkeDispatcher (new responders), the SA table and the routing of a datagram by
+// our SPI (RFC 7296 §2.6) or, for a retransmitted IKE_SA_INIT, by the peer's address and SPIi;
+// every SA's timers; lifetimes and rekeying (at 80-90 % with jitter, retries, hard expiry);
+// RFC 3948 §4 NAT-keepalives; INITIAL_CONTACT (§2.4) and the per-identity cap; the connections'
+// runtime (start actions, restarts with back-off, up/down/teardown, reload) and its counters.
+//
+// The contract: every call takes `now` and returns an EndpointOutput, an ordered list of actions
+// (datagrams, keepalives, timers to arm or cancel, data-plane and application actions, control
+// replies, log lines) that the shell applies in order. The Endpoint never reads a clock, opens a
+// socket or logs by itself; randomness comes from Environment::random. Synchronous questions to
+// the data plane (selector ownership, SPI allocation) go through the injected ike::Environment,
+// the local address for an initiation through EndpointConfig::local_address_for.
+//
+// CHILD SA installation is an action (InstallChildSa). The Endpoint records the pair as installed
+// when it emits it; a shell whose data plane refuses it calls child_install_failed() before it
+// feeds the Endpoint anything else, and applies the output of that call too.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "ike/endpoint/connection_settings.h"
+#include "ike/endpoint/endpoint_output.h"
+#include "ike/endpoint/sa_table.h"
+#include "ike/exchange/ike_dispatcher.h"
+
+namespace natgate::ike {
+
+struct EndpointConfig {
+  DispatcherConfig dispatcher;
+  // Everything each IkeSa gets (random source, SPIs, selector checks, config lookup …). Its
+  // pointers must outlive the Endpoint.
+  Environment environment;
+  std::uint16_t ike_port = 500;  // our port for initiations
+  // daemon.limits.ike_sas_per_identity (0: no cap).
+  std::uint32_t ike_sas_per_identity = 0;
+  // The local address to initiate from towards a peer (the routing table's answer).
+  std::function<Expected<IpAddress>(const IpAddress& remote)> local_address_for;
+};
+
+// What the Endpoint keeps per configured connection beyond its SAs.
+struct ConnectionRuntime {
+  bool admin_down = false;                // `down`: no automatic restart until `up`
+  std::string detail;                     // the last thing worth telling the user (failures, restarts)
+  unsigned failures = 0;                  // consecutive failed attempts, for the retry back-off
+  std::uint32_t reqid = 0;                // of the settings last configured (policies released by it)
+  std::vector<std::uint64_t> up_waiting;  // control reply tokens
+  std::vector<std::uint64_t> down_waiting;
+  enum class AfterTeardown : std::uint8_t { Nothing, Forget, Restart };
+  AfterTeardown after_teardown = AfterTeardown::Nothing;  // reload
+};
+
+struct ConnectionChange {
+  std::string name;
+  std::string fields;  // which settings changed, for the log
+};
+
+class Endpoint {
+ public:
+  // `configs` is the responder's lookup (usually also environment.configs); it must outlive the
+  // Endpoint.
+  Endpoint(EndpointConfig config, const ConfigProvider& configs);
+  ~Endpoint();
+  Endpoint(const Endpoint&) = delete;
+  Endpoint& operator=(const Endpoint&) = delete;
+
+  // The connections (config order) and starting them: initiate, listen, or trap (on-traffic).
+  EndpointOutput start(std::vector<std::shared_ptr<const ConnectionSettings>> connections, TimePoint now);
+  // A reload: new settings; `removed` are torn down, `changed` torn down and started again,
+  // `added` started.
+  EndpointOutput reload(std::vector<std::shared_ptr<const ConnectionSettings>> connections,
+                        const std::vector<std::string>& removed, const std::vector<ConnectionChange>& changed,
+                        const std::vector<std::string>& added, TimePoint now);
+  void set_ike_sas_per_identity(std::uint32_t cap) { config_.ike_sas_per_identity = cap; }
+  // Something about the connection the user should see in its status (e.g. unusable config).
+  void set_detail(const std::string& connection, std::string detail);
+
+  // An IKE datagram (bytes from the IKE header: any non-ESP marker already stripped).
+  EndpointOutput handle_datagram(const ReceivedDatagram& datagram, TimePoint now);
+  EndpointOutput on_timer(const EndpointTimerKey& key, TimePoint now);
+
+  // Commands. `token` comes back in the ControlReply that answers it.
+  EndpointOutput initiate(const std::string& connection, const std::string& why, TimePoint now);
+  EndpointOutput up(const std::string& connection, std::uint64_t token, TimePoint now);
+  EndpointOutput down(const std::string& connection, std::uint64_t token, TimePoint now);
+  EndpointOutput teardown(const std::string& connection, TimePoint now);
+  EndpointOutput rekey_ike_sa(SaId sa, TimePoint now);
+  EndpointOutput rekey_child_sa(SaId sa, std::uint32_t inbound_spi, TimePoint now);
+  // Graceful stop: every SA deleted (RFC 7296 §1.4.1); ShutdownComplete once they are gone.
+  EndpointOutput shutdown(TimePoint now);
+  // The shell stops waiting for the peers: CHILD SAs out of the data plane, ShutdownComplete.
+  EndpointOutput shutdown_deadline_passed(TimePoint now);
+
+  // Data-plane events.
+  EndpointOutput child_install_failed(SaId sa, std::uint32_t inbound_spi, const std::string& why,
+                                      TimePoint now);
+  // The data plane's soft (rekey due) or hard (already gone) expire of a CHILD SA.
+  EndpointOutput data_plane_expire(std::uint32_t spi, bool hard, TimePoint now);
+  // A packet hit the trap policies of reqid (start: on-traffic).
+  EndpointOutput acquire(std::uint32_t reqid, const std::string& traffic, TimePoint now);
+  // Authenticated ESP of a CHILD SA now comes from new_remote (RFC 7296 §2.23).
+  EndpointOutput peer_moved(std::uint32_t inbound_spi, const natgate::Endpoint& new_remote, TimePoint now);
+
+  // Read-only views (status, tests).
+  const IkeSaTable& table() const { return table_; }
+  const IkeDispatcher& dispatcher() const { return *dispatcher_; }
+  const ConnectionRuntime* runtime(const std::string& connection) const;
+  std::shared_ptr<const ConnectionSettings> settings(const std::string& connection) const;
+  const std::vector<std::shared_ptr<const ConnectionSettings>>& connections() const { return connections_; }
+  const std::map<std::string, std::uint64_t>& counters() const { return counters_; }
+  bool shutting_down() const { return shutting_down_; }
+
+ private:
+  // Work on one public call: actions collect in out_, removals wait for depth_ 0.
+  EndpointOutput finish();
+  void emit(EndpointAction a) { out_.actions.push_back(std::move(a)); }
+  void log(LogLine::Level level, std::string text) { emit(LogLine{level, std::move(text)}); }
+  void count(const char* name) { ++counters_[name]; }
+  void arm(const EndpointTimerKey& key, std::optional<TimePoint> at) { emit(ArmTimer{key, at}); }
+  void arm_sa(SaId id, EndpointTimer kind, std::optional<TimePoint> at, std::uint32_t spi = 0) {
+    arm({kind, id, spi, {}}, at);
+  }
+  // Runs f(IkeSa&) -> Output on a live SA and applies the result.
+  template <typename F>
+  void call(SaId id, F&& f) {
+    IkeSaEntry* e = table_.find(id);
+    if (!e || removals_.count(id)) return;
+    Output out = f(*e->sa);
+    apply(id, std::move(out));
+  }
+  void apply(SaId id, Output&& out);
+  void flush_removals();
+  void drop(const char* counter, const natgate::Endpoint& remote, const std::string& why);
+
+  // Events of one SA.
+  void on_ike_up(IkeSaEntry& e, const IkeSaEstablished& ev);
+  void enforce_identity_cap(IkeSaEntry& newest, const Identity& id);
+  void on_child_up(IkeSaEntry& e, ChildSaEstablished&& ev);
+  void on_child_failed(IkeSaEntry& e, const ChildSaFailed& ev);
+  void on_child_deleted(IkeSaEntry& e, const ChildSaDeleted& ev);
+  void on_ike_deleted(IkeSaEntry& e, const IkeSaDeleted& ev);
+  void on_endpoints_changed(IkeSaEntry& e, const EndpointsChanged& ev);
+  void on_ike_rekeyed(IkeSaEntry& e, const IkeSaRekeyed& ev);
+  void on_virtual_ips(IkeSaEntry& e, const VirtualIpsAssigned& ev);
+  void on_failure(IkeSaEntry& e, const std::string& what);
+
+  // Lifetimes: a rekey between 80 % and 90 % of the lifetime (strongSwan's rekey margin with as
+  // much random jitter, so the two ends rarely start at the same moment), the hard expiry at 100 %.
+  TimePoint rekey_point(TimePoint from, std::chrono::seconds lifetime);
+  // When to try a rekey again that has not replaced its SA yet; nullopt past the hard expiry.
+  std::optional<TimePoint> rekey_retry_point(TimePoint now, TimePoint expire_at);
+  std::uint32_t random_u32();
+  void schedule_ike_lifetime(IkeSaEntry& e, TimePoint now);
+  void schedule_child_lifetime(IkeSaEntry& e, EndpointChildSa& child, TimePoint now);
+  void arm_child_timers(SaId id, const EndpointChildSa& child);
+  void cancel_child_timers(SaId id, std::uint32_t inbound_spi);
+  void arm_keepalive(IkeSaEntry& e, TimePoint now);
+  void ike_rekey_due(IkeSaEntry& e, TimePoint now);
+  void child_rekey_due(IkeSaEntry& e, std::uint32_t inbound_spi, TimePoint now);
+  void ike_expired(IkeSaEntry& e, TimePoint now);
+
+  // Connections.
+  void assign(std::vector<std::shared_ptr<const ConnectionSettings>> connections);
+  void start_connection(const ConnectionSettings& c, TimePoint now);
+  Status initiate_now(const std::shared_ptr<const ConnectionSettings>& c, const std::string& why,
+                      TimePoint now);
+  void schedule_restart(const std::string& name, std::chrono::seconds delay, const std::string& why,
+                        TimePoint now);
+  void restart_due(const std::string& name, TimePoint now);
+  void teardown_now(const std::string& name, TimePoint now);
+  void forget(IkeSaEntry& e, const std::string& why);  // drop locally, without telling the peer
+  void maybe_finish_teardown(const std::string& name, TimePoint now);
+  void reply_up(const std::string& name, bool ok, const std::string& text, std::uint32_t after_install = 0);
+  void maybe_complete_shutdown();
+  ConnectionRuntime& runtime_of(const std::string& name) { return runtime_[name]; }
+
+  EndpointConfig config_;
+  std::unique_ptr<IkeDispatcher> dispatcher_;
+  IkeSaTable table_;
+  std::vector<std::shared_ptr<const ConnectionSettings>> connections_;
+  std::map<std::string, std::shared_ptr<const ConnectionSettings>> by_name_;
+  std::map<std::string, ConnectionRuntime> runtime_;
+  std::map<std::string, std::uint64_t> counters_;
+  EndpointOutput out_;
+  int depth_ = 0;  // nesting of apply(): removals wait for 0
+  std::set<SaId> removals_;
+  TimePoint now_{};  // of the public call under way (removals finish teardowns with it)
+  bool shutting_down_ = false;
+  bool shutdown_completed_ = false;
+};
+
+// "spi_i_i spi_r_r", for logs.
+std::string sa_name(const IkeSa& sa);
+
+}  // namespace natgate::ike
