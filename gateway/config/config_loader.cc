@@ -119,10 +119,10 @@ class ConfigParser {
     return net;
   }
 
-  std::optional<Identity> identity(const YAML::Node& node, const std::string& path) {
+  std::optional<ConfiguredIdentity> identity(const YAML::Node& node, const std::string& path) {
     auto text = read_.scalar(node, path, kIdentityExpected);
     if (!text) return std::nullopt;
-    auto id = Identity::parse(*text);
+    auto id = ConfiguredIdentity::parse(*text);
     if (!id)
       diags_.error(node.Mark(), path,
                    quoted(*text) + " is not an identity (expected " + std::string(kIdentityExpected) + ")");
@@ -361,7 +361,7 @@ class ConfigParser {
       }
       auto m = read_.map(entry.value, path, {"id", "psk", "psk_file"});
       if (!m) continue;
-      std::optional<Identity> secret_id;
+      std::optional<ConfiguredIdentity> secret_id;
       if (auto n = m->get("id")) {
         // A road warrior's own key: any connection that accepts this identity uses it.
         secret_id = identity(*n, join_path(path, "id"));
@@ -612,7 +612,7 @@ class ConfigParser {
   void parse_local(const YAML::Node& node, const std::string& path, LocalConfig& local) {
     auto m = read_.map(node, path, {"id", "subnets", "auth", "cert", "key", "eap_id", "vips", "dns_file"});
     if (!m) return;
-    std::optional<Identity> id;
+    std::optional<ConfiguredIdentity> id;
     if (auto n = m->get("id")) {
       id = identity(*n, join_path(path, "id"));
       if (id) local.id = *id;

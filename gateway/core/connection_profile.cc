@@ -18,14 +18,14 @@ ike::RetransmitPolicy daemon_retransmit_policy() {
   return p;
 }
 
-ike::Identity to_ike_identity(const Identity& id) {
+ike::Identity to_ike_identity(const ConfiguredIdentity& id) {
   switch (id.kind()) {
-    case Identity::Kind::Ipv4:
-    case Identity::Kind::Ipv6:
+    case ConfiguredIdentity::Kind::Ipv4:
+    case ConfiguredIdentity::Kind::Ipv6:
       return ike::Identity::address(id.address());
-    case Identity::Kind::Email:
+    case ConfiguredIdentity::Kind::Email:
       return ike::Identity::email(id.text());
-    case Identity::Kind::Fqdn:
+    case ConfiguredIdentity::Kind::Fqdn:
       break;
   }
   return ike::Identity::fqdn(id.text());
@@ -67,7 +67,8 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   if (!esp_proposals) return unexpected(esp_proposals.error());
   auto auth = build_auth_config(config, c);
   if (!auth) return unexpected(auth.error());
-  const bool uses_psk = !*auth || (*auth)->local == ike::AuthKind::Psk || (*auth)->remote == ike::AuthKind::Psk;
+  const bool uses_psk =
+      !*auth || (*auth)->local == ike::AuthKind::Psk || (*auth)->remote == ike::AuthKind::Psk;
   // The connection's own key, else the key of the one identity it accepts. A connection for any
   // identity (road warriors) may have neither: each peer's key is then found by its identity.
   const SecretBytes* psk = config.psk_for(c.name);
@@ -104,7 +105,8 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   // gateway's side as the gateway narrows it (RFC 7296 §2.9, §2.19): it proposes everything.
   for (const auto& vip : c.local.vips) {
     const auto all = TrafficSelector::from_subnet(Subnet{IpAddress::any(vip.family()), 0});
-    if (c.local.subnets.empty() && std::find(child.local_ts.begin(), child.local_ts.end(), all) == child.local_ts.end())
+    if (c.local.subnets.empty() &&
+        std::find(child.local_ts.begin(), child.local_ts.end(), all) == child.local_ts.end())
       child.local_ts.push_back(all);
     if (c.remote.subnets.empty() &&
         std::find(child.remote_ts.begin(), child.remote_ts.end(), all) == child.remote_ts.end())

@@ -27,7 +27,7 @@ struct ConnectionProfile {
   const ike::ChildConfig& child() const { return peer->children.front(); }
 };
 
-ike::Identity to_ike_identity(const Identity& id);
+ike::Identity to_ike_identity(const ConfiguredIdentity& id);
 
 // The peer's NAT-T port, where IKE floats to (RFC 7296 §2.23). The config names only the peer's
 // IKE port; a peer on our own IKE port is taken to use our NAT-T port as well (both 500/4500 in

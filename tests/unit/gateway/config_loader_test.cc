@@ -68,7 +68,7 @@ TEST(ConfigLoader, ReadsTheGoodConfigIntoTypedValues) {
   ASSERT_EQ(c.connections.size(), 1u);
   const ConnectionConfig& conn = c.connections[0];
   EXPECT_EQ(conn.name, "office-b");
-  EXPECT_EQ(conn.local.id.kind(), Identity::Kind::Fqdn);
+  EXPECT_EQ(conn.local.id.kind(), ConfiguredIdentity::Kind::Fqdn);
   EXPECT_EQ(conn.local.id.text(), "gw-a.example.net");
   EXPECT_EQ(conn.local.subnets, std::vector<Subnet>{*Subnet::parse("10.1.0.0/24")});
   EXPECT_EQ(conn.remote.address, IpAddress::parse("198.51.100.20"));
