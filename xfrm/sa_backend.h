@@ -1,6 +1,6 @@
 // The one interface through which gateway/ programs CHILD SAs and policies.
 // Implemented by the kernel backend (netlink XFRM) and by the userspace ESP engine;
-// the daemon cannot tell them apart (shared/DESIGN.md rule 6). The shape follows
+// the daemon cannot tell them apart (docs/design.md, "Rules every layer keeps"). The shape follows
 // strongSwan's kernel_ipsec_t: SPI allocation, SA add/update/query/delete, policies.
 #pragma once
 
