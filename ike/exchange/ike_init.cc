@@ -192,7 +192,7 @@ TaskStatus IkeInit::process_request(const InboundMessage& request) {
   }
   // The peer's public value is checked before we generate ours: a request that cannot
   // complete costs no key generation (§2.6: little work for an unverified initiator).
-  if (!crypto::KeyExchange::check_peer_value(ke->group, ke->data)) {
+  if (!crypto::DhKeyPair::check_peer_value(ke->group, ke->data)) {
     error_ = NotifyType::InvalidSyntax;
     return TaskStatus::Failed;
   }
@@ -204,7 +204,7 @@ TaskStatus IkeInit::process_request(const InboundMessage& request) {
   ctx_.nonce_i = nonce->data;
   ctx_.nonce_r = ctx_.random().bytes(cfg.nonce_size);
   if (!derive_keys(ke->data)) {
-    // A public value that fails the checks of crypto::KeyExchange (wrong length, not on the curve…).
+    // A public value that fails the checks of crypto::DhKeyPair (wrong length, not on the curve…).
     error_ = NotifyType::InvalidSyntax;
     return TaskStatus::Failed;
   }

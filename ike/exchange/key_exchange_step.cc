@@ -18,7 +18,7 @@ Bytes invalid_ke_data(iana::DhGroup wanted) {
 
 Status KeyExchangeStep::prepare(crypto::RandomSource& random) {
   if (key_ && key_->group() == group_) return {};
-  auto key = crypto::KeyExchange::generate(group_, random);
+  auto key = crypto::DhKeyPair::generate(group_, random);
   if (!key) return unexpected(key.error());
   key_.emplace(std::move(*key));
   return {};
@@ -35,7 +35,7 @@ InvalidKeVerdict KeyExchangeStep::judge_invalid_ke(const Notify& notify,
   const auto wanted = static_cast<iana::DhGroup>((notify.data[0] << 8) | notify.data[1]);
   // Asking again for the group we just used would loop; a group we never offered is not the
   // peer's to pick (§1.2).
-  if (wanted == group_ || !offers_group(offered, wanted) || !crypto::KeyExchange::supported(wanted)) {
+  if (wanted == group_ || !offers_group(offered, wanted) || !crypto::DhKeyPair::supported(wanted)) {
     return {InvalidKeVerdict::Kind::Unoffered, wanted};
   }
   return {InvalidKeVerdict::Kind::Retry, wanted};

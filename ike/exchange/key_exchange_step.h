@@ -72,14 +72,14 @@ class KeyExchangeStep {
 
   bool has_key() const { return key_.has_value(); }
   // g^ir from the peer's public value; an error for a value of the wrong length, off the curve
-  // or out of range (crypto::KeyExchange::shared_secret).
+  // or out of range (crypto::DhKeyPair::shared_secret).
   Expected<SecretBytes> shared_secret(ByteView peer_public) const;
   // The private value is no longer needed once the keys are derived and our payload is sent.
   void forget_key() { key_.reset(); }
 
  private:
   iana::DhGroup group_ = iana::DhGroup::None;
-  std::optional<crypto::KeyExchange> key_;
+  std::optional<crypto::DhKeyPair> key_;
 };
 
 }  // namespace natgate::ike

@@ -47,7 +47,7 @@ TEST(KeyExchangeStep, PayloadCarriesTheGroupAndAPublicValueOfItsLength) {
   ASSERT_TRUE(step.prepare(random));
   const auto payload = step.payload();
   EXPECT_EQ(payload.group, DhGroup::Curve25519);
-  EXPECT_EQ(payload.data.size(), crypto::KeyExchange::public_value_size(DhGroup::Curve25519));
+  EXPECT_EQ(payload.data.size(), crypto::DhKeyPair::public_value_size(DhGroup::Curve25519));
   // A resend (COOKIE) keeps the key pair, so the KE payload does not change.
   ASSERT_TRUE(step.prepare(random));
   EXPECT_EQ(step.payload(), payload);
