@@ -107,7 +107,8 @@ join_static_checks() {
   [ -n "${static_checks_pid:-}" ] || return
   wait "$static_checks_pid" 2>/dev/null
   local findings
-  findings=$(grep -E '^/.*:[0-9]+:[0-9]+: (warning|error): ' build/clang-tidy.log | sort -u)
+  # run-clang-tidy colours clang-tidy's output; the colour codes go before matching.
+  findings=$(sed 's/\x1b\[[0-9;]*m//g' build/clang-tidy.log | grep -E '^/.*:[0-9]+:[0-9]+: (warning|error): ' | sort -u)
   if [ -n "$findings" ]; then
     echo "== clang-tidy: $(grep -c . <<<"$findings") findings (errors fail; full log: build/clang-tidy.log)"
     head -n 200 <<<"$findings"
