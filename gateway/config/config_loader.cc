@@ -391,8 +391,11 @@ class ConfigParser {
           diags_.error(inline_psk->Mark(), p, "is empty (expected a pre-shared key)");
           continue;
         }
-        secret.psk = SecretBytes(as_bytes(*text));
-        OPENSSL_cleanse(text->data(), text->size());
+        // One reference for the copy and the wipe (the analyzer misreads text->data() followed by
+        // text->size() as a use after reallocation).
+        std::string& psk_text = *text;
+        secret.psk = SecretBytes(as_bytes(psk_text));
+        OPENSSL_cleanse(psk_text.data(), psk_text.size());
       } else {
         const std::string p = join_path(path, "psk_file");
         auto text = read_.scalar(*file, p, "a file path");
