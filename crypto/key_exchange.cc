@@ -144,7 +144,7 @@ Expected<EcParts> ec_parts(const GroupInfo& info) {
 Expected<detail::PkeyPtr> decode_peer_value(iana::DhGroup group, ByteView peer_public) {
   const GroupInfo* info = group_info(group);
   if (info == nullptr) return unexpected(unsupported(group));
-  const std::size_t expected_size = KeyExchange::public_value_size(group);
+  const std::size_t expected_size = DhKeyPair::public_value_size(group);
   if (peer_public.size() != expected_size) {
     return unexpected(std::string(info->label) + " peer public value is " +
                       std::to_string(peer_public.size()) + " bytes, expected " +
@@ -206,15 +206,15 @@ Expected<detail::PkeyPtr> decode_peer_value(iana::DhGroup group, ByteView peer_p
 
 }  // namespace
 
-bool KeyExchange::supported(iana::DhGroup group) { return group_info(group) != nullptr; }
+bool DhKeyPair::supported(iana::DhGroup group) { return group_info(group) != nullptr; }
 
-std::size_t KeyExchange::public_value_size(iana::DhGroup group) {
+std::size_t DhKeyPair::public_value_size(iana::DhGroup group) {
   const GroupInfo* info = group_info(group);
   if (info == nullptr) return 0;
   return info->kind == Kind::Ecp ? 2 * info->size : info->size;
 }
 
-Expected<KeyExchange> KeyExchange::from_private(iana::DhGroup group, ByteView private_key) {
+Expected<DhKeyPair> DhKeyPair::from_private(iana::DhGroup group, ByteView private_key) {
   const GroupInfo* info = group_info(group);
   if (info == nullptr) return unexpected(unsupported(group));
 
@@ -232,7 +232,7 @@ Expected<KeyExchange> KeyExchange::from_private(iana::DhGroup group, ByteView pr
       if (EVP_PKEY_get_raw_public_key(key.get(), pub.data(), &len) != 1 || len != info->size) {
         return unexpected(detail::openssl_error(std::string(info->label) + " public key"));
       }
-      return KeyExchange(group, std::move(key), std::move(pub));
+      return DhKeyPair(group, std::move(key), std::move(pub));
     }
 
     case Kind::Modp: {
@@ -248,7 +248,7 @@ Expected<KeyExchange> KeyExchange::from_private(iana::DhGroup group, ByteView pr
       detail::PkeyPtr key;
       auto status = modp_keypair(group, *info, x.get(), pub, key);
       if (!status) return unexpected(status.error());
-      return KeyExchange(group, std::move(key), std::move(pub));
+      return DhKeyPair(group, std::move(key), std::move(pub));
     }
 
     case Kind::Ecp: {
@@ -286,13 +286,13 @@ Expected<KeyExchange> KeyExchange::from_private(iana::DhGroup group, ByteView pr
       if (!key) return unexpected(key.error());
       // IKE carries x || y without SEC 1's 0x04 prefix (RFC 5903 §7).
       Bytes pub(uncompressed.begin() + 1, uncompressed.end());
-      return KeyExchange(group, std::move(*key), std::move(pub));
+      return DhKeyPair(group, std::move(*key), std::move(pub));
     }
   }
   return unexpected(unsupported(group));
 }
 
-Expected<KeyExchange> KeyExchange::generate(iana::DhGroup group, RandomSource& random) {
+Expected<DhKeyPair> DhKeyPair::generate(iana::DhGroup group, RandomSource& random) {
   const GroupInfo* info = group_info(group);
   if (info == nullptr) return unexpected(unsupported(group));
 
@@ -328,13 +328,13 @@ Expected<KeyExchange> KeyExchange::generate(iana::DhGroup group, RandomSource& r
   return unexpected(unsupported(group));
 }
 
-Status KeyExchange::check_peer_value(iana::DhGroup group, ByteView peer_public) {
+Status DhKeyPair::check_peer_value(iana::DhGroup group, ByteView peer_public) {
   auto decoded = decode_peer_value(group, peer_public);
   if (!decoded) return unexpected(decoded.error());
   return {};
 }
 
-Expected<SecretBytes> KeyExchange::shared_secret(ByteView peer_public) const {
+Expected<SecretBytes> DhKeyPair::shared_secret(ByteView peer_public) const {
   const GroupInfo* info = group_info(group_);
   if (info == nullptr) return unexpected(unsupported(group_));
   auto decoded = decode_peer_value(group_, peer_public);

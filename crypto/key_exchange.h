@@ -2,6 +2,9 @@
 // 19/20/21 (RFC 5903) and X25519/X448 (RFC 8031). Public values and shared secrets use
 // IKE's encodings, so callers put public_value() into a KE payload as is and feed
 // shared_secret() straight into SKEYSEED.
+//
+// DhKeyPair is our key pair in one such group (a "Diffie-Hellman group", transform type 4 of
+// RFC 7296 §3.3.2, whichever the math); ike::KeyExchange is the KE payload carrying its public value.
 #pragma once
 
 #include <cstddef>
@@ -15,7 +18,7 @@
 
 namespace natgate::crypto {
 
-class KeyExchange {
+class DhKeyPair {
  public:
   static bool supported(iana::DhGroup group);
   // Length of the KE payload's key exchange data for this group (RFC 7296 §3.4: MODP the
@@ -30,11 +33,11 @@ class KeyExchange {
   // DeterministicRandom gets the same keys every run. MODP exponents are 512 bits
   // (at least twice the groups' strength, NIST SP 800-56A r3 §5.6.1.1.4); ECP scalars are
   // uniform in [1, n-1]; X25519/X448 take raw random bytes (clamped by the algorithm).
-  static Expected<KeyExchange> generate(iana::DhGroup group, RandomSource& random);
+  static Expected<DhKeyPair> generate(iana::DhGroup group, RandomSource& random);
 
   // A key pair from a known private key, for published test vectors: a big-endian
   // exponent (MODP) or scalar (ECP), or the raw RFC 7748 private key (X25519/X448).
-  static Expected<KeyExchange> from_private(iana::DhGroup group, ByteView private_key);
+  static Expected<DhKeyPair> from_private(iana::DhGroup group, ByteView private_key);
 
   iana::DhGroup group() const { return group_; }
   ByteView public_value() const { return public_value_; }
@@ -46,7 +49,7 @@ class KeyExchange {
   Expected<SecretBytes> shared_secret(ByteView peer_public) const;
 
  private:
-  KeyExchange(iana::DhGroup group, detail::PkeyPtr key, Bytes public_value)
+  DhKeyPair(iana::DhGroup group, detail::PkeyPtr key, Bytes public_value)
       : group_(group), key_(std::move(key)), public_value_(std::move(public_value)) {}
 
   iana::DhGroup group_;

@@ -1,5 +1,5 @@
 // natgate's userspace ESP data plane: a TUN device, the UDP NAT-T socket(s) and a raw ESP socket,
-// and one worker thread per direction (shared/DESIGN.md rule 5, wireguard-go's shape):
+// and one worker thread per direction (docs/design.md, "Rules every layer keeps"; wireguard-go's shape):
 //
 //   outbound: TUN read (TSO super-packets) -> policy -> SA -> segment -> seal -> UDP GSO sendmmsg
 //   inbound:  recvmmsg (UDP GRO) -> non-ESP marker demux -> SA by SPI -> replay -> open ->

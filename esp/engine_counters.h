@@ -49,7 +49,9 @@ namespace natgate::esp {
   X(keepalives_tx, "NAT-keepalives sent")
 
 struct EngineCounters {
-#define NATGATE_ESP_FIELD(name, desc) std::atomic<std::uint64_t> name{0};
+// `name` is a member name in these X-macros: parentheses around it would not compile.
+#define NATGATE_ESP_FIELD(name, desc) \
+  std::atomic<std::uint64_t> name{0};  // NOLINT(bugprone-macro-parentheses)
   NATGATE_ESP_COUNTERS(NATGATE_ESP_FIELD)
 #undef NATGATE_ESP_FIELD
 
@@ -73,7 +75,8 @@ struct EngineCounters {
   };
   Snapshot snapshot() const {
     Snapshot s;
-#define NATGATE_ESP_FIELD(name, desc) s.name = name.load(std::memory_order_relaxed);
+#define NATGATE_ESP_FIELD(name, desc) \
+  s.name = name.load(std::memory_order_relaxed);  // NOLINT(bugprone-macro-parentheses): a member name
     NATGATE_ESP_COUNTERS(NATGATE_ESP_FIELD)
 #undef NATGATE_ESP_FIELD
     return s;

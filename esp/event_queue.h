@@ -1,6 +1,6 @@
 // A bounded, thread-safe queue whose eventfd becomes readable while it holds items: how the data
 // plane workers hand rare events (IKE datagrams, SA expiry, acquires) to the daemon's io_context
-// without ever blocking on it (shared/DESIGN.md rule 5).
+// without ever blocking on it (docs/design.md, "Rules every layer keeps").
 #pragma once
 
 #include <sys/eventfd.h>

@@ -1,4 +1,4 @@
-// The userspace data plane behind dataplane::SaBackend (shared/DESIGN.md rule 6): CHILD SAs and
+// The userspace data plane behind dataplane::SaBackend (docs/design.md, "Rules every layer keeps"): CHILD SAs and
 // policies go into the ESP engine's table, outbound policies also get a route for their remote
 // selector through the engine's TUN (rtnetlink, current network namespace), and the engine's
 // expiry/acquire events come out through event_fd()/poll_events().

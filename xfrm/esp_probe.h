@@ -1,5 +1,5 @@
 // Can this kernel run natgate's data plane? `dataplane: auto` asks this once at start-up and
-// logs the answer with its reason (shared/DESIGN.md rule 6).
+// logs the answer with its reason (docs/design.md, "Rules every layer keeps").
 #pragma once
 
 #include <string>

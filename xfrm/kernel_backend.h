@@ -1,5 +1,5 @@
 // The kernel data plane: CHILD SAs and policies programmed into Linux XFRM over netlink
-// (shared/DESIGN.md rule 6). Everything goes to the network namespace that is current when
+// (docs/design.md, "Rules every layer keeps"). Everything goes to the network namespace that is current when
 // open() runs. The backend remembers what it installed, so flush() removes exactly that, and
 // events (expire, acquire) are reported only for its own SAs and policies.
 //

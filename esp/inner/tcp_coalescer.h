@@ -7,7 +7,7 @@
 // gso_size long; PSH or a short segment ends a super-packet. Packets of other kinds pass through
 // unchanged, and within one flow the arrival order is kept. Because the written super-packet
 // carries NEEDS_CSUM, the receiving stack does not re-verify TCP checksums
-// (shared/notes/userspace-dataplane.md pitfall 4): the end-to-end sha256 test guards this code.
+// (docs/performance.md, "the checksum pitfall"): the end-to-end sha256 test guards this code.
 //
 // Zero-copy: packets stay where they were decrypted and go out with writev, so they must stay
 // valid until flush(). No allocation after construction.

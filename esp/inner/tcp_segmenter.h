@@ -2,7 +2,7 @@
 // payload, a gso_size) into the MSS-sized segments the kernel would have sent, each a complete
 // packet with its own IP length, IPv4 ID and header checksum, TCP sequence number, flags and full
 // TCP checksum. Segmenting before ESP keeps every ESP packet within the path MTU while the kernel
-// crosses the TUN once per ~45 segments (shared/notes/userspace-dataplane.md).
+// crosses the TUN once per ~45 segments (docs/performance.md).
 #pragma once
 
 #include <cstddef>

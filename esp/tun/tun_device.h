@@ -2,7 +2,7 @@
 // header, and with offload TUNSETOFFLOAD(CSUM | TSO4 | TSO6): the kernel hands over TCP
 // super-packets (up to 64 KB) and CHECKSUM_PARTIAL packets, and accepts GSO super-packets back.
 // That cut the per-packet kernel work that bounds a userspace data plane here
-// (shared/notes/userspace-dataplane.md). The device disappears when the descriptor closes.
+// (docs/performance.md). The device disappears when the descriptor closes.
 #pragma once
 
 #include <sys/uio.h>

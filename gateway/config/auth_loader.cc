@@ -41,8 +41,8 @@ std::optional<AuthMode> AuthLoader::auth_mode(const YAML::Node& node, const std:
   return std::nullopt;
 }
 
-void AuthLoader::local(const MapFields& m, const std::string& path, const std::optional<Identity>& id,
-                       LocalAuthConfig& out) {
+void AuthLoader::local(const MapFields& m, const std::string& path,
+                       const std::optional<ConfiguredIdentity>& id, LocalAuthConfig& out) {
   if (auto n = m.get("auth")) out.auth = auth_mode(*n, join_path(path, "auth"));
   std::optional<ike::X509Certificate> cert;
   if (auto n = m.get("cert")) {

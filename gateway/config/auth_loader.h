@@ -10,7 +10,7 @@
 
 #include "common/secret_bytes.h"
 #include "gateway/config/auth_settings.h"
-#include "gateway/config/identity.h"
+#include "gateway/config/configured_identity.h"
 #include "gateway/config/yaml_reader.h"
 
 namespace natgate::gateway {
@@ -25,7 +25,7 @@ class AuthLoader {
 
   std::optional<AuthMode> auth_mode(const YAML::Node& node, const std::string& path);
   // local.{auth,cert,key,eap_id}; `id` is local.id when it parsed (it must be in the certificate).
-  void local(const MapFields& m, const std::string& path, const std::optional<Identity>& id,
+  void local(const MapFields& m, const std::string& path, const std::optional<ConfiguredIdentity>& id,
              LocalAuthConfig& out);
   // remote.{auth,ca,crl}
   void remote(const MapFields& m, const std::string& path, RemoteAuthConfig& out);

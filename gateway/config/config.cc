@@ -51,7 +51,7 @@ const SecretBytes* Config::psk_for(std::string_view connection_name) const {
   return it == secrets.end() || it->second.id ? nullptr : &it->second.psk;
 }
 
-const SecretBytes* Config::psk_for_identity(const Identity& id) const {
+const SecretBytes* Config::psk_for_identity(const ConfiguredIdentity& id) const {
   for (const auto& [name, s] : secrets)
     if (s.id && *s.id == id) return &s.psk;
   return nullptr;

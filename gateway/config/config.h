@@ -11,8 +11,8 @@
 #include "common/ip_address.h"
 #include "common/secret_bytes.h"
 #include "gateway/config/auth_settings.h"
+#include "gateway/config/configured_identity.h"
 #include "gateway/config/duration.h"
-#include "gateway/config/identity.h"
 
 namespace natgate::gateway {
 
@@ -41,10 +41,10 @@ struct LimitsConfig {
   std::uint32_t half_open = 16384;                  // never more without a valid cookie
   std::uint64_t half_open_memory = 64ull << 20;     // bytes of cached messages and fragments in all
   // Authenticated peers.
-  std::uint32_t selectors_per_ts = 32;        // traffic selectors in one TSi or TSr payload
-  std::uint32_t child_sas_per_ike_sa = 32;    // CHILD SAs one IKE SA may hold at once
-  std::uint32_t ike_sas_per_identity = 8;     // IKE SAs one peer identity may hold at once
-  std::uint32_t rekeys_per_minute = 30;       // IKE + CHILD rekeys one IKE SA may ask for
+  std::uint32_t selectors_per_ts = 32;      // traffic selectors in one TSi or TSr payload
+  std::uint32_t child_sas_per_ike_sa = 32;  // CHILD SAs one IKE SA may hold at once
+  std::uint32_t ike_sas_per_identity = 8;   // IKE SAs one peer identity may hold at once
+  std::uint32_t rekeys_per_minute = 30;     // IKE + CHILD rekeys one IKE SA may ask for
   // Password guessing (EAP): failures in the last minute from which further attempts are refused.
   std::uint32_t eap_failures_per_identity = 5;
   std::uint32_t eap_failures_per_source = 50;
@@ -67,7 +67,7 @@ struct DaemonConfig {
 struct SecretConfig {
   // Set: the key of one peer identity (a road warrior's own PSK), used by any connection that
   // accepts that identity. Unset: the key of the connection of the same name.
-  std::optional<Identity> id;
+  std::optional<ConfiguredIdentity> id;
   SecretBytes psk;
   std::optional<std::string> psk_file;  // where it came from (resolved path), for messages only
   friend bool operator==(const SecretConfig&, const SecretConfig&) = default;
@@ -82,7 +82,7 @@ enum class StartAction : std::uint8_t {
 std::string to_string(StartAction s);
 
 struct LocalConfig {
-  Identity id;
+  ConfiguredIdentity id;
   std::vector<Subnet> subnets;
   LocalAuthConfig auth;  // cert, key, eap_id, auth override
   // Road-warrior client (RFC 7296 §2.19): virtual IPs to ask the gateway for (0.0.0.0 / :: = any
@@ -96,8 +96,8 @@ struct LocalConfig {
 struct RemoteConfig {
   std::optional<IpAddress> address;  // nullopt = "any": accept from any address (responder only)
   std::uint16_t port = 500;          // the peer's IKE port for our first message
-  Identity id;
-  bool any_id = false;               // `id: any`: every identity with a valid key (road warriors)
+  ConfiguredIdentity id;
+  bool any_id = false;  // `id: any`: every identity with a valid key (road warriors)
   std::vector<Subnet> subnets;
   RemoteAuthConfig auth;  // ca, crl, auth override
   bool accepts_any_address() const { return !address.has_value(); }
@@ -142,16 +142,16 @@ struct PoolConfig {
 struct Config {
   std::string source;  // the file it came from
   DaemonConfig daemon;
-  std::map<std::string, SecretConfig> secrets;  // by connection name (or any name, with an id)
-  std::map<std::string, PoolConfig> pools;      // by name
-  std::vector<ConnectionConfig> connections;    // in file order
+  std::map<std::string, SecretConfig> secrets;   // by connection name (or any name, with an id)
+  std::map<std::string, PoolConfig> pools;       // by name
+  std::vector<ConnectionConfig> connections;     // in file order
   std::map<std::string, SecretBytes> eap_users;  // EAP-MSCHAPv2 passwords by EAP identity
 
   const ConnectionConfig* find_connection(std::string_view name) const;
   // The PSK of a connection that uses one (the loader guarantees it exists).
   const SecretBytes* psk_for(std::string_view connection_name) const;
   // The PSK of one peer identity (a secret with that id), if there is one.
-  const SecretBytes* psk_for_identity(const Identity& id) const;
+  const SecretBytes* psk_for_identity(const ConfiguredIdentity& id) const;
 };
 
 }  // namespace natgate::gateway

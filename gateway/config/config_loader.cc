@@ -112,10 +112,10 @@ class ConfigParser {
     return net;
   }
 
-  std::optional<Identity> identity(const YAML::Node& node, const std::string& path) {
+  std::optional<ConfiguredIdentity> identity(const YAML::Node& node, const std::string& path) {
     auto text = read_.scalar(node, path, kIdentityExpected);
     if (!text) return std::nullopt;
-    auto id = Identity::parse(*text);
+    auto id = ConfiguredIdentity::parse(*text);
     if (!id)
       diags_.error(node.Mark(), path,
                    quoted(*text) + " is not an identity (expected " + std::string(kIdentityExpected) + ")");
@@ -354,7 +354,7 @@ class ConfigParser {
       }
       auto m = read_.map(entry.value, path, {"id", "psk", "psk_file"});
       if (!m) continue;
-      std::optional<Identity> secret_id;
+      std::optional<ConfiguredIdentity> secret_id;
       if (auto n = m->get("id")) {
         // A road warrior's own key: any connection that accepts this identity uses it.
         secret_id = identity(*n, join_path(path, "id"));
@@ -384,8 +384,11 @@ class ConfigParser {
           diags_.error(inline_psk->Mark(), p, "is empty (expected a pre-shared key)");
           continue;
         }
-        secret.psk = SecretBytes(as_bytes(*text));
-        OPENSSL_cleanse(text->data(), text->size());
+        // One reference for the copy and the wipe (the analyzer misreads text->data() followed by
+        // text->size() as a use after reallocation).
+        std::string& psk_text = *text;
+        secret.psk = SecretBytes(as_bytes(psk_text));
+        OPENSSL_cleanse(psk_text.data(), psk_text.size());
       } else {
         const std::string p = join_path(path, "psk_file");
         auto text = read_.scalar(*file, p, "a file path");
@@ -605,7 +608,7 @@ class ConfigParser {
   void parse_local(const YAML::Node& node, const std::string& path, LocalConfig& local) {
     auto m = read_.map(node, path, {"id", "subnets", "auth", "cert", "key", "eap_id", "vips", "dns_file"});
     if (!m) return;
-    std::optional<Identity> id;
+    std::optional<ConfiguredIdentity> id;
     if (auto n = m->get("id")) {
       id = identity(*n, join_path(path, "id"));
       if (id) local.id = *id;

@@ -1,5 +1,5 @@
 // YAML → Config, refusing anything doubtful with file, line, column and key path
-// (shared/DESIGN.md rule 7). Unknown keys are errors: a typo must not pass silently.
+// (docs/design.md, "Rules every layer keeps"). Unknown keys are errors: a typo must not pass silently.
 #pragma once
 
 #include <optional>

@@ -2,9 +2,7 @@
 
 #include <string>
 
-#ifdef NATGATE_HAVE_IKE_SUITE
 #include "ike/suite/proposal_spec.h"
-#endif
 
 namespace natgate::gateway {
 
@@ -27,7 +25,8 @@ Status check_proposal_syntax(ProposalKind kind, std::string_view proposal) {
   return {};
 }
 
-#ifdef NATGATE_HAVE_IKE_SUITE
+namespace {
+
 // The IKE suite's own parser: a proposal passes here exactly when the daemon can negotiate it.
 Status check_with_ike_suite(ProposalKind kind, std::string_view proposal) {
   auto parsed = ike::parse_proposal(kind == ProposalKind::Ike ? iana::ProtocolId::Ike : iana::ProtocolId::Esp,
@@ -35,22 +34,9 @@ Status check_with_ike_suite(ProposalKind kind, std::string_view proposal) {
   if (!parsed) return unexpected(parsed.error());
   return {};
 }
-#endif
 
-ProposalValidator default_proposal_validator() {
-#ifdef NATGATE_HAVE_IKE_SUITE
-  return check_with_ike_suite;
-#else
-  return check_proposal_syntax;
-#endif
-}
+}  // namespace
 
-bool proposal_validator_knows_algorithms() {
-#ifdef NATGATE_HAVE_IKE_SUITE
-  return true;
-#else
-  return false;
-#endif
-}
+ProposalValidator default_proposal_validator() { return check_with_ike_suite; }
 
 }  // namespace natgate::gateway

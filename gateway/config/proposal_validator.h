@@ -16,15 +16,13 @@ enum class ProposalKind : std::uint8_t { Ike, Esp };
 // the offending algorithm and what was expected; config adds the file, line and key).
 using ProposalValidator = std::function<Status(ProposalKind kind, std::string_view proposal)>;
 
-// Checks only the shape: lowercase algorithm names joined by '-'. Used until ike/suite/
-// offers a parser for strongSwan proposal strings; it cannot tell a real algorithm from a
-// typo ("aes256gcm61" passes).
+// Checks only the shape: lowercase algorithm names joined by '-'. It cannot tell a real
+// algorithm from a typo ("aes256gcm61" passes); tests use it to check config handling apart
+// from the algorithm list.
 Status check_proposal_syntax(ProposalKind kind, std::string_view proposal);
 
-// The validator natgated uses: the IKE suite's parser (ike/suite/proposal_spec.h) when the
-// natgate_ike_suite library is part of the build, else check_proposal_syntax.
+// The validator natgated uses: the IKE suite's parser (ike/suite/proposal_spec.h), so a
+// proposal passes exactly when the daemon can negotiate it.
 ProposalValidator default_proposal_validator();
-// Whether default_proposal_validator() knows the real algorithm list (false: syntax only).
-bool proposal_validator_knows_algorithms();
 
 }  // namespace natgate::gateway

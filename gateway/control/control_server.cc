@@ -157,7 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void dispatch(const ControlRequest& request) {
     auto replied = std::make_shared<bool>(false);
-    ControlReply reply = [self = shared_from_this(), replied](ControlResult result) {
+    ControlReply reply = [self = shared_from_this(), replied](const ControlResult& result) {
       if (*replied) return;  // a handler that answers twice is ignored the second time
       *replied = true;
       self->send(encode_result_reply(result), /*then_read=*/true);
@@ -213,7 +213,7 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 // Tells a client over the limit why it is turned away, then hangs up.
-void refuse(std::shared_ptr<ControlServer::State> state, Protocol::socket socket) {
+void refuse(const std::shared_ptr<ControlServer::State>& state, Protocol::socket socket) {
   auto s = std::make_shared<Protocol::socket>(std::move(socket));
   auto line =
       std::make_shared<std::string>(encode_error_reply("too many control clients (limit " +
@@ -225,7 +225,7 @@ void refuse(std::shared_ptr<ControlServer::State> state, Protocol::socket socket
   });
 }
 
-void accept_next(std::shared_ptr<ControlServer::State> state) {
+void accept_next(const std::shared_ptr<ControlServer::State>& state) {
   state->acceptor.async_accept([state](const boost::system::error_code& ec, Protocol::socket socket) {
     if (state->closed || ec == asio::error::operation_aborted) return;
     if (ec) {
@@ -276,7 +276,13 @@ Expected<std::unique_ptr<ControlServer>> ControlServer::open(asio::io_context& i
   return std::unique_ptr<ControlServer>(new ControlServer(path, std::move(state)));
 }
 
-ControlServer::~ControlServer() { close(); }
+ControlServer::~ControlServer() {
+  // A destructor must not throw; closing here is best effort (an explicit close() reports).
+  try {
+    close();
+  } catch (...) {
+  }
+}
 
 void ControlServer::close() {
   if (state_->closed) return;

@@ -19,7 +19,7 @@ class io_context;
 namespace natgate::gateway {
 
 struct ControlServerLimits {
-  std::size_t max_request_bytes = 64 * 1024;
+  std::size_t max_request_bytes = std::size_t{64} * 1024;
   std::size_t max_clients = 32;
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);  // waiting for a request line
 };

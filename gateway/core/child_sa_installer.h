@@ -1,7 +1,7 @@
 // CHILD SAs as the data plane holds them: a negotiated pair (ike::ChildSaEstablished) becomes
 // an inbound and an outbound SA, plus the policies that steer the connection's traffic into
 // them (out) and require it to have come through them (in, fwd), all through dataplane::SaBackend
-// (shared/DESIGN.md rule 6). Policies belong to an owner (connection + peer identity) under a
+// (docs/design.md, "Rules every layer keeps"). Policies belong to an owner (connection + peer identity) under a
 // reqid, not to one SA pair: a rekeyed pair or the owner's next IKE SA takes over the same
 // policies, so traffic never sees a gap, and no other owner can take them (the data planes
 // name a policy by its selectors alone, so two owners' policies for the same traffic would

@@ -18,14 +18,14 @@ ike::RetransmitPolicy daemon_retransmit_policy() {
   return p;
 }
 
-ike::Identity to_ike_identity(const Identity& id) {
+ike::Identity to_ike_identity(const ConfiguredIdentity& id) {
   switch (id.kind()) {
-    case Identity::Kind::Ipv4:
-    case Identity::Kind::Ipv6:
+    case ConfiguredIdentity::Kind::Ipv4:
+    case ConfiguredIdentity::Kind::Ipv6:
       return ike::Identity::address(id.address());
-    case Identity::Kind::Email:
+    case ConfiguredIdentity::Kind::Email:
       return ike::Identity::email(id.text());
-    case Identity::Kind::Fqdn:
+    case ConfiguredIdentity::Kind::Fqdn:
       break;
   }
   return ike::Identity::fqdn(id.text());

@@ -33,7 +33,7 @@ struct ConnectionProfile {
 // The ike-level settings of a profile (build_profile fills ConnectionProfile::settings with it).
 std::shared_ptr<const ike::ConnectionSettings> connection_settings(const ConnectionProfile& p);
 
-ike::Identity to_ike_identity(const Identity& id);
+ike::Identity to_ike_identity(const ConfiguredIdentity& id);
 
 // The peer's NAT-T port, where IKE floats to (RFC 7296 §2.23). The config names only the peer's
 // IKE port; a peer on our own IKE port is taken to use our NAT-T port as well (both 500/4500 in

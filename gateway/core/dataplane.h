@@ -1,5 +1,5 @@
 // What the IKE core installs CHILD SAs into and sends NAT-T IKE through, chosen once at start
-// from `dataplane: auto|kernel|userspace` (shared/DESIGN.md rule 6). A factory builds it so
+// from `dataplane: auto|kernel|userspace` (docs/design.md, "Rules every layer keeps"). A factory builds it so
 // that tests can hand the core a backend of their own.
 #pragma once
 

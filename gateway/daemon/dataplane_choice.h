@@ -1,4 +1,4 @@
-// Which data plane natgated runs (shared/DESIGN.md rule 6): `dataplane: auto|kernel|userspace`.
+// Which data plane natgated runs (docs/design.md, "Rules every layer keeps"): `dataplane: auto|kernel|userspace`.
 // `auto` takes the kernel when it can do ESP and the userspace engine otherwise, and says why.
 #pragma once
 

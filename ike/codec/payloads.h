@@ -1,6 +1,6 @@
 // Typed IKEv2 payloads (RFC 7296 §3.2-§3.16, RFC 7383 §2.5) as plain values.
 // Each struct carries its wire type in kType; a Payload is one of them. The codec fills and reads
-// these; nothing downstream touches payload octets by offset (shared/DESIGN.md rule 3).
+// these; nothing downstream touches payload octets by offset (docs/design.md, Layers: ike/codec).
 #pragma once
 
 #include <cstdint>

@@ -45,16 +45,6 @@ bool all_single_host(const std::vector<TrafficSelector>& list, const IpAddress& 
   return !list.empty();
 }
 
-bool offers_group(const std::vector<ProposalSpec>& specs, iana::DhGroup g) {
-  for (const auto& s : specs)
-    for (auto d : s.dh)
-      if (d == g) return true;
-  return false;
-}
-
-// RFC 7296 §2.10.
-bool nonce_size_ok(std::size_t n) { return n >= 16 && n <= 256; }
-
 constexpr unsigned kMaxKeRetries = 3;
 
 }  // namespace
@@ -68,7 +58,8 @@ std::vector<ProposalSpec> ChildCreate::offered_proposals() const {
 }
 
 void ChildCreate::child_failed(NotifyType notify, bool by_peer, std::string detail) {
-  ctx_.emit(ChildSaFailed{config_ ? config_->name : std::string(), notify, by_peer, inbound_spi_, std::move(detail)});
+  ctx_.emit(ChildSaFailed{config_ ? config_->name : std::string(), notify, by_peer, inbound_spi_,
+                          std::move(detail)});
 }
 
 Status ChildCreate::reserve_spi() {
@@ -117,8 +108,8 @@ bool ChildCreate::install(const CryptoSuite& suite, std::vector<TrafficSelector>
     e.replaces_inbound_spi = *rekeys_;
     e.defer_outbound = !we_initiated;
   }
-  ctx_.children.push_back(
-      ChildSaRecord{config_->name, inbound_spi_, outbound_spi_, suite, std::move(local_ts), std::move(remote_ts), mode_});
+  ctx_.children.push_back(ChildSaRecord{config_->name, inbound_spi_, outbound_spi_, suite,
+                                        std::move(local_ts), std::move(remote_ts), mode_});
   ctx_.emit(std::move(e));
   reservation_.hand_over();  // installing the inbound SA takes it
   pfs_secret_.wipe();
@@ -147,7 +138,8 @@ TaskStatus ChildCreate::build_request(OutboundMessage& request) {
 
   if (old) {
     // §1.3.3: REKEY_SA names the SA being replaced by our inbound SPI.
-    request.payloads.push_back(Notify{iana::ProtocolId::Esp, spi_bytes(old->inbound_spi), NotifyType::RekeySa, {}});
+    request.payloads.push_back(
+        Notify{iana::ProtocolId::Esp, spi_bytes(old->inbound_spi), NotifyType::RekeySa, {}});
   }
   const ChildMode wanted = old ? old->mode : config_->mode;
   if (wanted == ChildMode::Transport) request.payloads.push_back(Notify::make(NotifyType::UseTransportMode));
@@ -160,18 +152,14 @@ TaskStatus ChildCreate::build_request(OutboundMessage& request) {
     if (ni_.empty()) ni_ = ctx_.random().bytes(ctx_.ike_config->nonce_size);
     request.payloads.push_back(Nonce{ni_});
     // PFS with the first group of our first proposal, unless the peer asked for another (§1.3).
-    if (group_ == iana::DhGroup::None && !specs.empty() && !specs.front().dh.empty()) group_ = specs.front().dh.front();
-    if (group_ != iana::DhGroup::None) {
-      if (!ke_ || ke_->group() != group_) {
-        auto ke = crypto::KeyExchange::generate(group_, ctx_.random());
-        if (!ke) {
-          child_failed(NotifyType::NoProposalChosen, false, "key exchange: " + ke.error());
-          return TaskStatus::Done;
-        }
-        ke_.emplace(std::move(*ke));
+    if (!ke_.has_group() && !specs.empty() && !specs.front().dh.empty())
+      ke_.use_group(specs.front().dh.front());
+    if (ke_.has_group()) {
+      if (Status s = ke_.prepare(ctx_.random()); !s) {
+        child_failed(NotifyType::NoProposalChosen, false, "key exchange: " + s.error());
+        return TaskStatus::Done;
       }
-      auto pub = ke_->public_value();
-      request.payloads.push_back(KeyExchange{group_, Bytes(pub.begin(), pub.end())});
+      request.payloads.push_back(ke_.payload());
     }
   }
   request.payloads.push_back(TsInitiator{tsi_});
@@ -184,12 +172,10 @@ TaskStatus ChildCreate::process_response(const InboundMessage& response) {
   const auto& p = response.payloads;
   if (const Notify* ke = find_notify(p, NotifyType::InvalidKePayload); ke && !in_ike_auth()) {
     // §1.3: the responder wants another PFS group; retry once more with it if we offered it.
-    if (ke->data.size() == 2 && ++ke_retries_ <= kMaxKeRetries) {
-      auto wanted = static_cast<iana::DhGroup>((ke->data[0] << 8) | ke->data[1]);
-      if (wanted != group_ && offers_group(offered_proposals(), wanted) && crypto::KeyExchange::supported(wanted)) {
-        group_ = wanted;
-        return TaskStatus::NeedMore;
-      }
+    const auto verdict = ke_.judge_invalid_ke(*ke, offered_proposals());
+    if (verdict.kind == InvalidKeVerdict::Kind::Retry && ++ke_retries_ <= kMaxKeRetries) {
+      ke_.use_group(verdict.wanted);
+      return TaskStatus::NeedMore;
     }
     child_failed(NotifyType::InvalidKePayload, true, "no acceptable key exchange group for the CHILD SA");
     return TaskStatus::Done;
@@ -223,22 +209,23 @@ TaskStatus ChildCreate::process_response(const InboundMessage& response) {
                   "responder narrowed to more selectors than daemon.limits allow");
   }
   auto suite = accepted_suite(sa->proposals.front(), offered_proposals());
-  if (!suite) return reject(NotifyType::NoProposalChosen, "unacceptable ESP proposal chosen: " + suite.error());
+  if (!suite)
+    return reject(NotifyType::NoProposalChosen, "unacceptable ESP proposal chosen: " + suite.error());
   if (!selectors_within(tsi->selectors, tsi_) || !selectors_within(tsr->selectors, tsr_)) {
     return reject(NotifyType::TsUnacceptable, "responder widened the traffic selectors");
   }
   if (!in_ike_auth()) {
     const auto* nonce = find<Nonce>(p);
-    if (!nonce || !nonce_size_ok(nonce->data.size())) {
+    if (!nonce_ok(nonce)) {
       return reject(NotifyType::InvalidSyntax, "CREATE_CHILD_SA response without a valid nonce");
     }
     nr_ = nonce->data;
     if (suite->dh != iana::DhGroup::None) {
       const auto* ke = find<KeyExchange>(p);
-      if (!ke || !ke_ || ke->group != suite->dh || ke_->group() != suite->dh) {
+      if (!ke_.answer_matches(ke, suite->dh)) {
         return reject(NotifyType::InvalidKePayload, "PFS key exchange missing or for another group");
       }
-      auto shared = ke_->shared_secret(ke->data);
+      auto shared = ke_.shared_secret(ke->data);
       if (!shared) return reject(NotifyType::InvalidKePayload, "invalid PFS key exchange value");
       pfs_secret_ = std::move(*shared);
     }
@@ -246,8 +233,9 @@ TaskStatus ChildCreate::process_response(const InboundMessage& response) {
   outbound_spi_ = spi_value(sa->proposals.front().spi);
   // §1.3.1: transport mode only if we asked and the responder agreed; otherwise tunnel.
   const bool asked = find_notify(p, NotifyType::UseTransportMode) != nullptr;
-  const ChildMode wanted = rekeys_ && ctx_.find_child_by_inbound(*rekeys_) ? ctx_.find_child_by_inbound(*rekeys_)->mode
-                                                                            : config_->mode;
+  const ChildMode wanted = rekeys_ && ctx_.find_child_by_inbound(*rekeys_)
+                               ? ctx_.find_child_by_inbound(*rekeys_)->mode
+                               : config_->mode;
   mode_ = (wanted == ChildMode::Transport && asked) ? ChildMode::Transport : ChildMode::Tunnel;
   if (!install(*suite, tsi->selectors, tsr->selectors, true)) {
     return reject(NotifyType::NoProposalChosen, "CHILD SA key derivation failed");
@@ -289,14 +277,15 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
   const Nonce* nonce = nullptr;
   if (!in_ike_auth()) {
     nonce = find<Nonce>(p);
-    if (!nonce || !nonce_size_ok(nonce->data.size())) return refuse(NotifyType::InvalidSyntax);
+    if (!nonce_ok(nonce)) return refuse(NotifyType::InvalidSyntax);
   }
 
   const auto& peer = *ctx_.peer_config;
   const ChildSaRecord* old = nullptr;
   if (const Notify* rekey = find_notify(p, NotifyType::RekeySa); rekey && !in_ike_auth()) {
     // §1.3.3: the SPI is the peer's inbound one, i.e. our outbound SPI of the pair.
-    if (rekey->protocol != iana::ProtocolId::Esp || rekey->spi.size() != 4) return refuse(NotifyType::InvalidSyntax);
+    if (rekey->protocol != iana::ProtocolId::Esp || rekey->spi.size() != 4)
+      return refuse(NotifyType::InvalidSyntax);
     old = ctx_.find_child_by_outbound(spi_value(rekey->spi));
     if (!old) return refuse(NotifyType::ChildSaNotFound);
     rekeys_ = old->inbound_spi;
@@ -311,7 +300,8 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
   for (const auto& cfg : peer.children) {
     if (old && cfg.name != old->config_name) continue;
     // The peer's "dynamic" side is its virtual IP when it got one in this IKE_AUTH (§2.19).
-    auto ni = narrow_selectors(tsi->selectors, peer_dynamic_selectors(ctx_, cfg.remote_ts, request.source.address));
+    auto ni =
+        narrow_selectors(tsi->selectors, peer_dynamic_selectors(ctx_, cfg.remote_ts, request.source.address));
     auto nr = narrow_selectors(tsr->selectors, resolve_selectors(cfg.local_ts, request.destination.address));
     if (!ni.empty() && !nr.empty()) {
       config_ = cfg;
@@ -347,16 +337,13 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
   if (!in_ike_auth() && selection->suite.dh != iana::DhGroup::None) {
     // §1.3: PFS in the group we chose; a KE payload for another group gets INVALID_KE_PAYLOAD.
     const auto* ke = find<KeyExchange>(p);
-    const auto g = static_cast<std::uint16_t>(selection->suite.dh);
-    if (!ke || ke->group != selection->suite.dh) {
-      return refuse(NotifyType::InvalidKePayload, {static_cast<std::uint8_t>(g >> 8), static_cast<std::uint8_t>(g)});
+    if (!KeyExchangeStep::request_matches(ke, selection->suite.dh)) {
+      return refuse(NotifyType::InvalidKePayload, invalid_ke_data(selection->suite.dh));
     }
-    auto own = crypto::KeyExchange::generate(selection->suite.dh, ctx_.random());
-    if (!own) return refuse(NotifyType::NoProposalChosen);
-    auto shared = own->shared_secret(ke->data);
+    if (!ke_.respond_in(selection->suite.dh, ctx_.random())) return refuse(NotifyType::NoProposalChosen);
+    auto shared = ke_.shared_secret(ke->data);
     if (!shared) return refuse(NotifyType::InvalidSyntax);
     pfs_secret_ = std::move(*shared);
-    ke_.emplace(std::move(*own));
   }
 
   // §1.3.1: honour USE_TRANSPORT_MODE when our config wants transport and both sides are
@@ -398,10 +385,7 @@ TaskStatus ChildCreate::build_response(OutboundMessage& response) {
   response.payloads.push_back(SecurityAssociation{{*chosen_}});
   if (!in_ike_auth()) {
     response.payloads.push_back(Nonce{nr_});
-    if (ke_) {
-      auto pub = ke_->public_value();
-      response.payloads.push_back(KeyExchange{ke_->group(), Bytes(pub.begin(), pub.end())});
-    }
+    if (ke_.has_key()) response.payloads.push_back(ke_.payload());
   }
   response.payloads.push_back(TsInitiator{tsi_});
   response.payloads.push_back(TsResponder{tsr_});

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "common/traffic_selector.h"
-#include "crypto/key_exchange.h"
 #include "ike/exchange/ike_sa_context.h"
+#include "ike/exchange/key_exchange_step.h"
 #include "ike/exchange/spi_reservation.h"
 #include "ike/exchange/task.h"
 
@@ -28,8 +28,13 @@ class ChildCreate final : public Task {
   // Initiator: `config` is the CHILD SA to request; `rekeys` is our inbound SPI of the CHILD SA it
   // replaces (CREATE_CHILD_SA only). Responder: config nullopt, chosen from the request.
   ChildCreate(IkeSaContext& ctx, std::optional<ChildConfig> config,
-              iana::ExchangeType exchange = iana::ExchangeType::IkeAuth, std::optional<std::uint32_t> rekeys = {})
-      : ctx_(ctx), config_(std::move(config)), exchange_(exchange), rekeys_(rekeys), our_rekey_(rekeys.has_value()) {
+              iana::ExchangeType exchange = iana::ExchangeType::IkeAuth,
+              std::optional<std::uint32_t> rekeys = {})
+      : ctx_(ctx),
+        config_(std::move(config)),
+        exchange_(exchange),
+        rekeys_(rekeys),
+        our_rekey_(rekeys.has_value()) {
     // One rekey of ours per CHILD SA at a time: IkeSa asks before queueing another.
     if (our_rekey_) ctx_.child_rekeys_in_flight[*rekeys_] = false;
   }
@@ -53,8 +58,8 @@ class ChildCreate final : public Task {
   std::vector<ProposalSpec> offered_proposals() const;
   void child_failed(iana::NotifyType notify, bool by_peer, std::string detail);
   // Derives the keys, records the CHILD SA and reports it. `we_initiated` is about this exchange.
-  bool install(const CryptoSuite& suite, std::vector<TrafficSelector> local_ts, std::vector<TrafficSelector> remote_ts,
-               bool we_initiated);
+  bool install(const CryptoSuite& suite, std::vector<TrafficSelector> local_ts,
+               std::vector<TrafficSelector> remote_ts, bool we_initiated);
   // Responder: fills error_ (and error_data_) and returns NeedMore, the CHILD SA's way of failing.
   TaskStatus refuse(iana::NotifyType notify, Bytes data = {});
   // Reserves our inbound SPI with the data plane (inbound_spi_ and reservation_).
@@ -75,8 +80,7 @@ class ChildCreate final : public Task {
   // CREATE_CHILD_SA: this exchange's nonces and optional key exchange (PFS).
   Bytes ni_;
   Bytes nr_;
-  iana::DhGroup group_ = iana::DhGroup::None;
-  std::optional<crypto::KeyExchange> ke_;
+  KeyExchangeStep ke_;  // PFS: our group and key pair, the INVALID_KE_PAYLOAD retries
   SecretBytes pfs_secret_;
   unsigned ke_retries_ = 0;
   // Responder:

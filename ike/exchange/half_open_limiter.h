@@ -6,7 +6,7 @@
 // its /64, so counting exact addresses would give it 2^64 budgets. The thresholds are
 // configurable (daemon.limits) because one source may be a carrier-grade NAT with a hundred road
 // warriors behind it: strongSwan's defaults (cookies from the 3rd half-open SA of an address)
-// made 100 such clients take 35 s (shared/notes/strongswan-peer.md §5.4).
+// made 100 such clients take 35 s (docs/security.md, Limits).
 //
 // What a source costs us is its half-open SAs plus the IKE_SA_INIT requests we recently refused
 // from it (no proposal, wrong group, bad public value): those keep no SA, but each still costs

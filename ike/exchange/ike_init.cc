@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "ike/codec/message.h"
 #include "ike/auth/cert_payloads.h"
 #include "ike/auth/signature_scheme.h"
+#include "ike/codec/message.h"
 #include "ike/suite/proposal_wire.h"
 
 namespace natgate::ike {
@@ -17,22 +17,13 @@ using iana::NotifyType;
 // certificates) then use method 14.
 Bytes signature_hash_list() {
   Bytes out;
-  for (auto h : {iana::HashAlgorithm::Sha2_256, iana::HashAlgorithm::Sha2_384, iana::HashAlgorithm::Sha2_512}) {
+  for (auto h :
+       {iana::HashAlgorithm::Sha2_256, iana::HashAlgorithm::Sha2_384, iana::HashAlgorithm::Sha2_512}) {
     auto v = static_cast<std::uint16_t>(h);
     out.push_back(static_cast<std::uint8_t>(v >> 8));
     out.push_back(static_cast<std::uint8_t>(v));
   }
   return out;
-}
-
-// RFC 7296 §2.10: 16..256 octets.
-bool nonce_size_ok(std::size_t n) { return n >= 16 && n <= 256; }
-
-bool offers_group(const std::vector<ProposalSpec>& specs, iana::DhGroup g) {
-  for (const auto& s : specs)
-    for (auto d : s.dh)
-      if (d == g) return true;
-  return false;
 }
 
 }  // namespace
@@ -44,7 +35,8 @@ TaskStatus IkeInit::fail(std::optional<iana::NotifyType> notify, bool by_peer, s
 }
 
 void IkeInit::add_capability_notifies(std::vector<Payload>& payloads) const {
-  if (ctx_.ike_config->fragmentation) payloads.push_back(Notify::make(NotifyType::Ikev2FragmentationSupported));
+  if (ctx_.ike_config->fragmentation)
+    payloads.push_back(Notify::make(NotifyType::Ikev2FragmentationSupported));
   payloads.push_back(Notify::make(NotifyType::SignatureHashAlgorithms, signature_hash_list()));
 }
 
@@ -53,18 +45,22 @@ void IkeInit::note_capabilities(const InboundMessage& message) {
                             find_notify(message.payloads, NotifyType::Ikev2FragmentationSupported) != nullptr;
   ctx_.peer_signature_hashes.clear();
   if (const auto* n = find_notify(message.payloads, NotifyType::SignatureHashAlgorithms)) {
-    if (auto hashes = parse_signature_hash_algorithms(n->data)) ctx_.peer_signature_hashes = std::move(*hashes);
+    if (auto hashes = parse_signature_hash_algorithms(n->data))
+      ctx_.peer_signature_hashes = std::move(*hashes);
   }
 }
 
-bool IkeInit::derive_keys(const crypto::KeyExchange& ke, ByteView peer_public) {
-  auto shared = ke.shared_secret(peer_public);
+bool IkeInit::derive_keys(ByteView peer_public) {
+  auto shared = ke_.shared_secret(peer_public);
   if (!shared) return false;
-  auto keys = derive_ike_sa_keys(*ctx_.suite, shared->view(), ctx_.nonce_i, ctx_.nonce_r, ctx_.spi_i.bytes, ctx_.spi_r.bytes);
+  auto keys = derive_ike_sa_keys(*ctx_.suite, shared->view(), ctx_.nonce_i, ctx_.nonce_r, ctx_.spi_i.bytes,
+                                 ctx_.spi_r.bytes);
   if (!keys) return false;
   const bool i = ctx_.initiator;
-  auto out = MessageProtector::create(*ctx_.suite, i ? keys->sk_ei : keys->sk_er, i ? keys->sk_ai : keys->sk_ar);
-  auto in = MessageProtector::create(*ctx_.suite, i ? keys->sk_er : keys->sk_ei, i ? keys->sk_ar : keys->sk_ai);
+  auto out =
+      MessageProtector::create(*ctx_.suite, i ? keys->sk_ei : keys->sk_er, i ? keys->sk_ai : keys->sk_ar);
+  auto in =
+      MessageProtector::create(*ctx_.suite, i ? keys->sk_er : keys->sk_ei, i ? keys->sk_ar : keys->sk_ai);
   if (!out || !in) return false;
   ctx_.keys = std::move(*keys);
   ctx_.outbound.emplace(std::move(*out));
@@ -76,17 +72,14 @@ bool IkeInit::derive_keys(const crypto::KeyExchange& ke, ByteView peer_public) {
 
 TaskStatus IkeInit::build_request(OutboundMessage& request) {
   const auto& cfg = *ctx_.ike_config;
-  if (group_ == iana::DhGroup::None) {
+  if (!ke_.has_group()) {
     if (cfg.proposals.empty() || cfg.proposals.front().dh.empty()) {
       return fail(std::nullopt, false, "no IKE proposal with a key exchange method configured");
     }
-    group_ = cfg.proposals.front().dh.front();
+    ke_.use_group(cfg.proposals.front().dh.front());
   }
-  if (!ke_ || ke_->group() != group_) {
-    auto ke = crypto::KeyExchange::generate(group_, ctx_.random());
-    if (!ke) return fail(std::nullopt, false, "key exchange: " + ke.error());
-    ke_.emplace(std::move(*ke));
-  }
+  if (Status s = ke_.prepare(ctx_.random()); !s)
+    return fail(std::nullopt, false, "key exchange: " + s.error());
   // The nonce survives restarts: a COOKIE covers it (§2.6), and strongSwan keeps it across
   // INVALID_KE_PAYLOAD as well.
   if (ctx_.nonce_i.empty()) ctx_.nonce_i = ctx_.random().bytes(cfg.nonce_size);
@@ -97,8 +90,7 @@ TaskStatus IkeInit::build_request(OutboundMessage& request) {
     sa.proposals.push_back(to_proposal(cfg.proposals[i], static_cast<std::uint8_t>(i + 1), {}));
   }
   request.payloads.push_back(std::move(sa));
-  auto pub = ke_->public_value();
-  request.payloads.push_back(KeyExchange{group_, Bytes(pub.begin(), pub.end())});
+  request.payloads.push_back(ke_.payload());
   request.payloads.push_back(Nonce{ctx_.nonce_i});
   add_capability_notifies(request.payloads);
   return TaskStatus::NeedMore;
@@ -110,22 +102,27 @@ TaskStatus IkeInit::process_response(const InboundMessage& response) {
 
   if (const Notify* cookie = find_notify(p, NotifyType::Cookie); cookie && !find<SecurityAssociation>(p)) {
     // §2.6: the responder wants proof that we receive at our address; same request plus cookie.
-    if (cookie->data.empty() || cookie->data.size() > 64) return fail(NotifyType::Cookie, true, "invalid COOKIE");
-    if (++restarts_ > cfg.max_init_restarts) return fail(NotifyType::Cookie, true, "too many IKE_SA_INIT restarts");
+    if (cookie->data.empty() || cookie->data.size() > 64)
+      return fail(NotifyType::Cookie, true, "invalid COOKIE");
+    if (++restarts_ > cfg.max_init_restarts)
+      return fail(NotifyType::Cookie, true, "too many IKE_SA_INIT restarts");
     cookie_ = cookie->data;
     return TaskStatus::Restart;
   }
   if (const Notify* ke = find_notify(p, NotifyType::InvalidKePayload)) {
     // §1.2: the responder names the group it wants; we retry with it if we offered it.
-    if (ke->data.size() != 2) return fail(NotifyType::InvalidKePayload, true, "INVALID_KE_PAYLOAD without a group");
-    auto wanted = static_cast<iana::DhGroup>((ke->data[0] << 8) | ke->data[1]);
-    if (wanted == group_ || !offers_group(cfg.proposals, wanted) || !crypto::KeyExchange::supported(wanted)) {
+    const auto verdict = ke_.judge_invalid_ke(*ke, cfg.proposals);
+    if (verdict.kind == InvalidKeVerdict::Kind::Malformed) {
+      return fail(NotifyType::InvalidKePayload, true, "INVALID_KE_PAYLOAD without a group");
+    }
+    if (verdict.kind == InvalidKeVerdict::Kind::Unoffered) {
       return fail(NotifyType::InvalidKePayload, true,
-                  "peer asked for key exchange group " + std::to_string(static_cast<int>(wanted)) +
+                  "peer asked for key exchange group " + std::to_string(static_cast<int>(verdict.wanted)) +
                       ", which we did not offer");
     }
-    if (++restarts_ > cfg.max_init_restarts) return fail(NotifyType::InvalidKePayload, true, "too many IKE_SA_INIT restarts");
-    group_ = wanted;
+    if (++restarts_ > cfg.max_init_restarts)
+      return fail(NotifyType::InvalidKePayload, true, "too many IKE_SA_INIT restarts");
+    ke_.use_group(verdict.wanted);
     return TaskStatus::Restart;
   }
   for (const auto& payload : p) {
@@ -138,21 +135,24 @@ TaskStatus IkeInit::process_response(const InboundMessage& response) {
   const auto* ke = find<KeyExchange>(p);
   const auto* nonce = find<Nonce>(p);
   if (!sa || !ke || !nonce) return fail(std::nullopt, false, "IKE_SA_INIT response lacks SA, KE or Nonce");
-  if (response.header.spi_r.is_zero()) return fail(std::nullopt, false, "IKE_SA_INIT response without a responder SPI");
-  if (sa->proposals.size() != 1) return fail(std::nullopt, false, "responder must choose exactly one proposal");
+  if (response.header.spi_r.is_zero())
+    return fail(std::nullopt, false, "IKE_SA_INIT response without a responder SPI");
+  if (sa->proposals.size() != 1)
+    return fail(std::nullopt, false, "responder must choose exactly one proposal");
   auto suite = accepted_suite(sa->proposals.front(), cfg.proposals);
   if (!suite) return fail(std::nullopt, false, "unacceptable proposal chosen: " + suite.error());
-  if (suite->dh != group_ || ke->group != group_) {
+  if (!ke_.answer_matches(ke, suite->dh)) {
     return fail(std::nullopt, false, "responder's key exchange does not match the group we sent");
   }
-  if (!nonce_size_ok(nonce->data.size())) return fail(std::nullopt, false, "responder nonce of invalid length");
+  if (!nonce_ok(nonce)) return fail(std::nullopt, false, "responder nonce of invalid length");
 
   ctx_.spi_r = response.header.spi_r;
   ctx_.nonce_r = nonce->data;
   ctx_.suite = *suite;
-  if (!derive_keys(*ke_, ke->data)) return fail(std::nullopt, false, "invalid key exchange value from the responder");
+  if (!derive_keys(ke->data))
+    return fail(std::nullopt, false, "invalid key exchange value from the responder");
   note_capabilities(response);
-  ke_.reset();  // the private value is no longer needed
+  ke_.forget_key();  // the private value is no longer needed
   return TaskStatus::Done;
 }
 
@@ -164,7 +164,7 @@ TaskStatus IkeInit::process_request(const InboundMessage& request) {
   const auto* sa = find<SecurityAssociation>(p);
   const auto* ke = find<KeyExchange>(p);
   const auto* nonce = find<Nonce>(p);
-  if (!sa || !ke || !nonce || !nonce_size_ok(nonce->data.size())) {
+  if (!sa || !ke || !nonce_ok(nonce)) {
     error_ = NotifyType::InvalidSyntax;
     return TaskStatus::Failed;
   }
@@ -184,33 +184,30 @@ TaskStatus IkeInit::process_request(const InboundMessage& request) {
     error_ = NotifyType::NoProposalChosen;
     return TaskStatus::Failed;
   }
-  if (ke->group != selection->suite.dh) {
+  if (!KeyExchangeStep::request_matches(ke, selection->suite.dh)) {
     // §1.2: we chose another group than the one the KE payload uses; name ours.
     error_ = NotifyType::InvalidKePayload;
-    auto g = static_cast<std::uint16_t>(selection->suite.dh);
-    error_data_ = {static_cast<std::uint8_t>(g >> 8), static_cast<std::uint8_t>(g)};
+    error_data_ = invalid_ke_data(selection->suite.dh);
     return TaskStatus::Failed;
   }
   // The peer's public value is checked before we generate ours: a request that cannot
   // complete costs no key generation (§2.6: little work for an unverified initiator).
-  if (!crypto::KeyExchange::check_peer_value(ke->group, ke->data)) {
+  if (!crypto::DhKeyPair::check_peer_value(ke->group, ke->data)) {
     error_ = NotifyType::InvalidSyntax;
     return TaskStatus::Failed;
   }
-  auto own = crypto::KeyExchange::generate(selection->suite.dh, ctx_.random());
-  if (!own) {
+  if (!ke_.respond_in(selection->suite.dh, ctx_.random())) {
     error_ = NotifyType::NoProposalChosen;
     return TaskStatus::Failed;
   }
   ctx_.suite = selection->suite;
   ctx_.nonce_i = nonce->data;
   ctx_.nonce_r = ctx_.random().bytes(cfg.nonce_size);
-  if (!derive_keys(*own, ke->data)) {
-    // A public value that fails the checks of crypto::KeyExchange (wrong length, not on the curve…).
+  if (!derive_keys(ke->data)) {
+    // A public value that fails the checks of crypto::DhKeyPair (wrong length, not on the curve…).
     error_ = NotifyType::InvalidSyntax;
     return TaskStatus::Failed;
   }
-  ke_.emplace(std::move(*own));
   chosen_ = to_proposal(selection->suite, numbers[selection->their_index], {});
   note_capabilities(request);
   return TaskStatus::NeedMore;
@@ -225,15 +222,15 @@ TaskStatus IkeInit::build_response(OutboundMessage& response) {
     return fail(*error_, false, "IKE_SA_INIT request refused");
   }
   response.payloads.push_back(SecurityAssociation{{*chosen_}});
-  auto pub = ke_->public_value();
-  response.payloads.push_back(KeyExchange{ke_->group(), Bytes(pub.begin(), pub.end())});
+  response.payloads.push_back(ke_.payload());
   response.payloads.push_back(Nonce{ctx_.nonce_r});
-  if (ctx_.peer_fragmentation) response.payloads.push_back(Notify::make(NotifyType::Ikev2FragmentationSupported));
+  if (ctx_.peer_fragmentation)
+    response.payloads.push_back(Notify::make(NotifyType::Ikev2FragmentationSupported));
   response.payloads.push_back(Notify::make(NotifyType::SignatureHashAlgorithms, signature_hash_list()));
   if (const auto& cas = ctx_.ike_config->certificate_request; cas && !cas->cas().empty()) {
     response.payloads.push_back(make_certificate_request(*cas));
   }
-  ke_.reset();
+  ke_.forget_key();
   return TaskStatus::Done;
 }
 

@@ -6,8 +6,8 @@
 
 #include <optional>
 
-#include "crypto/key_exchange.h"
 #include "ike/exchange/ike_sa_context.h"
+#include "ike/exchange/key_exchange_step.h"
 #include "ike/exchange/task.h"
 
 namespace natgate::ike {
@@ -26,14 +26,14 @@ class IkeInit final : public Task {
 
  private:
   TaskStatus fail(std::optional<iana::NotifyType> notify, bool by_peer, std::string detail);
-  bool derive_keys(const crypto::KeyExchange& ke, ByteView peer_public);
+  // SKEYSEED from our key pair (ke_) and the peer's public value, then the IKE SA's keys.
+  bool derive_keys(ByteView peer_public);
   void add_capability_notifies(std::vector<Payload>& payloads) const;
   void note_capabilities(const InboundMessage& message);
 
   IkeSaContext& ctx_;
-  std::optional<crypto::KeyExchange> ke_;
-  iana::DhGroup group_ = iana::DhGroup::None;  // initiator: the group our KE uses
-  Bytes cookie_;                               // initiator: echoed as the first payload (§2.6)
+  KeyExchangeStep ke_;  // our group and key pair; the initiator's INVALID_KE_PAYLOAD retries
+  Bytes cookie_;        // initiator: echoed as the first payload (§2.6)
   unsigned restarts_ = 0;
   // Responder:
   std::optional<Proposal> chosen_;

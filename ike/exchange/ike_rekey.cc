@@ -9,16 +9,6 @@ using iana::NotifyType;
 
 namespace {
 
-// RFC 7296 §2.10.
-bool nonce_size_ok(std::size_t n) { return n >= 16 && n <= 256; }
-
-bool offers_group(const std::vector<ProposalSpec>& specs, iana::DhGroup g) {
-  for (const auto& s : specs)
-    for (auto d : s.dh)
-      if (d == g) return true;
-  return false;
-}
-
 IkeSpi spi_from(const Bytes& b) {
   IkeSpi spi;
   std::copy(b.begin(), b.end(), spi.bytes.begin());
@@ -33,11 +23,12 @@ IkeRekey::~IkeRekey() {
   if (ours_) ctx_.ike_rekey_pending = false;
 }
 
-bool IkeRekey::derive(const CryptoSuite& suite, ByteView shared, IkeSpi spi_i, IkeSpi spi_r, bool we_initiated) {
+bool IkeRekey::derive(const CryptoSuite& suite, ByteView shared, IkeSpi spi_i, IkeSpi spi_r,
+                      bool we_initiated) {
   // §2.18: the old SA's PRF and SK_d seed the new SA; Ni/Nr are this exchange's, and the
   // rekey's initiator is the new SA's initiator.
-  auto keys = derive_rekeyed_ike_sa_keys(ctx_.suite->prf, ctx_.keys->sk_d, suite, shared, ni_, nr_, spi_i.bytes,
-                                         spi_r.bytes);
+  auto keys = derive_rekeyed_ike_sa_keys(ctx_.suite->prf, ctx_.keys->sk_d, suite, shared, ni_, nr_,
+                                         spi_i.bytes, spi_r.bytes);
   if (!keys) return false;
   const bool i = we_initiated;
   auto out = MessageProtector::create(suite, i ? keys->sk_ei : keys->sk_er, i ? keys->sk_ai : keys->sk_ar);
@@ -60,23 +51,20 @@ bool IkeRekey::derive(const CryptoSuite& suite, ByteView shared, IkeSpi spi_i, I
 // ---- initiator ----
 
 TaskStatus IkeRekey::build_request(OutboundMessage& request) {
-  if (ctx_.state != SaState::Established || ctx_.rekeyed || !ctx_.keys || !ctx_.suite) return TaskStatus::Done;
+  if (ctx_.state != SaState::Established || ctx_.rekeyed || !ctx_.keys || !ctx_.suite)
+    return TaskStatus::Done;
   const auto& cfg = *ctx_.ike_config;
-  if (group_ == iana::DhGroup::None) {
+  if (!ke_.has_group()) {
     // The group in use if we still offer it (the peer took it once), else our first.
     if (offers_group(cfg.proposals, ctx_.suite->dh)) {
-      group_ = ctx_.suite->dh;
+      ke_.use_group(ctx_.suite->dh);
     } else if (!cfg.proposals.empty() && !cfg.proposals.front().dh.empty()) {
-      group_ = cfg.proposals.front().dh.front();
+      ke_.use_group(cfg.proposals.front().dh.front());
     } else {
       return TaskStatus::Done;
     }
   }
-  if (!ke_ || ke_->group() != group_) {
-    auto ke = crypto::KeyExchange::generate(group_, ctx_.random());
-    if (!ke) return TaskStatus::Done;
-    ke_.emplace(std::move(*ke));
-  }
+  if (!ke_.prepare(ctx_.random())) return TaskStatus::Done;
   if (own_spi_.is_zero()) own_spi_ = random_ike_spi(ctx_.random());
   if (ni_.empty()) ni_ = ctx_.random().bytes(cfg.nonce_size);
 
@@ -87,8 +75,7 @@ TaskStatus IkeRekey::build_request(OutboundMessage& request) {
   }
   request.payloads.push_back(std::move(sa));
   request.payloads.push_back(Nonce{ni_});
-  auto pub = ke_->public_value();
-  request.payloads.push_back(KeyExchange{group_, Bytes(pub.begin(), pub.end())});
+  request.payloads.push_back(ke_.payload());
   return TaskStatus::NeedMore;
 }
 
@@ -97,12 +84,10 @@ TaskStatus IkeRekey::process_response(const InboundMessage& response) {
   const auto& cfg = *ctx_.ike_config;
   if (const Notify* ke = find_notify(p, NotifyType::InvalidKePayload)) {
     // §1.3: the responder wants another group; retry with it if we offered it.
-    if (ke->data.size() == 2 && ++ke_retries_ <= kMaxKeRetries) {
-      auto wanted = static_cast<iana::DhGroup>((ke->data[0] << 8) | ke->data[1]);
-      if (wanted != group_ && offers_group(cfg.proposals, wanted) && crypto::KeyExchange::supported(wanted)) {
-        group_ = wanted;
-        return TaskStatus::NeedMore;
-      }
+    const auto verdict = ke_.judge_invalid_ke(*ke, cfg.proposals);
+    if (verdict.kind == InvalidKeVerdict::Kind::Retry && ++ke_retries_ <= kMaxKeRetries) {
+      ke_.use_group(verdict.wanted);
+      return TaskStatus::NeedMore;
     }
     return TaskStatus::Done;
   }
@@ -114,19 +99,19 @@ TaskStatus IkeRekey::process_response(const InboundMessage& response) {
   const auto* sa = find<SecurityAssociation>(p);
   const auto* nonce = find<Nonce>(p);
   const auto* ke = find<KeyExchange>(p);
-  if (!sa || !nonce || !ke || !ke_ || !nonce_size_ok(nonce->data.size())) return TaskStatus::Done;
+  if (!sa || !nonce || !ke || !ke_.has_key() || !nonce_ok(nonce)) return TaskStatus::Done;
   if (sa->proposals.size() != 1 || sa->proposals.front().protocol != iana::ProtocolId::Ike ||
       sa->proposals.front().spi.size() != 8)
     return TaskStatus::Done;
   auto suite = accepted_suite(sa->proposals.front(), cfg.proposals);
-  if (!suite || suite->dh != group_ || ke->group != group_) return TaskStatus::Done;
+  if (!suite || !ke_.answer_matches(ke, suite->dh)) return TaskStatus::Done;
   const IkeSpi peer_spi = spi_from(sa->proposals.front().spi);
   if (peer_spi.is_zero()) return TaskStatus::Done;
-  auto shared = ke_->shared_secret(ke->data);
+  auto shared = ke_.shared_secret(ke->data);
   if (!shared) return TaskStatus::Done;
   nr_ = nonce->data;
   if (!derive(*suite, shared->view(), own_spi_, peer_spi, true)) return TaskStatus::Done;
-  ke_.reset();
+  ke_.forget_key();
   ctx_.successor = std::move(pending_);
   pending_.reset();
   ctx_.rekeyed = true;
@@ -150,7 +135,7 @@ TaskStatus IkeRekey::process_request(const InboundMessage& request) {
   const auto* sa = find<SecurityAssociation>(p);
   const auto* nonce = find<Nonce>(p);
   const auto* ke = find<KeyExchange>(p);
-  if (!sa || !nonce || !ke || !nonce_size_ok(nonce->data.size())) return refuse(NotifyType::InvalidSyntax);
+  if (!sa || !nonce || !ke || !nonce_ok(nonce)) return refuse(NotifyType::InvalidSyntax);
 
   std::vector<ProposalSpec> theirs;
   std::vector<const Proposal*> sources;
@@ -164,21 +149,19 @@ TaskStatus IkeRekey::process_request(const InboundMessage& request) {
   auto selection = select_suite(cfg.proposals, theirs);
   if (!selection) return refuse(NotifyType::NoProposalChosen);
   const Proposal& chosen = *sources[selection->their_index];
-  if (ke->group != selection->suite.dh) {
-    const auto g = static_cast<std::uint16_t>(selection->suite.dh);
-    return refuse(NotifyType::InvalidKePayload, {static_cast<std::uint8_t>(g >> 8), static_cast<std::uint8_t>(g)});
+  if (!KeyExchangeStep::request_matches(ke, selection->suite.dh)) {
+    return refuse(NotifyType::InvalidKePayload, invalid_ke_data(selection->suite.dh));
   }
   const IkeSpi peer_spi = spi_from(chosen.spi);
   if (peer_spi.is_zero()) return refuse(NotifyType::InvalidSyntax);
-  auto own = crypto::KeyExchange::generate(selection->suite.dh, ctx_.random());
-  if (!own) return refuse(NotifyType::NoProposalChosen);
-  auto shared = own->shared_secret(ke->data);
+  if (!ke_.respond_in(selection->suite.dh, ctx_.random())) return refuse(NotifyType::NoProposalChosen);
+  auto shared = ke_.shared_secret(ke->data);
   if (!shared) return refuse(NotifyType::InvalidSyntax);
   own_spi_ = random_ike_spi(ctx_.random());
   ni_ = nonce->data;
   nr_ = ctx_.random().bytes(cfg.nonce_size);
-  if (!derive(selection->suite, shared->view(), peer_spi, own_spi_, false)) return refuse(NotifyType::NoProposalChosen);
-  ke_.emplace(std::move(*own));
+  if (!derive(selection->suite, shared->view(), peer_spi, own_spi_, false))
+    return refuse(NotifyType::NoProposalChosen);
   chosen_ = to_proposal(selection->suite, chosen.number, own_spi_.bytes);
   return TaskStatus::NeedMore;
 }
@@ -190,9 +173,8 @@ TaskStatus IkeRekey::build_response(OutboundMessage& response) {
   }
   response.payloads.push_back(SecurityAssociation{{*chosen_}});
   response.payloads.push_back(Nonce{nr_});
-  auto pub = ke_->public_value();
-  response.payloads.push_back(KeyExchange{ke_->group(), Bytes(pub.begin(), pub.end())});
-  ke_.reset();
+  response.payloads.push_back(ke_.payload());
+  ke_.forget_key();
   ctx_.successor = std::move(pending_);
   pending_.reset();
   ctx_.rekeyed = true;

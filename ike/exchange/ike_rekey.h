@@ -11,8 +11,8 @@
 
 #include <optional>
 
-#include "crypto/key_exchange.h"
 #include "ike/exchange/ike_sa_context.h"
+#include "ike/exchange/key_exchange_step.h"
 #include "ike/exchange/task.h"
 
 namespace natgate::ike {
@@ -42,8 +42,7 @@ class IkeRekey final : public Task {
   IkeSpi own_spi_;  // our SPI in the new SA
   Bytes ni_;
   Bytes nr_;
-  iana::DhGroup group_ = iana::DhGroup::None;
-  std::optional<crypto::KeyExchange> ke_;
+  KeyExchangeStep ke_;  // our group and key pair for the new SA
   unsigned ke_retries_ = 0;
   bool ours_ = false;
   std::optional<IkeSuccessor> pending_;

@@ -125,7 +125,7 @@ void IkeSa::adopt_successor(TimePoint now) {
   ctx_.successor.reset();
   IkeSaRekeyed ev{ctx_.spi_i, ctx_.spi_r, next.spi_i, next.spi_r, next.initiator, next.suite};
   successor_ = create_rekeyed(ctx_, std::move(next), now);
-  ctx_.emit(std::move(ev));
+  ctx_.emit(ev);  // trivially copyable: a move would copy anyway
   // The old SA only waits for its Delete now: no more liveness checks, and if the peer never
   // deletes it (having rekeyed it) it goes by itself.
   Output& out = *ctx_.out;

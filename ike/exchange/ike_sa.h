@@ -1,4 +1,4 @@
-// One IKE SA, as a sans-I/O state machine (shared/DESIGN.md rule 1, like quinn-proto's
+// One IKE SA, as a sans-I/O state machine (docs/design.md, "The sans-I/O contract"; like quinn-proto's
 // Connection): it takes datagrams, timer expiries and commands together with the current time,
 // and returns what to send, which timers to (re)arm and what happened. It never reads a clock,
 // touches a socket or keeps global state.
@@ -63,7 +63,7 @@ class IkeSa {
 
   // Initiator: sends IKE_SA_INIT.
   Output initiate(TimePoint now);
-  // A datagram for this SA (the caller routed it by SPI, see IkeDispatcher::route).
+  // A datagram for this SA (the caller routed it by our SPI, IkeDispatcher::local_spi).
   Output handle(const ReceivedDatagram& datagram, TimePoint now);
   // A timer this SA armed has expired.
   Output on_timer(TimerKind kind, TimePoint now);

@@ -1,4 +1,4 @@
-// What one call into an IKE SA produces (shared/DESIGN.md rule 1): datagrams to send, timers to
+// What one call into an IKE SA produces (docs/design.md, "The sans-I/O contract"): datagrams to send, timers to
 // arm or cancel, and events. The caller does the I/O.
 #pragma once
 

@@ -1,4 +1,4 @@
-// An IKEv2 concern as a task (strongSwan's task_t, shared/DESIGN.md rule 2). A task adds its
+// An IKEv2 concern as a task (like strongSwan's task_t; docs/design.md, "Rules every layer keeps"). A task adds its
 // payloads to a request and reads the response (as the exchange's initiator), or reads a request
 // and adds to the response (as its responder). The exchange driver runs the tasks of one exchange
 // in order over the same message.

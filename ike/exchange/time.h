@@ -1,4 +1,4 @@
-// Time as the caller gives it: ike/ never reads a clock (shared/DESIGN.md rule 1). The daemon
+// Time as the caller gives it: ike/ never reads a clock (docs/design.md, "The sans-I/O contract"). The daemon
 // passes std::chrono::steady_clock::now(); tests pass any TimePoint they like and move it on.
 #pragma once
 

@@ -30,12 +30,12 @@ Status CryptoSuite::validate() const {
   if (protocol == iana::ProtocolId::Ike) {
     auto digest = crypto::prf_digest(prf);
     if (!digest) return unexpected(digest.error());
-    if (!crypto::KeyExchange::supported(dh)) {
+    if (!crypto::DhKeyPair::supported(dh)) {
       return unexpected("IKE key exchange method " + std::to_string(static_cast<unsigned>(dh)) +
                         " is not supported");
     }
     if (esn) return unexpected("ESN applies to ESP only");
-  } else if (dh != iana::DhGroup::None && !crypto::KeyExchange::supported(dh)) {
+  } else if (dh != iana::DhGroup::None && !crypto::DhKeyPair::supported(dh)) {
     return unexpected("PFS group " + std::to_string(static_cast<unsigned>(dh)) + " is not supported");
   }
   return {};

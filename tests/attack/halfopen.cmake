@@ -4,12 +4,10 @@
 #     then 1,000 cookie-returning 50 kB IKE_SA_INITs against daemon.limits.half_open_memory.
 #   attack.malformed-flood: (i) 100,000 malformed IKE/ESP datagrams at a gateway carrying a tunnel.
 set(_attack_halfopen ${CMAKE_CURRENT_LIST_DIR})
-if(TARGET natgate_ike_load)
-  add_test(NAME attack.halfopen-flood
-           COMMAND bash ${_attack_halfopen}/halfopen_flood.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>
-                   $<TARGET_FILE:natgate_ike_load> 30 100)
-  set_tests_properties(attack.halfopen-flood PROPERTIES LABELS attack RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77)
-endif()
+add_test(NAME attack.halfopen-flood
+         COMMAND bash ${_attack_halfopen}/halfopen_flood.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>
+                 $<TARGET_FILE:natgate_ike_load> 30 100)
+set_tests_properties(attack.halfopen-flood PROPERTIES LABELS attack RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77)
 add_test(NAME attack.malformed-flood
          COMMAND bash ${_attack_halfopen}/malformed_flood.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate> 100000)
 set_tests_properties(attack.malformed-flood PROPERTIES LABELS attack RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77)

@@ -27,7 +27,8 @@ namespace {
   std::abort();
 }
 
-struct SaSpec {
+// An SA the fuzz world installs before the first input (xfrm::SaSpec is what a backend takes).
+struct SeededSa {
   std::uint32_t spi;
   const char* suite;
   bool esn;
@@ -43,8 +44,8 @@ struct SaSpec {
 // Every suite of esp/crypto/suite.cc (but the benchmark's null), ESN on and off, replay windows of
 // 0 (off; with ESN the high half is still tracked), 1, typical and the largest, selectors of each family,
 // none (policies decide), and several per SA, and one SA whose packet lifetime runs out after five packets.
-const std::vector<SaSpec>& specs() {
-  static const std::vector<SaSpec> s = {
+const std::vector<SeededSa>& specs() {
+  static const std::vector<SeededSa> s = {
       {0x1000, "aes128gcm16", false, 64, {"10.1.0.0/16"}, {"10.2.0.0/16"}, 1, true},
       {0x1001, "aes256gcm16", true, ReplayWindow::kMaxSize, {"fd00:1::/48"}, {"fd00:2::/48"}, 2, true},
       {0x1002, "chacha20poly1305", false, 0, {}, {}, 3, true},
@@ -67,7 +68,7 @@ const std::vector<SaSpec>& specs() {
 const std::vector<Suite>& suites() {
   static const std::vector<Suite> s = [] {
     std::vector<Suite> out;
-    for (const SaSpec& spec : specs()) {
+    for (const SeededSa& spec : specs()) {
       auto suite = Suite::parse(spec.suite);
       if (!suite) fail("unknown suite in the fuzz SA table");
       suite->esn = spec.esn;
@@ -212,7 +213,7 @@ struct EspWorld::State {
 
   State() {
     for (std::size_t i = 0; i < specs().size(); ++i) {
-      const SaSpec& spec = specs()[i];
+      const SeededSa& spec = specs()[i];
       const Suite& suite = suites()[i];
       SaConfig c;
       c.spi = Spi(spec.spi);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Boots a stock Debian cloud kernel under QEMU with a generated initramfs and runs guest
-# scenarios in it: natgate's real-kernel XFRM/ESP tests (shared/notes/kernel-vm.md).
+# scenarios in it: natgate's real-kernel XFRM/ESP tests (tests/kernel/README.md).
 #
 #   run-guest.sh --scenario FILE [--scenario FILE]... [--file PATH]... [--env NAME=VALUE]...
 #                [--cache DIR] [--timeout SECONDS]

@@ -75,28 +75,28 @@ const EcpVector kEcpVectors[] = {
      "B3C715A3 A8CC3151 F2BEE417 996D19F3 DDEA"},
 };
 
-TEST(KeyExchange, Rfc5903EcpVectors) {
+TEST(DhKeyPair, Rfc5903EcpVectors) {
   for (const auto& v : kEcpVectors) {
     SCOPED_TRACE(v.name);
-    auto i = KeyExchange::from_private(v.group, h(v.i));
-    auto r = KeyExchange::from_private(v.group, h(v.r));
+    auto i = DhKeyPair::from_private(v.group, h(v.i));
+    auto r = DhKeyPair::from_private(v.group, h(v.r));
     ASSERT_TRUE(i.has_value()) << i.error();
     ASSERT_TRUE(r.has_value()) << r.error();
     // IKE's KE data is x || y without the 0x04 prefix (RFC 5903 §7).
     EXPECT_EQ(to_hex(i->public_value()), to_hex(h(v.gi)));
     EXPECT_EQ(to_hex(r->public_value()), to_hex(h(v.gr)));
-    EXPECT_EQ(i->public_value().size(), KeyExchange::public_value_size(v.group));
+    EXPECT_EQ(i->public_value().size(), DhKeyPair::public_value_size(v.group));
     // Both sides get g^ir's x coordinate only.
     EXPECT_EQ(secret_hex(i->shared_secret(r->public_value())), to_hex(h(v.girx)));
     EXPECT_EQ(secret_hex(r->shared_secret(i->public_value())), to_hex(h(v.girx)));
   }
 }
 
-TEST(KeyExchange, Rfc7748X25519) {
-  auto alice = KeyExchange::from_private(
-      iana::DhGroup::Curve25519, h("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
-  auto bob = KeyExchange::from_private(iana::DhGroup::Curve25519,
-                                       h("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"));
+TEST(DhKeyPair, Rfc7748X25519) {
+  auto alice = DhKeyPair::from_private(iana::DhGroup::Curve25519,
+                                       h("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
+  auto bob = DhKeyPair::from_private(iana::DhGroup::Curve25519,
+                                     h("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"));
   ASSERT_TRUE(alice && bob);
   EXPECT_EQ(to_hex(alice->public_value()),
             "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
@@ -106,12 +106,12 @@ TEST(KeyExchange, Rfc7748X25519) {
   EXPECT_EQ(secret_hex(bob->shared_secret(alice->public_value())), k);
 }
 
-TEST(KeyExchange, Rfc7748X448) {
-  auto alice = KeyExchange::from_private(
+TEST(DhKeyPair, Rfc7748X448) {
+  auto alice = DhKeyPair::from_private(
       iana::DhGroup::Curve448,
       h("9a8f4925d1519f5775cf46b04b5800d4ee9ee8bae8bc5565d498c28dd9c9baf574a9419744897391"
         "006382a6f127ab1d9ac2d8c0a598726b"));
-  auto bob = KeyExchange::from_private(
+  auto bob = DhKeyPair::from_private(
       iana::DhGroup::Curve448,
       h("1c306a7ac2a0e2e0990b294470cba339e6453772b075811d8fad0d1d6927c120bb5ee8972b0d3e21"
         "374c9c921b09d1b0366f10b65173992d"));
@@ -173,9 +173,9 @@ const char* kModpGir =
     "96f8546716d07077cb8c6fabaff6fee0f575e9a29b2ddbc63879b31e070fbf0f0661e2e7ed919fc50433412034780c10"
     "65a5654fe516c8eccd8d31cf7e420a12";
 
-TEST(KeyExchange, Modp2048MatchesIndependentComputationAndKeepsLeadingZero) {
-  auto i = KeyExchange::from_private(iana::DhGroup::Modp2048, h(kModpI));
-  auto r = KeyExchange::from_private(iana::DhGroup::Modp2048, h(kModpR));
+TEST(DhKeyPair, Modp2048MatchesIndependentComputationAndKeepsLeadingZero) {
+  auto i = DhKeyPair::from_private(iana::DhGroup::Modp2048, h(kModpI));
+  auto r = DhKeyPair::from_private(iana::DhGroup::Modp2048, h(kModpR));
   ASSERT_TRUE(i.has_value()) << i.error();
   ASSERT_TRUE(r.has_value()) << r.error();
   EXPECT_EQ(to_hex(i->public_value()), kModpGi);
@@ -187,18 +187,18 @@ TEST(KeyExchange, Modp2048MatchesIndependentComputationAndKeepsLeadingZero) {
   EXPECT_EQ(secret_hex(r->shared_secret(i->public_value())), kModpGir);
 }
 
-TEST(KeyExchange, GeneratedPairsAgreeForEveryGroup) {
+TEST(DhKeyPair, GeneratedPairsAgreeForEveryGroup) {
   for (auto group :
        {iana::DhGroup::Modp2048, iana::DhGroup::Modp3072, iana::DhGroup::Ecp256, iana::DhGroup::Ecp384,
         iana::DhGroup::Ecp521, iana::DhGroup::Curve25519, iana::DhGroup::Curve448}) {
     SCOPED_TRACE(static_cast<int>(group));
     DeterministicRandom rng_i(1), rng_r(2);
-    auto i = KeyExchange::generate(group, rng_i);
-    auto r = KeyExchange::generate(group, rng_r);
+    auto i = DhKeyPair::generate(group, rng_i);
+    auto r = DhKeyPair::generate(group, rng_r);
     ASSERT_TRUE(i.has_value()) << i.error();
     ASSERT_TRUE(r.has_value()) << r.error();
     EXPECT_EQ(i->group(), group);
-    EXPECT_EQ(i->public_value().size(), KeyExchange::public_value_size(group));
+    EXPECT_EQ(i->public_value().size(), DhKeyPair::public_value_size(group));
     auto si = i->shared_secret(r->public_value());
     auto sr = r->shared_secret(i->public_value());
     ASSERT_TRUE(si.has_value()) << si.error();
@@ -206,39 +206,39 @@ TEST(KeyExchange, GeneratedPairsAgreeForEveryGroup) {
     EXPECT_EQ(*si, *sr);
     // Keys come from the injected source only: the same seed gives the same key.
     DeterministicRandom again(1);
-    auto i2 = KeyExchange::generate(group, again);
+    auto i2 = DhKeyPair::generate(group, again);
     ASSERT_TRUE(i2.has_value());
     EXPECT_EQ(to_hex(i2->public_value()), to_hex(i->public_value()));
   }
-  EXPECT_EQ(KeyExchange::public_value_size(iana::DhGroup::Modp2048), 256u);
-  EXPECT_EQ(KeyExchange::public_value_size(iana::DhGroup::Modp3072), 384u);
-  EXPECT_EQ(KeyExchange::public_value_size(iana::DhGroup::Ecp521), 132u);
-  EXPECT_EQ(KeyExchange::public_value_size(iana::DhGroup::Curve448), 56u);
+  EXPECT_EQ(DhKeyPair::public_value_size(iana::DhGroup::Modp2048), 256u);
+  EXPECT_EQ(DhKeyPair::public_value_size(iana::DhGroup::Modp3072), 384u);
+  EXPECT_EQ(DhKeyPair::public_value_size(iana::DhGroup::Ecp521), 132u);
+  EXPECT_EQ(DhKeyPair::public_value_size(iana::DhGroup::Curve448), 56u);
 }
 
-void expect_rejected(const KeyExchange& kx, const Bytes& peer, const std::string& needle) {
+void expect_rejected(const DhKeyPair& kx, const Bytes& peer, const std::string& needle) {
   auto s = kx.shared_secret(peer);
   ASSERT_FALSE(s.has_value()) << "accepted a bad public value: " << needle;
   EXPECT_NE(s.error().find(needle), std::string::npos) << s.error();
 }
 
-TEST(KeyExchange, RejectsWrongLengthForEveryGroup) {
+TEST(DhKeyPair, RejectsWrongLengthForEveryGroup) {
   DeterministicRandom rng(7);
   for (auto group : {iana::DhGroup::Modp2048, iana::DhGroup::Ecp256, iana::DhGroup::Ecp384,
                      iana::DhGroup::Curve25519, iana::DhGroup::Curve448}) {
-    auto kx = KeyExchange::generate(group, rng);
+    auto kx = DhKeyPair::generate(group, rng);
     ASSERT_TRUE(kx.has_value());
     Bytes longer(kx->public_value().begin(), kx->public_value().end());
     longer.push_back(0);
-    expect_rejected(*kx, longer, "expected " + std::to_string(KeyExchange::public_value_size(group)));
+    expect_rejected(*kx, longer, "expected " + std::to_string(DhKeyPair::public_value_size(group)));
     Bytes shorter(kx->public_value().begin(), kx->public_value().end() - 1);
     expect_rejected(*kx, shorter, "bytes, expected");
     expect_rejected(*kx, {}, "0 bytes");
   }
 }
 
-TEST(KeyExchange, ModpRejectsValuesOutsideOneToPMinusOne) {
-  auto kx = KeyExchange::from_private(iana::DhGroup::Modp2048, h(kModpI));
+TEST(DhKeyPair, ModpRejectsValuesOutsideOneToPMinusOne) {
+  auto kx = DhKeyPair::from_private(iana::DhGroup::Modp2048, h(kModpI));
   ASSERT_TRUE(kx.has_value());
   const Bytes p = h(kModp2048Prime);
   Bytes zero(256, 0), one(256, 0), p_minus_1 = p, all_ff(256, 0xff);
@@ -253,10 +253,10 @@ TEST(KeyExchange, ModpRejectsValuesOutsideOneToPMinusOne) {
   EXPECT_TRUE(kx->shared_secret(two).has_value());
 }
 
-TEST(KeyExchange, EcpRejectsPointsOffTheCurve) {
+TEST(DhKeyPair, EcpRejectsPointsOffTheCurve) {
   for (const auto& v : kEcpVectors) {
     SCOPED_TRACE(v.name);
-    auto kx = KeyExchange::from_private(v.group, h(v.i));
+    auto kx = DhKeyPair::from_private(v.group, h(v.i));
     ASSERT_TRUE(kx.has_value());
     Bytes off = h(v.gr);
     off.back() ^= 0x01;  // y changed: (x, y') does not satisfy the curve equation
@@ -265,14 +265,14 @@ TEST(KeyExchange, EcpRejectsPointsOffTheCurve) {
   }
 }
 
-TEST(KeyExchange, MontgomeryRejectsLowOrderPoints) {
+TEST(DhKeyPair, MontgomeryRejectsLowOrderPoints) {
   // u = 0 and u = 1 are points of small order: the X25519/X448 result is all zero
   // (RFC 7748 §6.1 says to check for it; RFC 8031 §2.3 requires it for IKE).
   DeterministicRandom rng(9);
   for (auto group : {iana::DhGroup::Curve25519, iana::DhGroup::Curve448}) {
-    auto kx = KeyExchange::generate(group, rng);
+    auto kx = DhKeyPair::generate(group, rng);
     ASSERT_TRUE(kx.has_value());
-    const std::size_t n = KeyExchange::public_value_size(group);
+    const std::size_t n = DhKeyPair::public_value_size(group);
     Bytes zero(n, 0), one(n, 0);
     one[0] = 1;  // little-endian u = 1
     expect_rejected(*kx, zero, "low-order");
@@ -280,18 +280,18 @@ TEST(KeyExchange, MontgomeryRejectsLowOrderPoints) {
   }
 }
 
-TEST(KeyExchange, RejectsBadPrivateKeysAndUnknownGroups) {
-  EXPECT_FALSE(KeyExchange::from_private(iana::DhGroup::Ecp256, Bytes(32, 0)).has_value());     // scalar 0
-  EXPECT_FALSE(KeyExchange::from_private(iana::DhGroup::Ecp256, Bytes(32, 0xff)).has_value());  // >= n
-  EXPECT_FALSE(KeyExchange::from_private(iana::DhGroup::Ecp256, Bytes(31, 1)).has_value());
-  EXPECT_FALSE(KeyExchange::from_private(iana::DhGroup::Curve25519, Bytes(31, 1)).has_value());
-  EXPECT_FALSE(KeyExchange::from_private(iana::DhGroup::Modp2048, Bytes(1, 1)).has_value());  // x = 1
+TEST(DhKeyPair, RejectsBadPrivateKeysAndUnknownGroups) {
+  EXPECT_FALSE(DhKeyPair::from_private(iana::DhGroup::Ecp256, Bytes(32, 0)).has_value());     // scalar 0
+  EXPECT_FALSE(DhKeyPair::from_private(iana::DhGroup::Ecp256, Bytes(32, 0xff)).has_value());  // >= n
+  EXPECT_FALSE(DhKeyPair::from_private(iana::DhGroup::Ecp256, Bytes(31, 1)).has_value());
+  EXPECT_FALSE(DhKeyPair::from_private(iana::DhGroup::Curve25519, Bytes(31, 1)).has_value());
+  EXPECT_FALSE(DhKeyPair::from_private(iana::DhGroup::Modp2048, Bytes(1, 1)).has_value());  // x = 1
   DeterministicRandom rng(1);
-  auto none = KeyExchange::generate(iana::DhGroup::None, rng);
+  auto none = DhKeyPair::generate(iana::DhGroup::None, rng);
   ASSERT_FALSE(none.has_value());
   EXPECT_NE(none.error().find("not supported"), std::string::npos);
-  EXPECT_FALSE(KeyExchange::supported(static_cast<iana::DhGroup>(2)));
-  EXPECT_TRUE(KeyExchange::supported(iana::DhGroup::Curve448));
+  EXPECT_FALSE(DhKeyPair::supported(static_cast<iana::DhGroup>(2)));
+  EXPECT_TRUE(DhKeyPair::supported(iana::DhGroup::Curve448));
 }
 
 }  // namespace

@@ -58,8 +58,8 @@ TEST(RemoteAccessConfig, GatewayWithPoolAnyIdentityAndIdentityKeys) {
   EXPECT_TRUE(rw.remote.any_id);
   EXPECT_TRUE(rw.remote.subnets.empty()) << "a pool's clients are their virtual IPs";
   EXPECT_EQ(rw.pool, std::optional<std::string>("rw"));
-  ASSERT_NE(c.psk_for_identity(*Identity::parse("alice@example.net")), nullptr);
-  EXPECT_EQ(c.psk_for_identity(*Identity::parse("bob@example.net")), nullptr);
+  ASSERT_NE(c.psk_for_identity(*ConfiguredIdentity::parse("alice@example.net")), nullptr);
+  EXPECT_EQ(c.psk_for_identity(*ConfiguredIdentity::parse("bob@example.net")), nullptr);
   EXPECT_EQ(c.psk_for("alice"), nullptr) << "an identity's key is no connection's key";
   ASSERT_NE(c.psk_for("rw"), nullptr);
 }

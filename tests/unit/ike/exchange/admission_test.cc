@@ -86,8 +86,8 @@ class Crowd {
     peer->name = "rw";
     peer->local_id = Identity::fqdn("sun.lab");
     peer->psk = secret("road warrior secret");  // any identity with this PSK
-    peer->children.push_back(ChildConfig{"rw", {esp_proposal("aes256gcm16")}, {ts("10.2.0.0/24")}, {ts("0.0.0.0/0")},
-                                         ChildMode::Tunnel});
+    peer->children.push_back(ChildConfig{
+        "rw", {esp_proposal("aes256gcm16")}, {ts("10.2.0.0/24")}, {ts("0.0.0.0/0")}, ChildMode::Tunnel});
     configs_.peers.push_back(peer);
     ike_i_->proposals = configs_.ike->proposals;
   }
@@ -98,8 +98,8 @@ class Crowd {
     peer->name = "rw";
     peer->local_id = Identity::email("user" + std::to_string(clients_.size()) + "@lab");
     peer->psk = secret("road warrior secret");
-    peer->children.push_back(ChildConfig{"rw", {esp_proposal("aes256gcm16")}, {ts("10.9.0.0/24")}, {ts("10.2.0.0/24")},
-                                         ChildMode::Tunnel});
+    peer->children.push_back(ChildConfig{
+        "rw", {esp_proposal("aes256gcm16")}, {ts("10.9.0.0/24")}, {ts("10.2.0.0/24")}, ChildMode::Tunnel});
     Environment e = env();
     auto sa = IkeSa::create_initiator({ike_i_, peer, endpoint("10.0.0.2", 500), responder_}, e);
     Client c{std::move(*sa), endpoint(public_ip, port)};
@@ -140,7 +140,9 @@ class Crowd {
   Environment env() {
     Environment e;
     e.random = &random_;
-    e.allocate_spi = [this](const IpAddress&, const IpAddress&) -> Expected<std::uint32_t> { return ++spis_; };
+    e.allocate_spi = [this](const IpAddress&, const IpAddress&) -> Expected<std::uint32_t> {
+      return ++spis_;
+    };
     return e;
   }
   void absorb_client(std::size_t index, Output&& out) {
@@ -198,13 +200,15 @@ TEST(Admission, AFloodIsHeldAtTheCookieThresholdAndARealClientStillGetsIn) {
     Message m;
     m.header.spi_i = IkeSpi::from_u64(0x5000 + static_cast<std::uint64_t>(i));
     m.header.set_initiator(true);
-    auto ke = crypto::KeyExchange::generate(iana::DhGroup::Curve25519, spoof);
+    auto ke = crypto::DhKeyPair::generate(iana::DhGroup::Curve25519, spoof);
     m.payloads.push_back(SecurityAssociation{{to_proposal(flood_cfg.proposals[0], 1, {})}});
-    m.payloads.push_back(KeyExchange{iana::DhGroup::Curve25519, Bytes(ke->public_value().begin(), ke->public_value().end())});
+    m.payloads.push_back(
+        KeyExchange{iana::DhGroup::Curve25519, Bytes(ke->public_value().begin(), ke->public_value().end())});
     m.payloads.push_back(Nonce{spoof.bytes(32)});
     Bytes bytes = encode_message(m);
     Endpoint from = endpoint("203.0.113." + std::to_string(i % 250 + 1), 500);
-    auto result = crowd.dispatcher().handle_initial({bytes, endpoint("192.0.2.2", 500), from, false}, crowd.now);
+    auto result =
+        crowd.dispatcher().handle_initial({bytes, endpoint("192.0.2.2", 500), from, false}, crowd.now);
     // Kept alive by the test, as the daemon's table would.
     if (result.sa) held.push_back(std::move(result.sa));
   }

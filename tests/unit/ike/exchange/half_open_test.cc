@@ -167,7 +167,7 @@ class Responder {
     return encode_message(m);
   }
   Bytes good_request(std::uint64_t spi) {
-    auto ke = crypto::KeyExchange::generate(iana::DhGroup::Curve25519, sender_random_);
+    auto ke = crypto::DhKeyPair::generate(iana::DhGroup::Curve25519, sender_random_);
     return request(spi, "aes256gcm16-prfsha256-x25519", iana::DhGroup::Curve25519,
                    Bytes(ke->public_value().begin(), ke->public_value().end()));
   }
@@ -314,7 +314,8 @@ TEST(HalfOpenDispatch, FragmentsOfAHalfOpenSaCountTowardTheMemoryCap) {
   const std::size_t after_init = pair->dispatcher->half_open().memory();
   pair->deliver_to_responder(pair->wire[2].datagram);
   const std::size_t after_fragment = pair->dispatcher->half_open().memory();
-  std::printf("half-open SA: %zu bytes after IKE_SA_INIT, %zu with one IKE_AUTH fragment\n", after_init, after_fragment);
+  std::printf("half-open SA: %zu bytes after IKE_SA_INIT, %zu with one IKE_AUTH fragment\n", after_init,
+              after_fragment);
   EXPECT_GT(after_init, 0u);
   EXPECT_GT(after_fragment, after_init + 50);
   EXPECT_EQ(pair->responder->state(), SaState::Connecting);

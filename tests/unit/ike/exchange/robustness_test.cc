@@ -1,4 +1,4 @@
-// Untrusted bytes never take an SA down (shared/DESIGN.md rule 7): truncated, oversized, garbled
+// Untrusted bytes never take an SA down (docs/design.md, "Rules every layer keeps"): truncated, oversized, garbled
 // or misdirected datagrams are dropped with a typed reason and counted, and change nothing.
 #include <gtest/gtest.h>
 

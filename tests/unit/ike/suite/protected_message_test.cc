@@ -21,8 +21,8 @@ TEST_P(ProtectedMessage, InitiatorSealsResponderOpens) {
 
   // Both sides run the key exchange and the key schedule independently.
   crypto::DeterministicRandom rng_i(100), rng_r(200);
-  auto kx_i = crypto::KeyExchange::generate(suite->dh, rng_i);
-  auto kx_r = crypto::KeyExchange::generate(suite->dh, rng_r);
+  auto kx_i = crypto::DhKeyPair::generate(suite->dh, rng_i);
+  auto kx_r = crypto::DhKeyPair::generate(suite->dh, rng_r);
   ASSERT_TRUE(kx_i && kx_r);
   const Bytes ni = rng_i.bytes(32), nr = rng_r.bytes(32);
   IkeHeader header;

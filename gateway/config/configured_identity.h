@@ -1,4 +1,6 @@
-// IKE identities as written in config (RFC 7296 §3.5): FQDN, IPv4/IPv6 address or email.
+// An IKE identity as written in the config (RFC 7296 §3.5): FQDN, IPv4/IPv6 address or email,
+// with its text kept for messages and comparisons. The wire form is ike::Identity;
+// gateway/core/connection_profile.h converts one into the other (to_ike_identity).
 #pragma once
 
 #include <compare>
@@ -12,14 +14,14 @@
 
 namespace natgate::gateway {
 
-class Identity {
+class ConfiguredIdentity {
  public:
   enum class Kind : std::uint8_t { Fqdn, Ipv4, Ipv6, Email };
 
   // "gw-a.example.net" → FQDN, "192.0.2.1" / "2001:db8::1" → address, "alice@example.net" →
   // email. A leading '@' forces FQDN for names that would otherwise look like something else
   // (strongSwan's convention: "@vpn" is the FQDN "vpn"). nullopt when it is none of these.
-  static std::optional<Identity> parse(std::string_view text);
+  static std::optional<ConfiguredIdentity> parse(std::string_view text);
 
   Kind kind() const { return kind_; }
   // The identity as text, without any '@' prefix: what the peer compares against.
@@ -33,7 +35,7 @@ class Identity {
   Bytes id_data() const;
   std::string kind_name() const;  // "fqdn", "ipv4", "ipv6", "email"
 
-  friend auto operator<=>(const Identity&, const Identity&) = default;
+  friend auto operator<=>(const ConfiguredIdentity&, const ConfiguredIdentity&) = default;
 
  private:
   Kind kind_ = Kind::Fqdn;

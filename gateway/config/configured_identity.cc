@@ -1,4 +1,4 @@
-#include "gateway/config/identity.h"
+#include "gateway/config/configured_identity.h"
 
 namespace natgate::gateway {
 
@@ -40,8 +40,8 @@ bool is_valid_hostname(std::string_view name) {
   return true;
 }
 
-std::optional<Identity> Identity::parse(std::string_view text) {
-  Identity id;
+std::optional<ConfiguredIdentity> ConfiguredIdentity::parse(std::string_view text) {
+  ConfiguredIdentity id;
   if (!text.empty() && text.front() == '@') {
     text.remove_prefix(1);
     if (!is_valid_hostname(text)) return std::nullopt;
@@ -74,7 +74,7 @@ std::optional<Identity> Identity::parse(std::string_view text) {
   return id;
 }
 
-iana::IdType Identity::id_type() const {
+iana::IdType ConfiguredIdentity::id_type() const {
   switch (kind_) {
     case Kind::Ipv4:
       return iana::IdType::Ipv4Addr;
@@ -88,13 +88,13 @@ iana::IdType Identity::id_type() const {
   return iana::IdType::Fqdn;
 }
 
-Bytes Identity::id_data() const {
+Bytes ConfiguredIdentity::id_data() const {
   if (kind_ == Kind::Ipv4 || kind_ == Kind::Ipv6)
     return Bytes(address_.bytes().begin(), address_.bytes().end());
   return Bytes(text_.begin(), text_.end());
 }
 
-std::string Identity::kind_name() const {
+std::string ConfiguredIdentity::kind_name() const {
   switch (kind_) {
     case Kind::Ipv4:
       return "ipv4";
