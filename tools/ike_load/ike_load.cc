@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -147,6 +148,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (pid == 0) {
+      // A worker never outlives the parent (a benchmark that stops the generator early).
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       ::close(up[0]);
       ::close(down[1]);
       for (const auto& w : ws) {
