@@ -215,7 +215,9 @@ bool Worker::setup() {
     Fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     sockaddr_in a = sockaddr_of(local, 0);
     if (s.fd < 0 || ::bind(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      std::fprintf(stderr, "ike_load: socket on %s: %s (more --sources or a higher --per-socket)\n",
+      std::fprintf(stderr,
+                   "ike_load: socket on %s: %s (descriptors or ports run out: more --procs, --sources or a "
+                   "higher --per-socket)\n",
                    local.to_string().c_str(), std::strerror(errno));
       return Fd();
     }
