@@ -27,7 +27,7 @@ namespace {
   std::abort();
 }
 
-// An SA the fuzz world installs before the first input (xfrm::SaSpec is what a backend takes).
+// An SA the fuzz world installs before the first input (dataplane::SaSpec is what a backend takes).
 struct SeededSa {
   std::uint32_t spi;
   const char* suite;

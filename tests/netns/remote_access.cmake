@@ -8,6 +8,13 @@ if(TARGET natgate_ike_load)
   add_test(NAME netns.ra.load100
            COMMAND bash ${_ra}/ra_load.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate> $<TARGET_FILE:natgate_ike_load> 100)
   set_tests_properties(netns.ra.load100 PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 120 SKIP_RETURN_CODE 77)
+  # Issue 13's complexity guard (label scale): natgated's time per IKE setup at N = 2,000 (from 4
+  # source addresses) within 2x of N = 200, best of 2 tries each (tools/bench/ike-rate; the
+  # ratio is printed). A run that cannot set up 2,000 in 25 s fails without a second try.
+  add_test(NAME scale.ike-rate
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tools/bench/ike-rate --build ${CMAKE_BINARY_DIR} --responders natgated
+                   --n 200,2000 --sources 4 --tries 2 --timeout 25 --max-ratio 2)
+  set_tests_properties(scale.ike-rate PROPERTIES LABELS scale RUN_SERIAL TRUE TIMEOUT 150 SKIP_RETURN_CODE 77)
 endif()
 # strongSwan charon (vips = 0.0.0.0, PSK) as the road warrior; skipped (77) without charon.
 add_test(NAME netns.ra.charon-client
