@@ -73,13 +73,6 @@ std::vector<dataplane::PolicySpec> ChildSaInstaller::policy_specs(
 
 namespace {
 
-// Two policies carry some of the same packets: both selectors intersect (addresses, protocol
-// and ports). The data planes pick the more specific or the newer of them, so either could
-// take the other's traffic.
-bool overlaps(const dataplane::PolicySpec& a, const dataplane::PolicySpec& b) {
-  return a.direction == b.direction && a.src.intersect(b.src) && a.dst.intersect(b.dst);
-}
-
 // The same policy as the data plane holds it: reqid and template addresses (ports are the
 // SAs' business).
 bool same_policy(const dataplane::PolicySpec& a, const dataplane::PolicySpec& b) {
@@ -99,19 +92,16 @@ std::optional<std::string> ChildSaInstaller::conflict(const std::string& owner,
                                                       const std::vector<dataplane::PolicySpec>& specs) const {
   for (const auto& p : specs) {
     if (p.direction != dataplane::Direction::Out) continue;  // in/fwd mirror the out policies
-    for (const auto& [key, held] : held_) {
-      if (held.owner == owner || !overlaps(p, held.spec)) continue;
+    if (const HeldPolicy* held = held_.overlapping(p, owner))
       return "traffic " + p.src.to_string() + " <-> " + p.dst.to_string() + " overlaps " +
-             held.spec.src.to_string() + " <-> " + held.spec.dst.to_string() + ", held by " + held.owner +
-             " (reqid " + std::to_string(held.spec.reqid) + ")";
-    }
+             held->spec.src.to_string() + " <-> " + held->spec.dst.to_string() + ", held by " + held->owner +
+             " (reqid " + std::to_string(held->spec.reqid) + ")";
   }
   return std::nullopt;
 }
 
 std::optional<std::string> ChildSaInstaller::owner_of(std::uint32_t reqid) const {
-  for (const auto& [key, held] : held_)
-    if (held.spec.reqid == reqid) return held.owner;
+  if (const HeldPolicy* held = held_.any_of(reqid)) return held->owner;
   return std::nullopt;
 }
 
@@ -120,9 +110,9 @@ bool ChildSaInstaller::has_policies(std::uint32_t reqid) const { return owner_of
 std::optional<std::uint32_t> ChildSaInstaller::holder_reqid(const TrafficSelector& src,
                                                             const TrafficSelector& dst,
                                                             dataplane::Direction direction) const {
-  auto it = held_.find({src, dst, direction});
-  if (it == held_.end()) return std::nullopt;
-  return it->second.spec.reqid;
+  const HeldPolicy* held = held_.find({src, dst, direction});
+  if (!held) return std::nullopt;
+  return held->spec.reqid;
 }
 
 Status ChildSaInstaller::check_policies(const std::string& owner,
@@ -141,11 +131,11 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
   // Reqids only grow (a successor's is newer), so a predecessor that is still around (its
   // CHILD SA rekeyed before DPD ends it) cannot take its policies back from the successor.
   for (const auto& p : specs) {
-    auto it = held_.find(key_of(p));
-    if (it != held_.end() && it->second.spec.reqid > reqid)
+    const HeldPolicy* held = held_.find(PolicyBook::key_of(p));
+    if (held && held->spec.reqid > reqid)
       return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() +
-                        " belongs to a newer SA of " + owner + " (reqid " +
-                        std::to_string(it->second.spec.reqid) + ")");
+                        " belongs to a newer SA of " + owner + " (reqid " + std::to_string(held->spec.reqid) +
+                        ")");
   }
   // What changed, to undo it if a later policy fails: the entry before (none if added).
   std::vector<std::pair<PolicyKey, std::optional<HeldPolicy>>> done;
@@ -153,19 +143,20 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
     for (auto it = done.rbegin(); it != done.rend(); ++it) {
       if (it->second) {
         if (backend_) (void)backend_->replace_policy(it->second->spec);
-        held_[it->first] = *it->second;
+        held_.put(it->first, *it->second);
       } else {
-        if (backend_) (void)backend_->delete_policy(held_[it->first].spec);
+        if (const HeldPolicy* added = held_.find(it->first); added && backend_)
+          (void)backend_->delete_policy(added->spec);
         held_.erase(it->first);
       }
     }
   };
   for (const auto& p : specs) {
-    const PolicyKey key = key_of(p);
-    auto it = held_.find(key);
-    if (it != held_.end() && same_policy(it->second.spec, p)) continue;
+    const PolicyKey key = PolicyBook::key_of(p);
+    const HeldPolicy* held = held_.find(key);
+    if (held && same_policy(held->spec, p)) continue;
     std::optional<HeldPolicy> before;
-    if (it != held_.end()) before = it->second;
+    if (held) before = *held;
     if (backend_) {
       // Replaced in place, never deleted and added: traffic always finds a policy.
       Status s = before ? backend_->replace_policy(p) : backend_->add_policy(p);
@@ -178,24 +169,20 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
       spdlog::info("{}: policy {} -> {} handed over from reqid {} to reqid {}", owner, p.src.to_string(),
                    p.dst.to_string(), before->spec.reqid, reqid);
     done.emplace_back(key, std::move(before));
-    held_[key] = HeldPolicy{owner, p};
+    held_.put(key, HeldPolicy{owner, p});
   }
   return {};
 }
 
 void ChildSaInstaller::release_policies(std::uint32_t reqid) {
-  for (auto it = held_.begin(); it != held_.end();) {
-    const dataplane::PolicySpec& p = it->second.spec;
-    if (p.reqid != reqid) {
-      ++it;
-      continue;
-    }
+  for (const PolicyKey& key : held_.keys_of(reqid)) {
+    const dataplane::PolicySpec p = held_.find(key)->spec;
     if (backend_) {
       if (Status s = backend_->delete_policy(p); !s)
         spdlog::warn("removing policy {} -> {} (reqid {}): {}", p.src.to_string(), p.dst.to_string(), reqid,
                      s.error());
     }
-    it = held_.erase(it);
+    held_.erase(key);
   }
 }
 

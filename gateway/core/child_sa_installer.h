@@ -1,11 +1,10 @@
 // CHILD SAs as the data plane holds them: a negotiated pair (ike::ChildSaEstablished) becomes
 // an inbound and an outbound SA, plus the policies that steer the connection's traffic into
 // them (out) and require it to have come through them (in, fwd), all through dataplane::SaBackend
-// (docs/design.md, "Rules every layer keeps"). Policies belong to an owner (connection + peer identity) under a
-// reqid, not to one SA pair: a rekeyed pair or the owner's next IKE SA takes over the same
-// policies, so traffic never sees a gap, and no other owner can take them (the data planes
-// name a policy by its selectors alone, so two owners' policies for the same traffic would
-// overwrite or refuse each other).
+// (docs/design.md, "Rules every layer keeps"). Policies belong to an owner (connection + peer identity) under
+// a reqid, not to one SA pair: a rekeyed pair or the owner's next IKE SA takes over the same policies, so
+// traffic never sees a gap, and no other owner can take them (the data planes name a policy by its selectors
+// alone, so two owners' policies for the same traffic would overwrite or refuse each other).
 #pragma once
 
 #include <chrono>
@@ -21,15 +20,16 @@
 #include "common/ip_address.h"
 #include "common/traffic_selector.h"
 #include "dataplane/sa_backend.h"
+#include "gateway/core/policy_book.h"
 #include "ike/endpoint/log_text.h"
 #include "ike/exchange/events.h"
 #include "ike/exchange/identity.h"
 
 namespace natgate::gateway::core {
 
+using ike::nat_text;
 using ike::spi_hex;
 using ike::ts_text;
-using ike::nat_text;
 
 struct InstalledChild {
   std::string name;
@@ -105,12 +105,8 @@ class ChildSaInstaller {
                                             dataplane::Direction direction) const;
 
  private:
-  using PolicyKey = std::tuple<TrafficSelector, TrafficSelector, dataplane::Direction>;
-  struct HeldPolicy {
-    std::string owner;
-    dataplane::PolicySpec spec;
-  };
-  static PolicyKey key_of(const dataplane::PolicySpec& p) { return {p.src, p.dst, p.direction}; }
+  using PolicyKey = PolicyBook::Key;
+  using HeldPolicy = PolicyBook::Held;
   std::vector<dataplane::PolicySpec> policy_specs(std::uint32_t reqid,
                                                   const std::vector<TrafficSelector>& local_ts,
                                                   const std::vector<TrafficSelector>& remote_ts,
@@ -120,7 +116,7 @@ class ChildSaInstaller {
   std::optional<std::string> owner_of(std::uint32_t reqid) const;
 
   dataplane::SaBackend* backend_;
-  std::map<PolicyKey, HeldPolicy> held_;  // every policy installed, by the name the data plane gives it
+  PolicyBook held_;  // every policy installed, by the name the data plane gives it
 };
 
 // The data plane's transform for a negotiated ESP suite.

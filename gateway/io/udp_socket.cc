@@ -41,7 +41,12 @@ UdpSocket::~UdpSocket() { close(); }
 
 Expected<std::unique_ptr<UdpSocket>> UdpSocket::bind(asio::io_context& io, const Endpoint& local,
                                                      SocketRole role) {
-  auto opened = sys::open_udp_socket(local, {.nonblocking = true});
+  // The receive buffer is the queue in front of the one IKE thread: a burst of IKE_SA_INITs (road
+  // warriors reconnecting after an outage) waits there while each costs a key exchange. The
+  // default (~208 KiB) holds only about a hundred small datagrams by their kernel accounting,
+  // and the rest would be dropped and retransmitted a second later; 4 MiB holds thousands.
+  constexpr std::size_t kIkeSocketBuffer = 4u << 20;
+  auto opened = sys::open_udp_socket(local, {.nonblocking = true, .buffer_bytes = kIkeSocketBuffer});
   if (!opened) return unexpected(opened.error());
   auto impl = std::make_unique<Impl>(io);
   auto fail = [&](const std::string& what, int err) -> Expected<std::unique_ptr<UdpSocket>> {

@@ -298,13 +298,13 @@ void Endpoint::flush_removals() {
 // ---- events ------------------------------------------------------------------------------
 
 void Endpoint::on_ike_up(IkeSaEntry& e, const IkeSaEstablished& ev) {
-  if (!e.connection_settings) e.connection_settings = settings(ev.peer_config);
+  if (!e.connection_settings) table_.set_connection(e, settings(ev.peer_config));
   const std::string name = e.connection();
   const TimePoint now = now_;
   e.established = now;
   count("ike_sas_established");
   e.peer = ev.remote;
-  e.remote_id = ev.remote_id;
+  table_.set_remote_id(e, ev.remote_id);
   ConnectionRuntime& rt = runtime_of(name);
   rt.failures = 0;
   rt.detail.clear();
@@ -318,9 +318,13 @@ void Endpoint::on_ike_up(IkeSaEntry& e, const IkeSaEstablished& ev) {
     // RFC 7296 §2.4: INITIAL_CONTACT says the peer has no other SA with us any more (it
     // restarted); whatever we still hold for it is stale and goes without a word to the peer.
     // Only SAs of this identity: road warriors of one connection never replace each other.
+    // A connection of many road warriors asks the identity index (its cost does not grow with
+    // the number of peers); one of a single identity has few SAs to look through.
     const bool any_id = e.connection_settings && e.connection_settings->any_remote_id;
-    for (IkeSaEntry* other : table_.of_connection(name))
-      if (other->id != e.id && !removals_.count(other->id) &&
+    std::vector<IkeSaEntry*> candidates =
+        any_id ? table_.of_identity(ev.remote_id) : table_.of_connection(name);
+    for (IkeSaEntry* other : candidates)
+      if (other->id != e.id && other->connection() == name && !removals_.count(other->id) &&
           (other->remote_id ? *other->remote_id == ev.remote_id : !any_id))
         forget(*other,
                "the peer sent INITIAL_CONTACT: it restarted and no longer has this SA (RFC 7296 §2.4)");
@@ -337,11 +341,9 @@ void Endpoint::enforce_identity_cap(IkeSaEntry& newest, const Identity& id) {
   // (with a Delete to the peer). A client that reconnects without INITIAL_CONTACT is never locked
   // out by its own stale SAs; a peer opening SA after SA holds at most the cap.
   std::vector<IdentitySa> held;
-  for (SaId sid : table_.ids()) {
-    IkeSaEntry* other = table_.find(sid);
-    if (!other || removals_.count(sid) || !other->is_established() || other->sa->rekeyed() ||
-        !other->remote_id || *other->remote_id != id)
-      continue;
+  for (IkeSaEntry* other : table_.of_identity(id)) {
+    const SaId sid = other->id;
+    if (removals_.count(sid) || !other->is_established() || other->sa->rekeyed()) continue;
     held.push_back({sid, other->established.value_or(TimePoint{}), sid == newest.id});
   }
   for (SaId old : beyond_identity_cap(held, config_.ike_sas_per_identity)) {
@@ -366,7 +368,7 @@ void Endpoint::enforce_identity_cap(IkeSaEntry& newest, const Identity& id) {
 }
 
 void Endpoint::on_child_up(IkeSaEntry& e, ChildSaEstablished&& ev) {
-  if (!e.connection_settings) e.connection_settings = settings(ev.child_config);
+  if (!e.connection_settings) table_.set_connection(e, settings(ev.child_config));
   const std::string name = e.connection();
   // The data plane hears of the lifetime too: its soft expire (at 90 %) is a second trigger for
   // the rekey, its hard expire the last word (data_plane_expire).
@@ -563,7 +565,7 @@ void Endpoint::on_virtual_ips(IkeSaEntry& e, const VirtualIpsAssigned& ev) {
   for (const auto& a : ev.attributes.addresses) list += (list.empty() ? "" : " ") + a.to_string();
   if (ev.to_peer) {
     // Comes before IkeSaEstablished: the entry learns its connection from the event.
-    if (!e.connection_settings) e.connection_settings = settings(ev.peer_config);
+    if (!e.connection_settings) table_.set_connection(e, settings(ev.peer_config));
     emit(HoldVirtualIps{e.id, ev.peer_config, ev.peer_id, ev.attributes.addresses});
     count("virtual_ips_assigned");
     log(Level::Info, ev.peer_config + ": virtual IP " + list + " leased to " + ev.peer_id.to_string() +

@@ -152,7 +152,7 @@ void Endpoint::on_ike_rekeyed(IkeSaEntry& e, const IkeSaRekeyed& ev) {
   n.established = now;
   n.peer = e.peer;
   n.peer_override = e.peer_override;
-  n.remote_id = e.remote_id;
+  if (e.remote_id) table_.set_remote_id(n, *e.remote_id);
   // The peer keeps its virtual IPs, the CHILD SAs their reqid (remote access).
   emit(TransferSaResources{e.id, n.id});
   // RFC 7296 §2.8: the CHILD SAs are the new IKE SA's now; the data plane does not notice.

@@ -21,18 +21,57 @@ IkeSaEntry& IkeSaTable::add(std::unique_ptr<IkeSa> sa, std::shared_ptr<const Con
   IkeSaEntry& e = entries_[id];
   e.id = id;
   e.created = now;
-  e.connection_settings = std::move(settings);
   by_local_spi_[sa->local_spi()] = id;
-  if (!sa->is_initiator()) responders_[{sa->remote(), sa->spi_i()}] = id;
+  if (!sa->is_initiator()) {
+    e.responder_key = std::make_pair(sa->remote(), sa->spi_i());
+    responders_[*e.responder_key] = id;
+  }
   e.sa = std::move(sa);
+  set_connection(e, std::move(settings));
   return e;
+}
+
+void IkeSaTable::set_connection(IkeSaEntry& e, std::shared_ptr<const ConnectionSettings> settings) {
+  if (e.connection_settings) {
+    auto it = by_connection_.find(e.connection_settings->name);
+    if (it != by_connection_.end()) {
+      it->second.erase(e.id);
+      if (it->second.empty()) by_connection_.erase(it);
+    }
+  }
+  e.connection_settings = std::move(settings);
+  if (e.connection_settings) by_connection_[e.connection_settings->name].insert(e.id);
+}
+
+void IkeSaTable::set_remote_id(IkeSaEntry& e, const Identity& id) {
+  if (e.remote_id) {
+    auto it = by_remote_id_.find(*e.remote_id);
+    if (it != by_remote_id_.end()) {
+      it->second.erase(e.id);
+      if (it->second.empty()) by_remote_id_.erase(it);
+    }
+  }
+  e.remote_id = id;
+  by_remote_id_[id].insert(e.id);
 }
 
 void IkeSaTable::remove(SaId id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
-  by_local_spi_.erase(it->second.sa->local_spi());
-  std::erase_if(responders_, [id](const auto& kv) { return kv.second == id; });
+  IkeSaEntry& e = it->second;
+  by_local_spi_.erase(e.sa->local_spi());
+  if (e.responder_key) {
+    auto r = responders_.find(*e.responder_key);
+    if (r != responders_.end() && r->second == id) responders_.erase(r);
+  }
+  set_connection(e, nullptr);
+  if (e.remote_id) {
+    auto r = by_remote_id_.find(*e.remote_id);
+    if (r != by_remote_id_.end()) {
+      r->second.erase(id);
+      if (r->second.empty()) by_remote_id_.erase(r);
+    }
+  }
   entries_.erase(it);
 }
 
@@ -58,15 +97,22 @@ IkeSaEntry* IkeSaTable::find_responder(const Endpoint& remote, const IkeSpi& spi
 
 std::vector<IkeSaEntry*> IkeSaTable::of_connection(const std::string& name) {
   std::vector<IkeSaEntry*> out;
-  for (auto& [id, e] : entries_)
-    if (e.connection_settings && e.connection_settings->name == name) out.push_back(&e);
+  if (auto it = by_connection_.find(name); it != by_connection_.end())
+    for (SaId id : it->second) out.push_back(&entries_.at(id));
   return out;
 }
 
 std::vector<const IkeSaEntry*> IkeSaTable::of_connection(const std::string& name) const {
   std::vector<const IkeSaEntry*> out;
-  for (const auto& [id, e] : entries_)
-    if (e.connection_settings && e.connection_settings->name == name) out.push_back(&e);
+  if (auto it = by_connection_.find(name); it != by_connection_.end())
+    for (SaId id : it->second) out.push_back(&entries_.at(id));
+  return out;
+}
+
+std::vector<IkeSaEntry*> IkeSaTable::of_identity(const Identity& id) {
+  std::vector<IkeSaEntry*> out;
+  if (auto it = by_remote_id_.find(id); it != by_remote_id_.end())
+    for (SaId sid : it->second) out.push_back(&entries_.at(sid));
   return out;
 }
 

@@ -9,7 +9,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -42,7 +44,8 @@ struct EndpointChildSa {
 struct IkeSaEntry {
   SaId id = 0;
   std::unique_ptr<IkeSa> sa;
-  // Known from the start for our initiations, from IKE_AUTH for the peer's.
+  // Known from the start for our initiations, from IKE_AUTH for the peer's. Set through
+  // IkeSaTable::set_connection, which keeps the by-connection index.
   std::shared_ptr<const ConnectionSettings> connection_settings;
   std::vector<EndpointChildSa> children;
   TimePoint created{};
@@ -53,7 +56,9 @@ struct IkeSaEntry {
   // told the IkeSa (RFC 7296 §2.23): our IKE goes there until the IkeSa reports the move.
   std::optional<Endpoint> peer_override;
   Endpoint peer;  // the IKE peer as last reported (IkeSaEstablished, EndpointsChanged), for logs
-  std::optional<Identity> remote_id;  // once authenticated
+  std::optional<Identity> remote_id;  // once authenticated (IkeSaTable::set_remote_id)
+  // The responder index's key, as it was when the SA was added (the peer may move later).
+  std::optional<std::pair<Endpoint, IkeSpi>> responder_key;
 
   const std::string& connection() const;
   bool is_established() const { return sa->state() == SaState::Established; }
@@ -71,9 +76,15 @@ class IkeSaTable {
   IkeSaEntry* find_by_local_spi(const IkeSpi& spi);
   // A responder SA created for an IKE_SA_INIT from `remote` with this SPIi.
   IkeSaEntry* find_responder(const Endpoint& remote, const IkeSpi& spi_i);
-  // Every entry of the connection, oldest first.
+  // What the indexes below are kept by: an entry's connection and authenticated peer identity.
+  void set_connection(IkeSaEntry& e, std::shared_ptr<const ConnectionSettings> settings);
+  void set_remote_id(IkeSaEntry& e, const Identity& id);
+  // Every entry of the connection, oldest first; every entry whose peer authenticated as `id`,
+  // oldest first. Both cost what they return, not the size of the table: a gateway with
+  // 100,000 road warriors of one connection asks for one identity's SAs on every IKE_AUTH.
   std::vector<IkeSaEntry*> of_connection(const std::string& name);
   std::vector<const IkeSaEntry*> of_connection(const std::string& name) const;
+  std::vector<IkeSaEntry*> of_identity(const Identity& id);
   std::vector<SaId> ids() const;
 
   std::size_t size() const { return entries_.size(); }
@@ -84,6 +95,8 @@ class IkeSaTable {
   std::map<SaId, IkeSaEntry> entries_;
   std::map<IkeSpi, SaId> by_local_spi_;
   std::map<std::pair<Endpoint, IkeSpi>, SaId> responders_;
+  std::unordered_map<std::string, std::set<SaId>> by_connection_;
+  std::map<Identity, std::set<SaId>> by_remote_id_;
 };
 
 }  // namespace natgate::ike

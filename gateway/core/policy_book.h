@@ -1,0 +1,56 @@
+// The policies natgated holds in the data plane, by the name the data plane gives them (selectors
+// + direction), with the two indexes the installer's hot paths need so that neither grows with the
+// number of peers: by reqid (release, owner lookup) and, for outbound policies, by destination
+// (the overlap check every CHILD SA install makes against other owners' selectors).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "common/traffic_selector.h"
+#include "dataplane/policy_spec.h"
+
+namespace natgate::gateway::core {
+
+class PolicyBook {
+ public:
+  using Key = std::tuple<TrafficSelector, TrafficSelector, dataplane::Direction>;
+  struct Held {
+    std::string owner;
+    dataplane::PolicySpec spec;
+  };
+  static Key key_of(const dataplane::PolicySpec& p) { return {p.src, p.dst, p.direction}; }
+
+  const Held* find(const Key& key) const;
+  void put(const Key& key, Held held);  // adds or replaces
+  void erase(const Key& key);
+
+  std::vector<Key> keys_of(std::uint32_t reqid) const;
+  const Held* any_of(std::uint32_t reqid) const;
+  // An outbound policy of another owner whose selectors intersect `p`'s (addresses, protocol and
+  // ports): the data planes pick the more specific or the newer of two such policies, so either
+  // could take the other's traffic. nullptr when there is none.
+  const Held* overlapping(const dataplane::PolicySpec& p, const std::string& owner) const;
+
+  std::size_t size() const { return held_.size(); }
+
+ private:
+  void index(const Key& key, const Held& held);
+  void unindex(const Key& key, const Held& held);
+
+  std::map<Key, Held> held_;
+  std::unordered_map<std::uint32_t, std::set<Key>> by_reqid_;
+  // Outbound policies whose destination is one address (a road warrior's virtual IP, a peer
+  // host), by that address: a query finds them with one range lookup. Wider destinations (site
+  // subnets, ranges) are few and checked one by one.
+  std::multimap<IpAddress, Key> out_host_dst_;
+  std::set<Key> out_wide_dst_;
+};
+
+}  // namespace natgate::gateway::core
