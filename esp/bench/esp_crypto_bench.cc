@@ -1,8 +1,9 @@
 // Per-packet cost of ESP packet protection (EspCrypto::seal / open) for each suite at 64, 512
 // and 1400 inner bytes, and of the outbound path's copy + seal: the inner packet read from a TUN
-// buffer into rotating send slots, either copied then sealed in place (CopySeal, how the path
-// worked before) or encrypted from the TUN buffer in the same pass (GatherSeal; SegmentGatherSeal
-// with 52 header bytes built in the slot as the TCP segmenter does). Prints figures; never fails.
+// buffer into rotating send slots, either copied then sealed in place (CopySeal, how the path seals
+// segments) or encrypted from the TUN buffer in the same pass (GatherSeal, single packets;
+// SegmentGatherSeal: 52 header bytes built in the slot and the payload gathered, the variant that
+// was measured for TCP segments and not taken, see docs/performance.md). Prints figures; never fails.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -105,7 +106,7 @@ void BM_Outbound(benchmark::State& state, const char* suite, Outbound how) {
                                 SequenceNumber(seq++));
         break;
       case Outbound::SegmentGatherSeal:
-        std::memcpy(slot + head, src, kSegmentHeaders);  // stands for TcpSegmenter::write_headers
+        std::memcpy(slot + head, src, kSegmentHeaders);  // headers built in the slot
         n = p.seal->seal_gather(slot, kSegmentHeaders, src + kSegmentHeaders, inner - kSegmentHeaders,
                                 b.kSlotBytes, kNextHeaderIpv4, Spi(0x1000), SequenceNumber(seq++));
         break;

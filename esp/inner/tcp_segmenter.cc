@@ -31,15 +31,10 @@ bool TcpSegmenter::init(const std::uint8_t* pkt, const InnerPacket& info, const 
 }
 
 std::size_t TcpSegmenter::write(std::size_t i, std::uint8_t* out) const {
-  std::memcpy(out + hdr_len_, payload_data(i), payload_of(i));
-  write_headers(i, out);
-  return segment_len(i);
-}
-
-std::size_t TcpSegmenter::write_headers(std::size_t i, std::uint8_t* out) const {
   const std::size_t payload = payload_of(i);
   const std::size_t len = hdr_len_ + payload;
   std::memcpy(out, pkt_, hdr_len_);
+  std::memcpy(out + hdr_len_, pkt_ + hdr_len_ + i * mss_, payload);
   if (v4_) {
     wire::put_be16(out + 2, static_cast<std::uint16_t>(len));
     // Consecutive IDs, as the kernel's own GSO assigns them.
@@ -61,11 +56,9 @@ std::size_t TcpSegmenter::write_headers(std::size_t i, std::uint8_t* out) const 
   const std::size_t addr_len = v4_ ? 4 : 16;
   c.add_pseudo_header(out + (v4_ ? 12 : 8), out + (v4_ ? 16 : 24), addr_len, kProtoTcp,
                       static_cast<std::uint32_t>(len - ip_len_));
-  // The TCP header is a whole number of 32-bit words, so the sum may continue in the payload.
-  c.add(tcp, hdr_len_ - ip_len_);
-  c.add(payload_data(i), payload);
+  c.add(tcp, len - ip_len_);
   c.store(tcp + 16);
-  return hdr_len_;
+  return len;
 }
 
 }  // namespace natgate::esp

@@ -24,12 +24,6 @@ class TcpSegmenter {
   std::size_t segment_len(std::size_t i) const { return hdr_len_ + payload_of(i); }
   // Writes segment i to out (at least segment_len(i) bytes); returns its length.
   std::size_t write(std::size_t i, std::uint8_t* out) const;
-  // Writes only segment i's IP and TCP headers to out (header_len() bytes), checksums included,
-  // reading the payload where it lies in the super-packet: for a caller that copies the payload
-  // itself, e.g. while encrypting it (EspCrypto::seal_gather). Returns header_len().
-  std::size_t write_headers(std::size_t i, std::uint8_t* out) const;
-  const std::uint8_t* payload_data(std::size_t i) const { return pkt_ + hdr_len_ + i * mss_; }
-  std::size_t payload_len(std::size_t i) const { return payload_of(i); }
 
  private:
   std::size_t payload_of(std::size_t i) const {
