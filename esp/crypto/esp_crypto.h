@@ -3,7 +3,7 @@
 //
 // Written straight on OpenSSL EVP rather than on crypto::Aead because this is the per-packet hot
 // path: each context is created and keyed once per SA, and a packet only sets its IV/nonce. Measured
-// here (shared/notes/userspace-dataplane.md), about half of the ~580 ns per 1400-byte AES-GCM packet
+// here (docs/performance.md), about half of the ~580 ns per 1400-byte AES-GCM packet
 // is fixed EVP call overhead, so the path avoids everything but the IV set, the AAD and data
 // updates, the final and one prepared OSSL_PARAM for the tag; no allocation, no name lookups.
 //
