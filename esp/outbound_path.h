@@ -33,8 +33,11 @@ class OutboundPath {
   void flush();
 
  private:
-  void seal_and_queue(SaState& sa, std::uint8_t* slot, std::size_t inner_len, std::uint8_t next_header,
-                      const Destination& dest, std::int64_t now_ns);
+  // Seals the inner packet made of head_len bytes already at the slot's inner offset and
+  // tail_len bytes at tail (outside the slot), and queues it.
+  void seal_and_queue(SaState& sa, std::uint8_t* slot, std::size_t head_len, const std::uint8_t* tail,
+                      std::size_t tail_len, std::uint8_t next_header, const Destination& dest,
+                      std::int64_t now_ns);
   void too_big(const std::uint8_t* pkt, const InnerPacket& info, std::size_t mtu, Clock::time_point now);
   void acquire(const PolicyRule& policy, const InnerPacket& info, Clock::time_point now);
   void post_expiry(const SaState& sa, const OuterPath& path, SaState::Expiry e);

@@ -9,6 +9,7 @@
 #include <openssl/provider.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <string>
@@ -257,22 +258,48 @@ bool EspCrypto::next_random_iv(std::uint8_t* out) {
   return true;
 }
 
+bool EspCrypto::iv_for(SequenceNumber seq, std::uint8_t* iv) {
+  if (suite_.is_aead()) {
+    wire::put_be64(iv, seq.value());
+  } else if (suite_.cipher == CipherKind::AesCbc) {
+    if (!next_random_iv(iv)) return false;
+  }
+  return true;
+}
+
 std::size_t EspCrypto::seal(std::uint8_t* esp, std::size_t inner_len, std::size_t capacity,
                             std::uint8_t next_header, Spi spi, SequenceNumber seq) {
   std::array<std::uint8_t, 16> iv{};
-  if (suite_.is_aead()) {
-    wire::put_be64(iv.data(), seq.value());
-  } else if (suite_.cipher == CipherKind::AesCbc) {
-    if (!next_random_iv(iv.data())) return 0;
-  }
+  if (!iv_for(seq, iv.data())) return 0;
   return seal_with_iv(esp, inner_len, capacity, next_header, spi, seq, ByteView(iv.data(), iv_len_));
 }
 
 std::size_t EspCrypto::seal_with_iv(std::uint8_t* esp, std::size_t inner_len, std::size_t capacity,
                                     std::uint8_t next_header, Spi spi, SequenceNumber seq, ByteView iv) {
-  if (role_ != Role::Seal || iv.size() != iv_len_) return 0;
+  return seal_gather_with_iv(esp, inner_len, nullptr, 0, capacity, next_header, spi, seq, iv);
+}
+
+std::size_t EspCrypto::seal_gather(std::uint8_t* esp, std::size_t head_len, const std::uint8_t* tail,
+                                   std::size_t tail_len, std::size_t capacity, std::uint8_t next_header,
+                                   Spi spi, SequenceNumber seq) {
+  std::array<std::uint8_t, 16> iv{};
+  if (!iv_for(seq, iv.data())) return 0;
+  return seal_gather_with_iv(esp, head_len, tail, tail_len, capacity, next_header, spi, seq,
+                             ByteView(iv.data(), iv_len_));
+}
+
+std::size_t EspCrypto::seal_gather_with_iv(std::uint8_t* esp, std::size_t head_len, const std::uint8_t* tail,
+                                           std::size_t tail_len, std::size_t capacity,
+                                           std::uint8_t next_header, Spi spi, SequenceNumber seq,
+                                           ByteView iv) {
+  if (role_ != Role::Seal || iv.size() != iv_len_ || (tail_len != 0 && tail == nullptr)) return 0;
+  const std::size_t inner_len = head_len + tail_len;
   const std::size_t total = sealed_bytes(inner_len);
   if (total > capacity || total > INT_MAX) return 0;
+  // OpenSSL ciphers may read and write in == out or disjoint buffers, nothing in between.
+  const auto src = reinterpret_cast<std::uintptr_t>(tail);
+  const auto dst = reinterpret_cast<std::uintptr_t>(esp);
+  if (tail_len != 0 && src < dst + total && dst < src + tail_len) return 0;
   const std::size_t payload_len = round_up(inner_len + 2, align_);
   wire::put_be32(esp, spi.value);
   wire::put_be32(esp + 4, seq.low());
@@ -287,12 +314,16 @@ std::size_t EspCrypto::seal_with_iv(std::uint8_t* esp, std::size_t inner_len, st
   switch (suite_.cipher) {
     case CipherKind::AesGcm16:
     case CipherKind::ChaCha20Poly1305:
-      ok = aead_seal(esp, payload_len, seq);
+      ok = aead_seal(esp, payload_len, Gather{head_len, tail, tail_len}, seq);
       break;
     case CipherKind::AesCbc:
+      // EVP buffers partial CBC blocks between updates, so the parts are joined first (CBC is not
+      // a hot suite; the AEAD suites above encrypt from the tail directly).
+      if (tail_len != 0) std::memcpy(esp + header_bytes() + head_len, tail, tail_len);
       ok = cbc_seal(esp, payload_len, seq);
       break;
     case CipherKind::NullForBenchmark:
+      if (tail_len != 0) std::memcpy(esp + header_bytes() + head_len, tail, tail_len);
       break;
   }
   return ok ? total : 0;
@@ -310,7 +341,7 @@ static std::size_t build_aad(const std::uint8_t* esp, bool esn, SequenceNumber s
   return 12;
 }
 
-bool EspCrypto::aead_seal(std::uint8_t* esp, std::size_t payload_len, SequenceNumber seq) {
+bool EspCrypto::aead_seal(std::uint8_t* esp, std::size_t payload_len, const Gather& in, SequenceNumber seq) {
   EVP_CIPHER_CTX* ctx = evp_->ctx.get();
   std::uint8_t nonce[12];
   std::memcpy(nonce, salt_.data(), 4);
@@ -319,23 +350,54 @@ bool EspCrypto::aead_seal(std::uint8_t* esp, std::size_t payload_len, SequenceNu
   const std::size_t aad_len = build_aad(esp, suite_.esn, seq, aad);
   std::uint8_t* payload = esp + header_bytes();
   std::uint8_t* tag = payload + payload_len;
+  // The payload is encrypted as one stream in up to three updates: in place up to the first
+  // keystream block boundary after the head, the whole blocks after it straight from the tail, and
+  // in place the rest with the padding and trailer. GCM and ChaCha20-Poly1305 are stream modes, so
+  // the ciphertext does not depend on where the updates split it; splitting on block boundaries
+  // (16 bytes for GCM, 64 for ChaCha20) keeps OpenSSL off its byte-wise partial-block code, which
+  // costs more than copying the few bytes on either side into place first.
+  const std::size_t block = suite_.cipher == CipherKind::ChaCha20Poly1305 ? 64 : 16;
+  const std::size_t lead = std::min((block - in.head_len % block) % block, in.tail_len);
+  const std::size_t whole = (in.tail_len - lead) / block * block;
+  const std::size_t before = in.head_len + lead;  // in place, ahead of the whole blocks
+  struct Piece {
+    std::uint8_t* out;
+    const std::uint8_t* in;
+    std::size_t len;
+  };
+  Piece pieces[3];
+  std::size_t n_pieces = 0;
+  if (whole == 0) {
+    if (in.tail_len != 0) std::memcpy(payload + in.head_len, in.tail, in.tail_len);
+    pieces[n_pieces++] = {payload, payload, payload_len};
+  } else {
+    std::memcpy(payload + in.head_len, in.tail, lead);
+    std::memcpy(payload + before + whole, in.tail + lead + whole, in.tail_len - lead - whole);
+    if (before != 0) pieces[n_pieces++] = {payload, payload, before};
+    pieces[n_pieces++] = {payload + before, in.tail + lead, whole};
+    pieces[n_pieces++] = {payload + before + whole, payload + before + whole, payload_len - before - whole};
+  }
   if (ProviderAead* d = evp_->direct.get()) {
     std::size_t out = 0;
     OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, 16),
                            OSSL_PARAM_construct_end()};
-    const bool ok = d->einit(d->algctx, nullptr, 0, nonce, sizeof nonce, nullptr) == 1 &&
-                    d->update(d->algctx, nullptr, &out, aad_len, aad, aad_len) == 1 &&
-                    d->update(d->algctx, payload, &out, payload_len, payload, payload_len) == 1 &&
-                    d->final(d->algctx, payload + payload_len, &out, 0) == 1 &&
-                    d->get_ctx_params(d->algctx, params) == 1;
+    bool ok = d->einit(d->algctx, nullptr, 0, nonce, sizeof nonce, nullptr) == 1 &&
+              d->update(d->algctx, nullptr, &out, aad_len, aad, aad_len) == 1;
+    for (std::size_t i = 0; ok && i < n_pieces; ++i)
+      ok = d->update(d->algctx, pieces[i].out, &out, pieces[i].len, pieces[i].in, pieces[i].len) == 1 &&
+           out == pieces[i].len;
+    ok = ok && d->final(d->algctx, payload + payload_len, &out, 0) == 1 &&
+         d->get_ctx_params(d->algctx, params) == 1;
     if (!ok) ERR_clear_error();
     return ok;
   }
   int len = 0;
   bool ok = EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce, nullptr) == 1 &&
-            EVP_EncryptUpdate(ctx, nullptr, &len, aad, static_cast<int>(aad_len)) == 1 &&
-            EVP_EncryptUpdate(ctx, payload, &len, payload, static_cast<int>(payload_len)) == 1 &&
-            EVP_EncryptFinal_ex(ctx, payload + payload_len, &len) == 1;
+            EVP_EncryptUpdate(ctx, nullptr, &len, aad, static_cast<int>(aad_len)) == 1;
+  for (std::size_t i = 0; ok && i < n_pieces; ++i)
+    ok = EVP_EncryptUpdate(ctx, pieces[i].out, &len, pieces[i].in, static_cast<int>(pieces[i].len)) == 1 &&
+         static_cast<std::size_t>(len) == pieces[i].len;
+  ok = ok && EVP_EncryptFinal_ex(ctx, payload + payload_len, &len) == 1;
   OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, 16),
                          OSSL_PARAM_construct_end()};
   ok = ok && EVP_CIPHER_CTX_get_params(ctx, params) == 1;

@@ -71,6 +71,20 @@ class EspCrypto {
   std::size_t seal_with_iv(std::uint8_t* esp, std::size_t inner_len, std::size_t capacity,
                            std::uint8_t next_header, Spi spi, SequenceNumber seq, ByteView iv);
 
+  // Seals an inner packet gathered from two parts, copying and encrypting in one pass: its first
+  // head_len bytes already lie at esp + header_bytes() (e.g. headers the caller built there), and
+  // the tail_len bytes at tail follow them; the AEAD suites encrypt straight from tail into the
+  // ESP buffer instead of a memcpy followed by an in-place seal. The output bytes are those seal()
+  // gives for the concatenated inner packet. tail must not overlap esp[0, capacity) (OpenSSL allows
+  // only in == out or disjoint buffers): a partial overlap returns 0, like a too small capacity.
+  std::size_t seal_gather(std::uint8_t* esp, std::size_t head_len, const std::uint8_t* tail,
+                          std::size_t tail_len, std::size_t capacity, std::uint8_t next_header, Spi spi,
+                          SequenceNumber seq);
+  // The same with a caller-chosen IV: for test vectors.
+  std::size_t seal_gather_with_iv(std::uint8_t* esp, std::size_t head_len, const std::uint8_t* tail,
+                                  std::size_t tail_len, std::size_t capacity, std::uint8_t next_header,
+                                  Spi spi, SequenceNumber seq, ByteView iv);
+
   // Verifies and decrypts the ESP packet esp[0, len) in place. seq is the full sequence number
   // (its high half reconstructed for ESN, RFC 4303 Appendix A2); the SPI is read from the packet.
   Expected<Opened, OpenError> open(std::uint8_t* esp, std::size_t len, SequenceNumber seq);
@@ -78,8 +92,17 @@ class EspCrypto {
  private:
   struct Evp;
   EspCrypto(const Suite& suite, Role role);
+  // The IV seal() uses for seq: the sequence number (AEAD) or a fresh random block (CBC).
+  bool iv_for(SequenceNumber seq, std::uint8_t* iv);
   bool next_random_iv(std::uint8_t* out);
-  bool aead_seal(std::uint8_t* esp, std::size_t payload_len, SequenceNumber seq);
+  // Where a gathered inner packet's parts are: [payload, payload + head_len) in place, then
+  // tail_len bytes from tail (nullptr when everything is in place), then padding and trailer.
+  struct Gather {
+    std::size_t head_len;
+    const std::uint8_t* tail;
+    std::size_t tail_len;
+  };
+  bool aead_seal(std::uint8_t* esp, std::size_t payload_len, const Gather& in, SequenceNumber seq);
   bool aead_open(std::uint8_t* esp, std::size_t payload_len, SequenceNumber seq);
   bool cbc_seal(std::uint8_t* esp, std::size_t payload_len, SequenceNumber seq);
   bool cbc_open(std::uint8_t* esp, std::size_t payload_len, SequenceNumber seq);
