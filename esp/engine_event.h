@@ -9,7 +9,7 @@
 #include "common/ip_address.h"
 #include "common/traffic_selector.h"
 #include "dataplane/sa_backend.h"
-#include "esp/types.h"
+#include "esp/wire/types.h"
 
 namespace natgate::esp {
 

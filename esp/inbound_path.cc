@@ -1,7 +1,7 @@
 #include "esp/inbound_path.h"
 
 #include "esp/inner/mss_clamp.h"
-#include "esp/wire.h"
+#include "esp/wire/fields.h"
 #include "natt/udp_encap.h"
 
 namespace natgate::esp {

@@ -12,12 +12,12 @@ packages=(
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   # network labs and independent wire readers
   iproute2 nftables iputils-ping tcpdump tshark iperf3 ike-scan procps psmisc jq socat conntrack
-  # strongSwan as the interop peer (shared/notes/strongswan-peer.md)
+  # strongSwan as the interop peer (docs/interop.md)
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins
   libstrongswan-standard-plugins libstrongswan-extra-plugins
   # tools/compare: real services behind NAT, a scanner, plots (daemons run only in its namespaces)
   nmap openssh-server nginx sshpass gnuplot-nox
-  # real-kernel XFRM guest (shared/notes/kernel-vm.md)
+  # real-kernel XFRM guest (tests/kernel/README.md)
   qemu-system-x86 busybox-static cpio xz-utils lz4 zstd
 )
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "esp/wire.h"
+#include "esp/wire/fields.h"
 
 namespace natgate::esp {
 

@@ -19,7 +19,7 @@
 #include "common/expected.h"
 #include "common/secret_bytes.h"
 #include "esp/crypto/suite.h"
-#include "esp/types.h"
+#include "esp/wire/types.h"
 
 namespace natgate::esp {
 

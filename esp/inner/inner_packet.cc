@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "esp/wire.h"
+#include "esp/wire/fields.h"
 
 namespace natgate::esp {
 

@@ -1,7 +1,7 @@
 #include "esp/inner/mss_clamp.h"
 
 #include "esp/inner/checksum.h"
-#include "esp/wire.h"
+#include "esp/wire/fields.h"
 
 namespace natgate::esp {
 

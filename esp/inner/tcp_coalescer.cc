@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "esp/inner/checksum.h"
-#include "esp/wire.h"
+#include "esp/wire/fields.h"
 
 namespace natgate::esp {
 

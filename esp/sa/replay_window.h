@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/expected.h"
-#include "esp/types.h"
+#include "esp/wire/types.h"
 
 namespace natgate::esp {
 

@@ -22,7 +22,7 @@
 #include "esp/crypto/esp_crypto.h"
 #include "esp/crypto/suite.h"
 #include "esp/sa/replay_window.h"
-#include "esp/types.h"
+#include "esp/wire/types.h"
 
 namespace natgate::esp {
 

@@ -15,7 +15,7 @@
 #include "esp/inner/tcp_coalescer.h"
 #include "esp/sa/sa_table.h"
 #include "esp/tun/virtio_net_hdr.h"
-#include "esp/wire.h"
+#include "esp/wire/fields.h"
 #include "natt/udp_encap.h"
 
 namespace natgate::esp::fuzzing {

@@ -35,7 +35,7 @@
 #include "common/bytes.h"
 #include "common/ip_address.h"
 #include "esp/crypto/suite.h"
-#include "esp/types.h"
+#include "esp/wire/types.h"
 
 namespace natgate::esp::fuzzing {
 

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "esp/types.h"
+#include "esp/wire/types.h"
 #include "esp_inbound_fuzz_world.h"
 #include "natt/udp_encap.h"
 #include "seed_files.h"

@@ -109,7 +109,7 @@ else
 fi
 
 # 2. 10 MB over TCP, compared by sha256 at both ends (a coalescing bug would corrupt silently:
-# shared/notes/userspace-dataplane.md pitfall 4).
+# the checksum pitfall in docs/performance.md).
 head -c $((10 * 1024 * 1024)) /dev/urandom >"$WORK/send.bin"
 netns_spawn lan-b "$WORK/socat-srv.log" socat -u TCP-LISTEN:5001,reuseaddr "OPEN:$WORK/recv.bin,creat,trunc"
 SRV=$NETNS_LAST_PID

@@ -3,7 +3,7 @@
 # address, 100 port pairs), each with an identity of its own, against one natgated gateway with
 # a pool. All must establish IKE SA + CHILD SA with a virtual IP each; the time from the first
 # IKE_SA_INIT to the last CHILD SA is printed next to strongSwan's default-config figure
-# (~35 s for 100, its per-IP half-open limit of 5: shared/notes/strongswan-peer.md §5.4).
+# (~35 s for 100, its per-IP half-open limit of 5: docs/remote-access.md, "Half-open limits that fit CGNAT").
 # The clients come from natgate_ike_load (ike/exchange initiators, no data plane).
 #
 #   ra_load.sh NATGATED NATGATE IKE_LOAD [COUNT]
@@ -30,7 +30,7 @@ must "the load generator reports its result" wait_until 50 grep -q '^established
 head -n 1 "$out" >&2
 must "all $COUNT established" grep -q "^established $COUNT/$COUNT " "$out"
 ms=$(sed -n "s/^established $COUNT\/$COUNT IKE+CHILD SAs from one address in \([0-9]*\) ms.*/\1/p" "$out")
-log "RESULT: $COUNT road warriors behind one NAT address: ${ms} ms (strongSwan 5.9.8 with default settings: 34.6-37.7 s; shared/notes/strongswan-peer.md §5.4)"
+log "RESULT: $COUNT road warriors behind one NAT address: ${ms} ms (strongSwan 5.9.8 with default settings: 34.6-37.7 s; docs/remote-access.md)"
 
 gw_json=$(natgated_cli gw status --json)
 must "gateway: $COUNT peers established" test "$(jq '[.connections[0].peers[] | select(.state == "established")] | length' <<<"$gw_json")" -eq "$COUNT"
