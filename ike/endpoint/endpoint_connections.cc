@@ -156,8 +156,7 @@ void Endpoint::teardown_now(const std::string& name, TimePoint now) {
 }
 
 void Endpoint::maybe_finish_teardown(const std::string& name, TimePoint now) {
-  for (IkeSaEntry* e : table_.of_connection(name))
-    if (!removals_.count(e->id)) return;
+  if (table_.any_of_connection(name, [&](const IkeSaEntry& e) { return !removals_.count(e.id); })) return;
   ConnectionRuntime& rt = runtime_of(name);
   auto c = settings(name);
   const bool keep_policies = c && !rt.admin_down && !shutting_down_ && c->start != ConnectionStart::Listen;

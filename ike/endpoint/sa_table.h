@@ -85,6 +85,16 @@ class IkeSaTable {
   std::vector<IkeSaEntry*> of_connection(const std::string& name);
   std::vector<const IkeSaEntry*> of_connection(const std::string& name) const;
   std::vector<IkeSaEntry*> of_identity(const Identity& id);
+  // Whether some entry of the connection satisfies `pred`, stopping at the first that does
+  // (no vector built: asked on every SA removal).
+  template <typename Pred>
+  bool any_of_connection(const std::string& name, Pred pred) const {
+    auto it = by_connection_.find(name);
+    if (it == by_connection_.end()) return false;
+    for (SaId id : it->second)
+      if (pred(entries_.at(id))) return true;
+    return false;
+  }
   std::vector<SaId> ids() const;
 
   std::size_t size() const { return entries_.size(); }
