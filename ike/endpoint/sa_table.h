@@ -99,6 +99,8 @@ class IkeSaTable {
 
   std::size_t size() const { return entries_.size(); }
   std::size_t child_count() const;
+  // Entries of the responder index (tests: nothing stays behind once its SA is gone).
+  std::size_t responder_count() const { return responders_.size(); }
 
  private:
   SaId next_id_ = 1;

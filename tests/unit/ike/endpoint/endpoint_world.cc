@@ -79,8 +79,13 @@ std::shared_ptr<PeerConfig> peer(const std::string& name, const std::string& loc
 std::shared_ptr<ConnectionSettings> EndpointWorld::dial(Node& a, Node& b, const std::string& name,
                                                         const std::string& a_id, const std::string& b_id,
                                                         ConnectionStart start) {
-  const std::string a_ts = "10." + std::to_string(index_of(a) + 1) + ".0.0/24";
-  const std::string b_ts = "10." + std::to_string(index_of(b) + 1) + ".0.0/24";
+  // Each node's own /24: 10.n.0.0 for the first 254 nodes, then 10.255.k.0 (up to 509 nodes).
+  auto subnet_of = [this](const Node& n) {
+    const std::size_t i = index_of(n) + 1;
+    return i <= 254 ? "10." + std::to_string(i) + ".0.0/24" : "10.255." + std::to_string(i - 254) + ".0/24";
+  };
+  const std::string a_ts = subnet_of(a);
+  const std::string b_ts = subnet_of(b);
   auto sa = std::make_shared<ConnectionSettings>();
   sa->name = name;
   sa->start = start;
@@ -98,8 +103,13 @@ std::shared_ptr<ConnectionSettings> EndpointWorld::connect(Node& a, Node& b, con
                                                            const std::string& a_id, const std::string& b_id,
                                                            ConnectionStart start) {
   auto sa = dial(a, b, name, a_id, b_id, start);
-  const std::string a_ts = "10." + std::to_string(index_of(a) + 1) + ".0.0/24";
-  const std::string b_ts = "10." + std::to_string(index_of(b) + 1) + ".0.0/24";
+  // Each node's own /24: 10.n.0.0 for the first 254 nodes, then 10.255.k.0 (up to 509 nodes).
+  auto subnet_of = [this](const Node& n) {
+    const std::size_t i = index_of(n) + 1;
+    return i <= 254 ? "10." + std::to_string(i) + ".0.0/24" : "10.255." + std::to_string(i - 254) + ".0/24";
+  };
+  const std::string a_ts = subnet_of(a);
+  const std::string b_ts = subnet_of(b);
   auto sb = std::make_shared<ConnectionSettings>();
   sb->name = name;
   sb->start = ConnectionStart::Listen;
