@@ -15,7 +15,7 @@ namespace natgate::xfrm {
 namespace {
 
 // Large enough for any single reply natgate asks for (one SA with keys and a 4096-bit bitmap).
-constexpr std::size_t kReceiveBytes = 64 * 1024;
+constexpr std::size_t kReceiveBytes = std::size_t{64} * 1024;
 // A request is answered at once; this only bounds a wedged kernel or a lost reply.
 constexpr int kReplyTimeoutSeconds = 5;
 // Replies, then the ack: a request never needs more datagrams than this.
@@ -43,6 +43,17 @@ std::string extack_text(const nlmsghdr& hdr) {
     offset += NLA_ALIGN(attr.nla_len);
   }
   return {};
+}
+
+// The netlink message at `offset` of a datagram of `size` bytes, or nullptr when none is there:
+// NLMSG_OK's test (header complete, nlmsg_len neither shorter than the header nor past the
+// datagram's end) in unsigned arithmetic. The next message starts NLMSG_ALIGN(nlmsg_len) on,
+// which may lie past `size` (the walk then ends), as NLMSG_NEXT's length going negative does.
+nlmsghdr* message_at(std::uint8_t* data, std::size_t size, std::size_t offset) {
+  if (offset > size || size - offset < sizeof(nlmsghdr)) return nullptr;
+  auto* hdr = reinterpret_cast<nlmsghdr*>(data + offset);
+  if (hdr->nlmsg_len < sizeof(nlmsghdr) || hdr->nlmsg_len > size - offset) return nullptr;
+  return hdr;
 }
 
 KernelError make_error(const std::string& what, int error, const std::string& extack) {
@@ -134,9 +145,9 @@ Expected<void, KernelError> XfrmSocket::transact(NetlinkMessage& msg, const std:
       return unexpected(
           KernelError{error, what + ": receive failed: " + errno_text(error), errno_text(error)});
     }
-    auto* hdr = reinterpret_cast<nlmsghdr*>(buffer.data());
-    int len = static_cast<int>(n);
-    for (; NLMSG_OK(hdr, len); hdr = NLMSG_NEXT(hdr, len)) {
+    const auto size = static_cast<std::size_t>(n);
+    for (std::size_t offset = 0; nlmsghdr* hdr = message_at(buffer.data(), size, offset);
+         offset += NLMSG_ALIGN(hdr->nlmsg_len)) {
       if (hdr->nlmsg_seq != seq || hdr->nlmsg_pid != port) continue;  // a stale answer
       if (hdr->nlmsg_type == NLMSG_ERROR) {
         if (hdr->nlmsg_len < NLMSG_LENGTH(sizeof(int))) {
@@ -170,9 +181,11 @@ std::size_t XfrmSocket::drain(const std::function<void(const nlmsghdr&)>& on_mes
       break;  // EAGAIN: nothing more queued
     }
     ++datagrams;
-    auto* hdr = reinterpret_cast<nlmsghdr*>(buffer.data());
-    int len = static_cast<int>(n);
-    for (; NLMSG_OK(hdr, len); hdr = NLMSG_NEXT(hdr, len)) on_message(*hdr);
+    const auto size = static_cast<std::size_t>(n);
+    for (std::size_t offset = 0; nlmsghdr* hdr = message_at(buffer.data(), size, offset);
+         offset += NLMSG_ALIGN(hdr->nlmsg_len)) {
+      on_message(*hdr);
+    }
   }
   return datagrams;
 }

@@ -56,6 +56,8 @@ void BM_OutboundLookup(benchmark::State& state) {
   constexpr std::uint32_t kTargets = 64;
   std::vector<Bytes> packets;
   std::vector<InnerPacket> parsed;
+  packets.reserve(kTargets);
+  parsed.reserve(kTargets);
   for (std::uint32_t k = 0; k < kTargets; ++k) packets.push_back(packet_to(bench::virtual_ip(k * 7919u % n)));
   for (const auto& p : packets) parsed.push_back(*parse_inner(p.data(), p.size()));
   auto table = r.snapshot();

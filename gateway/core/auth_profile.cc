@@ -53,11 +53,14 @@ Expected<std::shared_ptr<const ike::AuthConfig>> build_auth_config(const Config&
   }
 
   auto trust = std::make_shared<ike::TrustStore>();
+  // Errors returned from inside the loops are appended into one string, no temporary per `+`.
   for (const auto* files : {&config.daemon.trust, &c.remote.auth.trust}) {
     for (const auto& f : files->ca)
-      if (Status s = trust->add_ca_file(f); !s) return unexpected(name + ": CA " + f + ": " + s.error());
+      if (Status s = trust->add_ca_file(f); !s)
+        return unexpected(std::string(name).append(": CA ").append(f).append(": ").append(s.error()));
     for (const auto& f : files->crl)
-      if (Status s = trust->add_crl_file(f); !s) return unexpected(name + ": CRL " + f + ": " + s.error());
+      if (Status s = trust->add_crl_file(f); !s)
+        return unexpected(std::string(name).append(": CRL ").append(f).append(": ").append(s.error()));
   }
   a->trust = std::move(trust);
 
@@ -66,7 +69,9 @@ Expected<std::shared_ptr<const ike::AuthConfig>> build_auth_config(const Config&
     auto hashes = std::make_shared<std::map<std::string, SecretBytes, std::less<>>>();
     for (const auto& [user, password] : config.eap_users) {
       auto h = ike::mschapv2::nt_password_hash(as_text(password));
-      if (!h) return unexpected(name + ": eap_users." + user + ": " + h.error());
+      if (!h)
+        return unexpected(
+            std::string(name).append(": eap_users.").append(user).append(": ").append(h.error()));
       hashes->emplace(user, std::move(*h));
     }
     a->eap_user_hash = [hashes](std::string_view user) -> std::optional<SecretBytes> {

@@ -19,7 +19,7 @@ constexpr std::uint8_t kMoreFragments = 0x40;
 constexpr std::uint8_t kStart = 0x20;
 // The longest TLS message natgate collects from EAP fragments (a handshake flight with a
 // certificate chain is a few KB).
-constexpr std::size_t kMaxTlsMessage = 64 * 1024;
+constexpr std::size_t kMaxTlsMessage = std::size_t{64} * 1024;
 
 using SslCtxPtr = std::unique_ptr<SSL_CTX, crypto::detail::OsslDeleter<SSL_CTX_free>>;
 using SslPtr = std::unique_ptr<SSL, crypto::detail::OsslDeleter<SSL_free>>;

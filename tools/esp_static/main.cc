@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -40,9 +41,7 @@ void print_counters(const esp::Engine& engine, const tools::StaticConfig& c) {
   std::cout << out.str() << std::flush;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: natgate-esp-static KEYFILE   (test-only static-key ESP tunnel)\n";
     return 2;
@@ -170,4 +169,19 @@ int main(int argc, char** argv) {
   routes->remove_all();
   print_counters(e, c);
   return 0;
+}
+
+}  // namespace
+
+// An exception that escapes (std::bad_alloc, a std::system_error from a worker thread's start)
+// ends the tool with a message and status 1 instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "natgate-esp-static: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "natgate-esp-static: unknown exception\n";
+  }
+  return 1;
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -52,6 +53,15 @@ namespace {
 [[noreturn]] void die(const std::string& why) {
   std::fprintf(stderr, "natgate_ike_attack: %s\n", why.c_str());
   std::exit(2);
+}
+
+// A whole decimal number from the command line, or die (atoi read "12x" as 12 and "x" as 0).
+long number_arg(const char* text) {
+  long value = 0;
+  const char* end = text + std::strlen(text);
+  const auto [stop, ec] = std::from_chars(text, end, value);
+  if (ec != std::errc{} || stop != end) die(std::string("not a number: ") + text);
+  return value;
 }
 
 class Socket {
@@ -255,7 +265,7 @@ class Peer {
 };
 
 // Polls the peers until `done` or the deadline; false on timeout.
-bool run(std::vector<Peer*> peers, const std::function<bool()>& done, Clock::time_point deadline) {
+bool run(const std::vector<Peer*>& peers, const std::function<bool()>& done, Clock::time_point deadline) {
   while (!done()) {
     if (Clock::now() >= deadline) return false;
     std::vector<pollfd> fds;
@@ -303,7 +313,7 @@ std::string random_label(crypto::RandomSource& random, std::size_t size) {
 int eap_fail(int argc, char** argv) {
   if (argc < 5) die("eap-fail SERVER COUNT PSK_FILE [--id-size N] [--parallel P] [--timeout S]");
   auto server = IpAddress::parse(argv[2]);
-  const int count = std::atoi(argv[3]);
+  const auto count = static_cast<int>(number_arg(argv[3]));
   const std::string psk = read_line(argv[4]);
   const auto id_size = static_cast<std::size_t>(std::stoul(option(argc, argv, 5, "--id-size", "200")));
   const int parallel = std::stoi(option(argc, argv, 5, "--parallel", "32"));
@@ -314,6 +324,7 @@ int eap_fail(int argc, char** argv) {
 
   int started = 0, failed = 0, established = 0, timed_out = 0;
   std::vector<std::unique_ptr<Peer>> peers;
+  peers.reserve(static_cast<std::size_t>(std::min(parallel, count)));
   for (int i = 0; i < std::min(parallel, count); ++i)
     peers.push_back(std::make_unique<Peer>(local, *server, random));
   auto next_attempt = [&](Peer& p) {
@@ -356,6 +367,7 @@ int eap_fail(int argc, char** argv) {
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::seconds(timeout_s);
   std::vector<Peer*> all;
+  all.reserve(peers.size());
   for (auto& p : peers) all.push_back(p.get());
   const bool finished = run(
       all,
@@ -432,7 +444,7 @@ int capture(int argc, char** argv) {
 int send_captured(int argc, char** argv) {
   if (argc < 5) die("send SERVER PORT HEX_FILE [--count N] [--listen S]");
   auto server = IpAddress::parse(argv[2]);
-  const auto port = static_cast<std::uint16_t>(std::atoi(argv[3]));
+  const auto port = static_cast<std::uint16_t>(number_arg(argv[3]));
   const Bytes bytes = unhex(read_line(argv[4]));
   const int count = std::stoi(option(argc, argv, 5, "--count", "3"));
   const int listen_s = std::stoi(option(argc, argv, 5, "--listen", "2"));

@@ -158,7 +158,7 @@ TEST(TcpCoalescer, JoinsInOrderSegmentsIntoOneGsoWriteThatSegmentsBackIdenticall
     EXPECT_EQ(w.hdr.gso_size, 1000);
     EXPECT_EQ(w.hdr.csum_start, v4 ? 20 : 40);
     EXPECT_EQ(w.hdr.csum_offset, 16);
-    EXPECT_EQ(w.packet.size(), originals[0].size() + 3 * 1000 + 300);
+    EXPECT_EQ(w.packet.size(), originals[0].size() + 3 * std::size_t{1000} + 300);
     if (v4) {
       EXPECT_TRUE(ipv4_header_ok(w.packet));
     }
@@ -235,7 +235,7 @@ TEST(TcpCoalescer, IsFullAfterMaxPacketsEvenWhenTheyAllJoinOneGroup) {
   EXPECT_EQ(flushes, 1u);  // after the fourth segment
   c.flush(r);
   ASSERT_EQ(r.writes.size(), 2u);
-  EXPECT_EQ(r.writes[0].packet.size(), in[0].size() + 3 * 100);
+  EXPECT_EQ(r.writes[0].packet.size(), in[0].size() + 3 * std::size_t{100});
   EXPECT_EQ(r.writes[1].packet.size(), in[4].size() + 100);
   EXPECT_EQ(c.packets_in(), 6u);
 }

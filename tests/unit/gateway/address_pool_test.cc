@@ -100,6 +100,7 @@ TEST(AddressPoolMemory, OfflineLeasesAreCappedByIdentityBytesAndTheirAddressesRe
   AddressPool p("rw", {net("10.99.0.0/29")}, 2500);
   auto who = [](int i) { return "fqdn:" + std::string(995, static_cast<char>('a' + i)); };
   std::vector<IpAddress> first;
+  first.reserve(6);
   for (int i = 0; i < 6; ++i) first.push_back(*p.acquire(who(i), IpFamily::V4));
   for (int i = 0; i < 6; ++i) p.release(who(i), first[static_cast<std::size_t>(i)]);
   EXPECT_LE(p.offline_identity_bytes(), 2500u);
@@ -118,7 +119,7 @@ TEST(AddressPoolMemory, OfflineLeasesAreCappedByIdentityBytesAndTheirAddressesRe
 }
 
 TEST(AddressPoolMemory, ThousandsOfDistinctIdentitiesStayBounded) {
-  AddressPool p("rw", {net("10.99.0.0/16")}, 64 * 1024);
+  AddressPool p("rw", {net("10.99.0.0/16")}, std::size_t{64} * 1024);
   const std::string big(4000, 'x');
   for (int i = 0; i < 5000; ++i) {
     const std::string id = "fqdn:" + std::to_string(i) + big;

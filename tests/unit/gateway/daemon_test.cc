@@ -166,7 +166,7 @@ class DaemonTest : public ::testing::Test {
     asio::post(io_, [this] { daemon_->request_stop(); });
     thread_.join();
   }
-  ControlReplyMessage ask(ControlRequest r) {
+  ControlReplyMessage ask(const ControlRequest& r) {
     auto client = ControlClient::connect(socket_);
     EXPECT_TRUE(client) << client.error();
     if (!client) return {};
@@ -343,10 +343,10 @@ TEST(ConfigOnlyCore, ReportsConfiguredConnectionsDownAndSaysWhy) {
   EXPECT_FALSE(status[0].ike_sa);
 
   std::optional<ControlResult> up;
-  core.up("a", [&](ControlResult r) { up = r; });
+  core.up("a", [&](const ControlResult& r) { up = r; });
   ASSERT_TRUE(up && !*up);
   EXPECT_EQ(up->error(), "cannot bring up a: natgated has no IKE engine yet: it cannot negotiate");
-  core.down("zz", [&](ControlResult r) { up = r; });
+  core.down("zz", [&](const ControlResult& r) { up = r; });
   EXPECT_EQ(up->error(), "no connection named \"zz\"");
 }
 

@@ -222,8 +222,8 @@ TEST_F(PolicyOwnership, OwnerNamesTheIdentityOnlyForAnyIdConnections) {
   EXPECT_EQ(policy_owner("rw", true, id), "rw (" + id.to_string() + ")");
 }
 
-ConnectionConfig connection(const char* name, std::vector<const char*> local,
-                            std::vector<const char*> remote) {
+ConnectionConfig connection(const char* name, const std::vector<const char*>& local,
+                            const std::vector<const char*>& remote) {
   ConnectionConfig c;
   c.name = name;
   for (auto s : local) c.local.subnets.push_back(*Subnet::parse(s));

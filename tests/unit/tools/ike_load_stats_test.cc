@@ -85,6 +85,7 @@ class IkeLoadOptions : public ::testing::Test {
   std::optional<Options> parse(std::vector<std::string> args) {
     args.insert(args.begin(), {"natgate_ike_load", "198.51.100.20", "100", path_});
     std::vector<char*> argv;
+    argv.reserve(args.size());
     for (auto& a : args) argv.push_back(a.data());
     return parse_options(static_cast<int>(argv.size()), argv.data());
   }

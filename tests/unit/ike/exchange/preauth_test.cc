@@ -15,7 +15,6 @@ namespace natgate::ike {
 namespace {
 
 using namespace natgate::ike::testing;
-using iana::ExchangeType;
 using iana::NotifyType;
 
 IpAddress ip(const char* text) { return *IpAddress::parse(text); }
