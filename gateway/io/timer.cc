@@ -17,7 +17,20 @@ struct Timer::State {
 
 Timer::Timer(boost::asio::io_context& io) : state_(std::make_shared<State>(io)) {}
 
-Timer::~Timer() { cancel(); }
+// cancel(), except that asio's cancel may throw (it reports a failure as system_error) and a
+// destructor must not: the generation bump already makes a pending completion do nothing, so
+// a failed cancel only leaves the wait to expire on its own, holding the shared state.
+Timer::~Timer() {
+  State& s = *state_;
+  ++s.generation;
+  s.armed = false;
+  s.callback = nullptr;
+  try {
+    s.timer.cancel();
+  } catch (...) {
+    // Nothing to undo: see above.
+  }
+}
 
 void Timer::arm_at(SteadyClock::time_point deadline, std::function<void()> callback) {
   State& s = *state_;

@@ -58,7 +58,7 @@ void WireWitness::classify(const std::uint8_t* frame, std::size_t len) {
   if (len < kEth + 20) return;
   if (frame[12] != 0x08 || frame[13] != 0x00) return;  // IPv4 only
   const std::uint8_t* ip = frame + kEth;
-  const std::size_t ihl = (ip[0] & 0x0f) * 4u;
+  const std::size_t ihl = std::size_t{ip[0] & 0x0fu} * 4;
   if ((ip[0] >> 4) != 4 || ihl < 20 || len < kEth + ihl) return;
   const IpAddress src = IpAddress::from_bytes(IpFamily::V4, ByteView(ip + 12, 4));
   const IpAddress dst = IpAddress::from_bytes(IpFamily::V4, ByteView(ip + 16, 4));

@@ -107,7 +107,7 @@ TEST(Aead, OneObjectSealsManyPacketsWithFreshNonces) {
   const auto cases = gcm_cases();
   auto reused = Aead::create(AeadAlgorithm::AesGcm256, cases[5].key);
   ASSERT_TRUE(reused.has_value());
-  for (int round = 0; round < 3; ++round) {
+  for (std::size_t round = 0; round < 3; ++round) {
     for (std::size_t plain_len : {std::size_t{60}, std::size_t{64}, std::size_t{1}, std::size_t{0}}) {
       Bytes p = first(hex_bytes(kGcmP), plain_len);
       Bytes iv = hex_bytes(kGcmIv);

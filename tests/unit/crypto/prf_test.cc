@@ -83,8 +83,8 @@ TEST(Prf, PrfPlusPrefixIsStableAcrossLengths) {
 TEST(Prf, PrfPlusStopsAt255Blocks) {
   auto prf = Prf::create(iana::PrfId::HmacSha1, text("k"));
   ASSERT_TRUE(prf.has_value());
-  EXPECT_TRUE(prf->plus(text("s"), 255 * 20).has_value());
-  auto too_long = prf->plus(text("s"), 255 * 20 + 1);
+  EXPECT_TRUE(prf->plus(text("s"), std::size_t{255} * 20).has_value());
+  auto too_long = prf->plus(text("s"), std::size_t{255} * 20 + 1);
   ASSERT_FALSE(too_long.has_value());
   EXPECT_NE(too_long.error().find("255 blocks"), std::string::npos);
 }

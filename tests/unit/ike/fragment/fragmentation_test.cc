@@ -228,7 +228,7 @@ TEST(FragmentReassembler, WrongKeysAuthenticateNothing) {
 TEST(FragmentReassembler, RefusesTooManyFragments) {
   Direction d = direction("aes256-sha256-ecp256");
   const Fragmented f = make_fragments(d, 576);  // about a dozen fragments
-  FragmentReassembler r(FragmentReassembler::Limits{4, 64 * 1024, std::chrono::seconds(30)});
+  FragmentReassembler r(FragmentReassembler::Limits{4, std::size_t{64} * 1024, std::chrono::seconds(30)});
   auto res = r.add(f.datagrams[0], d.receiver, kT0);
   EXPECT_EQ(res.status, Status::OverLimit);
   EXPECT_EQ(res.reason, std::to_string(f.datagrams.size()) + " fragments announced, limit 4");
