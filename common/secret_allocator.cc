@@ -31,7 +31,7 @@ namespace {
 constexpr std::size_t kMinSlot = 32;
 constexpr std::size_t kMaxSlot = 4096;
 constexpr std::size_t kClasses = 8;  // 32, 64, ..., 4096
-constexpr std::size_t kArenaBytes = 64 * 1024;
+constexpr std::size_t kArenaBytes = std::size_t{64} * 1024;
 
 std::size_t page_size() {
   static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
@@ -74,9 +74,17 @@ struct Pool {
   }
 };
 
+// Holds a Pool that is never destroyed: secrets may be freed during static destruction, after a
+// plain function-local static would be gone.
+union NeverDestroyedPool {
+  Pool pool;
+  NeverDestroyedPool() : pool() {}
+  ~NeverDestroyedPool() {}  // NOLINT(modernize-use-equals-default): must not destroy `pool`
+};
+
 Pool& pool() {
-  static Pool* p = new Pool;  // never destroyed: secrets may be freed during static destruction
-  return *p;
+  static NeverDestroyedPool holder;
+  return holder.pool;
 }
 
 }  // namespace

@@ -67,7 +67,9 @@ class Reader {
     if (!v.is_string()) fail(name(key), "expected a string");
     return v.get<std::string>();
   }
-  std::string str_or(const char* key, std::string fallback) const { return has(key) ? str(key) : fallback; }
+  std::string str_or(const char* key, std::string fallback) const {
+    return has(key) ? str(key) : std::move(fallback);
+  }
   bool boolean(const char* key) const {
     const json& v = at(key);
     if (!v.is_boolean()) fail(name(key), "expected true or false");
@@ -279,7 +281,8 @@ nlohmann::json status_to_json(const DaemonStatus& status) {
     if (!c.leases.empty()) {
       json leases = json::array();
       for (const auto& l : c.leases)
-        leases.push_back({{"pool", l.pool}, {"address", l.address}, {"identity", l.identity}, {"online", l.online}});
+        leases.push_back(
+            {{"pool", l.pool}, {"address", l.address}, {"identity", l.identity}, {"online", l.online}});
       out["leases"] = leases;
     }
     if (!c.virtual_ips.empty()) out["virtual_ips"] = c.virtual_ips;

@@ -52,6 +52,7 @@ Expected<std::vector<ike::ProposalSpec>> parse_all(iana::ProtocolId protocol,
 
 std::vector<TrafficSelector> selectors(const std::vector<Subnet>& subnets) {
   std::vector<TrafficSelector> out;
+  out.reserve(subnets.size());
   for (const auto& s : subnets) out.push_back(TrafficSelector::from_subnet(s));
   return out;
 }

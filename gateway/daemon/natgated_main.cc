@@ -19,7 +19,9 @@
 #define NATGATE_VERSION "unknown"
 #endif
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_natgated(int argc, char** argv) {
   using namespace natgate::gateway;
 
   CLI::App app{"natgated: IKEv2/IPsec gateway that works across NAT without port forwarding"};
@@ -83,4 +85,19 @@ int main(int argc, char** argv) {
   spdlog::info("privileges: {}", *dropped);
   io.run();
   return 0;
+}
+
+}  // namespace
+
+// Nothing may escape main: an exception that does (a library's, out of memory) is reported and
+// natgated exits 1 instead of aborting.
+int main(int argc, char** argv) {
+  try {
+    return run_natgated(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "natgated: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "natgated: unknown exception\n";
+  }
+  return 1;
 }

@@ -36,7 +36,7 @@ Status des_encrypt(const std::array<std::uint8_t, 8>& key, ByteView block, std::
   static const CipherPtr cipher(EVP_CIPHER_fetch(nullptr, "DES-EDE3-ECB", nullptr));
   if (!cipher) return unexpected(crypto::detail::openssl_error("MS-CHAPv2: DES-EDE3-ECB unavailable"));
   std::uint8_t k3[24];
-  for (int i = 0; i < 3; ++i) std::copy(key.begin(), key.end(), k3 + 8 * i);
+  for (std::size_t i = 0; i < 3; ++i) std::copy(key.begin(), key.end(), k3 + 8 * i);
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   int n = 0, m = 0;
   const bool ok = ctx && EVP_EncryptInit_ex2(ctx.get(), cipher.get(), k3, nullptr, nullptr) == 1 &&
@@ -161,7 +161,7 @@ Expected<Bytes> challenge_response(ByteView challenge, const SecretBytes& passwo
   std::copy(password_hash.view().begin(), password_hash.view().end(), z);
   Bytes out(kNtResponseSize);
   Status st;
-  for (int i = 0; i < 3 && st; ++i)
+  for (std::size_t i = 0; i < 3 && st; ++i)
     st = des_encrypt(expand_des_key(z + 7 * i), challenge, out.data() + 8 * i);
   OPENSSL_cleanse(z, sizeof z);
   if (!st) return unexpected(st.error());

@@ -267,7 +267,7 @@ class KernelGuest : public ::testing::Test {
       NetnsScope in("right");
       server = udp_socket(ip("203.0.113.1"), 7001);
     }
-    timeval tv{0, 500 * 1000};
+    timeval tv{0, 500'000};
     ::setsockopt(server.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     sockaddr_storage to{};
     socklen_t to_len = Endpoint{ip("203.0.113.1"), 7001}.to_sockaddr(to);

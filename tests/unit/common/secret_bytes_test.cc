@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <system_error>
 
 namespace natgate {
 
@@ -40,8 +42,14 @@ std::string vm_flags_of(const void* p) {
   std::string line;
   bool inside = false;
   while (std::getline(smaps, line)) {
-    unsigned long begin = 0, end = 0;
-    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2 && line.find(' ') > line.find('-')) {
+    // A mapping's first line: "begin-end perms ..." in hex.
+    std::uintptr_t begin = 0, end = 0;
+    const auto dash = line.find('-'), space = line.find(' ');
+    const bool range =
+        dash != std::string::npos && space != std::string::npos && space > dash &&
+        std::from_chars(line.data(), line.data() + dash, begin, 16).ec == std::errc() &&
+        std::from_chars(line.data() + dash + 1, line.data() + space, end, 16).ec == std::errc();
+    if (range) {
       inside = a >= begin && a < end;
     } else if (inside && line.rfind("VmFlags:", 0) == 0) {
       return line.substr(8) + " ";

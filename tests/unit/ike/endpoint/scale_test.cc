@@ -49,7 +49,7 @@ TEST(EndpointManySas, TwoHundredRoadWarriorsEachReachTheirOwnSa) {
   // A round of liveness checks: every one answered by its own SA, nothing unknown or dropped.
   const std::size_t before = world.wire.size();
   world.advance(31s);
-  EXPECT_EQ(world.wire.size(), before + 2 * kClients);
+  EXPECT_EQ(world.wire.size(), before + 2 * static_cast<std::size_t>(kClients));
   EXPECT_EQ(gw.counter("ike_unknown_spi"), 0u);
   EXPECT_EQ(gw.counter("ike_datagrams_rejected"), 0u);
   EXPECT_EQ(gw.established().size(), static_cast<std::size_t>(kClients));
