@@ -8,7 +8,7 @@ namespace natgate::tools {
 
 namespace {
 
-std::string trim(std::string s) {
+std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return "";
   const auto e = s.find_last_not_of(" \t\r");
@@ -76,7 +76,11 @@ Expected<StaticConfig> parse_static_config(const std::string& text) {
     const std::string key = trim(line.substr(0, eq));
     const std::string value = trim(line.substr(eq + 1));
     auto bad = [&](const std::string& why) {
-      return unexpected("line " + std::to_string(n) + ": " + key + ": " + why);
+      std::string text = "line " + std::to_string(n) + ": ";
+      text += key;
+      text += ": ";
+      text += why;
+      return unexpected(std::move(text));
     };
     seen.insert(key);
     if (key == "tun") {

@@ -25,7 +25,7 @@ TEST(UniqueFd, MoveTransfersOwnershipAndAssignmentClosesTheOldOne) {
   int b = open_fd();
   UniqueFd first(a);
   UniqueFd second(std::move(first));
-  EXPECT_FALSE(first.valid());
+  EXPECT_FALSE(first.valid());  // NOLINT(bugprone-use-after-move): a moved-from fd must own nothing
   EXPECT_EQ(second.get(), a);
   UniqueFd third(b);
   third = std::move(second);

@@ -88,7 +88,7 @@ int udp_socket(const char* bind_ip, std::uint16_t port) {
     ::close(fd);
     return -1;
   }
-  timeval tv{0, 300 * 1000};
+  timeval tv{0, 300'000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   return fd;
 }

@@ -26,7 +26,7 @@ const ClientCred& carol() {
   return c;
 }
 
-std::shared_ptr<const TrustStore> trusting_root(std::vector<std::string> crl_pems = {}) {
+std::shared_ptr<const TrustStore> trusting_root(const std::vector<std::string>& crl_pems = {}) {
   auto s = std::make_shared<TrustStore>();
   EXPECT_TRUE(s->add_ca(pki().root));
   for (auto& pem : crl_pems) EXPECT_TRUE(s->add_crl(as_bytes(pem), "crl.pem"));

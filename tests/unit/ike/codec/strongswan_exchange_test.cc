@@ -38,7 +38,7 @@ Bytes aes256_cbc_decrypt(ByteView key, ByteView iv, ByteView ct) {
   EVP_CIPHER_CTX_set_padding(ctx.get(), 0);  // IKE padding is not PKCS#7; the codec strips it
   EXPECT_EQ(EVP_DecryptUpdate(ctx.get(), out.data(), &n, ct.data(), static_cast<int>(ct.size())), 1);
   EXPECT_EQ(EVP_DecryptFinal_ex(ctx.get(), out.data() + n, &m), 1);
-  out.resize(static_cast<std::size_t>(n + m));
+  out.resize(static_cast<std::size_t>(n) + static_cast<std::size_t>(m));
   return out;
 }
 

@@ -38,6 +38,7 @@ struct IkeSaTableTest : ::testing::Test {
   }
   static std::vector<SaId> ids(const std::vector<IkeSaEntry*>& v) {
     std::vector<SaId> out;
+    out.reserve(v.size());
     for (const IkeSaEntry* e : v) out.push_back(e->id);
     return out;
   }

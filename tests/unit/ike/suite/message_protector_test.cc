@@ -25,7 +25,8 @@ struct Keys {
 Keys keys_for(const CryptoSuite& s, std::uint8_t fill) {
   Bytes e(s.encr_keymat_size()), a(s.integ_key_size());
   for (std::size_t i = 0; i < e.size(); ++i) e[i] = static_cast<std::uint8_t>(fill + i);
-  for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<std::uint8_t>(fill * 3 + i);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    a[i] = static_cast<std::uint8_t>(static_cast<std::size_t>(fill) * 3 + i);
   return {SecretBytes(e), SecretBytes(a)};
 }
 
