@@ -83,6 +83,9 @@ reader=("${as_nobody[@]}" --inh-caps=-all --bounding-set=-all --)
 "${reader[@]}" sleep 30 &
 control=$!
 io_track_pid "$control" sleep
+# $! is setpriv until it has changed uid and exec'd sleep; reading before that meets root's process.
+control_ready() { [ "$(status_field "$control" Uid)" = 65534 ] && [ "$(cat "/proc/$control/comm" 2>/dev/null)" = sleep ]; }
+wait_until 5 control_ready || fail "the control process did not become nobody's sleep"
 must "a dumpable control process of nobody is readable by nobody" "${reader[@]}" cat "/proc/$control/environ"
 must_not "natgated's environ is not readable by its own uid" "${reader[@]}" cat "/proc/$PROBE/environ"
 must_not "natgated's memory is not readable by its own uid" "${reader[@]}" dd if="/proc/$PROBE/mem" bs=1 count=1 skip=4096 status=none
