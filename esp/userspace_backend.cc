@@ -163,7 +163,7 @@ Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
   }
   InstalledPolicy installed{rule, {}};
   if (p.direction == dataplane::Direction::Out) {
-    const auto source = local_address_in(p.src);
+    const auto source = local_sources_.address_in(p.src);
     for (const auto& subnet : subnets_covering(p.dst)) {
       if (auto s = routes_.add(subnet, source); !s) {
         for (const auto& added : installed.routes) (void)routes_.remove(added);

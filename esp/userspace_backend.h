@@ -1,7 +1,7 @@
-// The userspace data plane behind dataplane::SaBackend (docs/design.md, "Rules every layer keeps"): CHILD SAs and
-// policies go into the ESP engine's table, outbound policies also get a route for their remote
-// selector through the engine's TUN (rtnetlink, current network namespace), and the engine's
-// expiry/acquire events come out through event_fd()/poll_events().
+// The userspace data plane behind dataplane::SaBackend (docs/design.md, "Rules every layer keeps"): CHILD SAs
+// and policies go into the ESP engine's table, outbound policies also get a route for their remote selector
+// through the engine's TUN (rtnetlink, current network namespace), and the engine's expiry/acquire events
+// come out through event_fd()/poll_events().
 //
 // Not thread-safe: the daemon drives it from its io_context thread. The engine's workers keep
 // forwarding while SAs and policies change.
@@ -85,6 +85,7 @@ class UserspaceBackend final : public dataplane::SaBackend {
 
   std::shared_ptr<Engine> engine_;
   RouteTable routes_;
+  LocalAddressCache local_sources_;  // the routes' preferred sources
   std::map<SaKey, Installed> sas_;
   std::set<std::uint32_t> reserved_spis_;
   std::map<PolicyKey, InstalledPolicy> policies_;

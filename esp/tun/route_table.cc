@@ -68,6 +68,15 @@ std::optional<IpAddress> local_address_in(const TrafficSelector& ts) {
   return std::nullopt;
 }
 
+std::optional<IpAddress> LocalAddressCache::address_in(const TrafficSelector& ts, Clock::time_point now) {
+  if (auto it = entries_.find(ts); it != entries_.end() && now - it->second.looked_up < ttl_)
+    return it->second.address;
+  if (entries_.size() >= kMaxEntries) entries_.clear();
+  auto address = lookup_(ts);
+  entries_.insert_or_assign(ts, Entry{address, now});
+  return address;
+}
+
 Expected<RouteTable> RouteTable::open(int ifindex, std::uint32_t table) {
   auto socket = sys::RtnlSocket::open();
   if (!socket) return unexpected(socket.error());
