@@ -113,7 +113,7 @@ Engine::Engine(const EngineConfig& config, TunDevice tun, SocketSet sockets, Eng
       settings_(settings),
       path_mtu_(config.path_mtu),
       events_(4096),
-      ike_(config.ike_queue_limit),
+      ike_(config.ike_queue_limit, config.ike_queue_bytes),
       stop_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 Engine::~Engine() { stop(); }

@@ -51,7 +51,12 @@ struct EngineConfig {
   std::size_t socket_buffer_bytes = std::size_t{4} << 20;
   std::optional<IpAddress> icmp_source_v4;
   std::optional<IpAddress> icmp_source_v6;
-  std::size_t ike_queue_limit = 1024;
+  // IKE datagrams that arrived on the NAT-T port wait here for the IKE thread. A burst of road
+  // warriors (thousands of IKE_AUTHs right after their IKE_SA_INITs were answered) must fit, or
+  // each dropped one waits out the client's retransmission backoff (seconds; issue 13); the
+  // byte bound keeps a flood of large datagrams from holding more than 16 MiB.
+  std::size_t ike_queue_limit = 16384;
+  std::size_t ike_queue_bytes = std::size_t{16} << 20;
   std::size_t send_slots = 256;    // outbound datagrams per flush
   std::size_t recv_messages = 16;  // inbound recvmmsg entries (64 KB each, for GRO trains)
 };

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <utility>
 
@@ -20,17 +21,20 @@ namespace natgate::esp {
 template <typename T>
 class EventQueue {
  public:
-  explicit EventQueue(std::size_t limit) : limit_(limit), fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  // At most `limit` items and, where push names sizes, `byte_limit` bytes of them.
+  explicit EventQueue(std::size_t limit, std::size_t byte_limit = std::numeric_limits<std::size_t>::max())
+      : limit_(limit), byte_limit_(byte_limit), fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
   bool ok() const { return fd_.valid(); }
   int fd() const { return fd_.get(); }
 
   // False (and the item dropped) when the queue is full: a flood must not grow memory.
-  bool push(T item) {
+  bool push(T item, std::size_t bytes = 0) {
     {
       std::lock_guard lock(mutex_);
-      if (items_.size() >= limit_) return false;
+      if (items_.size() >= limit_ || bytes > byte_limit_ - bytes_) return false;
       items_.push_back(std::move(item));
+      bytes_ += bytes;
     }
     const std::uint64_t one = 1;
     (void)!::write(fd_.get(), &one, sizeof one);
@@ -46,6 +50,7 @@ class EventQueue {
     {
       std::lock_guard lock(mutex_);
       taken.swap(items_);
+      bytes_ = 0;
     }
     for (auto& item : taken) f(item);
     return taken.size();
@@ -53,6 +58,8 @@ class EventQueue {
 
  private:
   std::size_t limit_;
+  std::size_t byte_limit_;
+  std::size_t bytes_ = 0;  // named by push, of the items queued now
   sys::UniqueFd fd_;
   std::mutex mutex_;
   std::deque<T> items_;

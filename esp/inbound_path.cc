@@ -29,7 +29,8 @@ void InboundPath::handle_udp(std::uint8_t* d, std::size_t len, const Endpoint& f
       return;
     case natt::DatagramKind::Ike:
       // Rare and for the control plane: copying it here is fine.
-      if (ike_.push(IkeDatagram{{.local = local, .remote = from}, Bytes(c.payload.begin(), c.payload.end())}))
+      if (ike_.push(IkeDatagram{{.local = local, .remote = from}, Bytes(c.payload.begin(), c.payload.end())},
+                    c.payload.size()))
         EngineCounters::bump(counters_.ike_rx);
       else
         EngineCounters::bump(counters_.ike_queue_drops);

@@ -44,8 +44,13 @@ Expected<std::unique_ptr<UdpSocket>> UdpSocket::bind(asio::io_context& io, const
   // The receive buffer is the queue in front of the one IKE thread: a burst of IKE_SA_INITs (road
   // warriors reconnecting after an outage) waits there while each costs a key exchange. The
   // default (~208 KiB) holds only about a hundred small datagrams by their kernel accounting,
-  // and the rest would be dropped and retransmitted a second later; 4 MiB holds thousands.
-  constexpr std::size_t kIkeSocketBuffer = 4u << 20;
+  // and the rest would be dropped and retransmitted a second later. The kernel charges a
+  // datagram's whole buffer (truesize: ~2-4 KiB for a 300-byte IKE_SA_INIT arriving over veth or
+  // a NIC's page-sized buffers), not its length: 4 MiB (8 MiB as the kernel doubles it) dropped
+  // over a thousand of a 3,000-client burst (issue 13, tools/bench/ike-rate); 32 MiB holds about
+  // 10,000. It is kernel memory used only while datagrams wait, and the half-open limits and
+  // cookies (RFC 7296 §2.6) bound what strangers can make us keep afterwards.
+  constexpr std::size_t kIkeSocketBuffer = 32u << 20;
   auto opened = sys::open_udp_socket(local, {.nonblocking = true, .buffer_bytes = kIkeSocketBuffer});
   if (!opened) return unexpected(opened.error());
   auto impl = std::make_unique<Impl>(io);
