@@ -99,14 +99,38 @@ for node in gw-a gw-b; do
   must "natgated on $node started the IKE SA rekey itself" peer_saw "$node" ike_rekey_local
 done
 
+# own_rekeys EVENT: how many rekeys natgated sides started themselves so far (ike_rekey_local,
+# child_rekey_local). Their 30 s lifetimes keep running during charon's rounds; on a loaded
+# machine a round can last long enough for one of them to fall inside it.
+own_rekeys() {
+  local n total=0
+  for n in gw-a gw-b; do
+    [[ ${PEER_TYPE[$n]} == natgated ]] && total=$((total + $(peer_saw_count "$n" "$1")))
+  done
+  echo "$total"
+}
+# unchanged_unless_own LABEL EVENT BEFORE FIELD OLD: FIELD of gw-a still OLD, unless a natgated
+# side started a rekey of that kind itself during the round (then say so and skip the check).
+unchanged_unless_own() {
+  local label=$1 event=$2 before=$3 field=$4 old=$5
+  if (($(own_rekeys "$event") > before)); then
+    log "$label: not checked: natgated's own $event (30 s lifetime) fell inside this round"
+  else
+    must "$label" test "$(peer_field gw-a s2s "$field")" == "$old"
+  fi
+}
+
 for node in gw-a gw-b; do
   [[ ${PEER_TYPE[$node]} == charon ]] || continue
   step "charon on $node: swanctl --rekey --child"
+  own_ike=$(own_rekeys ike_rekey_local)
   rekey_round "$node-child" 1 15 child_rekeyed peer_rekey "$node" s2s child
-  must "IKE SA unchanged by a CHILD_SA rekey" test "$(peer_field gw-a s2s ike_spi)" == "${OLD_IKE[gw-a]}"
+  unchanged_unless_own "IKE SA unchanged by a CHILD_SA rekey" ike_rekey_local "$own_ike" ike_spi "${OLD_IKE[gw-a]}"
   step "charon on $node: swanctl --rekey --ike"
+  own_child=$(own_rekeys child_rekey_local)
   rekey_round "$node-ike" 1 15 ike_rekeyed peer_rekey "$node" s2s ike
-  must "the CHILD_SA moved to the new IKE SA unchanged" test "$(peer_field gw-a s2s child_spis)" == "${OLD_CHILD[gw-a]}"
+  unchanged_unless_own "the CHILD_SA moved to the new IKE SA unchanged" child_rekey_local "$own_child" \
+    child_spis "${OLD_CHILD[gw-a]}"
 done
 
 must "traffic still crosses" check_ping lan-a "$LAN_B_HOST" 5 5
