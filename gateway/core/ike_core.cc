@@ -186,6 +186,7 @@ void IkeCore::watch_backend_events() {
 ike::Environment IkeCore::ike_environment() {
   ike::Environment env;
   env.random = &random_;
+  env.key_pairs = &key_pairs_;
   env.check_selectors = [this](const std::string& child_config, const ike::Identity& peer,
                                const std::vector<TrafficSelector>& local_ts,
                                const std::vector<TrafficSelector>& remote_ts) -> Status {
@@ -486,6 +487,9 @@ std::vector<ConnectionStatus> IkeCore::connection_status() {
 }
 
 std::map<std::string, std::uint64_t> IkeCore::counters() {
+  const auto pool = key_pairs_.counters();
+  counters_["ike_key_pairs_precomputed"] = pool.taken;
+  counters_["ike_key_pairs_inline"] = pool.missed;
   if (!endpoint_) return counters_;
   return status_view::counters(*endpoint_, counters_,
                                dataplane_.counters ? dataplane_.counters() : decltype(counters_){},

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/key_pair_pool.h"
 #include "crypto/random.h"
 #include "gateway/core/child_sa_installer.h"
 #include "gateway/core/daemon_core.h"
@@ -79,6 +80,9 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   Dataplane dataplane_;
   std::string dataplane_error_;
   crypto::SystemRandom random_;
+  // x25519 (and whatever groups peers use) key pairs made on a second thread, so IKE_SA_INITs
+  // cost the IKE thread only the shared secret (crypto/key_pair_pool.h); outlives the Endpoint.
+  crypto::KeyPairPool key_pairs_;
   // daemon.limits for authenticated peers, which every IkeSa's Environment points at (a reload
   // updates it in place); declared before the Endpoint, which it must outlive.
   ike::PeerLimits peer_limits_;

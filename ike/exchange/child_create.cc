@@ -155,7 +155,7 @@ TaskStatus ChildCreate::build_request(OutboundMessage& request) {
     if (!ke_.has_group() && !specs.empty() && !specs.front().dh.empty())
       ke_.use_group(specs.front().dh.front());
     if (ke_.has_group()) {
-      if (Status s = ke_.prepare(ctx_.random()); !s) {
+      if (Status s = ke_.prepare(ctx_.random(), ctx_.key_pairs()); !s) {
         child_failed(NotifyType::NoProposalChosen, false, "key exchange: " + s.error());
         return TaskStatus::Done;
       }
@@ -340,7 +340,8 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
     if (!KeyExchangeStep::request_matches(ke, selection->suite.dh)) {
       return refuse(NotifyType::InvalidKePayload, invalid_ke_data(selection->suite.dh));
     }
-    if (!ke_.respond_in(selection->suite.dh, ctx_.random())) return refuse(NotifyType::NoProposalChosen);
+    if (!ke_.respond_in(selection->suite.dh, ctx_.random(), ctx_.key_pairs()))
+      return refuse(NotifyType::NoProposalChosen);
     auto shared = ke_.shared_secret(ke->data);
     if (!shared) return refuse(NotifyType::InvalidSyntax);
     pfs_secret_ = std::move(*shared);

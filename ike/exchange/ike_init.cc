@@ -78,7 +78,7 @@ TaskStatus IkeInit::build_request(OutboundMessage& request) {
     }
     ke_.use_group(cfg.proposals.front().dh.front());
   }
-  if (Status s = ke_.prepare(ctx_.random()); !s)
+  if (Status s = ke_.prepare(ctx_.random(), ctx_.key_pairs()); !s)
     return fail(std::nullopt, false, "key exchange: " + s.error());
   // The nonce survives restarts: a COOKIE covers it (§2.6), and strongSwan keeps it across
   // INVALID_KE_PAYLOAD as well.
@@ -196,7 +196,7 @@ TaskStatus IkeInit::process_request(const InboundMessage& request) {
     error_ = NotifyType::InvalidSyntax;
     return TaskStatus::Failed;
   }
-  if (!ke_.respond_in(selection->suite.dh, ctx_.random())) {
+  if (!ke_.respond_in(selection->suite.dh, ctx_.random(), ctx_.key_pairs())) {
     error_ = NotifyType::NoProposalChosen;
     return TaskStatus::Failed;
   }

@@ -64,7 +64,7 @@ TaskStatus IkeRekey::build_request(OutboundMessage& request) {
       return TaskStatus::Done;
     }
   }
-  if (!ke_.prepare(ctx_.random())) return TaskStatus::Done;
+  if (!ke_.prepare(ctx_.random(), ctx_.key_pairs())) return TaskStatus::Done;
   if (own_spi_.is_zero()) own_spi_ = random_ike_spi(ctx_.random());
   if (ni_.empty()) ni_ = ctx_.random().bytes(cfg.nonce_size);
 
@@ -154,7 +154,8 @@ TaskStatus IkeRekey::process_request(const InboundMessage& request) {
   }
   const IkeSpi peer_spi = spi_from(chosen.spi);
   if (peer_spi.is_zero()) return refuse(NotifyType::InvalidSyntax);
-  if (!ke_.respond_in(selection->suite.dh, ctx_.random())) return refuse(NotifyType::NoProposalChosen);
+  if (!ke_.respond_in(selection->suite.dh, ctx_.random(), ctx_.key_pairs()))
+    return refuse(NotifyType::NoProposalChosen);
   auto shared = ke_.shared_secret(ke->data);
   if (!shared) return refuse(NotifyType::InvalidSyntax);
   own_spi_ = random_ike_spi(ctx_.random());

@@ -15,6 +15,7 @@
 #include "common/expected.h"
 #include "common/ip_address.h"
 #include "common/traffic_selector.h"
+#include "crypto/key_pair_source.h"
 #include "crypto/random.h"
 #include "ike/codec/ike_header.h"
 #include "ike/codec/payloads.h"
@@ -36,6 +37,9 @@ namespace natgate::ike {
 // What an IKE SA needs from its surroundings. The referenced objects must outlive the SA.
 struct Environment {
   crypto::RandomSource* random = nullptr;  // nonces, SPIs, key exchange, IVs
+  // Key pairs made ahead on another thread (crypto/key_pair_pool.h); nullptr or empty: the
+  // exchange generates its own from `random`.
+  crypto::KeyPairSource* key_pairs = nullptr;
   SpiAllocator allocate_spi;
   SpiReleaser release_spi;  // SPIs reserved for CHILD SAs that never came up (spi_reservation.h)
   const ConfigProvider* configs = nullptr;  // responder: peer lookup in IKE_AUTH
@@ -175,6 +179,7 @@ struct IkeSaContext {
   std::deque<TimePoint> peer_rekeys;
 
   crypto::RandomSource& random() const { return *env.random; }
+  crypto::KeyPairSource* key_pairs() const { return env.key_pairs; }
   const PeerLimits& limits() const {
     static const PeerLimits defaults;
     return env.limits ? *env.limits : defaults;

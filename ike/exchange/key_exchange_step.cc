@@ -16,8 +16,14 @@ Bytes invalid_ke_data(iana::DhGroup wanted) {
   return {static_cast<std::uint8_t>(g >> 8), static_cast<std::uint8_t>(g)};
 }
 
-Status KeyExchangeStep::prepare(crypto::RandomSource& random) {
+Status KeyExchangeStep::prepare(crypto::RandomSource& random, crypto::KeyPairSource* pool) {
   if (key_ && key_->group() == group_) return {};
+  if (pool) {
+    if (auto ready = pool->take(group_)) {
+      key_.emplace(std::move(*ready));
+      return {};
+    }
+  }
   auto key = crypto::DhKeyPair::generate(group_, random);
   if (!key) return unexpected(key.error());
   key_.emplace(std::move(*key));
@@ -45,10 +51,11 @@ bool KeyExchangeStep::answer_matches(const KeyExchange* theirs, iana::DhGroup ch
   return theirs != nullptr && key_ && chosen == group_ && theirs->group == group_ && key_->group() == group_;
 }
 
-Status KeyExchangeStep::respond_in(iana::DhGroup chosen, crypto::RandomSource& random) {
+Status KeyExchangeStep::respond_in(iana::DhGroup chosen, crypto::RandomSource& random,
+                                   crypto::KeyPairSource* pool) {
   group_ = chosen;
   key_.reset();
-  return prepare(random);
+  return prepare(random, pool);
 }
 
 Expected<SecretBytes> KeyExchangeStep::shared_secret(ByteView peer_public) const {

@@ -15,6 +15,7 @@
 #include "common/iana.h"
 #include "common/secret_bytes.h"
 #include "crypto/key_exchange.h"
+#include "crypto/key_pair_source.h"
 #include "crypto/random.h"
 #include "ike/codec/payloads.h"
 #include "ike/suite/proposal_spec.h"
@@ -51,7 +52,8 @@ class KeyExchangeStep {
 
   // Initiator: a key pair for group() unless we hold one already. A retry with another group
   // replaces it; a resend (COOKIE) keeps it.
-  Status prepare(crypto::RandomSource& random);
+  // A pair from `pool` if it has one ready, else one generated from `random`.
+  Status prepare(crypto::RandomSource& random, crypto::KeyPairSource* pool = nullptr);
   // The KE payload carrying our public value; prepare() or respond_in() came first.
   KeyExchange payload() const;
 
@@ -68,7 +70,8 @@ class KeyExchangeStep {
     return theirs != nullptr && theirs->group == chosen;
   }
   // Responder: a fresh key pair in the chosen group, kept until payload() has been sent.
-  Status respond_in(iana::DhGroup chosen, crypto::RandomSource& random);
+  Status respond_in(iana::DhGroup chosen, crypto::RandomSource& random,
+                    crypto::KeyPairSource* pool = nullptr);
 
   bool has_key() const { return key_.has_value(); }
   // g^ir from the peer's public value; an error for a value of the wrong length, off the curve

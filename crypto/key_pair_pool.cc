@@ -1,0 +1,90 @@
+#include "crypto/key_pair_pool.h"
+
+#include <pthread.h>
+
+#include "crypto/random.h"
+
+namespace natgate::crypto {
+
+KeyPairPool::KeyPairPool(std::size_t depth)
+    : depth_(depth == 0 ? 1 : depth), worker_([this](const std::stop_token& stop) { run(stop); }) {}
+
+KeyPairPool::~KeyPairPool() {
+  worker_.request_stop();
+  wake_.notify_all();
+}
+
+std::optional<DhKeyPair> KeyPairPool::take(iana::DhGroup group) {
+  std::optional<DhKeyPair> out;
+  bool refill = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto& queue = ready_[group];  // a new group: from now on the worker keeps it filled
+    if (queue.empty()) {
+      ++counters_.missed;
+      refill = true;
+    } else {
+      out.emplace(std::move(queue.front()));
+      queue.pop_front();
+      ++counters_.taken;
+      refill = queue.size() < depth_ / 2 + 1;
+    }
+  }
+  if (refill) wake_.notify_one();
+  return out;
+}
+
+KeyPairPool::Counters KeyPairPool::counters() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+std::size_t KeyPairPool::ready(iana::DhGroup group) const {
+  std::lock_guard lock(mutex_);
+  auto it = ready_.find(group);
+  return it == ready_.end() ? 0 : it->second.size();
+}
+
+std::optional<iana::DhGroup> KeyPairPool::next_group_locked() const {
+  std::optional<iana::DhGroup> best;
+  std::size_t fewest = depth_;
+  for (const auto& [group, queue] : ready_) {
+    if (queue.size() < fewest) {
+      fewest = queue.size();
+      best = group;
+    }
+  }
+  return best;
+}
+
+void KeyPairPool::run(const std::stop_token& stop) {
+  (void)::pthread_setname_np(::pthread_self(), "natgate-keys");
+  SystemRandom random;
+  std::unique_lock lock(mutex_);
+  while (!stop.stop_requested()) {
+    // Sleep until a group runs below half (take() wakes us) or we are stopped.
+    const auto below_half = [&] {
+      for (const auto& [group, queue] : ready_)
+        if (queue.size() < depth_ / 2 + 1) return true;
+      return false;
+    };
+    if (!wake_.wait(lock, stop, below_half)) break;
+    // Fill every group up to depth, one pair at a time and without the lock while generating,
+    // so take() never waits for a key generation.
+    while (!stop.stop_requested()) {
+      const auto group = next_group_locked();
+      if (!group) break;
+      lock.unlock();
+      auto pair = DhKeyPair::generate(*group, random);
+      lock.lock();
+      if (!pair) {
+        // An unsupported group: forget it, its callers generate (and report) themselves.
+        ready_.erase(*group);
+        continue;
+      }
+      ready_[*group].push_back(std::move(*pair));
+    }
+  }
+}
+
+}  // namespace natgate::crypto
