@@ -15,6 +15,7 @@
 # 300 s, so liveness checks of 10,000 idle peers do not compete with the measurement; the
 # generator's NAT-T keepalives (every 20 s each) do. cpu_pct is the gateway natgated's CPU time
 # (all its threads) per wall second, 100 = one core.
+# shellcheck disable=SC2034,SC2153,SC2154  # PEERS, clk_tck, … come from dataplane, which reads STATUS
 
 NATGATED_BIN=$BUILD/gateway/natgated
 NATGATE_BIN=$BUILD/tools/cli/natgate
@@ -101,7 +102,11 @@ procs_for() {
   [[ $lim == unlimited ]] && lim=1048576
   echo $(((fds + lim - 257) / (lim - 256)))
 }
-_load_reported() { grep -q '^setups ' "$1" || ! io_pid_is "$2" natgate_ike_loa; }
+# Done when the result line is there or the generator is gone. Not io_pid_is: right after the
+# start the PID may still run `ip netns exec`, whose comm is not the generator's yet.
+_load_reported() { grep -q '^setups ' "$1" || ! _child_alive "$2"; }
+_child_gone() { ! _child_alive "$1"; }
+_child_alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 
 # with_peers N: N road warriors up and held while measure_ra runs, then deleted by the generator.
 with_peers() {
@@ -123,11 +128,11 @@ with_peers() {
     echo "path=ra peers=$n mbps=0 cpu_pct=0 error=only_${ok:-0}_up"
     STATUS=1
   else
-    log "gateway: natgated RSS $(awk '/^VmRSS:/ {print $2, $3}' "/proc/$GW_PID/status"), $(ls "/proc/$GW_PID/task" | wc -l) threads"
+    log "gateway: natgated RSS $(awk '/^VmRSS:/ {print $2, $3}' "/proc/$GW_PID/status"), $(awk '/^Threads:/ {print $2}' "/proc/$GW_PID/status") threads"
     measure_ra "$n"
   fi
   # Orderly teardown (bounded): the rest of the hold, then the generator's Deletes.
-  wait_until $((hold + timeout_s + 60)) _io_pid_gone "$pid" natgate_ike_loa || io_stop_pid "$pid" natgate_ike_loa 5
+  wait_until $((hold + timeout_s + 60)) _child_gone "$pid" || io_stop_pid "$pid" natgate_ike_loa 5
   wait "$pid" 2>/dev/null
   grep -E '^teardown' "$out" | sed "s/^/[peers=$n] /" >&2
 }
