@@ -26,6 +26,7 @@ done
 for tool in iperf3 jq; do command -v "$tool" >/dev/null || { echo "$tool missing" >&2; exit 2; }; done
 [[ $TRIES =~ ^[0-9]+$ ]] && ((TRIES >= 1 && TRIES <= 20)) || { echo "--tries 1..20" >&2; exit 2; }
 [[ $SOURCES =~ ^[0-9]+$ ]] && ((SOURCES >= 1 && SOURCES <= 150)) || { echo "--sources 1..150" >&2; exit 2; }
+[[ $RATE =~ ^[0-9]+$ ]] && ((RATE >= 1)) || { echo "--rate: setups per second, at least 1" >&2; exit 2; }
 IFS=, read -r -a PEER_COUNTS <<<"$PEERS"
 for n in "${PEER_COUNTS[@]}"; do
   [[ $n =~ ^[0-9]+$ ]] && ((n <= 500000)) || { echo "--peers: '$n' is not 0..500000" >&2; exit 2; }
@@ -88,7 +89,7 @@ measure_ra() {
     ((mbps > best)) && best=$mbps best_cpu=$cpu
   done
   BEST_MBPS[$peers]=$best
-  local line="path=ra peers=$peers mbps=$best cpu_pct=$best_cpu"
+  local line="path=ra peers=$peers mbps=$best cpu_pct=$best_cpu${MEASURE_SUFFIX:-}"
   ((TRIES > 1)) && line+=" runs=$(IFS=,; echo "${runs[*]}")"
   ((best > 0)) || { line+=" error=iperf3"; STATUS=1; }
   echo "$line"
@@ -114,21 +115,25 @@ with_peers() {
   # The hold starts when the last one is up and covers the measurement; the generator then
   # deletes them all, so the next N starts from the one road warrior again.
   hold=$((TRIES * (SECONDS_RUN + 5) + 15))
-  timeout_s=$((60 + n / 100))
-  step "$n road warriors from $SOURCES addresses"
+  timeout_s=$((60 + n / RATE))
+  step "$n road warriors from $SOURCES addresses, $RATE setups/s"
   ip netns exec "$(ns gen)" "$IKE_LOAD" "$RA_GW_WAN" "$n" "$WORK/group.psk" --hold "$hold" --timeout "$timeout_s" \
-    --quiet --procs "$(procs_for "$n")" --source-range "$(gen_addr 0)-$(gen_addr $((SOURCES - 1)))" >"$out" 2>&1 &
+    --quiet --procs "$(procs_for "$n")" --rate "$RATE" --source-range "$(gen_addr 0)-$(gen_addr $((SOURCES - 1)))" >"$out" 2>&1 &
   pid=$!
   io_track_pid "$pid" natgate_ike_loa
   wait_until $((timeout_s + 60)) _load_reported "$out" "$pid" || log "the generator printed no result"
   grep -E '^(established|setups)' "$out" | sed "s/^/[peers=$n] /" >&2
   local ok
   ok=$(sed -n 's/^setups ok=\([0-9]*\) .*/\1/p' "$out")
-  if [[ ${ok:-0} != "$n" ]]; then
-    echo "path=ra peers=$n mbps=0 cpu_pct=0 error=only_${ok:-0}_up"
+  if ((${ok:-0} == 0)); then
+    echo "path=ra peers=$n mbps=0 cpu_pct=0 error=none_up"
     STATUS=1
   else
     log "gateway: natgated RSS $(awk '/^VmRSS:/ {print $2, $3}' "/proc/$GW_PID/status"), $(awk '/^Threads:/ {print $2}' "/proc/$GW_PID/status") threads"
+    # Fewer than N up (a setup's retransmissions ran out on a busy machine): measured all the
+    # same, the line says how many were connected, and the run exits 1.
+    MEASURE_SUFFIX=""
+    [[ $ok != "$n" ]] && MEASURE_SUFFIX=" up=$ok" && STATUS=1
     measure_ra "$n"
   fi
   # Orderly teardown (bounded): the rest of the hold, then the generator's Deletes.
