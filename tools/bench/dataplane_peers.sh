@@ -14,7 +14,8 @@
 # cookie thresholds raised (a few generator addresses stand for thousands of homes) and DPD at
 # 300 s, so liveness checks of 10,000 idle peers do not compete with the measurement; the
 # generator's NAT-T keepalives (every 20 s each) do. cpu_pct is the gateway natgated's CPU time
-# (all its threads) per wall second, 100 = one core.
+# (all its threads) per wall second, 100 = one core. BENCH_PERF=DIR records a perf profile of
+# the gateway (perf-peers<N>.data) during the first iperf3 run of each point.
 # shellcheck disable=SC2034,SC2153,SC2154  # PEERS, clk_tck, … come from dataplane, which reads STATUS
 
 NATGATED_BIN=$BUILD/gateway/natgated
@@ -70,7 +71,20 @@ chmod 600 "$WORK/group.psk"
 # measure_ra PEERS: TRIES iperf3 runs lan -> c1; prints the result line, sets BEST_MBPS.
 declare -A BEST_MBPS=()
 measure_ra() {
-  local peers=$1 t best=0 best_cpu=0 runs=() before after start end mbps cpu
+  local peers=$1 t best=0 best_cpu=0 runs=() before after start end mbps cpu perf_pid=""
+  # The gateway at rest with these peers (keepalives, timers): what the control plane costs.
+  before=$(cpu_ticks "$GW_PID")
+  sleep 3
+  after=$(cpu_ticks "$GW_PID")
+  log "gateway idle with $peers peers: cpu_pct=$(awk -v t=$((after - before)) -v hz="$clk_tck" 'BEGIN { printf "%d", 100 * t / hz / 3 }')"
+  if [[ -n ${BENCH_PERF:-} ]]; then
+    # BENCH_PERF=DIR: a call-graph profile of the gateway during the first try of each point.
+    mkdir -p "$BENCH_PERF"
+    perf record -F 999 -g -p "$GW_PID" -o "$BENCH_PERF/perf-peers$peers.data" -- sleep "$SECONDS_RUN" \
+      >"$WORK/perf-$peers.log" 2>&1 &
+    perf_pid=$!
+    io_track_pid "$perf_pid" perf
+  fi
   for ((t = 0; t < TRIES; t++)); do
     before=$(cpu_ticks "$GW_PID")
     start=$(date +%s.%N)
@@ -86,6 +100,10 @@ measure_ra() {
     [[ $mbps =~ ^[0-9]+$ ]] || mbps=0
     cpu=$(awk -v t=$((after - before)) -v hz="$clk_tck" -v s="$start" -v e="$end" 'BEGIN { printf "%d", 100 * t / hz / (e - s) }')
     runs+=("$mbps")
+    if [[ -n $perf_pid ]]; then
+      wait "$perf_pid" 2>/dev/null
+      perf_pid=""
+    fi
     ((mbps > best)) && best=$mbps best_cpu=$cpu
   done
   BEST_MBPS[$peers]=$best
