@@ -54,7 +54,8 @@ class SaTable {
   // policies of its reqid. Nothing admits a packet that neither covers.
   bool inbound_admits(const SaState& sa, const InnerPacket& pkt) const;
 
-  // f(const SaRef&) for every installed SA, in no particular order (housekeeping).
+  // f(const SaRef&) for every installed SA, in no particular order (O(n): not for the packet
+  // path or periodic work; lifetimes come from SaRegistry::take_due).
   template <class F>
   void for_each_sa(F&& f) const {
     all_.for_each([&](std::uintptr_t, const SaRef& ref) { f(ref); });
