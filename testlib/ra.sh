@@ -26,6 +26,10 @@ unset _ra_f
 NATGATED="" NATGATE=""
 RA_GW_WAN=198.51.100.20 RA_LAN_NET=10.2.0.0/24 RA_LAN_HOST=10.2.0.10 RA_POOL=10.99.0.0/24 RA_DNS=10.2.0.53
 RA_GROUP_PSK="" RA_C1_PSK="" RA_C2_PSK=""
+# The gateway's daemon.limits (a flow mapping; empty: natgated's defaults) and its DPD interval.
+# A benchmark that brings thousands of road warriors from a few addresses raises the limits and
+# spaces DPD out (tools/bench/dataplane --peers); RA_POOL may be set larger before the config too.
+RA_GW_LIMITS="" RA_GW_DPD=30s
 declare -A RA_PID=()
 
 ra_init() {
@@ -100,7 +104,7 @@ _ra_begin() {
 # ra_gateway_config [eap]: the gateway. PSK: c1 and c2 have keys of their own, everyone else the
 # group key. eap: a PSK-signing EAP-MSCHAPv2 service, any identity, one user (carol).
 ra_gateway_config() {
-  _ra_begin gw
+  _ra_begin gw ${RA_GW_LIMITS:+"limits=$RA_GW_LIMITS"}
   natgated_yaml_secret rw "$RA_GROUP_PSK"
   natgated_yaml_pool rw "$RA_POOL" "$RA_DNS"
   if [[ ${1:-psk} == eap ]]; then
@@ -111,7 +115,7 @@ ra_gateway_config() {
     natgated_yaml_secret c1-key "$RA_C1_PSK" c1.ra.lab
     natgated_yaml_secret c2-key "$RA_C2_PSK" c2.ra.lab
     natgated_yaml_conn rw local_id=gw.ra.lab local_subnets="$RA_LAN_NET,$RA_POOL" pool=rw \
-      ike=aes256gcm16-prfsha256-x25519 esp=aes256gcm16 dpd=30s
+      ike=aes256gcm16-prfsha256-x25519 esp=aes256gcm16 dpd="$RA_GW_DPD"
   fi
   natgated_yaml_write "$IO_DIR/gw/natgate.yaml"
 }

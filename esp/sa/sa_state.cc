@@ -75,6 +75,13 @@ SaState::Expiry SaState::check_volume() {
   return Expiry::None;
 }
 
+std::optional<Clock::time_point> SaState::due(std::uint64_t seconds) const {
+  // Beyond a century is never (and keeps the time_point arithmetic from overflowing).
+  constexpr std::uint64_t kNever = 100ull * 365 * 24 * 3600;
+  if (seconds == 0 || seconds > kNever) return std::nullopt;
+  return installed_ + std::chrono::seconds(static_cast<std::int64_t>(seconds));
+}
+
 SaState::Expiry SaState::check_time(Clock::time_point now) {
   const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - installed_).count();
   if (hard_.seconds && static_cast<std::uint64_t>(age) >= hard_.seconds) return raise(true);

@@ -103,11 +103,15 @@ class SaState {
   Expiry check_time(Clock::time_point now);
   bool hard_expired() const { return hard_raised_.load(std::memory_order_relaxed); }
   Clock::time_point installed_at() const { return installed_; }
+  // When check_time first reports the soft and the hard expiry (nullopt: no seconds lifetime).
+  std::optional<Clock::time_point> soft_due() const { return due(soft_.seconds); }
+  std::optional<Clock::time_point> hard_due() const { return due(hard_.seconds); }
 
  private:
   SaState(const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWindow replay, std::size_t path_mtu,
           Clock::time_point now);
   Expiry raise(bool hard);
+  std::optional<Clock::time_point> due(std::uint64_t seconds) const;
 
   Spi spi_;
   dataplane::Direction direction_;

@@ -142,6 +142,7 @@ Status SaRegistry::add_sa(const SaConfig& config, std::size_t path_mtu) {
   auto [it, added] = sas_.emplace(key, Entry{std::move(*sa), config.path, next_order_++});
   index_sa(key, it->second);
   publish_locked();
+  schedule(*it->second.sa, true);
   return {};
 }
 
@@ -153,6 +154,7 @@ Status SaRegistry::remove_sa(Spi spi, dataplane::Direction direction, const IpAd
   sas_.erase(it);
   unindex_sa(e);
   publish_locked();
+  schedule(*e.sa, false);
   return {};
 }
 
@@ -245,6 +247,28 @@ void SaRegistry::clear() {
   policies_.clear();
   next_ = SaTable();
   publish_locked();
+  std::lock_guard due_lock(deadlines_mutex_);
+  deadlines_.clear();
+}
+
+void SaRegistry::schedule(const SaState& sa, bool add) {
+  std::lock_guard lock(deadlines_mutex_);
+  for (const auto& due : {sa.soft_due(), sa.hard_due()}) {
+    if (!due) continue;
+    if (add)
+      deadlines_.emplace(*due, &sa);
+    else
+      deadlines_.erase({*due, &sa});
+  }
+}
+
+std::vector<const SaState*> SaRegistry::take_due(Clock::time_point now) {
+  std::vector<const SaState*> due;
+  std::lock_guard lock(deadlines_mutex_);
+  auto it = deadlines_.begin();
+  for (; it != deadlines_.end() && it->first <= now; ++it) due.push_back(it->second);
+  deadlines_.erase(deadlines_.begin(), it);
+  return due;
 }
 
 std::shared_ptr<const SaTable> SaRegistry::snapshot() const {

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -53,12 +54,15 @@ class SaTable {
   // policies of its reqid. Nothing admits a packet that neither covers.
   bool inbound_admits(const SaState& sa, const InnerPacket& pkt) const;
 
-  // f(const SaRef&) for every installed SA, in no particular order (housekeeping).
+  // f(const SaRef&) for every installed SA, in no particular order (O(n): not for the packet
+  // path or periodic work; lifetimes come from SaRegistry::take_due).
   template <class F>
   void for_each_sa(F&& f) const {
     all_.for_each([&](std::uintptr_t, const SaRef& ref) { f(ref); });
   }
   std::size_t sa_count() const { return all_.size(); }
+  // The entry of this SaState if this snapshot holds it (the pointer is only compared).
+  const SaRef* find_state(const SaState* sa) const { return all_.find(reinterpret_cast<std::uintptr_t>(sa)); }
 
  private:
   friend class SaRegistry;
@@ -100,6 +104,12 @@ class SaRegistry {
   std::size_t policy_count() const;
   void clear();
 
+  // Housekeeping (any thread): the SAs whose soft or hard seconds lifetime has come by `now`,
+  // each deadline handed out once, in deadline order; look them up in a snapshot with
+  // SaTable::find_state (one removed meanwhile is simply not there). O(due · log n): no pass
+  // over every SA, so a worker's housekeeping stays short with 100,000 peers (issue 13).
+  std::vector<const SaState*> take_due(Clock::time_point now);
+
   // --- data plane side ---
   std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
   std::shared_ptr<const SaTable> snapshot() const;
@@ -124,6 +134,8 @@ class SaRegistry {
   void index_policy(const RankedPolicy& p);
   void unindex_policy(const RankedPolicy& p);
   void publish_locked();
+  // Adds (or, with add false, removes) the SA's seconds-lifetime deadlines.
+  void schedule(const SaState& sa, bool add);
 
   // The control plane's side is hashed too (O(1) expected per change), so that the whole
   // install stays flat in n, not only the published part.
@@ -145,6 +157,12 @@ class SaRegistry {
   mutable std::mutex published_mutex_;
   std::shared_ptr<const SaTable> current_;
   std::atomic<std::uint64_t> version_{0};
+
+  // Soft and hard seconds deadlines of the installed SAs, by time (RFC 4301 §4.4.2.1 lifetimes).
+  // A mutex of its own, held for one set operation at a time: housekeeping never waits for an
+  // install's snapshot work.
+  std::mutex deadlines_mutex_;
+  std::set<std::pair<Clock::time_point, const SaState*>> deadlines_;
 };
 
 // A worker's cached view of the registry: refresh() costs one atomic load unless a new table was

@@ -121,6 +121,40 @@ TEST(SaTable, NewestOutboundSaOfAReqidCarriesTrafficAndSnapshotsAreStable) {
   EXPECT_FALSE(r.find(Spi(0x2001), dataplane::Direction::Out, *IpAddress::parse("192.0.2.1")));
 }
 
+TEST(SaTable, SecondsLifetimesComeDueInOrderOnceAndNotAfterRemoval) {
+  SaRegistry r;
+  const auto t0 = Clock::now();
+  SaConfig a = sa_config(0x4001, dataplane::Direction::In);
+  a.soft.seconds = 10;
+  a.hard.seconds = 20;
+  SaConfig b = sa_config(0x4002, dataplane::Direction::In);
+  b.hard.seconds = 5;
+  SaConfig gone = sa_config(0x4003, dataplane::Direction::In);
+  gone.soft.seconds = 3;
+  ASSERT_TRUE(r.add_sa(a, 1500));
+  ASSERT_TRUE(r.add_sa(b, 1500));
+  ASSERT_TRUE(r.add_sa(gone, 1500));
+  ASSERT_TRUE(r.add_sa(sa_config(0x4004, dataplane::Direction::In), 1500));  // no seconds lifetime
+  ASSERT_TRUE(r.remove_sa(Spi(0x4003), dataplane::Direction::In, IpAddress()));
+  auto table = r.snapshot();
+  auto spis = [&](const std::vector<const SaState*>& due) {
+    std::vector<std::uint32_t> out;
+    for (const SaState* s : due) {
+      const SaRef* ref = table->find_state(s);
+      EXPECT_NE(ref, nullptr);
+      if (ref) out.push_back(ref->sa->spi().value);
+    }
+    return out;
+  };
+  EXPECT_TRUE(r.take_due(t0).empty());
+  // Installed a moment after t0: nothing is due a hair before the lifetimes' seconds.
+  EXPECT_TRUE(r.take_due(t0 + std::chrono::milliseconds(4900)).empty());
+  EXPECT_EQ(spis(r.take_due(t0 + std::chrono::seconds(12))), (std::vector<std::uint32_t>{0x4002, 0x4001}));
+  EXPECT_TRUE(r.take_due(t0 + std::chrono::seconds(12)).empty());  // handed out once
+  EXPECT_EQ(spis(r.take_due(t0 + std::chrono::seconds(3600))), (std::vector<std::uint32_t>{0x4001}));
+  EXPECT_TRUE(r.take_due(t0 + std::chrono::seconds(7200)).empty());
+}
+
 TEST(SaTable, ReplacingAPolicyHandsItsTrafficToTheSuccessorInOneSnapshot) {
   // A road warrior's next IKE SA (new reqid) takes over the policy of its virtual IP: each
   // published table has the policy, first with the old reqid, then with the new one.
