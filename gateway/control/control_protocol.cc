@@ -25,6 +25,23 @@ Expected<ControlRequest> parse_control_request(std::string_view line) {
   const std::string c = cmd->get<std::string>();
   if (c == "status") {
     r.command = ControlRequest::Command::Status;
+    auto filter = [&](const char* key, std::string& into) -> Status {
+      auto it = j.find(key);
+      if (it == j.end()) return {};
+      if (!it->is_string()) return unexpected("\"" + std::string(key) + "\" must be a string");
+      into = it->get<std::string>();
+      if (into.size() > StatusQuery::kMaxFilterBytes)
+        return unexpected("\"" + std::string(key) + "\" is longer than " +
+                          std::to_string(StatusQuery::kMaxFilterBytes) + " bytes");
+      return {};
+    };
+    for (auto [key, into] : {std::pair{"conn", &r.query.connection}, std::pair{"id", &r.query.identity},
+                             std::pair{"peer", &r.query.peer}})
+      if (Status s = filter(key, *into); !s) return unexpected(s.error());
+    if (auto it = j.find("summary"); it != j.end()) {
+      if (!it->is_boolean()) return unexpected(std::string("\"summary\" must be true or false"));
+      r.query.summary = it->get<bool>();
+    }
   } else if (c == "reload") {
     r.command = ControlRequest::Command::Reload;
   } else if (c == "up" || c == "down") {
@@ -50,11 +67,23 @@ std::string encode_control_request(const ControlRequest& request) {
     case ControlRequest::Command::Status:
       break;
   }
-  return json{{"cmd", "status"}}.dump();
+  // Only what is set: a plain status request stays {"cmd":"status"} for older daemons.
+  json j{{"cmd", "status"}};
+  const StatusQuery& q = request.query;
+  if (!q.connection.empty()) j["conn"] = q.connection;
+  if (!q.identity.empty()) j["id"] = q.identity;
+  if (!q.peer.empty()) j["peer"] = q.peer;
+  if (q.summary) j["summary"] = true;
+  return dump(j);
 }
 
 std::string encode_status_reply(const DaemonStatus& status) {
-  return dump(json{{"ok", true}, {"status", status_to_json(status)}});
+  // Written directly (append_status_json), not through a JSON tree: a status of 100,000 SAs is
+  // tens of megabytes. The keys keep the order dump() gives them ("ok" before "status").
+  std::string out = R"({"ok":true,"status":)";
+  append_status_json(status, out);
+  out += '}';
+  return out;
 }
 
 std::string encode_result_reply(const ControlResult& result) {
