@@ -85,10 +85,11 @@ Expected<std::string> ControlClient::exchange(const ControlRequest& request,
 }
 
 Expected<ControlReplyMessage> ControlClient::request(const ControlRequest& request,
-                                                     std::chrono::milliseconds timeout) {
+                                                     std::chrono::milliseconds timeout,
+                                                     StatusReplyForm form) {
   auto line = exchange(request, timeout);
   if (!line) return unexpected(line.error());
-  return parse_control_reply(*line);
+  return parse_control_reply(*line, form);
 }
 
 }  // namespace natgate::gateway

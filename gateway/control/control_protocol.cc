@@ -93,7 +93,7 @@ std::string encode_result_reply(const ControlResult& result) {
 
 std::string encode_error_reply(std::string_view error) { return dump(json{{"ok", false}, {"error", error}}); }
 
-Expected<ControlReplyMessage> parse_control_reply(std::string_view line) {
+Expected<ControlReplyMessage> parse_control_reply(std::string_view line, StatusReplyForm form) {
   json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object())
     return unexpected(std::string("daemon sent a reply that is not JSON"));
@@ -104,10 +104,14 @@ Expected<ControlReplyMessage> parse_control_reply(std::string_view line) {
   const char* text_key = m.ok ? "message" : "error";
   if (auto t = j.find(text_key); t != j.end() && t->is_string()) m.message = t->get<std::string>();
   if (auto s = j.find("status"); m.ok && s != j.end()) {
-    auto status = status_from_json(*s);
-    if (!status) return unexpected(status.error());
-    m.status = std::move(status.value());
-    m.raw_status_json = s->dump(2);
+    if (form != StatusReplyForm::Json) {
+      auto status = status_from_json(*s);
+      if (!status) return unexpected(status.error());
+      m.status = std::move(status.value());
+    } else if (!s->is_object()) {
+      return unexpected(std::string("bad status from daemon: expected an object"));
+    }
+    if (form != StatusReplyForm::Parsed) m.raw_status_json = s->dump(2);
   }
   return m;
 }

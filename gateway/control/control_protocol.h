@@ -42,6 +42,10 @@ struct ControlReplyMessage {
   std::optional<DaemonStatus> status;
   std::string raw_status_json;  // the "status" member as the daemon sent it (for --json)
 };
-Expected<ControlReplyMessage> parse_control_reply(std::string_view line);
+// What of a status reply to keep: the parsed status, its JSON text, or both. With 100,000 SAs
+// each costs a noticeable part of a second, and `natgate status` needs only one.
+enum class StatusReplyForm : std::uint8_t { Both, Parsed, Json };
+Expected<ControlReplyMessage> parse_control_reply(std::string_view line,
+                                                  StatusReplyForm form = StatusReplyForm::Both);
 
 }  // namespace natgate::gateway

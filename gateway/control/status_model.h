@@ -155,9 +155,9 @@ struct DaemonStatus {
 // kMaxStatusFilterBytes and matched literally (no patterns).
 struct StatusQuery {
   static constexpr std::size_t kMaxFilterBytes = 256;
-  std::string connection;  // "" = every connection; else only this one (unknown: an error)
-  std::string identity;    // "" = any; "fqdn:alice.lab" as status prints it, or as the config writes it
-  std::string peer;        // "" = any; "192.0.2.1" (any port) or "192.0.2.1:4500", "[2001:db8::1]:500"
+  std::string connection = {};  // "" = every connection; else only this one (unknown: an error)
+  std::string identity = {};    // "" = any; "fqdn:alice.lab" as status prints it, or as the config writes it
+  std::string peer = {};        // "" = any; "192.0.2.1" (any port) or "192.0.2.1:4500", "[2001:db8::1]:500"
   bool summary = false;
   bool selects_sas() const { return !identity.empty() || !peer.empty(); }
   friend bool operator==(const StatusQuery&, const StatusQuery&) = default;

@@ -200,8 +200,15 @@ struct Selection {
   std::optional<ike::Identity> identity;
   std::optional<PeerFilter> peer;
   std::map<std::string, Entries> by_identity;  // --id: the identity's SAs by connection
+  // Every connection asked for: the table walked once, in SaId order (the order of_connection
+  // gives), instead of one index lookup per SA (a map probe each: 100,000 cache misses).
+  std::optional<std::map<std::string, Entries, std::less<>>> by_connection;
 
   Entries of(const Sources& s, const std::string& connection) const {
+    if (by_connection) {
+      auto it = by_connection->find(connection);
+      return it == by_connection->end() ? Entries{} : it->second;
+    }
     if (identity) {
       auto it = by_identity.find(connection);
       Entries out = it == by_identity.end() ? Entries{} : it->second;
@@ -229,6 +236,16 @@ Expected<Selection> select(const Sources& s, const StatusQuery& q) {
     sel.peer = parse_peer_filter(q.peer);
     if (!sel.peer) return unexpected(std::string("--peer: not ADDRESS or ADDRESS:PORT ([IPv6]:PORT)"));
   }
+  if (!sel.identity && q.connection.empty()) {
+    sel.by_connection.emplace();
+    for (const auto& c : s.config.connections) (*sel.by_connection)[c.name];
+    s.table.for_each([&](const ike::IkeSaEntry& e) {
+      auto it = sel.by_connection->find(e.connection());
+      if (it == sel.by_connection->end()) return;
+      if (sel.peer && !sel.peer->matches(e.sa->remote())) return;
+      it->second.push_back(&e);
+    });
+  }
   return sel;
 }
 
@@ -252,8 +269,8 @@ StatusSummary summary_of(const Sources& s, const StatusQuery& q, const Selection
     ConnectionSummary cs;
     cs.name = c.name;
     if (everything) {
-      // Per connection through its index; the totals below walk the table once.
-      for (const ike::IkeSaEntry* e : s.table.of_connection(c.name)) {
+      // The totals below count every SA once, those of no connection too.
+      for (const ike::IkeSaEntry* e : sel.of(s, c.name)) {
         if (e->sa->state() == ike::SaState::Deleted) continue;
         ++cs.ike_sas;
         cs.established += e->is_established() ? 1 : 0;

@@ -78,7 +78,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << "natgate: " << client.error() << "\n";
     return 1;
   }
-  auto reply = client->request(request, std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)));
+  auto reply = client->request(request, std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)),
+                               json ? gateway::StatusReplyForm::Json : gateway::StatusReplyForm::Parsed);
   if (!reply) {
     err << "natgate: " << reply.error() << "\n";
     return 1;
@@ -88,11 +89,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return 1;
   }
   if (request.command == ControlRequest::Command::Status) {
-    if (!reply->status) {
+    if (json ? reply->raw_status_json.empty() : !reply->status) {
       err << "natgate: the daemon's reply has no status\n";
       return 1;
     }
-    out << (json ? reply->raw_status_json + "\n" : format_status(*reply->status));
+    if (json)
+      out << reply->raw_status_json << "\n";
+    else
+      out << format_status(*reply->status);
     return 0;
   }
   out << reply->message << "\n";
