@@ -6,6 +6,9 @@
 // docs/performance.md (Scale) quotes its output.
 #include <unistd.h>
 
+#include <utility>  // asio needs std::exchange declared first
+// (kept apart so include sorting leaves it here)
+
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstdio>
@@ -14,7 +17,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-#include <utility>  // before asio, which uses std::exchange
 
 #include "gateway/bench/road_warrior_status.h"
 #include "gateway/control/control_protocol.h"
