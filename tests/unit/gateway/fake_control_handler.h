@@ -21,6 +21,11 @@ class FakeHandler : public ControlHandler {
            (query.identity.empty() ? "" : " id=" + query.identity) +
            (query.peer.empty() ? "" : " peer=" + query.peer) + (query.summary ? " summary" : ""));
     DaemonStatus s = sample_status();
+    if (query.summary) {
+      s.connections.clear();
+      s.summary = sample_summary();
+      return s;
+    }
     if (query.connection.empty()) return s;
     std::erase_if(s.connections, [&](const ConnectionStatus& c) { return c.name != query.connection; });
     if (s.connections.empty()) return unexpected("no connection named \"" + query.connection + "\"");
