@@ -171,6 +171,24 @@ TEST(StatusJsonWriter, InvalidUtf8BecomesReplacementCharacters) {
   EXPECT_EQ(id.find("\xed\xa0\x80"), std::string::npos);
 }
 
+TEST(StatusJsonWriter, TheCliIndentsTheReplyAsDumpWould) {
+  DaemonStatus s = testing::sample_status();
+  s.summary = testing::sample_summary();
+  // Strings holding JSON's structure characters and escapes: copied, never indented.
+  s.connections.front().detail = R"(a "quoted" {b: [c, d]}, e\ "f)";
+  s.connections.back().peers = {{"fqdn:x,{y}:[z]", std::nullopt, {}, ConnectionState::Connecting, 0}};
+  s.connections.back().child_sas.clear();
+  for (auto form : {StatusReplyForm::Json, StatusReplyForm::Both}) {
+    auto reply = parse_control_reply(encode_status_reply(s), form);
+    ASSERT_TRUE(reply) << reply.error();
+    EXPECT_EQ(reply->raw_status_json, status_to_json(s).dump(2));
+    EXPECT_EQ(reply->status.has_value(), form == StatusReplyForm::Both);
+  }
+  // Not JSON after all: an error, not garbage printed.
+  auto bad = parse_control_reply(R"({"ok":true,"status":{"daemon":}})", StatusReplyForm::Json);
+  EXPECT_FALSE(bad);
+}
+
 // ---- the status request's filters on the control socket -------------------------------------
 
 TEST(StatusRequest, FiltersRoundTripAndAPlainRequestIsUnchanged) {
