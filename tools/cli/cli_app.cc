@@ -37,14 +37,17 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       },
       "", "bounded");
   status->add_option("--conn", query.connection, "Only this connection (an unknown name is an error)")
+      ->type_name("NAME")
       ->check(bounded);
   status
       ->add_option("--id", query.identity,
                    "Only the IKE SAs of this peer identity: fqdn:NAME, email:ADDRESS, ipv4:/ipv6:ADDRESS "
                    "(as status prints them) or as the config writes it")
+      ->type_name("IDENTITY")
       ->check(bounded);
   status
       ->add_option("--peer", query.peer, "Only the IKE SAs with the peer at ADDR or ADDR:PORT ([IPv6]:PORT)")
+      ->type_name("ADDR[:PORT]")
       ->check(bounded);
   status->add_flag("--summary", query.summary,
                    "Counts only: IKE SAs by state, CHILD SAs, per connection, leases, half-open");
