@@ -7,13 +7,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace natgate::gateway {
 
 namespace {
 
-// A status of thousands of connections is a few megabytes; more than this is not a reply.
-constexpr std::size_t kMaxReplyBytes = 64 << 20;
+// The status of 100,000 road warriors is about 25 MB of JSON (docs/performance.md, Scale);
+// this bound leaves room for ten times that and still stops a runaway reply.
+constexpr std::size_t kMaxReplyBytes = std::size_t{256} << 20;
 
 using Clock = std::chrono::steady_clock;
 
@@ -62,16 +64,18 @@ Expected<std::string> ControlClient::exchange(const ControlRequest& request,
     sent += static_cast<std::size_t>(n);
   }
   std::string in;
-  char buf[65536];
+  std::vector<char> buf(std::size_t{1} << 20);
   for (;;) {
     if (Status s = wait_for(fd_.get(), POLLIN, deadline); !s)
       return fail("waiting for the reply: " + s.error());
-    ssize_t n = ::recv(fd_.get(), buf, sizeof buf, MSG_DONTWAIT);
+    ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) return fail(std::string("reading the reply: ") + std::strerror(errno));
     if (n == 0) return fail("natgated closed the connection without a reply");
-    in.append(buf, static_cast<std::size_t>(n));
-    if (auto nl = in.find('\n'); nl != std::string::npos) {
+    const std::size_t old_size = in.size();
+    in.append(buf.data(), static_cast<std::size_t>(n));
+    // Only the new bytes are searched: a reply of megabytes arrives in many reads.
+    if (auto nl = in.find('\n', old_size); nl != std::string::npos) {
       in.resize(nl);
       return in;
     }
@@ -81,10 +85,11 @@ Expected<std::string> ControlClient::exchange(const ControlRequest& request,
 }
 
 Expected<ControlReplyMessage> ControlClient::request(const ControlRequest& request,
-                                                     std::chrono::milliseconds timeout) {
+                                                     std::chrono::milliseconds timeout,
+                                                     StatusReplyForm form) {
   auto line = exchange(request, timeout);
   if (!line) return unexpected(line.error());
-  return parse_control_reply(*line);
+  return parse_control_reply(*line, form);
 }
 
 }  // namespace natgate::gateway

@@ -20,7 +20,8 @@ class ControlClient {
   // whole exchange; `up` may take as long as the IKE exchanges do.
   Expected<std::string> exchange(const ControlRequest& request, std::chrono::milliseconds timeout);
   // exchange() and parse_control_reply() together.
-  Expected<ControlReplyMessage> request(const ControlRequest& request, std::chrono::milliseconds timeout);
+  Expected<ControlReplyMessage> request(const ControlRequest& request, std::chrono::milliseconds timeout,
+                                        StatusReplyForm form = StatusReplyForm::Both);
 
  private:
   ControlClient(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}

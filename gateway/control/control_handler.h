@@ -23,7 +23,9 @@ class ControlHandler {
   virtual ~ControlHandler() = default;
 
   // Every call below runs on the daemon's io_context thread, so implementations need no locks.
-  virtual DaemonStatus status() = 0;
+  // The status `query` asks for; an error (an unknown connection, a filter that is not an
+  // identity or address) goes back to the client as such.
+  virtual Expected<DaemonStatus> status(const StatusQuery& query) = 0;
   virtual void up(const std::string& name, ControlReply reply) = 0;
   virtual void down(const std::string& name, ControlReply reply) = 0;
   virtual void reload(ControlReply reply) = 0;

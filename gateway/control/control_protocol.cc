@@ -25,6 +25,23 @@ Expected<ControlRequest> parse_control_request(std::string_view line) {
   const std::string c = cmd->get<std::string>();
   if (c == "status") {
     r.command = ControlRequest::Command::Status;
+    auto filter = [&](const char* key, std::string& into) -> Status {
+      auto it = j.find(key);
+      if (it == j.end()) return {};
+      if (!it->is_string()) return unexpected("\"" + std::string(key) + "\" must be a string");
+      into = it->get<std::string>();
+      if (into.size() > StatusQuery::kMaxFilterBytes)
+        return unexpected("\"" + std::string(key) + "\" is longer than " +
+                          std::to_string(StatusQuery::kMaxFilterBytes) + " bytes");
+      return {};
+    };
+    for (auto [key, into] : {std::pair{"conn", &r.query.connection}, std::pair{"id", &r.query.identity},
+                             std::pair{"peer", &r.query.peer}})
+      if (Status s = filter(key, *into); !s) return unexpected(s.error());
+    if (auto it = j.find("summary"); it != j.end()) {
+      if (!it->is_boolean()) return unexpected(std::string("\"summary\" must be true or false"));
+      r.query.summary = it->get<bool>();
+    }
   } else if (c == "reload") {
     r.command = ControlRequest::Command::Reload;
   } else if (c == "up" || c == "down") {
@@ -50,11 +67,30 @@ std::string encode_control_request(const ControlRequest& request) {
     case ControlRequest::Command::Status:
       break;
   }
-  return json{{"cmd", "status"}}.dump();
+  // Only what is set: a plain status request stays {"cmd":"status"} for older daemons.
+  json j{{"cmd", "status"}};
+  const StatusQuery& q = request.query;
+  if (!q.connection.empty()) j["conn"] = q.connection;
+  if (!q.identity.empty()) j["id"] = q.identity;
+  if (!q.peer.empty()) j["peer"] = q.peer;
+  if (q.summary) j["summary"] = true;
+  return dump(j);
 }
 
 std::string encode_status_reply(const DaemonStatus& status) {
-  return dump(json{{"ok", true}, {"status", status_to_json(status)}});
+  // Written directly (append_status_json), not through a JSON tree: a status of 100,000 SAs is
+  // tens of megabytes. The keys keep the order dump() gives them ("ok" before "status").
+  // Reserved up front (a little above the usual size of each part) so the tens of megabytes are
+  // not copied again each time the string would have doubled.
+  std::size_t estimate = 4096;
+  for (const auto& c : status.connections)
+    estimate += 512 + 192 * c.peers.size() + 128 * c.leases.size() + 384 * c.child_sas.size();
+  std::string out;
+  out.reserve(estimate);
+  out = R"({"ok":true,"status":)";
+  append_status_json(status, out);
+  out += '}';
+  return out;
 }
 
 std::string encode_result_reply(const ControlResult& result) {
@@ -64,7 +100,78 @@ std::string encode_result_reply(const ControlResult& result) {
 
 std::string encode_error_reply(std::string_view error) { return dump(json{{"ok", false}, {"error", error}}); }
 
-Expected<ControlReplyMessage> parse_control_reply(std::string_view line) {
+namespace {
+
+// The text of `compact` (valid JSON as dump() writes it) as dump(2) would indent it, in one pass
+// without a JSON tree: what `natgate status --json` prints of a reply of tens of megabytes.
+std::string indent_json(std::string_view compact) {
+  std::string out;
+  out.reserve(compact.size() * 2);
+  std::size_t depth = 0;
+  auto newline = [&] {
+    out += '\n';
+    out.append(depth * 2, ' ');
+  };
+  for (std::size_t i = 0; i < compact.size(); ++i) {
+    const char c = compact[i];
+    switch (c) {
+      case '"': {  // copied whole, escapes and all
+        const std::size_t start = i++;
+        while (i < compact.size() && compact[i] != '"') i += compact[i] == '\\' ? 2 : 1;
+        out.append(compact.substr(start, i - start + 1));
+        break;
+      }
+      case '{':
+      case '[':
+        if (i + 1 < compact.size() && (compact[i + 1] == '}' || compact[i + 1] == ']')) {
+          out += c;
+          out += compact[++i];
+          break;
+        }
+        out += c;
+        ++depth;
+        newline();
+        break;
+      case '}':
+      case ']':
+        if (depth > 0) --depth;
+        newline();
+        out += c;
+        break;
+      case ',':
+        out += c;
+        newline();
+        break;
+      case ':':
+        out += ": ";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// Where the "status" member's value is in a reply encode_status_reply wrote, if it is one.
+std::optional<std::string_view> status_member(std::string_view line) {
+  constexpr std::string_view kPrefix = R"({"ok":true,"status":)";
+  if (line.size() < kPrefix.size() + 1 || line.substr(0, kPrefix.size()) != kPrefix || line.back() != '}')
+    return std::nullopt;
+  return line.substr(kPrefix.size(), line.size() - kPrefix.size() - 1);
+}
+
+}  // namespace
+
+Expected<ControlReplyMessage> parse_control_reply(std::string_view line, StatusReplyForm form) {
+  // --json of a status: checked to be JSON (no tree built) and indented as it is.
+  if (form == StatusReplyForm::Json) {
+    if (auto status = status_member(line); status && status->front() == '{' && json::accept(*status)) {
+      ControlReplyMessage m;
+      m.ok = true;
+      m.raw_status_json = indent_json(*status);
+      return m;
+    }
+  }
   json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object())
     return unexpected(std::string("daemon sent a reply that is not JSON"));
@@ -75,10 +182,14 @@ Expected<ControlReplyMessage> parse_control_reply(std::string_view line) {
   const char* text_key = m.ok ? "message" : "error";
   if (auto t = j.find(text_key); t != j.end() && t->is_string()) m.message = t->get<std::string>();
   if (auto s = j.find("status"); m.ok && s != j.end()) {
-    auto status = status_from_json(*s);
-    if (!status) return unexpected(status.error());
-    m.status = std::move(status.value());
-    m.raw_status_json = s->dump(2);
+    if (form != StatusReplyForm::Json) {
+      auto status = status_from_json(*s);
+      if (!status) return unexpected(status.error());
+      m.status = std::move(status.value());
+    } else if (!s->is_object()) {
+      return unexpected(std::string("bad status from daemon: expected an object"));
+    }
+    if (form != StatusReplyForm::Parsed) m.raw_status_json = s->dump(2);
   }
   return m;
 }

@@ -165,9 +165,12 @@ class Session : public std::enable_shared_from_this<Session> {
     ControlHandler& h = state_->handler;
     try {
       switch (request.command) {
-        case ControlRequest::Command::Status:
-          send(encode_status_reply(h.status()), /*then_read=*/true);
+        case ControlRequest::Command::Status: {
+          auto status = h.status(request.query);
+          send(status ? encode_status_reply(*status) : encode_error_reply(status.error()),
+               /*then_read=*/true);
           return;
+        }
         case ControlRequest::Command::Up:
           h.up(request.name, reply);
           return;

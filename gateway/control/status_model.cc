@@ -204,6 +204,37 @@ ConnectionStatus read_connection(const Reader& r) {
   return c;
 }
 
+StatusSummary read_summary(const Reader& r) {
+  StatusSummary s;
+  s.ike_sas = r.uint("ike_sas");
+  s.child_sas = r.uint("child_sas");
+  s.half_open = r.uint("half_open");
+  const json& by_state = r.at("ike_sas_by_state");
+  if (!by_state.is_object()) Reader::fail(r.name("ike_sas_by_state"), "expected an object");
+  for (const auto& [name, value] : by_state.items()) {
+    if (!value.is_number_unsigned())
+      Reader::fail(r.name("ike_sas_by_state." + name), "expected a non-negative integer");
+    s.ike_sas_by_state[name] = value.get<std::size_t>();
+  }
+  const json& conns = r.array("connections");
+  for (std::size_t i = 0; i < conns.size(); ++i) {
+    Reader c(conns[i], r.name("connections[" + std::to_string(i) + "]"));
+    ConnectionSummary cs;
+    cs.name = c.str("name");
+    cs.ike_sas = c.uint("ike_sas");
+    cs.established = c.uint("established");
+    cs.child_sas = c.uint("child_sas");
+    if (c.has("pool")) {
+      cs.pool = c.str("pool");
+      cs.leases_online = c.uint("leases_online");
+      cs.leases = c.uint("leases");
+      cs.pool_size = c.uint("pool_size");
+    }
+    s.connections.push_back(std::move(cs));
+  }
+  return s;
+}
+
 }  // namespace
 
 std::string to_string(ConnectionState s) { return kStateNames[static_cast<int>(s)]; }
@@ -287,7 +318,30 @@ nlohmann::json status_to_json(const DaemonStatus& status) {
     }
     if (!c.virtual_ips.empty()) out["virtual_ips"] = c.virtual_ips;
   }
-  return {{"daemon", daemon}, {"connections", connections}};
+  json root = {{"daemon", daemon}, {"connections", connections}};
+  if (status.summary) {
+    const StatusSummary& sum = *status.summary;
+    json per = json::array();
+    for (const auto& c : sum.connections) {
+      json one = {{"name", c.name},
+                  {"ike_sas", c.ike_sas},
+                  {"established", c.established},
+                  {"child_sas", c.child_sas}};
+      if (!c.pool.empty()) {
+        one["pool"] = c.pool;
+        one["leases_online"] = c.leases_online;
+        one["leases"] = c.leases;
+        one["pool_size"] = c.pool_size;
+      }
+      per.push_back(std::move(one));
+    }
+    root["summary"] = {{"ike_sas", sum.ike_sas},
+                       {"ike_sas_by_state", sum.ike_sas_by_state},
+                       {"child_sas", sum.child_sas},
+                       {"half_open", sum.half_open},
+                       {"connections", per}};
+  }
+  return root;
 }
 
 Expected<DaemonStatus> status_from_json(const nlohmann::json& j) {
@@ -313,6 +367,7 @@ Expected<DaemonStatus> status_from_json(const nlohmann::json& j) {
     const json& conns = root.array("connections");
     for (std::size_t i = 0; i < conns.size(); ++i)
       s.connections.push_back(read_connection(Reader(conns[i], "connections[" + std::to_string(i) + "]")));
+    if (root.has("summary")) s.summary = read_summary(root.object("summary"));
     return s;
   } catch (const BadField& e) {
     return unexpected(std::string("bad status from daemon: ") + e.what());

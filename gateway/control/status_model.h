@@ -120,13 +120,53 @@ struct DaemonInfo {
   friend bool operator==(const DaemonInfo&, const DaemonInfo&) = default;
 };
 
+// `natgate status --summary`: counts only, no SA listed (cheap with 100,000 SAs).
+struct ConnectionSummary {
+  std::string name;
+  std::size_t ike_sas = 0;  // of the connection, in any state
+  std::size_t established = 0;
+  std::size_t child_sas = 0;
+  // Its pool (remote access), when it has one: leases held by an IKE SA now, leases recorded
+  // (online and kept for returning identities) and the addresses the pool can hand out.
+  std::string pool;
+  std::size_t leases_online = 0;
+  std::size_t leases = 0;
+  std::uint64_t pool_size = 0;
+  friend bool operator==(const ConnectionSummary&, const ConnectionSummary&) = default;
+};
+
+struct StatusSummary {
+  std::map<std::string, std::size_t> ike_sas_by_state;  // "connecting", "established", "deleting"
+  std::size_t ike_sas = 0;
+  std::size_t child_sas = 0;
+  std::size_t half_open = 0;  // IKE_SA_INIT answered, IKE_AUTH not yet (the dispatcher's table)
+  std::vector<ConnectionSummary> connections;
+  friend bool operator==(const StatusSummary&, const StatusSummary&) = default;
+};
+
 struct DaemonStatus {
   DaemonInfo daemon;
   std::vector<ConnectionStatus> connections;
+  std::optional<StatusSummary> summary;  // only with --summary (then `connections` is empty)
   friend bool operator==(const DaemonStatus&, const DaemonStatus&) = default;
 };
 
+// What `natgate status` asks for. Filters are strings from a local user: each is at most
+// kMaxStatusFilterBytes and matched literally (no patterns).
+struct StatusQuery {
+  static constexpr std::size_t kMaxFilterBytes = 256;
+  std::string connection = {};  // "" = every connection; else only this one (unknown: an error)
+  std::string identity = {};    // "" = any; "fqdn:alice.lab" as status prints it, or as the config writes it
+  std::string peer = {};        // "" = any; "192.0.2.1" (any port) or "192.0.2.1:4500", "[2001:db8::1]:500"
+  bool summary = false;
+  bool selects_sas() const { return !identity.empty() || !peer.empty(); }
+  friend bool operator==(const StatusQuery&, const StatusQuery&) = default;
+};
+
 nlohmann::json status_to_json(const DaemonStatus& status);
+// The same JSON as status_to_json(status).dump() (keys sorted, invalid UTF-8 replaced by
+// U+FFFD), appended to `out` without building a JSON tree: the daemon's path for large tables.
+void append_status_json(const DaemonStatus& status, std::string& out);
 // Reads what status_to_json wrote (the CLI's side). Unknown fields are ignored so a newer
 // daemon can add some; missing or mistyped ones are an error naming the field.
 Expected<DaemonStatus> status_from_json(const nlohmann::json& json);

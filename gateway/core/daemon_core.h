@@ -51,7 +51,10 @@ class DaemonCore {
   // the call. Reply through `socket.send_to(..., datagram.remote, datagram.local.address)`.
   virtual void on_datagram(UdpSocket& socket, const sys::UdpDatagram& datagram) = 0;
 
-  virtual std::vector<ConnectionStatus> connection_status() = 0;
+  // The connections' part of `natgate status` as `query` asks (status_model.h): fills
+  // out.connections, or out.summary for query.summary. Errors name what the query got wrong
+  // (an unknown connection, a filter that is not an identity or address).
+  virtual Status connection_status(const StatusQuery& query, DaemonStatus& out) = 0;
   // Named monotonic counters merged into daemon.counters ("malformed_dropped", …).
   virtual std::map<std::string, std::uint64_t> counters() = 0;
 

@@ -479,11 +479,16 @@ void IkeCore::finish_shutdown() {
 
 // ---- status --------------------------------------------------------------------------------
 
-std::vector<ConnectionStatus> IkeCore::connection_status() {
-  if (!endpoint_) return {};
-  return status_view::connections({config_, *endpoint_, registry_, remote_access_.get(), vip_client_.get(),
-                                   installer_.get(), installed_, dataplane_error_},
-                                  Clock::now(), std::chrono::system_clock::now());
+Status IkeCore::connection_status(const StatusQuery& query, DaemonStatus& out) {
+  if (!endpoint_) {
+    if (!query.connection.empty()) return unexpected("no connection named \"" + query.connection + "\"");
+    if (query.summary) out.summary.emplace();
+    return {};
+  }
+  return status_view::connections(
+      {config_, endpoint_->table(), endpoint_.get(), registry_, remote_access_.get(), vip_client_.get(),
+       installer_.get(), installed_, dataplane_error_, endpoint_->dispatcher().half_open().total()},
+      query, Clock::now(), std::chrono::system_clock::now(), out);
 }
 
 std::map<std::string, std::uint64_t> IkeCore::counters() {

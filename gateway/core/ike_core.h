@@ -41,7 +41,7 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   std::string description() const override;
   void start(const Config& config, DaemonServices& services) override;
   void on_datagram(UdpSocket& socket, const sys::UdpDatagram& datagram) override;
-  std::vector<ConnectionStatus> connection_status() override;
+  Status connection_status(const StatusQuery& query, DaemonStatus& out) override;
   std::map<std::string, std::uint64_t> counters() override;
   void up(const std::string& name, ControlReply reply) override;
   void down(const std::string& name, ControlReply reply) override;

@@ -27,8 +27,8 @@ void RemoteAccess::configure(const Config& config) {
 }
 
 std::optional<Expected<ike::VirtualIpAttributes>> RemoteAccess::assign(const std::string& peer_config,
-                                                                        const ike::Identity& peer,
-                                                                        const ike::VirtualIpRequest& request) {
+                                                                       const ike::Identity& peer,
+                                                                       const ike::VirtualIpRequest& request) {
   auto profile = registry_.find(peer_config);
   if (!profile || !profile->config.pool) return std::nullopt;
   auto it = pools_.find(*profile->config.pool);
@@ -54,8 +54,8 @@ std::optional<Expected<ike::VirtualIpAttributes>> RemoteAccess::assign(const std
   }
   if (out.addresses.empty()) {
     for (const auto& a : out.addresses) pool.release(who, a);
-    return Expected<ike::VirtualIpAttributes>(
-        unexpected(errors.empty() ? "pool " + pool.name() + " has no address of the family asked for" : errors));
+    return Expected<ike::VirtualIpAttributes>(unexpected(
+        errors.empty() ? "pool " + pool.name() + " has no address of the family asked for" : errors));
   }
   for (const auto& d : pc.dns) {
     if (std::find(families.begin(), families.end(), d.family()) != families.end()) out.dns.push_back(d);
@@ -63,7 +63,8 @@ std::optional<Expected<ike::VirtualIpAttributes>> RemoteAccess::assign(const std
   // Split tunnel: the networks behind us (§3.15.1 INTERNAL_IP4/6_SUBNET); a full tunnel
   // (0.0.0.0/0) goes as it is.
   for (const auto& s : profile->config.local.subnets) {
-    if (std::find(families.begin(), families.end(), s.address.family()) != families.end()) out.subnets.push_back(s);
+    if (std::find(families.begin(), families.end(), s.address.family()) != families.end())
+      out.subnets.push_back(s);
   }
   return Expected<ike::VirtualIpAttributes>(std::move(out));
 }
@@ -119,8 +120,25 @@ std::vector<LeaseStatus> RemoteAccess::leases(const std::string& pool) const {
   std::vector<LeaseStatus> out;
   auto it = pools_.find(pool);
   if (it == pools_.end()) return out;
-  for (const auto& l : it->second->leases()) out.push_back({pool, l.address.to_string(), l.identity, l.holders > 0});
+  for (const auto& l : it->second->leases())
+    out.push_back({pool, l.address.to_string(), l.identity, l.holders > 0});
   return out;
+}
+
+std::vector<LeaseStatus> RemoteAccess::leases_of(const std::string& pool, const std::string& identity) const {
+  std::vector<LeaseStatus> out;
+  auto it = pools_.find(pool);
+  if (it == pools_.end()) return out;
+  for (const auto& l : it->second->leases_of(identity))
+    out.push_back({pool, l.address.to_string(), l.identity, l.holders > 0});
+  return out;
+}
+
+std::optional<RemoteAccess::PoolCounts> RemoteAccess::pool_counts(const std::string& pool) const {
+  auto it = pools_.find(pool);
+  if (it == pools_.end()) return std::nullopt;
+  const pool::AddressPool& p = *it->second;
+  return PoolCounts{p.online(), p.size(), p.capacity(IpFamily::V4) + p.capacity(IpFamily::V6)};
 }
 
 std::size_t RemoteAccess::online() const {

@@ -27,7 +27,8 @@ class RemoteAccess final : public ike::VirtualIpProvider {
   // Start and reload: pools whose settings did not change keep their leases.
   void configure(const Config& config);
 
-  std::optional<Expected<ike::VirtualIpAttributes>> assign(const std::string& peer_config, const ike::Identity& peer,
+  std::optional<Expected<ike::VirtualIpAttributes>> assign(const std::string& peer_config,
+                                                           const ike::Identity& peer,
                                                            const ike::VirtualIpRequest& request) override;
 
   // The IKE SA `sa` (the core's handle) now holds what assign() leased for `peer`.
@@ -44,7 +45,15 @@ class RemoteAccess final : public ike::VirtualIpProvider {
   std::vector<IpAddress> addresses_of(std::uint64_t sa) const;
 
   std::vector<LeaseStatus> leases(const std::string& pool) const;
+  std::vector<LeaseStatus> leases_of(const std::string& pool, const std::string& identity) const;
   std::size_t online() const;
+  // `natgate status --summary`: leases held now, leases recorded, addresses the pool has.
+  struct PoolCounts {
+    std::size_t online = 0;
+    std::size_t leases = 0;
+    std::uint64_t size = 0;
+  };
+  std::optional<PoolCounts> pool_counts(const std::string& pool) const;
 
  private:
   struct Hold {

@@ -1,7 +1,11 @@
 #include "gateway/core/status_view.h"
 
 #include <algorithm>
+#include <charconv>
+#include <set>
 
+#include "gateway/config/configured_identity.h"
+#include "gateway/core/connection_profile.h"
 #include "ike/suite/crypto_suite.h"
 
 namespace natgate::gateway::core::status_view {
@@ -50,8 +54,12 @@ ChildSaStatus child_status(const Sources& s, const ike::EndpointChildSa& child, 
   return cs;
 }
 
-ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, SteadyPoint now,
-                           std::chrono::system_clock::time_point wall_now) {
+using Entries = std::vector<const ike::IkeSaEntry*>;
+
+// `entries`: the connection's IKE SAs, oldest first, or only those a filter chose (`filtered`:
+// then the leases shown are those of the chosen SAs' identities, not the whole pool's).
+ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, const Entries& entries,
+                           bool filtered, SteadyPoint now, std::chrono::system_clock::time_point wall_now) {
   const auto& c = p.config;
   ConnectionStatus st;
   st.name = c.name;
@@ -60,16 +68,25 @@ ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, SteadyP
   st.start = to_string(c.start);
   st.configured_remote = c.remote.address ? c.remote.address->to_string() : "any";
 
-  auto entries = s.endpoint.table().of_connection(c.name);
   const ike::IkeSaEntry* primary = nullptr;
   for (const ike::IkeSaEntry* e : entries) {  // oldest first: the newest established wins, else the newest
     if (e->sa->state() == ike::SaState::Deleted) continue;
     if (!primary || e->is_established() || !primary->is_established()) primary = e;
   }
-  const ike::ConnectionRuntime* rt = s.endpoint.runtime(c.name);
+  const ike::ConnectionRuntime* rt = s.endpoint ? s.endpoint->runtime(c.name) : nullptr;
   if (rt) st.detail = rt->detail;
   if (!s.dataplane_error.empty()) st.detail = "data plane failed: " + s.dataplane_error;
-  if (c.pool && s.remote_access) st.leases = s.remote_access->leases(*c.pool);
+  if (c.pool && s.remote_access) {
+    if (!filtered) {
+      st.leases = s.remote_access->leases(*c.pool);
+    } else {
+      std::set<std::string> identities;  // several SAs of one identity share its leases
+      for (const ike::IkeSaEntry* e : entries)
+        if (e->remote_id && identities.insert(e->remote_id->to_string()).second)
+          for (auto& l : s.remote_access->leases_of(*c.pool, e->remote_id->to_string()))
+            st.leases.push_back(std::move(l));
+    }
+  }
   if (!primary) {
     st.state = ConnectionState::Down;
     if (st.detail.empty()) {
@@ -94,6 +111,7 @@ ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, SteadyP
   if (live > 1) st.detail = std::to_string(live) + " IKE SAs" + (st.detail.empty() ? "" : "; " + st.detail);
   if ((c.pool || c.remote.any_id) && s.remote_access) {
     // Remote access: every road warrior's IKE SA, and the pool's leases.
+    st.peers.reserve(entries.size());
     for (const ike::IkeSaEntry* e : entries) {
       if (e->sa->state() == ike::SaState::Deleted) continue;
       PeerStatus ps;
@@ -130,22 +148,185 @@ ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, SteadyP
 
 }  // namespace
 
-std::vector<ConnectionStatus> connections(const Sources& s, SteadyPoint now,
-                                          std::chrono::system_clock::time_point wall_now) {
-  std::vector<ConnectionStatus> out;
+std::optional<ike::Identity> parse_identity_filter(std::string_view text) {
+  auto after = [&](std::string_view prefix) -> std::optional<std::string_view> {
+    if (text.size() > prefix.size() && text.substr(0, prefix.size()) == prefix)
+      return text.substr(prefix.size());
+    return std::nullopt;
+  };
+  if (auto name = after("fqdn:")) return ike::Identity::fqdn(*name);
+  if (auto mail = after("email:")) return ike::Identity::email(*mail);
+  for (const char* prefix : {"ipv4:", "ipv6:"})
+    if (auto ip = after(prefix)) {
+      auto a = IpAddress::parse(*ip);
+      if (!a) return std::nullopt;
+      return ike::Identity::address(*a);
+    }
+  auto configured = ConfiguredIdentity::parse(text);
+  if (!configured) return std::nullopt;
+  return to_ike_identity(*configured);
+}
+
+std::optional<PeerFilter> parse_peer_filter(std::string_view text) {
+  if (auto a = IpAddress::parse(text)) return PeerFilter{*a, std::nullopt};
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find("]:");
+    if (close == std::string_view::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon)
+      return std::nullopt;  // bare IPv6 parsed above
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  auto a = IpAddress::parse(host);
+  unsigned p = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (!a || port.empty() || ec != std::errc() || end != port.data() + port.size() || p == 0 || p > 65535)
+    return std::nullopt;
+  return PeerFilter{*a, static_cast<std::uint16_t>(p)};
+}
+
+namespace {
+
+// Which IKE SAs of which connection a query selects: every SA of the connection without
+// --id/--peer; with --id the identity's SAs (the table's identity index); with --peer those of
+// the connection whose peer is there. Deleted SAs are left to status_of and the counts.
+struct Selection {
+  std::optional<ike::Identity> identity;
+  std::optional<PeerFilter> peer;
+  std::map<std::string, Entries> by_identity;  // --id: the identity's SAs by connection
+  // Every connection asked for: the table walked once, in SaId order (the order of_connection
+  // gives), instead of one index lookup per SA (a map probe each: 100,000 cache misses).
+  std::optional<std::map<std::string, Entries, std::less<>>> by_connection;
+
+  Entries of(const Sources& s, const std::string& connection) const {
+    if (by_connection) {
+      auto it = by_connection->find(connection);
+      return it == by_connection->end() ? Entries{} : it->second;
+    }
+    if (identity) {
+      auto it = by_identity.find(connection);
+      Entries out = it == by_identity.end() ? Entries{} : it->second;
+      if (peer) std::erase_if(out, [&](const ike::IkeSaEntry* e) { return !peer->matches(e->sa->remote()); });
+      return out;
+    }
+    Entries out = s.table.of_connection(connection);
+    if (peer) std::erase_if(out, [&](const ike::IkeSaEntry* e) { return !peer->matches(e->sa->remote()); });
+    return out;
+  }
+};
+
+Expected<Selection> select(const Sources& s, const StatusQuery& q) {
+  Selection sel;
+  if (!q.identity.empty()) {
+    sel.identity = parse_identity_filter(q.identity);
+    if (!sel.identity)
+      return unexpected(
+          std::string("--id: not an identity (fqdn:NAME, email:ADDRESS, ipv4:/ipv6:ADDRESS, or as "
+                      "the config writes it)"));
+    for (const ike::IkeSaEntry* e : s.table.of_identity(*sel.identity))
+      sel.by_identity[e->connection()].push_back(e);
+  }
+  if (!q.peer.empty()) {
+    sel.peer = parse_peer_filter(q.peer);
+    if (!sel.peer) return unexpected(std::string("--peer: not ADDRESS or ADDRESS:PORT ([IPv6]:PORT)"));
+  }
+  if (!sel.identity && q.connection.empty()) {
+    sel.by_connection.emplace();
+    for (const auto& c : s.config.connections) (*sel.by_connection)[c.name];
+    s.table.for_each([&](const ike::IkeSaEntry& e) {
+      auto it = sel.by_connection->find(e.connection());
+      if (it == sel.by_connection->end()) return;
+      if (sel.peer && !sel.peer->matches(e.sa->remote())) return;
+      it->second.push_back(&e);
+    });
+  }
+  return sel;
+}
+
+void count(const ike::IkeSaEntry& e, StatusSummary& sum, ConnectionSummary* conn) {
+  if (e.sa->state() == ike::SaState::Deleted) return;
+  ++sum.ike_sas;
+  sum.child_sas += e.children.size();
+  ++sum.ike_sas_by_state[to_string(state_of(e.sa->state()))];
+  if (!conn) return;
+  ++conn->ike_sas;
+  conn->established += e.is_established() ? 1 : 0;
+  conn->child_sas += e.children.size();
+}
+
+StatusSummary summary_of(const Sources& s, const StatusQuery& q, const Selection& sel) {
+  StatusSummary sum;
+  sum.half_open = s.half_open;
+  const bool everything = q.connection.empty() && !q.selects_sas();
   for (const auto& c : s.config.connections) {
+    if (!q.connection.empty() && c.name != q.connection) continue;
+    ConnectionSummary cs;
+    cs.name = c.name;
+    if (everything) {
+      // The totals below count every SA once, those of no connection too.
+      for (const ike::IkeSaEntry* e : sel.of(s, c.name)) {
+        if (e->sa->state() == ike::SaState::Deleted) continue;
+        ++cs.ike_sas;
+        cs.established += e->is_established() ? 1 : 0;
+        cs.child_sas += e->children.size();
+      }
+    } else {
+      for (const ike::IkeSaEntry* e : sel.of(s, c.name)) count(*e, sum, &cs);
+    }
+    if (c.pool && s.remote_access) {
+      if (auto counts = s.remote_access->pool_counts(*c.pool)) {
+        cs.pool = *c.pool;
+        cs.leases_online = counts->online;
+        cs.leases = counts->leases;
+        cs.pool_size = counts->size;
+      }
+    }
+    sum.connections.push_back(std::move(cs));
+  }
+  // Everything: every SA, those not yet tied to a connection (before IKE_AUTH) too.
+  if (everything) s.table.for_each([&](const ike::IkeSaEntry& e) { count(e, sum, nullptr); });
+  return sum;
+}
+
+}  // namespace
+
+Status connections(const Sources& s, const StatusQuery& q, SteadyPoint now,
+                   std::chrono::system_clock::time_point wall_now, DaemonStatus& out) {
+  if (!q.connection.empty() &&
+      std::none_of(s.config.connections.begin(), s.config.connections.end(),
+                   [&](const ConnectionConfig& c) { return c.name == q.connection; }))
+    return unexpected("no connection named \"" + q.connection + "\"");
+  auto sel = select(s, q);
+  if (!sel) return unexpected(sel.error());
+  if (q.summary) {
+    out.summary = summary_of(s, q, *sel);
+    return {};
+  }
+  for (const auto& c : s.config.connections) {
+    if (!q.connection.empty() && c.name != q.connection) continue;
     if (auto p = s.registry.find(c.name)) {
-      out.push_back(status_of(s, *p, now, wall_now));
+      Entries entries = sel->of(s, c.name);
+      // A filter on SAs shows only the connections that have such SAs.
+      if (q.selects_sas() && entries.empty()) continue;
+      out.connections.push_back(status_of(s, *p, entries, q.selects_sas(), now, wall_now));
       continue;
     }
+    if (q.selects_sas()) continue;
     ConnectionStatus st;
     st.name = c.name;
     st.state = ConnectionState::Down;
     st.start = to_string(c.start);
-    if (const ike::ConnectionRuntime* rt = s.endpoint.runtime(c.name)) st.detail = rt->detail;
-    out.push_back(std::move(st));
+    if (const ike::ConnectionRuntime* rt = s.endpoint ? s.endpoint->runtime(c.name) : nullptr)
+      st.detail = rt->detail;
+    out.connections.push_back(std::move(st));
   }
-  return out;
+  return {};
 }
 
 std::map<std::string, std::uint64_t> counters(const ike::Endpoint& endpoint,

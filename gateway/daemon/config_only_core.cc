@@ -44,7 +44,25 @@ void ConfigOnlyCore::on_datagram(UdpSocket& socket, const sys::UdpDatagram& d) {
                 to_string(socket.role()), d.local.to_string(), d.payload.size(), d.remote.to_string());
 }
 
-std::vector<ConnectionStatus> ConfigOnlyCore::connection_status() { return connections_; }
+Status ConfigOnlyCore::connection_status(const StatusQuery& query, DaemonStatus& out) {
+  // Nothing negotiates here: no SA matches an identity or peer filter.
+  bool known = query.connection.empty();
+  for (const auto& c : connections_) {
+    if (!query.connection.empty() && c.name != query.connection) continue;
+    known = true;
+    if (query.summary) {
+      if (!out.summary) out.summary.emplace();
+      ConnectionSummary cs;
+      cs.name = c.name;
+      out.summary->connections.push_back(std::move(cs));
+    } else if (!query.selects_sas()) {
+      out.connections.push_back(c);
+    }
+  }
+  if (!known) return unexpected("no connection named \"" + query.connection + "\"");
+  if (query.summary && !out.summary) out.summary.emplace();
+  return {};
+}
 
 std::map<std::string, std::uint64_t> ConfigOnlyCore::counters() {
   return {{"ike_datagrams_unanswered", unanswered_datagrams_}};

@@ -178,7 +178,7 @@ ControlResult Daemon::reload_config() {
   return ControlResult("reloaded " + options_.config_path + ": " + diff.summary());
 }
 
-DaemonStatus Daemon::status() {
+Expected<DaemonStatus> Daemon::status(const StatusQuery& query) {
   DaemonStatus s;
   s.daemon.version = NATGATE_VERSION;
   s.daemon.pid = ::getpid();
@@ -206,7 +206,7 @@ DaemonStatus Daemon::status() {
   s.daemon.counters["udp_send_errors"] = sum.send_errors;
   s.daemon.counters["config_reloads"] = reloads_;
   s.daemon.counters["config_reload_failures"] = reload_failures_;
-  s.connections = core_->connection_status();
+  if (Status c = core_->connection_status(query, s); !c) return unexpected(c.error());
   return s;
 }
 

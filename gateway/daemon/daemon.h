@@ -53,7 +53,7 @@ class Daemon : public ControlHandler {
   const std::vector<std::unique_ptr<UdpSocket>>& sockets() const { return sockets_; }
 
   // ControlHandler
-  DaemonStatus status() override;
+  Expected<DaemonStatus> status(const StatusQuery& query) override;
   void up(const std::string& name, ControlReply reply) override;
   void down(const std::string& name, ControlReply reply) override;
   void reload(ControlReply reply) override;

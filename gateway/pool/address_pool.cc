@@ -59,7 +59,8 @@ void AddressPool::trim() {
 }
 
 bool AddressPool::has_family(IpFamily f) const {
-  return std::any_of(ranges_.begin(), ranges_.end(), [&](const Subnet& s) { return s.address.family() == f; });
+  return std::any_of(ranges_.begin(), ranges_.end(),
+                     [&](const Subnet& s) { return s.address.family() == f; });
 }
 
 std::uint64_t AddressPool::usable(const Subnet& s) const {
@@ -132,7 +133,8 @@ Expected<IpAddress> AddressPool::acquire(const std::string& identity, IpFamily f
   }
   if (oldest) return hold(IpAddress(*oldest));
   if (!has_family(f))
-    return unexpected("pool " + name_ + " has no " + std::string(f == IpFamily::V4 ? "IPv4" : "IPv6") + " addresses");
+    return unexpected("pool " + name_ + " has no " + std::string(f == IpFamily::V4 ? "IPv4" : "IPv6") +
+                      " addresses");
   return unexpected("pool " + name_ + " is exhausted (" + std::to_string(capacity(f)) + " addresses online)");
 }
 
@@ -150,6 +152,15 @@ void AddressPool::release(const std::string& identity, const IpAddress& address)
 std::vector<Lease> AddressPool::leases() const {
   std::vector<Lease> out;
   for (const auto& [a, l] : leases_) out.push_back(l);
+  return out;
+}
+
+std::vector<Lease> AddressPool::leases_of(const std::string& identity) const {
+  std::vector<Lease> out;
+  auto it = by_identity_.find(identity);
+  if (it == by_identity_.end()) return out;
+  for (const IpAddress& a : it->second)
+    if (auto l = leases_.find(a); l != leases_.end()) out.push_back(l->second);
   return out;
 }
 

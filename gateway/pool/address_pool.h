@@ -46,6 +46,9 @@ class AddressPool {
   void release(const std::string& identity, const IpAddress& address);
 
   std::vector<Lease> leases() const;  // by address
+  // One identity's leases (its index, not a walk of the pool: `natgate status --id`).
+  std::vector<Lease> leases_of(const std::string& identity) const;
+  std::size_t size() const { return leases_.size(); }  // leases recorded, online or not
   std::size_t online() const;
   std::size_t identities() const { return by_identity_.size(); }
   std::size_t offline_identity_bytes() const { return offline_bytes_; }
@@ -63,7 +66,7 @@ class AddressPool {
   std::vector<Subnet> ranges_;
   std::map<IpAddress, Lease> leases_;
   std::map<std::string, std::vector<IpAddress>> by_identity_;
-  std::map<IpAddress, std::uint64_t> released_at_;  // offline leases by release order
+  std::map<IpAddress, std::uint64_t> released_at_;    // offline leases by release order
   std::map<std::uint64_t, IpAddress> release_order_;  // the same, oldest first
   std::uint64_t release_clock_ = 0;
   std::size_t offline_cap_;

@@ -116,6 +116,13 @@ std::vector<IkeSaEntry*> IkeSaTable::of_identity(const Identity& id) {
   return out;
 }
 
+std::vector<const IkeSaEntry*> IkeSaTable::of_identity(const Identity& id) const {
+  std::vector<const IkeSaEntry*> out;
+  if (auto it = by_remote_id_.find(id); it != by_remote_id_.end())
+    for (SaId sid : it->second) out.push_back(&entries_.at(sid));
+  return out;
+}
+
 std::vector<SaId> IkeSaTable::ids() const {
   std::vector<SaId> out;
   for (const auto& [id, e] : entries_) out.push_back(id);

@@ -85,6 +85,7 @@ class IkeSaTable {
   std::vector<IkeSaEntry*> of_connection(const std::string& name);
   std::vector<const IkeSaEntry*> of_connection(const std::string& name) const;
   std::vector<IkeSaEntry*> of_identity(const Identity& id);
+  std::vector<const IkeSaEntry*> of_identity(const Identity& id) const;
   // Whether some entry of the connection satisfies `pred`, stopping at the first that does
   // (no vector built: asked on every SA removal).
   template <typename Pred>
@@ -96,6 +97,11 @@ class IkeSaTable {
     return false;
   }
   std::vector<SaId> ids() const;
+  // Every entry in SaId order, without building a list (status counts).
+  template <typename F>
+  void for_each(F f) const {
+    for (const auto& [id, e] : entries_) f(e);
+  }
 
   std::size_t size() const { return entries_.size(); }
   std::size_t child_count() const;

@@ -24,8 +24,33 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->capture_default_str();
 
   bool json = false;
+  gateway::StatusQuery query;
   auto* status = app.add_subcommand("status", "Show the daemon, its connections and their SAs");
   status->add_flag("--json", json, "Print the daemon's JSON instead of the table");
+  // The daemon applies the filters (through its SA indexes) and answers with the matching
+  // SAs only; each is a literal string of at most StatusQuery::kMaxFilterBytes.
+  auto bounded = CLI::Validator(
+      [](std::string& v) {
+        return v.size() > gateway::StatusQuery::kMaxFilterBytes
+                   ? "longer than " + std::to_string(gateway::StatusQuery::kMaxFilterBytes) + " bytes"
+                   : std::string();
+      },
+      "", "bounded");
+  status->add_option("--conn", query.connection, "Only this connection (an unknown name is an error)")
+      ->type_name("NAME")
+      ->check(bounded);
+  status
+      ->add_option("--id", query.identity,
+                   "Only the IKE SAs of this peer identity: fqdn:NAME, email:ADDRESS, ipv4:/ipv6:ADDRESS "
+                   "(as status prints them) or as the config writes it")
+      ->type_name("IDENTITY")
+      ->check(bounded);
+  status
+      ->add_option("--peer", query.peer, "Only the IKE SAs with the peer at ADDR or ADDR:PORT ([IPv6]:PORT)")
+      ->type_name("ADDR[:PORT]")
+      ->check(bounded);
+  status->add_flag("--summary", query.summary,
+                   "Counts only: IKE SAs by state, CHILD SAs, per connection, leases, half-open");
   std::string name;
   auto* up = app.add_subcommand("up", "Bring a connection up (initiate)");
   up->add_option("NAME", name, "Connection name")->required();
@@ -43,7 +68,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
 
   ControlRequest request;
-  if (*status) request.command = ControlRequest::Command::Status;
+  if (*status) {
+    request.command = ControlRequest::Command::Status;
+    request.query = query;
+  }
   if (*up) request = {ControlRequest::Command::Up, name};
   if (*down) request = {ControlRequest::Command::Down, name};
   if (*reload) request.command = ControlRequest::Command::Reload;
@@ -53,7 +81,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << "natgate: " << client.error() << "\n";
     return 1;
   }
-  auto reply = client->request(request, std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)));
+  auto reply = client->request(request, std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)),
+                               json ? gateway::StatusReplyForm::Json : gateway::StatusReplyForm::Parsed);
   if (!reply) {
     err << "natgate: " << reply.error() << "\n";
     return 1;
@@ -63,11 +92,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return 1;
   }
   if (request.command == ControlRequest::Command::Status) {
-    if (!reply->status) {
+    if (json ? reply->raw_status_json.empty() : !reply->status) {
       err << "natgate: the daemon's reply has no status\n";
       return 1;
     }
-    out << (json ? reply->raw_status_json + "\n" : format_status(*reply->status));
+    if (json)
+      out << reply->raw_status_json << "\n";
+    else
+      out << format_status(*reply->status);
     return 0;
   }
   out << reply->message << "\n";

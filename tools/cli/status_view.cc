@@ -77,8 +77,11 @@ void format_connection(const ConnectionStatus& c, std::string& out) {
     out += "    local  " + join(ch.local_ts, " ") + "\n";
     out += "    remote " + join(ch.remote_ts, " ") + "\n";
   }
-  if (!c.virtual_ips.empty()) out += "  virtual IP" + std::string(c.virtual_ips.size() == 1 ? "" : "s") + ": " + join(c.virtual_ips, " ") + "\n";
-  if (!c.peers.empty()) out += "  " + std::to_string(c.peers.size()) + " peer" + (c.peers.size() == 1 ? "" : "s") + ":\n";
+  if (!c.virtual_ips.empty())
+    out += "  virtual IP" + std::string(c.virtual_ips.size() == 1 ? "" : "s") + ": " +
+           join(c.virtual_ips, " ") + "\n";
+  if (!c.peers.empty())
+    out += "  " + std::to_string(c.peers.size()) + " peer" + (c.peers.size() == 1 ? "" : "s") + ":\n";
   for (const auto& p : c.peers) {
     out += "    '" + p.remote_id + "'" + (p.remote ? " @ " + endpoint(*p.remote) : std::string()) + " " +
            gateway::to_string(p.state);
@@ -92,6 +95,27 @@ void format_connection(const ConnectionStatus& c, std::string& out) {
            std::to_string(c.leases.size() - online) + " offline\n";
     for (const auto& l : c.leases)
       out += "    " + l.address + " " + l.identity + (l.online ? " online" : " offline") + "\n";
+  }
+}
+
+std::string count(std::size_t n, const char* what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
+
+// --summary: one line for the daemon's SAs, one a connection.
+void format_summary(const gateway::StatusSummary& s, std::string& out) {
+  out += "\nIKE SAs: " + std::to_string(s.ike_sas);
+  std::vector<std::string> states;
+  for (const auto& [state, n] : s.ike_sas_by_state) states.push_back(state + " " + std::to_string(n));
+  if (!states.empty()) out += " (" + join(states, ", ") + ")";
+  out += ", CHILD SAs: " + std::to_string(s.child_sas) + ", half-open: " + std::to_string(s.half_open) + "\n";
+  for (const auto& c : s.connections) {
+    out += c.name + ": " + count(c.ike_sas, "IKE SA") + " (" + std::to_string(c.established) +
+           " established), " + count(c.child_sas, "CHILD SA");
+    if (!c.pool.empty())
+      out += ", pool " + c.pool + ": " + std::to_string(c.leases_online) + " leases online, " +
+             std::to_string(c.leases) + " recorded, " + std::to_string(c.pool_size) + " addresses";
+    out += "\n";
   }
 }
 
@@ -121,6 +145,10 @@ std::string format_status(const gateway::DaemonStatus& status) {
   std::vector<std::string> counters;
   for (const auto& [name, value] : d.counters) counters.push_back(name + " " + std::to_string(value));
   out += "  counters:   " + (counters.empty() ? std::string("none") : join(counters, ", ")) + "\n";
+  if (status.summary) {
+    format_summary(*status.summary, out);
+    return out;
+  }
   if (status.connections.empty()) {
     out += "no connections configured\n";
     return out;

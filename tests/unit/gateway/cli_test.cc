@@ -125,6 +125,63 @@ TEST_F(CliTest, StatusJsonPrintsTheDaemonsJson) {
   EXPECT_EQ(nlohmann::json::parse(out_.str()), gateway::status_to_json(sample_status()));
 }
 
+TEST_F(CliTest, StatusFiltersGoToTheDaemon) {
+  EXPECT_EQ(run({"status", "--conn", "office-b", "--id", "fqdn:alice.lab", "--peer", "192.0.2.7:4500"}), 0)
+      << err_.str();
+  EXPECT_EQ(handler_.calls(),
+            (std::vector<std::string>{"status conn=office-b id=fqdn:alice.lab peer=192.0.2.7:4500"}));
+  // The daemon answered with office-b alone (the fake filters by connection only).
+  auto only = sample_status();
+  only.connections.resize(1);
+  EXPECT_EQ(out_.str(), format_status(only));
+}
+
+TEST_F(CliTest, StatusOfAnUnknownConnectionFails) {
+  EXPECT_EQ(run({"status", "--conn", "office-x"}), 1);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(), "natgate: no connection named \"office-x\"\n");
+  EXPECT_EQ(run({"status", "--json", "--conn", "office-x"}), 1);
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CliTest, StatusSummaryPrintsCountsOnly) {
+  EXPECT_EQ(run({"status", "--summary"}), 0) << err_.str();
+  const std::string text = out_.str();
+  EXPECT_NE(text.find("IKE SAs: 3 (connecting 1, established 2), CHILD SAs: 2, half-open: 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("rw: 3 IKE SAs (2 established), 2 CHILD SAs, pool rw: 2 leases online, 5 recorded, 254 "
+                      "addresses\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("office-c: 0 IKE SAs (0 established), 0 CHILD SAs\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("office-b:"), std::string::npos) << "no connection listed";
+  EXPECT_EQ(run({"status", "--summary", "--json"}), 0) << err_.str();
+  auto j = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(j.at("summary").at("ike_sas"), 3);
+  EXPECT_EQ(j.at("summary").at("connections").at(0).at("pool_size"), 254);
+  EXPECT_TRUE(j.at("connections").empty());
+  EXPECT_EQ(handler_.calls(), (std::vector<std::string>{"status summary", "status summary"}));
+}
+
+TEST_F(CliTest, OverlongFiltersAreUsageErrors) {
+  const std::string huge(gateway::StatusQuery::kMaxFilterBytes + 1, 'a');
+  EXPECT_NE(run({"status", "--id", huge}), 0);
+  EXPECT_NE(run({"status", "--conn", huge}), 0);
+  EXPECT_NE(run({"status", "--peer", huge}), 0);
+  EXPECT_NE(run({"status", "--conn"}), 0);
+  EXPECT_TRUE(handler_.calls().empty());
+  // At the limit it goes through (and the daemon says what it thinks of it).
+  EXPECT_EQ(run({"status", "--conn", huge.substr(1)}), 1);
+  EXPECT_EQ(handler_.calls().size(), 1u);
+}
+
+TEST_F(CliTest, HelpNamesTheStatusOptions) {
+  EXPECT_EQ(run({"status", "--help"}), 0);
+  for (const char* option : {"--conn", "--id", "--peer", "--summary", "--json"})
+    EXPECT_NE(out_.str().find(option), std::string::npos) << option;
+}
+
 TEST_F(CliTest, UpDownReloadPrintTheDaemonsAnswer) {
   EXPECT_EQ(run({"up", "office-b"}), 0);
   EXPECT_EQ(out_.str(), "initiating office-b\n");

@@ -85,7 +85,7 @@ class RecordingCore : public DaemonCore {
     datagrams.push_back(to_string(socket.role()) + " " + d.remote.address.to_string() + " -> " +
                         d.local.to_string() + " " + std::string(d.payload.begin(), d.payload.end()));
   }
-  std::vector<ConnectionStatus> connection_status() override { return {}; }
+  Status connection_status(const StatusQuery&, DaemonStatus&) override { return {}; }
   std::map<std::string, std::uint64_t> counters() override { return {{"malformed_dropped", 0}}; }
   void up(const std::string& name, ControlReply reply) override { reply(ControlResult("up " + name)); }
   void down(const std::string& name, ControlReply reply) override { reply(ControlResult("down " + name)); }
@@ -333,7 +333,9 @@ TEST(ConfigOnlyCore, ReportsConfiguredConnectionsDownAndSaysWhy) {
   ConfigOnlyCore core;
   DaemonServices services;
   core.start(*r.config, services);
-  auto status = core.connection_status();
+  DaemonStatus all;
+  ASSERT_TRUE(core.connection_status({}, all));
+  const auto& status = all.connections;
   ASSERT_EQ(status.size(), 1u);
   EXPECT_EQ(status[0].name, "a");
   EXPECT_EQ(status[0].state, ConnectionState::Down);

@@ -16,9 +16,20 @@ namespace natgate::gateway::testing {
 class FakeHandler : public ControlHandler {
  public:
   explicit FakeHandler(boost::asio::io_context& io) : io_(io) {}
-  DaemonStatus status() override {
-    record("status");
-    return sample_status();
+  Expected<DaemonStatus> status(const StatusQuery& query) override {
+    record("status" + std::string(query.connection.empty() ? "" : " conn=" + query.connection) +
+           (query.identity.empty() ? "" : " id=" + query.identity) +
+           (query.peer.empty() ? "" : " peer=" + query.peer) + (query.summary ? " summary" : ""));
+    DaemonStatus s = sample_status();
+    if (query.summary) {
+      s.connections.clear();
+      s.summary = sample_summary();
+      return s;
+    }
+    if (query.connection.empty()) return s;
+    std::erase_if(s.connections, [&](const ConnectionStatus& c) { return c.name != query.connection; });
+    if (s.connections.empty()) return unexpected("no connection named \"" + query.connection + "\"");
+    return s;
   }
   void up(const std::string& name, ControlReply reply) override {
     record("up " + name);

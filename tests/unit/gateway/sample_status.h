@@ -62,4 +62,26 @@ inline DaemonStatus sample_status() {
   return s;
 }
 
+// What `--summary` of a gateway with road warriors would count.
+inline StatusSummary sample_summary() {
+  StatusSummary s;
+  s.ike_sas = 3;
+  s.ike_sas_by_state = {{"connecting", 1}, {"established", 2}};
+  s.child_sas = 2;
+  s.half_open = 1;
+  ConnectionSummary rw;
+  rw.name = "rw";
+  rw.ike_sas = 3;
+  rw.established = 2;
+  rw.child_sas = 2;
+  rw.pool = "rw";
+  rw.leases_online = 2;
+  rw.leases = 5;
+  rw.pool_size = 254;
+  ConnectionSummary office;
+  office.name = "office-c";
+  s.connections = {rw, office};
+  return s;
+}
+
 }  // namespace natgate::gateway::testing

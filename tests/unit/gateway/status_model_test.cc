@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/control/control_protocol.h"
 #include "sample_status.h"
 
 namespace natgate::gateway {
@@ -96,8 +97,11 @@ namespace {
 TEST(StatusModel, RemoteAccessFieldsRoundTrip) {
   DaemonStatus s = testing::sample_status();
   ConnectionStatus& c = s.connections[0];
-  c.peers.push_back({"fqdn:c1.ra.lab", Endpoint{*IpAddress::parse("198.51.100.10"), 20001}, {"10.99.0.1"},
-                     ConnectionState::Established, 1});
+  c.peers.push_back({"fqdn:c1.ra.lab",
+                     Endpoint{*IpAddress::parse("198.51.100.10"), 20001},
+                     {"10.99.0.1"},
+                     ConnectionState::Established,
+                     1});
   c.peers.push_back({"fqdn:c2.ra.lab", std::nullopt, {}, ConnectionState::Connecting, 0});
   c.leases.push_back({"rw", "10.99.0.1", "fqdn:c1.ra.lab", true});
   c.leases.push_back({"rw", "10.99.0.2", "fqdn:c2.ra.lab", false});
@@ -115,6 +119,103 @@ TEST(StatusModel, RemoteAccessFieldsRoundTrip) {
   ASSERT_TRUE(read_old) << read_old.error();
   EXPECT_TRUE(read_old->connections[0].peers.empty());
   EXPECT_FALSE(old["connections"][0].contains("leases")) << "nothing to show, nothing written";
+}
+
+}  // namespace
+}  // namespace natgate::gateway
+
+// ---- append_status_json: the daemon's writer gives the same bytes as the nlohmann tree -------
+
+namespace natgate::gateway {
+namespace {
+
+std::string written(const DaemonStatus& s) {
+  std::string out;
+  append_status_json(s, out);
+  return out;
+}
+
+TEST(StatusJsonWriter, SameBytesAsTheJsonTree) {
+  DaemonStatus s = testing::sample_status();
+  EXPECT_EQ(written(s), status_to_json(s).dump());
+  s.summary = testing::sample_summary();
+  EXPECT_EQ(written(s), status_to_json(s).dump());
+  auto& rw = s.connections.back();
+  rw.peers = {{"fqdn:alice.lab",
+               Endpoint{*IpAddress::parse("2001:db8::7"), 4500},
+               {"10.99.0.2"},
+               ConnectionState::Established,
+               1},
+              {"email:bob@lab", std::nullopt, {}, ConnectionState::Connecting, 0}};
+  rw.leases = {{"rw", "10.99.0.2", "fqdn:alice.lab", true}, {"rw", "10.99.0.3", "email:bob@lab", false}};
+  rw.virtual_ips = {"10.99.0.9"};
+  // Strings a peer chose: quotes, backslashes, control characters, non-ASCII UTF-8.
+  rw.peers.front().remote_id = "fqdn:a\"b\\c\n\t\x01\x1f\x7f caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91";
+  EXPECT_EQ(written(s), status_to_json(s).dump());
+  auto back = status_from_json(nlohmann::json::parse(written(s)));
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(*back, s);
+}
+
+TEST(StatusJsonWriter, InvalidUtf8BecomesReplacementCharacters) {
+  DaemonStatus s = testing::sample_status();
+  // Truncated, overlong, surrogate, beyond U+10FFFF, lone continuation bytes.
+  s.connections.front().remote_id = "x\xc3 \xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \x80\xbf y\xe2\x82";
+  const std::string out = written(s);
+  auto j = nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(j.is_discarded()) << out;
+  const std::string id = j.at("connections").at(0).at("remote_id").get<std::string>();
+  EXPECT_EQ(id.front(), 'x');
+  EXPECT_NE(id.find("\xef\xbf\xbd"), std::string::npos);
+  EXPECT_EQ(id.find('\xc0'), std::string::npos);
+  EXPECT_EQ(id.find("\xed\xa0\x80"), std::string::npos);
+}
+
+TEST(StatusJsonWriter, TheCliIndentsTheReplyAsDumpWould) {
+  DaemonStatus s = testing::sample_status();
+  s.summary = testing::sample_summary();
+  // Strings holding JSON's structure characters and escapes: copied, never indented.
+  s.connections.front().detail = R"(a "quoted" {b: [c, d]}, e\ "f)";
+  s.connections.back().peers = {{"fqdn:x,{y}:[z]", std::nullopt, {}, ConnectionState::Connecting, 0}};
+  s.connections.back().child_sas.clear();
+  for (auto form : {StatusReplyForm::Json, StatusReplyForm::Both}) {
+    auto reply = parse_control_reply(encode_status_reply(s), form);
+    ASSERT_TRUE(reply) << reply.error();
+    EXPECT_EQ(reply->raw_status_json, status_to_json(s).dump(2));
+    EXPECT_EQ(reply->status.has_value(), form == StatusReplyForm::Both);
+  }
+  // Not JSON after all: an error, not garbage printed.
+  auto bad = parse_control_reply(R"({"ok":true,"status":{"daemon":}})", StatusReplyForm::Json);
+  EXPECT_FALSE(bad);
+}
+
+// ---- the status request's filters on the control socket -------------------------------------
+
+TEST(StatusRequest, FiltersRoundTripAndAPlainRequestIsUnchanged) {
+  EXPECT_EQ(encode_control_request({}), R"({"cmd":"status"})");
+  ControlRequest r;
+  r.query = {.connection = "rw", .identity = "fqdn:alice.lab", .peer = "[2001:db8::1]:4500", .summary = true};
+  auto back = parse_control_request(encode_control_request(r));
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->command, ControlRequest::Command::Status);
+  EXPECT_EQ(back->query, r.query);
+}
+
+TEST(StatusRequest, BadFiltersAreRefusedWithAReason) {
+  const std::string limit(StatusQuery::kMaxFilterBytes, 'a');
+  auto ok = parse_control_request(R"({"cmd":"status","id":")" + limit + "\"}");
+  ASSERT_TRUE(ok) << ok.error();
+  EXPECT_EQ(ok->query.identity, limit);
+  auto too_long = parse_control_request(R"({"cmd":"status","conn":")" + limit + "a\"}");
+  ASSERT_FALSE(too_long);
+  EXPECT_NE(too_long.error().find("longer than 256 bytes"), std::string::npos) << too_long.error();
+  for (const char* bad : {R"({"cmd":"status","id":7})", R"({"cmd":"status","peer":["x"]})",
+                          R"({"cmd":"status","conn":null})", R"({"cmd":"status","summary":"yes"})"}) {
+    auto r = parse_control_request(bad);
+    EXPECT_FALSE(r) << bad;
+  }
+  // Members it does not know are ignored (a newer CLI).
+  EXPECT_TRUE(parse_control_request(R"({"cmd":"status","colour":"blue"})"));
 }
 
 }  // namespace
