@@ -1,5 +1,7 @@
 #include "gateway/core/policy_book.h"
 
+#include <algorithm>
+
 namespace natgate::gateway::core {
 
 namespace {
@@ -38,13 +40,20 @@ void PolicyBook::erase(const Key& key) {
 std::vector<PolicyBook::Key> PolicyBook::keys_of(std::uint32_t reqid) const {
   auto it = by_reqid_.find(reqid);
   if (it == by_reqid_.end()) return {};
-  return {it->second.begin(), it->second.end()};
+  std::vector<Key> keys;
+  keys.reserve(it->second.size());
+  for (const Key* k : it->second) keys.push_back(*k);
+  std::sort(keys.begin(), keys.end());  // in key order, as before the index held pointers
+  return keys;
 }
 
 const PolicyBook::Held* PolicyBook::any_of(std::uint32_t reqid) const {
   auto it = by_reqid_.find(reqid);
   if (it == by_reqid_.end() || it->second.empty()) return nullptr;
-  return find(*it->second.begin());
+  // The lowest key, as before the index held pointers (a reqid has a handful of policies).
+  const Key* first = *std::min_element(it->second.begin(), it->second.end(),
+                                       [](const Key* a, const Key* b) { return *a < *b; });
+  return find(*first);
 }
 
 const PolicyBook::Held* PolicyBook::overlapping(const dataplane::PolicySpec& p,
@@ -57,25 +66,28 @@ const PolicyBook::Held* PolicyBook::overlapping(const dataplane::PolicySpec& p,
   // Single-address destinations inside p's destination range.
   for (auto it = out_host_dst_.lower_bound(p.dst.start); it != out_host_dst_.end() && it->first <= p.dst.end;
        ++it)
-    if (const Held* h = check(it->second)) return h;
+    if (const Held* h = check(*it->second)) return h;
   for (const Key& key : out_wide_dst_)
     if (const Held* h = check(key)) return h;
   return nullptr;
 }
 
 void PolicyBook::index(const Key& key, const Held& held) {
-  by_reqid_[held.spec.reqid].insert(key);
+  // `key` is the caller's; the indexes take held_'s own copy of it.
+  const Key* stored = &held_.find(key)->first;
+  by_reqid_[held.spec.reqid].push_back(stored);
   if (held.spec.direction != dataplane::Direction::Out) return;
   if (is_host(held.spec.dst))
-    out_host_dst_.emplace(held.spec.dst.start, key);
+    out_host_dst_.emplace(held.spec.dst.start, stored);
   else
     out_wide_dst_.insert(key);
 }
 
 void PolicyBook::unindex(const Key& key, const Held& held) {
   if (auto it = by_reqid_.find(held.spec.reqid); it != by_reqid_.end()) {
-    it->second.erase(key);
-    if (it->second.empty()) by_reqid_.erase(it);
+    auto& keys = it->second;
+    keys.erase(std::remove_if(keys.begin(), keys.end(), [&](const Key* k) { return *k == key; }), keys.end());
+    if (keys.empty()) by_reqid_.erase(it);
   }
   if (held.spec.direction != dataplane::Direction::Out) return;
   if (!is_host(held.spec.dst)) {
@@ -84,7 +96,7 @@ void PolicyBook::unindex(const Key& key, const Held& held) {
   }
   auto [first, last] = out_host_dst_.equal_range(held.spec.dst.start);
   for (auto it = first; it != last; ++it) {
-    if (it->second == key) {
+    if (*it->second == key) {
       out_host_dst_.erase(it);
       return;
     }

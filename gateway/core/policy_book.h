@@ -45,11 +45,14 @@ class PolicyBook {
   void unindex(const Key& key, const Held& held);
 
   std::map<Key, Held> held_;
-  std::unordered_map<std::uint32_t, std::set<Key>> by_reqid_;
+  // The indexes point at held_'s keys (map nodes do not move) instead of copying them: a road
+  // warrior holds six policies (in, fwd and out for each of two local subnets), and a copied
+  // key in a tree node was ~130 bytes each (docs/performance.md, "Memory per road warrior").
+  std::unordered_map<std::uint32_t, std::vector<const Key*>> by_reqid_;
   // Outbound policies whose destination is one address (a road warrior's virtual IP, a peer
   // host), by that address: a query finds them with one range lookup. Wider destinations (site
   // subnets, ranges) are few and checked one by one.
-  std::multimap<IpAddress, Key> out_host_dst_;
+  std::multimap<IpAddress, const Key*> out_host_dst_;
   std::set<Key> out_wide_dst_;
 };
 
