@@ -73,7 +73,7 @@ std::size_t aead_key_size(AeadAlgorithm algorithm) {
   return 0;
 }
 
-Expected<Aead> Aead::create(AeadAlgorithm algorithm, ByteView key) {
+Expected<Aead> Aead::create(AeadAlgorithm algorithm, ByteView key, AeadUse use) {
   if (key.size() != aead_key_size(algorithm)) {
     return unexpected(std::string(evp_name(algorithm)) + " key must be " +
                       std::to_string(aead_key_size(algorithm)) + " bytes, not " + std::to_string(key.size()));
@@ -82,10 +82,16 @@ Expected<Aead> Aead::create(AeadAlgorithm algorithm, ByteView key) {
   if (!cipher)
     return unexpected(detail::openssl_error(std::string(evp_name(algorithm)) + " is not available"));
   std::string error;
-  auto seal = keyed_ctx(cipher.get(), key, true, error);
-  if (!seal) return unexpected(error);
-  auto open = keyed_ctx(cipher.get(), key, false, error);
-  if (!open) return unexpected(error);
+  detail::CipherCtxPtr seal;
+  detail::CipherCtxPtr open;
+  if (use != AeadUse::OpenOnly) {
+    seal = keyed_ctx(cipher.get(), key, true, error);
+    if (!seal) return unexpected(error);
+  }
+  if (use != AeadUse::SealOnly) {
+    open = keyed_ctx(cipher.get(), key, false, error);
+    if (!open) return unexpected(error);
+  }
   return Aead(algorithm, std::move(seal), std::move(open));
 }
 
@@ -116,6 +122,7 @@ bool Aead::open_in_place(ByteView nonce, ByteView aad, MutableByteView data, Byt
 Status Aead::seal_into(ByteView nonce, ByteView aad, ByteView in, std::uint8_t* out, std::uint8_t* tag) {
   if (nonce.size() != kNonceSize) return unexpected("AEAD nonce must be 12 bytes");
   if (in.size() > INT_MAX || aad.size() > INT_MAX) return unexpected("AEAD input too large");
+  if (!seal_) return unexpected("AEAD seal: this context was created for opening only");
   EVP_CIPHER_CTX* ctx = seal_.get();
   int len = 0;
   bool ok = EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) == 1;
@@ -138,7 +145,7 @@ Status Aead::seal_into(ByteView nonce, ByteView aad, ByteView in, std::uint8_t* 
 }
 
 bool Aead::open_into(ByteView nonce, ByteView aad, ByteView in, std::uint8_t* out, const std::uint8_t* tag) {
-  bool ok = nonce.size() == kNonceSize && in.size() <= INT_MAX && aad.size() <= INT_MAX;
+  bool ok = open_ != nullptr && nonce.size() == kNonceSize && in.size() <= INT_MAX && aad.size() <= INT_MAX;
   EVP_CIPHER_CTX* ctx = open_.get();
   int len = 0;
   ok = ok && EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) == 1;

@@ -21,6 +21,10 @@ Expected<AeadAlgorithm> aead_algorithm(iana::EncrId id, std::uint16_t key_bits);
 // Key bytes without any salt: 16, 24, 32, 32.
 std::size_t aead_key_size(AeadAlgorithm algorithm);
 
+// Which directions an Aead is keyed for: each keyed context is about 1 KiB (AES-GCM's key
+// schedule and GHASH table), so a user that only seals or only opens asks for that one.
+enum class AeadUse : std::uint8_t { SealAndOpen, SealOnly, OpenOnly };
+
 // Not thread-safe per direction: seal() calls must not overlap each other, nor open() calls
 // each other. Sealing and opening use separate contexts, so one thread may seal while
 // another opens.
@@ -29,7 +33,8 @@ class Aead {
   static constexpr std::size_t kNonceSize = 12;  // salt(4) || IV(8) in ESP and IKE
   static constexpr std::size_t kTagSize = 16;
 
-  static Expected<Aead> create(AeadAlgorithm algorithm, ByteView key);
+  // With SealOnly, open() fails (returns false); with OpenOnly, seal() returns an error.
+  static Expected<Aead> create(AeadAlgorithm algorithm, ByteView key, AeadUse use = AeadUse::SealAndOpen);
 
   AeadAlgorithm algorithm() const { return algorithm_; }
 

@@ -146,7 +146,7 @@ bool UserspaceBackend::engine_rule_in_use(const PolicyRule& rule) const {
   for (const auto d : {dataplane::Direction::In, dataplane::Direction::Fwd, dataplane::Direction::Out}) {
     if (engine_direction(d) != rule.direction) continue;
     auto it = policies_.find(PolicyKey{rule.src, rule.dst, d});
-    if (it != policies_.end() && it->second.rule.direction == rule.direction) return true;
+    if (it != policies_.end() && it->second.engine_direction == rule.direction) return true;
   }
   return false;
 }
@@ -155,13 +155,13 @@ Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
   const PolicyKey key{p.src, p.dst, p.direction};
   if (auto it = policies_.find(key); it != policies_.end())
     return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + " exists (reqid " +
-                      std::to_string(it->second.rule.reqid) + ")");
+                      std::to_string(it->second.reqid) + ")");
   PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
   const bool shared = engine_rule_in_use(rule);
   if (!shared) {
     if (auto s = engine_->add_policy(rule); !s) return s;
   }
-  InstalledPolicy installed{rule, {}};
+  InstalledPolicy installed{rule.direction, rule.reqid, rule.priority, {}};
   if (p.direction == dataplane::Direction::Out) {
     const auto source = local_sources_.address_in(p.src);
     for (const auto& subnet : subnets_covering(p.dst)) {
@@ -184,7 +184,9 @@ Status UserspaceBackend::replace_policy(const dataplane::PolicySpec& p) {
   // The engine holds one rule per selectors and direction, so the second of an In/Fwd pair
   // finds it replaced already.
   if (auto s = engine_->replace_policy(rule); !s) return s;
-  it->second.rule = rule;
+  it->second.engine_direction = rule.direction;
+  it->second.reqid = rule.reqid;
+  it->second.priority = rule.priority;
   return {};
 }
 
@@ -194,7 +196,7 @@ Status UserspaceBackend::delete_policy(const dataplane::PolicySpec& p) {
   Status result;
   for (const auto& subnet : it->second.routes)
     if (auto s = routes_.remove(subnet); !s && result) result = s;
-  const PolicyRule rule = it->second.rule;
+  const PolicyRule rule = rule_of(it->first, it->second);
   policies_.erase(it);
   if (!engine_rule_in_use(rule))
     if (auto s = engine_->remove_policy(rule); !s && result) result = s;
@@ -242,7 +244,7 @@ void UserspaceBackend::flush() {
   sas_.clear();
   for (const auto& [key, p] : policies_) {
     for (const auto& subnet : p.routes) (void)routes_.remove(subnet);
-    (void)engine_->remove_policy(p.rule);  // a shared In/Fwd rule fails the second time: harmless
+    (void)engine_->remove_policy(rule_of(key, p));  // a shared In/Fwd rule fails the second time: harmless
   }
   policies_.clear();
   reserved_spis_.clear();

@@ -72,10 +72,17 @@ class UserspaceBackend final : public dataplane::SaBackend {
   };
   using SaKey = std::tuple<std::uint32_t, IpAddress>;  // (spi, dst) as SaBackend names SAs
   using PolicyKey = std::tuple<TrafficSelector, TrafficSelector, dataplane::Direction>;
+  // The engine rule without the selectors, which the map key holds already (a road warrior has
+  // six policies; the copy was 80 bytes each, docs/performance.md "Memory per road warrior").
   struct InstalledPolicy {
-    PolicyRule rule;
+    dataplane::Direction engine_direction = dataplane::Direction::Out;
+    std::uint32_t reqid = 0;
+    std::uint32_t priority = 0;
     std::vector<Subnet> routes;
   };
+  static PolicyRule rule_of(const PolicyKey& key, const InstalledPolicy& p) {
+    return PolicyRule{std::get<0>(key), std::get<1>(key), p.engine_direction, p.reqid, p.priority};
+  }
 
   // An inbound and a forward policy of the same selectors are one engine rule.
   bool engine_rule_in_use(const PolicyRule& rule) const;

@@ -194,7 +194,7 @@ EspCrypto::EspCrypto(const Suite& suite, Role role)
 
 EspCrypto::~EspCrypto() {
   OPENSSL_cleanse(salt_.data(), salt_.size());
-  OPENSSL_cleanse(random_pool_.data(), random_pool_.size());
+  if (random_pool_) OPENSSL_cleanse(random_pool_->data(), random_pool_->size());
 }
 
 bool EspCrypto::uses_provider_dispatch() const { return evp_->direct != nullptr; }
@@ -228,8 +228,13 @@ Expected<std::unique_ptr<EspCrypto>> EspCrypto::create(const Suite& suite, const
       return unexpected(std::string(name) + " does not use a 12-byte nonce");
     if (path == AeadPath::Fastest)
       c->evp_->direct = provider_aead(c->evp_->cipher.get(), encr_keymat.data(), key_len, role == Role::Seal);
+    // With the provider's own context the EVP one is never used again: a keyed AES-GCM context
+    // is about 1 KiB, and every road warrior has two SAs.
+    if (c->evp_->direct) c->evp_->ctx.reset();
     return c;
   }
+  if (suite.cipher == CipherKind::AesCbc && role == Role::Seal)
+    c->random_pool_ = std::make_unique<RandomPool>();
   // ESP does its own padding (RFC 4303 §2.4); EVP must not add PKCS#7 padding.
   EVP_CIPHER_CTX_set_padding(c->evp_->ctx.get(), 0);
   c->evp_->mac.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
@@ -247,13 +252,15 @@ Expected<std::unique_ptr<EspCrypto>> EspCrypto::create(const Suite& suite, const
 
 bool EspCrypto::next_random_iv(std::uint8_t* out) {
   const std::size_t n = iv_len_;
-  if (random_used_ + n > random_pool_.size()) {
-    if (RAND_bytes(random_pool_.data(), static_cast<int>(random_pool_.size())) != 1) return false;
+  if (!random_pool_) random_pool_ = std::make_unique<RandomPool>();
+  RandomPool& pool = *random_pool_;
+  if (random_used_ + n > pool.size()) {
+    if (RAND_bytes(pool.data(), static_cast<int>(pool.size())) != 1) return false;
     random_used_ = 0;
   }
-  std::memcpy(out, random_pool_.data() + random_used_, n);
+  std::memcpy(out, pool.data() + random_used_, n);
   // Each IV is handed out once; clear it from the pool so it cannot be reused by mistake.
-  std::memset(random_pool_.data() + random_used_, 0, n);
+  std::memset(pool.data() + random_used_, 0, n);
   random_used_ += n;
   return true;
 }

@@ -116,9 +116,12 @@ class EspCrypto {
   std::size_t align_;
   std::unique_ptr<Evp> evp_;
   std::array<std::uint8_t, 4> salt_{};
-  // CBC IVs come from OpenSSL's CSPRNG in blocks, so the per-packet cost is a copy.
-  std::array<std::uint8_t, 1024> random_pool_{};
-  std::size_t random_used_ = sizeof(random_pool_);
+  // CBC IVs come from OpenSSL's CSPRNG in blocks, so the per-packet cost is a copy. Only CBC SAs
+  // have the pool: an AEAD SA's IV is its sequence number, and a road warrior's two SAs should
+  // not carry 2 KiB they never use (docs/performance.md, "Memory per road warrior").
+  using RandomPool = std::array<std::uint8_t, 1024>;
+  std::unique_ptr<RandomPool> random_pool_;
+  std::size_t random_used_ = sizeof(RandomPool);
 };
 
 }  // namespace natgate::esp

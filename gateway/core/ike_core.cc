@@ -110,7 +110,8 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   io_ = services.io;
   config_ = config;
   services_ = services;
-  timers_ = std::make_unique<TimerSet<ike::EndpointTimerKey>>(*io_);
+  timers_ = std::make_unique<TimerSet<ike::EndpointTimerKey>>(
+      *io_, [this](const ike::EndpointTimerKey& key) { run(endpoint_->on_timer(key, Clock::now())); });
 
   DataplaneHandlers handlers;
   handlers.on_ike = [this](const EndpointPair& ends, ByteView m) {
@@ -280,8 +281,7 @@ void IkeCore::run(ike::EndpointOutput&& out) {
             [&](ike::SendKeepalive& k) { send_keepalive(k); },
             [&](ike::ArmTimer& t) {
               if (!t.deadline) return timers_->cancel(t.key);
-              timers_->arm_at(t.key, *t.deadline,
-                              [this, key = t.key] { run(endpoint_->on_timer(key, Clock::now())); });
+              timers_->arm_at(t.key, *t.deadline);
             },
             [&](ike::InstallChildSa& a) {
               if (Status s = install(a); !s) {

@@ -44,12 +44,24 @@ class PolicyBook {
   void index(const Key& key, const Held& held);
   void unindex(const Key& key, const Held& held);
 
-  std::map<Key, Held> held_;
-  std::unordered_map<std::uint32_t, std::set<Key>> by_reqid_;
+  // Ordered by key_of(spec): the spec holds the key's selectors and direction already, so the
+  // entries are a set, not a map that would store them twice (a road warrior holds six policies:
+  // in, fwd and out for each of two local subnets; docs/performance.md, "Memory per road warrior").
+  struct ByKey {
+    using is_transparent = void;
+    static auto key(const Held& h) { return std::tie(h.spec.src, h.spec.dst, h.spec.direction); }
+    bool operator()(const Held& a, const Held& b) const { return key(a) < key(b); }
+    bool operator()(const Held& a, const Key& b) const { return key(a) < b; }
+    bool operator()(const Key& a, const Held& b) const { return a < key(b); }
+  };
+  std::set<Held, ByKey> held_;
+  // The indexes point at held_'s entries (set nodes do not move) instead of copying keys (~130
+  // bytes per tree node).
+  std::unordered_map<std::uint32_t, std::vector<const Held*>> by_reqid_;
   // Outbound policies whose destination is one address (a road warrior's virtual IP, a peer
   // host), by that address: a query finds them with one range lookup. Wider destinations (site
   // subnets, ranges) are few and checked one by one.
-  std::multimap<IpAddress, Key> out_host_dst_;
+  std::multimap<IpAddress, const Held*> out_host_dst_;
   std::set<Key> out_wide_dst_;
 };
 

@@ -35,6 +35,7 @@ std::shared_ptr<const ike::IkeSaConfig> merged(const std::vector<const Connectio
 
 void ProfileRegistry::assign(std::vector<std::shared_ptr<const ConnectionProfile>> in_order) {
   profiles_ = std::move(in_order);
+  own_key_configs_.clear();
   // The union for every distinct peer address, computed once: IKE_SA_INIT is answered on the
   // unauthenticated path and must not allocate per request.
   ike_by_address_.clear();
@@ -87,13 +88,21 @@ std::shared_ptr<const ike::PeerConfig> ProfileRegistry::peer_config(
     }
   }
   if (!best) return nullptr;
+  // The connection's own config, shared by all its SAs: the IKE SA keeps the peer's identity
+  // itself (IkeSaContext::remote_id), so a connection that accepts any identity needs no copy
+  // per peer (that copy was ~700 bytes per road warrior, docs/performance.md).
   auto own_key = identity_secrets_.find(peer_id);
-  if (best->peer->remote_id && own_key == identity_secrets_.end()) return best->peer;
-  // Any identity (or a peer with a key of its own): this peer's copy, naming it, with its key.
-  auto peer = std::make_shared<ike::PeerConfig>(*best->peer);
-  peer->remote_id = peer_id;
-  if (own_key != identity_secrets_.end()) peer->psk = own_key->second;
-  return peer;
+  if (own_key == identity_secrets_.end()) return best->peer;
+  // A peer with a key of its own: the connection's config with that key, made once per
+  // (connection, identity) and shared by that identity's SAs.
+  auto& slot = own_key_configs_[{best, peer_id}];
+  if (!slot) {
+    auto peer = std::make_shared<ike::PeerConfig>(*best->peer);
+    peer->remote_id = peer_id;
+    peer->psk = own_key->second;
+    slot = std::move(peer);
+  }
+  return slot;
 }
 
 }  // namespace natgate::gateway::core

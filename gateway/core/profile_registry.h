@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gateway/core/connection_profile.h"
@@ -24,6 +25,7 @@ class ProfileRegistry final : public ike::ConfigProvider {
   // authenticates each peer with its own key when there is one (else with the connection's).
   void set_identity_secrets(std::map<ike::Identity, SecretBytes> secrets) {
     identity_secrets_ = std::move(secrets);
+    own_key_configs_.clear();
   }
   std::shared_ptr<const ConnectionProfile> find(const std::string& name) const;
   const std::vector<std::shared_ptr<const ConnectionProfile>>& all() const { return profiles_; }
@@ -38,6 +40,10 @@ class ProfileRegistry final : public ike::ConfigProvider {
  private:
   std::vector<std::shared_ptr<const ConnectionProfile>> profiles_;
   std::map<ike::Identity, SecretBytes> identity_secrets_;
+  // The PeerConfigs of identities with keys of their own, by (connection, identity): at most one
+  // per configured identity and connection, built on first use (peer_config is const).
+  mutable std::map<std::pair<const ConnectionProfile*, ike::Identity>, std::shared_ptr<const ike::PeerConfig>>
+      own_key_configs_;
   // IKE_SA_INIT parameters: per peer address named by some connection, and for all others.
   std::map<IpAddress, std::shared_ptr<const ike::IkeSaConfig>> ike_by_address_;
   std::shared_ptr<const ike::IkeSaConfig> ike_for_any_;

@@ -89,7 +89,7 @@ void ExchangeDriver::initiate(TimePoint now) {
     const bool combine = active_exchange_ == ExchangeType::IkeSaInit || active_exchange_ == ExchangeType::IkeAuth;
     do {
       active_.push_back(std::move(queued_.front()));
-      queued_.pop_front();
+      queued_.erase(queued_.begin());
     } while (combine && !queued_.empty() && queued_.front()->exchange() == active_exchange_);
     send_request(now);
   }
@@ -172,7 +172,7 @@ void ExchangeDriver::on_response(const InboundMessage& response, TimePoint now) 
   out().cancel(TimerKind::Retransmit);
   // Tasks that want another round go first, in their order.
   for (std::size_t i = active_.size(); i-- > 0;) {
-    if (statuses[i] == TaskStatus::NeedMore) queued_.push_front(std::move(active_[i]));
+    if (statuses[i] == TaskStatus::NeedMore) queued_.insert(queued_.begin(), std::move(active_[i]));
   }
   active_.clear();
   flush_one_shots();
@@ -182,7 +182,9 @@ void ExchangeDriver::on_response(const InboundMessage& response, TimePoint now) 
 
 bool ExchangeDriver::admit_peer_rekey(TimePoint now) {
   auto& seen = ctx_.peer_rekeys;
-  while (!seen.empty() && now - seen.front() >= std::chrono::minutes(1)) seen.pop_front();
+  std::size_t old = 0;
+  while (old < seen.size() && now - seen[old] >= std::chrono::minutes(1)) ++old;
+  seen.erase(seen.begin(), seen.begin() + static_cast<std::ptrdiff_t>(old));
   if (seen.size() >= ctx_.limits().rekeys_per_minute) return false;
   seen.push_back(now);
   return true;

@@ -4,7 +4,6 @@
 // retransmitted requests (RFC 7296 §2.1, §2.2). It ends the SA when a task fails.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -64,7 +63,9 @@ class ExchangeDriver {
   IkeSaContext& ctx_;
   RequestWindow requests_;
   ResponseWindow responses_;
-  std::deque<std::unique_ptr<Task>> queued_;
+  // A vector, not a deque: a few tasks at most, and an empty std::deque already holds a
+  // 576-byte block (libstdc++), per IKE SA.
+  std::vector<std::unique_ptr<Task>> queued_;
   std::vector<std::unique_ptr<Task>> active_;  // the tasks of our request in flight
   iana::ExchangeType active_exchange_ = iana::ExchangeType::IkeSaInit;
   // Responder: the IKE_AUTH tasks while EAP takes more rounds (RFC 7296 §2.16).

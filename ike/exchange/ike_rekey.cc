@@ -112,7 +112,7 @@ TaskStatus IkeRekey::process_response(const InboundMessage& response) {
   nr_ = nonce->data;
   if (!derive(*suite, shared->view(), own_spi_, peer_spi, true)) return TaskStatus::Done;
   ke_.forget_key();
-  ctx_.successor = std::move(pending_);
+  ctx_.successor = pending_ ? std::make_unique<IkeSuccessor>(std::move(*pending_)) : nullptr;
   pending_.reset();
   ctx_.rekeyed = true;
   // §2.8: the new SA is in place; its creator deletes the old one.
@@ -176,7 +176,7 @@ TaskStatus IkeRekey::build_response(OutboundMessage& response) {
   response.payloads.push_back(Nonce{nr_});
   response.payloads.push_back(ke_.payload());
   ke_.forget_key();
-  ctx_.successor = std::move(pending_);
+  ctx_.successor = pending_ ? std::make_unique<IkeSuccessor>(std::move(*pending_)) : nullptr;
   pending_.reset();
   ctx_.rekeyed = true;
   return TaskStatus::Done;

@@ -181,6 +181,10 @@ void IkeSa::after_call(SaState before, TimePoint now) {
   if (before != SaState::Established && ctx_.state == SaState::Established) {
     half_open_.release();
     out.cancel(TimerKind::HalfOpen);
+    // Both IKE_SA_INIT messages were kept for the AUTH payloads (§2.15), now computed and
+    // verified; a retransmitted IKE_SA_INIT can no longer be the window's last request.
+    Bytes().swap(ctx_.own_init_message);
+    Bytes().swap(ctx_.peer_init_message);
     if (cfg.dpd_interval.count() > 0) out.arm(TimerKind::Dpd, now + cfg.dpd_interval);
   }
   if (ctx_.state == SaState::Deleted) half_open_.release();
@@ -197,7 +201,8 @@ void IkeSa::hold(HalfOpenToken token) {
 
 std::size_t IkeSa::half_open_bytes() const {
   std::size_t n = ctx_.own_init_message.size() + ctx_.peer_init_message.size() +
-                  request_fragments_.pending_bytes() + response_fragments_.pending_bytes();
+                  (request_fragments_ ? request_fragments_->pending_bytes() : 0) +
+                  (response_fragments_ ? response_fragments_->pending_bytes() : 0);
   for (const auto& d : driver_->responses().cached()) n += d.bytes.size();
   return n;
 }
@@ -205,8 +210,8 @@ std::size_t IkeSa::half_open_bytes() const {
 void IkeSa::free_half_open_buffers() {
   // The SA cannot complete without its IKE_SA_INIT messages (AUTH signs them, §2.15): it ends
   // on its next datagram or timer. Only the cached response (our own, small) stays until then.
-  request_fragments_.discard();
-  response_fragments_.discard();
+  if (request_fragments_) request_fragments_->discard();
+  if (response_fragments_) response_fragments_->discard();
   Bytes().swap(ctx_.own_init_message);
   Bytes().swap(ctx_.peer_init_message);
 }
@@ -263,7 +268,9 @@ Expected<std::optional<OpenedMessage>, InputError> IkeSa::open(const ReceivedDat
   if (!ctx_.peer_fragmentation) {
     return unexpected(InputError{InputError::Kind::Unsupported, std::nullopt, "SKF without negotiated fragmentation"});
   }
-  auto& reassembler = header.response() ? response_fragments_ : request_fragments_;
+  auto& slot = header.response() ? response_fragments_ : request_fragments_;
+  if (!slot) slot = std::make_unique<FragmentReassembler>();
+  FragmentReassembler& reassembler = *slot;
   auto r = reassembler.add(*view, *ctx_.inbound, now);
   switch (r.status) {
     case FragmentReassembler::Status::Complete: {

@@ -133,8 +133,10 @@ class IkeSa {
   IkeSaCounters counters_;
   HalfOpenToken half_open_;
   // The peer's requests and the responses to ours have separate Message ID sequences (§2.2).
-  FragmentReassembler request_fragments_;
-  FragmentReassembler response_fragments_;
+  // Created by the first SKF message of each kind: most peers never fragment, and the pair is
+  // 384 bytes per SA (docs/performance.md, "Memory per road warrior").
+  std::unique_ptr<FragmentReassembler> request_fragments_;
+  std::unique_ptr<FragmentReassembler> response_fragments_;
   TimePoint half_open_deadline_{};
   std::unique_ptr<IkeSa> successor_;
 };

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -163,7 +162,8 @@ struct IkeSaContext {
   // IKE SA rekey (§2.8). `successor` is set by the task that completed a rekey and taken by
   // IkeSa in the same call; from then on this SA is `rekeyed`: its CHILD SAs belong to the new
   // one and it only waits to be deleted, by us (delete_after_rekey) or by the peer.
-  std::optional<IkeSuccessor> successor;
+  // (Behind a pointer: 600 bytes, present for one call per IKE rekey.)
+  std::unique_ptr<IkeSuccessor> successor;
   bool rekeyed = false;
   bool delete_after_rekey = false;
   bool ike_rekey_pending = false;  // our rekey is queued or in flight
@@ -176,7 +176,8 @@ struct IkeSaContext {
 
   // When the peer asked for its rekeys in the last minute (PeerLimits::rekeys_per_minute); an
   // IKE rekey hands the list to the new SA, so rekeying the IKE SA itself resets nothing.
-  std::deque<TimePoint> peer_rekeys;
+  // (A vector: at most rekeys_per_minute entries, and an empty std::deque holds 576 bytes.)
+  std::vector<TimePoint> peer_rekeys;
 
   crypto::RandomSource& random() const { return *env.random; }
   crypto::KeyPairSource* key_pairs() const { return env.key_pairs; }

@@ -31,9 +31,11 @@ Expected<MessageProtector> MessageProtector::create(const CryptoSuite& suite, co
     if (!alg) return unexpected(alg.error());
     // KEYMAT for AEADs is key || salt (RFC 5282 §7.1, RFC 7634 §2).
     const std::size_t key_len = suite.encr_key_size();
-    auto aead = crypto::Aead::create(*alg, sk_e.view().first(key_len));
+    // Keyed once here so that a key OpenSSL refuses fails now, not at the first message.
+    auto aead = crypto::Aead::create(*alg, sk_e.view().first(key_len), crypto::AeadUse::SealOnly);
     if (!aead) return unexpected(aead.error());
-    p.aead_.emplace(std::move(*aead));
+    p.aead_ = *alg;
+    p.aead_key_ = sk_e.slice(0, key_len);
     p.salt_ = sk_e.slice(key_len, suite.salt_size());
   } else {
     auto cipher = crypto::Cipher::create_aes_cbc(sk_e.view());
@@ -81,7 +83,9 @@ Expected<Bytes> MessageProtector::seal(ByteView aad, ByteView plaintext, crypto:
     std::uint8_t nonce[crypto::Aead::kNonceSize];
     std::copy(salt_.data(), salt_.data() + 4, nonce);
     std::copy(iv.begin(), iv.end(), nonce + 4);
-    auto ok = aead_->seal_in_place(ByteView(nonce, sizeof nonce), aad, encrypted, icv);
+    auto aead = crypto::Aead::create(*aead_, aead_key_.view(), crypto::AeadUse::SealOnly);
+    if (!aead) return unexpected(aead.error());
+    auto ok = aead->seal_in_place(ByteView(nonce, sizeof nonce), aad, encrypted, icv);
     if (!ok) return unexpected(ok.error());
     return out;
   }
@@ -111,7 +115,9 @@ Expected<Bytes> MessageProtector::open(ByteView aad, ByteView body) {
     std::copy(salt_.data(), salt_.data() + 4, nonce);
     std::copy(iv.begin(), iv.end(), nonce + 4);
     std::copy(encrypted.begin(), encrypted.end(), plain.begin());
-    if (!aead_->open_in_place(ByteView(nonce, sizeof nonce), aad, plain, icv)) {
+    auto aead = crypto::Aead::create(*aead_, aead_key_.view(), crypto::AeadUse::OpenOnly);
+    if (!aead) return unexpected(aead.error());
+    if (!aead->open_in_place(ByteView(nonce, sizeof nonce), aad, plain, icv)) {
       return unexpected("SK payload integrity check failed");
     }
   } else {

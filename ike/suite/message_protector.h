@@ -60,8 +60,12 @@ class MessageProtector {
   std::size_t iv_size_ = 0;
   std::size_t icv_size_ = 0;
   std::size_t block_size_ = 1;
-  // AEAD suites:
-  std::optional<crypto::Aead> aead_;
+  // AEAD suites: the key, and a cipher context keyed for one message at a time. An IKE SA
+  // exchanges a few messages an hour once up, and a keyed AES-GCM context is about 1 KiB, so
+  // holding two per SA direction cost a road warrior 4.5 KiB (docs/performance.md, "Memory per
+  // road warrior"); keying one per message costs about a microsecond.
+  std::optional<crypto::AeadAlgorithm> aead_;
+  SecretBytes aead_key_;
   SecretBytes salt_;
   std::optional<std::uint64_t> next_iv_;
   // AES-CBC + HMAC suites:

@@ -209,6 +209,27 @@ TEST(Aead, RejectsWrongSizes) {
   EXPECT_FALSE(aead->open(Bytes(12), {}, Bytes(15), small));  // shorter than a tag
 }
 
+TEST(Aead, OneDirectionContextsSealAndOpenEachOthersMessages) {
+  for (auto alg : {AeadAlgorithm::AesGcm256, AeadAlgorithm::ChaCha20Poly1305}) {
+    const Bytes key(aead_key_size(alg), 0x5a);
+    auto sealer = Aead::create(alg, key, AeadUse::SealOnly);
+    auto opener = Aead::create(alg, key, AeadUse::OpenOnly);
+    auto both = Aead::create(alg, key);
+    ASSERT_TRUE(sealer.has_value() && opener.has_value() && both.has_value());
+    const Bytes nonce(12, 0x01), aad(20, 0x02), plain(100, 0x03);
+    Bytes sealed(plain.size() + Aead::kTagSize), expected(plain.size() + Aead::kTagSize);
+    ASSERT_TRUE(sealer->seal(nonce, aad, plain, sealed).has_value());
+    ASSERT_TRUE(both->seal(nonce, aad, plain, expected).has_value());
+    EXPECT_EQ(sealed, expected);
+    Bytes out(plain.size());
+    ASSERT_TRUE(opener->open(nonce, aad, sealed, out));
+    EXPECT_EQ(out, plain);
+    // The direction a context was not keyed for fails instead of using a missing context.
+    EXPECT_FALSE(sealer->open(nonce, aad, sealed, out));
+    EXPECT_FALSE(opener->seal(nonce, aad, plain, sealed).has_value());
+  }
+}
+
 TEST(Aead, IanaTransformsMapToAlgorithms) {
   EXPECT_EQ(*aead_algorithm(iana::EncrId::AesGcm16, 128), AeadAlgorithm::AesGcm128);
   EXPECT_EQ(*aead_algorithm(iana::EncrId::AesGcm16, 256), AeadAlgorithm::AesGcm256);

@@ -6,7 +6,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <functional>
+#include <memory>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gateway/io/timer.h"
@@ -270,43 +273,84 @@ TEST(Timer, CallbackMayRearmItsTimer) {
 
 TEST(TimerSet, KeysFireInDeadlineOrderAndAreRemovedWhenTheyFire) {
   boost::asio::io_context io;
-  TimerSet<int> timers(io);
   std::vector<int> order;
+  TimerSet<int> timers(io, [&](const int& key) { order.push_back(key); });
   const auto now = SteadyClock::now();
-  timers.arm_at(1, now + 40ms, [&] { order.push_back(1); });
-  timers.arm_at(2, now + 10ms, [&] { order.push_back(2); });
-  timers.arm_at(3, now + 25ms, [&] { order.push_back(3); });
-  EXPECT_EQ(timers.size(), 3u);
-  ASSERT_TRUE(run_until(io, [&] { return order.size() == 3; }));
-  EXPECT_EQ(order, (std::vector<int>{2, 3, 1}));
+  timers.arm_at(1, now + 40ms);
+  timers.arm_at(2, now + 10ms);
+  timers.arm_at(3, now + 25ms);
+  timers.arm_at(4, now + 25ms);  // same deadline as 3, armed later: fires after it
+  EXPECT_EQ(timers.size(), 4u);
+  ASSERT_TRUE(run_until(io, [&] { return order.size() == 4; }));
+  EXPECT_EQ(order, (std::vector<int>{2, 3, 4, 1}));
   EXPECT_EQ(timers.size(), 0u);
 }
 
 TEST(TimerSet, RearmingAKeyReplacesItAndCancelRemovesIt) {
   boost::asio::io_context io;
-  TimerSet<std::string> timers(io);
-  std::vector<std::string> fired;
-  timers.arm_after("retransmit", 5ms, [&] { fired.push_back("first"); });
-  timers.arm_after("retransmit", 15ms, [&] { fired.push_back("second"); });
-  timers.arm_after("dpd", 5ms, [&] { fired.push_back("dpd"); });
+  std::vector<std::pair<std::string, SteadyClock::time_point>> fired;
+  TimerSet<std::string> timers(io,
+                               [&](const std::string& key) { fired.emplace_back(key, SteadyClock::now()); });
+  const auto start = SteadyClock::now();
+  timers.arm_after("retransmit", 5ms);
+  timers.arm_after("retransmit", 15ms);
+  EXPECT_GE(*timers.deadline("retransmit"), start + 15ms);
+  timers.arm_after("dpd", 5ms);
   timers.cancel("dpd");
   EXPECT_FALSE(timers.armed("dpd"));
+  EXPECT_FALSE(timers.deadline("dpd").has_value());
   ASSERT_TRUE(run_until(io, [&] { return !fired.empty(); }));
   run_until(
       io, [] { return false; }, 40ms);
-  EXPECT_EQ(fired, std::vector<std::string>{"second"});
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].first, "retransmit");
+  EXPECT_GE(fired[0].second, start + 15ms);  // the replaced 5 ms deadline did not fire
 }
 
-TEST(TimerSet, CallbackMayArmItsOwnKeyAgain) {
+TEST(TimerSet, CancellingTheEarliestKeyMovesTheWakeUpToTheNext) {
   boost::asio::io_context io;
-  TimerSet<int> timers(io);
+  std::vector<int> fired;
+  TimerSet<int> timers(io, [&](const int& key) { fired.push_back(key); });
+  timers.arm_after(1, 5ms);
+  timers.arm_after(2, 20ms);
+  timers.cancel(1);
+  ASSERT_TRUE(run_until(io, [&] { return !fired.empty(); }));
+  EXPECT_EQ(fired, std::vector<int>{2});
+  // After cancel_all nothing fires.
+  timers.arm_after(3, 1ms);
+  timers.cancel_all();
+  run_until(
+      io, [] { return false; }, 20ms);
+  EXPECT_EQ(fired, std::vector<int>{2});
+}
+
+TEST(TimerSet, HandlerMayArmItsOwnKeyAgain) {
+  boost::asio::io_context io;
   int fired = 0;
-  std::function<void()> again = [&] {
-    if (++fired < 3) timers.arm_after(7, 1ms, again);
-  };
-  timers.arm_after(7, 1ms, again);
+  std::unique_ptr<TimerSet<int>> timers;
+  timers = std::make_unique<TimerSet<int>>(io, [&](const int& key) {
+    if (++fired < 3) timers->arm_after(key, 1ms);
+  });
+  timers->arm_after(7, 1ms);
   ASSERT_TRUE(run_until(io, [&] { return fired == 3; }));
-  EXPECT_FALSE(timers.armed(7));
+  EXPECT_FALSE(timers->armed(7));
+}
+
+TEST(TimerSet, HandlerMayDestroyTheSet) {
+  boost::asio::io_context io;
+  int fired = 0;
+  std::unique_ptr<TimerSet<int>> timers;
+  timers = std::make_unique<TimerSet<int>>(io, [&](const int&) {
+    ++fired;
+    timers.reset();
+  });
+  const auto at = SteadyClock::now() + 2ms;
+  timers->arm_at(1, at);
+  timers->arm_at(2, at);  // due in the same pass: must not run after the set is gone
+  ASSERT_TRUE(run_until(io, [&] { return fired == 1 && timers == nullptr; }));
+  run_until(
+      io, [] { return false; }, 10ms);
+  EXPECT_EQ(fired, 1);
 }
 
 }  // namespace
