@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <exception>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -71,7 +72,7 @@ void line(std::size_t n, const char* what, double ms, std::size_t bytes = 0, std
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_bench(int argc, char** argv) {
   const std::size_t n = argc > 1 ? std::stoul(argv[1]) : 100000;
   cpu_start = cpu_ms();
   auto t = Clock::now();
@@ -153,4 +154,13 @@ int main(int argc, char** argv) {
   io_thread.join();
   std::filesystem::remove_all(dir);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run_bench(argc, argv);
+  } catch (const std::exception& e) {  // a bad N argument, a failed allocation
+    std::fprintf(stderr, "natgate_status_bench: %s\n", e.what());
+    return 1;
+  }
 }

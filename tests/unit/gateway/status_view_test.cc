@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -21,11 +22,9 @@ constexpr std::size_t kPeers = 2000;
 
 class StatusViewTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { world_ = new RoadWarriorStatus(kPeers); }
-  static void TearDownTestSuite() {
-    delete world_;  // NOLINT(cppcoreguidelines-owning-memory): shared by the suite's tests
-    world_ = nullptr;
-  }
+  // Built once for the suite's tests (2,000 road warriors take a moment).
+  static void SetUpTestSuite() { world_ = std::make_unique<RoadWarriorStatus>(kPeers); }
+  static void TearDownTestSuite() { world_.reset(); }
   static DaemonStatus status(const StatusQuery& q) {
     DaemonStatus out;
     Status s = world_->render(q, out);
@@ -54,10 +53,10 @@ class StatusViewTest : public ::testing::Test {
     });
     return out;
   }
-  static RoadWarriorStatus* world_;
+  static std::unique_ptr<RoadWarriorStatus> world_;
 };
 
-RoadWarriorStatus* StatusViewTest::world_ = nullptr;
+std::unique_ptr<RoadWarriorStatus> StatusViewTest::world_;
 
 TEST_F(StatusViewTest, WithoutOptionsEveryConnectionWithEveryPeerAndLease) {
   DaemonStatus s = status({});

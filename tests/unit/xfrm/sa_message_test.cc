@@ -166,7 +166,7 @@ TEST(SaMessage, LargeWindowsAndEsnUseTheReplayBitmap) {
   std::memcpy(&esn, attrs[XFRMA_REPLAY_ESN_VAL].data(), sizeof(esn));
   EXPECT_EQ(esn.replay_window, 1024u);
   EXPECT_EQ(esn.bmp_len, 32u);  // 32-bit words
-  EXPECT_EQ(attrs[XFRMA_REPLAY_ESN_VAL].size(), sizeof(xfrm_replay_state_esn) + 32 * 4);
+  EXPECT_EQ(attrs[XFRMA_REPLAY_ESN_VAL].size(), sizeof(xfrm_replay_state_esn) + std::size_t{32} * 4);
 
   sa.replay_window = 64;
   sa.transform.esn = true;

@@ -69,7 +69,7 @@ TEST(EndpointManySas, ResponderHeapPerRoadWarriorStaysSmall) {
   {
     // Under ASan (or any allocator that is not glibc's) mallinfo2 does not see operator new.
     // (An explicit ::operator new call, which the compiler may not elide as it may a new-expression.)
-    constexpr std::size_t kProbe = 64 * 1024;
+    constexpr std::size_t kProbe = std::size_t{64} * 1024;
     const std::size_t before = mallinfo2().uordblks;
     void* probe = ::operator new(kProbe);
     const std::size_t with_probe = mallinfo2().uordblks;
