@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include "common/capabilities.h"
 #include "crypto/random.h"
 
 namespace natgate::crypto {
@@ -59,6 +60,9 @@ std::optional<iana::DhGroup> KeyPairPool::next_group_locked() const {
 
 void KeyPairPool::run(const std::stop_token& stop) {
   (void)::pthread_setname_np(::pthread_self(), "natgate-keys");
+  // Capabilities are per thread, and this one starts before natgated drops its own: it only
+  // computes, so it gives up all of them (and may never regain any) before anything else.
+  drop_all_thread_capabilities();
   SystemRandom random;
   std::unique_lock lock(mutex_);
   while (!stop.stop_requested()) {

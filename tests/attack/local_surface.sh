@@ -31,7 +31,7 @@ log "gateway and two clients up $(( $(io_now_ms) - t0 )) ms after the gateway st
 GW=${RA_PID[gw]}
 
 step "capabilities after start"
-threads=0 workers=0
+threads=0 workers=0 keys=0
 for task in /proc/"$GW"/task/*; do
   tid=${task##*/} comm=$(cat "$task/comm")
   eff=$(cap_mask "$GW/task/$tid" CapEff) prm=$(cap_mask "$GW/task/$tid" CapPrm)
@@ -41,16 +41,18 @@ for task in /proc/"$GW"/task/*; do
   threads=$((threads + 1))
   must "$comm: nothing inheritable or ambient" test "$inh" -eq 0 -a "$amb" -eq 0
   must "$comm: no_new_privs" test "$nnp" = 1
-  if [[ $comm == natgate-esp-* ]]; then
-    workers=$((workers + 1))
-    must "$comm (ESP worker): no capabilities" test "$eff" -eq 0 -a "$prm" -eq 0
+  if [[ $comm == natgate-esp-* || $comm == natgate-keys ]]; then
+    # Threads that only move packets or compute key pairs (crypto/key_pair_pool.cc) hold nothing.
+    if [[ $comm == natgate-keys ]]; then keys=$((keys + 1)); else workers=$((workers + 1)); fi
+    must "$comm (worker thread): no capabilities" test "$eff" -eq 0 -a "$prm" -eq 0
   else
     must "$comm: effective = permitted = CAP_NET_ADMIN" test "$eff" -eq "$NET_ADMIN" -a "$prm" -eq "$NET_ADMIN"
     must "$comm: bounding set = CAP_NET_ADMIN" test "$bnd" -eq "$NET_ADMIN"
   fi
 done
-log "figures: $threads threads, $workers ESP workers without capabilities"
+log "figures: $threads threads, $workers ESP workers and $keys key-pair thread without capabilities"
 must "the userspace data plane's two workers were checked" test "$workers" -eq 2
+must "the key-pair thread was checked" test "$keys" -eq 1
 must "the gateway logged what it kept" grep -q "privileges: kept cap_net_admin; bounding set reduced" "$IO_DIR/gw.log"
 
 step "not dumpable (a second gateway run as nobody with ambient capabilities, as under systemd User=)"
