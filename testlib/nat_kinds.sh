@@ -25,6 +25,11 @@
 #                     APDM: the range random ports come from (default 1024-65535).
 #     hairpin=on|off  RFC 4787 §6: inside hosts reach each other through E:e, and see each
 #                     other's external endpoint as the source (default off)
+#     unsolicited=drop|reject|accept
+#                     what happens to a new inbound UDP flow to E that no mapping lets in
+#                     (default drop, as home routers do; reject answers ICMP port unreachable;
+#                     accept hands it to the NAT box itself, as testlib/nat.sh's NATs do — see
+#                     "input" below for why that changes the mapping behaviour)
 #     timeout=S       how long an idle mapping lives (default 120; RFC 4787 §4.3 REQ-5 asks
 #                     for at least 120 s), and how long ADF remembers an address
 #     table=NAME      nftables table (default natk)
@@ -51,12 +56,13 @@
 #             new inbound flows through the map @mapped (external port -> inside endpoint,
 #             learned the same way), for ADF only from an address in @contacted (external
 #             port . remote address, learned on every outbound packet).
-#   input     unsolicited inbound UDP to E is dropped in the input hook. Beside being what a
-#             home router does (no ICMP port unreachable back), it keeps conntrack from
-#             confirming an entry R:r -> E:e for it: such an entry would take the 5-tuple a
-#             later outbound X:x -> R:r needs, and the port-preserving snat would then pick
-#             another port for R:r — two peers punching at once would each see the other's
-#             NAT turn "symmetric" (docs/mediation.md).
+#   input     unsolicited inbound UDP to E is dropped (or rejected) in the input hook. Beside
+#             being what a home router does, it keeps conntrack from confirming an entry
+#             R:r -> E:e for it: such an entry would take the 5-tuple a later outbound
+#             X:x -> R:r needs, and snat would then pick another port for R:r. With
+#             unsolicited=accept that is what happens: the peer whose packet arrived first
+#             sees the mapping move, an EIM NAT turns address-and-port-dependent for it
+#             (nat_probe's "early" test; docs/mediation.md).
 #   hairpin   inside -> E:e is DNATed through @mapped like inbound traffic and its source
 #             SNATed to its own external mapping, so the receiver sees an external endpoint.
 
@@ -73,17 +79,19 @@ _natk_mapping_rules() {
 natk_apply() {
   local node=$1 kind=$2; shift 2
   local ext="" inside="" out=out0 in=in0 ports="" hairpin=off timeout=120 table=natk kv
+  local unsolicited=drop
   for kv in "$@"; do
     case ${kv%%=*} in
       ext) ext=${kv#*=} ;; inside) inside=${kv#*=} ;; out) out=${kv#*=} ;; in) in=${kv#*=} ;;
       ports) ports=${kv#*=} ;; hairpin) hairpin=${kv#*=} ;; timeout) timeout=${kv#*=} ;;
-      table) table=${kv#*=} ;;
+      table) table=${kv#*=} ;; unsolicited) unsolicited=${kv#*=} ;;
       *) echo "natk_apply: unknown option '$kv'" >&2; return 2 ;;
     esac
   done
   case $kind in eim-eif | eim-adf | eim-apdf | apdm) ;; *) echo "natk_apply: unknown kind '$kind'" >&2; return 2 ;; esac
   [[ -n $ext && -n $inside ]] || { echo "natk_apply: ext= and inside= are required" >&2; return 2; }
   [[ $hairpin == on || $hairpin == off ]] || { echo "natk_apply: hairpin=on|off" >&2; return 2; }
+  case $unsolicited in drop | reject | accept) ;; *) echo "natk_apply: unsolicited=drop|reject|accept" >&2; return 2 ;; esac
   local t="timeout ${timeout}s"
   {
     echo "table ip $table {}"
@@ -128,10 +136,12 @@ natk_apply() {
     echo "    iifname \"$out\" ct status dnat accept"
     echo "    iifname \"$out\" counter drop"
     echo "  }"
-    echo "  chain input {"
-    echo "    type filter hook input priority filter; policy accept;"
-    echo "    iifname \"$out\" meta l4proto udp ct state new counter drop"
-    echo "  }"
+    if [[ $unsolicited != accept ]]; then
+      echo "  chain input {"
+      echo "    type filter hook input priority filter; policy accept;"
+      echo "    iifname \"$out\" meta l4proto udp ct state new counter $unsolicited"
+      echo "  }"
+    fi
     echo "}"
   } | "${NAT_EXEC:-nsx}" "$node" nft -f -
 }
@@ -172,7 +182,7 @@ declare -A NATK_PUBLIC=() NATK_CARRIER=()
 natk_internet() { netns_add inet; netns_bridge inet br0; }
 
 # _natk_spec SPEC -> the words of natk_apply (KIND KEY=VALUE...)
-_natk_spec() { local IFS=,; printf '%s\n' $1; }
+_natk_spec() { local -a w; IFS=, read -r -a w <<<"$1"; printf '%s\n' "${w[@]}"; }
 
 natk_site() {
   local site=$1 public=$2 home=$3 carrier=${4:-}
@@ -226,6 +236,6 @@ natk_probe_server() {
 
 natk_classify() {
   nsx "$1-host" timeout --foreground 30 python3 "$NATK_PROBE" classify --local-ip "$NATK_HOST" \
-    --timeout "${NATK_PROBE_TIMEOUT:-0.25}" --tries "${NATK_PROBE_TRIES:-2}" \
+    --timeout "${NATK_PROBE_TIMEOUT:-0.2}" --tries "${NATK_PROBE_TRIES:-2}" \
     --server "$NATK_SERVER:3478" --alt "$NATK_SERVER_ALT:3479"
 }

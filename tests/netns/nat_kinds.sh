@@ -24,25 +24,29 @@ natk_site c 198.51.100.11 eim-apdf eim-apdf
 netns_wait_reach a-host "$NATK_SERVER"
 netns_wait_reach c-host "$NATK_SERVER"
 
-# Cases: name | site | home spec | carrier spec | expected "mapping filtering hairpin" | port rule
+# Cases: name | site | home spec | carrier spec | expected "mapping filtering hairpin early" |
+#   port rule. "early": does the mapping stay when a new peer's packet arrives before the inside
+#   host sent to it (nat_probe's early-inbound test; APDM moves by definition).
 #   port rule: keep (the inside port is kept), LO-HI (the mapped port lies in the range), any.
 CASES=(
-  "EIM-EIF|a|eim-eif||EIM EIF off|keep"
-  "EIM-EIF hairpin|a|eim-eif,hairpin=on||EIM EIF on|keep"
-  "EIM-ADF|a|eim-adf||EIM ADF off|keep"
-  "EIM-ADF hairpin, ports|a|eim-adf,hairpin=on,ports=20000-29999||EIM ADF on|20000-29999"
-  "EIM-APDF|a|eim-apdf||EIM APDF off|keep"
-  "EIM-APDF hairpin, ports|a|eim-apdf,hairpin=on,ports=20000-29999||EIM APDF on|20000-29999"
-  "APDM (symmetric)|a|apdm||APDM APDF off|any"
-  "APDM hairpin|a|apdm,hairpin=on,ports=40000-49999||APDM APDF on|40000-49999"
-  "CGNAT EIM-EIF + EIM-EIF|c|eim-eif|eim-eif,ports=30000-39999,hairpin=on|EIM EIF on|30000-39999"
-  "CGNAT EIM-EIF + EIM-ADF|c|eim-eif|eim-adf,ports=30000-39999|EIM ADF off|30000-39999"
-  "CGNAT EIM-APDF + EIM-EIF|c|eim-apdf,hairpin=on|eim-eif,ports=30000-39999,hairpin=on|EIM APDF on|30000-39999"
-  "CGNAT EIM-EIF + APDM|c|eim-eif|apdm,ports=30000-39999|APDM APDF off|30000-39999"
+  "EIM-EIF|a|eim-eif||EIM EIF off kept|keep"
+  "EIM-EIF hairpin|a|eim-eif,hairpin=on||EIM EIF on kept|keep"
+  "EIM-ADF|a|eim-adf||EIM ADF off kept|keep"
+  "EIM-ADF hairpin, ports|a|eim-adf,hairpin=on,ports=20000-29999||EIM ADF on kept|20000-29999"
+  "EIM-APDF|a|eim-apdf||EIM APDF off kept|keep"
+  "EIM-APDF hairpin, ports|a|eim-apdf,hairpin=on,ports=20000-29999||EIM APDF on kept|20000-29999"
+  "EIM-APDF reject|a|eim-apdf,unsolicited=reject||EIM APDF off kept|keep"
+  "EIM-APDF accept|a|eim-apdf,unsolicited=accept||EIM APDF off moved|keep"
+  "APDM (symmetric)|a|apdm||APDM APDF off moved|any"
+  "APDM hairpin|a|apdm,hairpin=on,ports=40000-49999||APDM APDF on moved|40000-49999"
+  "CGNAT EIM-EIF + EIM-EIF|c|eim-eif|eim-eif,ports=30000-39999,hairpin=on|EIM EIF on kept|30000-39999"
+  "CGNAT EIM-EIF + EIM-ADF|c|eim-eif|eim-adf,ports=30000-39999|EIM ADF off kept|30000-39999"
+  "CGNAT EIM-APDF + EIM-EIF|c|eim-apdf,hairpin=on|eim-eif,ports=30000-39999,hairpin=on|EIM APDF on kept|30000-39999"
+  "CGNAT EIM-EIF + APDM|c|eim-eif|apdm,ports=30000-39999|APDM APDF off moved|30000-39999"
   # testlib/nat.sh, as the s2s/ra/esp labs use it (see docs/mediation.md)
-  "nat.sh masquerade|a|nat.sh kind=masquerade||EIM APDF off|keep"
-  "nat.sh masquerade ports=|a|nat.sh kind=masquerade ports=20000-29999||EIM APDF off|20000-29999"
-  "nat.sh symmetric|a|nat.sh kind=symmetric||APDM APDF off|any"
+  "nat.sh masquerade|a|nat.sh kind=masquerade||EIM APDF off moved|keep"
+  "nat.sh masquerade ports=|a|nat.sh kind=masquerade ports=20000-29999||EIM APDF off moved|20000-29999"
+  "nat.sh symmetric|a|nat.sh kind=symmetric||APDM APDF off moved|any"
 )
 
 # set_case SITE HOME CARRIER: natk kinds, or "nat.sh ARGS" for testlib/nat.sh's nat_apply.
@@ -75,7 +79,7 @@ for c in "${CASES[@]}"; do
   step "$name: home $home${carrier:+, carrier $carrier}"
   set_case "$site" "$home" "$carrier"
   out=$(natk_classify "$site") || fail "$name: nat_probe failed: $out"
-  got=$(jq -r '"\(.mapping) \(.filtering) \(.hairpin)"' <<<"$out") || fail "$name: probe output: $out"
+  got=$(jq -r '"\(.mapping) \(.filtering) \(.hairpin) \(.early)"' <<<"$out") || fail "$name: probe output: $out"
   jq -r '.log[]' <<<"$out" | sed 's/^/    /' >&2
   local_ep=$(jq -r .local <<<"$out") mapped=$(jq -r '.mapped | join(" ")' <<<"$out")
   public=${NATK_PUBLIC[$site]}
@@ -85,15 +89,15 @@ for c in "${CASES[@]}"; do
     [[ ${m%:*} == "$public" ]] || verdict="WRONG (mapped address $m, not $public)"
     port_ok "$prule" "$local_ep" "$m" || verdict="WRONG (mapped port ${m##*:} breaks '$prule', local $local_ep)"
   done
-  read -r gm gf gh <<<"$got"
+  read -r gm gf gh ge <<<"$got"
   ports=$(for m in $mapped; do printf '%s,' "${m##*:}"; done)
-  TABLE+=("$(printf '%-26s %-8s %-10s %-8s %-6s %-18s %s' "$name" "$gm" "$gf" "$gh" "${local_ep##*:}" "${ports%,}" "$verdict")")
+  TABLE+=("$(printf '%-26s %-8s %-10s %-8s %-6s %-6s %-18s %s' "$name" "$gm" "$gf" "$gh" "$ge" "${local_ep##*:}" "${ports%,}" "$verdict")")
   if [[ $verdict == ok ]]; then log "ok: $name classified $got"; else log "$name: $verdict, got $got"; failed=1; fi
 done
 
 step "classification (RFC 5780 probe vs the kind's name)"
 {
-  printf '%-26s %-8s %-10s %-8s %-6s %-18s %s\n' kind mapping filtering hairpin local "mapped ports" verdict
+  printf '%-26s %-8s %-10s %-8s %-6s %-6s %-18s %s\n' kind mapping filtering hairpin early local "mapped ports" verdict
   printf '%s\n' "${TABLE[@]}"
 } | tee "$IO_DIR/table.txt" >&2
 # The table also goes to stdout, for whoever keeps it (docs/mediation.md).

@@ -13,11 +13,16 @@ whose both ends we run, and keeps every step readable.
         CHANGE <t> addr|port|both
                                  answer the same, but from the other address, the other port or
                                  both (RFC 5780 §7.2 CHANGE-REQUEST)
+        EARLY <t> <ip>:<port>    send "EARLY <t>" to ip:port from the other address and port:
+                                 a peer's packet that reaches a NAT before the inside host has
+                                 sent anything to that peer (hole punching's usual race)
   nat_probe.py classify --server A1:P1 --alt A2:P2 [--local-ip IP] [--timeout S] [--tries N]
       runs the tests from inside the NAT and prints one JSON object:
         mapping    EIM | ADM | APDM   (RFC 4787 §4.1; RFC 5780 §4.3)
         filtering  EIF | ADF | APDF   (RFC 4787 §5;   RFC 5780 §4.4)
         hairpin    on | off | internal-source  (RFC 4787 §6; RFC 5780 §4.5)
+        early      kept | moved: does an EIM mapping survive a packet from a new peer that
+                   arrives before the inside host sends to that peer (not in RFC 5780)
         mapped     the mapped endpoints seen by each server endpoint, for the log
 """
 
@@ -72,6 +77,13 @@ def serve(addrs, ports):
             reply_from = (a, p)
             if verb == "BIND":
                 pass
+            elif verb == "EARLY" and len(words) == 3:
+                try:
+                    socks[(other_addr[a], other_port[p])].sendto(f"EARLY {token}".encode(),
+                                                                 parse_endpoint(words[2]))
+                except (ValueError, OSError) as err:
+                    print(f"EARLY {words[2]} failed: {err}", flush=True)
+                continue
             elif verb == "CHANGE" and len(words) == 3 and words[2] in ("addr", "port", "both"):
                 change = words[2]
                 reply_from = (
@@ -190,6 +202,28 @@ class Client:
         return "off", None
 
 
+    def early_inbound(self):
+        """Hole punching's race: the peer's first packet reaches our NAT before ours leaves.
+        L has a mapping M towards A1:P1; A2:P2 sends to M unasked; then L sends to A2:P2.
+        An EIM NAT must still map L to M for A2:P2 ("kept"). Linux conntrack moves the mapping
+        ("moved") when it kept an entry A2:P2 -> M for the unasked packet (docs/mediation.md)."""
+        s = self.socket()
+        m, _ = self.request(s, self.server, "BIND")
+        if not m:
+            return "none"
+        token = secrets.token_hex(6)
+        s.sendto(f"EARLY {token} {fmt(m)}".encode(), self.server)
+        # Let it reach the NAT first (it arrives, on EIF, or is dropped or answered there);
+        # a lab's round trip is well under 0.1 s.
+        self._await(s, f"EARLY {token}", time.monotonic() + min(self.timeout, 0.1))
+        m_alt, _ = self.request(s, self.alt, "BIND")
+        self.log.append(f"early inbound: mapping {fmt(m)}, then {fmt(self.alt)} sees "
+                        f"{m_alt and fmt(m_alt)}")
+        if not m_alt:
+            return "none"
+        return "kept" if m_alt == m else "moved"
+
+
 def classify(args):
     c = Client(parse_endpoint(args.server), parse_endpoint(args.alt), args.local_ip,
                args.timeout, args.tries)
@@ -197,12 +231,14 @@ def classify(args):
         mapping, mapped = c.mapping()
         filtering = c.filtering()
         hairpin, _ = c.hairpin()
+        early = c.early_inbound()
     finally:
         c.close()
     print(json.dumps({
         "mapping": mapping,
         "filtering": filtering,
         "hairpin": hairpin,
+        "early": early,
         "local": c.local and fmt(c.local),
         "mapped": [m and fmt(m) for m in mapped],
         "log": c.log,
