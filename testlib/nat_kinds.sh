@@ -169,7 +169,7 @@ natk_mappings() {
 #   natk_site_set SITE HOME [CARRIER]    new kinds for an existing site (a carrier only if it was
 #                                        built with one); conntrack is flushed and the learned
 #                                        maps start empty, so nothing of the previous kind remains
-#   natk_probe_server                    srv on the internet running tools/nat_probe's server on
+#   natk_probe_server                    (call it first) srv on the internet running tools/nat_probe's server on
 #                                        NATK_SERVER and NATK_SERVER_ALT, ports 3478 and 3479
 #   natk_classify SITE                   run the probe's classification from SITE-host: one
 #                                        line of JSON (tools/nat_probe/nat_probe.py)
@@ -224,18 +224,51 @@ natk_site_set() {
   return 0
 }
 
+# The interpreter itself, resolved once: a version manager's python3 shim costs over a second
+# per start, and the lab starts the probe about 50 times.
+NATK_PYTHON=${NATK_PYTHON:-}
 natk_probe_server() {
+  [[ -n $NATK_PYTHON ]] || NATK_PYTHON=$(python3 -c 'import sys; print(sys.executable)') ||
+    fail "python3 is needed for tools/nat_probe"
   netns_add srv
   netns_on_bridge srv eth0 inet p-srv "$NATK_SERVER/24"
   netns_addr srv eth0 "$NATK_SERVER_ALT/24"
-  netns_spawn srv "$IO_DIR/nat_probe_server.log" python3 -u "$NATK_PROBE" server \
+  netns_spawn srv "$IO_DIR/nat_probe_server.log" "$NATK_PYTHON" -u "$NATK_PROBE" server \
     --addr "$NATK_SERVER" --addr "$NATK_SERVER_ALT" --port 3478 --port 3479
   wait_until 5 grep -q "nat_probe server on" "$IO_DIR/nat_probe_server.log" ||
     fail "nat_probe server did not start: $(head -c 300 "$IO_DIR/nat_probe_server.log")"
 }
 
 natk_classify() {
-  nsx "$1-host" timeout --foreground 30 python3 "$NATK_PROBE" classify --local-ip "$NATK_HOST" \
+  nsx "$1-host" timeout --foreground 30 "$NATK_PYTHON" "$NATK_PROBE" classify --local-ip "$NATK_HOST" \
     --timeout "${NATK_PROBE_TIMEOUT:-0.2}" --tries "${NATK_PROBE_TRIES:-2}" \
     --server "$NATK_SERVER:3478" --alt "$NATK_SERVER_ALT:3479"
+}
+
+# natk_punch SITE_A SITE_B [TIME_S]: UDP hole punching between SITE_A-host and SITE_B-host
+# through the probe server (tools/nat_probe "punch", local port 4500 on both, as NAT-T uses),
+# both started at once. Prints "RESULT_A RESULT_B MS_A MS_B VIA_A VIA_B" (direct|failed;
+# the endpoint each side's ACK came from). Needs natk_probe_server.
+natk_punch() {
+  local a=$1 b=$2 t=${3:-2} pa pb ra rb tag
+  # Fresh names for every pair (callers run this in $(...), so no counter survives): a name
+  # registered by an earlier pair would hand out a stale endpoint.
+  tag=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+  local na="$a-$tag" nb="$b-$tag"
+  # Bounded: each gives up after TIME_S by itself, timeout(1) ends it a little later at most.
+  ip netns exec "$(ns "$a-host")" timeout $((t + 5)) "$NATK_PYTHON" "$NATK_PROBE" punch --server "$NATK_SERVER:3478" \
+    --name "$na" --peer "$nb" --local-ip "$NATK_HOST" --time "$t" >"$IO_DIR/punch-$na.json" 2>&1 &
+  pa=$!
+  ip netns exec "$(ns "$b-host")" timeout $((t + 5)) "$NATK_PYTHON" "$NATK_PROBE" punch --server "$NATK_SERVER:3478" \
+    --name "$nb" --peer "$na" --local-ip "$NATK_HOST" --time "$t" >"$IO_DIR/punch-$nb.json" 2>&1 &
+  pb=$!
+  io_track_pid "$pa" timeout
+  io_track_pid "$pb" timeout
+  wait "$pa" "$pb"
+  ra=$(jq -er '"\(.result) \(.ms) \(.via)"' "$IO_DIR/punch-$na.json" 2>/dev/null) || ra="error - -"
+  rb=$(jq -er '"\(.result) \(.ms) \(.via)"' "$IO_DIR/punch-$nb.json" 2>/dev/null) || rb="error - -"
+  local r1 m1 v1 r2 m2 v2
+  read -r r1 m1 v1 <<<"$ra"
+  read -r r2 m2 v2 <<<"$rb"
+  echo "$r1 $r2 $m1 $m2 $v1 $v2"
 }

@@ -3,3 +3,6 @@
 add_test(NAME netns.mediation.nat-kinds COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/nat_kinds.sh)
 set_tests_properties(netns.mediation.nat-kinds PROPERTIES LABELS "netns;mediation" RUN_SERIAL TRUE TIMEOUT 180
                      SKIP_RETURN_CODE 77)
+add_test(NAME netns.mediation.punch-matrix COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/nat_punch.sh)
+set_tests_properties(netns.mediation.punch-matrix PROPERTIES LABELS "netns;mediation" RUN_SERIAL TRUE TIMEOUT 240
+                     SKIP_RETURN_CODE 77)

@@ -13,6 +13,9 @@ whose both ends we run, and keeps every step readable.
         CHANGE <t> addr|port|both
                                  answer the same, but from the other address, the other port or
                                  both (RFC 5780 §7.2 CHANGE-REQUEST)
+        REGISTER <t> <name>      answer like BIND and remember the source as <name>'s endpoint
+        LOOKUP <t> <name>        answer "PEER <t> <ip>:<port>" (or "PEER <t> none"): a rendezvous
+                                 for the punch test
         EARLY <t> <ip>:<port>    send "EARLY <t>" to ip:port from the other address and port:
                                  a peer's packet that reaches a NAT before the inside host has
                                  sent anything to that peer (hole punching's usual race)
@@ -23,6 +26,14 @@ whose both ends we run, and keeps every step readable.
         hairpin    on | off | internal-source  (RFC 4787 §6; RFC 5780 §4.5)
         early      kept | moved: does an EIM mapping survive a packet from a new peer that
                    arrives before the inside host sends to that peer (not in RFC 5780)
+  nat_probe.py punch --server A1:P1 --name ME --peer PEER [--local-port P] [--time S]
+      UDP hole punching between two probes behind NATs, as mediation does it: register ME's
+      server-reflexive endpoint with the server, look PEER's up, then both send PUNCH to each
+      other's candidates (the server-reflexive one, plus every peer-reflexive source a PUNCH
+      arrives from) and answer each PUNCH with an ACK. Prints one JSON object: result direct
+      (an ACK came back, so both directions crossed both NATs) or failed, the endpoint the ACK
+      came from, the peer's server-reflexive endpoint, the milliseconds from start (rendezvous
+      included) to the ACK, or to giving up.
         mapped     the mapped endpoints seen by each server endpoint, for the log
 """
 
@@ -62,6 +73,7 @@ def serve(addrs, ports):
             sel.register(s, selectors.EVENT_READ, (a, p))
     other_addr = {addrs[0]: addrs[1], addrs[1]: addrs[0]}
     other_port = {ports[0]: ports[1], ports[1]: ports[0]}
+    registered = {}
     print(f"nat_probe server on {sorted(fmt(k) for k in socks)}", flush=True)
     while True:
         for key, _ in sel.select():
@@ -77,6 +89,12 @@ def serve(addrs, ports):
             reply_from = (a, p)
             if verb == "BIND":
                 pass
+            elif verb == "REGISTER" and len(words) == 3:
+                registered[words[2]] = src
+            elif verb == "LOOKUP" and len(words) == 3:
+                peer = registered.get(words[2])
+                socks[(a, p)].sendto(f"PEER {token} {fmt(peer) if peer else 'none'}".encode(), src)
+                continue
             elif verb == "EARLY" and len(words) == 3:
                 try:
                     socks[(other_addr[a], other_port[p])].sendto(f"EARLY {token}".encode(),
@@ -245,6 +263,60 @@ def classify(args):
     }))
 
 
+def punch(args):
+    c = Client(parse_endpoint(args.server), None, args.local_ip, args.timeout, args.tries)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((args.local_ip, args.local_port))
+    t0 = time.monotonic()
+    deadline = t0 + args.time
+    me, _ = c.request(s, c.server, "REGISTER", args.name)
+    peer = None
+    while me and peer is None and time.monotonic() < deadline:
+        token = secrets.token_hex(6)
+        s.sendto(f"LOOKUP {token} {args.peer}".encode(), c.server)
+        got = c._await(s, f"PEER {token} ", time.monotonic() + args.timeout)
+        if got and got[0].split()[2] != "none":
+            peer = parse_endpoint(got[0].split()[2])
+        elif got:
+            time.sleep(0.05)  # the peer has not registered yet
+    candidates = [peer] if peer else []
+    acked_by = None
+    acked_ms = None
+    heard_from = None
+    linger_until = deadline
+    next_send = 0.0
+    while candidates and time.monotonic() < min(deadline, linger_until):
+        now = time.monotonic()
+        if now >= next_send and acked_by is None:
+            for cand in candidates:
+                s.sendto(f"PUNCH {args.name}".encode(), cand)
+            next_send = now + 0.05
+        s.settimeout(max(0.005, min(next_send, linger_until, deadline) - now))
+        try:
+            data, src = s.recvfrom(MAX_DATAGRAM)
+        except socket.timeout:
+            continue
+        words = data.decode("ascii", "replace").split()
+        if words[:2] == ["PUNCH", args.peer]:
+            heard_from = heard_from or src
+            if src not in candidates:
+                candidates.append(src)  # a peer-reflexive candidate: where the peer really is
+            s.sendto(f"ACK {args.name}".encode(), src)
+        elif words[:2] == ["ACK", args.peer] and acked_by is None:
+            acked_by = src
+            acked_ms = int((time.monotonic() - t0) * 1000)
+            # Keep answering a moment, so the peer gets its ACK too.
+            linger_until = time.monotonic() + args.linger
+    print(json.dumps({
+        "result": "direct" if acked_by else "failed",
+        "via": acked_by and fmt(acked_by),
+        "heard_from": heard_from and fmt(heard_from),
+        "me": me and fmt(me),
+        "peer_srflx": peer and fmt(peer),
+        "ms": acked_ms if acked_by else int((time.monotonic() - t0) * 1000),
+    }))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -257,11 +329,23 @@ def main():
     cl.add_argument("--local-ip", default="0.0.0.0")
     cl.add_argument("--timeout", type=float, default=0.3, help="seconds to wait per try")
     cl.add_argument("--tries", type=int, default=3)
+    pu = sub.add_parser("punch")
+    pu.add_argument("--server", required=True, help="rendezvous server endpoint A1:P1")
+    pu.add_argument("--name", required=True)
+    pu.add_argument("--peer", required=True)
+    pu.add_argument("--local-ip", default="0.0.0.0")
+    pu.add_argument("--local-port", type=int, default=4500)
+    pu.add_argument("--time", type=float, default=3.0, help="seconds before giving up")
+    pu.add_argument("--linger", type=float, default=0.3, help="seconds to keep answering")
+    pu.add_argument("--timeout", type=float, default=0.3)
+    pu.add_argument("--tries", type=int, default=3)
     args = ap.parse_args()
     if args.cmd == "server":
         serve(args.addr, args.port)
-    else:
+    elif args.cmd == "classify":
         classify(args)
+    else:
+        punch(args)
 
 
 if __name__ == "__main__":
