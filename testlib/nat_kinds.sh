@@ -246,6 +246,7 @@ natk_classify() {
 }
 
 # natk_punch SITE_A SITE_B [TIME_S]: UDP hole punching between SITE_A-host and SITE_B-host
+# (TIME_S of punching, default 2, after a rendezvous of at most 10 s)
 # through the probe server (tools/nat_probe "punch", local port 4500 on both, as NAT-T uses),
 # both started at once. Prints "RESULT_A RESULT_B MS_A MS_B VIA_A VIA_B" (direct|failed;
 # the endpoint each side's ACK came from). Needs natk_probe_server.
@@ -256,10 +257,10 @@ natk_punch() {
   tag=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
   local na="$a-$tag" nb="$b-$tag"
   # Bounded: each gives up after TIME_S by itself, timeout(1) ends it a little later at most.
-  ip netns exec "$(ns "$a-host")" timeout $((t + 5)) "$NATK_PYTHON" "$NATK_PROBE" punch --server "$NATK_SERVER:3478" \
+  ip netns exec "$(ns "$a-host")" timeout $((t + 15)) "$NATK_PYTHON" "$NATK_PROBE" punch --server "$NATK_SERVER:3478" \
     --name "$na" --peer "$nb" --local-ip "$NATK_HOST" --time "$t" >"$IO_DIR/punch-$na.json" 2>&1 &
   pa=$!
-  ip netns exec "$(ns "$b-host")" timeout $((t + 5)) "$NATK_PYTHON" "$NATK_PROBE" punch --server "$NATK_SERVER:3478" \
+  ip netns exec "$(ns "$b-host")" timeout $((t + 15)) "$NATK_PYTHON" "$NATK_PROBE" punch --server "$NATK_SERVER:3478" \
     --name "$nb" --peer "$na" --local-ip "$NATK_HOST" --time "$t" >"$IO_DIR/punch-$nb.json" 2>&1 &
   pb=$!
   io_track_pid "$pa" timeout

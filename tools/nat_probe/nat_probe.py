@@ -268,10 +268,12 @@ def punch(args):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((args.local_ip, args.local_port))
     t0 = time.monotonic()
-    deadline = t0 + args.time
+    # The peer may start a little later (a loaded machine): the rendezvous has its own bound,
+    # the punching gets --time once the peer is known.
+    lookup_deadline = t0 + args.rendezvous_time
     me, _ = c.request(s, c.server, "REGISTER", args.name)
     peer = None
-    while me and peer is None and time.monotonic() < deadline:
+    while me and peer is None and time.monotonic() < lookup_deadline:
         token = secrets.token_hex(6)
         s.sendto(f"LOOKUP {token} {args.peer}".encode(), c.server)
         got = c._await(s, f"PEER {token} ", time.monotonic() + args.timeout)
@@ -280,6 +282,7 @@ def punch(args):
         elif got:
             time.sleep(0.05)  # the peer has not registered yet
     candidates = [peer] if peer else []
+    deadline = time.monotonic() + args.time
     acked_by = None
     acked_ms = None
     heard_from = None
@@ -335,8 +338,10 @@ def main():
     pu.add_argument("--peer", required=True)
     pu.add_argument("--local-ip", default="0.0.0.0")
     pu.add_argument("--local-port", type=int, default=4500)
-    pu.add_argument("--time", type=float, default=3.0, help="seconds before giving up")
-    pu.add_argument("--linger", type=float, default=0.3, help="seconds to keep answering")
+    pu.add_argument("--time", type=float, default=3.0, help="seconds of punching before giving up")
+    pu.add_argument("--rendezvous-time", type=float, default=10.0,
+                    help="seconds to wait for the peer's registration")
+    pu.add_argument("--linger", type=float, default=0.2, help="seconds to keep answering")
     pu.add_argument("--timeout", type=float, default=0.3)
     pu.add_argument("--tries", type=int, default=3)
     args = ap.parse_args()
