@@ -126,7 +126,10 @@ natk_apply() {
     echo "    ct direction original ct original ip saddr $inside meta l4proto udp ip saddr $ext jump learn_udp"
     echo "  }"
     echo "  chain learn_udp {"
-    # "meta l4proto udp" in each rule gives nft the type of ct's proto-src/proto-dst.
+    # "meta l4proto udp" in each rule gives nft the type of ct's proto-src/proto-dst. An
+    # element keeps its first inside endpoint until it times out (update only refreshes it):
+    # a port conntrack hands to another inside endpoint within timeout= would still lead
+    # inbound flows to the first one. The lab's runs are far shorter than that.
     echo "    meta l4proto udp update @mapped { ct reply proto-dst : ct original ip saddr . ct original proto-src }"
     echo "    oifname \"$out\" meta l4proto udp update @contacted { ct reply proto-dst . ip daddr }"
     echo "  }"
