@@ -111,7 +111,10 @@ def serve(addrs, ports):
             else:
                 print(f"dropped an unknown request: {data[:60]!r}", flush=True)
                 continue
-            socks[reply_from].sendto(f"MAPPED {token} {fmt(src)}".encode(), src)
+            try:
+                socks[reply_from].sendto(f"MAPPED {token} {fmt(src)}".encode(), src)
+            except OSError as err:
+                print(f"answer to {fmt(src)} failed: {err}", flush=True)
 
 
 # ---- client ------------------------------------------------------------------------------
