@@ -72,27 +72,40 @@ port_ok() {
   esac
 }
 
+# measure NAME SITE PUBLIC WANT PORT_RULE: classify SITE once; sets GOT, VERDICT, LOCAL_EP, MAPPED.
+measure() {
+  local name=$1 site=$2 public=$3 want=$4 prule=$5 out m
+  out=$(natk_classify "$site") || fail "$name: nat_probe failed: $out"
+  GOT=$(jq -r '"\(.mapping) \(.filtering) \(.hairpin) \(.early)"' <<<"$out") || fail "$name: probe output: $out"
+  jq -r '.log[]' <<<"$out" | sed 's/^/    /' >&2
+  LOCAL_EP=$(jq -r .local <<<"$out") MAPPED=$(jq -r '.mapped | join(" ")' <<<"$out")
+  VERDICT=ok
+  [[ $GOT == "$want" ]] || VERDICT="WRONG (want $want)"
+  for m in $MAPPED; do
+    [[ ${m%:*} == "$public" ]] || VERDICT="WRONG (mapped address $m, not $public)"
+    port_ok "$prule" "$LOCAL_EP" "$m" || VERDICT="WRONG (mapped port ${m##*:} breaks '$prule', local $LOCAL_EP)"
+  done
+}
+
 TABLE=()
 failed=0
 for c in "${CASES[@]}"; do
   IFS='|' read -r name site home carrier want prule <<<"$c"
   step "$name: home $home${carrier:+, carrier $carrier}"
   set_case "$site" "$home" "$carrier"
-  out=$(natk_classify "$site") || fail "$name: nat_probe failed: $out"
-  got=$(jq -r '"\(.mapping) \(.filtering) \(.hairpin) \(.early)"' <<<"$out") || fail "$name: probe output: $out"
-  jq -r '.log[]' <<<"$out" | sed 's/^/    /' >&2
-  local_ep=$(jq -r .local <<<"$out") mapped=$(jq -r '.mapped | join(" ")' <<<"$out")
-  public=${NATK_PUBLIC[$site]}
-  verdict=ok
-  [[ $got == "$want" ]] || verdict="WRONG (want $want)"
-  for m in $mapped; do
-    [[ ${m%:*} == "$public" ]] || verdict="WRONG (mapped address $m, not $public)"
-    port_ok "$prule" "$local_ep" "$m" || verdict="WRONG (mapped port ${m##*:} breaks '$prule', local $local_ep)"
-  done
-  read -r gm gf gh ge <<<"$got"
-  ports=$(for m in $mapped; do printf '%s,' "${m##*:}"; done)
-  TABLE+=("$(printf '%-26s %-8s %-10s %-8s %-6s %-6s %-18s %s' "$name" "$gm" "$gf" "$gh" "$ge" "${local_ep##*:}" "${ports%,}" "$verdict")")
-  if [[ $verdict == ok ]]; then log "ok: $name classified $got"; else log "$name: $verdict, got $got"; failed=1; fi
+  measure "$name" "$site" "${NATK_PUBLIC[$site]}" "$want" "$prule"
+  if [[ $VERDICT != ok ]]; then
+    # The probe waits 0.2 s for an answer; on a loaded machine an answer that comes later looks
+    # like a filter. Measure once more, on a fresh NAT, with 1 s waits before calling it wrong.
+    log "$name: $VERDICT, got $GOT; measuring again with 1 s waits"
+    set_case "$site" "$home" "$carrier"
+    NATK_PROBE_TIMEOUT=1 NATK_PROBE_TRIES=3 measure "$name" "$site" "${NATK_PUBLIC[$site]}" "$want" "$prule"
+    [[ $VERDICT == ok ]] && VERDICT="ok (slow waits)"
+  fi
+  read -r gm gf gh ge <<<"$GOT"
+  ports=$(for m in $MAPPED; do printf '%s,' "${m##*:}"; done)
+  TABLE+=("$(printf '%-26s %-8s %-10s %-8s %-6s %-6s %-18s %s' "$name" "$gm" "$gf" "$gh" "$ge" "${LOCAL_EP##*:}" "${ports%,}" "$VERDICT")")
+  if [[ $VERDICT == ok* ]]; then log "ok: $name classified $GOT"; else log "$name: $VERDICT, got $GOT"; failed=1; fi
 done
 
 step "classification (RFC 5780 probe vs the kind's name)"

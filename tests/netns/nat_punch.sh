@@ -66,12 +66,22 @@ pair() {  # pair SITE_A KIND_A SITE_B KIND_B [EXPECTED "PATH RULE", else by expe
   local want rule r1 r2 m1 m2 v1 v2 path verdict=ok
   read -r want rule <<<"$(expect "$ma" "$fa" "$mb" "$fb")"
   [[ -n ${5:-} ]] && read -r want rule <<<"$5"
-  read -r r1 r2 m1 m2 v1 v2 <<<"$(natk_punch "$sa" "$sb" 2)"
-  if [[ $r1 == direct && $r2 == direct ]]; then path=direct
-  elif [[ $r1 == failed && $r2 == failed ]]; then path=relay
-  else path="half($r1/$r2)"; fi
+  local t
+  for t in 2 5; do
+    read -r r1 r2 m1 m2 v1 v2 <<<"$(natk_punch "$sa" "$sb" "$t")"
+    if [[ $r1 == direct && $r2 == direct ]]; then path=direct
+    elif [[ $r1 == failed && $r2 == failed ]]; then path=relay
+    else path="half($r1/$r2)"; fi
+    # A loaded machine can only delay a punch: a pair that should be direct gets a second
+    # try on fresh NATs with 5 s before it counts as wrong.
+    [[ $path != direct && $want == direct && $t == 2 ]] || break
+    log "$la x $lb: $path, want direct; punching again for 5 s"
+    natk_site_set "$sa" "$ha" "$ca"
+    natk_site_set "$sb" "$hb" "$cb"
+  done
   if [[ $want == shown ]]; then verdict="not asserted (race)"
-  elif [[ $path != "$want" ]]; then verdict="WRONG (want $want)"; failed=1; fi
+  elif [[ $path != "$want" ]]; then verdict="WRONG (want $want)"; failed=1
+  elif [[ $t == 5 ]]; then verdict="ok (second try)"; fi
   TABLE+=("$(printf '%-20s %-20s %-8s %-24s %-12s %s' "$la" "$lb" "$path" "$rule" "${m1}/${m2}" "$verdict")")
   log "$la x $lb: $path (a: $r1 via $v1 in ${m1} ms; b: $r2 via $v2 in ${m2} ms), rule $rule: $verdict"
 }

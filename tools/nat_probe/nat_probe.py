@@ -235,8 +235,8 @@ class Client:
         token = secrets.token_hex(6)
         s.sendto(f"EARLY {token} {fmt(m)}".encode(), self.server)
         # Let it reach the NAT first (it arrives, on EIF, or is dropped or answered there);
-        # a lab's round trip is well under 0.1 s.
-        self._await(s, f"EARLY {token}", time.monotonic() + min(self.timeout, 0.1))
+        # a lab's round trip is well under half the answer timeout.
+        self._await(s, f"EARLY {token}", time.monotonic() + self.timeout / 2)
         m_alt, _ = self.request(s, self.alt, "BIND")
         self.log.append(f"early inbound: mapping {fmt(m)}, then {fmt(self.alt)} sees "
                         f"{m_alt and fmt(m_alt)}")
