@@ -21,7 +21,7 @@
 #     out=IF in=IF    outside / inside interfaces (default out0 / in0)
 #     ports=LO-HI     EIM: remap inside ports into LO-HI (one port per inside endpoint, for
 #                     every destination); default: keep the inside port where it is free
-#                     ("port preservation"; RFC 4787 §4.1 REQ-3 allows both).
+#                     ("port preservation"; RFC 4787 §4.2.1 allows both).
 #                     APDM: the range random ports come from (default 1024-65535).
 #     hairpin=on|off  RFC 4787 §6: inside hosts reach each other through E:e, and see each
 #                     other's external endpoint as the source (default off)
