@@ -1,6 +1,9 @@
 # shellcheck shell=bash
-# testlib/nat.sh — every NAT a lab needs, written by one function: the only place in the tree
-# that writes an nftables NAT ruleset. Double NAT is nat_apply on two boxes in a row.
+# testlib/nat.sh — every NAT a lab needs, written by one function. Double NAT is nat_apply on
+# two boxes in a row. The NAT kinds of issue 14's mediation lab, named by RFC 4787 behaviour,
+# are testlib/nat_kinds.sh's; tests/netns/nat_kinds.sh classifies both files' NATs. Note for
+# hole punching: these NATs let unsolicited inbound UDP reach the NAT box itself, and a peer's
+# packet that arrives before ours then moves our mapping for that peer (docs/mediation.md).
 #
 #   nat_apply NODE [KEY=VALUE...]   replace NODE's table (default "lab_nat") with:
 #     kind=masquerade   (default) source NAT of everything leaving out= to the box's address.
