@@ -140,66 +140,64 @@ Status UserspaceBackend::delete_sa(std::uint32_t spi, const IpAddress& dst) {
   return s;
 }
 
-bool UserspaceBackend::engine_rule_in_use(const PolicyRule& rule) const {
-  // The SaBackend directions that map onto the engine rule's: O(log n) lookups, not a scan (a
-  // scan per policy made installing n road warriors O(n^2), issue 13).
-  for (const auto d : {dataplane::Direction::In, dataplane::Direction::Fwd, dataplane::Direction::Out}) {
-    if (engine_direction(d) != rule.direction) continue;
-    auto it = policies_.find(PolicyKey{rule.src, rule.dst, d});
-    if (it != policies_.end() && it->second.engine_direction == rule.direction) return true;
-  }
-  return false;
-}
-
 Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
-  const PolicyKey key{p.src, p.dst, p.direction};
-  if (auto it = policies_.find(key); it != policies_.end())
-    return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + " exists (reqid " +
-                      std::to_string(it->second.reqid) + ")");
-  PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
-  const bool shared = engine_rule_in_use(rule);
-  if (!shared) {
-    if (auto s = engine_->add_policy(rule); !s) return s;
+  const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
+  const PolicyKey key{rule.src, rule.dst, rule.direction};
+  const std::uint8_t bit = holder_bit(p.direction);
+  if (auto it = policies_.find(key); it != policies_.end()) {
+    if (it->second.holders & bit)
+      return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + " exists (reqid " +
+                        std::to_string(it->second.reqid) + ")");
+    // The inbound or forward twin of a rule the engine holds already.
+    it->second.holders |= bit;
+    ++policy_count_;
+    return {};
   }
-  InstalledPolicy installed{rule.direction, rule.reqid, rule.priority, {}};
+  if (auto s = engine_->add_policy(rule); !s) return s;
   if (p.direction == dataplane::Direction::Out) {
     const auto source = local_sources_.address_in(p.src);
-    for (const auto& subnet : subnets_covering(p.dst)) {
-      if (auto s = routes_.add(subnet, source); !s) {
-        for (const auto& added : installed.routes) (void)routes_.remove(added);
-        if (!shared) (void)engine_->remove_policy(rule);
+    const auto subnets = subnets_covering(p.dst);
+    for (std::size_t i = 0; i < subnets.size(); ++i) {
+      if (auto s = routes_.add(subnets[i], source); !s) {
+        for (std::size_t j = 0; j < i; ++j) (void)routes_.remove(subnets[j]);
+        (void)engine_->remove_policy(rule);
         return s;
       }
-      installed.routes.push_back(subnet);
     }
   }
-  policies_.emplace(key, std::move(installed));
+  policies_.emplace(key, InstalledPolicy{rule.reqid, rule.priority, bit});
+  ++policy_count_;
   return {};
 }
 
 Status UserspaceBackend::replace_policy(const dataplane::PolicySpec& p) {
-  auto it = policies_.find({p.src, p.dst, p.direction});
-  if (it == policies_.end()) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
   const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
+  auto it = policies_.find({rule.src, rule.dst, rule.direction});
+  if (it == policies_.end() || !(it->second.holders & holder_bit(p.direction)))
+    return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
   // The engine holds one rule per selectors and direction, so the second of an In/Fwd pair
   // finds it replaced already.
   if (auto s = engine_->replace_policy(rule); !s) return s;
-  it->second.engine_direction = rule.direction;
   it->second.reqid = rule.reqid;
   it->second.priority = rule.priority;
   return {};
 }
 
 Status UserspaceBackend::delete_policy(const dataplane::PolicySpec& p) {
-  auto it = policies_.find({p.src, p.dst, p.direction});
-  if (it == policies_.end()) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
+  auto it = policies_.find({p.src, p.dst, engine_direction(p.direction)});
+  const std::uint8_t bit = holder_bit(p.direction);
+  if (it == policies_.end() || !(it->second.holders & bit))
+    return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
+  --policy_count_;
+  it->second.holders &= static_cast<std::uint8_t>(~bit);
+  if (it->second.holders != 0) return {};  // its In/Fwd twin still holds the engine rule
   Status result;
-  for (const auto& subnet : it->second.routes)
-    if (auto s = routes_.remove(subnet); !s && result) result = s;
+  if (p.direction == dataplane::Direction::Out)
+    for (const auto& subnet : subnets_covering(p.dst))
+      if (auto s = routes_.remove(subnet); !s && result) result = s;
   const PolicyRule rule = rule_of(it->first, it->second);
   policies_.erase(it);
-  if (!engine_rule_in_use(rule))
-    if (auto s = engine_->remove_policy(rule); !s && result) result = s;
+  if (auto s = engine_->remove_policy(rule); !s && result) result = s;
   return result;
 }
 
@@ -243,10 +241,12 @@ void UserspaceBackend::flush() {
   for (const auto& [key, sa] : sas_) (void)engine_->remove_sa(Spi(std::get<0>(key)), sa.direction, sa.remote);
   sas_.clear();
   for (const auto& [key, p] : policies_) {
-    for (const auto& subnet : p.routes) (void)routes_.remove(subnet);
-    (void)engine_->remove_policy(rule_of(key, p));  // a shared In/Fwd rule fails the second time: harmless
+    if (std::get<2>(key) == dataplane::Direction::Out)
+      for (const auto& subnet : subnets_covering(std::get<1>(key))) (void)routes_.remove(subnet);
+    (void)engine_->remove_policy(rule_of(key, p));
   }
   policies_.clear();
+  policy_count_ = 0;
   reserved_spis_.clear();
 }
 

@@ -198,12 +198,18 @@ bool SaRegistry::inbound_spi_in_use(std::uint32_t spi) const {
   return sas_.count(key_of(Spi(spi), dataplane::Direction::In, IpAddress())) != 0;
 }
 
+RankedPolicy SaRegistry::ranked(const PolicyName& name, const PolicyRest& rest) {
+  const auto& [src, dst, direction] = name;
+  return {PolicyRule{src, dst, direction, rest.reqid, rest.priority}, rest.order};
+}
+
 Status SaRegistry::add_policy(const PolicyRule& rule) {
   std::lock_guard lock(mutex_);
-  auto [it, added] = policies_.try_emplace(PolicyName{rule.src, rule.dst, rule.direction}, rule, next_order_);
+  auto [it, added] = policies_.try_emplace(PolicyName{rule.src, rule.dst, rule.direction},
+                                           PolicyRest{rule.reqid, rule.priority, next_order_});
   if (!added) return unexpected("policy " + policy_text(rule) + " exists");
   ++next_order_;
-  index_policy(it->second);
+  index_policy(ranked(it->first, it->second));
   publish_locked();
   return {};
 }
@@ -212,10 +218,11 @@ Status SaRegistry::replace_policy(const PolicyRule& rule) {
   std::lock_guard lock(mutex_);
   auto it = policies_.find(PolicyName{rule.src, rule.dst, rule.direction});
   if (it == policies_.end()) return unexpected("no policy " + policy_text(rule) + " to replace");
-  if (it->second.first == rule) return {};
-  unindex_policy(it->second);
-  it->second.first = rule;  // keeps its installation order
-  index_policy(it->second);
+  if (it->second.reqid == rule.reqid && it->second.priority == rule.priority) return {};
+  unindex_policy(ranked(it->first, it->second));
+  it->second.reqid = rule.reqid;  // keeps its installation order
+  it->second.priority = rule.priority;
+  index_policy(ranked(it->first, it->second));
   publish_locked();
   return {};
 }
@@ -224,7 +231,7 @@ Status SaRegistry::remove_policy(const PolicyRule& rule) {
   std::lock_guard lock(mutex_);
   auto it = policies_.find(PolicyName{rule.src, rule.dst, rule.direction});
   if (it == policies_.end()) return unexpected("no policy " + policy_text(rule));
-  unindex_policy(it->second);
+  unindex_policy(ranked(it->first, it->second));
   policies_.erase(it);
   publish_locked();
   return {};

@@ -148,7 +148,15 @@ class SaRegistry {
   struct PolicyNameHash {
     std::size_t operator()(const PolicyName& n) const;
   };
-  std::unordered_map<PolicyName, RankedPolicy, PolicyNameHash> policies_;
+  // The rest of the rule and its installation order: the name holds the selectors already (a
+  // road warrior has four engine rules; docs/performance.md, "memory per road warrior").
+  struct PolicyRest {
+    std::uint32_t reqid = 0;
+    std::uint32_t priority = 0;
+    std::uint64_t order = 0;
+  };
+  static RankedPolicy ranked(const PolicyName& name, const PolicyRest& rest);
+  std::unordered_map<PolicyName, PolicyRest, PolicyNameHash> policies_;
   std::uint64_t next_order_ = 1;
   SaTable next_;  // the table being edited; published as a copy, which shares its nodes
 

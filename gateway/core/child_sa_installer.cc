@@ -94,14 +94,14 @@ std::optional<std::string> ChildSaInstaller::conflict(const std::string& owner,
     if (p.direction != dataplane::Direction::Out) continue;  // in/fwd mirror the out policies
     if (const HeldPolicy* held = held_.overlapping(p, owner))
       return "traffic " + p.src.to_string() + " <-> " + p.dst.to_string() + " overlaps " +
-             held->spec.src.to_string() + " <-> " + held->spec.dst.to_string() + ", held by " + held->owner +
+             held->spec.src.to_string() + " <-> " + held->spec.dst.to_string() + ", held by " + *held->owner +
              " (reqid " + std::to_string(held->spec.reqid) + ")";
   }
   return std::nullopt;
 }
 
 std::optional<std::string> ChildSaInstaller::owner_of(std::uint32_t reqid) const {
-  if (const HeldPolicy* held = held_.any_of(reqid)) return held->owner;
+  if (const HeldPolicy* held = held_.any_of(reqid)) return *held->owner;
   return std::nullopt;
 }
 
@@ -169,7 +169,7 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
       spdlog::info("{}: policy {} -> {} handed over from reqid {} to reqid {}", owner, p.src.to_string(),
                    p.dst.to_string(), before->spec.reqid, reqid);
     done.emplace_back(key, std::move(before));
-    held_.put(key, HeldPolicy{owner, p});
+    held_.put(key, owner, p);
   }
   return {};
 }
@@ -202,7 +202,8 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
   c.proposal = ike::to_string(e.esp);
   c.installed_at = std::chrono::steady_clock::now();
   if (e.replaces_inbound_spi) c.replaces_inbound_spi = *e.replaces_inbound_spi;
-  if (e.defer_outbound) c.pending_outbound = sa_spec(e, false, reqid, soft, lifetime);
+  if (e.defer_outbound)
+    c.pending_outbound = std::make_unique<dataplane::SaSpec>(sa_spec(e, false, reqid, soft, lifetime));
   // Another owner's traffic: refused before any SA goes in.
   if (Status s = check_policies(owner, e.local_ts, e.remote_ts); !s) return unexpected(s.error());
   if (!backend_) {

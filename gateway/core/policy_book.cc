@@ -33,6 +33,16 @@ void PolicyBook::put(const Key& key, Held held) {
   index(key, *it);
 }
 
+void PolicyBook::put(const Key& key, const std::string& owner, dataplane::PolicySpec spec) {
+  std::shared_ptr<const std::string> name;
+  if (auto it = by_reqid_.find(spec.reqid);
+      it != by_reqid_.end() && !it->second.empty() && *it->second.front()->owner == owner)
+    name = it->second.front()->owner;
+  else
+    name = std::make_shared<const std::string>(owner);
+  put(key, Held{std::move(name), std::move(spec)});
+}
+
 void PolicyBook::erase(const Key& key) {
   auto it = held_.find(key);
   if (it == held_.end()) return;
@@ -62,7 +72,7 @@ const PolicyBook::Held* PolicyBook::overlapping(const dataplane::PolicySpec& p,
                                                 const std::string& owner) const {
   if (p.direction != dataplane::Direction::Out) return nullptr;
   auto check = [&](const Held& h) -> const Held* {
-    return h.owner != owner && overlaps(p, h.spec) ? &h : nullptr;
+    return *h.owner != owner && overlaps(p, h.spec) ? &h : nullptr;
   };
   // Single-address destinations inside p's destination range.
   for (auto it = out_host_dst_.lower_bound(p.dst.start); it != out_host_dst_.end() && it->first <= p.dst.end;

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <tuple>
@@ -22,13 +23,17 @@ class PolicyBook {
  public:
   using Key = std::tuple<TrafficSelector, TrafficSelector, dataplane::Direction>;
   struct Held {
-    std::string owner;
+    // Shared by the policies one owner holds under one reqid (six per road warrior): the name is
+    // "connection (identity)", longer than a std::string holds inline.
+    std::shared_ptr<const std::string> owner;
     dataplane::PolicySpec spec;
   };
   static Key key_of(const dataplane::PolicySpec& p) { return {p.src, p.dst, p.direction}; }
 
   const Held* find(const Key& key) const;
   void put(const Key& key, Held held);  // adds or replaces
+  // The same, sharing the owner's name with a policy it holds under that reqid already.
+  void put(const Key& key, const std::string& owner, dataplane::PolicySpec spec);
   void erase(const Key& key);
 
   std::vector<Key> keys_of(std::uint32_t reqid) const;

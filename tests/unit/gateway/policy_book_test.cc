@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -28,10 +29,10 @@ PolicySpec spec(const std::string& src, const std::string& dst, Direction d, std
 }
 
 void put(PolicyBook& book, const std::string& owner, const PolicySpec& p) {
-  book.put(PolicyBook::key_of(p), PolicyBook::Held{owner, p});
+  book.put(PolicyBook::key_of(p), owner, p);
 }
 
-std::string owner_of(const PolicyBook::Held* h) { return h ? h->owner : std::string("(none)"); }
+std::string owner_of(const PolicyBook::Held* h) { return h ? *h->owner : std::string("(none)"); }
 
 TEST(PolicyBook, PutFindReplaceErase) {
   PolicyBook book;
@@ -41,6 +42,8 @@ TEST(PolicyBook, PutFindReplaceErase) {
   put(book, "a", in);
   EXPECT_EQ(book.size(), 2u);
   ASSERT_NE(book.find(PolicyBook::key_of(out)), nullptr);
+  // One owner under one reqid: its policies share one copy of the name.
+  EXPECT_EQ(book.find(PolicyBook::key_of(out))->owner.get(), book.find(PolicyBook::key_of(in))->owner.get());
   EXPECT_EQ(book.find(PolicyBook::key_of(out))->spec.direction, Direction::Out);
   // Same selectors, other direction: another key.
   EXPECT_EQ(book.find(PolicyBook::key_of(spec("10.1.0.0/24", "10.9.0.5/32", Direction::Fwd, 7))), nullptr);
@@ -49,7 +52,7 @@ TEST(PolicyBook, PutFindReplaceErase) {
   replaced.priority = 99;
   put(book, "b", replaced);
   EXPECT_EQ(book.size(), 2u);
-  EXPECT_EQ(book.find(PolicyBook::key_of(out))->owner, "b");
+  EXPECT_EQ(*book.find(PolicyBook::key_of(out))->owner, "b");
   EXPECT_EQ(book.find(PolicyBook::key_of(out))->spec.priority, 99u);
 
   book.erase(PolicyBook::key_of(out));
@@ -71,7 +74,7 @@ TEST(PolicyBook, ReqidIndexFollowsReplaceAndErase) {
   std::sort(both.begin(), both.end());
   EXPECT_EQ(keys, both);
   ASSERT_NE(book.any_of(7), nullptr);
-  EXPECT_EQ(book.any_of(7)->owner, "a");
+  EXPECT_EQ(*book.any_of(7)->owner, "a");
   EXPECT_TRUE(book.keys_of(8).empty());
   EXPECT_EQ(book.any_of(8), nullptr);
 
@@ -195,8 +198,8 @@ struct Reference {
     for (const Entry& e : entries) {
       const PolicySpec& h = e.held.spec;
       if (h.direction == p.direction && h.src.intersect(p.src) && h.dst.intersect(p.dst) &&
-          e.held.owner != owner)
-        owners.push_back(e.held.owner);
+          *e.held.owner != owner)
+        owners.push_back(*e.held.owner);
     }
     return owners;
   }
@@ -273,7 +276,7 @@ TEST(PolicyBook, AgreesWithALinearScan) {
     const int op = random.below(10);
     if (op < 4) {
       const PolicySpec p = random.spec();
-      const PolicyBook::Held held{random.owner(), p};
+      const PolicyBook::Held held{std::make_shared<const std::string>(random.owner()), p};
       book.put(PolicyBook::key_of(p), held);
       ref.put(PolicyBook::key_of(p), held);
     } else if (op < 6 && !ref.entries.empty()) {
@@ -293,18 +296,19 @@ TEST(PolicyBook, AgreesWithALinearScan) {
       if (expected.empty()) {
         ++none;
         EXPECT_EQ(got, nullptr) << "step " << step << ": " << q.src.to_string() << " -> " << q.dst.to_string()
-                                << " found " << got->owner << "'s " << got->spec.src.to_string() << " -> "
+                                << " found " << *got->owner << "'s " << got->spec.src.to_string() << " -> "
                                 << got->spec.dst.to_string();
       } else {
         ++found;
         ASSERT_NE(got, nullptr) << "step " << step << ": " << q.src.to_string() << " -> " << q.dst.to_string()
                                 << " missed " << expected.size() << " overlapping";
         // Any of them will do, but it must be one of them.
-        EXPECT_NE(got->owner, owner);
+        EXPECT_NE(*got->owner, owner);
         EXPECT_TRUE(got->spec.direction == Direction::Out && got->spec.src.intersect(q.src) &&
                     got->spec.dst.intersect(q.dst))
             << "step " << step;
-        EXPECT_NE(std::find(expected.begin(), expected.end(), got->owner), expected.end()) << "step " << step;
+        EXPECT_NE(std::find(expected.begin(), expected.end(), *got->owner), expected.end())
+            << "step " << step;
       }
     }
     ASSERT_EQ(book.size(), ref.entries.size()) << "step " << step;
