@@ -140,64 +140,49 @@ Status UserspaceBackend::delete_sa(std::uint32_t spi, const IpAddress& dst) {
   return s;
 }
 
+bool UserspaceBackend::holds(const dataplane::PolicySpec& p) const {
+  return engine_->registry().policy_holders(p.src, p.dst, engine_direction(p.direction)) &
+         holder_bit(p.direction);
+}
+
 Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
   const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
-  const PolicyKey key{rule.src, rule.dst, rule.direction};
-  const std::uint8_t bit = holder_bit(p.direction);
-  if (auto it = policies_.find(key); it != policies_.end()) {
-    if (it->second.holders & bit)
-      return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + " exists (reqid " +
-                        std::to_string(it->second.reqid) + ")");
-    // The inbound or forward twin of a rule the engine holds already.
-    it->second.holders |= bit;
-    ++policy_count_;
-    return {};
-  }
-  if (auto s = engine_->add_policy(rule); !s) return s;
+  // Refused if this direction holds it already; the inbound or forward twin of a rule the engine
+  // holds already only adds its bit.
+  if (auto s = engine_->add_policy(rule, holder_bit(p.direction)); !s) return s;
   if (p.direction == dataplane::Direction::Out) {
     const auto source = local_sources_.address_in(p.src);
     const auto subnets = subnets_covering(p.dst);
     for (std::size_t i = 0; i < subnets.size(); ++i) {
       if (auto s = routes_.add(subnets[i], source); !s) {
         for (std::size_t j = 0; j < i; ++j) (void)routes_.remove(subnets[j]);
-        (void)engine_->remove_policy(rule);
+        (void)engine_->remove_policy(rule, holder_bit(p.direction));
         return s;
       }
     }
   }
-  policies_.emplace(key, InstalledPolicy{rule.reqid, rule.priority, bit});
   ++policy_count_;
   return {};
 }
 
 Status UserspaceBackend::replace_policy(const dataplane::PolicySpec& p) {
-  const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
-  auto it = policies_.find({rule.src, rule.dst, rule.direction});
-  if (it == policies_.end() || !(it->second.holders & holder_bit(p.direction)))
-    return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
+  if (!holds(p)) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
   // The engine holds one rule per selectors and direction, so the second of an In/Fwd pair
   // finds it replaced already.
-  if (auto s = engine_->replace_policy(rule); !s) return s;
-  it->second.reqid = rule.reqid;
-  it->second.priority = rule.priority;
-  return {};
+  return engine_->replace_policy(
+      PolicyRule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority});
 }
 
 Status UserspaceBackend::delete_policy(const dataplane::PolicySpec& p) {
-  auto it = policies_.find({p.src, p.dst, engine_direction(p.direction)});
-  const std::uint8_t bit = holder_bit(p.direction);
-  if (it == policies_.end() || !(it->second.holders & bit))
-    return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
-  --policy_count_;
-  it->second.holders &= static_cast<std::uint8_t>(~bit);
-  if (it->second.holders != 0) return {};  // its In/Fwd twin still holds the engine rule
+  if (!holds(p)) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
   Status result;
   if (p.direction == dataplane::Direction::Out)
     for (const auto& subnet : subnets_covering(p.dst))
       if (auto s = routes_.remove(subnet); !s && result) result = s;
-  const PolicyRule rule = rule_of(it->first, it->second);
-  policies_.erase(it);
-  if (auto s = engine_->remove_policy(rule); !s && result) result = s;
+  // The engine keeps the rule while its In/Fwd twin still holds it.
+  const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
+  if (auto s = engine_->remove_policy(rule, holder_bit(p.direction)); !s && result) result = s;
+  --policy_count_;
   return result;
 }
 
@@ -240,12 +225,14 @@ void UserspaceBackend::poll_events() {
 void UserspaceBackend::flush() {
   for (const auto& [key, sa] : sas_) (void)engine_->remove_sa(Spi(std::get<0>(key)), sa.direction, sa.remote);
   sas_.clear();
-  for (const auto& [key, p] : policies_) {
-    if (std::get<2>(key) == dataplane::Direction::Out)
-      for (const auto& subnet : subnets_covering(std::get<1>(key))) (void)routes_.remove(subnet);
-    (void)engine_->remove_policy(rule_of(key, p));
+  for (const auto& [rule, holders] : engine_->registry().policies()) {
+    for (const auto d : {dataplane::Direction::In, dataplane::Direction::Fwd, dataplane::Direction::Out}) {
+      if (!(holders & holder_bit(d))) continue;
+      if (d == dataplane::Direction::Out)
+        for (const auto& subnet : subnets_covering(rule.dst)) (void)routes_.remove(subnet);
+      (void)engine_->remove_policy(rule, holder_bit(d));
+    }
   }
-  policies_.clear();
   policy_count_ = 0;
   reserved_spis_.clear();
 }

@@ -58,7 +58,7 @@ class UserspaceBackend final : public dataplane::SaBackend {
   Engine& engine() { return *engine_; }
   std::shared_ptr<Engine> shared_engine() { return engine_; }
   std::size_t installed_sa_count() const { return sas_.size(); }
-  std::size_t installed_policy_count() const { return policy_count_; }  // as SaBackend counts them
+  std::size_t installed_policy_count() const { return policy_count_; }
   std::size_t installed_route_count() const { return routes_.size(); }
 
  private:
@@ -71,24 +71,16 @@ class UserspaceBackend final : public dataplane::SaBackend {
     std::uint32_t reqid;
   };
   using SaKey = std::tuple<std::uint32_t, IpAddress>;  // (spi, dst) as SaBackend names SAs
-  // One entry per engine rule: (src, dst, engine direction). An inbound and a forward policy of
-  // the same selectors are one engine rule (the engine makes no forward/input distinction), so
-  // they share the entry and `holders` says which SaBackend directions hold it. The selectors are
-  // only in the key, and an outbound rule's routes are the CIDRs of its destination, computed
-  // again on removal (a road warrior has six SaBackend policies and four entries here;
-  // docs/performance.md, "memory per road warrior").
-  using PolicyKey = std::tuple<TrafficSelector, TrafficSelector, dataplane::Direction>;
-  struct InstalledPolicy {
-    std::uint32_t reqid = 0;
-    std::uint32_t priority = 0;
-    std::uint8_t holders = 0;  // bit 1 << Direction per SaBackend direction
-  };
-  static PolicyRule rule_of(const PolicyKey& key, const InstalledPolicy& p) {
-    return PolicyRule{std::get<0>(key), std::get<1>(key), std::get<2>(key), p.reqid, p.priority};
-  }
+  // The policies live in the engine's registry alone, each SaBackend direction as a holder bit
+  // of its engine rule: an inbound and a forward policy of the same selectors are one engine rule
+  // (the engine makes no forward/input distinction), held by two bits. An outbound rule's routes
+  // are the CIDRs of its destination, computed again on removal. So the backend keeps no record
+  // of its own per policy (a road warrior has six; docs/performance.md, "memory per road warrior").
   static std::uint8_t holder_bit(dataplane::Direction d) {
-    return static_cast<std::uint8_t>(1u << static_cast<unsigned>(d));
+    // Above SaRegistry::kSoleHolder, which other users of a registry take.
+    return static_cast<std::uint8_t>(2u << static_cast<unsigned>(d));
   }
+  bool holds(const dataplane::PolicySpec& p) const;
 
   // The engine's path for an SA between `ends`; with UDP encapsulation, one of the engine's
   // sockets must hold ends.local's port.
@@ -99,8 +91,7 @@ class UserspaceBackend final : public dataplane::SaBackend {
   LocalAddressCache local_sources_;  // the routes' preferred sources
   std::map<SaKey, Installed> sas_;
   std::set<std::uint32_t> reserved_spis_;
-  std::map<PolicyKey, InstalledPolicy> policies_;
-  std::size_t policy_count_ = 0;
+  std::size_t policy_count_ = 0;  // as SaBackend counts them
   dataplane::EventListener* listener_ = nullptr;
 };
 
