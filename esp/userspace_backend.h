@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -57,20 +58,23 @@ class UserspaceBackend final : public dataplane::SaBackend {
 
   Engine& engine() { return *engine_; }
   std::shared_ptr<Engine> shared_engine() { return engine_; }
-  std::size_t installed_sa_count() const { return sas_.size(); }
+  std::size_t installed_sa_count() const { return engine_->registry().sa_count(); }
   std::size_t installed_policy_count() const { return policy_count_; }
   std::size_t installed_route_count() const { return routes_.size(); }
 
  private:
   UserspaceBackend(std::shared_ptr<Engine> engine, RouteTable routes);
 
-  struct Installed {
+  // An SA as the engine's registry names it, found from the (spi, outer destination) SaBackend
+  // names it by: an inbound SA by its SPI alone (its destination is our side of its path), an
+  // outbound one by SPI and peer. The registry is the only record of the SAs (two per road
+  // warrior; docs/performance.md, "memory per road warrior").
+  struct SaName {
     dataplane::Direction direction;
     IpAddress remote;  // the engine's key for outbound SAs
     OuterPath path;
-    std::uint32_t reqid;
   };
-  using SaKey = std::tuple<std::uint32_t, IpAddress>;  // (spi, dst) as SaBackend names SAs
+  std::optional<SaName> sa_named(std::uint32_t spi, const IpAddress& dst) const;
   // The policies live in the engine's registry alone, each SaBackend direction as a holder bit
   // of its engine rule: an inbound and a forward policy of the same selectors are one engine rule
   // (the engine makes no forward/input distinction), held by two bits. An outbound rule's routes
@@ -89,7 +93,6 @@ class UserspaceBackend final : public dataplane::SaBackend {
   std::shared_ptr<Engine> engine_;
   RouteTable routes_;
   LocalAddressCache local_sources_;  // the routes' preferred sources
-  std::map<SaKey, Installed> sas_;
   std::set<std::uint32_t> reserved_spis_;
   std::size_t policy_count_ = 0;  // as SaBackend counts them
   dataplane::EventListener* listener_ = nullptr;
