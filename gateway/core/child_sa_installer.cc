@@ -110,7 +110,7 @@ bool ChildSaInstaller::has_policies(std::uint32_t reqid) const { return owner_of
 std::optional<std::uint32_t> ChildSaInstaller::holder_reqid(const TrafficSelector& src,
                                                             const TrafficSelector& dst,
                                                             dataplane::Direction direction) const {
-  const HeldPolicy* held = held_.find({src, dst, direction});
+  const auto held = held_.find({src, dst, direction});
   if (!held) return std::nullopt;
   return held->spec.reqid;
 }
@@ -131,7 +131,7 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
   // Reqids only grow (a successor's is newer), so a predecessor that is still around (its
   // CHILD SA rekeyed before DPD ends it) cannot take its policies back from the successor.
   for (const auto& p : specs) {
-    const HeldPolicy* held = held_.find(PolicyBook::key_of(p));
+    const auto held = held_.find(PolicyBook::key_of(p));
     if (held && held->spec.reqid > reqid)
       return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() +
                         " belongs to a newer SA of " + owner + " (reqid " + std::to_string(held->spec.reqid) +
@@ -145,7 +145,7 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
         if (backend_) (void)backend_->replace_policy(it->second->spec);
         held_.put(it->first, *it->second);
       } else {
-        if (const HeldPolicy* added = held_.find(it->first); added && backend_)
+        if (const auto added = held_.find(it->first); added && backend_)
           (void)backend_->delete_policy(added->spec);
         held_.erase(it->first);
       }
@@ -153,7 +153,7 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
   };
   for (const auto& p : specs) {
     const PolicyKey key = PolicyBook::key_of(p);
-    const HeldPolicy* held = held_.find(key);
+    const auto held = held_.find(key);
     if (held && same_policy(held->spec, p)) continue;
     std::optional<HeldPolicy> before;
     if (held) before = *held;
@@ -175,7 +175,12 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
 }
 
 void ChildSaInstaller::release_policies(std::uint32_t reqid) {
-  for (const PolicyKey& key : held_.keys_of(reqid)) {
+  auto keys = held_.keys_of(reqid);
+  // Inbound and forward first: the book holds them as bits of their outbound policy, which
+  // would otherwise store them on their own for a moment when it goes first.
+  std::stable_partition(keys.begin(), keys.end(),
+                        [](const PolicyKey& k) { return std::get<2>(k) != dataplane::Direction::Out; });
+  for (const PolicyKey& key : keys) {
     const dataplane::PolicySpec p = held_.find(key)->spec;
     if (backend_) {
       if (Status s = backend_->delete_policy(p); !s)
