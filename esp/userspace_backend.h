@@ -68,7 +68,7 @@ class UserspaceBackend final : public dataplane::SaBackend {
   // An SA as the engine's registry names it, found from the (spi, outer destination) SaBackend
   // names it by: an inbound SA by its SPI alone (its destination is our side of its path), an
   // outbound one by SPI and peer. The registry is the only record of the SAs (two per road
-  // warrior; docs/performance.md, "memory per road warrior").
+  // warrior; docs/performance.md, "Scale: memory per road warrior").
   struct SaName {
     dataplane::Direction direction;
     IpAddress remote;  // the engine's key for outbound SAs
@@ -79,7 +79,7 @@ class UserspaceBackend final : public dataplane::SaBackend {
   // of its engine rule: an inbound and a forward policy of the same selectors are one engine rule
   // (the engine makes no forward/input distinction), held by two bits. An outbound rule's routes
   // are the CIDRs of its destination, computed again on removal. So the backend keeps no record
-  // of its own per policy (a road warrior has six; docs/performance.md, "memory per road warrior").
+  // of its own per policy (a road warrior has six; docs/performance.md, "Scale: memory per road warrior").
   static std::uint8_t holder_bit(dataplane::Direction d) {
     // Above SaRegistry::kSoleHolder, which other users of a registry take.
     return static_cast<std::uint8_t>(2u << static_cast<unsigned>(d));

@@ -97,7 +97,7 @@ class SaRegistry {
   // `holder` is a bit the caller chooses: a rule added again by another holder is shared (the
   // rule stays as it is) and stays until its last holder removes it. The userspace backend's
   // inbound and forward policies of the same selectors are one rule this way, and the backend
-  // keeps no record of its own (docs/performance.md, "memory per road warrior").
+  // keeps no record of its own (docs/performance.md, "Scale: memory per road warrior").
   static constexpr std::uint8_t kSoleHolder = 1;
   Status add_policy(const PolicyRule& rule, std::uint8_t holder = kSoleHolder);
   // Hands the rule with these selectors and direction to another reqid (or priority) in one
@@ -159,7 +159,7 @@ class SaRegistry {
     std::size_t operator()(const PolicyName& n) const;
   };
   // The rest of the rule and its installation order: the name holds the selectors already (a
-  // road warrior has four engine rules; docs/performance.md, "memory per road warrior").
+  // road warrior has four engine rules; docs/performance.md, "Scale: memory per road warrior").
   struct PolicyRest {
     std::uint32_t reqid = 0;
     std::uint32_t priority = 0;

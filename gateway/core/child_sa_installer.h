@@ -47,7 +47,7 @@ struct InstalledChild {
   // A rekey we answered (ChildSaEstablished::defer_outbound): the outbound SA waits here until
   // the pair it replaces is deleted; until then the old outbound SA carries the traffic.
   // Behind a pointer: a 232-byte SaSpec held inline in every road warrior's record while only a
-  // rekey we answered uses it, for a moment (docs/performance.md, "memory per road warrior").
+  // rekey we answered uses it, for a moment (docs/performance.md, "Scale: memory per road warrior").
   std::uint32_t replaces_inbound_spi = 0;
   std::unique_ptr<dataplane::SaSpec> pending_outbound;
   // Lifetime (the daemon's timers): rekey due (soft, with jitter) and hard expiry.
