@@ -396,8 +396,8 @@ TEST(PolicyBook, AgreesWithALinearScan) {
                  std::to_string(static_cast<int>(std::get<2>(k))) + " ";
           return t;
         };
-        ASSERT_EQ(keys, ref.keys_of(reqid))
-            << "step " << step << " reqid " << reqid << ": " << text(keys) << "vs " << text(ref.keys_of(reqid));
+        ASSERT_EQ(keys, ref.keys_of(reqid)) << "step " << step << " reqid " << reqid << ": " << text(keys)
+                                            << "vs " << text(ref.keys_of(reqid));
         const PolicyBook::Held* any = book.any_of(reqid);
         ASSERT_EQ(any != nullptr, !keys.empty());
         if (any) {
