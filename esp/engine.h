@@ -89,9 +89,14 @@ class Engine final : public IkeRelay {
   std::shared_ptr<const SaState> find_sa(Spi spi, dataplane::Direction d, const IpAddress& remote) const {
     return registry_.find(spi, d, remote);
   }
-  Status add_policy(const PolicyRule& rule) { return registry_.add_policy(rule); }
+  // `holder`: see SaRegistry::add_policy.
+  Status add_policy(const PolicyRule& rule, std::uint8_t holder = SaRegistry::kSoleHolder) {
+    return registry_.add_policy(rule, holder);
+  }
   Status replace_policy(const PolicyRule& rule) { return registry_.replace_policy(rule); }
-  Status remove_policy(const PolicyRule& rule) { return registry_.remove_policy(rule); }
+  Status remove_policy(const PolicyRule& rule, std::uint8_t holder = SaRegistry::kSoleHolder) {
+    return registry_.remove_policy(rule, holder);
+  }
   SaRegistry& registry() { return registry_; }
 
   // --- IKE on the shared NAT-T socket ---

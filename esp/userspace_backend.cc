@@ -67,8 +67,7 @@ Status UserspaceBackend::add_sa(const dataplane::SaSpec& spec) {
     return unexpected(std::string("an SA is In or Out, not Fwd"));
   if (spec.mode != dataplane::Mode::Tunnel)
     return unexpected(std::string("the userspace engine implements tunnel mode only"));
-  const SaKey key{spec.spi, spec.dst.address};
-  if (sas_.count(key)) return unexpected("SA " + std::to_string(spec.spi) + " exists");
+  if (sa_named(spec.spi, spec.dst.address)) return unexpected("SA " + std::to_string(spec.spi) + " exists");
   auto suite = Suite::from_transform(spec.transform);
   if (!suite) return unexpected(suite.error());
   auto path = path_for(dataplane::outer_ends(spec), spec.encap.has_value());
@@ -88,33 +87,37 @@ Status UserspaceBackend::add_sa(const dataplane::SaSpec& spec) {
   c.remote_ts = spec.remote_ts;
   if (auto s = engine_->add_sa(c); !s) return s;
   if (spec.direction == dataplane::Direction::In) reserved_spis_.erase(spec.spi);
-  sas_.emplace(key, Installed{spec.direction, path->remote.address, *path, spec.reqid});
   return {};
+}
+
+std::optional<UserspaceBackend::SaName> UserspaceBackend::sa_named(std::uint32_t spi,
+                                                                   const IpAddress& dst) const {
+  const SaRegistry& registry = engine_->registry();
+  const auto in = registry.path_of(Spi(spi), dataplane::Direction::In, IpAddress());
+  if (in && in->local.address == dst) return SaName{dataplane::Direction::In, in->remote.address, *in};
+  if (auto out = registry.path_of(Spi(spi), dataplane::Direction::Out, dst))
+    return SaName{dataplane::Direction::Out, dst, *out};
+  // An inbound SA whose local address the kernel chooses.
+  if (in && in->local.address.is_unspecified())
+    return SaName{dataplane::Direction::In, in->remote.address, *in};
+  return std::nullopt;
 }
 
 Status UserspaceBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst,
                                              const EndpointPair& ends, bool udp_encap) {
-  auto it = sas_.find({spi, old_dst});
-  if (it == sas_.end()) return unexpected("no SA " + std::to_string(spi) + " to " + old_dst.to_string());
+  auto sa = sa_named(spi, old_dst);
+  if (!sa) return unexpected("no SA " + std::to_string(spi) + " to " + old_dst.to_string());
   auto path = path_for(ends, udp_encap);
   if (!path) return unexpected(path.error());
-  if (auto s = engine_->update_sa_path(Spi(spi), it->second.direction, it->second.remote, *path); !s)
-    return s;
-  Installed moved = it->second;
-  moved.path = *path;
-  moved.remote = path->remote.address;
-  sas_.erase(it);
-  // As SaBackend names SAs: (spi, outer destination).
-  const IpAddress& dst =
-      moved.direction == dataplane::Direction::In ? ends.local.address : ends.remote.address;
-  sas_.emplace(SaKey{spi, dst}, moved);
-  return {};
+  // The registry re-keys an outbound SA under its new peer: afterwards it is named (spi, new
+  // outer destination), as SaBackend names SAs.
+  return engine_->update_sa_path(Spi(spi), sa->direction, sa->remote, *path);
 }
 
 Expected<dataplane::SaCounters> UserspaceBackend::query_sa(std::uint32_t spi, const IpAddress& dst) {
-  auto it = sas_.find({spi, dst});
-  if (it == sas_.end()) return unexpected("no SA " + std::to_string(spi) + " to " + dst.to_string());
-  auto sa = engine_->find_sa(Spi(spi), it->second.direction, it->second.remote);
+  const auto name = sa_named(spi, dst);
+  if (!name) return unexpected("no SA " + std::to_string(spi) + " to " + dst.to_string());
+  auto sa = engine_->find_sa(Spi(spi), name->direction, name->remote);
   if (!sa) return unexpected("SA " + std::to_string(spi) + " is gone from the engine");
   const auto& st = sa->stats();
   dataplane::SaCounters c;
@@ -131,75 +134,56 @@ Expected<dataplane::SaCounters> UserspaceBackend::query_sa(std::uint32_t spi, co
 }
 
 Status UserspaceBackend::delete_sa(std::uint32_t spi, const IpAddress& dst) {
-  auto it = sas_.find({spi, dst});
+  const auto name = sa_named(spi, dst);
   // An SPI reserved for a CHILD SA that never came up (as XFRM deletes a larval SA): free again.
-  if (it == sas_.end() && reserved_spis_.erase(spi) != 0) return {};
-  if (it == sas_.end()) return unexpected("no SA " + std::to_string(spi) + " to " + dst.to_string());
-  auto s = engine_->remove_sa(Spi(spi), it->second.direction, it->second.remote);
-  sas_.erase(it);
-  return s;
+  if (!name && reserved_spis_.erase(spi) != 0) return {};
+  if (!name) return unexpected("no SA " + std::to_string(spi) + " to " + dst.to_string());
+  return engine_->remove_sa(Spi(spi), name->direction, name->remote);
 }
 
-bool UserspaceBackend::engine_rule_in_use(const PolicyRule& rule) const {
-  // The SaBackend directions that map onto the engine rule's: O(log n) lookups, not a scan (a
-  // scan per policy made installing n road warriors O(n^2), issue 13).
-  for (const auto d : {dataplane::Direction::In, dataplane::Direction::Fwd, dataplane::Direction::Out}) {
-    if (engine_direction(d) != rule.direction) continue;
-    auto it = policies_.find(PolicyKey{rule.src, rule.dst, d});
-    if (it != policies_.end() && it->second.engine_direction == rule.direction) return true;
-  }
-  return false;
+bool UserspaceBackend::holds(const dataplane::PolicySpec& p) const {
+  return engine_->registry().policy_holders(p.src, p.dst, engine_direction(p.direction)) &
+         holder_bit(p.direction);
 }
 
 Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
-  const PolicyKey key{p.src, p.dst, p.direction};
-  if (auto it = policies_.find(key); it != policies_.end())
-    return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() + " exists (reqid " +
-                      std::to_string(it->second.reqid) + ")");
-  PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
-  const bool shared = engine_rule_in_use(rule);
-  if (!shared) {
-    if (auto s = engine_->add_policy(rule); !s) return s;
-  }
-  InstalledPolicy installed{rule.direction, rule.reqid, rule.priority, {}};
+  const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
+  // Refused if this direction holds it already; the inbound or forward twin of a rule the engine
+  // holds already only adds its bit.
+  if (auto s = engine_->add_policy(rule, holder_bit(p.direction)); !s) return s;
   if (p.direction == dataplane::Direction::Out) {
     const auto source = local_sources_.address_in(p.src);
-    for (const auto& subnet : subnets_covering(p.dst)) {
-      if (auto s = routes_.add(subnet, source); !s) {
-        for (const auto& added : installed.routes) (void)routes_.remove(added);
-        if (!shared) (void)engine_->remove_policy(rule);
+    const auto subnets = subnets_covering(p.dst);
+    for (std::size_t i = 0; i < subnets.size(); ++i) {
+      if (auto s = routes_.add(subnets[i], source); !s) {
+        for (std::size_t j = 0; j < i; ++j) (void)routes_.remove(subnets[j]);
+        (void)engine_->remove_policy(rule, holder_bit(p.direction));
         return s;
       }
-      installed.routes.push_back(subnet);
     }
   }
-  policies_.emplace(key, std::move(installed));
+  ++policy_count_;
   return {};
 }
 
 Status UserspaceBackend::replace_policy(const dataplane::PolicySpec& p) {
-  auto it = policies_.find({p.src, p.dst, p.direction});
-  if (it == policies_.end()) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
-  const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
+  if (!holds(p)) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
   // The engine holds one rule per selectors and direction, so the second of an In/Fwd pair
   // finds it replaced already.
-  if (auto s = engine_->replace_policy(rule); !s) return s;
-  it->second.engine_direction = rule.direction;
-  it->second.reqid = rule.reqid;
-  it->second.priority = rule.priority;
-  return {};
+  return engine_->replace_policy(
+      PolicyRule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority});
 }
 
 Status UserspaceBackend::delete_policy(const dataplane::PolicySpec& p) {
-  auto it = policies_.find({p.src, p.dst, p.direction});
-  if (it == policies_.end()) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
+  if (!holds(p)) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
   Status result;
-  for (const auto& subnet : it->second.routes)
-    if (auto s = routes_.remove(subnet); !s && result) result = s;
-  const PolicyRule rule = rule_of(it->first, it->second);
-  policies_.erase(it);
-  if (!engine_rule_in_use(rule))
-    if (auto s = engine_->remove_policy(rule); !s && result) result = s;
+  if (p.direction == dataplane::Direction::Out)
+    for (const auto& subnet : subnets_covering(p.dst))
+      if (auto s = routes_.remove(subnet); !s && result) result = s;
+  // The engine keeps the rule while its In/Fwd twin still holds it.
+  const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
+  if (auto s = engine_->remove_policy(rule, holder_bit(p.direction)); !s && result) result = s;
+  --policy_count_;
   return result;
 }
 
@@ -211,13 +195,10 @@ void UserspaceBackend::poll_events() {
         // The SA as SaBackend names it: (spi, outer destination).
         const IpAddress dst = ev.direction == dataplane::Direction::In ? ev.dst : ev.remote;
         const bool hard = ev.kind == EngineEvent::Kind::HardExpire;
-        auto it = sas_.find({ev.spi.value, dst});
-        if (it == sas_.end()) return;  // already deleted by the control plane
-        if (hard) {
-          // As in the kernel, a hard expiry removes the SA before anyone hears of it.
-          (void)engine_->remove_sa(ev.spi, it->second.direction, it->second.remote);
-          sas_.erase(it);
-        }
+        const auto name = sa_named(ev.spi.value, dst);
+        if (!name) return;  // already deleted by the control plane
+        // As in the kernel, a hard expiry removes the SA before anyone hears of it.
+        if (hard) (void)engine_->remove_sa(ev.spi, name->direction, name->remote);
         if (listener_) listener_->on_expire(dataplane::ExpireEvent{ev.spi.value, dst, ev.reqid, hard});
         return;
       }
@@ -227,11 +208,10 @@ void UserspaceBackend::poll_events() {
       case EngineEvent::Kind::Mapping: {
         if (!listener_) return;
         dataplane::MappingEvent m{ev.spi.value, ev.dst, ev.reqid, Endpoint{ev.remote, 0}, ev.new_remote};
-        for (const auto& [key, sa] : sas_)
-          if (std::get<0>(key) == ev.spi.value && sa.direction == dataplane::Direction::In) {
-            m.dst = std::get<1>(key);
-            m.old_remote = sa.path.remote;
-          }
+        if (auto in = engine_->registry().path_of(ev.spi, dataplane::Direction::In, IpAddress())) {
+          m.dst = in->local.address;
+          m.old_remote = in->remote;
+        }
         listener_->on_mapping(m);
         return;
       }
@@ -240,13 +220,20 @@ void UserspaceBackend::poll_events() {
 }
 
 void UserspaceBackend::flush() {
-  for (const auto& [key, sa] : sas_) (void)engine_->remove_sa(Spi(std::get<0>(key)), sa.direction, sa.remote);
-  sas_.clear();
-  for (const auto& [key, p] : policies_) {
-    for (const auto& subnet : p.routes) (void)routes_.remove(subnet);
-    (void)engine_->remove_policy(rule_of(key, p));  // a shared In/Fwd rule fails the second time: harmless
+  std::vector<std::tuple<Spi, dataplane::Direction, IpAddress>> installed;
+  engine_->registry().snapshot()->for_each_sa([&](const SaRef& ref) {
+    installed.emplace_back(ref.sa->spi(), ref.sa->direction(), ref.path.remote.address);
+  });
+  for (const auto& [spi, direction, remote] : installed) (void)engine_->remove_sa(spi, direction, remote);
+  for (const auto& [rule, holders] : engine_->registry().policies()) {
+    for (const auto d : {dataplane::Direction::In, dataplane::Direction::Fwd, dataplane::Direction::Out}) {
+      if (!(holders & holder_bit(d))) continue;
+      if (d == dataplane::Direction::Out)
+        for (const auto& subnet : subnets_covering(rule.dst)) (void)routes_.remove(subnet);
+      (void)engine_->remove_policy(rule, holder_bit(d));
+    }
   }
-  policies_.clear();
+  policy_count_ = 0;
   reserved_spis_.clear();
 }
 

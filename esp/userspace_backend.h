@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -57,35 +58,34 @@ class UserspaceBackend final : public dataplane::SaBackend {
 
   Engine& engine() { return *engine_; }
   std::shared_ptr<Engine> shared_engine() { return engine_; }
-  std::size_t installed_sa_count() const { return sas_.size(); }
-  std::size_t installed_policy_count() const { return policies_.size(); }
+  std::size_t installed_sa_count() const { return engine_->registry().sa_count(); }
+  std::size_t installed_policy_count() const { return policy_count_; }
   std::size_t installed_route_count() const { return routes_.size(); }
 
  private:
   UserspaceBackend(std::shared_ptr<Engine> engine, RouteTable routes);
 
-  struct Installed {
+  // An SA as the engine's registry names it, found from the (spi, outer destination) SaBackend
+  // names it by: an inbound SA by its SPI alone (its destination is our side of its path), an
+  // outbound one by SPI and peer. The registry is the only record of the SAs (two per road
+  // warrior; docs/performance.md, "Scale: memory per road warrior").
+  struct SaName {
     dataplane::Direction direction;
     IpAddress remote;  // the engine's key for outbound SAs
     OuterPath path;
-    std::uint32_t reqid;
   };
-  using SaKey = std::tuple<std::uint32_t, IpAddress>;  // (spi, dst) as SaBackend names SAs
-  using PolicyKey = std::tuple<TrafficSelector, TrafficSelector, dataplane::Direction>;
-  // The engine rule without the selectors, which the map key holds already (a road warrior has
-  // six policies; the copy was 80 bytes each, docs/performance.md "Memory per road warrior").
-  struct InstalledPolicy {
-    dataplane::Direction engine_direction = dataplane::Direction::Out;
-    std::uint32_t reqid = 0;
-    std::uint32_t priority = 0;
-    std::vector<Subnet> routes;
-  };
-  static PolicyRule rule_of(const PolicyKey& key, const InstalledPolicy& p) {
-    return PolicyRule{std::get<0>(key), std::get<1>(key), p.engine_direction, p.reqid, p.priority};
+  std::optional<SaName> sa_named(std::uint32_t spi, const IpAddress& dst) const;
+  // The policies live in the engine's registry alone, each SaBackend direction as a holder bit
+  // of its engine rule: an inbound and a forward policy of the same selectors are one engine rule
+  // (the engine makes no forward/input distinction), held by two bits. An outbound rule's routes
+  // are the CIDRs of its destination, computed again on removal. So the backend keeps no record
+  // of its own per policy (a road warrior has six; docs/performance.md, "Scale: memory per road warrior").
+  static std::uint8_t holder_bit(dataplane::Direction d) {
+    // Above SaRegistry::kSoleHolder, which other users of a registry take.
+    return static_cast<std::uint8_t>(2u << static_cast<unsigned>(d));
   }
+  bool holds(const dataplane::PolicySpec& p) const;
 
-  // An inbound and a forward policy of the same selectors are one engine rule.
-  bool engine_rule_in_use(const PolicyRule& rule) const;
   // The engine's path for an SA between `ends`; with UDP encapsulation, one of the engine's
   // sockets must hold ends.local's port.
   Expected<OuterPath> path_for(const EndpointPair& ends, bool udp_encap) const;
@@ -93,9 +93,8 @@ class UserspaceBackend final : public dataplane::SaBackend {
   std::shared_ptr<Engine> engine_;
   RouteTable routes_;
   LocalAddressCache local_sources_;  // the routes' preferred sources
-  std::map<SaKey, Installed> sas_;
   std::set<std::uint32_t> reserved_spis_;
-  std::map<PolicyKey, InstalledPolicy> policies_;
+  std::size_t policy_count_ = 0;  // as SaBackend counts them
   dataplane::EventListener* listener_ = nullptr;
 };
 

@@ -34,8 +34,10 @@ SaState::SaState(const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWin
       seq_hard_limit_(c.suite.esn ? ~std::uint64_t{0} : 0xFFFFFFFFull),
       soft_(c.soft),
       hard_(c.hard),
-      local_ts_(c.local_ts),
-      remote_ts_(c.remote_ts),
+      // Only an inbound SA checks its selectors (RFC 4301 §5.2, SaTable::inbound_admits); an
+      // outbound one is chosen by policy and keeps none (two vectors less per road warrior).
+      local_ts_(c.direction == dataplane::Direction::In ? c.local_ts : std::vector<TrafficSelector>{}),
+      remote_ts_(c.direction == dataplane::Direction::In ? c.remote_ts : std::vector<TrafficSelector>{}),
       path_mtu_(path_mtu),
       installed_(now) {
   seq_soft_limit_ = seq_hard_limit_ - kSeqSoftMargin;

@@ -66,6 +66,7 @@ class SaState {
   dataplane::Direction direction() const { return direction_; }
   std::uint32_t reqid() const { return reqid_; }
   const Suite& suite() const { return crypto_->suite(); }
+  // An inbound SA's selectors; empty for an outbound SA (policies choose it, nothing checks them).
   const std::vector<TrafficSelector>& local_ts() const { return local_ts_; }
   const std::vector<TrafficSelector>& remote_ts() const { return remote_ts_; }
   const dataplane::Lifetime& soft() const { return soft_; }

@@ -198,12 +198,24 @@ bool SaRegistry::inbound_spi_in_use(std::uint32_t spi) const {
   return sas_.count(key_of(Spi(spi), dataplane::Direction::In, IpAddress())) != 0;
 }
 
-Status SaRegistry::add_policy(const PolicyRule& rule) {
+RankedPolicy SaRegistry::ranked(const PolicyName& name, const PolicyRest& rest) {
+  const auto& [src, dst, direction] = name;
+  return {PolicyRule{src, dst, direction, rest.reqid, rest.priority}, rest.order};
+}
+
+Status SaRegistry::add_policy(const PolicyRule& rule, std::uint8_t holder) {
   std::lock_guard lock(mutex_);
-  auto [it, added] = policies_.try_emplace(PolicyName{rule.src, rule.dst, rule.direction}, rule, next_order_);
-  if (!added) return unexpected("policy " + policy_text(rule) + " exists");
+  auto [it, added] = policies_.try_emplace(PolicyName{rule.src, rule.dst, rule.direction},
+                                           PolicyRest{rule.reqid, rule.priority, next_order_, holder});
+  if (!added) {
+    if (it->second.holders & holder)
+      return unexpected("policy " + policy_text(rule) + " exists (reqid " + std::to_string(it->second.reqid) +
+                        ")");
+    it->second.holders |= holder;  // shared: the rule and the snapshot stay as they are
+    return {};
+  }
   ++next_order_;
-  index_policy(it->second);
+  index_policy(ranked(it->first, it->second));
   publish_locked();
   return {};
 }
@@ -212,22 +224,43 @@ Status SaRegistry::replace_policy(const PolicyRule& rule) {
   std::lock_guard lock(mutex_);
   auto it = policies_.find(PolicyName{rule.src, rule.dst, rule.direction});
   if (it == policies_.end()) return unexpected("no policy " + policy_text(rule) + " to replace");
-  if (it->second.first == rule) return {};
-  unindex_policy(it->second);
-  it->second.first = rule;  // keeps its installation order
-  index_policy(it->second);
+  if (it->second.reqid == rule.reqid && it->second.priority == rule.priority) return {};
+  unindex_policy(ranked(it->first, it->second));
+  it->second.reqid = rule.reqid;  // keeps its installation order
+  it->second.priority = rule.priority;
+  index_policy(ranked(it->first, it->second));
   publish_locked();
   return {};
 }
 
-Status SaRegistry::remove_policy(const PolicyRule& rule) {
+Status SaRegistry::remove_policy(const PolicyRule& rule, std::uint8_t holder) {
   std::lock_guard lock(mutex_);
   auto it = policies_.find(PolicyName{rule.src, rule.dst, rule.direction});
-  if (it == policies_.end()) return unexpected("no policy " + policy_text(rule));
-  unindex_policy(it->second);
+  if (it == policies_.end() || !(it->second.holders & holder))
+    return unexpected("no policy " + policy_text(rule));
+  it->second.holders &= static_cast<std::uint8_t>(~holder);
+  if (it->second.holders != 0) return {};  // another holder keeps it
+  unindex_policy(ranked(it->first, it->second));
   policies_.erase(it);
   publish_locked();
   return {};
+}
+
+std::uint8_t SaRegistry::policy_holders(const TrafficSelector& src, const TrafficSelector& dst,
+                                        dataplane::Direction direction, std::uint32_t* reqid) const {
+  std::lock_guard lock(mutex_);
+  auto it = policies_.find(PolicyName{src, dst, direction});
+  if (it == policies_.end()) return 0;
+  if (reqid) *reqid = it->second.reqid;
+  return it->second.holders;
+}
+
+std::vector<std::pair<PolicyRule, std::uint8_t>> SaRegistry::policies() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<PolicyRule, std::uint8_t>> all;
+  all.reserve(policies_.size());
+  for (const auto& [name, rest] : policies_) all.emplace_back(ranked(name, rest).first, rest.holders);
+  return all;
 }
 
 std::size_t SaRegistry::sa_count() const {

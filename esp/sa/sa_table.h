@@ -94,11 +94,21 @@ class SaRegistry {
   bool inbound_spi_in_use(std::uint32_t spi) const;
 
   // Policies are named by (src, dst, direction): one rule per selector pair and direction.
-  Status add_policy(const PolicyRule& rule);
+  // `holder` is a bit the caller chooses: a rule added again by another holder is shared (the
+  // rule stays as it is) and stays until its last holder removes it. The userspace backend's
+  // inbound and forward policies of the same selectors are one rule this way, and the backend
+  // keeps no record of its own (docs/performance.md, "Scale: memory per road warrior").
+  static constexpr std::uint8_t kSoleHolder = 1;
+  Status add_policy(const PolicyRule& rule, std::uint8_t holder = kSoleHolder);
   // Hands the rule with these selectors and direction to another reqid (or priority) in one
   // snapshot: workers see the old rule or the new one, never none (a successor SA taking over).
   Status replace_policy(const PolicyRule& rule);
-  Status remove_policy(const PolicyRule& rule);
+  Status remove_policy(const PolicyRule& rule, std::uint8_t holder = kSoleHolder);
+  // The holder bits of the rule with these selectors and direction (0: none), and its reqid.
+  std::uint8_t policy_holders(const TrafficSelector& src, const TrafficSelector& dst,
+                              dataplane::Direction direction, std::uint32_t* reqid = nullptr) const;
+  // Every rule with its holder bits (O(n): for tearing everything down).
+  std::vector<std::pair<PolicyRule, std::uint8_t>> policies() const;
 
   std::size_t sa_count() const;
   std::size_t policy_count() const;
@@ -148,7 +158,16 @@ class SaRegistry {
   struct PolicyNameHash {
     std::size_t operator()(const PolicyName& n) const;
   };
-  std::unordered_map<PolicyName, RankedPolicy, PolicyNameHash> policies_;
+  // The rest of the rule and its installation order: the name holds the selectors already (a
+  // road warrior has four engine rules; docs/performance.md, "Scale: memory per road warrior").
+  struct PolicyRest {
+    std::uint32_t reqid = 0;
+    std::uint32_t priority = 0;
+    std::uint64_t order = 0;
+    std::uint8_t holders = 0;
+  };
+  static RankedPolicy ranked(const PolicyName& name, const PolicyRest& rest);
+  std::unordered_map<PolicyName, PolicyRest, PolicyNameHash> policies_;
   std::uint64_t next_order_ = 1;
   SaTable next_;  // the table being edited; published as a copy, which shares its nodes
 

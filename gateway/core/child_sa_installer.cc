@@ -94,14 +94,14 @@ std::optional<std::string> ChildSaInstaller::conflict(const std::string& owner,
     if (p.direction != dataplane::Direction::Out) continue;  // in/fwd mirror the out policies
     if (const HeldPolicy* held = held_.overlapping(p, owner))
       return "traffic " + p.src.to_string() + " <-> " + p.dst.to_string() + " overlaps " +
-             held->spec.src.to_string() + " <-> " + held->spec.dst.to_string() + ", held by " + held->owner +
+             held->spec.src.to_string() + " <-> " + held->spec.dst.to_string() + ", held by " + *held->owner +
              " (reqid " + std::to_string(held->spec.reqid) + ")";
   }
   return std::nullopt;
 }
 
 std::optional<std::string> ChildSaInstaller::owner_of(std::uint32_t reqid) const {
-  if (const HeldPolicy* held = held_.any_of(reqid)) return held->owner;
+  if (const HeldPolicy* held = held_.any_of(reqid)) return *held->owner;
   return std::nullopt;
 }
 
@@ -110,7 +110,7 @@ bool ChildSaInstaller::has_policies(std::uint32_t reqid) const { return owner_of
 std::optional<std::uint32_t> ChildSaInstaller::holder_reqid(const TrafficSelector& src,
                                                             const TrafficSelector& dst,
                                                             dataplane::Direction direction) const {
-  const HeldPolicy* held = held_.find({src, dst, direction});
+  const auto held = held_.find({src, dst, direction});
   if (!held) return std::nullopt;
   return held->spec.reqid;
 }
@@ -131,7 +131,7 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
   // Reqids only grow (a successor's is newer), so a predecessor that is still around (its
   // CHILD SA rekeyed before DPD ends it) cannot take its policies back from the successor.
   for (const auto& p : specs) {
-    const HeldPolicy* held = held_.find(PolicyBook::key_of(p));
+    const auto held = held_.find(PolicyBook::key_of(p));
     if (held && held->spec.reqid > reqid)
       return unexpected("policy " + p.src.to_string() + " -> " + p.dst.to_string() +
                         " belongs to a newer SA of " + owner + " (reqid " + std::to_string(held->spec.reqid) +
@@ -145,7 +145,7 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
         if (backend_) (void)backend_->replace_policy(it->second->spec);
         held_.put(it->first, *it->second);
       } else {
-        if (const HeldPolicy* added = held_.find(it->first); added && backend_)
+        if (const auto added = held_.find(it->first); added && backend_)
           (void)backend_->delete_policy(added->spec);
         held_.erase(it->first);
       }
@@ -153,7 +153,7 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
   };
   for (const auto& p : specs) {
     const PolicyKey key = PolicyBook::key_of(p);
-    const HeldPolicy* held = held_.find(key);
+    const auto held = held_.find(key);
     if (held && same_policy(held->spec, p)) continue;
     std::optional<HeldPolicy> before;
     if (held) before = *held;
@@ -169,13 +169,18 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
       spdlog::info("{}: policy {} -> {} handed over from reqid {} to reqid {}", owner, p.src.to_string(),
                    p.dst.to_string(), before->spec.reqid, reqid);
     done.emplace_back(key, std::move(before));
-    held_.put(key, HeldPolicy{owner, p});
+    held_.put(key, owner, p);
   }
   return {};
 }
 
 void ChildSaInstaller::release_policies(std::uint32_t reqid) {
-  for (const PolicyKey& key : held_.keys_of(reqid)) {
+  auto keys = held_.keys_of(reqid);
+  // Inbound and forward first: the book holds them as bits of their outbound policy, which
+  // would otherwise store them on their own for a moment when it goes first.
+  std::stable_partition(keys.begin(), keys.end(),
+                        [](const PolicyKey& k) { return std::get<2>(k) != dataplane::Direction::Out; });
+  for (const PolicyKey& key : keys) {
     const dataplane::PolicySpec p = held_.find(key)->spec;
     if (backend_) {
       if (Status s = backend_->delete_policy(p); !s)
@@ -202,7 +207,8 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
   c.proposal = ike::to_string(e.esp);
   c.installed_at = std::chrono::steady_clock::now();
   if (e.replaces_inbound_spi) c.replaces_inbound_spi = *e.replaces_inbound_spi;
-  if (e.defer_outbound) c.pending_outbound = sa_spec(e, false, reqid, soft, lifetime);
+  if (e.defer_outbound)
+    c.pending_outbound = std::make_unique<dataplane::SaSpec>(sa_spec(e, false, reqid, soft, lifetime));
   // Another owner's traffic: refused before any SA goes in.
   if (Status s = check_policies(owner, e.local_ts, e.remote_ts); !s) return unexpected(s.error());
   if (!backend_) {

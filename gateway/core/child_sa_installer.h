@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -45,8 +46,10 @@ struct InstalledChild {
   std::chrono::steady_clock::time_point installed_at{};
   // A rekey we answered (ChildSaEstablished::defer_outbound): the outbound SA waits here until
   // the pair it replaces is deleted; until then the old outbound SA carries the traffic.
+  // Behind a pointer: a 232-byte SaSpec held inline in every road warrior's record while only a
+  // rekey we answered uses it, for a moment (docs/performance.md, "Scale: memory per road warrior").
   std::uint32_t replaces_inbound_spi = 0;
-  std::optional<dataplane::SaSpec> pending_outbound;
+  std::unique_ptr<dataplane::SaSpec> pending_outbound;
   // Lifetime (the daemon's timers): rekey due (soft, with jitter) and hard expiry.
   std::optional<std::chrono::steady_clock::time_point> rekey_at;
   std::optional<std::chrono::steady_clock::time_point> expire_at;

@@ -178,6 +178,33 @@ TEST(SaTable, ReplacingAPolicyHandsItsTrafficToTheSuccessorInOneSnapshot) {
   EXPECT_EQ(r.snapshot()->outbound(info).policy->reqid, 0x10001u);
 }
 
+TEST(SaTable, ARuleHeldTwiceStaysUntilItsLastHolderRemovesIt) {
+  // The userspace backend's inbound and forward policies of one selector pair: one engine rule
+  // with two holder bits, one snapshot change for the pair, not two.
+  SaRegistry r;
+  const PolicyRule in{ts("10.99.0.1/32"), ts("10.1.0.0/24"), dataplane::Direction::In, 7, 0};
+  ASSERT_TRUE(r.add_policy(in, 2));
+  const auto version = r.version();
+  ASSERT_TRUE(r.add_policy(in, 4));
+  EXPECT_EQ(r.version(), version);  // shared: nothing published
+  EXPECT_EQ(r.policy_count(), 1u);
+  std::uint32_t reqid = 0;
+  EXPECT_EQ(r.policy_holders(in.src, in.dst, in.direction, &reqid), 6);
+  EXPECT_EQ(reqid, 7u);
+  auto again = r.add_policy(in, 4);  // a holder adds it twice: refused, naming the reqid
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().find("reqid 7"), std::string::npos) << again.error();
+
+  ASSERT_TRUE(r.remove_policy(in, 2));
+  EXPECT_EQ(r.policy_count(), 1u);
+  EXPECT_FALSE(r.remove_policy(in, 2));  // that holder let go already
+  ASSERT_EQ(r.policies().size(), 1u);
+  EXPECT_EQ(r.policies()[0].second, 4);
+  ASSERT_TRUE(r.remove_policy(in, 4));
+  EXPECT_EQ(r.policy_count(), 0u);
+  EXPECT_EQ(r.policy_holders(in.src, in.dst, in.direction), 0);
+}
+
 // --- the inbound path ---
 
 struct Recorder final : TunSink {

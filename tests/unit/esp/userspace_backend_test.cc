@@ -172,6 +172,13 @@ TEST_F(UserspaceBackendTest, APolicyChangesHandsOnlyThroughReplaceAndKeepsItsRou
   EXPECT_EQ(a_->engine().registry().policy_count(), 2u);
   ASSERT_TRUE(a_->delete_policy(policy(vip, all, dataplane::Direction::Fwd, 0x10001)));
   EXPECT_EQ(a_->engine().registry().policy_count(), 1u);
+  EXPECT_FALSE(a_->delete_policy(policy(vip, all, dataplane::Direction::In, 0x10001)));  // gone already
+  EXPECT_EQ(a_->installed_policy_count(), 1u);
+  // The route is the outbound policy's and goes with it.
+  ASSERT_TRUE(a_->delete_policy(policy(all, vip, dataplane::Direction::Out, 0x10001)));
+  EXPECT_EQ(sh(routes).find("10.99.0.1"), std::string::npos) << sh(routes);
+  EXPECT_EQ(a_->installed_policy_count(), 0u);
+  EXPECT_EQ(a_->engine().registry().policy_count(), 0u);
 }
 
 TEST_F(UserspaceBackendTest, OutboundPolicyRoutesExactlyItsSelectorThroughTheTun) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -28,10 +29,20 @@ PolicySpec spec(const std::string& src, const std::string& dst, Direction d, std
 }
 
 void put(PolicyBook& book, const std::string& owner, const PolicySpec& p) {
-  book.put(PolicyBook::key_of(p), PolicyBook::Held{owner, p});
+  book.put(PolicyBook::key_of(p), owner, p);
 }
 
-std::string owner_of(const PolicyBook::Held* h) { return h ? h->owner : std::string("(none)"); }
+std::string owner_of(const PolicyBook::Held* h) { return h ? *h->owner : std::string("(none)"); }
+
+PolicySpec twin_of(const PolicySpec& out, Direction d) {
+  PolicySpec p = out;
+  p.src = out.dst;
+  p.dst = out.src;
+  p.direction = d;
+  p.tunnel_src = out.tunnel_dst;
+  p.tunnel_dst = out.tunnel_src;
+  return p;
+}
 
 TEST(PolicyBook, PutFindReplaceErase) {
   PolicyBook book;
@@ -40,23 +51,63 @@ TEST(PolicyBook, PutFindReplaceErase) {
   put(book, "a", out);
   put(book, "a", in);
   EXPECT_EQ(book.size(), 2u);
-  ASSERT_NE(book.find(PolicyBook::key_of(out)), nullptr);
+  ASSERT_TRUE(book.find(PolicyBook::key_of(out)).has_value());
+  // One owner under one reqid: its policies share one copy of the name.
+  EXPECT_EQ(book.find(PolicyBook::key_of(out))->owner.get(), book.find(PolicyBook::key_of(in))->owner.get());
   EXPECT_EQ(book.find(PolicyBook::key_of(out))->spec.direction, Direction::Out);
   // Same selectors, other direction: another key.
-  EXPECT_EQ(book.find(PolicyBook::key_of(spec("10.1.0.0/24", "10.9.0.5/32", Direction::Fwd, 7))), nullptr);
+  EXPECT_FALSE(
+      book.find(PolicyBook::key_of(spec("10.1.0.0/24", "10.9.0.5/32", Direction::Fwd, 7))).has_value());
 
   PolicySpec replaced = out;
   replaced.priority = 99;
   put(book, "b", replaced);
   EXPECT_EQ(book.size(), 2u);
-  EXPECT_EQ(book.find(PolicyBook::key_of(out))->owner, "b");
+  EXPECT_EQ(*book.find(PolicyBook::key_of(out))->owner, "b");
   EXPECT_EQ(book.find(PolicyBook::key_of(out))->spec.priority, 99u);
 
   book.erase(PolicyBook::key_of(out));
-  EXPECT_EQ(book.find(PolicyBook::key_of(out)), nullptr);
+  EXPECT_FALSE(book.find(PolicyBook::key_of(out)).has_value());
   EXPECT_EQ(book.size(), 1u);
   book.erase(PolicyBook::key_of(out));  // absent: nothing happens
   EXPECT_EQ(book.size(), 1u);
+}
+
+TEST(PolicyBook, TwinsOfAnOutboundPolicyFollowItThroughAHandOver) {
+  // A road warrior's three policies per selector pair, put as the installer puts them (out, then
+  // its in and fwd twins), then handed over to the successor's reqid one by one: at every step
+  // each name answers with what was put last under it.
+  PolicyBook book;
+  auto three = [](std::uint32_t reqid) {
+    const PolicySpec out = spec("10.1.0.0/24", "10.9.0.5/32", Direction::Out, reqid);
+    return std::vector<PolicySpec>{out, twin_of(out, Direction::In), twin_of(out, Direction::Fwd)};
+  };
+  for (const auto& p : three(7)) put(book, "rw", p);
+  EXPECT_EQ(book.size(), 3u);
+  EXPECT_EQ(book.keys_of(7).size(), 3u);
+  const auto next = three(8);
+  put(book, "rw", next[0]);  // the outbound policy moves first: its twins still answer reqid 7
+  EXPECT_EQ(book.find(PolicyBook::key_of(next[0]))->spec.reqid, 8u);
+  EXPECT_EQ(book.find(PolicyBook::key_of(next[1]))->spec.reqid, 7u);
+  EXPECT_EQ(book.find(PolicyBook::key_of(next[2]))->spec.reqid, 7u);
+  EXPECT_EQ(book.keys_of(7).size(), 2u);
+  put(book, "rw", next[1]);
+  put(book, "rw", next[2]);
+  EXPECT_EQ(book.size(), 3u);
+  EXPECT_TRUE(book.keys_of(7).empty());
+  EXPECT_EQ(book.keys_of(8).size(), 3u);
+  const auto in = book.find(PolicyBook::key_of(next[1]));
+  ASSERT_TRUE(in.has_value());
+  EXPECT_EQ(in->spec.tunnel_src, next[1].tunnel_src);
+  EXPECT_EQ(*in->owner, "rw");
+  // The outbound policy goes first: its twins stay.
+  book.erase(PolicyBook::key_of(next[0]));
+  EXPECT_EQ(book.size(), 2u);
+  EXPECT_EQ(book.find(PolicyBook::key_of(next[2]))->spec.reqid, 8u);
+  book.erase(PolicyBook::key_of(next[1]));
+  book.erase(PolicyBook::key_of(next[2]));
+  EXPECT_EQ(book.size(), 0u);
+  EXPECT_TRUE(book.keys_of(8).empty());
 }
 
 TEST(PolicyBook, ReqidIndexFollowsReplaceAndErase) {
@@ -71,7 +122,7 @@ TEST(PolicyBook, ReqidIndexFollowsReplaceAndErase) {
   std::sort(both.begin(), both.end());
   EXPECT_EQ(keys, both);
   ASSERT_NE(book.any_of(7), nullptr);
-  EXPECT_EQ(book.any_of(7)->owner, "a");
+  EXPECT_EQ(*book.any_of(7)->owner, "a");
   EXPECT_TRUE(book.keys_of(8).empty());
   EXPECT_EQ(book.any_of(8), nullptr);
 
@@ -195,8 +246,8 @@ struct Reference {
     for (const Entry& e : entries) {
       const PolicySpec& h = e.held.spec;
       if (h.direction == p.direction && h.src.intersect(p.src) && h.dst.intersect(p.dst) &&
-          e.held.owner != owner)
-        owners.push_back(e.held.owner);
+          *e.held.owner != owner)
+        owners.push_back(*e.held.owner);
     }
     return owners;
   }
@@ -258,6 +309,8 @@ struct RandomSpecs {
     const int d = below(5);
     p.direction = d < 3 ? Direction::Out : d == 3 ? Direction::In : Direction::Fwd;
     p.reqid = static_cast<std::uint32_t>(1 + below(12));
+    p.tunnel_src = Endpoint{*IpAddress::parse("192.0.2.1"), 4500};
+    p.tunnel_dst = Endpoint{*IpAddress::parse("198.51.100.1"), 4500};
     return p;
   }
   std::string owner() { return "o" + std::to_string(below(6)); }
@@ -272,8 +325,22 @@ TEST(PolicyBook, AgreesWithALinearScan) {
   for (int step = 0; step < 6000; ++step) {
     const int op = random.below(10);
     if (op < 4) {
-      const PolicySpec p = random.spec();
-      const PolicyBook::Held held{random.owner(), p};
+      PolicySpec p = random.spec();
+      std::string owner = random.owner();
+      // Half the time the inbound or forward twin of a held outbound policy, as the installer
+      // puts them (the book keeps such a twin as a bit of its outbound entry): mostly the exact
+      // mirror, sometimes under another reqid or owner (a hand-over in the middle).
+      std::vector<const Reference::Entry*> outs;
+      for (const auto& e : ref.entries)
+        if (e.held.spec.direction == Direction::Out) outs.push_back(&e);
+      if (random.below(2) == 0 && !outs.empty()) {
+        const auto& out = *outs[static_cast<std::size_t>(random.below(static_cast<int>(outs.size())))];
+        p = twin_of(out.held.spec, random.below(2) == 0 ? Direction::In : Direction::Fwd);
+        owner = *out.held.owner;
+        if (random.below(5) == 0) p.reqid += 1;
+        if (random.below(5) == 0) owner = random.owner();
+      }
+      const PolicyBook::Held held{std::make_shared<const std::string>(owner), p};
       book.put(PolicyBook::key_of(p), held);
       ref.put(PolicyBook::key_of(p), held);
     } else if (op < 6 && !ref.entries.empty()) {
@@ -293,26 +360,44 @@ TEST(PolicyBook, AgreesWithALinearScan) {
       if (expected.empty()) {
         ++none;
         EXPECT_EQ(got, nullptr) << "step " << step << ": " << q.src.to_string() << " -> " << q.dst.to_string()
-                                << " found " << got->owner << "'s " << got->spec.src.to_string() << " -> "
+                                << " found " << *got->owner << "'s " << got->spec.src.to_string() << " -> "
                                 << got->spec.dst.to_string();
       } else {
         ++found;
         ASSERT_NE(got, nullptr) << "step " << step << ": " << q.src.to_string() << " -> " << q.dst.to_string()
                                 << " missed " << expected.size() << " overlapping";
         // Any of them will do, but it must be one of them.
-        EXPECT_NE(got->owner, owner);
+        EXPECT_NE(*got->owner, owner);
         EXPECT_TRUE(got->spec.direction == Direction::Out && got->spec.src.intersect(q.src) &&
                     got->spec.dst.intersect(q.dst))
             << "step " << step;
-        EXPECT_NE(std::find(expected.begin(), expected.end(), got->owner), expected.end()) << "step " << step;
+        EXPECT_NE(std::find(expected.begin(), expected.end(), *got->owner), expected.end())
+            << "step " << step;
       }
     }
     ASSERT_EQ(book.size(), ref.entries.size()) << "step " << step;
     if (step % 50 == 0) {
+      for (const auto& e : ref.entries) {
+        const auto got = book.find(e.key);
+        ASSERT_TRUE(got.has_value()) << "step " << step;
+        EXPECT_EQ(*got->owner, *e.held.owner) << "step " << step;
+        EXPECT_EQ(got->spec.reqid, e.held.spec.reqid) << "step " << step;
+        EXPECT_EQ(PolicyBook::key_of(got->spec), e.key) << "step " << step;
+        EXPECT_EQ(got->spec.tunnel_src, e.held.spec.tunnel_src) << "step " << step;
+        EXPECT_EQ(got->spec.tunnel_dst, e.held.spec.tunnel_dst) << "step " << step;
+      }
       for (std::uint32_t reqid = 1; reqid <= 12; ++reqid) {
         auto keys = book.keys_of(reqid);
         std::sort(keys.begin(), keys.end());
-        ASSERT_EQ(keys, ref.keys_of(reqid)) << "step " << step << " reqid " << reqid;
+        auto text = [](const std::vector<PolicyBook::Key>& ks) {
+          std::string t;
+          for (const auto& k : ks)
+            t += std::get<0>(k).to_string() + ">" + std::get<1>(k).to_string() + "/" +
+                 std::to_string(static_cast<int>(std::get<2>(k))) + " ";
+          return t;
+        };
+        ASSERT_EQ(keys, ref.keys_of(reqid)) << "step " << step << " reqid " << reqid << ": " << text(keys)
+                                            << "vs " << text(ref.keys_of(reqid));
         const PolicyBook::Held* any = book.any_of(reqid);
         ASSERT_EQ(any != nullptr, !keys.empty());
         if (any) {
