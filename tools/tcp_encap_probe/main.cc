@@ -34,6 +34,14 @@ namespace {
 using namespace natgate;
 using namespace natgate::natt::tcp;
 
+// A TCP port from the command line; 0 when it is not a number in 1..65535.
+std::uint16_t parse_port(const char* text) {
+  char* end = nullptr;
+  const unsigned long v = std::strtoul(text, &end, 10);
+  if (end == text || *end != '\0' || v == 0 || v > 65535) return 0;
+  return static_cast<std::uint16_t>(v);
+}
+
 int usage() {
   std::fprintf(stderr,
                "usage: tcp_encap_probe send HOST PORT [--no-prefix] [--chunk N] FRAME...\n"
@@ -88,8 +96,8 @@ int send_stream(int argc, char** argv) {
 
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(std::atoi(argv[3])));
-  if (inet_pton(AF_INET, argv[2], &addr.sin_addr) != 1) return usage();
+  addr.sin_port = htons(parse_port(argv[3]));
+  if (addr.sin_port == 0 || inet_pton(AF_INET, argv[2], &addr.sin_addr) != 1) return usage();
   sys::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const int one = 1;
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // one segment per write
@@ -139,7 +147,8 @@ int listen_once(int argc, char** argv) {
   ::setsockopt(ls.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(std::atoi(argv[2])));
+  addr.sin_port = htons(parse_port(argv[2]));
+  if (addr.sin_port == 0) return usage();
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (!ls.valid() || ::bind(ls.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(ls.get(), 1) != 0) {
