@@ -72,7 +72,7 @@ background_builds() {
   build sanitize build/asan -DCMAKE_BUILD_TYPE=Debug -DNATGATE_WERROR=ON -DNATGATE_SANITIZE=ON -DNATGATE_BENCH=OFF
   echo $? >build/.sanitize.status
   build fuzz build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-    -DNATGATE_FUZZ=ON -DNATGATE_FUZZ_SECONDS=60 -DNATGATE_BENCH=OFF \
+    -DNATGATE_FUZZ=ON -DNATGATE_FUZZ_SECONDS=45 -DNATGATE_BENCH=OFF \
     -- decode_message_fuzz codec_seed_corpus_files responder_fuzz responder_seed_corpus_files \
     esp_inbound_fuzz esp_inbound_seed_corpus_files eap_auth_fuzz eap_auth_seed_corpus_files \
     tcp_stream_decoder_fuzz tcp_stream_seed_corpus_files
