@@ -75,14 +75,20 @@ void Endpoint::cancel_child_timers(SaId id, std::uint32_t inbound_spi) {
 // ---- liveness checks (RFC 7296 §2.4) ---------------------------------------------------------
 
 TimePoint Endpoint::spread_dpd(TimePoint deadline) {
-  // An SA arms its check one interval after it came up (or after the last check): 100,000 road
-  // warriors that came up in one burst would all be checked in the same few seconds, every
-  // interval. Up to a tenth of the interval later, drawn anew each time, spreads them out; §2.4
-  // leaves the timing of liveness checks to the implementation.
+  // An SA arms its check one interval after it came up (or after its last check), so 100,000
+  // road warriors that came up in one burst would be checked in the same few seconds, every
+  // interval, each check a wake-up of its own. For intervals of a minute or more (a large
+  // gateway's; shorter ones are for a few site-to-site peers, checked when configured): up to a
+  // tenth of the interval later, drawn anew each time, spreads the checks; rounding up to a
+  // whole second lets the timers due in the same second fire, send and be answered together.
+  // §2.4 leaves the timing of liveness checks to the implementation.
+  using namespace std::chrono_literals;
   using Ms = std::chrono::milliseconds;
-  const auto tenth = std::chrono::duration_cast<Ms>(deadline - now_) / 10;
-  if (tenth.count() <= 0) return deadline;
-  return deadline + Ms(random_u32() % static_cast<std::uint32_t>(tenth.count() + 1));
+  const auto interval = deadline - now_;
+  if (interval < 60s) return deadline;
+  const auto tenth = std::chrono::duration_cast<Ms>(interval) / 10;
+  const auto spread = deadline + Ms(random_u32() % static_cast<std::uint32_t>(tenth.count() + 1));
+  return TimePoint(std::chrono::ceil<std::chrono::seconds>(spread.time_since_epoch()));
 }
 
 void Endpoint::count_dpd_sent(std::size_t first_action) {
