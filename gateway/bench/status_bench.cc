@@ -116,7 +116,7 @@ static int run_bench(int argc, char** argv) {
   // Client side.
   t = Clock::now();
   cpu_start = cpu_ms();
-  auto parsed = parse_control_reply(reply);
+  auto parsed = parse_control_reply(reply, StatusReplyForm::Parsed);
   line(n, "client_parse_reply", ms_since(t));
   t = Clock::now();
   cpu_start = cpu_ms();

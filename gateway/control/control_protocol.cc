@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/control/status_reader.h"
+
 namespace natgate::gateway {
 
 namespace {
@@ -172,24 +174,19 @@ Expected<ControlReplyMessage> parse_control_reply(std::string_view line, StatusR
       return m;
     }
   }
-  json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return unexpected(std::string("daemon sent a reply that is not JSON"));
-  auto ok = j.find("ok");
-  if (ok == j.end() || !ok->is_boolean()) return unexpected(std::string("daemon's reply has no \"ok\""));
+  // Everything else in one pass without a tree (status_reader.h): the status straight into
+  // DaemonStatus unless only its text is wanted.
+  auto r = read_reply(line, form == StatusReplyForm::Json ? StatusMember::Skip : StatusMember::Read);
+  if (!r) return unexpected(r.error());
+  if (!r->ok) return unexpected(std::string("daemon's reply has no \"ok\""));
   ControlReplyMessage m;
-  m.ok = ok->get<bool>();
-  const char* text_key = m.ok ? "message" : "error";
-  if (auto t = j.find(text_key); t != j.end() && t->is_string()) m.message = t->get<std::string>();
-  if (auto s = j.find("status"); m.ok && s != j.end()) {
-    if (form != StatusReplyForm::Json) {
-      auto status = status_from_json(*s);
-      if (!status) return unexpected(status.error());
-      m.status = std::move(status.value());
-    } else if (!s->is_object()) {
-      return unexpected(std::string("bad status from daemon: expected an object"));
-    }
-    if (form != StatusReplyForm::Parsed) m.raw_status_json = s->dump(2);
+  m.ok = *r->ok;
+  m.message = std::move(m.ok ? r->message : r->error);
+  if (m.ok && r->status_text) {
+    if (form == StatusReplyForm::Json && r->status_text->front() != '{')
+      return unexpected(std::string("bad status from daemon: status: expected an object"));
+    m.status = std::move(r->status);
+    if (form != StatusReplyForm::Parsed) m.raw_status_json = indent_json(*r->status_text);
   }
   return m;
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/expected.h"
@@ -167,8 +168,9 @@ nlohmann::json status_to_json(const DaemonStatus& status);
 // The same JSON as status_to_json(status).dump() (keys sorted, invalid UTF-8 replaced by
 // U+FFFD), appended to `out` without building a JSON tree: the daemon's path for large tables.
 void append_status_json(const DaemonStatus& status, std::string& out);
-// Reads what status_to_json wrote (the CLI's side). Unknown fields are ignored so a newer
-// daemon can add some; missing or mistyped ones are an error naming the field.
-Expected<DaemonStatus> status_from_json(const nlohmann::json& json);
+// Reads the JSON text status_to_json wrote (the CLI's side), in one pass without a JSON tree
+// (status_reader.cc). Unknown fields are ignored so a newer daemon can add some; missing or
+// mistyped ones are an error naming the field, text that is not JSON an error naming the byte.
+Expected<DaemonStatus> status_from_json(std::string_view text);
 
 }  // namespace natgate::gateway

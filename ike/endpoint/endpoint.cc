@@ -198,7 +198,9 @@ EndpointOutput Endpoint::on_timer(const EndpointTimerKey& key, TimePoint now) {
   if (!e) return finish();
   const SaId id = key.sa;
   if (auto kind = sa_timer(key.kind)) {
+    const std::size_t before = out_.actions.size();
     call(id, [&](IkeSa& sa) { return sa.on_timer(*kind, now); });
+    if (key.kind == EndpointTimer::Dpd) count_dpd_sent(before);
     return finish();
   }
   switch (key.kind) {
@@ -239,7 +241,9 @@ void Endpoint::apply(SaId id, Output&& out) {
     if (sender && sender->peer_override && d.natt) d.remote = *sender->peer_override;
     emit(SendDatagram{std::move(d), id});
   }
-  for (const auto& t : out.timers) arm_sa(id, endpoint_timer(t.kind), t.deadline);
+  for (const auto& t : out.timers)
+    arm_sa(id, endpoint_timer(t.kind),
+           t.kind == TimerKind::Dpd && t.deadline ? std::optional(spread_dpd(*t.deadline)) : t.deadline);
   for (auto& event : out.events) {
     IkeSaEntry* e = table_.find(id);
     if (!e) break;

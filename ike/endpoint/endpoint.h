@@ -138,6 +138,9 @@ class Endpoint {
   }
   void apply(SaId id, Output&& out);
   void flush_removals();
+  // Liveness checks (endpoint_lifetimes.cc): spread over time, and counted.
+  TimePoint spread_dpd(TimePoint deadline);
+  void count_dpd_sent(std::size_t first_action);
   void drop(const char* counter, const natgate::Endpoint& remote, const std::string& why);
 
   // Events of one SA.

@@ -1,4 +1,5 @@
-// ike::Endpoint: lifetimes and rekeying (RFC 7296 §2.8), NAT-keepalive scheduling (RFC 3948 §4).
+// ike::Endpoint: lifetimes and rekeying (RFC 7296 §2.8), liveness checks (§2.4), NAT-keepalive
+// scheduling (RFC 3948 §4).
 #include <algorithm>
 
 #include "ike/endpoint/endpoint.h"
@@ -69,6 +70,34 @@ void Endpoint::arm_child_timers(SaId id, const EndpointChildSa& child) {
 void Endpoint::cancel_child_timers(SaId id, std::uint32_t inbound_spi) {
   arm_sa(id, EndpointTimer::ChildRekey, std::nullopt, inbound_spi);
   arm_sa(id, EndpointTimer::ChildExpire, std::nullopt, inbound_spi);
+}
+
+// ---- liveness checks (RFC 7296 §2.4) ---------------------------------------------------------
+
+TimePoint Endpoint::spread_dpd(TimePoint deadline) {
+  // An SA arms its check one interval after it came up (or after its last check), so 100,000
+  // road warriors that came up in one burst would be checked in the same few seconds, every
+  // interval, each check a wake-up of its own. For intervals of a minute or more (a large
+  // gateway's; shorter ones are for a few site-to-site peers, checked when configured): up to a
+  // tenth of the interval later, drawn anew each time, spreads the checks; rounding up to a
+  // whole second lets the timers due in the same second fire, send and be answered together.
+  // §2.4 leaves the timing of liveness checks to the implementation.
+  using namespace std::chrono_literals;
+  using Ms = std::chrono::milliseconds;
+  const auto interval = deadline - now_;
+  if (interval < 60s) return deadline;
+  const auto tenth = std::chrono::duration_cast<Ms>(interval) / 10;
+  const auto spread = deadline + Ms(random_u32() % static_cast<std::uint32_t>(tenth.count() + 1));
+  return TimePoint(std::chrono::ceil<std::chrono::seconds>(spread.time_since_epoch()));
+}
+
+void Endpoint::count_dpd_sent(std::size_t first_action) {
+  // The timer sends a check only when nothing was heard for an interval: count those that went.
+  for (std::size_t i = first_action; i < out_.actions.size(); ++i)
+    if (std::holds_alternative<SendDatagram>(out_.actions[i])) {
+      count("dpd_sent");
+      return;
+    }
 }
 
 void Endpoint::arm_keepalive(IkeSaEntry& e, TimePoint now) {

@@ -5,7 +5,7 @@
 //
 //   natgate_ike_load SERVER COUNT PSK_FILE [--hold S] [--timeout S]
 //       [--sources A1,A2,... | --source-range FIRST-LAST] [--per-socket N] [--procs P]
-//       [--rate N] [--keepalive S] [--quiet]
+//       [--rate N] [--keepalive S] [--encap] [--quiet]
 //
 //   identities load1.ra.lab .. loadN.ra.lab (N up to 1,000,000), the gateway's gw.ra.lab,
 //   aes256gcm16-prfsha256-x25519 / aes256gcm16.
@@ -21,13 +21,17 @@
 //                   has ports of its own, so a NAT in between maps each pair on its own
 //   --procs P       P worker processes, each a contiguous slice of the identities; results merged
 //   --rate N        start N setups per second in all (paced); default: a burst, all at once
+//   --encap         claim to be behind a NAT (RFC 7296 §2.23): IKE and ESP in UDP 4500 and
+//                   keepalives without a NAT box in between
 //   --quiet         no per-client lines
 //
 // Output: line 1 "established OK/N IKE+CHILD SAs from one address in MS ms (first IKE_SA_INIT
 // to last CHILD SA)[, some failed]" ("from K addresses" with several sources; tests parse it),
 // line 2 "setup ms median M max X" (each client's own IKE_SA_INIT to CHILD SA), line 3
 // "setups ok= failed= ms= rate= p50_ms= p90_ms= p99_ms= max_ms= ...", then "client I loadI.ra.lab
-// up|failed VIP" per client, and after the hold "teardown deleted=D/SENT ms=MS".
+// up|failed VIP" per client, and after the hold "hold s=S lost=L ike_requests_answered=R
+// keepalives_sent=K" (with --hold; lost: up after the setup, gone or not established at its end;
+// the SAs stay up 5 s more so that the gateway can be looked at) and "teardown deleted=D/SENT ms=MS".
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -54,12 +58,17 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// After the hold line, the SAs stay up this long before the teardown.
+constexpr int kHoldLinger = 5;
+
 struct WorkerProc {
   pid_t pid = -1;
   int from = -1;  // its lines
   int to = -1;    // our commands
   std::string buf;
-  bool ready = false, settled = false, done = false, eof = false;
+  bool ready = false, settled = false, held = false, done = false, eof = false;
+  int lost = 0;  // up after the setup, gone at the end of the hold
+  unsigned long long hold_requests = 0, keepalives = 0;
   int deleted = 0, delete_sent = 0;
   long long teardown_ms = 0;
   unsigned long long send_errors = 0;
@@ -125,7 +134,7 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "usage: %s SERVER COUNT PSK_FILE [--hold S] [--timeout S] [--sources A1,A2,... | --source-range "
-        "FIRST-LAST] [--per-socket N] [--procs P] [--rate N] [--keepalive S] [--quiet]\n",
+        "FIRST-LAST] [--per-socket N] [--procs P] [--rate N] [--keepalive S] [--encap] [--quiet]\n",
         argv[0]);
     return 2;
   }
@@ -177,6 +186,10 @@ int main(int argc, char** argv) {
       w.settled = true;
     else if (line.rfind("c ", 0) == 0) {
       if (auto r = decode_result(line)) results.push_back(std::move(*r));
+    } else if (line.rfind("held ", 0) == 0) {
+      std::istringstream in(line.substr(5));
+      in >> w.lost >> w.hold_requests >> w.keepalives;
+      w.held = true;
     } else if (line.rfind("teardown ", 0) == 0) {
       std::istringstream in(line.substr(9));
       in >> w.deleted >> w.delete_sent >> w.teardown_ms >> w.send_errors;
@@ -243,9 +256,26 @@ int main(int argc, char** argv) {
       std::printf("client %d load%d.ra.lab %s %s\n", r.index, r.index, r.up ? "up" : "failed", r.vip.c_str());
   std::fflush(stdout);
 
-  if (settled && s.unfinished == 0 && missing == 0) {
-    // The hold: the workers keep the SAs (keepalives, DPD answers) while we wait.
-    std::this_thread::sleep_for(std::chrono::seconds(opt.hold_s));
+  // The hold: the workers keep what came up (keepalives, DPD answers) while we wait; setups that
+  // failed or ran out of time are not retried.
+  const bool hold = settled && missing == 0 && s.ok > 0 && opt.hold_s > 0;
+  if (hold) std::this_thread::sleep_for(std::chrono::seconds(opt.hold_s));
+  // The hold's end: what the workers lost, printed while the SAs are still up, so that whoever
+  // watches the gateway (tools/bench/hold) can look at it before the teardown.
+  if (hold)
+    for (const auto& w : ws) tell(w, "report\n");
+  if (hold && pump(ws, Clock::now() + std::chrono::seconds(30), all(&WorkerProc::held), on_line)) {
+    int lost = 0;
+    unsigned long long requests = 0, keepalives = 0;
+    for (const auto& w : ws) {
+      lost += w.lost;
+      requests += w.hold_requests;
+      keepalives += w.keepalives;
+    }
+    std::printf("hold s=%d lost=%d ike_requests_answered=%llu keepalives_sent=%llu\n", opt.hold_s, lost,
+                requests, keepalives);
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::seconds(kHoldLinger));
   }
   // Teardown in every case: whatever came up is deleted, so the gateway releases its leases.
   for (const auto& w : ws) tell(w, "delete\n");

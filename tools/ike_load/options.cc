@@ -65,8 +65,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
   o.server = *server;
   for (int i = 4; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--quiet") {
-      o.quiet = true;
+    if (flag == "--quiet" || flag == "--encap") {
+      (flag == "--quiet" ? o.quiet : o.force_encap) = true;
       continue;
     }
     if (i + 1 >= argc) {

@@ -23,6 +23,9 @@ struct Options {
   double rate = 0;       // setups started per second over all workers; 0: burst (all at once)
   int keepalive_s = 20;  // NAT-T keepalive interval while holding (RFC 3948 §2.3); 0: none
   bool quiet = false;    // no per-client lines
+  // Claim to be behind a NAT (RFC 7296 §2.23, IkeSaConfig::force_encap) so that IKE and ESP move
+  // to UDP 4500 and keepalives flow without a NAT box in between (tools/bench/hold).
+  bool force_encap = false;
 };
 
 constexpr int kMaxCount = 1000000;

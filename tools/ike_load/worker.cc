@@ -116,6 +116,7 @@ class Worker {
   void phase_setup();
   void report();
   void phase_hold();
+  void report_hold();
   void phase_teardown();
 
   Clock::time_point due(std::size_t j) const {
@@ -144,6 +145,11 @@ class Worker {
     }
   }
   bool read_line_blocking(std::string& line);
+  std::uint32_t random_u32() {
+    std::uint32_t r = 0;
+    random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&r), sizeof r));
+    return r;
+  }
   void poll_parent();
 
   const Options& opt_;
@@ -161,8 +167,12 @@ class Worker {
   int up_ = 0, failed_ = 0, deleted_ = 0, delete_timeouts_ = 0;
   bool tearing_down_ = false;
   bool parent_said_delete_ = false;
+  bool parent_said_report_ = false;
   std::string parent_buf_;
   std::uint64_t send_errors_ = 0;
+  std::uint64_t keepalives_sent_ = 0;
+  std::uint64_t hold_requests_ = 0;  // IKE messages from the gateway while holding (its DPD)
+  bool holding_ = false;
 };
 
 bool Worker::setup() {
@@ -230,6 +240,7 @@ bool Worker::setup() {
     cfg->proposals = {*ike_proposal};
     cfg->natt_port = sp.natt_port;
     cfg->remote_natt_port = 4500;
+    cfg->force_encap = opt_.force_encap;
     sp.config = std::move(cfg);
     for (int natt = 0; natt < 2; ++natt) {
       epoll_event ev{};
@@ -301,7 +312,12 @@ void Worker::absorb(std::uint32_t ci, ike::Output&& out) {
       c.up = true;
       c.up_at = now;
       ++up_;
-      if (opt_.keepalive_s > 0) arm(ci, kKeepaliveSlot, now + std::chrono::seconds(opt_.keepalive_s));
+      // The first keepalive at a random point of the interval: a burst of setups would otherwise
+      // send all of its keepalives in the same second, every interval.
+      if (opt_.keepalive_s > 0)
+        arm(ci, kKeepaliveSlot,
+            now + std::chrono::milliseconds(1 + random_u32() %
+                                                    (static_cast<std::uint32_t>(opt_.keepalive_s) * 1000)));
     }
     if (const auto* d = std::get_if<ike::IkeSaDeleted>(&e)) {
       c.gone = true;
@@ -333,7 +349,8 @@ Clock::time_point Worker::fire_timers(Clock::time_point now) {
       if (c.sa->natt()) {
         static const std::uint8_t ka = 0xff;
         sockaddr_in to = sockaddr_of(c.sa->remote().address, c.sa->remote().port);
-        (void)::sendto(pairs_[c.pair].natt.get(), &ka, 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+        if (::sendto(pairs_[c.pair].natt.get(), &ka, 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) == 1)
+          ++keepalives_sent_;
       }
       arm(e.client, kKeepaliveSlot, now + std::chrono::seconds(opt_.keepalive_s));
       continue;
@@ -378,6 +395,7 @@ void Worker::receive(std::uint32_t pair, bool natt) {
                                           ByteView(reinterpret_cast<const std::uint8_t*>(&from.sin_addr), 4)),
                     ntohs(from.sin_port)};
     Endpoint here{pairs_[pair].local.address, natt ? pairs_[pair].natt_port : pairs_[pair].local.port};
+    if (holding_) ++hold_requests_;
     absorb(it->second, c.sa->handle(ike::ReceivedDatagram{bytes, here, remote, natt}, Clock::now()));
   }
 }
@@ -422,6 +440,10 @@ void Worker::poll_parent() {
   }
   parent_buf_.append(buf, static_cast<std::size_t>(n));
   if (parent_buf_.find("delete\n") != std::string::npos) parent_said_delete_ = true;
+  if (auto at = parent_buf_.find("report\n"); at != std::string::npos) {
+    parent_said_report_ = true;
+    parent_buf_.erase(at, 7);
+  }
 }
 
 void Worker::phase_setup() {
@@ -461,7 +483,28 @@ void Worker::phase_hold() {
   // Keepalives go out and the gateway's liveness checks (INFORMATIONAL, RFC 7296 §2.4) are
   // answered by the SAs until the parent says the hold is over.
   const auto deadline = Clock::now() + std::chrono::hours(24 * 2);
-  while (!parent_said_delete_ && Clock::now() < deadline) wait_and_receive(fire_timers(Clock::now()));
+  holding_ = true;
+  while (!parent_said_delete_ && Clock::now() < deadline) {
+    wait_and_receive(fire_timers(Clock::now()));
+    if (parent_said_report_) {
+      parent_said_report_ = false;
+      report_hold();
+    }
+  }
+  holding_ = false;
+}
+
+void Worker::report_hold() {
+  // "held LOST REQUESTS KEEPALIVES": SAs that were up and are gone or no longer established now
+  // (the gateway deleted them, or its DPD gave up on them).
+  int lost = 0;
+  for (const auto& c : clients_)
+    if (c.up && (c.gone || c.sa->state() != ike::SaState::Established)) ++lost;
+  char line[128];
+  std::snprintf(line, sizeof line, "held %d %llu %llu\n", lost,
+                static_cast<unsigned long long>(hold_requests_),
+                static_cast<unsigned long long>(keepalives_sent_));
+  tell(line);
 }
 
 void Worker::phase_teardown() {

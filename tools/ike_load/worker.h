@@ -6,9 +6,11 @@
 //                     "c INDEX UP ..."     one per client once all of the slice are settled
 //                                          (up, refused or timed out) — stats.h
 //                     "settled"
+//                     "held …"             asked for, at the end of the hold
 //                     "teardown DELETED SENT"  after the Delete exchanges (RFC 7296 §1.4.1)
 //   parent -> worker  "go START_NS"        begin initiating at that steady_clock time
-//                     "delete"             the hold is over: delete every IKE SA, then exit
+//                     "report"             the hold is over: say "held LOST REQUESTS KEEPALIVES"
+//                     "delete"             delete every IKE SA, then exit
 #pragma once
 
 #include "tools/ike_load/options.h"

@@ -103,6 +103,19 @@ TEST_F(IkeLoadOptions, PresentInvocationKeepsItsDefaults) {
   EXPECT_EQ(o->procs, 1);
   EXPECT_EQ(o->per_socket, 1);
   EXPECT_EQ(o->rate, 0);  // burst
+  EXPECT_FALSE(o->force_encap);
+  EXPECT_EQ(o->keepalive_s, 20);
+}
+
+// tools/bench/hold: UDP encapsulation without a NAT, keepalives at the interval asked for.
+TEST_F(IkeLoadOptions, EncapAndKeepalive) {
+  auto o = parse({"--hold", "300", "--encap", "--keepalive", "15", "--quiet"});
+  ASSERT_TRUE(o);
+  EXPECT_TRUE(o->force_encap);
+  EXPECT_TRUE(o->quiet);
+  EXPECT_EQ(o->keepalive_s, 15);
+  EXPECT_EQ(o->hold_s, 300);
+  EXPECT_FALSE(parse({"--keepalive", "-1"}));
 }
 
 TEST_F(IkeLoadOptions, SourcesRangeProcsRate) {
