@@ -165,12 +165,13 @@ Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
   if (p.direction == dataplane::Direction::Out) {
     const auto source = local_sources_.address_in(p.src);
     for (const auto& subnet : subnets_covering(p.dst)) {
-      if (auto s = routes_.add(subnet, source); !s) {
+      auto routed = routes_.add(subnet, source);
+      if (!routed) {
         for (const auto& added : installed.routes) (void)routes_.remove(added);
         if (!shared) (void)engine_->remove_policy(rule);
-        return s;
+        return unexpected(routed.error());
       }
-      installed.routes.push_back(subnet);
+      installed.routes.push_back(*routed);
     }
   }
   policies_.emplace(key, std::move(installed));

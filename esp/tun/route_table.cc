@@ -92,15 +92,22 @@ sys::DeviceRoute RouteTable::route_to(const Subnet& dst,
   return sys::DeviceRoute{dst, ifindex_, table_, preferred_source};
 }
 
-Status RouteTable::add(const Subnet& dst, const std::optional<IpAddress>& preferred_source) {
+Expected<Subnet> RouteTable::add(const Subnet& requested, const std::optional<IpAddress>& preferred_source) {
+  Subnet dst = requested;
+  for (const auto& a : aggregates_)
+    if (a.address.family() == dst.address.family() && a.prefix_len <= dst.prefix_len &&
+        a.contains(dst.address)) {
+      dst = a;
+      break;
+    }
   auto it = routes_.find(dst);
   if (it != routes_.end()) {
     ++it->second.count;
-    return {};
+    return dst;
   }
-  if (auto s = sys::add_route(socket_, route_to(dst, preferred_source)); !s) return s;
+  if (auto s = sys::add_route(socket_, route_to(dst, preferred_source)); !s) return unexpected(s.error());
   routes_.emplace(dst, Owned{1, preferred_source});
-  return {};
+  return dst;
 }
 
 Status RouteTable::remove(const Subnet& dst) {
