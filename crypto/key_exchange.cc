@@ -346,6 +346,21 @@ Status DhKeyPair::check_peer_value(iana::DhGroup group, ByteView peer_public) {
 }
 
 Expected<SecretBytes> DhKeyPair::shared_secret(ByteView peer_public) const {
+  if (precomputed_ && std::equal(peer_public.begin(), peer_public.end(), precomputed_->peer_public.begin(),
+                                 precomputed_->peer_public.end()))
+    return precomputed_->secret;
+  return compute_shared_secret(peer_public);
+}
+
+Status DhKeyPair::precompute_shared_secret(ByteView peer_public) {
+  auto secret = compute_shared_secret(peer_public);
+  if (!secret) return unexpected(secret.error());
+  precomputed_ = std::make_unique<Precomputed>(
+      Precomputed{Bytes(peer_public.begin(), peer_public.end()), std::move(*secret)});
+  return {};
+}
+
+Expected<SecretBytes> DhKeyPair::compute_shared_secret(ByteView peer_public) const {
   const GroupInfo* info = group_info(group_);
   if (info == nullptr) return unexpected(unsupported(group_));
   auto decoded = decode_peer_value(group_, peer_public);
