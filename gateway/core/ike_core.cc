@@ -292,8 +292,13 @@ bool IkeCore::offload_key_exchange(ByteView message, const Endpoint& local, cons
     return false;
   // Under cookie pressure the Endpoint decides first (RFC 7296 §2.6): no key exchange for a
   // request it may answer with a COOKIE.
-  const auto& limits = config_.daemon.limits;
-  if (endpoint_->dispatcher().half_open().total() + offloaded_ >= limits.cookie_threshold) return false;
+  // Those waiting here count as half-open from the request's source (an upper bound).
+  const auto& half_open = endpoint_->dispatcher().half_open();
+  const auto& policy = half_open.policy();
+  if (half_open.decide(remote.address, false, Clock::now()) != ike::HalfOpenLimiter::Decision::Admit ||
+      half_open.total() + offloaded_ >= policy.cookie_threshold ||
+      half_open.count(remote.address) + offloaded_ >= policy.cookie_threshold_per_source)
+    return false;
   struct Request {
     Bytes message;
     Endpoint local, remote;
