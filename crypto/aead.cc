@@ -37,6 +37,31 @@ detail::CipherCtxPtr keyed_ctx(EVP_CIPHER* cipher, ByteView key, bool encrypt, s
   return ctx;
 }
 
+// The fetched cipher of each algorithm, once per process (EVP_CIPHER_fetch takes the provider
+// store's lock and searches it; IKE message protection keys a context per message, issue 13).
+// Fetched EVP_CIPHERs are immutable and safe to share between threads.
+EVP_CIPHER* fetched_cipher(AeadAlgorithm algorithm) {
+  static const detail::CipherPtr gcm128(
+      EVP_CIPHER_fetch(nullptr, evp_name(AeadAlgorithm::AesGcm128), nullptr));
+  static const detail::CipherPtr gcm192(
+      EVP_CIPHER_fetch(nullptr, evp_name(AeadAlgorithm::AesGcm192), nullptr));
+  static const detail::CipherPtr gcm256(
+      EVP_CIPHER_fetch(nullptr, evp_name(AeadAlgorithm::AesGcm256), nullptr));
+  static const detail::CipherPtr chacha(
+      EVP_CIPHER_fetch(nullptr, evp_name(AeadAlgorithm::ChaCha20Poly1305), nullptr));
+  switch (algorithm) {
+    case AeadAlgorithm::AesGcm128:
+      return gcm128.get();
+    case AeadAlgorithm::AesGcm192:
+      return gcm192.get();
+    case AeadAlgorithm::AesGcm256:
+      return gcm256.get();
+    case AeadAlgorithm::ChaCha20Poly1305:
+      return chacha.get();
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Expected<AeadAlgorithm> aead_algorithm(iana::EncrId id, std::uint16_t key_bits) {
@@ -78,18 +103,18 @@ Expected<Aead> Aead::create(AeadAlgorithm algorithm, ByteView key, AeadUse use) 
     return unexpected(std::string(evp_name(algorithm)) + " key must be " +
                       std::to_string(aead_key_size(algorithm)) + " bytes, not " + std::to_string(key.size()));
   }
-  detail::CipherPtr cipher(EVP_CIPHER_fetch(nullptr, evp_name(algorithm), nullptr));
-  if (!cipher)
+  EVP_CIPHER* cipher = fetched_cipher(algorithm);
+  if (cipher == nullptr)
     return unexpected(detail::openssl_error(std::string(evp_name(algorithm)) + " is not available"));
   std::string error;
   detail::CipherCtxPtr seal;
   detail::CipherCtxPtr open;
   if (use != AeadUse::OpenOnly) {
-    seal = keyed_ctx(cipher.get(), key, true, error);
+    seal = keyed_ctx(cipher, key, true, error);
     if (!seal) return unexpected(error);
   }
   if (use != AeadUse::SealOnly) {
-    open = keyed_ctx(cipher.get(), key, false, error);
+    open = keyed_ctx(cipher, key, false, error);
     if (!open) return unexpected(error);
   }
   return Aead(algorithm, std::move(seal), std::move(open));

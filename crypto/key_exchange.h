@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 #include "common/bytes.h"
 #include "common/expected.h"
@@ -48,13 +49,27 @@ class DhKeyPair {
   // (RFC 7296 §2.14); ECP secrets are the x coordinate only (RFC 5903 §7).
   Expected<SecretBytes> shared_secret(ByteView peer_public) const;
 
+  // Computes shared_secret(peer_public) now and keeps it, so that a later shared_secret() of
+  // the same value returns it without the work: the key exchange of an IKE_SA_INIT done on
+  // another thread before the IKE thread gets to it (KeyPairPool::prepare, issue 13). A value
+  // shared_secret refuses is not kept (the later call refuses it again). Same result either way.
+  Status precompute_shared_secret(ByteView peer_public);
+  bool has_precomputed_secret() const { return precomputed_ != nullptr; }
+
  private:
   DhKeyPair(iana::DhGroup group, detail::PkeyPtr key, Bytes public_value)
       : group_(group), key_(std::move(key)), public_value_(std::move(public_value)) {}
+  Expected<SecretBytes> compute_shared_secret(ByteView peer_public) const;
+
+  struct Precomputed {
+    Bytes peer_public;
+    SecretBytes secret;
+  };
 
   iana::DhGroup group_;
   detail::PkeyPtr key_;  // holds the private key; freed (and wiped) by OpenSSL
   Bytes public_value_;
+  std::unique_ptr<Precomputed> precomputed_;  // set by precompute_shared_secret only
 };
 
 }  // namespace natgate::crypto

@@ -35,6 +35,39 @@ std::optional<DhKeyPair> KeyPairPool::take(iana::DhGroup group) {
   return out;
 }
 
+bool KeyPairPool::prepare(FindPeerValue find, Prepared done, std::size_t max_pending) {
+  {
+    std::lock_guard lock(mutex_);
+    if (jobs_.size() >= max_pending) return false;
+    jobs_.push_back(Job{std::move(find), std::move(done)});
+  }
+  wake_.notify_one();
+  return true;
+}
+
+// Called with the lock held; releases it for the computation and holds it again on return.
+void KeyPairPool::run_job(Job& job, RandomSource& random, std::unique_lock<std::mutex>& lock) {
+  lock.unlock();
+  std::optional<DhKeyPair> pair;
+  if (auto peer = job.find(); peer) {
+    lock.lock();
+    // A group seen here is kept filled from now on, as one asked for by take().
+    if (auto& queue = ready_[peer->group]; !queue.empty()) {
+      pair.emplace(std::move(queue.front()));
+      queue.pop_front();
+    }
+    lock.unlock();
+    if (!pair) {
+      if (auto made = DhKeyPair::generate(peer->group, random)) pair.emplace(std::move(*made));
+    }
+    if (pair && !pair->precompute_shared_secret(peer->value)) pair.reset();
+  }
+  const bool ok = pair.has_value();
+  job.done(std::move(pair));
+  lock.lock();
+  if (ok) ++counters_.prepared;
+}
+
 KeyPairPool::Counters KeyPairPool::counters() const {
   std::lock_guard lock(mutex_);
   return counters_;
@@ -72,10 +105,16 @@ void KeyPairPool::run(const std::stop_token& stop) {
         if (queue.size() < depth_ / 2 + 1) return true;
       return false;
     };
-    if (!wake_.wait(lock, stop, below_half)) break;
+    if (!wake_.wait(lock, stop, [&] { return !jobs_.empty() || below_half(); })) break;
+    // Jobs first: each has a request waiting for it.
+    while (!jobs_.empty() && !stop.stop_requested()) {
+      Job job = std::move(jobs_.front());
+      jobs_.pop_front();
+      run_job(job, random, lock);
+    }
     // Fill every group up to depth, one pair at a time and without the lock while generating,
     // so take() never waits for a key generation.
-    while (!stop.stop_requested()) {
+    while (!stop.stop_requested() && jobs_.empty()) {
       const auto group = next_group_locked();
       if (!group) break;
       lock.unlock();

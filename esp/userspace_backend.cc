@@ -158,7 +158,7 @@ Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
       if (auto s = routes_.add(subnets[i], source); !s) {
         for (std::size_t j = 0; j < i; ++j) (void)routes_.remove(subnets[j]);
         (void)engine_->remove_policy(rule, holder_bit(p.direction));
-        return s;
+        return unexpected(s.error());
       }
     }
   }

@@ -61,6 +61,8 @@ class UserspaceBackend final : public dataplane::SaBackend {
   std::size_t installed_sa_count() const { return engine_->registry().sa_count(); }
   std::size_t installed_policy_count() const { return policy_count_; }
   std::size_t installed_route_count() const { return routes_.size(); }
+  // Destinations inside these (the address pools) share one route each (RouteTable::set_aggregates).
+  void route_aggregates(std::vector<Subnet> pools) { routes_.set_aggregates(std::move(pools)); }
 
  private:
   UserspaceBackend(std::shared_ptr<Engine> engine, RouteTable routes);

@@ -92,20 +92,33 @@ sys::DeviceRoute RouteTable::route_to(const Subnet& dst,
   return sys::DeviceRoute{dst, ifindex_, table_, preferred_source};
 }
 
-Status RouteTable::add(const Subnet& dst, const std::optional<IpAddress>& preferred_source) {
+Subnet RouteTable::routed_for(const Subnet& requested) const {
+  for (const auto& a : aggregates_)
+    if (a.address.family() == requested.address.family() && a.prefix_len <= requested.prefix_len &&
+        a.contains(requested.address))
+      return a;
+  return requested;
+}
+
+Expected<Subnet> RouteTable::add(const Subnet& requested, const std::optional<IpAddress>& preferred_source) {
+  const Subnet dst = routed_for(requested);
   auto it = routes_.find(dst);
   if (it != routes_.end()) {
     ++it->second.count;
-    return {};
+    return dst;
   }
-  if (auto s = sys::add_route(socket_, route_to(dst, preferred_source)); !s) return s;
+  if (auto s = sys::add_route(socket_, route_to(dst, preferred_source)); !s) return unexpected(s.error());
   routes_.emplace(dst, Owned{1, preferred_source});
-  return {};
+  return dst;
 }
 
-Status RouteTable::remove(const Subnet& dst) {
-  auto it = routes_.find(dst);
-  if (it == routes_.end()) return unexpected("route " + dst.to_string() + " was not added by natgate");
+Status RouteTable::remove(const Subnet& requested) {
+  // The route add() chose for it: its own if one was added before the aggregates were set, else
+  // the aggregate's (the callers keep no record of which; the aggregates change only at start).
+  auto it = routes_.find(requested);
+  if (it == routes_.end()) it = routes_.find(routed_for(requested));
+  if (it == routes_.end()) return unexpected("route " + requested.to_string() + " was not added by natgate");
+  const Subnet dst = it->first;
   if (--it->second.count > 0) return {};
   routes_.erase(it);
   return sys::delete_route(socket_, route_to(dst, std::nullopt));

@@ -65,6 +65,12 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
   ec.raw_esp = true;
   auto backend = esp::UserspaceBackend::create(ec);
   if (!backend) return unexpected("userspace ESP engine: " + backend.error());
+  // One TUN route per address pool instead of one per virtual IP (issue 13). Pools added by a
+  // reload get a route per virtual IP, as before.
+  std::vector<Subnet> pools;
+  for (const auto& [name, pool] : config.pools)
+    pools.insert(pools.end(), pool.addresses.begin(), pool.addresses.end());
+  (*backend)->route_aggregates(std::move(pools));
   esp::Engine& engine = (*backend)->engine();
   Dataplane d;
   d.natt = std::make_unique<EngineNattChannel>(*services.io, engine, std::move(handlers.on_ike));

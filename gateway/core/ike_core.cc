@@ -5,10 +5,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <variant>
 
 #include "gateway/core/source_address.h"
 #include "gateway/core/status_view.h"
+#include "ike/codec/message_codec.h"
 #include "natt/udp_encap.h"
 
 namespace natgate::gateway::core {
@@ -187,7 +189,7 @@ void IkeCore::watch_backend_events() {
 ike::Environment IkeCore::ike_environment() {
   ike::Environment env;
   env.random = &random_;
-  env.key_pairs = &key_pairs_;
+  env.key_pairs = &prepared_key_pairs_;
   env.check_selectors = [this](const std::string& child_config, const ike::Identity& peer,
                                const std::vector<TrafficSelector>& local_ts,
                                const std::vector<TrafficSelector>& remote_ts) -> Status {
@@ -266,7 +268,70 @@ void IkeCore::on_datagram(UdpSocket& socket, const sys::UdpDatagram& d) {
 
 void IkeCore::handle_ike(ByteView message, const Endpoint& local, const Endpoint& remote, bool natt) {
   if (!endpoint_) return;  // the data plane relays before start() finished
+  if (offload_key_exchange(message, local, remote, natt)) return;
   run(endpoint_->handle_datagram(ike::ReceivedDatagram{message, local, remote, natt}, Clock::now()));
+}
+
+std::optional<crypto::DhKeyPair> IkeCore::PreparedKeyPairs::take(iana::DhGroup group) {
+  if (slot && slot->group() == group) {
+    std::optional<crypto::DhKeyPair> out = std::move(slot);
+    slot.reset();
+    return out;
+  }
+  return pool_.take(group);
+}
+
+bool IkeCore::offload_key_exchange(ByteView message, const Endpoint& local, const Endpoint& remote,
+                                   bool natt) {
+  // At most this many requests wait for the key-pair thread; past it the IKE thread does the
+  // key exchange itself, so both cores work through a burst.
+  constexpr std::size_t kMaxOffloaded = 512;
+  auto header = ike::decode_header(message);
+  if (!header || header->exchange != iana::ExchangeType::IkeSaInit || !header->initiator() ||
+      header->response() || header->message_id.value != 0 || !header->spi_r.is_zero())
+    return false;
+  // Under cookie pressure the Endpoint decides first (RFC 7296 §2.6): no key exchange for a
+  // request it may answer with a COOKIE.
+  // Those waiting here count as half-open from the request's source (an upper bound).
+  const auto& half_open = endpoint_->dispatcher().half_open();
+  const auto& policy = half_open.policy();
+  if (half_open.decide(remote.address, false, Clock::now()) != ike::HalfOpenLimiter::Decision::Admit ||
+      half_open.total() + offloaded_ >= policy.cookie_threshold ||
+      half_open.count(remote.address) + offloaded_ >= policy.cookie_threshold_per_source)
+    return false;
+  struct Request {
+    Bytes message;
+    Endpoint local, remote;
+    bool natt = false;
+  };
+  auto request =
+      std::make_shared<const Request>(Request{Bytes(message.begin(), message.end()), local, remote, natt});
+  auto find = [request]() -> std::optional<crypto::KeyPairPool::PeerValue> {
+    auto decoded = ike::decode_message(request->message);
+    if (!decoded) return std::nullopt;
+    const auto* ke = ike::find<ike::KeyExchange>(decoded->payloads);
+    if (ke == nullptr) return std::nullopt;
+    return crypto::KeyPairPool::PeerValue{ke->group, ke->data};
+  };
+  auto done = [this, io = io_, alive = std::weak_ptr<IkeCore*>(alive_),
+               request](std::optional<crypto::DhKeyPair> pair) {
+    // On the key-pair thread: hand over to the IKE thread, nothing else.
+    asio::post(*io, [this, alive, request,
+                     pair = std::make_shared<std::optional<crypto::DhKeyPair>>(std::move(pair))] {
+      if (alive.expired()) return;
+      --offloaded_;
+      if (!endpoint_) return;
+      prepared_key_pairs_.slot = std::move(*pair);
+      run(endpoint_->handle_datagram(
+          ike::ReceivedDatagram{request->message, request->local, request->remote, request->natt},
+          Clock::now()));
+      // A retransmission or a refused request took no pair: it is dropped (and wiped).
+      prepared_key_pairs_.slot.reset();
+    });
+  };
+  if (!key_pairs_.prepare(std::move(find), std::move(done), kMaxOffloaded)) return false;
+  ++offloaded_;
+  return true;
 }
 
 // ---- output --------------------------------------------------------------------------------
@@ -495,6 +560,7 @@ std::map<std::string, std::uint64_t> IkeCore::counters() {
   const auto pool = key_pairs_.counters();
   counters_["ike_key_pairs_precomputed"] = pool.taken;
   counters_["ike_key_pairs_inline"] = pool.missed;
+  counters_["ike_key_exchanges_offloaded"] = pool.prepared;
   if (!endpoint_) return counters_;
   return status_view::counters(*endpoint_, counters_,
                                dataplane_.counters ? dataplane_.counters() : decltype(counters_){},

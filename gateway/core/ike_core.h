@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,12 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
 
  private:
   void handle_ike(ByteView message, const Endpoint& local, const Endpoint& remote, bool natt);
+  // An IKE_SA_INIT request's key exchange (key pair and shared secret) done first on the
+  // key-pair thread, then the request handled here with that pair (issue 13: the IKE thread
+  // keeps the rest of the setup). False when the message is no such request, cookies are being
+  // asked for (the Endpoint's checks come before any key exchange then) or the thread has
+  // enough waiting: the caller handles it at once.
+  bool offload_key_exchange(ByteView message, const Endpoint& local, const Endpoint& remote, bool natt);
   // Applies the Endpoint's actions in order (and the answers to failed installs).
   void run(ike::EndpointOutput&& out);
   void send(ike::SendDatagram& d);
@@ -83,6 +90,21 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   // x25519 (and whatever groups peers use) key pairs made on a second thread, so IKE_SA_INITs
   // cost the IKE thread only the shared secret (crypto/key_pair_pool.h); outlives the Endpoint.
   crypto::KeyPairPool key_pairs_;
+  // What the exchanges see as Environment::key_pairs: the pair prepared for the request being
+  // handled (offload_key_exchange), else one from the pool.
+  class PreparedKeyPairs final : public crypto::KeyPairSource {
+   public:
+    explicit PreparedKeyPairs(crypto::KeyPairPool& pool) : pool_(pool) {}
+    std::optional<crypto::DhKeyPair> take(iana::DhGroup group) override;
+    std::optional<crypto::DhKeyPair> slot;  // set around one handle_ike call
+
+   private:
+    crypto::KeyPairPool& pool_;
+  };
+  PreparedKeyPairs prepared_key_pairs_{key_pairs_};
+  std::size_t offloaded_ = 0;  // requests on the key-pair thread now
+  // Completions posted from the key-pair thread hold it weakly: none runs after the core is gone.
+  std::shared_ptr<IkeCore*> alive_ = std::make_shared<IkeCore*>(this);
   // daemon.limits for authenticated peers, which every IkeSa's Environment points at (a reload
   // updates it in place); declared before the Endpoint, which it must outlive.
   ike::PeerLimits peer_limits_;

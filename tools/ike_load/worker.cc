@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -14,11 +15,14 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "crypto/key_exchange.h"
+#include "crypto/key_pair_source.h"
 #include "crypto/random.h"
 #include "ike/codec/message_codec.h"
 #include "ike/exchange/ike_sa.h"
@@ -84,6 +88,34 @@ struct Client {
   Clock::time_point init_at{};
   Clock::time_point up_at{};
   std::string vip;
+};
+
+// Key pairs made in setup(), before the parent says go: the x25519 key generation of every
+// initiation moves out of the measured burst, so the generator spends its CPU there on the
+// exchanges themselves and leaves more of a shared core to the responder under test (the same
+// for every responder, docs/performance.md "Scale: IKE setups"). Past kMaxPrecomputed per
+// worker, and for any other group, the exchange generates its own (KeyPairSource's fallback).
+class PrecomputedKeyPairs final : public crypto::KeyPairSource {
+ public:
+  static constexpr std::size_t kMaxPrecomputed = 20000;
+  PrecomputedKeyPairs(iana::DhGroup group, std::size_t count, crypto::RandomSource& random) : group_(group) {
+    pairs_.reserve(std::min(count, kMaxPrecomputed));
+    for (std::size_t i = 0; i < pairs_.capacity(); ++i) {
+      auto kp = crypto::DhKeyPair::generate(group, random);
+      if (!kp) break;
+      pairs_.push_back(std::move(*kp));
+    }
+  }
+  std::optional<crypto::DhKeyPair> take(iana::DhGroup group) override {
+    if (group != group_ || pairs_.empty()) return std::nullopt;
+    crypto::DhKeyPair kp = std::move(pairs_.back());
+    pairs_.pop_back();
+    return kp;
+  }
+
+ private:
+  iana::DhGroup group_;
+  std::vector<crypto::DhKeyPair> pairs_;
 };
 
 struct TimerEntry {
@@ -156,6 +188,7 @@ class Worker {
   const Slice slice_;
   int to_parent_, from_parent_;
   crypto::SystemRandom random_;
+  std::unique_ptr<PrecomputedKeyPairs> key_pairs_;
   ike::Environment env_;
   std::vector<SocketPair> pairs_;
   std::vector<Client> clients_;
@@ -192,6 +225,9 @@ bool Worker::setup() {
     sources.push_back(*a);
   }
   env_.random = &random_;
+  key_pairs_ = std::make_unique<PrecomputedKeyPairs>(iana::DhGroup::Curve25519,
+                                                     static_cast<std::size_t>(slice_.count), random_);
+  env_.key_pairs = key_pairs_.get();
   env_.allocate_spi = [this](const IpAddress&, const IpAddress&) -> Expected<std::uint32_t> {
     std::uint32_t spi = 0;
     while (spi < 256) random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&spi), 4));

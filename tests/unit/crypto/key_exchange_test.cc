@@ -220,6 +220,11 @@ void expect_rejected(const DhKeyPair& kx, const Bytes& peer, const std::string& 
   auto s = kx.shared_secret(peer);
   ASSERT_FALSE(s.has_value()) << "accepted a bad public value: " << needle;
   EXPECT_NE(s.error().find(needle), std::string::npos) << s.error();
+  // The check a responder makes before it has a key pair agrees on the length (the only thing
+  // it checks for X25519/X448: every string of the right length is a public value there).
+  if (peer.size() != DhKeyPair::public_value_size(kx.group())) {
+    EXPECT_FALSE(DhKeyPair::check_peer_value(kx.group(), peer)) << needle;
+  }
 }
 
 TEST(DhKeyPair, RejectsWrongLengthForEveryGroup) {
@@ -277,6 +282,11 @@ TEST(DhKeyPair, MontgomeryRejectsLowOrderPoints) {
     one[0] = 1;  // little-endian u = 1
     expect_rejected(*kx, zero, "low-order");
     expect_rejected(*kx, one, "low-order");
+    // Before a key pair exists the length is all there is to check; the all-zero result is
+    // caught by shared_secret.
+    EXPECT_TRUE(DhKeyPair::check_peer_value(group, zero));
+    EXPECT_TRUE(
+        DhKeyPair::check_peer_value(group, Bytes(kx->public_value().begin(), kx->public_value().end())));
   }
 }
 

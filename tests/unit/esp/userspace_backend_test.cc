@@ -218,6 +218,35 @@ TEST_F(UserspaceBackendTest, OutboundPolicyRoutesExactlyItsSelectorThroughTheTun
   EXPECT_EQ(a_->installed_policy_count(), 0u);
 }
 
+TEST_F(UserspaceBackendTest, VirtualIpsInsideAPoolShareOnePoolRoute) {
+  // Issue 13: one route per address pool, added with the first virtual IP's policy and removed
+  // with the last, not a kernel route per road warrior.
+  ns_->enter(ns_->a());
+  auto created = UserspaceBackend::create(engine_config("ngta", "192.0.2.1"));
+  ASSERT_TRUE(created.has_value()) << created.error();
+  a_ = std::move(*created);
+  a_->route_aggregates({*Subnet::parse("10.96.0.0/12")});
+  const std::string routes = "ip -n " + ns_->a() + " route show dev ngta";
+  const auto lan = ts("10.9.1.0/24");
+  dataplane::PolicySpec v1 = policy(lan, ts("10.96.0.5/32"), dataplane::Direction::Out, 11);
+  dataplane::PolicySpec v2 = policy(lan, ts("10.96.0.6/32"), dataplane::Direction::Out, 12);
+  dataplane::PolicySpec other = policy(lan, ts("10.9.2.0/24"), dataplane::Direction::Out, 13);
+  ASSERT_TRUE(a_->add_policy(v1));
+  ASSERT_TRUE(a_->add_policy(v2));
+  ASSERT_TRUE(a_->add_policy(other));
+  EXPECT_NE(sh(routes).find("10.96.0.0/12 proto static scope link"), std::string::npos) << sh(routes);
+  EXPECT_EQ(sh(routes).find("10.96.0.5"), std::string::npos) << sh(routes);
+  EXPECT_NE(sh(routes).find("10.9.2.0/24"), std::string::npos) << sh(routes);
+  EXPECT_EQ(a_->installed_route_count(), 2u);
+  ASSERT_TRUE(a_->delete_policy(v1));
+  EXPECT_NE(sh(routes).find("10.96.0.0/12"), std::string::npos) << "the second virtual IP still needs it";
+  ASSERT_TRUE(a_->delete_policy(v2));
+  EXPECT_EQ(sh(routes).find("10.96.0.0/12"), std::string::npos) << sh(routes);
+  EXPECT_EQ(a_->installed_route_count(), 1u);
+  a_->flush();
+  EXPECT_EQ(sh(routes), "");
+}
+
 TEST_F(UserspaceBackendTest, IkeAndKeepalivesShareTheNatTSocket) {
   // RFC 3948: IKE on port 4500 travels with the non-ESP marker on the same socket as ESP, so the
   // NAT mapping is shared; keepalives are the single byte 0xFF.
