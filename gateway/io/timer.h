@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -47,8 +48,10 @@ class Timer {
 //
 // Why not one asio timer per key: with a hundred thousand road warriors and three or four timers
 // each (DPD, IKE lifetime, CHILD SA rekey), each key cost ~650 bytes (an asio timer, its shared
-// state, a std::function and a map node); here a key costs two tree nodes (docs/performance.md,
-// "Memory per road warrior"). Arming, cancelling and firing are O(log n).
+// state, a std::function and a map node). Here a key costs one map node (key, deadline, arming
+// order, heap position) and one pointer in a binary heap ordered by deadline, which points back
+// at the node (docs/performance.md, "Scale: memory per road warrior"). Arming, cancelling and
+// firing are O(log n).
 template <typename Key>
 class TimerSet {
  public:
@@ -61,50 +64,93 @@ class TimerSet {
   TimerSet& operator=(const TimerSet&) = delete;
 
   void arm_at(const Key& key, SteadyClock::time_point deadline) {
-    auto [it, added] = deadlines_.try_emplace(key);
-    if (!added) queue_.erase({it->second.deadline, it->second.order});
-    it->second = Slot{deadline, next_order_++};
-    queue_.emplace(Queued{deadline, it->second.order}, &it->first);
+    auto [it, added] = slots_.try_emplace(key);
+    it->second.deadline = deadline;
+    it->second.order = next_order_++;
+    if (added) {
+      it->second.position = heap_.size();
+      heap_.push_back(it);
+    }
+    restore(it->second.position);
     rearm();
   }
   void arm_after(const Key& key, SteadyClock::duration delay) { arm_at(key, SteadyClock::now() + delay); }
   void cancel(const Key& key) {
-    auto it = deadlines_.find(key);
-    if (it == deadlines_.end()) return;
-    queue_.erase({it->second.deadline, it->second.order});
-    deadlines_.erase(it);
+    auto it = slots_.find(key);
+    if (it == slots_.end()) return;
+    remove_from_heap(it->second.position);
+    slots_.erase(it);
     rearm();
   }
   void cancel_all() {
-    queue_.clear();
-    deadlines_.clear();
+    heap_.clear();
+    slots_.clear();
     rearm();
   }
-  bool armed(const Key& key) const { return deadlines_.count(key) != 0; }
+  bool armed(const Key& key) const { return slots_.count(key) != 0; }
   std::optional<SteadyClock::time_point> deadline(const Key& key) const {
-    auto it = deadlines_.find(key);
-    if (it == deadlines_.end()) return std::nullopt;
+    auto it = slots_.find(key);
+    if (it == slots_.end()) return std::nullopt;
     return it->second.deadline;
   }
-  std::size_t size() const { return deadlines_.size(); }
+  std::size_t size() const { return slots_.size(); }
 
  private:
   struct Slot {
     SteadyClock::time_point deadline;
-    std::uint64_t order = 0;  // arming order: ties between equal deadlines, and the queue's key
+    std::uint64_t order = 0;   // arming order: ties between equal deadlines
+    std::size_t position = 0;  // index in heap_
   };
-  using Queued = std::pair<SteadyClock::time_point, std::uint64_t>;
+  using Slots = std::map<Key, Slot>;
+  using Handle = typename Slots::iterator;  // map iterators stay valid until their node goes
+
+  static bool earlier(const Handle& a, const Handle& b) {
+    const Slot& x = a->second;
+    const Slot& y = b->second;
+    return x.deadline != y.deadline ? x.deadline < y.deadline : x.order < y.order;
+  }
+  void place(std::size_t i, Handle h) {
+    heap_[i] = h;
+    h->second.position = i;
+  }
+  // Moves the entry at i up or down until the heap order holds again.
+  void restore(std::size_t i) {
+    Handle h = heap_[i];
+    while (i > 0 && earlier(h, heap_[(i - 1) / 2])) {
+      place(i, heap_[(i - 1) / 2]);
+      i = (i - 1) / 2;
+    }
+    for (;;) {
+      std::size_t child = 2 * i + 1;
+      if (child >= heap_.size()) break;
+      if (child + 1 < heap_.size() && earlier(heap_[child + 1], heap_[child])) ++child;
+      if (!earlier(heap_[child], h)) break;
+      place(i, heap_[child]);
+      i = child;
+    }
+    place(i, h);
+  }
+  void remove_from_heap(std::size_t i) {
+    const std::size_t last = heap_.size() - 1;
+    if (i != last) {
+      place(i, heap_[last]);
+      heap_.pop_back();
+      restore(i);
+    } else {
+      heap_.pop_back();
+    }
+  }
 
   // The asio timer follows the earliest deadline (not while expired keys are being handled:
   // fire() re-arms once at the end).
   void rearm() {
     if (firing_) return;
-    if (queue_.empty()) {
+    if (heap_.empty()) {
       if (wake_.armed()) wake_.cancel();
       armed_for_.reset();
       return;
     }
-    const SteadyClock::time_point first = queue_.begin()->first.first;
+    const SteadyClock::time_point first = heap_.front()->second.deadline;
     if (armed_for_ == first && wake_.armed()) return;
     armed_for_ = first;
     wake_.arm_at(first, [this] { fire(); });
@@ -118,11 +164,12 @@ class TimerSet {
     // Keys a handler arms meanwhile wait for the next turn of the io_context, even when already
     // due, so a handler that re-arms its key at `now` cannot keep this loop going.
     const std::uint64_t armed_before = next_order_;
-    while (!queue_.empty() && queue_.begin()->first.first <= now &&
-           queue_.begin()->first.second < armed_before) {
-      const Key key = *queue_.begin()->second;
-      queue_.erase(queue_.begin());
-      deadlines_.erase(key);
+    while (!heap_.empty() && heap_.front()->second.deadline <= now &&
+           heap_.front()->second.order < armed_before) {
+      const Handle first = heap_.front();
+      const Key key = first->first;
+      remove_from_heap(0);
+      slots_.erase(first);
       on_expiry_(key);
       if (!*alive) return;
     }
@@ -132,9 +179,8 @@ class TimerSet {
 
   Timer wake_;
   Handler on_expiry_;
-  std::map<Key, Slot> deadlines_;
-  // Deadline order; the Key pointer is into deadlines_ (map nodes do not move).
-  std::map<Queued, const Key*> queue_;
+  Slots slots_;
+  std::vector<Handle> heap_;  // a binary min-heap by (deadline, order)
   std::uint64_t next_order_ = 0;
   std::optional<SteadyClock::time_point> armed_for_;
   bool firing_ = false;

@@ -63,7 +63,7 @@ void ChildCreate::child_failed(NotifyType notify, bool by_peer, std::string deta
 }
 
 Status ChildCreate::reserve_spi() {
-  auto r = SpiReservation::reserve(ctx_.env.allocate_spi, ctx_.env.release_spi, ctx_.remote.address,
+  auto r = SpiReservation::reserve(ctx_.env->allocate_spi, ctx_.env->release_spi, ctx_.remote.address,
                                    ctx_.local.address);
   if (!r) return unexpected(r.error());
   reservation_ = std::move(*r);
@@ -313,8 +313,8 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
   if (!config_) return refuse(NotifyType::TsUnacceptable);
   // The gateway's word on who may carry this traffic: selectors another connection or peer
   // identity holds are refused here, before any SA exists (TS_UNACCEPTABLE, §3.10.1).
-  if (ctx_.env.check_selectors && ctx_.remote_id) {
-    if (Status s = ctx_.env.check_selectors(config_->name, *ctx_.remote_id, tsr_, tsi_); !s) {
+  if (ctx_.env->check_selectors && ctx_.remote_id) {
+    if (Status s = ctx_.env->check_selectors(config_->name, *ctx_.remote_id, tsr_, tsi_); !s) {
       refusal_ = s.error();
       return refuse(NotifyType::TsUnacceptable);
     }

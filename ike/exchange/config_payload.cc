@@ -203,11 +203,11 @@ TaskStatus IkeConfig::process_request(const InboundMessage& request) {
   const Configuration* cp = nullptr;
   for (const auto* c : find_all<Configuration>(request.payloads))
     if (c->type == iana::CfgType::Request) cp = c;
-  if (!cp || !ctx_.env.virtual_ips || !ctx_.peer_config || !ctx_.remote_id) return TaskStatus::NeedMore;
+  if (!cp || !ctx_.env->virtual_ips || !ctx_.peer_config || !ctx_.remote_id) return TaskStatus::NeedMore;
   // With EAP (RFC 7296 §2.16) the driver hands this the first IKE_AUTH request only after the
   // last round authenticated the peer: nobody gets a lease before proving who they are.
   VirtualIpRequest wanted = parse_cfg_request(*cp);
-  auto assigned = ctx_.env.virtual_ips->assign(ctx_.peer_config->name, *ctx_.remote_id, wanted);
+  auto assigned = ctx_.env->virtual_ips->assign(ctx_.peer_config->name, *ctx_.remote_id, wanted);
   if (!assigned) return TaskStatus::NeedMore;  // this peer config has no pool: ignore the request
   if (!*assigned || (assigned->value().addresses.empty() && !wanted.addresses.empty())) {
     // §3.15.4: no address to give; the CHILD SA cannot be set up either.

@@ -136,8 +136,8 @@ bool IkeAuth::feed_eap(const Eap& packet) {
 }
 
 void IkeAuth::note_eap_failure(const InboundMessage& request) {
-  if (ctx_.env.eap_failures && ctx_.remote_id)
-    ctx_.env.eap_failures->record_failure(*ctx_.remote_id, request.source.address);
+  if (ctx_.env->eap_failures && ctx_.remote_id)
+    ctx_.env->eap_failures->record_failure(*ctx_.remote_id, request.source.address);
 }
 
 void IkeAuth::narrow_ike_proposals() {
@@ -329,8 +329,8 @@ TaskStatus IkeAuth::process_request(const InboundMessage& request) {
   if (const auto* idr = find<IdResponder>(p)) wanted = Identity{idr->type, idr->data};
 
   std::shared_ptr<const PeerConfig> peer;
-  if (ctx_.env.configs)
-    peer = ctx_.env.configs->peer_config(peer_id, wanted, request.destination, request.source);
+  if (ctx_.env->configs)
+    peer = ctx_.env->configs->peer_config(peer_id, wanted, request.destination, request.source);
   if (!peer) return auth_failed(false, peer_id, "no configuration for " + peer_id.to_string());
   if (peer->remote_id && *peer->remote_id != peer_id) {
     return auth_failed(false, peer_id,
@@ -355,8 +355,8 @@ TaskStatus IkeAuth::process_request(const InboundMessage& request) {
     }
     // Password guessing: refused before any EAP work once this identity or source failed too
     // often (daemon.limits.eap_failures_per_identity / _per_source).
-    if (ctx_.env.eap_failures) {
-      if (auto why = ctx_.env.eap_failures->refusal(peer_id, request.source.address))
+    if (ctx_.env->eap_failures) {
+      if (auto why = ctx_.env->eap_failures->refusal(peer_id, request.source.address))
         return auth_failed(false, peer_id, "EAP refused: " + *why);
     }
     auto session = EapSession::server(a, ctx_.random(), peer_id);

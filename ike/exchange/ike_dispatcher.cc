@@ -7,14 +7,21 @@ namespace natgate::ike {
 
 using iana::NotifyType;
 
+namespace {
+
+std::shared_ptr<const Environment> with_configs(Environment env, const ConfigProvider& configs) {
+  env.configs = &configs;
+  return std::make_shared<const Environment>(std::move(env));
+}
+
+}  // namespace
+
 IkeDispatcher::IkeDispatcher(DispatcherConfig config, const ConfigProvider& configs, Environment env)
     : config_(config),
       configs_(configs),
-      env_(std::move(env)),
+      env_(with_configs(std::move(env), configs_)),
       limiter_(config.admission, config.refusal_hash_key),
-      cookies_(*env_.random, config.cookie_secret_lifetime) {
-  env_.configs = &configs_;
-}
+      cookies_(*env_->random, config.cookie_secret_lifetime) {}
 
 std::optional<IkeSpi> IkeDispatcher::local_spi(const IkeHeader& header) {
   if (!header.initiator()) return header.spi_i;  // from the responder: we initiated
@@ -102,7 +109,7 @@ IkeDispatcher::Result IkeDispatcher::handle_initial(const ReceivedDatagram& in, 
   }
 
   IkeSpi spi_r;
-  for (int i = 0; i < 8 && spi_r.is_zero(); ++i) env_.random->fill(spi_r.bytes);
+  for (int i = 0; i < 8 && spi_r.is_zero(); ++i) env_->random->fill(spi_r.bytes);
   if (spi_r.is_zero()) spi_r.bytes[7] = 1;
   auto sa = IkeSa::create_responder(std::move(ike), h.spi_i, spi_r, in.local, in.remote, env_);
   result.output = sa->handle(in, now);

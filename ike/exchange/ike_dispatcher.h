@@ -74,7 +74,7 @@ class IkeDispatcher {
 
   DispatcherConfig config_;
   const ConfigProvider& configs_;
-  Environment env_;
+  std::shared_ptr<const Environment> env_;  // shared by every responder SA it creates
   HalfOpenLimiter limiter_;
   CookieJar cookies_;
   DispatcherCounters counters_;

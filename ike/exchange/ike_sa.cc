@@ -37,11 +37,17 @@ class CallScope {
 }  // namespace
 
 Expected<std::unique_ptr<IkeSa>> IkeSa::create_initiator(InitiatorSetup setup, Environment env) {
-  if (!setup.ike || !setup.peer) return unexpected(std::string("initiator needs an IKE and a peer configuration"));
+  return create_initiator(std::move(setup), std::make_shared<const Environment>(std::move(env)));
+}
+
+Expected<std::unique_ptr<IkeSa>> IkeSa::create_initiator(InitiatorSetup setup,
+                                                         std::shared_ptr<const Environment> env) {
+  if (!setup.ike || !setup.peer)
+    return unexpected(std::string("initiator needs an IKE and a peer configuration"));
   if (setup.ike->proposals.empty()) return unexpected(std::string("no IKE proposals configured"));
   for (const auto& p : setup.ike->proposals)
     if (p.dh.empty()) return unexpected(std::string("IKE proposal without a key exchange method"));
-  if (!env.random) return unexpected(std::string("no random source"));
+  if (!env || !env->random) return unexpected(std::string("no random source"));
 
   std::unique_ptr<IkeSa> sa(new IkeSa());
   auto& ctx = sa->ctx_;
@@ -51,7 +57,7 @@ Expected<std::unique_ptr<IkeSa>> IkeSa::create_initiator(InitiatorSetup setup, E
   ctx.env = std::move(env);
   ctx.local = setup.local;
   ctx.remote = setup.remote;
-  ctx.spi_i = random_ike_spi(*ctx.env.random);
+  ctx.spi_i = random_ike_spi(*ctx.env->random);
   sa->driver_ = std::make_unique<ExchangeDriver>(ctx);
   sa->driver_->queue(std::make_unique<IkeInit>(ctx));
   sa->driver_->queue(std::make_unique<IkeNatd>(ctx));
@@ -66,8 +72,16 @@ Expected<std::unique_ptr<IkeSa>> IkeSa::create_initiator(InitiatorSetup setup, E
   return sa;
 }
 
-std::unique_ptr<IkeSa> IkeSa::create_responder(std::shared_ptr<const IkeSaConfig> ike, IkeSpi spi_i, IkeSpi spi_r,
-                                               Endpoint local, Endpoint remote, Environment env) {
+std::unique_ptr<IkeSa> IkeSa::create_responder(std::shared_ptr<const IkeSaConfig> ike, IkeSpi spi_i,
+                                               IkeSpi spi_r, Endpoint local, Endpoint remote,
+                                               Environment env) {
+  return create_responder(std::move(ike), spi_i, spi_r, local, remote,
+                          std::make_shared<const Environment>(std::move(env)));
+}
+
+std::unique_ptr<IkeSa> IkeSa::create_responder(std::shared_ptr<const IkeSaConfig> ike, IkeSpi spi_i,
+                                               IkeSpi spi_r, Endpoint local, Endpoint remote,
+                                               std::shared_ptr<const Environment> env) {
   std::unique_ptr<IkeSa> sa(new IkeSa());
   auto& ctx = sa->ctx_;
   ctx.initiator = false;
@@ -257,8 +271,8 @@ Output IkeSa::handle(const ReceivedDatagram& in, TimePoint now) {
   return out;
 }
 
-Expected<std::optional<OpenedMessage>, InputError> IkeSa::open(const ReceivedDatagram& in, const IkeHeader& header,
-                                                                TimePoint now) {
+Expected<std::optional<OpenedMessage>, InputError> IkeSa::open(const ReceivedDatagram& in,
+                                                               const IkeHeader& header, TimePoint now) {
   auto view = decode_encrypted_message(in.bytes);
   if (!view || !view->fragment) {
     auto opened = open_message(in.bytes, *ctx_.inbound);
@@ -266,7 +280,8 @@ Expected<std::optional<OpenedMessage>, InputError> IkeSa::open(const ReceivedDat
     return std::optional<OpenedMessage>(std::move(*opened));
   }
   if (!ctx_.peer_fragmentation) {
-    return unexpected(InputError{InputError::Kind::Unsupported, std::nullopt, "SKF without negotiated fragmentation"});
+    return unexpected(
+        InputError{InputError::Kind::Unsupported, std::nullopt, "SKF without negotiated fragmentation"});
   }
   auto& slot = header.response() ? response_fragments_ : request_fragments_;
   if (!slot) slot = std::make_unique<FragmentReassembler>();
@@ -341,7 +356,8 @@ void IkeSa::handle_request(const IkeHeader& header, const ReceivedDatagram& in, 
       if (seen.size() == in.bytes.size() && std::equal(seen.begin(), seen.end(), in.bytes.begin())) {
         driver_->resend_response();
       } else {
-        reject({InputError::Kind::UnexpectedMessageId, std::nullopt, "a different IKE_SA_INIT under the same SPI"});
+        reject({InputError::Kind::UnexpectedMessageId, std::nullopt,
+                "a different IKE_SA_INIT under the same SPI"});
       }
       return;
     }
@@ -448,7 +464,8 @@ Output IkeSa::on_timer(TimerKind kind, TimePoint now) {
       case TimerKind::HalfOpen:
         if (ctx_.state == SaState::Connecting && !ctx_.initiator) {
           if (now >= half_open_deadline_ || half_open_.evicted()) {
-            ctx_.emit(NegotiationFailed{ExchangeType::IkeAuth, std::nullopt, false, "IKE_AUTH did not complete in time"});
+            ctx_.emit(NegotiationFailed{ExchangeType::IkeAuth, std::nullopt, false,
+                                        "IKE_AUTH did not complete in time"});
             driver_->close(DeleteReason::HalfOpenTimeout);
           } else {
             out.arm(TimerKind::HalfOpen, half_open_deadline_);

@@ -39,8 +39,8 @@ struct IkeSaCounters {
   std::uint64_t unsupported = 0;
   std::uint64_t fragments_kept = 0;  // SKF fragments waiting for the rest of their message
   std::uint64_t dropped() const {
-    return malformed + wrong_sa + unexpected_message_id + unexpected_exchange + integrity_failures + unprotected +
-           unsupported;
+    return malformed + wrong_sa + unexpected_message_id + unexpected_exchange + integrity_failures +
+           unprotected + unsupported;
   }
 };
 
@@ -53,10 +53,18 @@ class IkeSa {
     Endpoint remote;  // the peer's
   };
   // A new initiator with a random SPIi. The first CHILD SA is peer->children[0], if any.
+  // `env` is shared with the caller's other SAs (it must not be null); the overloads taking an
+  // Environment by value give the SA a copy of its own.
+  static Expected<std::unique_ptr<IkeSa>> create_initiator(InitiatorSetup setup,
+                                                           std::shared_ptr<const Environment> env);
   static Expected<std::unique_ptr<IkeSa>> create_initiator(InitiatorSetup setup, Environment env);
   // A responder for an IKE_SA_INIT request from spi_i; spi_r is ours (random, non-zero).
-  static std::unique_ptr<IkeSa> create_responder(std::shared_ptr<const IkeSaConfig> ike, IkeSpi spi_i, IkeSpi spi_r,
-                                                 Endpoint local, Endpoint remote, Environment env);
+  static std::unique_ptr<IkeSa> create_responder(std::shared_ptr<const IkeSaConfig> ike, IkeSpi spi_i,
+                                                 IkeSpi spi_r, Endpoint local, Endpoint remote,
+                                                 std::shared_ptr<const Environment> env);
+  static std::unique_ptr<IkeSa> create_responder(std::shared_ptr<const IkeSaConfig> ike, IkeSpi spi_i,
+                                                 IkeSpi spi_r, Endpoint local, Endpoint remote,
+                                                 Environment env);
 
   IkeSa(const IkeSa&) = delete;
   IkeSa& operator=(const IkeSa&) = delete;
@@ -69,9 +77,9 @@ class IkeSa {
   Output on_timer(TimerKind kind, TimePoint now);
 
   // Commands from the daemon.
-  Output delete_ike_sa(TimePoint now);                           // RFC 7296 §1.4.1
+  Output delete_ike_sa(TimePoint now);  // RFC 7296 §1.4.1
   Output delete_child_sa(std::uint32_t inbound_spi, TimePoint now);
-  Output check_liveness(TimePoint now);                          // DPD, §2.4
+  Output check_liveness(TimePoint now);  // DPD, §2.4
   // CREATE_CHILD_SA (§1.3.1): another CHILD SA from the peer config's children, by name.
   Output create_child_sa(const std::string& child_config, TimePoint now);
   // Rekeys a CHILD SA (§1.3.3, §2.8): a new pair replaces it (ChildSaEstablished with

@@ -110,7 +110,9 @@ struct IkeSaContext {
 
   std::shared_ptr<const IkeSaConfig> ike_config;
   std::shared_ptr<const PeerConfig> peer_config;  // responder: known once IDi arrived
-  Environment env;
+  // One per IkeDispatcher, shared by all its SAs: 144 bytes of callbacks that were copied into
+  // every SA (docs/performance.md, "Scale: memory per road warrior"). Never null.
+  std::shared_ptr<const Environment> env;
 
   SaState state = SaState::Created;
 
@@ -179,11 +181,11 @@ struct IkeSaContext {
   // (A vector: at most rekeys_per_minute entries, and an empty std::deque holds 576 bytes.)
   std::vector<TimePoint> peer_rekeys;
 
-  crypto::RandomSource& random() const { return *env.random; }
-  crypto::KeyPairSource* key_pairs() const { return env.key_pairs; }
+  crypto::RandomSource& random() const { return *env->random; }
+  crypto::KeyPairSource* key_pairs() const { return env->key_pairs; }
   const PeerLimits& limits() const {
     static const PeerLimits defaults;
-    return env.limits ? *env.limits : defaults;
+    return env->limits ? *env->limits : defaults;
   }
   const Bytes& own_nonce() const { return initiator ? nonce_i : nonce_r; }
   const Bytes& peer_nonce() const { return initiator ? nonce_r : nonce_i; }

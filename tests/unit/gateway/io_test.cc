@@ -4,8 +4,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -322,6 +325,37 @@ TEST(TimerSet, CancellingTheEarliestKeyMovesTheWakeUpToTheNext) {
   run_until(
       io, [] { return false; }, 20ms);
   EXPECT_EQ(fired, std::vector<int>{2});
+}
+
+TEST(TimerSet, ManyKeysRearmedAndCancelledFireInDeadlineOrder) {
+  // The set keeps a binary heap with positions stored in its map: arming again, cancelling from
+  // the middle and firing must keep the order exact (deadlines in the past: all due at once).
+  boost::asio::io_context io;
+  std::vector<int> fired;
+  TimerSet<int> timers(io, [&](const int& key) { fired.push_back(key); });
+  const auto base = SteadyClock::now() - 1h;
+  std::map<int, std::pair<SteadyClock::time_point, int>> expected;  // key -> (deadline, arming)
+  int arming = 0;
+  std::uint32_t x = 12345;
+  auto next = [&x] { return x = x * 1103515245u + 12345u; };
+  for (int round = 0; round < 3000; ++round) {
+    const int key = static_cast<int>(next() % 500);
+    if (next() % 5 == 0) {
+      timers.cancel(key);
+      expected.erase(key);
+    } else {
+      const auto at = base + std::chrono::milliseconds(next() % 200);  // many equal deadlines
+      timers.arm_at(key, at);
+      expected[key] = {at, arming++};
+    }
+  }
+  ASSERT_EQ(timers.size(), expected.size());
+  std::vector<std::pair<std::pair<SteadyClock::time_point, int>, int>> want;
+  for (const auto& [key, when] : expected) want.push_back({when, key});
+  std::sort(want.begin(), want.end());
+  ASSERT_TRUE(run_until(io, [&] { return fired.size() == want.size(); }));
+  for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(fired[i], want[i].second) << "at " << i;
+  EXPECT_EQ(timers.size(), 0u);
 }
 
 TEST(TimerSet, HandlerMayArmItsOwnKeyAgain) {
