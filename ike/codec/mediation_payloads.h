@@ -72,7 +72,8 @@ struct MeEndpoint {
 };
 
 // Strict, like strongSwan: the length must be exactly 8, 12 or 24 and agree with the family, the
-// family 0..2 and the type 1..4. Errors are DecodeError values naming the Notify payload.
+// family 0..2 and the type 1..4. The port of a family-0 endpoint is ignored (strongSwan does not
+// read it either). Errors are DecodeError values naming the Notify payload.
 Expected<MeEndpoint, DecodeError> decode_me_endpoint(ByteView data);
 Bytes encode_me_endpoint(const MeEndpoint& endpoint);
 

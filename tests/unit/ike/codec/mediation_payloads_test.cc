@@ -41,6 +41,14 @@ TEST(MeEndpoint, ServerReflexiveQueryWithoutAddressIsEightOctets) {
   EXPECT_EQ(back->family(), MeFamily::None);
 }
 
+TEST(MeEndpoint, PortOfAnEndpointWithoutAddressIsIgnored) {
+  // Found by decode_message_fuzz: family 0 with port 256. strongSwan does not read the port then.
+  auto e = decode_me_endpoint(hex_bytes("0080ffff 00 02 0100"));
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->address);
+  EXPECT_EQ(encode_me_endpoint(*e), hex_bytes("0080ffff 00 02 0000"));
+}
+
 TEST(MeEndpoint, V6RoundTrips) {
   MeEndpoint e{(128u << 16) + 7, MeEndpointType::PeerReflexive, ep("2001:db8::5", 61000)};
   Bytes wire = encode_me_endpoint(e);
