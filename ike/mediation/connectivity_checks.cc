@@ -284,12 +284,17 @@ void ConnectivityChecks::update_state(TimePoint now, ChecksOutput& out) {
   if (state_ != ChecklistState::InProgress) finish(out);
 }
 
-void ConnectivityChecks::finish(ChecksOutput& out) {
-  if (!config_.initiator || finished_) return;
+void ConnectivityChecks::stop() {
   finished_ = true;
   pace_at_.reset();
   finish_at_.reset();
+  triggered_.clear();
   for (Slot& s : slots_) s.retransmit_at.reset();
+}
+
+void ConnectivityChecks::finish(ChecksOutput& out) {
+  if (!config_.initiator || finished_) return;
+  stop();
   Nomination n;
   n.pair = best_valid_pair();
   if (n.pair) {

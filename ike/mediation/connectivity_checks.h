@@ -5,18 +5,19 @@
 //  - One check every 25 ms per check list (ICE's Ta): a triggered check if one is queued, else the
 //    highest-priority pair still Waiting. When neither exists the pacer stops until a check is
 //    triggered.
-//  - A check that got no answer is retransmitted 25 ms after sending, 25 ms after that, then
-//    25 ms * 1.8^(n-2) after the n-th retransmission's predecessor; after 13 retransmissions
-//    (65 s from the first send) its pair fails.
+//  - A check that got no answer is retransmitted; the wait before retransmission n is 25 ms for
+//    n <= 2 and 25 ms * 1.8^(n-2) after that. 13 retransmissions, then the pair fails (65 s after
+//    the first send).
 //  - A valid request from the peer is answered at once and triggers a check on the pair it
 //    arrived on (the reverse direction, RFC 5245 §7.2.1.4); a pair still in progress stops its
 //    own retransmissions first. A request from an address we did not know adds a peer-reflexive
 //    remote candidate and, when no pair fits, a new pair.
 //  - A response whose Message ID names one of our pairs and that came back on that pair's path
 //    makes the pair Succeeded; the address the peer saw becomes a local peer-reflexive candidate.
-//  - The initiator (the controlling side) nominates: 1 s after its first pair succeeded, or as soon
-//    as no pair is Waiting or In progress, it picks the highest-priority Succeeded pair and the
-//    check list ends. The responder never decides; it answers until the mediated IKE SA arrives.
+//  - The initiator (the controlling side) nominates: 1 s after a pair had succeeded and none was
+//    Waiting any more, or as soon as none is Waiting or In progress, it picks the highest-priority
+//    Succeeded pair and the check list ends. The responder never decides; it answers until the
+//    mediated IKE SA arrives with this list's ME_CONNECTID (stop()).
 //
 // Sans-I/O: the caller feeds parsed checks and the clock, and sends what comes out.
 #pragma once
@@ -104,8 +105,13 @@ class ConnectivityChecks {
   // Whatever is due at `now`: the next paced check, retransmissions, the initiator's deadline.
   ChecksOutput on_timer(TimePoint now);
   // A check that parse_check accepted, received on `path` (local: our address it arrived on,
-  // remote: its source). Checks for another connect ID or with a bad signature are dropped.
+  // remote: its source). Checks for another connect ID or with a bad signature are dropped and
+  // counted as bad_auth.
   ChecksOutput on_check(const Check& check, const EndpointPair& path, TimePoint now);
+
+  // The responder's end: the mediated IKE_SA_INIT carried this list's ME_CONNECTID. Nothing is
+  // sent or answered afterwards.
+  void stop();
 
   std::optional<TimePoint> next_deadline() const;
   ChecklistState state() const { return state_; }

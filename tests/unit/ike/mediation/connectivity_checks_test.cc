@@ -319,6 +319,21 @@ TEST(ConnectivityChecks, RequestsFromManySourcesCannotGrowTheListPastItsLimit) {
   EXPECT_LE(b.remote_candidates().size(), kMaxCandidates);
 }
 
+TEST(ConnectivityChecks, ResponderStopsWhenTheMediatedSaArrives) {
+  ConnectivityChecks b(ChecklistConfig{
+      false, kConnectId, key(2), key(1), {host("10.0.0.2", 4500)}, {host("10.0.0.1", 4500)}, {}, 64});
+  TimePoint t0{std::chrono::seconds(5)};
+  EXPECT_EQ(b.start(t0).sends.size(), 1u);
+  ASSERT_TRUE(b.next_deadline());
+  b.stop();
+  EXPECT_FALSE(b.next_deadline());
+  EXPECT_TRUE(b.on_timer(t0 + milliseconds(100)).sends.empty());
+  MeEndpoint prflx{0x0080ffff, MeEndpointType::PeerReflexive, std::nullopt};
+  auto check = parse_check(build_check(true, 1, kConnectId, prflx, key(1)));
+  EXPECT_TRUE(b.on_check(*check, {ep("10.0.0.2", 4500), ep("10.0.0.1", 4500)}, t0).sends.empty());
+  EXPECT_EQ(b.counters().after_finish, 1u);
+}
+
 TEST(ConnectivityChecks, NoCommonFamilyFailsAtOnce) {
   ConnectivityChecks a(ChecklistConfig{
       true, kConnectId, key(1), key(2), {host("10.0.0.1", 4500)}, {host("2001:db8::1", 4500)}, {}, 64});
