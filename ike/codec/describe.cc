@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "ike/codec/mediation_payloads.h"
+
 namespace natgate::ike {
 namespace {
 
@@ -105,6 +107,7 @@ std::string one_payload(const Payload& p) {
 }  // namespace
 
 std::string exchange_name(iana::ExchangeType type) {
+  if (type == kMeConnect) return "ME_CONNECT";
   switch (type) {
     case iana::ExchangeType::IkeSaInit:
       return "IKE_SA_INIT";
@@ -119,6 +122,7 @@ std::string exchange_name(iana::ExchangeType type) {
 }
 
 std::string payload_name(PayloadType type) {
+  if (type == kIdPeer) return "IDp";
   switch (type) {
     case PayloadType::None:
       return "NONE";
@@ -162,6 +166,7 @@ std::string payload_name(PayloadType type) {
 
 std::string notify_name(iana::NotifyType type) {
   if (const char* n = known_notify_name(type)) return n;
+  if (const char* n = mediation_notify_name(type)) return n;
   return std::to_string(static_cast<unsigned>(type));
 }
 

@@ -218,12 +218,20 @@ Expected<Payload, DecodeError> decode_eap(ByteReader& r) {
 bool is_known_payload_type(std::uint8_t type) {
   return (type >= static_cast<std::uint8_t>(PayloadType::SecurityAssociation) &&
           type <= static_cast<std::uint8_t>(PayloadType::Eap)) ||
-         type == static_cast<std::uint8_t>(PayloadType::EncryptedFragment);
+         type == static_cast<std::uint8_t>(PayloadType::EncryptedFragment) ||
+         type == static_cast<std::uint8_t>(kIdPeer);
 }
 
 Expected<Payload, DecodeError> decode_payload_body(PayloadType type, std::uint8_t next_payload, ByteView body,
                                                    std::size_t body_offset) {
   ByteReader r(body, body_offset, type);
+  if (type == kIdPeer) {  // the Mediation Extension's ID_PEER, laid out like IDi (RFC 7296 §3.5)
+    r.need(4, "ID header");
+    auto id_type = static_cast<iana::IdType>(r.u8());
+    r.skip(3);
+    Bytes data = r.rest();
+    return done(r, IdPeer{id_type, std::move(data)});
+  }
   switch (type) {
     case PayloadType::SecurityAssociation:
       return decode_sa(r);

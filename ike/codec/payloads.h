@@ -12,6 +12,7 @@
 #include "common/bytes.h"
 #include "common/iana.h"
 #include "common/traffic_selector.h"
+#include "ike/codec/mediation_payloads.h"
 
 namespace natgate::ike {
 
@@ -84,6 +85,8 @@ struct Identification {
 };
 using IdInitiator = Identification<PayloadType::IdInitiator>;
 using IdResponder = Identification<PayloadType::IdResponder>;
+// ID_PEER of the Mediation Extension (ike/codec/mediation_payloads.h): carried in ME_CONNECT.
+using IdPeer = Identification<kIdPeer>;
 
 // RFC 7296 §3.6 / §3.7. For CERTREQ, data is a concatenation of 20-octet SHA-1 key hashes.
 struct Certificate {
@@ -213,9 +216,10 @@ struct UnknownPayload {
   friend bool operator==(const UnknownPayload&, const UnknownPayload&) = default;
 };
 
-using Payload = std::variant<SecurityAssociation, KeyExchange, IdInitiator, IdResponder, Certificate,
-                             CertificateRequest, Authentication, Nonce, Notify, Delete, VendorId, TsInitiator,
-                             TsResponder, Encrypted, EncryptedFragment, Configuration, Eap, UnknownPayload>;
+using Payload =
+    std::variant<SecurityAssociation, KeyExchange, IdInitiator, IdResponder, Certificate, CertificateRequest,
+                 Authentication, Nonce, Notify, Delete, VendorId, TsInitiator, TsResponder, Encrypted,
+                 EncryptedFragment, Configuration, Eap, IdPeer, UnknownPayload>;
 
 // The wire type of a payload (UnknownPayload reports the type it arrived with).
 PayloadType payload_type(const Payload& p);

@@ -107,6 +107,7 @@ Message every_payload_type() {
   m.header.set_response(true);
   for (auto& p : ike_auth_inner_payloads()) m.payloads.push_back(std::move(p));
   m.payloads.push_back(UnknownPayload{200, false, filler(5, 0xbb)});
+  m.payloads.push_back(IdPeer{iana::IdType::Fqdn, filler(6, 0x61)});  // Mediation Extension ID_PEER
   m.payloads.push_back(Encrypted{PayloadType::Nonce, filler(40, 0xcc)});
   return m;
 }
