@@ -266,10 +266,6 @@ void IkeCore::on_datagram(UdpSocket& socket, const sys::UdpDatagram& d) {
 
 void IkeCore::handle_ike(ByteView message, const Endpoint& local, const Endpoint& remote, bool natt) {
   if (!endpoint_) return;  // the data plane relays before start() finished
-  if (shutdown_done_ && shutdown_deadline_ && Clock::now() >= *shutdown_deadline_) {
-    shutdown_deadline_.reset();
-    return run(endpoint_->shutdown_deadline_passed(Clock::now()));
-  }
   run(endpoint_->handle_datagram(ike::ReceivedDatagram{message, local, remote, natt}, Clock::now()));
 }
 
@@ -469,9 +465,6 @@ void IkeCore::shutdown(std::function<void()> done) {
   // for (the shell has its own, longer deadline).
   shutdown_timer_ = std::make_unique<Timer>(*io_);
   shutdown_timer_->arm_after(3s, [this] { run(endpoint_->shutdown_deadline_passed(Clock::now())); });
-  // Thousands of answers queued behind one another hold the timer back until they are all
-  // handled; handle_ike checks the deadline itself.
-  shutdown_deadline_ = Clock::now() + 3s;
 }
 
 void IkeCore::finish_shutdown() {

@@ -15,7 +15,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,7 +96,6 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   std::unique_ptr<ike::Endpoint> endpoint_;
   std::unique_ptr<TimerSet<ike::EndpointTimerKey>> timers_;
   std::unique_ptr<Timer> shutdown_timer_;
-  std::optional<ike::TimePoint> shutdown_deadline_;  // while waiting for the peers' answers
   struct BackendWatch;
   std::unique_ptr<BackendWatch> backend_watch_;
   std::map<std::uint64_t, ControlReply> replies_;  // by the token the Endpoint answers with

@@ -42,11 +42,6 @@ struct EndpointConfig {
   std::uint16_t ike_port = 500;  // our port for initiations
   // daemon.limits.ike_sas_per_identity (0: no cap).
   std::uint32_t ike_sas_per_identity = 0;
-  // At shutdown, how many IKE SAs get a Delete; the rest are removed without one. Each Delete
-  // and its answer cost the one IKE thread some 0.2 ms (docs/performance.md, "Scale: holding
-  // 100,000 road warriors"): 100,000 of them would keep natgated from exiting for half a
-  // minute. Peers that get none find out by dead peer detection (RFC 7296 §2.4).
-  std::size_t shutdown_deletes = 10000;
   // The local address to initiate from towards a peer (the routing table's answer).
   std::function<Expected<IpAddress>(const IpAddress& remote)> local_address_for;
 };
@@ -85,7 +80,6 @@ class Endpoint {
                         const std::vector<std::string>& removed, const std::vector<ConnectionChange>& changed,
                         const std::vector<std::string>& added, TimePoint now);
   void set_ike_sas_per_identity(std::uint32_t cap) { config_.ike_sas_per_identity = cap; }
-  void set_shutdown_deletes(std::size_t n) { config_.shutdown_deletes = n; }
   // Something about the connection the user should see in its status (e.g. unusable config).
   void set_detail(const std::string& connection, std::string detail);
 
@@ -100,8 +94,7 @@ class Endpoint {
   EndpointOutput teardown(const std::string& connection, TimePoint now);
   EndpointOutput rekey_ike_sa(SaId sa, TimePoint now);
   EndpointOutput rekey_child_sa(SaId sa, std::uint32_t inbound_spi, TimePoint now);
-  // Graceful stop: every SA deleted (RFC 7296 §1.4.1), the first config.shutdown_deletes with
-  // a Delete to the peer, the rest at once; ShutdownComplete once they are gone.
+  // Graceful stop: every SA deleted (RFC 7296 §1.4.1); ShutdownComplete once they are gone.
   EndpointOutput shutdown(TimePoint now);
   // The shell stops waiting for the peers: CHILD SAs out of the data plane, ShutdownComplete.
   EndpointOutput shutdown_deadline_passed(TimePoint now);

@@ -261,30 +261,13 @@ EndpointOutput Endpoint::shutdown(TimePoint now) {
     arm({EndpointTimer::Restart, 0, 0, name}, std::nullopt);
     reply_up(name, false, "natgated is stopping");
   }
-  std::size_t deletes = 0;
-  std::size_t silent = 0;
   for (SaId id : table_.ids()) {
     IkeSaEntry* e = table_.find(id);
     if (!e) continue;
-    if (deletes == config_.shutdown_deletes) {
-      // Past the bound: removed here, with its CHILD SAs, and no Delete (charon does not wait
-      // for 100,000 answers either).
-      removals_.insert(id);
-      ++silent;
-      continue;
-    }
-    ++deletes;
     if (e->is_established())
       log(Level::Info, e->connection() + ": deleting IKE SA " + sa_name(*e->sa) + " (shutdown)");
     call(id, [&](IkeSa& sa) { return sa.delete_ike_sa(now); });
   }
-  if (silent) {
-    log(Level::Info, std::to_string(silent) + " more IKE SA" + plural(silent, "", "s") +
-                         " removed without a Delete (at most " + std::to_string(config_.shutdown_deletes) +
-                         " Deletes at shutdown)");
-    counters_["ike_sas_removed_at_shutdown_without_delete"] += silent;
-  }
-  if (depth_ == 0) flush_removals();
   maybe_complete_shutdown();
   return finish();
 }

@@ -229,23 +229,5 @@ TEST_F(EndpointConnections, ShutdownDeadlineRemovesTheChildSasOfSilentPeers) {
   EXPECT_TRUE(moon.children.empty());
 }
 
-// The bound that keeps natgated's exit short with 100,000 road warriors: past
-// config.shutdown_deletes the SAs go at once, without a Delete to wait for.
-TEST_F(EndpointConnections, ShutdownPastTheDeleteBoundRemovesSasWithoutADelete) {
-  world.start_all();
-  ASSERT_EQ(moon.endpoint->table().size(), 1u);
-  ASSERT_FALSE(moon.children.empty());
-  moon.endpoint->set_shutdown_deletes(0);
-  const std::size_t wire_before = world.wire.size();
-  world.apply(moon, moon.endpoint->shutdown(world.now));
-  // Complete in the same step: nothing sent, nothing to wait for, the CHILD SAs removed.
-  EXPECT_TRUE(moon.shutdown_complete);
-  EXPECT_EQ(world.wire.size(), wire_before);
-  EXPECT_EQ(moon.endpoint->table().size(), 0u);
-  EXPECT_TRUE(moon.children.empty());
-  EXPECT_EQ(sun.endpoint->table().size(), 1u);  // sun learns by dead peer detection
-  EXPECT_EQ(moon.endpoint->counters().at("ike_sas_removed_at_shutdown_without_delete"), 1u);
-}
-
 }  // namespace
 }  // namespace natgate::ike::testing
