@@ -13,8 +13,8 @@ Bytes address_bytes(const IpAddress& a) { return Bytes(a.bytes().begin(), a.byte
 
 Bytes v4_mask(std::uint8_t prefix) {
   const std::uint32_t m = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
-  return {static_cast<std::uint8_t>(m >> 24), static_cast<std::uint8_t>(m >> 16), static_cast<std::uint8_t>(m >> 8),
-          static_cast<std::uint8_t>(m)};
+  return {static_cast<std::uint8_t>(m >> 24), static_cast<std::uint8_t>(m >> 16),
+          static_cast<std::uint8_t>(m >> 8), static_cast<std::uint8_t>(m)};
 }
 
 // A contiguous netmask's prefix length; nullopt for a mask with holes.
@@ -38,7 +38,8 @@ Configuration make_cfg_request(const std::vector<IpAddress>& wanted) {
   for (const auto& a : wanted) {
     if (a.is_v4()) {
       v4 = true;
-      cp.attributes.push_back({CfgAttribute::InternalIp4Address, a.is_unspecified() ? Bytes{} : address_bytes(a)});
+      cp.attributes.push_back(
+          {CfgAttribute::InternalIp4Address, a.is_unspecified() ? Bytes{} : address_bytes(a)});
     } else {
       v6 = true;
       Bytes value;
@@ -95,7 +96,8 @@ Configuration make_cfg_reply(const VirtualIpAttributes& attributes) {
     }
   }
   for (const auto& d : attributes.dns)
-    cp.attributes.push_back({d.is_v4() ? CfgAttribute::InternalIp4Dns : CfgAttribute::InternalIp6Dns, address_bytes(d)});
+    cp.attributes.push_back(
+        {d.is_v4() ? CfgAttribute::InternalIp4Dns : CfgAttribute::InternalIp6Dns, address_bytes(d)});
   for (const auto& s : attributes.subnets) {
     Bytes value = address_bytes(s.address);
     if (s.address.is_v4()) {
@@ -117,37 +119,51 @@ VirtualIpAttributes parse_cfg_reply(const Configuration& cp, unsigned* skipped) 
     const Bytes& v = attr.value;
     switch (attr.type) {
       case CfgAttribute::InternalIp4Address:
-        if (v.size() == 4) out.addresses.push_back(IpAddress::from_bytes(IpFamily::V4, v));
-        else ++bad;
+        if (v.size() == 4)
+          out.addresses.push_back(IpAddress::from_bytes(IpFamily::V4, v));
+        else
+          ++bad;
         break;
       case CfgAttribute::InternalIp6Address:
-        if (v.size() == 17) out.addresses.push_back(IpAddress::from_bytes(IpFamily::V6, ByteView(v.data(), 16)));
-        else ++bad;
+        if (v.size() == 17)
+          out.addresses.push_back(IpAddress::from_bytes(IpFamily::V6, ByteView(v.data(), 16)));
+        else
+          ++bad;
         break;
       case CfgAttribute::InternalIp4Dns:
-        if (v.size() == 4) out.dns.push_back(IpAddress::from_bytes(IpFamily::V4, v));
-        else ++bad;
+        if (v.size() == 4)
+          out.dns.push_back(IpAddress::from_bytes(IpFamily::V4, v));
+        else
+          ++bad;
         break;
       case CfgAttribute::InternalIp6Dns:
-        if (v.size() == 16) out.dns.push_back(IpAddress::from_bytes(IpFamily::V6, v));
-        else ++bad;
+        if (v.size() == 16)
+          out.dns.push_back(IpAddress::from_bytes(IpFamily::V6, v));
+        else
+          ++bad;
         break;
       case CfgAttribute::InternalIp4Subnet: {
         auto prefix = v.size() == 8 ? mask_prefix(ByteView(v.data() + 4, 4)) : std::nullopt;
-        auto net = prefix ? Subnet::parse(IpAddress::from_bytes(IpFamily::V4, ByteView(v.data(), 4)).to_string() + "/" +
-                                          std::to_string(*prefix))
-                          : std::nullopt;
-        if (net) out.subnets.push_back(*net);
-        else ++bad;
+        auto net =
+            prefix ? Subnet::parse(IpAddress::from_bytes(IpFamily::V4, ByteView(v.data(), 4)).to_string() +
+                                   "/" + std::to_string(*prefix))
+                   : std::nullopt;
+        if (net)
+          out.subnets.push_back(*net);
+        else
+          ++bad;
         break;
       }
       case CfgAttribute::InternalIp6Subnet: {
-        auto net = v.size() == 17 && v[16] <= 128
-                       ? Subnet::parse(IpAddress::from_bytes(IpFamily::V6, ByteView(v.data(), 16)).to_string() + "/" +
-                                       std::to_string(v[16]))
-                       : std::nullopt;
-        if (net) out.subnets.push_back(*net);
-        else ++bad;
+        auto net =
+            v.size() == 17 && v[16] <= 128
+                ? Subnet::parse(IpAddress::from_bytes(IpFamily::V6, ByteView(v.data(), 16)).to_string() +
+                                "/" + std::to_string(v[16]))
+                : std::nullopt;
+        if (net)
+          out.subnets.push_back(*net);
+        else
+          ++bad;
         break;
       }
       default:
