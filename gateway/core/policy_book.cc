@@ -119,7 +119,7 @@ void PolicyBook::put(const Key& key, const std::string& owner, dataplane::Policy
     name = it->second.front()->held.owner;
   else
     name = std::make_shared<const std::string>(owner);
-  put(key, Held{std::move(name), std::move(spec)});
+  put(key, Held{std::move(name), spec});
 }
 
 void PolicyBook::erase(const Key& key) {

@@ -351,6 +351,7 @@ TEST(TimerSet, ManyKeysRearmedAndCancelledFireInDeadlineOrder) {
   }
   ASSERT_EQ(timers.size(), expected.size());
   std::vector<std::pair<std::pair<SteadyClock::time_point, int>, int>> want;
+  want.reserve(expected.size());
   for (const auto& [key, when] : expected) want.push_back({when, key});
   std::sort(want.begin(), want.end());
   ASSERT_TRUE(run_until(io, [&] { return fired.size() == want.size(); }));

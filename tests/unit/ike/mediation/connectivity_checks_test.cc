@@ -45,8 +45,8 @@ class World {
       : a_host_(a_local.front().address), b_host_(b_local.front().address), nat_(std::move(nat)) {
     a_ = std::make_unique<ConnectivityChecks>(
         ChecklistConfig{true, kConnectId, key(0xaa), key(0xbb), a_local, b_local, {}, kMaxPairs});
-    b_ = std::make_unique<ConnectivityChecks>(
-        ChecklistConfig{false, kConnectId, key(0xbb), key(0xaa), b_local, a_told_b, {}, kMaxPairs});
+    b_ = std::make_unique<ConnectivityChecks>(ChecklistConfig{
+        false, kConnectId, key(0xbb), key(0xaa), b_local, std::move(a_told_b), {}, kMaxPairs});
   }
 
   void start() {
