@@ -84,4 +84,18 @@ inline StatusSummary sample_summary() {
   return s;
 }
 
+// Road warriors on a connection: one up over IPv6, one still connecting, two leases, and an
+// identity a peer chose with quotes, backslashes, control characters and non-ASCII UTF-8.
+inline void add_sample_road_warriors(ConnectionStatus& rw) {
+  rw.peers = {{"fqdn:alice.lab",
+               Endpoint{*IpAddress::parse("2001:db8::7"), 4500},
+               {"10.99.0.2"},
+               ConnectionState::Established,
+               1},
+              {"email:bob@lab", std::nullopt, {}, ConnectionState::Connecting, 0}};
+  rw.leases = {{"rw", "10.99.0.2", "fqdn:alice.lab", true}, {"rw", "10.99.0.3", "email:bob@lab", false}};
+  rw.virtual_ips = {"10.99.0.9"};
+  rw.peers.front().remote_id = "fqdn:a\"b\\c\n\t\x01\x1f\x7f caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91";
+}
+
 }  // namespace natgate::gateway::testing

@@ -20,16 +20,7 @@ using nlohmann::json;
 DaemonStatus rich_status() {
   DaemonStatus s = testing::sample_status();
   s.summary = testing::sample_summary();
-  ConnectionStatus& rw = s.connections.back();
-  rw.peers = {{"fqdn:alice.lab",
-               Endpoint{*IpAddress::parse("2001:db8::7"), 4500},
-               {"10.99.0.2"},
-               ConnectionState::Established,
-               1},
-              {"email:bob@lab", std::nullopt, {}, ConnectionState::Connecting, 0}};
-  rw.leases = {{"rw", "10.99.0.2", "fqdn:alice.lab", true}, {"rw", "10.99.0.3", "email:bob@lab", false}};
-  rw.virtual_ips = {"10.99.0.9"};
-  rw.peers.front().remote_id = "fqdn:a\"b\\c\n\t\x01\x1f\x7f caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91";
+  testing::add_sample_road_warriors(s.connections.back());
   return s;
 }
 
