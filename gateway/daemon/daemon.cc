@@ -5,11 +5,13 @@
 
 #include <boost/asio.hpp>
 #include <csignal>
+#include <cstdlib>
 
 #include "gateway/config/config_diff.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/daemon/logging.h"
 #include "gateway/daemon/systemd_notify.h"
+#include "gateway/daemon/systemd_watchdog.h"
 
 #ifndef NATGATE_VERSION
 #define NATGATE_VERSION "unknown"
@@ -20,9 +22,10 @@ namespace natgate::gateway {
 namespace asio = boost::asio;
 
 struct Daemon::Asio {
-  explicit Asio(asio::io_context& io) : signals(io), stop_deadline(io) {}
+  explicit Asio(asio::io_context& io) : signals(io), stop_deadline(io), systemd_tick(io) {}
   asio::signal_set signals;
   asio::steady_timer stop_deadline;
+  asio::steady_timer systemd_tick;  // watchdog pings and STATUS= lines (systemd_watchdog.h)
 };
 
 Daemon::Daemon(asio::io_context& io, DaemonOptions options, std::unique_ptr<DaemonCore> core)
@@ -80,7 +83,33 @@ Status Daemon::start(Config config) {
   spdlog::info("natgated {} started with {} ({} connection{})", NATGATE_VERSION, config_.source,
                config_.connections.size(), config_.connections.size() == 1 ? "" : "s");
   notify_systemd("READY=1");
+  if (std::getenv("NOTIFY_SOCKET") != nullptr) {
+    watchdog_ = systemd_watchdog_interval();
+    if (watchdog_)
+      dmn_log().info("systemd watchdog: {} ms, pinged every {} ms",
+                     std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog_).count(),
+                     systemd_tick_interval(watchdog_).count());
+    systemd_tick();
+  }
   return {};
+}
+
+void Daemon::systemd_tick() {
+  if (stopped_) return;
+  if (watchdog_) notify_systemd("WATCHDOG=1");
+  StatusQuery summary_only;
+  summary_only.summary = true;
+  if (auto s = status(summary_only); s && s->summary) {
+    std::string line = systemd_status_line(*s->summary);
+    if (line != systemd_status_) {
+      notify_systemd("STATUS=" + line);
+      systemd_status_ = std::move(line);
+    }
+  }
+  asio_->systemd_tick.expires_after(systemd_tick_interval(watchdog_));
+  asio_->systemd_tick.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) systemd_tick();
+  });
 }
 
 Status Daemon::bind_sockets() {
@@ -138,6 +167,7 @@ void Daemon::finish_stop() {
   boost::system::error_code ignored;
   asio_->signals.cancel(ignored);
   asio_->stop_deadline.cancel();
+  asio_->systemd_tick.cancel();
   if (control_) control_->close();
   for (auto& s : sockets_) s->close();
   spdlog::info("stopped");
