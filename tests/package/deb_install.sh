@@ -58,7 +58,9 @@ if [ "$phase" = chroot ]; then
     name=$(basename "$page"); name=${name%.*}
     out=$(MANWIDTH=80 man -l "/usr/share/man/$page" 2>/tmp/man.err) || fail "man -l $page"
     [ ! -s /tmp/man.err ] || { cat /tmp/man.err; fail "man -l $page printed warnings"; }
-    grep -q '^NAME' <<<"$out" && grep -q "^ *$name - " <<<"$out" || { echo "$out" | head; fail "man -l $page: no NAME section for $name"; }
+    if ! grep -q '^NAME' <<<"$out" || ! grep -q "^ *$name - " <<<"$out"; then
+      echo "$out" | head; fail "man -l $page: no NAME section for $name"
+    fi
   done
   ok "man -l renders natgated(8), natgate(8), natgate.yaml(5)"
 
@@ -88,7 +90,10 @@ if [ "$phase" = chroot ]; then
   env_file=$(key EnvironmentFile); env_file=${env_file#-}
   # The operator's edit of the conffile reaches the command line.
   sed -i 's/^NATGATED_OPTS=.*/NATGATED_OPTS="--log-level debug"/' "$env_file"
-  set -a; . "$env_file"; set +a
+  set -a
+  # shellcheck source=/dev/null
+  . "$env_file"
+  set +a
   # ExecStart as systemd splits it: $VAR is replaced by the variable's words (systemd.service(5)).
   unit_command() {
     local -a words out=()
