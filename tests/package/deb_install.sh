@@ -134,6 +134,14 @@ if [ "$phase" = chroot ]; then
   if kill -0 "$daemon" 2>/dev/null; then fail "natgated did not stop within 10 s of SIGTERM"; fi
   wait "$daemon" || true
 
+  # Upgrade path (postinst configure with the old version): the operator's files stay as they are.
+  dpkg -i "$deb" >/tmp/dpkg-upgrade.log 2>&1 || { cat /tmp/dpkg-upgrade.log; fail "dpkg -i over the installed package"; }
+  grep -qx 'NATGATED_OPTS="--log-level debug"' "$env_file" || fail "the upgrade replaced the operator's $env_file"
+  [ "$(stat -c %a /etc/natgate/natgate.yaml)" = 600 ] || fail "the upgrade changed /etc/natgate/natgate.yaml"
+  [ "$(stat -c %a /etc/natgate)" = 700 ] || fail "the upgrade changed /etc/natgate's mode"
+  if pgrep -x natgated >/dev/null; then fail "the upgrade started natgated"; fi
+  ok "dpkg -i over itself (upgrade path) keeps the edited conffile, the config and /etc/natgate 0700"
+
   dpkg --purge natgate >/tmp/dpkg-purge.log 2>&1 || { cat /tmp/dpkg-purge.log; fail "dpkg --purge natgate"; }
   for f in /usr/sbin/natgated /usr/bin/natgate /usr/lib/systemd/system/natgated.service /etc/default/natgated; do
     [ ! -e "$f" ] || fail "$f left after purge"
