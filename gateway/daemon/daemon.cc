@@ -43,9 +43,9 @@ Status Daemon::start(Config config) {
   if (!dataplane) return unexpected(dataplane.error());
   dataplane_ = *dataplane;
   if (dataplane_.name == "none")
-    spdlog::warn("data plane: none ({}); no SA can carry traffic", dataplane_.reason);
+    knl_log().warn("data plane: none ({}); no SA can carry traffic", dataplane_.reason);
   else
-    spdlog::info("data plane: {} ({})", dataplane_.name, dataplane_.reason);
+    knl_log().info("data plane: {} ({})", dataplane_.name, dataplane_.reason);
 
   if (Status s = bind_sockets(); !s) {
     sockets_.clear();
@@ -57,7 +57,7 @@ Status Daemon::start(Config config) {
     return unexpected(control.error());
   }
   control_ = std::move(*control);
-  spdlog::info("control socket {}", control_->path());
+  ctl_log().info("control socket {}", control_->path());
 
   if (options_.handle_signals) {
     asio_->signals.add(SIGTERM);
@@ -92,7 +92,7 @@ Status Daemon::bind_sockets() {
       if (role == SocketRole::NatT && dataplane_.name == "userspace") continue;
       auto socket = UdpSocket::bind(io_, Endpoint{address, port}, role);
       if (!socket) return unexpected(socket.error());
-      spdlog::info("listening on UDP {} ({})", (*socket)->local_endpoint().to_string(), to_string(role));
+      net_log().info("listening on UDP {} ({})", (*socket)->local_endpoint().to_string(), to_string(role));
       sockets_.push_back(std::move(*socket));
     }
   }
@@ -147,29 +147,29 @@ void Daemon::finish_stop() {
 ControlResult Daemon::reload_config() {
   notify_systemd("RELOADING=1");
   auto loaded = load_config_file(options_.config_path);
-  for (const auto& w : loaded.warnings) spdlog::warn("{}", w.to_string());
+  for (const auto& w : loaded.warnings) cfg_log().warn("{}", w.to_string());
   if (!loaded.ok()) {
     ++reload_failures_;
-    for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
+    for (const auto& e : loaded.errors) cfg_log().error("{}", e.to_string());
     std::string message =
         "reload failed, still running the previous config: " + loaded.errors.front().to_string();
     if (loaded.errors.size() > 1)
       message += " (and " + std::to_string(loaded.errors.size() - 1) + " more in the log)";
-    spdlog::error("{}", message);
+    cfg_log().error("{}", message);
     notify_systemd("READY=1");
     return unexpected(message);
   }
   Config next = std::move(*loaded.config);
   ConfigDiff diff = diff_configs(config_, next);
-  spdlog::info("reload {}: {}", options_.config_path, diff.summary());
+  cfg_log().info("reload {}: {}", options_.config_path, diff.summary());
   for (const auto& field : diff.daemon_changes) {
     if (field == "log_level") {
-      if (!options_.log_level_override) set_log_level(next.daemon.log_level);
+      if (!options_.log_level_override) set_log_levels(next.daemon.log_level);
       continue;
     }
     // Sockets, the control socket and the data plane are set up once; moving them under
     // running SAs is a restart's job.
-    spdlog::warn("daemon.{} changed; it takes effect when natgated restarts", field);
+    cfg_log().warn("daemon.{} changed; it takes effect when natgated restarts", field);
   }
   ++reloads_;
   if (!stopping_) core_->apply_config(next, diff);
