@@ -75,6 +75,7 @@ Expected<std::unique_ptr<Engine>> Engine::start(const EngineConfig& config) {
   settings.mss_clamp = config.mss_clamp;
   settings.icmp_source_v4 = config.icmp_source_v4;
   settings.icmp_source_v6 = config.icmp_source_v6;
+  settings.context_idle = config.context_idle;
 
   SocketSet sockets;
   bool v4 = false, v6 = false;
@@ -147,6 +148,7 @@ void Engine::outbound_worker() {
   OutboundPath path(settings_, counters_, events_, sockets_, batch, icmp_writer);
   TableReader reader(registry_);
   pollfd fds[2] = {{tun_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
+  Clock::time_point last_housekeeping = Clock::now();
   while (!stopping_.load(std::memory_order_relaxed)) {
     const int ready = ::poll(fds, 2, kPollTimeoutMs);
     if (ready < 0 && errno != EINTR) break;
@@ -160,6 +162,10 @@ void Engine::outbound_worker() {
       if ((i & 31) == 31) now = Clock::now();
     }
     path.flush();
+    if (now - last_housekeeping >= kHousekeepingInterval) {
+      path.release_idle(now);
+      last_housekeeping = now;
+    }
   }
 }
 
@@ -224,6 +230,7 @@ void Engine::inbound_worker() {
     }
     if (now - last_housekeeping >= kHousekeepingInterval) {
       housekeeping(table, now);
+      path.release_idle(now);
       last_housekeeping = now;
     }
   }
