@@ -241,9 +241,9 @@ void Engine::housekeeping(const SaTable& table, Clock::time_point now) {
   // SAs every 500 ms on this worker, stalling its packets for that long (tools/bench/dataplane
   // --peers; docs/performance.md). The registry published each SA before scheduling it, so
   // this snapshot, refreshed in the same round, holds every due SA that is still installed.
-  for (const SaState* due : registry_.take_due(now)) {
-    const SaRef* found = table.find_state(due);
-    if (!found) continue;  // removed meanwhile
+  for (const SaRegistry::Due& due : registry_.take_due(now)) {
+    const SaRef* found = SaRegistry::find_due(table, due);
+    if (!found) continue;  // removed meanwhile, or a superseded outbound SA
     const SaRef& ref = *found;
     const auto e = ref.sa->check_time(now);
     if (e == SaState::Expiry::None) continue;

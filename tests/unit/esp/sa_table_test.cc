@@ -138,10 +138,10 @@ TEST(SaTable, SecondsLifetimesComeDueInOrderOnceAndNotAfterRemoval) {
   ASSERT_TRUE(r.add_sa(sa_config(0x4004, dataplane::Direction::In), 1500));  // no seconds lifetime
   ASSERT_TRUE(r.remove_sa(Spi(0x4003), dataplane::Direction::In, IpAddress()));
   auto table = r.snapshot();
-  auto spis = [&](const std::vector<const SaState*>& due) {
+  auto spis = [&](const std::vector<SaRegistry::Due>& due) {
     std::vector<std::uint32_t> out;
-    for (const SaState* s : due) {
-      const SaRef* ref = table->find_state(s);
+    for (const auto& d : due) {
+      const SaRef* ref = SaRegistry::find_due(*table, d);
       EXPECT_NE(ref, nullptr);
       if (ref) out.push_back(ref->sa->spi().value);
     }
@@ -154,6 +154,30 @@ TEST(SaTable, SecondsLifetimesComeDueInOrderOnceAndNotAfterRemoval) {
   EXPECT_TRUE(r.take_due(t0 + std::chrono::seconds(12)).empty());  // handed out once
   EXPECT_EQ(spis(r.take_due(t0 + std::chrono::seconds(3600))), (std::vector<std::uint32_t>{0x4001}));
   EXPECT_TRUE(r.take_due(t0 + std::chrono::seconds(7200)).empty());
+}
+
+TEST(SaTable, AnOutboundSaSupersededByANewerOneOfItsReqidIsNotFoundDue) {
+  // Housekeeping finds a due outbound SA as the newest of its reqid (the snapshot has no map of
+  // every SA); the older one carries no traffic and is deleted by the rekey that replaced it.
+  SaRegistry r;
+  const auto t0 = Clock::now();
+  SaConfig old_out = sa_config(0x4101, dataplane::Direction::Out, 7);
+  old_out.soft.seconds = 10;
+  SaConfig new_out = sa_config(0x4102, dataplane::Direction::Out, 7);
+  new_out.soft.seconds = 10;
+  ASSERT_TRUE(r.add_sa(old_out, 1500));
+  ASSERT_TRUE(r.add_sa(new_out, 1500));
+  const auto due = r.take_due(t0 + std::chrono::seconds(11));
+  ASSERT_EQ(due.size(), 2u);
+  auto table = r.snapshot();
+  EXPECT_EQ(table->sa_count(), 2u);
+  EXPECT_EQ(SaRegistry::find_due(*table, due[0]), nullptr);
+  ASSERT_NE(SaRegistry::find_due(*table, due[1]), nullptr);
+  EXPECT_EQ(SaRegistry::find_due(*table, due[1])->sa->spi().value, 0x4102u);
+  // Removed after the snapshot the worker holds: still there for it, gone from the next one.
+  ASSERT_TRUE(r.remove_sa(Spi(0x4102), dataplane::Direction::Out, *IpAddress::parse("192.0.2.1")));
+  EXPECT_NE(SaRegistry::find_due(*table, due[1]), nullptr);
+  EXPECT_EQ(SaRegistry::find_due(*r.snapshot(), due[1]), nullptr);
 }
 
 TEST(SaTable, ReplacingAPolicyHandsItsTrafficToTheSuccessorInOneSnapshot) {
