@@ -94,11 +94,13 @@ TEST(SaRegistryManyRoadWarriors, HeapPerRoadWarriorStaysSmall) {
   EXPECT_GE(contexts_per_rw, 1500u) << "two keyed AES-GCM contexts";
   for (const auto& sa : sas) sa->crypto().release();
   EXPECT_LT(mallinfo2().uordblks, listed + (keyed - listed) / 10);
-  sas.clear();
+  sas = {};  // its capacity too
 
-  // Everything goes with the last holder.
+  // Everything goes with the last holder. (Not to the byte: glibc's per-thread cache keeps up to
+  // seven freed chunks of each small size, and mallinfo2 counts them as in use: ~100 KB here
+  // when the test runs alone. Leaking the SAs alone would be over 200 KB.)
   registry.clear();
-  EXPECT_LT(mallinfo2().uordblks, before + (held - before) / 10);
+  EXPECT_LT(mallinfo2().uordblks, before + (held - before) / 5);
 }
 
 }  // namespace
