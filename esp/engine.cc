@@ -75,6 +75,7 @@ Expected<std::unique_ptr<Engine>> Engine::start(const EngineConfig& config) {
   settings.mss_clamp = config.mss_clamp;
   settings.icmp_source_v4 = config.icmp_source_v4;
   settings.icmp_source_v6 = config.icmp_source_v6;
+  settings.context_idle = config.context_idle;
 
   SocketSet sockets;
   bool v4 = false, v6 = false;
@@ -147,6 +148,7 @@ void Engine::outbound_worker() {
   OutboundPath path(settings_, counters_, events_, sockets_, batch, icmp_writer);
   TableReader reader(registry_);
   pollfd fds[2] = {{tun_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
+  Clock::time_point last_housekeeping = Clock::now();
   while (!stopping_.load(std::memory_order_relaxed)) {
     const int ready = ::poll(fds, 2, kPollTimeoutMs);
     if (ready < 0 && errno != EINTR) break;
@@ -160,6 +162,10 @@ void Engine::outbound_worker() {
       if ((i & 31) == 31) now = Clock::now();
     }
     path.flush();
+    if (now - last_housekeeping >= kHousekeepingInterval) {
+      path.release_idle(now);
+      last_housekeeping = now;
+    }
   }
 }
 
@@ -224,6 +230,7 @@ void Engine::inbound_worker() {
     }
     if (now - last_housekeeping >= kHousekeepingInterval) {
       housekeeping(table, now);
+      path.release_idle(now);
       last_housekeeping = now;
     }
   }
@@ -234,9 +241,9 @@ void Engine::housekeeping(const SaTable& table, Clock::time_point now) {
   // SAs every 500 ms on this worker, stalling its packets for that long (tools/bench/dataplane
   // --peers; docs/performance.md). The registry published each SA before scheduling it, so
   // this snapshot, refreshed in the same round, holds every due SA that is still installed.
-  for (const SaState* due : registry_.take_due(now)) {
-    const SaRef* found = table.find_state(due);
-    if (!found) continue;  // removed meanwhile
+  for (const SaRegistry::Due& due : registry_.take_due(now)) {
+    const SaRef* found = SaRegistry::find_due(table, due);
+    if (!found) continue;  // removed meanwhile, or a superseded outbound SA
     const SaRef& ref = *found;
     const auto e = ref.sa->check_time(now);
     if (e == SaState::Expiry::None) continue;

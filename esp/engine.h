@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -59,6 +60,8 @@ struct EngineConfig {
   std::size_t ike_queue_bytes = std::size_t{16} << 20;
   std::size_t send_slots = 256;    // outbound datagrams per flush
   std::size_t recv_messages = 16;  // inbound recvmmsg entries (64 KB each, for GRO trains)
+  // SA cipher contexts idle this long are released (EngineSettings::context_idle).
+  std::chrono::seconds context_idle{30};
 };
 
 class Engine final : public IkeRelay {

@@ -14,7 +14,8 @@ InboundPath::InboundPath(const EngineSettings& settings, EngineCounters& counter
       events_(events),
       ike_(ike),
       coalescer_(coalescer),
-      tun_(tun) {}
+      tun_(tun),
+      contexts_(settings.context_idle) {}
 
 void InboundPath::handle_udp(std::uint8_t* d, std::size_t len, const Endpoint& from, const Endpoint& local,
                              const SaTable& table, Clock::time_point now) {
@@ -66,6 +67,15 @@ void InboundPath::handle_esp(std::uint8_t* esp, std::size_t len, const Endpoint&
     EngineCounters::bump(counters_.in_replay);
     return;
   }
+  // Contexts on the first packet after install or idling (esp/sa/idle_contexts.h); the replay
+  // check above keeps replayed packets from keying up a released SA.
+  if (!sa.crypto().keyed()) {
+    if (!contexts_.key_up(ref->sa, now)) {
+      EngineCounters::bump(counters_.in_auth_failed);
+      return;
+    }
+    EngineCounters::bump(counters_.contexts_keyed_in);
+  }
   auto opened = sa.crypto().open(esp, len, check.seq);
   if (!opened) {
     if (opened.error() == EspCrypto::OpenError::Authentication) {
@@ -111,6 +121,12 @@ void InboundPath::handle_esp(std::uint8_t* esp, std::size_t len, const Endpoint&
 }
 
 void InboundPath::flush() { coalescer_.flush(tun_); }
+
+void InboundPath::release_idle(Clock::time_point now) {
+  const auto swept = contexts_.sweep(now);
+  if (swept.released + swept.gone != 0)
+    EngineCounters::bump(counters_.contexts_released_in, swept.released + swept.gone);
+}
 
 void InboundPath::note_source(const SaState& sa, const SaRef& ref, const Endpoint& from) {
   // Only authenticated packets get here, so a forged source cannot move anything; and each new

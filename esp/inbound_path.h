@@ -15,6 +15,7 @@
 #include "esp/engine_settings.h"
 #include "esp/event_queue.h"
 #include "esp/inner/tcp_coalescer.h"
+#include "esp/sa/idle_contexts.h"
 #include "esp/sa/sa_table.h"
 
 namespace natgate::esp {
@@ -32,6 +33,9 @@ class InboundPath {
                   Clock::time_point now);
   // Writes what the coalescer holds to the TUN. Must run before the receive buffers are reused.
   void flush();
+  // Releases the cipher contexts of SAs idle for settings.context_idle (esp/sa/idle_contexts.h);
+  // the worker calls it with its housekeeping, every half second.
+  void release_idle(Clock::time_point now);
 
  private:
   void post_expiry(const SaState& sa, const SaRef& ref, SaState::Expiry e);
@@ -44,6 +48,7 @@ class InboundPath {
   TcpCoalescer& coalescer_;
   TunSink& tun_;
   std::unordered_map<std::uint32_t, Endpoint> reported_sources_;  // SPI -> last mapping reported
+  IdleContexts contexts_;
 };
 
 }  // namespace natgate::esp

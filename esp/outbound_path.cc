@@ -43,7 +43,8 @@ OutboundPath::OutboundPath(const EngineSettings& settings, EngineCounters& count
       tun_(tun),
       icmp_buf_(1280 + 64),
       icmp_tokens_(settings.icmp_per_second),
-      icmp_refill_(Clock::now()) {}
+      icmp_refill_(Clock::now()),
+      contexts_(settings.context_idle) {}
 
 void OutboundPath::handle(std::uint8_t* frame, std::size_t len, const SaTable& table, Clock::time_point now) {
   EngineCounters::bump(counters_.tun_reads);
@@ -73,6 +74,14 @@ void OutboundPath::handle(std::uint8_t* frame, std::size_t len, const SaTable& t
   if (sa.hard_expired()) {
     EngineCounters::bump(counters_.out_sa_expired);
     return;
+  }
+  // Contexts on the first packet after install or idling (esp/sa/idle_contexts.h).
+  if (!sa.crypto().keyed()) {
+    if (!contexts_.key_up(match.sa->sa, now)) {
+      EngineCounters::bump(counters_.out_send_errors);
+      return;
+    }
+    EngineCounters::bump(counters_.contexts_keyed_out);
   }
   const Destination dest = sockets_.destination_for(match.sa->path);
   if (!dest.socket) {
@@ -162,6 +171,12 @@ void OutboundPath::seal_and_queue(SaState& sa, std::uint8_t* slot, std::size_t h
   EngineCounters::bump(counters_.out_packets);
   EngineCounters::bump(counters_.out_bytes, inner_len);
   if (auto e = sa.check_volume(); e != SaState::Expiry::None) post_expiry(sa, *current_path_, e);
+}
+
+void OutboundPath::release_idle(Clock::time_point now) {
+  const auto swept = contexts_.sweep(now);
+  if (swept.released + swept.gone != 0)
+    EngineCounters::bump(counters_.contexts_released_out, swept.released + swept.gone);
 }
 
 void OutboundPath::flush() {

@@ -18,6 +18,7 @@
 #include "esp/inner/tcp_coalescer.h"
 #include "esp/net/send_batch.h"
 #include "esp/net/socket_set.h"
+#include "esp/sa/idle_contexts.h"
 #include "esp/sa/sa_table.h"
 
 namespace natgate::esp {
@@ -31,6 +32,8 @@ class OutboundPath {
   void handle(std::uint8_t* frame, std::size_t len, const SaTable& table, Clock::time_point now);
   // Sends what is queued.
   void flush();
+  // As InboundPath::release_idle, for the outbound SAs this worker seals with.
+  void release_idle(Clock::time_point now);
 
  private:
   // Seals the inner packet made of head_len bytes already at the slot's inner offset and
@@ -53,6 +56,7 @@ class OutboundPath {
   double icmp_tokens_;
   Clock::time_point icmp_refill_;
   std::unordered_map<std::uint32_t, Clock::time_point> last_acquire_;
+  IdleContexts contexts_;
 };
 
 }  // namespace natgate::esp

@@ -220,11 +220,8 @@ void UserspaceBackend::poll_events() {
 }
 
 void UserspaceBackend::flush() {
-  std::vector<std::tuple<Spi, dataplane::Direction, IpAddress>> installed;
-  engine_->registry().snapshot()->for_each_sa([&](const SaRef& ref) {
-    installed.emplace_back(ref.sa->spi(), ref.sa->direction(), ref.path.remote.address);
-  });
-  for (const auto& [spi, direction, remote] : installed) (void)engine_->remove_sa(spi, direction, remote);
+  for (const auto& [spi, direction, remote] : engine_->registry().sa_names())
+    (void)engine_->remove_sa(spi, direction, remote);
   for (const auto& [rule, holders] : engine_->registry().policies()) {
     for (const auto d : {dataplane::Direction::In, dataplane::Direction::Fwd, dataplane::Direction::Out}) {
       if (!(holders & holder_bit(d))) continue;

@@ -3,7 +3,9 @@
 // buffer into rotating send slots, either copied then sealed in place (CopySeal, how the path seals
 // segments) or encrypted from the TUN buffer in the same pass (GatherSeal, single packets;
 // SegmentGatherSeal: 52 header bytes built in the slot and the payload gathered, the variant that
-// was measured for TCP segments and not taken, see docs/performance.md). Prints figures; never fails.
+// was measured for TCP segments and not taken, see docs/performance.md), and KeyUp: what the first
+// packet after an idle release pays to build an SA's contexts again (EspCrypto::key_up, then
+// release). Prints figures; never fails.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -31,6 +33,14 @@ Pair make(const char* name) {
   p.seal = std::move(seal.value());
   p.open = std::move(open.value());
   return p;
+}
+
+void BM_KeyUp(benchmark::State& state, const char* suite) {
+  Pair p = make(suite);
+  for (auto _ : state) {
+    p.seal->release();
+    benchmark::DoNotOptimize(p.seal->key_up());
+  }
 }
 
 void BM_Seal(benchmark::State& state, const char* suite) {
@@ -123,6 +133,7 @@ int register_all() {
         ->Arg(64)
         ->Arg(512)
         ->Arg(1400);
+    benchmark::RegisterBenchmark((std::string("KeyUp/") + s).c_str(), BM_KeyUp, s);
     benchmark::RegisterBenchmark((std::string("Open/") + s).c_str(), BM_Open, s)
         ->Arg(64)
         ->Arg(512)

@@ -184,70 +184,98 @@ struct EspCrypto::Evp {
   std::unique_ptr<EVP_MAC_CTX, MacCtxFree> mac_ctx;
 };
 
-EspCrypto::EspCrypto(const Suite& suite, Role role)
+EspCrypto::EspCrypto(const Suite& suite, Role role, AeadPath path, const SecretBytes& encr_keymat,
+                     const SecretBytes& integ_key)
     : suite_(suite),
       role_(role),
+      aead_path_(path),
       iv_len_(suite.iv_bytes()),
       icv_len_(suite.icv_bytes()),
       align_(suite.pad_alignment()),
-      evp_(std::make_unique<Evp>()) {}
+      encr_keymat_(encr_keymat),
+      integ_key_(integ_key) {
+  if (suite.is_aead()) {
+    // RFC 4106 §4 / RFC 7634 §2: the last 4 KEYMAT bytes are the salt, the nonce's first 4 bytes.
+    std::memcpy(salt_.data(), encr_keymat.data() + encr_keymat.size() - suite.salt_bytes(), 4);
+  }
+}
 
 EspCrypto::~EspCrypto() {
   OPENSSL_cleanse(salt_.data(), salt_.size());
   if (random_pool_) OPENSSL_cleanse(random_pool_->data(), random_pool_->size());
 }
 
-bool EspCrypto::uses_provider_dispatch() const { return evp_->direct != nullptr; }
+bool EspCrypto::uses_provider_dispatch() const { return evp_ && evp_->direct != nullptr; }
 
 Expected<std::unique_ptr<EspCrypto>> EspCrypto::create(const Suite& suite, const SecretBytes& encr_keymat,
-                                                       const SecretBytes& integ_key, Role role,
-                                                       AeadPath path) {
+                                                       const SecretBytes& integ_key, Role role, AeadPath path,
+                                                       Keying keying) {
   if (encr_keymat.size() != suite.encr_key_bytes())
     return unexpected(suite.name() + " needs " + std::to_string(suite.encr_key_bytes()) +
                       " bytes of encryption KEYMAT, got " + std::to_string(encr_keymat.size()));
   if (integ_key.size() != suite.integ_key_bytes())
     return unexpected(suite.name() + " needs " + std::to_string(suite.integ_key_bytes()) +
                       " bytes of integrity key, got " + std::to_string(integ_key.size()));
-  std::unique_ptr<EspCrypto> c(new EspCrypto(suite, role));
-  if (suite.cipher == CipherKind::NullForBenchmark) return c;
+  std::unique_ptr<EspCrypto> c(new EspCrypto(suite, role, path, encr_keymat, integ_key));
+  auto evp = c->make_evp();
+  if (!evp) return unexpected(evp.error());
+  if (keying == Keying::Eager) c->evp_ = std::move(*evp);
+  return c;
+}
 
-  const char* name = cipher_name(suite);
-  c->evp_->cipher.reset(EVP_CIPHER_fetch(nullptr, name, nullptr));
-  c->evp_->ctx.reset(EVP_CIPHER_CTX_new());
-  if (!c->evp_->cipher || !c->evp_->ctx) return unexpected(openssl_error(std::string(name) + " fetch"));
-  const std::size_t key_len = encr_keymat.size() - suite.salt_bytes();
+bool EspCrypto::key_up() {
+  if (evp_) return true;
+  auto evp = make_evp();
+  if (!evp) return false;  // the reason names no key bytes, but the packet path does not log
+  evp_ = std::move(*evp);
+  return true;
+}
+
+void EspCrypto::release() {
+  evp_.reset();
+  if (random_pool_) {
+    OPENSSL_cleanse(random_pool_->data(), random_pool_->size());
+    random_pool_.reset();
+    random_used_ = sizeof(RandomPool);
+  }
+}
+
+Expected<std::unique_ptr<EspCrypto::Evp>> EspCrypto::make_evp() const {
+  auto evp = std::make_unique<Evp>();
+  if (suite_.cipher == CipherKind::NullForBenchmark) return evp;
+  const char* name = cipher_name(suite_);
+  evp->cipher.reset(EVP_CIPHER_fetch(nullptr, name, nullptr));
+  evp->ctx.reset(EVP_CIPHER_CTX_new());
+  if (!evp->cipher || !evp->ctx) return unexpected(openssl_error(std::string(name) + " fetch"));
+  const std::size_t key_len = encr_keymat_.size() - suite_.salt_bytes();
   // The key is set once here; packets only set the IV (EVP keeps the expanded key schedule).
-  if (EVP_CipherInit_ex2(c->evp_->ctx.get(), c->evp_->cipher.get(), encr_keymat.data(), nullptr,
-                         role == Role::Seal ? 1 : 0, nullptr) != 1 ||
-      EVP_CIPHER_CTX_get_key_length(c->evp_->ctx.get()) != static_cast<int>(key_len))
+  if (EVP_CipherInit_ex2(evp->ctx.get(), evp->cipher.get(), encr_keymat_.data(), nullptr,
+                         role_ == Role::Seal ? 1 : 0, nullptr) != 1 ||
+      EVP_CIPHER_CTX_get_key_length(evp->ctx.get()) != static_cast<int>(key_len))
     return unexpected(openssl_error(std::string(name) + " key setup"));
-  if (suite.is_aead()) {
-    // RFC 4106 §4 / RFC 7634 §2: the last 4 KEYMAT bytes are the salt, the nonce's first 4 bytes.
-    std::memcpy(c->salt_.data(), encr_keymat.data() + key_len, 4);
-    if (EVP_CIPHER_CTX_get_iv_length(c->evp_->ctx.get()) != 12)
+  if (suite_.is_aead()) {
+    if (EVP_CIPHER_CTX_get_iv_length(evp->ctx.get()) != 12)
       return unexpected(std::string(name) + " does not use a 12-byte nonce");
-    if (path == AeadPath::Fastest)
-      c->evp_->direct = provider_aead(c->evp_->cipher.get(), encr_keymat.data(), key_len, role == Role::Seal);
+    if (aead_path_ == AeadPath::Fastest)
+      evp->direct = provider_aead(evp->cipher.get(), encr_keymat_.data(), key_len, role_ == Role::Seal);
     // With the provider's own context the EVP one is never used again: a keyed AES-GCM context
     // is about 1 KiB, and every road warrior has two SAs.
-    if (c->evp_->direct) c->evp_->ctx.reset();
-    return c;
+    if (evp->direct) evp->ctx.reset();
+    return evp;
   }
-  if (suite.cipher == CipherKind::AesCbc && role == Role::Seal)
-    c->random_pool_ = std::make_unique<RandomPool>();
   // ESP does its own padding (RFC 4303 §2.4); EVP must not add PKCS#7 padding.
-  EVP_CIPHER_CTX_set_padding(c->evp_->ctx.get(), 0);
-  c->evp_->mac.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-  c->evp_->mac_ctx.reset(c->evp_->mac ? EVP_MAC_CTX_new(c->evp_->mac.get()) : nullptr);
-  if (!c->evp_->mac_ctx) return unexpected(openssl_error("HMAC fetch"));
+  EVP_CIPHER_CTX_set_padding(evp->ctx.get(), 0);
+  evp->mac.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  evp->mac_ctx.reset(evp->mac ? EVP_MAC_CTX_new(evp->mac.get()) : nullptr);
+  if (!evp->mac_ctx) return unexpected(openssl_error("HMAC fetch"));
   OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest_name(suite.integrity)),
-                                       0),
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                       const_cast<char*>(digest_name(suite_.integrity)), 0),
       OSSL_PARAM_construct_end(),
   };
-  if (EVP_MAC_init(c->evp_->mac_ctx.get(), integ_key.data(), integ_key.size(), params) != 1)
+  if (EVP_MAC_init(evp->mac_ctx.get(), integ_key_.data(), integ_key_.size(), params) != 1)
     return unexpected(openssl_error("HMAC key setup"));
-  return c;
+  return evp;
 }
 
 bool EspCrypto::next_random_iv(std::uint8_t* out) {
@@ -300,6 +328,7 @@ std::size_t EspCrypto::seal_gather_with_iv(std::uint8_t* esp, std::size_t head_l
                                            std::uint8_t next_header, Spi spi, SequenceNumber seq,
                                            ByteView iv) {
   if (role_ != Role::Seal || iv.size() != iv_len_ || (tail_len != 0 && tail == nullptr)) return 0;
+  if (!evp_ && !key_up()) return 0;
   const std::size_t inner_len = head_len + tail_len;
   const std::size_t total = sealed_bytes(inner_len);
   if (total > capacity || total > INT_MAX) return 0;
@@ -500,6 +529,7 @@ Expected<EspCrypto::Opened, EspCrypto::OpenError> EspCrypto::open(std::uint8_t* 
   if (role_ != Role::Open || len < fixed + 2 || len > INT_MAX) return unexpected(OpenError::Malformed);
   const std::size_t payload_len = len - fixed;
   if (suite_.cipher == CipherKind::AesCbc && payload_len % 16 != 0) return unexpected(OpenError::Malformed);
+  if (!evp_ && !key_up()) return unexpected(OpenError::Authentication);
   bool ok = true;
   switch (suite_.cipher) {
     case CipherKind::AesGcm16:

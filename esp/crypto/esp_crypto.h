@@ -2,12 +2,20 @@
 // header, explicit IV, padding, trailer and ICV, encrypted and verified in place.
 //
 // Written straight on OpenSSL EVP rather than on crypto::Aead because this is the per-packet hot
-// path: each context is created and keyed once per SA, and a packet only sets its IV/nonce. Measured
+// path: a context is keyed once and a packet only sets its IV/nonce. Measured
 // here (docs/performance.md), about half of the ~580 ns per 1400-byte AES-GCM packet
 // is fixed EVP call overhead, so the path avoids everything but the IV set, the AAD and data
 // updates, the final and one prepared OSSL_PARAM for the tag; no allocation, no name lookups.
 //
-// Not thread-safe: one SA direction is driven by one data-plane worker.
+// Contexts on demand (Keying::Lazy): a keyed AES-GCM context is about 1 KiB, two per road warrior,
+// while most road warriors of a large gateway are idle (their NAT keepalives are not ESP). A lazy
+// EspCrypto keeps only the key bytes (SecretBytes: wiped, never dumped) and builds its contexts
+// on the first packet; release() frees them again (the data plane worker does so for SAs idle for
+// a while, esp/sa/idle_contexts.h) and the next packet builds them anew, a few microseconds.
+// docs/performance.md, "Scale: memory per road warrior".
+//
+// Not thread-safe: one SA direction is driven by one data-plane worker, which is also the only
+// one that keys up or releases its contexts.
 #pragma once
 
 #include <array>
@@ -40,18 +48,28 @@ class EspCrypto {
   // How AEAD suites reach the cipher: the provider's own functions when they can be found
   // (fastest, see esp_crypto.cc), or always through EVP (tests compare the two).
   enum class AeadPath : std::uint8_t { Fastest, EvpOnly };
+  // Eager: keyed at once and until destroyed. Lazy: checked by keying once at create (so a suite
+  // OpenSSL cannot do fails at install, not at the first packet), then released until used.
+  enum class Keying : std::uint8_t { Eager, Lazy };
 
   // encr_keymat includes the 4-byte salt for AEAD suites; integ_key is empty for them.
   static Expected<std::unique_ptr<EspCrypto>> create(const Suite& suite, const SecretBytes& encr_keymat,
                                                      const SecretBytes& integ_key, Role role,
-                                                     AeadPath path = AeadPath::Fastest);
+                                                     AeadPath path = AeadPath::Fastest,
+                                                     Keying keying = Keying::Eager);
   ~EspCrypto();
   EspCrypto(const EspCrypto&) = delete;
   EspCrypto& operator=(const EspCrypto&) = delete;
 
   const Suite& suite() const { return suite_; }
-  // True when AEAD packets bypass EVP (provider dispatch found).
+  // True when AEAD packets bypass EVP (provider dispatch found); false while not keyed.
   bool uses_provider_dispatch() const;
+  // Whether the cipher (and HMAC) contexts exist now. seal() and open() key up when they do not.
+  bool keyed() const { return evp_ != nullptr; }
+  // Builds the contexts from the kept keys; false when OpenSSL fails (nothing is logged).
+  bool key_up();
+  // Frees the contexts (OpenSSL wipes their key schedules); the keys stay for the next key_up().
+  void release();
   // ESP header plus explicit IV: where the inner packet starts.
   std::size_t header_bytes() const { return kEspHeaderBytes + iv_len_; }
   // Whole ESP packet (header .. ICV) for an inner packet of inner_len bytes.
@@ -91,7 +109,10 @@ class EspCrypto {
 
  private:
   struct Evp;
-  EspCrypto(const Suite& suite, Role role);
+  EspCrypto(const Suite& suite, Role role, AeadPath path, const SecretBytes& encr_keymat,
+            const SecretBytes& integ_key);
+  // Contexts keyed with encr_keymat_ / integ_key_, or why not.
+  Expected<std::unique_ptr<Evp>> make_evp() const;
   // The IV seal() uses for seq: the sequence number (AEAD) or a fresh random block (CBC).
   bool iv_for(SequenceNumber seq, std::uint8_t* iv);
   bool next_random_iv(std::uint8_t* out);
@@ -110,11 +131,14 @@ class EspCrypto {
 
   Suite suite_;
   Role role_;
+  AeadPath aead_path_;
   // The suite's layout, looked up once (the packet path reads these for every packet).
   std::size_t iv_len_;
   std::size_t icv_len_;
   std::size_t align_;
-  std::unique_ptr<Evp> evp_;
+  std::unique_ptr<Evp> evp_;  // null while released
+  SecretBytes encr_keymat_;   // what the contexts are keyed from (key || salt for AEAD)
+  SecretBytes integ_key_;
   std::array<std::uint8_t, 4> salt_{};
   // CBC IVs come from OpenSSL's CSPRNG in blocks, so the per-packet cost is a copy. Only CBC SAs
   // have the pool: an AEAD SA's IV is its sequence number, and a road warrior's two SAs should

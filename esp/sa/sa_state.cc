@@ -15,7 +15,8 @@ Expected<std::shared_ptr<SaState>> SaState::create(const SaConfig& c, std::size_
     return unexpected(std::string("an ESP SA is inbound or outbound"));
   auto crypto = EspCrypto::create(
       c.suite, c.encr_keymat, c.integ_key,
-      c.direction == dataplane::Direction::Out ? EspCrypto::Role::Seal : EspCrypto::Role::Open);
+      c.direction == dataplane::Direction::Out ? EspCrypto::Role::Seal : EspCrypto::Role::Open,
+      EspCrypto::AeadPath::Fastest, EspCrypto::Keying::Lazy);
   if (!crypto) return unexpected(crypto.error());
   auto replay =
       ReplayWindow::create(c.direction == dataplane::Direction::In ? c.replay_window : 0, c.suite.esn);

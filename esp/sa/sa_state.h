@@ -1,5 +1,6 @@
-// One installed ESP SA in the userspace engine: its keys (as keyed EVP contexts), its replay
-// window or outbound sequence counter, lifetimes and counters.
+// One installed ESP SA in the userspace engine: its keys (and, while the SA carries traffic, its
+// keyed EVP contexts: EspCrypto::Keying::Lazy, released when idle by esp/sa/idle_contexts.h), its
+// replay window or outbound sequence counter, lifetimes and counters.
 //
 // Threading: the data plane worker of the SA's direction is the only one that seals/opens with
 // it, moves its sequence number or replay window, and writes its counters; the control plane only

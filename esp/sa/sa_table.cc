@@ -13,8 +13,6 @@ std::size_t max_inner_for(const SaState& sa, const OuterPath& p) {
   return sa.max_inner(outer, p.udp_encap);
 }
 
-std::uintptr_t identity(const SaState& sa) { return reinterpret_cast<std::uintptr_t>(&sa); }
-
 std::string policy_text(const PolicyRule& r) { return r.src.to_string() + " -> " + r.dst.to_string(); }
 
 std::uint64_t hash_address(const IpAddress& a, std::uint64_t seed) {
@@ -73,25 +71,27 @@ SaRegistry::Key SaRegistry::key_of(Spi spi, dataplane::Direction d, const IpAddr
 }
 
 void SaRegistry::index_sa(const Key& key, const Entry& e) {
-  const SaRef ref{e.sa, e.path, max_inner_for(*e.sa, e.path)};
-  next_.all_.set(identity(*e.sa), ref);
+  ++next_.sa_count_;
   if (e.sa->direction() == dataplane::Direction::In) {
-    next_.inbound_.set(e.sa->spi().value, ref);
+    next_.inbound_.set(e.sa->spi().value, SaRef{e.sa, e.path, max_inner_for(*e.sa, e.path)});
   } else {
-    outbound_order_[e.sa->reqid()][e.order] = key;
+    auto& order = outbound_order_[e.sa->reqid()];
+    const auto at = std::lower_bound(order.begin(), order.end(), e.order,
+                                     [](const auto& entry, std::uint64_t o) { return entry.first < o; });
+    order.insert(at, {e.order, key});
     choose_outbound(e.sa->reqid());
   }
 }
 
 void SaRegistry::unindex_sa(const Entry& e) {
-  next_.all_.erase(identity(*e.sa));
+  --next_.sa_count_;
   if (e.sa->direction() == dataplane::Direction::In) {
     next_.inbound_.erase(e.sa->spi().value);
     return;
   }
   auto it = outbound_order_.find(e.sa->reqid());
   if (it == outbound_order_.end()) return;
-  it->second.erase(e.order);
+  std::erase_if(it->second, [&](const auto& entry) { return entry.first == e.order; });
   if (it->second.empty()) outbound_order_.erase(it);
   choose_outbound(e.sa->reqid());
 }
@@ -263,6 +263,14 @@ std::vector<std::pair<PolicyRule, std::uint8_t>> SaRegistry::policies() const {
   return all;
 }
 
+std::vector<std::tuple<Spi, dataplane::Direction, IpAddress>> SaRegistry::sa_names() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::tuple<Spi, dataplane::Direction, IpAddress>> names;
+  names.reserve(sas_.size());
+  for (const auto& [key, e] : sas_) names.emplace_back(e.sa->spi(), e.sa->direction(), e.path.remote.address);
+  return names;
+}
+
 std::size_t SaRegistry::sa_count() const {
   std::lock_guard lock(mutex_);
   return sas_.size();
@@ -284,24 +292,45 @@ void SaRegistry::clear() {
   deadlines_.clear();
 }
 
+namespace {
+// The SA's deadlines after `after` (a time_point's minimum: all of them), earliest first.
+std::optional<Clock::time_point> next_deadline(const SaState& sa, std::optional<Clock::time_point> after) {
+  std::optional<Clock::time_point> next;
+  for (const auto& due : {sa.soft_due(), sa.hard_due()}) {
+    if (!due || (after && *due <= *after)) continue;
+    if (!next || *due < *next) next = due;
+  }
+  return next;
+}
+}  // namespace
+
 void SaRegistry::schedule(const SaState& sa, bool add) {
   std::lock_guard lock(deadlines_mutex_);
-  for (const auto& due : {sa.soft_due(), sa.hard_due()}) {
-    if (!due) continue;
-    if (add)
-      deadlines_.emplace(*due, &sa);
-    else
-      deadlines_.erase({*due, &sa});
+  if (add) {
+    if (const auto first = next_deadline(sa, std::nullopt)) deadlines_.emplace(*first, &sa);
+    return;
   }
+  for (const auto& due : {sa.soft_due(), sa.hard_due()})
+    if (due) deadlines_.erase({*due, &sa});
 }
 
-std::vector<const SaState*> SaRegistry::take_due(Clock::time_point now) {
-  std::vector<const SaState*> due;
+std::vector<SaRegistry::Due> SaRegistry::take_due(Clock::time_point now) {
+  std::vector<Due> due;
   std::lock_guard lock(deadlines_mutex_);
-  auto it = deadlines_.begin();
-  for (; it != deadlines_.end() && it->first <= now; ++it) due.push_back(it->second);
-  deadlines_.erase(deadlines_.begin(), it);
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    const auto [at, sa] = *deadlines_.begin();
+    deadlines_.erase(deadlines_.begin());
+    // Still installed (see deadlines_), so it may be read here.
+    due.push_back(Due{sa, sa->spi(), sa->direction(), sa->reqid()});
+    if (const auto next = next_deadline(*sa, at)) deadlines_.emplace(*next, sa);
+  }
   return due;
+}
+
+const SaRef* SaRegistry::find_due(const SaTable& table, const Due& due) {
+  const SaRef* ref =
+      due.direction == dataplane::Direction::In ? table.inbound(due.spi.value) : table.outbound_of(due.reqid);
+  return ref != nullptr && ref->sa.get() == due.sa ? ref : nullptr;
 }
 
 std::shared_ptr<const SaTable> SaRegistry::snapshot() const {

@@ -54,30 +54,24 @@ class SaTable {
   // policies of its reqid. Nothing admits a packet that neither covers.
   bool inbound_admits(const SaState& sa, const InnerPacket& pkt) const;
 
-  // f(const SaRef&) for every installed SA, in no particular order (O(n): not for the packet
-  // path or periodic work; lifetimes come from SaRegistry::take_due).
-  template <class F>
-  void for_each_sa(F&& f) const {
-    all_.for_each([&](std::uintptr_t, const SaRef& ref) { f(ref); });
-  }
-  std::size_t sa_count() const { return all_.size(); }
-  // The entry of this SaState if this snapshot holds it (the pointer is only compared).
-  const SaRef* find_state(const SaState* sa) const { return all_.find(reinterpret_cast<std::uintptr_t>(sa)); }
+  // The newest outbound SA of a reqid (the one its policies' traffic takes), or null.
+  const SaRef* outbound_of(std::uint32_t reqid) const { return outbound_by_reqid_.find(reqid); }
+  std::size_t sa_count() const { return sa_count_; }
 
  private:
   friend class SaRegistry;
   struct U32Hash {
     std::uint64_t operator()(std::uint32_t k) const { return mix64(k); }
   };
-  struct PtrHash {
-    std::uint64_t operator()(std::uintptr_t k) const { return mix64(k); }
-  };
   using InPolicies = std::vector<PolicyRule>;
   PersistentMap<std::uint32_t, SaRef, U32Hash> inbound_;            // by SPI
   PersistentMap<std::uint32_t, SaRef, U32Hash> outbound_by_reqid_;  // the newest outbound SA
   PolicyIndex out_policies_;
   PersistentMap<std::uint32_t, std::shared_ptr<const InPolicies>, U32Hash> in_policies_;  // by reqid
-  PersistentMap<std::uintptr_t, SaRef, PtrHash> all_;  // by SaState identity
+  // No map of every SA: the packet path never asks for one, and lifetime housekeeping finds a
+  // due SA by SPI or reqid (SaRegistry::take_due). An outbound SA superseded by a newer one of its
+  // reqid is only in the registry (docs/performance.md, "Scale: memory per road warrior").
+  std::size_t sa_count_ = 0;
 };
 
 // The control plane's editable view; every change publishes a new SaTable.
@@ -109,16 +103,28 @@ class SaRegistry {
                               dataplane::Direction direction, std::uint32_t* reqid = nullptr) const;
   // Every rule with its holder bits (O(n): for tearing everything down).
   std::vector<std::pair<PolicyRule, std::uint8_t>> policies() const;
+  // Every SA as remove_sa names it (O(n): for tearing everything down).
+  std::vector<std::tuple<Spi, dataplane::Direction, IpAddress>> sa_names() const;
 
   std::size_t sa_count() const;
   std::size_t policy_count() const;
   void clear();
 
   // Housekeeping (any thread): the SAs whose soft or hard seconds lifetime has come by `now`,
-  // each deadline handed out once, in deadline order; look them up in a snapshot with
-  // SaTable::find_state (one removed meanwhile is simply not there). O(due · log n): no pass
-  // over every SA, so a worker's housekeeping stays short with 100,000 peers (issue 13).
-  std::vector<const SaState*> take_due(Clock::time_point now);
+  // each deadline handed out once, in deadline order. The pointer is only for comparing: the
+  // SA may be gone by the time the caller looks, so it finds it in a snapshot by SPI (inbound)
+  // or as the newest SA of its reqid (outbound) and checks that it is the same SaState; a
+  // superseded outbound SA is not looked at (no traffic takes it). O(due · log n): no pass over
+  // every SA, so a worker's housekeeping stays short with 100,000 peers (issue 13).
+  struct Due {
+    const SaState* sa = nullptr;
+    Spi spi;
+    dataplane::Direction direction = dataplane::Direction::In;
+    std::uint32_t reqid = 0;
+  };
+  std::vector<Due> take_due(Clock::time_point now);
+  // The SA the snapshot holds for `due`, or null (removed, or a superseded outbound SA).
+  static const SaRef* find_due(const SaTable& table, const Due& due);
 
   // --- data plane side ---
   std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
@@ -152,7 +158,8 @@ class SaRegistry {
   mutable std::mutex mutex_;  // the control plane's: everything below but current_
   std::unordered_map<Key, Entry, KeyHash> sas_;
   // Outbound SAs of each reqid by installation order: the last one carries the traffic.
-  std::unordered_map<std::uint32_t, std::map<std::uint64_t, Key>> outbound_order_;
+  // (A sorted vector: a reqid has one, during a rekey two; a map node each cost ~80 bytes more.)
+  std::unordered_map<std::uint32_t, std::vector<std::pair<std::uint64_t, Key>>> outbound_order_;
   // One rule per (src, dst, direction), with its installation order.
   using PolicyName = std::tuple<TrafficSelector, TrafficSelector, dataplane::Direction>;
   struct PolicyNameHash {
@@ -177,9 +184,10 @@ class SaRegistry {
   std::shared_ptr<const SaTable> current_;
   std::atomic<std::uint64_t> version_{0};
 
-  // Soft and hard seconds deadlines of the installed SAs, by time (RFC 4301 §4.4.2.1 lifetimes).
-  // A mutex of its own, held for one set operation at a time: housekeeping never waits for an
-  // install's snapshot work.
+  // The next seconds deadline of each installed SA (soft, then hard: RFC 4301 §4.4.2.1
+  // lifetimes), by time; taking the first puts the second in. An SA in the set is alive: its
+  // removal takes it out before dropping the registry's reference. A mutex of its own, held for
+  // one set operation at a time: housekeeping never waits for an install's snapshot work.
   std::mutex deadlines_mutex_;
   std::set<std::pair<Clock::time_point, const SaState*>> deadlines_;
 };

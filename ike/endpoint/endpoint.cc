@@ -191,7 +191,7 @@ EndpointOutput Endpoint::handle_datagram(const ReceivedDatagram& in, TimePoint n
 EndpointOutput Endpoint::on_timer(const EndpointTimerKey& key, TimePoint now) {
   now_ = now;
   if (key.kind == EndpointTimer::Restart) {
-    restart_due(key.connection, now);
+    if (key.sa >= 1 && key.sa <= restart_names_.size()) restart_due(restart_names_[key.sa - 1], now);
     return finish();
   }
   IkeSaEntry* e = table_.find(key.sa);

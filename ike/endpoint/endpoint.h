@@ -126,7 +126,7 @@ class Endpoint {
   void count(const char* name) { ++counters_[name]; }
   void arm(const EndpointTimerKey& key, std::optional<TimePoint> at) { emit(ArmTimer{key, at}); }
   void arm_sa(SaId id, EndpointTimer kind, std::optional<TimePoint> at, std::uint32_t spi = 0) {
-    arm({kind, id, spi, {}}, at);
+    arm(EndpointTimerKey::of_sa(kind, id, spi), at);
   }
   // Runs f(IkeSa&) -> Output on a live SA and applies the result.
   template <typename F>
@@ -184,6 +184,9 @@ class Endpoint {
   void reply_up(const std::string& name, bool ok, const std::string& text, std::uint32_t after_install = 0);
   void maybe_complete_shutdown();
   ConnectionRuntime& runtime_of(const std::string& name) { return runtime_[name]; }
+  // The Restart timer's key for a connection: a number per name, kept for the Endpoint's life
+  // (names come from the configuration, so the list stays as short as it is).
+  EndpointTimerKey restart_key(const std::string& name);
 
   EndpointConfig config_;
   std::unique_ptr<IkeDispatcher> dispatcher_;
@@ -191,6 +194,8 @@ class Endpoint {
   std::vector<std::shared_ptr<const ConnectionSettings>> connections_;
   std::map<std::string, std::shared_ptr<const ConnectionSettings>> by_name_;
   std::map<std::string, ConnectionRuntime> runtime_;
+  std::map<std::string, SaId> restart_numbers_;  // restart_key: name -> number (index + 1 below)
+  std::vector<std::string> restart_names_;
   std::map<std::string, std::uint64_t> counters_;
   EndpointOutput out_;
   int depth_ = 0;  // nesting of apply(): removals wait for 0

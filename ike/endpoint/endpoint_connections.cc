@@ -90,7 +90,13 @@ Status Endpoint::initiate_now(const std::shared_ptr<const ConnectionSettings>& c
 void Endpoint::schedule_restart(const std::string& name, std::chrono::seconds delay, const std::string& why,
                                 TimePoint now) {
   log(Level::Info, name + ": starting again in " + std::to_string(delay.count()) + " s (" + why + ")");
-  arm({EndpointTimer::Restart, 0, 0, name}, now + delay);
+  arm(restart_key(name), now + delay);
+}
+
+EndpointTimerKey Endpoint::restart_key(const std::string& name) {
+  auto [it, added] = restart_numbers_.try_emplace(name, restart_names_.size() + 1);
+  if (added) restart_names_.push_back(name);
+  return {EndpointTimer::Restart, 0, it->second};
 }
 
 void Endpoint::restart_due(const std::string& name, TimePoint now) {
@@ -141,7 +147,7 @@ EndpointOutput Endpoint::teardown(const std::string& connection, TimePoint now) 
 }
 
 void Endpoint::teardown_now(const std::string& name, TimePoint now) {
-  arm({EndpointTimer::Restart, 0, 0, name}, std::nullopt);
+  arm(restart_key(name), std::nullopt);
   for (IkeSaEntry* e : table_.of_connection(name)) {
     const SaId id = e->id;
     if (e->is_established()) {
@@ -213,7 +219,7 @@ EndpointOutput Endpoint::down(const std::string& name, std::uint64_t token, Time
   }
   ConnectionRuntime& rt = runtime_of(name);
   rt.admin_down = true;
-  arm({EndpointTimer::Restart, 0, 0, name}, std::nullopt);
+  arm(restart_key(name), std::nullopt);
   reply_up(name, false, name + " was taken down");
   if (table_.of_connection(name).empty()) {
     emit(ReleasePolicies{c->reqid});
@@ -258,7 +264,7 @@ EndpointOutput Endpoint::shutdown(TimePoint now) {
   now_ = now;
   shutting_down_ = true;
   for (auto& [name, rt] : runtime_) {
-    arm({EndpointTimer::Restart, 0, 0, name}, std::nullopt);
+    arm(restart_key(name), std::nullopt);
     reply_up(name, false, "natgated is stopping");
   }
   for (SaId id : table_.ids()) {

@@ -32,13 +32,19 @@ enum class EndpointTimer : std::uint8_t {
 };
 const char* to_string(EndpointTimer kind);
 
+// 16 bytes and no allocation: the shell keeps a map node per armed key, about four per road
+// warrior (docs/performance.md, "Scale: memory per road warrior"; it was 56 bytes with the
+// connection's name as a std::string, for the Restart timers alone).
 struct EndpointTimerKey {
   EndpointTimer kind = EndpointTimer::Retransmit;
-  SaId sa = 0;             // SA timers
-  std::uint32_t spi = 0;   // CHILD SA timers
-  std::string connection;  // Restart
+  std::uint32_t spi = 0;  // CHILD SA timers: the CHILD SA's inbound SPI
+  SaId sa = 0;            // SA timers: the IKE SA; Restart: the connection's number (Endpoint)
+  static EndpointTimerKey of_sa(EndpointTimer kind, SaId sa, std::uint32_t spi = 0) {
+    return {kind, spi, sa};
+  }
   friend auto operator<=>(const EndpointTimerKey&, const EndpointTimerKey&) = default;
 };
+static_assert(sizeof(EndpointTimerKey) == 16);
 
 // One timer per key: arming replaces the previous deadline; nullopt cancels.
 struct ArmTimer {

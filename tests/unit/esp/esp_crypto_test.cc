@@ -282,6 +282,56 @@ TEST(EspCrypto, RoundTripsEverySuiteWithAndWithoutEsn) {
   }
 }
 
+TEST(EspCrypto, LazyContextsComeWithTheFirstPacketAndAfterReleaseGiveTheSameBytes) {
+  // docs/performance.md, "Scale: memory per road warrior": an idle SA keeps its keys, not its
+  // contexts. Whatever is released and rebuilt, the packets are those of an always-keyed SA.
+  for (const char* name : {"aes256gcm16", "chacha20poly1305", "aes128-sha256"}) {
+    SCOPED_TRACE(name);
+    const Suite s = *Suite::parse(name);
+    const Bytes ek(s.encr_key_bytes(), 0x3c), ik(s.integ_key_bytes(), 0xc3);
+    auto lazy = [&](EspCrypto::Role role) {
+      auto c = EspCrypto::create(s, SecretBytes(ek), SecretBytes(ik), role, EspCrypto::AeadPath::Fastest,
+                                 EspCrypto::Keying::Lazy);
+      EXPECT_TRUE(c.has_value());
+      return std::move(*c);
+    };
+    auto out = lazy(EspCrypto::Role::Seal);
+    auto in = lazy(EspCrypto::Role::Open);
+    auto eager_out = make(s, ek, ik, EspCrypto::Role::Seal);
+    EXPECT_FALSE(out->keyed());
+    EXPECT_FALSE(in->keyed());
+    EXPECT_TRUE(eager_out->keyed());
+    const Bytes inner(300, 0x42);
+    const Bytes iv(s.iv_bytes(), 0x77);  // fixed, so that CBC output can be compared too
+    for (std::uint64_t n = 1; n <= 3; ++n) {
+      const SequenceNumber seq(n);
+      const Bytes p = seal(*out, inner, kNextHeaderIpv4, Spi(0x4242), seq, &iv);
+      EXPECT_TRUE(out->keyed()) << "the first packet keys the contexts up";
+      EXPECT_EQ(to_hex(p), to_hex(seal(*eager_out, inner, kNextHeaderIpv4, Spi(0x4242), seq, &iv)));
+      Bytes q = p;
+      auto opened = in->open(q.data(), q.size(), seq);
+      ASSERT_TRUE(opened.has_value()) << n;
+      EXPECT_TRUE(in->keyed());
+      EXPECT_EQ(to_hex(ByteView(q.data() + opened->inner_offset, opened->inner_len)), to_hex(inner));
+      // A forged packet after a release still fails: the rebuilt context has the same key.
+      out->release();
+      in->release();
+      EXPECT_FALSE(out->keyed());
+      EXPECT_FALSE(in->keyed());
+      Bytes forged = p;
+      forged.back() ^= 1;
+      EXPECT_FALSE(in->open(forged.data(), forged.size(), seq).has_value());
+      in->release();
+    }
+  }
+}
+
+TEST(EspCrypto, LazyCreateStillRefusesWhatItCannotKey) {
+  auto c = EspCrypto::create(*Suite::parse("aes256gcm16"), SecretBytes(Bytes(35, 1)), SecretBytes(),
+                             EspCrypto::Role::Seal, EspCrypto::AeadPath::Fastest, EspCrypto::Keying::Lazy);
+  ASSERT_FALSE(c.has_value());
+}
+
 TEST(EspCrypto, TamperedBytesAnywhereFailAuthentication) {
   for (const char* name : {"aes128gcm16", "chacha20poly1305", "aes128-sha256"}) {
     SCOPED_TRACE(name);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "esp/inbound_path.h"
+#include "esp/sa/idle_contexts.h"
 #include "natt/udp_encap.h"
 #include "test_packets.h"
 
@@ -137,10 +138,10 @@ TEST(SaTable, SecondsLifetimesComeDueInOrderOnceAndNotAfterRemoval) {
   ASSERT_TRUE(r.add_sa(sa_config(0x4004, dataplane::Direction::In), 1500));  // no seconds lifetime
   ASSERT_TRUE(r.remove_sa(Spi(0x4003), dataplane::Direction::In, IpAddress()));
   auto table = r.snapshot();
-  auto spis = [&](const std::vector<const SaState*>& due) {
+  auto spis = [&](const std::vector<SaRegistry::Due>& due) {
     std::vector<std::uint32_t> out;
-    for (const SaState* s : due) {
-      const SaRef* ref = table->find_state(s);
+    for (const auto& d : due) {
+      const SaRef* ref = SaRegistry::find_due(*table, d);
       EXPECT_NE(ref, nullptr);
       if (ref) out.push_back(ref->sa->spi().value);
     }
@@ -153,6 +154,30 @@ TEST(SaTable, SecondsLifetimesComeDueInOrderOnceAndNotAfterRemoval) {
   EXPECT_TRUE(r.take_due(t0 + std::chrono::seconds(12)).empty());  // handed out once
   EXPECT_EQ(spis(r.take_due(t0 + std::chrono::seconds(3600))), (std::vector<std::uint32_t>{0x4001}));
   EXPECT_TRUE(r.take_due(t0 + std::chrono::seconds(7200)).empty());
+}
+
+TEST(SaTable, AnOutboundSaSupersededByANewerOneOfItsReqidIsNotFoundDue) {
+  // Housekeeping finds a due outbound SA as the newest of its reqid (the snapshot has no map of
+  // every SA); the older one carries no traffic and is deleted by the rekey that replaced it.
+  SaRegistry r;
+  const auto t0 = Clock::now();
+  SaConfig old_out = sa_config(0x4101, dataplane::Direction::Out, 7);
+  old_out.soft.seconds = 10;
+  SaConfig new_out = sa_config(0x4102, dataplane::Direction::Out, 7);
+  new_out.soft.seconds = 10;
+  ASSERT_TRUE(r.add_sa(old_out, 1500));
+  ASSERT_TRUE(r.add_sa(new_out, 1500));
+  const auto due = r.take_due(t0 + std::chrono::seconds(11));
+  ASSERT_EQ(due.size(), 2u);
+  auto table = r.snapshot();
+  EXPECT_EQ(table->sa_count(), 2u);
+  EXPECT_EQ(SaRegistry::find_due(*table, due[0]), nullptr);
+  ASSERT_NE(SaRegistry::find_due(*table, due[1]), nullptr);
+  EXPECT_EQ(SaRegistry::find_due(*table, due[1])->sa->spi().value, 0x4102u);
+  // Removed after the snapshot the worker holds: still there for it, gone from the next one.
+  ASSERT_TRUE(r.remove_sa(Spi(0x4102), dataplane::Direction::Out, *IpAddress::parse("192.0.2.1")));
+  EXPECT_NE(SaRegistry::find_due(*table, due[1]), nullptr);
+  EXPECT_EQ(SaRegistry::find_due(*r.snapshot(), due[1]), nullptr);
 }
 
 TEST(SaTable, ReplacingAPolicyHandsItsTrafficToTheSuccessorInOneSnapshot) {
@@ -242,8 +267,9 @@ class InboundPathTest : public ::testing::Test {
               buf.size());
     return buf;
   }
-  void receive(Bytes d, const Endpoint& from = peer_) {
-    path_.handle_udp(d.data(), d.size(), from, local_, *registry_.snapshot(), Clock::now());
+  void receive(Bytes d, const Endpoint& from = peer_) { receive_at(std::move(d), Clock::now(), from); }
+  void receive_at(Bytes d, Clock::time_point now, const Endpoint& from = peer_) {
+    path_.handle_udp(d.data(), d.size(), from, local_, *registry_.snapshot(), now);
     path_.flush();
   }
   const std::shared_ptr<SaState> sa() {
@@ -371,6 +397,120 @@ TEST_F(InboundPathTest, AuthenticPacketFromANewNatMappingIsReportedOnce) {
   EXPECT_EQ(events[0].kind, EngineEvent::Kind::Mapping);
   EXPECT_EQ(events[0].new_remote, moved);
   EXPECT_EQ(tun_.packets.size(), 2u);
+}
+
+// EspCrypto::Keying::Lazy and esp/sa/idle_contexts.h (docs/performance.md, "Scale: memory per road
+// warrior"): an installed SA holds no cipher context until its first packet, and a context idle
+// for settings.context_idle (30 s) is released at a sweep between once and twice that after the
+// last packet; the next packet builds it again.
+TEST_F(InboundPathTest, CipherContextsComeWithTheFirstPacketAndGoAfterIdling) {
+  using std::chrono::seconds;
+  EXPECT_FALSE(sa()->crypto().keyed()) << "installed without contexts";
+  const Clock::time_point t0 = Clock::now();
+  const Bytes inner = udp_packet(true, "10.2.0.10", "10.1.0.10", 1, 2, 50);
+  receive_at(esp_from_peer(inner), t0);
+  ASSERT_EQ(tun_.packets.size(), 1u);
+  EXPECT_TRUE(sa()->crypto().keyed());
+  EXPECT_EQ(counters_.contexts_keyed_in.load(), 1u);
+  EXPECT_EQ(counters_.snapshot().contexts_live(), 1u);
+
+  path_.release_idle(t0 + seconds(10));  // not due yet
+  path_.release_idle(t0 + seconds(31));  // due, but used since it was armed: armed again
+  EXPECT_TRUE(sa()->crypto().keyed());
+  receive_at(esp_from_peer(inner), t0 + seconds(40));
+  path_.release_idle(t0 + seconds(62));  // a packet at 40 s: armed again
+  EXPECT_TRUE(sa()->crypto().keyed());
+  EXPECT_EQ(counters_.contexts_released_in.load(), 0u);
+  path_.release_idle(t0 + seconds(93));  // nothing since 40 s
+  EXPECT_FALSE(sa()->crypto().keyed());
+  EXPECT_EQ(counters_.contexts_released_in.load(), 1u);
+  EXPECT_EQ(counters_.snapshot().contexts_live(), 0u);
+
+  // Traffic after the release: keyed again, decrypted as before, the replay window kept.
+  const Bytes later = esp_from_peer(inner);
+  receive_at(later, t0 + seconds(100));
+  receive_at(later, t0 + seconds(100));
+  ASSERT_EQ(tun_.packets.size(), 3u);
+  EXPECT_EQ(to_hex(tun_.packets[2]), to_hex(inner));
+  EXPECT_EQ(counters_.in_replay.load(), 1u);
+  EXPECT_EQ(counters_.contexts_keyed_in.load(), 2u);
+  EXPECT_EQ(counters_.snapshot().contexts_live(), 1u);
+  EXPECT_EQ(counters_.in_auth_failed.load(), 0u);
+}
+
+TEST_F(InboundPathTest, AForgedPacketKeysUpButDoesNotKeepTheContexts) {
+  using std::chrono::seconds;
+  const Clock::time_point t0 = Clock::now();
+  Bytes forged = esp_from_peer(udp_packet(true, "10.2.0.10", "10.1.0.10", 1, 2, 50));
+  forged.back() ^= 1;
+  receive_at(forged, t0);
+  EXPECT_EQ(counters_.in_auth_failed.load(), 1u);
+  EXPECT_TRUE(sa()->crypto().keyed());
+  // Only authenticated packets count as use: released at the first sweep that finds it due.
+  path_.release_idle(t0 + seconds(31));
+  EXPECT_FALSE(sa()->crypto().keyed());
+  EXPECT_EQ(counters_.contexts_released_in.load(), 1u);
+}
+
+TEST_F(InboundPathTest, ARemovedSaLeavesNothingInTheIdleQueue) {
+  using std::chrono::seconds;
+  const Clock::time_point t0 = Clock::now();
+  receive_at(esp_from_peer(udp_packet(true, "10.2.0.10", "10.1.0.10", 1, 2, 50)), t0);
+  std::weak_ptr<SaState> weak = sa();
+  ASSERT_TRUE(registry_.remove_sa(Spi(0xA000), dataplane::Direction::In, IpAddress()));
+  EXPECT_TRUE(weak.expired()) << "the idle queue does not keep a removed SA (and its keys) alive";
+  path_.release_idle(t0 + seconds(31));
+  EXPECT_EQ(counters_.contexts_released_in.load(), 1u);
+  EXPECT_EQ(counters_.snapshot().contexts_live(), 0u);
+}
+
+TEST(IdleContexts, AnOutboundSaSealsTheSameBytesAcrossReleases) {
+  using std::chrono::seconds;
+  SaConfig out = sa_config(0xB000, dataplane::Direction::Out);
+  auto sa = *SaState::create(out, 1500, Clock::now());
+  SaConfig in = out;
+  in.direction = dataplane::Direction::In;
+  auto peer = *SaState::create(in, 1500, Clock::now());
+  EXPECT_FALSE(sa->crypto().keyed());
+  IdleContexts contexts(seconds(30));
+  const Clock::time_point t0 = Clock::now();
+  const Bytes inner = udp_packet(true, "10.1.0.10", "10.2.0.10", 1, 2, 80);
+  for (int round = 0; round < 3; ++round) {
+    const Clock::time_point at = t0 + seconds(100 * round);
+    ASSERT_FALSE(sa->crypto().keyed());
+    ASSERT_TRUE(contexts.key_up(sa, at));
+    auto& c = sa->crypto();
+    Bytes buf(c.sealed_bytes(inner.size()));
+    std::memcpy(buf.data() + c.header_bytes(), inner.data(), inner.size());
+    const SequenceNumber seq = *sa->next_sequence();
+    ASSERT_EQ(c.seal(buf.data(), inner.size(), buf.size(), kNextHeaderIpv4, Spi(0xB000), seq), buf.size());
+    sa->stats().last_use_ns.store(at.time_since_epoch().count());
+    auto opened = peer->crypto().open(buf.data(), buf.size(), seq);
+    ASSERT_TRUE(opened.has_value()) << round;
+    EXPECT_EQ(to_hex(ByteView(buf.data() + opened->inner_offset, opened->inner_len)), to_hex(inner));
+    EXPECT_EQ(contexts.tracked(), 1u);
+    const auto kept = contexts.sweep(at + seconds(31));
+    EXPECT_EQ(kept.rearmed, 1u);
+    const auto swept = contexts.sweep(at + seconds(62));
+    EXPECT_EQ(swept.released, 1u);
+    EXPECT_EQ(contexts.tracked(), 0u);
+  }
+  EXPECT_EQ(contexts.keyed_total(), 3u);
+}
+
+TEST(IdleContexts, ASweepLooksAtNoMoreThanItsBudget) {
+  using std::chrono::seconds;
+  IdleContexts contexts(seconds(30));
+  const Clock::time_point t0 = Clock::now();
+  std::vector<std::shared_ptr<SaState>> sas;
+  for (std::uint32_t i = 0; i < 10; ++i) {
+    sas.push_back(*SaState::create(sa_config(0xC000 + i, dataplane::Direction::Out), 1500, t0));
+    ASSERT_TRUE(contexts.key_up(sas.back(), t0));
+  }
+  EXPECT_EQ(contexts.sweep(t0 + seconds(31), 4).released, 4u);
+  EXPECT_EQ(contexts.sweep(t0 + seconds(31), 4).released, 4u);
+  EXPECT_EQ(contexts.sweep(t0 + seconds(31), 4).released, 2u);
+  for (const auto& sa : sas) EXPECT_FALSE(sa->crypto().keyed());
 }
 
 }  // namespace

@@ -132,7 +132,7 @@ TEST_F(EndpointLifetimes, AnUnansweredRekeyIsRetriedAndTheHardExpiryDeletesTheSa
 TEST_F(EndpointLifetimes, ChildHardExpiryDeletesThePairOnBothSides) {
   lifetimes(0s, 100s);
   world.start_all();
-  EndpointTimerKey key{EndpointTimer::ChildExpire, moon_sa(), moon_child(), {}};
+  const auto key = EndpointTimerKey::of_sa(EndpointTimer::ChildExpire, moon_sa(), moon_child());
   moon.timers.erase(key);
   world.apply(moon, moon.endpoint->on_timer(key, world.now));
   world.run();
