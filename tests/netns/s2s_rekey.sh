@@ -52,18 +52,29 @@ for n in gw-a gw-b; do
   must "$n: at least 3 CHILD SAs in turn (2 rekeys)" test "$(distinct "$n" 3)" -ge 3
   must "$n: at least 2 IKE SAs in turn (1 rekey)" test "$(distinct "$n" 2)" -ge 2
 done
-child_rekeys=$(natgated_counter gw-a child_sas_rekeyed)
-ike_rekeys=$(natgated_counter gw-a ike_sas_rekeyed)
+# Rekeys keep coming (every ~16 s) while the counters are read, so one read can fall between
+# gw-a's count and gw-b's. Read them at a quiet moment: both gateways' counts and the switch count
+# taken again until gw-a's did not move meanwhile and they agree (at most 20 reads, ~6 s); a real
+# mismatch never settles and fails below with the last values.
+for _ in $(seq 20); do
+  child_rekeys=$(natgated_counter gw-a child_sas_rekeyed)
+  ike_rekeys=$(natgated_counter gw-a ike_sas_rekeyed)
+  b_child_rekeys=$(natgated_counter gw-b child_sas_rekeyed)
+  b_ike_rekeys=$(natgated_counter gw-b ike_sas_rekeyed)
+  switched=$(( $(natgated_counter gw-a child_outbound_switched_after_delete) + $(natgated_counter gw-b child_outbound_switched_after_delete) ))
+  [[ $(natgated_counter gw-a child_sas_rekeyed) == "$child_rekeys" && $b_child_rekeys == "$child_rekeys" &&
+     $b_ike_rekeys == "$ike_rekeys" && $switched == "$child_rekeys" ]] && break
+  sleep 0.3
+done
 log "gw-a counters: child_sas_rekeyed=$child_rekeys ike_sas_rekeyed=$ike_rekeys" \
   "child_rekeys_started=$(natgated_counter gw-a child_rekeys_started)/$(natgated_counter gw-b child_rekeys_started) (a/b)" \
   "ike_rekeys_started=$(natgated_counter gw-a ike_rekeys_started)/$(natgated_counter gw-b ike_rekeys_started) (a/b)"
 must "gw-a counted at least 2 CHILD rekeys" test "$child_rekeys" -ge 2
 must "gw-a counted at least 1 IKE rekey" test "$ike_rekeys" -ge 1
-must "gw-b counted the same CHILD rekeys" test "$(natgated_counter gw-b child_sas_rekeyed)" -eq "$child_rekeys"
-must "gw-b counted the same IKE rekeys" test "$(natgated_counter gw-b ike_sas_rekeyed)" -eq "$ike_rekeys"
+must "gw-b counted the same CHILD rekeys" test "$b_child_rekeys" -eq "$child_rekeys"
+must "gw-b counted the same IKE rekeys" test "$b_ike_rekeys" -eq "$ike_rekeys"
 # Make-before-break: each CHILD rekey's responder moved its traffic to the new pair only after
 # the old pair's delete (the initiator had installed the new pair by then).
-switched=$(( $(natgated_counter gw-a child_outbound_switched_after_delete) + $(natgated_counter gw-b child_outbound_switched_after_delete) ))
 must "the rekey responders switched outbound after the delete ($switched of $child_rekeys)" test "$switched" -eq "$child_rekeys"
 must "lost pings ($lost of $sent) <= rekeys ($((child_rekeys + ike_rekeys)))" test "$lost" -le $((child_rekeys + ike_rekeys))
 
