@@ -196,7 +196,8 @@ std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMe
   std::vector<std::unique_ptr<Task>> tasks;
   if (request.header.exchange == kMeConnect) {
     // The mediation extension's exchange (ike_mediation.h), on an authenticated SA only.
-    if (ctx_.state == SaState::Established && ctx_.keys) tasks.push_back(std::make_unique<MeConnectExchange>(ctx_, now));
+    if (ctx_.state == SaState::Established && ctx_.keys)
+      tasks.push_back(std::make_unique<MeConnectExchange>(ctx_, now));
     return tasks;
   }
   const bool mediation = ctx_.env->mediation != nullptr;
