@@ -4,8 +4,9 @@
 # mediation connection to natgated (charon's `mediation = yes`); alice asks for a mediated
 # connection to bob (`mediated_by`, `mediation_peer`), natgated forwards the ME_CONNECTs both ways
 # (docs/mediation.md, "natgated as mediation server"), the charons check connectivity between
-# their NATs and set up the mediated IKE SA directly. Asserts: both registered, two ME_CONNECTs
-# forwarded, a ping across the direct tunnel, and that the tunnel's ESP does not pass natgated.
+# their NATs and set up the mediated IKE SA directly. Asserts: natgated's ME_MEDIATION and
+# server-reflexive ME_ENDPOINT answers as charon logged them, both registered, two ME_CONNECTs
+# forwarded, a ping across the tunnel, and that the mediated IKE SA goes to bob's NAT directly.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 for f in procs netns nat nat_kinds natgated peer charon; do
@@ -115,5 +116,10 @@ must "ping across the mediated tunnel" nsx a-host ping -c 3 -W 2 -I 10.1.0.1 10.
 # The mediated IKE SA runs between the two NATs' public addresses, not through natgated.
 charon_swanctl a-host --list-sas --ike peer 2>/dev/null | grep -q "198.51.100.11" ||
   fail "the mediated IKE SA does not go to bob's NAT directly"
+# charon logs the payloads of every message it parses.
+alog=$(charon_log a-host)
+must "natgated answered ME_MEDIATION in IKE_SA_INIT" grep -q "parsed IKE_SA_INIT response 0 \[.*N(ME_MED)" "$alog"
+must "natgated told alice its server-reflexive endpoint in IKE_AUTH" grep -q "parsed IKE_AUTH response 1 \[.*N(ME_EP)" "$alog"
+must "alice got bob's answer through natgated" grep -q "parsed ME_CONNECT request .*N(ME_R)" "$alog"
 log "natgated counters: $(natgated_json med | jq -c '.daemon.counters | with_entries(select(.key|startswith("mediation")))')"
 log "ok"
