@@ -104,7 +104,8 @@ natgated_up() { [[ $(natgated_conn "$1" '"\(.state) \(.child_sas | length)"') ==
 #       local_id, local_subnets, local_auth, eap_id, vips, dns_file, cert, key   (local: {...})
 #       remote_addr (any), remote_id (any), remote_auth, remote_subnets           (remote: {...})
 #       auth (psk), pool, ike, esp (proposal lists, comma-separated), start (listen|initiate),
-#       dpd, ike_life, child_life (lifetimes), keepalive, force_encap (natt), frag, frag_size
+#       dpd, ike_life, child_life (lifetimes), keepalive, force_encap (natt), frag, frag_size,
+#       mediation (server: docs/mediation.md)
 #       Empty or absent keys are left out (natgated's default applies).
 #   natgated_yaml_write FILE             writes it 0600 (natgated refuses secrets others can read)
 #
@@ -172,6 +173,7 @@ natgated_yaml_conn() {
   r=$(_ngy_map "address=${o[remote_addr]}" "id=${o[remote_id]}" "auth=${o[remote_auth]:-}" \
     "subnets=${o[remote_subnets]:+[$(_ngy_list "${o[remote_subnets]}")]}")
   NGY_CONNS+=("  $name:" "    local:  $l" "    remote: $r")
+  [[ -n ${o[mediation]:-} ]] && NGY_CONNS+=("    mediation: ${o[mediation]}")
   [[ -n ${o[pool]:-} ]] && NGY_CONNS+=("    pool: ${o[pool]}")
   NGY_CONNS+=("    auth: ${o[auth]}")
   [[ -n ${o[ike]:-} ]] && NGY_CONNS+=("    ike_proposals: [$(_ngy_list "${o[ike]}")]")

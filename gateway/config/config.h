@@ -150,6 +150,9 @@ struct ConnectionConfig {
   NattConfig natt;
   FragmentationConfig fragmentation;
   std::optional<std::string> pool;  // gateway: virtual IPs for the peers come from this pool
+  // `mediation: server`: the peers of this connection use us as their mediation server
+  // (docs/mediation.md); no subnets, no ESP proposals, no CHILD SA.
+  bool mediation_server = false;
   friend bool operator==(const ConnectionConfig&, const ConnectionConfig&) = default;
 };
 

@@ -33,6 +33,7 @@ const FieldList<ConnectionConfig>& connection_fields() {
       {"ike_proposals", same(&ConnectionConfig::ike_proposals)},
       {"esp_proposals", same(&ConnectionConfig::esp_proposals)},
       {"start", same(&ConnectionConfig::start)},
+      {"mediation", same(&ConnectionConfig::mediation_server)},
       {"dpd", same(&ConnectionConfig::dpd)},
       {"lifetimes.ike", [](const auto& a, const auto& b) { return a.lifetimes.ike == b.lifetimes.ike; }},
       {"lifetimes.child",

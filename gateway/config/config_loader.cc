@@ -527,14 +527,15 @@ class ConfigParser {
     auto m = read_.map(
         node, path,
         {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd", "lifetimes", "natt",
-         "fragmentation", "pool"});
+         "fragmentation", "pool", "mediation"});
     if (!m) return std::nullopt;
     const std::size_t errors_before = diags_.errors().size();
     ConnectionConfig c;
     c.name = name;
+    if (auto n = m->get("mediation")) parse_mediation(*n, path, *m, c);
 
     if (auto n = m->get("local"))
-      parse_local(*n, join_path(path, "local"), c.local);
+      parse_local(*n, join_path(path, "local"), c.local, c.mediation_server);
     else
       read_.missing(*m, "local", "a mapping with id and subnets");
     if (auto n = m->get("pool")) {
@@ -548,8 +549,9 @@ class ConfigParser {
     }
     std::optional<YAML::Node> remote_address_node;
     if (auto n = m->get("remote"))
-      remote_address_node = parse_remote(*n, join_path(path, "remote"), c.remote,
-                                           m->get("pool").has_value() || !c.local.vips.empty());
+      remote_address_node =
+          parse_remote(*n, join_path(path, "remote"), c.remote,
+                       m->get("pool").has_value() || !c.local.vips.empty() || c.mediation_server);
     else
       read_.missing(*m, "remote", "a mapping with address, id and subnets");
 
@@ -577,6 +579,7 @@ class ConfigParser {
     auto proposals = [&](std::string_view key, ProposalKind kind, std::vector<std::string>& out) {
       const std::string p = join_path(path, key);
       auto n = m->get(key);
+      if (!n && kind == ProposalKind::Esp && c.mediation_server) return;  // no CHILD SA to propose for
       if (!n) {
         read_.missing(*m, key,
                       kind == ProposalKind::Ike ? "a list like [aes256gcm16-prfsha384-x25519]"
@@ -619,12 +622,36 @@ class ConfigParser {
     }
     if (auto n = m->get("lifetimes")) parse_lifetimes(*n, join_path(path, "lifetimes"), c.lifetimes);
     if (auto n = m->get("natt")) parse_natt(*n, join_path(path, "natt"), c.natt);
+    if (c.mediation_server && (!c.local.subnets.empty() || !c.remote.subnets.empty()))
+      diags_.error(m->get("mediation")->Mark(), join_path(path, "mediation"),
+                   "mediation: server carries no traffic (expected no local.subnets or remote.subnets)");
 
     if (diags_.errors().size() != errors_before) return std::nullopt;
     return c;
   }
 
-  void parse_local(const YAML::Node& node, const std::string& path, LocalConfig& local) {
+  // `mediation: server` (docs/mediation.md, "natgated as mediation server"): the peers of this
+  // connection register with us and ask for mediated connections to each other. The server only
+  // answers, and the connection carries no traffic of its own.
+  void parse_mediation(const YAML::Node& node, const std::string& path, const MapFields& m,
+                       ConnectionConfig& c) {
+    auto role = choice<bool>(node, join_path(path, "mediation"), {{"server", true}});
+    if (!role) return;
+    c.mediation_server = *role;
+    auto refuse_key = [&](std::string_view key, const std::string& why) {
+      if (auto n = m.get(key)) diags_.error(n->Mark(), join_path(path, key), "mediation: server " + why);
+    };
+    refuse_key("pool", "hands out no virtual IPs (expected no pool on this connection)");
+    refuse_key("esp_proposals", "carries no CHILD SA (expected no esp_proposals on this connection)");
+    if (auto n = m.get("start")) {
+      if (!n->IsScalar() || n->Scalar() != "listen")
+        diags_.error(n->Mark(), join_path(path, "start"),
+                     "mediation: server only answers its peers (expected start: listen, or no start)");
+    }
+  }
+
+  void parse_local(const YAML::Node& node, const std::string& path, LocalConfig& local,
+                   bool no_subnets = false) {
     auto m = read_.map(node, path, {"id", "subnets", "auth", "cert", "key", "eap_id", "vips", "dns_file"});
     if (!m) return;
     std::optional<ConfiguredIdentity> id;
@@ -642,8 +669,8 @@ class ConfigParser {
       if (auto text = read_.scalar(*n, join_path(path, "dns_file"), "a file path"))
         local.dns_file = (!text->empty() && text->front() == '/') ? *text : base_dir_ + "/" + *text;
     }
-    // A road warrior that asks for a virtual IP needs no subnets of its own.
-    if (local.vips.empty() || m->get("subnets")) parse_subnets(*m, path, local.subnets);
+    // A road warrior that asks for a virtual IP needs no subnets of its own, nor a mediation server.
+    if ((local.vips.empty() && !no_subnets) || m->get("subnets")) parse_subnets(*m, path, local.subnets);
     auth_.local(*m, path, id, local.auth);
   }
 

@@ -91,7 +91,10 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
                                                                  std::uint32_t reqid) {
   auto ike_proposals = parse_all(iana::ProtocolId::Ike, c.ike_proposals, c.name + ": ike_proposals");
   if (!ike_proposals) return unexpected(ike_proposals.error());
-  auto esp_proposals = parse_all(iana::ProtocolId::Esp, c.esp_proposals, c.name + ": esp_proposals");
+  // A mediation server's connection carries no CHILD SA (docs/mediation.md).
+  auto esp_proposals = c.mediation_server
+                           ? Expected<std::vector<ike::ProposalSpec>>(std::vector<ike::ProposalSpec>{})
+                           : parse_all(iana::ProtocolId::Esp, c.esp_proposals, c.name + ": esp_proposals");
   if (!esp_proposals) return unexpected(esp_proposals.error());
   auto auth = build_auth_config(config, c);
   if (!auth) return unexpected(auth.error());
@@ -141,7 +144,8 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
       child.remote_ts.push_back(all);
   }
   child.mode = ike::ChildMode::Tunnel;
-  peer->children.push_back(std::move(child));
+  peer->mediation_server = c.mediation_server;
+  if (!c.mediation_server) peer->children.push_back(std::move(child));
 
   auto profile = std::make_shared<ConnectionProfile>();
   profile->config = c;

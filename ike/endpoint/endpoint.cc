@@ -100,6 +100,8 @@ const char* to_string(EndpointTimer kind) {
 std::string sa_name(const IkeSa& sa) { return sa_name_text(sa.spi_i(), sa.spi_r()); }
 
 Endpoint::Endpoint(EndpointConfig config, const ConfigProvider& configs) : config_(std::move(config)) {
+  mediation_ = std::make_unique<EndpointMediation>(table_);
+  config_.environment.mediation = mediation_.get();
   dispatcher_ = std::make_unique<IkeDispatcher>(config_.dispatcher, configs, config_.environment);
 }
 
@@ -274,6 +276,7 @@ void Endpoint::apply(SaId id, Output&& out) {
                event);
   }
   if (IkeSaEntry* e = table_.find(id); e && e->sa->state() == SaState::Deleted) removals_.insert(id);
+  if (depth_ == 1) mediation_after_call();
   --depth_;
   if (depth_ == 0) flush_removals();
 }
@@ -297,6 +300,7 @@ void Endpoint::flush_removals() {
           EndpointTimer::IkeRekey, EndpointTimer::IkeExpire, EndpointTimer::RekeyedOld})
       arm_sa(id, kind, std::nullopt);
     emit(ReleaseSaResources{id, e->connection(), e->remote_id});
+    mediation_->sa_gone(id);
     const std::string name = e->connection();
     table_.remove(id);
     if (!name.empty()) touched.insert(name);
@@ -340,6 +344,15 @@ void Endpoint::on_ike_up(IkeSaEntry& e, const IkeSaEstablished& ev) {
                "the peer sent INITIAL_CONTACT: it restarted and no longer has this SA (RFC 7296 §2.4)");
   }
   enforce_identity_cap(e, ev.remote_id);
+  if (!ev.initiator && e.connection_settings && e.connection_settings->peer &&
+      e.connection_settings->peer->mediation_server) {
+    // draft-brunner-ikev2-mediation-00 §3: a mediation connection; its peer is reachable for
+    // ME_CONNECT under its identity from now on (endpoint_mediation.h).
+    mediation_->peer_online(ev.remote_id, e.id, ev.remote);
+    count("mediation_registrations");
+    log(Level::Info, name + ": mediation peer " + ev.remote_id.to_string() + " registered, seen at " +
+                         ev.remote.to_string());
+  }
   if (e.connection_settings && ev.nat.local_behind_nat && e.connection_settings->keepalive.count() > 0)
     arm_sa(e.id, EndpointTimer::Keepalive, now + e.connection_settings->keepalive);
   schedule_ike_lifetime(e, now);

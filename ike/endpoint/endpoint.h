@@ -28,6 +28,7 @@
 
 #include "common/expected.h"
 #include "ike/endpoint/connection_settings.h"
+#include "ike/endpoint/endpoint_mediation.h"
 #include "ike/endpoint/endpoint_output.h"
 #include "ike/endpoint/sa_table.h"
 #include "ike/exchange/ike_dispatcher.h"
@@ -109,6 +110,10 @@ class Endpoint {
   // Authenticated ESP of a CHILD SA now comes from new_remote (RFC 7296 §2.23).
   EndpointOutput peer_moved(std::uint32_t inbound_spi, const natgate::Endpoint& new_remote, TimePoint now);
 
+  // The IKEv2 Mediation Extension (endpoint_mediation.h): a ME_CONNECT request on an established
+  // IKE SA (the mediated peer's role, and tests).
+  EndpointOutput send_me_connect(SaId sa, std::vector<Payload> payloads, TimePoint now);
+
   // Read-only views (status, tests).
   const IkeSaTable& table() const { return table_; }
   const IkeDispatcher& dispatcher() const { return *dispatcher_; }
@@ -117,6 +122,7 @@ class Endpoint {
   const std::vector<std::shared_ptr<const ConnectionSettings>>& connections() const { return connections_; }
   const std::map<std::string, std::uint64_t>& counters() const { return counters_; }
   bool shutting_down() const { return shutting_down_; }
+  const EndpointMediation& mediation() const { return *mediation_; }
 
  private:
   // Work on one public call: actions collect in out_, removals wait for depth_ 0.
@@ -154,6 +160,8 @@ class Endpoint {
   void on_ike_rekeyed(IkeSaEntry& e, const IkeSaRekeyed& ev);
   void on_virtual_ips(IkeSaEntry& e, const VirtualIpsAssigned& ev);
   void on_failure(IkeSaEntry& e, const std::string& what);
+  // Sends what the mediation hook queued during the call, logs its notes (endpoint_mediation.cc).
+  void mediation_after_call();
 
   // Lifetimes: a rekey between 80 % and 90 % of the lifetime (strongSwan's rekey margin with as
   // much random jitter, so the two ends rarely start at the same moment), the hard expiry at 100 %.
@@ -191,6 +199,7 @@ class Endpoint {
   EndpointConfig config_;
   std::unique_ptr<IkeDispatcher> dispatcher_;
   IkeSaTable table_;
+  std::unique_ptr<EndpointMediation> mediation_;  // the IKE SAs' MediationHook
   std::vector<std::shared_ptr<const ConnectionSettings>> connections_;
   std::map<std::string, std::shared_ptr<const ConnectionSettings>> by_name_;
   std::map<std::string, ConnectionRuntime> runtime_;

@@ -20,10 +20,13 @@ std::string plural(std::size_t n, const char* one, const char* many) { return n 
 void Endpoint::assign(std::vector<std::shared_ptr<const ConnectionSettings>> connections) {
   connections_ = std::move(connections);
   by_name_.clear();
+  bool mediation_server = false;
   for (const auto& c : connections_) {
     by_name_[c->name] = c;
     runtime_of(c->name).reqid = c->reqid;
+    mediation_server = mediation_server || (c->peer && c->peer->mediation_server);
   }
+  mediation_->set_serving(mediation_server);
 }
 
 EndpointOutput Endpoint::start(std::vector<std::shared_ptr<const ConnectionSettings>> connections,

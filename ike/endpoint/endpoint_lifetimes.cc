@@ -184,6 +184,7 @@ void Endpoint::on_ike_rekeyed(IkeSaEntry& e, const IkeSaRekeyed& ev) {
   if (e.remote_id) table_.set_remote_id(n, *e.remote_id);
   // The peer keeps its virtual IPs, the CHILD SAs their reqid (remote access).
   emit(TransferSaResources{e.id, n.id});
+  mediation_->sa_rekeyed(e.id, n.id);
   // RFC 7296 §2.8: the CHILD SAs are the new IKE SA's now; the data plane does not notice.
   n.children = std::move(e.children);
   e.children.clear();

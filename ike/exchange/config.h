@@ -104,6 +104,9 @@ struct PeerConfig {
   // Initiator: virtual IPs to ask for in a CFG_REQUEST (RFC 7296 §2.19); 0.0.0.0 / :: = any
   // address of that family. Empty: no configuration payload.
   std::vector<IpAddress> request_virtual_ips;
+  // Responder: peers of this connection use us as their mediation server
+  // (draft-brunner-ikev2-mediation-00, docs/mediation.md); it carries no CHILD SA.
+  bool mediation_server = false;
 };
 
 // How a responder finds its configuration. Implemented by the gateway over its loaded config.

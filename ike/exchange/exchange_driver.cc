@@ -9,6 +9,7 @@
 #include "ike/exchange/ike_delete.h"
 #include "ike/exchange/ike_dpd.h"
 #include "ike/exchange/ike_init.h"
+#include "ike/exchange/ike_mediation.h"
 #include "ike/exchange/ike_natd.h"
 #include "ike/exchange/ike_rekey.h"
 #include "ike/exchange/message_protection.h"
@@ -193,11 +194,19 @@ bool ExchangeDriver::admit_peer_rekey(TimePoint now) {
 std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMessage& request,
                                                                  TimePoint now) {
   std::vector<std::unique_ptr<Task>> tasks;
+  if (request.header.exchange == kMeConnect) {
+    // The mediation extension's exchange (ike_mediation.h), on an authenticated SA only.
+    if (ctx_.state == SaState::Established && ctx_.keys)
+      tasks.push_back(std::make_unique<MeConnectExchange>(ctx_, now));
+    return tasks;
+  }
+  const bool mediation = ctx_.env->mediation != nullptr;
   switch (request.header.exchange) {
     case ExchangeType::IkeSaInit:
       if (!ctx_.initiator && ctx_.state == SaState::Created) {
         tasks.push_back(std::make_unique<IkeInit>(ctx_));
         tasks.push_back(std::make_unique<IkeNatd>(ctx_));
+        if (mediation) tasks.push_back(std::make_unique<MediationSetup>(ctx_, ExchangeType::IkeSaInit));
       }
       break;
     case ExchangeType::IkeAuth:
@@ -205,6 +214,7 @@ std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMe
         tasks.push_back(std::make_unique<IkeAuth>(ctx_));
         tasks.push_back(std::make_unique<IkeConfig>(ctx_));  // leases before the CHILD SA's selectors
         tasks.push_back(std::make_unique<ChildCreate>(ctx_, std::nullopt));
+        if (mediation) tasks.push_back(std::make_unique<MediationSetup>(ctx_, ExchangeType::IkeAuth));
       }
       break;
     case ExchangeType::Informational: {

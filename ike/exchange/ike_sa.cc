@@ -12,6 +12,7 @@
 #include "ike/exchange/ike_delete.h"
 #include "ike/exchange/ike_dpd.h"
 #include "ike/exchange/ike_init.h"
+#include "ike/exchange/ike_mediation.h"
 #include "ike/exchange/ike_natd.h"
 #include "ike/exchange/ike_rekey.h"
 #include "ike/exchange/message_protection.h"
@@ -525,6 +526,18 @@ Output IkeSa::check_liveness(TimePoint now) {
   SaState before = ctx_.state;
   if (ctx_.state == SaState::Established && !driver_->busy() && !driver_->has_queued()) {
     driver_->queue(std::make_unique<IkeDpd>(ctx_));
+    driver_->initiate(now);
+  }
+  after_call(before, now);
+  return out;
+}
+
+Output IkeSa::send_me_connect(std::vector<Payload> payloads, TimePoint now) {
+  Output out;
+  CallScope scope(ctx_, out);
+  SaState before = ctx_.state;
+  if (ctx_.state == SaState::Established && !ctx_.rekeyed) {
+    driver_->queue(std::make_unique<MeConnectExchange>(ctx_, std::move(payloads)));
     driver_->initiate(now);
   }
   after_call(before, now);

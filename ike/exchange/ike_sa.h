@@ -85,6 +85,9 @@ class IkeSa {
   // Rekeys a CHILD SA (§1.3.3, §2.8): a new pair replaces it (ChildSaEstablished with
   // replaces_inbound_spi), then the old pair is deleted (ChildSaDeleted).
   Output rekey_child_sa(std::uint32_t inbound_spi, TimePoint now);
+  // Sends a ME_CONNECT request with these payloads (draft-brunner-ikev2-mediation-00,
+  // ike_mediation.h) once the window is free; only on an established SA.
+  Output send_me_connect(std::vector<Payload> payloads, TimePoint now);
   // Rekeys the IKE SA (§1.3.2, §2.8). On success this SA reports IkeSaRekeyed: the caller takes
   // the new SA with take_successor(), calls its activate() and routes its SPIs to it; this one
   // is then deleted (by us, having initiated) and ends with IkeSaDeleted(Rekeyed).

@@ -33,6 +33,8 @@
 
 namespace natgate::ike {
 
+class MediationHook;  // mediation_hook.h
+
 // What an IKE SA needs from its surroundings. The referenced objects must outlive the SA.
 struct Environment {
   crypto::RandomSource* random = nullptr;  // nonces, SPIs, key exchange, IVs
@@ -47,6 +49,8 @@ struct Environment {
   const PeerLimits* limits = nullptr;        // what the peer may ask for; nullptr: the defaults
   // Responder: limits on EAP password guessing (nullptr: none).
   EapFailureLimiter* eap_failures = nullptr;
+  // The IKEv2 Mediation Extension's roles (mediation_hook.h); nullptr: ME_CONNECT is refused.
+  MediationHook* mediation = nullptr;
 };
 
 enum class SaState : std::uint8_t {

@@ -27,8 +27,8 @@ inline constexpr std::uint16_t kTopLocalPreference = 65535;
 
 struct Candidate {
   MeEndpointType type = MeEndpointType::Host;
-  Endpoint address;  // what the peer is told (the ME_ENDPOINT address)
-  Endpoint base;     // where checks for it leave from: the host address behind a reflexive one
+  natgate::Endpoint address;  // what the peer is told (the ME_ENDPOINT address)
+  natgate::Endpoint base;     // where checks for it leave from: the host address behind a reflexive one
   std::uint32_t priority = 0;
 
   MeEndpoint to_wire() const { return MeEndpoint{priority, type, address}; }
@@ -47,9 +47,9 @@ struct GatherInput {
   std::uint16_t port = 0;                 // the port our mediation IKE SA uses (4500 after floating)
   // What the mediation server told us it sees (ME_ENDPOINT SERVER_REFLEXIVE in IKE_AUTH), and our
   // end of that IKE SA, which is the reflexive candidate's base.
-  std::optional<Endpoint> server_reflexive;
-  Endpoint server_reflexive_base;
-  std::optional<Endpoint> relayed;  // a relay allocation, when one exists (RFC 5245 §4.1.1.2)
+  std::optional<natgate::Endpoint> server_reflexive;
+  natgate::Endpoint server_reflexive_base;
+  std::optional<natgate::Endpoint> relayed;  // a relay allocation, when one exists (RFC 5245 §4.1.1.2)
 };
 
 // Host candidates (one per address, unspecified and loopback skipped, local preference counting

@@ -68,6 +68,12 @@ bool MediationRegistry::online(const PeerId& id) const {
   return it != peers_.end() && it->second.sa;
 }
 
+std::optional<PeerId> MediationRegistry::peer_of(SaHandle sa) const {
+  auto it = by_sa_.find(sa);
+  if (it == by_sa_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<Endpoint> MediationRegistry::server_reflexive(const PeerId& id) const {
   auto it = peers_.find(id);
   if (it == peers_.end()) return std::nullopt;

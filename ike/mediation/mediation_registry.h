@@ -88,7 +88,8 @@ class MediationRegistry {
 
   // The peer's mediation IKE SA is up (IKE_AUTH done). A newer SA of the same identity replaces the
   // older one. Returns the callbacks for requesters that were waiting for this peer.
-  std::vector<Forward> peer_online(const PeerId& id, SaHandle sa, std::optional<Endpoint> server_reflexive);
+  std::vector<Forward> peer_online(const PeerId& id, SaHandle sa,
+                                   std::optional<natgate::Endpoint> server_reflexive);
   // The mediation IKE SA is gone (deleted, timed out). Unknown handles are ignored.
   void peer_offline(SaHandle sa);
 
@@ -96,7 +97,9 @@ class MediationRegistry {
   ConnectDecision on_me_connect(SaHandle from, const std::vector<Payload>& payloads, TimePoint now);
 
   bool online(const PeerId& id) const;
-  std::optional<Endpoint> server_reflexive(const PeerId& id) const;
+  // Who registered with the mediation IKE SA `sa`, if anyone.
+  std::optional<PeerId> peer_of(SaHandle sa) const;
+  std::optional<natgate::Endpoint> server_reflexive(const PeerId& id) const;
   std::size_t online_count() const { return by_sa_.size(); }
   const RegistryCounters& counters() const { return counters_; }
   const MeConnectCounters& decode_counters() const { return decode_counters_; }
@@ -104,7 +107,7 @@ class MediationRegistry {
  private:
   struct Peer {
     std::optional<SaHandle> sa;  // nullopt: offline, kept only for its waiting list
-    std::optional<Endpoint> server_reflexive;
+    std::optional<natgate::Endpoint> server_reflexive;
     std::vector<PeerId> waiting;  // requesters to call back when it comes online
   };
 

@@ -7,3 +7,10 @@ set_tests_properties(netns.mediation.nat-kinds PROPERTIES LABELS "mediation" RUN
 add_test(NAME netns.mediation.punch-matrix COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/nat_punch.sh)
 set_tests_properties(netns.mediation.punch-matrix PROPERTIES LABELS "mediation" RUN_SERIAL TRUE TIMEOUT 240
                      SKIP_RETURN_CODE 77)
+# natgated as the mediation server of two charon peers behind endpoint-independent NATs: a
+# mediated tunnel between the peers, pinged across (docs/mediation.md, "natgated as mediation
+# server"). Needs root and charon; runs this build's natgated.
+add_test(NAME interop.mediation.natgated-server-charon-peers COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mediation_server.sh)
+set_tests_properties(interop.mediation.natgated-server-charon-peers PROPERTIES LABELS "mediation;interop" RUN_SERIAL TRUE
+                     TIMEOUT 180 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")

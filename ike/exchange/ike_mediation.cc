@@ -1,0 +1,84 @@
+#include "ike/exchange/ike_mediation.h"
+
+#include "ike/codec/mediation_payloads.h"
+#include "ike/codec/message.h"
+#include "ike/exchange/mediation_hook.h"
+
+namespace natgate::ike {
+
+namespace {
+
+// The priority strongSwan 5.9.8 gives the server-reflexive endpoint it reports: type preference
+// 64 for server-reflexive and local preference 65535, 2^16 * type + local (RFC 5245 §4.1.2.1).
+constexpr std::uint32_t kServerReflexivePriority = (64u << 16) + 65535u;
+
+// The peer asked "where do you see me?": an ME_ENDPOINT SERVER_REFLEXIVE without an address.
+bool asks_for_server_reflexive(const std::vector<Payload>& payloads) {
+  for (const auto& p : payloads) {
+    const auto* n = std::get_if<Notify>(&p);
+    if (!n || n->type != me_notify::kEndpoint) continue;
+    auto endpoint = decode_me_endpoint(n->data);
+    if (endpoint && endpoint->type == MeEndpointType::ServerReflexive) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TaskStatus MediationSetup::process_request(const InboundMessage& request) {
+  answer_.clear();
+  const MediationHook* hook = ctx_.env->mediation;
+  if (!hook) return TaskStatus::Done;
+  if (exchange_ == iana::ExchangeType::IkeSaInit) {
+    if (hook->serving() && find_notify(request.payloads, me_notify::kMediation))
+      answer_.push_back(Notify::make(me_notify::kMediation));
+    return TaskStatus::NeedMore;
+  }
+  // IKE_AUTH: IkeAuth, which runs first, has chosen the connection by the peer's identity.
+  if (!ctx_.peer_config || !ctx_.peer_config->mediation_server) return TaskStatus::NeedMore;
+  if (asks_for_server_reflexive(request.payloads)) {
+    MeEndpoint seen{kServerReflexivePriority, MeEndpointType::ServerReflexive, request.source};
+    answer_.push_back(Notify::make(me_notify::kEndpoint, encode_me_endpoint(seen)));
+  }
+  return TaskStatus::NeedMore;
+}
+
+TaskStatus MediationSetup::build_response(OutboundMessage& response) {
+  for (auto& p : answer_) response.payloads.push_back(std::move(p));
+  answer_.clear();
+  return TaskStatus::Done;
+}
+
+iana::ExchangeType MeConnectExchange::exchange() const { return kMeConnect; }
+
+TaskStatus MeConnectExchange::build_request(OutboundMessage& request) {
+  for (auto& p : payloads_) request.payloads.push_back(std::move(p));
+  payloads_.clear();
+  return TaskStatus::NeedMore;
+}
+
+TaskStatus MeConnectExchange::process_response(const InboundMessage& response) {
+  // An error (ME_CONNECT_FAILED: the peer we forwarded to has no mediated connection for it, or
+  // its connection to us is going) changes nothing here: the requester learns of it by never
+  // hearing the response, as with strongSwan 5.9.8's server.
+  (void)response;
+  return TaskStatus::Done;
+}
+
+TaskStatus MeConnectExchange::process_request(const InboundMessage& request) {
+  payloads_.clear();
+  if (MediationHook* hook = ctx_.env->mediation) {
+    payloads_ = hook->on_me_connect(ctx_.own_spi(), request.payloads, now_);
+  } else {
+    payloads_.push_back(Notify::make(me_notify::kConnectFailed));
+  }
+  return TaskStatus::NeedMore;
+}
+
+TaskStatus MeConnectExchange::build_response(OutboundMessage& response) {
+  for (auto& p : payloads_) response.payloads.push_back(std::move(p));
+  payloads_.clear();
+  return TaskStatus::Done;
+}
+
+}  // namespace natgate::ike
