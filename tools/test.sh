@@ -128,7 +128,7 @@ if build release build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATGATE_WERRO
   mkdir -p build && rm -f build/.sanitize.status build/.fuzz.status
   background_builds >build/background-builds.log 2>&1 &
   background_pid=$!
-  for label in unit scale netns mediation attack interop kernel compare; do
+  for label in unit scale netns mediation metrics attack interop kernel compare; do
     if [ "$label" = interop ]; then
       rm -f build/.clang-tidy.status
       static_checks &
