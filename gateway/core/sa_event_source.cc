@@ -44,7 +44,7 @@ void SaEventSource::child_installed(const ike::InstallChildSa& a, const ike::Ike
   child.child = a.child.child_config;
   child.spi_in = a.child.inbound_spi;
   child.spi_out = a.child.outbound_spi;
-  if (rekey) {
+  if (a.child.replaces_inbound_spi) {
     child.old_spi_in = *a.child.replaces_inbound_spi;
     replaced_.insert(*a.child.replaces_inbound_spi);
   }

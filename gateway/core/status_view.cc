@@ -271,9 +271,9 @@ void add_traffic(const Sources& s, const ike::IkeSaEntry& e, bool per_sa, Connec
     cs.udp_encapsulated += e.sa->nat().udp_encapsulation() ? 1 : 0;
   }
   for (const auto& child : e.children) {
-    auto it = s.installed.find(child.inbound_spi);
-    if (it == s.installed.end()) continue;
-    const ChildTraffic t = s.installer ? s.installer->traffic(it->second) : ChildTraffic{};
+    ChildTraffic t;  // zero while the pair is not (or no longer) in the data plane
+    if (auto it = s.installed.find(child.inbound_spi); s.installer && it != s.installed.end())
+      t = s.installer->traffic(it->second);
     cs.bytes_in += t.in.bytes;
     cs.bytes_out += t.out.bytes;
     cs.packets_in += t.in.packets;

@@ -196,7 +196,13 @@ Expected<std::unique_ptr<MetricsServer>> MetricsServer::open(asio::io_context& i
   return std::unique_ptr<MetricsServer>(new MetricsServer(local, std::move(state)));
 }
 
-MetricsServer::~MetricsServer() { close(); }
+MetricsServer::~MetricsServer() {
+  // A destructor must not throw; closing here is best effort.
+  try {
+    close();
+  } catch (...) {
+  }
+}
 
 void MetricsServer::close() {
   if (state_->closed) return;

@@ -22,7 +22,7 @@ namespace natgate::gateway::metrics {
 
 struct MetricsServerLimits {
   std::size_t max_clients = 4;
-  std::size_t max_request_bytes = 8 * 1024;
+  std::size_t max_request_bytes = std::size_t{8} * 1024;
   std::chrono::milliseconds timeout = std::chrono::seconds(10);  // to read the request and write the answer
 };
 

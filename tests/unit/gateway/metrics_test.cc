@@ -2,12 +2,21 @@
 // SA events, the HTTP answers, the server over loopback with its limits, daemon.metrics in the
 // config, and the SA events' JSON lines (gateway/control/daemon_events.h).
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio.hpp>
+#include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "gateway/config/config_loader.h"
+#include "gateway/control/control_client.h"
 #include "gateway/control/control_protocol.h"
+#include "gateway/control/control_server.h"
 #include "gateway/control/daemon_events.h"
 #include "gateway/metrics/event_metrics.h"
 #include "gateway/metrics/exposition.h"
@@ -323,6 +332,80 @@ TEST(OperatorRequests, TerminateTakesExactlyOneSelectorAndEventsRoundTrip) {
   auto events = parse_control_request(R"({"cmd":"events"})");
   ASSERT_TRUE(events);
   EXPECT_EQ(events->command, ControlRequest::Command::Events);
+}
+
+// `natgate events --follow` end to end over a unix socket: the answer line, then events as
+// JSON lines while they are published; the client leaving takes its subscription with it.
+class EventsHandler : public ControlHandler {
+ public:
+  Expected<DaemonStatus> status(const StatusQuery&) override { return DaemonStatus{}; }
+  void up(const std::string&, ControlReply reply) override { reply(ControlResult("up")); }
+  void down(const std::string&, ControlReply reply) override { reply(ControlResult("down")); }
+  void reload(ControlReply reply) override { reply(ControlResult("reloaded")); }
+  DaemonEvents* events() override { return &events_; }
+  DaemonEvents events_;
+};
+
+TEST(ControlEvents, FollowGetsEventLinesAndLeavingUnsubscribes) {
+  char tmpl[] = "/tmp/natgate-events-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  const std::string path = dir + "/c.sock";
+  asio::io_context io;
+  EventsHandler handler;
+  auto server = ControlServer::open(io, path, handler);
+  ASSERT_TRUE(server) << server.error();
+  std::atomic<bool> done{false};
+  std::vector<std::string> lines;
+  Status followed;
+  std::thread client([&] {
+    auto c = ControlClient::connect(path);
+    if (!c) {
+      followed = unexpected(c.error());
+    } else {
+      ControlRequest r;
+      r.command = ControlRequest::Command::Events;
+      followed = c->follow(r, 5s, [&](std::string_view line) {
+        lines.emplace_back(line);
+        return lines.size() < 2;
+      });
+    }
+    done = true;
+  });
+  // Publish on the io thread every 20 ms until the client has two lines (bounded: 5 s).
+  asio::steady_timer tick(io);
+  int published = 0;
+  std::size_t listeners_seen = 0;
+  std::function<void()> arm = [&] {
+    tick.expires_after(20ms);
+    tick.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      listeners_seen = std::max(listeners_seen, handler.events_.listener_count());
+      if (handler.events_.listener_count() > 0) {  // published once the client follows
+        DaemonEvent e;
+        e.kind = published % 2 ? DaemonEvent::Kind::IkeDown : DaemonEvent::Kind::IkeUp;
+        e.connection = "rw";
+        e.remote_id = "fqdn:alice.lab";
+        handler.events_.publish(e);
+        ++published;
+      } else if (done) {
+        return io.stop();
+      }
+      arm();
+    });
+  };
+  arm();
+  io.run_for(5s);
+  client.join();
+  ASSERT_TRUE(followed) << followed.error();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["event"], "ike_up");
+  EXPECT_EQ(nlohmann::json::parse(lines[1])["event"], "ike_down");
+  EXPECT_EQ(nlohmann::json::parse(lines[1])["remote_id"], "fqdn:alice.lab");
+  EXPECT_EQ(listeners_seen, 1u);
+  EXPECT_EQ(handler.events_.listener_count(), 0u);  // the session ended with the client
+  (*server)->close();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
