@@ -90,7 +90,7 @@ natgated_up() { [[ $(natgated_conn "$1" '"\(.state) \(.child_sas | length)"') ==
 
 # ---- configuration -----------------------------------------------------------------------
 #
-# The one natgated config writer (docs/configuration.md has every key). Build a config in
+# The one natgated config writer (configs/README.md has every key). Build a config in
 # parts, then write it once:
 #
 #   natgated_yaml_begin [KEY=VALUE...]   daemon section: socket=PATH (control socket, required),

@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
-# Installs every Debian package natgate needs to build, test and run its labs.
-# Idempotent: packages already present are skipped, so a warm machine pays ~1 s.
+# Installs the Debian packages natgate needs, by purpose:
+#   --runtime  what natgated and natgate need to run (the .deb's Depends pull the same)
+#   --build    runtime + compiling the daemon and the CLI, the man pages (scdoc) and the .deb
+#              (tools/package.sh); no test-only packages: configure with -DNATGATE_TESTS=OFF
+#   --test     build + everything the test suites and labs use (GoogleTest, strongSwan, nginx,
+#              qemu, ...); the default, what README's commands and tools/test.sh rely on
+# Several flags may be given. Idempotent: packages already present are skipped, so a warm
+# machine pays ~1 s.
 set -euo pipefail
 
-packages=(
-  # build
-  build-essential cmake ninja-build ccache pkg-config clang clang-tidy clang-format libclang-rt-14-dev
-  libssl-dev openssl libboost-dev libboost-system-dev
+runtime=(
+  libssl3 libnl-3-200 libnl-route-3-200 libnl-xfrm-3-200 libyaml-cpp0.7 libspdlog1.10 libfmt9
+  libstdc++6
+)
+build=(
+  build-essential cmake ninja-build ccache pkg-config
+  libssl-dev libboost-dev libboost-system-dev
   libnl-3-dev libnl-xfrm-3-dev libnl-route-3-dev libnl-genl-3-dev
-  libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  # man pages; the .deb (CPack reads ELF files with `file`, Depends come from dpkg-shlibdeps)
+  scdoc dpkg-dev file
+)
+test=(
+  # test frameworks, static checks, the fuzz build (clang)
+  clang clang-tidy clang-format libclang-rt-14-dev libgtest-dev libgmock-dev libbenchmark-dev openssl
   # network labs and independent wire readers
   iproute2 nftables iputils-ping tcpdump tshark iperf3 ike-scan procps psmisc jq socat conntrack
   # strongSwan as the interop peer (docs/interop.md)
@@ -20,7 +34,28 @@ packages=(
   prometheus curl  # ctest -L metrics: a real Prometheus scrapes natgated (tests/metrics)
   # real-kernel XFRM guest (tests/kernel/README.md)
   qemu-system-x86 busybox-static cpio xz-utils lz4 zstd
+  # the package test (tests/package): man pages rendered with man -l
+  man-db
 )
+
+want_runtime=0 want_build=0 want_test=0
+(($# == 0)) && want_test=1
+for arg in "$@"; do
+  case $arg in
+    --runtime) want_runtime=1 ;;
+    --build) want_build=1 ;;
+    --test) want_test=1 ;;
+    -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install-deps: unknown option $arg (--runtime, --build, --test)" >&2; exit 2 ;;
+  esac
+done
+# Each purpose includes the ones below it.
+((want_test)) && want_build=1
+((want_build)) && want_runtime=1
+packages=()
+((want_runtime)) && packages+=("${runtime[@]}")
+((want_build)) && packages+=("${build[@]}")
+((want_test)) && packages+=("${test[@]}")
 
 missing=()
 for p in "${packages[@]}"; do

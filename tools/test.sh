@@ -91,16 +91,19 @@ join_background_build() {
 }
 
 # Static checks (docs/design.md, "Static checks"): clang-tidy with the repository's .clang-tidy
-# minus the clang static analyzer (clang-analyzer-*: ~38 CPU-seconds a file, ~90 CPU-minutes for
-# the tree, too much for CI; tools/tidy.sh runs it) over every C++ source in the release build's
-# compile_commands.json, the headers of the source folders through its HeaderFilterRegex. About
-# 7 CPU-seconds a file, ~33 CPU-minutes for the tree (~17 min wall): two jobs at the lowest
-# priority, started with the interop suite, which mostly waits on charon, pings and the QEMU
-# guest, so it adds little wall time. Errors fail the run; warnings (easily-swappable-parameters
-# for now) are listed.
+# minus the clang static analyzer (clang-analyzer-*: ~38 CPU-seconds a file, too much for CI;
+# tools/tidy.sh runs it) over every C++ source in the release build's compile_commands.json, the
+# headers of the source folders through its HeaderFilterRegex. About 7 CPU-seconds a file, ~35
+# CPU-minutes for the tree, so tools/tidy_cached.py keeps each unit's result keyed by the unit's
+# and its headers' text and re-checks only what changed since the last run on this machine.
+# Two jobs at the lowest priority, started with the netns suite and joined at the very end: the
+# suites from there on mostly wait on namespaces, pings, charon and the QEMU guest, and the
+# sanitizer suites do not wait for it. Errors fail the run; warnings
+# (easily-swappable-parameters for now) are listed.
 static_checks() {
   renice -n 19 "$BASHPID" >/dev/null
-  run-clang-tidy -p build/release -j 2 -quiet '-checks=-clang-analyzer-*' "$root/" >build/clang-tidy.log 2>&1
+  python3 tools/tidy_cached.py -p build/release -j 2 '--checks=-clang-analyzer-*' --root "$root" "$root/" \
+    >build/clang-tidy.log 2>&1
   echo $? >build/.clang-tidy.status
 }
 
@@ -112,6 +115,7 @@ join_static_checks() {
   local findings
   # run-clang-tidy colours clang-tidy's output; the colour codes go before matching.
   findings=$(sed 's/\x1b\[[0-9;]*m//g' build/clang-tidy.log | grep -E '^/.*:[0-9]+:[0-9]+: (warning|error): ' | sort -u)
+  echo "== $(grep '^tidy_cached: ' build/clang-tidy.log | tail -1)"
   if [ -n "$findings" ]; then
     echo "== clang-tidy: $(grep -c . <<<"$findings") findings (errors fail; full log: build/clang-tidy.log)"
     head -n 200 <<<"$findings"
@@ -128,8 +132,8 @@ if build release build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATGATE_WERRO
   mkdir -p build && rm -f build/.sanitize.status build/.fuzz.status
   background_builds >build/background-builds.log 2>&1 &
   background_pid=$!
-  for label in unit scale netns mediation metrics attack interop kernel compare; do
-    if [ "$label" = interop ]; then
+  for label in unit scale netns mediation metrics attack interop kernel compare package; do
+    if [ "$label" = netns ]; then
       rm -f build/.clang-tidy.status
       static_checks &
       static_checks_pid=$!
@@ -137,8 +141,6 @@ if build release build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATGATE_WERRO
     run_suite "$label" build/release "$label"
     echo "== $label done at ${SECONDS}s"
   done
-  join_static_checks
-  echo "== clang-tidy done at ${SECONDS}s"
 else
   background_builds >build/background-builds.log 2>&1 &
   background_pid=$!
@@ -159,6 +161,9 @@ if join_background_build fuzz; then
   run_suite fuzz build/fuzz fuzz
   echo "== fuzz done at ${SECONDS}s"
 fi
+
+join_static_checks
+echo "== clang-tidy done at ${SECONDS}s"
 
 echo
 if ((${#failed_suites[@]} > 0)); then echo "failed: ${failed_suites[*]}"; fi

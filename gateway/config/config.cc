@@ -27,6 +27,20 @@ std::optional<LogLevel> parse_log_level(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+constexpr const char* kLogSubsystemNames[] = {"dmn", "cfg", "ike", "net", "esp", "knl", "ctl"};
+static_assert(std::size(kLogSubsystemNames) == kLogSubsystemCount);
+}  // namespace
+
+std::string to_string(LogSubsystem s) { return kLogSubsystemNames[static_cast<int>(s)]; }
+
+std::optional<LogSubsystem> parse_log_subsystem(std::string_view text) {
+  for (int i = 0; i < static_cast<int>(std::size(kLogSubsystemNames)); ++i) {
+    if (text == kLogSubsystemNames[i]) return static_cast<LogSubsystem>(i);
+  }
+  return std::nullopt;
+}
+
 std::string to_string(StartAction s) {
   switch (s) {
     case StartAction::Initiate:

@@ -2,6 +2,7 @@
 // the daemon core reads. Every field here has been validated; nothing downstream re-checks.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -22,6 +23,26 @@ enum class LogLevel : std::uint8_t { Trace, Debug, Info, Warn, Error, Critical, 
 std::string to_string(DataplaneMode m);  // "auto", "kernel", "userspace"
 std::string to_string(LogLevel l);       // "trace" … "off"
 std::optional<LogLevel> parse_log_level(std::string_view text);
+
+// natgated's log subsystems, named as charon names its groups so a strongSwan operator finds
+// them: dmn (process, signals, reloads), cfg (configuration), ike (IKE SAs and exchanges), net
+// (sockets, datagrams), esp (the userspace ESP engine), knl (kernel: XFRM, routes, addresses,
+// TUN), ctl (control socket, status).
+enum class LogSubsystem : std::uint8_t { Dmn, Cfg, Ike, Net, Esp, Knl, Ctl };
+inline constexpr std::size_t kLogSubsystemCount = 7;
+std::string to_string(LogSubsystem s);  // "dmn" … "ctl"
+std::optional<LogSubsystem> parse_log_subsystem(std::string_view text);
+
+// daemon.log_level: one level for everything ("log_level: info"), or a default with levels for
+// some subsystems ("log_level: { default: info, ike: debug, esp: warn }").
+struct LogLevels {
+  LogLevel default_level = LogLevel::Info;
+  std::array<std::optional<LogLevel>, kLogSubsystemCount> subsystem{};
+
+  static LogLevels all(LogLevel level) { return LogLevels{level, {}}; }
+  LogLevel of(LogSubsystem s) const { return subsystem[static_cast<std::size_t>(s)].value_or(default_level); }
+  friend bool operator==(const LogLevels&, const LogLevels&) = default;
+};
 
 // The userspace data plane's TUN device.
 struct TunConfig {
@@ -64,7 +85,7 @@ struct DaemonConfig {
   std::uint16_t natt_port = 4500;
   DataplaneMode dataplane = DataplaneMode::Auto;
   std::string control_socket = "/run/natgate/natgate.sock";
-  LogLevel log_level = LogLevel::Info;
+  LogLevels log_level;
   TunConfig tun;
   TrustFiles trust;  // daemon.ca / daemon.crl: for every connection
   LimitsConfig limits;

@@ -177,6 +177,36 @@ class ConfigParser {
 
   // ---- daemon --------------------------------------------------------------------------
 
+  std::optional<LogLevel> log_level(const YAML::Node& node, const std::string& path) {
+    auto text = read_.scalar(node, path, "a log level");
+    if (!text) return std::nullopt;
+    if (auto level = parse_log_level(*text)) return level;
+    diags_.error(node.Mark(), path,
+                 quoted(*text) + " is not a log level (expected one of trace | debug | info | warn | error | "
+                                 "critical | off)");
+    return std::nullopt;
+  }
+
+  // "log_level: debug", or "log_level: { default: info, ike: debug, … }" (config.h, LogLevels).
+  void parse_log_levels(const YAML::Node& node, const std::string& path, LogLevels& out) {
+    if (!node.IsMap()) {
+      if (auto level = log_level(node, path)) out = LogLevels::all(*level);
+      return;
+    }
+    auto m = read_.map(node, path, {"default", "dmn", "cfg", "ike", "net", "esp", "knl", "ctl"});
+    if (!m) return;
+    LogLevels levels;
+    for (const auto& e : m->entries()) {
+      auto level = log_level(e.value, join_path(path, e.key));
+      if (!level) continue;
+      if (e.key == "default")
+        levels.default_level = *level;
+      else if (auto s = parse_log_subsystem(e.key))
+        levels.subsystem[static_cast<std::size_t>(*s)] = *level;
+    }
+    out = levels;
+  }
+
   void parse_daemon(const YAML::Node& node, DaemonConfig& d) {
     const std::string path = "daemon";
     auto m = read_.map(
@@ -229,18 +259,7 @@ class ConfigParser {
           d.control_socket = *text;
       }
     }
-    if (auto n = m->get("log_level")) {
-      const std::string p = join_path(path, "log_level");
-      if (auto text = read_.scalar(*n, p, "a log level")) {
-        if (auto level = parse_log_level(*text))
-          d.log_level = *level;
-        else
-          diags_.error(n->Mark(), p,
-                       quoted(*text) +
-                           " is not a log level (expected one of trace | debug | info | warn | error | "
-                           "critical | off)");
-      }
-    }
+    if (auto n = m->get("log_level")) parse_log_levels(*n, join_path(path, "log_level"), d.log_level);
     if (auto n = m->get("tun")) parse_tun(*n, join_path(path, "tun"), d.tun);
     if (auto n = m->get("limits")) parse_limits(*n, join_path(path, "limits"), d.limits);
     if (auto n = m->get("metrics")) parse_metrics(*n, join_path(path, "metrics"), d.metrics);

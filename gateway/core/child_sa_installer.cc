@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "gateway/daemon/logging.h"
+
 namespace natgate::gateway::core {
 
 dataplane::EspTransform esp_transform(const ike::CryptoSuite& suite) {
@@ -166,8 +168,8 @@ Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string
       }
     }
     if (before && before->spec.reqid != reqid)
-      spdlog::info("{}: policy {} -> {} handed over from reqid {} to reqid {}", owner, p.src.to_string(),
-                   p.dst.to_string(), before->spec.reqid, reqid);
+      knl_log().info("{}: policy {} -> {} handed over from reqid {} to reqid {}", owner, p.src.to_string(),
+                     p.dst.to_string(), before->spec.reqid, reqid);
     done.emplace_back(key, std::move(before));
     held_.put(key, owner, p);
   }
@@ -184,8 +186,8 @@ void ChildSaInstaller::release_policies(std::uint32_t reqid) {
     const dataplane::PolicySpec p = held_.find(key)->spec;
     if (backend_) {
       if (Status s = backend_->delete_policy(p); !s)
-        spdlog::warn("removing policy {} -> {} (reqid {}): {}", p.src.to_string(), p.dst.to_string(), reqid,
-                     s.error());
+        knl_log().warn("removing policy {} -> {} (reqid {}): {}", p.src.to_string(), p.dst.to_string(), reqid,
+                       s.error());
     }
     held_.erase(key);
   }
@@ -259,10 +261,10 @@ Status ChildSaInstaller::install_outbound(InstalledChild& c) {
 void ChildSaInstaller::remove(const InstalledChild& c) {
   if (!backend_) return;
   if (Status s = backend_->delete_sa(c.inbound_spi, c.local.address); !s)
-    spdlog::debug("{}: removing inbound SA {}: {}", c.name, spi_hex(c.inbound_spi), s.error());
+    knl_log().debug("{}: removing inbound SA {}: {}", c.name, spi_hex(c.inbound_spi), s.error());
   if (c.pending_outbound) return;  // never installed
   if (Status s = backend_->delete_sa(c.outbound_spi, c.remote.address); !s)
-    spdlog::debug("{}: removing outbound SA {}: {}", c.name, spi_hex(c.outbound_spi), s.error());
+    knl_log().debug("{}: removing outbound SA {}: {}", c.name, spi_hex(c.outbound_spi), s.error());
 }
 
 Status ChildSaInstaller::move(InstalledChild& c, const EndpointPair& ends) {

@@ -11,6 +11,7 @@
 
 #include "gateway/core/source_address.h"
 #include "gateway/core/status_view.h"
+#include "gateway/daemon/logging.h"
 #include "ike/codec/message_codec.h"
 #include "natt/udp_encap.h"
 
@@ -47,13 +48,13 @@ ike::EapFailureLimits eap_limits(const LimitsConfig& l) {
 void write_log(const ike::LogLine& line) {
   switch (line.level) {
     case ike::LogLine::Level::Debug:
-      return spdlog::debug("{}", line.text);
+      return ike_log().debug("{}", line.text);
     case ike::LogLine::Level::Info:
-      return spdlog::info("{}", line.text);
+      return ike_log().info("{}", line.text);
     case ike::LogLine::Level::Warn:
-      return spdlog::warn("{}", line.text);
+      return ike_log().warn("{}", line.text);
     case ike::LogLine::Level::Error:
-      return spdlog::error("{}", line.text);
+      return ike_log().error("{}", line.text);
   }
 }
 
@@ -91,7 +92,7 @@ std::vector<std::shared_ptr<const ike::ConnectionSettings>> IkeCore::load_profil
     if (fresh) ++next_reqid_;
     auto p = build_profile(config_, c, it->second);
     if (!p) {
-      spdlog::error("{}: not usable: {}", c.name, p.error());
+      cfg_log().error("{}: not usable: {}", c.name, p.error());
       if (endpoint_) endpoint_->set_detail(c.name, p.error());
       continue;
     }
@@ -125,12 +126,12 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
                                : Expected<Dataplane>(socket_only_dataplane(services_));
   if (!dp) {
     dataplane_error_ = dp.error();
-    spdlog::error("data plane {} failed to start: {}; IKE still runs, but no CHILD SA can carry traffic",
+    knl_log().error("data plane {} failed to start: {}; IKE still runs, but no CHILD SA can carry traffic",
                   services_.dataplane.name, dataplane_error_);
     dataplane_ = socket_only_dataplane(services_);
   } else {
     dataplane_ = std::move(*dp);
-    if (!dataplane_.description.empty()) spdlog::info("data plane: {}", dataplane_.description);
+    if (!dataplane_.description.empty()) knl_log().info("data plane: {}", dataplane_.description);
   }
   services_.sa_backend = dataplane_.backend.get();
   installer_ = std::make_unique<ChildSaInstaller>(dataplane_.backend.get());
@@ -166,7 +167,7 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
 // ---- data-plane events (dataplane::EventListener) ----------------------------------------
 
 void IkeCore::on_expire(const dataplane::ExpireEvent& ev) {
-  spdlog::debug("data plane: {} expire of SA {} (reqid {})", ev.hard ? "hard" : "soft", spi_hex(ev.spi),
+  esp_log().debug("data plane: {} expire of SA {} (reqid {})", ev.hard ? "hard" : "soft", spi_hex(ev.spi),
                 ev.reqid);
   run(endpoint_->data_plane_expire(ev.spi, ev.hard, Clock::now()));
 }
@@ -297,15 +298,28 @@ void IkeCore::on_datagram(UdpSocket& socket, const sys::UdpDatagram& d) {
       // With the kernel data plane UDP_ENCAP takes ESP before it reaches us; without a data
       // plane nothing can decrypt it.
       ++counters_["esp_dropped_no_dataplane"];
-      spdlog::debug("{}: ESP (SPI {}) on the NAT-T socket and no data plane to take it", d.remote.to_string(),
+      if (admit_packet_log())
+        net_log().debug("{}: ESP (SPI {}) on the NAT-T socket and no data plane to take it", d.remote.to_string(),
                     spi_hex(c.spi));
       break;
     case natt::DatagramKind::TooShort:
       ++counters_["malformed_dropped"];
-      spdlog::debug("dropped IKE datagram from {}: NAT-T datagram of {} bytes", d.remote.to_string(),
+      if (admit_packet_log())
+        net_log().debug("dropped IKE datagram from {}: NAT-T datagram of {} bytes", d.remote.to_string(),
                     d.payload.size());
       break;
   }
+}
+
+bool IkeCore::admit_packet_log() {
+  if (!ike_log().should_log(spdlog::level::debug) && !net_log().should_log(spdlog::level::debug)) return false;
+  if (!packet_log_limit_.admit(LogRateLimiter::Clock::now())) {
+    ++counters_["log_lines_suppressed"];
+    return false;
+  }
+  if (std::uint64_t left_out = packet_log_limit_.take_suppressed())
+    dmn_log().info("{} debug line{} left out (more than 50 a second)", left_out, left_out == 1 ? "" : "s");
+  return true;
 }
 
 void IkeCore::handle_ike(ByteView message, const Endpoint& local, const Endpoint& remote, bool natt) {
@@ -405,10 +419,10 @@ void IkeCore::run(ike::EndpointOutput&& out) {
               if (it == installed_.end()) return;
               if (Status s = installer_->install_outbound(it->second); !s) {
                 ++counters_["child_sa_install_failures"];
-                spdlog::error("{}: {}", a.connection, s.error());
+                knl_log().error("{}: {}", a.connection, s.error());
               } else {
                 ++counters_["child_outbound_switched_after_delete"];
-                spdlog::debug("{}: traffic now leaves on CHILD SA {}", a.connection,
+                knl_log().debug("{}: traffic now leaves on CHILD SA {}", a.connection,
                               spi_hex(it->second.outbound_spi));
               }
             },
@@ -424,7 +438,7 @@ void IkeCore::run(ike::EndpointOutput&& out) {
               auto it = installed_.find(a.inbound_spi);
               if (it == installed_.end()) return;
               if (Status s = installer_->move(it->second, {.local = a.local, .remote = a.remote}); !s)
-                spdlog::error("{}: moving CHILD SA {}: {}", a.connection, spi_hex(a.inbound_spi), s.error());
+                knl_log().error("{}: moving CHILD SA {}: {}", a.connection, spi_hex(a.inbound_spi), s.error());
             },
             [&](ike::ReleasePolicies& a) { installer_->release_policies(a.reqid); },
             [&](ike::InstallTrafficPolicies& a) { install_traffic_policies(a.connection); },
@@ -442,7 +456,9 @@ void IkeCore::run(ike::EndpointOutput&& out) {
             },
             [&](ike::ApplyVirtualIps& a) { apply_virtual_ips(a); },
             [&](ike::ControlReply& r) { answer(r, failed_installs); },
-            [&](ike::LogLine& l) { write_log(l); },
+            [&](ike::LogLine& l) {
+              if (l.level != ike::LogLine::Level::Debug || admit_packet_log()) write_log(l);
+            },
             [&](ike::ShutdownComplete&) { finish_shutdown(); },
         },
         action);
@@ -466,7 +482,7 @@ void IkeCore::send(ike::SendDatagram& out) {
   }
   if (!s) {
     ++counters_["ike_send_errors"];
-    spdlog::warn("sending IKE to {}: {}", d.remote.to_string(), s.error());
+    net_log().warn("sending IKE to {}: {}", d.remote.to_string(), s.error());
   } else {
     ++counters_["ike_datagrams_sent"];
   }
@@ -474,7 +490,7 @@ void IkeCore::send(ike::SendDatagram& out) {
 
 void IkeCore::send_keepalive(const ike::SendKeepalive& k) {
   if (Status s = dataplane_.natt->send_keepalive({.local = k.local, .remote = k.remote}); !s) {
-    spdlog::debug("{}: NAT-keepalive to {}: {}", k.connection, k.remote.to_string(), s.error());
+    net_log().debug("{}: NAT-keepalive to {}: {}", k.connection, k.remote.to_string(), s.error());
   } else {
     ++counters_["natt_keepalives_sent"];
   }
@@ -495,7 +511,7 @@ Status IkeCore::install(ike::InstallChildSa& a) {
     return unexpected(installed.error());
   }
   if (!installer_->has_backend())
-    spdlog::info("{}: CHILD SA {} carries nothing (no data plane)", a.connection,
+    knl_log().info("{}: CHILD SA {} carries nothing (no data plane)", a.connection,
                  spi_hex(a.child.inbound_spi));
   installed_[a.child.inbound_spi] = std::move(*installed);
   return {};
@@ -514,9 +530,9 @@ void IkeCore::install_traffic_policies(const std::string& name) {
                    : Status(unexpected(local.error()));
   if (!s) {
     endpoint_->set_detail(name, "cannot install the on-traffic policies: " + s.error());
-    spdlog::error("{}: cannot install the on-traffic policies: {}", name, s.error());
+    knl_log().error("{}: cannot install the on-traffic policies: {}", name, s.error());
   } else {
-    spdlog::info("{}: waiting for traffic from {} to {} (start: on-traffic)", name,
+    knl_log().info("{}: waiting for traffic from {} to {} (start: on-traffic)", name,
                  ts_text(p->child().local_ts), ts_text(p->child().remote_ts));
   }
 }
@@ -525,7 +541,7 @@ void IkeCore::release_sa_resources(const ike::ReleaseSaResources& r) {
   const auto leased = remote_access_->addresses_of(r.sa);
   if (auto reqid = remote_access_->release(r.sa)) installer_->release_policies(*reqid);
   for (const auto& a : leased)
-    spdlog::info("{}: virtual IP {} of {} released", r.connection, a.to_string(),
+    knl_log().info("{}: virtual IP {} of {} released", r.connection, a.to_string(),
                  r.remote_id ? r.remote_id->to_string() : std::string("-"));
   // The kernel drops the routes whose source is a removed address, so the connection's policies
   // (and their routes) go first; the next CHILD SA installs them again with the address it gets
@@ -540,7 +556,7 @@ void IkeCore::apply_virtual_ips(const ike::ApplyVirtualIps& a) {
   const std::optional<std::string> dns_file = p ? p->config.local.dns_file : std::nullopt;
   if (Status s = vip_client_->apply(a.sa, a.attributes, dns_file); !s) {
     endpoint_->set_detail(a.connection, "virtual IP: " + s.error());
-    spdlog::error("{}: virtual IP: {}", a.connection, s.error());
+    knl_log().error("{}: virtual IP: {}", a.connection, s.error());
   }
 }
 

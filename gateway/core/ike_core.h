@@ -28,6 +28,7 @@
 #include "gateway/core/remote_access.h"
 #include "gateway/core/sa_event_source.h"
 #include "gateway/core/virtual_ip_client.h"
+#include "gateway/daemon/log_rate_limiter.h"
 #include "gateway/io/timer.h"
 #include "ike/endpoint/endpoint.h"
 #include "ike/exchange/eap_failure_limiter.h"
@@ -81,8 +82,12 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   void on_mapping(const dataplane::MappingEvent& m) override;
   void watch_backend_events();
   void finish_shutdown();
+  // Lines strangers' packets cause (the Endpoint's debug lines, datagrams nobody takes) pass this
+  // limit; the rest are counted (log_lines_suppressed) and reported once (log_rate_limiter.h).
+  bool admit_packet_log();
 
   DataplaneFactory dataplane_factory_;
+  LogRateLimiter packet_log_limit_{50.0, 200.0};
   boost::asio::io_context* io_ = nullptr;
   Config config_;
   DaemonServices services_;

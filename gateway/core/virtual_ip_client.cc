@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "gateway/daemon/logging.h"
 #include "sys/addresses.h"
 
 namespace natgate::gateway::core {
@@ -93,7 +94,7 @@ void VirtualIpClient::release(std::uint64_t sa) {
   for (const auto& address : it->second.addresses) {
     if (used_by_other(sa, address)) continue;
     if (Status s = sys::remove_interface_address(interface_, address); !s)
-      spdlog::warn("virtual IP {}: {}", address.to_string(), s.error());
+      knl_log().warn("virtual IP {}: {}", address.to_string(), s.error());
   }
   if (it->second.dns_file) {
     bool shared = false;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/daemon/logging.h"
+
 namespace natgate::gateway {
 
 namespace {
@@ -34,14 +36,14 @@ void ConfigOnlyCore::start(const Config& config, DaemonServices&) {
   connections_ = describe(config);
   for (const auto& c : config.connections) {
     if (c.start == StartAction::Initiate)
-      spdlog::warn("{}: start: initiate, but {}; it stays down", c.name, kNoEngine);
+      ike_log().warn("{}: start: initiate, but {}; it stays down", c.name, kNoEngine);
   }
 }
 
 void ConfigOnlyCore::on_datagram(UdpSocket& socket, const sys::UdpDatagram& d) {
   ++unanswered_datagrams_;
-  spdlog::debug("{} socket {}: {}-byte datagram from {} not answered: no IKE engine",
-                to_string(socket.role()), d.local.to_string(), d.payload.size(), d.remote.to_string());
+  net_log().debug("{} socket {}: {}-byte datagram from {} not answered: no IKE engine",
+                  to_string(socket.role()), d.local.to_string(), d.payload.size(), d.remote.to_string());
 }
 
 Status ConfigOnlyCore::connection_status(const StatusQuery& query, DaemonStatus& out) {

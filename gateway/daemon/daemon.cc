@@ -5,12 +5,14 @@
 
 #include <boost/asio.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "gateway/config/config_diff.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/daemon/logging.h"
 #include "gateway/daemon/systemd_notify.h"
+#include "gateway/daemon/systemd_watchdog.h"
 #include "gateway/metrics/exposition.h"
 #include "gateway/metrics/metrics_server.h"
 
@@ -23,9 +25,10 @@ namespace natgate::gateway {
 namespace asio = boost::asio;
 
 struct Daemon::Asio {
-  explicit Asio(asio::io_context& io) : signals(io), stop_deadline(io) {}
+  explicit Asio(asio::io_context& io) : signals(io), stop_deadline(io), systemd_tick(io) {}
   asio::signal_set signals;
   asio::steady_timer stop_deadline;
+  asio::steady_timer systemd_tick;  // watchdog pings and STATUS= lines (systemd_watchdog.h)
 };
 
 Daemon::Daemon(asio::io_context& io, DaemonOptions options, std::unique_ptr<DaemonCore> core)
@@ -47,9 +50,9 @@ Status Daemon::start(Config config) {
   if (!dataplane) return unexpected(dataplane.error());
   dataplane_ = *dataplane;
   if (dataplane_.name == "none")
-    spdlog::warn("data plane: none ({}); no SA can carry traffic", dataplane_.reason);
+    knl_log().warn("data plane: none ({}); no SA can carry traffic", dataplane_.reason);
   else
-    spdlog::info("data plane: {} ({})", dataplane_.name, dataplane_.reason);
+    knl_log().info("data plane: {} ({})", dataplane_.name, dataplane_.reason);
 
   if (Status s = bind_sockets(); !s) {
     sockets_.clear();
@@ -61,7 +64,7 @@ Status Daemon::start(Config config) {
     return unexpected(control.error());
   }
   control_ = std::move(*control);
-  spdlog::info("control socket {}", control_->path());
+  ctl_log().info("control socket {}", control_->path());
   if (Status m = open_metrics(); !m) {
     control_.reset();
     sockets_.clear();
@@ -91,7 +94,33 @@ Status Daemon::start(Config config) {
   spdlog::info("natgated {} started with {} ({} connection{})", NATGATE_VERSION, config_.source,
                config_.connections.size(), config_.connections.size() == 1 ? "" : "s");
   notify_systemd("READY=1");
+  if (std::getenv("NOTIFY_SOCKET") != nullptr) {
+    watchdog_ = systemd_watchdog_interval();
+    if (watchdog_)
+      dmn_log().info("systemd watchdog: {} ms, pinged every {} ms",
+                     std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog_).count(),
+                     systemd_tick_interval(watchdog_).count());
+    systemd_tick();
+  }
   return {};
+}
+
+void Daemon::systemd_tick() {
+  if (stopped_) return;
+  if (watchdog_) notify_systemd("WATCHDOG=1");
+  StatusQuery summary_only;
+  summary_only.summary = true;
+  if (auto s = status(summary_only); s && s->summary) {
+    std::string line = systemd_status_line(*s->summary);
+    if (line != systemd_status_) {
+      notify_systemd("STATUS=" + line);
+      systemd_status_ = std::move(line);
+    }
+  }
+  asio_->systemd_tick.expires_after(systemd_tick_interval(watchdog_));
+  asio_->systemd_tick.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) systemd_tick();
+  });
 }
 
 Status Daemon::bind_sockets() {
@@ -103,7 +132,7 @@ Status Daemon::bind_sockets() {
       if (role == SocketRole::NatT && dataplane_.name == "userspace") continue;
       auto socket = UdpSocket::bind(io_, Endpoint{address, port}, role);
       if (!socket) return unexpected(socket.error());
-      spdlog::info("listening on UDP {} ({})", (*socket)->local_endpoint().to_string(), to_string(role));
+      net_log().info("listening on UDP {} ({})", (*socket)->local_endpoint().to_string(), to_string(role));
       sockets_.push_back(std::move(*socket));
     }
   }
@@ -116,7 +145,7 @@ Status Daemon::open_metrics() {
   auto server = metrics::MetricsServer::open(io_, *listen, [this] { return render_metrics(); });
   if (!server) return unexpected(server.error());
   metrics_ = std::move(*server);
-  spdlog::info("metrics on http://{}/metrics", metrics_->local_endpoint().to_string());
+  ctl_log().info("metrics on http://{}/metrics", metrics_->local_endpoint().to_string());
   return {};
 }
 
@@ -174,6 +203,7 @@ void Daemon::finish_stop() {
   boost::system::error_code ignored;
   asio_->signals.cancel(ignored);
   asio_->stop_deadline.cancel();
+  asio_->systemd_tick.cancel();
   if (control_) control_->close();
   if (metrics_) metrics_->close();
   for (auto& s : sockets_) s->close();
@@ -184,29 +214,29 @@ void Daemon::finish_stop() {
 ControlResult Daemon::reload_config() {
   notify_systemd("RELOADING=1");
   auto loaded = load_config_file(options_.config_path);
-  for (const auto& w : loaded.warnings) spdlog::warn("{}", w.to_string());
+  for (const auto& w : loaded.warnings) cfg_log().warn("{}", w.to_string());
   if (!loaded.ok()) {
     ++reload_failures_;
-    for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
+    for (const auto& e : loaded.errors) cfg_log().error("{}", e.to_string());
     std::string message =
         "reload failed, still running the previous config: " + loaded.errors.front().to_string();
     if (loaded.errors.size() > 1)
       message += " (and " + std::to_string(loaded.errors.size() - 1) + " more in the log)";
-    spdlog::error("{}", message);
+    cfg_log().error("{}", message);
     notify_systemd("READY=1");
     return unexpected(message);
   }
   Config next = std::move(*loaded.config);
   ConfigDiff diff = diff_configs(config_, next);
-  spdlog::info("reload {}: {}", options_.config_path, diff.summary());
+  cfg_log().info("reload {}: {}", options_.config_path, diff.summary());
   for (const auto& field : diff.daemon_changes) {
     if (field == "log_level") {
-      if (!options_.log_level_override) set_log_level(next.daemon.log_level);
+      if (!options_.log_level_override) set_log_levels(next.daemon.log_level);
       continue;
     }
     // Sockets, the control socket and the data plane are set up once; moving them under
     // running SAs is a restart's job.
-    spdlog::warn("daemon.{} changed; it takes effect when natgated restarts", field);
+    cfg_log().warn("daemon.{} changed; it takes effect when natgated restarts", field);
   }
   ++reloads_;
   if (!stopping_) core_->apply_config(next, diff);

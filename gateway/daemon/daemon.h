@@ -73,6 +73,9 @@ class Daemon : public ControlHandler {
   std::string render_metrics();
   void wait_for_signal();
   void finish_stop();
+  // Under systemd: WATCHDOG=1 (when WatchdogSec= is set) and STATUS= when it changed, from the
+  // event loop, then again after systemd_tick_interval.
+  void systemd_tick();
 
   struct Asio;  // signal set and deadline timer, kept out of this header
   boost::asio::io_context& io_;
@@ -94,6 +97,8 @@ class Daemon : public ControlHandler {
   std::chrono::steady_clock::time_point started_at_;
   std::uint64_t reloads_ = 0;
   std::uint64_t reload_failures_ = 0;
+  std::optional<std::chrono::microseconds> watchdog_;
+  std::string systemd_status_;
   bool stopping_ = false;
   bool stopped_ = false;
 };

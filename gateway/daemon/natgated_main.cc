@@ -31,7 +31,7 @@ int run_natgated(int argc, char** argv) {
   bool foreground = true;
   app.add_option("-c,--config", config_path, "Config file")->capture_default_str();
   app.add_option("--check", check_path, "Validate FILE, print the result and exit (0 = valid, 1 = not)");
-  app.add_option("--log-level", log_level, "Override daemon.log_level")
+  app.add_option("--log-level", log_level, "Override daemon.log_level (every subsystem at this level)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_flag(
       "--foreground", foreground,
@@ -43,19 +43,19 @@ int run_natgated(int argc, char** argv) {
 
   std::optional<LogLevel> override_level;
   if (!log_level.empty()) override_level = parse_log_level(log_level);
-  setup_logging(detect_log_target(), override_level.value_or(LogLevel::Info));
+  setup_logging(detect_log_target(), LogLevels::all(override_level.value_or(LogLevel::Info)));
   // Before any key is read: no core dump and no ptrace by an unprivileged process of this user.
   if (natgate::Status s = make_undumpable(); !s) spdlog::warn("{}", s.error());
 
   auto loaded = load_config_file(config_path);
-  for (const auto& w : loaded.warnings) spdlog::warn("{}", w.to_string());
+  for (const auto& w : loaded.warnings) cfg_log().warn("{}", w.to_string());
   if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
-    spdlog::critical("{}: not starting: the config has {} error{}", config_path, loaded.errors.size(),
-                     loaded.errors.size() == 1 ? "" : "s");
+    for (const auto& e : loaded.errors) cfg_log().error("{}", e.to_string());
+    cfg_log().critical("{}: not starting: the config has {} error{}", config_path, loaded.errors.size(),
+                       loaded.errors.size() == 1 ? "" : "s");
     return 1;
   }
-  if (!override_level) set_log_level(loaded.config->daemon.log_level);
+  if (!override_level) set_log_levels(loaded.config->daemon.log_level);
 
   boost::asio::io_context io;
   DaemonOptions options;

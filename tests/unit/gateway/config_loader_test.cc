@@ -264,6 +264,36 @@ TEST(ConfigLoader, EnumsSayWhatIsAllowed) {
             Lines{"office.yaml:2:31: daemon.tun.mtu: \"100\" is not an MTU (expected an integer 576-65535)"});
 }
 
+TEST(ConfigLoader, LogLevelIsOneLevelOrADefaultWithSubsystems) {
+  auto one = load(with("daemon:\n", "daemon:\n  log_level: debug\n"));
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one.config->daemon.log_level, LogLevels::all(LogLevel::Debug));
+  EXPECT_EQ(one.config->daemon.log_level.of(LogSubsystem::Knl), LogLevel::Debug);
+
+  auto split = load(with("daemon:\n", "daemon:\n  log_level: { default: warn, ike: debug, esp: error }\n"));
+  ASSERT_TRUE(split.ok());
+  const LogLevels& l = split.config->daemon.log_level;
+  EXPECT_EQ(l.of(LogSubsystem::Ike), LogLevel::Debug);
+  EXPECT_EQ(l.of(LogSubsystem::Esp), LogLevel::Error);
+  EXPECT_EQ(l.of(LogSubsystem::Net), LogLevel::Warn);
+  EXPECT_EQ(l.of(LogSubsystem::Dmn), LogLevel::Warn);
+
+  auto only_one = load(with("daemon:\n", "daemon:\n  log_level: { knl: trace }\n"));
+  ASSERT_TRUE(only_one.ok());
+  EXPECT_EQ(only_one.config->daemon.log_level.of(LogSubsystem::Knl), LogLevel::Trace);
+  EXPECT_EQ(only_one.config->daemon.log_level.of(LogSubsystem::Cfg), LogLevel::Info);
+}
+
+TEST(ConfigLoader, BadLogLevelsNameSubsystemAndLevel) {
+  EXPECT_EQ(errors_of(with("daemon:\n", "daemon:\n  log_level: { ike: loud }\n")),
+            Lines{"office.yaml:2:21: daemon.log_level.ike: \"loud\" is not a log level (expected one of trace | "
+                  "debug | info | warn | error | critical | off)"});
+  auto unknown = errors_of(with("daemon:\n", "daemon:\n  log_level: { kernel: debug }\n"));
+  ASSERT_EQ(unknown.size(), 1U);
+  EXPECT_NE(unknown[0].find("daemon.log_level"), std::string::npos) << unknown[0];
+  EXPECT_NE(unknown[0].find("default, dmn, cfg, ike, net, esp, knl, ctl"), std::string::npos) << unknown[0];
+}
+
 TEST(ConfigLoader, WrongShapesAreNamed) {
   EXPECT_EQ(errors_of(with("[10.2.0.0/24]", "10.2.0.0/24")),
             Lines{"office.yaml:11:70: connections.office-b.remote.subnets: expected a list of subnets, got "

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -17,6 +20,8 @@
 #include "gateway/control/control_client.h"
 #include "gateway/daemon/check_command.h"
 #include "gateway/daemon/config_only_core.h"
+#include "gateway/daemon/systemd_watchdog.h"
+#include "sys/unique_fd.h"
 
 namespace natgate::gateway {
 namespace {
@@ -85,7 +90,13 @@ class RecordingCore : public DaemonCore {
     datagrams.push_back(to_string(socket.role()) + " " + d.remote.address.to_string() + " -> " +
                         d.local.to_string() + " " + std::string(d.payload.begin(), d.payload.end()));
   }
-  Status connection_status(const StatusQuery&, DaemonStatus&) override { return {}; }
+  Status connection_status(const StatusQuery& query, DaemonStatus& out) override {
+    if (query.summary) {
+      std::lock_guard lock(mu);
+      out.summary = summary;
+    }
+    return {};
+  }
   std::map<std::string, std::uint64_t> counters() override { return {{"malformed_dropped", 0}}; }
   void up(const std::string& name, ControlReply reply) override { reply(ControlResult("up " + name)); }
   void down(const std::string& name, ControlReply reply) override { reply(ControlResult("down " + name)); }
@@ -105,6 +116,7 @@ class RecordingCore : public DaemonCore {
   std::string dataplane;
   std::vector<std::string> datagrams;
   std::vector<std::string> applied;
+  StatusSummary summary;
   int shutdowns = 0;
   bool finish_shutdown = true;
 };
@@ -203,6 +215,92 @@ TEST_F(DaemonTest, StartsBindsAndAnswersStatus) {
   EXPECT_EQ(d.listening[0].rfind("127.0.0.1:", 0), 0u);
   EXPECT_EQ(d.counters.at("malformed_dropped"), 0u);  // the core's counters are merged in
   EXPECT_EQ(d.counters.at("udp_datagrams_received"), 0u);
+}
+
+// A datagram socket standing in for systemd's $NOTIFY_SOCKET, with the watchdog variables set
+// for this process while it lives.
+class FakeSystemd {
+ public:
+  explicit FakeSystemd(const std::string& dir) : path_(dir + "/notify") {
+    fd_ = sys::UniqueFd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+    EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+    timeval tv{0, 100'000};
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setenv("NOTIFY_SOCKET", path_.c_str(), 1);
+    ::setenv("WATCHDOG_USEC", "100000", 1);
+    ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+  }
+  ~FakeSystemd() {
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("WATCHDOG_USEC");
+    ::unsetenv("WATCHDOG_PID");
+  }
+  FakeSystemd(const FakeSystemd&) = delete;
+  FakeSystemd& operator=(const FakeSystemd&) = delete;
+
+  // The next notification, "" after 100 ms without one.
+  std::string next() {
+    char buf[512];
+    ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  }
+
+ private:
+  std::string path_;
+  sys::UniqueFd fd_;
+};
+
+TEST_F(DaemonTest, PingsTheSystemdWatchdogFromTheLoopAndReportsStatus) {
+  FakeSystemd systemd(dir_);
+  write_config(conn("a", "10.1.0.0/24") + conn("b", "10.3.0.0/24"));
+  auto config = loaded();
+  start(config);
+  std::vector<std::string> seen;
+  int pings = 0;
+  bool status_changed = false;
+  for (int i = 0; i < 60 && (pings < 3 || !status_changed); ++i) {  // at most ~6 s
+    std::string n = systemd.next();
+    if (n.empty()) continue;
+    seen.push_back(n);
+    pings += n == "WATCHDOG=1" ? 1 : 0;
+    if (n == "STATUS=0 of 0 connections up, 0 IKE SAs, 0 CHILD SAs") {
+      std::lock_guard lock(core_->mu);
+      ConnectionSummary a;
+      a.name = "a";
+      a.ike_sas = a.established = a.child_sas = 1;
+      ConnectionSummary b;
+      b.name = "b";
+      core_->summary.connections = {a, b};
+      core_->summary.ike_sas = 1;
+      core_->summary.child_sas = 1;
+    }
+    status_changed = status_changed || n == "STATUS=1 of 2 connections up, 1 IKE SA, 1 CHILD SA";
+  }
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front(), "READY=1");
+  EXPECT_GE(pings, 3) << "watchdog every 50 ms expected";
+  EXPECT_TRUE(status_changed);
+  // The status line is sent when it changes, not with every ping.
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), "STATUS=1 of 2 connections up, 1 IKE SA, 1 CHILD SA"), 1);
+}
+
+TEST(SystemdWatchdog, IntervalOnlyForThisProcess) {
+  ::setenv("WATCHDOG_USEC", "30000000", 1);
+  ::setenv("WATCHDOG_PID", "1", 1);
+  EXPECT_FALSE(systemd_watchdog_interval()) << "pid 1's watchdog is not ours";
+  ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+  ASSERT_TRUE(systemd_watchdog_interval());
+  EXPECT_EQ(systemd_tick_interval(systemd_watchdog_interval()), 10s) << "at least every 10 s";
+  ::setenv("WATCHDOG_USEC", "4000000", 1);
+  EXPECT_EQ(systemd_tick_interval(systemd_watchdog_interval()), 2s);
+  ::setenv("WATCHDOG_USEC", "junk", 1);
+  EXPECT_FALSE(systemd_watchdog_interval());
+  ::unsetenv("WATCHDOG_USEC");
+  ::unsetenv("WATCHDOG_PID");
+  EXPECT_FALSE(systemd_watchdog_interval());
 }
 
 TEST_F(DaemonTest, DatagramsReachTheCoreWithBothEndpoints) {

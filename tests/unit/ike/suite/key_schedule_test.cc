@@ -9,7 +9,7 @@
 //   CHILD SA: KEYMAT = prf_plus(SK_d, [g^ir|]Ni|Nr) split encr_i, integ_i, encr_r, integ_r (§2.17)
 // Inputs: Ni = 01..20, Nr = 41..60 (32 octets each), SPIi = 0102030405060708,
 // SPIr = 1112131415161718; g^ir from the RFC 7748 §6.1 X25519 vector or the MODP-2048 value of
-// crypto/key_exchange_test.cc. Rekey/CHILD exchange: Ni = 5a x40, Nr = a5 x24, SPIi =
+// tests/unit/crypto/key_exchange_test.cc. Rekey/CHILD exchange: Ni = 5a x40, Nr = a5 x24, SPIi =
 // 2122232425262728, SPIr = 3132333435363738, g^ir = RFC 5903 §8.1 girx.
 #include "ike/suite/key_schedule.h"
 
