@@ -137,6 +137,7 @@ natgated_yaml_begin() {
   [[ -n ${o[ca]:-} ]] && NGY_DAEMON+=("  ca: [${o[ca]}]")
   [[ -n ${o[crl]:-} ]] && NGY_DAEMON+=("  crl: [${o[crl]}]")
   [[ -n ${o[limits]:-} ]] && NGY_DAEMON+=("  limits: ${o[limits]}")
+  [[ -n ${o[metrics]:-} ]] && NGY_DAEMON+=("  metrics: ${o[metrics]}")
   [[ -n ${o[user]:-} ]] && NGY_DAEMON+=("  user: ${o[user]}")
   return 0
 }

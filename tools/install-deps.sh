@@ -31,6 +31,7 @@ test=(
   libstrongswan-standard-plugins libstrongswan-extra-plugins
   # tools/compare: real services behind NAT, a scanner, plots (daemons run only in its namespaces)
   nmap openssh-server nginx sshpass gnuplot-nox
+  prometheus curl  # ctest -L metrics: a real Prometheus scrapes natgated (tests/metrics)
   # real-kernel XFRM guest (tests/kernel/README.md)
   qemu-system-x86 busybox-static cpio xz-utils lz4 zstd
   # the package test (tests/package): man pages rendered with man -l

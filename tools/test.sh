@@ -132,7 +132,7 @@ if build release build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATGATE_WERRO
   mkdir -p build && rm -f build/.sanitize.status build/.fuzz.status
   background_builds >build/background-builds.log 2>&1 &
   background_pid=$!
-  for label in unit scale netns mediation attack interop kernel compare package; do
+  for label in unit scale netns mediation metrics attack interop kernel compare package; do
     if [ "$label" = netns ]; then
       rm -f build/.clang-tidy.status
       static_checks &

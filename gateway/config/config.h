@@ -72,6 +72,13 @@ struct LimitsConfig {
   friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
 };
 
+// daemon.metrics: Prometheus metrics over HTTP (gateway/metrics/, docs/operations.md "Monitoring").
+struct MetricsConfig {
+  std::optional<Endpoint> listen;  // nullopt: no metrics endpoint
+  bool per_sa = false;             // series per CHILD SA and peer too (bounded by the SAs that exist)
+  friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
+};
+
 struct DaemonConfig {
   std::vector<IpAddress> listen = {IpAddress::any(IpFamily::V4)};
   std::uint16_t ike_port = 500;
@@ -82,6 +89,7 @@ struct DaemonConfig {
   TunConfig tun;
   TrustFiles trust;  // daemon.ca / daemon.crl: for every connection
   LimitsConfig limits;
+  MetricsConfig metrics;
   friend bool operator==(const DaemonConfig&, const DaemonConfig&) = default;
 };
 

@@ -56,6 +56,7 @@ const FieldList<DaemonConfig>& daemon_fields() {
       {"tun.name", [](const auto& a, const auto& b) { return a.tun.name == b.tun.name; }},
       {"tun.mtu", [](const auto& a, const auto& b) { return a.tun.mtu == b.tun.mtu; }},
       {"limits", same(&DaemonConfig::limits)},
+      {"metrics", same(&DaemonConfig::metrics)},
   };
   return fields;
 }

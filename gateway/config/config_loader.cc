@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <set>
 
@@ -209,7 +210,7 @@ class ConfigParser {
   void parse_daemon(const YAML::Node& node, DaemonConfig& d) {
     const std::string path = "daemon";
     auto m = read_.map(
-        node, path, {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun", "ca", "crl", "limits"});
+        node, path, {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun", "ca", "crl", "limits", "metrics"});
     if (!m) return;
     auth_.trust(*m, path, d.trust);
     if (auto n = m->get("listen")) {
@@ -261,6 +262,43 @@ class ConfigParser {
     if (auto n = m->get("log_level")) parse_log_levels(*n, join_path(path, "log_level"), d.log_level);
     if (auto n = m->get("tun")) parse_tun(*n, join_path(path, "tun"), d.tun);
     if (auto n = m->get("limits")) parse_limits(*n, join_path(path, "limits"), d.limits);
+    if (auto n = m->get("metrics")) parse_metrics(*n, join_path(path, "metrics"), d.metrics);
+  }
+
+  // daemon.metrics: { listen: ADDRESS:PORT, per_sa: BOOL }. The port is required (no default
+  // that could collide); "[v6]:port" for IPv6.
+  void parse_metrics(const YAML::Node& node, const std::string& path, MetricsConfig& mc) {
+    auto m = read_.map(node, path, {"listen", "per_sa"});
+    if (!m) return;
+    if (auto n = m->get("listen")) {
+      const std::string p = join_path(path, "listen");
+      constexpr const char* kExpected = "ADDRESS:PORT, like 127.0.0.1:9587 or [::1]:9587";
+      if (auto text = read_.scalar(*n, p, kExpected)) {
+        std::string_view t = *text;
+        std::optional<IpAddress> addr;
+        std::string_view port_text;
+        if (auto colon = t.rfind(':'); colon != std::string_view::npos && colon > 0) {
+          std::string_view host = t.substr(0, colon);
+          if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+            host = host.substr(1, host.size() - 2);
+          else if (host.find(':') != std::string_view::npos)
+            host = {};  // IPv6 needs brackets
+          addr = IpAddress::parse(host);
+          port_text = t.substr(colon + 1);
+        }
+        unsigned port = 0;
+        auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+        if (!addr || port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+            port == 0 || port > 65535)
+          diags_.error(n->Mark(), p,
+                       quoted(*text) + " is not an address and port (expected " + kExpected + ")");
+        else
+          mc.listen = Endpoint{*addr, static_cast<std::uint16_t>(port)};
+      }
+    }
+    if (auto n = m->get("per_sa")) {
+      if (auto v = read_.boolean(*n, join_path(path, "per_sa"))) mc.per_sa = *v;
+    }
   }
 
   void parse_limits(const YAML::Node& node, const std::string& path, LimitsConfig& l) {

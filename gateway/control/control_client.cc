@@ -76,11 +76,44 @@ Expected<std::string> ControlClient::exchange(const ControlRequest& request,
     in.append(buf.data(), static_cast<std::size_t>(n));
     // Only the new bytes are searched: a reply of megabytes arrives in many reads.
     if (auto nl = in.find('\n', old_size); nl != std::string::npos) {
+      leftover_ = in.substr(nl + 1);  // what a stream (follow) sent behind its first line
       in.resize(nl);
       return in;
     }
     if (in.size() > kMaxReplyBytes)
       return fail("reply larger than " + std::to_string(kMaxReplyBytes) + " bytes");
+  }
+}
+
+Status ControlClient::follow(const ControlRequest& request, std::chrono::milliseconds timeout,
+                             const std::function<bool(std::string_view line)>& on_line) {
+  auto first = exchange(request, timeout);
+  if (!first) return unexpected(first.error());
+  auto reply = parse_control_reply(*first);
+  if (!reply) return unexpected(reply.error());
+  if (!reply->ok) return unexpected(reply->message);
+  // Event lines that arrived in the same read as the answer line were kept by exchange().
+  std::string pending = std::move(leftover_);
+  leftover_.clear();
+  std::vector<char> buf(std::size_t{1} << 16);
+  for (;;) {
+    for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
+      const bool more = on_line(std::string_view(pending).substr(0, nl));
+      pending.erase(0, nl + 1);
+      if (!more) return {};
+    }
+    if (pending.size() > (std::size_t{1} << 20))
+      return unexpected(std::string("event line longer than 1 MiB"));
+    // No deadline: events come when they come (an hour per wait, then wait again).
+    if (Status s = wait_for(fd_.get(), POLLIN, Clock::now() + std::chrono::hours(1)); !s) {
+      if (s.error() == "timed out") continue;
+      return s;
+    }
+    ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) return unexpected("control socket " + path_ + ": " + std::strerror(errno));
+    if (n == 0) return unexpected("natgated closed the connection");
+    pending.append(buf.data(), static_cast<std::size_t>(n));
   }
 }
 

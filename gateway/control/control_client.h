@@ -3,7 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "common/expected.h"
 #include "gateway/control/control_protocol.h"
@@ -22,11 +24,17 @@ class ControlClient {
   // exchange() and parse_control_reply() together.
   Expected<ControlReplyMessage> request(const ControlRequest& request, std::chrono::milliseconds timeout,
                                         StatusReplyForm form = StatusReplyForm::Both);
+  // A request answered by a stream (`events`): the first reply line within `timeout` (an error
+  // reply is returned as such), then `on_line` for each further line, without a deadline, until
+  // the daemon hangs up (an error) or on_line returns false (success).
+  Status follow(const ControlRequest& request, std::chrono::milliseconds timeout,
+                const std::function<bool(std::string_view line)>& on_line);
 
  private:
   ControlClient(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   sys::UniqueFd fd_;
   std::string path_;
+  std::string leftover_;  // bytes after the first reply line (follow)
 };
 
 }  // namespace natgate::gateway

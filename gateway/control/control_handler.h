@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/expected.h"
+#include "gateway/control/daemon_events.h"
 #include "gateway/control/status_model.h"
 
 namespace natgate::gateway {
@@ -18,6 +19,16 @@ using ControlResult = Expected<std::string>;
 // calling it after the client went away is harmless.
 using ControlReply = std::function<void(ControlResult)>;
 
+// `natgate terminate`: which IKE SAs to delete (RFC 7296 §1.4.1, the peer is told), with their
+// CHILD SAs. Exactly one selector is set; each is a literal string of at most
+// StatusQuery::kMaxFilterBytes, read like the status filters (status_view.h).
+struct TerminateQuery {
+  std::string identity;  // the peer's identity: "fqdn:alice.lab" or as the config writes it
+  std::string peer;      // the peer's address, "192.0.2.7" (any port) or "192.0.2.7:4500"
+  std::string ike_spi;   // either SPI of the IKE SA, 16 hex digits as `natgate status` shows it
+  friend bool operator==(const TerminateQuery&, const TerminateQuery&) = default;
+};
+
 class ControlHandler {
  public:
   virtual ~ControlHandler() = default;
@@ -29,6 +40,13 @@ class ControlHandler {
   virtual void up(const std::string& name, ControlReply reply) = 0;
   virtual void down(const std::string& name, ControlReply reply) = 0;
   virtual void reload(ControlReply reply) = 0;
+  // Deletes the IKE SAs the query selects; the reply says how many (an error when none).
+  virtual void terminate(const TerminateQuery& query, ControlReply reply) {
+    (void)query;
+    reply(unexpected(std::string("terminate is not supported here")));
+  }
+  // Where SA events are published, for `natgate events` (nullptr: none to follow).
+  virtual DaemonEvents* events() { return nullptr; }
 };
 
 }  // namespace natgate::gateway

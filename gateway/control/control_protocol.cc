@@ -22,7 +22,8 @@ Expected<ControlRequest> parse_control_request(std::string_view line) {
   if (!j.is_object()) return unexpected(std::string("request must be a JSON object"));
   auto cmd = j.find("cmd");
   if (cmd == j.end() || !cmd->is_string())
-    return unexpected(std::string("request needs \"cmd\": one of status, up, down, reload"));
+    return unexpected(
+        std::string("request needs \"cmd\": one of status, up, down, reload, terminate, events"));
   ControlRequest r;
   const std::string c = cmd->get<std::string>();
   if (c == "status") {
@@ -52,8 +53,28 @@ Expected<ControlRequest> parse_control_request(std::string_view line) {
     if (name == j.end() || !name->is_string() || name->get<std::string>().empty())
       return unexpected("\"" + c + "\" needs \"name\": the connection's name");
     r.name = name->get<std::string>();
+  } else if (c == "events") {
+    r.command = ControlRequest::Command::Events;
+  } else if (c == "terminate") {
+    r.command = ControlRequest::Command::Terminate;
+    int selectors = 0;
+    for (auto [key, into] : {std::pair{"id", &r.terminate.identity}, std::pair{"peer", &r.terminate.peer},
+                             std::pair{"ike", &r.terminate.ike_spi}}) {
+      auto it = j.find(key);
+      if (it == j.end()) continue;
+      if (!it->is_string() || it->get<std::string>().empty())
+        return unexpected("\"" + std::string(key) + "\" must be a non-empty string");
+      *into = it->get<std::string>();
+      if (into->size() > StatusQuery::kMaxFilterBytes)
+        return unexpected("\"" + std::string(key) + "\" is longer than " +
+                          std::to_string(StatusQuery::kMaxFilterBytes) + " bytes");
+      ++selectors;
+    }
+    if (selectors != 1)
+      return unexpected(std::string("\"terminate\" needs exactly one of \"id\", \"peer\", \"ike\""));
   } else {
-    return unexpected("unknown command \"" + c + "\" (expected one of status, up, down, reload)");
+    return unexpected("unknown command \"" + c +
+                      "\" (expected one of status, up, down, reload, terminate, events)");
   }
   return r;
 }
@@ -66,6 +87,16 @@ std::string encode_control_request(const ControlRequest& request) {
       return dump(json{{"cmd", "down"}, {"name", request.name}});
     case ControlRequest::Command::Reload:
       return json{{"cmd", "reload"}}.dump();
+    case ControlRequest::Command::Events:
+      return json{{"cmd", "events"}}.dump();
+    case ControlRequest::Command::Terminate: {
+      json j{{"cmd", "terminate"}};
+      const TerminateQuery& t = request.terminate;
+      if (!t.identity.empty()) j["id"] = t.identity;
+      if (!t.peer.empty()) j["peer"] = t.peer;
+      if (!t.ike_spi.empty()) j["ike"] = t.ike_spi;
+      return dump(j);
+    }
     case ControlRequest::Command::Status:
       break;
   }

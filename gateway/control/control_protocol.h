@@ -5,6 +5,10 @@
 //   → {"cmd":"up","name":"x"}     ← {"ok":true,"message":"…"} or {"ok":false,"error":"…"}
 //   → {"cmd":"down","name":"x"}
 //   → {"cmd":"reload"}
+//   → {"cmd":"terminate","id":"fqdn:alice.lab"} | {"cmd":"terminate","peer":"192.0.2.7[:4500]"}
+//     | {"cmd":"terminate","ike":"0123456789abcdef"}   (exactly one; TerminateQuery)
+//   → {"cmd":"events"}            ← {"ok":true,"message":"…"} then one line per DaemonEvent
+//                                   (daemon_events.h), until the client hangs up
 #pragma once
 
 #include <cstdint>
@@ -19,10 +23,11 @@
 namespace natgate::gateway {
 
 struct ControlRequest {
-  enum class Command : std::uint8_t { Status, Up, Down, Reload };
+  enum class Command : std::uint8_t { Status, Up, Down, Reload, Terminate, Events };
   Command command = Command::Status;
-  std::string name;        // for Up and Down
-  StatusQuery query = {};  // for Status
+  std::string name;               // for Up and Down
+  StatusQuery query = {};         // for Status
+  TerminateQuery terminate = {};  // for Terminate
 };
 
 // One request line (without its newline). Errors say what was wrong, for the reply.

@@ -5,9 +5,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio.hpp>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <map>
 
 #include "gateway/control/control_protocol.h"
@@ -98,12 +100,19 @@ class Session : public std::enable_shared_from_this<Session> {
         socket_(std::move(socket)),
         idle_(state_->io),
         input_(state_->limits.max_request_bytes) {}
-  ~Session() { state_->sessions.erase(this); }
+  ~Session() {
+    if (events_) events_->unsubscribe(events_token_);
+    state_->sessions.erase(this);
+  }
 
   void start() { read_next(); }
 
   void close() {
     boost::system::error_code ignored;
+    if (events_) {  // while the server runs, the handler's DaemonEvents does too (close() ends us first)
+      events_->unsubscribe(events_token_);
+      events_ = nullptr;
+    }
     idle_.cancel();
     socket_.shutdown(Protocol::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -180,6 +189,16 @@ class Session : public std::enable_shared_from_this<Session> {
         case ControlRequest::Command::Reload:
           h.reload(reply);
           return;
+        case ControlRequest::Command::Terminate:
+          h.terminate(request.terminate, reply);
+          return;
+        case ControlRequest::Command::Events:
+          if (DaemonEvents* events = h.events()) {
+            follow(*events);
+          } else {
+            send(encode_error_reply("this daemon publishes no events"), /*then_read=*/true);
+          }
+          return;
       }
     } catch (const std::exception& e) {
       // A bug in a handler costs this request, not the daemon.
@@ -205,6 +224,66 @@ class Session : public std::enable_shared_from_this<Session> {
           self->read_next();
         });
   }
+
+  // `natgate events --follow`: an answer line, then one line per event until the client hangs
+  // up. Lines wait in a bounded queue: a client that does not read them is disconnected rather
+  // than let the daemon's memory grow.
+  void follow(DaemonEvents& events) {
+    events_ = &events;
+    std::weak_ptr<Session> weak = shared_from_this();
+    events_token_ = events.subscribe([weak](const DaemonEvent& e) {
+      if (auto self = weak.lock()) self->queue_line(event_to_json(e));
+    });
+    queue_line(encode_result_reply(ControlResult(std::string("following events"))));
+    watch_hangup();
+  }
+
+  // Anything the client sends while following is ignored; its hang-up ends the session.
+  void watch_hangup() {
+    if (!socket_.is_open()) return;
+    socket_.async_read_some(asio::buffer(discard_),
+                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                              if (ec)
+                                self->close();
+                              else
+                                self->watch_hangup();
+                            });
+  }
+
+  void queue_line(std::string line) {
+    if (state_->closed || !socket_.is_open()) return;
+    if (pending_.size() >= kMaxPendingEvents) {
+      close();
+      return;
+    }
+    pending_.push_back(std::move(line) + "\n");
+    if (!writing_) write_pending();
+  }
+
+  void write_pending() {
+    if (pending_.empty() || !socket_.is_open()) {
+      writing_ = false;
+      return;
+    }
+    writing_ = true;
+    asio::async_write(socket_, asio::buffer(pending_.front()),
+                      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                        if (ec) {
+                          self->writing_ = false;
+                          self->close();
+                          return;
+                        }
+                        self->pending_.pop_front();
+                        self->write_pending();
+                      });
+  }
+
+  static constexpr std::size_t kMaxPendingEvents = 4096;
+  DaemonEvents* events_ = nullptr;
+  std::uint64_t events_token_ = 0;
+  std::deque<std::string> pending_;
+  bool writing_ = false;
+  std::array<char, 256> discard_{};
 
   std::shared_ptr<ControlServer::State> state_;
   Protocol::socket socket_;

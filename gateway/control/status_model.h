@@ -133,6 +133,28 @@ struct ConnectionSummary {
   std::size_t leases_online = 0;
   std::size_t leases = 0;
   std::uint64_t pool_size = 0;
+  // Filled only for StatusQuery::traffic (the metrics endpoint, gateway/metrics/), never in the
+  // JSON: the established IKE SAs behind a NAT and those whose ESP goes in UDP, and the bytes and
+  // packets of every CHILD SA of the connection added up.
+  std::size_t local_behind_nat = 0;
+  std::size_t remote_behind_nat = 0;
+  std::size_t udp_encapsulated = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t packets_in = 0;
+  std::uint64_t packets_out = 0;
+  // StatusQuery::per_sa: the same by CHILD SA name and peer (its identity, else its address),
+  // SAs of one peer and name added up so that each key is one series.
+  struct ChildTraffic {
+    std::string child;
+    std::string peer;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t bytes_out = 0;
+    std::uint64_t packets_in = 0;
+    std::uint64_t packets_out = 0;
+    friend bool operator==(const ChildTraffic&, const ChildTraffic&) = default;
+  };
+  std::vector<ChildTraffic> per_child;
   friend bool operator==(const ConnectionSummary&, const ConnectionSummary&) = default;
 };
 
@@ -160,6 +182,10 @@ struct StatusQuery {
   std::string identity = {};    // "" = any; "fqdn:alice.lab" as status prints it, or as the config writes it
   std::string peer = {};        // "" = any; "192.0.2.1" (any port) or "192.0.2.1:4500", "[2001:db8::1]:500"
   bool summary = false;
+  // Inside the daemon only (not on the control socket): with summary, also add up NAT flags and
+  // traffic per connection (ConnectionSummary), and with per_sa per CHILD SA and peer as well.
+  bool traffic = false;
+  bool per_sa = false;
   bool selects_sas() const { return !identity.empty() || !peer.empty(); }
   friend bool operator==(const StatusQuery&, const StatusQuery&) = default;
 };

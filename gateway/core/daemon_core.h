@@ -16,6 +16,7 @@
 #include "gateway/config/config.h"
 #include "gateway/config/config_diff.h"
 #include "gateway/control/control_handler.h"
+#include "gateway/control/daemon_events.h"
 #include "gateway/control/status_model.h"
 #include "gateway/io/udp_socket.h"
 
@@ -36,6 +37,7 @@ struct DaemonServices {
   std::vector<UdpSocket*> natt_sockets;  // one per daemon.listen address, port natt_port
   DataplaneStatus dataplane;
   dataplane::SaBackend* sa_backend = nullptr;  // nullptr while natgated has no data plane wired in
+  DaemonEvents* events = nullptr;              // SA events to publish (daemon_events.h); may be null (tests)
 };
 
 class DaemonCore {
@@ -60,6 +62,11 @@ class DaemonCore {
 
   virtual void up(const std::string& name, ControlReply reply) = 0;
   virtual void down(const std::string& name, ControlReply reply) = 0;
+  // `natgate terminate` (TerminateQuery, control_handler.h): only the selected IKE SAs go.
+  virtual void terminate(const TerminateQuery& query, ControlReply reply) {
+    (void)query;
+    reply(unexpected(std::string("this IKE core cannot terminate SAs")));
+  }
   // A reload parsed and diffed a new config: bring up `added`, tear down `removed`, restart
   // `changed`, keep `unchanged` as they are. `config` replaces the one given to start().
   virtual void apply_config(const Config& config, const ConfigDiff& diff) = 0;

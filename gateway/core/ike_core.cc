@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
+#include <charconv>
 #include <variant>
 
 #include "gateway/core/source_address.h"
@@ -113,6 +114,7 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   io_ = services.io;
   config_ = config;
   services_ = services;
+  sa_events_ = std::make_unique<SaEventSource>(services.events);
   timers_ = std::make_unique<TimerSet<ike::EndpointTimerKey>>(
       *io_, [this](const ike::EndpointTimerKey& key) { run(endpoint_->on_timer(key, Clock::now())); });
 
@@ -225,6 +227,46 @@ std::uint32_t IkeCore::random_u32() {
   std::uint32_t r = 0;
   random_.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(&r), sizeof r));
   return r;
+}
+
+void IkeCore::terminate(const TerminateQuery& q, ControlReply reply) {
+  if (!endpoint_) return reply(unexpected(std::string("the IKE core is not running")));
+  const ike::IkeSaTable& table = endpoint_->table();
+  std::vector<ike::SaId> ids;
+  std::string what;
+  if (!q.identity.empty()) {
+    auto id = status_view::parse_identity_filter(q.identity);
+    if (!id)
+      return reply(unexpected(std::string(
+          "--id: not an identity (fqdn:NAME, email:ADDRESS, ipv4:/ipv6:ADDRESS, or as the config writes it)")));
+    for (const ike::IkeSaEntry* e : table.of_identity(*id)) ids.push_back(e->id);
+    what = "of " + id->to_string();
+  } else if (!q.peer.empty()) {
+    auto peer = status_view::parse_peer_filter(q.peer);
+    if (!peer) return reply(unexpected(std::string("--peer: not ADDRESS or ADDRESS:PORT ([IPv6]:PORT)")));
+    table.for_each([&](const ike::IkeSaEntry& e) {
+      if (peer->matches(e.sa->remote())) ids.push_back(e.id);
+    });
+    what = "with " + q.peer;
+  } else {
+    std::uint64_t spi = 0;
+    const std::string& text = q.ike_spi;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), spi, 16);
+    if (text.empty() || text.size() > 16 || ec != std::errc() || end != text.data() + text.size() || spi == 0)
+      return reply(unexpected(std::string("--ike: not an IKE SPI (up to 16 hex digits, as status shows them)")));
+    table.for_each([&](const ike::IkeSaEntry& e) {
+      if (e.sa->spi_i().to_u64() == spi || e.sa->spi_r().to_u64() == spi) ids.push_back(e.id);
+    });
+    what = "with SPI " + text;
+  }
+  std::erase_if(ids, [&](ike::SaId id) {
+    const ike::IkeSaEntry* e = table.find(id);
+    return !e || e->sa->state() == ike::SaState::Deleted || e->sa->state() == ike::SaState::Deleting;
+  });
+  if (ids.empty()) return reply(unexpected("no IKE SA " + what));
+  const std::size_t n = ids.size();
+  run(endpoint_->terminate(ids, Clock::now()));
+  reply(ControlResult("deleting " + std::to_string(n) + " IKE SA" + (n == 1 ? " " : "s ") + what));
 }
 
 void IkeCore::apply_config(const Config& config, const ConfigDiff& diff) {
@@ -368,6 +410,8 @@ void IkeCore::run(ike::EndpointOutput&& out) {
                                                        "/" + spi_hex(a.child.outbound_spi) +
                                                        " failed: " + s.error();
                 to_withdraw.push_back({a.sa, a.child.inbound_spi});
+              } else {
+                sa_events_->child_installed(a, endpoint_->table());
               }
             },
             [&](ike::SwitchOutbound& a) {
@@ -385,6 +429,8 @@ void IkeCore::run(ike::EndpointOutput&& out) {
             [&](ike::RemoveChildSa& a) {
               auto it = installed_.find(a.inbound_spi);
               if (it == installed_.end()) return;
+              sa_events_->child_removed(a.connection, a.inbound_spi, it->second.outbound_spi,
+                                        it->second.name);
               installer_->remove(it->second);
               installed_.erase(it);
             },
@@ -396,8 +442,12 @@ void IkeCore::run(ike::EndpointOutput&& out) {
             },
             [&](ike::ReleasePolicies& a) { installer_->release_policies(a.reqid); },
             [&](ike::InstallTrafficPolicies& a) { install_traffic_policies(a.connection); },
-            [&](ike::ReleaseSaResources& a) { release_sa_resources(a); },
+            [&](ike::ReleaseSaResources& a) {
+              sa_events_->released(a);
+              release_sa_resources(a);
+            },
             [&](ike::TransferSaResources& a) {
+              sa_events_->transferred(a, endpoint_->table());
               remote_access_->transfer(a.from, a.to);
               vip_client_->transfer(a.from, a.to);
             },

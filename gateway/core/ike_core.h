@@ -26,6 +26,7 @@
 #include "gateway/core/dataplane.h"
 #include "gateway/core/profile_registry.h"
 #include "gateway/core/remote_access.h"
+#include "gateway/core/sa_event_source.h"
 #include "gateway/core/virtual_ip_client.h"
 #include "gateway/daemon/log_rate_limiter.h"
 #include "gateway/io/timer.h"
@@ -47,6 +48,7 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   std::map<std::string, std::uint64_t> counters() override;
   void up(const std::string& name, ControlReply reply) override;
   void down(const std::string& name, ControlReply reply) override;
+  void terminate(const TerminateQuery& query, ControlReply reply) override;
   void apply_config(const Config& config, const ConfigDiff& diff) override;
   void shutdown(std::function<void()> done) override;
 
@@ -119,6 +121,7 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   std::unique_ptr<RemoteAccess> remote_access_;
   std::unique_ptr<VirtualIpClient> vip_client_;
   std::unique_ptr<ChildSaInstaller> installer_;
+  std::unique_ptr<SaEventSource> sa_events_;           // SA events for `natgate events` and metrics
   std::map<std::uint32_t, InstalledChild> installed_;  // by inbound SPI
   std::unique_ptr<ike::Endpoint> endpoint_;
   std::unique_ptr<TimerSet<ike::EndpointTimerKey>> timers_;

@@ -260,6 +260,36 @@ void count(const ike::IkeSaEntry& e, StatusSummary& sum, ConnectionSummary* conn
   conn->child_sas += e.children.size();
 }
 
+// StatusQuery::traffic: one IKE SA's NAT flags and its CHILD SAs' traffic into the connection's
+// totals (and, with per_sa, into `per_child` by name and peer). Costs one data-plane query per SA
+// of each pair, as `natgate status` does; nothing else is walked.
+void add_traffic(const Sources& s, const ike::IkeSaEntry& e, bool per_sa, ConnectionSummary& cs,
+                 std::map<std::pair<std::string, std::string>, std::size_t>& per_child_index) {
+  if (e.is_established()) {
+    cs.local_behind_nat += e.sa->nat().local_behind_nat ? 1 : 0;
+    cs.remote_behind_nat += e.sa->nat().remote_behind_nat ? 1 : 0;
+    cs.udp_encapsulated += e.sa->nat().udp_encapsulation() ? 1 : 0;
+  }
+  for (const auto& child : e.children) {
+    ChildTraffic t;  // zero while the pair is not (or no longer) in the data plane
+    if (auto it = s.installed.find(child.inbound_spi); s.installer && it != s.installed.end())
+      t = s.installer->traffic(it->second);
+    cs.bytes_in += t.in.bytes;
+    cs.bytes_out += t.out.bytes;
+    cs.packets_in += t.in.packets;
+    cs.packets_out += t.out.packets;
+    if (!per_sa) continue;
+    std::string peer = e.remote_id ? e.remote_id->to_string() : e.sa->remote().address.to_string();
+    auto [slot, added] = per_child_index.try_emplace({child.name, std::move(peer)}, cs.per_child.size());
+    if (added) cs.per_child.push_back({slot->first.first, slot->first.second});
+    ConnectionSummary::ChildTraffic& pc = cs.per_child[slot->second];
+    pc.bytes_in += t.in.bytes;
+    pc.bytes_out += t.out.bytes;
+    pc.packets_in += t.in.packets;
+    pc.packets_out += t.out.packets;
+  }
+}
+
 StatusSummary summary_of(const Sources& s, const StatusQuery& q, const Selection& sel) {
   StatusSummary sum;
   sum.half_open = s.half_open;
@@ -268,6 +298,7 @@ StatusSummary summary_of(const Sources& s, const StatusQuery& q, const Selection
     if (!q.connection.empty() && c.name != q.connection) continue;
     ConnectionSummary cs;
     cs.name = c.name;
+    std::map<std::pair<std::string, std::string>, std::size_t> per_child_index;
     if (everything) {
       // The totals below count every SA once, those of no connection too.
       for (const ike::IkeSaEntry* e : sel.of(s, c.name)) {
@@ -275,9 +306,14 @@ StatusSummary summary_of(const Sources& s, const StatusQuery& q, const Selection
         ++cs.ike_sas;
         cs.established += e->is_established() ? 1 : 0;
         cs.child_sas += e->children.size();
+        if (q.traffic) add_traffic(s, *e, q.per_sa, cs, per_child_index);
       }
     } else {
-      for (const ike::IkeSaEntry* e : sel.of(s, c.name)) count(*e, sum, &cs);
+      for (const ike::IkeSaEntry* e : sel.of(s, c.name)) {
+        count(*e, sum, &cs);
+        if (q.traffic && e->sa->state() != ike::SaState::Deleted)
+          add_traffic(s, *e, q.per_sa, cs, per_child_index);
+      }
     }
     if (c.pool && s.remote_access) {
       if (auto counts = s.remote_access->pool_counts(*c.pool)) {

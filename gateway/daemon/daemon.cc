@@ -6,12 +6,15 @@
 #include <boost/asio.hpp>
 #include <csignal>
 #include <cstdlib>
+#include <stdexcept>
 
 #include "gateway/config/config_diff.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/daemon/logging.h"
 #include "gateway/daemon/systemd_notify.h"
 #include "gateway/daemon/systemd_watchdog.h"
+#include "gateway/metrics/exposition.h"
+#include "gateway/metrics/metrics_server.h"
 
 #ifndef NATGATE_VERSION
 #define NATGATE_VERSION "unknown"
@@ -34,6 +37,7 @@ Daemon::Daemon(asio::io_context& io, DaemonOptions options, std::unique_ptr<Daem
 Daemon::~Daemon() {
   // The core goes first: it may still refer to the sockets and services it was given.
   core_.reset();
+  metrics_.reset();
   control_.reset();
   sockets_.clear();
 }
@@ -61,6 +65,11 @@ Status Daemon::start(Config config) {
   }
   control_ = std::move(*control);
   ctl_log().info("control socket {}", control_->path());
+  if (Status m = open_metrics(); !m) {
+    control_.reset();
+    sockets_.clear();
+    return m;
+  }
 
   if (options_.handle_signals) {
     asio_->signals.add(SIGTERM);
@@ -71,6 +80,8 @@ Status Daemon::start(Config config) {
 
   services_.io = &io_;
   services_.dataplane = dataplane_;
+  services_.events = &events_;
+  events_.subscribe([this](const DaemonEvent& e) { event_metrics_.on_event(e); });
   for (auto& s : sockets_)
     (s->role() == SocketRole::Ike ? services_.ike_sockets : services_.natt_sockets).push_back(s.get());
   spdlog::info("IKE core: {}", core_->description());
@@ -128,6 +139,31 @@ Status Daemon::bind_sockets() {
   return {};
 }
 
+Status Daemon::open_metrics() {
+  const auto& listen = config_.daemon.metrics.listen;
+  if (!listen) return {};
+  auto server = metrics::MetricsServer::open(io_, *listen, [this] { return render_metrics(); });
+  if (!server) return unexpected(server.error());
+  metrics_ = std::move(*server);
+  ctl_log().info("metrics on http://{}/metrics", metrics_->local_endpoint().to_string());
+  return {};
+}
+
+std::string Daemon::render_metrics() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!metrics_text_.empty() && now - metrics_rendered_at_ < std::chrono::seconds(1)) return metrics_text_;
+  // One summary walk of the SA table with traffic added up (status_view.cc), not a full status.
+  StatusQuery query;
+  query.summary = true;
+  query.traffic = true;
+  query.per_sa = config_.daemon.metrics.per_sa;
+  auto s = status(query);
+  if (!s) throw std::runtime_error(s.error());
+  metrics_text_ = metrics::render_exposition(*s, event_metrics_);
+  metrics_rendered_at_ = now;
+  return metrics_text_;
+}
+
 void Daemon::wait_for_signal() {
   asio_->signals.async_wait([this](const boost::system::error_code& ec, int signal) {
     if (ec) return;
@@ -169,6 +205,7 @@ void Daemon::finish_stop() {
   asio_->stop_deadline.cancel();
   asio_->systemd_tick.cancel();
   if (control_) control_->close();
+  if (metrics_) metrics_->close();
   for (auto& s : sockets_) s->close();
   spdlog::info("stopped");
   io_.stop();
@@ -248,6 +285,11 @@ void Daemon::up(const std::string& name, ControlReply reply) {
 void Daemon::down(const std::string& name, ControlReply reply) {
   if (stopping_) return reply(unexpected(std::string("natgated is stopping")));
   core_->down(name, std::move(reply));
+}
+
+void Daemon::terminate(const TerminateQuery& query, ControlReply reply) {
+  if (stopping_) return reply(unexpected(std::string("natgated is stopping")));
+  core_->terminate(query, std::move(reply));
 }
 
 void Daemon::reload(ControlReply reply) {

@@ -14,15 +14,21 @@
 #include "gateway/config/config.h"
 #include "gateway/control/control_handler.h"
 #include "gateway/control/control_server.h"
+#include "gateway/control/daemon_events.h"
 #include "gateway/core/daemon_core.h"
 #include "gateway/daemon/dataplane_choice.h"
 #include "gateway/io/udp_socket.h"
+#include "gateway/metrics/event_metrics.h"
 
 namespace boost::asio {
 class io_context;
 }
 
 namespace natgate::gateway {
+
+namespace metrics {
+class MetricsServer;
+}
 
 struct DaemonOptions {
   std::string config_path;                     // re-read on reload
@@ -57,9 +63,14 @@ class Daemon : public ControlHandler {
   void up(const std::string& name, ControlReply reply) override;
   void down(const std::string& name, ControlReply reply) override;
   void reload(ControlReply reply) override;
+  void terminate(const TerminateQuery& query, ControlReply reply) override;
+  DaemonEvents* events() override { return &events_; }
 
  private:
   Status bind_sockets();
+  // daemon.metrics.listen: the Prometheus endpoint (gateway/metrics/), when configured.
+  Status open_metrics();
+  std::string render_metrics();
   void wait_for_signal();
   void finish_stop();
   // Under systemd: WATCHDOG=1 (when WatchdogSec= is set) and STATUS= when it changed, from the
@@ -76,6 +87,13 @@ class Daemon : public ControlHandler {
   DaemonServices services_;
   std::vector<std::unique_ptr<UdpSocket>> sockets_;
   std::unique_ptr<ControlServer> control_;
+  DaemonEvents events_;  // the core publishes SA events here (daemon_events.h)
+  metrics::EventMetrics event_metrics_;
+  std::unique_ptr<metrics::MetricsServer> metrics_;
+  // The last exposition, answered again to scrapes within a second of it: several Prometheus
+  // servers cost one walk of the SA table per second at most.
+  std::string metrics_text_;
+  std::chrono::steady_clock::time_point metrics_rendered_at_{};
   std::chrono::steady_clock::time_point started_at_;
   std::uint64_t reloads_ = 0;
   std::uint64_t reload_failures_ = 0;

@@ -94,6 +94,9 @@ class Endpoint {
   EndpointOutput down(const std::string& connection, std::uint64_t token, TimePoint now);
   EndpointOutput teardown(const std::string& connection, TimePoint now);
   EndpointOutput rekey_ike_sa(SaId sa, TimePoint now);
+  // `natgate terminate`: these IKE SAs are deleted and their peers told (RFC 7296 §1.4.1); the
+  // rest of their connections stays as it is. SAs gone or already deleting are skipped.
+  EndpointOutput terminate(const std::vector<SaId>& sas, TimePoint now);
   EndpointOutput rekey_child_sa(SaId sa, std::uint32_t inbound_spi, TimePoint now);
   // Graceful stop: every SA deleted (RFC 7296 §1.4.1); ShutdownComplete once they are gone.
   EndpointOutput shutdown(TimePoint now);

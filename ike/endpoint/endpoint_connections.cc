@@ -149,6 +149,20 @@ EndpointOutput Endpoint::teardown(const std::string& connection, TimePoint now) 
   return finish();
 }
 
+EndpointOutput Endpoint::terminate(const std::vector<SaId>& sas, TimePoint now) {
+  now_ = now;
+  for (SaId id : sas) {
+    IkeSaEntry* e = table_.find(id);
+    if (!e || removals_.count(id) || e->sa->state() == SaState::Deleted || e->sa->state() == SaState::Deleting)
+      continue;
+    const std::string label = e->connection().empty() ? std::string("-") : e->connection();
+    log(Level::Info, label + ": natgate terminate: deleting IKE SA " + sa_name(*e->sa) + " (telling " +
+                         e->sa->remote().to_string() + ")");
+    call(id, [&](IkeSa& sa) { return sa.delete_ike_sa(now); });
+  }
+  return finish();
+}
+
 void Endpoint::teardown_now(const std::string& name, TimePoint now) {
   arm(restart_key(name), std::nullopt);
   for (IkeSaEntry* e : table_.of_connection(name)) {

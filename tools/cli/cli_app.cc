@@ -58,6 +58,37 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   down->add_option("NAME", name, "Connection name")->required();
   auto* reload = app.add_subcommand("reload", "Re-read the config file and apply the changes");
 
+  gateway::TerminateQuery terminate_query;
+  auto* terminate = app.add_subcommand(
+      "terminate", "Delete the IKE SAs (and their CHILD SAs) of one peer, telling it; the rest stays up");
+  auto* by_id =
+      terminate
+          ->add_option("--id", terminate_query.identity,
+                       "The peer's identity: fqdn:NAME, email:ADDRESS, ipv4:/ipv6:ADDRESS or as the "
+                       "config writes it")
+          ->type_name("IDENTITY")
+          ->check(bounded);
+  auto* by_peer = terminate
+                      ->add_option("--peer", terminate_query.peer,
+                                   "The peer's address: ADDR (any port) or ADDR:PORT ([IPv6]:PORT)")
+                      ->type_name("ADDR[:PORT]")
+                      ->check(bounded);
+  auto* by_ike = terminate
+                     ->add_option("--ike", terminate_query.ike_spi,
+                                  "The IKE SA with this SPI (either side's, hex as status shows it)")
+                     ->type_name("SPI")
+                     ->check(bounded);
+  by_id->excludes(by_peer)->excludes(by_ike);
+  by_peer->excludes(by_ike);
+
+  bool follow = false;
+  std::size_t max_events = 0;
+  auto* events = app.add_subcommand(
+      "events", "Print the daemon's SA events as JSON lines (IKE/CHILD SA up, down, rekey)");
+  events->add_flag("--follow,-f", follow, "Keep printing events as they happen (required for now)");
+  events->add_option("--count", max_events, "Stop after this many events (0: until interrupted)")
+      ->capture_default_str();
+
   // CLI11 takes the arguments reversed and without the program name.
   std::vector<std::string> rest;
   if (!args.empty()) rest.assign(args.rbegin(), args.rend() - 1);
@@ -75,11 +106,40 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (*up) request = {ControlRequest::Command::Up, name};
   if (*down) request = {ControlRequest::Command::Down, name};
   if (*reload) request.command = ControlRequest::Command::Reload;
+  if (*terminate) {
+    if (terminate_query.identity.empty() && terminate_query.peer.empty() && terminate_query.ike_spi.empty()) {
+      err << "natgate: terminate needs one of --id, --peer, --ike\n";
+      return 2;
+    }
+    request.command = ControlRequest::Command::Terminate;
+    request.terminate = terminate_query;
+  }
+  if (*events) {
+    if (!follow) {
+      err << "natgate: events prints what happens from now on: use events --follow\n";
+      return 2;
+    }
+    request.command = ControlRequest::Command::Events;
+  }
 
   auto client = ControlClient::connect(socket);
   if (!client) {
     err << "natgate: " << client.error() << "\n";
     return 1;
+  }
+  if (request.command == ControlRequest::Command::Events) {
+    std::size_t seen = 0;
+    Status followed =
+        client->follow(request, std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)),
+                       [&](std::string_view line) {
+                         out << line << "\n" << std::flush;
+                         return max_events == 0 || ++seen < max_events;
+                       });
+    if (!followed) {
+      err << "natgate: " << followed.error() << "\n";
+      return 1;
+    }
+    return 0;
   }
   auto reply = client->request(request, std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)),
                                json ? gateway::StatusReplyForm::Json : gateway::StatusReplyForm::Parsed);

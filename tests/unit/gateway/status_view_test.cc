@@ -6,12 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "gateway/bench/road_warrior_status.h"
 #include "gateway/control/control_protocol.h"
+#include "gateway/metrics/exposition.h"
 
 namespace natgate::gateway::core {
 namespace {
@@ -169,6 +171,30 @@ TEST_F(StatusViewTest, SummaryCountsWithoutListingSas) {
   EXPECT_EQ(office.summary->ike_sas, 1u);
   // The JSON reply of a summary is small however many SAs there are.
   EXPECT_LT(encode_status_reply(s).size(), 1024u);
+}
+
+// The metrics endpoint's walk (StatusQuery::traffic, gateway/metrics/): NAT flags and traffic
+// added up per connection, so the exposition has as many lines with 2,000 road warriors as with
+// one; per CHILD SA and peer only with per_sa (then one entry per road warrior).
+TEST_F(StatusViewTest, MetricsSummaryIsBoundedByConnectionsUnlessPerSa) {
+  DaemonStatus all = status({.summary = true, .traffic = true});
+  ASSERT_TRUE(all.summary);
+  EXPECT_TRUE(all.summary->connections[0].per_child.empty());
+  DaemonStatus one = status({.identity = "rw5.lab", .summary = true, .traffic = true});
+  const std::string text_all = metrics::render_exposition(all, metrics::EventMetrics{});
+  const std::string text_one = metrics::render_exposition(one, metrics::EventMetrics{});
+  EXPECT_EQ(std::count(text_all.begin(), text_all.end(), '\n'),
+            std::count(text_one.begin(), text_one.end(), '\n'));
+  EXPECT_NE(text_all.find("natgate_connection_up{connection=\"rw\"} 0"), std::string::npos) << text_all;
+  DaemonStatus per = status({.summary = true, .traffic = true, .per_sa = true});
+  ASSERT_TRUE(per.summary);
+  std::set<std::string> peers;
+  for (const auto& c : per.summary->connections[0].per_child) peers.insert(c.peer);
+  EXPECT_EQ(per.summary->connections[0].per_child.size(), kPeers);
+  EXPECT_EQ(peers.size(), kPeers);
+  EXPECT_TRUE(peers.count(RoadWarriorStatus::identity(5)));
+  const std::string text_per = metrics::render_exposition(per, metrics::EventMetrics{});
+  EXPECT_NE(text_per.find("peer=\"" + RoadWarriorStatus::identity(5) + "\""), std::string::npos);
 }
 
 TEST_F(StatusViewTest, GarbageFiltersAreErrorsOrMatchNothing) {

@@ -1,0 +1,6 @@
+# netns: the operator CLI of issue 16 on a remote-access gateway (testlib/ra.sh): `natgate
+# terminate --id` removes one road warrior's SAs while the other stays up, and `natgate events
+# --follow` shows the up/down cycle as JSON lines.
+add_test(NAME netns.ra.terminate
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/ra_terminate.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(netns.ra.terminate PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 120 SKIP_RETURN_CODE 77)
