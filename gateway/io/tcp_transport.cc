@@ -407,13 +407,14 @@ std::optional<Status> TcpTransport::send_ike(const OutgoingIke& out) {
   if (!use_tcp && out.ike_sa_init_request) {
     if (init_sends_.size() >= 4096) init_sends_.clear();
     const std::uint32_t sends = ++init_sends_[out.spi_i];
+    // This send is retransmit number sends - 1: the ones before it went unanswered.
     if (sends > p->second.after_retransmits + 1) {
       init_sends_.erase(out.spi_i);
       moved_to_tcp_.insert(addr);
       ++counters_.switched_to_tcp;
       spdlog::info(
           "no answer over UDP from {} after {} IKE_SA_INIT retransmits: moving to TCP port {} (RFC 9329)",
-          addr.to_string(), sends - 1, p->second.port);
+          addr.to_string(), sends - 2, p->second.port);
       use_tcp = true;
     }
   }

@@ -39,7 +39,7 @@ log "gw TCP counters: esp_rx=$(natgated_counter gw tcp_esp_rx) esp_tx=$(natgated
   "ike_rx=$(natgated_counter gw tcp_ike_rx) queue_drops=$(natgated_counter gw tcp_queue_drops)"
 must "ESP went over the stream" test "$(natgated_counter gw tcp_esp_rx)" -gt 1000
 capture_stop gw
-must "the gateway saw only TCP with port $PORT" assert_capture_only_tcp gw 198.51.100.10 "$PORT"
+must "the gateway saw only TCP with port $PORT" assert_capture_only_tcp gw "$RA_GW_WAN" "$PORT"
 
 step "the TCP connection is reset under the client"
 init_before=$(natgated_counter gw tcp_accepted)
