@@ -289,7 +289,7 @@ Expected<std::unique_ptr<TcpTransport>> TcpTransport::start(asio::io_context& io
                                                             TcpTransportSettings settings,
                                                             IkeHandler on_ike) {
   std::unique_ptr<TcpTransport> t(new TcpTransport(io, std::move(settings), std::move(on_ike)));
-  for (const Endpoint& e : t->settings_.listen) {
+  for (Endpoint& e : t->settings_.listen) {
     auto l = std::make_shared<Listener>(*t, io);
     boost::system::error_code ec;
     const tcp::endpoint at(to_asio(e.address), e.port);
@@ -299,6 +299,7 @@ Expected<std::unique_ptr<TcpTransport>> TcpTransport::start(asio::io_context& io
     if (!ec) l->acceptor.bind(at, ec);
     if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return unexpected("TCP encapsulation: listen on " + e.to_string() + ": " + ec.message());
+    e = from_asio(l->acceptor.local_endpoint(ec));  // port 0 (tests): the one the kernel chose
     l->accept();
     t->listeners_.push_back(std::move(l));
   }

@@ -121,6 +121,7 @@ class TcpTransport {
   // The peer a shim stands for (for the data plane's events); nullopt for any other endpoint.
   std::optional<Endpoint> peer_of_shim(const Endpoint& shim);
   std::uint16_t engine_port() const { return settings_.engine.port; }
+  // Where the listeners are bound (the port the kernel chose for a configured 0).
   const std::vector<Endpoint>& listen_endpoints() const { return settings_.listen; }
 
   const Counters& counters() const { return counters_; }
