@@ -35,7 +35,11 @@ asio::ip::address to_asio(const IpAddress& a) { return asio::ip::make_address(a.
 constexpr std::uint32_t kShimBase = 0x7F400000u;
 constexpr std::uint32_t kShimCount = (1u << 22) - 2;
 
-constexpr std::size_t kReadBytes = 65536;
+// Per stream, so what a stranger's connection costs stays small: TCP reads of 16 KiB, and the
+// engine's datagrams to a shim are one outer packet each (path MTU sized; the shim has no GRO).
+// With the decoder's one split frame (at most 64 KiB) an accepted stream holds under 100 KiB
+// until it is authenticated and ESP fills its send queue (TcpEncapLimits::max_queued_bytes).
+constexpr std::size_t kReadBytes = 16384;
 
 }  // namespace
 
