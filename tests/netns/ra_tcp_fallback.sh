@@ -17,8 +17,10 @@ PORT=443
 
 ra_topology 1 0
 nat_block_udp nat1 || fail "nftables on nat1"
-RA_GW_CONN_ARGS=(tcp=auto tcp_port=$PORT)
-RA_CLIENT_CONN_ARGS=(tcp=auto tcp_port=$PORT tcp_after=1)
+# shellcheck disable=SC2034  # read by testlib/ra.sh
+RA_GW_CONN_ARGS=(tcp=auto "tcp_port=$PORT")
+# shellcheck disable=SC2034
+RA_CLIENT_CONN_ARGS=(tcp=auto "tcp_port=$PORT" tcp_after=1)
 ra_gateway_config
 ra_client_config c1
 capture_start gw gw wan0

@@ -303,6 +303,31 @@ TEST_F(TcpTransportTest, AutoMovesToTcpAfterUnansweredIkeSaInitRetransmitsAndAns
   EXPECT_TRUE((*client)->shim_for(Endpoint{loopback(), 4500}).has_value());
 }
 
+TEST_F(TcpTransportTest, AlwaysSendsTheFirstIkeSaInitOverTcpAndRetriesAFailedConnect) {
+  // A port nobody listens on first: the connect fails and is counted, the next send tries again.
+  sys::UniqueFd probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const sockaddr_in any = to_sockaddr(Endpoint{loopback(), 0});
+  ASSERT_EQ(::bind(probe.get(), reinterpret_cast<const sockaddr*>(&any), sizeof any), 0);
+  const std::uint16_t closed_port = local_of(probe.get()).port;  // bound, not listening: refused
+  TcpTransportSettings s;
+  s.engine = local_of(engine_.get());
+  s.peers[loopback()] = {TcpEncapMode::Always, closed_port, 1};
+  auto t = TcpTransport::start(io_, std::move(s), nullptr);
+  ASSERT_TRUE(t);
+  const Bytes init = ike_message(34, 0x08);
+  OutgoingIke out{.ends = {.local = Endpoint{loopback(), 500}, .remote = Endpoint{loopback(), 500}},
+                  .message = init,
+                  .from_original_initiator = true,
+                  .ike_sa_init_request = true};
+  auto first = (*t)->send_ike(out);
+  ASSERT_TRUE(first.has_value());  // never UDP with tcp: always
+  ASSERT_TRUE(pump(io_, [&] { return (*t)->counters().connect_failures == 1; }));
+  EXPECT_EQ((*t)->open_streams(), 0u);
+  EXPECT_TRUE((*t)->send_ike(out).has_value());
+  ASSERT_TRUE(pump(io_, [&] { return (*t)->counters().connect_failures == 2; }));
+  EXPECT_EQ((*t)->counters().switched_to_tcp, 0u);  // not a fallback: TCP from the start
+}
+
 TEST_F(TcpTransportTest, NeverAndResponderMessagesStayOnUdp) {
   TcpTransportSettings s;
   s.engine = local_of(engine_.get());
