@@ -13,7 +13,8 @@ Status TcpNattChannel::send_ike(const EndpointPair& ends, ByteView ike_message) 
 
 Status TcpNattChannel::send_keepalive(const EndpointPair& ends) {
   // §6.7: TCP keeps its own mapping alive; natgate sends no keepalives over a stream.
-  if (transport_.carries(ends)) return {};
+  if (transport_.carries(ends))
+    return unexpected(std::string("not sent: the peer is on a TCP stream (RFC 9329 §6.7)"));
   return udp_->send_keepalive(ends);
 }
 
