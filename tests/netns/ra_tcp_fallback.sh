@@ -33,6 +33,8 @@ log "c1 established $(( $(io_now_ms) - t0 )) ms after its start"
 must "UDP was tried and dropped by nat1 ($(nat_blocked_udp nat1) packets)" test "$(nat_blocked_udp nat1)" -gt 0
 must "c1 moved from UDP to TCP once" test "$(natgated_counter c1 tcp_switched_from_udp)" -eq 1
 must "the gateway accepted the stream" test "$(natgated_counter gw tcp_accepted)" -ge 1
+must "c1's status shows its IKE SA on TCP" test "$(natgated_conn c1 '.ike_sa.transport')" == tcp
+must "and the gateway's too" test "$(natgated_conn gw '.ike_sa.transport')" == tcp
 spi_before=$(natgated_conn c1 '.ike_sa.spi_i // ""')
 
 must "c1 pings the LAN through the tunnel" check_ping c1 "$RA_LAN_HOST" 3 10

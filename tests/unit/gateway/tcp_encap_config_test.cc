@@ -2,10 +2,12 @@
 // values, and errors that name file, line, column and key.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "gateway/config/config_loader.h"
+#include "gateway/control/status_model.h"
 
 namespace natgate::gateway {
 namespace {
@@ -74,6 +76,42 @@ TEST(TcpEncapConfig, BadValuesNameFileLineAndKey) {
   e = errors_of(with_natt("{ tcp: auto, tcp_prot: 443 }"));
   ASSERT_EQ(e.size(), 1u);
   EXPECT_NE(e[0].find("connections.office.natt.tcp_prot: unknown key"), std::string::npos) << e[0];
+}
+
+}  // namespace
+}  // namespace natgate::gateway
+
+namespace natgate::gateway {
+namespace {
+
+// `natgate status --json`: an IKE SA's transport (issue 15) survives both writers and the reader;
+// JSON without it (an older natgated) reads as udp.
+TEST(TcpEncapStatus, TransportRoundTripsThroughTheJson) {
+  DaemonStatus st;
+  ConnectionStatus c;
+  c.name = "office";
+  c.state = ConnectionState::Established;
+  IkeSaStatus ike;
+  ike.spi_i = 0x0102030405060708u;
+  ike.spi_r = 0x1112131415161718u;
+  ike.proposal = "aes256gcm16-prfsha256-x25519";
+  ike.transport = "tcp";
+  c.ike_sa = ike;
+  st.connections.push_back(c);
+  std::string streamed;
+  append_status_json(st, streamed);
+  EXPECT_NE(streamed.find("\"transport\":\"tcp\""), std::string::npos) << streamed;
+  EXPECT_EQ(status_to_json(st).dump(), streamed);
+  auto back = status_from_json(streamed);
+  ASSERT_TRUE(back) << back.error();
+  ASSERT_TRUE(back->connections.at(0).ike_sa.has_value());
+  EXPECT_EQ(back->connections.at(0).ike_sa->transport, "tcp");
+
+  std::string old = streamed;
+  old.erase(old.find(",\"transport\":\"tcp\""), std::string(",\"transport\":\"tcp\"").size());
+  auto old_back = status_from_json(old);
+  ASSERT_TRUE(old_back) << old_back.error();
+  EXPECT_EQ(old_back->connections.at(0).ike_sa->transport, "udp");
 }
 
 }  // namespace
