@@ -699,9 +699,10 @@ class ConfigParser {
     auto m = read_.map(node, path, {"keepalive", "force_encap", "tcp", "tcp_port", "tcp_after_retransmits"});
     if (!m) return;
     if (auto n = m->get("tcp")) {
-      if (auto v = choice<TcpEncapMode>(
-              *n, join_path(path, "tcp"),
-              {{"never", TcpEncapMode::Never}, {"auto", TcpEncapMode::Auto}, {"always", TcpEncapMode::Always}}))
+      if (auto v = choice<TcpEncapMode>(*n, join_path(path, "tcp"),
+                                        {{"never", TcpEncapMode::Never},
+                                         {"auto", TcpEncapMode::Auto},
+                                         {"always", TcpEncapMode::Always}}))
         natt.tcp = *v;
     }
     if (auto n = m->get("tcp_port")) {
