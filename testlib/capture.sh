@@ -128,3 +128,18 @@ capture_tshark() {
   [[ -n ${CAPTURE_MAPPED_PORT:-} ]] && decode+=(-d "udp.port==$CAPTURE_MAPPED_PORT,udpencap")
   timeout --foreground 60 tshark -n -r "$(cap_file "$name")" "${decode[@]}" "$@" 2>/dev/null
 }
+
+# assert_capture_only_tcp NAME PEER PORT: every IPv4 frame is TCP to or from PEER:PORT (RFC 9329
+# TCP encapsulation, issue 15): no UDP, no plain ESP, nothing else.
+assert_capture_only_tcp() {
+  local name=$1 peer=$2 port=$3 bad n
+  bad=$(capture_tshark "$name" -Y ip -T fields -E separator='|' -e frame.number -e ip.src -e ip.dst -e ip.proto \
+    -e tcp.srcport -e tcp.dstport | awk -F'|' -v peer="$peer" -v port="$port" '
+      $4 != 6 { print "frame " $1 ": IP proto " $4 " " $2 " -> " $3; next }
+      ($2 == peer && $5 == port) || ($3 == peer && $6 == port) { next }
+      { print "frame " $1 ": TCP not to " peer ":" port ": " $2 ":" $5 " -> " $3 ":" $6 }' | head -n 5)
+  [[ -z $bad ]] || { log "capture $name: $bad"; return 1; }
+  n=$(capture_tshark "$name" -Y ip -T fields -e frame.number | wc -l)
+  log "capture $name: $n IPv4 frames, all TCP with $peer:$port"
+  ((n > 0))
+}

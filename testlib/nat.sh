@@ -107,3 +107,25 @@ nat_apply() {
 nat_remove() { "${NAT_EXEC:-nsx}" "$1" nft delete table ip "${2:-lab_nat}" 2>/dev/null; }
 
 nat_forget() { "${NAT_EXEC:-nsx}" "$1" conntrack -F >/dev/null 2>&1 || true; }
+
+# nat_block_udp NODE [TABLE]: NODE forwards no UDP at all (a hotel or guest network that lets
+# only TCP out, issue 15); the drop counter is read back with nat_blocked_udp.
+nat_block_udp() {
+  local table=${2:-lab_udp_block}
+  {
+    echo "table ip $table {}"
+    echo "delete table ip $table"
+    echo "table ip $table {"
+    echo "  chain forward {"
+    echo "    type filter hook forward priority filter - 10; policy accept;"
+    echo "    meta l4proto udp counter drop"
+    echo "  }"
+    echo "}"
+  } | "${NAT_EXEC:-nsx}" "$1" nft -f -
+}
+
+# nat_blocked_udp NODE [TABLE]: packets nat_block_udp dropped so far.
+nat_blocked_udp() {
+  "${NAT_EXEC:-nsx}" "$1" nft list table ip "${2:-lab_udp_block}" 2>/dev/null |
+    sed -n 's/.*counter packets \([0-9]*\) .*/\1/p' | head -n 1
+}

@@ -183,8 +183,9 @@ natgated_yaml_conn() {
   [[ -n ${o[dpd]:-} ]] && NGY_CONNS+=("    dpd: ${o[dpd]}")
   [[ -n ${o[ike_life]:-}${o[child_life]:-} ]] &&
     NGY_CONNS+=("    lifetimes: $(_ngy_map "ike=${o[ike_life]:-}" "child=${o[child_life]:-}")")
-  [[ -n ${o[keepalive]:-}${o[force_encap]:-} ]] &&
-    NGY_CONNS+=("    natt: $(_ngy_map "keepalive=${o[keepalive]:-}" "force_encap=${o[force_encap]:-}")")
+  [[ -n ${o[keepalive]:-}${o[force_encap]:-}${o[tcp]:-}${o[tcp_port]:-}${o[tcp_after]:-} ]] &&
+    NGY_CONNS+=("    natt: $(_ngy_map "keepalive=${o[keepalive]:-}" "force_encap=${o[force_encap]:-}" "tcp=${o[tcp]:-}" \
+      "tcp_port=${o[tcp_port]:-}" "tcp_after_retransmits=${o[tcp_after]:-}")")
   [[ -n ${o[frag]:-}${o[frag_size]:-} ]] &&
     NGY_CONNS+=("    fragmentation: $(_ngy_map "enabled=${o[frag]:-}" "size=${o[frag_size]:-}")")
   return 0

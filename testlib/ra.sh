@@ -30,6 +30,8 @@ RA_GROUP_PSK="" RA_C1_PSK="" RA_C2_PSK=""
 # A benchmark that brings thousands of road warriors from a few addresses raises the limits and
 # spaces DPD out (tools/bench/dataplane --peers); RA_POOL may be set larger before the config too.
 RA_GW_LIMITS="" RA_GW_DPD=30s
+# Extra natgated_yaml_conn options for the gateway's and the clients' connections (e.g. tcp=auto).
+RA_GW_CONN_ARGS=() RA_CLIENT_CONN_ARGS=()
 declare -A RA_PID=()
 
 ra_init() {
@@ -115,7 +117,7 @@ ra_gateway_config() {
     natgated_yaml_secret c1-key "$RA_C1_PSK" c1.ra.lab
     natgated_yaml_secret c2-key "$RA_C2_PSK" c2.ra.lab
     natgated_yaml_conn rw local_id=gw.ra.lab local_subnets="$RA_LAN_NET,$RA_POOL" pool=rw \
-      ike=aes256gcm16-prfsha256-x25519 esp=aes256gcm16 dpd="$RA_GW_DPD"
+      ike=aes256gcm16-prfsha256-x25519 esp=aes256gcm16 dpd="$RA_GW_DPD" ${RA_GW_CONN_ARGS[@]+"${RA_GW_CONN_ARGS[@]}"}
   fi
   natgated_yaml_write "$IO_DIR/gw/natgate.yaml"
 }
@@ -135,7 +137,8 @@ ra_client_config() {
   natgated_yaml_secret office "$psk"
   natgated_yaml_conn office local_id="$id" local_auth="$local_auth" eap_id="$eap_id" vips=0.0.0.0 \
     dns_file="$IO_DIR/$node/resolv.conf" remote_addr="$RA_GW_WAN" remote_id=gw.ra.lab \
-    ike=aes256gcm16-prfsha256-x25519 esp=aes256gcm16 start=initiate dpd=10s keepalive=5s
+    ike=aes256gcm16-prfsha256-x25519 esp=aes256gcm16 start=initiate dpd=10s keepalive=5s \
+    ${RA_CLIENT_CONN_ARGS[@]+"${RA_CLIENT_CONN_ARGS[@]}"}
   natgated_yaml_write "$IO_DIR/$node/natgate.yaml"
 }
 

@@ -139,9 +139,16 @@ struct Lifetimes {
   friend bool operator==(const Lifetimes&, const Lifetimes&) = default;
 };
 
+// RFC 9329 TCP encapsulation of IKE and ESP: never; auto (UDP first, TCP after
+// tcp_after_retransmits unanswered IKE_SA_INIT retransmits); always (TCP from the start).
+enum class TcpEncapMode : std::uint8_t { Never, Auto, Always };
+
 struct NattConfig {
   Duration keepalive = std::chrono::seconds(20);  // RFC 3948 §4: NAT-keepalive interval
   bool force_encap = false;                       // encapsulate even without NAT (RFC 7296 §2.23)
+  TcpEncapMode tcp = TcpEncapMode::Never;
+  std::uint16_t tcp_port = 4500;            // the peer's (initiator) or our (responder) TCP port
+  std::uint32_t tcp_after_retransmits = 1;  // auto: IKE_SA_INIT retransmits before TCP
   friend bool operator==(const NattConfig&, const NattConfig&) = default;
 };
 

@@ -41,6 +41,11 @@ const FieldList<ConnectionConfig>& connection_fields() {
       {"natt.keepalive", [](const auto& a, const auto& b) { return a.natt.keepalive == b.natt.keepalive; }},
       {"natt.force_encap",
        [](const auto& a, const auto& b) { return a.natt.force_encap == b.natt.force_encap; }},
+      {"natt.tcp",
+       [](const auto& a, const auto& b) {
+         return a.natt.tcp == b.natt.tcp && a.natt.tcp_port == b.natt.tcp_port &&
+                a.natt.tcp_after_retransmits == b.natt.tcp_after_retransmits;
+       }},
   };
   return fields;
 }

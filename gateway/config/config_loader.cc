@@ -780,8 +780,23 @@ class ConfigParser {
   }
 
   void parse_natt(const YAML::Node& node, const std::string& path, NattConfig& natt) {
-    auto m = read_.map(node, path, {"keepalive", "force_encap"});
+    auto m = read_.map(node, path, {"keepalive", "force_encap", "tcp", "tcp_port", "tcp_after_retransmits"});
     if (!m) return;
+    if (auto n = m->get("tcp")) {
+      if (auto v = choice<TcpEncapMode>(*n, join_path(path, "tcp"),
+                                        {{"never", TcpEncapMode::Never},
+                                         {"auto", TcpEncapMode::Auto},
+                                         {"always", TcpEncapMode::Always}}))
+        natt.tcp = *v;
+    }
+    if (auto n = m->get("tcp_port")) {
+      if (auto v = port(*n, join_path(path, "tcp_port"))) natt.tcp_port = *v;
+    }
+    // A few, well before the normal give-up (RFC 9329 §2 leaves when to use TCP to the initiator).
+    if (auto n = m->get("tcp_after_retransmits")) {
+      if (auto v = read_.integer(*n, join_path(path, "tcp_after_retransmits"), 0, 5, "a count"))
+        natt.tcp_after_retransmits = static_cast<std::uint32_t>(*v);
+    }
     if (auto n = m->get("keepalive")) {
       if (auto d = duration(*n, join_path(path, "keepalive"))) natt.keepalive = *d;
     }

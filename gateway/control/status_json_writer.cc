@@ -159,6 +159,8 @@ void write_ike_sa(Writer& w, const IkeSaStatus& s) {
   w.hex(s.spi_i, 16);
   w.key("spi_r");
   w.hex(s.spi_r, 16);
+  w.key("transport");
+  w.string(s.transport);
   w.key("uptime");
   w.number(s.uptime);
   w.raw('}');

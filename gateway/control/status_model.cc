@@ -50,7 +50,8 @@ nlohmann::json status_to_json(const DaemonStatus& status) {
                 {"proposal", s.proposal},
                 {"established_at", s.established_at},
                 {"uptime", s.uptime},
-                {"rekey_in", optional_number(s.rekey_in)}};
+                {"rekey_in", optional_number(s.rekey_in)},
+                {"transport", s.transport}};
     }
     json children = json::array();
     for (const auto& ch : c.child_sas) {

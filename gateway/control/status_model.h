@@ -37,6 +37,7 @@ struct IkeSaStatus {
   std::int64_t established_at = 0;        // Unix time
   std::uint64_t uptime = 0;               // seconds
   std::optional<std::uint64_t> rekey_in;  // seconds; nullopt = no rekey scheduled
+  std::string transport = "udp";          // "udp", or "tcp" over an RFC 9329 stream
   friend bool operator==(const IkeSaStatus&, const IkeSaStatus&) = default;
 };
 

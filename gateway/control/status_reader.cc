@@ -541,6 +541,11 @@ IkeSaStatus read_ike_sa(Cursor& c, const Path& at) {
       req.seen(5);
     } else if (key == "rekey_in") {
       s.rekey_in = optional_uint(c, p);
+    } else if (key == "transport") {  // optional: natgated before RFC 9329 support wrote none
+      std::string transport;
+      c.string_into(p, transport);
+      if (transport != "udp" && transport != "tcp") fail(p, "expected udp or tcp");
+      s.transport = transport;
     } else {
       c.skip();
     }

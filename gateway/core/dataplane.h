@@ -13,12 +13,16 @@
 #include "common/ip_address.h"
 #include "dataplane/sa_backend.h"
 #include "gateway/config/config.h"
-#include "gateway/core/natt_channel.h"
 #include "gateway/core/daemon_core.h"
+#include "gateway/core/natt_channel.h"
+#include "gateway/io/tcp_transport.h"
 
 namespace natgate::gateway::core {
 
 struct Dataplane {
+  // RFC 9329 TCP encapsulation (gateway/io/tcp_transport.h), when a connection asks for it;
+  // declared first so that it outlives the backend and channel that refer to it.
+  std::unique_ptr<TcpTransport> tcp;
   std::unique_ptr<dataplane::SaBackend> backend;  // null: IKE runs, but no SA carries traffic
   std::unique_ptr<NattChannel> natt;              // required
   // Extra lines for the log at start ("TUN natgate0, MTU 1400").
@@ -38,6 +42,8 @@ using NattIkeHandler = std::function<void(const EndpointPair& ends, ByteView ike
 // dataplane::EventListener set on the backend).
 struct DataplaneHandlers {
   NattIkeHandler on_ike;
+  // IKE from an RFC 9329 TCP stream, with the port the IKE core's path names (natt).
+  std::function<void(const EndpointPair& ends, ByteView ike_message, bool natt)> on_stream_ike;
 };
 
 using DataplaneFactory = std::function<Expected<Dataplane>(const Config& config, DaemonServices& services,

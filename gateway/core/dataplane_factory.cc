@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "esp/userspace_backend.h"
 #include "gateway/core/engine_natt_channel.h"
+#include "gateway/core/natt_channel_tcp.h"
 #include "gateway/io/udp_socket.h"
 #include "xfrm/ipsec_socket.h"
 #include "xfrm/kernel_backend.h"
@@ -53,6 +56,22 @@ Expected<Dataplane> kernel_dataplane(DaemonServices& services) {
   return d;
 }
 
+// RFC 9329: what the connections ask for (connections.NAME.natt.tcp), or nullopt when none does.
+std::optional<TcpTransportSettings> tcp_settings(const Config& config) {
+  TcpTransportSettings t;
+  std::set<std::uint16_t> ports;
+  for (const auto& c : config.connections) {
+    if (c.natt.tcp == TcpEncapMode::Never) continue;
+    ports.insert(c.natt.tcp_port);
+    if (c.remote.address)
+      t.peers[*c.remote.address] = {c.natt.tcp, c.natt.tcp_port, c.natt.tcp_after_retransmits};
+  }
+  if (ports.empty()) return std::nullopt;
+  for (const auto& a : config.daemon.listen)
+    for (std::uint16_t port : ports) t.listen.push_back(Endpoint{a, port});
+  return t;
+}
+
 Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& services,
                                         DataplaneHandlers handlers) {
   esp::EngineConfig ec;
@@ -91,7 +110,48 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
     out["natt_too_short"] = snapshot.too_short;
     return out;
   };
-  d.backend = std::move(*backend);
+  std::unique_ptr<dataplane::SaBackend> sa_backend = std::move(*backend);
+  if (auto tcp = tcp_settings(config)) {
+    // The shims send ESP to the engine's IPv4 NAT-T socket over loopback.
+    for (const auto& e : engine.udp_endpoints())
+      if (e.address.is_v4()) {
+        tcp->engine = Endpoint{e.address.is_unspecified() ? IpAddress::v4(0x7F000001u) : e.address, e.port};
+        break;
+      }
+    if (tcp->engine.port == 0)
+      return unexpected(std::string("TCP encapsulation (natt.tcp) needs an IPv4 address in daemon.listen"));
+    auto transport = TcpTransport::start(*services.io, std::move(*tcp), std::move(handlers.on_stream_ike));
+    if (!transport) return unexpected(transport.error());
+    TcpTransport& t = **transport;
+    d.natt = std::make_unique<TcpNattChannel>(std::move(d.natt), t);
+    sa_backend = std::make_unique<TcpSaBackend>(std::move(sa_backend), t);
+    d.counters = [inner = std::move(d.counters), &t] {
+      auto out = inner();
+      const auto& c = t.counters();
+      out["tcp_streams_open"] = t.open_streams();
+      out["tcp_accepted"] = c.accepted;
+      out["tcp_refused_over_limit"] = c.refused_over_limit;
+      out["tcp_connects"] = c.connects;
+      out["tcp_connect_failures"] = c.connect_failures;
+      out["tcp_closed_idle"] = c.closed_idle;
+      out["tcp_closed_bad_framing"] = c.closed_bad_framing;
+      out["tcp_closed_by_peer"] = c.closed_by_peer;
+      out["tcp_frames_dropped"] = c.frames_dropped;
+      out["tcp_ike_rx"] = c.ike_rx;
+      out["tcp_ike_tx"] = c.ike_tx;
+      out["tcp_esp_rx"] = c.esp_rx;
+      out["tcp_esp_tx"] = c.esp_tx;
+      out["tcp_keepalives_rx"] = c.keepalives_rx;
+      out["tcp_queue_drops"] = c.queue_drops;
+      out["tcp_switched_from_udp"] = c.switched_to_tcp;
+      return out;
+    };
+    std::string ports;
+    for (const auto& e : t.listen_endpoints()) ports += (ports.empty() ? "" : ", ") + e.to_string();
+    d.description += "; RFC 9329 TCP encapsulation on " + ports;
+    d.tcp = std::move(*transport);
+  }
+  d.backend = std::move(sa_backend);
   return d;
 }
 

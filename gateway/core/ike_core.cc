@@ -122,6 +122,9 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   handlers.on_ike = [this](const EndpointPair& ends, ByteView m) {
     handle_ike(m, ends.local, ends.remote, true);
   };
+  handlers.on_stream_ike = [this](const EndpointPair& ends, ByteView m, bool natt) {
+    handle_ike(m, ends.local, ends.remote, natt);
+  };
   auto dp = dataplane_factory_ ? dataplane_factory_(config_, services_, std::move(handlers))
                                : Expected<Dataplane>(socket_only_dataplane(services_));
   if (!dp) {
@@ -470,7 +473,12 @@ void IkeCore::run(ike::EndpointOutput&& out) {
 void IkeCore::send(ike::SendDatagram& out) {
   const ike::Datagram& d = out.datagram;
   Status s;
-  if (d.natt) {
+  std::optional<Status> over_stream;
+  if (dataplane_.natt)
+    over_stream = dataplane_.natt->send_over_stream({.local = d.local, .remote = d.remote}, d.bytes, d.natt);
+  if (over_stream) {
+    s = std::move(*over_stream);
+  } else if (d.natt) {
     s = dataplane_.natt ? dataplane_.natt->send_ike({.local = d.local, .remote = d.remote}, d.bytes)
                         : Status(unexpected(std::string("no NAT-T socket")));
   } else if (UdpSocket* socket = socket_for(services_.ike_sockets, d.local.address); !socket) {
@@ -618,7 +626,11 @@ Status IkeCore::connection_status(const StatusQuery& query, DaemonStatus& out) {
   }
   return status_view::connections(
       {config_, endpoint_->table(), endpoint_.get(), registry_, remote_access_.get(), vip_client_.get(),
-       installer_.get(), installed_, dataplane_error_, endpoint_->dispatcher().half_open().total()},
+       installer_.get(), installed_, dataplane_error_, endpoint_->dispatcher().half_open().total(),
+       dataplane_.tcp ? std::function<bool(const Endpoint&)>([t = dataplane_.tcp.get()](const Endpoint& r) {
+         return t->shim_for(r).has_value();
+       })
+                      : nullptr},
       query, Clock::now(), std::chrono::system_clock::now(), out);
 }
 

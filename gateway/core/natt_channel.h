@@ -6,6 +6,7 @@
 //   - userspace: the ESP engine owns the socket and relays IKE — EngineNattChannel.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,12 @@ class NattChannel {
   // socket is bound to the wildcard address) to ends.remote.
   virtual Status send_ike(const EndpointPair& ends, ByteView ike_message) = 0;
   virtual Status send_keepalive(const EndpointPair& ends) = 0;
+  // IKE that travels over an RFC 9329 TCP stream whatever port the IKE core meant (natt: it
+  // meant the NAT-T port); nullopt when the message goes over UDP as the IKE core says.
+  virtual std::optional<Status> send_over_stream(const EndpointPair& /*ends*/, ByteView /*ike_message*/,
+                                                 bool /*natt*/) {
+    return std::nullopt;
+  }
 };
 
 // The socket among `sockets` to send from `local`: bound to exactly that address, else one bound

@@ -141,6 +141,7 @@ ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, const E
             .count();
   }
   if (primary->rekey_at) ike.rekey_in = seconds_until(*primary->rekey_at, now);
+  if (s.over_tcp && s.over_tcp(sa.remote())) ike.transport = "tcp";
   st.ike_sa = ike;
   for (const auto& child : primary->children) st.child_sas.push_back(child_status(s, child, now));
   return st;

@@ -46,7 +46,22 @@ Status Daemon::start(Config config) {
   config_ = std::move(config);
   started_at_ = std::chrono::steady_clock::now();
 
-  auto dataplane = choose_dataplane(config_.daemon.dataplane, options_.backends, options_.kernel_probe);
+  // RFC 9329 TCP encapsulation runs in the userspace data plane only (its shims bridge the streams
+  // into the engine): `auto` picks it, `kernel` is refused.
+  DataplaneMode mode = config_.daemon.dataplane;
+  for (const auto& c : config_.connections) {
+    if (c.natt.tcp == TcpEncapMode::Never) continue;
+    if (mode == DataplaneMode::Kernel)
+      return unexpected(
+          "connection " + c.name +
+          ": natt.tcp needs the userspace data plane (dataplane: userspace or auto); the kernel "
+          "data plane has no TCP encapsulation here");
+    if (mode == DataplaneMode::Auto && options_.backends.userspace) {
+      spdlog::info("data plane: userspace, as connection {} uses natt.tcp (RFC 9329)", c.name);
+      mode = DataplaneMode::Userspace;
+    }
+  }
+  auto dataplane = choose_dataplane(mode, options_.backends, options_.kernel_probe);
   if (!dataplane) return unexpected(dataplane.error());
   dataplane_ = *dataplane;
   if (dataplane_.name == "none")

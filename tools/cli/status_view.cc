@@ -64,6 +64,7 @@ void format_connection(const ConnectionStatus& c, std::string& out) {
   if (c.state != ConnectionState::Down || c.udp_encapsulation)
     out += std::string("  encapsulation: ") +
            (c.udp_encapsulation ? "ESP in UDP (RFC 3948)" : "none (plain ESP)") + "\n";
+  if (c.ike_sa && c.ike_sa->transport == "tcp") out += "  transport: TCP (RFC 9329)\n";
   if (!c.detail.empty()) out += "  " + c.detail + "\n";
 
   for (const auto& ch : c.child_sas) {

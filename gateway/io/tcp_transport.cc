@@ -1,0 +1,467 @@
+#include "gateway/io/tcp_transport.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <deque>
+
+#include "natt/tcp_encap.h"
+#include "natt/tcp_stream_decoder.h"
+
+namespace natgate::gateway {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+namespace {
+
+template <class AsioEndpoint>
+Endpoint from_asio(const AsioEndpoint& e) {
+  auto out = Endpoint::from_sockaddr(e.data(), static_cast<socklen_t>(e.size()));
+  return out.value_or(Endpoint{});
+}
+
+asio::ip::address to_asio(const IpAddress& a) { return asio::ip::make_address(a.to_string()); }
+
+// Shims live in 127.64.0.0/10: every address of 127.0.0.0/8 is local on Linux, and an address of
+// its own per stream keeps the data plane's (SPI, remote address) names apart.
+constexpr std::uint32_t kShimBase = 0x7F400000u;
+constexpr std::uint32_t kShimCount = (1u << 22) - 2;
+
+// Per stream, so what a stranger's connection costs stays small: TCP reads of 16 KiB, and the
+// engine's datagrams to a shim are one outer packet each (path MTU sized; the shim has no GRO).
+// With the decoder's one split frame (at most 64 KiB) an accepted stream holds under 100 KiB
+// until it is authenticated and ESP fills its send queue (TcpEncapLimits::max_queued_bytes).
+constexpr std::size_t kReadBytes = 16384;
+
+}  // namespace
+
+struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
+  enum class Role : std::uint8_t { Responder, Initiator };
+
+  Stream(TcpTransport& o, Role r, asio::io_context& io)
+      : owner(&o),
+        role(r),
+        socket(io),
+        decoder(r == Role::Responder ? natt::tcp::StreamRole::Responder : natt::tcp::StreamRole::Originator,
+                o.settings_.limits.max_frame_bytes),
+        shim(io),
+        timer(io) {}
+
+  TcpTransport* owner;
+  Role role;
+  tcp::socket socket;
+  natt::tcp::StreamDecoder decoder;
+  udp::socket shim;
+  Endpoint shim_endpoint;
+  Endpoint peer;          // responder: the TCP remote endpoint; initiator: the peer's address and port
+  EndpointPair tcp_ends;  // responder: the connection's endpoints, the IKE SA's path
+  EndpointPair ike_ends;  // initiator: where the IKE core last sent to this peer
+  bool ike_natt = false;
+  bool has_ike_ends = false;
+  std::deque<Bytes> queue;
+  std::size_t queued = 0;
+  bool writing = false;
+  bool connected = false;
+  bool connecting = false;
+  bool validated = false;
+  std::uint64_t generation = 0;  // a re-opened connection ignores the old one's completions
+  asio::steady_timer timer;
+  std::array<std::uint8_t, kReadBytes> rx{};
+  std::array<std::uint8_t, kReadBytes> shim_rx{};
+  udp::endpoint shim_from;
+
+  Status open_shim(const Endpoint& address) {
+    boost::system::error_code ec;
+    shim.open(udp::v4(), ec);
+    if (!ec) shim.bind(udp::endpoint(to_asio(address.address), 0), ec);
+    if (!ec) shim.non_blocking(true, ec);
+    if (ec)
+      return unexpected("TCP encapsulation shim on " + address.address.to_string() + ": " + ec.message());
+    shim_endpoint = from_asio(shim.local_endpoint(ec));
+    return {};
+  }
+
+  void start_read() {
+    socket.async_read_some(asio::buffer(rx), [self = shared_from_this(), gen = generation](
+                                                 const boost::system::error_code& ec, std::size_t n) {
+      if (!self->owner || gen != self->generation) return;
+      if (ec) {
+        ++self->owner->counters_.closed_by_peer;
+        return self->close("closed by the peer: " + ec.message());
+      }
+      if (self->feed(n)) self->start_read();
+    });
+  }
+
+  // False when the stream was closed while reading.
+  bool feed(std::size_t n) {
+    ByteView in(rx.data(), n);
+    const std::uint64_t gen = generation;
+    auto keep = shared_from_this();
+    for (;;) {
+      const natt::tcp::Decoded d = decoder.next(in);
+      switch (d.status) {
+        case natt::tcp::DecodeStatus::NeedMore:
+          return true;
+        case natt::tcp::DecodeStatus::Dropped:
+          ++owner->counters_.frames_dropped;
+          continue;
+        case natt::tcp::DecodeStatus::Closed:
+          ++owner->counters_.closed_bad_framing;
+          close(std::string("bad framing: ") + natt::tcp::error_name(d.error));
+          return false;
+        case natt::tcp::DecodeStatus::Frame:
+          on_frame(d.frame);
+          // The IKE core may have closed or re-opened this stream meanwhile.
+          if (!owner || gen != generation) return false;
+          continue;
+      }
+    }
+  }
+
+  void on_frame(const natt::tcp::Frame& f) {
+    switch (f.kind) {
+      case natt::tcp::FrameKind::Keepalive:
+        ++owner->counters_.keepalives_rx;  // §6.7: dropped
+        return;
+      case natt::tcp::FrameKind::Esp: {
+        ++owner->counters_.esp_rx;
+        boost::system::error_code ec;
+        const Endpoint& e = owner->settings_.engine;
+        shim.send_to(asio::buffer(f.payload.data(), f.payload.size()),
+                     udp::endpoint(to_asio(e.address), e.port), 0, ec);
+        if (ec) ++owner->counters_.queue_drops;
+        return;
+      }
+      case natt::tcp::FrameKind::Ike:
+        ++owner->counters_.ike_rx;
+        validated = true;
+        if (role == Role::Responder) {
+          timer.cancel();
+          if (owner->on_ike_) owner->on_ike_(tcp_ends, f.payload, true);
+        } else if (has_ike_ends) {
+          if (owner->on_ike_) owner->on_ike_(ike_ends, f.payload, ike_natt);
+        }
+        return;
+    }
+  }
+
+  bool enqueue(Bytes frame) {
+    if (queued + frame.size() > owner->settings_.limits.max_queued_bytes) {
+      ++owner->counters_.queue_drops;
+      return false;
+    }
+    queued += frame.size();
+    queue.push_back(std::move(frame));
+    if (connected && !writing) write_next();
+    return true;
+  }
+
+  void write_next() {
+    if (queue.empty()) return;
+    writing = true;
+    asio::async_write(
+        socket, asio::buffer(queue.front()),
+        [self = shared_from_this(), gen = generation](const boost::system::error_code& ec, std::size_t) {
+          if (!self->owner || gen != self->generation) return;
+          self->writing = false;
+          if (ec) return self->close("write: " + ec.message());
+          self->queued -= self->queue.front().size();
+          self->queue.pop_front();
+          self->write_next();
+        });
+  }
+
+  void start_shim() {
+    shim.async_receive_from(asio::buffer(shim_rx), shim_from,
+                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                              if (!self->owner) return;
+                              if (ec == asio::error::operation_aborted) return;
+                              // Only the engine's ESP, sealed for this peer, is framed (§3.2); nothing else a
+                              // local process may send to the shim reaches the stream.
+                              if (!ec && self->shim_from.port() == self->owner->settings_.engine.port)
+                                self->from_engine(ByteView(self->shim_rx.data(), n));
+                              self->start_shim();
+                            });
+  }
+
+  void from_engine(ByteView esp) {
+    Bytes frame = natt::tcp::esp_frame(esp);
+    if (frame.empty()) return;  // a keepalive or a runt: never from the engine's ESP path
+    if (role == Role::Initiator && !connected && !connecting) connect();
+    if (enqueue(std::move(frame))) ++owner->counters_.esp_tx;
+  }
+
+  // Initiator: a new connection to the peer; the "IKETCP" prefix goes first (§4).
+  void connect() {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    socket = tcp::socket(owner->io_);
+    decoder =
+        natt::tcp::StreamDecoder(natt::tcp::StreamRole::Originator, owner->settings_.limits.max_frame_bytes);
+    ++generation;
+    queue.clear();
+    queued = 0;
+    writing = false;
+    connected = false;
+    connecting = true;
+    queue.emplace_back(natt::tcp::kStreamPrefix.begin(), natt::tcp::kStreamPrefix.end());
+    queued = queue.back().size();
+    const std::uint64_t gen = generation;
+    timer.expires_after(owner->settings_.limits.connect_timeout);
+    timer.async_wait([self = shared_from_this(), gen](const boost::system::error_code& ec) {
+      if (ec || !self->owner || gen != self->generation || !self->connecting) return;
+      ++self->owner->counters_.connect_failures;
+      self->close("connect timed out");
+    });
+    socket.async_connect(tcp::endpoint(to_asio(peer.address), peer.port),
+                         [self = shared_from_this(), gen](const boost::system::error_code& ec) {
+                           if (!self->owner || gen != self->generation) return;
+                           self->connecting = false;
+                           self->timer.cancel();
+                           if (ec) {
+                             ++self->owner->counters_.connect_failures;
+                             return self->close("connect: " + ec.message());
+                           }
+                           ++self->owner->counters_.connects;
+                           self->connected = true;
+                           boost::system::error_code ignored2;
+                           self->socket.set_option(tcp::no_delay(true), ignored2);
+                           spdlog::info("TCP encapsulation: connected to {} (RFC 9329)",
+                                        self->peer.to_string());
+                           self->start_read();
+                           self->write_next();
+                         });
+  }
+
+  void close(const std::string& why) {
+    if (!owner) return;
+    spdlog::debug("TCP encapsulation: stream {} {}: {}", role == Role::Responder ? "from" : "to",
+                  peer.to_string(), why);
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    timer.cancel();
+    ++generation;
+    connected = false;
+    connecting = false;
+    writing = false;
+    queue.clear();
+    queued = 0;
+    // An initiator's stream stays, shim and all, and is opened again when needed (§6, §7).
+    if (role == Role::Responder) owner->stream_closed(*this);
+  }
+
+  void detach() {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    shim.close(ignored);
+    timer.cancel();
+    owner = nullptr;
+  }
+};
+
+struct TcpTransport::Listener : std::enable_shared_from_this<Listener> {
+  Listener(TcpTransport& o, asio::io_context& io) : owner(&o), acceptor(io) {}
+  TcpTransport* owner;
+  tcp::acceptor acceptor;
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](const boost::system::error_code& ec, tcp::socket s) {
+      if (!self->owner || ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        auto stream = std::make_shared<Stream>(*self->owner, Stream::Role::Responder, self->owner->io_);
+        stream->socket = std::move(s);
+        self->owner->accepted(std::move(stream));
+      }
+      self->accept();
+    });
+  }
+};
+
+TcpTransport::TcpTransport(asio::io_context& io, TcpTransportSettings settings, IkeHandler on_ike)
+    : io_(io), settings_(std::move(settings)), on_ike_(std::move(on_ike)) {}
+
+Expected<std::unique_ptr<TcpTransport>> TcpTransport::start(asio::io_context& io,
+                                                            TcpTransportSettings settings,
+                                                            IkeHandler on_ike) {
+  std::unique_ptr<TcpTransport> t(new TcpTransport(io, std::move(settings), std::move(on_ike)));
+  for (Endpoint& e : t->settings_.listen) {
+    auto l = std::make_shared<Listener>(*t, io);
+    boost::system::error_code ec;
+    const tcp::endpoint at(to_asio(e.address), e.port);
+    l->acceptor.open(at.protocol(), ec);
+    if (!ec) l->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && e.address.family() == IpFamily::V6) l->acceptor.set_option(asio::ip::v6_only(true), ec);
+    if (!ec) l->acceptor.bind(at, ec);
+    if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return unexpected("TCP encapsulation: listen on " + e.to_string() + ": " + ec.message());
+    e = from_asio(l->acceptor.local_endpoint(ec));  // port 0 (tests): the one the kernel chose
+    l->accept();
+    t->listeners_.push_back(std::move(l));
+  }
+  return t;
+}
+
+TcpTransport::~TcpTransport() {
+  for (auto& l : listeners_) {
+    boost::system::error_code ignored;
+    l->acceptor.close(ignored);
+    l->owner = nullptr;
+  }
+  for (auto& [peer, s] : accepted_) s->detach();
+  for (auto& [peer, s] : initiated_) s->detach();
+}
+
+Endpoint TcpTransport::next_shim_address() {
+  const std::uint32_t n = next_shim_;
+  next_shim_ = next_shim_ >= kShimCount ? 1 : next_shim_ + 1;
+  return Endpoint{IpAddress::v4(kShimBase + n), 0};
+}
+
+void TcpTransport::accepted(std::shared_ptr<Stream> s) {
+  boost::system::error_code ec;
+  s->tcp_ends = {.local = from_asio(s->socket.local_endpoint(ec)),
+                 .remote = from_asio(s->socket.remote_endpoint(ec))};
+  s->peer = s->tcp_ends.remote;
+  if (ec) return;
+  if (accepted_.size() >= settings_.limits.max_streams) {
+    ++counters_.refused_over_limit;
+    spdlog::debug("TCP encapsulation: refused {}: {} streams open", s->peer.to_string(), accepted_.size());
+    return;  // the socket closes with s
+  }
+  if (Status st = s->open_shim(next_shim_address()); !st) {
+    spdlog::warn("{}", st.error());
+    return;
+  }
+  ++counters_.accepted;
+  s->connected = true;
+  closed_peers_.erase(s->peer);
+  accepted_[s->peer] = s;
+  shims_[s->shim_endpoint] = s->peer;
+  // §4: a stream that never brings IKE (or authenticated ESP) holds nothing for long.
+  s->timer.expires_after(settings_.limits.idle_before_ike);
+  s->timer.async_wait([w = std::weak_ptr<Stream>(s)](const boost::system::error_code& e) {
+    auto self = w.lock();
+    if (e || !self || !self->owner || self->validated) return;
+    ++self->owner->counters_.closed_idle;
+    self->close("no IKE message in time");
+  });
+  s->start_read();
+  s->start_shim();
+}
+
+void TcpTransport::stream_closed(Stream& s) {
+  auto keep = s.shared_from_this();
+  shims_.erase(s.shim_endpoint);
+  // IKE for this peer's SAs fails until the originator opens a new stream (§6.2), instead of
+  // leaking onto UDP.
+  if (closed_peers_.size() >= settings_.limits.max_streams * 4) closed_peers_.clear();
+  closed_peers_.insert(s.peer);
+  accepted_.erase(s.peer);
+  s.detach();
+}
+
+std::shared_ptr<TcpTransport::Stream> TcpTransport::initiator_stream(const IpAddress& peer,
+                                                                     const TcpPeerPolicy& policy) {
+  if (auto it = initiated_.find(peer); it != initiated_.end()) {
+    if (!it->second->connected && !it->second->connecting) it->second->connect();
+    return it->second;
+  }
+  auto s = std::make_shared<Stream>(*this, Stream::Role::Initiator, io_);
+  s->peer = Endpoint{peer, policy.port};
+  if (Status st = s->open_shim(next_shim_address()); !st) {
+    spdlog::warn("{}", st.error());
+    return nullptr;
+  }
+  initiated_[peer] = s;
+  shims_[s->shim_endpoint] = s->peer;
+  s->start_shim();
+  s->connect();
+  return s;
+}
+
+std::optional<Status> TcpTransport::send_ike(const OutgoingIke& out) {
+  auto frame = [&]() -> Expected<Bytes> {
+    Bytes f = natt::tcp::ike_frame(out.message);
+    if (f.empty()) return unexpected(std::string("IKE message does not fit a TCP frame"));
+    return f;
+  };
+  auto put = [&](Stream& s) -> Status {
+    auto f = frame();
+    if (!f) return unexpected(f.error());
+    if (!s.enqueue(std::move(*f))) return unexpected("TCP stream to " + s.peer.to_string() + " is full");
+    ++counters_.ike_tx;
+    return {};
+  };
+  if (auto it = accepted_.find(out.ends.remote); it != accepted_.end()) return put(*it->second);
+  if (closed_peers_.count(out.ends.remote))
+    return Status(unexpected("the TCP stream from " + out.ends.remote.to_string() + " is closed"));
+  if (!out.from_original_initiator) return std::nullopt;
+  const IpAddress& addr = out.ends.remote.address;
+  auto p = settings_.peers.find(addr);
+  if (p == settings_.peers.end() || p->second.mode == TcpEncapMode::Never) return std::nullopt;
+  bool use_tcp = p->second.mode == TcpEncapMode::Always || moved_to_tcp_.count(addr) != 0;
+  if (!use_tcp && out.ike_sa_init_request) {
+    if (init_sends_.size() >= 4096) init_sends_.clear();
+    const std::uint32_t sends = ++init_sends_[out.spi_i];
+    // This send is retransmit number sends - 1: the ones before it went unanswered.
+    if (sends > p->second.after_retransmits + 1) {
+      init_sends_.erase(out.spi_i);
+      moved_to_tcp_.insert(addr);
+      ++counters_.switched_to_tcp;
+      spdlog::info(
+          "no answer over UDP from {} after {} IKE_SA_INIT retransmits: moving to TCP port {} (RFC 9329)",
+          addr.to_string(), sends - 2, p->second.port);
+      use_tcp = true;
+    }
+  }
+  if (!use_tcp) return std::nullopt;
+  auto s = initiator_stream(addr, p->second);
+  if (!s) return Status(unexpected("no TCP stream to " + addr.to_string()));
+  s->ike_ends = out.ends;
+  s->ike_natt = out.natt;
+  s->has_ike_ends = true;
+  return put(*s);
+}
+
+bool TcpTransport::carries(const EndpointPair& ends) const {
+  if (accepted_.count(ends.remote) || closed_peers_.count(ends.remote)) return true;
+  return initiated_.count(ends.remote.address) != 0;
+}
+
+std::optional<Endpoint> TcpTransport::shim_for(const Endpoint& remote) const {
+  if (auto it = accepted_.find(remote); it != accepted_.end()) return it->second->shim_endpoint;
+  if (auto it = initiated_.find(remote.address); it != initiated_.end()) return it->second->shim_endpoint;
+  return std::nullopt;
+}
+
+std::optional<Endpoint> TcpTransport::peer_of_shim(const Endpoint& shim) {
+  auto it = shims_.find(shim);
+  if (it == shims_.end()) return std::nullopt;
+  // Authenticated ESP came over this stream (the data plane reports only such): it is in use.
+  if (auto a = accepted_.find(it->second); a != accepted_.end() && !a->second->validated) {
+    a->second->validated = true;
+    a->second->timer.cancel();
+  }
+  return it->second;
+}
+
+std::size_t TcpTransport::open_streams() const {
+  std::size_t n = accepted_.size();
+  for (const auto& [peer, s] : initiated_) n += s->connected ? 1 : 0;
+  return n;
+}
+
+std::string TcpTransport::transport_of(const Endpoint& remote) const {
+  return shim_for(remote) ? "tcp" : "udp";
+}
+
+}  // namespace natgate::gateway

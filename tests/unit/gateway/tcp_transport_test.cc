@@ -1,0 +1,348 @@
+// gateway/io/tcp_transport on loopback (RFC 9329; issue 15): what a peer's bytes on a TCP
+// connection become (IKE to the handler, ESP out of the stream's shim to the engine's socket) and
+// back, the limits a stranger meets (prefix, framing, idle, stream count), and the initiator's
+// move from UDP to TCP after unanswered IKE_SA_INITs. Plain sockets play the peer and the engine.
+#include "gateway/io/tcp_transport.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "natt/tcp_encap.h"
+#include "sys/unique_fd.h"
+
+namespace natgate::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+
+IpAddress loopback() { return IpAddress::v4(0x7F000001u); }
+
+// Runs the io_context until `done` or 3 s (bounded; never a timing assertion).
+bool pump(boost::asio::io_context& io, const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    io.restart();
+    io.run_for(5ms);
+  }
+  return true;
+}
+
+sockaddr_in to_sockaddr(const Endpoint& e) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(e.port);
+  sa.sin_addr.s_addr = htonl(0x7F000001u);
+  return sa;
+}
+
+Endpoint local_of(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  return Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len).value_or(Endpoint{});
+}
+
+sys::UniqueFd connect_to(const Endpoint& e) {
+  sys::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const sockaddr_in sa = to_sockaddr(e);
+  EXPECT_EQ(::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa), 0);
+  return fd;
+}
+
+void send_all(int fd, ByteView b) {
+  ASSERT_EQ(::send(fd, b.data(), b.size(), MSG_NOSIGNAL), static_cast<ssize_t>(b.size()));
+}
+
+// What arrived on fd so far (non-blocking); eof set when the peer closed.
+Bytes read_some(int fd, bool* eof = nullptr) {
+  Bytes out(65536);
+  const ssize_t n = ::recv(fd, out.data(), out.size(), MSG_DONTWAIT);
+  if (eof) *eof = n == 0;
+  out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return out;
+}
+
+Bytes ike_message(std::uint8_t exchange = 37, std::uint8_t flags = 0x08, std::size_t size = 40) {
+  Bytes m(size, 0);
+  for (std::size_t i = 0; i < 8; ++i) m[i] = static_cast<std::uint8_t>(0xA0 + i);  // SPIi
+  m[17] = 0x20;                                                                    // version 2.0
+  m[18] = exchange;
+  m[19] = flags;
+  return m;
+}
+
+Bytes esp_packet() {
+  Bytes p(48, 0x5A);
+  p[0] = 0x01, p[1] = 0x02, p[2] = 0x03, p[3] = 0x04;  // SPI
+  p[4] = 0, p[5] = 0, p[6] = 0, p[7] = 1;              // sequence number
+  return p;
+}
+
+Bytes prefix() { return Bytes(natt::tcp::kStreamPrefix.begin(), natt::tcp::kStreamPrefix.end()); }
+
+Bytes concat(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+struct Received {
+  EndpointPair ends;
+  Bytes message;
+  bool natt = false;
+  int count = 0;
+};
+
+class TcpTransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    engine_ = sys::UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    const sockaddr_in sa = to_sockaddr(Endpoint{loopback(), 0});
+    ASSERT_EQ(::bind(engine_.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa), 0);
+  }
+
+  std::unique_ptr<TcpTransport> responder(TcpEncapLimits limits = {}) {
+    TcpTransportSettings s;
+    s.listen = {Endpoint{loopback(), 0}};
+    s.engine = local_of(engine_.get());
+    s.limits = limits;
+    auto t = TcpTransport::start(io_, std::move(s), [this](const EndpointPair& e, ByteView m, bool natt) {
+      got_.ends = e;
+      got_.message.assign(m.begin(), m.end());
+      got_.natt = natt;
+      ++got_.count;
+    });
+    EXPECT_TRUE(t) << (t ? "" : t.error());
+    return t ? std::move(*t) : nullptr;
+  }
+
+  boost::asio::io_context io_;
+  sys::UniqueFd engine_;
+  Received got_;
+};
+
+TEST_F(TcpTransportTest, IkeFromAStreamReachesTheHandlerWithItsTcpEndpointsAndTheReplyGoesBack) {
+  auto t = responder();
+  ASSERT_TRUE(t);
+  const Endpoint at = t->listen_endpoints().at(0);
+  ASSERT_NE(at.port, 0);
+  auto c = connect_to(at);
+  const Bytes request = ike_message(34, 0x08);
+  send_all(c.get(), concat(prefix(), natt::tcp::ike_frame(request)));
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 1; }));
+  EXPECT_EQ(got_.message, request);
+  EXPECT_TRUE(got_.natt);
+  EXPECT_EQ(got_.ends.remote, local_of(c.get()));
+  EXPECT_EQ(got_.ends.local, at);
+  EXPECT_TRUE(t->carries(got_.ends));
+  EXPECT_EQ(t->transport_of(got_.ends.remote), "tcp");
+
+  // The reply: over the stream, framed, without a prefix (only the originator sends it, §4).
+  const Bytes reply = ike_message(34, 0x20);
+  OutgoingIke out{.ends = got_.ends, .message = reply};
+  auto sent = t->send_ike(out);
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_TRUE(*sent);
+  Bytes back;
+  ASSERT_TRUE(pump(io_, [&] {
+    Bytes more = read_some(c.get());
+    back.insert(back.end(), more.begin(), more.end());
+    return back.size() >= natt::tcp::ike_frame(reply).size();
+  }));
+  EXPECT_EQ(back, natt::tcp::ike_frame(reply));
+  EXPECT_EQ(t->counters().ike_rx, 1u);
+  EXPECT_EQ(t->counters().ike_tx, 1u);
+}
+
+TEST_F(TcpTransportTest, EspCrossesTheShimToTheEngineAndBackIntoTheStream) {
+  auto t = responder();
+  ASSERT_TRUE(t);
+  auto c = connect_to(t->listen_endpoints().at(0));
+  const Bytes esp = esp_packet();
+  send_all(c.get(), concat(prefix(), natt::tcp::esp_frame(esp)));
+  Bytes at_engine(2048);
+  sockaddr_storage from{};
+  socklen_t from_len = sizeof from;
+  ssize_t n = -1;
+  ASSERT_TRUE(pump(io_, [&] {
+    n = ::recvfrom(engine_.get(), at_engine.data(), at_engine.size(), 0, reinterpret_cast<sockaddr*>(&from),
+                   &from_len);
+    return n > 0;
+  }));
+  at_engine.resize(static_cast<std::size_t>(n));
+  EXPECT_EQ(at_engine, esp);
+  // The engine sees the ESP come from the shim that stands for this peer, on its own address.
+  const auto shim = t->shim_for(local_of(c.get()));
+  ASSERT_TRUE(shim.has_value());
+  EXPECT_EQ(Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&from), from_len), shim);
+  EXPECT_NE(shim->address, loopback());
+  EXPECT_EQ(t->peer_of_shim(*shim), local_of(c.get()));
+
+  // The engine's ESP for this peer, sent to the shim, comes out of the stream framed (§3.2).
+  const Bytes out_esp = esp_packet();
+  ASSERT_EQ(::sendto(engine_.get(), out_esp.data(), out_esp.size(), 0, reinterpret_cast<sockaddr*>(&from),
+                     from_len),
+            static_cast<ssize_t>(out_esp.size()));
+  Bytes back;
+  ASSERT_TRUE(pump(io_, [&] {
+    Bytes more = read_some(c.get());
+    back.insert(back.end(), more.begin(), more.end());
+    return back.size() >= natt::tcp::esp_frame(out_esp).size();
+  }));
+  EXPECT_EQ(back, natt::tcp::esp_frame(out_esp));
+  EXPECT_EQ(t->counters().esp_rx, 1u);
+  EXPECT_EQ(t->counters().esp_tx, 1u);
+}
+
+TEST_F(TcpTransportTest, AWrongPrefixClosesThatStreamAndIsCounted) {
+  auto t = responder();
+  ASSERT_TRUE(t);
+  auto c = connect_to(t->listen_endpoints().at(0));
+  Bytes bad = prefix();
+  bad[5] = 'Q';
+  send_all(c.get(), concat(bad, natt::tcp::ike_frame(ike_message())));
+  bool eof = false;
+  ASSERT_TRUE(pump(io_, [&] {
+    read_some(c.get(), &eof);
+    return eof;
+  }));
+  EXPECT_EQ(t->counters().closed_bad_framing, 1u);
+  EXPECT_EQ(got_.count, 0);
+  EXPECT_EQ(t->open_streams(), 0u);
+  // The listener goes on: the next stream is served.
+  auto c2 = connect_to(t->listen_endpoints().at(0));
+  send_all(c2.get(), concat(prefix(), natt::tcp::ike_frame(ike_message())));
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 1; }));
+}
+
+TEST_F(TcpTransportTest, AStreamWithoutIkeIsClosedAfterTheIdleLimit) {
+  TcpEncapLimits limits;
+  limits.idle_before_ike = 50ms;
+  auto t = responder(limits);
+  ASSERT_TRUE(t);
+  auto c = connect_to(t->listen_endpoints().at(0));
+  send_all(c.get(), prefix());
+  bool eof = false;
+  ASSERT_TRUE(pump(io_, [&] {
+    read_some(c.get(), &eof);
+    return eof;
+  }));
+  EXPECT_EQ(t->counters().closed_idle, 1u);
+  EXPECT_EQ(t->open_streams(), 0u);
+}
+
+TEST_F(TcpTransportTest, StreamsBeyondTheLimitAreRefused) {
+  TcpEncapLimits limits;
+  limits.max_streams = 1;
+  auto t = responder(limits);
+  ASSERT_TRUE(t);
+  auto c1 = connect_to(t->listen_endpoints().at(0));
+  ASSERT_TRUE(pump(io_, [&] { return t->counters().accepted == 1; }));
+  auto c2 = connect_to(t->listen_endpoints().at(0));
+  ASSERT_TRUE(pump(io_, [&] { return t->counters().refused_over_limit == 1; }));
+  bool eof = false;
+  ASSERT_TRUE(pump(io_, [&] {
+    read_some(c2.get(), &eof);
+    return eof;
+  }));
+  EXPECT_EQ(t->open_streams(), 1u);
+}
+
+TEST_F(TcpTransportTest, AutoMovesToTcpAfterUnansweredIkeSaInitRetransmitsAndAnswersComeBack) {
+  auto gw = responder();
+  ASSERT_TRUE(gw);
+  Received at_client;
+  TcpTransportSettings s;
+  s.engine = local_of(engine_.get());
+  s.peers[loopback()] = {TcpEncapMode::Auto, gw->listen_endpoints().at(0).port, 1};
+  auto client = TcpTransport::start(io_, std::move(s), [&](const EndpointPair& e, ByteView m, bool natt) {
+    at_client.ends = e;
+    at_client.message.assign(m.begin(), m.end());
+    at_client.natt = natt;
+    ++at_client.count;
+  });
+  ASSERT_TRUE(client);
+  const Bytes init = ike_message(34, 0x08);
+  const EndpointPair udp_ends{.local = Endpoint{loopback(), 500}, .remote = Endpoint{loopback(), 500}};
+  OutgoingIke out{.ends = udp_ends,
+                  .message = init,
+                  .natt = false,
+                  .from_original_initiator = true,
+                  .ike_sa_init_request = true,
+                  .spi_i = {1, 2, 3, 4, 5, 6, 7, 8}};
+  // The first send and one retransmit go over UDP (the IKE core sends them)...
+  EXPECT_FALSE((*client)->send_ike(out).has_value());
+  EXPECT_FALSE((*client)->send_ike(out).has_value());
+  // ...the next over TCP.
+  auto third = (*client)->send_ike(out);
+  ASSERT_TRUE(third.has_value());
+  EXPECT_TRUE(*third);
+  EXPECT_EQ((*client)->counters().switched_to_tcp, 1u);
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 1; }));
+  EXPECT_EQ(got_.message, init);
+
+  // The gateway's answer reaches the client's IKE core on the path it sent on.
+  const Bytes answer = ike_message(34, 0x20);
+  ASSERT_TRUE(gw->send_ike(OutgoingIke{.ends = got_.ends, .message = answer}).value_or(Status{}));
+  ASSERT_TRUE(pump(io_, [&] { return at_client.count == 1; }));
+  EXPECT_EQ(at_client.message, answer);
+  EXPECT_EQ(at_client.ends, udp_ends);
+  EXPECT_FALSE(at_client.natt);
+  // The peer's IKE now always takes the stream, and its SAs the shim.
+  OutgoingIke later = out;
+  later.ike_sa_init_request = false;
+  EXPECT_TRUE((*client)->send_ike(later).has_value());
+  EXPECT_TRUE((*client)->shim_for(Endpoint{loopback(), 4500}).has_value());
+}
+
+TEST_F(TcpTransportTest, AlwaysSendsTheFirstIkeSaInitOverTcpAndRetriesAFailedConnect) {
+  // A port nobody listens on first: the connect fails and is counted, the next send tries again.
+  sys::UniqueFd probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const sockaddr_in any = to_sockaddr(Endpoint{loopback(), 0});
+  ASSERT_EQ(::bind(probe.get(), reinterpret_cast<const sockaddr*>(&any), sizeof any), 0);
+  const std::uint16_t closed_port = local_of(probe.get()).port;  // bound, not listening: refused
+  TcpTransportSettings s;
+  s.engine = local_of(engine_.get());
+  s.peers[loopback()] = {TcpEncapMode::Always, closed_port, 1};
+  auto t = TcpTransport::start(io_, std::move(s), nullptr);
+  ASSERT_TRUE(t);
+  const Bytes init = ike_message(34, 0x08);
+  OutgoingIke out{.ends = {.local = Endpoint{loopback(), 500}, .remote = Endpoint{loopback(), 500}},
+                  .message = init,
+                  .from_original_initiator = true,
+                  .ike_sa_init_request = true};
+  auto first = (*t)->send_ike(out);
+  ASSERT_TRUE(first.has_value());  // never UDP with tcp: always
+  ASSERT_TRUE(pump(io_, [&] { return (*t)->counters().connect_failures == 1; }));
+  EXPECT_EQ((*t)->open_streams(), 0u);
+  EXPECT_TRUE((*t)->send_ike(out).has_value());
+  ASSERT_TRUE(pump(io_, [&] { return (*t)->counters().connect_failures == 2; }));
+  EXPECT_EQ((*t)->counters().switched_to_tcp, 0u);  // not a fallback: TCP from the start
+}
+
+TEST_F(TcpTransportTest, NeverAndResponderMessagesStayOnUdp) {
+  TcpTransportSettings s;
+  s.engine = local_of(engine_.get());
+  s.peers[loopback()] = {TcpEncapMode::Never, 443, 0};
+  auto t = TcpTransport::start(io_, std::move(s), nullptr);
+  ASSERT_TRUE(t);
+  const Bytes init = ike_message(34, 0x08);
+  OutgoingIke out{.ends = {.local = Endpoint{loopback(), 500}, .remote = Endpoint{loopback(), 500}},
+                  .message = init,
+                  .from_original_initiator = true,
+                  .ike_sa_init_request = true};
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE((*t)->send_ike(out).has_value());
+  EXPECT_EQ((*t)->counters().switched_to_tcp, 0u);
+  EXPECT_FALSE((*t)->shim_for(out.ends.remote).has_value());
+}
+
+}  // namespace
+}  // namespace natgate::gateway
