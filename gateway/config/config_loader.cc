@@ -11,6 +11,7 @@
 #include <set>
 
 #include "gateway/config/auth_loader.h"
+#include "gateway/config/config_include.h"
 #include "gateway/config/secret_file_mode.h"
 #include "gateway/config/yaml_reader.h"
 #include "sys/unique_fd.h"
@@ -23,7 +24,6 @@ constexpr std::string_view kIdentityExpected = "an FQDN, IPv4/IPv6 address or em
 constexpr std::string_view kSubnetExpected = "CIDR like 10.1.0.0/24";
 constexpr std::string_view kDurationExpected = "a number and a unit s, m, h or d, like 30s, 5m, 4h, 1d";
 constexpr std::size_t kMaxPskFileBytes = 4096;
-constexpr std::size_t kMaxConfigBytes = 4 << 20;
 constexpr std::size_t kMaxNameLength = 64;
 // sockaddr_un::sun_path holds 108 bytes including the terminating NUL.
 constexpr std::size_t kMaxSocketPath = 107;
@@ -42,43 +42,132 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 class ConfigParser {
  public:
-  // `file_mode`: the config file's st_mode when it was read from a file (nullopt for text).
-  ConfigParser(Diagnostics& diags, std::string base_dir, const ConfigLoadOptions& options,
-               std::optional<mode_t> file_mode = std::nullopt)
-      : diags_(diags),
-        read_(diags),
-        base_dir_(std::move(base_dir)),
-        options_(options),
-        file_mode_(file_mode),
-        auth_(diags, read_, base_dir_) {}
+  ConfigParser(Diagnostics& diags, const ConfigLoadOptions& options)
+      : diags_(diags), read_(diags), options_(options), auth_(diags, read_, ".") {}
 
-  std::optional<Config> parse(const YAML::Node& root) {
+  std::optional<Config> parse(const std::vector<ConfigSource>& sources) {
     Config config;
-    config.source = diags_.file();
-    auto top = read_.map(root, "", {"daemon", "secrets", "eap_users", "pools", "connections"});
-    if (!top) return std::nullopt;
-    if (auto n = top->get("daemon")) parse_daemon(*n, config.daemon);
-    if (auto n = top->get("secrets")) parse_secrets(*n, config);
-    if (auto n = top->get("eap_users")) {
-      auth_.eap_users(*n, config.eap_users);
-      holds_inline_secrets_ = holds_inline_secrets_ || (n->IsMap() && n->size() > 0);
+    config.source = sources.front().file;
+    std::vector<FileSections> files;
+    for (const auto& source : sources) {
+      if (auto f = sections_of(source)) files.push_back(std::move(*f));
     }
+    report_conflicts(files);
+    // Section by section across the files, so that a connection may use a pool or a secret
+    // defined in any of them.
+    for_each_section(files, "daemon", [&](const YAML::Node& n) { parse_daemon(n, config.daemon); });
+    for_each_section(files, "secrets", [&](const YAML::Node& n) { parse_secrets(n, config); });
+    for_each_section(files, "eap_users", [&](const YAML::Node& n) {
+      auth_.eap_users(n, config.eap_users);
+      if (n.IsMap() && n.size() > 0) inline_secret_files_.insert(diags_.file());
+    });
     // Inline keys and passwords are only as secret as the file: refused, not warned about, when
-    // group or others may read it (ssh does the same for private keys).
-    if (holds_inline_secrets_ && file_mode_) {
-      if (auto why = loose_secret_file_mode(*file_mode_, "secrets")) diags_.file_error(*why);
+    // group or others may read it (ssh does the same for private keys). A secrets_file or
+    // eap_users_file is held to this whatever it holds.
+    for (const auto& f : files) {
+      const ConfigSource& source = *f.source;
+      const bool secret_file =
+          source.role == ConfigSource::Role::SecretsFile || source.role == ConfigSource::Role::EapUsersFile;
+      if (!source.mode || !(secret_file || inline_secret_files_.count(source.file))) continue;
+      use(source);
+      const char* holds = source.role == ConfigSource::Role::EapUsersFile ? "EAP passwords" : "secrets";
+      if (auto why = loose_secret_file_mode(*source.mode, holds)) diags_.file_error(*why);
     }
-    if (auto n = top->get("pools")) parse_pools(*n, config);
-    if (auto n = top->get("connections")) parse_connections(*n, config);
-    for (const auto& [name, mark] : secret_marks_) {
-      if (!connection_names_.count(name) && !identity_secrets_.count(name))
-        diags_.warning(mark, join_path("secrets", name), "no connection of this name uses it");
+    for_each_section(files, "pools", [&](const YAML::Node& n) { parse_pools(n, config); });
+    for_each_section(files, "connections", [&](const YAML::Node& n) { parse_connections(n, config); });
+    for (const auto& [name, where] : secret_marks_) {
+      if (!connection_names_.count(name) && !identity_secrets_.count(name)) {
+        diags_.set_file(where.first);
+        diags_.warning(where.second, join_path("secrets", name), "no connection of this name uses it");
+      }
     }
+    diags_.set_file(config.source);
     if (diags_.has_errors()) return std::nullopt;
     return config;
   }
 
  private:
+  // ---- files (config_include.h) --------------------------------------------------------
+
+  struct FileSections {
+    const ConfigSource* source = nullptr;
+    std::map<std::string, YAML::Node> sections;  // "daemon", "secrets", … as written in it
+  };
+
+  // Messages and relative paths refer to this file from here on.
+  void use(const ConfigSource& source) {
+    diags_.set_file(source.file);
+    base_dir_ = source.base_dir;
+    auth_.set_base_dir(source.base_dir);
+  }
+
+  std::optional<FileSections> sections_of(const ConfigSource& source) {
+    if (!source.parsed) return std::nullopt;
+    use(source);
+    FileSections f;
+    f.source = &source;
+    switch (source.role) {
+      case ConfigSource::Role::Main:
+      case ConfigSource::Role::Include: {
+        // An empty file in conf.d contributes nothing; an empty main file is a mistake.
+        if (source.role == ConfigSource::Role::Include && source.root.IsNull()) return f;
+        // include, secrets_file and eap_users_file were followed by config_include.cc.
+        auto top = read_.map(source.root, "",
+                             {"daemon", "secrets", "eap_users", "pools", "connections", "include",
+                              "secrets_file", "eap_users_file"});
+        if (!top) return std::nullopt;
+        for (const char* key : {"daemon", "secrets", "eap_users", "pools", "connections"}) {
+          if (auto n = top->get(key)) f.sections.emplace(key, *n);
+        }
+        return f;
+      }
+      case ConfigSource::Role::SecretsFile:
+        if (!source.root.IsNull()) f.sections.emplace("secrets", source.root);
+        return f;
+      case ConfigSource::Role::EapUsersFile:
+        if (!source.root.IsNull()) f.sections.emplace("eap_users", source.root);
+        return f;
+    }
+    return f;
+  }
+
+  template <typename ParseOne>
+  void for_each_section(const std::vector<FileSections>& files, const std::string& section,
+                        ParseOne parse_one) {
+    for (const auto& f : files) {
+      auto it = f.sections.find(section);
+      if (it == f.sections.end()) continue;
+      use(*f.source);
+      parse_one(it->second);
+    }
+  }
+
+  static std::string location(const std::string& file, const YAML::Mark& at) {
+    return file + ":" + std::to_string(at.line + 1) + ":" + std::to_string(at.column + 1);
+  }
+
+  // A connection, secret, pool, EAP user or daemon key defined in two files: neither silently
+  // wins (duplicates within one file are the YAML reader's).
+  void report_conflicts(const std::vector<FileSections>& files) {
+    std::map<std::string, std::pair<std::string, YAML::Mark>> first;  // key path → where
+    for (const auto& f : files) {
+      for (const auto& [section, node] : f.sections) {
+        if (!node.IsMap()) continue;
+        for (const auto& pair : node) {
+          const YAML::Node key = pair.first;
+          if (!key.IsScalar()) continue;
+          const std::string path = join_path(section, key.Scalar());
+          auto [it, fresh] = first.emplace(path, std::make_pair(f.source->file, key.Mark()));
+          if (fresh || it->second.first == f.source->file) continue;
+          use(*f.source);
+          diags_.error(key.Mark(), path,
+                       "defined twice, at " + location(it->second.first, it->second.second) + " and at " +
+                           location(f.source->file, key.Mark()) + " (expected it in one file only)");
+        }
+      }
+    }
+  }
+
   // ---- scalar values -------------------------------------------------------------------
 
   std::optional<IpAddress> ip_address(const YAML::Node& node, const std::string& path) {
@@ -178,8 +267,9 @@ class ConfigParser {
 
   void parse_daemon(const YAML::Node& node, DaemonConfig& d) {
     const std::string path = "daemon";
-    auto m = read_.map(
-        node, path, {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun", "ca", "crl", "limits"});
+    auto m = read_.map(node, path,
+                       {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun",
+                        "ca", "crl", "limits"});
     if (!m) return;
     auth_.trust(*m, path, d.trust);
     if (auto n = m->get("listen")) {
@@ -262,10 +352,11 @@ class ConfigParser {
         {"eap_failures_per_identity", &l.eap_failures_per_identity, 1},
         {"eap_failures_per_source", &l.eap_failures_per_source, 1},
     };
-    auto m = read_.map(node, path,
-                       {"cookie_threshold", "cookie_threshold_per_source", "half_open_per_source", "half_open",
-                        "half_open_memory", "selectors_per_ts", "child_sas_per_ike_sa", "ike_sas_per_identity",
-                        "rekeys_per_minute", "eap_failures_per_identity", "eap_failures_per_source"});
+    auto m =
+        read_.map(node, path,
+                  {"cookie_threshold", "cookie_threshold_per_source", "half_open_per_source", "half_open",
+                   "half_open_memory", "selectors_per_ts", "child_sas_per_ike_sa", "ike_sas_per_identity",
+                   "rekeys_per_minute", "eap_failures_per_identity", "eap_failures_per_source"});
     if (!m) return;
     for (const auto& f : fields) {
       if (auto n = m->get(f.key)) {
@@ -280,7 +371,8 @@ class ConfigParser {
         if (auto bytes = parse_size(*text); bytes && *bytes >= (1ull << 20) && *bytes <= (1ull << 40))
           l.half_open_memory = *bytes;
         else
-          diags_.error(n->Mark(), p, quoted(*text) + " is not a size from 1M to 1T (expected like 64M or 1G)");
+          diags_.error(n->Mark(), p,
+                       quoted(*text) + " is not a size from 1M to 1T (expected like 64M or 1G)");
       }
     }
   }
@@ -297,11 +389,20 @@ class ConfigParser {
     if (suffix.empty()) return value;
     if (suffix.size() != 1) return std::nullopt;
     switch (suffix[0]) {
-      case 'K': case 'k': return value << 10;
-      case 'M': case 'm': return value << 20;
-      case 'G': case 'g': return value << 30;
-      case 'T': case 't': return value << 40;
-      default: return std::nullopt;
+      case 'K':
+      case 'k':
+        return value << 10;
+      case 'M':
+      case 'm':
+        return value << 20;
+      case 'G':
+      case 'g':
+        return value << 30;
+      case 'T':
+      case 't':
+        return value << 40;
+      default:
+        return std::nullopt;
     }
   }
 
@@ -339,7 +440,7 @@ class ConfigParser {
     for (const auto& entry : names->entries()) {
       const std::string path = join_path("secrets", entry.key);
       secret_names_.insert(entry.key);
-      secret_marks_[entry.key] = entry.key_node.Mark();
+      secret_marks_[entry.key] = {diags_.file(), entry.key_node.Mark()};
       if (!is_valid_name(entry.key)) {
         diags_.error(entry.key_node.Mark(), path,
                      "is not a connection name (expected letters, digits, '-' or '_', 1-64 characters)");
@@ -376,7 +477,7 @@ class ConfigParser {
       SecretConfig secret;
       secret.id = secret_id;
       if (inline_psk) {
-        holds_inline_secrets_ = true;
+        inline_secret_files_.insert(diags_.file());
         const std::string p = join_path(path, "psk");
         auto text = read_.scalar(*inline_psk, p, "the pre-shared key as a string");
         if (!text) continue;
@@ -471,15 +572,16 @@ class ConfigParser {
         if (n->IsScalar()) {
           if (auto net = subnet(*n, p)) pool.addresses.push_back(*net);
         } else {
-          pool.addresses = list_of<Subnet>(*n, p, "addresses",
-                                           [&](const YAML::Node& x, const std::string& xp) { return subnet(x, xp); });
+          pool.addresses = list_of<Subnet>(
+              *n, p, "addresses", [&](const YAML::Node& x, const std::string& xp) { return subnet(x, xp); });
         }
       } else {
         read_.missing(*m, "addresses", "a range like 10.99.0.0/24, or a list of them");
       }
       if (auto n = m->get("dns")) {
-        pool.dns = list_of<IpAddress>(*n, join_path(path, "dns"), "dns",
-                                      [&](const YAML::Node& x, const std::string& xp) { return ip_address(x, xp); });
+        pool.dns =
+            list_of<IpAddress>(*n, join_path(path, "dns"), "dns",
+                               [&](const YAML::Node& x, const std::string& xp) { return ip_address(x, xp); });
       }
       config.pools.emplace(entry.key, std::move(pool));
     }
@@ -505,10 +607,9 @@ class ConfigParser {
 
   std::optional<ConnectionConfig> parse_connection(const std::string& name, const YAML::Node& node,
                                                    const std::string& path, const Config& config) {
-    auto m = read_.map(
-        node, path,
-        {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd", "lifetimes", "natt",
-         "fragmentation", "pool"});
+    auto m = read_.map(node, path,
+                       {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd",
+                        "lifetimes", "natt", "fragmentation", "pool"});
     if (!m) return std::nullopt;
     const std::size_t errors_before = diags_.errors().size();
     ConnectionConfig c;
@@ -530,7 +631,7 @@ class ConfigParser {
     std::optional<YAML::Node> remote_address_node;
     if (auto n = m->get("remote"))
       remote_address_node = parse_remote(*n, join_path(path, "remote"), c.remote,
-                                           m->get("pool").has_value() || !c.local.vips.empty());
+                                         m->get("pool").has_value() || !c.local.vips.empty());
     else
       read_.missing(*m, "remote", "a mapping with address, id and subnets");
 
@@ -543,8 +644,8 @@ class ConfigParser {
         // The secret is looked up by connection name; a secret that failed to load was
         // already reported where it is defined.
         // Or by the peer's identity: a secret with that id, or for `id: any` any such secret.
-        const bool by_identity = c.remote.any_id ? !identity_secrets_.empty()
-                                                 : config.psk_for_identity(c.remote.id) != nullptr;
+        const bool by_identity =
+            c.remote.any_id ? !identity_secrets_.empty() : config.psk_for_identity(c.remote.id) != nullptr;
         if (uses_psk && !config.secrets.count(name) && !secret_names_.count(name) && !by_identity)
           diags_.error(n->Mark(), p,
                        "no secret for \"" + name + "\" (expected secrets." + name + " with psk or psk_file)");
@@ -553,7 +654,8 @@ class ConfigParser {
     } else {
       read_.missing(*m, "auth", "psk, pubkey, eap-mschapv2 or eap-tls");
     }
-    if (auto n = m->get("fragmentation")) auth_.fragmentation(*n, join_path(path, "fragmentation"), c.fragmentation);
+    if (auto n = m->get("fragmentation"))
+      auth_.fragmentation(*n, join_path(path, "fragmentation"), c.fragmentation);
 
     auto proposals = [&](std::string_view key, ProposalKind kind, std::vector<std::string>& out) {
       const std::string p = join_path(path, key);
@@ -616,8 +718,9 @@ class ConfigParser {
       read_.missing(*m, "id", kIdentityExpected);
     }
     if (auto n = m->get("vips")) {
-      local.vips = list_of<IpAddress>(*n, join_path(path, "vips"), "vips",
-                                      [&](const YAML::Node& x, const std::string& xp) { return ip_address(x, xp); });
+      local.vips =
+          list_of<IpAddress>(*n, join_path(path, "vips"), "vips",
+                             [&](const YAML::Node& x, const std::string& xp) { return ip_address(x, xp); });
     }
     if (auto n = m->get("dns_file")) {
       if (auto text = read_.scalar(*n, join_path(path, "dns_file"), "a file path"))
@@ -666,7 +769,8 @@ class ConfigParser {
     } else {
       read_.missing(*m, "id", std::string(kIdentityExpected) + ", or any");
     }
-    // Road warriors: their side is the virtual IP from the pool (gateway), or what the gateway offers (client).
+    // Road warriors: their side is the virtual IP from the pool (gateway), or what the gateway offers
+    // (client).
     if (!subnets_optional || m->get("subnets")) parse_subnets(*m, path, remote.subnets);
     return address;
   }
@@ -708,13 +812,12 @@ class ConfigParser {
 
   Diagnostics& diags_;
   YamlReader read_;
-  std::string base_dir_;
+  std::string base_dir_;  // of the file being read
   const ConfigLoadOptions& options_;
-  std::optional<mode_t> file_mode_;
-  bool holds_inline_secrets_ = false;  // secrets.*.psk or eap_users
-  std::set<std::string> secret_names_;  // every name under secrets:, valid or not
-  std::set<std::string> identity_secrets_;  // names of secrets with an id (keys of peer identities)
-  std::map<std::string, YAML::Mark> secret_marks_;
+  std::set<std::string> inline_secret_files_;  // files with secrets.*.psk or eap_users
+  std::set<std::string> secret_names_;         // every name under secrets:, valid or not
+  std::set<std::string> identity_secrets_;     // names of secrets with an id (keys of peer identities)
+  std::map<std::string, std::pair<std::string, YAML::Mark>> secret_marks_;  // file and place
   std::set<std::string> connection_names_;
   AuthLoader auth_;
 };
@@ -730,17 +833,11 @@ ConfigLoadResult finish(Diagnostics& diags, std::optional<Config> config) {
 ConfigLoadResult load_config(std::string_view yaml, const std::string& name, const std::string& base_dir,
                              const ConfigLoadOptions& options, std::optional<mode_t> file_mode) {
   Diagnostics diags(name);
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::ParserException& e) {
-    diags.error(e.mark, "", "YAML syntax error: " + e.msg);
-    return finish(diags, std::nullopt);
-  }
-  ConfigParser parser(diags, base_dir, options, file_mode);
+  auto sources = collect_config_sources(std::string(yaml), name, base_dir, file_mode, diags);
+  ConfigParser parser(diags, options);
   std::optional<Config> config;
   try {
-    config = parser.parse(root);
+    config = parser.parse(sources);
   } catch (const YAML::Exception& e) {
     // The reader checks node types before converting, so this is a bug; still report it
     // located rather than let a config file crash the daemon.
@@ -757,37 +854,13 @@ ConfigLoadResult load_config_text(std::string_view yaml, const std::string& name
 }
 
 ConfigLoadResult load_config_file(const std::string& path, const ConfigLoadOptions& options) {
-  Diagnostics diags(path);
-  sys::UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (!fd.valid()) {
-    diags.file_error("cannot open: " + errno_text(errno));
+  auto text = read_config_file(path);
+  if (!text) {
+    Diagnostics diags(path);
+    diags.file_error(text.error());
     return finish(diags, std::nullopt);
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    diags.file_error("cannot stat: " + errno_text(errno));
-    return finish(diags, std::nullopt);
-  }
-  std::string text;
-  std::array<char, 8192> chunk{};
-  for (;;) {
-    ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      diags.file_error("cannot read: " + errno_text(errno));
-      return finish(diags, std::nullopt);
-    }
-    if (n == 0) break;
-    text.append(chunk.data(), static_cast<std::size_t>(n));
-    if (text.size() > kMaxConfigBytes) {
-      diags.file_error("is larger than " + std::to_string(kMaxConfigBytes) +
-                       " bytes (expected a config file)");
-      return finish(diags, std::nullopt);
-    }
-  }
-  auto slash = path.rfind('/');
-  std::string base_dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  return load_config(text, path, base_dir, options, st.st_mode);
+  return load_config(text->text, path, folder_of(path), options, text->mode);
 }
 
 }  // namespace natgate::gateway

@@ -117,7 +117,7 @@ TEST(ConfigLoader, UnknownKeyIsAnErrorListingTheAllowedKeys) {
   EXPECT_EQ(
       errors_of(with("daemon:", "deamon:")),
       Lines{"office.yaml:1:1: deamon: unknown key (did you mean \"daemon\"?); allowed keys: daemon, secrets, "
-            "eap_users, pools, connections"});
+            "eap_users, pools, connections, include, secrets_file, eap_users_file"});
 }
 
 TEST(ConfigLoader, PskConnectionWithoutSecretIsRefused) {
