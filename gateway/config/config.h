@@ -101,6 +101,8 @@ struct RemoteConfig {
   std::vector<Subnet> subnets;
   RemoteAuthConfig auth;  // ca, crl, auth override
   bool accepts_any_address() const { return !address.has_value(); }
+  // `id: any` or a pattern ("*@example.net"): many peers, each an IKE SA of its own.
+  bool accepts_many_ids() const { return any_id || id.is_wildcard(); }
   friend bool operator==(const RemoteConfig&, const RemoteConfig&) = default;
 };
 

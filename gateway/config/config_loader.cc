@@ -20,7 +20,8 @@ namespace natgate::gateway {
 
 namespace {
 
-constexpr std::string_view kIdentityExpected = "an FQDN, IPv4/IPv6 address or email like gw-a.example.net";
+constexpr std::string_view kIdentityExpected =
+    "an FQDN, IPv4/IPv6 address, email or DN like gw-a.example.net or \"CN=gw-a, O=Example\"";
 constexpr std::string_view kSubnetExpected = "CIDR like 10.1.0.0/24";
 constexpr std::string_view kDurationExpected = "a number and a unit s, m, h or d, like 30s, 5m, 4h, 1d";
 constexpr std::size_t kMaxPskFileBytes = 4096;
@@ -201,13 +202,31 @@ class ConfigParser {
     return net;
   }
 
-  std::optional<ConfiguredIdentity> identity(const YAML::Node& node, const std::string& path) {
+  // `pattern_allowed`: remote.id may match many peers ("*@example.net"); an identity we send or
+  // a key belongs to must be one.
+  std::optional<ConfiguredIdentity> identity(const YAML::Node& node, const std::string& path,
+                                             bool pattern_allowed = false) {
     auto text = read_.scalar(node, path, kIdentityExpected);
     if (!text) return std::nullopt;
-    auto id = ConfiguredIdentity::parse(*text);
-    if (!id)
+    std::string why;
+    auto id = ConfiguredIdentity::parse(*text, &why);
+    if (!id) {
       diags_.error(node.Mark(), path,
-                   quoted(*text) + " is not an identity (expected " + std::string(kIdentityExpected) + ")");
+                   quoted(*text) + (why.empty() ? " is not an identity" : " " + why) + " (expected " +
+                       std::string(kIdentityExpected) + ")");
+      return std::nullopt;
+    }
+    if (id->is_wildcard() && !pattern_allowed) {
+      diags_.error(node.Mark(), path,
+                   quoted(*text) + " is a pattern (expected one identity here; '*' is for remote.id only)");
+      return std::nullopt;
+    }
+    if (id->dn_looks_reversed())
+      diags_.warning(node.Mark(), path,
+                     quoted(*text) +
+                         " lists the common name last: DNs are read most specific first (RFC 4514), so this "
+                         "names a subject whose first RDN is the CN; write it as openssl x509 -subject "
+                         "-nameopt RFC2253 prints it");
     return id;
   }
 
@@ -644,8 +663,9 @@ class ConfigParser {
         // The secret is looked up by connection name; a secret that failed to load was
         // already reported where it is defined.
         // Or by the peer's identity: a secret with that id, or for `id: any` any such secret.
-        const bool by_identity =
-            c.remote.any_id ? !identity_secrets_.empty() : config.psk_for_identity(c.remote.id) != nullptr;
+        const bool by_identity = c.remote.accepts_many_ids()
+                                     ? !identity_secrets_.empty()
+                                     : config.psk_for_identity(c.remote.id) != nullptr;
         if (uses_psk && !config.secrets.count(name) && !secret_names_.count(name) && !by_identity)
           diags_.error(n->Mark(), p,
                        "no secret for \"" + name + "\" (expected secrets." + name + " with psk or psk_file)");
@@ -764,7 +784,7 @@ class ConfigParser {
     if (auto n = m->get("id")) {
       if (n->IsScalar() && n->Scalar() == "any")
         remote.any_id = true;
-      else if (auto id = identity(*n, join_path(path, "id")))
+      else if (auto id = identity(*n, join_path(path, "id"), true))
         remote.id = *id;
     } else {
       read_.missing(*m, "id", std::string(kIdentityExpected) + ", or any");

@@ -195,7 +195,7 @@ ike::Environment IkeCore::ike_environment() {
                                const std::vector<TrafficSelector>& remote_ts) -> Status {
     if (!installer_) return {};
     auto p = registry_.find(child_config);
-    return installer_->check_policies(policy_owner(child_config, p && p->config.remote.any_id, peer),
+    return installer_->check_policies(policy_owner(child_config, p && p->config.remote.accepts_many_ids(), peer),
                                       local_ts, remote_ts);
   };
   env.configs = &registry_;
@@ -458,7 +458,7 @@ void IkeCore::install_traffic_policies(const std::string& name) {
   Endpoint remote{*c.remote.address, c.remote.port};
   auto local = source_address_for(remote.address, config_.daemon.listen);
   Status s = local ? installer_->install_policies(
-                         p->reqid, policy_owner(c.name, c.remote.any_id, std::nullopt), p->child().local_ts,
+                         p->reqid, policy_owner(c.name, c.remote.accepts_many_ids(), std::nullopt), p->child().local_ts,
                          p->child().remote_ts,
                          {.local = Endpoint{*local, config_.daemon.ike_port}, .remote = remote})
                    : Status(unexpected(local.error()));

@@ -240,7 +240,7 @@ TEST(ConfigLoader, BadIdentitiesAndAddressesAreRefused) {
   EXPECT_EQ(errors_of(with("id: gw-a.example.net", "id: gw a.example.net")),
             Lines{"office.yaml:9:11: connections.office-b.local.id: \"gw a.example.net\" is not an identity "
                   "(expected "
-                  "an FQDN, IPv4/IPv6 address or email like gw-a.example.net)"});
+                  "an FQDN, IPv4/IPv6 address, email or DN like gw-a.example.net or \"CN=gw-a, O=Example\")"});
   EXPECT_EQ(
       errors_of(with("198.51.100.20", "198.51.100.300")),
       Lines{"office.yaml:11:24: connections.office-b.remote.address: \"198.51.100.300\" is not an IP address "
