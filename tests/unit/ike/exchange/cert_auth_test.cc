@@ -213,7 +213,7 @@ TEST_F(CertAuth, DnIdentityAndPatternsEstablish) {
   EXPECT_EQ(find<IdResponder>(msgs[0]), nullptr);
   const auto* idr = find<IdResponder>(msgs[1]);
   ASSERT_NE(idr, nullptr);
-  EXPECT_EQ(idr->data, as_bytes("sun.lab"));
+  EXPECT_EQ(std::string(idr->data.begin(), idr->data.end()), "sun.lab");
 }
 
 TEST_F(CertAuth, DnThatIsNotTheSubjectIsRefused) {
