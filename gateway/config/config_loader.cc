@@ -709,8 +709,13 @@ class ConfigParser {
                                         {"listen", StartAction::Listen},
                                         {"on-traffic", StartAction::OnTraffic}})) {
         c.start = *s;
+        // Trap policies name the tunnel's outer address before any initiation resolves a name.
+        if (c.start == StartAction::OnTraffic && !c.remote.hosts.empty())
+          diags_.error(n->Mark(), p,
+                       "start: on-traffic needs one fixed remote.address (expected an IP address, or start: "
+                       "initiate for a DNS name or a list)");
         // Initiating needs somewhere to send IKE_SA_INIT; "any" only makes sense for a responder.
-        if (c.start != StartAction::Listen && remote_address_node && c.remote.accepts_any_address())
+        if (c.start != StartAction::Listen && remote_address_node && !c.remote.has_peer_to_initiate_to())
           diags_.error(n->Mark(), p,
                        "start: " + to_string(c.start) +
                            " needs a peer address, but remote.address is any (expected start: listen, or a "
@@ -761,22 +766,11 @@ class ConfigParser {
     auth_.remote(*m, path, remote.auth);
     auto address = m->get("address");
     if (address) {
-      const std::string p = join_path(path, "address");
-      if (auto text = read_.scalar(*address, p, "an IP address or any")) {
-        if (*text == "any") {
-          remote.address.reset();
-        } else if (auto addr = IpAddress::parse(*text)) {
-          remote.address = *addr;
-        } else {
-          diags_.error(address->Mark(), p,
-                       quoted(*text) + " is not an IP address (expected like 198.51.100.20, or any)");
-          address.reset();
-        }
-      } else {
-        address.reset();
-      }
+      if (!remote_address(*address, join_path(path, "address"), remote)) address.reset();
     } else {
-      read_.missing(*m, "address", "an IP address, or any to accept the peer from any address");
+      read_.missing(
+          *m, "address",
+          "an IP address or DNS name (or a list of them), or any to accept the peer from any address");
     }
     if (auto n = m->get("port")) {
       if (auto v = port(*n, join_path(path, "port"))) remote.port = *v;
@@ -793,6 +787,52 @@ class ConfigParser {
     // (client).
     if (!subnets_optional || m->get("subnets")) parse_subnets(*m, path, remote.subnets);
     return address;
+  }
+
+  // remote.address: an address, `any`, a DNS name, or a list of addresses and names (tried in
+  // order, names resolved on every initiation). False when nothing usable was written.
+  bool remote_address(const YAML::Node& node, const std::string& path, RemoteConfig& remote) {
+    constexpr std::string_view kExpected = "an IP address or DNS name like 198.51.100.20 or vpn.example.net";
+    if (node.IsScalar() && node.Scalar() == "any") {
+      remote.address.reset();
+      return true;
+    }
+    std::vector<std::string> entries;
+    if (node.IsSequence()) {
+      entries = list_of<std::string>(
+          node, path, "addresses or names",
+          [&](const YAML::Node& x, const std::string& xp) -> std::optional<std::string> {
+            auto text = read_.scalar(x, xp, kExpected);
+            if (!text) return std::nullopt;
+            if (*text == "any" || (!IpAddress::parse(*text) && !is_valid_hostname(*text))) {
+              diags_.error(x.Mark(), xp,
+                           quoted(*text) + " is not an IP address or DNS name (expected " +
+                               std::string(kExpected) + "; any stands alone)");
+              return std::nullopt;
+            }
+            return text;
+          });
+      if (entries.size() != node.size()) return false;
+    } else if (auto text = read_.scalar(node, path, std::string(kExpected) + ", a list of them, or any")) {
+      if (auto addr = IpAddress::parse(*text)) {
+        remote.address = *addr;
+        return true;
+      }
+      if (!is_valid_hostname(*text)) {
+        diags_.error(
+            node.Mark(), path,
+            quoted(*text) +
+                " is not an IP address or DNS name (expected like 198.51.100.20, vpn.example.net, or any)");
+        return false;
+      }
+      entries.push_back(*text);
+    } else {
+      return false;
+    }
+    if (entries.empty()) return false;
+    remote.address.reset();
+    remote.hosts = std::move(entries);
+    return true;
   }
 
   void parse_subnets(const MapFields& m, const std::string& path, std::vector<Subnet>& out) {

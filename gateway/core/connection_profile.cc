@@ -77,6 +77,8 @@ std::shared_ptr<const ike::ConnectionSettings> connection_settings(const Connect
       break;
   }
   if (c.remote.address) s->remote = Endpoint{*c.remote.address, c.remote.port};
+  s->remote_hosts = c.remote.hosts;
+  s->remote_port = c.remote.port;
   s->any_remote_id = c.remote.accepts_many_ids();
   s->remote_id_text = c.remote.id.text();
   s->ike_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.lifetimes.ike);

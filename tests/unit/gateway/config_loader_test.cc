@@ -244,7 +244,7 @@ TEST(ConfigLoader, BadIdentitiesAndAddressesAreRefused) {
   EXPECT_EQ(
       errors_of(with("198.51.100.20", "198.51.100.300")),
       Lines{"office.yaml:11:24: connections.office-b.remote.address: \"198.51.100.300\" is not an IP address "
-            "(expected like 198.51.100.20, or any)"});
+            "or DNS name (expected like 198.51.100.20, vpn.example.net, or any)"});
   EXPECT_EQ(
       errors_of(with("[0.0.0.0]", "[0.0.0.0, 0.0.0.0]")),
       Lines{"office.yaml:2:21: daemon.listen[1]: 0.0.0.0 is listed twice (expected each address once)"});
