@@ -106,6 +106,13 @@ struct RemoteConfig {
   RemoteAuthConfig auth;  // ca, crl, auth override
   bool accepts_any_address() const { return !address.has_value(); }
   bool has_peer_to_initiate_to() const { return address.has_value() || !hosts.empty(); }
+  // For status: the address, the hosts ("a.example.net, 198.51.100.20"), or "any".
+  std::string address_text() const {
+    if (address) return address->to_string();
+    std::string out;
+    for (const auto& h : hosts) out += (out.empty() ? "" : ", ") + h;
+    return out.empty() ? "any" : out;
+  }
   // `id: any` or a pattern ("*@example.net"): many peers, each an IKE SA of its own.
   bool accepts_many_ids() const { return any_id || id.is_wildcard(); }
   friend bool operator==(const RemoteConfig&, const RemoteConfig&) = default;

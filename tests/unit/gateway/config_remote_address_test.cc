@@ -2,6 +2,7 @@
 // daemon uses for it (gateway/io/host_resolver.h; only /etc/hosts' localhost is looked up).
 #include <gtest/gtest.h>
 
+#include "gateway/config/config_diff.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/io/host_resolver.h"
 
@@ -80,6 +81,15 @@ TEST(RemoteAddress, BadEntriesAreNamedWithTheirPlace) {
                 "list)"});
   EXPECT_TRUE(load("any", "listen").ok());
   EXPECT_FALSE(load("any", "initiate").ok());
+}
+
+TEST(RemoteAddress, AReloadNoticesAChangedName) {
+  auto before = load("office-b.dyn.example.net"), after = load("office-b.other.example.net");
+  ASSERT_TRUE(before.ok() && after.ok());
+  const ConfigDiff d = diff_configs(*before.config, *after.config);
+  ASSERT_EQ(d.changed.size(), 1u);
+  EXPECT_EQ(d.summary().find("remote.address") != std::string::npos, true) << d.summary();
+  EXPECT_EQ(after.config->connections.at(0).remote.address_text(), "office-b.other.example.net");
 }
 
 TEST(HostResolver, AnAddressIsItselfAndLocalhostResolves) {
