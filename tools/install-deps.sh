@@ -25,7 +25,7 @@ test=(
   # test frameworks, static checks, the fuzz build (clang)
   clang clang-tidy clang-format libclang-rt-14-dev libgtest-dev libgmock-dev libbenchmark-dev openssl
   # network labs and independent wire readers
-  iproute2 nftables iputils-ping tcpdump tshark iperf3 ike-scan procps psmisc jq socat conntrack
+  iproute2 nftables iputils-ping tcpdump tshark iperf3 ike-scan procps psmisc jq socat conntrack dnsmasq
   # strongSwan as the interop peer (docs/interop.md)
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins
   libstrongswan-standard-plugins libstrongswan-extra-plugins

@@ -23,6 +23,9 @@ class AuthLoader {
   AuthLoader(Diagnostics& diags, YamlReader& read, std::string base_dir)
       : diags_(diags), read_(read), base_dir_(std::move(base_dir)) {}
 
+  // Relative file names are taken from here (the folder of the file being read).
+  void set_base_dir(std::string dir) { base_dir_ = std::move(dir); }
+
   std::optional<AuthMode> auth_mode(const YAML::Node& node, const std::string& path);
   // local.{auth,cert,key,eap_id}; `id` is local.id when it parsed (it must be in the certificate).
   void local(const MapFields& m, const std::string& path, const std::optional<ConfiguredIdentity>& id,

@@ -124,12 +124,26 @@ struct LocalConfig {
 
 struct RemoteConfig {
   std::optional<IpAddress> address;  // nullopt = "any": accept from any address (responder only)
-  std::uint16_t port = 500;          // the peer's IKE port for our first message
+  // remote.address as a DNS name or a list (names and/or addresses): tried in this order, names
+  // resolved (A and AAAA) on every initiation. `address` is then unset: as a responder the
+  // connection accepts the peer from any address (its identity still has to match).
+  std::vector<std::string> hosts;
+  std::uint16_t port = 500;  // the peer's IKE port for our first message
   ConfiguredIdentity id;
   bool any_id = false;  // `id: any`: every identity with a valid key (road warriors)
   std::vector<Subnet> subnets;
   RemoteAuthConfig auth;  // ca, crl, auth override
   bool accepts_any_address() const { return !address.has_value(); }
+  bool has_peer_to_initiate_to() const { return address.has_value() || !hosts.empty(); }
+  // For status: the address, the hosts ("a.example.net, 198.51.100.20"), or "any".
+  std::string address_text() const {
+    if (address) return address->to_string();
+    std::string out;
+    for (const auto& h : hosts) out += (out.empty() ? "" : ", ") + h;
+    return out.empty() ? "any" : out;
+  }
+  // `id: any` or a pattern ("*@example.net"): many peers, each an IKE SA of its own.
+  bool accepts_many_ids() const { return any_id || id.is_wildcard(); }
   friend bool operator==(const RemoteConfig&, const RemoteConfig&) = default;
 };
 

@@ -19,7 +19,10 @@ const FieldList<ConnectionConfig>& connection_fields() {
   static const FieldList<ConnectionConfig> fields = {
       {"local.id", [](const auto& a, const auto& b) { return a.local.id == b.local.id; }},
       {"local.subnets", [](const auto& a, const auto& b) { return a.local.subnets == b.local.subnets; }},
-      {"remote.address", [](const auto& a, const auto& b) { return a.remote.address == b.remote.address; }},
+      {"remote.address",
+       [](const auto& a, const auto& b) {
+         return a.remote.address == b.remote.address && a.remote.hosts == b.remote.hosts;
+       }},
       {"remote.port", [](const auto& a, const auto& b) { return a.remote.port == b.remote.port; }},
       {"remote.id",
        [](const auto& a, const auto& b) { return a.remote.id == b.remote.id && a.remote.any_id == b.remote.any_id; }},

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "gateway/config/auth_loader.h"
+#include "gateway/config/config_include.h"
 #include "gateway/config/secret_file_mode.h"
 #include "gateway/config/yaml_reader.h"
 #include "sys/unique_fd.h"
@@ -20,11 +21,11 @@ namespace natgate::gateway {
 
 namespace {
 
-constexpr std::string_view kIdentityExpected = "an FQDN, IPv4/IPv6 address or email like gw-a.example.net";
+constexpr std::string_view kIdentityExpected =
+    "an FQDN, IPv4/IPv6 address, email or DN like gw-a.example.net or \"CN=gw-a, O=Example\"";
 constexpr std::string_view kSubnetExpected = "CIDR like 10.1.0.0/24";
 constexpr std::string_view kDurationExpected = "a number and a unit s, m, h or d, like 30s, 5m, 4h, 1d";
 constexpr std::size_t kMaxPskFileBytes = 4096;
-constexpr std::size_t kMaxConfigBytes = 4 << 20;
 constexpr std::size_t kMaxNameLength = 64;
 // sockaddr_un::sun_path holds 108 bytes including the terminating NUL.
 constexpr std::size_t kMaxSocketPath = 107;
@@ -43,43 +44,132 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 class ConfigParser {
  public:
-  // `file_mode`: the config file's st_mode when it was read from a file (nullopt for text).
-  ConfigParser(Diagnostics& diags, std::string base_dir, const ConfigLoadOptions& options,
-               std::optional<mode_t> file_mode = std::nullopt)
-      : diags_(diags),
-        read_(diags),
-        base_dir_(std::move(base_dir)),
-        options_(options),
-        file_mode_(file_mode),
-        auth_(diags, read_, base_dir_) {}
+  ConfigParser(Diagnostics& diags, const ConfigLoadOptions& options)
+      : diags_(diags), read_(diags), options_(options), auth_(diags, read_, ".") {}
 
-  std::optional<Config> parse(const YAML::Node& root) {
+  std::optional<Config> parse(const std::vector<ConfigSource>& sources) {
     Config config;
-    config.source = diags_.file();
-    auto top = read_.map(root, "", {"daemon", "secrets", "eap_users", "pools", "connections"});
-    if (!top) return std::nullopt;
-    if (auto n = top->get("daemon")) parse_daemon(*n, config.daemon);
-    if (auto n = top->get("secrets")) parse_secrets(*n, config);
-    if (auto n = top->get("eap_users")) {
-      auth_.eap_users(*n, config.eap_users);
-      holds_inline_secrets_ = holds_inline_secrets_ || (n->IsMap() && n->size() > 0);
+    config.source = sources.front().file;
+    std::vector<FileSections> files;
+    for (const auto& source : sources) {
+      if (auto f = sections_of(source)) files.push_back(std::move(*f));
     }
+    report_conflicts(files);
+    // Section by section across the files, so that a connection may use a pool or a secret
+    // defined in any of them.
+    for_each_section(files, "daemon", [&](const YAML::Node& n) { parse_daemon(n, config.daemon); });
+    for_each_section(files, "secrets", [&](const YAML::Node& n) { parse_secrets(n, config); });
+    for_each_section(files, "eap_users", [&](const YAML::Node& n) {
+      auth_.eap_users(n, config.eap_users);
+      if (n.IsMap() && n.size() > 0) inline_secret_files_.insert(diags_.file());
+    });
     // Inline keys and passwords are only as secret as the file: refused, not warned about, when
-    // group or others may read it (ssh does the same for private keys).
-    if (holds_inline_secrets_ && file_mode_) {
-      if (auto why = loose_secret_file_mode(*file_mode_, "secrets")) diags_.file_error(*why);
+    // group or others may read it (ssh does the same for private keys). A secrets_file or
+    // eap_users_file is held to this whatever it holds.
+    for (const auto& f : files) {
+      const ConfigSource& source = *f.source;
+      const bool secret_file =
+          source.role == ConfigSource::Role::SecretsFile || source.role == ConfigSource::Role::EapUsersFile;
+      if (!source.mode || !(secret_file || inline_secret_files_.count(source.file))) continue;
+      use(source);
+      const char* holds = source.role == ConfigSource::Role::EapUsersFile ? "EAP passwords" : "secrets";
+      if (auto why = loose_secret_file_mode(*source.mode, holds)) diags_.file_error(*why);
     }
-    if (auto n = top->get("pools")) parse_pools(*n, config);
-    if (auto n = top->get("connections")) parse_connections(*n, config);
-    for (const auto& [name, mark] : secret_marks_) {
-      if (!connection_names_.count(name) && !identity_secrets_.count(name))
-        diags_.warning(mark, join_path("secrets", name), "no connection of this name uses it");
+    for_each_section(files, "pools", [&](const YAML::Node& n) { parse_pools(n, config); });
+    for_each_section(files, "connections", [&](const YAML::Node& n) { parse_connections(n, config); });
+    for (const auto& [name, where] : secret_marks_) {
+      if (!connection_names_.count(name) && !identity_secrets_.count(name)) {
+        diags_.set_file(where.first);
+        diags_.warning(where.second, join_path("secrets", name), "no connection of this name uses it");
+      }
     }
+    diags_.set_file(config.source);
     if (diags_.has_errors()) return std::nullopt;
     return config;
   }
 
  private:
+  // ---- files (config_include.h) --------------------------------------------------------
+
+  struct FileSections {
+    const ConfigSource* source = nullptr;
+    std::map<std::string, YAML::Node> sections;  // "daemon", "secrets", … as written in it
+  };
+
+  // Messages and relative paths refer to this file from here on.
+  void use(const ConfigSource& source) {
+    diags_.set_file(source.file);
+    base_dir_ = source.base_dir;
+    auth_.set_base_dir(source.base_dir);
+  }
+
+  std::optional<FileSections> sections_of(const ConfigSource& source) {
+    if (!source.parsed) return std::nullopt;
+    use(source);
+    FileSections f;
+    f.source = &source;
+    switch (source.role) {
+      case ConfigSource::Role::Main:
+      case ConfigSource::Role::Include: {
+        // An empty file in conf.d contributes nothing; an empty main file is a mistake.
+        if (source.role == ConfigSource::Role::Include && source.root.IsNull()) return f;
+        // include, secrets_file and eap_users_file were followed by config_include.cc.
+        auto top = read_.map(source.root, "",
+                             {"daemon", "secrets", "eap_users", "pools", "connections", "include",
+                              "secrets_file", "eap_users_file"});
+        if (!top) return std::nullopt;
+        for (const char* key : {"daemon", "secrets", "eap_users", "pools", "connections"}) {
+          if (auto n = top->get(key)) f.sections.emplace(key, *n);
+        }
+        return f;
+      }
+      case ConfigSource::Role::SecretsFile:
+        if (!source.root.IsNull()) f.sections.emplace("secrets", source.root);
+        return f;
+      case ConfigSource::Role::EapUsersFile:
+        if (!source.root.IsNull()) f.sections.emplace("eap_users", source.root);
+        return f;
+    }
+    return f;
+  }
+
+  template <typename ParseOne>
+  void for_each_section(const std::vector<FileSections>& files, const std::string& section,
+                        ParseOne parse_one) {
+    for (const auto& f : files) {
+      auto it = f.sections.find(section);
+      if (it == f.sections.end()) continue;
+      use(*f.source);
+      parse_one(it->second);
+    }
+  }
+
+  static std::string location(const std::string& file, const YAML::Mark& at) {
+    return file + ":" + std::to_string(at.line + 1) + ":" + std::to_string(at.column + 1);
+  }
+
+  // A connection, secret, pool, EAP user or daemon key defined in two files: neither silently
+  // wins (duplicates within one file are the YAML reader's).
+  void report_conflicts(const std::vector<FileSections>& files) {
+    std::map<std::string, std::pair<std::string, YAML::Mark>> first;  // key path → where
+    for (const auto& f : files) {
+      for (const auto& [section, node] : f.sections) {
+        if (!node.IsMap()) continue;
+        for (const auto& pair : node) {
+          const YAML::Node key = pair.first;
+          if (!key.IsScalar()) continue;
+          const std::string path = join_path(section, key.Scalar());
+          auto [it, fresh] = first.emplace(path, std::make_pair(f.source->file, key.Mark()));
+          if (fresh || it->second.first == f.source->file) continue;
+          use(*f.source);
+          diags_.error(key.Mark(), path,
+                       "defined twice, at " + location(it->second.first, it->second.second) + " and at " +
+                           location(f.source->file, key.Mark()) + " (expected it in one file only)");
+        }
+      }
+    }
+  }
+
   // ---- scalar values -------------------------------------------------------------------
 
   std::optional<IpAddress> ip_address(const YAML::Node& node, const std::string& path) {
@@ -113,13 +203,31 @@ class ConfigParser {
     return net;
   }
 
-  std::optional<ConfiguredIdentity> identity(const YAML::Node& node, const std::string& path) {
+  // `pattern_allowed`: remote.id may match many peers ("*@example.net"); an identity we send or
+  // a key belongs to must be one.
+  std::optional<ConfiguredIdentity> identity(const YAML::Node& node, const std::string& path,
+                                             bool pattern_allowed = false) {
     auto text = read_.scalar(node, path, kIdentityExpected);
     if (!text) return std::nullopt;
-    auto id = ConfiguredIdentity::parse(*text);
-    if (!id)
+    std::string why;
+    auto id = ConfiguredIdentity::parse(*text, &why);
+    if (!id) {
       diags_.error(node.Mark(), path,
-                   quoted(*text) + " is not an identity (expected " + std::string(kIdentityExpected) + ")");
+                   quoted(*text) + (why.empty() ? " is not an identity" : " " + why) + " (expected " +
+                       std::string(kIdentityExpected) + ")");
+      return std::nullopt;
+    }
+    if (id->is_wildcard() && !pattern_allowed) {
+      diags_.error(node.Mark(), path,
+                   quoted(*text) + " is a pattern (expected one identity here; '*' is for remote.id only)");
+      return std::nullopt;
+    }
+    if (id->dn_looks_reversed())
+      diags_.warning(node.Mark(), path,
+                     quoted(*text) +
+                         " lists the common name last: DNs are read most specific first (RFC 4514), so this "
+                         "names a subject whose first RDN is the CN; write it as openssl x509 -subject "
+                         "-nameopt RFC2253 prints it");
     return id;
   }
 
@@ -209,8 +317,9 @@ class ConfigParser {
 
   void parse_daemon(const YAML::Node& node, DaemonConfig& d) {
     const std::string path = "daemon";
-    auto m = read_.map(
-        node, path, {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun", "ca", "crl", "limits", "metrics"});
+    auto m = read_.map(node, path,
+                       {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun",
+                        "ca", "crl", "limits", "metrics"});
     if (!m) return;
     auth_.trust(*m, path, d.trust);
     if (auto n = m->get("listen")) {
@@ -319,10 +428,11 @@ class ConfigParser {
         {"eap_failures_per_identity", &l.eap_failures_per_identity, 1},
         {"eap_failures_per_source", &l.eap_failures_per_source, 1},
     };
-    auto m = read_.map(node, path,
-                       {"cookie_threshold", "cookie_threshold_per_source", "half_open_per_source", "half_open",
-                        "half_open_memory", "selectors_per_ts", "child_sas_per_ike_sa", "ike_sas_per_identity",
-                        "rekeys_per_minute", "eap_failures_per_identity", "eap_failures_per_source"});
+    auto m =
+        read_.map(node, path,
+                  {"cookie_threshold", "cookie_threshold_per_source", "half_open_per_source", "half_open",
+                   "half_open_memory", "selectors_per_ts", "child_sas_per_ike_sa", "ike_sas_per_identity",
+                   "rekeys_per_minute", "eap_failures_per_identity", "eap_failures_per_source"});
     if (!m) return;
     for (const auto& f : fields) {
       if (auto n = m->get(f.key)) {
@@ -337,7 +447,8 @@ class ConfigParser {
         if (auto bytes = parse_size(*text); bytes && *bytes >= (1ull << 20) && *bytes <= (1ull << 40))
           l.half_open_memory = *bytes;
         else
-          diags_.error(n->Mark(), p, quoted(*text) + " is not a size from 1M to 1T (expected like 64M or 1G)");
+          diags_.error(n->Mark(), p,
+                       quoted(*text) + " is not a size from 1M to 1T (expected like 64M or 1G)");
       }
     }
   }
@@ -354,11 +465,20 @@ class ConfigParser {
     if (suffix.empty()) return value;
     if (suffix.size() != 1) return std::nullopt;
     switch (suffix[0]) {
-      case 'K': case 'k': return value << 10;
-      case 'M': case 'm': return value << 20;
-      case 'G': case 'g': return value << 30;
-      case 'T': case 't': return value << 40;
-      default: return std::nullopt;
+      case 'K':
+      case 'k':
+        return value << 10;
+      case 'M':
+      case 'm':
+        return value << 20;
+      case 'G':
+      case 'g':
+        return value << 30;
+      case 'T':
+      case 't':
+        return value << 40;
+      default:
+        return std::nullopt;
     }
   }
 
@@ -396,7 +516,7 @@ class ConfigParser {
     for (const auto& entry : names->entries()) {
       const std::string path = join_path("secrets", entry.key);
       secret_names_.insert(entry.key);
-      secret_marks_[entry.key] = entry.key_node.Mark();
+      secret_marks_[entry.key] = {diags_.file(), entry.key_node.Mark()};
       if (!is_valid_name(entry.key)) {
         diags_.error(entry.key_node.Mark(), path,
                      "is not a connection name (expected letters, digits, '-' or '_', 1-64 characters)");
@@ -433,7 +553,7 @@ class ConfigParser {
       SecretConfig secret;
       secret.id = secret_id;
       if (inline_psk) {
-        holds_inline_secrets_ = true;
+        inline_secret_files_.insert(diags_.file());
         const std::string p = join_path(path, "psk");
         auto text = read_.scalar(*inline_psk, p, "the pre-shared key as a string");
         if (!text) continue;
@@ -528,15 +648,16 @@ class ConfigParser {
         if (n->IsScalar()) {
           if (auto net = subnet(*n, p)) pool.addresses.push_back(*net);
         } else {
-          pool.addresses = list_of<Subnet>(*n, p, "addresses",
-                                           [&](const YAML::Node& x, const std::string& xp) { return subnet(x, xp); });
+          pool.addresses = list_of<Subnet>(
+              *n, p, "addresses", [&](const YAML::Node& x, const std::string& xp) { return subnet(x, xp); });
         }
       } else {
         read_.missing(*m, "addresses", "a range like 10.99.0.0/24, or a list of them");
       }
       if (auto n = m->get("dns")) {
-        pool.dns = list_of<IpAddress>(*n, join_path(path, "dns"), "dns",
-                                      [&](const YAML::Node& x, const std::string& xp) { return ip_address(x, xp); });
+        pool.dns =
+            list_of<IpAddress>(*n, join_path(path, "dns"), "dns",
+                               [&](const YAML::Node& x, const std::string& xp) { return ip_address(x, xp); });
       }
       config.pools.emplace(entry.key, std::move(pool));
     }
@@ -562,10 +683,9 @@ class ConfigParser {
 
   std::optional<ConnectionConfig> parse_connection(const std::string& name, const YAML::Node& node,
                                                    const std::string& path, const Config& config) {
-    auto m = read_.map(
-        node, path,
-        {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd", "lifetimes", "natt",
-         "fragmentation", "pool", "mediation"});
+    auto m = read_.map(node, path,
+                       {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd",
+                        "lifetimes", "natt", "fragmentation", "pool", "mediation"});
     if (!m) return std::nullopt;
     const std::size_t errors_before = diags_.errors().size();
     ConnectionConfig c;
@@ -602,8 +722,9 @@ class ConfigParser {
         // The secret is looked up by connection name; a secret that failed to load was
         // already reported where it is defined.
         // Or by the peer's identity: a secret with that id, or for `id: any` any such secret.
-        const bool by_identity = c.remote.any_id ? !identity_secrets_.empty()
-                                                 : config.psk_for_identity(c.remote.id) != nullptr;
+        const bool by_identity = c.remote.accepts_many_ids()
+                                     ? !identity_secrets_.empty()
+                                     : config.psk_for_identity(c.remote.id) != nullptr;
         if (uses_psk && !config.secrets.count(name) && !secret_names_.count(name) && !by_identity)
           diags_.error(n->Mark(), p,
                        "no secret for \"" + name + "\" (expected secrets." + name + " with psk or psk_file)");
@@ -612,7 +733,8 @@ class ConfigParser {
     } else {
       read_.missing(*m, "auth", "psk, pubkey, eap-mschapv2 or eap-tls");
     }
-    if (auto n = m->get("fragmentation")) auth_.fragmentation(*n, join_path(path, "fragmentation"), c.fragmentation);
+    if (auto n = m->get("fragmentation"))
+      auth_.fragmentation(*n, join_path(path, "fragmentation"), c.fragmentation);
 
     auto proposals = [&](std::string_view key, ProposalKind kind, std::vector<std::string>& out) {
       const std::string p = join_path(path, key);
@@ -647,8 +769,13 @@ class ConfigParser {
                                         {"listen", StartAction::Listen},
                                         {"on-traffic", StartAction::OnTraffic}})) {
         c.start = *s;
+        // Trap policies name the tunnel's outer address before any initiation resolves a name.
+        if (c.start == StartAction::OnTraffic && !c.remote.hosts.empty())
+          diags_.error(n->Mark(), p,
+                       "start: on-traffic needs one fixed remote.address (expected an IP address, or start: "
+                       "initiate for a DNS name or a list)");
         // Initiating needs somewhere to send IKE_SA_INIT; "any" only makes sense for a responder.
-        if (c.start != StartAction::Listen && remote_address_node && c.remote.accepts_any_address())
+        if (c.start != StartAction::Listen && remote_address_node && !c.remote.has_peer_to_initiate_to())
           diags_.error(n->Mark(), p,
                        "start: " + to_string(c.start) +
                            " needs a peer address, but remote.address is any (expected start: listen, or a "
@@ -700,8 +827,9 @@ class ConfigParser {
       read_.missing(*m, "id", kIdentityExpected);
     }
     if (auto n = m->get("vips")) {
-      local.vips = list_of<IpAddress>(*n, join_path(path, "vips"), "vips",
-                                      [&](const YAML::Node& x, const std::string& xp) { return ip_address(x, xp); });
+      local.vips =
+          list_of<IpAddress>(*n, join_path(path, "vips"), "vips",
+                             [&](const YAML::Node& x, const std::string& xp) { return ip_address(x, xp); });
     }
     if (auto n = m->get("dns_file")) {
       if (auto text = read_.scalar(*n, join_path(path, "dns_file"), "a file path"))
@@ -722,22 +850,11 @@ class ConfigParser {
     auth_.remote(*m, path, remote.auth);
     auto address = m->get("address");
     if (address) {
-      const std::string p = join_path(path, "address");
-      if (auto text = read_.scalar(*address, p, "an IP address or any")) {
-        if (*text == "any") {
-          remote.address.reset();
-        } else if (auto addr = IpAddress::parse(*text)) {
-          remote.address = *addr;
-        } else {
-          diags_.error(address->Mark(), p,
-                       quoted(*text) + " is not an IP address (expected like 198.51.100.20, or any)");
-          address.reset();
-        }
-      } else {
-        address.reset();
-      }
+      if (!remote_address(*address, join_path(path, "address"), remote)) address.reset();
     } else {
-      read_.missing(*m, "address", "an IP address, or any to accept the peer from any address");
+      read_.missing(
+          *m, "address",
+          "an IP address or DNS name (or a list of them), or any to accept the peer from any address");
     }
     if (auto n = m->get("port")) {
       if (auto v = port(*n, join_path(path, "port"))) remote.port = *v;
@@ -745,14 +862,61 @@ class ConfigParser {
     if (auto n = m->get("id")) {
       if (n->IsScalar() && n->Scalar() == "any")
         remote.any_id = true;
-      else if (auto id = identity(*n, join_path(path, "id")))
+      else if (auto id = identity(*n, join_path(path, "id"), true))
         remote.id = *id;
     } else {
       read_.missing(*m, "id", std::string(kIdentityExpected) + ", or any");
     }
-    // Road warriors: their side is the virtual IP from the pool (gateway), or what the gateway offers (client).
+    // Road warriors: their side is the virtual IP from the pool (gateway), or what the gateway offers
+    // (client).
     if (!subnets_optional || m->get("subnets")) parse_subnets(*m, path, remote.subnets);
     return address;
+  }
+
+  // remote.address: an address, `any`, a DNS name, or a list of addresses and names (tried in
+  // order, names resolved on every initiation). False when nothing usable was written.
+  bool remote_address(const YAML::Node& node, const std::string& path, RemoteConfig& remote) {
+    constexpr std::string_view kExpected = "an IP address or DNS name like 198.51.100.20 or vpn.example.net";
+    if (node.IsScalar() && node.Scalar() == "any") {
+      remote.address.reset();
+      return true;
+    }
+    std::vector<std::string> entries;
+    if (node.IsSequence()) {
+      entries = list_of<std::string>(
+          node, path, "addresses or names",
+          [&](const YAML::Node& x, const std::string& xp) -> std::optional<std::string> {
+            auto text = read_.scalar(x, xp, kExpected);
+            if (!text) return std::nullopt;
+            if (*text == "any" || (!IpAddress::parse(*text) && !is_valid_hostname(*text))) {
+              diags_.error(x.Mark(), xp,
+                           quoted(*text) + " is not an IP address or DNS name (expected " +
+                               std::string(kExpected) + "; any stands alone)");
+              return std::nullopt;
+            }
+            return text;
+          });
+      if (entries.size() != node.size()) return false;
+    } else if (auto text = read_.scalar(node, path, std::string(kExpected) + ", a list of them, or any")) {
+      if (auto addr = IpAddress::parse(*text)) {
+        remote.address = *addr;
+        return true;
+      }
+      if (!is_valid_hostname(*text)) {
+        diags_.error(
+            node.Mark(), path,
+            quoted(*text) +
+                " is not an IP address or DNS name (expected like 198.51.100.20, vpn.example.net, or any)");
+        return false;
+      }
+      entries.push_back(*text);
+    } else {
+      return false;
+    }
+    if (entries.empty()) return false;
+    remote.address.reset();
+    remote.hosts = std::move(entries);
+    return true;
   }
 
   void parse_subnets(const MapFields& m, const std::string& path, std::vector<Subnet>& out) {
@@ -807,13 +971,12 @@ class ConfigParser {
 
   Diagnostics& diags_;
   YamlReader read_;
-  std::string base_dir_;
+  std::string base_dir_;  // of the file being read
   const ConfigLoadOptions& options_;
-  std::optional<mode_t> file_mode_;
-  bool holds_inline_secrets_ = false;  // secrets.*.psk or eap_users
-  std::set<std::string> secret_names_;  // every name under secrets:, valid or not
-  std::set<std::string> identity_secrets_;  // names of secrets with an id (keys of peer identities)
-  std::map<std::string, YAML::Mark> secret_marks_;
+  std::set<std::string> inline_secret_files_;  // files with secrets.*.psk or eap_users
+  std::set<std::string> secret_names_;         // every name under secrets:, valid or not
+  std::set<std::string> identity_secrets_;     // names of secrets with an id (keys of peer identities)
+  std::map<std::string, std::pair<std::string, YAML::Mark>> secret_marks_;  // file and place
   std::set<std::string> connection_names_;
   AuthLoader auth_;
 };
@@ -829,17 +992,11 @@ ConfigLoadResult finish(Diagnostics& diags, std::optional<Config> config) {
 ConfigLoadResult load_config(std::string_view yaml, const std::string& name, const std::string& base_dir,
                              const ConfigLoadOptions& options, std::optional<mode_t> file_mode) {
   Diagnostics diags(name);
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::ParserException& e) {
-    diags.error(e.mark, "", "YAML syntax error: " + e.msg);
-    return finish(diags, std::nullopt);
-  }
-  ConfigParser parser(diags, base_dir, options, file_mode);
+  auto sources = collect_config_sources(std::string(yaml), name, base_dir, file_mode, diags);
+  ConfigParser parser(diags, options);
   std::optional<Config> config;
   try {
-    config = parser.parse(root);
+    config = parser.parse(sources);
   } catch (const YAML::Exception& e) {
     // The reader checks node types before converting, so this is a bug; still report it
     // located rather than let a config file crash the daemon.
@@ -856,37 +1013,13 @@ ConfigLoadResult load_config_text(std::string_view yaml, const std::string& name
 }
 
 ConfigLoadResult load_config_file(const std::string& path, const ConfigLoadOptions& options) {
-  Diagnostics diags(path);
-  sys::UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (!fd.valid()) {
-    diags.file_error("cannot open: " + errno_text(errno));
+  auto text = read_config_file(path);
+  if (!text) {
+    Diagnostics diags(path);
+    diags.file_error(text.error());
     return finish(diags, std::nullopt);
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    diags.file_error("cannot stat: " + errno_text(errno));
-    return finish(diags, std::nullopt);
-  }
-  std::string text;
-  std::array<char, 8192> chunk{};
-  for (;;) {
-    ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      diags.file_error("cannot read: " + errno_text(errno));
-      return finish(diags, std::nullopt);
-    }
-    if (n == 0) break;
-    text.append(chunk.data(), static_cast<std::size_t>(n));
-    if (text.size() > kMaxConfigBytes) {
-      diags.file_error("is larger than " + std::to_string(kMaxConfigBytes) +
-                       " bytes (expected a config file)");
-      return finish(diags, std::nullopt);
-    }
-  }
-  auto slash = path.rfind('/');
-  std::string base_dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  return load_config(text, path, base_dir, options, st.st_mode);
+  return load_config(text->text, path, folder_of(path), options, text->mode);
 }
 
 }  // namespace natgate::gateway

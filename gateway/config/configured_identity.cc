@@ -1,5 +1,7 @@
 #include "gateway/config/configured_identity.h"
 
+#include "ike/auth/distinguished_name.h"
+
 namespace natgate::gateway {
 
 namespace {
@@ -40,8 +42,34 @@ bool is_valid_hostname(std::string_view name) {
   return true;
 }
 
-std::optional<ConfiguredIdentity> ConfiguredIdentity::parse(std::string_view text) {
+std::optional<ConfiguredIdentity> ConfiguredIdentity::parse(std::string_view text, std::string* why) {
   ConfiguredIdentity id;
+  if (text.find('\0') != std::string_view::npos) {
+    if (why) *why = "holds a NUL character";
+    return std::nullopt;
+  }
+  // No FQDN, address or email has '=' (RFC 5322 allows it in a local part, but no one writes
+  // that in an IKE identity): this is a DN.
+  if (text.find('=') != std::string_view::npos) {
+    auto der = ike::dn_from_text(text);
+    if (!der) {
+      if (why) *why = "is not a DN: " + der.error();
+      return std::nullopt;
+    }
+    id.kind_ = Kind::Dn;
+    id.text_ = std::string(text);
+    id.der_ = std::move(*der);
+    id.wildcard_ = ike::dn_has_wildcard(id.der_);
+    return id;
+  }
+  // Patterns: "*." or "*@" then a name.
+  if (text.size() > 2 && text[0] == '*' && (text[1] == '.' || text[1] == '@')) {
+    if (!is_valid_hostname(text.substr(2))) return std::nullopt;
+    id.kind_ = text[1] == '.' ? Kind::Fqdn : Kind::Email;
+    id.text_ = std::string(text);
+    id.wildcard_ = true;
+    return id;
+  }
   if (!text.empty() && text.front() == '@') {
     text.remove_prefix(1);
     if (!is_valid_hostname(text)) return std::nullopt;
@@ -74,8 +102,21 @@ std::optional<ConfiguredIdentity> ConfiguredIdentity::parse(std::string_view tex
   return id;
 }
 
+bool ConfiguredIdentity::dn_looks_reversed() const {
+  if (kind_ != Kind::Dn) return false;
+  auto rdns = ike::dn_decode(der_);
+  if (!rdns || rdns->size() < 2 || rdns->front().empty() || rdns->back().empty()) return false;
+  const std::string& first_in_der = rdns->front().front().oid;
+  const std::string& last_in_der = rdns->back().front().oid;
+  constexpr std::string_view kCommonName = "2.5.4.3", kCountry = "2.5.4.6",
+                             kDomainComponent = "0.9.2342.19200300.100.1.25";
+  return first_in_der == kCommonName && (last_in_der == kCountry || last_in_der == kDomainComponent);
+}
+
 iana::IdType ConfiguredIdentity::id_type() const {
   switch (kind_) {
+    case Kind::Dn:
+      return iana::IdType::DerAsn1Dn;
     case Kind::Ipv4:
       return iana::IdType::Ipv4Addr;
     case Kind::Ipv6:
@@ -89,6 +130,7 @@ iana::IdType ConfiguredIdentity::id_type() const {
 }
 
 Bytes ConfiguredIdentity::id_data() const {
+  if (kind_ == Kind::Dn) return der_;
   if (kind_ == Kind::Ipv4 || kind_ == Kind::Ipv6)
     return Bytes(address_.bytes().begin(), address_.bytes().end());
   return Bytes(text_.begin(), text_.end());
@@ -96,6 +138,8 @@ Bytes ConfiguredIdentity::id_data() const {
 
 std::string ConfiguredIdentity::kind_name() const {
   switch (kind_) {
+    case Kind::Dn:
+      return "dn";
     case Kind::Ipv4:
       return "ipv4";
     case Kind::Ipv6:

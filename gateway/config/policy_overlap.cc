@@ -45,10 +45,12 @@ std::vector<std::string> policy_overlap_warnings(const Config& config) {
   for (std::size_t i = 0; i < conns.size(); ++i) {
     const auto pairs = fixed_pairs(conns[i]);
     if (pairs.empty()) continue;
-    if (conns[i].remote.any_id) {
+    if (conns[i].remote.accepts_many_ids()) {
       out.push_back(
-          "connections." + conns[i].name +
-          ": accepts any peer identity (remote.id: any) with the fixed subnets " + pair_text(pairs.front()) +
+          "connections." + conns[i].name + ": accepts " +
+          (conns[i].remote.any_id ? std::string("any peer identity (remote.id: any)")
+                                  : "every peer identity matching " + conns[i].remote.id.text()) +
+          " with the fixed subnets " + pair_text(pairs.front()) +
           ": their policies cannot be told apart by peer (no if_id or mark), so only one identity at a "
           "time can hold them; the others' CHILD SAs are refused with TS_UNACCEPTABLE");
     }

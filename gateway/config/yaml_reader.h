@@ -26,6 +26,8 @@ class Diagnostics {
   void file_error(std::string message);
 
   const std::string& file() const { return file_; }
+  // Findings from here on are about this file (a config's include:d files, config_include.h).
+  void set_file(std::string file) { file_ = std::move(file); }
   bool has_errors() const { return !errors_.empty(); }
   std::vector<ConfigDiagnostic>& errors() { return errors_; }
   std::vector<ConfigDiagnostic>& warnings() { return warnings_; }

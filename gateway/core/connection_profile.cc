@@ -25,6 +25,8 @@ ike::Identity to_ike_identity(const ConfiguredIdentity& id) {
       return ike::Identity::address(id.address());
     case ConfiguredIdentity::Kind::Email:
       return ike::Identity::email(id.text());
+    case ConfiguredIdentity::Kind::Dn:
+      return ike::Identity{iana::IdType::DerAsn1Dn, id.id_data()};
     case ConfiguredIdentity::Kind::Fqdn:
       break;
   }
@@ -75,7 +77,9 @@ std::shared_ptr<const ike::ConnectionSettings> connection_settings(const Connect
       break;
   }
   if (c.remote.address) s->remote = Endpoint{*c.remote.address, c.remote.port};
-  s->any_remote_id = c.remote.any_id;
+  s->remote_hosts = c.remote.hosts;
+  s->remote_port = c.remote.port;
+  s->any_remote_id = c.remote.accepts_many_ids();
   s->remote_id_text = c.remote.id.text();
   s->ike_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.lifetimes.ike);
   s->child_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.lifetimes.child);
@@ -104,7 +108,7 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   // identity (road warriors) may have neither: each peer's key is then found by its identity.
   const SecretBytes* psk = config.psk_for(c.name);
   if (!psk && !c.remote.any_id) psk = config.psk_for_identity(c.remote.id);
-  if (uses_psk && !psk && !c.remote.any_id) return unexpected(c.name + ": no PSK in secrets");
+  if (uses_psk && !psk && !c.remote.accepts_many_ids()) return unexpected(c.name + ": no PSK in secrets");
 
   auto ike = std::make_shared<ike::IkeSaConfig>();
   ike->proposals = std::move(*ike_proposals);

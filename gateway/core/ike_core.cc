@@ -12,6 +12,7 @@
 #include "gateway/core/source_address.h"
 #include "gateway/core/status_view.h"
 #include "gateway/daemon/logging.h"
+#include "gateway/io/host_resolver.h"
 #include "ike/codec/message_codec.h"
 #include "natt/udp_encap.h"
 
@@ -163,6 +164,7 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   ec.local_address_for = [this](const IpAddress& remote) {
     return source_address_for(remote, config_.daemon.listen);
   };
+  ec.resolve_host = [](const std::string& host) { return resolve_host(host); };
   endpoint_ = std::make_unique<ike::Endpoint>(std::move(ec), registry_);
   run(endpoint_->start(load_profiles(), Clock::now()));
 }
@@ -201,8 +203,8 @@ ike::Environment IkeCore::ike_environment() {
                                const std::vector<TrafficSelector>& remote_ts) -> Status {
     if (!installer_) return {};
     auto p = registry_.find(child_config);
-    return installer_->check_policies(policy_owner(child_config, p && p->config.remote.any_id, peer),
-                                      local_ts, remote_ts);
+    return installer_->check_policies(
+        policy_owner(child_config, p && p->config.remote.accepts_many_ids(), peer), local_ts, remote_ts);
   };
   env.configs = &registry_;
   env.limits = &peer_limits_;
@@ -529,11 +531,12 @@ void IkeCore::install_traffic_policies(const std::string& name) {
   auto p = registry_.find(name);
   if (!p) return;
   const auto& c = p->config;
+  if (!c.remote.address) return;  // the loader allows on-traffic only with one fixed address
   Endpoint remote{*c.remote.address, c.remote.port};
   auto local = source_address_for(remote.address, config_.daemon.listen);
   Status s = local ? installer_->install_policies(
-                         p->reqid, policy_owner(c.name, c.remote.any_id, std::nullopt), p->child().local_ts,
-                         p->child().remote_ts,
+                         p->reqid, policy_owner(c.name, c.remote.accepts_many_ids(), std::nullopt),
+                         p->child().local_ts, p->child().remote_ts,
                          {.local = Endpoint{*local, config_.daemon.ike_port}, .remote = remote})
                    : Status(unexpected(local.error()));
   if (!s) {

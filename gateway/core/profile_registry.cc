@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ike/auth/identity_match.h"
+
 namespace natgate::gateway::core {
 
 namespace {
@@ -74,14 +76,17 @@ std::shared_ptr<const ike::PeerConfig> ProfileRegistry::peer_config(
   const ConnectionProfile* best = nullptr;
   int best_score = 0;
   for (const auto& p : profiles_) {
-    // A connection naming this identity beats one that accepts any identity.
+    // A connection naming this identity beats one whose pattern matches it ("*@example.net"),
+    // which beats one that accepts any identity.
     const bool named = p->peer->remote_id.has_value();
-    if (named && *p->peer->remote_id != peer_id) continue;
+    if (named && !ike::identity_matches(*p->peer->remote_id, peer_id)) continue;
+    const bool pattern =
+        named && ike::identity_has_wildcard(p->peer->remote_id->type, p->peer->remote_id->data);
     // §3.5: IDr in IKE_AUTH names whom the initiator wants to talk to.
     if (wanted_local_id && *wanted_local_id != p->peer->local_id) continue;
     int score = address_match(*p, remote.address);
     if (score == 0) continue;
-    score += named ? 4 : 0;
+    score += pattern ? 2 : named ? 4 : 0;
     if (score > best_score) {
       best = p.get();
       best_score = score;

@@ -66,7 +66,7 @@ ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, const E
   st.local_id = c.local.id.text();
   st.remote_id = c.remote.any_id ? std::string("any") : c.remote.id.text();
   st.start = to_string(c.start);
-  st.configured_remote = c.remote.address ? c.remote.address->to_string() : "any";
+  st.configured_remote = c.remote.address_text();
 
   const ike::IkeSaEntry* primary = nullptr;
   for (const ike::IkeSaEntry* e : entries) {  // oldest first: the newest established wins, else the newest

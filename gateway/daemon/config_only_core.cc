@@ -19,7 +19,7 @@ std::vector<ConnectionStatus> describe(const Config& config) {
     s.local_id = c.local.id.text();
     s.remote_id = c.remote.id.text();
     s.start = to_string(c.start);
-    s.configured_remote = c.remote.address ? c.remote.address->to_string() : "any";
+    s.configured_remote = c.remote.address_text();
     s.detail = kNoEngine;
     out.push_back(std::move(s));
   }

@@ -7,6 +7,7 @@
 
 #include "common/log_escape.h"
 #include "crypto/openssl_handles.h"
+#include "ike/auth/distinguished_name.h"
 #include "ike/auth/x509_text.h"
 
 namespace natgate::ike {
@@ -47,6 +48,40 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 std::string printable(const std::string& s) { return escape_for_log(s); }
+
+bool has_control(std::string_view v) {
+  return std::any_of(v.begin(), v.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f;
+  });
+}
+
+bool ends_with_ignoring_case(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
+}
+
+// "*.example.net" against a name the peer sent: one or more non-empty labels, then the suffix.
+// The peer's labels are not checked as hostnames beyond that (a certificate or PSK still has
+// to prove the name), but a '*' there is literal and never widens anything.
+bool fqdn_pattern_matches(std::string_view pattern, std::string_view name) {
+  const std::string_view suffix = pattern.substr(1);  // ".example.net"
+  name = strip_root(name);
+  if (name.size() <= suffix.size() || !ends_with_ignoring_case(name, suffix)) return false;
+  const std::string_view labels = name.substr(0, name.size() - suffix.size());
+  return !labels.empty() && labels.front() != '.' && labels.back() != '.' &&
+         labels.find("..") == std::string_view::npos;
+}
+
+// "*@example.net" against an address the peer sent: a non-empty local part, the domain equal.
+bool email_pattern_matches(std::string_view pattern, std::string_view address) {
+  const std::string_view domain = pattern.substr(2);
+  const auto at = address.rfind('@');
+  if (at == std::string_view::npos || at == 0) return false;
+  if (address.substr(0, at).find('@') != std::string_view::npos) return false;  // "a@b@example.net"
+  return iequals(address.substr(at + 1), domain);
+}
+
+bool is_fqdn_pattern(std::string_view s) { return s.size() > 2 && s.substr(0, 2) == "*."; }
+bool is_email_pattern(std::string_view s) { return s.size() > 2 && s.substr(0, 2) == "*@"; }
 
 std::string dn_text(ByteView der) {
   const unsigned char* p = der.data();
@@ -115,13 +150,46 @@ Status match_identity(const X509Certificate& cert, iana::IdType type, ByteView d
                         (shown.empty() ? " has no iPAddress)" : " has iPAddress " + join(shown) + ")"));
     }
     case iana::IdType::DerAsn1Dn: {
-      const Bytes subject = cert.subject_der();
-      if (subject.size() == data.size() && std::equal(subject.begin(), subject.end(), data.begin()))
-        return {};
+      // As names, not octets: a DN written in the config is encoded as UTF8String where the
+      // certificate may use PrintableString for the same text.
+      if (dn_matches(data, cert.subject_der(), false)) return {};
       return unexpected("subject of " + who + " does not match ID " + id);
     }
     default:
       return unexpected("ID " + id + " cannot be matched against a certificate");
+  }
+}
+
+bool identity_matches(iana::IdType configured_type, ByteView configured, iana::IdType type, ByteView data) {
+  if (configured_type != type) return false;
+  const std::string want = text_of(configured), have = text_of(data);
+  switch (type) {
+    case iana::IdType::Fqdn:
+      if (has_control(have)) return false;
+      if (is_fqdn_pattern(want)) return fqdn_pattern_matches(want, have);
+      return iequals(strip_root(want), strip_root(have));
+    case iana::IdType::Rfc822Addr:
+      if (has_control(have)) return false;
+      if (is_email_pattern(want)) return email_pattern_matches(want, have);
+      return email_equals(want, have);
+    case iana::IdType::DerAsn1Dn:
+      return dn_matches(configured, data, true);
+    default:
+      return configured.size() == data.size() &&
+             std::equal(configured.begin(), configured.end(), data.begin());
+  }
+}
+
+bool identity_has_wildcard(iana::IdType type, ByteView data) {
+  switch (type) {
+    case iana::IdType::Fqdn:
+      return is_fqdn_pattern(text_of(data));
+    case iana::IdType::Rfc822Addr:
+      return is_email_pattern(text_of(data));
+    case iana::IdType::DerAsn1Dn:
+      return dn_has_wildcard(data);
+    default:
+      return false;
   }
 }
 

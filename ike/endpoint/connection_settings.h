@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/ip_address.h"
 #include "ike/exchange/config.h"
@@ -24,7 +25,11 @@ enum class ConnectionStart : std::uint8_t {
 struct ConnectionSettings {
   std::string name;
   ConnectionStart start = ConnectionStart::Listen;
-  std::optional<Endpoint> remote;        // nullopt: any address (this side only responds)
+  std::optional<Endpoint> remote;  // nullopt: any address (this side only responds)
+  // Or, when set: DNS names and/or addresses to initiate to, resolved on every initiation
+  // (EndpointConfig::resolve_host) and tried in order, one per attempt.
+  std::vector<std::string> remote_hosts;
+  std::uint16_t remote_port = 500;
   bool any_remote_id = false;            // road warriors: every identity with a valid key
   std::string remote_id_text;            // for logs: the configured peer identity
   std::chrono::seconds ike_lifetime{0};  // 0: no rekey, no expiry

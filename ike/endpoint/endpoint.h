@@ -45,6 +45,8 @@ struct EndpointConfig {
   std::uint32_t ike_sas_per_identity = 0;
   // The local address to initiate from towards a peer (the routing table's answer).
   std::function<Expected<IpAddress>(const IpAddress& remote)> local_address_for;
+  // The addresses of a name in ConnectionSettings::remote_hosts (an address stands for itself).
+  std::function<Expected<std::vector<IpAddress>>(const std::string& host)> resolve_host;
 };
 
 // What the Endpoint keeps per configured connection beyond its SAs.
@@ -52,6 +54,7 @@ struct ConnectionRuntime {
   bool admin_down = false;                // `down`: no automatic restart until `up`
   std::string detail;                     // the last thing worth telling the user (failures, restarts)
   unsigned failures = 0;                  // consecutive failed attempts, for the retry back-off
+  std::size_t next_address = 0;           // remote_hosts: which resolved address the next attempt uses
   std::uint32_t reqid = 0;                // of the settings last configured (policies released by it)
   std::vector<std::uint64_t> up_waiting;  // control reply tokens
   std::vector<std::uint64_t> down_waiting;
@@ -184,6 +187,8 @@ class Endpoint {
   // Connections.
   void assign(std::vector<std::shared_ptr<const ConnectionSettings>> connections);
   void start_connection(const ConnectionSettings& c, TimePoint now);
+  // The peer to initiate to: ConnectionSettings::remote, or the next of remote_hosts' addresses.
+  Expected<natgate::Endpoint> remote_for(const ConnectionSettings& c);
   Status initiate_now(const std::shared_ptr<const ConnectionSettings>& c, const std::string& why,
                       TimePoint now);
   void schedule_restart(const std::string& name, std::chrono::seconds delay, const std::string& why,

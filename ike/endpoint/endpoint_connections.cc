@@ -70,11 +70,13 @@ EndpointOutput Endpoint::initiate(const std::string& connection, const std::stri
 Status Endpoint::initiate_now(const std::shared_ptr<const ConnectionSettings>& c, const std::string& why,
                               TimePoint now) {
   if (!c) return unexpected(std::string("no such connection"));
-  if (!c->remote)
+  if (!c->remote && c->remote_hosts.empty())
     return unexpected(
         std::string("remote.address is any: this side only responds (bring it up from the peer)"));
   if (shutting_down_) return unexpected(std::string("natgated is stopping"));
-  const natgate::Endpoint remote = *c->remote;
+  auto target = remote_for(*c);
+  if (!target) return unexpected(target.error());
+  const natgate::Endpoint remote = *target;
   if (!config_.local_address_for) return unexpected(std::string("no local address lookup"));
   auto local_address = config_.local_address_for(remote.address);
   if (!local_address) return unexpected(local_address.error());
@@ -88,6 +90,32 @@ Status Endpoint::initiate_now(const std::shared_ptr<const ConnectionSettings>& c
   count("ike_sas_initiated");
   call(e.id, [&](IkeSa& s) { return s.initiate(now); });
   return {};
+}
+
+Expected<natgate::Endpoint> Endpoint::remote_for(const ConnectionSettings& c) {
+  if (c.remote_hosts.empty()) return *c.remote;
+  // Resolved again on every attempt, so a peer on dynamic DNS is found at its new address; the
+  // addresses of all names, in order, one per attempt (a dead first record costs one attempt).
+  std::vector<IpAddress> candidates;
+  std::string failures;
+  for (const auto& host : c.remote_hosts) {
+    if (!config_.resolve_host) return unexpected(std::string("no resolver"));
+    auto found = config_.resolve_host(host);
+    if (!found) {
+      failures += (failures.empty() ? "" : "; ") + host + ": " + found.error();
+      continue;
+    }
+    for (const auto& a : *found)
+      if (std::find(candidates.begin(), candidates.end(), a) == candidates.end()) candidates.push_back(a);
+  }
+  if (candidates.empty()) return unexpected("cannot resolve remote.address (" + failures + ")");
+  ConnectionRuntime& rt = runtime_of(c.name);
+  const IpAddress chosen = candidates[rt.next_address % candidates.size()];
+  ++rt.next_address;
+  std::string all;
+  for (const auto& a : candidates) all += (all.empty() ? "" : ", ") + a.to_string();
+  log(Level::Info, c.name + ": remote.address resolves to " + all + "; trying " + chosen.to_string());
+  return natgate::Endpoint{chosen, c.remote_port};
 }
 
 void Endpoint::schedule_restart(const std::string& name, std::chrono::seconds delay, const std::string& why,

@@ -204,7 +204,9 @@ TaskStatus IkeAuth::build_request(OutboundMessage& request) {
   if (a.remote == AuthKind::PublicKey && a.trust && !a.trust->cas().empty()) {
     request.payloads.push_back(make_certificate_request(*a.trust));
   }
-  if (peer.remote_id) request.payloads.push_back(IdResponder{peer.remote_id->type, peer.remote_id->data});
+  // A pattern ("*.example.net") names no one responder: IDr is left out (RFC 7296 §3.5: optional).
+  if (peer.remote_id && !identity_has_wildcard(peer.remote_id->type, peer.remote_id->data))
+    request.payloads.push_back(IdResponder{peer.remote_id->type, peer.remote_id->data});
   if (is_eap(a.remote)) return fail("a responder cannot authenticate by EAP");
   if (is_eap(a.local)) {
     // §2.16: leaving AUTH out asks the responder for EAP.
@@ -263,7 +265,7 @@ TaskStatus IkeAuth::process_response(const InboundMessage& response) {
     return TaskStatus::Failed;
   }
   Identity peer_id{idr->type, idr->data};
-  if (peer.remote_id && *peer.remote_id != peer_id) {
+  if (peer.remote_id && !identity_matches(*peer.remote_id, peer_id)) {
     return reject(peer_id, "responder identity " + peer_id.to_string() + " is not the configured " +
                                peer.remote_id->to_string());
   }
@@ -332,7 +334,7 @@ TaskStatus IkeAuth::process_request(const InboundMessage& request) {
   if (ctx_.env->configs)
     peer = ctx_.env->configs->peer_config(peer_id, wanted, request.destination, request.source);
   if (!peer) return auth_failed(false, peer_id, "no configuration for " + peer_id.to_string());
-  if (peer->remote_id && *peer->remote_id != peer_id) {
+  if (peer->remote_id && !identity_matches(*peer->remote_id, peer_id)) {
     return auth_failed(false, peer_id,
                        "identity " + peer_id.to_string() + " does not match the configuration");
   }

@@ -17,3 +17,7 @@ endforeach()
 add_test(NAME netns.s2s.rekey
          COMMAND bash ${_s2s}/s2s_rekey.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
 set_tests_properties(netns.s2s.rekey PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77)
+# remote.address as a DNS name, answered by dnsmasq in the lab (issue 17).
+add_test(NAME netns.s2s.dns
+         COMMAND bash ${_s2s}/s2s_dns.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(netns.s2s.dns PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77)

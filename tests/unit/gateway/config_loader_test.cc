@@ -117,7 +117,7 @@ TEST(ConfigLoader, UnknownKeyIsAnErrorListingTheAllowedKeys) {
   EXPECT_EQ(
       errors_of(with("daemon:", "deamon:")),
       Lines{"office.yaml:1:1: deamon: unknown key (did you mean \"daemon\"?); allowed keys: daemon, secrets, "
-            "eap_users, pools, connections"});
+            "eap_users, pools, connections, include, secrets_file, eap_users_file"});
 }
 
 TEST(ConfigLoader, PskConnectionWithoutSecretIsRefused) {
@@ -240,11 +240,11 @@ TEST(ConfigLoader, BadIdentitiesAndAddressesAreRefused) {
   EXPECT_EQ(errors_of(with("id: gw-a.example.net", "id: gw a.example.net")),
             Lines{"office.yaml:9:11: connections.office-b.local.id: \"gw a.example.net\" is not an identity "
                   "(expected "
-                  "an FQDN, IPv4/IPv6 address or email like gw-a.example.net)"});
+                  "an FQDN, IPv4/IPv6 address, email or DN like gw-a.example.net or \"CN=gw-a, O=Example\")"});
   EXPECT_EQ(
       errors_of(with("198.51.100.20", "198.51.100.300")),
       Lines{"office.yaml:11:24: connections.office-b.remote.address: \"198.51.100.300\" is not an IP address "
-            "(expected like 198.51.100.20, or any)"});
+            "or DNS name (expected like 198.51.100.20, vpn.example.net, or any)"});
   EXPECT_EQ(
       errors_of(with("[0.0.0.0]", "[0.0.0.0, 0.0.0.0]")),
       Lines{"office.yaml:2:21: daemon.listen[1]: 0.0.0.0 is listed twice (expected each address once)"});

@@ -50,7 +50,7 @@ TEST(IdentityMatch, IpAddressesMatchIpSan) {
       match_identity(pki().gateway, IdType::Ipv6Addr, hex_bytes("00000000000000000000ffffc0000201")));
 }
 
-TEST(IdentityMatch, DnMatchesSubjectDerExactly) {
+TEST(IdentityMatch, DnMatchesTheSubjectAsAName) {
   const Bytes dn = testing::name_der("C=CH/O=natgate/CN=gw.example.net");
   EXPECT_EQ(dn, pki().gateway.subject_der());
   EXPECT_TRUE(match_identity(pki().gateway, IdInitiator{IdType::DerAsn1Dn, dn}));

@@ -38,6 +38,36 @@ TEST_F(EndpointConnections, StartActionsListenTrapOrInitiate) {
   EXPECT_EQ(moon.established().size(), 1u);
 }
 
+// remote.address by name (issue 17): resolved on every attempt, its addresses tried in order.
+TEST_F(EndpointConnections, ANamedPeerIsResolvedOnEveryAttemptAndItsAddressesTriedInOrder) {
+  conn->remote.reset();
+  conn->remote_hosts = {"sun.dyn.lab"};
+  conn->remote_port = 500;
+  moon.dns["sun.dyn.lab"] = {*IpAddress::parse("192.0.2.99"), sun.address};  // the first is dead
+  world.start_all();
+  EXPECT_EQ(moon.dns_queries, std::vector<std::string>{"sun.dyn.lab"});
+  EXPECT_TRUE(moon.logged("s2s: remote.address resolves to 192.0.2.99, 192.0.2.2; trying 192.0.2.99"));
+  EXPECT_TRUE(moon.established().empty());
+  // Retransmissions to the dead address run out, then the restart resolves again and tries the next.
+  for (int i = 0; i < 120 && moon.established().empty(); ++i) world.advance(1s);
+  ASSERT_EQ(moon.established().size(), 1u);
+  EXPECT_EQ(moon.dns_queries.size(), 2u);
+  EXPECT_TRUE(moon.logged("s2s: remote.address resolves to 192.0.2.99, 192.0.2.2; trying 192.0.2.2"));
+  EXPECT_EQ(moon.established().front()->peer.address, sun.address);
+}
+
+TEST_F(EndpointConnections, ANameThatDoesNotResolveIsRetriedWithBackOff) {
+  conn->remote.reset();
+  conn->remote_hosts = {"nowhere.lab"};
+  world.start_all();
+  EXPECT_TRUE(moon.logged(
+      "s2s: cannot initiate: cannot resolve remote.address (nowhere.lab: Name or service not known)"));
+  EXPECT_TRUE(restart_in(moon).has_value());
+  moon.dns["nowhere.lab"] = {sun.address};  // the record appears
+  for (int i = 0; i < 30 && moon.established().empty(); ++i) world.advance(1s);
+  EXPECT_EQ(moon.established().size(), 1u);
+}
+
 TEST_F(EndpointConnections, AcquireInitiatesOnceForTheTrappedConnection) {
   conn->start = ConnectionStart::OnTraffic;
   world.start_all();

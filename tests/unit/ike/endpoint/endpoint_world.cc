@@ -158,6 +158,12 @@ void EndpointWorld::start(Node& n) {
   };
   config.ike_sas_per_identity = n.ike_sas_per_identity;
   config.local_address_for = [np](const IpAddress&) -> Expected<IpAddress> { return np->address; };
+  config.resolve_host = [np](const std::string& host) -> Expected<std::vector<IpAddress>> {
+    np->dns_queries.push_back(host);
+    auto it = np->dns.find(host);
+    if (it == np->dns.end()) return unexpected(std::string("Name or service not known"));
+    return it->second;
+  };
   n.endpoint = std::make_unique<ike::Endpoint>(std::move(config), n.configs);
   std::vector<std::shared_ptr<const ConnectionSettings>> connections(n.connections.begin(),
                                                                      n.connections.end());

@@ -59,6 +59,9 @@ struct Node {
 
   std::map<EndpointTimerKey, TimePoint> timers;
   std::uint32_t ike_sas_per_identity = 0;
+  // EndpointConfig::resolve_host (remote_hosts); every call is recorded.
+  std::map<std::string, std::vector<IpAddress>> dns;
+  std::vector<std::string> dns_queries;
 
   natgate::Endpoint seen_as(const natgate::Endpoint& local) const;  // after its NAT
   std::uint64_t counter(const std::string& name) const;

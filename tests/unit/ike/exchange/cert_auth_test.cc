@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "../auth/test_pki.h"
+#include "ike/auth/distinguished_name.h"
 #include "ike/auth/eap_packets.h"
 #include "ike/auth/mschapv2.h"
 #include "ike/codec/message.h"
@@ -186,6 +187,46 @@ TEST_F(CertAuth, IdentityNotInCertificateIsRefused) {
   pair.peer_r().remote_id = Identity::fqdn("mars.lab");
   pair.start_and_run();
   expect_refused_by_responder("mars.lab");
+}
+
+// DN identities (ID_DER_ASN1_DN) written as RFC 4514 text, matched against the certificate
+// subject as names; a responder accepting "CN=*, O=natgate", an initiator accepting "*.lab".
+TEST_F(CertAuth, DnIdentityAndPatternsEstablish) {
+  auto ca = make_ca(*PrivateKey::generate_ec(EcCurve::P256), "DN CA");
+  auto moon_key = *PrivateKey::generate_ec(EcCurve::P256);
+  auto sun_key = *PrivateKey::generate_ec(EcCurve::P256);
+  const Bytes moon_dn = *dn_from_text("CN=moon.lab, O=natgate");
+  pair.peer_i->local_id = Identity{iana::IdType::DerAsn1Dn, moon_dn};
+  pair.peer_i->remote_id = Identity::fqdn("*.lab");
+  use(cert_auth(end_entity("moon.lab", 60, moon_key, ca.ca, ca.ca_key), moon_key, ca.trust),
+      cert_auth(end_entity("sun.lab", 61, sun_key, ca.ca, ca.ca_key), sun_key, ca.trust));
+  pair.peer_r().remote_id = Identity{iana::IdType::DerAsn1Dn, *dn_from_text("CN=*, O=natgate")};
+  pair.start_and_run();
+  ASSERT_TRUE(pair.both_established());
+  auto msgs = ike_auth_messages(pair);
+  ASSERT_EQ(msgs.size(), 2u);
+  const auto* idi = find<IdInitiator>(msgs[0]);
+  ASSERT_NE(idi, nullptr);
+  EXPECT_EQ(idi->type, iana::IdType::DerAsn1Dn);
+  EXPECT_EQ(idi->data, moon_dn);
+  // A pattern names no responder: no IDr in the request.
+  EXPECT_EQ(find<IdResponder>(msgs[0]), nullptr);
+  const auto* idr = find<IdResponder>(msgs[1]);
+  ASSERT_NE(idr, nullptr);
+  EXPECT_EQ(std::string(idr->data.begin(), idr->data.end()), "sun.lab");
+}
+
+TEST_F(CertAuth, DnThatIsNotTheSubjectIsRefused) {
+  auto ca = make_ca(*PrivateKey::generate_ec(EcCurve::P256), "DN CA");
+  auto moon_key = *PrivateKey::generate_ec(EcCurve::P256);
+  auto sun_key = *PrivateKey::generate_ec(EcCurve::P256);
+  // moon matches the responder's pattern with a DN its certificate does not have.
+  pair.peer_i->local_id = Identity{iana::IdType::DerAsn1Dn, *dn_from_text("CN=mars.lab, O=natgate")};
+  use(cert_auth(end_entity("moon.lab", 62, moon_key, ca.ca, ca.ca_key), moon_key, ca.trust),
+      cert_auth(end_entity("sun.lab", 63, sun_key, ca.ca, ca.ca_key), sun_key, ca.trust));
+  pair.peer_r().remote_id = Identity{iana::IdType::DerAsn1Dn, *dn_from_text("CN=*, O=natgate")};
+  pair.start_and_run();
+  expect_refused_by_responder("does not match ID");
 }
 
 TEST_F(CertAuth, InitiatorRejectsResponderFromUntrustedCa) {

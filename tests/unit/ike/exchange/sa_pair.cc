@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "ike/auth/identity_match.h"
 #include "ike/codec/message.h"
 #include "ike/codec/message_codec.h"
 #include "ike/exchange/message_protection.h"
@@ -34,11 +35,12 @@ Endpoint endpoint(const std::string& ip, std::uint16_t port) {
 
 SecretBytes secret(const std::string& text) { return SecretBytes(as_bytes(text)); }
 
-std::shared_ptr<const PeerConfig> FixedConfigs::peer_config(const Identity& peer_id, const std::optional<Identity>&,
-                                                            const Endpoint&, const Endpoint&) const {
+std::shared_ptr<const PeerConfig> FixedConfigs::peer_config(const Identity& peer_id,
+                                                            const std::optional<Identity>&, const Endpoint&,
+                                                            const Endpoint&) const {
   asked_for.push_back(peer_id);
   for (const auto& p : peers)
-    if (!p->remote_id || *p->remote_id == peer_id) return p;
+    if (!p->remote_id || identity_matches(*p->remote_id, peer_id)) return p;
   return nullptr;
 }
 
@@ -48,8 +50,8 @@ SaPair::SaPair() {
   peer_i->local_id = Identity::fqdn("moon.lab");
   peer_i->remote_id = Identity::fqdn("sun.lab");
   peer_i->psk = secret("correct horse battery staple");
-  peer_i->children.push_back(
-      ChildConfig{"net", {esp_proposal("aes256gcm16")}, {ts("10.1.0.0/24")}, {ts("10.2.0.0/24")}, ChildMode::Tunnel});
+  peer_i->children.push_back(ChildConfig{
+      "net", {esp_proposal("aes256gcm16")}, {ts("10.1.0.0/24")}, {ts("10.2.0.0/24")}, ChildMode::Tunnel});
 
   configs_r.ike->proposals = {ike_proposal("aes256gcm16-prfsha256-x25519")};
   auto peer = std::make_shared<PeerConfig>();
@@ -57,8 +59,8 @@ SaPair::SaPair() {
   peer->local_id = Identity::fqdn("sun.lab");
   peer->remote_id = Identity::fqdn("moon.lab");
   peer->psk = secret("correct horse battery staple");
-  peer->children.push_back(
-      ChildConfig{"net", {esp_proposal("aes256gcm16")}, {ts("10.2.0.0/24")}, {ts("10.1.0.0/24")}, ChildMode::Tunnel});
+  peer->children.push_back(ChildConfig{
+      "net", {esp_proposal("aes256gcm16")}, {ts("10.2.0.0/24")}, {ts("10.1.0.0/24")}, ChildMode::Tunnel});
   configs_r.peers.push_back(peer);
 }
 
