@@ -70,7 +70,8 @@ std::optional<Subnet> Subnet::parse(std::string_view text) {
   }
   // Clear host bits so 10.1.0.7/24 means 10.1.0.0/24.
   Bytes b(addr->bytes().begin(), addr->bytes().end());
-  for (unsigned bit = prefix; bit < max; ++bit) b[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
+  for (unsigned bit = prefix; bit < max; ++bit)
+    b[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
   return Subnet{IpAddress::from_bytes(addr->family(), b), static_cast<std::uint8_t>(prefix)};
 }
 
@@ -88,7 +89,8 @@ bool Subnet::contains(const IpAddress& a) const {
 IpAddress Subnet::last() const {
   Bytes b(address.bytes().begin(), address.bytes().end());
   unsigned max = address.is_v4() ? 32 : 128;
-  for (unsigned bit = prefix_len; bit < max; ++bit) b[bit / 8] |= static_cast<std::uint8_t>(0x80u >> (bit % 8));
+  for (unsigned bit = prefix_len; bit < max; ++bit)
+    b[bit / 8] |= static_cast<std::uint8_t>(0x80u >> (bit % 8));
   return IpAddress::from_bytes(address.family(), b);
 }
 
@@ -97,12 +99,14 @@ std::string Subnet::to_string() const { return address.to_string() + "/" + std::
 std::optional<Endpoint> Endpoint::from_sockaddr(const sockaddr* sa, socklen_t len) {
   if (sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
-    return Endpoint{IpAddress::from_bytes(IpFamily::V4, ByteView(reinterpret_cast<const std::uint8_t*>(&in->sin_addr), 4)),
+    return Endpoint{IpAddress::from_bytes(IpFamily::V4,
+                                          ByteView(reinterpret_cast<const std::uint8_t*>(&in->sin_addr), 4)),
                     ntohs(in->sin_port)};
   }
   if (sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
-    return Endpoint{IpAddress::from_bytes(IpFamily::V6, ByteView(in6->sin6_addr.s6_addr, 16)), ntohs(in6->sin6_port)};
+    return Endpoint{IpAddress::from_bytes(IpFamily::V6, ByteView(in6->sin6_addr.s6_addr, 16)),
+                    ntohs(in6->sin6_port)};
   }
   return std::nullopt;
 }

@@ -23,7 +23,11 @@ class IpAddress {
   static IpAddress v4(std::uint32_t host_order);
   static IpAddress from_bytes(IpFamily family, ByteView network_order);
   static std::optional<IpAddress> parse(std::string_view text);
-  static IpAddress any(IpFamily family) { IpAddress a; a.family_ = family; return a; }
+  static IpAddress any(IpFamily family) {
+    IpAddress a;
+    a.family_ = family;
+    return a;
+  }
 
   IpFamily family() const { return family_; }
   bool is_v4() const { return family_ == IpFamily::V4; }
@@ -34,7 +38,8 @@ class IpAddress {
   bool is_unspecified() const;
   std::string to_string() const;
 
-  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive on defaulted <=>
+  friend auto operator<=>(const IpAddress&, const IpAddress&) =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive on defaulted <=>
 
  private:
   IpFamily family_ = IpFamily::V4;

@@ -19,9 +19,7 @@ struct TrafficSelector {
 
   static TrafficSelector from_subnet(const Subnet& s) { return {s.first(), s.last(), 0, 0, 65535}; }
   IpFamily family() const { return start.family(); }
-  bool contains(const IpAddress& a) const {
-    return a.family() == start.family() && start <= a && a <= end;
-  }
+  bool contains(const IpAddress& a) const { return a.family() == start.family() && start <= a && a <= end; }
   bool contains_port(std::uint16_t port) const { return start_port <= port && port <= end_port; }
   // The CIDR this selector covers exactly, if it is one (kernel policies take prefixes).
   std::optional<Subnet> as_subnet() const;

@@ -25,7 +25,9 @@ const FieldList<ConnectionConfig>& connection_fields() {
        }},
       {"remote.port", [](const auto& a, const auto& b) { return a.remote.port == b.remote.port; }},
       {"remote.id",
-       [](const auto& a, const auto& b) { return a.remote.id == b.remote.id && a.remote.any_id == b.remote.any_id; }},
+       [](const auto& a, const auto& b) {
+         return a.remote.id == b.remote.id && a.remote.any_id == b.remote.any_id;
+       }},
       {"remote.subnets", [](const auto& a, const auto& b) { return a.remote.subnets == b.remote.subnets; }},
       {"local.vips", [](const auto& a, const auto& b) { return a.local.vips == b.local.vips; }},
       {"local.dns_file", [](const auto& a, const auto& b) { return a.local.dns_file == b.local.dns_file; }},

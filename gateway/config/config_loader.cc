@@ -290,8 +290,9 @@ class ConfigParser {
     if (!text) return std::nullopt;
     if (auto level = parse_log_level(*text)) return level;
     diags_.error(node.Mark(), path,
-                 quoted(*text) + " is not a log level (expected one of trace | debug | info | warn | error | "
-                                 "critical | off)");
+                 quoted(*text) +
+                     " is not a log level (expected one of trace | debug | info | warn | error | "
+                     "critical | off)");
     return std::nullopt;
   }
 

@@ -131,7 +131,7 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   if (!dp) {
     dataplane_error_ = dp.error();
     knl_log().error("data plane {} failed to start: {}; IKE still runs, but no CHILD SA can carry traffic",
-                  services_.dataplane.name, dataplane_error_);
+                    services_.dataplane.name, dataplane_error_);
     dataplane_ = socket_only_dataplane(services_);
   } else {
     dataplane_ = std::move(*dp);
@@ -173,7 +173,7 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
 
 void IkeCore::on_expire(const dataplane::ExpireEvent& ev) {
   esp_log().debug("data plane: {} expire of SA {} (reqid {})", ev.hard ? "hard" : "soft", spi_hex(ev.spi),
-                ev.reqid);
+                  ev.reqid);
   run(endpoint_->data_plane_expire(ev.spi, ev.hard, Clock::now()));
 }
 
@@ -242,8 +242,9 @@ void IkeCore::terminate(const TerminateQuery& q, ControlReply reply) {
   if (!q.identity.empty()) {
     auto id = status_view::parse_identity_filter(q.identity);
     if (!id)
-      return reply(unexpected(std::string(
-          "--id: not an identity (fqdn:NAME, email:ADDRESS, ipv4:/ipv6:ADDRESS, or as the config writes it)")));
+      return reply(
+          unexpected(std::string("--id: not an identity (fqdn:NAME, email:ADDRESS, ipv4:/ipv6:ADDRESS, or as "
+                                 "the config writes it)")));
     for (const ike::IkeSaEntry* e : table.of_identity(*id)) ids.push_back(e->id);
     what = "of " + id->to_string();
   } else if (!q.peer.empty()) {
@@ -258,7 +259,8 @@ void IkeCore::terminate(const TerminateQuery& q, ControlReply reply) {
     const std::string& text = q.ike_spi;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), spi, 16);
     if (text.empty() || text.size() > 16 || ec != std::errc() || end != text.data() + text.size() || spi == 0)
-      return reply(unexpected(std::string("--ike: not an IKE SPI (up to 16 hex digits, as status shows them)")));
+      return reply(
+          unexpected(std::string("--ike: not an IKE SPI (up to 16 hex digits, as status shows them)")));
     table.for_each([&](const ike::IkeSaEntry& e) {
       if (e.sa->spi_i().to_u64() == spi || e.sa->spi_r().to_u64() == spi) ids.push_back(e.id);
     });
@@ -304,20 +306,21 @@ void IkeCore::on_datagram(UdpSocket& socket, const sys::UdpDatagram& d) {
       // plane nothing can decrypt it.
       ++counters_["esp_dropped_no_dataplane"];
       if (admit_packet_log())
-        net_log().debug("{}: ESP (SPI {}) on the NAT-T socket and no data plane to take it", d.remote.to_string(),
-                    spi_hex(c.spi));
+        net_log().debug("{}: ESP (SPI {}) on the NAT-T socket and no data plane to take it",
+                        d.remote.to_string(), spi_hex(c.spi));
       break;
     case natt::DatagramKind::TooShort:
       ++counters_["malformed_dropped"];
       if (admit_packet_log())
         net_log().debug("dropped IKE datagram from {}: NAT-T datagram of {} bytes", d.remote.to_string(),
-                    d.payload.size());
+                        d.payload.size());
       break;
   }
 }
 
 bool IkeCore::admit_packet_log() {
-  if (!ike_log().should_log(spdlog::level::debug) && !net_log().should_log(spdlog::level::debug)) return false;
+  if (!ike_log().should_log(spdlog::level::debug) && !net_log().should_log(spdlog::level::debug))
+    return false;
   if (!packet_log_limit_.admit(LogRateLimiter::Clock::now())) {
     ++counters_["log_lines_suppressed"];
     return false;
@@ -401,72 +404,72 @@ void IkeCore::run(ike::EndpointOutput&& out) {
   std::map<std::uint32_t, std::string> failed_installs;  // inbound SPI -> why
   std::vector<std::pair<ike::SaId, std::uint32_t>> to_withdraw;
   for (auto& action : out.actions) {
-    std::visit(
-        Overloaded{
-            [&](ike::SendDatagram& d) { send(d); },
-            [&](ike::SendKeepalive& k) { send_keepalive(k); },
-            [&](ike::ArmTimer& t) {
-              if (!t.deadline) return timers_->cancel(t.key);
-              timers_->arm_at(t.key, *t.deadline);
-            },
-            [&](ike::InstallChildSa& a) {
-              if (Status s = install(a); !s) {
-                failed_installs[a.child.inbound_spi] = "installing CHILD SA " + spi_hex(a.child.inbound_spi) +
-                                                       "/" + spi_hex(a.child.outbound_spi) +
-                                                       " failed: " + s.error();
-                to_withdraw.push_back({a.sa, a.child.inbound_spi});
-              } else {
-                sa_events_->child_installed(a, endpoint_->table());
-              }
-            },
-            [&](ike::SwitchOutbound& a) {
-              auto it = installed_.find(a.inbound_spi);
-              if (it == installed_.end()) return;
-              if (Status s = installer_->install_outbound(it->second); !s) {
-                ++counters_["child_sa_install_failures"];
-                knl_log().error("{}: {}", a.connection, s.error());
-              } else {
-                ++counters_["child_outbound_switched_after_delete"];
-                knl_log().debug("{}: traffic now leaves on CHILD SA {}", a.connection,
-                              spi_hex(it->second.outbound_spi));
-              }
-            },
-            [&](ike::RemoveChildSa& a) {
-              auto it = installed_.find(a.inbound_spi);
-              if (it == installed_.end()) return;
-              sa_events_->child_removed(a.connection, a.inbound_spi, it->second.outbound_spi,
-                                        it->second.name);
-              installer_->remove(it->second);
-              installed_.erase(it);
-            },
-            [&](ike::MoveChildSa& a) {
-              auto it = installed_.find(a.inbound_spi);
-              if (it == installed_.end()) return;
-              if (Status s = installer_->move(it->second, {.local = a.local, .remote = a.remote}); !s)
-                knl_log().error("{}: moving CHILD SA {}: {}", a.connection, spi_hex(a.inbound_spi), s.error());
-            },
-            [&](ike::ReleasePolicies& a) { installer_->release_policies(a.reqid); },
-            [&](ike::InstallTrafficPolicies& a) { install_traffic_policies(a.connection); },
-            [&](ike::ReleaseSaResources& a) {
-              sa_events_->released(a);
-              release_sa_resources(a);
-            },
-            [&](ike::TransferSaResources& a) {
-              sa_events_->transferred(a, endpoint_->table());
-              remote_access_->transfer(a.from, a.to);
-              vip_client_->transfer(a.from, a.to);
-            },
-            [&](ike::HoldVirtualIps& a) {
-              remote_access_->hold(a.sa, a.peer_config, a.peer_id, a.addresses);
-            },
-            [&](ike::ApplyVirtualIps& a) { apply_virtual_ips(a); },
-            [&](ike::ControlReply& r) { answer(r, failed_installs); },
-            [&](ike::LogLine& l) {
-              if (l.level != ike::LogLine::Level::Debug || admit_packet_log()) write_log(l);
-            },
-            [&](ike::ShutdownComplete&) { finish_shutdown(); },
-        },
-        action);
+    std::visit(Overloaded{
+                   [&](ike::SendDatagram& d) { send(d); },
+                   [&](ike::SendKeepalive& k) { send_keepalive(k); },
+                   [&](ike::ArmTimer& t) {
+                     if (!t.deadline) return timers_->cancel(t.key);
+                     timers_->arm_at(t.key, *t.deadline);
+                   },
+                   [&](ike::InstallChildSa& a) {
+                     if (Status s = install(a); !s) {
+                       failed_installs[a.child.inbound_spi] =
+                           "installing CHILD SA " + spi_hex(a.child.inbound_spi) + "/" +
+                           spi_hex(a.child.outbound_spi) + " failed: " + s.error();
+                       to_withdraw.push_back({a.sa, a.child.inbound_spi});
+                     } else {
+                       sa_events_->child_installed(a, endpoint_->table());
+                     }
+                   },
+                   [&](ike::SwitchOutbound& a) {
+                     auto it = installed_.find(a.inbound_spi);
+                     if (it == installed_.end()) return;
+                     if (Status s = installer_->install_outbound(it->second); !s) {
+                       ++counters_["child_sa_install_failures"];
+                       knl_log().error("{}: {}", a.connection, s.error());
+                     } else {
+                       ++counters_["child_outbound_switched_after_delete"];
+                       knl_log().debug("{}: traffic now leaves on CHILD SA {}", a.connection,
+                                       spi_hex(it->second.outbound_spi));
+                     }
+                   },
+                   [&](ike::RemoveChildSa& a) {
+                     auto it = installed_.find(a.inbound_spi);
+                     if (it == installed_.end()) return;
+                     sa_events_->child_removed(a.connection, a.inbound_spi, it->second.outbound_spi,
+                                               it->second.name);
+                     installer_->remove(it->second);
+                     installed_.erase(it);
+                   },
+                   [&](ike::MoveChildSa& a) {
+                     auto it = installed_.find(a.inbound_spi);
+                     if (it == installed_.end()) return;
+                     if (Status s = installer_->move(it->second, {.local = a.local, .remote = a.remote}); !s)
+                       knl_log().error("{}: moving CHILD SA {}: {}", a.connection, spi_hex(a.inbound_spi),
+                                       s.error());
+                   },
+                   [&](ike::ReleasePolicies& a) { installer_->release_policies(a.reqid); },
+                   [&](ike::InstallTrafficPolicies& a) { install_traffic_policies(a.connection); },
+                   [&](ike::ReleaseSaResources& a) {
+                     sa_events_->released(a);
+                     release_sa_resources(a);
+                   },
+                   [&](ike::TransferSaResources& a) {
+                     sa_events_->transferred(a, endpoint_->table());
+                     remote_access_->transfer(a.from, a.to);
+                     vip_client_->transfer(a.from, a.to);
+                   },
+                   [&](ike::HoldVirtualIps& a) {
+                     remote_access_->hold(a.sa, a.peer_config, a.peer_id, a.addresses);
+                   },
+                   [&](ike::ApplyVirtualIps& a) { apply_virtual_ips(a); },
+                   [&](ike::ControlReply& r) { answer(r, failed_installs); },
+                   [&](ike::LogLine& l) {
+                     if (l.level != ike::LogLine::Level::Debug || admit_packet_log()) write_log(l);
+                   },
+                   [&](ike::ShutdownComplete&) { finish_shutdown(); },
+               },
+               action);
   }
   for (const auto& [sa, spi] : to_withdraw)
     if (endpoint_) run(endpoint_->child_install_failed(sa, spi, failed_installs[spi], Clock::now()));
@@ -522,7 +525,7 @@ Status IkeCore::install(ike::InstallChildSa& a) {
   }
   if (!installer_->has_backend())
     knl_log().info("{}: CHILD SA {} carries nothing (no data plane)", a.connection,
-                 spi_hex(a.child.inbound_spi));
+                   spi_hex(a.child.inbound_spi));
   installed_[a.child.inbound_spi] = std::move(*installed);
   return {};
 }
@@ -544,7 +547,7 @@ void IkeCore::install_traffic_policies(const std::string& name) {
     knl_log().error("{}: cannot install the on-traffic policies: {}", name, s.error());
   } else {
     knl_log().info("{}: waiting for traffic from {} to {} (start: on-traffic)", name,
-                 ts_text(p->child().local_ts), ts_text(p->child().remote_ts));
+                   ts_text(p->child().local_ts), ts_text(p->child().remote_ts));
   }
 }
 
@@ -553,7 +556,7 @@ void IkeCore::release_sa_resources(const ike::ReleaseSaResources& r) {
   if (auto reqid = remote_access_->release(r.sa)) installer_->release_policies(*reqid);
   for (const auto& a : leased)
     knl_log().info("{}: virtual IP {} of {} released", r.connection, a.to_string(),
-                 r.remote_id ? r.remote_id->to_string() : std::string("-"));
+                   r.remote_id ? r.remote_id->to_string() : std::string("-"));
   // The kernel drops the routes whose source is a removed address, so the connection's policies
   // (and their routes) go first; the next CHILD SA installs them again with the address it gets
   // (a reconnect after the gateway went away).

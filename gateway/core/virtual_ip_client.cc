@@ -70,7 +70,9 @@ Status VirtualIpClient::apply(std::uint64_t sa, const ike::VirtualIpAttributes& 
     a.addresses.push_back(address);
   }
   if (dns_file) {
-    if (Status s = write_dns_file(*dns_file, attributes.dns, "DNS servers offered by the VPN gateway (natgated)"); !s)
+    if (Status s =
+            write_dns_file(*dns_file, attributes.dns, "DNS servers offered by the VPN gateway (natgated)");
+        !s)
       errors += s.error() + "; ";
     else
       a.dns_file = dns_file;

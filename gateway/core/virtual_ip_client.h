@@ -47,6 +47,7 @@ class VirtualIpClient {
 
 // Writes resolv.conf lines for `servers` to `path` (through a temporary file and a rename, so a
 // reader never sees half a file).
-Status write_dns_file(const std::string& path, const std::vector<IpAddress>& servers, const std::string& comment);
+Status write_dns_file(const std::string& path, const std::vector<IpAddress>& servers,
+                      const std::string& comment);
 
 }  // namespace natgate::gateway::core

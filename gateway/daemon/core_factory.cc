@@ -1,6 +1,6 @@
+#include "gateway/core/daemon_core.h"
 #include "gateway/core/dataplane_factory.h"
 #include "gateway/core/ike_core.h"
-#include "gateway/core/daemon_core.h"
 
 namespace natgate::gateway {
 

@@ -1,5 +1,6 @@
-// Which data plane natgated runs (docs/design.md, "Rules every layer keeps"): `dataplane: auto|kernel|userspace`.
-// `auto` takes the kernel when it can do ESP and the userspace engine otherwise, and says why.
+// Which data plane natgated runs (docs/design.md, "Rules every layer keeps"): `dataplane:
+// auto|kernel|userspace`. `auto` takes the kernel when it can do ESP and the userspace engine otherwise, and
+// says why.
 #pragma once
 
 #include <functional>

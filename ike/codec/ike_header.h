@@ -27,7 +27,8 @@ struct IkeSpi {
 // RFC 7296 §2.2: requests and responses are matched and windowed by this counter.
 struct MessageId {
   std::uint32_t value = 0;
-  friend auto operator<=>(const MessageId&, const MessageId&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive on defaulted <=>
+  friend auto operator<=>(const MessageId&, const MessageId&) =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive on defaulted <=>
 };
 
 // The IKE header minus the two fields the wire derives from the rest of the message: "Next Payload"

@@ -181,7 +181,8 @@ EndpointOutput Endpoint::terminate(const std::vector<SaId>& sas, TimePoint now) 
   now_ = now;
   for (SaId id : sas) {
     IkeSaEntry* e = table_.find(id);
-    if (!e || removals_.count(id) || e->sa->state() == SaState::Deleted || e->sa->state() == SaState::Deleting)
+    if (!e || removals_.count(id) || e->sa->state() == SaState::Deleted ||
+        e->sa->state() == SaState::Deleting)
       continue;
     const std::string label = e->connection().empty() ? std::string("-") : e->connection();
     log(Level::Info, label + ": natgate terminate: deleting IKE SA " + sa_name(*e->sa) + " (telling " +

@@ -43,8 +43,10 @@ TaskStatus ChildDelete::process_request(const InboundMessage& request) {
     if (del->protocol != iana::ProtocolId::Esp || del->spi_size != 4) continue;
     for (const auto& spi : del->spis) {
       if (spi.size() != 4) continue;
-      auto outbound = (std::uint32_t{spi[0]} << 24) | (std::uint32_t{spi[1]} << 16) | (std::uint32_t{spi[2]} << 8) | spi[3];
-      if (const auto* child = ctx_.find_child_by_outbound(outbound)) inbound_spis_.push_back(child->inbound_spi);
+      auto outbound = (std::uint32_t{spi[0]} << 24) | (std::uint32_t{spi[1]} << 16) |
+                      (std::uint32_t{spi[2]} << 8) | spi[3];
+      if (const auto* child = ctx_.find_child_by_outbound(outbound))
+        inbound_spis_.push_back(child->inbound_spi);
     }
   }
   return TaskStatus::NeedMore;

@@ -114,12 +114,14 @@ class ConfigProvider {
  public:
   virtual ~ConfigProvider() = default;
   // IKE_SA_INIT: parameters for a request that arrived at `local` from `remote`; nullptr = refuse.
-  virtual std::shared_ptr<const IkeSaConfig> ike_config(const Endpoint& local, const Endpoint& remote) const = 0;
+  virtual std::shared_ptr<const IkeSaConfig> ike_config(const Endpoint& local,
+                                                        const Endpoint& remote) const = 0;
   // IKE_AUTH: the peer claiming `peer_id`; `wanted_local_id` is the IDr the initiator asked for,
   // if any. nullptr = nobody by that name (answered with AUTHENTICATION_FAILED).
   virtual std::shared_ptr<const PeerConfig> peer_config(const Identity& peer_id,
                                                         const std::optional<Identity>& wanted_local_id,
-                                                        const Endpoint& local, const Endpoint& remote) const = 0;
+                                                        const Endpoint& local,
+                                                        const Endpoint& remote) const = 0;
 };
 
 }  // namespace natgate::ike

@@ -47,8 +47,8 @@ class IkeConfig final : public Task {
 
  private:
   IkeSaContext& ctx_;
-  std::optional<Configuration> reply_;      // responder: the CFG_REPLY to send
-  bool address_failure_ = false;            // responder: INTERNAL_ADDRESS_FAILURE instead
+  std::optional<Configuration> reply_;  // responder: the CFG_REPLY to send
+  bool address_failure_ = false;        // responder: INTERNAL_ADDRESS_FAILURE instead
 };
 
 }  // namespace natgate::ike

@@ -6,7 +6,8 @@
 
 namespace natgate::ike {
 
-CookieJar::CookieJar(crypto::RandomSource& random, Duration rotation) : random_(random), rotation_(rotation) {}
+CookieJar::CookieJar(crypto::RandomSource& random, Duration rotation)
+    : random_(random), rotation_(rotation) {}
 
 void CookieJar::rotate_if_due(TimePoint now) {
   if (started_ && now - rotated_at_ < rotation_) return;
@@ -20,7 +21,8 @@ void CookieJar::rotate_if_due(TimePoint now) {
 }
 
 Bytes CookieJar::compute(const Secret& secret, ByteView nonce_i, const IpAddress& ip, const IkeSpi& spi_i) {
-  Bytes out = {static_cast<std::uint8_t>(secret.version >> 24), static_cast<std::uint8_t>(secret.version >> 16),
+  Bytes out = {static_cast<std::uint8_t>(secret.version >> 24),
+               static_cast<std::uint8_t>(secret.version >> 16),
                static_cast<std::uint8_t>(secret.version >> 8), static_cast<std::uint8_t>(secret.version)};
   append(out, crypto::hash(crypto::Digest::Sha256, {nonce_i, ip.bytes(), spi_i.bytes, secret.value.view()}));
   return out;
@@ -31,7 +33,8 @@ Bytes CookieJar::make(ByteView nonce_i, const IpAddress& ip, const IkeSpi& spi_i
   return compute(current_, nonce_i, ip, spi_i);
 }
 
-bool CookieJar::verify(ByteView cookie, ByteView nonce_i, const IpAddress& ip, const IkeSpi& spi_i, TimePoint now) {
+bool CookieJar::verify(ByteView cookie, ByteView nonce_i, const IpAddress& ip, const IkeSpi& spi_i,
+                       TimePoint now) {
   rotate_if_due(now);
   if (cookie.size() != kSize) return false;
   const std::uint32_t version = (std::uint32_t{cookie[0]} << 24) | (std::uint32_t{cookie[1]} << 16) |

@@ -31,7 +31,7 @@ struct IkeSaEstablished {
   std::string peer_config;
   Identity local_id;
   Identity remote_id;
-  Endpoint local;   // after any float to the NAT-T port
+  Endpoint local;  // after any float to the NAT-T port
   Endpoint remote;
   NatState nat;
   bool floated = false;  // IKE moved to the NAT-T ports (RFC 7296 §2.23): send with the non-ESP marker
@@ -79,13 +79,13 @@ struct ChildSaDeleted {
 };
 
 enum class DeleteReason : std::uint8_t {
-  LocalRequest,        // delete_ike_sa() was called
-  PeerDeleted,         // the peer sent Delete(IKE)
-  Timeout,             // retransmissions exhausted (RFC 7296 §2.4)
-  HalfOpenTimeout,     // responder: no IKE_AUTH in time
+  LocalRequest,     // delete_ike_sa() was called
+  PeerDeleted,      // the peer sent Delete(IKE)
+  Timeout,          // retransmissions exhausted (RFC 7296 §2.4)
+  HalfOpenTimeout,  // responder: no IKE_AUTH in time
   AuthenticationFailed,
-  NegotiationFailed,   // no proposal, bad KE, malformed exchange …
-  Rekeyed,             // replaced by a new IKE SA (RFC 7296 §2.8)
+  NegotiationFailed,  // no proposal, bad KE, malformed exchange …
+  Rekeyed,            // replaced by a new IKE SA (RFC 7296 §2.8)
 };
 const char* to_string(DeleteReason reason);
 
@@ -141,8 +141,8 @@ struct VirtualIpsAssigned {
   VirtualIpAttributes attributes;
 };
 
-using Event = std::variant<IkeSaEstablished, ChildSaEstablished, ChildSaFailed, ChildSaDeleted, IkeSaDeleted,
-                           AuthenticationFailed, NegotiationFailed, EndpointsChanged, IkeSaRekeyed,
-                           VirtualIpsAssigned>;
+using Event =
+    std::variant<IkeSaEstablished, ChildSaEstablished, ChildSaFailed, ChildSaDeleted, IkeSaDeleted,
+                 AuthenticationFailed, NegotiationFailed, EndpointsChanged, IkeSaRekeyed, VirtualIpsAssigned>;
 
 }  // namespace natgate::ike

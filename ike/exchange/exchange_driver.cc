@@ -68,7 +68,8 @@ std::optional<std::vector<Datagram>> ExchangeDriver::encode(const OutboundMessag
                                        ctx_.random());
         if (!pieces) return std::nullopt;
         std::vector<Datagram> out;
-        for (auto& piece : *pieces) out.push_back(Datagram{std::move(piece), message.source, message.destination, natt});
+        for (auto& piece : *pieces)
+          out.push_back(Datagram{std::move(piece), message.source, message.destination, natt});
         return out;
       }
     }
@@ -87,7 +88,8 @@ void ExchangeDriver::initiate(TimePoint now) {
     active_exchange_ = queued_.front()->exchange();
     // IKE_SA_INIT and IKE_AUTH carry several concerns in one message; other exchanges do one
     // thing each.
-    const bool combine = active_exchange_ == ExchangeType::IkeSaInit || active_exchange_ == ExchangeType::IkeAuth;
+    const bool combine =
+        active_exchange_ == ExchangeType::IkeSaInit || active_exchange_ == ExchangeType::IkeAuth;
     do {
       active_.push_back(std::move(queued_.front()));
       queued_.erase(queued_.begin());
@@ -324,7 +326,8 @@ bool ExchangeDriver::on_request(const InboundMessage& request, bool natt, TimePo
 
   auto datagrams = encode(response, natt);
   if (!datagrams) {
-    ctx_.emit(NegotiationFailed{request.header.exchange, std::nullopt, false, "could not protect the response"});
+    ctx_.emit(
+        NegotiationFailed{request.header.exchange, std::nullopt, false, "could not protect the response"});
     close(DeleteReason::NegotiationFailed);
     return true;
   }
@@ -364,14 +367,15 @@ void ExchangeDriver::on_retransmit_timer(TimePoint now) {
     case RequestWindow::TimerOutcome::Kind::GiveUp:
       if (ctx_.state == SaState::Connecting) {
         ctx_.emit(NegotiationFailed{active_exchange_, std::nullopt, false,
-                                    "no response after " + std::to_string(ctx_.ike_config->retransmit.retransmits) +
+                                    "no response after " +
+                                        std::to_string(ctx_.ike_config->retransmit.retransmits) +
                                         " retransmissions"});
       }
       active_.clear();
       // §2.4: a peer that stops answering is dead; a delete that goes unanswered still deletes.
       close(ctx_.state != SaState::Deleting ? DeleteReason::Timeout
-            : ctx_.rekeyed                   ? DeleteReason::Rekeyed
-                                             : DeleteReason::LocalRequest);
+            : ctx_.rekeyed                  ? DeleteReason::Rekeyed
+                                            : DeleteReason::LocalRequest);
       return;
   }
 }
@@ -433,7 +437,8 @@ void ExchangeDriver::close(DeleteReason reason) {
   flush_one_shots();
   const bool was_established = ctx_.state == SaState::Established || ctx_.state == SaState::Deleting;
   for (const auto& child : ctx_.children) {
-    ctx_.emit(ChildSaDeleted{child.config_name, child.inbound_spi, child.outbound_spi, reason == DeleteReason::PeerDeleted});
+    ctx_.emit(ChildSaDeleted{child.config_name, child.inbound_spi, child.outbound_spi,
+                             reason == DeleteReason::PeerDeleted});
   }
   ctx_.children.clear();
   ctx_.emit(IkeSaDeleted{ctx_.spi_i, ctx_.spi_r, reason, was_established});

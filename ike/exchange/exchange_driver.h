@@ -16,7 +16,7 @@ namespace natgate::ike {
 
 struct ExchangeCounters {
   std::uint64_t requests_sent = 0;
-  std::uint64_t retransmissions = 0;          // our requests sent again after a timeout
+  std::uint64_t retransmissions = 0;  // our requests sent again after a timeout
   std::uint64_t responses_sent = 0;
   std::uint64_t cached_responses_resent = 0;  // answers to retransmitted requests (§2.1)
 };

@@ -19,7 +19,9 @@ Identity Identity::address(const IpAddress& ip) {
   return {ip.is_v4() ? iana::IdType::Ipv4Addr : iana::IdType::Ipv6Addr, Bytes(b.begin(), b.end())};
 }
 
-Identity Identity::key_id(ByteView opaque) { return {iana::IdType::KeyId, Bytes(opaque.begin(), opaque.end())}; }
+Identity Identity::key_id(ByteView opaque) {
+  return {iana::IdType::KeyId, Bytes(opaque.begin(), opaque.end())};
+}
 
 std::string Identity::to_string() const {
   // The peer chose these bytes (IDi/IDr): escaped, so an identity cannot forge a log line or

@@ -19,8 +19,8 @@ struct Identity {
 
   static Identity fqdn(std::string_view name);
   static Identity email(std::string_view address);  // ID_RFC822_ADDR
-  static Identity address(const IpAddress& ip);      // ID_IPV4_ADDR / ID_IPV6_ADDR
-  static Identity key_id(ByteView opaque);           // ID_KEY_ID
+  static Identity address(const IpAddress& ip);     // ID_IPV4_ADDR / ID_IPV6_ADDR
+  static Identity key_id(ByteView opaque);          // ID_KEY_ID
 
   // "fqdn:gw.example.net", "ipv4:192.0.2.1", "email:a@b", "keyid:0a0b" — for logs and status.
   std::string to_string() const;

@@ -11,9 +11,11 @@ void IkeNatd::add_notifies(OutboundMessage& message) {
   // The SPIs as they stand in this message's header (SPIr is zero in the first request).
   const IkeSpi& i = message.header.spi_i;
   const IkeSpi& r = message.header.spi_r;
-  Bytes source = ctx_.ike_config->force_encap ? natt::fake_natd_hash(ctx_.random()) : natt::natd_hash(i.bytes, r.bytes, message.source);
+  Bytes source = ctx_.ike_config->force_encap ? natt::fake_natd_hash(ctx_.random())
+                                              : natt::natd_hash(i.bytes, r.bytes, message.source);
   message.payloads.push_back(Notify::make(NotifyType::NatDetectionSourceIp, std::move(source)));
-  message.payloads.push_back(Notify::make(NotifyType::NatDetectionDestinationIp, natt::natd_hash(i.bytes, r.bytes, message.destination)));
+  message.payloads.push_back(Notify::make(NotifyType::NatDetectionDestinationIp,
+                                          natt::natd_hash(i.bytes, r.bytes, message.destination)));
 }
 
 void IkeNatd::evaluate(const InboundMessage& message) {
@@ -25,8 +27,8 @@ void IkeNatd::evaluate(const InboundMessage& message) {
     if (n->type == NotifyType::NatDetectionSourceIp) sources.push_back(n->data);
     if (n->type == NotifyType::NatDetectionDestinationIp) destinations.push_back(n->data);
   }
-  ctx_.nat = natt::detect_nat(message.header.spi_i.bytes, message.header.spi_r.bytes, sources, destinations, message.source,
-                        message.destination);
+  ctx_.nat = natt::detect_nat(message.header.spi_i.bytes, message.header.spi_r.bytes, sources, destinations,
+                              message.source, message.destination);
   // Our fake source hash makes the peer see a NAT in front of us; we encapsulate as well, so that
   // both sides agree (strongSwan's COND_NAT_FAKE).
   ctx_.nat.faked = ctx_.ike_config->force_encap && ctx_.nat.peer_supports_natt;

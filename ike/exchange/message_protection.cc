@@ -29,7 +29,8 @@ Expected<OpenedMessage, InputError> open_message(ByteView datagram, MessageProte
     return unexpected(InputError{InputError::Kind::Unsupported, std::nullopt, "SKF fragment"});
   }
   auto chain = protector.open(view->aad, view->body);
-  if (!chain) return unexpected(InputError{InputError::Kind::IntegrityCheckFailed, std::nullopt, chain.error()});
+  if (!chain)
+    return unexpected(InputError{InputError::Kind::IntegrityCheckFailed, std::nullopt, chain.error()});
   auto payloads = decode_payload_chain(view->first_inner, *chain);
   if (!payloads) {
     return unexpected(InputError{InputError::Kind::Malformed, payloads.error(),

@@ -39,8 +39,8 @@ class RequestWindow {
 
   struct TimerOutcome {
     enum class Kind : std::uint8_t { NotDue, Retransmit, GiveUp } kind = Kind::NotDue;
-    std::vector<Datagram> resend;         // Retransmit: the same datagrams again
-    std::optional<TimePoint> next;        // NotDue/Retransmit: the deadline to arm
+    std::vector<Datagram> resend;   // Retransmit: the same datagrams again
+    std::optional<TimePoint> next;  // NotDue/Retransmit: the deadline to arm
   };
   // The retransmission timer fired (possibly late or early: the window checks).
   TimerOutcome on_timer(TimePoint now);

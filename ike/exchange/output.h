@@ -1,5 +1,5 @@
-// What one call into an IKE SA produces (docs/design.md, "The sans-I/O contract"): datagrams to send, timers to
-// arm or cancel, and events. The caller does the I/O.
+// What one call into an IKE SA produces (docs/design.md, "The sans-I/O contract"): datagrams to send, timers
+// to arm or cancel, and events. The caller does the I/O.
 #pragma once
 
 #include <cstdint>
@@ -49,13 +49,13 @@ struct TimerAction {
 // Why a datagram was dropped without changing any state. Counted, never fatal.
 struct InputError {
   enum class Kind : std::uint8_t {
-    Malformed,            // the codec refused it; `decode` says what and where
-    WrongSa,              // SPIs or initiator flag do not belong to this SA
-    UnexpectedMessageId,  // not the response we wait for, nor the next or the last request
-    UnexpectedExchange,   // an exchange this SA cannot take in its current state
-    IntegrityCheckFailed, // the SK payload did not verify (RFC 7296 §2.21.2: drop silently)
-    NotProtected,         // a message that must be encrypted was not
-    Unsupported,          // well-formed but beyond what natgate implements
+    Malformed,             // the codec refused it; `decode` says what and where
+    WrongSa,               // SPIs or initiator flag do not belong to this SA
+    UnexpectedMessageId,   // not the response we wait for, nor the next or the last request
+    UnexpectedExchange,    // an exchange this SA cannot take in its current state
+    IntegrityCheckFailed,  // the SK payload did not verify (RFC 7296 §2.21.2: drop silently)
+    NotProtected,          // a message that must be encrypted was not
+    Unsupported,           // well-formed but beyond what natgate implements
   };
   Kind kind = Kind::Malformed;
   std::optional<DecodeError> decode;

@@ -1,7 +1,7 @@
-// An IKEv2 concern as a task (like strongSwan's task_t; docs/design.md, "Rules every layer keeps"). A task adds its
-// payloads to a request and reads the response (as the exchange's initiator), or reads a request
-// and adds to the response (as its responder). The exchange driver runs the tasks of one exchange
-// in order over the same message.
+// An IKEv2 concern as a task (like strongSwan's task_t; docs/design.md, "Rules every layer keeps"). A task
+// adds its payloads to a request and reads the response (as the exchange's initiator), or reads a request and
+// adds to the response (as its responder). The exchange driver runs the tasks of one exchange in order over
+// the same message.
 #pragma once
 
 #include <cstdint>

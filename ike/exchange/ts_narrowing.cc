@@ -26,10 +26,12 @@ bool within(const TrafficSelector& inner, const TrafficSelector& outer) {
 
 }  // namespace
 
-bool selectors_within(const std::vector<TrafficSelector>& returned, const std::vector<TrafficSelector>& proposed) {
+bool selectors_within(const std::vector<TrafficSelector>& returned,
+                      const std::vector<TrafficSelector>& proposed) {
   if (returned.empty()) return false;
   return std::all_of(returned.begin(), returned.end(), [&](const TrafficSelector& r) {
-    return std::any_of(proposed.begin(), proposed.end(), [&](const TrafficSelector& p) { return within(r, p); });
+    return std::any_of(proposed.begin(), proposed.end(),
+                       [&](const TrafficSelector& p) { return within(r, p); });
   });
 }
 

@@ -22,7 +22,8 @@ std::vector<TrafficSelector> narrow_selectors(const std::vector<TrafficSelector>
 
 // The initiator's check of the responder's answer: each returned selector must lie within one
 // that was proposed (§2.9: the responder may only narrow). An empty answer is not acceptable.
-bool selectors_within(const std::vector<TrafficSelector>& returned, const std::vector<TrafficSelector>& proposed);
+bool selectors_within(const std::vector<TrafficSelector>& returned,
+                      const std::vector<TrafficSelector>& proposed);
 
 // A selector covering exactly one address (any protocol and ports): what transport mode needs.
 bool is_single_host(const TrafficSelector& ts, const IpAddress& address);

@@ -38,7 +38,8 @@ class VirtualIpProvider {
   // Addresses (and attributes) for `peer` authenticated under the peer config `peer_config`.
   // nullopt: this peer config hands out no addresses (the request is ignored, as strongSwan
   // does). An error: it does, but none is free (INTERNAL_ADDRESS_FAILURE, §3.15.4).
-  virtual std::optional<Expected<VirtualIpAttributes>> assign(const std::string& peer_config, const Identity& peer,
+  virtual std::optional<Expected<VirtualIpAttributes>> assign(const std::string& peer_config,
+                                                              const Identity& peer,
                                                               const VirtualIpRequest& request) = 0;
 };
 

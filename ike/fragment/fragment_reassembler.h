@@ -34,9 +34,9 @@ class FragmentReassembler {
   using TimePoint = std::chrono::steady_clock::time_point;
 
   struct Limits {
-    std::size_t max_fragments = 64;             // Total Fragments above this is refused
-    std::size_t max_message_size = std::size_t{64} * 1024;   // decrypted inner chain, all fragments together
-    std::chrono::milliseconds timeout{30'000};  // from the first fragment kept to the last
+    std::size_t max_fragments = 64;                         // Total Fragments above this is refused
+    std::size_t max_message_size = std::size_t{64} * 1024;  // decrypted inner chain, all fragments together
+    std::chrono::milliseconds timeout{30'000};              // from the first fragment kept to the last
   };
 
   enum class Status {

@@ -31,16 +31,18 @@ class ResponderWorld::Configs final : public ConfigProvider {
     peer->local_id = Identity::fqdn("sun.lab");
     peer->remote_id = Identity::fqdn("moon.lab");
     peer->psk = SecretBytes(as_bytes("fuzzing shared secret"));
-    peer->children.push_back(ChildConfig{"net",
-                                         {proposal(iana::ProtocolId::Esp, "aes256gcm16"),
-                                          proposal(iana::ProtocolId::Esp, "aes256-sha256")},
-                                         {selector("10.2.0.0/16")},
-                                         {selector("10.1.0.0/16")},
-                                         ChildMode::Transport});
+    peer->children.push_back(ChildConfig{
+        "net",
+        {proposal(iana::ProtocolId::Esp, "aes256gcm16"), proposal(iana::ProtocolId::Esp, "aes256-sha256")},
+        {selector("10.2.0.0/16")},
+        {selector("10.1.0.0/16")},
+        ChildMode::Transport});
   }
-  std::shared_ptr<const IkeSaConfig> ike_config(const Endpoint&, const Endpoint&) const override { return ike; }
-  std::shared_ptr<const PeerConfig> peer_config(const Identity& id, const std::optional<Identity>&, const Endpoint&,
-                                                const Endpoint&) const override {
+  std::shared_ptr<const IkeSaConfig> ike_config(const Endpoint&, const Endpoint&) const override {
+    return ike;
+  }
+  std::shared_ptr<const PeerConfig> peer_config(const Identity& id, const std::optional<Identity>&,
+                                                const Endpoint&, const Endpoint&) const override {
     return *peer->remote_id == id ? peer : nullptr;
   }
   std::shared_ptr<IkeSaConfig> ike = std::make_shared<IkeSaConfig>();
@@ -109,8 +111,8 @@ void ResponderWorld::to_established_stage() {
   if (responder_->state() != SaState::Established) std::abort();
 }
 
-Bytes ResponderWorld::seal_request(iana::ExchangeType exchange, std::uint32_t message_id, PayloadType first_inner,
-                                   ByteView inner_chain) {
+Bytes ResponderWorld::seal_request(iana::ExchangeType exchange, std::uint32_t message_id,
+                                   PayloadType first_inner, ByteView inner_chain) {
   const IkeSaKeys* keys = responder_->key_material_for_testing();
   auto protector = MessageProtector::create(*responder_->suite(), keys->sk_ei, keys->sk_ai);
   if (!protector) std::abort();

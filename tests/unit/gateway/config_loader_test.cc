@@ -237,10 +237,11 @@ TEST(ConfigLoader, AnyRemoteCannotInitiate) {
 }
 
 TEST(ConfigLoader, BadIdentitiesAndAddressesAreRefused) {
-  EXPECT_EQ(errors_of(with("id: gw-a.example.net", "id: gw a.example.net")),
-            Lines{"office.yaml:9:11: connections.office-b.local.id: \"gw a.example.net\" is not an identity "
-                  "(expected "
-                  "an FQDN, IPv4/IPv6 address, email or DN like gw-a.example.net or \"CN=gw-a, O=Example\")"});
+  EXPECT_EQ(
+      errors_of(with("id: gw-a.example.net", "id: gw a.example.net")),
+      Lines{"office.yaml:9:11: connections.office-b.local.id: \"gw a.example.net\" is not an identity "
+            "(expected "
+            "an FQDN, IPv4/IPv6 address, email or DN like gw-a.example.net or \"CN=gw-a, O=Example\")"});
   EXPECT_EQ(
       errors_of(with("198.51.100.20", "198.51.100.300")),
       Lines{"office.yaml:11:24: connections.office-b.remote.address: \"198.51.100.300\" is not an IP address "
@@ -285,9 +286,10 @@ TEST(ConfigLoader, LogLevelIsOneLevelOrADefaultWithSubsystems) {
 }
 
 TEST(ConfigLoader, BadLogLevelsNameSubsystemAndLevel) {
-  EXPECT_EQ(errors_of(with("daemon:\n", "daemon:\n  log_level: { ike: loud }\n")),
-            Lines{"office.yaml:2:21: daemon.log_level.ike: \"loud\" is not a log level (expected one of trace | "
-                  "debug | info | warn | error | critical | off)"});
+  EXPECT_EQ(
+      errors_of(with("daemon:\n", "daemon:\n  log_level: { ike: loud }\n")),
+      Lines{"office.yaml:2:21: daemon.log_level.ike: \"loud\" is not a log level (expected one of trace | "
+            "debug | info | warn | error | critical | off)"});
   auto unknown = errors_of(with("daemon:\n", "daemon:\n  log_level: { kernel: debug }\n"));
   ASSERT_EQ(unknown.size(), 1U);
   EXPECT_NE(unknown[0].find("daemon.log_level"), std::string::npos) << unknown[0];

@@ -68,13 +68,15 @@ TEST(RemoteAccessConfig, UnknownPoolIsAnErrorWithFileLineAndKey) {
   auto r = load_config_text(with(kGateway, "pool: rw", "pool: nope"), "gw.yaml", "/nonexistent");
   ASSERT_FALSE(r.ok());
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0].to_string(), "gw.yaml:12:11: connections.rw.pool: no pool named \"nope\" (expected a name under pools:)");
+  EXPECT_EQ(r.errors[0].to_string(),
+            "gw.yaml:12:11: connections.rw.pool: no pool named \"nope\" (expected a name under pools:)");
 }
 
 TEST(RemoteAccessConfig, BadPoolRangeIsAnError) {
   auto r = load_config_text(with(kGateway, "10.99.0.0/24", "10.99.0.1/24"), "gw.yaml", "/nonexistent");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(format_diagnostics(r.errors).find("pools.rw.addresses[0]"), std::string::npos) << format_diagnostics(r.errors);
+  EXPECT_NE(format_diagnostics(r.errors).find("pools.rw.addresses[0]"), std::string::npos)
+      << format_diagnostics(r.errors);
 }
 
 TEST(RemoteAccessConfig, AnyIdentityWithoutAnyKeyIsAnError) {

@@ -26,7 +26,11 @@ class RtnetlinkTest : public ::testing::Test {
     sandbox_ = Sandbox::enter(error);
     if (!sandbox_) GTEST_SKIP() << error;
     ASSERT_EQ(error, "");
-    ASSERT_EQ(Sandbox::run("ip link add test0 type veth peer name peer0 && ip link set peer0 up && ip link set test0 up").status, 0);
+    ASSERT_EQ(
+        Sandbox::run(
+            "ip link add test0 type veth peer name peer0 && ip link set peer0 up && ip link set test0 up")
+            .status,
+        0);
     ifindex_ = static_cast<int>(::if_nametoindex("test0"));
     ASSERT_NE(ifindex_, 0);
   }
@@ -65,7 +69,8 @@ TEST_F(RtnetlinkTest, RouteCarriesThePreferredSourceAndItsTable) {
       << shown;
   EXPECT_EQ(ip_output("route show 10.9.0.0/24"), "");  // not in the main table
 
-  ASSERT_TRUE(add_route(*socket, DeviceRoute{subnet("fd00:9::/64"), ifindex_, kMainRouteTable, std::nullopt}));
+  ASSERT_TRUE(
+      add_route(*socket, DeviceRoute{subnet("fd00:9::/64"), ifindex_, kMainRouteTable, std::nullopt}));
   const std::string v6 = ip_output("-6 route show fd00:9::/64");
   EXPECT_NE(v6.find("dev test0 proto static"), std::string::npos) << v6;
 }

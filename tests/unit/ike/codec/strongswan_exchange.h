@@ -22,7 +22,8 @@ inline constexpr const char* kIkeSaInitRequest =
     "fdc315d1cbba1a082900001c00004005b1bfaa5eb9d68eea2b7bdcb0cb92b89561626ff4290000080000402e29000010"
     "0000402f00020003000400050000000800004016";
 
-// SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(CHILDLESS_IKEV2_SUPPORTED) N(MULT_AUTH) (280 octets)
+// SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(CHILDLESS_IKEV2_SUPPORTED) N(MULT_AUTH) (280
+// octets)
 inline constexpr const char* kIkeSaInitResponse =
     "fd48a0567c8146318fc3c8879b970300212022200000000000000118220000300000002c010100040300000c0100000c"
     "800e0100030000080300000c030000080200000500000008040000132800004800130000445da0bbf5972fc1d2a96652"
@@ -57,7 +58,8 @@ inline constexpr const char* kIkeAuthResponse =
     "d2d96a68818814381a08ff7f8e654db8cb29938be85fa0b987ec684c99c07b7f9b49eb2dcb1897ebe95cc4007ef5bc49";
 
 // Key material of this IKE SA (RFC 7296 §2.14), 32 octets each.
-inline constexpr const char* kSharedSecret = "c7bfabac00ed0ea96deab386afd0ca14d16eca31167b605835e7a449d5c60fbe";
+inline constexpr const char* kSharedSecret =
+    "c7bfabac00ed0ea96deab386afd0ca14d16eca31167b605835e7a449d5c60fbe";
 inline constexpr const char* kSkeyseed = "3881e9d00652b5cdfc8ee161668ee29c7ba1b64245298eef6d8d2b2dc95d0d10";
 inline constexpr const char* kSkD = "ed98bd11bccdd91afdceff236d9f413fa4527a6da54d3ecc4647b3e3fb3b6578";
 inline constexpr const char* kSkAi = "ab5afa67c6c781df249857267d7e949f42df5bbeaa0fb196711c944513c32bdf";

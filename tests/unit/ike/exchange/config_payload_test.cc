@@ -1,9 +1,10 @@
 // The configuration payload in IKE_AUTH (RFC 7296 §2.19, §3.15): a road warrior asks for a
 // virtual IP, the gateway leases one, and the CHILD SA's selectors for the client narrow to it.
+#include "ike/exchange/config_payload.h"
+
 #include <gtest/gtest.h>
 
 #include "ike/codec/message.h"
-#include "ike/exchange/config_payload.h"
 #include "sa_pair.h"
 
 namespace natgate::ike {
@@ -47,9 +48,10 @@ TEST(ConfigPayloadWire, ReplyAttributesRoundTrip) {
 TEST(ConfigPayloadWire, MalformedAttributesAreSkippedNotFatal) {
   Configuration cp;
   cp.type = iana::CfgType::Reply;
-  cp.attributes = {{iana::CfgAttribute::InternalIp4Address, {10, 99}},
-                   {iana::CfgAttribute::InternalIp4Subnet, {10, 2, 0, 0, 255, 0, 255, 0}},  // mask with a hole
-                   {iana::CfgAttribute::InternalIp4Address, {10, 99, 0, 8}}};
+  cp.attributes = {
+      {iana::CfgAttribute::InternalIp4Address, {10, 99}},
+      {iana::CfgAttribute::InternalIp4Subnet, {10, 2, 0, 0, 255, 0, 255, 0}},  // mask with a hole
+      {iana::CfgAttribute::InternalIp4Address, {10, 99, 0, 8}}};
   unsigned skipped = 0;
   auto a = parse_cfg_reply(cp, &skipped);
   EXPECT_EQ(skipped, 2u);
@@ -138,7 +140,8 @@ TEST_F(RoadWarrior, ExhaustedPoolAnswersInternalAddressFailureAndNoChildSa) {
   ASSERT_TRUE(pair.both_established()) << "the IKE SA itself stands (§1.2)";
   bool notified = false;
   for (const auto& p : pair.payloads_of(3))
-    if (const auto* n = std::get_if<Notify>(&p)) notified = notified || n->type == iana::NotifyType::InternalAddressFailure;
+    if (const auto* n = std::get_if<Notify>(&p))
+      notified = notified || n->type == iana::NotifyType::InternalAddressFailure;
   EXPECT_TRUE(notified);
   EXPECT_FALSE(cp_in(3).has_value());
   EXPECT_EQ(pair.log_r.first<ChildSaEstablished>(), nullptr);

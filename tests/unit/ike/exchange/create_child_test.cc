@@ -23,10 +23,11 @@ void expect_crossed(const ChildSaEstablished& i, const ChildSaEstablished& r) {
 
 TEST(CreateChildSa, FurtherChildrenFollowIkeAuth) {
   SaPair pair;
-  ChildConfig second{"voice", {esp_proposal("aes256gcm16")}, {ts("10.1.5.0/24")}, {ts("10.2.5.0/24")}, ChildMode::Tunnel};
+  ChildConfig second{
+      "voice", {esp_proposal("aes256gcm16")}, {ts("10.1.5.0/24")}, {ts("10.2.5.0/24")}, ChildMode::Tunnel};
   pair.peer_i->children.push_back(second);
-  pair.peer_r().children.push_back(
-      ChildConfig{"voice", {esp_proposal("aes256gcm16")}, {ts("10.2.5.0/24")}, {ts("10.1.5.0/24")}, ChildMode::Tunnel});
+  pair.peer_r().children.push_back(ChildConfig{
+      "voice", {esp_proposal("aes256gcm16")}, {ts("10.2.5.0/24")}, {ts("10.1.5.0/24")}, ChildMode::Tunnel});
   pair.start_and_run();
   ASSERT_TRUE(pair.both_established());
   ASSERT_EQ(pair.wire.size(), 6u);
@@ -110,7 +111,8 @@ TEST_P(ChildRekey, NewPairReplacesTheOldOneWhichIsThenDeleted) {
   EXPECT_EQ(pair.responder->children()[0].inbound_spi, new_r->inbound_spi);
 }
 
-INSTANTIATE_TEST_SUITE_P(Esp, ChildRekey, ::testing::Values("aes256gcm16", "aes256gcm16-x25519", "aes256-sha256-x25519"),
+INSTANTIATE_TEST_SUITE_P(Esp, ChildRekey,
+                         ::testing::Values("aes256gcm16", "aes256gcm16-x25519", "aes256-sha256-x25519"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (auto& c : n)

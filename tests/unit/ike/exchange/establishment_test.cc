@@ -118,23 +118,26 @@ TEST_P(EstablishmentMatrix, BothSidesEstablishWithEqualKeys) {
   EXPECT_EQ(pair.dispatcher->half_open().total(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Suites, EstablishmentMatrix,
-    ::testing::Combine(::testing::Values("aes256gcm16-prfsha256", "aes256-sha256", "chacha20poly1305-prfsha256"),
-                       ::testing::Values("modp2048", "ecp256", "x25519"),
-                       ::testing::Values("aes256gcm16", "aes256-sha256", "chacha20poly1305")),
-    [](const auto& info) {
-      std::string name = std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param) + "_esp_" +
-                         std::get<2>(info.param);
-      for (auto& c : name)
-        if (c == '-') c = '_';
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Suites, EstablishmentMatrix,
+                         ::testing::Combine(::testing::Values("aes256gcm16-prfsha256", "aes256-sha256",
+                                                              "chacha20poly1305-prfsha256"),
+                                            ::testing::Values("modp2048", "ecp256", "x25519"),
+                                            ::testing::Values("aes256gcm16", "aes256-sha256",
+                                                              "chacha20poly1305")),
+                         [](const auto& info) {
+                           std::string name = std::string(std::get<0>(info.param)) + "_" +
+                                              std::get<1>(info.param) + "_esp_" + std::get<2>(info.param);
+                           for (auto& c : name)
+                             if (c == '-') c = '_';
+                           return name;
+                         });
 
 TEST(Establishment, ResponderPicksItsPreferredProposalAndEchoesItsNumber) {
   SaPair pair;
-  pair.ike_i->proposals = {ike_proposal("aes128-sha256-x25519"), ike_proposal("aes256gcm16-prfsha384-x25519")};
-  pair.configs_r.ike->proposals = {ike_proposal("aes256gcm16-prfsha384-x25519"), ike_proposal("aes128-sha256-x25519")};
+  pair.ike_i->proposals = {ike_proposal("aes128-sha256-x25519"),
+                           ike_proposal("aes256gcm16-prfsha384-x25519")};
+  pair.configs_r.ike->proposals = {ike_proposal("aes256gcm16-prfsha384-x25519"),
+                                   ike_proposal("aes128-sha256-x25519")};
   pair.start_and_run();
   ASSERT_TRUE(pair.both_established());
   EXPECT_EQ(to_string(*pair.initiator->suite()), "aes256gcm16-prfsha384-x25519");
@@ -142,7 +145,8 @@ TEST(Establishment, ResponderPicksItsPreferredProposalAndEchoesItsNumber) {
   ASSERT_TRUE(response.has_value());
   const auto* sa = find<SecurityAssociation>(*response);
   ASSERT_TRUE(sa && sa->proposals.size() == 1);
-  EXPECT_EQ(sa->proposals[0].number, 2) << "RFC 7296 §3.3.1: the chosen proposal keeps the initiator's number";
+  EXPECT_EQ(sa->proposals[0].number, 2)
+      << "RFC 7296 §3.3.1: the chosen proposal keeps the initiator's number";
 }
 
 TEST(Establishment, InitiatorAdvertisesCapabilitiesAndNatDetection) {

@@ -318,9 +318,9 @@ TEST(CreateChildSa, ResponderHalfOfARejectedChildSaIsDeleted) {
   ASSERT_TRUE(del);
   ASSERT_EQ(del->spis.size(), 1u);
   EXPECT_EQ(del->spis[0], (Bytes{static_cast<std::uint8_t>(failed->inbound_spi >> 24),
-                                  static_cast<std::uint8_t>(failed->inbound_spi >> 16),
-                                  static_cast<std::uint8_t>(failed->inbound_spi >> 8),
-                                  static_cast<std::uint8_t>(failed->inbound_spi)}));
+                                 static_cast<std::uint8_t>(failed->inbound_spi >> 16),
+                                 static_cast<std::uint8_t>(failed->inbound_spi >> 8),
+                                 static_cast<std::uint8_t>(failed->inbound_spi)}));
   // The responder installed its half, then deleted it again; the old pair stays on both sides.
   EXPECT_EQ(pair.log_r.all<ChildSaEstablished>().size(), 2u);
   EXPECT_EQ(pair.log_r.all<ChildSaDeleted>().size(), 1u);

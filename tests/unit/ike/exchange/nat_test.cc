@@ -20,11 +20,13 @@ TEST(NatDetectionHash, IsSha1OfSpisAddressAndPort) {
   const Bytes input = hex_bytes("0102030405060708 1112131415161718 c0000201 01f4");  // 192.0.2.1:500
   std::uint8_t expected[SHA_DIGEST_LENGTH];
   SHA1(input.data(), input.size(), expected);
-  EXPECT_EQ(natd_hash(i.bytes, r.bytes, endpoint("192.0.2.1", 500)), Bytes(expected, expected + SHA_DIGEST_LENGTH));
+  EXPECT_EQ(natd_hash(i.bytes, r.bytes, endpoint("192.0.2.1", 500)),
+            Bytes(expected, expected + SHA_DIGEST_LENGTH));
 
   const Bytes v6 = hex_bytes("0102030405060708 0000000000000000 20010db8000000000000000000000001 1194");
   SHA1(v6.data(), v6.size(), expected);
-  EXPECT_EQ(natd_hash(i.bytes, IkeSpi{}.bytes, endpoint("2001:db8::1", 4500)), Bytes(expected, expected + SHA_DIGEST_LENGTH));
+  EXPECT_EQ(natd_hash(i.bytes, IkeSpi{}.bytes, endpoint("2001:db8::1", 4500)),
+            Bytes(expected, expected + SHA_DIGEST_LENGTH));
 }
 
 class DetectNat : public ::testing::Test {
@@ -64,7 +66,8 @@ TEST_F(DetectNat, DestinationMismatchPutsUsBehindNat) {
 }
 
 TEST_F(DetectNat, AnyOfSeveralSourceHashesWillDo) {
-  Bytes other = natd_hash(i, r, endpoint("10.0.0.5", 500)), src = natd_hash(i, r, peer), dst = natd_hash(i, r, me);
+  Bytes other = natd_hash(i, r, endpoint("10.0.0.5", 500)), src = natd_hash(i, r, peer),
+        dst = natd_hash(i, r, me);
   NatState s = detect_nat(i, r, {other, src}, {dst}, peer, me);
   EXPECT_FALSE(s.remote_behind_nat);
 }

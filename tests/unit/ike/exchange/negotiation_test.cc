@@ -13,7 +13,9 @@ namespace {
 using namespace natgate::ike::testing;
 using iana::NotifyType;
 
-bool has_notify(const std::vector<Payload>& payloads, NotifyType type) { return find_notify(payloads, type) != nullptr; }
+bool has_notify(const std::vector<Payload>& payloads, NotifyType type) {
+  return find_notify(payloads, type) != nullptr;
+}
 
 TEST(Authentication, WrongPskFailsOnBothSidesWithoutAnySa) {
   SaPair pair;
@@ -147,7 +149,8 @@ TEST(Proposals, InvalidKeForAGroupWeNeverOfferedFails) {
   refusal.header.exchange = iana::ExchangeType::IkeSaInit;
   refusal.header.set_response(true);
   refusal.payloads.push_back(Notify::make(NotifyType::InvalidKePayload, Bytes{0x00, 14}));
-  auto out = pair.deliver_to_initiator(Datagram{encode_message(refusal), pair.responder_addr, pair.initiator_addr});
+  auto out =
+      pair.deliver_to_initiator(Datagram{encode_message(refusal), pair.responder_addr, pair.initiator_addr});
   EXPECT_EQ(pair.initiator->state(), SaState::Deleted);
   EXPECT_TRUE(out.datagrams.empty());
 }
@@ -202,7 +205,8 @@ TEST(Cookies, AForgedCookieIsAnsweredWithAFreshOne) {
   auto first = decode_message(pair.wire[0].datagram.bytes);
   ASSERT_TRUE(first.has_value());
   first->payloads.insert(first->payloads.begin(), Notify::make(NotifyType::Cookie, Bytes(36, 0xab)));
-  auto out = pair.deliver_to_responder(Datagram{encode_message(*first), pair.initiator_addr, pair.responder_addr});
+  auto out =
+      pair.deliver_to_responder(Datagram{encode_message(*first), pair.initiator_addr, pair.responder_addr});
   EXPECT_EQ(pair.responder, nullptr);
   EXPECT_EQ(pair.dispatcher->counters().bad_cookies, 1u);
   ASSERT_EQ(out.datagrams.size(), 1u);
@@ -298,7 +302,8 @@ TEST_F(Selectors, TrafficTheGatewayAllowsIsInstalledAsBefore) {
 
 TEST_F(Selectors, ChildConfigIsChosenBySelectors) {
   configure({ts("10.1.0.0/24")}, {ts("10.7.0.0/24")}, {ts("10.2.0.0/24")}, {ts("10.1.0.0/24")});
-  ChildConfig second{"lab7", {esp_proposal("aes256gcm16")}, {ts("10.7.0.0/24")}, {ts("10.1.0.0/24")}, ChildMode::Tunnel};
+  ChildConfig second{
+      "lab7", {esp_proposal("aes256gcm16")}, {ts("10.7.0.0/24")}, {ts("10.1.0.0/24")}, ChildMode::Tunnel};
   pair.peer_r().children.push_back(second);
   pair.start_and_run();
   ASSERT_TRUE(pair.both_established());
@@ -310,7 +315,8 @@ TEST(TransportMode, HonouredWhenBothSidesWantIt) {
   SaPair pair;
   // Host-to-host: empty selectors stand for each side's own address.
   pair.peer_i->children[0] = ChildConfig{"host", {esp_proposal("aes256gcm16")}, {}, {}, ChildMode::Transport};
-  pair.peer_r().children[0] = ChildConfig{"host", {esp_proposal("aes256gcm16")}, {}, {}, ChildMode::Transport};
+  pair.peer_r().children[0] =
+      ChildConfig{"host", {esp_proposal("aes256gcm16")}, {}, {}, ChildMode::Transport};
   pair.start_and_run();
   ASSERT_TRUE(pair.both_established());
   EXPECT_TRUE(has_notify(pair.payloads_of(2), NotifyType::UseTransportMode));

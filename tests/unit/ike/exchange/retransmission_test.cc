@@ -99,7 +99,8 @@ TEST(Retransmission, GivesUpAfterTheConfiguredRetransmissions) {
   EXPECT_EQ(gone->reason, DeleteReason::Timeout);
   ASSERT_TRUE(pair.log_i.first<NegotiationFailed>());
   EXPECT_EQ(pair.log_i.first<NegotiationFailed>()->exchange, iana::ExchangeType::IkeSaInit);
-  for (std::size_t i = 1; i < pair.wire.size(); ++i) EXPECT_EQ(pair.wire[i].datagram.bytes, pair.wire[0].datagram.bytes);
+  for (std::size_t i = 1; i < pair.wire.size(); ++i)
+    EXPECT_EQ(pair.wire[i].datagram.bytes, pair.wire[0].datagram.bytes);
   EXPECT_TRUE(pair.log_i.timers.empty());
 }
 

@@ -1,5 +1,5 @@
-// Untrusted bytes never take an SA down (docs/design.md, "Rules every layer keeps"): truncated, oversized, garbled
-// or misdirected datagrams are dropped with a typed reason and counted, and change nothing.
+// Untrusted bytes never take an SA down (docs/design.md, "Rules every layer keeps"): truncated, oversized,
+// garbled or misdirected datagrams are dropped with a typed reason and counted, and change nothing.
 #include <gtest/gtest.h>
 
 #include "ike/codec/message_codec.h"
@@ -115,7 +115,8 @@ TEST_F(Robustness, MisdirectedAndReplayedMessagesAreDropped) {
 TEST_F(Robustness, DispatcherCountsGarbageAndCreatesNothing) {
   const Bytes samples[] = {Bytes{}, Bytes(27, 0), Bytes(28, 0xff), pair.wire[2].datagram.bytes};
   for (const auto& s : samples) {
-    auto result = pair.dispatcher->handle_initial({s, pair.responder_addr, pair.initiator_addr, false}, pair.now);
+    auto result =
+        pair.dispatcher->handle_initial({s, pair.responder_addr, pair.initiator_addr, false}, pair.now);
     EXPECT_EQ(result.sa, nullptr);
     EXPECT_TRUE(result.output.datagrams.empty());
     EXPECT_TRUE(result.output.rejected.has_value());

@@ -31,7 +31,9 @@ class FixedConfigs final : public ConfigProvider {
   std::vector<std::shared_ptr<PeerConfig>> peers;
   mutable std::vector<Identity> asked_for;  // every IDi looked up
 
-  std::shared_ptr<const IkeSaConfig> ike_config(const Endpoint&, const Endpoint&) const override { return ike; }
+  std::shared_ptr<const IkeSaConfig> ike_config(const Endpoint&, const Endpoint&) const override {
+    return ike;
+  }
   std::shared_ptr<const PeerConfig> peer_config(const Identity& peer_id, const std::optional<Identity>&,
                                                 const Endpoint&, const Endpoint&) const override;
 };
@@ -138,7 +140,8 @@ class SaPair {
   std::vector<Payload> payloads_of(std::size_t index) const;
   IkeHeader header_of(std::size_t index) const;
   // A request as the initiator would seal it, for tests that craft their own payloads.
-  Bytes seal_from_initiator(iana::ExchangeType exchange, std::uint32_t message_id, const std::vector<Payload>& payloads);
+  Bytes seal_from_initiator(iana::ExchangeType exchange, std::uint32_t message_id,
+                            const std::vector<Payload>& payloads);
   // Takes what a direct call into an SA returned, as if it had happened during run().
   void absorb_for_test(Output&& out, bool initiator_side) { absorb(std::move(out), initiator_side); }
   std::uint32_t spis_allocated_i = 0;

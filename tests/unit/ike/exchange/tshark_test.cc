@@ -102,11 +102,15 @@ std::string run(const std::string& command) {
   return out;
 }
 
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
 
 TEST(Tshark, DissectsInitAndDecryptsAuthWithOurKeys) {
   SaPair pair;
-  pair.nat = [](const Endpoint& e) { return endpoint("198.51.100.7", static_cast<std::uint16_t>(e.port == 500 ? 40000 : 40001)); };
+  pair.nat = [](const Endpoint& e) {
+    return endpoint("198.51.100.7", static_cast<std::uint16_t>(e.port == 500 ? 40000 : 40001));
+  };
   pair.start_and_run();
   ASSERT_TRUE(pair.both_established());
   ASSERT_EQ(pair.wire.size(), 4u);
@@ -114,8 +118,8 @@ TEST(Tshark, DissectsInitAndDecryptsAuthWithOurKeys) {
   const IkeSaKeys& k = *pair.initiator->key_material_for_testing();
   // spi_i, spi_r, SK_ei, SK_er, encryption, SK_ai, SK_ar, integrity (GCM: keys include the salt).
   // Hex fields go unquoted, names quoted (the UAT's own file syntax).
-  const std::string row = pair.initiator->spi_i().to_string() + "," + pair.initiator->spi_r().to_string() + "," +
-                          to_hex(k.sk_ei.view()) + "," + to_hex(k.sk_er.view()) +
+  const std::string row = pair.initiator->spi_i().to_string() + "," + pair.initiator->spi_r().to_string() +
+                          "," + to_hex(k.sk_ei.view()) + "," + to_hex(k.sk_er.view()) +
                           ",\"AES-GCM-256 with 16 octet ICV [RFC5282]\",,,\"NONE [RFC4306]\"";
   std::vector<Datagram> datagrams;
   for (const auto& rec : pair.wire) datagrams.push_back(rec.datagram);
