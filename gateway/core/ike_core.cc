@@ -47,6 +47,9 @@ ike::EapFailureLimits eap_limits(const LimitsConfig& l) {
 }
 
 void write_log(const ike::LogLine& line) {
+  // Journal fields of the line's SA, if it names one (gateway/daemon/logging.h).
+  const LogFields fields{line.connection, line.ike_sa, line.peer};
+  const ScopedLogFields scope(fields);
   switch (line.level) {
     case ike::LogLine::Level::Debug:
       return ike_log().debug("{}", line.text);

@@ -182,9 +182,10 @@ EndpointOutput Endpoint::handle_datagram(const ReceivedDatagram& in, TimePoint n
   Output out = e->sa->handle(in, now);
   if (out.rejected) {
     count(rejection_counter(out.rejected->kind));
-    log(Level::Debug, (e->connection().empty() ? "-" : e->connection()) + ": dropped IKE datagram from " +
-                          in.remote.to_string() + " for SA " + sa_name(*e->sa) + ": " +
-                          to_string(out.rejected->kind) + ": " + out.rejected->what);
+    log(Level::Debug, *e,
+        (e->connection().empty() ? "-" : e->connection()) + ": dropped IKE datagram from " +
+            in.remote.to_string() + " for SA " + sa_name(*e->sa) + ": " + to_string(out.rejected->kind) +
+            ": " + out.rejected->what);
   }
   apply(id, std::move(out));
   return finish();
@@ -223,8 +224,9 @@ EndpointOutput Endpoint::on_timer(const EndpointTimerKey& key, TimePoint now) {
       break;
     case EndpointTimer::ChildExpire:
       if (!e->child(key.spi)) break;
-      log(Level::Warn, e->connection() + ": CHILD SA " + spi_hex(key.spi) +
-                           " reached its lifetime without a rekey: deleting it");
+      log(Level::Warn, *e,
+          e->connection() + ": CHILD SA " + spi_hex(key.spi) +
+              " reached its lifetime without a rekey: deleting it");
       count("child_sas_expired");
       call(id, [&](IkeSa& sa) { return sa.delete_child_sa(key.spi, now); });
       break;
@@ -322,7 +324,7 @@ void Endpoint::on_ike_up(IkeSaEntry& e, const IkeSaEstablished& ev) {
   ConnectionRuntime& rt = runtime_of(name);
   rt.failures = 0;
   rt.detail.clear();
-  log(Level::Info,
+  log(Level::Info, e,
       name + ": IKE SA " + sa_name(*e.sa) + " established with " + ev.remote.to_string() + " (" +
           ev.remote_id.to_string() + ") as " + (ev.initiator ? "initiator" : "responder") + ": " +
           to_string(ev.suite) + "; " + nat_text(ev.nat) +
@@ -373,10 +375,10 @@ void Endpoint::enforce_identity_cap(IkeSaEntry& newest, const Identity& id) {
     IkeSaEntry* victim = table_.find(old);
     if (!victim) continue;
     count("ike_sas_replaced_identity_cap");
-    log(Level::Info, victim->connection() + ": IKE SA " + sa_name(*victim->sa) + " of " + id.to_string() +
-                         " gives way to IKE SA " + sa_name(*newest.sa) +
-                         ": daemon.limits.ike_sas_per_identity is " +
-                         std::to_string(config_.ike_sas_per_identity));
+    log(Level::Info, *victim,
+        victim->connection() + ": IKE SA " + sa_name(*victim->sa) + " of " + id.to_string() +
+            " gives way to IKE SA " + sa_name(*newest.sa) + ": daemon.limits.ike_sas_per_identity is " +
+            std::to_string(config_.ike_sas_per_identity));
     // Its CHILD SAs leave the data plane now, so the newcomer's take their place at once; the
     // peer hears of it with a Delete. Its hold on the (shared) virtual IP and the policies of
     // its own reqid go too.
@@ -481,8 +483,9 @@ void Endpoint::on_child_deleted(IkeSaEntry& e, const ChildSaDeleted& ev) {
   if (!c) return;
   emit(RemoveChildSa{e.connection(), c->inbound_spi});
   cancel_child_timers(e.id, c->inbound_spi);
-  log(Level::Info, e.connection() + ": CHILD SA " + spi_hex(c->inbound_spi) + " in / " +
-                       spi_hex(c->outbound_spi) + " out deleted" + (ev.by_peer ? " by the peer" : ""));
+  log(Level::Info, e,
+      e.connection() + ": CHILD SA " + spi_hex(c->inbound_spi) + " in / " + spi_hex(c->outbound_spi) +
+          " out deleted" + (ev.by_peer ? " by the peer" : ""));
   const std::uint32_t gone = c->inbound_spi;
   std::erase_if(e.children, [&](const EndpointChildSa& x) { return x.inbound_spi == gone; });
   count("child_sas_deleted");
@@ -540,9 +543,10 @@ void Endpoint::on_endpoints_changed(IkeSaEntry& e, const EndpointsChanged& ev) {
   const std::string before = e.peer.to_string();
   e.peer = ev.remote;
   const std::size_t n = e.children.size();
-  log(Level::Info, e.connection() + ": peer now at " + ev.remote.to_string() + " (was " + before +
-                       "), local " + ev.local.to_string() + ": NAT mapping changed (RFC 7296 §2.23); " +
-                       std::to_string(n) + " CHILD SA" + plural(n, "", "s") + " follow" + plural(n, "s", ""));
+  log(Level::Info, e,
+      e.connection() + ": peer now at " + ev.remote.to_string() + " (was " + before + "), local " +
+          ev.local.to_string() + ": NAT mapping changed (RFC 7296 §2.23); " + std::to_string(n) +
+          " CHILD SA" + plural(n, "", "s") + " follow" + plural(n, "s", ""));
   for (auto& child : e.children) {
     child.local = ev.local;
     child.remote = ev.remote;
@@ -561,12 +565,13 @@ EndpointOutput Endpoint::peer_moved(std::uint32_t inbound_spi, const natgate::En
     // As strongSwan does with XFRM mapping events: only a peer known to be behind a NAT may move
     // this way; anyone else's address is fixed until IKE (MOBIKE) says otherwise.
     if (!e->sa->nat().remote_behind_nat) {
-      log(Level::Debug, e->connection() + ": ESP for SA " + spi_hex(inbound_spi) + " from " +
-                            new_remote.to_string() + " ignored: the peer is not behind a NAT");
+      log(Level::Debug, *e,
+          e->connection() + ": ESP for SA " + spi_hex(inbound_spi) + " from " + new_remote.to_string() +
+              " ignored: the peer is not behind a NAT");
       return finish();
     }
     count("peer_address_changes_esp");
-    log(Level::Info,
+    log(Level::Info, *e,
         e->connection() + ": authenticated ESP now comes from " + new_remote.to_string() + " (was " +
             moved->remote.to_string() +
             "): the peer's NAT mapping changed (RFC 7296 §2.23); CHILD SAs follow, and a liveness "
@@ -650,8 +655,9 @@ EndpointOutput Endpoint::data_plane_expire(std::uint32_t spi, bool hard, TimePoi
     if (hard) {
       // The data plane dropped the SA already (as the kernel does): tell the peer the pair is gone.
       count("child_sas_expired");
-      log(Level::Warn, e->connection() + ": CHILD SA " + spi_hex(inbound) +
-                           " hard-expired in the data plane: deleting it");
+      log(Level::Warn, *e,
+          e->connection() + ": CHILD SA " + spi_hex(inbound) +
+              " hard-expired in the data plane: deleting it");
       call(id, [&](IkeSa& sa) { return sa.delete_child_sa(inbound, now); });
     } else {
       count("child_soft_expires");
@@ -660,6 +666,16 @@ EndpointOutput Endpoint::data_plane_expire(std::uint32_t spi, bool hard, TimePoi
     return finish();
   }
   return finish();
+}
+
+void Endpoint::log(LogLine::Level level, const IkeSaEntry& e, std::string text) {
+  LogLine line{level, std::move(text)};
+  line.connection = e.connection();
+  if (e.sa) {
+    line.ike_sa = sa_name(*e.sa);
+    line.peer = e.sa->remote().to_string();
+  }
+  emit(std::move(line));
 }
 
 }  // namespace natgate::ike

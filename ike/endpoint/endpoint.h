@@ -135,6 +135,8 @@ class Endpoint {
   EndpointOutput finish();
   void emit(EndpointAction a) { out_.actions.push_back(std::move(a)); }
   void log(LogLine::Level level, std::string text) { emit(LogLine{level, std::move(text)}); }
+  // A line about one IKE SA: carries its connection, name and peer as fields as well.
+  void log(LogLine::Level level, const IkeSaEntry& e, std::string text);
   void count(const char* name) { ++counters_[name]; }
   void arm(const EndpointTimerKey& key, std::optional<TimePoint> at) { emit(ArmTimer{key, at}); }
   void arm_sa(SaId id, EndpointTimer kind, std::optional<TimePoint> at, std::uint32_t spi = 0) {

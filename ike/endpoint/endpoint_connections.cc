@@ -85,8 +85,9 @@ Status Endpoint::initiate_now(const std::shared_ptr<const ConnectionSettings>& c
   auto sa = IkeSa::create_initiator({c->ike, c->peer, local, remote}, config_.environment);
   if (!sa) return unexpected(sa.error());
   IkeSaEntry& e = table_.add(std::move(*sa), c, now);
-  log(Level::Info, c->name + ": initiating IKE SA " + e.sa->spi_i().to_string() + " to " +
-                       remote.to_string() + " from " + local.to_string() + " (" + why + ")");
+  log(Level::Info, e,
+      c->name + ": initiating IKE SA " + e.sa->spi_i().to_string() + " to " + remote.to_string() + " from " +
+          local.to_string() + " (" + why + ")");
   count("ike_sas_initiated");
   call(e.id, [&](IkeSa& s) { return s.initiate(now); });
   return {};
@@ -157,15 +158,17 @@ void Endpoint::reply_up(const std::string& name, bool ok, const std::string& tex
 }
 
 void Endpoint::forget(IkeSaEntry& e, const std::string& why) {
-  log(Level::Info, e.connection() + ": dropping IKE SA " + sa_name(*e.sa) + " with " +
-                       e.sa->remote().to_string() + ": " + why);
+  log(Level::Info, e,
+      e.connection() + ": dropping IKE SA " + sa_name(*e.sa) + " with " + e.sa->remote().to_string() + ": " +
+          why);
   // Its CHILD SAs leave with it in flush_removals, after the events being applied: the
   // successor's (whose IKE_AUTH carried the INITIAL_CONTACT) are in place by then and hold the
   // policies. Removed here, the kernel would meet the still old-owned policies with no SA for
   // their reqid: packets dropped, an ACQUIRE and a larval SA left behind for 30 s.
   for (const auto& child : e.children)
-    log(Level::Info, e.connection() + ": CHILD SA " + spi_hex(child.inbound_spi) + " in / " +
-                         spi_hex(child.outbound_spi) + " out goes with it");
+    log(Level::Info, e,
+        e.connection() + ": CHILD SA " + spi_hex(child.inbound_spi) + " in / " + spi_hex(child.outbound_spi) +
+            " out goes with it");
   count("ike_sas_dropped_stale");
   removals_.insert(e.id);
   if (depth_ == 0) flush_removals();
@@ -197,7 +200,7 @@ void Endpoint::teardown_now(const std::string& name, TimePoint now) {
   for (IkeSaEntry* e : table_.of_connection(name)) {
     const SaId id = e->id;
     if (e->is_established()) {
-      log(Level::Info,
+      log(Level::Info, *e,
           name + ": deleting IKE SA " + sa_name(*e->sa) + " (telling " + e->sa->remote().to_string() + ")");
       call(id, [&](IkeSa& sa) { return sa.delete_ike_sa(now); });
     } else if (e->sa->state() != SaState::Deleted && e->sa->state() != SaState::Deleting) {
@@ -317,7 +320,7 @@ EndpointOutput Endpoint::shutdown(TimePoint now) {
     IkeSaEntry* e = table_.find(id);
     if (!e) continue;
     if (e->is_established())
-      log(Level::Info, e->connection() + ": deleting IKE SA " + sa_name(*e->sa) + " (shutdown)");
+      log(Level::Info, *e, e->connection() + ": deleting IKE SA " + sa_name(*e->sa) + " (shutdown)");
     call(id, [&](IkeSa& sa) { return sa.delete_ike_sa(now); });
   }
   maybe_complete_shutdown();

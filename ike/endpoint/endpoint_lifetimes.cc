@@ -122,7 +122,7 @@ void Endpoint::ike_rekey_due(IkeSaEntry& e, TimePoint now) {
   if (!e.is_established() || e.sa->rekeyed()) return;
   const SaId id = e.id;
   if (!e.sa->rekeying()) {
-    log(Level::Info, e.connection() + ": rekeying IKE SA " + sa_name(*e.sa));
+    log(Level::Info, e, e.connection() + ": rekeying IKE SA " + sa_name(*e.sa));
     count("ike_rekeys_started");
     call(id, [&](IkeSa& sa) { return sa.rekey_ike_sa(now); });
   }
@@ -141,8 +141,9 @@ void Endpoint::child_rekey_due(IkeSaEntry& e, std::uint32_t inbound_spi, TimePoi
   if (!child) return;
   const SaId id = e.id;
   if (e.is_established()) {
-    log(Level::Info, e.connection() + ": rekeying CHILD SA " + spi_hex(child->inbound_spi) + " in / " +
-                         spi_hex(child->outbound_spi) + " out");
+    log(Level::Info, e,
+        e.connection() + ": rekeying CHILD SA " + spi_hex(child->inbound_spi) + " in / " +
+            spi_hex(child->outbound_spi) + " out");
     count("child_rekeys_started");
     call(id, [&](IkeSa& sa) { return sa.rekey_child_sa(inbound_spi, now); });
   }
@@ -162,7 +163,7 @@ void Endpoint::ike_expired(IkeSaEntry& e, TimePoint now) {
   // one rather than keep keys past their lifetime.
   if (e.sa->rekeyed() || e.sa->state() == SaState::Deleted) return;
   const std::string name = e.connection();
-  log(Level::Warn,
+  log(Level::Warn, e,
       name + ": IKE SA " + sa_name(*e.sa) + " reached its lifetime without a rekey: deleting it");
   count("ike_sas_expired");
   call(e.id, [&](IkeSa& sa) { return sa.delete_ike_sa(now); });
@@ -196,10 +197,10 @@ void Endpoint::on_ike_rekeyed(IkeSaEntry& e, const IkeSaRekeyed& ev) {
     arm_sa(e.id, kind, std::nullopt);
   e.rekey_at.reset();
   e.expire_at.reset();
-  log(Level::Info, n.connection() + ": IKE SA " + old_name + " rekeyed (" +
-                       (ev.we_initiated ? "by us" : "by the peer") + "): new IKE SA " + sa_name(*n.sa) +
-                       ", " + to_string(ev.suite) + "; " + std::to_string(n.children.size()) + " CHILD SA" +
-                       plural(n.children.size(), "", "s") + " moved");
+  log(Level::Info, n,
+      n.connection() + ": IKE SA " + old_name + " rekeyed (" + (ev.we_initiated ? "by us" : "by the peer") +
+          "): new IKE SA " + sa_name(*n.sa) + ", " + to_string(ev.suite) + "; " +
+          std::to_string(n.children.size()) + " CHILD SA" + plural(n.children.size(), "", "s") + " moved");
   schedule_ike_lifetime(n, now);
   arm_keepalive(n, now);
   const SaId nid = n.id;

@@ -150,6 +150,11 @@ struct LogLine {
   enum class Level : std::uint8_t { Debug, Info, Warn, Error };
   Level level = Level::Info;
   std::string text;
+  // What the line is about, for structured logs (journald's CONNECTION, IKE_SA and PEER fields,
+  // docs/operations.md): empty where the line is not about one connection or IKE SA.
+  std::string connection = {};
+  std::string ike_sa = {};
+  std::string peer = {};
 };
 
 // Shutdown finished: every SA is gone (or the shell's deadline passed).

@@ -84,6 +84,24 @@ TEST_F(EndpointConnections, AcquireInitiatesOnceForTheTrappedConnection) {
   EXPECT_EQ(moon.counter("ike_sas_initiated"), 1u);
 }
 
+// Lines about one IKE SA carry its connection, name and peer for the journal's fields
+// (docs/operations.md): what `journalctl CONNECTION=s2s` finds.
+TEST_F(EndpointConnections, LinesAboutAnIkeSaNameItsConnectionSaAndPeer) {
+  world.start_all();
+  ASSERT_EQ(moon.established().size(), 1u);
+  const std::string name = sa_name(*moon.established().front()->sa);
+  std::size_t about_the_sa = 0;
+  for (const LogLine& l : moon.logs) {
+    if (l.connection.empty()) continue;
+    EXPECT_EQ(l.connection, "s2s") << l.text;
+    if (l.ike_sa != name) continue;
+    ++about_the_sa;
+    EXPECT_EQ(l.peer.rfind("192.0.2.2", 0), 0u) << l.peer;
+    EXPECT_NE(l.text.find("s2s: "), std::string::npos) << l.text;
+  }
+  EXPECT_GE(about_the_sa, 1u);
+}
+
 TEST_F(EndpointConnections, DownDeletesTellsThePeerAndStaysDown) {
   world.start_all();
   const auto token = world.next_token();
