@@ -25,7 +25,7 @@ IdleContexts::Swept IdleContexts::sweep(Clock::time_point now, std::size_t budge
     // a forged packet may key the contexts up, but does not keep them).
     const std::int64_t last = sa->stats().last_use_ns.load(std::memory_order_relaxed);
     if (last >= armed.time_since_epoch().count()) {
-      queue_.push_back({std::move(sa), now});
+      queue_.push_back({sa, now});
       ++swept.rearmed;
       continue;
     }

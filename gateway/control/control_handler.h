@@ -41,6 +41,7 @@ class ControlHandler {
   virtual void down(const std::string& name, ControlReply reply) = 0;
   virtual void reload(ControlReply reply) = 0;
   // Deletes the IKE SAs the query selects; the reply says how many (an error when none).
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): overrides keep the reply to answer later
   virtual void terminate(const TerminateQuery& query, ControlReply reply) {
     (void)query;
     reply(unexpected(std::string("terminate is not supported here")));

@@ -63,6 +63,7 @@ class DaemonCore {
   virtual void up(const std::string& name, ControlReply reply) = 0;
   virtual void down(const std::string& name, ControlReply reply) = 0;
   // `natgate terminate` (TerminateQuery, control_handler.h): only the selected IKE SAs go.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): overrides keep the reply to answer later
   virtual void terminate(const TerminateQuery& query, ControlReply reply) {
     (void)query;
     reply(unexpected(std::string("this IKE core cannot terminate SAs")));

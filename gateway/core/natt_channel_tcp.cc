@@ -56,7 +56,7 @@ std::optional<EndpointPair> TcpSaBackend::over_stream(const EndpointPair& ends) 
 
 void TcpSaBackend::rename(std::uint32_t spi, const IpAddress& outer, Entry e) {
   outer_names_[{spi, e.inner_dst}] = outer;
-  names_[{spi, outer}] = std::move(e);
+  names_[{spi, outer}] = e;
 }
 
 void TcpSaBackend::forget(std::uint32_t spi, const IpAddress& outer) {

@@ -259,11 +259,15 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
     if (role == Role::Responder) owner->stream_closed(*this);
   }
 
-  void detach() {
+  void detach() noexcept {
     boost::system::error_code ignored;
     socket.close(ignored);
     shim.close(ignored);
-    timer.cancel();
+    try {
+      timer.cancel();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): cancel() throws only if the OS refuses; the stream goes
+                     // anyway
+    }
     owner = nullptr;
   }
 };
@@ -279,7 +283,7 @@ struct TcpTransport::Listener : std::enable_shared_from_this<Listener> {
       if (!ec) {
         auto stream = std::make_shared<Stream>(*self->owner, Stream::Role::Responder, self->owner->io_);
         stream->socket = std::move(s);
-        self->owner->accepted(std::move(stream));
+        self->owner->accepted(stream);
       }
       self->accept();
     });
@@ -326,7 +330,7 @@ Endpoint TcpTransport::next_shim_address() {
   return Endpoint{IpAddress::v4(kShimBase + n), 0};
 }
 
-void TcpTransport::accepted(std::shared_ptr<Stream> s) {
+void TcpTransport::accepted(const std::shared_ptr<Stream>& s) {
   boost::system::error_code ec;
   s->tcp_ends = {.local = from_asio(s->socket.local_endpoint(ec)),
                  .remote = from_asio(s->socket.remote_endpoint(ec))};

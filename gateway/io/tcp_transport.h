@@ -136,7 +136,7 @@ class TcpTransport {
   TcpTransport(boost::asio::io_context& io, TcpTransportSettings settings, IkeHandler on_ike);
   friend struct Stream;
   friend struct Listener;
-  void accepted(std::shared_ptr<Stream> s);
+  void accepted(const std::shared_ptr<Stream>& s);
   void stream_closed(Stream& s);
   std::shared_ptr<Stream> initiator_stream(const IpAddress& peer, const TcpPeerPolicy& policy);
   Endpoint next_shim_address();

@@ -33,6 +33,7 @@ std::string with(std::string_view from, std::string_view to, std::string text = 
 
 std::vector<std::string> lines(const std::vector<ConfigDiagnostic>& d) {
   std::vector<std::string> out;
+  out.reserve(d.size());
   for (const auto& e : d) out.push_back(e.to_string());
   return out;
 }
