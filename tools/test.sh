@@ -70,20 +70,23 @@ build() {
 background_builds() {
   renice -n 19 "$BASHPID" >/dev/null
   build sanitize build/asan -DCMAKE_BUILD_TYPE=Debug -DNATGATE_WERROR=ON -DNATGATE_SANITIZE=ON -DNATGATE_BENCH=OFF
-  echo $? >build/.sanitize.status
+  echo $? >build/.sanitize.status.tmp && mv build/.sanitize.status.tmp build/.sanitize.status
   build fuzz build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DNATGATE_FUZZ=ON -DNATGATE_FUZZ_SECONDS=45 -DNATGATE_BENCH=OFF \
     -- decode_message_fuzz codec_seed_corpus_files responder_fuzz responder_seed_corpus_files \
     esp_inbound_fuzz esp_inbound_seed_corpus_files eap_auth_fuzz eap_auth_seed_corpus_files \
     tcp_stream_decoder_fuzz tcp_stream_seed_corpus_files
-  echo $? >build/.fuzz.status
+  echo $? >build/.fuzz.status.tmp && mv build/.fuzz.status.tmp build/.fuzz.status
 }
 
 # join_background_build NAME: waits for the background builds, shows NAME's build log on
 # failure and counts it; true when NAME built.
 join_background_build() {
   local name=$1
-  wait "$background_pid" 2>/dev/null
+  # The builds run one after the other in one background job and each leaves its status file
+  # (written whole, by rename) when done: the sanitizer suites start when their build is done,
+  # without waiting for the fuzz build behind it. Ends when the file appears or the job is gone.
+  while [ ! -f "build/.$name.status" ] && kill -0 "$background_pid" 2>/dev/null; do sleep 5; done
   if [ "$(cat "build/.$name.status" 2>/dev/null)" = 0 ]; then return 0; fi
   echo "== build $name FAILED (background build, log follows)"
   tail -n 60 build/background-builds.log
