@@ -190,7 +190,9 @@ spdlog::logger& subsystem_log(LogSubsystem s) {
   return logger ? *logger : *spdlog::default_logger_raw();
 }
 
-ScopedLogFields::ScopedLogFields(const LogFields& fields) : outer_(t_log_fields) { t_log_fields = &fields; }
+ScopedLogFields::ScopedLogFields(const LogFields& fields) : fields_(fields), outer_(t_log_fields) {
+  t_log_fields = &fields_;
+}
 ScopedLogFields::~ScopedLogFields() { t_log_fields = outer_; }
 const LogFields* current_log_fields() { return t_log_fields; }
 

@@ -33,7 +33,8 @@ inline spdlog::logger& knl_log() { return subsystem_log(LogSubsystem::Knl); }
 inline spdlog::logger& ctl_log() { return subsystem_log(LogSubsystem::Ctl); }
 
 // Journal fields for the lines this thread logs while the object lives (empty = not set). The
-// views must outlive it; nesting restores the outer fields.
+// fields are copied (views: the text they point to must outlive the object); nesting restores
+// the outer fields.
 struct LogFields {
   std::string_view connection;
   std::string_view ike_sa;
@@ -47,6 +48,7 @@ class ScopedLogFields {
   ScopedLogFields& operator=(const ScopedLogFields&) = delete;
 
  private:
+  LogFields fields_;
   const LogFields* outer_;
 };
 const LogFields* current_log_fields();
