@@ -165,13 +165,15 @@ fi
 
 if join_background_build sanitize; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  # Debug+ASan binaries are 3-5x slower: netns bring-up bounds stretch (testlib/procs.sh).
+  export NATGATE_TEST_TIME_SCALE=3
   run_suite unit-asan build/asan unit
   echo "== unit-asan done at ${SECONDS}s"
   run_suite netns-asan build/asan netns
   echo "== netns-asan done at ${SECONDS}s"
   run_suite attack-asan build/asan attack
   echo "== attack-asan done at ${SECONDS}s"
-  unset ASAN_OPTIONS UBSAN_OPTIONS
+  unset ASAN_OPTIONS UBSAN_OPTIONS NATGATE_TEST_TIME_SCALE
 fi
 
 if join_background_build fuzz; then
