@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "gateway/control/control_client.h"
+#include "tools/cli/profile/profile_command.h"
 #include "tools/cli/status_view.h"
 
 namespace natgate::cli {
@@ -89,6 +90,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   events->add_option("--count", max_events, "Stop after this many events (0: until interrupted)")
       ->capture_default_str();
 
+  ProfileCommand profile(app);
+
   // CLI11 takes the arguments reversed and without the program name.
   std::vector<std::string> rest;
   if (!args.empty()) rest.assign(args.rbegin(), args.rend() - 1);
@@ -97,6 +100,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   } catch (const CLI::ParseError& e) {
     return app.exit(e, out, err);
   }
+
+  if (profile.chosen()) return profile.run(out, err);  // reads the config file, not the daemon
 
   ControlRequest request;
   if (*status) {
