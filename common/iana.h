@@ -69,6 +69,7 @@ enum class IntegId : std::uint16_t {
 
 enum class DhGroup : std::uint16_t {
   None = 0,
+  Modp1024 = 2,  // RFC 2409 §6.2: only for `legacy_proposals: windows-default`
   Modp2048 = 14,
   Modp3072 = 15,
   Ecp256 = 19,

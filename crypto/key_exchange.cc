@@ -28,6 +28,9 @@ struct GroupInfo {
 };
 
 const GroupInfo* group_info(iana::DhGroup group) {
+  // OpenSSL names the RFC 3526 groups but not RFC 2409's group 2: its name is null and its
+  // prime and generator go to OpenSSL as explicit FFC parameters (modp_domain below).
+  static const GroupInfo kModp1024{Kind::Modp, nullptr, 128, NID_undef, "MODP-1024 (group 2)"};
   static const GroupInfo kModp2048{Kind::Modp, "modp_2048", 256, NID_undef, "MODP-2048 (group 14)"};
   static const GroupInfo kModp3072{Kind::Modp, "modp_3072", 384, NID_undef, "MODP-3072 (group 15)"};
   static const GroupInfo kEcp256{Kind::Ecp, "P-256", 32, NID_X9_62_prime256v1, "ECP-256 (group 19)"};
@@ -36,6 +39,8 @@ const GroupInfo* group_info(iana::DhGroup group) {
   static const GroupInfo kX25519{Kind::Montgomery, "X25519", 32, NID_undef, "Curve25519 (group 31)"};
   static const GroupInfo kX448{Kind::Montgomery, "X448", 56, NID_undef, "Curve448 (group 32)"};
   switch (group) {
+    case iana::DhGroup::Modp1024:
+      return &kModp1024;
     case iana::DhGroup::Modp2048:
       return &kModp2048;
     case iana::DhGroup::Modp3072:
@@ -81,10 +86,42 @@ Expected<detail::PkeyPtr> pkey_fromdata(const char* type, int selection, OSSL_PA
 // ---- MODP (RFC 3526 safe primes, generator 2) -----------------------------------------
 
 detail::BignumPtr modp_prime(iana::DhGroup group) {
-  BIGNUM* p = group == iana::DhGroup::Modp2048 ? BN_get_rfc3526_prime_2048(nullptr)
-                                               : BN_get_rfc3526_prime_3072(nullptr);
-  return detail::BignumPtr(p);
+  switch (group) {
+    case iana::DhGroup::Modp1024:
+      return detail::BignumPtr(BN_get_rfc2409_prime_1024(nullptr));
+    case iana::DhGroup::Modp2048:
+      return detail::BignumPtr(BN_get_rfc3526_prime_2048(nullptr));
+    default:
+      return detail::BignumPtr(BN_get_rfc3526_prime_3072(nullptr));
+  }
 }
+
+// The domain of a MODP key for OpenSSL: its group name, or (group 2) its prime and generator
+// 2 as native-endian integers. Owns the buffers the OSSL_PARAMs point into.
+class ModpDomain {
+ public:
+  ModpDomain(iana::DhGroup group, const GroupInfo& info) : info_(info) {
+    if (info.name) return;
+    auto p = modp_prime(group);
+    p_.assign(info.size, 0);
+    if (p) BN_bn2nativepad(p.get(), p_.data(), static_cast<int>(p_.size()));
+  }
+  // Appends the domain's parameters; the caller adds its key values and the end marker.
+  void append(std::vector<OSSL_PARAM>& params) {
+    if (info_.name) {
+      params.push_back(
+          OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(info_.name), 0));
+      return;
+    }
+    params.push_back(OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_FFC_P, p_.data(), p_.size()));
+    params.push_back(OSSL_PARAM_construct_uint(OSSL_PKEY_PARAM_FFC_G, &generator_));
+  }
+
+ private:
+  const GroupInfo& info_;
+  Bytes p_;
+  unsigned int generator_ = 2;
+};
 
 // 1 < v < p-1: rejects 0, 1 and p-1, the values of the small subgroup (RFC 6989 §2.1).
 bool in_open_range(const BIGNUM* v, const BIGNUM* p) {
@@ -110,13 +147,13 @@ Status modp_keypair(iana::DhGroup group, const GroupInfo& info, const BIGNUM* x,
   }
   SecretBytes priv = native_bn(x, info.size);
   SecretBytes pub = native_bn(y.get(), info.size);
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(info.name), 0),
-      OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PRIV_KEY, priv.data(), priv.size()),
-      OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PUB_KEY, pub.data(), pub.size()),
-      OSSL_PARAM_construct_end(),
-  };
-  auto pkey = pkey_fromdata("DH", EVP_PKEY_KEYPAIR, params);
+  ModpDomain domain(group, info);
+  std::vector<OSSL_PARAM> params;
+  domain.append(params);
+  params.push_back(OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PRIV_KEY, priv.data(), priv.size()));
+  params.push_back(OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PUB_KEY, pub.data(), pub.size()));
+  params.push_back(OSSL_PARAM_construct_end());
+  auto pkey = pkey_fromdata("DH", EVP_PKEY_KEYPAIR, params.data());
   if (!pkey) return unexpected(pkey.error());
   public_value.assign(info.size, 0);
   BN_bn2binpad(y.get(), public_value.data(), static_cast<int>(info.size));
@@ -168,12 +205,12 @@ Expected<detail::PkeyPtr> decode_peer_value(iana::DhGroup group, ByteView peer_p
       }
       Bytes native(info->size);
       BN_bn2nativepad(y.get(), native.data(), static_cast<int>(native.size()));
-      OSSL_PARAM params[] = {
-          OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(info->name), 0),
-          OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PUB_KEY, native.data(), native.size()),
-          OSSL_PARAM_construct_end(),
-      };
-      auto key = pkey_fromdata("DH", EVP_PKEY_PUBLIC_KEY, params);
+      ModpDomain domain(group, *info);
+      std::vector<OSSL_PARAM> params;
+      domain.append(params);
+      params.push_back(OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PUB_KEY, native.data(), native.size()));
+      params.push_back(OSSL_PARAM_construct_end());
+      auto key = pkey_fromdata("DH", EVP_PKEY_PUBLIC_KEY, params.data());
       if (!key) return unexpected(key.error());
       peer = std::move(*key);
       break;

@@ -50,6 +50,8 @@ const char* cipher_name(const Suite& s) {
 
 const char* digest_name(IntegrityKind k) {
   switch (k) {
+    case IntegrityKind::HmacSha1_96:
+      return "SHA1";
     case IntegrityKind::HmacSha256_128:
       return "SHA256";
     case IntegrityKind::HmacSha384_192:

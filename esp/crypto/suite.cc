@@ -13,11 +13,13 @@ struct NamedSuite {
   IntegrityKind integrity;
 };
 
-constexpr std::array<NamedSuite, 15> kNames = {{
+constexpr std::array<NamedSuite, 17> kNames = {{
     {"aes128gcm16", CipherKind::AesGcm16, 128, IntegrityKind::None},
     {"aes192gcm16", CipherKind::AesGcm16, 192, IntegrityKind::None},
     {"aes256gcm16", CipherKind::AesGcm16, 256, IntegrityKind::None},
     {"chacha20poly1305", CipherKind::ChaCha20Poly1305, 256, IntegrityKind::None},
+    {"aes128-sha1", CipherKind::AesCbc, 128, IntegrityKind::HmacSha1_96},
+    {"aes256-sha1", CipherKind::AesCbc, 256, IntegrityKind::HmacSha1_96},
     {"aes128-sha256", CipherKind::AesCbc, 128, IntegrityKind::HmacSha256_128},
     {"aes192-sha256", CipherKind::AesCbc, 192, IntegrityKind::HmacSha256_128},
     {"aes256-sha256", CipherKind::AesCbc, 256, IntegrityKind::HmacSha256_128},
@@ -66,6 +68,9 @@ Expected<Suite> Suite::from_transform(const dataplane::EspTransform& t) {
     return s;
   }
   switch (t.integ) {
+    case iana::IntegId::HmacSha1_96:
+      s.integrity = IntegrityKind::HmacSha1_96;
+      break;
     case iana::IntegId::HmacSha2_256_128:
       s.integrity = IntegrityKind::HmacSha256_128;
       break;
@@ -118,6 +123,8 @@ std::size_t Suite::integ_key_bytes() const {
   switch (integrity) {
     case IntegrityKind::None:
       return 0;
+    case IntegrityKind::HmacSha1_96:
+      return 20;
     case IntegrityKind::HmacSha256_128:
       return 32;
     case IntegrityKind::HmacSha384_192:
@@ -146,6 +153,8 @@ std::size_t Suite::icv_bytes() const {
   switch (integrity) {
     case IntegrityKind::None:
       return 0;
+    case IntegrityKind::HmacSha1_96:
+      return 12;
     case IntegrityKind::HmacSha256_128:
       return 16;
     case IntegrityKind::HmacSha384_192:

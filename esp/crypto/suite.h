@@ -22,6 +22,7 @@ enum class CipherKind : std::uint8_t {
 
 enum class IntegrityKind : std::uint8_t {
   None,            // AEAD suites (and the benchmark null suite)
+  HmacSha1_96,     // RFC 2404: only what `legacy_proposals: windows-default` lets in
   HmacSha256_128,  // RFC 4868
   HmacSha384_192,
   HmacSha512_256,

@@ -187,10 +187,39 @@ TEST(DhKeyPair, Modp2048MatchesIndependentComputationAndKeepsLeadingZero) {
   EXPECT_EQ(secret_hex(r->shared_secret(i->public_value())), kModpGir);
 }
 
+// RFC 2409 §6.2's group 2 (only for `legacy_proposals: windows-default`): OpenSSL has no name
+// for it, so natgate hands it the prime and generator. Same exponents as above; values from
+// python3's pow() over the RFC 2409 prime.
+TEST(DhKeyPair, Modp1024MatchesIndependentComputation) {
+  auto i = DhKeyPair::from_private(iana::DhGroup::Modp1024, h(kModpI));
+  auto r = DhKeyPair::from_private(iana::DhGroup::Modp1024, h(kModpR));
+  ASSERT_TRUE(i.has_value()) << i.error();
+  ASSERT_TRUE(r.has_value()) << r.error();
+  EXPECT_EQ(to_hex(i->public_value()),
+            "7d352fe6f8fe22d0d0bcbe3ea80ff8cec12a52950fcfc05db13c44a1972605d32cc3f07d3fc4912e65f2fb35ad669491"
+            "bdc50faa2b0b5d712fc90074cd6f1a341efb652d27abf55392f6aefce891c80c6055882fc34c486344437f2d7fdb1d5e"
+            "4d27ffa09e6330c0726a6b8a246eca5a73f89b0c0060fd6591781c77c774bc26");
+  EXPECT_EQ(to_hex(r->public_value()),
+            "70768eecd485493b3cd169f6d1fafbfe6d53bffaf3a6fc42a86236a7d2689b960c55381e382de0848cda840a04f4d57e"
+            "4faae13e45532049633c119babde37c85158234fd3b30a52d433be55ae5e2cbb6ccd59da06a71839e25a125c165fba35"
+            "9342e881b5078e7aac30a798d84e12e268cd795b55147f74d9d900a68c8b50a0");
+  const char* gir =
+      "ce2ffb040edd8101f204ebf2941eb11694f1191e27ebc7dbcbe9459668efc48c5892baf7be6d6260738a58742d77d7fe"
+      "3ab0526d18314ccbfb7a2a71b913dc96d14b962b9baa457fb507e2c440325bd6e018b95392c74bc65279df8ccebaa08a"
+      "89f86c7793ce43ad89e1b33f6741d55dd292ca7cf4bae7ea625d299adcb0fa82";
+  EXPECT_EQ(secret_hex(i->shared_secret(r->public_value())), gir);
+  EXPECT_EQ(secret_hex(r->shared_secret(i->public_value())), gir);
+  EXPECT_EQ(DhKeyPair::public_value_size(iana::DhGroup::Modp1024), 128u);
+  // p - 1 is refused as for the other MODP groups (RFC 6989 §2.1).
+  Bytes p_minus_1(128, 0xff);
+  p_minus_1.back() = 0xfe;
+  EXPECT_FALSE(i->shared_secret(p_minus_1).has_value());
+}
+
 TEST(DhKeyPair, GeneratedPairsAgreeForEveryGroup) {
   for (auto group :
-       {iana::DhGroup::Modp2048, iana::DhGroup::Modp3072, iana::DhGroup::Ecp256, iana::DhGroup::Ecp384,
-        iana::DhGroup::Ecp521, iana::DhGroup::Curve25519, iana::DhGroup::Curve448}) {
+       {iana::DhGroup::Modp1024, iana::DhGroup::Modp2048, iana::DhGroup::Modp3072, iana::DhGroup::Ecp256,
+        iana::DhGroup::Ecp384, iana::DhGroup::Ecp521, iana::DhGroup::Curve25519, iana::DhGroup::Curve448}) {
     SCOPED_TRACE(static_cast<int>(group));
     DeterministicRandom rng_i(1), rng_r(2);
     auto i = DhKeyPair::generate(group, rng_i);
@@ -300,7 +329,7 @@ TEST(DhKeyPair, RejectsBadPrivateKeysAndUnknownGroups) {
   auto none = DhKeyPair::generate(iana::DhGroup::None, rng);
   ASSERT_FALSE(none.has_value());
   EXPECT_NE(none.error().find("not supported"), std::string::npos);
-  EXPECT_FALSE(DhKeyPair::supported(static_cast<iana::DhGroup>(2)));
+  EXPECT_FALSE(DhKeyPair::supported(static_cast<iana::DhGroup>(5)));  // MODP-1536: never implemented
   EXPECT_TRUE(DhKeyPair::supported(iana::DhGroup::Curve448));
 }
 

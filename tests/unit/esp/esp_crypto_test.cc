@@ -260,7 +260,7 @@ TEST(EspCrypto, PaddingAlignsToFourForAeadAndSixteenForCbc) {
 
 TEST(EspCrypto, RoundTripsEverySuiteWithAndWithoutEsn) {
   for (const char* name : {"aes128gcm16", "aes256gcm16", "chacha20poly1305", "aes128-sha256", "aes256-sha384",
-                           "aes256-sha512"}) {
+                           "aes256-sha512", "aes256-sha1"}) {
     for (bool esn : {false, true}) {
       SCOPED_TRACE(std::string(name) + (esn ? " esn" : ""));
       Suite s = *Suite::parse(name);

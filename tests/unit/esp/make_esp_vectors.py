@@ -98,6 +98,9 @@ for esn in (False, True):
         seal_cbc(k_aes256, i384, hashlib.sha384, 24, 0x5000AA02, seq, esn, iv, INNER_V6, 41))
     add("aes256-sha512_v4" + tag, "aes256-sha512", esn, 0x5000AA03, seq, iv, k_aes256, i512, INNER_V4, 4,
         seal_cbc(k_aes256, i512, hashlib.sha512, 32, 0x5000AA03, seq, esn, iv, INNER_V4, 4))
+    # RFC 2404 HMAC-SHA1-96: only for `legacy_proposals: windows-default`.
+    add("aes256-sha1_v4" + tag, "aes256-sha1", esn, 0x5000AA04, seq, iv, k_aes256, i256[:20], INNER_V4, 4,
+        seal_cbc(k_aes256, i256[:20], hashlib.sha1, 12, 0x5000AA04, seq, esn, iv, INNER_V4, 4))
 
 # Authentic packets whose padding is wrong: decryption must reject them after the ICV verifies.
 bad = INNER_V4[:44] + bytes([0, 0, 2, 4])  # pad bytes 0,0 instead of 1,2
