@@ -186,6 +186,7 @@ natgated_yaml_conn() {
   [[ -n ${o[keepalive]:-}${o[force_encap]:-}${o[tcp]:-}${o[tcp_port]:-}${o[tcp_after]:-} ]] &&
     NGY_CONNS+=("    natt: $(_ngy_map "keepalive=${o[keepalive]:-}" "force_encap=${o[force_encap]:-}" "tcp=${o[tcp]:-}" \
       "tcp_port=${o[tcp_port]:-}" "tcp_after_retransmits=${o[tcp_after]:-}")")
+  [[ -n ${o[legacy]:-} ]] && NGY_CONNS+=("    legacy_proposals: ${o[legacy]}")
   [[ -n ${o[frag]:-}${o[frag_size]:-} ]] &&
     NGY_CONNS+=("    fragmentation: $(_ngy_map "enabled=${o[frag]:-}" "size=${o[frag_size]:-}")")
   return 0

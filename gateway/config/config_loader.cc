@@ -682,11 +682,39 @@ class ConfigParser {
     }
   }
 
+  // `legacy_proposals: windows-default` also accepts what Windows' built-in IKEv2 client offers
+  // when nobody ran Set-VpnConnectionIPsecConfiguration on it: AES-CBC with SHA-1 or SHA-2 and
+  // MODP-1024 for IKE, AES-CBC with HMAC-SHA1-96 and no PFS for ESP (its 3DES and DES offers
+  // stay refused). RFC 8247 §2.4 says SHOULD NOT for group 2: off unless asked for, a warning
+  // when on, and after the connection's own proposals so every other client keeps those.
+  void parse_legacy_proposals(const YAML::Node& node, const std::string& path, ConnectionConfig& c) {
+    enum class Legacy : std::uint8_t { None, WindowsDefault };
+    auto v =
+        choice<Legacy>(node, path, {{"none", Legacy::None}, {"windows-default", Legacy::WindowsDefault}});
+    if (!v || *v == Legacy::None) return;
+    if (c.mediation_server) {
+      diags_.error(node.Mark(), path,
+                   "a mediation connection carries no client traffic (expected no legacy_proposals)");
+      return;
+    }
+    static const char* const kIke[] = {"aes256-sha256-modp1024", "aes256-sha384-modp1024",
+                                       "aes256-sha1-modp1024"};
+    static const char* const kEsp[] = {"aes256-sha1", "aes128-sha1"};
+    auto add = [](std::vector<std::string>& list, const char* proposal) {
+      if (std::find(list.begin(), list.end(), proposal) == list.end()) list.emplace_back(proposal);
+    };
+    for (const char* p : kIke) add(c.ike_proposals, p);
+    for (const char* p : kEsp) add(c.esp_proposals, p);
+    diags_.warning(node.Mark(), path,
+                   "accepts Windows' default proposals (AES-CBC with SHA-1, MODP-1024; RFC 8247 §2.4: SHOULD "
+                   "NOT): prefer configuring the clients (natgate profile --for windows)");
+  }
+
   std::optional<ConnectionConfig> parse_connection(const std::string& name, const YAML::Node& node,
                                                    const std::string& path, const Config& config) {
     auto m = read_.map(node, path,
                        {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd",
-                        "lifetimes", "natt", "fragmentation", "pool", "mediation"});
+                        "lifetimes", "natt", "fragmentation", "pool", "mediation", "legacy_proposals"});
     if (!m) return std::nullopt;
     const std::size_t errors_before = diags_.errors().size();
     ConnectionConfig c;
@@ -762,6 +790,8 @@ class ConfigParser {
     };
     proposals("ike_proposals", ProposalKind::Ike, c.ike_proposals);
     proposals("esp_proposals", ProposalKind::Esp, c.esp_proposals);
+    if (auto n = m->get("legacy_proposals"))
+      parse_legacy_proposals(*n, join_path(path, "legacy_proposals"), c);
 
     if (auto n = m->get("start")) {
       const std::string p = join_path(path, "start");

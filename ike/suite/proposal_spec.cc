@@ -45,6 +45,7 @@ const Keyword kKeywords[] = {
     {"prfsha256", iana::PrfId::HmacSha2_256},
     {"prfsha384", iana::PrfId::HmacSha2_384},
     {"prfsha512", iana::PrfId::HmacSha2_512},
+    {"modp1024", iana::DhGroup::Modp1024},  // RFC 8247 §2.4: SHOULD NOT; for legacy_proposals
     {"modp2048", iana::DhGroup::Modp2048},
     {"modp3072", iana::DhGroup::Modp3072},
     {"ecp256", iana::DhGroup::Ecp256},

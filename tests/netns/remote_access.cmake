@@ -20,6 +20,12 @@ endif()
 add_test(NAME netns.ra.charon-client
          COMMAND bash ${_ra}/ra_charon.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
 set_tests_properties(netns.ra.charon-client PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 90 SKIP_RETURN_CODE 77)
+# charon offering Windows' default proposals: refused by default, up with
+# `legacy_proposals: windows-default` (issue 17).
+add_test(NAME interop.ra.windows-default-proposals
+         COMMAND bash ${_ra}/ra_windows_default.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(interop.ra.windows-default-proposals PROPERTIES LABELS interop RUN_SERIAL TRUE TIMEOUT 120
+                     SKIP_RETURN_CODE 77)
 # The gateway killed and restarted: the client reconnects by DPD (about 40 s).
 add_test(NAME netns.ra.reconnect
          COMMAND bash ${_ra}/ra_reconnect.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
