@@ -348,13 +348,7 @@ class ConfigParser {
                   " (expected a different port: RFC 3948 NAT traversal needs its own, normally 4500)");
       }
     }
-    if (auto n = m->get("dataplane")) {
-      if (auto v = choice<DataplaneMode>(*n, join_path(path, "dataplane"),
-                                         {{"auto", DataplaneMode::Auto},
-                                          {"kernel", DataplaneMode::Kernel},
-                                          {"userspace", DataplaneMode::Userspace}}))
-        d.dataplane = *v;
-    }
+    if (auto n = m->get("dataplane")) parse_dataplane(*n, join_path(path, "dataplane"), d);
     if (auto n = m->get("control_socket")) {
       const std::string p = join_path(path, "control_socket");
       if (auto text = read_.scalar(*n, p, "an absolute path")) {
@@ -373,6 +367,27 @@ class ConfigParser {
     if (auto n = m->get("tun")) parse_tun(*n, join_path(path, "tun"), d.tun);
     if (auto n = m->get("limits")) parse_limits(*n, join_path(path, "limits"), d.limits);
     if (auto n = m->get("metrics")) parse_metrics(*n, join_path(path, "metrics"), d.metrics);
+  }
+
+  // daemon.dataplane: a mode (auto | kernel | userspace), or { mode: MODE, relay: on | off }.
+  void parse_dataplane(const YAML::Node& node, const std::string& path, DaemonConfig& d) {
+    YAML::Node mode = node;
+    if (node.IsMap()) {
+      auto m = read_.map(node, path, {"mode", "relay"});
+      if (!m) return;
+      if (auto r = m->get("relay")) {
+        if (auto v = choice<bool>(*r, join_path(path, "relay"), {{"on", true}, {"off", false}}))
+          d.dataplane_relay = *v;
+      }
+      auto given = m->get("mode");
+      if (!given) return;  // the default mode, with relay set
+      mode = *given;
+    }
+    if (auto v = choice<DataplaneMode>(mode, node.IsMap() ? join_path(path, "mode") : path,
+                                       {{"auto", DataplaneMode::Auto},
+                                        {"kernel", DataplaneMode::Kernel},
+                                        {"userspace", DataplaneMode::Userspace}}))
+      d.dataplane = *v;
   }
 
   // daemon.metrics: { listen: ADDRESS:PORT, per_sa: BOOL }. The port is required (no default
