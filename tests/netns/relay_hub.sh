@@ -61,7 +61,7 @@ conf() {
     IFS=: read -r name lid lnet raddr rid rnet start <<<"$spec"
     natgated_yaml_secret "$name" "$PSK"
     natgated_yaml_conn "$name" local_id="$lid" local_subnets="$lnet" remote_addr="$raddr" remote_id="$rid" \
-      remote_subnets="$rnet" esp=aes256gcm16 start="$start" dpd=10s keepalive=5s
+      remote_subnets="$rnet" ike=aes256gcm16-prfsha384-x25519 esp=aes256gcm16 start="$start" dpd=10s keepalive=5s
   done
   natgated_yaml_write "$d/natgate.yaml"
   natgated_spawn "$node" "$d/natgate.yaml" "$d/natgated.log"
