@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "sys/unique_fd.h"
@@ -33,7 +34,7 @@ class RelayQueue {
   RelayQueue(std::size_t slots, std::size_t slot_bytes)
       : mask_(round_up(slots) - 1),
         slot_bytes_(slot_bytes),
-        buffer_((mask_ + 1) * slot_bytes),
+        buffer_(std::make_unique_for_overwrite<std::uint8_t[]>((mask_ + 1) * slot_bytes)),
         lengths_(mask_ + 1),
         fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
@@ -47,7 +48,7 @@ class RelayQueue {
   std::uint8_t* reserve() {
     const std::size_t tail = tail_.load(std::memory_order_relaxed);
     if (tail - head_.load(std::memory_order_acquire) > mask_) return nullptr;
-    return buffer_.data() + (tail & mask_) * slot_bytes_;
+    return buffer_.get() + (tail & mask_) * slot_bytes_;
   }
   // Publishes the reserved slot holding `len` bytes.
   void commit(std::size_t len) {
@@ -76,7 +77,7 @@ class RelayQueue {
     const std::size_t tail = tail_.load(std::memory_order_acquire);
     const std::size_t n = tail - head;
     for (; head != tail; ++head) {
-      f(buffer_.data() + (head & mask_) * slot_bytes_, lengths_[head & mask_]);
+      f(buffer_.get() + (head & mask_) * slot_bytes_, lengths_[head & mask_]);
       head_.store(head + 1, std::memory_order_release);
     }
     return n;
@@ -91,7 +92,8 @@ class RelayQueue {
 
   const std::size_t mask_;
   const std::size_t slot_bytes_;
-  std::vector<std::uint8_t> buffer_;
+  // Not zeroed: a page is only touched (and resident) once the ring has come round to it.
+  std::unique_ptr<std::uint8_t[]> buffer_;
   std::vector<std::size_t> lengths_;
   sys::UniqueFd fd_;
   alignas(64) std::atomic<std::size_t> head_{0};  // consumer's
