@@ -70,6 +70,8 @@ void OutboundPath::handle_relayed(std::uint8_t* frame, std::size_t len, const Sa
   if (!info) return;
   const auto match = table.outbound(*info);
   if (!match.sa || match.sa->sa->hard_expired()) {
+    // Its TTL was lowered once already and the kernel lowers it again: one hop too many, only
+    // for packets caught between the two workers by an SA's removal.
     iovec iov{frame, len};
     tun_.write_packet(&iov, 1);
     EngineCounters::bump(counters_.relay_late_to_tun);

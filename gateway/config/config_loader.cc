@@ -371,7 +371,8 @@ class ConfigParser {
 
   // daemon.dataplane: a mode (auto | kernel | userspace), or { mode: MODE, relay: on | off }.
   void parse_dataplane(const YAML::Node& node, const std::string& path, DaemonConfig& d) {
-    YAML::Node mode = node;
+    // (No YAML::Node assignment here: it would overwrite the node it was copied from.)
+    std::optional<YAML::Node> mode_in_map;
     if (node.IsMap()) {
       auto m = read_.map(node, path, {"mode", "relay"});
       if (!m) return;
@@ -379,11 +380,11 @@ class ConfigParser {
         if (auto v = choice<bool>(*r, join_path(path, "relay"), {{"on", true}, {"off", false}}))
           d.dataplane_relay = *v;
       }
-      auto given = m->get("mode");
-      if (!given) return;  // the default mode, with relay set
-      mode = *given;
+      mode_in_map = m->get("mode");
+      if (!mode_in_map) return;  // the default mode, with relay set
     }
-    if (auto v = choice<DataplaneMode>(mode, node.IsMap() ? join_path(path, "mode") : path,
+    if (auto v = choice<DataplaneMode>(mode_in_map ? *mode_in_map : node,
+                                       mode_in_map ? join_path(path, "mode") : path,
                                        {{"auto", DataplaneMode::Auto},
                                         {"kernel", DataplaneMode::Kernel},
                                         {"userspace", DataplaneMode::Userspace}}))

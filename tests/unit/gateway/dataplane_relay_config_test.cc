@@ -20,6 +20,8 @@ connections:
     local: { id: hub.example.net, subnets: [10.2.0.0/16] }
     remote: { address: any, id: spoke.example.net, subnets: [10.1.0.0/16] }
     auth: psk
+    ike_proposals: [aes256gcm16-prfsha384-x25519]
+    esp_proposals: [aes256gcm16]
     start: listen
 )";
 }
@@ -55,10 +57,10 @@ TEST(DataplaneRelayConfig, ReadsModeAndRelay) {
 
 TEST(DataplaneRelayConfig, BadValuesNameTheKey) {
   EXPECT_EQ(errors_of(hub("{ mode: userspace, relay: maybe }")),
-            std::vector<std::string>{"hub.yaml:3:36: daemon.dataplane.relay: \"maybe\" is not allowed here "
+            std::vector<std::string>{"hub.yaml:3:40: daemon.dataplane.relay: \"maybe\" is not allowed here "
                                      "(expected one of on | off)"});
   EXPECT_EQ(errors_of(hub("{ mode: dpdk }")),
-            std::vector<std::string>{"hub.yaml:3:23: daemon.dataplane.mode: \"dpdk\" is not allowed here "
+            std::vector<std::string>{"hub.yaml:3:22: daemon.dataplane.mode: \"dpdk\" is not allowed here "
                                      "(expected one of auto | kernel | userspace)"});
   const auto unknown = errors_of(hub("{ relay: on, fast: yes }"));
   ASSERT_EQ(unknown.size(), 1u);
