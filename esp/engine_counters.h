@@ -12,51 +12,51 @@
 namespace natgate::esp {
 
 // X(name, description)
-#define NATGATE_ESP_COUNTERS(X)                                                                       \
-  X(tun_reads, "TUN reads (one packet or super-packet each)")                                         \
-  X(tun_super_packets, "TCP super-packets read from the TUN")                                         \
-  X(out_packets, "inner packets sealed and sent")                                                     \
-  X(out_bytes, "inner bytes sealed")                                                                  \
-  X(out_messages, "send messages (a GSO train counts once)")                                          \
-  X(out_send_errors, "datagrams the kernel refused to send")                                          \
-  X(out_no_policy, "TUN packets no outbound policy covers")                                           \
-  X(out_no_sa, "TUN packets whose policy has no SA yet (acquire raised)")                             \
-  X(out_malformed, "TUN packets that are not valid IP")                                               \
-  X(out_sa_expired, "TUN packets for a hard-expired or exhausted SA")                                 \
-  X(out_too_big, "oversized DF/IPv6 packets answered with ICMP")                                      \
-  X(mss_clamped_out, "SYNs from the TUN with the MSS lowered")                                        \
-  X(udp_datagrams, "UDP datagrams received on the NAT-T port")                                        \
-  X(raw_esp_datagrams, "IP protocol 50 packets received")                                             \
-  X(too_short, "datagrams too short for their kind (dropped)")                                        \
-  X(keepalives_rx, "NAT-keepalives received (RFC 3948 §2.3)")                                         \
-  X(ike_rx, "IKE messages queued for the control plane")                                              \
-  X(ike_queue_drops, "IKE messages dropped: queue full")                                              \
-  X(in_packets, "ESP packets decrypted and delivered")                                                \
-  X(in_bytes, "inner bytes delivered")                                                                \
-  X(in_unknown_spi, "ESP packets with an unknown SPI")                                                \
-  X(in_replay, "ESP packets rejected by the replay window")                                           \
-  X(in_auth_failed, "ESP packets whose ICV did not verify")                                           \
-  X(in_malformed, "ESP packets malformed or wrongly padded")                                          \
-  X(in_bad_inner, "decrypted packets that are not the IP version announced")                          \
-  X(in_dummy, "dummy packets (next header 59) discarded")                                             \
-  X(in_selector_drops, "decrypted packets outside the SA's selectors (RFC 4301 §5.2)")                \
-  X(in_sa_expired, "ESP packets for a hard-expired SA")                                               \
-  X(mss_clamped_in, "SYNs from the tunnel with the MSS lowered")                                      \
-  X(tun_writes, "writes to the TUN (a coalesced super-packet counts once)")                           \
-  X(tun_write_errors, "TUN writes that failed")                                                       \
-  X(icmp_sent, "ICMP too-big errors written to the TUN")                                              \
-  X(ike_tx, "IKE messages sent from the NAT-T socket")                                                \
-  X(keepalives_tx, "NAT-keepalives sent")                                                             \
-  X(contexts_keyed_in, "inbound SA cipher contexts built (first packet, or after idle)")              \
-  X(contexts_released_in, "inbound SA cipher contexts released idle (or found gone with their SA)")   \
-  X(contexts_keyed_out, "outbound SA cipher contexts built (first packet, or after idle)")            \
-  X(contexts_released_out, "outbound SA cipher contexts released idle (or found gone with their SA)") \
-  X(relay_forwarded, "packets relayed from one SA into another inside the engine, without the TUN")   \
-  X(relay_bytes, "inner bytes relayed from one SA into another")                                      \
-  X(relay_to_tun_fallback, "packets an outbound policy covers sent to the TUN instead (see relay)")   \
-  X(relay_ttl_to_tun, "relay candidates with TTL/Hop Limit <= 1, left to the kernel (ICMP)")          \
-  X(relay_queue_drops, "relayed packets dropped: the hand-off to the outbound worker was full")       \
-  X(relay_late_to_tun, "relayed packets whose SA was gone when sealed, written to the TUN instead")
+#define NATGATE_ESP_COUNTERS(X)                                                                     \
+  X(tun_reads, "TUN reads (one packet or super-packet each)")                                       \
+  X(tun_super_packets, "TCP super-packets read from the TUN")                                       \
+  X(out_packets, "inner packets sealed and sent")                                                   \
+  X(out_bytes, "inner bytes sealed")                                                                \
+  X(out_messages, "send messages (a GSO train counts once)")                                        \
+  X(out_send_errors, "datagrams the kernel refused to send")                                        \
+  X(out_no_policy, "TUN packets no outbound policy covers")                                         \
+  X(out_no_sa, "TUN packets whose policy has no SA yet (acquire raised)")                           \
+  X(out_malformed, "TUN packets that are not valid IP")                                             \
+  X(out_sa_expired, "TUN packets for a hard-expired or exhausted SA")                               \
+  X(out_too_big, "oversized DF/IPv6 packets answered with ICMP")                                    \
+  X(mss_clamped_out, "SYNs from the TUN with the MSS lowered")                                      \
+  X(udp_datagrams, "UDP datagrams received on the NAT-T port")                                      \
+  X(raw_esp_datagrams, "IP protocol 50 packets received")                                           \
+  X(too_short, "datagrams too short for their kind (dropped)")                                      \
+  X(keepalives_rx, "NAT-keepalives received (RFC 3948 §2.3)")                                       \
+  X(ike_rx, "IKE messages queued for the control plane")                                            \
+  X(ike_queue_drops, "IKE messages dropped: queue full")                                            \
+  X(in_packets, "ESP packets decrypted and delivered")                                              \
+  X(in_bytes, "inner bytes delivered")                                                              \
+  X(in_unknown_spi, "ESP packets with an unknown SPI")                                              \
+  X(in_replay, "ESP packets rejected by the replay window")                                         \
+  X(in_auth_failed, "ESP packets whose ICV did not verify")                                         \
+  X(in_malformed, "ESP packets malformed or wrongly padded")                                        \
+  X(in_bad_inner, "decrypted packets that are not the IP version announced")                        \
+  X(in_dummy, "dummy packets (next header 59) discarded")                                           \
+  X(in_selector_drops, "decrypted packets outside the SA's selectors (RFC 4301 §5.2)")              \
+  X(in_sa_expired, "ESP packets for a hard-expired SA")                                             \
+  X(mss_clamped_in, "SYNs from the tunnel with the MSS lowered")                                    \
+  X(tun_writes, "writes to the TUN (a coalesced super-packet counts once)")                         \
+  X(tun_write_errors, "TUN writes that failed")                                                     \
+  X(icmp_sent, "ICMP too-big errors written to the TUN")                                            \
+  X(ike_tx, "IKE messages sent from the NAT-T socket")                                              \
+  X(keepalives_tx, "NAT-keepalives sent")                                                           \
+  X(relay_forwarded, "packets relayed from one SA into another in the engine (no TUN)")             \
+  X(relay_bytes, "inner bytes relayed from one SA into another")                                    \
+  X(relay_to_tun_fallback, "packets an outbound policy covers sent to the TUN instead")             \
+  X(relay_ttl_to_tun, "relay candidates with TTL/Hop Limit <= 1, left to the kernel")               \
+  X(relay_queue_drops, "relayed packets dropped: the hand-off ring was full")                       \
+  X(relay_late_to_tun, "relayed packets whose SA was gone when sealed, written to the TUN")         \
+  X(contexts_keyed_in, "inbound SA cipher contexts built (first packet, or after idle)")            \
+  X(contexts_released_in, "inbound SA cipher contexts released idle (or found gone with their SA)") \
+  X(contexts_keyed_out, "outbound SA cipher contexts built (first packet, or after idle)")          \
+  X(contexts_released_out, "outbound SA cipher contexts released idle (or found gone with their SA)")
 
 struct EngineCounters {
 // `name` is a member name in these X-macros: parentheses around it would not compile.

@@ -5,6 +5,7 @@
 // be forwarded goes to the TUN, and the kernel's forwarding sends the ICMP error.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "common/ip_address.h"

@@ -190,6 +190,50 @@ TEST_F(RelayTest, PacketForSpoke2LeavesEncryptedWithSaBAndNeverTouchesTheTun) {
             1u);
 }
 
+TEST_F(RelayTest, Ipv6HopLimitIsLoweredAndThePacketSealedWithItsSa) {
+  // A second pair of SAs for IPv6 inner traffic (RFC 8200 §3: Hop Limit, no header checksum).
+  SaConfig a6 = keyed(0xA006, dataplane::Direction::In, 3, 0x33);
+  a6.path = OuterPath{sockets_.all()[0]->local(), {*IpAddress::parse("127.0.0.1"), 1}, true};
+  a6.remote_ts = {ts("fd00:1::/64")};
+  a6.local_ts = {ts("fd00:2::/64")};
+  ASSERT_TRUE(registry_.add_sa(a6, 1500));
+  SaConfig b6 = keyed(0xB006, dataplane::Direction::Out, 4, 0x44);
+  b6.path = OuterPath{sockets_.all()[0]->local(), spoke2_, true};
+  ASSERT_TRUE(registry_.add_sa(b6, 1500));
+  ASSERT_TRUE(registry_.add_policy(
+      PolicyRule{ts("fd00:1::/64"), ts("fd00:2::/64"), dataplane::Direction::Out, 4, 0}));
+  SaConfig s6 = a6;
+  s6.direction = dataplane::Direction::Out;
+  auto sender = *SaState::create(s6, 1500, Clock::now());
+  SaConfig r6 = b6;
+  r6.direction = dataplane::Direction::In;
+  auto receiver = *SaState::create(r6, 1500, Clock::now());
+
+  const Bytes inner = udp_packet(false, "fd00:1::10", "fd00:2::20", 4000, 5000, 200);
+  ASSERT_EQ(inner[7], 64);
+  Bytes esp(sender->crypto().sealed_bytes(inner.size()));
+  std::memcpy(esp.data() + sender->crypto().header_bytes(), inner.data(), inner.size());
+  ASSERT_EQ(sender->crypto().seal(esp.data(), inner.size(), esp.size(), kNextHeaderIpv6, Spi(0xA006),
+                                  *sender->next_sequence()),
+            esp.size());
+  in_.handle_esp(esp.data(), esp.size(), a6.path.remote, *registry_.snapshot(), Clock::now());
+  in_.flush();
+  EXPECT_TRUE(in_tun_.packets.empty());
+  ASSERT_EQ(outbound_round(), 1u);
+  Bytes wire = at_spoke2();
+  ASSERT_GE(wire.size(), 8u);
+  EXPECT_EQ(to_hex(ByteView(wire.data(), 8)), "0000b00600000001");
+  auto opened = receiver->crypto().open(wire.data(), wire.size(), SequenceNumber(1));
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(opened->next_header, kNextHeaderIpv6);
+  Bytes got(wire.begin() + static_cast<std::ptrdiff_t>(opened->inner_offset),
+            wire.begin() + static_cast<std::ptrdiff_t>(opened->inner_offset + opened->inner_len));
+  Bytes expected = inner;
+  expected[7] = 63;
+  EXPECT_EQ(to_hex(got), to_hex(expected));
+  EXPECT_TRUE(l4_checksum_ok(got));  // the hop limit is outside the UDP pseudo-header
+}
+
 TEST_F(RelayTest, PacketOutsideBsPolicyGoesToTheTun) {
   // A admits 10.1.9.10 -> 10.2.0.20, but B's policy only takes 10.1.0.0/24: the kernel decides.
   const Bytes inner = udp_packet(true, "10.1.9.10", "10.2.0.20", 4000, 5000, 100);
