@@ -100,7 +100,7 @@ Expected<std::unique_ptr<Engine>> Engine::start(const EngineConfig& config) {
   if (auto s = tun->set_up(); !s) return unexpected(s.error());
 
   std::unique_ptr<Engine> e(new Engine(config, std::move(*tun), std::move(sockets), settings));
-  if (!e->stop_fd_.valid() || !e->events_.ok() || !e->ike_.ok())
+  if (!e->stop_fd_.valid() || !e->events_.ok() || !e->ike_.ok() || !e->relay_.ok())
     return unexpected(std::string("eventfd: ") + std::strerror(errno));
   e->outbound_ = std::thread([p = e.get()] { p->outbound_worker(); });
   e->inbound_ = std::thread([p = e.get()] { p->inbound_worker(); });
@@ -115,6 +115,7 @@ Engine::Engine(const EngineConfig& config, TunDevice tun, SocketSet sockets, Eng
       path_mtu_(config.path_mtu),
       events_(4096),
       ike_(config.ike_queue_limit, config.ike_queue_bytes),
+      relay_(config.relay ? config.relay_slots : 1, slot_size_for(config.path_mtu)),
       stop_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 Engine::~Engine() { stop(); }
@@ -147,14 +148,16 @@ void Engine::outbound_worker() {
   TunWriter icmp_writer(tun_.fd(), nullptr, nullptr);
   OutboundPath path(settings_, counters_, events_, sockets_, batch, icmp_writer);
   TableReader reader(registry_);
-  pollfd fds[2] = {{tun_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
+  pollfd fds[3] = {{tun_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {relay_.fd(), POLLIN, 0}};
   Clock::time_point last_housekeeping = Clock::now();
   while (!stopping_.load(std::memory_order_relaxed)) {
-    const int ready = ::poll(fds, 2, kPollTimeoutMs);
+    const int ready = ::poll(fds, 3, kPollTimeoutMs);
     if (ready < 0 && errno != EINTR) break;
     if (fds[1].revents) break;
     const SaTable& table = reader.refresh();
     Clock::time_point now = Clock::now();
+    if (fds[2].revents & POLLIN)
+      relay_.drain([&](std::uint8_t* p, std::size_t n) { path.handle_relayed(p, n, table, now); });
     for (int i = 0; i < kTunReadsPerRound; ++i) {
       const ssize_t n = ::read(tun_.fd(), frame.data(), frame.size());
       if (n <= 0) break;
@@ -175,7 +178,7 @@ void Engine::inbound_worker() {
   RecvBatch batch(config_.recv_messages, kRecvBufferBytes);
   TcpCoalescer coalescer(config_.recv_messages * 64 + 64, settings_.coalesce);
   TunWriter writer(tun_.fd(), &counters_.tun_writes, &counters_.tun_write_errors);
-  InboundPath path(settings_, counters_, events_, ike_, coalescer, writer);
+  InboundPath path(settings_, counters_, events_, ike_, coalescer, writer, config_.relay ? &relay_ : nullptr);
   TableReader reader(registry_);
   std::vector<pollfd> fds;
   std::vector<OuterSocket*> owners;

@@ -47,6 +47,12 @@ namespace natgate::esp {
   X(icmp_sent, "ICMP too-big errors written to the TUN")                                            \
   X(ike_tx, "IKE messages sent from the NAT-T socket")                                              \
   X(keepalives_tx, "NAT-keepalives sent")                                                           \
+  X(relay_forwarded, "packets relayed from one SA into another in the engine (no TUN)")             \
+  X(relay_bytes, "inner bytes relayed from one SA into another")                                    \
+  X(relay_to_tun_fallback, "packets an outbound policy covers sent to the TUN instead")             \
+  X(relay_ttl_to_tun, "relay candidates with TTL/Hop Limit <= 1, left to the kernel")               \
+  X(relay_queue_drops, "relayed packets dropped: the hand-off ring was full")                       \
+  X(relay_late_to_tun, "relayed packets whose SA was gone when sealed, written to the TUN")         \
   X(contexts_keyed_in, "inbound SA cipher contexts built (first packet, or after idle)")            \
   X(contexts_released_in, "inbound SA cipher contexts released idle (or found gone with their SA)") \
   X(contexts_keyed_out, "outbound SA cipher contexts built (first packet, or after idle)")          \

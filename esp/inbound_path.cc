@@ -8,13 +8,14 @@ namespace natgate::esp {
 
 InboundPath::InboundPath(const EngineSettings& settings, EngineCounters& counters,
                          EventQueue<EngineEvent>& events, EventQueue<IkeDatagram>& ike,
-                         TcpCoalescer& coalescer, TunSink& tun)
+                         TcpCoalescer& coalescer, TunSink& tun, RelayQueue* relay)
     : settings_(settings),
       counters_(counters),
       events_(events),
       ike_(ike),
       coalescer_(coalescer),
       tun_(tun),
+      relay_(relay),
       contexts_(settings.context_idle) {}
 
 void InboundPath::handle_udp(std::uint8_t* d, std::size_t len, const Endpoint& from, const Endpoint& local,
@@ -112,6 +113,7 @@ void InboundPath::handle_esp(std::uint8_t* esp, std::size_t len, const Endpoint&
   EngineCounters::bump(counters_.in_packets);
   EngineCounters::bump(counters_.in_bytes, info->total_len);
   if (auto e = sa.check_volume(); e != SaState::Expiry::None) post_expiry(sa, *ref, e);
+  if (relay_ && relay(inner, *info, table)) return;
 
   if (settings_.mss_clamp && info->protocol == kProtoTcp &&
       clamp_mss(inner, *info, mss_for_mtu(settings_.tun_mtu, info->family), false))
@@ -120,7 +122,10 @@ void InboundPath::handle_esp(std::uint8_t* esp, std::size_t len, const Endpoint&
   coalescer_.add(inner, *info);
 }
 
-void InboundPath::flush() { coalescer_.flush(tun_); }
+void InboundPath::flush() {
+  coalescer_.flush(tun_);
+  if (relay_) relay_->wake();
+}
 
 void InboundPath::release_idle(Clock::time_point now) {
   const auto swept = contexts_.sweep(now);

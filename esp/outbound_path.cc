@@ -60,7 +60,29 @@ void OutboundPath::handle(std::uint8_t* frame, std::size_t len, const SaTable& t
     EngineCounters::bump(counters_.out_malformed);
     return;
   }
+  seal_frame(h, pkt, *info, table.outbound(*info), now);
+}
+
+void OutboundPath::handle_relayed(std::uint8_t* frame, std::size_t len, const SaTable& table,
+                                  Clock::time_point now) {
+  // The inbound worker parsed and checked the packet and wrote the (empty) header.
+  auto info = parse_inner(frame + sizeof(VirtioNetHdr), len - sizeof(VirtioNetHdr));
+  if (!info) return;
   const auto match = table.outbound(*info);
+  if (!match.sa || match.sa->sa->hard_expired()) {
+    // Its TTL was lowered once already and the kernel lowers it again: one hop too many, only
+    // for packets caught between the two workers by an SA's removal.
+    iovec iov{frame, len};
+    tun_.write_packet(&iov, 1);
+    EngineCounters::bump(counters_.relay_late_to_tun);
+    return;
+  }
+  seal_frame(VirtioNetHdr{}, frame + sizeof(VirtioNetHdr), *info, match, now);
+}
+
+void OutboundPath::seal_frame(const VirtioNetHdr& h, std::uint8_t* pkt, const InnerPacket& parsed,
+                              const SaTable::OutboundMatch& match, Clock::time_point now) {
+  const InnerPacket* info = &parsed;
   if (!match.policy) {
     EngineCounters::bump(counters_.out_no_policy);
     return;

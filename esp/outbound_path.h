@@ -20,6 +20,7 @@
 #include "esp/net/socket_set.h"
 #include "esp/sa/idle_contexts.h"
 #include "esp/sa/sa_table.h"
+#include "esp/tun/virtio_net_hdr.h"
 
 namespace natgate::esp {
 
@@ -30,12 +31,18 @@ class OutboundPath {
 
   // frame = virtio-net header + packet, as read from the TUN.
   void handle(std::uint8_t* frame, std::size_t len, const SaTable& table, Clock::time_point now);
+  // The same for a packet the inbound worker relayed from another SA (esp/relay_queue.h). If the
+  // table changed meanwhile and its policy has no usable SA now, it goes to the TUN, where it
+  // would have gone without the relay.
+  void handle_relayed(std::uint8_t* frame, std::size_t len, const SaTable& table, Clock::time_point now);
   // Sends what is queued.
   void flush();
   // As InboundPath::release_idle, for the outbound SAs this worker seals with.
   void release_idle(Clock::time_point now);
 
  private:
+  void seal_frame(const VirtioNetHdr& h, std::uint8_t* pkt, const InnerPacket& info,
+                  const SaTable::OutboundMatch& match, Clock::time_point now);
   // Seals the inner packet made of head_len bytes already at the slot's inner offset and
   // tail_len bytes at tail (outside the slot), and queues it.
   void seal_and_queue(SaState& sa, std::uint8_t* slot, std::size_t head_len, const std::uint8_t* tail,

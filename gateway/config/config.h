@@ -84,6 +84,9 @@ struct DaemonConfig {
   std::uint16_t ike_port = 500;
   std::uint16_t natt_port = 4500;
   DataplaneMode dataplane = DataplaneMode::Auto;
+  // daemon.dataplane.relay: the userspace engine forwards tunnel-to-tunnel traffic itself, past
+  // the kernel's routing and forward chain (docs/performance.md, "Relay"). Set at start.
+  bool dataplane_relay = true;
   std::string control_socket = "/run/natgate/natgate.sock";
   LogLevels log_level;
   TunConfig tun;

@@ -61,6 +61,7 @@ const FieldList<DaemonConfig>& daemon_fields() {
       {"ike_port", same(&DaemonConfig::ike_port)},
       {"natt_port", same(&DaemonConfig::natt_port)},
       {"dataplane", same(&DaemonConfig::dataplane)},
+      {"dataplane.relay", same(&DaemonConfig::dataplane_relay)},
       {"control_socket", same(&DaemonConfig::control_socket)},
       {"log_level", same(&DaemonConfig::log_level)},
       {"tun.name", [](const auto& a, const auto& b) { return a.tun.name == b.tun.name; }},

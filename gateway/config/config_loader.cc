@@ -348,13 +348,7 @@ class ConfigParser {
                   " (expected a different port: RFC 3948 NAT traversal needs its own, normally 4500)");
       }
     }
-    if (auto n = m->get("dataplane")) {
-      if (auto v = choice<DataplaneMode>(*n, join_path(path, "dataplane"),
-                                         {{"auto", DataplaneMode::Auto},
-                                          {"kernel", DataplaneMode::Kernel},
-                                          {"userspace", DataplaneMode::Userspace}}))
-        d.dataplane = *v;
-    }
+    if (auto n = m->get("dataplane")) parse_dataplane(*n, join_path(path, "dataplane"), d);
     if (auto n = m->get("control_socket")) {
       const std::string p = join_path(path, "control_socket");
       if (auto text = read_.scalar(*n, p, "an absolute path")) {
@@ -373,6 +367,28 @@ class ConfigParser {
     if (auto n = m->get("tun")) parse_tun(*n, join_path(path, "tun"), d.tun);
     if (auto n = m->get("limits")) parse_limits(*n, join_path(path, "limits"), d.limits);
     if (auto n = m->get("metrics")) parse_metrics(*n, join_path(path, "metrics"), d.metrics);
+  }
+
+  // daemon.dataplane: a mode (auto | kernel | userspace), or { mode: MODE, relay: on | off }.
+  void parse_dataplane(const YAML::Node& node, const std::string& path, DaemonConfig& d) {
+    // (No YAML::Node assignment here: it would overwrite the node it was copied from.)
+    std::optional<YAML::Node> mode_in_map;
+    if (node.IsMap()) {
+      auto m = read_.map(node, path, {"mode", "relay"});
+      if (!m) return;
+      if (auto r = m->get("relay")) {
+        if (auto v = choice<bool>(*r, join_path(path, "relay"), {{"on", true}, {"off", false}}))
+          d.dataplane_relay = *v;
+      }
+      mode_in_map = m->get("mode");
+      if (!mode_in_map) return;  // the default mode, with relay set
+    }
+    if (auto v = choice<DataplaneMode>(mode_in_map ? *mode_in_map : node,
+                                       mode_in_map ? join_path(path, "mode") : path,
+                                       {{"auto", DataplaneMode::Auto},
+                                        {"kernel", DataplaneMode::Kernel},
+                                        {"userspace", DataplaneMode::Userspace}}))
+      d.dataplane = *v;
   }
 
   // daemon.metrics: { listen: ADDRESS:PORT, per_sa: BOOL }. The port is required (no default

@@ -82,6 +82,7 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
   ec.outer_family = config.daemon.listen.empty() ? IpFamily::V4 : config.daemon.listen.front().family();
   // Plain ESP (IP protocol 50) for SAs between peers with no NAT between them.
   ec.raw_esp = true;
+  ec.relay = config.daemon.dataplane_relay;
   auto backend = esp::UserspaceBackend::create(ec);
   if (!backend) return unexpected("userspace ESP engine: " + backend.error());
   // One TUN route per address pool instead of one per virtual IP (issue 13). Pools added by a
@@ -97,7 +98,9 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
   for (const auto& e : engine.udp_endpoints()) sockets += (sockets.empty() ? "" : ", ") + e.to_string();
   d.description = "userspace ESP engine on TUN " + engine.tun_name() + " (MTU " +
                   std::to_string(engine.tun_mtu()) + (engine.tun_offload() ? ", offload" : "") +
-                  "), NAT-T IKE and ESP on UDP " + sockets + ", plain ESP on a raw socket";
+                  "), NAT-T IKE and ESP on UDP " + sockets + ", plain ESP on a raw socket" +
+                  (ec.relay ? "; tunnel-to-tunnel relay in the engine (past the kernel's forward chain)"
+                            : "; tunnel-to-tunnel traffic through the kernel (relay off)");
   d.interface = engine.tun_name();
   d.counters = [&engine, b = backend->get()] {
     std::map<std::string, std::uint64_t> out;
