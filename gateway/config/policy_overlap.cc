@@ -18,9 +18,11 @@ struct SubnetPair {
 std::vector<SubnetPair> fixed_pairs(const ConnectionConfig& c) {
   std::vector<SubnetPair> out;
   if (c.pool) return out;
-  for (const auto& l : c.local.subnets)
-    for (const auto& r : c.remote.subnets)
-      if (l.address.family() == r.address.family()) out.push_back({l, r});
+  // Each child's own pairs (children: do not cross one child's local side with another's remote).
+  for (const auto& child : c.children)
+    for (const auto& l : child.local_subnets)
+      for (const auto& r : child.remote_subnets)
+        if (l.address.family() == r.address.family()) out.push_back({l, r});
   return out;
 }
 
