@@ -209,13 +209,13 @@ ike::Environment IkeCore::ike_environment() {
   ike::Environment env;
   env.random = &random_;
   env.key_pairs = &prepared_key_pairs_;
-  env.check_selectors = [this](const std::string& child_config, const ike::Identity& peer,
+  env.check_selectors = [this](const std::string& connection, const ike::Identity& peer,
                                const std::vector<TrafficSelector>& local_ts,
                                const std::vector<TrafficSelector>& remote_ts) -> Status {
     if (!installer_) return {};
-    auto p = registry_.find(child_config);
+    auto p = registry_.find(connection);
     return installer_->check_policies(
-        policy_owner(child_config, p && p->config.remote.accepts_many_ids(), peer), local_ts, remote_ts);
+        policy_owner(connection, p && p->config.remote.accepts_many_ids(), peer), local_ts, remote_ts);
   };
   env.configs = &registry_;
   env.limits = &peer_limits_;

@@ -5,7 +5,8 @@
 # IKE_AUTH) and lan-b (10.11/24 <-> 10.12/24, with CREATE_CHILD_SA). Both pairs ping across, each
 # child shows in `natgate status` under its name, and the updown script on both gateways was
 # run for each child with the documented variables; when gw-a stops, gw-b runs it with
-# down-client for both.
+# down-client for both. lan-b rekeys (15 s lifetime) in between: rekey-client, and no down for
+# the pair it replaced.
 #
 #   s2s_children.sh NATGATED NATGATE
 set -uo pipefail
@@ -48,7 +49,7 @@ children_config() {
         local_subnets: [$l2]
         remote_subnets: [$r2]
         esp_proposals: [aes128gcm16]
-        lifetime: 30m
+        lifetime: 15s
 YAML
   must "$node's config passes natgated --check" "$NATGATED" --check "$f"
 }
@@ -84,6 +85,13 @@ must "gw-a: up-client for lan-b" grep -Eq "^up-client\|office-b\|lan-b\|[0-9.]+\
 must "gw-b: up-client for lan-a" grep -Eq "^up-client\|office-a\|lan-a\|$GW_B_PUBLIC\|[0-9.]+\|10\.2\.0\.0/24\|10\.1\.0\.0/24\|natgate0\|fqdn:gw-a\.lab\.example\.net$" "$rec_b"
 must "gw-b: up-client for lan-b" grep -Eq "^up-client\|office-a\|lan-b\|$GW_B_PUBLIC\|[0-9.]+\|10\.12\.0\.0/24\|10\.11\.0\.0/24\|natgate0\|fqdn:gw-a\.lab\.example\.net$" "$rec_b"
 must "the script's output reached the log" s2s_log_has gw-a "updown office-b/lan-b up-client: recorded up-client for lan-b"
+
+step "lan-b rekeys on its own lifetime (15 s): rekey-client, no down-client, traffic still crosses"
+rekeyed() { grep -q '^rekey-client|office-b|lan-b|' "$rec_a" || grep -q '^rekey-client|office-a|lan-b|' "$rec_b"; }
+must "a gateway ran rekey-client for lan-b" wait_until 30 rekeyed
+must_not "no down-client for a rekeyed pair" grep -q '^down-client|' "$rec_a" "$rec_b"
+must_not "lan-a did not rekey (1h)" grep -q '^rekey-client|[^|]*|lan-a|' "$rec_a" "$rec_b"
+must "lan-a 10.11/24 -> lan-b 10.12/24 after the rekey" check_ping lan-a "$LAN_B2_HOST" 5 5 -I "$LAN_A2_HOST"
 
 step "gw-a stops: gw-b runs down-client for both children"
 s2s_kill gw-a

@@ -265,18 +265,18 @@ TEST_F(Selectors, TrafficAnotherOwnerHoldsIsTsUnacceptableBeforeAnySpi) {
   // TS_UNACCEPTABLE with the reason in its ChildSaFailed, reserves no SPI, keeps the IKE SA.
   configure({ts("10.1.0.0/24")}, {ts("10.2.0.0/24")}, {ts("10.2.0.0/24")}, {ts("10.1.0.0/24")});
   std::vector<std::string> asked;
-  pair.check_selectors_r = [&](const std::string& child, const Identity& peer,
+  pair.check_selectors_r = [&](const std::string& connection, const Identity& peer,
                                const std::vector<TrafficSelector>& local,
                                const std::vector<TrafficSelector>& remote) -> Status {
-    asked.push_back(child + " " + peer.to_string() + " " + local.at(0).to_string() + " " +
+    asked.push_back(connection + " " + peer.to_string() + " " + local.at(0).to_string() + " " +
                     remote.at(0).to_string());
     return unexpected(std::string("held by branch (reqid 2)"));
   };
   pair.start_and_run();
   ASSERT_TRUE(pair.both_established());
   ASSERT_EQ(asked.size(), 1u);
-  EXPECT_EQ(asked[0], pair.peer_r().children[0].name + " " + pair.peer_i->local_id.to_string() +
-                          " 10.2.0.0/24 10.1.0.0/24");
+  EXPECT_EQ(asked[0],
+            pair.peer_r().name + " " + pair.peer_i->local_id.to_string() + " 10.2.0.0/24 10.1.0.0/24");
   EXPECT_TRUE(has_notify(pair.payloads_of(3), NotifyType::TsUnacceptable));
   const auto* failed_r = pair.log_r.first<ChildSaFailed>();
   ASSERT_TRUE(failed_r);
