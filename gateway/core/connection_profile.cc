@@ -154,7 +154,12 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   peer->auth = std::move(*auth);
   peer->request_virtual_ips = c.local.vips;
   peer->ike_proposals = ike->proposals;  // checked in IKE_AUTH against what IKE_SA_INIT chose
-  for (const auto& cc : c.children) {
+  // The loader always fills children; a ConnectionConfig made by hand gets the implicit one.
+  std::vector<ChildSaConfig> children = c.children;
+  if (children.empty() && !c.mediation_server)
+    children.push_back(ChildSaConfig{c.name, c.local.subnets, c.remote.subnets, c.esp_proposals,
+                                     ChildSaMode::Tunnel, c.start, CloseAction::None, c.lifetimes.child});
+  for (const auto& cc : children) {
     auto child = child_config(c, cc);
     if (!child) return unexpected(child.error());
     peer->children.push_back(std::move(*child));
