@@ -53,6 +53,20 @@ std::string to_string(StartAction s) {
   return "listen";
 }
 
+std::string to_string(ChildSaMode m) { return m == ChildSaMode::Transport ? "transport" : "tunnel"; }
+
+std::string to_string(CloseAction a) {
+  switch (a) {
+    case CloseAction::Restart:
+      return "restart";
+    case CloseAction::Hold:
+      return "hold";
+    case CloseAction::None:
+      break;
+  }
+  return "none";
+}
+
 const ConnectionConfig* Config::find_connection(std::string_view name) const {
   for (const auto& c : connections) {
     if (c.name == name) return &c;

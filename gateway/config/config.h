@@ -169,6 +169,29 @@ struct NattConfig {
   friend bool operator==(const NattConfig&, const NattConfig&) = default;
 };
 
+// How a CHILD SA carries its traffic (RFC 4301 §4.1). Only tunnel mode is accepted by the loader
+// today: the policies natgated installs are tunnel-mode ones (configs/README.md, "children").
+enum class ChildSaMode : std::uint8_t { Tunnel, Transport };
+// What happens when the peer closes a CHILD SA on its own (strongSwan's close_action). Only
+// none is accepted today (configs/README.md, "children").
+enum class CloseAction : std::uint8_t { None, Restart, Hold };
+std::string to_string(ChildSaMode m);
+std::string to_string(CloseAction a);
+
+// One CHILD SA of a connection (`children:`), or the implicit one that the connection-level
+// local.subnets / remote.subnets / esp_proposals describe, named after the connection.
+struct ChildSaConfig {
+  std::string name;
+  std::vector<Subnet> local_subnets;
+  std::vector<Subnet> remote_subnets;
+  std::vector<std::string> esp_proposals;
+  ChildSaMode mode = ChildSaMode::Tunnel;
+  StartAction start = StartAction::Listen;  // the connection's (the loader makes them agree)
+  CloseAction close = CloseAction::None;
+  Duration lifetime = std::chrono::hours(1);  // lifetimes.child unless the child sets its own
+  friend bool operator==(const ChildSaConfig&, const ChildSaConfig&) = default;
+};
+
 struct ConnectionConfig {
   std::string name;
   LocalConfig local;
@@ -185,6 +208,15 @@ struct ConnectionConfig {
   // `mediation: server`: the peers of this connection use us as their mediation server
   // (docs/mediation.md); no subnets, no ESP proposals, no CHILD SA.
   bool mediation_server = false;
+  // Its CHILD SAs, in file order: the first rides in IKE_AUTH, the others follow with
+  // CREATE_CHILD_SA. Always at least one unless mediation_server. With `children:` the
+  // connection-level local.subnets / remote.subnets hold the union of the children's (for the
+  // road-warrior split-tunnel list and messages) and esp_proposals stays empty.
+  std::vector<ChildSaConfig> children;
+  bool explicit_children = false;  // written as `children:` (else the implicit one)
+  // `updown:` an absolute path to a root-owned script run on CHILD SA up / down / rekey
+  // (gateway/core/updown_runner.h, configs/README.md "updown").
+  std::optional<std::string> updown;
   friend bool operator==(const ConnectionConfig&, const ConnectionConfig&) = default;
 };
 

@@ -39,6 +39,12 @@ const FieldList<ConnectionConfig>& connection_fields() {
       {"esp_proposals", same(&ConnectionConfig::esp_proposals)},
       {"start", same(&ConnectionConfig::start)},
       {"mediation", same(&ConnectionConfig::mediation_server)},
+      // The implicit child repeats the connection-level keys, which are reported by their names.
+      {"children",
+       [](const auto& a, const auto& b) {
+         return (!a.explicit_children && !b.explicit_children) || a.children == b.children;
+       }},
+      {"updown", same(&ConnectionConfig::updown)},
       {"dpd", same(&ConnectionConfig::dpd)},
       {"lifetimes.ike", [](const auto& a, const auto& b) { return a.lifetimes.ike == b.lifetimes.ike; }},
       {"lifetimes.child",

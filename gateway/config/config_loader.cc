@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -721,6 +722,8 @@ class ConfigParser {
     };
     for (const char* p : kIke) add(c.ike_proposals, p);
     for (const char* p : kEsp) add(c.esp_proposals, p);
+    for (auto& child : c.children)
+      for (const char* p : kEsp) add(child.esp_proposals, p);
     diags_.warning(node.Mark(), path,
                    "accepts Windows' default proposals (AES-CBC with SHA-1, MODP-1024; RFC 8247 §2.4: SHOULD "
                    "NOT): prefer configuring the clients (natgate profile --for windows)");
@@ -730,15 +733,17 @@ class ConfigParser {
                                                    const std::string& path, const Config& config) {
     auto m = read_.map(node, path,
                        {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd",
-                        "lifetimes", "natt", "fragmentation", "pool", "mediation", "legacy_proposals"});
+                        "lifetimes", "natt", "fragmentation", "pool", "mediation", "legacy_proposals",
+                        "children", "updown"});
     if (!m) return std::nullopt;
     const std::size_t errors_before = diags_.errors().size();
     ConnectionConfig c;
     c.name = name;
+    c.explicit_children = m->get("children").has_value();
     if (auto n = m->get("mediation")) parse_mediation(*n, path, *m, c);
 
     if (auto n = m->get("local"))
-      parse_local(*n, join_path(path, "local"), c.local, c.mediation_server);
+      parse_local(*n, join_path(path, "local"), c.local, c.mediation_server || c.explicit_children);
     else
       read_.missing(*m, "local", "a mapping with id and subnets");
     if (auto n = m->get("pool")) {
@@ -752,9 +757,9 @@ class ConfigParser {
     }
     std::optional<YAML::Node> remote_address_node;
     if (auto n = m->get("remote"))
-      remote_address_node =
-          parse_remote(*n, join_path(path, "remote"), c.remote,
-                       m->get("pool").has_value() || !c.local.vips.empty() || c.mediation_server);
+      remote_address_node = parse_remote(
+          *n, join_path(path, "remote"), c.remote,
+          m->get("pool").has_value() || !c.local.vips.empty() || c.mediation_server || c.explicit_children);
     else
       read_.missing(*m, "remote", "a mapping with address, id and subnets");
 
@@ -784,7 +789,8 @@ class ConfigParser {
     auto proposals = [&](std::string_view key, ProposalKind kind, std::vector<std::string>& out) {
       const std::string p = join_path(path, key);
       auto n = m->get(key);
-      if (!n && kind == ProposalKind::Esp && c.mediation_server) return;  // no CHILD SA to propose for
+      if (!n && kind == ProposalKind::Esp && c.mediation_server) return;   // no CHILD SA to propose for
+      if (!n && kind == ProposalKind::Esp && c.explicit_children) return;  // each child has its own
       if (!n) {
         read_.missing(*m, key,
                       kind == ProposalKind::Ike ? "a list like [aes256gcm16-prfsha384-x25519]"
@@ -806,8 +812,6 @@ class ConfigParser {
     };
     proposals("ike_proposals", ProposalKind::Ike, c.ike_proposals);
     proposals("esp_proposals", ProposalKind::Esp, c.esp_proposals);
-    if (auto n = m->get("legacy_proposals"))
-      parse_legacy_proposals(*n, join_path(path, "legacy_proposals"), c);
 
     if (auto n = m->get("start")) {
       const std::string p = join_path(path, "start");
@@ -834,12 +838,236 @@ class ConfigParser {
     }
     if (auto n = m->get("lifetimes")) parse_lifetimes(*n, join_path(path, "lifetimes"), c.lifetimes);
     if (auto n = m->get("natt")) parse_natt(*n, join_path(path, "natt"), c.natt);
+    if (auto n = m->get("updown")) c.updown = updown_script(*n, join_path(path, "updown"));
+    parse_children(*m, path, c);
+    // After the children: Windows' ESP offers go to every child (the implicit one included).
+    if (auto n = m->get("legacy_proposals"))
+      parse_legacy_proposals(*n, join_path(path, "legacy_proposals"), c);
     if (c.mediation_server && (!c.local.subnets.empty() || !c.remote.subnets.empty()))
       diags_.error(m->get("mediation")->Mark(), join_path(path, "mediation"),
                    "mediation: server carries no traffic (expected no local.subnets or remote.subnets)");
 
     if (diags_.errors().size() != errors_before) return std::nullopt;
     return c;
+  }
+
+  std::vector<std::string> esp_proposal_list(const YAML::Node& node, const std::string& path) {
+    return list_of<std::string>(
+        node, path, "proposals",
+        [&](const YAML::Node& x, const std::string& xp) -> std::optional<std::string> {
+          auto text = read_.scalar(x, xp, "a proposal string");
+          if (!text) return std::nullopt;
+          if (Status s = options_.validate_proposal(ProposalKind::Esp, *text); !s) {
+            diags_.error(x.Mark(), xp, quoted(*text) + " is not a valid ESP proposal: " + s.error());
+            return std::nullopt;
+          }
+          return text;
+        });
+  }
+
+  // ---- children (configs/README.md, "children") ------------------------------------------
+
+  // The connection's CHILD SAs: the `children:` map, or the one implicit child that the
+  // connection-level local.subnets / remote.subnets / esp_proposals describe. Both at once would
+  // leave it unclear which traffic the connection carries, so that is refused.
+  void parse_children(const MapFields& m, const std::string& path, ConnectionConfig& c) {
+    if (c.mediation_server) return;
+    auto children = m.get("children");
+    if (!children) {
+      ChildSaConfig child;
+      child.name = c.name;
+      child.local_subnets = c.local.subnets;
+      child.remote_subnets = c.remote.subnets;
+      child.esp_proposals = c.esp_proposals;
+      child.start = c.start;
+      child.lifetime = c.lifetimes.child;
+      c.children.push_back(std::move(child));
+      return;
+    }
+    constexpr std::string_view kBothForms =
+        " is set and so is children (expected one form: local_subnets, remote_subnets and "
+        "esp_proposals in each child, or local.subnets, remote.subnets and esp_proposals at the "
+        "connection for one implicit child)";
+    for (const char* side : {"local", "remote"}) {
+      if (auto n = m.get(side); n && n->IsMap()) {
+        const YAML::Node& side_node = *n;
+        if (const YAML::Node sub = side_node["subnets"])
+          diags_.error(sub.Mark(), join_path(join_path(path, side), "subnets"),
+                       std::string(side) + ".subnets" + std::string(kBothForms));
+      }
+    }
+    if (auto n = m.get("esp_proposals"))
+      diags_.error(n->Mark(), join_path(path, "esp_proposals"), "esp_proposals" + std::string(kBothForms));
+
+    const std::string cpath = join_path(path, "children");
+    auto names = read_.named_map(*children, cpath);
+    if (!names) return;
+    if (names->entries().empty()) {
+      diags_.error(children->Mark(), cpath, "is empty (expected at least one child)");
+      return;
+    }
+    // A road warrior asking for a virtual IP, or a gateway handing them out, may leave a side's
+    // subnets out, as at the connection.
+    const bool local_optional = !c.local.vips.empty();
+    const bool remote_optional = !c.local.vips.empty() || c.pool.has_value();
+    std::optional<YAML::Node> first_start;
+    const bool connection_start = m.get("start").has_value();
+    for (const auto& entry : names->entries()) {
+      const std::string p = join_path(cpath, entry.key);
+      if (!is_valid_name(entry.key)) {
+        diags_.error(entry.key_node.Mark(), p,
+                     "is not a child name (expected letters, digits, '-' or '_', 1-64 characters)");
+        continue;
+      }
+      auto cm = read_.map(
+          entry.value, p,
+          {"local_subnets", "remote_subnets", "esp_proposals", "mode", "start", "close", "lifetime"});
+      if (!cm) continue;
+      ChildSaConfig child;
+      child.name = entry.key;
+      child.start = c.start;
+      child.lifetime = c.lifetimes.child;
+      auto subnets = [&](std::string_view key, bool optional, std::vector<Subnet>& out) {
+        auto n = cm->get(key);
+        if (!n) {
+          if (!optional) read_.missing(*cm, key, "a list like [10.1.0.0/24]");
+          return;
+        }
+        out = list_of<Subnet>(*n, join_path(p, key), "subnets",
+                              [&](const YAML::Node& x, const std::string& xp) { return subnet(x, xp); });
+      };
+      subnets("local_subnets", local_optional, child.local_subnets);
+      subnets("remote_subnets", remote_optional, child.remote_subnets);
+      if (auto n = cm->get("esp_proposals")) {
+        child.esp_proposals = esp_proposal_list(*n, join_path(p, "esp_proposals"));
+      } else {
+        read_.missing(*cm, "esp_proposals", "a list like [aes256gcm16]");
+      }
+      if (auto n = cm->get("mode")) {
+        const std::string mp = join_path(p, "mode");
+        if (auto v = choice<ChildSaMode>(
+                *n, mp, {{"tunnel", ChildSaMode::Tunnel}, {"transport", ChildSaMode::Transport}})) {
+          child.mode = *v;
+          // Neither data plane can carry it end to end yet: the userspace engine implements
+          // tunnel mode only, and the XFRM policies natgated installs are tunnel-mode ones.
+          if (child.mode == ChildSaMode::Transport)
+            diags_.error(n->Mark(), mp,
+                         "mode: transport is not supported yet: the userspace data plane implements tunnel "
+                         "mode only, and the kernel data plane's policies are installed in tunnel mode "
+                         "(expected mode: tunnel)");
+        }
+      }
+      if (auto n = cm->get("start")) {
+        const std::string sp = join_path(p, "start");
+        if (auto v = choice<StartAction>(*n, sp,
+                                         {{"initiate", StartAction::Initiate},
+                                          {"listen", StartAction::Listen},
+                                          {"on-traffic", StartAction::OnTraffic}})) {
+          // A connection's children come up together with its IKE SA (the first in IKE_AUTH,
+          // the others right after it), so they share one start.
+          if (connection_start && *v != c.start) {
+            diags_.error(n->Mark(), sp,
+                         "start: " + to_string(*v) +
+                             " differs from the connection's start: " + to_string(c.start) +
+                             " (expected the same start: natgate brings all children of a connection up "
+                             "with its IKE SA)");
+          } else if (!connection_start && first_start && *v != child.start) {
+            diags_.error(n->Mark(), sp,
+                         "start: " + to_string(*v) +
+                             " differs from the start of an earlier child: " + to_string(child.start) +
+                             " (expected the same start for every child: natgate brings all children of a "
+                             "connection up with its IKE SA)");
+          } else if (!connection_start && !first_start) {
+            first_start = *n;
+            c.start = *v;
+            child.start = *v;
+          }
+        }
+      }
+      if (auto n = cm->get("close")) {
+        const std::string clp = join_path(p, "close");
+        if (auto v = choice<CloseAction>(*n, clp,
+                                         {{"none", CloseAction::None},
+                                          {"restart", CloseAction::Restart},
+                                          {"hold", CloseAction::Hold}})) {
+          child.close = *v;
+          if (child.close != CloseAction::None)
+            diags_.error(n->Mark(), clp,
+                         "close: " + to_string(child.close) +
+                             " is not supported yet: natgate does not act on a CHILD SA the peer closes "
+                             "alone (expected close: none; a connection with start: initiate is still "
+                             "restarted when its IKE SA is lost)");
+        }
+      }
+      if (auto n = cm->get("lifetime")) {
+        if (auto d = duration(*n, join_path(p, "lifetime"), std::chrono::seconds(10))) child.lifetime = *d;
+      }
+      c.children.push_back(std::move(child));
+    }
+    // A child whose start came from a later child's start: key (no connection-level start).
+    for (auto& child : c.children) child.start = c.start;
+    if (c.start != StartAction::Listen && first_start && !c.remote.has_peer_to_initiate_to() &&
+        m.get("remote"))
+      diags_.error(first_start->Mark(), join_path(path, "children"),
+                   "start: " + to_string(c.start) +
+                       " needs a peer address, but remote.address is any (expected start: listen, or a "
+                       "remote address)");
+    // The data plane traps one child's traffic for start: on-traffic (its acquire names the
+    // connection's policies).
+    if (c.start == StartAction::OnTraffic && c.children.size() > 1)
+      diags_.error(children->Mark(), cpath,
+                   "start: on-traffic is supported for one child only (expected one child, or start: "
+                   "initiate)");
+    // Road warriors' CHILD SAs take their policies from the virtual IPs, one set per IKE SA.
+    if (c.children.size() > 1 && (c.pool || !c.local.vips.empty()))
+      diags_.error(children->Mark(), cpath,
+                   std::string("several children with ") + (c.pool ? "pool" : "local.vips") +
+                       " are not supported yet (expected one child for a road-warrior connection)");
+    // The union, for the road-warrior split-tunnel list and the overlap checks' messages.
+    for (const auto& child : c.children) {
+      for (const auto& s : child.local_subnets)
+        if (std::find(c.local.subnets.begin(), c.local.subnets.end(), s) == c.local.subnets.end())
+          c.local.subnets.push_back(s);
+      for (const auto& s : child.remote_subnets)
+        if (std::find(c.remote.subnets.begin(), c.remote.subnets.end(), s) == c.remote.subnets.end())
+          c.remote.subnets.push_back(s);
+    }
+  }
+
+  // `updown:` runs as root with the tunnel's details (gateway/core/updown_runner.h): a script
+  // that anyone but root could change would let them run code as root, so it has to be an
+  // absolute path to a regular file owned by root and writable by nobody else.
+  std::optional<std::string> updown_script(const YAML::Node& node, const std::string& path) {
+    auto text = read_.scalar(node, path, "an absolute path to a script");
+    if (!text) return std::nullopt;
+    if (text->empty() || text->front() != '/') {
+      diags_.error(node.Mark(), path,
+                   quoted(*text) + " is not an absolute path (expected like /etc/natgate/updown.sh)");
+      return std::nullopt;
+    }
+    struct stat st {};
+    if (::stat(text->c_str(), &st) != 0) {
+      diags_.error(node.Mark(), path, "cannot use " + quoted(*text) + ": " + errno_text(errno));
+      return std::nullopt;
+    }
+    std::string why;
+    if (!S_ISREG(st.st_mode))
+      why = "is not a regular file";
+    else if (st.st_uid != options_.updown_owner)
+      why = "is not owned by " + std::string(options_.updown_owner == 0 ? "root" : "the daemon's user") +
+            " (uid " + std::to_string(st.st_uid) + ")";
+    else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+      why = "is writable by its group or by others";
+    else if ((st.st_mode & S_IXUSR) == 0)
+      why = "is not executable";
+    if (!why.empty()) {
+      diags_.error(node.Mark(), path,
+                   quoted(*text) + " " + why +
+                       " (expected a root-owned executable that only root can change: natgated runs it as "
+                       "root)");
+      return std::nullopt;
+    }
+    return text;
   }
 
   // `mediation: server` (docs/mediation.md, "natgated as mediation server"): the peers of this
@@ -855,6 +1083,8 @@ class ConfigParser {
     };
     refuse_key("pool", "hands out no virtual IPs (expected no pool on this connection)");
     refuse_key("esp_proposals", "carries no CHILD SA (expected no esp_proposals on this connection)");
+    refuse_key("children", "carries no CHILD SA (expected no children on this connection)");
+    refuse_key("updown", "carries no CHILD SA (expected no updown on this connection)");
     if (auto n = m.get("start")) {
       if (!n->IsScalar() || n->Scalar() != "listen")
         diags_.error(n->Mark(), join_path(path, "start"),

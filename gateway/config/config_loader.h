@@ -15,6 +15,9 @@ namespace natgate::gateway {
 
 struct ConfigLoadOptions {
   ProposalValidator validate_proposal = default_proposal_validator();
+  // Who must own an `updown:` script: root, since natgated runs it as root. Unit tests, which
+  // run as a normal user, set their own uid.
+  unsigned updown_owner = 0;
 };
 
 struct ConfigLoadResult {

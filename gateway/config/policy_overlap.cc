@@ -18,9 +18,15 @@ struct SubnetPair {
 std::vector<SubnetPair> fixed_pairs(const ConnectionConfig& c) {
   std::vector<SubnetPair> out;
   if (c.pool) return out;
-  for (const auto& l : c.local.subnets)
-    for (const auto& r : c.remote.subnets)
-      if (l.address.family() == r.address.family()) out.push_back({l, r});
+  auto add = [&](const std::vector<Subnet>& local, const std::vector<Subnet>& remote) {
+    for (const auto& l : local)
+      for (const auto& r : remote)
+        if (l.address.family() == r.address.family()) out.push_back({l, r});
+  };
+  // Each child's own pairs (one child's local side is not crossed with another's remote side);
+  // a connection built without the loader has only the connection-level subnets.
+  if (c.children.empty()) add(c.local.subnets, c.remote.subnets);
+  for (const auto& child : c.children) add(child.local_subnets, child.remote_subnets);
   return out;
 }
 

@@ -59,6 +59,31 @@ std::vector<TrafficSelector> selectors(const std::vector<Subnet>& subnets) {
   return out;
 }
 
+// One CHILD SA as ike/ negotiates it (a mediation server's connection has none, docs/mediation.md).
+Expected<ike::ChildConfig> child_config(const ConnectionConfig& c, const ChildSaConfig& cc) {
+  auto esp_proposals =
+      parse_all(iana::ProtocolId::Esp, cc.esp_proposals, c.name + ": " + cc.name + ": esp_proposals");
+  if (!esp_proposals) return unexpected(esp_proposals.error());
+  ike::ChildConfig child;
+  child.name = cc.name;
+  child.proposals = std::move(*esp_proposals);
+  child.local_ts = selectors(cc.local_subnets);
+  child.remote_ts = selectors(cc.remote_subnets);
+  // A road warrior that asks for a virtual IP does not know its own side yet, and takes the
+  // gateway's side as the gateway narrows it (RFC 7296 §2.9, §2.19): it proposes everything.
+  for (const auto& vip : c.local.vips) {
+    const auto all = TrafficSelector::from_subnet(Subnet{IpAddress::any(vip.family()), 0});
+    if (cc.local_subnets.empty() &&
+        std::find(child.local_ts.begin(), child.local_ts.end(), all) == child.local_ts.end())
+      child.local_ts.push_back(all);
+    if (cc.remote_subnets.empty() &&
+        std::find(child.remote_ts.begin(), child.remote_ts.end(), all) == child.remote_ts.end())
+      child.remote_ts.push_back(all);
+  }
+  child.mode = cc.mode == ChildSaMode::Transport ? ike::ChildMode::Transport : ike::ChildMode::Tunnel;
+  return child;
+}
+
 }  // namespace
 
 std::shared_ptr<const ike::ConnectionSettings> connection_settings(const ConnectionProfile& p) {
@@ -83,6 +108,8 @@ std::shared_ptr<const ike::ConnectionSettings> connection_settings(const Connect
   s->remote_id_text = c.remote.id.text();
   s->ike_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.lifetimes.ike);
   s->child_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.lifetimes.child);
+  for (const auto& child : c.children)
+    s->child_lifetimes[child.name] = std::chrono::duration_cast<std::chrono::seconds>(child.lifetime);
   s->keepalive = std::chrono::duration_cast<std::chrono::seconds>(c.natt.keepalive);
   s->reqid = p.reqid;
   s->ike = p.ike;
@@ -96,10 +123,6 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   auto ike_proposals = parse_all(iana::ProtocolId::Ike, c.ike_proposals, c.name + ": ike_proposals");
   if (!ike_proposals) return unexpected(ike_proposals.error());
   // A mediation server's connection carries no CHILD SA (docs/mediation.md).
-  auto esp_proposals = c.mediation_server
-                           ? Expected<std::vector<ike::ProposalSpec>>(std::vector<ike::ProposalSpec>{})
-                           : parse_all(iana::ProtocolId::Esp, c.esp_proposals, c.name + ": esp_proposals");
-  if (!esp_proposals) return unexpected(esp_proposals.error());
   auto auth = build_auth_config(config, c);
   if (!auth) return unexpected(auth.error());
   const bool uses_psk =
@@ -131,25 +154,17 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   peer->auth = std::move(*auth);
   peer->request_virtual_ips = c.local.vips;
   peer->ike_proposals = ike->proposals;  // checked in IKE_AUTH against what IKE_SA_INIT chose
-  ike::ChildConfig child;
-  child.name = c.name;
-  child.proposals = std::move(*esp_proposals);
-  child.local_ts = selectors(c.local.subnets);
-  child.remote_ts = selectors(c.remote.subnets);
-  // A road warrior that asks for a virtual IP does not know its own side yet, and takes the
-  // gateway's side as the gateway narrows it (RFC 7296 §2.9, §2.19): it proposes everything.
-  for (const auto& vip : c.local.vips) {
-    const auto all = TrafficSelector::from_subnet(Subnet{IpAddress::any(vip.family()), 0});
-    if (c.local.subnets.empty() &&
-        std::find(child.local_ts.begin(), child.local_ts.end(), all) == child.local_ts.end())
-      child.local_ts.push_back(all);
-    if (c.remote.subnets.empty() &&
-        std::find(child.remote_ts.begin(), child.remote_ts.end(), all) == child.remote_ts.end())
-      child.remote_ts.push_back(all);
+  // The loader always fills children; a ConnectionConfig made by hand gets the implicit one.
+  std::vector<ChildSaConfig> children = c.children;
+  if (children.empty() && !c.mediation_server)
+    children.push_back(ChildSaConfig{c.name, c.local.subnets, c.remote.subnets, c.esp_proposals,
+                                     ChildSaMode::Tunnel, c.start, CloseAction::None, c.lifetimes.child});
+  for (const auto& cc : children) {
+    auto child = child_config(c, cc);
+    if (!child) return unexpected(child.error());
+    peer->children.push_back(std::move(*child));
   }
-  child.mode = ike::ChildMode::Tunnel;
   peer->mediation_server = c.mediation_server;
-  if (!c.mediation_server) peer->children.push_back(std::move(child));
 
   auto profile = std::make_shared<ConnectionProfile>();
   profile->config = c;

@@ -13,6 +13,7 @@
 #include "gateway/core/status_view.h"
 #include "gateway/daemon/logging.h"
 #include "gateway/io/host_resolver.h"
+#include "gateway/io/script_runner.h"
 #include "ike/codec/message_codec.h"
 #include "natt/udp_encap.h"
 
@@ -94,6 +95,13 @@ std::vector<std::shared_ptr<const ike::ConnectionSettings>> IkeCore::load_profil
   for (const auto& c : config_.connections) {
     auto [it, fresh] = reqids_.try_emplace(c.name, next_reqid_);
     if (fresh) ++next_reqid_;
+    // Every further child has a reqid of its own: the data plane sends a policy's traffic on the
+    // newest outbound SA of its reqid, so two children sharing one would swap their traffic.
+    for (std::size_t i = 1; i < c.children.size(); ++i) {
+      auto [child_it, child_fresh] =
+          reqids_.try_emplace(child_reqid_key(c.name, c.children[i].name), next_reqid_);
+      if (child_fresh) ++next_reqid_;
+    }
     auto p = build_profile(config_, c, it->second);
     if (!p) {
       cfg_log().error("{}: not usable: {}", c.name, p.error());
@@ -201,13 +209,13 @@ ike::Environment IkeCore::ike_environment() {
   ike::Environment env;
   env.random = &random_;
   env.key_pairs = &prepared_key_pairs_;
-  env.check_selectors = [this](const std::string& child_config, const ike::Identity& peer,
+  env.check_selectors = [this](const std::string& connection, const ike::Identity& peer,
                                const std::vector<TrafficSelector>& local_ts,
                                const std::vector<TrafficSelector>& remote_ts) -> Status {
     if (!installer_) return {};
-    auto p = registry_.find(child_config);
+    auto p = registry_.find(connection);
     return installer_->check_policies(
-        policy_owner(child_config, p && p->config.remote.accepts_many_ids(), peer), local_ts, remote_ts);
+        policy_owner(connection, p && p->config.remote.accepts_many_ids(), peer), local_ts, remote_ts);
   };
   env.configs = &registry_;
   env.limits = &peer_limits_;
@@ -422,6 +430,7 @@ void IkeCore::run(ike::EndpointOutput&& out) {
                        to_withdraw.push_back({a.sa, a.child.inbound_spi});
                      } else {
                        sa_events_->child_installed(a, endpoint_->table());
+                       updown_child_up(a);
                      }
                    },
                    [&](ike::SwitchOutbound& a) {
@@ -441,6 +450,7 @@ void IkeCore::run(ike::EndpointOutput&& out) {
                      if (it == installed_.end()) return;
                      sa_events_->child_removed(a.connection, a.inbound_spi, it->second.outbound_spi,
                                                it->second.name);
+                     updown_child_down(a.inbound_spi);
                      installer_->remove(it->second);
                      installed_.erase(it);
                    },
@@ -451,7 +461,7 @@ void IkeCore::run(ike::EndpointOutput&& out) {
                        knl_log().error("{}: moving CHILD SA {}: {}", a.connection, spi_hex(a.inbound_spi),
                                        s.error());
                    },
-                   [&](ike::ReleasePolicies& a) { installer_->release_policies(a.reqid); },
+                   [&](ike::ReleasePolicies& a) { release_connection_policies(a.reqid); },
                    [&](ike::InstallTrafficPolicies& a) { install_traffic_policies(a.connection); },
                    [&](ike::ReleaseSaResources& a) {
                      sa_events_->released(a);
@@ -517,6 +527,8 @@ Status IkeCore::install(ike::InstallChildSa& a) {
   std::uint32_t reqid = 0;
   if (auto settings = endpoint_->settings(a.connection)) reqid = settings->reqid;
   if (p && remote_access_) reqid = remote_access_->reqid_for(a.sa, *p);
+  if (auto it = reqids_.find(child_reqid_key(a.connection, a.child.child_config)); it != reqids_.end())
+    reqid = it->second;
   // Make-before-break: the new pair goes in next to the old one (inbound first, then outbound,
   // which the data plane prefers as the newest of the connection).
   auto installed = installer_->install(
@@ -531,6 +543,69 @@ Status IkeCore::install(ike::InstallChildSa& a) {
                    spi_hex(a.child.inbound_spi));
   installed_[a.child.inbound_spi] = std::move(*installed);
   return {};
+}
+
+// ---- updown (configs/README.md, "updown") ---------------------------------------------------
+
+void IkeCore::updown_child_up(const ike::InstallChildSa& a) {
+  auto p = registry_.find(a.connection);
+  if (!p || !p->config.updown || !io_) return;
+  if (!updown_) {
+    updown_ = std::make_unique<ScriptRunner>(*io_, [](bool error, const std::string& line) {
+      if (error)
+        dmn_log().warn("updown {}", line);
+      else
+        dmn_log().info("updown {}", line);
+    });
+  }
+  UpdownChild c;
+  c.connection = a.connection;
+  c.child = a.child.child_config;
+  if (a.remote_id) c.remote_id = a.remote_id->to_string();
+  c.local = a.child.local;
+  c.remote = a.child.remote;
+  c.local_ts = a.child.local_ts;
+  c.remote_ts = a.child.remote_ts;
+  c.virtual_ips = remote_access_->addresses_of(a.sa);
+  for (const auto& v : vip_client_->addresses_of(a.sa)) c.virtual_ips.push_back(v);
+  if (dataplane_.interface != "lo") c.interface = dataplane_.interface;
+  c.spi_in = a.child.inbound_spi;
+  c.spi_out = a.child.outbound_spi;
+  std::string verb = "up-client";
+  if (a.child.replaces_inbound_spi) {
+    // The old pair's removal that follows is part of the rekey, not a down.
+    verb = "rekey-client";
+    updown_children_.erase(*a.child.replaces_inbound_spi);
+  }
+  updown_run(*p->config.updown, verb, c);
+  updown_children_.emplace(c.spi_in, UpdownEntry{*p->config.updown, std::move(c)});
+}
+
+void IkeCore::updown_child_down(std::uint32_t inbound_spi) {
+  auto it = updown_children_.find(inbound_spi);
+  if (it == updown_children_.end()) return;
+  updown_run(it->second.script, "down-client", it->second.child);
+  updown_children_.erase(it);
+}
+
+void IkeCore::updown_run(const std::string& script, const std::string& verb, const UpdownChild& c) {
+  updown_->run(ScriptRun{script, {}, updown_environment(verb, c), c.connection + "/" + c.child + " " + verb});
+}
+
+std::string IkeCore::child_reqid_key(const std::string& connection, const std::string& child) {
+  return connection + "/" + child;  // '/' is in no connection name, so no connection's key
+}
+
+// A connection's policies: those of its first child (the connection's reqid, which ike/ knows)
+// and those of its further children.
+void IkeCore::release_connection_policies(std::uint32_t reqid) {
+  installer_->release_policies(reqid);
+  for (const auto& [name, r] : reqids_) {
+    if (r != reqid || name.find('/') != std::string::npos) continue;
+    const std::string prefix = name + "/";
+    for (auto it = reqids_.lower_bound(prefix); it != reqids_.end() && it->first.starts_with(prefix); ++it)
+      installer_->release_policies(it->second);
+  }
 }
 
 void IkeCore::install_traffic_policies(const std::string& name) {
@@ -564,7 +639,7 @@ void IkeCore::release_sa_resources(const ike::ReleaseSaResources& r) {
   // (and their routes) go first; the next CHILD SA installs them again with the address it gets
   // (a reconnect after the gateway went away).
   if (vip_client_->releases_addresses(r.sa))
-    if (auto settings = endpoint_->settings(r.connection)) installer_->release_policies(settings->reqid);
+    if (auto settings = endpoint_->settings(r.connection)) release_connection_policies(settings->reqid);
   vip_client_->release(r.sa);
 }
 

@@ -27,8 +27,10 @@
 #include "gateway/core/profile_registry.h"
 #include "gateway/core/remote_access.h"
 #include "gateway/core/sa_event_source.h"
+#include "gateway/core/updown.h"
 #include "gateway/core/virtual_ip_client.h"
 #include "gateway/daemon/log_rate_limiter.h"
+#include "gateway/io/script_runner.h"
 #include "gateway/io/timer.h"
 #include "ike/endpoint/endpoint.h"
 #include "ike/exchange/eap_failure_limiter.h"
@@ -132,7 +134,21 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   std::uint64_t next_token_ = 1;
   std::map<std::string, std::uint64_t> counters_;  // what only the I/O side sees (sends, keepalives)
   std::uint32_t next_reqid_ = 1;
-  std::map<std::string, std::uint32_t> reqids_;  // stable across reloads, by connection name
+  // Stable across reloads, by connection name (and "connection/child" for further children).
+  std::map<std::string, std::uint32_t> reqids_;
+  static std::string child_reqid_key(const std::string& connection, const std::string& child);
+  void release_connection_policies(std::uint32_t reqid);
+  // updown: scripts (gateway/core/updown.h), run for CHILD SAs up, rekeyed and down; declared
+  // last so a script still running is killed before anything it was told about goes.
+  struct UpdownEntry {
+    std::string script;
+    UpdownChild child;
+  };
+  std::map<std::uint32_t, UpdownEntry> updown_children_;  // up, by inbound SPI
+  std::unique_ptr<ScriptRunner> updown_;
+  void updown_child_up(const ike::InstallChildSa& a);
+  void updown_child_down(std::uint32_t inbound_spi);
+  void updown_run(const std::string& script, const std::string& verb, const UpdownChild& c);
   std::function<void()> shutdown_done_;
 };
 

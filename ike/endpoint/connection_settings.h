@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,12 @@ struct ConnectionSettings {
   std::string remote_id_text;            // for logs: the configured peer identity
   std::chrono::seconds ike_lifetime{0};  // 0: no rekey, no expiry
   std::chrono::seconds child_lifetime{0};
+  // Per CHILD SA config, by name, where it has its own (a connection's `children:`).
+  std::map<std::string, std::chrono::seconds> child_lifetimes;
+  std::chrono::seconds lifetime_of_child(const std::string& child) const {
+    auto it = child_lifetimes.find(child);
+    return it == child_lifetimes.end() ? child_lifetime : it->second;
+  }
   std::chrono::seconds keepalive{0};  // RFC 3948 §4 NAT-keepalive interval; 0: none
   std::uint32_t reqid = 0;            // ties the connection's CHILD SAs to its policies
   std::shared_ptr<const IkeSaConfig> ike;

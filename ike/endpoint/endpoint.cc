@@ -398,7 +398,7 @@ void Endpoint::on_child_up(IkeSaEntry& e, ChildSaEstablished&& ev) {
   // The data plane hears of the lifetime too: its soft expire (at 90 %) is a second trigger for
   // the rekey, its hard expire the last word (data_plane_expire).
   std::chrono::seconds life{0};
-  if (e.connection_settings) life = e.connection_settings->child_lifetime;
+  if (e.connection_settings) life = e.connection_settings->lifetime_of_child(ev.child_config);
   const auto soft = life - life / 10;
 
   EndpointChildSa c;

@@ -55,7 +55,7 @@ void Endpoint::schedule_ike_lifetime(IkeSaEntry& e, TimePoint now) {
 
 void Endpoint::schedule_child_lifetime(IkeSaEntry& e, EndpointChildSa& child, TimePoint now) {
   if (!e.connection_settings) return;
-  const auto life = e.connection_settings->child_lifetime;
+  const auto life = e.connection_settings->lifetime_of_child(child.name);
   if (life.count() <= 0) return;
   child.rekey_at = rekey_point(now, life);
   child.expire_at = now + life;

@@ -314,7 +314,7 @@ TaskStatus ChildCreate::process_request(const InboundMessage& request) {
   // The gateway's word on who may carry this traffic: selectors another connection or peer
   // identity holds are refused here, before any SA exists (TS_UNACCEPTABLE, §3.10.1).
   if (ctx_.env->check_selectors && ctx_.remote_id) {
-    if (Status s = ctx_.env->check_selectors(config_->name, *ctx_.remote_id, tsr_, tsi_); !s) {
+    if (Status s = ctx_.env->check_selectors(peer.name, *ctx_.remote_id, tsr_, tsi_); !s) {
       refusal_ = s.error();
       return refuse(NotifyType::TsUnacceptable);
     }

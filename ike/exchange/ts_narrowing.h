@@ -33,10 +33,11 @@ bool is_single_host(const TrafficSelector& ts, const IpAddress& address);
 std::vector<TrafficSelector> resolve_selectors(const std::vector<TrafficSelector>& configured,
                                                const IpAddress& own_address);
 
-// Responder: whether the data plane may carry a CHILD SA of `child_config` with these selectors
-// for `peer` (no other connection or identity holds that traffic). An error is the reason; the
+// Responder: whether the data plane may carry a CHILD SA of the connection (peer config) named
+// `connection` with these selectors for `peer` (no other connection or identity holds that
+// traffic; the connection's other children hold theirs under the same owner). An error is the reason; the
 // request is then answered with TS_UNACCEPTABLE.
-using SelectorCheck = std::function<Status(const std::string& child_config, const Identity& peer,
+using SelectorCheck = std::function<Status(const std::string& connection, const Identity& peer,
                                            const std::vector<TrafficSelector>& local_ts,
                                            const std::vector<TrafficSelector>& remote_ts)>;
 

@@ -21,3 +21,7 @@ set_tests_properties(netns.s2s.rekey PROPERTIES LABELS netns RUN_SERIAL TRUE TIM
 add_test(NAME netns.s2s.dns
          COMMAND bash ${_s2s}/s2s_dns.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
 set_tests_properties(netns.s2s.dns PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77)
+# One connection with two children, and an updown script recording its variables (issue 17).
+add_test(NAME netns.s2s.children
+         COMMAND bash ${_s2s}/s2s_children.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(netns.s2s.children PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77)

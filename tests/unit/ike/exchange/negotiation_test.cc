@@ -265,18 +265,18 @@ TEST_F(Selectors, TrafficAnotherOwnerHoldsIsTsUnacceptableBeforeAnySpi) {
   // TS_UNACCEPTABLE with the reason in its ChildSaFailed, reserves no SPI, keeps the IKE SA.
   configure({ts("10.1.0.0/24")}, {ts("10.2.0.0/24")}, {ts("10.2.0.0/24")}, {ts("10.1.0.0/24")});
   std::vector<std::string> asked;
-  pair.check_selectors_r = [&](const std::string& child, const Identity& peer,
+  pair.check_selectors_r = [&](const std::string& connection, const Identity& peer,
                                const std::vector<TrafficSelector>& local,
                                const std::vector<TrafficSelector>& remote) -> Status {
-    asked.push_back(child + " " + peer.to_string() + " " + local.at(0).to_string() + " " +
+    asked.push_back(connection + " " + peer.to_string() + " " + local.at(0).to_string() + " " +
                     remote.at(0).to_string());
     return unexpected(std::string("held by branch (reqid 2)"));
   };
   pair.start_and_run();
   ASSERT_TRUE(pair.both_established());
   ASSERT_EQ(asked.size(), 1u);
-  EXPECT_EQ(asked[0], pair.peer_r().children[0].name + " " + pair.peer_i->local_id.to_string() +
-                          " 10.2.0.0/24 10.1.0.0/24");
+  EXPECT_EQ(asked[0],
+            pair.peer_r().name + " " + pair.peer_i->local_id.to_string() + " 10.2.0.0/24 10.1.0.0/24");
   EXPECT_TRUE(has_notify(pair.payloads_of(3), NotifyType::TsUnacceptable));
   const auto* failed_r = pair.log_r.first<ChildSaFailed>();
   ASSERT_TRUE(failed_r);
@@ -309,6 +309,37 @@ TEST_F(Selectors, ChildConfigIsChosenBySelectors) {
   ASSERT_TRUE(pair.both_established());
   ASSERT_TRUE(pair.log_r.first<ChildSaEstablished>());
   EXPECT_EQ(pair.log_r.first<ChildSaEstablished>()->child_config, "lab7");
+}
+
+// Two children of one connection (a config's `children:`): the first rides in IKE_AUTH, the
+// second follows in CREATE_CHILD_SA, and the responder matches each to its own child config by
+// the proposed selectors, whatever order it lists them in.
+TEST_F(Selectors, EachChildOfAConnectionFindsItsConfig) {
+  configure({ts("10.1.0.0/24")}, {ts("10.2.0.0/24")}, {ts("10.2.0.0/24")}, {ts("10.1.0.0/24")});
+  pair.peer_i->children[0].name = "lan-a";
+  pair.peer_i->children.push_back(ChildConfig{
+      "lan-b", {esp_proposal("aes256gcm16")}, {ts("10.11.0.0/24")}, {ts("10.12.0.0/24")}, ChildMode::Tunnel});
+  pair.peer_r().children[0].name = "lan-a";
+  pair.peer_r().children.insert(pair.peer_r().children.begin(), ChildConfig{"lan-b",
+                                                                            {esp_proposal("aes256gcm16")},
+                                                                            {ts("10.12.0.0/24")},
+                                                                            {ts("10.11.0.0/24")},
+                                                                            ChildMode::Tunnel});
+  pair.start_and_run();
+  ASSERT_TRUE(pair.both_established());
+  const auto children_i = pair.log_i.all<ChildSaEstablished>();
+  const auto children_r = pair.log_r.all<ChildSaEstablished>();
+  ASSERT_EQ(children_i.size(), 2u);
+  ASSERT_EQ(children_r.size(), 2u);
+  EXPECT_EQ(children_r[0]->child_config, "lan-a");
+  EXPECT_EQ(children_r[0]->local_ts, std::vector<TrafficSelector>{ts("10.2.0.0/24")});
+  EXPECT_EQ(children_r[1]->child_config, "lan-b");
+  EXPECT_EQ(children_r[1]->local_ts, std::vector<TrafficSelector>{ts("10.12.0.0/24")});
+  EXPECT_EQ(children_r[1]->remote_ts, std::vector<TrafficSelector>{ts("10.11.0.0/24")});
+  EXPECT_EQ(children_i[1]->child_config, "lan-b");
+  EXPECT_NE(children_i[0]->inbound_spi, children_i[1]->inbound_spi);
+  // IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA: six messages.
+  EXPECT_EQ(pair.wire.size(), 6u);
 }
 
 TEST(TransportMode, HonouredWhenBothSidesWantIt) {
