@@ -182,6 +182,7 @@ struct ConnectionConfig {
   // `mediation: server`: the peers of this connection use us as their mediation server
   // (docs/mediation.md); no subnets, no ESP proposals, no CHILD SA.
   bool mediation_server = false;
+  bool mobike = true;  // `mobike: yes | no`: MOBIKE (RFC 4555) offered or accepted
   friend bool operator==(const ConnectionConfig&, const ConnectionConfig&) = default;
 };
 

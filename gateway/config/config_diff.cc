@@ -39,6 +39,7 @@ const FieldList<ConnectionConfig>& connection_fields() {
       {"esp_proposals", same(&ConnectionConfig::esp_proposals)},
       {"start", same(&ConnectionConfig::start)},
       {"mediation", same(&ConnectionConfig::mediation_server)},
+      {"mobike", same(&ConnectionConfig::mobike)},
       {"dpd", same(&ConnectionConfig::dpd)},
       {"lifetimes.ike", [](const auto& a, const auto& b) { return a.lifetimes.ike == b.lifetimes.ike; }},
       {"lifetimes.child",

@@ -149,6 +149,7 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   }
   child.mode = ike::ChildMode::Tunnel;
   peer->mediation_server = c.mediation_server;
+  peer->mobike = c.mobike;
   if (!c.mediation_server) peer->children.push_back(std::move(child));
 
   auto profile = std::make_shared<ConnectionProfile>();
