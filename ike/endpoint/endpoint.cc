@@ -568,18 +568,18 @@ EndpointOutput Endpoint::peer_moved(std::uint32_t inbound_spi, const natgate::En
     if (!moved) continue;
     // As strongSwan does with XFRM mapping events: only a peer known to be behind a NAT may move
     // this way; anyone else's address is fixed until IKE (MOBIKE) says otherwise.
+    if (!e->sa->nat().remote_behind_nat) {
+      log(Level::Debug, *e,
+          e->connection() + ": ESP for SA " + spi_hex(inbound_spi) + " from " + new_remote.to_string() +
+              " ignored: the peer is not behind a NAT");
+      return finish();
+    }
     if (e->sa->mobike() && new_remote.address != moved->remote.address) {
       // RFC 4555 §3.5: with MOBIKE the peer moves to a new address itself, with
       // UPDATE_SA_ADDRESSES (a new port behind the same NAT is a rebinding, followed below).
       log(Level::Debug, *e,
           e->connection() + ": ESP for SA " + spi_hex(inbound_spi) + " from " + new_remote.to_string() +
               " ignored: MOBIKE peers move with UPDATE_SA_ADDRESSES");
-      return finish();
-    }
-    if (!e->sa->nat().remote_behind_nat) {
-      log(Level::Debug, *e,
-          e->connection() + ": ESP for SA " + spi_hex(inbound_spi) + " from " + new_remote.to_string() +
-              " ignored: the peer is not behind a NAT");
       return finish();
     }
     count("peer_address_changes_esp");

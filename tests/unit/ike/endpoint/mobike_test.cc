@@ -89,8 +89,12 @@ struct EndpointMobike : ::testing::Test {
     return sealed ? *sealed : Bytes{};
   }
   EndpointOutput to_moon(ByteView bytes, const natgate::Endpoint& from) {
+    const bool natt = from.port != 500;
     return moon.endpoint->handle_datagram(
-        ReceivedDatagram{bytes, natgate::Endpoint{moon.address, 4500}, from, true}, world.now);
+        ReceivedDatagram{bytes,
+                         natgate::Endpoint{moon.address, natt ? std::uint16_t{4500} : std::uint16_t{500}},
+                         from, natt},
+        world.now);
   }
 };
 
@@ -260,7 +264,8 @@ TEST_F(EndpointMobike, AnUpdateWithoutNegotiatedMobikeMovesNothing) {
   const natgate::Endpoint before = moon_sa().remote();
   const Bytes update = seal_from_carol(
       2, {Notify::make(NotifyType::UpdateSaAddresses), Notify::make(NotifyType::Cookie2, Bytes(16, 0x42))});
-  world.apply(moon, to_moon(update, endpoint("192.168.1.99", 4500)));
+  ASSERT_EQ(before.port, 500u);  // no NAT: IKE stayed on port 500
+  world.apply(moon, to_moon(update, endpoint("192.168.1.99", 500)));
   EXPECT_EQ(moon_sa().mobike_updates_refused(), 1u);
   EXPECT_EQ(moon_sa().remote(), before);
   EXPECT_TRUE(moon.moves.empty());
