@@ -217,6 +217,7 @@ struct ConnectionConfig {
   // `updown:` an absolute path to a root-owned script run on CHILD SA up / down / rekey
   // (gateway/core/updown_runner.h, configs/README.md "updown").
   std::optional<std::string> updown;
+  bool mobike = true;  // `mobike: yes | no`: MOBIKE (RFC 4555) offered or accepted
   friend bool operator==(const ConnectionConfig&, const ConnectionConfig&) = default;
 };
 

@@ -729,12 +729,25 @@ class ConfigParser {
                    "NOT): prefer configuring the clients (natgate profile --for windows)");
   }
 
+  // `mobike: yes | no` (RFC 4555; default yes, as charon's).
+  void parse_mobike(const YAML::Node& node, const std::string& path, ConnectionConfig& c) {
+    auto text = read_.scalar(node, path, "yes or no");
+    if (!text) return;
+    if (*text == "yes" || *text == "true") {
+      c.mobike = true;
+    } else if (*text == "no" || *text == "false") {
+      c.mobike = false;
+    } else {
+      diags_.error(node.Mark(), path, "\"" + *text + "\" is not yes or no");
+    }
+  }
+
   std::optional<ConnectionConfig> parse_connection(const std::string& name, const YAML::Node& node,
                                                    const std::string& path, const Config& config) {
     auto m = read_.map(node, path,
                        {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd",
                         "lifetimes", "natt", "fragmentation", "pool", "mediation", "legacy_proposals",
-                        "children", "updown"});
+                        "children", "updown", "mobike"});
     if (!m) return std::nullopt;
     const std::size_t errors_before = diags_.errors().size();
     ConnectionConfig c;
@@ -785,6 +798,7 @@ class ConfigParser {
     }
     if (auto n = m->get("fragmentation"))
       auth_.fragmentation(*n, join_path(path, "fragmentation"), c.fragmentation);
+    if (auto n = m->get("mobike")) parse_mobike(*n, join_path(path, "mobike"), c);
 
     auto proposals = [&](std::string_view key, ProposalKind kind, std::vector<std::string>& out) {
       const std::string p = join_path(path, key);

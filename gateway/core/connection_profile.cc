@@ -165,6 +165,7 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
     peer->children.push_back(std::move(*child));
   }
   peer->mediation_server = c.mediation_server;
+  peer->mobike = c.mobike;
 
   auto profile = std::make_shared<ConnectionProfile>();
   profile->config = c;

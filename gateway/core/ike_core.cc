@@ -78,6 +78,7 @@ IkeCore::~IkeCore() {
   // Timers and watchers first: none of their callbacks may run into a half-destroyed core. The
   // Endpoint's SAs go while the data plane their environment calls back into is still there.
   backend_watch_.reset();
+  route_monitor_.reset();
   shutdown_timer_.reset();
   timers_.reset();
   endpoint_.reset();
@@ -178,6 +179,25 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   ec.resolve_host = [](const std::string& host) { return resolve_host(host); };
   endpoint_ = std::make_unique<ike::Endpoint>(std::move(ec), registry_);
   run(endpoint_->start(load_profiles(), Clock::now()));
+  watch_routes();
+}
+
+void IkeCore::watch_routes() {
+  // Only a road warrior moves its SAs (RFC 4555 §3.5: the initiator updates, the responder
+  // follows); a daemon that only listens needs no netlink socket.
+  bool may_move = false;
+  for (const auto& c : config_.connections) may_move |= c.mobike && c.start != StartAction::Listen;
+  if (!may_move || route_monitor_) return;
+  // 100 ms: long enough for a burst of address and route messages of one move to arrive, short
+  // enough that a road warrior pinging every 100 ms loses a packet or two.
+  auto m = RouteMonitor::open(*io_, std::chrono::milliseconds(100), [this] {
+    if (endpoint_) run(endpoint_->local_addresses_changed(Clock::now()));
+  });
+  if (!m) {
+    ike_log().warn("MOBIKE: {}; address changes are not noticed", m.error());
+    return;
+  }
+  route_monitor_ = std::move(*m);
 }
 
 // ---- data-plane events (dataplane::EventListener) ----------------------------------------
@@ -297,6 +317,7 @@ void IkeCore::apply_config(const Config& config, const ConfigDiff& diff) {
     changed.push_back({change.name, fields});
   }
   run(endpoint_->reload(std::move(settings), diff.removed, changed, diff.added, Clock::now()));
+  watch_routes();
 }
 
 // ---- input ---------------------------------------------------------------------------------
@@ -457,6 +478,7 @@ void IkeCore::run(ike::EndpointOutput&& out) {
                    [&](ike::MoveChildSa& a) {
                      auto it = installed_.find(a.inbound_spi);
                      if (it == installed_.end()) return;
+                     if (a.udp_encapsulation) it->second.udp_encapsulation = *a.udp_encapsulation;
                      if (Status s = installer_->move(it->second, {.local = a.local, .remote = a.remote}); !s)
                        knl_log().error("{}: moving CHILD SA {}: {}", a.connection, spi_hex(a.inbound_spi),
                                        s.error());

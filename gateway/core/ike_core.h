@@ -31,6 +31,7 @@
 #include "gateway/core/virtual_ip_client.h"
 #include "gateway/daemon/log_rate_limiter.h"
 #include "gateway/io/script_runner.h"
+#include "gateway/io/route_monitor.h"
 #include "gateway/io/timer.h"
 #include "ike/endpoint/endpoint.h"
 #include "ike/exchange/eap_failure_limiter.h"
@@ -130,6 +131,9 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   std::unique_ptr<Timer> shutdown_timer_;
   struct BackendWatch;
   std::unique_ptr<BackendWatch> backend_watch_;
+  // MOBIKE (RFC 4555): address and route changes, while a connection may initiate with MOBIKE.
+  std::unique_ptr<RouteMonitor> route_monitor_;
+  void watch_routes();
   std::map<std::uint64_t, ControlReply> replies_;  // by the token the Endpoint answers with
   std::uint64_t next_token_ = 1;
   std::map<std::string, std::uint64_t> counters_;  // what only the I/O side sees (sends, keepalives)

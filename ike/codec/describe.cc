@@ -72,6 +72,18 @@ const char* known_notify_name(NotifyType t) {
       return "NON_FIRST_FRAG";
     case NotifyType::MobikeSupported:
       return "MOBIKE_SUP";
+    case NotifyType::AdditionalIp4Address:
+      return "ADD_4_ADDR";
+    case NotifyType::AdditionalIp6Address:
+      return "ADD_6_ADDR";
+    case NotifyType::NoAdditionalAddresses:
+      return "NO_ADD_ADDR";
+    case NotifyType::UpdateSaAddresses:
+      return "UPD_SA_ADDR";
+    case NotifyType::Cookie2:
+      return "COOKIE2";
+    case NotifyType::NoNatsAllowed:
+      return "NO_NATS";
     case NotifyType::MultipleAuthSupported:
       return "MULT_AUTH";
     case NotifyType::AnotherAuthFollows:

@@ -538,19 +538,23 @@ void Endpoint::on_ike_deleted(IkeSaEntry& e, const IkeSaDeleted& ev) {
 }
 
 void Endpoint::on_endpoints_changed(IkeSaEntry& e, const EndpointsChanged& ev) {
-  count("peer_address_changes");
+  count(ev.mobike ? "mobike_address_updates" : "peer_address_changes");
   e.peer_override.reset();
   const std::string before = e.peer.to_string();
   e.peer = ev.remote;
   const std::size_t n = e.children.size();
+  const std::string why =
+      ev.mobike ? "MOBIKE address update (RFC 4555 §3.5)" : "NAT mapping changed (RFC 7296 §2.23)";
+  const std::string encap =
+      ev.udp_encapsulation ? (*ev.udp_encapsulation ? ", ESP in UDP" : ", plain ESP") : std::string();
   log(Level::Info, e,
       e.connection() + ": peer now at " + ev.remote.to_string() + " (was " + before + "), local " +
-          ev.local.to_string() + ": NAT mapping changed (RFC 7296 §2.23); " + std::to_string(n) +
-          " CHILD SA" + plural(n, "", "s") + " follow" + plural(n, "s", ""));
+          ev.local.to_string() + ": " + why + encap + "; " + std::to_string(n) + " CHILD SA" +
+          plural(n, "", "s") + " follow" + plural(n, "s", ""));
   for (auto& child : e.children) {
     child.local = ev.local;
     child.remote = ev.remote;
-    emit(MoveChildSa{e.connection(), child.inbound_spi, ev.local, ev.remote});
+    emit(MoveChildSa{e.connection(), child.inbound_spi, ev.local, ev.remote, ev.udp_encapsulation});
   }
 }
 
@@ -570,6 +574,14 @@ EndpointOutput Endpoint::peer_moved(std::uint32_t inbound_spi, const natgate::En
               " ignored: the peer is not behind a NAT");
       return finish();
     }
+    if (e->sa->mobike() && new_remote.address != moved->remote.address) {
+      // RFC 4555 §3.5: with MOBIKE the peer moves to a new address itself, with
+      // UPDATE_SA_ADDRESSES (a new port behind the same NAT is a rebinding, followed below).
+      log(Level::Debug, *e,
+          e->connection() + ": ESP for SA " + spi_hex(inbound_spi) + " from " + new_remote.to_string() +
+              " ignored: MOBIKE peers move with UPDATE_SA_ADDRESSES");
+      return finish();
+    }
     count("peer_address_changes_esp");
     log(Level::Info, *e,
         e->connection() + ": authenticated ESP now comes from " + new_remote.to_string() + " (was " +
@@ -579,7 +591,7 @@ EndpointOutput Endpoint::peer_moved(std::uint32_t inbound_spi, const natgate::En
     for (auto& child : e->children) {
       if (child.remote == new_remote) continue;
       child.remote = new_remote;
-      emit(MoveChildSa{e->connection(), child.inbound_spi, child.local, new_remote});
+      emit(MoveChildSa{e->connection(), child.inbound_spi, child.local, new_remote, std::nullopt});
     }
     e->peer_override = new_remote;
     call(id, [&](IkeSa& sa) { return sa.check_liveness(now); });

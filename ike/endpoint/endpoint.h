@@ -116,6 +116,12 @@ class Endpoint {
   // Authenticated ESP of a CHILD SA now comes from new_remote (RFC 7296 §2.23).
   EndpointOutput peer_moved(std::uint32_t inbound_spi, const natgate::Endpoint& new_remote, TimePoint now);
 
+  // MOBIKE (RFC 4555, endpoint_mobike.cc): our addresses or routes changed. Every established
+  // IKE SA we initiated with MOBIKE asks local_address_for() again and, when the answer differs
+  // from the address it uses, moves there and sends UPDATE_SA_ADDRESSES. The shell calls this
+  // after netlink told it of a change (debounced); it is cheap when nothing moved.
+  EndpointOutput local_addresses_changed(TimePoint now);
+
   // The IKEv2 Mediation Extension (endpoint_mediation.h): a ME_CONNECT request on an established
   // IKE SA (the mediated peer's role, and tests).
   EndpointOutput send_me_connect(SaId sa, std::vector<Payload> payloads, TimePoint now);

@@ -97,6 +97,8 @@ struct MoveChildSa {
   std::uint32_t inbound_spi = 0;
   Endpoint local;
   Endpoint remote;
+  // MOBIKE found the NATs changed (RFC 4555 §3.5): ESP in UDP on or off. nullopt: as it was.
+  std::optional<bool> udp_encapsulation;
 };
 
 struct ReleasePolicies {

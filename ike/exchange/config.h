@@ -107,6 +107,8 @@ struct PeerConfig {
   // Responder: peers of this connection use us as their mediation server
   // (draft-brunner-ikev2-mediation-00, docs/mediation.md); it carries no CHILD SA.
   bool mediation_server = false;
+  // MOBIKE (RFC 4555): offer or accept MOBIKE_SUPPORTED in IKE_AUTH (config `mobike`).
+  bool mobike = true;
 };
 
 // How a responder finds its configuration. Implemented by the gateway over its loaded config.

@@ -123,11 +123,17 @@ struct IkeSaRekeyed {
 };
 
 // The peer's address or port changed under an authenticated message (a NAT rebinding, or the
-// float to 4500 as seen by the responder); later datagrams go to the new endpoints.
+// float to 4500 as seen by the responder), or a MOBIKE address update moved the SA (RFC 4555
+// §3.5: the peer's UPDATE_SA_ADDRESSES, or our own move as its initiator); later datagrams go
+// to the new endpoints.
 struct EndpointsChanged {
   Endpoint local;
   Endpoint remote;
   bool natt = false;
+  bool mobike = false;  // an UPDATE_SA_ADDRESSES, not an implicit §2.23 update
+  // MOBIKE re-evaluated the NATs (NAT-D in the INFORMATIONAL): ESP in UDP on or off from now
+  // on. nullopt: as before.
+  std::optional<bool> udp_encapsulation;
 };
 
 // The configuration payload exchange (RFC 7296 §2.19) settled virtual IPs: as responder we leased

@@ -10,6 +10,7 @@
 #include "ike/exchange/ike_dpd.h"
 #include "ike/exchange/ike_init.h"
 #include "ike/exchange/ike_mediation.h"
+#include "ike/exchange/ike_mobike.h"
 #include "ike/exchange/ike_natd.h"
 #include "ike/exchange/ike_rekey.h"
 #include "ike/exchange/message_protection.h"
@@ -216,6 +217,7 @@ std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMe
         tasks.push_back(std::make_unique<IkeAuth>(ctx_));
         tasks.push_back(std::make_unique<IkeConfig>(ctx_));  // leases before the CHILD SA's selectors
         tasks.push_back(std::make_unique<ChildCreate>(ctx_, std::nullopt));
+        tasks.push_back(std::make_unique<MobikeAuth>(ctx_));  // RFC 4555 §3.2
         if (mediation) tasks.push_back(std::make_unique<MediationSetup>(ctx_, ExchangeType::IkeAuth));
       }
       break;
@@ -232,6 +234,14 @@ std::vector<std::unique_ptr<Task>> ExchangeDriver::passive_tasks(const InboundMe
         break;
       }
       if (delete_child) tasks.push_back(std::make_unique<ChildDelete>(ctx_, std::vector<std::uint32_t>{}));
+      // MOBIKE (RFC 4555 §3.5, §3.7): an address update, a return routability check, an address list.
+      for (auto n : {iana::NotifyType::UpdateSaAddresses, iana::NotifyType::Cookie2,
+                     iana::NotifyType::NoAdditionalAddresses, iana::NotifyType::AdditionalIp4Address,
+                     iana::NotifyType::AdditionalIp6Address}) {
+        if (!find_notify(request.payloads, n)) continue;
+        tasks.push_back(std::make_unique<MobikeUpdate>(ctx_));
+        break;
+      }
       tasks.push_back(std::make_unique<IkeDpd>(ctx_));
       break;
     }

@@ -13,6 +13,7 @@
 #include "ike/exchange/ike_dpd.h"
 #include "ike/exchange/ike_init.h"
 #include "ike/exchange/ike_mediation.h"
+#include "ike/exchange/ike_mobike.h"
 #include "ike/exchange/ike_natd.h"
 #include "ike/exchange/ike_rekey.h"
 #include "ike/exchange/message_protection.h"
@@ -63,7 +64,8 @@ Expected<std::unique_ptr<IkeSa>> IkeSa::create_initiator(InitiatorSetup setup,
   sa->driver_->queue(std::make_unique<IkeInit>(ctx));
   sa->driver_->queue(std::make_unique<IkeNatd>(ctx));
   sa->driver_->queue(std::make_unique<IkeAuth>(ctx));
-  sa->driver_->queue(std::make_unique<IkeConfig>(ctx));  // CFG_REQUEST, if virtual IPs are wanted
+  sa->driver_->queue(std::make_unique<IkeConfig>(ctx));   // CFG_REQUEST, if virtual IPs are wanted
+  sa->driver_->queue(std::make_unique<MobikeAuth>(ctx));  // MOBIKE_SUPPORTED (RFC 4555 §3.2)
   const auto& children = ctx.peer_config->children;
   for (std::size_t i = 0; i < children.size(); ++i) {
     // The first CHILD SA rides in IKE_AUTH, the others follow with CREATE_CHILD_SA (§1.3.1).
@@ -116,6 +118,8 @@ std::unique_ptr<IkeSa> IkeSa::create_rekeyed(IkeSaContext& old, IkeSuccessor nex
   ctx.nat = old.nat;
   ctx.floated = old.floated;
   ctx.peer_fragmentation = old.peer_fragmentation;
+  ctx.mobike = old.mobike;
+  ctx.peer_additional_addresses = old.peer_additional_addresses;
   ctx.outbound = std::move(next.outbound);
   ctx.inbound = std::move(next.inbound);
   ctx.local_id = old.local_id;
@@ -325,8 +329,15 @@ void IkeSa::authenticated(const ReceivedDatagram& in, TimePoint now) {
   // NOT do this type of dynamic address update". A responder behind a static port forward still
   // follows its NATed peers (strongSwan's rule too): it is the one that cannot reach them
   // otherwise.
+  // With MOBIKE negotiated a new address comes only with an UPDATE_SA_ADDRESSES (RFC 4555 §3.5,
+  // ike_mobike.h). A new port on the same address is the peer's NAT rebinding (or a re-opened
+  // TCP stream through it, RFC 9329 §6), which the peer cannot see from behind the NAT: that one
+  // is still followed as §2.23 allows.
   const bool floats = in.natt && !ctx_.natt;
-  const bool peer_roams = ctx_.nat.remote_behind_nat && (!ctx_.nat.local_behind_nat || !ctx_.initiator);
+  const bool same_address =
+      in.remote.address == ctx_.remote.address && in.local.address == ctx_.local.address;
+  const bool peer_roams = (!ctx_.mobike || same_address) && ctx_.nat.remote_behind_nat &&
+                          (!ctx_.nat.local_behind_nat || !ctx_.initiator);
   if (!floats && !peer_roams) return;
   ctx_.local = in.local;
   ctx_.remote = in.remote;
@@ -334,7 +345,8 @@ void IkeSa::authenticated(const ReceivedDatagram& in, TimePoint now) {
     ctx_.natt = true;
     ctx_.floated = true;
   }
-  if (ctx_.state == SaState::Established) ctx_.emit(EndpointsChanged{ctx_.local, ctx_.remote, ctx_.natt});
+  if (ctx_.state == SaState::Established)
+    ctx_.emit(EndpointsChanged{ctx_.local, ctx_.remote, ctx_.natt, false, std::nullopt});
 }
 
 void IkeSa::handle_request(const IkeHeader& header, const ReceivedDatagram& in, TimePoint now) {
@@ -526,6 +538,30 @@ Output IkeSa::check_liveness(TimePoint now) {
   SaState before = ctx_.state;
   if (ctx_.state == SaState::Established && !driver_->busy() && !driver_->has_queued()) {
     driver_->queue(std::make_unique<IkeDpd>(ctx_));
+    driver_->initiate(now);
+  }
+  after_call(before, now);
+  return out;
+}
+
+Output IkeSa::update_addresses(const Endpoint& new_local, const std::optional<Endpoint>& new_remote,
+                               TimePoint now) {
+  Output out;
+  CallScope scope(ctx_, out);
+  SaState before = ctx_.state;
+  if (ctx_.state == SaState::Established && ctx_.mobike && !ctx_.rekeyed) {
+    // RFC 4555 §3.5: the initiator moves first (its old address may be gone) and tells the peer
+    // from the new one; from here on IKE runs on the NAT-T ports, where a NAT found on the new
+    // path cannot break it (§3.3).
+    ctx_.local = new_local;
+    if (new_remote) ctx_.remote = *new_remote;
+    if (!ctx_.natt) {
+      ctx_.natt = true;
+      ctx_.remote.port = ctx_.ike_config->remote_natt_port;
+    }
+    ctx_.local.port = ctx_.ike_config->natt_port;
+    ctx_.emit(EndpointsChanged{ctx_.local, ctx_.remote, ctx_.natt, true, std::nullopt});
+    driver_->queue(std::make_unique<MobikeUpdate>(ctx_));
     driver_->initiate(now);
   }
   after_call(before, now);

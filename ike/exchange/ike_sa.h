@@ -85,6 +85,11 @@ class IkeSa {
   // Rekeys a CHILD SA (§1.3.3, §2.8): a new pair replaces it (ChildSaEstablished with
   // replaces_inbound_spi), then the old pair is deleted (ChildSaDeleted).
   Output rekey_child_sa(std::uint32_t inbound_spi, TimePoint now);
+  // MOBIKE (RFC 4555 §3.5), as the initiator that moved: the IKE SA and its CHILD SAs
+  // (EndpointsChanged) go to new_local (and new_remote, if the peer should be reached at another
+  // address) at once, and an UPDATE_SA_ADDRESSES tells the peer. Nothing without MOBIKE.
+  Output update_addresses(const Endpoint& new_local, const std::optional<Endpoint>& new_remote,
+                          TimePoint now);
   // Sends a ME_CONNECT request with these payloads (draft-brunner-ikev2-mediation-00,
   // ike_mediation.h) once the window is free; only on an established SA.
   Output send_me_connect(std::vector<Payload> payloads, TimePoint now);
@@ -113,6 +118,10 @@ class IkeSa {
   const Endpoint& remote() const { return ctx_.remote; }
   bool natt() const { return ctx_.natt; }
   const NatState& nat() const { return ctx_.nat; }
+  // MOBIKE (RFC 4555): negotiated in IKE_AUTH; the peer's other addresses; updates refused.
+  bool mobike() const { return ctx_.mobike; }
+  const std::vector<IpAddress>& peer_additional_addresses() const { return ctx_.peer_additional_addresses; }
+  std::uint32_t mobike_updates_refused() const { return ctx_.mobike_updates_refused; }
   const std::optional<CryptoSuite>& suite() const { return ctx_.suite; }
   const std::vector<ChildSaRecord>& children() const { return ctx_.children; }
   const IkeSaCounters& counters() const { return counters_; }

@@ -152,6 +152,14 @@ struct IkeSaContext {
 
   std::vector<ChildSaRecord> children;
 
+  // MOBIKE (RFC 4555, ike_mobike.h): both sides sent MOBIKE_SUPPORTED in IKE_AUTH. Only then
+  // does the responder move the SA, and only on an authenticated UPDATE_SA_ADDRESSES (§3.5);
+  // the implicit §2.23 address updates are off.
+  bool mobike = false;
+  // The peer's other addresses (ADDITIONAL_IP4/6_ADDRESS; empty after NO_ADDITIONAL_ADDRESSES).
+  std::vector<IpAddress> peer_additional_addresses;
+  std::uint32_t mobike_updates_refused = 0;  // UPDATE_SA_ADDRESSES without MOBIKE negotiated
+
   // Set by a task that returns TaskStatus::Failed: why the IKE SA ends.
   DeleteReason close_reason = DeleteReason::NegotiationFailed;
   TimePoint last_heard{};  // last authenticated message from the peer (DPD, RFC 7296 §2.4)

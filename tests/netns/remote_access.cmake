@@ -30,3 +30,7 @@ set_tests_properties(interop.ra.windows-default-proposals PROPERTIES LABELS inte
 add_test(NAME netns.ra.reconnect
          COMMAND bash ${_ra}/ra_reconnect.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
 set_tests_properties(netns.ra.reconnect PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 120 SKIP_RETURN_CODE 77)
+# MOBIKE (RFC 4555): the road warrior moves from behind NAT A to behind NAT B while pinging.
+add_test(NAME netns.ra.mobike
+         COMMAND bash ${_ra}/ra_mobike.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(netns.ra.mobike PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 120 SKIP_RETURN_CODE 77)
