@@ -96,7 +96,7 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   auto ike_proposals = parse_all(iana::ProtocolId::Ike, c.ike_proposals, c.name + ": ike_proposals");
   if (!ike_proposals) return unexpected(ike_proposals.error());
   // A mediation server's connection carries no CHILD SA (docs/mediation.md).
-  auto esp_proposals = c.mediation_server
+  auto esp_proposals = c.carries_no_child()
                            ? Expected<std::vector<ike::ProposalSpec>>(std::vector<ike::ProposalSpec>{})
                            : parse_all(iana::ProtocolId::Esp, c.esp_proposals, c.name + ": esp_proposals");
   if (!esp_proposals) return unexpected(esp_proposals.error());
@@ -149,7 +149,12 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   }
   child.mode = ike::ChildMode::Tunnel;
   peer->mediation_server = c.mediation_server;
-  if (!c.mediation_server) peer->children.push_back(std::move(child));
+  peer->mediation_client = c.mediation_client;
+  if (c.mediated) {
+    peer->mediated_by = c.mediated->mediated_by;
+    peer->mediation_peer = to_ike_identity(c.mediated->peer);
+  }
+  if (!c.carries_no_child()) peer->children.push_back(std::move(child));
 
   auto profile = std::make_shared<ConnectionProfile>();
   profile->config = c;

@@ -14,3 +14,10 @@ add_test(NAME interop.mediation.natgated-server-charon-peers COMMAND bash ${CMAK
 set_tests_properties(interop.mediation.natgated-server-charon-peers PROPERTIES LABELS "mediation;interop" RUN_SERIAL TRUE
                      TIMEOUT 180 SKIP_RETURN_CODE 77
                      ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")
+# natgated as both mediated peers and as their mediation server: two natgated behind
+# endpoint-independent NATs get a direct tunnel (docs/mediation.md, "natgated as mediated peer").
+# Needs root; runs this build's natgated.
+add_test(NAME netns.mediation.natgated-mediated-peers COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mediated_peers.sh)
+set_tests_properties(netns.mediation.natgated-mediated-peers PROPERTIES LABELS "mediation;netns" RUN_SERIAL TRUE
+                     TIMEOUT 180 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")

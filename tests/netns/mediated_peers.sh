@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# netns (mediation): natgated as mediation server AND as both mediated peers. alice and bob each
+# sit behind an endpoint-independent-mapping NAT of the lab (testlib/nat_kinds.sh: eim-adf, and
+# eim-apdf with remapped ports); both keep a `mediation: client` connection to natgated on med;
+# alice's connection to bob has `mediation: { mediated_by: med, peer: bob.lab }` and no address.
+# natgated forwards the ME_CONNECTs, the peers check connectivity between their NATs and set up
+# the mediated IKE SA directly (docs/mediation.md, "natgated as mediated peer").
+# Asserts: both registered, two ME_CONNECTs forwarded, the checks succeeded, a ping across the
+# tunnel, and a capture on alice's NAT uplink with ESP-in-UDP between the two NATs' public
+# addresses (never to or from med) once the tunnel is up.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+for f in procs netns nat nat_kinds natgated capture; do
+  # shellcheck source=/dev/null
+  source "$HERE/../../testlib/$f.sh"
+done
+io_init mediated-peers
+natgated_binaries
+
+MED=198.51.100.1 A_PUB=198.51.100.10 B_PUB=198.51.100.11
+IKE=aes256gcm16-prfsha256-x25519
+PSK_A=$(natgated_psk) PSK_B=$(natgated_psk) PSK_AB=$(natgated_psk)
+
+step "lab: med public, alice behind eim-adf, bob behind eim-apdf (ports remapped)"
+natk_internet
+netns_add med
+netns_on_bridge med eth0 inet p-med "$MED/24"
+natk_site a "$A_PUB" eim-adf
+natk_site b "$B_PUB" "eim-apdf,ports=20000-29999"
+netns_addr a-host lo 10.1.0.1/32
+netns_addr b-host lo 10.2.0.1/32
+for s in a b; do netns_wait_reach "$s-host" "$MED"; done
+
+# start_natgated NODE: check the config, start natgated, wait for its socket.
+start_natgated() {
+  local node=$1 dir
+  dir=$(natgated_dir "$node")
+  ip netns exec "$(ns "$node")" "$NATGATED" --check "$dir/natgate.yaml" >"$dir/check.out" 2>&1 ||
+    { cat "$dir/check.out" >&2; fail "natgated --check refused $node's config"; }
+  natgated_spawn "$node" "$dir/natgate.yaml" "$(natgated_log "$node")"
+  NATGATED_PID[$node]=$NATGATED_LAST_PID
+  wait_until 10 _natgated_ready "$node" "$NATGATED_LAST_PID" ||
+    { tail -n 30 "$(natgated_log "$node")" >&2; fail "natgated on $node"; }
+}
+
+step "natgated on med: mediation: server"
+dir=$(natgated_dir med); mkdir -p "$dir"
+natgated_yaml_begin socket="$dir/natgate.sock" dataplane=userspace tun=none comment="mediation server ($IO_NAME)"
+natgated_yaml_secret alice "$PSK_A" alice.lab
+natgated_yaml_secret bob "$PSK_B" bob.lab
+natgated_yaml_conn med mediation=server local_id=med.lab ike="$IKE" dpd=10s
+natgated_yaml_write "$dir/natgate.yaml"
+start_natgated med
+
+# peer_conf NODE SELF PEER MED_PSK LOCAL_TS REMOTE_TS START: `med` (mediation: client) and the
+# mediated connection `peer`.
+peer_conf() {
+  local node=$1 self=$2 peer=$3 med_psk=$4 lts=$5 rts=$6 start=$7 dir
+  dir=$(natgated_dir "$node"); mkdir -p "$dir"
+  natgated_yaml_begin socket="$dir/natgate.sock" dataplane=userspace tun=natgate0 comment="mediated peer $self ($IO_NAME)"
+  natgated_yaml_secret med "$med_psk"
+  natgated_yaml_secret peer "$PSK_AB"
+  natgated_yaml_conn med mediation=client local_id="$self" remote_addr="$MED" remote_id=med.lab ike="$IKE" \
+    dpd=10s start=initiate keepalive=5s
+  natgated_yaml_conn peer "mediation={ mediated_by: med, peer: $peer }" local_id="$self" local_subnets="$lts" \
+    remote_id="$peer" remote_subnets="$rts" ike="$IKE" esp=aes256gcm16 start="$start" keepalive=5s
+  natgated_yaml_write "$dir/natgate.yaml"
+}
+peer_conf b-host bob.lab alice.lab "$PSK_B" 10.2.0.1/32 10.1.0.1/32 listen
+peer_conf a-host alice.lab bob.lab "$PSK_A" 10.1.0.1/32 10.2.0.1/32 initiate
+
+step "bob registers, then alice asks for bob"
+start_natgated b-host
+registered() { [[ $(natgated_counter med mediation_registrations) -ge "$1" ]]; }
+wait_until 30 registered 1 || fail "bob did not register: $(tail -n 20 "$(natgated_log b-host)")"
+capture_start wire a-nat out0 udp
+start_natgated a-host
+wait_until 30 registered 2 || fail "alice did not register: $(tail -n 20 "$(natgated_log a-host)")"
+forwarded() { [[ $(natgated_counter med mediation_forwarded) -ge 2 ]]; }
+wait_until 20 forwarded || fail "natgated forwarded $(natgated_counter med mediation_forwarded) ME_CONNECT(s), expected 2"
+up() { natgated_json a-host | jq -e '.connections[] | select(.name=="peer") | select(.state=="established") | select((.child_sas|length) > 0)' >/dev/null; }
+wait_until 60 up || fail "no mediated CHILD SA on alice: $(grep -E 'peer:|mediat|check' "$(natgated_log a-host)" | tail -n 20)"
+peer_remote=$(natgated_json a-host | jq -r '.connections[] | select(.name=="peer") | .remote')
+log "alice's mediated IKE SA goes to $peer_remote"
+must "the mediated IKE SA goes to bob's NAT directly" test "${peer_remote%:*}" == "$B_PUB"
+must "alice's checks succeeded" test "$(natgated_counter a-host mediation_checks_succeeded)" -ge 1
+must "bob received checks" test "$(natgated_counter b-host mediation_checks_received)" -ge 1
+must "ping across the mediated tunnel" nsx a-host ping -c 5 -W 2 -I 10.1.0.1 10.2.0.1
+capture_stop wire
+
+step "the wire at alice's NAT: ESP between the two NATs, not through med"
+table=$(capture_table wire)
+esp_direct=$(awk -F'|' -v a="$A_PUB" -v b="$B_PUB" '$9 != "" && (($2==a && $3==b) || ($2==b && $3==a))' <<<"$table" | wc -l)
+esp_med=$(awk -F'|' -v m="$MED" '$9 != "" && ($2==m || $3==m)' <<<"$table" | wc -l)
+log "ESP-in-UDP frames: $esp_direct between $A_PUB and $B_PUB, $esp_med with $MED"
+must "ESP flows directly between the NATs" test "$esp_direct" -ge 5
+must "no ESP goes through med" test "$esp_med" -eq 0
+log "natgated counters (alice): $(natgated_json a-host | jq -c '.daemon.counters | with_entries(select(.key|startswith("mediation")))')"
+log "ok"
