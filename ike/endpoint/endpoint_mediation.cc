@@ -290,7 +290,9 @@ bool Endpoint::initiate_mediated(const std::shared_ptr<const ConnectionSettings>
     // The mediation connection comes first; its IKE SA's arrival sends our ME_CONNECT.
     log(LogLine::Level::Info, c->name + ": waiting for mediation connection " + c->peer->mediated_by);
     if (table_.of_connection(c->peer->mediated_by).empty()) {
-      if (auto m = by_name_.find(c->peer->mediated_by); m != by_name_.end())
+      // One that starts by itself (start: initiate) is left to do so.
+      if (auto m = by_name_.find(c->peer->mediated_by);
+          m != by_name_.end() && m->second->start != ConnectionStart::Initiate)
         (void)initiate_now(m->second, "needed by " + c->name, now);
     }
     return true;

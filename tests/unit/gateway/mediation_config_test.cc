@@ -128,7 +128,7 @@ TEST(MediationConfig, AMediatedConnectionNamesItsServerConnectionAndPeer) {
   ASSERT_TRUE(profile) << profile.error();
   EXPECT_EQ((*profile)->peer->mediated_by, "med");
   ASSERT_TRUE((*profile)->peer->mediation_peer);
-  EXPECT_EQ((*profile)->peer->mediation_peer->to_string(), "bob.example.net");
+  EXPECT_EQ((*profile)->peer->mediation_peer->to_string(), "fqdn:bob.example.net");
   EXPECT_EQ((*profile)->peer->children.size(), 1u);
 }
 
@@ -145,14 +145,15 @@ TEST(MediationConfig, MediatedByMustNameAClientConnection) {
       load_config_text(with(kPeer, "mediated_by: med,", "mediated_by: nosuch,"), "peer.yaml", "/nonexistent");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(format_diagnostics(r.errors).find(
-                "peer.yaml:14:30: connections.bob.mediation.mediated_by: no connection named \"nosuch\""),
+                "peer.yaml:12:31: connections.bob.mediation.mediated_by: no connection named \"nosuch\""),
             std::string::npos)
       << format_diagnostics(r.errors);
 
-  auto plain = load_config_text(with(kPeer, "    mediation: client\n", ""), "peer.yaml", "/nonexistent");
+  auto plain =
+      load_config_text(with(kPeer, "mediated_by: med,", "mediated_by: bob,"), "peer.yaml", "/nonexistent");
   ASSERT_FALSE(plain.ok());
   EXPECT_NE(format_diagnostics(plain.errors)
-                .find("connections.bob.mediation.mediated_by: \"med\" is no mediation "
+                .find("connections.bob.mediation.mediated_by: \"bob\" is no mediation "
                       "connection"),
             std::string::npos)
       << format_diagnostics(plain.errors);
@@ -168,7 +169,9 @@ TEST(MediationConfig, MediatedKeysAreCheckedWithFileLineAndKey) {
       load_config_text(with(kPeer, "peer: bob.example.net }", "peer: bob.example.net, relay: yes }"),
                        "peer.yaml", "/nonexistent");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(format_diagnostics(unknown.errors).find("peer.yaml:14"), std::string::npos)
+  EXPECT_NE(format_diagnostics(unknown.errors)
+                .find("peer.yaml:12:59: connections.bob.mediation.relay: unknown key"),
+            std::string::npos)
       << format_diagnostics(unknown.errors);
   auto listen =
       load_config_text(with(kPeer, "    mediation: client\n", "    mediation: client\n    start: listen\n"),

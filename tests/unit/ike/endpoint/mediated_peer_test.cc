@@ -136,6 +136,20 @@ TEST_F(MediatedPeer, AnOfflinePeerGivesMeConnectFailedThenACallback) {
   EXPECT_EQ(alice.counter("mediation_connects_sent"), 2u);
 }
 
+TEST_F(MediatedPeer, ARequestFromAPeerWeHaveNoConnectionForIsCountedAndIgnored) {
+  // bob's mediated connection names carol, not alice: alice's request finds nothing at bob.
+  auto bp = std::const_pointer_cast<PeerConfig>(bob.connections.back()->peer);
+  bp->mediation_peer = Identity::fqdn("carol.lab");
+  world.start_all();
+  world.run();
+  for (int i = 0; i < 40; ++i) world.advance(25ms);
+  EXPECT_EQ(med.counter("mediation_forwarded"), 1u);  // alice's request, no answer from bob
+  EXPECT_EQ(bob.counter("mediation_unknown_peer"), 1u);
+  EXPECT_EQ(sa_of(alice, "ab"), nullptr);
+  EXPECT_TRUE(checks().empty()) << "nobody checks without both sides' endpoints";
+  EXPECT_NE(sa_of(bob, "med"), nullptr) << "the mediation SA stays";
+}
+
 TEST_F(MediatedPeer, HostileChecksAreCountedAndDropped) {
   world.start_all();
   world.run();
