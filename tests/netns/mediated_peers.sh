@@ -8,14 +8,23 @@
 # Asserts: both registered, two ME_CONNECTs forwarded, the checks succeeded, a ping across the
 # tunnel, and a capture on alice's NAT uplink with ESP-in-UDP between the two NATs' public
 # addresses (never to or from med) once the tunnel is up.
+#
+#   mediated_peers.sh [natgated|charon-bob]
+#     natgated    both peers are natgated (default)
+#     charon-bob  bob is strongSwan's charon (swanctl mediation, mediated_by, mediation_peer):
+#                 natgated's ME_CONNECT, checks and mediated IKE SA against charon's
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-for f in procs netns nat nat_kinds natgated capture; do
+BOB=${1:-natgated}
+for f in procs netns nat nat_kinds natgated peer capture charon; do
   # shellcheck source=/dev/null
   source "$HERE/../../testlib/$f.sh"
 done
-io_init mediated-peers
+io_init "mediated-peers-$BOB"
 natgated_binaries
+if [[ $BOB == charon-bob ]]; then
+  [[ -x ${CHARON_BIN:-/usr/lib/ipsec/charon} ]] || { echo "charon not installed" >&2; exit 77; }
+fi
 
 MED=198.51.100.1 A_PUB=198.51.100.10 B_PUB=198.51.100.11
 IKE=aes256gcm16-prfsha256-x25519
@@ -66,11 +75,60 @@ peer_conf() {
     remote_id="$peer" remote_subnets="$rts" ike="$IKE" esp=aes256gcm16 start="$start" keepalive=5s
   natgated_yaml_write "$dir/natgate.yaml"
 }
-peer_conf b-host bob.lab alice.lab "$PSK_B" 10.2.0.1/32 10.1.0.1/32 listen
+# charon_bob_conf: bob as charon, the same two connections in swanctl.conf(5) terms.
+charon_bob_conf() {
+  cat >"$(charon_dir b-host)/swanctl/mediated.conf" <<CONF
+connections {
+  med {
+    remote_addrs = $MED
+    proposals = $IKE
+    mediation = yes
+    dpd_delay = 10s
+    local { auth = psk
+      id = bob.lab }
+    remote { auth = psk
+      id = med.lab }
+  }
+  peer {
+    mediated_by = med
+    mediation_peer = alice.lab
+    proposals = $IKE
+    local { auth = psk
+      id = bob.lab }
+    remote { auth = psk
+      id = alice.lab }
+    children {
+      net {
+        local_ts = 10.2.0.1/32
+        remote_ts = 10.1.0.1/32
+        esp_proposals = aes256gcm16
+      }
+    }
+  }
+}
+secrets {
+  ike-med { id-a = bob.lab
+    id-b = med.lab
+    secret = "$PSK_B" }
+  ike-peer { id-a = bob.lab
+    id-b = alice.lab
+    secret = "$PSK_AB" }
+}
+CONF
+}
 peer_conf a-host alice.lab bob.lab "$PSK_A" 10.1.0.1/32 10.2.0.1/32 initiate
 
-step "bob registers, then alice asks for bob"
-start_natgated b-host
+step "bob ($BOB) registers, then alice asks for bob"
+if [[ $BOB == charon-bob ]]; then
+  charon_start b-host
+  charon_bob_conf
+  charon_swanctl b-host --load-all --noprompt --file "$(charon_dir b-host)/swanctl/mediated.conf" \
+    >"$(charon_dir b-host)/load-mediated.out" 2>&1 || { cat "$(charon_dir b-host)/load-mediated.out" >&2; fail "swanctl load on bob"; }
+  charon_swanctl b-host --initiate --ike med >"$(charon_dir b-host)/initiate-med.out" 2>&1 || true
+else
+  peer_conf b-host bob.lab alice.lab "$PSK_B" 10.2.0.1/32 10.1.0.1/32 listen
+  start_natgated b-host
+fi
 registered() { [[ $(natgated_counter med mediation_registrations) -ge "$1" ]]; }
 wait_until 30 registered 1 || fail "bob did not register: $(tail -n 20 "$(natgated_log b-host)")"
 capture_start wire a-nat out0 udp
@@ -84,7 +142,7 @@ peer_remote=$(natgated_json a-host | jq -r '.connections[] | select(.name=="peer
 log "alice's mediated IKE SA goes to $peer_remote"
 must "the mediated IKE SA goes to bob's NAT directly" test "${peer_remote%:*}" == "$B_PUB"
 must "alice's checks succeeded" test "$(natgated_counter a-host mediation_checks_succeeded)" -ge 1
-must "bob received checks" test "$(natgated_counter b-host mediation_checks_received)" -ge 1
+[[ $BOB == natgated ]] && must "bob received checks" test "$(natgated_counter b-host mediation_checks_received)" -ge 1
 must "ping across the mediated tunnel" nsx a-host ping -c 5 -W 2 -I 10.1.0.1 10.2.0.1
 capture_stop wire
 

@@ -21,3 +21,8 @@ add_test(NAME netns.mediation.natgated-mediated-peers COMMAND bash ${CMAKE_CURRE
 set_tests_properties(netns.mediation.natgated-mediated-peers PROPERTIES LABELS "mediation;netns" RUN_SERIAL TRUE
                      TIMEOUT 180 SKIP_RETURN_CODE 77
                      ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")
+# One natgated peer (alice, initiating) and one charon peer (bob) through the natgated server.
+add_test(NAME interop.mediation.natgated-peer-charon-peer COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mediated_peers.sh charon-bob)
+set_tests_properties(interop.mediation.natgated-peer-charon-peer PROPERTIES LABELS "mediation;interop" RUN_SERIAL TRUE
+                     TIMEOUT 180 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")
