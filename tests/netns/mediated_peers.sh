@@ -9,20 +9,22 @@
 # tunnel, and a capture on alice's NAT uplink with ESP-in-UDP between the two NATs' public
 # addresses (never to or from med) once the tunnel is up.
 #
-#   mediated_peers.sh [natgated|charon-bob]
+#   mediated_peers.sh [natgated|charon-bob] [natgated|charon]
 #     natgated    both peers are natgated (default)
 #     charon-bob  bob is strongSwan's charon (swanctl mediation, mediated_by, mediation_peer):
 #                 natgated's ME_CONNECT, checks and mediated IKE SA against charon's
+#   The second word is the mediation server: natgated (default) or charon (swanctl mediation = yes).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BOB=${1:-natgated}
+SERVER=${2:-natgated}
 for f in procs netns nat nat_kinds natgated peer capture charon; do
   # shellcheck source=/dev/null
   source "$HERE/../../testlib/$f.sh"
 done
-io_init "mediated-peers-$BOB"
+io_init "mediated-peers-$BOB-$SERVER"
 natgated_binaries
-if [[ $BOB == charon-bob ]]; then
+if [[ $BOB == charon-bob || $SERVER == charon ]]; then
   [[ -x ${CHARON_BIN:-/usr/lib/ipsec/charon} ]] || { echo "charon not installed" >&2; exit 77; }
 fi
 
@@ -52,14 +54,43 @@ start_natgated() {
     { tail -n 30 "$(natgated_log "$node")" >&2; fail "natgated on $node"; }
 }
 
-step "natgated on med: mediation: server"
-dir=$(natgated_dir med); mkdir -p "$dir"
-natgated_yaml_begin socket="$dir/natgate.sock" dataplane=userspace tun=none comment="mediation server ($IO_NAME)"
-natgated_yaml_secret alice "$PSK_A" alice.lab
-natgated_yaml_secret bob "$PSK_B" bob.lab
-natgated_yaml_conn med mediation=server local_id=med.lab ike="$IKE" dpd=10s
-natgated_yaml_write "$dir/natgate.yaml"
-start_natgated med
+if [[ $SERVER == charon ]]; then
+  step "charon on med: mediation = yes"
+  charon_start med
+  cat >"$(charon_dir med)/swanctl/server.conf" <<CONF
+connections {
+  med {
+    local_addrs = $MED
+    proposals = $IKE
+    mediation = yes
+    dpd_delay = 10s
+    local { auth = psk
+      id = med.lab }
+    remote { auth = psk
+      id = %any }
+  }
+}
+secrets {
+  ike-alice { id-a = med.lab
+    id-b = alice.lab
+    secret = "$PSK_A" }
+  ike-bob { id-a = med.lab
+    id-b = bob.lab
+    secret = "$PSK_B" }
+}
+CONF
+  charon_swanctl med --load-all --noprompt --file "$(charon_dir med)/swanctl/server.conf" \
+    >"$(charon_dir med)/load-server.out" 2>&1 || { cat "$(charon_dir med)/load-server.out" >&2; fail "swanctl load on med"; }
+else
+  step "natgated on med: mediation: server"
+  dir=$(natgated_dir med); mkdir -p "$dir"
+  natgated_yaml_begin socket="$dir/natgate.sock" dataplane=userspace tun=none comment="mediation server ($IO_NAME)"
+  natgated_yaml_secret alice "$PSK_A" alice.lab
+  natgated_yaml_secret bob "$PSK_B" bob.lab
+  natgated_yaml_conn med mediation=server local_id=med.lab ike="$IKE" dpd=10s
+  natgated_yaml_write "$dir/natgate.yaml"
+  start_natgated med
+fi
 
 # peer_conf NODE SELF PEER MED_PSK LOCAL_TS REMOTE_TS START: `med` (mediation: client) and the
 # mediated connection `peer`.
@@ -129,13 +160,21 @@ else
   peer_conf b-host bob.lab alice.lab "$PSK_B" 10.2.0.1/32 10.1.0.1/32 listen
   start_natgated b-host
 fi
-registered() { [[ $(natgated_counter med mediation_registrations) -ge "$1" ]]; }
+registered() {
+  if [[ $SERVER == charon ]]; then
+    [[ $(charon_swanctl med --list-sas --ike med 2>/dev/null | grep -c ESTABLISHED) -ge "$1" ]]
+  else
+    [[ $(natgated_counter med mediation_registrations) -ge "$1" ]]
+  fi
+}
 wait_until 30 registered 1 || fail "bob did not register: $(tail -n 20 "$(natgated_log b-host)")"
 capture_start wire a-nat out0 udp
 start_natgated a-host
 wait_until 30 registered 2 || fail "alice did not register: $(tail -n 20 "$(natgated_log a-host)")"
-forwarded() { [[ $(natgated_counter med mediation_forwarded) -ge 2 ]]; }
-wait_until 20 forwarded || fail "natgated forwarded $(natgated_counter med mediation_forwarded) ME_CONNECT(s), expected 2"
+if [[ $SERVER == natgated ]]; then
+  forwarded() { [[ $(natgated_counter med mediation_forwarded) -ge 2 ]]; }
+  wait_until 20 forwarded || fail "natgated forwarded $(natgated_counter med mediation_forwarded) ME_CONNECT(s), expected 2"
+fi
 up() { natgated_json a-host | jq -e '.connections[] | select(.name=="peer") | select(.state=="established") | select((.child_sas|length) > 0)' >/dev/null; }
 wait_until 60 up || fail "no mediated CHILD SA on alice: $(grep -E 'peer:|mediat|check' "$(natgated_log a-host)" | tail -n 20)"
 peer_remote=$(natgated_json a-host | jq -r '.connections[] | select(.name=="peer") | .remote')

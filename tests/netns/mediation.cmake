@@ -26,3 +26,9 @@ add_test(NAME interop.mediation.natgated-peer-charon-peer COMMAND bash ${CMAKE_C
 set_tests_properties(interop.mediation.natgated-peer-charon-peer PROPERTIES LABELS "mediation;interop" RUN_SERIAL TRUE
                      TIMEOUT 180 SKIP_RETURN_CODE 77
                      ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")
+# charon as the mediation server: two natgated peers, and one natgated + one charon peer.
+add_test(NAME interop.mediation.charon-server-natgated-peers COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mediated_peers.sh natgated charon)
+add_test(NAME interop.mediation.charon-server-natgated-charon-peers COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mediated_peers.sh charon-bob charon)
+set_tests_properties(interop.mediation.charon-server-natgated-peers interop.mediation.charon-server-natgated-charon-peers
+                     PROPERTIES LABELS "mediation;interop" RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")
