@@ -13,10 +13,13 @@
 #     natgated    both peers are natgated (default)
 #     charon-bob  bob is strongSwan's charon (swanctl mediation, mediated_by, mediation_peer):
 #                 natgated's ME_CONNECT, checks and mediated IKE SA against charon's
+#     charon-bob-initiates  the same, but charon's bob asks for alice and natgated answers
 #   The second word is the mediation server: natgated (default) or charon (swanctl mediation = yes).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BOB=${1:-natgated}
+ALICE_START=initiate
+[[ $BOB == charon-bob-initiates ]] && { BOB=charon-bob ALICE_START=listen; }
 SERVER=${2:-natgated}
 for f in procs netns nat nat_kinds natgated peer capture charon; do
   # shellcheck source=/dev/null
@@ -147,7 +150,7 @@ secrets {
 }
 CONF
 }
-peer_conf a-host alice.lab bob.lab "$PSK_A" 10.1.0.1/32 10.2.0.1/32 initiate
+peer_conf a-host alice.lab bob.lab "$PSK_A" 10.1.0.1/32 10.2.0.1/32 "$ALICE_START"
 
 step "bob ($BOB) registers, then alice asks for bob"
 if [[ $BOB == charon-bob ]]; then
@@ -171,6 +174,9 @@ wait_until 30 registered 1 || fail "bob did not register: $(tail -n 20 "$(natgat
 capture_start wire a-nat out0 udp
 start_natgated a-host
 wait_until 30 registered 2 || fail "alice did not register: $(tail -n 20 "$(natgated_log a-host)")"
+if [[ $ALICE_START == listen ]]; then
+  charon_swanctl b-host --initiate --child net --ike peer >"$(charon_dir b-host)/initiate-peer.out" 2>&1 || true
+fi
 if [[ $SERVER == natgated ]]; then
   forwarded() { [[ $(natgated_counter med mediation_forwarded) -ge 2 ]]; }
   wait_until 20 forwarded || fail "natgated forwarded $(natgated_counter med mediation_forwarded) ME_CONNECT(s), expected 2"
@@ -180,7 +186,11 @@ wait_until 60 up || fail "no mediated CHILD SA on alice: $(grep -E 'peer:|mediat
 peer_remote=$(natgated_json a-host | jq -r '.connections[] | select(.name=="peer") | .remote')
 log "alice's mediated IKE SA goes to $peer_remote"
 must "the mediated IKE SA goes to bob's NAT directly" test "${peer_remote%:*}" == "$B_PUB"
-must "alice's checks succeeded" test "$(natgated_counter a-host mediation_checks_succeeded)" -ge 1
+if [[ $ALICE_START == initiate ]]; then
+  must "alice's checks succeeded" test "$(natgated_counter a-host mediation_checks_succeeded)" -ge 1
+else
+  must "alice answered checks" test "$(natgated_counter a-host mediation_checks_received)" -ge 1
+fi
 [[ $BOB == natgated ]] && must "bob received checks" test "$(natgated_counter b-host mediation_checks_received)" -ge 1
 must "ping across the mediated tunnel" nsx a-host ping -c 5 -W 2 -I 10.1.0.1 10.2.0.1
 capture_stop wire

@@ -32,3 +32,8 @@ add_test(NAME interop.mediation.charon-server-natgated-charon-peers COMMAND bash
 set_tests_properties(interop.mediation.charon-server-natgated-peers interop.mediation.charon-server-natgated-charon-peers
                      PROPERTIES LABELS "mediation;interop" RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77
                      ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")
+# The charon peer asks, the natgated peer answers (natgated's responder side against charon).
+add_test(NAME interop.mediation.charon-peer-initiates-natgated-peer COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mediated_peers.sh charon-bob-initiates)
+set_tests_properties(interop.mediation.charon-peer-initiates-natgated-peer PROPERTIES LABELS "mediation;interop" RUN_SERIAL TRUE
+                     TIMEOUT 180 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")
