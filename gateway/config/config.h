@@ -218,6 +218,19 @@ struct ConnectionConfig {
   // (gateway/core/updown_runner.h, configs/README.md "updown").
   std::optional<std::string> updown;
   bool mobike = true;  // `mobike: yes | no`: MOBIKE (RFC 4555) offered or accepted
+  // `mediation: client` (swanctl mediation = yes on a peer): our connection to a mediation server;
+  // it carries no CHILD SA and is what mediated connections name in mediated_by.
+  bool mediation_client = false;
+  // `mediation: { mediated_by, peer }` (swanctl mediated_by, mediation_peer): this connection's
+  // peer is found through the mediation server of the connection `mediated_by`, under the identity
+  // `peer` (default: remote.id); remote.address may then be left out.
+  struct Mediated {
+    std::string mediated_by;
+    ConfiguredIdentity peer;
+    friend bool operator==(const Mediated&, const Mediated&) = default;
+  };
+  std::optional<Mediated> mediated;
+  bool carries_no_child() const { return mediation_server || mediation_client; }
   friend bool operator==(const ConnectionConfig&, const ConnectionConfig&) = default;
 };
 

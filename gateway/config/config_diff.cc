@@ -38,7 +38,11 @@ const FieldList<ConnectionConfig>& connection_fields() {
       {"ike_proposals", same(&ConnectionConfig::ike_proposals)},
       {"esp_proposals", same(&ConnectionConfig::esp_proposals)},
       {"start", same(&ConnectionConfig::start)},
-      {"mediation", same(&ConnectionConfig::mediation_server)},
+      {"mediation",
+       [](const ConnectionConfig& a, const ConnectionConfig& b) {
+         return a.mediation_server == b.mediation_server && a.mediation_client == b.mediation_client &&
+                a.mediated == b.mediated;
+       }},
       // The implicit child repeats the connection-level keys, which are reported by their names.
       {"children",
        [](const auto& a, const auto& b) {

@@ -78,6 +78,7 @@ class ConfigParser {
     }
     for_each_section(files, "pools", [&](const YAML::Node& n) { parse_pools(n, config); });
     for_each_section(files, "connections", [&](const YAML::Node& n) { parse_connections(n, config); });
+    check_mediated_by(config);
     for (const auto& [name, where] : secret_marks_) {
       if (!connection_names_.count(name) && !identity_secrets_.count(name)) {
         diags_.set_file(where.first);
@@ -709,7 +710,7 @@ class ConfigParser {
     auto v =
         choice<Legacy>(node, path, {{"none", Legacy::None}, {"windows-default", Legacy::WindowsDefault}});
     if (!v || *v == Legacy::None) return;
-    if (c.mediation_server) {
+    if (c.carries_no_child()) {
       diags_.error(node.Mark(), path,
                    "a mediation connection carries no client traffic (expected no legacy_proposals)");
       return;
@@ -756,7 +757,7 @@ class ConfigParser {
     if (auto n = m->get("mediation")) parse_mediation(*n, path, *m, c);
 
     if (auto n = m->get("local"))
-      parse_local(*n, join_path(path, "local"), c.local, c.mediation_server || c.explicit_children);
+      parse_local(*n, join_path(path, "local"), c.local, c.carries_no_child() || c.explicit_children);
     else
       read_.missing(*m, "local", "a mapping with id and subnets");
     if (auto n = m->get("pool")) {
@@ -770,9 +771,10 @@ class ConfigParser {
     }
     std::optional<YAML::Node> remote_address_node;
     if (auto n = m->get("remote"))
-      remote_address_node = parse_remote(
-          *n, join_path(path, "remote"), c.remote,
-          m->get("pool").has_value() || !c.local.vips.empty() || c.mediation_server || c.explicit_children);
+      remote_address_node =
+          parse_remote(*n, join_path(path, "remote"), c.remote,
+                       m->get("pool").has_value() || !c.local.vips.empty() || c.carries_no_child() || c.explicit_children,
+                       c.mediated.has_value());
     else
       read_.missing(*m, "remote", "a mapping with address, id and subnets");
 
@@ -803,7 +805,7 @@ class ConfigParser {
     auto proposals = [&](std::string_view key, ProposalKind kind, std::vector<std::string>& out) {
       const std::string p = join_path(path, key);
       auto n = m->get(key);
-      if (!n && kind == ProposalKind::Esp && c.mediation_server) return;   // no CHILD SA to propose for
+      if (!n && kind == ProposalKind::Esp && c.carries_no_child()) return;  // no CHILD SA to propose for
       if (!n && kind == ProposalKind::Esp && c.explicit_children) return;  // each child has its own
       if (!n) {
         read_.missing(*m, key,
@@ -840,7 +842,8 @@ class ConfigParser {
                        "start: on-traffic needs one fixed remote.address (expected an IP address, or start: "
                        "initiate for a DNS name or a list)");
         // Initiating needs somewhere to send IKE_SA_INIT; "any" only makes sense for a responder.
-        if (c.start != StartAction::Listen && remote_address_node && !c.remote.has_peer_to_initiate_to())
+        if (c.start != StartAction::Listen && remote_address_node && !c.remote.has_peer_to_initiate_to() &&
+            !c.mediated)
           diags_.error(n->Mark(), p,
                        "start: " + to_string(c.start) +
                            " needs a peer address, but remote.address is any (expected start: listen, or a "
@@ -857,9 +860,10 @@ class ConfigParser {
     // After the children: Windows' ESP offers go to every child (the implicit one included).
     if (auto n = m->get("legacy_proposals"))
       parse_legacy_proposals(*n, join_path(path, "legacy_proposals"), c);
-    if (c.mediation_server && (!c.local.subnets.empty() || !c.remote.subnets.empty()))
+    if (c.carries_no_child() && (!c.local.subnets.empty() || !c.remote.subnets.empty()))
       diags_.error(m->get("mediation")->Mark(), join_path(path, "mediation"),
-                   "mediation: server carries no traffic (expected no local.subnets or remote.subnets)");
+                   std::string(c.mediation_server ? "mediation: server" : "mediation: client") +
+                       " carries no traffic (expected no local.subnets or remote.subnets)");
 
     if (diags_.errors().size() != errors_before) return std::nullopt;
     return c;
@@ -885,7 +889,7 @@ class ConfigParser {
   // connection-level local.subnets / remote.subnets / esp_proposals describe. Both at once would
   // leave it unclear which traffic the connection carries, so that is refused.
   void parse_children(const MapFields& m, const std::string& path, ConnectionConfig& c) {
-    if (c.mediation_server) return;
+    if (c.carries_no_child()) return;
     auto children = m.get("children");
     if (!children) {
       ChildSaConfig child;
@@ -1084,25 +1088,98 @@ class ConfigParser {
     return text;
   }
 
-  // `mediation: server` (docs/mediation.md, "natgated as mediation server"): the peers of this
-  // connection register with us and ask for mediated connections to each other. The server only
-  // answers, and the connection carries no traffic of its own.
+  // `mediation:` (docs/mediation.md; configs/README.md):
+  //  - `server`: the peers of this connection register with us and ask for mediated connections to
+  //    each other. The server only answers, and the connection carries no traffic of its own.
+  //  - `client`: our connection to a mediation server (swanctl mediation = yes on a peer); no
+  //    traffic either, and it initiates.
+  //  - `{ mediated_by: CONNECTION, peer: IDENTITY }`: a connection whose peer the mediation server
+  //    of CONNECTION finds for us (swanctl mediated_by, mediation_peer). Checked against the other
+  //    connections once all are read (check_mediated_by).
   void parse_mediation(const YAML::Node& node, const std::string& path, const MapFields& m,
                        ConnectionConfig& c) {
-    auto role = choice<bool>(node, join_path(path, "mediation"), {{"server", true}});
+    const std::string p = join_path(path, "mediation");
+    if (node.IsMap()) {
+      parse_mediated(node, p, c);
+      return;
+    }
+    auto role = choice<int>(node, p, {{"server", 1}, {"client", 2}});
     if (!role) return;
-    c.mediation_server = *role;
+    c.mediation_server = *role == 1;
+    c.mediation_client = *role == 2;
+    const std::string what = c.mediation_server ? "mediation: server " : "mediation: client ";
     auto refuse_key = [&](std::string_view key, const std::string& why) {
-      if (auto n = m.get(key)) diags_.error(n->Mark(), join_path(path, key), "mediation: server " + why);
+      if (auto n = m.get(key)) diags_.error(n->Mark(), join_path(path, key), what + why);
     };
     refuse_key("pool", "hands out no virtual IPs (expected no pool on this connection)");
     refuse_key("esp_proposals", "carries no CHILD SA (expected no esp_proposals on this connection)");
     refuse_key("children", "carries no CHILD SA (expected no children on this connection)");
     refuse_key("updown", "carries no CHILD SA (expected no updown on this connection)");
     if (auto n = m.get("start")) {
-      if (!n->IsScalar() || n->Scalar() != "listen")
+      const bool listen = n->IsScalar() && n->Scalar() == "listen";
+      if (c.mediation_server && !listen)
         diags_.error(n->Mark(), join_path(path, "start"),
                      "mediation: server only answers its peers (expected start: listen, or no start)");
+      if (c.mediation_client && listen)
+        diags_.error(n->Mark(), join_path(path, "start"),
+                     "mediation: client connects to its server (expected start: initiate, or no start)");
+    }
+    if (c.mediation_client) c.start = StartAction::Initiate;
+  }
+
+  void parse_mediated(const YAML::Node& node, const std::string& path, ConnectionConfig& c) {
+    auto m = read_.map(node, path, {"mediated_by", "peer"});
+    if (!m) return;
+    ConnectionConfig::Mediated mediated;
+    if (auto n = m->get("mediated_by")) {
+      auto name =
+          read_.scalar(*n, join_path(path, "mediated_by"), "the name of a connection with mediation: client");
+      if (!name) return;
+      mediated.mediated_by = *name;
+      mediated_by_marks_.push_back({c.name, *name, diags_.file(), n->Mark()});
+    } else {
+      read_.missing(*m, "mediated_by", "the name of a connection with mediation: client");
+      return;
+    }
+    if (auto n = m->get("peer")) {
+      auto id = identity(*n, join_path(path, "peer"));
+      if (!id) return;
+      mediated.peer = *id;
+    }
+    c.mediated = std::move(mediated);
+  }
+
+  // mediated_by names a connection with `mediation: client`, and the peer identity is known.
+  void check_mediated_by(Config& config) {
+    for (const auto& ref : mediated_by_marks_) {
+      diags_.set_file(ref.file);
+      const std::string path =
+          join_path(join_path(join_path("connections", ref.connection), "mediation"), "mediated_by");
+      auto target = std::find_if(config.connections.begin(), config.connections.end(),
+                                 [&](const ConnectionConfig& c) { return c.name == ref.target; });
+      if (target == config.connections.end()) {
+        if (!connection_names_.count(ref.target))
+          diags_.error(ref.mark, path,
+                       "no connection named " + quoted(ref.target) +
+                           " (expected a connection with mediation: client)");
+        continue;  // a connection of that name that had errors was reported where it is
+      }
+      if (!target->mediation_client) {
+        diags_.error(ref.mark, path,
+                     quoted(ref.target) +
+                         " is no mediation connection (expected a connection with mediation: client)");
+        continue;
+      }
+      auto self = std::find_if(config.connections.begin(), config.connections.end(),
+                               [&](const ConnectionConfig& c) { return c.name == ref.connection; });
+      if (self == config.connections.end() || !self->mediated) continue;
+      if (self->mediated->peer.text().empty()) {
+        if (self->remote.any_id || self->remote.id.is_wildcard())
+          diags_.error(ref.mark, path,
+                       "the mediated peer needs one identity (expected mediation.peer, or one remote.id)");
+        else
+          self->mediated->peer = self->remote.id;
+      }
     }
   }
 
@@ -1134,15 +1211,17 @@ class ConfigParser {
   // Returns the address node when remote.address is set, for the start: check.
   // `subnets_optional`: a gateway with a pool (the peers are their virtual IPs) or a road warrior
   // asking for one (it takes what the gateway offers).
+  // `address_optional`: a mediated connection learns its peer's address from the mediation server.
   std::optional<YAML::Node> parse_remote(const YAML::Node& node, const std::string& path,
-                                         RemoteConfig& remote, bool subnets_optional) {
+                                         RemoteConfig& remote, bool subnets_optional,
+                                         bool address_optional = false) {
     auto m = read_.map(node, path, {"address", "port", "id", "subnets", "auth", "ca", "crl", "auth_sha1"});
     if (!m) return std::nullopt;
     auth_.remote(*m, path, remote.auth);
     auto address = m->get("address");
     if (address) {
       if (!remote_address(*address, join_path(path, "address"), remote)) address.reset();
-    } else {
+    } else if (!address_optional) {
       read_.missing(
           *m, "address",
           "an IP address or DNS name (or a list of them), or any to accept the peer from any address");
@@ -1269,6 +1348,11 @@ class ConfigParser {
   std::set<std::string> identity_secrets_;     // names of secrets with an id (keys of peer identities)
   std::map<std::string, std::pair<std::string, YAML::Mark>> secret_marks_;  // file and place
   std::set<std::string> connection_names_;
+  struct MediatedByRef {
+    std::string connection, target, file;
+    YAML::Mark mark;
+  };
+  std::vector<MediatedByRef> mediated_by_marks_;  // mediation.mediated_by, checked after all connections
   AuthLoader auth_;
 };
 

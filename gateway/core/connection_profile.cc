@@ -156,7 +156,7 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   peer->ike_proposals = ike->proposals;  // checked in IKE_AUTH against what IKE_SA_INIT chose
   // The loader always fills children; a ConnectionConfig made by hand gets the implicit one.
   std::vector<ChildSaConfig> children = c.children;
-  if (children.empty() && !c.mediation_server)
+  if (children.empty() && !c.carries_no_child())
     children.push_back(ChildSaConfig{c.name, c.local.subnets, c.remote.subnets, c.esp_proposals,
                                      ChildSaMode::Tunnel, c.start, CloseAction::None, c.lifetimes.child});
   for (const auto& cc : children) {
@@ -166,6 +166,11 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   }
   peer->mediation_server = c.mediation_server;
   peer->mobike = c.mobike;
+  peer->mediation_client = c.mediation_client;
+  if (c.mediated) {
+    peer->mediated_by = c.mediated->mediated_by;
+    peer->mediation_peer = to_ike_identity(c.mediated->peer);
+  }
 
   auto profile = std::make_shared<ConnectionProfile>();
   profile->config = c;

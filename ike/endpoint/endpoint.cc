@@ -93,6 +93,8 @@ const char* to_string(EndpointTimer kind) {
       return "child-expire";
     case EndpointTimer::Restart:
       return "restart";
+    case EndpointTimer::MediationChecks:
+      return "mediation-checks";
   }
   return "?";
 }
@@ -101,6 +103,7 @@ std::string sa_name(const IkeSa& sa) { return sa_name_text(sa.spi_i(), sa.spi_r(
 
 Endpoint::Endpoint(EndpointConfig config, const ConfigProvider& configs) : config_(std::move(config)) {
   mediation_ = std::make_unique<EndpointMediation>(table_);
+  mediation_->set_random(config_.environment.random);
   config_.environment.mediation = mediation_.get();
   dispatcher_ = std::make_unique<IkeDispatcher>(config_.dispatcher, configs, config_.environment);
 }
@@ -145,6 +148,13 @@ EndpointOutput Endpoint::handle_datagram(const ReceivedDatagram& in, TimePoint n
   auto header = decode_header(in.bytes);
   if (!header) {
     drop("malformed_dropped", in.remote, header.error().to_string());
+    return finish();
+  }
+  if (header->spi_i.is_zero() && header->spi_r.is_zero() &&
+      header->exchange == iana::ExchangeType::Informational) {
+    // IKE-ME connectivity checks: unencrypted, both SPIs zero (endpoint_mediation.h).
+    handle_check(in, now);
+    mediation_after_call();
     return finish();
   }
   auto spi = IkeDispatcher::local_spi(*header);
@@ -195,6 +205,11 @@ EndpointOutput Endpoint::on_timer(const EndpointTimerKey& key, TimePoint now) {
   now_ = now;
   if (key.kind == EndpointTimer::Restart) {
     if (key.sa >= 1 && key.sa <= restart_names_.size()) restart_due(restart_names_[key.sa - 1], now);
+    return finish();
+  }
+  if (key.kind == EndpointTimer::MediationChecks) {
+    mediation_checks_due(static_cast<std::uint32_t>(key.sa), now);
+    mediation_after_call();
     return finish();
   }
   IkeSaEntry* e = table_.find(key.sa);
@@ -355,6 +370,9 @@ void Endpoint::on_ike_up(IkeSaEntry& e, const IkeSaEstablished& ev) {
     log(Level::Info, name + ": mediation peer " + ev.remote_id.to_string() + " registered, seen at " +
                          ev.remote.to_string());
   }
+  if (ev.initiator && e.connection_settings && e.connection_settings->peer &&
+      e.connection_settings->peer->mediation_client)
+    mediation_client_up(e, now);  // our mediation connection: ME_CONNECT for what waits on it
   if (e.connection_settings && ev.nat.local_behind_nat && e.connection_settings->keepalive.count() > 0)
     arm_sa(e.id, EndpointTimer::Keepalive, now + e.connection_settings->keepalive);
   schedule_ike_lifetime(e, now);

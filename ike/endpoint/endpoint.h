@@ -176,6 +176,15 @@ class Endpoint {
   void on_failure(IkeSaEntry& e, const std::string& what);
   // Sends what the mediation hook queued during the call, logs its notes (endpoint_mediation.cc).
   void mediation_after_call();
+  // The mediated peer (endpoint_mediation.cc): ME_CONNECT when the mediation SA is up or the
+  // connection is initiated, the forwarded messages, the check lists and the mediated IKE SA.
+  const IkeSaEntry* established_sa_of(const std::string& connection) const;
+  bool initiate_mediated(const std::shared_ptr<const ConnectionSettings>& c, TimePoint now);
+  void mediation_client_up(IkeSaEntry& e, TimePoint now);
+  void mediation_peer_messages(TimePoint now);
+  void run_checks(EndpointMediation::Attempt& a, mediation::ChecksOutput out, TimePoint now);
+  void mediation_checks_due(std::uint32_t number, TimePoint now);
+  void handle_check(const ReceivedDatagram& in, TimePoint now);
 
   // Lifetimes: a rekey between 80 % and 90 % of the lifetime (strongSwan's rekey margin with as
   // much random jitter, so the two ends rarely start at the same moment), the hard expiry at 100 %.

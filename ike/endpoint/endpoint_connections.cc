@@ -70,6 +70,7 @@ EndpointOutput Endpoint::initiate(const std::string& connection, const std::stri
 Status Endpoint::initiate_now(const std::shared_ptr<const ConnectionSettings>& c, const std::string& why,
                               TimePoint now) {
   if (!c) return unexpected(std::string("no such connection"));
+  if (!shutting_down_ && initiate_mediated(c, now)) return {};  // through its mediation server
   if (!c->remote && c->remote_hosts.empty())
     return unexpected(
         std::string("remote.address is any: this side only responds (bring it up from the peer)"));

@@ -23,12 +23,13 @@ enum class EndpointTimer : std::uint8_t {
   HalfOpen,
   Dpd,
   RekeyedOld,
-  Keepalive,    // RFC 3948 §4 NAT-keepalive of an SA behind a NAT
-  IkeRekey,     // IKE SA lifetime: rekey due (or a retry of it)
-  IkeExpire,    // IKE SA hard lifetime
-  ChildRekey,   // CHILD SA lifetime: rekey due (spi: its inbound SPI)
-  ChildExpire,  // CHILD SA hard lifetime
-  Restart,      // connection: start again (connection: its name)
+  Keepalive,        // RFC 3948 §4 NAT-keepalive of an SA behind a NAT
+  IkeRekey,         // IKE SA lifetime: rekey due (or a retry of it)
+  IkeExpire,        // IKE SA hard lifetime
+  ChildRekey,       // CHILD SA lifetime: rekey due (spi: its inbound SPI)
+  ChildExpire,      // CHILD SA hard lifetime
+  Restart,          // connection: start again (connection: its name)
+  MediationChecks,  // a mediated connection's check list (sa: its attempt number)
 };
 const char* to_string(EndpointTimer kind);
 

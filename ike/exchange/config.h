@@ -109,6 +109,14 @@ struct PeerConfig {
   bool mediation_server = false;
   // MOBIKE (RFC 4555): offer or accept MOBIKE_SUPPORTED in IKE_AUTH (config `mobike`).
   bool mobike = true;
+  // Initiator: this is our mediation connection to a mediation server (swanctl mediation = yes):
+  // N(ME_MEDIATION) in IKE_SA_INIT, N(ME_ENDPOINT) asking for our server-reflexive endpoint in
+  // IKE_AUTH; it carries no CHILD SA.
+  bool mediation_client = false;
+  // The peer of this connection is found through the mediation connection `mediated_by`, where it
+  // registered as `mediation_peer` (swanctl mediated_by, mediation_peer).
+  std::string mediated_by;
+  std::optional<Identity> mediation_peer;
 };
 
 // How a responder finds its configuration. Implemented by the gateway over its loaded config.

@@ -27,9 +27,11 @@ bool asks_for_server_reflexive(const std::vector<Payload>& payloads) {
 
 TaskStatus MediationSetup::process_request(const InboundMessage& request) {
   answer_.clear();
-  const MediationHook* hook = ctx_.env->mediation;
+  MediationHook* hook = ctx_.env->mediation;
   if (!hook) return TaskStatus::Done;
   if (exchange_ == iana::ExchangeType::IkeSaInit) {
+    if (const Notify* id = find_notify(request.payloads, me_notify::kConnectId))
+      hook->on_mediated_init(id->data);
     if (hook->serving() && find_notify(request.payloads, me_notify::kMediation))
       answer_.push_back(Notify::make(me_notify::kMediation));
     return TaskStatus::NeedMore;
@@ -49,6 +51,60 @@ TaskStatus MediationSetup::build_response(OutboundMessage& response) {
   return TaskStatus::Done;
 }
 
+bool MediationClient::mediation_connection() const {
+  return ctx_.peer_config && ctx_.peer_config->mediation_client;
+}
+
+TaskStatus MediationClient::build_request(OutboundMessage& request) {
+  MediationHook* hook = ctx_.env->mediation;
+  if (exchange_ == iana::ExchangeType::IkeSaInit) {
+    if (mediation_connection()) {
+      request.payloads.push_back(Notify::make(me_notify::kMediation));
+      return TaskStatus::NeedMore;
+    }
+    // A mediated IKE SA names the check list it came from (strongSwan 5.9.8).
+    if (hook) {
+      Bytes id = hook->mediated_connect_id(ctx_.own_spi());
+      if (!id.empty()) request.payloads.push_back(Notify::make(me_notify::kConnectId, std::move(id)));
+    }
+    return TaskStatus::Done;
+  }
+  if (!mediation_connection()) return TaskStatus::Done;
+  // IKE_AUTH: ask where the server sees us only when a NAT sits in front of us (draft §3.3).
+  if (ctx_.nat.local_behind_nat) {
+    MeEndpoint ask{0, MeEndpointType::ServerReflexive, std::nullopt};
+    request.payloads.push_back(Notify::make(me_notify::kEndpoint, encode_me_endpoint(ask)));
+  }
+  return TaskStatus::NeedMore;
+}
+
+TaskStatus MediationClient::process_response(const InboundMessage& response) {
+  if (exchange_ == iana::ExchangeType::IkeSaInit) {
+    // IKE_SA_INIT starts again (RFC 7296 §2.6, §1.2): the answer comes with the next response.
+    if (find_notify(response.payloads, iana::NotifyType::Cookie) ||
+        find_notify(response.payloads, iana::NotifyType::InvalidKePayload))
+      return TaskStatus::NeedMore;
+    // strongSwan 5.9.8 gives up on a mediation connection whose server did not confirm.
+    if (!find_notify(response.payloads, me_notify::kMediation)) {
+      ctx_.close_reason = DeleteReason::NegotiationFailed;
+      ctx_.emit(NegotiationFailed{exchange_, std::nullopt, false,
+                                  "the mediation server did not answer ME_MEDIATION"});
+      return TaskStatus::Failed;
+    }
+    return TaskStatus::Done;
+  }
+  for (const auto& p : response.payloads) {
+    const auto* n = std::get_if<Notify>(&p);
+    if (!n || n->type != me_notify::kEndpoint) continue;
+    auto endpoint = decode_me_endpoint(n->data);
+    if (!endpoint || endpoint->type != MeEndpointType::ServerReflexive || !endpoint->address) continue;
+    if (MediationHook* hook = ctx_.env->mediation)
+      hook->on_server_reflexive(ctx_.own_spi(), *endpoint->address);
+    break;
+  }
+  return TaskStatus::Done;
+}
+
 iana::ExchangeType MeConnectExchange::exchange() const { return kMeConnect; }
 
 TaskStatus MeConnectExchange::build_request(OutboundMessage& request) {
@@ -58,10 +114,12 @@ TaskStatus MeConnectExchange::build_request(OutboundMessage& request) {
 }
 
 TaskStatus MeConnectExchange::process_response(const InboundMessage& response) {
-  // An error (ME_CONNECT_FAILED: the peer we forwarded to has no mediated connection for it, or
-  // its connection to us is going) changes nothing here: the requester learns of it by never
-  // hearing the response, as with strongSwan 5.9.8's server.
-  (void)response;
+  // A server forwarding: an error (ME_CONNECT_FAILED: the peer we forwarded to has no mediated
+  // connection for it, or its connection to us is going) changes nothing, the requester learns of
+  // it by never hearing the response, as with strongSwan 5.9.8's server. A peer: the hook learns
+  // whether the server took its request.
+  if (MediationHook* hook = ctx_.env->mediation)
+    hook->on_me_connect_response(ctx_.own_spi(), response.payloads);
   return TaskStatus::Done;
 }
 

@@ -37,6 +37,31 @@ class MediationSetup final : public Task {
   std::vector<Payload> answer_;
 };
 
+// The mediated peer's part of IKE_SA_INIT and IKE_AUTH as initiator (draft §3.1, §3.3; as
+// strongSwan 5.9.8 does it):
+//  - on a mediation connection (PeerConfig::mediation_client): N(ME_MEDIATION) in IKE_SA_INIT,
+//    and a server that does not answer with it fails the SA; in IKE_AUTH, when a NAT is in front
+//    of us, N(ME_ENDPOINT SERVER_REFLEXIVE) without address, and the server's answer goes to the
+//    MediationHook (on_server_reflexive);
+//  - on a mediated IKE SA: N(ME_CONNECTID) in IKE_SA_INIT, so that the responder ends its checks.
+class MediationClient final : public Task {
+ public:
+  MediationClient(IkeSaContext& ctx, iana::ExchangeType exchange) : ctx_(ctx), exchange_(exchange) {}
+
+  std::string_view name() const override { return "mediation_client"; }
+  iana::ExchangeType exchange() const override { return exchange_; }
+
+  TaskStatus build_request(OutboundMessage& request) override;
+  TaskStatus process_response(const InboundMessage& response) override;
+  TaskStatus process_request(const InboundMessage&) override { return TaskStatus::Done; }
+  TaskStatus build_response(OutboundMessage&) override { return TaskStatus::Done; }
+
+ private:
+  bool mediation_connection() const;
+  IkeSaContext& ctx_;
+  iana::ExchangeType exchange_;
+};
+
 class MeConnectExchange final : public Task {
  public:
   // Responder, for a request that arrived at `now`.

@@ -59,11 +59,14 @@ Expected<std::unique_ptr<IkeSa>> IkeSa::create_initiator(InitiatorSetup setup,
   ctx.env = std::move(env);
   ctx.local = setup.local;
   ctx.remote = setup.remote;
+  ctx.natt = setup.natt;
   ctx.spi_i = random_ike_spi(*ctx.env->random);
   sa->driver_ = std::make_unique<ExchangeDriver>(ctx);
   sa->driver_->queue(std::make_unique<IkeInit>(ctx));
   sa->driver_->queue(std::make_unique<IkeNatd>(ctx));
+  if (ctx.env->mediation) sa->driver_->queue(std::make_unique<MediationClient>(ctx, ExchangeType::IkeSaInit));
   sa->driver_->queue(std::make_unique<IkeAuth>(ctx));
+  if (ctx.env->mediation) sa->driver_->queue(std::make_unique<MediationClient>(ctx, ExchangeType::IkeAuth));
   sa->driver_->queue(std::make_unique<IkeConfig>(ctx));   // CFG_REQUEST, if virtual IPs are wanted
   sa->driver_->queue(std::make_unique<MobikeAuth>(ctx));  // MOBIKE_SUPPORTED (RFC 4555 §3.2)
   const auto& children = ctx.peer_config->children;

@@ -51,6 +51,9 @@ class IkeSa {
     std::shared_ptr<const PeerConfig> peer;
     Endpoint local;   // our address and IKE port (500)
     Endpoint remote;  // the peer's
+    // IKE runs over the NAT-T port from the first message (a mediated IKE SA leaves from the
+    // socket the connectivity checks used, docs/mediation.md).
+    bool natt = false;
   };
   // A new initiator with a random SPIi. The first CHILD SA is peer->children[0], if any.
   // `env` is shared with the caller's other SAs (it must not be null); the overloads taking an

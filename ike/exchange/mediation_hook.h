@@ -10,6 +10,8 @@
 
 #include <vector>
 
+#include "common/bytes.h"
+#include "common/endpoint_pair.h"
 #include "ike/codec/ike_header.h"
 #include "ike/codec/payloads.h"
 #include "ike/exchange/time.h"
@@ -26,6 +28,28 @@ class MediationHook {
   // `local_spi`. Returns the response's payloads: empty (accepted) or one error notify.
   virtual std::vector<Payload> on_me_connect(const IkeSpi& local_spi, const std::vector<Payload>& request,
                                              TimePoint now) = 0;
+
+  // ---- the mediated peer's side (all optional: a server-only hook ignores them) ----
+  // Our mediation connection's server reported where it sees us (ME_ENDPOINT SERVER_REFLEXIVE in
+  // its IKE_AUTH response, draft §3.3).
+  virtual void on_server_reflexive(const IkeSpi& local_spi, const Endpoint& seen_at) {
+    (void)local_spi;
+    (void)seen_at;
+  }
+  // The ME_CONNECTID our mediated IKE SA's IKE_SA_INIT request carries (empty: not a mediated SA).
+  virtual Bytes mediated_connect_id(const IkeSpi& local_spi) const {
+    (void)local_spi;
+    return {};
+  }
+  // A mediated IKE_SA_INIT request arrived with this ME_CONNECTID: the responder's check list
+  // for it ends.
+  virtual void on_mediated_init(ByteView connect_id) { (void)connect_id; }
+  // The server's answer to a ME_CONNECT request we sent on the IKE SA `local_spi`: empty
+  // (accepted) or an error notify (ME_CONNECT_FAILED: the peer is not online).
+  virtual void on_me_connect_response(const IkeSpi& local_spi, const std::vector<Payload>& response) {
+    (void)local_spi;
+    (void)response;
+  }
 };
 
 }  // namespace natgate::ike

@@ -14,3 +14,26 @@ add_test(NAME interop.mediation.natgated-server-charon-peers COMMAND bash ${CMAK
 set_tests_properties(interop.mediation.natgated-server-charon-peers PROPERTIES LABELS "mediation;interop" RUN_SERIAL TRUE
                      TIMEOUT 180 SKIP_RETURN_CODE 77
                      ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")
+# natgated as both mediated peers and as their mediation server: two natgated behind
+# endpoint-independent NATs get a direct tunnel (docs/mediation.md, "natgated as mediated peer").
+# Needs root; runs this build's natgated.
+add_test(NAME netns.mediation.natgated-mediated-peers COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mediated_peers.sh)
+set_tests_properties(netns.mediation.natgated-mediated-peers PROPERTIES LABELS "mediation;netns" RUN_SERIAL TRUE
+                     TIMEOUT 180 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")
+# One natgated peer (alice, initiating) and one charon peer (bob) through the natgated server.
+add_test(NAME interop.mediation.natgated-peer-charon-peer COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mediated_peers.sh charon-bob)
+set_tests_properties(interop.mediation.natgated-peer-charon-peer PROPERTIES LABELS "mediation;interop" RUN_SERIAL TRUE
+                     TIMEOUT 180 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")
+# charon as the mediation server: two natgated peers, and one natgated + one charon peer.
+add_test(NAME interop.mediation.charon-server-natgated-peers COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mediated_peers.sh natgated charon)
+add_test(NAME interop.mediation.charon-server-natgated-charon-peers COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mediated_peers.sh charon-bob charon)
+set_tests_properties(interop.mediation.charon-server-natgated-peers interop.mediation.charon-server-natgated-charon-peers
+                     PROPERTIES LABELS "mediation;interop" RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")
+# The charon peer asks, the natgated peer answers (natgated's responder side against charon).
+add_test(NAME interop.mediation.charon-peer-initiates-natgated-peer COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mediated_peers.sh charon-bob-initiates)
+set_tests_properties(interop.mediation.charon-peer-initiates-natgated-peer PROPERTIES LABELS "mediation;interop" RUN_SERIAL TRUE
+                     TIMEOUT 180 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")

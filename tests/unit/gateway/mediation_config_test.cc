@@ -81,5 +81,113 @@ TEST(MediationConfig, AServerCarriesNoTrafficOfItsOwn) {
       << errors;
 }
 
+// A peer's side: its connection to the server (`mediation: client`) and a connection found through
+// it (`mediation: { mediated_by, peer }`), as swanctl's mediation = yes, mediated_by, mediation_peer.
+constexpr const char* kPeer = R"(secrets:
+  med: { psk: "alice-secret" }
+  bob: { psk: "alice-bob-secret" }
+connections:
+  med:
+    mediation: client
+    local: { id: alice.example.net }
+    remote: { address: 198.51.100.1, id: med.example.net }
+    auth: psk
+    ike_proposals: [aes256gcm16-prfsha256-x25519]
+  bob:
+    mediation: { mediated_by: med, peer: bob.example.net }
+    local: { id: alice.example.net, subnets: [10.1.0.0/24] }
+    remote: { id: bob.example.net, subnets: [10.2.0.0/24] }
+    auth: psk
+    ike_proposals: [aes256gcm16-prfsha256-x25519]
+    esp_proposals: [aes256gcm16]
+    start: initiate
+)";
+
+TEST(MediationConfig, AClientConnectionInitiatesAndCarriesNoChild) {
+  auto r = load_config_text(kPeer, "peer.yaml", "/nonexistent");
+  ASSERT_TRUE(r.ok()) << format_diagnostics(r.errors);
+  const ConnectionConfig& med = r.config->connections.at(0);
+  EXPECT_TRUE(med.mediation_client);
+  EXPECT_FALSE(med.mediation_server);
+  EXPECT_EQ(med.start, StartAction::Initiate);
+  auto profile = core::build_profile(*r.config, med, 1);
+  ASSERT_TRUE(profile) << profile.error();
+  EXPECT_TRUE((*profile)->peer->mediation_client);
+  EXPECT_TRUE((*profile)->peer->children.empty());
+}
+
+TEST(MediationConfig, AMediatedConnectionNamesItsServerConnectionAndPeer) {
+  auto r = load_config_text(kPeer, "peer.yaml", "/nonexistent");
+  ASSERT_TRUE(r.ok()) << format_diagnostics(r.errors);
+  const ConnectionConfig& bob = r.config->connections.at(1);
+  ASSERT_TRUE(bob.mediated);
+  EXPECT_EQ(bob.mediated->mediated_by, "med");
+  EXPECT_EQ(bob.mediated->peer.text(), "bob.example.net");
+  EXPECT_FALSE(bob.remote.address) << "no remote.address: the server tells where the peer is";
+  auto profile = core::build_profile(*r.config, bob, 2);
+  ASSERT_TRUE(profile) << profile.error();
+  EXPECT_EQ((*profile)->peer->mediated_by, "med");
+  ASSERT_TRUE((*profile)->peer->mediation_peer);
+  EXPECT_EQ((*profile)->peer->mediation_peer->to_string(), "fqdn:bob.example.net");
+  EXPECT_EQ((*profile)->peer->children.size(), 1u);
+}
+
+TEST(MediationConfig, ThePeerIdentityDefaultsToRemoteId) {
+  auto r =
+      load_config_text(with(kPeer, "{ mediated_by: med, peer: bob.example.net }", "{ mediated_by: med }"),
+                       "peer.yaml", "/nonexistent");
+  ASSERT_TRUE(r.ok()) << format_diagnostics(r.errors);
+  EXPECT_EQ(r.config->connections.at(1).mediated->peer.text(), "bob.example.net");
+}
+
+TEST(MediationConfig, MediatedByMustNameAClientConnection) {
+  auto r =
+      load_config_text(with(kPeer, "mediated_by: med,", "mediated_by: nosuch,"), "peer.yaml", "/nonexistent");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(format_diagnostics(r.errors).find(
+                "peer.yaml:12:31: connections.bob.mediation.mediated_by: no connection named \"nosuch\""),
+            std::string::npos)
+      << format_diagnostics(r.errors);
+
+  auto plain =
+      load_config_text(with(kPeer, "mediated_by: med,", "mediated_by: bob,"), "peer.yaml", "/nonexistent");
+  ASSERT_FALSE(plain.ok());
+  EXPECT_NE(format_diagnostics(plain.errors)
+                .find("connections.bob.mediation.mediated_by: \"bob\" is no mediation "
+                      "connection"),
+            std::string::npos)
+      << format_diagnostics(plain.errors);
+}
+
+TEST(MediationConfig, MediatedKeysAreCheckedWithFileLineAndKey) {
+  auto missing = load_config_text(with(kPeer, "{ mediated_by: med, peer: bob.example.net }", "{ peer: x }"),
+                                  "peer.yaml", "/nonexistent");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(format_diagnostics(missing.errors).find("connections.bob.mediation"), std::string::npos)
+      << format_diagnostics(missing.errors);
+  auto unknown =
+      load_config_text(with(kPeer, "peer: bob.example.net }", "peer: bob.example.net, relay: yes }"),
+                       "peer.yaml", "/nonexistent");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(format_diagnostics(unknown.errors)
+                .find("peer.yaml:12:59: connections.bob.mediation.relay: unknown key"),
+            std::string::npos)
+      << format_diagnostics(unknown.errors);
+  auto listen =
+      load_config_text(with(kPeer, "    mediation: client\n", "    mediation: client\n    start: listen\n"),
+                       "peer.yaml", "/nonexistent");
+  ASSERT_FALSE(listen.ok());
+  EXPECT_NE(format_diagnostics(listen.errors).find("connections.med.start: mediation: client connects"),
+            std::string::npos)
+      << format_diagnostics(listen.errors);
+  auto no_id = load_config_text(
+      with(with(kPeer, "{ mediated_by: med, peer: bob.example.net }", "{ mediated_by: med }"),
+           "remote: { id: bob.example.net,", "remote: { id: any,"),
+      "peer.yaml", "/nonexistent");
+  ASSERT_FALSE(no_id.ok());
+  EXPECT_NE(format_diagnostics(no_id.errors).find("the mediated peer needs one identity"), std::string::npos)
+      << format_diagnostics(no_id.errors);
+}
+
 }  // namespace
 }  // namespace natgate::gateway
