@@ -36,9 +36,9 @@ struct TerminateQuery {
 // `connection` with `child` keeps only that connection's CHILD SAs. Strings are literal and at
 // most StatusQuery::kMaxFilterBytes.
 struct RekeyQuery {
-  std::string ike_spi;
-  std::string child;
-  std::string connection;
+  std::string ike_spi = {};
+  std::string child = {};
+  std::string connection = {};
   friend bool operator==(const RekeyQuery&, const RekeyQuery&) = default;
 };
 

@@ -94,7 +94,7 @@ struct PeerStatus {
   std::vector<std::string> virtual_ips;  // leased to it
   ConnectionState state = ConnectionState::Connecting;
   std::size_t child_sas = 0;
-  PeerHealth health;
+  PeerHealth health = {};
   friend bool operator==(const PeerStatus&, const PeerStatus&) = default;
 };
 

@@ -636,6 +636,7 @@ PeerHealth read_health(Cursor& c, const Path& at) {
       Required dpd{"state"};
       c.object(p, [&](std::string_view k, const Path& q) {
         if (k == "state") {
+          h.dpd.clear();  // string_into appends
           c.string_into(q, h.dpd);
           if (h.dpd != "idle" && h.dpd != "probing" && h.dpd != "failed")
             fail(q, "expected one of idle, probing, failed");
