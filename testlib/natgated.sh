@@ -129,6 +129,8 @@ natgated_yaml_begin() {
   [[ -n ${o[natt_port]:-} ]] && NGY_DAEMON+=("  natt_port: ${o[natt_port]}")
   [[ -n ${o[dataplane]} ]] && NGY_DAEMON+=("  dataplane: ${o[dataplane]}")
   NGY_DAEMON+=("  control_socket: ${o[socket]}")
+  # What must survive a restart (the lease table) stays with the test's files, never /var/lib.
+  NGY_DAEMON+=("  state_dir: ${o[state_dir]:-$(dirname "${o[socket]}")}")
   [[ -n ${o[log]} ]] && NGY_DAEMON+=("  log_level: ${o[log]}")
   if [[ ${o[tun]} != none ]]; then
     if [[ ${o[tun_mtu]} == none ]]; then NGY_DAEMON+=("  tun: { name: ${o[tun]} }")

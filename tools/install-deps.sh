@@ -36,6 +36,7 @@ test=(
   qemu-system-x86 busybox-static cpio xz-utils lz4 zstd
   # the package test (tests/package): man pages rendered with man -l
   man-db
+  python3-jsonschema  # docs/status.schema.json checked against real status --json output
 )
 
 want_runtime=0 want_build=0 want_test=0

@@ -1,5 +1,7 @@
 #include "gateway/config/config.h"
 
+#include <cstdlib>
+
 namespace natgate::gateway {
 
 std::string to_string(DataplaneMode m) {
@@ -39,6 +41,16 @@ std::optional<LogSubsystem> parse_log_subsystem(std::string_view text) {
     if (text == kLogSubsystemNames[i]) return static_cast<LogSubsystem>(i);
   }
   return std::nullopt;
+}
+
+std::string DaemonConfig::resolved_state_dir() const {
+  if (!state_dir.empty()) return state_dir;
+  // systemd sets STATE_DIRECTORY for StateDirectory= (a list separated by ':'; ours is one).
+  if (const char* env = std::getenv("STATE_DIRECTORY"); env && env[0] == '/') {
+    std::string dir(env);
+    return dir.substr(0, dir.find(':'));
+  }
+  return "/var/lib/natgate";
 }
 
 std::string to_string(StartAction s) {

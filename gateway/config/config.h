@@ -93,6 +93,11 @@ struct DaemonConfig {
   TrustFiles trust;  // daemon.ca / daemon.crl: for every connection
   LimitsConfig limits;
   MetricsConfig metrics;
+  // daemon.state_dir: where what must survive a restart is kept (the virtual-IP lease table,
+  // gateway/pool/lease_store.h). Empty: $STATE_DIRECTORY (systemd's StateDirectory=), else
+  // /var/lib/natgate (DaemonConfig::resolved_state_dir).
+  std::string state_dir;
+  std::string resolved_state_dir() const;
   friend bool operator==(const DaemonConfig&, const DaemonConfig&) = default;
 };
 

@@ -322,7 +322,7 @@ class ConfigParser {
     const std::string path = "daemon";
     auto m = read_.map(node, path,
                        {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun",
-                        "ca", "crl", "limits", "metrics"});
+                        "ca", "crl", "limits", "metrics", "state_dir"});
     if (!m) return;
     auth_.trust(*m, path, d.trust);
     if (auto n = m->get("listen")) {
@@ -363,6 +363,16 @@ class ConfigParser {
                            std::to_string(kMaxSocketPath) + ", the limit of a unix socket address)");
         else
           d.control_socket = *text;
+      }
+    }
+    if (auto n = m->get("state_dir")) {  // what survives a restart (the lease table)
+      const std::string p = join_path(path, "state_dir");
+      if (auto text = read_.scalar(*n, p, "an absolute path")) {
+        if (text->empty() || text->front() != '/')
+          diags_.error(n->Mark(), p,
+                       quoted(*text) + " is not an absolute path (expected like /var/lib/natgate)");
+        else
+          d.state_dir = *text;
       }
     }
     if (auto n = m->get("log_level")) parse_log_levels(*n, join_path(path, "log_level"), d.log_level);

@@ -29,6 +29,19 @@ struct TerminateQuery {
   friend bool operator==(const TerminateQuery&, const TerminateQuery&) = default;
 };
 
+// `natgate rekey`: which SAs to rekey now, exactly as their lifetime timer would (RFC 7296
+// §1.3.2 for an IKE SA, §1.3.3 / §2.8 for a CHILD SA): new keys and SPIs, the old SAs deleted once
+// the new ones are up. Either `ike_spi` (one IKE SA), or `child` (CHILD SAs by name or by either
+// ESP SPI, 8 hex digits as status shows them), or neither with `connection` (every IKE SA of it).
+// `connection` with `child` keeps only that connection's CHILD SAs. Strings are literal and at
+// most StatusQuery::kMaxFilterBytes.
+struct RekeyQuery {
+  std::string ike_spi = {};
+  std::string child = {};
+  std::string connection = {};
+  friend bool operator==(const RekeyQuery&, const RekeyQuery&) = default;
+};
+
 class ControlHandler {
  public:
   virtual ~ControlHandler() = default;
@@ -45,6 +58,12 @@ class ControlHandler {
   virtual void terminate(const TerminateQuery& query, ControlReply reply) {
     (void)query;
     reply(unexpected(std::string("terminate is not supported here")));
+  }
+  // Starts the rekeys the query selects; the reply says how many (an error when none).
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): overrides keep the reply to answer later
+  virtual void rekey(const RekeyQuery& query, ControlReply reply) {
+    (void)query;
+    reply(unexpected(std::string("rekey is not supported here")));
   }
   // Where SA events are published, for `natgate events` (nullptr: none to follow).
   virtual DaemonEvents* events() { return nullptr; }

@@ -23,7 +23,7 @@ Expected<ControlRequest> parse_control_request(std::string_view line) {
   auto cmd = j.find("cmd");
   if (cmd == j.end() || !cmd->is_string())
     return unexpected(
-        std::string("request needs \"cmd\": one of status, up, down, reload, terminate, events"));
+        std::string("request needs \"cmd\": one of status, up, down, reload, terminate, rekey, events"));
   ControlRequest r;
   const std::string c = cmd->get<std::string>();
   if (c == "status") {
@@ -41,10 +41,11 @@ Expected<ControlRequest> parse_control_request(std::string_view line) {
     for (auto [key, into] : {std::pair{"conn", &r.query.connection}, std::pair{"id", &r.query.identity},
                              std::pair{"peer", &r.query.peer}})
       if (Status s = filter(key, *into); !s) return unexpected(s.error());
-    if (auto it = j.find("summary"); it != j.end()) {
-      if (!it->is_boolean()) return unexpected(std::string("\"summary\" must be true or false"));
-      r.query.summary = it->get<bool>();
-    }
+    for (auto [key, into] : {std::pair{"summary", &r.query.summary}, std::pair{"list", &r.query.list}})
+      if (auto it = j.find(key); it != j.end()) {
+        if (!it->is_boolean()) return unexpected("\"" + std::string(key) + "\" must be true or false");
+        *into = it->get<bool>();
+      }
   } else if (c == "reload") {
     r.command = ControlRequest::Command::Reload;
   } else if (c == "up" || c == "down") {
@@ -72,9 +73,26 @@ Expected<ControlRequest> parse_control_request(std::string_view line) {
     }
     if (selectors != 1)
       return unexpected(std::string("\"terminate\" needs exactly one of \"id\", \"peer\", \"ike\""));
+  } else if (c == "rekey") {
+    r.command = ControlRequest::Command::Rekey;
+    for (auto [key, into] : {std::pair{"ike", &r.rekey.ike_spi}, std::pair{"child", &r.rekey.child},
+                             std::pair{"conn", &r.rekey.connection}}) {
+      auto it = j.find(key);
+      if (it == j.end()) continue;
+      if (!it->is_string() || it->get<std::string>().empty())
+        return unexpected("\"" + std::string(key) + "\" must be a non-empty string");
+      *into = it->get<std::string>();
+      if (into->size() > StatusQuery::kMaxFilterBytes)
+        return unexpected("\"" + std::string(key) + "\" is longer than " +
+                          std::to_string(StatusQuery::kMaxFilterBytes) + " bytes");
+    }
+    const RekeyQuery& q = r.rekey;
+    if (q.ike_spi.empty() == (q.child.empty() && q.connection.empty()))
+      return unexpected(
+          std::string("\"rekey\" needs \"ike\", or \"child\" and/or \"conn\" (\"ike\" goes alone)"));
   } else {
     return unexpected("unknown command \"" + c +
-                      "\" (expected one of status, up, down, reload, terminate, events)");
+                      "\" (expected one of status, up, down, reload, terminate, rekey, events)");
   }
   return r;
 }
@@ -97,6 +115,14 @@ std::string encode_control_request(const ControlRequest& request) {
       if (!t.ike_spi.empty()) j["ike"] = t.ike_spi;
       return dump(j);
     }
+    case ControlRequest::Command::Rekey: {
+      json j{{"cmd", "rekey"}};
+      const RekeyQuery& q = request.rekey;
+      if (!q.ike_spi.empty()) j["ike"] = q.ike_spi;
+      if (!q.child.empty()) j["child"] = q.child;
+      if (!q.connection.empty()) j["conn"] = q.connection;
+      return dump(j);
+    }
     case ControlRequest::Command::Status:
       break;
   }
@@ -107,6 +133,7 @@ std::string encode_control_request(const ControlRequest& request) {
   if (!q.identity.empty()) j["id"] = q.identity;
   if (!q.peer.empty()) j["peer"] = q.peer;
   if (q.summary) j["summary"] = true;
+  if (q.list) j["list"] = true;
   return dump(j);
 }
 

@@ -1,12 +1,15 @@
 // The control socket's wire format: one JSON object per line each way.
 //   → {"cmd":"status"}            ← {"ok":true,"status":{…}}
 //   → {"cmd":"status","conn":"rw","id":"fqdn:alice.lab","peer":"192.0.2.7:4500","summary":true}
+//   → {"cmd":"status","list":true, …filters}  (every IKE SA in "sas": `natgate list`)
 //     (each member optional: filters the SAs, or counts them; StatusQuery)
 //   → {"cmd":"up","name":"x"}     ← {"ok":true,"message":"…"} or {"ok":false,"error":"…"}
 //   → {"cmd":"down","name":"x"}
 //   → {"cmd":"reload"}
 //   → {"cmd":"terminate","id":"fqdn:alice.lab"} | {"cmd":"terminate","peer":"192.0.2.7[:4500]"}
 //     | {"cmd":"terminate","ike":"0123456789abcdef"}   (exactly one; TerminateQuery)
+//   → {"cmd":"rekey","ike":"0123456789abcdef"} | {"cmd":"rekey","child":"net" | "c1a2b3c4"}
+//     | {"cmd":"rekey","conn":"rw"} | {"cmd":"rekey","conn":"rw","child":"net"}   (RekeyQuery)
 //   → {"cmd":"events"}            ← {"ok":true,"message":"…"} then one line per DaemonEvent
 //                                   (daemon_events.h), until the client hangs up
 #pragma once
@@ -23,11 +26,12 @@
 namespace natgate::gateway {
 
 struct ControlRequest {
-  enum class Command : std::uint8_t { Status, Up, Down, Reload, Terminate, Events };
+  enum class Command : std::uint8_t { Status, Up, Down, Reload, Terminate, Events, Rekey };
   Command command = Command::Status;
   std::string name;               // for Up and Down
   StatusQuery query = {};         // for Status
   TerminateQuery terminate = {};  // for Terminate
+  RekeyQuery rekey = {};          // for Rekey
 };
 
 // One request line (without its newline). Errors say what was wrong, for the reply.

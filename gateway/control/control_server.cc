@@ -13,6 +13,7 @@
 #include <map>
 
 #include "gateway/control/control_protocol.h"
+#include "gateway/io/accept_loop.h"
 
 namespace natgate::gateway {
 
@@ -192,6 +193,9 @@ class Session : public std::enable_shared_from_this<Session> {
         case ControlRequest::Command::Terminate:
           h.terminate(request.terminate, reply);
           return;
+        case ControlRequest::Command::Rekey:
+          h.rekey(request.rekey, reply);
+          return;
         case ControlRequest::Command::Events:
           if (DaemonEvents* events = h.events()) {
             follow(*events);
@@ -308,24 +312,14 @@ void refuse(const std::shared_ptr<ControlServer::State>& state, Protocol::socket
 }
 
 void accept_next(const std::shared_ptr<ControlServer::State>& state) {
-  state->acceptor.async_accept([state](const boost::system::error_code& ec, Protocol::socket socket) {
-    if (state->closed || ec == asio::error::operation_aborted) return;
-    if (ec) {
-      // Out of descriptors or similar: wait a little instead of spinning on the error.
-      state->retry_timer.expires_after(std::chrono::milliseconds(100));
-      state->retry_timer.async_wait([state](const boost::system::error_code& e) {
-        if (!e && !state->closed) accept_next(state);
-      });
+  accept_loop(state, [](const std::shared_ptr<ControlServer::State>& st, Protocol::socket socket) {
+    if (st->sessions.size() >= st->limits.max_clients) {
+      refuse(st, std::move(socket));
       return;
     }
-    if (state->sessions.size() >= state->limits.max_clients) {
-      refuse(state, std::move(socket));
-    } else {
-      auto session = std::make_shared<Session>(state, std::move(socket));
-      state->sessions[session.get()] = session;
-      session->start();
-    }
-    accept_next(state);
+    auto session = std::make_shared<Session>(st, std::move(socket));
+    st->sessions[session.get()] = session;
+    session->start();
   });
 }
 

@@ -193,10 +193,49 @@ void write_child_sa(Writer& w, const ChildSaStatus& c) {
   w.raw('}');
 }
 
+void write_nat(Writer& w, const NatStatus& n) {
+  w.raw('{');
+  w.key("local_behind_nat", true);
+  w.boolean(n.local_behind_nat);
+  w.key("remote_behind_nat");
+  w.boolean(n.remote_behind_nat);
+  w.raw('}');
+}
+
+void write_health(Writer& w, const PeerHealth& h) {
+  w.raw('{');
+  w.key("bytes_in", true);
+  w.number(h.bytes_in);
+  w.key("bytes_out");
+  w.number(h.bytes_out);
+  w.key("dpd");
+  w.raw('{');
+  w.key("probe", true);
+  w.number(std::uint64_t{h.dpd_probe});
+  w.key("probes");
+  w.number(std::uint64_t{h.dpd_probes});
+  w.key("state");
+  w.string(h.dpd);
+  w.raw('}');
+  w.key("keepalive_interval");
+  w.number(h.keepalive_interval);
+  w.key("last_received");
+  w.optional_number(h.last_received);
+  w.key("nat");
+  write_nat(w, h.nat);
+  w.key("packets_in");
+  w.number(h.packets_in);
+  w.key("packets_out");
+  w.number(h.packets_out);
+  w.raw('}');
+}
+
 void write_peer(Writer& w, const PeerStatus& p) {
   w.raw('{');
   w.key("child_sas", true);
   w.number(static_cast<std::uint64_t>(p.child_sas));
+  w.key("health");
+  write_health(w, p.health);
   w.key("remote");
   w.endpoint(p.remote);
   w.key("remote_id");
@@ -205,6 +244,26 @@ void write_peer(Writer& w, const PeerStatus& p) {
   w.string(to_string(p.state));
   w.key("virtual_ips");
   w.strings(p.virtual_ips);
+  w.raw('}');
+}
+
+void write_sa(Writer& w, const SaStatus& sa) {
+  w.raw('{');
+  w.key("child_sas", true);
+  w.raw('[');
+  for (std::size_t i = 0; i < sa.child_sas.size(); ++i) {
+    if (i) w.raw(',');
+    write_child_sa(w, sa.child_sas[i]);
+  }
+  w.raw(']');
+  w.key("ike_sa");
+  write_ike_sa(w, sa.ike_sa);
+  w.key("remote");
+  w.endpoint(sa.remote);
+  w.key("remote_id");
+  w.string(sa.remote_id);
+  w.key("state");
+  w.string(to_string(sa.state));
   w.raw('}');
 }
 
@@ -241,6 +300,10 @@ void write_connection(Writer& w, const ConnectionStatus& c) {
   w.string(c.detail);
   w.key("encapsulation");
   w.string(c.udp_encapsulation ? "udp" : "none");
+  if (c.health) {
+    w.key("health");
+    write_health(w, *c.health);
+  }
   w.key("ike_sa");
   if (c.ike_sa)
     write_ike_sa(w, *c.ike_sa);
@@ -257,12 +320,7 @@ void write_connection(Writer& w, const ConnectionStatus& c) {
   w.key("name");
   w.string(c.name);
   w.key("nat");
-  w.raw('{');
-  w.key("local_behind_nat", true);
-  w.boolean(c.nat.local_behind_nat);
-  w.key("remote_behind_nat");
-  w.boolean(c.nat.remote_behind_nat);
-  w.raw('}');
+  write_nat(w, c.nat);
   if (!c.peers.empty()) {
     w.key("peers");
     write_list(w, c.peers, write_peer);
@@ -276,6 +334,10 @@ void write_connection(Writer& w, const ConnectionStatus& c) {
     w.number(std::uint64_t{c.remote->port});
   else
     w.null();
+  if (!c.sas.empty()) {
+    w.key("sas");
+    write_list(w, c.sas, write_sa);
+  }
   w.key("start");
   w.string(c.start);
   w.key("state");
@@ -357,6 +419,8 @@ void append_status_json(const DaemonStatus& status, std::string& out) {
   w.key("version");
   w.string(d.version);
   w.raw('}');
+  w.key("schema_version");
+  w.number(std::int64_t{status.schema_version});
   if (status.summary) {
     const StatusSummary& s = *status.summary;
     w.key("summary");

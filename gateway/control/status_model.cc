@@ -20,6 +20,21 @@ std::string hex(std::uint64_t value, int digits) {
 json optional_number(const std::optional<std::uint64_t>& v) { return v ? json(*v) : json(nullptr); }
 json optional_endpoint(const std::optional<Endpoint>& e) { return e ? json(e->to_string()) : json(nullptr); }
 
+json nat_json(const NatStatus& n) {
+  return {{"local_behind_nat", n.local_behind_nat}, {"remote_behind_nat", n.remote_behind_nat}};
+}
+
+json health_json(const PeerHealth& h) {
+  return {{"last_received", optional_number(h.last_received)},
+          {"keepalive_interval", h.keepalive_interval},
+          {"dpd", {{"state", h.dpd}, {"probe", h.dpd_probe}, {"probes", h.dpd_probes}}},
+          {"nat", nat_json(h.nat)},
+          {"bytes_in", h.bytes_in},
+          {"bytes_out", h.bytes_out},
+          {"packets_in", h.packets_in},
+          {"packets_out", h.packets_out}};
+}
+
 }  // namespace
 
 std::string to_string(ConnectionState s) { return kStateNames[static_cast<int>(s)]; }
@@ -31,6 +46,35 @@ std::optional<ConnectionState> parse_connection_state(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+
+json ike_sa_json(const IkeSaStatus& s) {
+  return {{"spi_i", hex(s.spi_i, 16)},
+          {"spi_r", hex(s.spi_r, 16)},
+          {"initiator", s.initiator},
+          {"proposal", s.proposal},
+          {"established_at", s.established_at},
+          {"uptime", s.uptime},
+          {"rekey_in", optional_number(s.rekey_in)},
+          {"transport", s.transport}};
+}
+
+json child_sa_json(const ChildSaStatus& ch) {
+  return {{"name", ch.name},
+          {"spi_in", hex(ch.spi_in, 8)},
+          {"spi_out", hex(ch.spi_out, 8)},
+          {"local_ts", ch.local_ts},
+          {"remote_ts", ch.remote_ts},
+          {"proposal", ch.proposal},
+          {"bytes_in", ch.bytes_in},
+          {"bytes_out", ch.bytes_out},
+          {"packets_in", ch.packets_in},
+          {"packets_out", ch.packets_out},
+          {"rekey_in", optional_number(ch.rekey_in)}};
+}
+
+}  // namespace
+
 nlohmann::json status_to_json(const DaemonStatus& status) {
   const DaemonInfo& d = status.daemon;
   json daemon = {
@@ -41,32 +85,9 @@ nlohmann::json status_to_json(const DaemonStatus& status) {
   };
   json connections = json::array();
   for (const auto& c : status.connections) {
-    json ike_sa = nullptr;
-    if (c.ike_sa) {
-      const IkeSaStatus& s = *c.ike_sa;
-      ike_sa = {{"spi_i", hex(s.spi_i, 16)},
-                {"spi_r", hex(s.spi_r, 16)},
-                {"initiator", s.initiator},
-                {"proposal", s.proposal},
-                {"established_at", s.established_at},
-                {"uptime", s.uptime},
-                {"rekey_in", optional_number(s.rekey_in)},
-                {"transport", s.transport}};
-    }
+    json ike_sa = c.ike_sa ? ike_sa_json(*c.ike_sa) : json(nullptr);
     json children = json::array();
-    for (const auto& ch : c.child_sas) {
-      children.push_back({{"name", ch.name},
-                          {"spi_in", hex(ch.spi_in, 8)},
-                          {"spi_out", hex(ch.spi_out, 8)},
-                          {"local_ts", ch.local_ts},
-                          {"remote_ts", ch.remote_ts},
-                          {"proposal", ch.proposal},
-                          {"bytes_in", ch.bytes_in},
-                          {"bytes_out", ch.bytes_out},
-                          {"packets_in", ch.packets_in},
-                          {"packets_out", ch.packets_out},
-                          {"rekey_in", optional_number(ch.rekey_in)}});
-    }
+    for (const auto& ch : c.child_sas) children.push_back(child_sa_json(ch));
     connections.push_back({
         {"name", c.name},
         {"state", to_string(c.state)},
@@ -75,8 +96,7 @@ nlohmann::json status_to_json(const DaemonStatus& status) {
         {"local", optional_endpoint(c.local)},
         {"remote", optional_endpoint(c.remote)},
         {"remote_port", c.remote ? json(c.remote->port) : json(nullptr)},
-        {"nat",
-         {{"local_behind_nat", c.nat.local_behind_nat}, {"remote_behind_nat", c.nat.remote_behind_nat}}},
+        {"nat", nat_json(c.nat)},
         {"encapsulation", c.udp_encapsulation ? "udp" : "none"},
         {"start", c.start},
         {"configured_remote", c.configured_remote},
@@ -92,7 +112,8 @@ nlohmann::json status_to_json(const DaemonStatus& status) {
                          {"remote", optional_endpoint(p.remote)},
                          {"virtual_ips", p.virtual_ips},
                          {"state", to_string(p.state)},
-                         {"child_sas", p.child_sas}});
+                         {"child_sas", p.child_sas},
+                         {"health", health_json(p.health)}});
       out["peers"] = peers;
     }
     if (!c.leases.empty()) {
@@ -103,8 +124,22 @@ nlohmann::json status_to_json(const DaemonStatus& status) {
       out["leases"] = leases;
     }
     if (!c.virtual_ips.empty()) out["virtual_ips"] = c.virtual_ips;
+    if (c.health) out["health"] = health_json(*c.health);
+    if (!c.sas.empty()) {
+      json sas = json::array();
+      for (const auto& sa : c.sas) {
+        json sa_children = json::array();
+        for (const auto& ch : sa.child_sas) sa_children.push_back(child_sa_json(ch));
+        sas.push_back({{"remote_id", sa.remote_id},
+                       {"remote", optional_endpoint(sa.remote)},
+                       {"state", to_string(sa.state)},
+                       {"ike_sa", ike_sa_json(sa.ike_sa)},
+                       {"child_sas", sa_children}});
+      }
+      out["sas"] = sas;
+    }
   }
-  json root = {{"daemon", daemon}, {"connections", connections}};
+  json root = {{"schema_version", status.schema_version}, {"daemon", daemon}, {"connections", connections}};
   if (status.summary) {
     const StatusSummary& sum = *status.summary;
     json per = json::array();

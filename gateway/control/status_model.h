@@ -62,6 +62,22 @@ struct NatStatus {
   friend bool operator==(const NatStatus&, const NatStatus&) = default;
 };
 
+// How one peer is doing (`natgate status` per peer; JSON "health"): when it last spoke, whether
+// we hold a NAT mapping open for it, our dead peer detection (RFC 7296 §2.4) and its traffic.
+struct PeerHealth {
+  std::optional<std::uint64_t> last_received;  // seconds since its last authenticated IKE message
+  std::uint64_t keepalive_interval = 0;        // RFC 3948 §4 NAT-keepalives we send, seconds; 0: none
+  std::string dpd = "idle";                    // "idle", "probing" (a request unanswered), "failed"
+  unsigned dpd_probe = 0;                      // probing: this send of the request …
+  unsigned dpd_probes = 0;                     // … of at most this many (retransmit policy)
+  NatStatus nat;
+  std::uint64_t bytes_in = 0;  // its CHILD SAs added up
+  std::uint64_t bytes_out = 0;
+  std::uint64_t packets_in = 0;
+  std::uint64_t packets_out = 0;
+  friend bool operator==(const PeerHealth&, const PeerHealth&) = default;
+};
+
 // Remote access (RFC 7296 §2.19): one virtual IP of a gateway's pool, and whom it belongs to.
 struct LeaseStatus {
   std::string pool;
@@ -78,7 +94,18 @@ struct PeerStatus {
   std::vector<std::string> virtual_ips;  // leased to it
   ConnectionState state = ConnectionState::Connecting;
   std::size_t child_sas = 0;
+  PeerHealth health = {};
   friend bool operator==(const PeerStatus&, const PeerStatus&) = default;
+};
+
+// `natgate list` (StatusQuery::list): one IKE SA of a connection with its CHILD SAs.
+struct SaStatus {
+  std::string remote_id;  // "" before IKE_AUTH
+  std::optional<Endpoint> remote;
+  ConnectionState state = ConnectionState::Connecting;
+  IkeSaStatus ike_sa;
+  std::vector<ChildSaStatus> child_sas;
+  friend bool operator==(const SaStatus&, const SaStatus&) = default;
 };
 
 struct ConnectionStatus {
@@ -100,6 +127,11 @@ struct ConnectionStatus {
   std::vector<PeerStatus> peers;
   std::vector<LeaseStatus> leases;
   std::vector<std::string> virtual_ips;
+  // The peer of its IKE SA (the one shown; remote access: each in `peers`), or after a dead peer
+  // detection took it down (dpd "failed"). Absent from the JSON of older daemons.
+  std::optional<PeerHealth> health;
+  // Only when the query asked for the list (JSON "sas"): every IKE SA the query selects.
+  std::vector<SaStatus> sas;
   friend bool operator==(const ConnectionStatus&, const ConnectionStatus&) = default;
 };
 
@@ -168,7 +200,12 @@ struct StatusSummary {
   friend bool operator==(const StatusSummary&, const StatusSummary&) = default;
 };
 
+// docs/status.schema.json describes the JSON; it carries this number ("schema_version"), raised
+// when a field is renamed, removed or changes meaning (not when one is added).
+constexpr int kStatusSchemaVersion = 1;
+
 struct DaemonStatus {
+  int schema_version = kStatusSchemaVersion;
   DaemonInfo daemon;
   std::vector<ConnectionStatus> connections;
   std::optional<StatusSummary> summary;  // only with --summary (then `connections` is empty)
@@ -183,6 +220,7 @@ struct StatusQuery {
   std::string identity = {};    // "" = any; "fqdn:alice.lab" as status prints it, or as the config writes it
   std::string peer = {};        // "" = any; "192.0.2.1" (any port) or "192.0.2.1:4500", "[2001:db8::1]:500"
   bool summary = false;
+  bool list = false;  // every IKE SA with its CHILD SAs (ConnectionStatus::sas), for `natgate list`
   // Inside the daemon only (not on the control socket): with summary, also add up NAT flags and
   // traffic per connection (ConnectionSummary), and with per_sa per CHILD SA and peer as well.
   bool traffic = false;

@@ -599,6 +599,81 @@ ChildSaStatus read_child_sa(Cursor& c, const Path& at) {
   return s;
 }
 
+NatStatus read_nat(Cursor& c, const Path& at) {
+  NatStatus n;
+  Required req{"local_behind_nat", "remote_behind_nat"};
+  c.object(at, [&](std::string_view k, const Path& q) {
+    if (k == "local_behind_nat") {
+      n.local_behind_nat = c.boolean(q);
+      req.seen(0);
+    } else if (k == "remote_behind_nat") {
+      n.remote_behind_nat = c.boolean(q);
+      req.seen(1);
+    } else {
+      c.skip();
+    }
+  });
+  req.check(at);
+  return n;
+}
+
+std::uint64_t small_uint(Cursor& c, const Path& at) {
+  const std::uint64_t v = c.uint(at);
+  if (v > 1000000) fail(at, "expected a count of at most 1000000");
+  return v;
+}
+
+PeerHealth read_health(Cursor& c, const Path& at) {
+  PeerHealth h;
+  Required req{"keepalive_interval", "dpd", "nat", "bytes_in", "bytes_out", "packets_in", "packets_out"};
+  c.object(at, [&](std::string_view key, const Path& p) {
+    if (key == "last_received") {
+      h.last_received = optional_uint(c, p);
+    } else if (key == "keepalive_interval") {
+      h.keepalive_interval = c.uint(p);
+      req.seen(0);
+    } else if (key == "dpd") {
+      Required dpd{"state"};
+      c.object(p, [&](std::string_view k, const Path& q) {
+        if (k == "state") {
+          h.dpd.clear();  // string_into appends
+          c.string_into(q, h.dpd);
+          if (h.dpd != "idle" && h.dpd != "probing" && h.dpd != "failed")
+            fail(q, "expected one of idle, probing, failed");
+          dpd.seen(0);
+        } else if (k == "probe") {
+          h.dpd_probe = static_cast<unsigned>(small_uint(c, q));
+        } else if (k == "probes") {
+          h.dpd_probes = static_cast<unsigned>(small_uint(c, q));
+        } else {
+          c.skip();
+        }
+      });
+      dpd.check(p);
+      req.seen(1);
+    } else if (key == "nat") {
+      h.nat = read_nat(c, p);
+      req.seen(2);
+    } else if (key == "bytes_in") {
+      h.bytes_in = c.uint(p);
+      req.seen(3);
+    } else if (key == "bytes_out") {
+      h.bytes_out = c.uint(p);
+      req.seen(4);
+    } else if (key == "packets_in") {
+      h.packets_in = c.uint(p);
+      req.seen(5);
+    } else if (key == "packets_out") {
+      h.packets_out = c.uint(p);
+      req.seen(6);
+    } else {
+      c.skip();
+    }
+  });
+  req.check(at);
+  return h;
+}
+
 PeerStatus read_peer(Cursor& c, const Path& at) {
   PeerStatus s;
   Required req{"remote_id", "virtual_ips", "state", "child_sas"};  // "remote": absent is null
@@ -616,6 +691,34 @@ PeerStatus read_peer(Cursor& c, const Path& at) {
       req.seen(2);
     } else if (key == "child_sas") {
       s.child_sas = c.uint(p);
+      req.seen(3);
+    } else if (key == "health") {  // absent from older daemons
+      s.health = read_health(c, p);
+    } else {
+      c.skip();
+    }
+  });
+  req.check(at);
+  return s;
+}
+
+SaStatus read_sa(Cursor& c, const Path& at) {
+  SaStatus s;
+  Required req{"remote_id", "state", "ike_sa", "child_sas"};
+  c.object(at, [&](std::string_view key, const Path& p) {
+    if (key == "remote_id") {
+      c.string_into(p, s.remote_id);
+      req.seen(0);
+    } else if (key == "remote") {
+      s.remote = optional_endpoint(c, p);
+    } else if (key == "state") {
+      s.state = state(c, p, "expected a connection state");
+      req.seen(1);
+    } else if (key == "ike_sa") {
+      s.ike_sa = read_ike_sa(c, p);
+      req.seen(2);
+    } else if (key == "child_sas") {
+      c.array(p, "expected a list", [&](const Path& item) { s.child_sas.push_back(read_child_sa(c, item)); });
       req.seen(3);
     } else {
       c.skip();
@@ -668,20 +771,13 @@ ConnectionStatus read_connection(Cursor& c, const Path& at) {
     } else if (key == "remote") {
       s.remote = optional_endpoint(c, p);
     } else if (key == "nat") {
-      Required nat{"local_behind_nat", "remote_behind_nat"};
-      c.object(p, [&](std::string_view k, const Path& q) {
-        if (k == "local_behind_nat") {
-          s.nat.local_behind_nat = c.boolean(q);
-          nat.seen(0);
-        } else if (k == "remote_behind_nat") {
-          s.nat.remote_behind_nat = c.boolean(q);
-          nat.seen(1);
-        } else {
-          c.skip();
-        }
-      });
-      nat.check(p);
+      s.nat = read_nat(c, p);
       req.seen(2);
+    } else if (key == "health") {  // absent from older daemons
+      if (c.null())
+        s.health.reset();
+      else
+        s.health = read_health(c, p);
     } else if (key == "encapsulation") {
       std::string encap;
       c.string_into(p, encap);
@@ -707,6 +803,10 @@ ConnectionStatus read_connection(Cursor& c, const Path& at) {
       s.peers.clear();
       if (!c.null())
         c.array(p, "expected a list", [&](const Path& item) { s.peers.push_back(read_peer(c, item)); });
+    } else if (key == "sas") {
+      s.sas.clear();
+      if (!c.null())
+        c.array(p, "expected a list", [&](const Path& item) { s.sas.push_back(read_sa(c, item)); });
     } else if (key == "leases") {
       s.leases.clear();
       if (!c.null())
@@ -851,8 +951,14 @@ void read_daemon(Cursor& c, const Path& at, DaemonInfo& d) {
 
 DaemonStatus read_status(Cursor& c, const Path& at) {
   DaemonStatus s;
+  s.schema_version = 0;  // daemons before docs/status.schema.json sent none
   Required req{"daemon", "connections"};
   c.object(at, [&](std::string_view key, const Path& p) {
+    if (key == "schema_version") {
+      const std::uint64_t v = small_uint(c, p);
+      s.schema_version = static_cast<int>(v);
+      return;
+    }
     if (key == "daemon") {
       s.daemon = {};
       read_daemon(c, p, s.daemon);

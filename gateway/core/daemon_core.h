@@ -68,6 +68,12 @@ class DaemonCore {
     (void)query;
     reply(unexpected(std::string("this IKE core cannot terminate SAs")));
   }
+  // `natgate rekey` (RekeyQuery, control_handler.h): the selected SAs rekey now.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): overrides keep the reply to answer later
+  virtual void rekey(const RekeyQuery& query, ControlReply reply) {
+    (void)query;
+    reply(unexpected(std::string("this IKE core cannot rekey SAs")));
+  }
   // A reload parsed and diffed a new config: bring up `added`, tear down `removed`, restart
   // `changed`, keep `unchanged` as they are. `config` replaces the one given to start().
   virtual void apply_config(const Config& config, const ConfigDiff& diff) = 0;

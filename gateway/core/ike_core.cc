@@ -152,6 +152,8 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   services_.sa_backend = dataplane_.backend.get();
   installer_ = std::make_unique<ChildSaInstaller>(dataplane_.backend.get());
   remote_access_ = std::make_unique<RemoteAccess>(registry_);
+  if (const std::string dir = config_.daemon.resolved_state_dir(); !dir.empty())
+    remote_access_->use_lease_file(dir + "/leases");
   vip_client_ = std::make_unique<VirtualIpClient>(dataplane_.interface);
   if (dataplane::SaBackend* b = dataplane_.backend.get()) {
     b->set_listener(this);
@@ -496,6 +498,7 @@ void IkeCore::run(ike::EndpointOutput&& out) {
                    },
                    [&](ike::HoldVirtualIps& a) {
                      remote_access_->hold(a.sa, a.peer_config, a.peer_id, a.addresses);
+                     save_leases_soon();
                    },
                    [&](ike::ApplyVirtualIps& a) { apply_virtual_ips(a); },
                    [&](ike::ControlReply& r) { answer(r, failed_installs); },
@@ -712,8 +715,24 @@ void IkeCore::shutdown(std::function<void()> done) {
   shutdown_timer_->arm_after(3s, [this] { run(endpoint_->shutdown_deadline_passed(Clock::now())); });
 }
 
+void IkeCore::save_leases_soon() {
+  if (!remote_access_ || !remote_access_->dirty()) return;
+  if (!lease_save_timer_) lease_save_timer_ = std::make_unique<Timer>(*io_);
+  if (!lease_save_timer_->armed()) lease_save_timer_->arm_after(1s, [this] { save_leases_now(); });
+}
+
+void IkeCore::save_leases_now() {
+  if (!remote_access_ || !remote_access_->dirty()) return;
+  Status s = remote_access_->save();
+  // Said once until a save works again: a missing state folder is not news every second.
+  if (!s && !lease_save_failing_) spdlog::warn("leases not saved (kept in memory only): {}", s.error());
+  lease_save_failing_ = !s;
+}
+
 void IkeCore::finish_shutdown() {
   if (!shutdown_done_) return;
+  if (lease_save_timer_) lease_save_timer_->cancel();
+  save_leases_now();
   for (const auto& [name, reqid] : reqids_) installer_->release_policies(reqid);
   if (dataplane_.backend) dataplane_.backend->flush();
   if (shutdown_timer_) shutdown_timer_->cancel();

@@ -52,6 +52,7 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   void up(const std::string& name, ControlReply reply) override;
   void down(const std::string& name, ControlReply reply) override;
   void terminate(const TerminateQuery& query, ControlReply reply) override;
+  void rekey(const RekeyQuery& query, ControlReply reply) override;  // ike_core_rekey.cc
   void apply_config(const Config& config, const ConfigDiff& diff) override;
   void shutdown(std::function<void()> done) override;
 
@@ -129,6 +130,12 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   std::unique_ptr<ike::Endpoint> endpoint_;
   std::unique_ptr<TimerSet<ike::EndpointTimerKey>> timers_;
   std::unique_ptr<Timer> shutdown_timer_;
+  // The lease table is written a little after addresses were handed out (many road warriors
+  // arriving at once cost one write) and at shutdown.
+  std::unique_ptr<Timer> lease_save_timer_;
+  bool lease_save_failing_ = false;
+  void save_leases_soon();
+  void save_leases_now();
   struct BackendWatch;
   std::unique_ptr<BackendWatch> backend_watch_;
   // MOBIKE (RFC 4555): address and route changes, while a connection may initiate with MOBIKE.

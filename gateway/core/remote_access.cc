@@ -20,10 +20,38 @@ void RemoteAccess::configure(const Config& config) {
     if (pools_.count(name)) continue;
     pools_[name] = std::make_unique<pool::AddressPool>(name, pc.addresses);
     configs_[name] = pc;
+    std::size_t restored = 0;
+    for (const auto& l : restored_) {
+      if (l.pool != name) continue;
+      if (Status r = pools_[name]->restore(l.identity, l.address); !r)
+        spdlog::warn("{}: lease of {} not restored: {}", lease_file_, l.identity, r.error());
+      else
+        ++restored;
+    }
+    if (restored) spdlog::info("pool {}: {} leases restored from {}", name, restored, lease_file_);
   }
+  restored_.clear();  // only the pools of the first config: a changed pool starts afresh
   for (auto& [sa, h] : holds_) {
     if (!pools_.count(h.pool)) h.addresses.clear();
   }
+}
+
+void RemoteAccess::use_lease_file(std::string path) {
+  lease_file_ = std::move(path);
+  pool::LoadedLeases loaded = pool::load_leases(lease_file_);
+  for (const auto& w : loaded.warnings) spdlog::warn("{}", w);
+  restored_ = std::move(loaded.leases);
+}
+
+Status RemoteAccess::save() {
+  if (lease_file_.empty()) return {};
+  std::vector<pool::StoredLease> all;
+  for (const auto& [name, p] : pools_)
+    for (const auto& l : p->leases())
+      if (!l.identity.empty()) all.push_back({name, l.address, l.identity});
+  Status s = pool::save_leases(lease_file_, all);
+  if (s) dirty_ = false;
+  return s;
 }
 
 std::optional<Expected<ike::VirtualIpAttributes>> RemoteAccess::assign(const std::string& peer_config,
@@ -51,6 +79,7 @@ std::optional<Expected<ike::VirtualIpAttributes>> RemoteAccess::assign(const std
       continue;
     }
     out.addresses.push_back(*a);
+    dirty_ = true;
   }
   if (out.addresses.empty()) {
     for (const auto& a : out.addresses) pool.release(who, a);

@@ -16,6 +16,7 @@
 #include "gateway/control/status_model.h"
 #include "gateway/core/profile_registry.h"
 #include "gateway/pool/address_pool.h"
+#include "gateway/pool/lease_store.h"
 #include "ike/exchange/virtual_ip.h"
 
 namespace natgate::gateway::core {
@@ -26,6 +27,13 @@ class RemoteAccess final : public ike::VirtualIpProvider {
 
   // Start and reload: pools whose settings did not change keep their leases.
   void configure(const Config& config);
+
+  // The lease table kept across restarts (gateway/pool/lease_store.h): read now (its warnings
+  // logged, never fatal) and given to the pools the next configure() creates; save() writes the
+  // leases of every pool there. dirty(): addresses were handed out since the last save.
+  void use_lease_file(std::string path);
+  bool dirty() const { return dirty_; }
+  Status save();
 
   std::optional<Expected<ike::VirtualIpAttributes>> assign(const std::string& peer_config,
                                                            const ike::Identity& peer,
@@ -66,6 +74,9 @@ class RemoteAccess final : public ike::VirtualIpProvider {
   std::map<std::string, std::unique_ptr<pool::AddressPool>> pools_;
   std::map<std::uint64_t, Hold> holds_;
   std::map<std::uint64_t, std::uint32_t> reqids_;
+  std::string lease_file_;                   // "" : leases are not kept across restarts
+  std::vector<pool::StoredLease> restored_;  // read at start, until configure() takes them
+  bool dirty_ = false;
   // Above any connection's reqid (those count up from 1).
   std::uint32_t next_reqid_ = 0x10000;
 };

@@ -54,12 +54,66 @@ ChildSaStatus child_status(const Sources& s, const ike::EndpointChildSa& child, 
   return cs;
 }
 
+// One peer's health (PeerHealth): liveness from its IkeSa, NAT-keepalives as the Endpoint arms
+// them (only the side behind a NAT sends them, RFC 3948 §4), traffic from its CHILD SAs.
+PeerHealth health_of(const Sources& s, const ike::IkeSaEntry& e, SteadyPoint now) {
+  PeerHealth h;
+  const ike::IkeSa& sa = *e.sa;
+  if (sa.last_heard() != SteadyPoint{} && sa.last_heard() <= now)
+    h.last_received = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(now - sa.last_heard()).count());
+  if (e.connection_settings && sa.nat().local_behind_nat)
+    h.keepalive_interval = static_cast<std::uint64_t>(e.connection_settings->keepalive.count());
+  // A DPD probe is an empty INFORMATIONAL (RFC 7296 §2.4); an unanswered request of an
+  // established SA is what DPD waits on, whichever exchange it is.
+  if (e.is_established() && sa.request_in_flight() == iana::ExchangeType::Informational) {
+    h.dpd = "probing";
+    h.dpd_probe = sa.request_sends();
+    h.dpd_probes = sa.request_sends_max();
+  }
+  h.nat.local_behind_nat = sa.nat().local_behind_nat;
+  h.nat.remote_behind_nat = sa.nat().remote_behind_nat;
+  if (s.installer)
+    for (const auto& child : e.children)
+      if (auto it = s.installed.find(child.inbound_spi); it != s.installed.end()) {
+        ChildTraffic t = s.installer->traffic(it->second);
+        h.bytes_in += t.in.bytes;
+        h.packets_in += t.in.packets;
+        h.bytes_out += t.out.bytes;
+        h.packets_out += t.out.packets;
+      }
+  return h;
+}
+
+IkeSaStatus ike_status_of(const Sources& s, const ike::IkeSaEntry& e, SteadyPoint now,
+                          std::chrono::system_clock::time_point wall_now) {
+  const ike::IkeSa& sa = *e.sa;
+  IkeSaStatus ike;
+  ike.spi_i = sa.spi_i().to_u64();
+  ike.spi_r = sa.spi_r().to_u64();
+  ike.initiator = sa.is_initiator();
+  if (sa.suite()) ike.proposal = ike::to_string(*sa.suite());
+  if (e.established) {
+    const auto up_for = now - *e.established;
+    ike.uptime = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(up_for).count());
+    ike.established_at =
+        std::chrono::duration_cast<std::chrono::seconds>(
+            (wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(up_for))
+                .time_since_epoch())
+            .count();
+  }
+  if (e.rekey_at) ike.rekey_in = seconds_until(*e.rekey_at, now);
+  if (s.over_tcp && s.over_tcp(sa.remote())) ike.transport = "tcp";
+  return ike;
+}
+
 using Entries = std::vector<const ike::IkeSaEntry*>;
 
 // `entries`: the connection's IKE SAs, oldest first, or only those a filter chose (`filtered`:
 // then the leases shown are those of the chosen SAs' identities, not the whole pool's).
 ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, const Entries& entries,
-                           bool filtered, SteadyPoint now, std::chrono::system_clock::time_point wall_now) {
+                           bool filtered, bool list, SteadyPoint now,
+                           std::chrono::system_clock::time_point wall_now) {
   const auto& c = p.config;
   ConnectionStatus st;
   st.name = c.name;
@@ -89,6 +143,10 @@ ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, const E
   }
   if (!primary) {
     st.state = ConnectionState::Down;
+    if (rt && rt->peer_timed_out) {  // RFC 7296 §2.4: dead peer detection gave up on it
+      st.health.emplace();
+      st.health->dpd = "failed";
+    }
     if (st.detail.empty()) {
       if (rt && rt->admin_down)
         st.detail = "taken down (natgate down)";
@@ -120,30 +178,29 @@ ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, const E
       for (const auto& a : s.remote_access->addresses_of(e->id)) ps.virtual_ips.push_back(a.to_string());
       ps.state = e->is_established() ? ConnectionState::Established : ConnectionState::Connecting;
       ps.child_sas = e->children.size();
+      ps.health = health_of(s, *e, now);
       st.peers.push_back(std::move(ps));
     }
   }
   if (s.vip_client)
     for (const auto& a : s.vip_client->addresses_of(primary->id)) st.virtual_ips.push_back(a.to_string());
 
-  IkeSaStatus ike;
-  ike.spi_i = sa.spi_i().to_u64();
-  ike.spi_r = sa.spi_r().to_u64();
-  ike.initiator = sa.is_initiator();
-  if (sa.suite()) ike.proposal = ike::to_string(*sa.suite());
-  if (primary->established) {
-    const auto up_for = now - *primary->established;
-    ike.uptime = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(up_for).count());
-    ike.established_at =
-        std::chrono::duration_cast<std::chrono::seconds>(
-            (wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(up_for))
-                .time_since_epoch())
-            .count();
-  }
-  if (primary->rekey_at) ike.rekey_in = seconds_until(*primary->rekey_at, now);
-  if (s.over_tcp && s.over_tcp(sa.remote())) ike.transport = "tcp";
-  st.ike_sa = ike;
+  st.ike_sa = ike_status_of(s, *primary, now, wall_now);
+  st.health = health_of(s, *primary, now);
   for (const auto& child : primary->children) st.child_sas.push_back(child_status(s, child, now));
+  if (list) {  // `natgate list`: every IKE SA, not only the one shown
+    st.sas.reserve(entries.size());
+    for (const ike::IkeSaEntry* e : entries) {
+      if (e->sa->state() == ike::SaState::Deleted) continue;
+      SaStatus one;
+      one.remote_id = e->remote_id ? e->remote_id->to_string() : std::string();
+      one.remote = e->sa->remote();
+      one.state = state_of(e->sa->state());
+      one.ike_sa = ike_status_of(s, *e, now, wall_now);
+      for (const auto& child : e->children) one.child_sas.push_back(child_status(s, child, now));
+      st.sas.push_back(std::move(one));
+    }
+  }
   return st;
 }
 
@@ -351,7 +408,7 @@ Status connections(const Sources& s, const StatusQuery& q, SteadyPoint now,
       Entries entries = sel->of(s, c.name);
       // A filter on SAs shows only the connections that have such SAs.
       if (q.selects_sas() && entries.empty()) continue;
-      out.connections.push_back(status_of(s, *p, entries, q.selects_sas(), now, wall_now));
+      out.connections.push_back(status_of(s, *p, entries, q.selects_sas(), q.list, now, wall_now));
       continue;
     }
     if (q.selects_sas()) continue;

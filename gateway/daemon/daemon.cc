@@ -307,6 +307,11 @@ void Daemon::terminate(const TerminateQuery& query, ControlReply reply) {
   core_->terminate(query, std::move(reply));
 }
 
+void Daemon::rekey(const RekeyQuery& query, ControlReply reply) {
+  if (stopping_) return reply(unexpected(std::string("natgated is stopping")));
+  core_->rekey(query, std::move(reply));
+}
+
 void Daemon::reload(ControlReply reply) {
   if (stopping_) return reply(unexpected(std::string("natgated is stopping")));
   reply(reload_config());

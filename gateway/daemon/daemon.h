@@ -64,6 +64,7 @@ class Daemon : public ControlHandler {
   void down(const std::string& name, ControlReply reply) override;
   void reload(ControlReply reply) override;
   void terminate(const TerminateQuery& query, ControlReply reply) override;
+  void rekey(const RekeyQuery& query, ControlReply reply) override;
   DaemonEvents* events() override { return &events_; }
 
  private:

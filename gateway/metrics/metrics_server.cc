@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <map>
 
+#include "gateway/io/accept_loop.h"
 #include "gateway/metrics/exposition.h"
 
 namespace natgate::gateway::metrics {
@@ -158,20 +159,11 @@ void refuse(tcp::socket socket) {
 }
 
 void accept_next(const std::shared_ptr<MetricsServer::State>& state) {
-  state->acceptor.async_accept([state](const boost::system::error_code& ec, tcp::socket socket) {
-    if (state->closed || ec == asio::error::operation_aborted) return;
-    if (ec) {
-      state->retry_timer.expires_after(std::chrono::milliseconds(100));
-      state->retry_timer.async_wait([state](const boost::system::error_code& e) {
-        if (!e && !state->closed) accept_next(state);
-      });
-      return;
-    }
-    if (state->clients >= state->limits.max_clients)
+  accept_loop(state, [](const std::shared_ptr<MetricsServer::State>& st, tcp::socket socket) {
+    if (st->clients >= st->limits.max_clients)
       refuse(std::move(socket));
     else
-      std::make_shared<Session>(state, std::move(socket))->start();
-    accept_next(state);
+      std::make_shared<Session>(st, std::move(socket))->start();
   });
 }
 

@@ -149,6 +149,28 @@ void AddressPool::release(const std::string& identity, const IpAddress& address)
   }
 }
 
+Status AddressPool::restore(const std::string& identity, const IpAddress& address) {
+  if (identity.empty()) return unexpected(std::string("no identity"));
+  const bool usable_here = std::any_of(ranges_.begin(), ranges_.end(), [&](const Subnet& s) {
+    // What nth() hands out: a single address itself, else never the network address, nor the
+    // broadcast address of an IPv4 prefix up to /30.
+    if (!s.contains(address)) return false;
+    if (s.prefix_len == (s.address.is_v4() ? 32 : 128)) return true;
+    if (address == s.first()) return false;
+    return !(s.address.is_v4() && s.prefix_len < 31 && address == s.last());
+  });
+  if (!usable_here) return unexpected(address.to_string() + " is not an address of pool " + name_);
+  if (leases_.count(address)) return unexpected(address.to_string() + " is leased already");
+  leases_[address] = Lease{address, identity, 0};
+  by_identity_[identity].push_back(address);
+  released_at_[address] = ++release_clock_;
+  release_order_[release_clock_] = address;
+  offline_bytes_ += identity.size();
+  forgotten_.erase(address);
+  trim();
+  return {};
+}
+
 std::vector<Lease> AddressPool::leases() const {
   std::vector<Lease> out;
   for (const auto& [a, l] : leases_) out.push_back(l);

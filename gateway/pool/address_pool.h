@@ -45,6 +45,11 @@ class AddressPool {
   // One holder less; the lease stays recorded for the identity.
   void release(const std::string& identity, const IpAddress& address);
 
+  // A lease from before a restart (lease_store.h): `address` recorded offline for `identity`, so
+  // that its next acquire() gets it back. Refused (nothing changes) when the address is not one
+  // this pool hands out or is already leased.
+  Status restore(const std::string& identity, const IpAddress& address);
+
   std::vector<Lease> leases() const;  // by address
   // One identity's leases (its index, not a walk of the pool: `natgate status --id`).
   std::vector<Lease> leases_of(const std::string& identity) const;

@@ -339,6 +339,7 @@ void Endpoint::on_ike_up(IkeSaEntry& e, const IkeSaEstablished& ev) {
   ConnectionRuntime& rt = runtime_of(name);
   rt.failures = 0;
   rt.detail.clear();
+  rt.peer_timed_out = false;
   log(Level::Info, e,
       name + ": IKE SA " + sa_name(*e.sa) + " established with " + ev.remote.to_string() + " (" +
           ev.remote_id.to_string() + ") as " + (ev.initiator ? "initiator" : "responder") + ": " +
@@ -537,6 +538,7 @@ void Endpoint::on_ike_deleted(IkeSaEntry& e, const IkeSaDeleted& ev) {
     reply_up(name, false, name + ": " + rt.detail);
   } else if (ev.reason == DeleteReason::Timeout) {
     rt.detail = "the peer stopped answering (dead peer detection, RFC 7296 §2.4)";
+    rt.peer_timed_out = true;
   } else if (ev.reason == DeleteReason::PeerDeleted) {
     rt.detail = "the peer deleted the IKE SA";
   }

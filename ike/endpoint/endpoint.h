@@ -53,6 +53,7 @@ struct EndpointConfig {
 struct ConnectionRuntime {
   bool admin_down = false;                // `down`: no automatic restart until `up`
   std::string detail;                     // the last thing worth telling the user (failures, restarts)
+  bool peer_timed_out = false;            // the last IKE SA ended by dead peer detection (status)
   unsigned failures = 0;                  // consecutive failed attempts, for the retry back-off
   std::size_t next_address = 0;           // remote_hosts: which resolved address the next attempt uses
   std::uint32_t reqid = 0;                // of the settings last configured (policies released by it)

@@ -130,6 +130,15 @@ class IkeSa {
   const IkeSaCounters& counters() const { return counters_; }
   const ExchangeCounters& exchange_counters() const { return driver_->counters(); }
   bool holds_half_open() const { return half_open_.held(); }
+  // Liveness, for `natgate status`: when the peer last sent an authenticated message, and our
+  // request in flight (a DPD probe is an empty INFORMATIONAL, RFC 7296 §2.4) with how often it
+  // has been sent so far and at most (the retransmit policy, §2.1).
+  TimePoint last_heard() const { return ctx_.last_heard; }
+  std::optional<iana::ExchangeType> request_in_flight() const { return driver_->in_flight_exchange(); }
+  unsigned request_sends() const { return driver_->requests().retransmissions() + 1; }
+  unsigned request_sends_max() const {
+    return ctx_.ike_config ? ctx_.ike_config->retransmit.retransmits + 1 : 1;
+  }
 
   // The IKE SA's keys, for tests that check both ends derived the same ones. Never log them.
   const IkeSaKeys* key_material_for_testing() const { return ctx_.keys ? &*ctx_.keys : nullptr; }

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "gateway/control/control_client.h"
 #include "tools/cli/profile/profile_command.h"
@@ -13,7 +14,8 @@ using gateway::ControlClient;
 using gateway::ControlRequest;
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  CLI::App app{"natgate: control a running natgated"};
+  // The name is given: the arguments reach parse() without it, and --help's usage line names it.
+  CLI::App app{"natgate: control a running natgated", "natgate"};
   app.require_subcommand(1);
   std::string socket = kDefaultSocket;
   double timeout_s = 30;
@@ -52,6 +54,48 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->check(bounded);
   status->add_flag("--summary", query.summary,
                    "Counts only: IKE SAs by state, CHILD SAs, per connection, leases, half-open");
+  gateway::StatusQuery list_query;
+  list_query.list = true;
+  bool list_as_json = false;
+  auto* list = app.add_subcommand(
+      "list", "List the SAs: each IKE SA on one line, its CHILD SAs beneath (like swanctl --list-sas)");
+  list->add_flag("--json", list_as_json, "Print the SAs as a JSON list");
+  list->add_option("--conn", list_query.connection, "Only this connection (an unknown name is an error)")
+      ->type_name("NAME")
+      ->check(bounded);
+  list->add_option("--id", list_query.identity, "Only the IKE SAs of this peer identity (as for status)")
+      ->type_name("IDENTITY")
+      ->check(bounded);
+  list->add_option("--peer", list_query.peer, "Only the IKE SAs with the peer at ADDR or ADDR:PORT")
+      ->type_name("ADDR[:PORT]")
+      ->check(bounded);
+
+  bool counters_as_json = false;
+  auto* counters =
+      app.add_subcommand("counters", "Show the daemon's counters (drops by reason, exchanges, …)");
+  counters->add_flag("--json", counters_as_json, "Print them as a JSON object");
+
+  gateway::RekeyQuery rekey_query;
+  auto* rekey = app.add_subcommand(
+      "rekey", "Rekey SAs now, as their lifetime would: new keys and SPIs, traffic keeps flowing");
+  auto* rekey_ike = rekey
+                        ->add_option("--ike", rekey_query.ike_spi,
+                                     "The IKE SA with this SPI (either side's, hex as status shows it)")
+                        ->type_name("SPI")
+                        ->check(bounded);
+  auto* rekey_child = rekey
+                          ->add_option("--child", rekey_query.child,
+                                       "The CHILD SAs of this name, or the one with this ESP SPI (in or out)")
+                          ->type_name("NAME|SPI")
+                          ->check(bounded);
+  rekey
+      ->add_option("--conn", rekey_query.connection,
+                   "Every IKE SA of this connection (with --child: only its CHILD SAs)")
+      ->type_name("NAME")
+      ->check(bounded)
+      ->excludes(rekey_ike);
+  rekey_ike->excludes(rekey_child);
+
   std::string name;
   auto* up = app.add_subcommand("up", "Bring a connection up (initiate)");
   up->add_option("NAME", name, "Connection name")->required();
@@ -108,6 +152,22 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     request.command = ControlRequest::Command::Status;
     request.query = query;
   }
+  if (*list) {
+    request.command = ControlRequest::Command::Status;
+    request.query = list_query;
+  }
+  if (*counters) {  // the summary carries the daemon's counters without listing any SA
+    request.command = ControlRequest::Command::Status;
+    request.query.summary = true;
+  }
+  if (*rekey) {
+    if (rekey_query.ike_spi.empty() && rekey_query.child.empty() && rekey_query.connection.empty()) {
+      err << "natgate: rekey needs --ike, --child or --conn\n";
+      return 2;
+    }
+    request.command = ControlRequest::Command::Rekey;
+    request.rekey = rekey_query;
+  }
   if (*up) request = {ControlRequest::Command::Up, name};
   if (*down) request = {ControlRequest::Command::Down, name};
   if (*reload) request.command = ControlRequest::Command::Reload;
@@ -146,8 +206,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     return 0;
   }
+  const bool raw_json = json && *status;
   auto reply = client->request(request, std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)),
-                               json ? gateway::StatusReplyForm::Json : gateway::StatusReplyForm::Parsed);
+                               raw_json ? gateway::StatusReplyForm::Json : gateway::StatusReplyForm::Parsed);
   if (!reply) {
     err << "natgate: " << reply.error() << "\n";
     return 1;
@@ -157,12 +218,18 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return 1;
   }
   if (request.command == ControlRequest::Command::Status) {
-    if (json ? reply->raw_status_json.empty() : !reply->status) {
+    if (raw_json ? reply->raw_status_json.empty() : !reply->status) {
       err << "natgate: the daemon's reply has no status\n";
       return 1;
     }
-    if (json)
+    if (raw_json)
       out << reply->raw_status_json << "\n";
+    else if (*list)
+      out << (list_as_json ? list_json(*reply->status) : format_list(*reply->status));
+    else if (*counters && counters_as_json)
+      out << nlohmann::json(reply->status->daemon.counters).dump(2) << "\n";
+    else if (*counters)
+      out << format_counters(*reply->status);
     else
       out << format_status(*reply->status);
     return 0;

@@ -1,7 +1,9 @@
 #include "tools/cli/status_view.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace natgate::cli {
 
@@ -29,6 +31,22 @@ std::string join(const std::vector<std::string>& items, const char* sep) {
 
 // "192.0.2.1[4500]" as swanctl writes endpoints.
 std::string endpoint(const Endpoint& e) { return e.address.to_string() + "[" + std::to_string(e.port) + "]"; }
+
+// "last heard 3s ago, keepalive 20s, DPD probing 2 of 6, 1200 B / 10 pkts in, 900 B / 8 pkts out"
+std::string format_health(const gateway::PeerHealth& h) {
+  std::string out =
+      h.last_received ? "last heard " + format_seconds(*h.last_received) + " ago" : "never heard";
+  out += h.keepalive_interval ? ", keepalive " + format_seconds(h.keepalive_interval) : ", no keepalive";
+  out += ", DPD " + h.dpd;
+  if (h.dpd == "probing") out += " " + std::to_string(h.dpd_probe) + " of " + std::to_string(h.dpd_probes);
+  std::vector<std::string> nat;
+  if (h.nat.local_behind_nat) nat.push_back("we are behind NAT");
+  if (h.nat.remote_behind_nat) nat.push_back("peer behind NAT");
+  if (!nat.empty()) out += ", " + join(nat, ", ");
+  out += ", " + std::to_string(h.bytes_in) + " B / " + std::to_string(h.packets_in) + " pkts in, " +
+         std::to_string(h.bytes_out) + " B / " + std::to_string(h.packets_out) + " pkts out";
+  return out;
+}
 
 void format_connection(const ConnectionStatus& c, std::string& out) {
   out += c.name + ": " + upper(gateway::to_string(c.state));
@@ -66,6 +84,7 @@ void format_connection(const ConnectionStatus& c, std::string& out) {
            (c.udp_encapsulation ? "ESP in UDP (RFC 3948)" : "none (plain ESP)") + "\n";
   if (c.ike_sa && c.ike_sa->transport == "tcp") out += "  transport: TCP (RFC 9329)\n";
   if (!c.detail.empty()) out += "  " + c.detail + "\n";
+  if (c.health) out += "  peer: " + format_health(*c.health) + "\n";
 
   for (const auto& ch : c.child_sas) {
     out += "  " + ch.name + ": INSTALLED, TUNNEL" + (c.udp_encapsulation ? "-in-UDP" : "") +
@@ -88,6 +107,7 @@ void format_connection(const ConnectionStatus& c, std::string& out) {
            gateway::to_string(p.state);
     if (!p.virtual_ips.empty()) out += ", virtual IP " + join(p.virtual_ips, " ");
     out += ", " + std::to_string(p.child_sas) + " CHILD SA" + (p.child_sas == 1 ? "" : "s") + "\n";
+    out += "      " + format_health(p.health) + "\n";
   }
   if (!c.leases.empty()) {
     std::size_t online = 0;
@@ -134,6 +154,59 @@ std::string format_seconds(std::uint64_t seconds) {
   return out;
 }
 
+std::string format_counters(const gateway::DaemonStatus& status) {
+  std::size_t width = 0;
+  for (const auto& [name, value] : status.daemon.counters) width = std::max(width, name.size());
+  std::string out;
+  for (const auto& [name, value] : status.daemon.counters)
+    out += name + std::string(width - name.size() + 2, ' ') + std::to_string(value) + "\n";
+  if (out.empty()) out = "no counters\n";
+  return out;
+}
+
+std::string format_list(const gateway::DaemonStatus& status) {
+  std::string out;
+  for (const auto& c : status.connections) {
+    if (c.sas.empty()) {
+      out += c.name + ": " + upper(gateway::to_string(c.state)) +
+             (c.detail.empty() ? "" : " (" + c.detail + ")") + "\n";
+      continue;
+    }
+    for (const auto& sa : c.sas) {
+      const auto& ike = sa.ike_sa;
+      out += c.name + ": " + upper(gateway::to_string(sa.state)) + " '" + sa.remote_id + "'";
+      if (sa.remote) out += " @ " + endpoint(*sa.remote);
+      out += " IKE " + hex(ike.spi_i, 16) + "_i" + (ike.initiator ? "*" : "") + " " + hex(ike.spi_r, 16) +
+             "_r" + (ike.initiator ? "" : "*");
+      if (ike.uptime) out += " up " + format_seconds(ike.uptime);
+      if (ike.rekey_in) out += " rekey " + format_seconds(*ike.rekey_in);
+      out += "\n";
+      for (const auto& ch : sa.child_sas) {
+        out += "  " + ch.name + " " + hex(ch.spi_in, 8) + "_i " + hex(ch.spi_out, 8) + "_o " +
+               join(ch.local_ts, ",") + " === " + join(ch.remote_ts, ",") + " " +
+               std::to_string(ch.bytes_in) + "/" + std::to_string(ch.bytes_out) + " B in/out";
+        if (ch.rekey_in) out += " rekey " + format_seconds(*ch.rekey_in);
+        out += "\n";
+      }
+    }
+  }
+  if (out.empty()) out = "no SAs\n";
+  return out;
+}
+
+std::string list_json(const gateway::DaemonStatus& status) {
+  // The "sas" of each connection, flattened and named by connection: scripts walk one list.
+  const nlohmann::json full = gateway::status_to_json(status);
+  nlohmann::json sas = nlohmann::json::array();
+  for (const auto& c : full["connections"])
+    if (auto it = c.find("sas"); it != c.end())
+      for (auto sa : *it) {
+        sa["connection"] = c["name"];
+        sas.push_back(std::move(sa));
+      }
+  return sas.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 std::string format_status(const gateway::DaemonStatus& status) {
   const auto& d = status.daemon;
   std::string out =
@@ -143,9 +216,7 @@ std::string format_status(const gateway::DaemonStatus& status) {
   out += "  data plane: " + d.dataplane.name + " (" + d.dataplane.reason + ")\n";
   if (!d.ike_core.empty()) out += "  IKE core:   " + d.ike_core + "\n";
   out += "  listening:  " + (d.listening.empty() ? std::string("nothing") : join(d.listening, ", ")) + "\n";
-  std::vector<std::string> counters;
-  for (const auto& [name, value] : d.counters) counters.push_back(name + " " + std::to_string(value));
-  out += "  counters:   " + (counters.empty() ? std::string("none") : join(counters, ", ")) + "\n";
+  // The daemon's counters are `natgate counters` (format_counters): connections come first here.
   if (status.summary) {
     format_summary(*status.summary, out);
     return out;

@@ -35,7 +35,6 @@ TEST(StatusView, ShowsTheDaemonAndEachConnectionAsATree) {
             "  data plane: userspace (kernel has no ESP support (CONFIG_INET_ESP))\n"
             "  IKE core:   test core\n"
             "  listening:  0.0.0.0:500, 0.0.0.0:4500\n"
-            "  counters:   ike_datagrams_received 12, malformed_dropped 3\n"
             "\n"
             "office-b: ESTABLISHED, IKEv2, 0123456789abcdef_i* fedcba9876543210_r (start initiate, remote "
             "198.51.100.20)\n"
@@ -180,6 +179,55 @@ TEST_F(CliTest, HelpNamesTheStatusOptions) {
   EXPECT_EQ(run({"status", "--help"}), 0);
   for (const char* option : {"--conn", "--id", "--peer", "--summary", "--json"})
     EXPECT_NE(out_.str().find(option), std::string::npos) << option;
+}
+
+TEST_F(CliTest, HelpStartsWithTheProgramName) {
+  EXPECT_EQ(run({"--help"}), 0);
+  EXPECT_EQ(out_.str().rfind("natgate", 0), 0u) << out_.str();
+  EXPECT_NE(out_.str().find("Usage: natgate "), std::string::npos) << out_.str();
+  for (const char* command : {"list", "rekey", "counters", "terminate", "events"})
+    EXPECT_NE(out_.str().find(command), std::string::npos) << command;
+}
+
+// The daemon's counters left the human status for a command of their own.
+TEST_F(CliTest, CountersPrintOneCounterALine) {
+  EXPECT_EQ(run({"counters"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "ike_datagrams_received  12\nmalformed_dropped       3\n");
+  EXPECT_EQ(run({"counters", "--json"}), 0) << err_.str();
+  EXPECT_EQ(nlohmann::json::parse(out_.str()), nlohmann::json::parse(R"({"ike_datagrams_received":12,"malformed_dropped":3})"));
+  EXPECT_EQ(run({"status"}), 0);
+  EXPECT_EQ(out_.str().find("malformed_dropped"), std::string::npos);
+  // Asked for without listing SAs: the summary.
+  EXPECT_EQ(handler_.calls().front(), "status summary");
+}
+
+TEST_F(CliTest, ListPrintsEachIkeSaOnALineWithItsChildSasBeneath) {
+  EXPECT_EQ(run({"list", "--conn", "office-b"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "office-b: ESTABLISHED 'gw-b.example.net' @ 198.51.100.20[4500] IKE 0123456789abcdef_i* "
+            "fedcba9876543210_r up 1h 2m 5s rekey 2h 57m 55s\n"
+            "  office-b c1a2b3c4_i 0000beef_o 10.1.0.0/24 === 10.2.0.0/24 1536000/2048 B in/out rekey 50m\n");
+  EXPECT_EQ(handler_.calls().back(), "status conn=office-b list");
+  EXPECT_EQ(run({"list"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("\noffice-c: DOWN (waiting for the peer)\n"), std::string::npos) << out_.str();
+  EXPECT_EQ(run({"list", "--json"}), 0) << err_.str();
+  auto j = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["connection"], "office-b");
+  EXPECT_EQ(j[0]["ike_sa"]["spi_i"], "0123456789abcdef");
+  EXPECT_EQ(j[0]["child_sas"][0]["spi_in"], "c1a2b3c4");
+}
+
+TEST_F(CliTest, RekeyGoesToTheDaemon) {
+  EXPECT_EQ(run({"rekey", "--child", "c1a2b3c4"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "rekeying 1 CHILD SA\n");
+  EXPECT_EQ(run({"rekey", "--ike", "0123456789abcdef"}), 0) << err_.str();
+  EXPECT_EQ(run({"rekey", "--conn", "office-b", "--child", "office-b"}), 0) << err_.str();
+  EXPECT_NE(run({"rekey"}), 0);                                             // needs a selector
+  EXPECT_NE(run({"rekey", "--ike", "01", "--child", "x"}), 0);              // one kind at a time
+  EXPECT_NE(run({"rekey", "--ike", "01", "--conn", "office-b"}), 0);        // --ike goes alone
+  EXPECT_EQ(handler_.calls(), (std::vector<std::string>{"rekey child=c1a2b3c4", "rekey ike=0123456789abcdef",
+                                                        "rekey child=office-b conn=office-b"}));
 }
 
 TEST_F(CliTest, UpDownReloadPrintTheDaemonsAnswer) {

@@ -185,7 +185,7 @@ TEST_F(ControlServerTest, BadRequestsGetErrorsAndTheConnectionStaysUsable) {
       (nlohmann::json{
           {"ok", false},
           {"error",
-           "unknown command \"explode\" (expected one of status, up, down, reload, terminate, events)"}}));
+           "unknown command \"explode\" (expected one of status, up, down, reload, terminate, rekey, events)"}}));
   EXPECT_EQ(lines[2],
             (nlohmann::json{{"ok", false}, {"error", "\"up\" needs \"name\": the connection's name"}}));
   EXPECT_EQ(lines[3], (nlohmann::json{{"ok", false}, {"error", "request must be a JSON object"}}));

@@ -19,13 +19,17 @@ class FakeHandler : public ControlHandler {
   Expected<DaemonStatus> status(const StatusQuery& query) override {
     record("status" + std::string(query.connection.empty() ? "" : " conn=" + query.connection) +
            (query.identity.empty() ? "" : " id=" + query.identity) +
-           (query.peer.empty() ? "" : " peer=" + query.peer) + (query.summary ? " summary" : ""));
+           (query.peer.empty() ? "" : " peer=" + query.peer) + (query.summary ? " summary" : "") +
+           (query.list ? " list" : ""));
     DaemonStatus s = sample_status();
     if (query.summary) {
       s.connections.clear();
       s.summary = sample_summary();
       return s;
     }
+    if (query.list)  // `natgate list`: the IKE SA shown, as the one of the list
+      for (auto& c : s.connections)
+        if (c.ike_sa) c.sas.push_back({c.remote_id, c.remote, c.state, *c.ike_sa, c.child_sas});
     if (query.connection.empty()) return s;
     std::erase_if(s.connections, [&](const ConnectionStatus& c) { return c.name != query.connection; });
     if (s.connections.empty()) return unexpected("no connection named \"" + query.connection + "\"");
@@ -48,6 +52,11 @@ class FakeHandler : public ControlHandler {
     record("reload");
     reply(ControlResult("reloaded: unchanged: 2"));
     reply(ControlResult("a second reply that must be dropped"));
+  }
+  void rekey(const RekeyQuery& q, ControlReply reply) override {
+    record("rekey" + (q.ike_spi.empty() ? "" : " ike=" + q.ike_spi) + (q.child.empty() ? "" : " child=" + q.child) +
+           (q.connection.empty() ? "" : " conn=" + q.connection));
+    reply(ControlResult("rekeying 1 CHILD SA"));
   }
   std::vector<std::string> calls() {
     std::lock_guard lock(mu_);

@@ -210,3 +210,88 @@ TEST(StatusRequest, BadFiltersAreRefusedWithAReason) {
 
 }  // namespace
 }  // namespace natgate::gateway
+
+// ---- issue 16: per-peer health, the SA list of `natgate list`, schema_version, rekey ---------
+
+namespace natgate::gateway {
+namespace {
+
+DaemonStatus with_health_and_sas() {
+  DaemonStatus s = testing::sample_status();
+  ConnectionStatus& c = s.connections[0];
+  PeerHealth h;
+  h.last_received = 3;
+  h.keepalive_interval = 20;
+  h.dpd = "probing";
+  h.dpd_probe = 2;
+  h.dpd_probes = 6;
+  h.nat = {false, true};
+  h.bytes_in = 1000;
+  h.bytes_out = 2000;
+  h.packets_in = 10;
+  h.packets_out = 20;
+  c.health = h;
+  c.peers.push_back({"fqdn:c1.ra.lab", std::nullopt, {"10.99.0.1"}, ConnectionState::Established, 1, h});
+  c.sas.push_back({"fqdn:c1.ra.lab", c.remote, ConnectionState::Established, *c.ike_sa, c.child_sas});
+  s.connections[1].health.emplace();
+  s.connections[1].health->dpd = "failed";
+  return s;
+}
+
+TEST(StatusModel, HealthAndSaListRoundTripWithTheSchemaVersion) {
+  const DaemonStatus s = with_health_and_sas();
+  const json j = status_to_json(s);
+  EXPECT_EQ(j.at("schema_version"), kStatusSchemaVersion);
+  const json& h = j["connections"][0]["peers"][0]["health"];
+  EXPECT_EQ(h.at("last_received"), 3);
+  EXPECT_EQ(h.at("keepalive_interval"), 20);
+  EXPECT_EQ(h.at("dpd"), json::parse(R"({"state":"probing","probe":2,"probes":6})"));
+  EXPECT_EQ(h.at("nat").at("remote_behind_nat"), true);
+  EXPECT_EQ(h.at("bytes_out"), 2000);
+  EXPECT_EQ(j["connections"][1]["health"]["dpd"]["state"], "failed");
+  EXPECT_EQ(j["connections"][0]["sas"][0]["ike_sa"]["spi_i"], "0123456789abcdef");
+  EXPECT_EQ(j["connections"][0]["sas"][0]["child_sas"][0]["spi_in"], "c1a2b3c4");
+  auto back = status_from_json(j.dump());
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(*back, s);
+  // The daemon's writer: the same bytes.
+  std::string out;
+  append_status_json(s, out);
+  EXPECT_EQ(out, j.dump());
+  // A daemon from before the schema sent no version: read as 0.
+  json old = j;
+  old.erase("schema_version");
+  EXPECT_EQ(status_from_json(old.dump())->schema_version, 0);
+  // A DPD state the CLI does not know is an error naming the field.
+  json bad = j;
+  bad["connections"][0]["peers"][0]["health"]["dpd"]["state"] = "dead";
+  auto refused = status_from_json(bad.dump());
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("dpd.state"), std::string::npos) << refused.error();
+}
+
+TEST(RekeyRequest, RoundTripsAndNeedsOneKindOfSelector) {
+  for (RekeyQuery q : {RekeyQuery{.ike_spi = "0123456789abcdef"}, RekeyQuery{.child = "net"},
+                       RekeyQuery{.connection = "rw"}, RekeyQuery{.child = "c1a2b3c4", .connection = "rw"}}) {
+    ControlRequest r;
+    r.command = ControlRequest::Command::Rekey;
+    r.rekey = q;
+    auto back = parse_control_request(encode_control_request(r));
+    ASSERT_TRUE(back) << back.error();
+    EXPECT_EQ(back->command, ControlRequest::Command::Rekey);
+    EXPECT_EQ(back->rekey, q);
+  }
+  for (const char* bad : {R"({"cmd":"rekey"})", R"({"cmd":"rekey","ike":"01","child":"x"})",
+                          R"({"cmd":"rekey","ike":"01","conn":"rw"})", R"({"cmd":"rekey","child":""})",
+                          R"({"cmd":"rekey","child":7})"})
+    EXPECT_FALSE(parse_control_request(bad)) << bad;
+  const std::string huge(StatusQuery::kMaxFilterBytes + 1, 'a');
+  EXPECT_FALSE(parse_control_request(R"({"cmd":"rekey","child":")" + huge + "\"}"));
+  ControlRequest list;
+  list.query.list = true;
+  EXPECT_EQ(encode_control_request(list), R"({"cmd":"status","list":true})");
+  EXPECT_TRUE(parse_control_request(encode_control_request(list))->query.list);
+}
+
+}  // namespace
+}  // namespace natgate::gateway
