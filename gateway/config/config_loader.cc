@@ -755,10 +755,10 @@ class ConfigParser {
 
   std::optional<ConnectionConfig> parse_connection(const std::string& name, const YAML::Node& node,
                                                    const std::string& path, const Config& config) {
-    auto m = read_.map(node, path,
-                       {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd",
-                        "lifetimes", "natt", "fragmentation", "pool", "mediation", "legacy_proposals",
-                        "children", "updown", "mobike"});
+    auto m = read_.map(
+        node, path,
+        {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd", "lifetimes", "natt",
+         "fragmentation", "pool", "mediation", "legacy_proposals", "children", "updown", "mobike"});
     if (!m) return std::nullopt;
     const std::size_t errors_before = diags_.errors().size();
     ConnectionConfig c;
@@ -781,10 +781,10 @@ class ConfigParser {
     }
     std::optional<YAML::Node> remote_address_node;
     if (auto n = m->get("remote"))
-      remote_address_node =
-          parse_remote(*n, join_path(path, "remote"), c.remote,
-                       m->get("pool").has_value() || !c.local.vips.empty() || c.carries_no_child() || c.explicit_children,
-                       c.mediated.has_value());
+      remote_address_node = parse_remote(
+          *n, join_path(path, "remote"), c.remote,
+          m->get("pool").has_value() || !c.local.vips.empty() || c.carries_no_child() || c.explicit_children,
+          c.mediated.has_value());
     else
       read_.missing(*m, "remote", "a mapping with address, id and subnets");
 
@@ -816,7 +816,7 @@ class ConfigParser {
       const std::string p = join_path(path, key);
       auto n = m->get(key);
       if (!n && kind == ProposalKind::Esp && c.carries_no_child()) return;  // no CHILD SA to propose for
-      if (!n && kind == ProposalKind::Esp && c.explicit_children) return;  // each child has its own
+      if (!n && kind == ProposalKind::Esp && c.explicit_children) return;   // each child has its own
       if (!n) {
         read_.missing(*m, key,
                       kind == ProposalKind::Ike ? "a list like [aes256gcm16-prfsha384-x25519]"

@@ -194,7 +194,8 @@ TEST_F(CliTest, CountersPrintOneCounterALine) {
   EXPECT_EQ(run({"counters"}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "ike_datagrams_received  12\nmalformed_dropped       3\n");
   EXPECT_EQ(run({"counters", "--json"}), 0) << err_.str();
-  EXPECT_EQ(nlohmann::json::parse(out_.str()), nlohmann::json::parse(R"({"ike_datagrams_received":12,"malformed_dropped":3})"));
+  EXPECT_EQ(nlohmann::json::parse(out_.str()),
+            nlohmann::json::parse(R"({"ike_datagrams_received":12,"malformed_dropped":3})"));
   EXPECT_EQ(run({"status"}), 0);
   EXPECT_EQ(out_.str().find("malformed_dropped"), std::string::npos);
   // Asked for without listing SAs: the summary.
@@ -223,9 +224,9 @@ TEST_F(CliTest, RekeyGoesToTheDaemon) {
   EXPECT_EQ(out_.str(), "rekeying 1 CHILD SA\n");
   EXPECT_EQ(run({"rekey", "--ike", "0123456789abcdef"}), 0) << err_.str();
   EXPECT_EQ(run({"rekey", "--conn", "office-b", "--child", "office-b"}), 0) << err_.str();
-  EXPECT_NE(run({"rekey"}), 0);                                             // needs a selector
-  EXPECT_NE(run({"rekey", "--ike", "01", "--child", "x"}), 0);              // one kind at a time
-  EXPECT_NE(run({"rekey", "--ike", "01", "--conn", "office-b"}), 0);        // --ike goes alone
+  EXPECT_NE(run({"rekey"}), 0);                                       // needs a selector
+  EXPECT_NE(run({"rekey", "--ike", "01", "--child", "x"}), 0);        // one kind at a time
+  EXPECT_NE(run({"rekey", "--ike", "01", "--conn", "office-b"}), 0);  // --ike goes alone
   EXPECT_EQ(handler_.calls(), (std::vector<std::string>{"rekey child=c1a2b3c4", "rekey ike=0123456789abcdef",
                                                         "rekey child=office-b conn=office-b"}));
 }

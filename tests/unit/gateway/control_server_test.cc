@@ -180,12 +180,10 @@ TEST_F(ControlServerTest, BadRequestsGetErrorsAndTheConnectionStaysUsable) {
     lines.push_back(nlohmann::json::parse(replies.substr(start, nl - start)));
   ASSERT_EQ(lines.size(), 5u) << replies;
   EXPECT_EQ(lines[0], (nlohmann::json{{"ok", false}, {"error", "request is not valid JSON"}}));
-  EXPECT_EQ(
-      lines[1],
-      (nlohmann::json{
-          {"ok", false},
-          {"error",
-           "unknown command \"explode\" (expected one of status, up, down, reload, terminate, rekey, events)"}}));
+  EXPECT_EQ(lines[1], (nlohmann::json{{"ok", false},
+                                      {"error",
+                                       "unknown command \"explode\" (expected one of status, up, down, "
+                                       "reload, terminate, rekey, events)"}}));
   EXPECT_EQ(lines[2],
             (nlohmann::json{{"ok", false}, {"error", "\"up\" needs \"name\": the connection's name"}}));
   EXPECT_EQ(lines[3], (nlohmann::json{{"ok", false}, {"error", "request must be a JSON object"}}));

@@ -54,7 +54,8 @@ class FakeHandler : public ControlHandler {
     reply(ControlResult("a second reply that must be dropped"));
   }
   void rekey(const RekeyQuery& q, ControlReply reply) override {
-    record("rekey" + (q.ike_spi.empty() ? "" : " ike=" + q.ike_spi) + (q.child.empty() ? "" : " child=" + q.child) +
+    record("rekey" + (q.ike_spi.empty() ? "" : " ike=" + q.ike_spi) +
+           (q.child.empty() ? "" : " child=" + q.child) +
            (q.connection.empty() ? "" : " conn=" + q.connection));
     reply(ControlResult("rekeying 1 CHILD SA"));
   }
