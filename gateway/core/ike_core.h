@@ -82,6 +82,7 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   void on_mapping(const dataplane::MappingEvent& m) override;
   void watch_backend_events();
   void finish_shutdown();
+  void shutdown_wait_over();  // the Deletes' answers are not waited for any longer
   // Lines strangers' packets cause (the Endpoint's debug lines, datagrams nobody takes) pass this
   // limit; the rest are counted (log_lines_suppressed) and reported once (log_rate_limiter.h).
   bool admit_packet_log();
@@ -134,6 +135,11 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   std::uint32_t next_reqid_ = 1;
   std::map<std::string, std::uint32_t> reqids_;  // stable across reloads, by connection name
   std::function<void()> shutdown_done_;
+  // Set by shutdown(): the SAs' data plane state and policies are no longer removed one road
+  // warrior at a time as the Deletes are answered; finish_shutdown() drops them all at once.
+  bool stopping_ = false;
+  static constexpr std::chrono::milliseconds kShutdownWait{1000};
+  std::chrono::steady_clock::time_point shutdown_deadline_{};
 };
 
 }  // namespace natgate::gateway::core
