@@ -111,7 +111,7 @@ void SaRegistry::index_policy(const RankedPolicy& p) {
     next_.out_policies_.add(p);
     return;
   }
-  if (!bare_inbound_.contains(p.first.reqid)) return;  // no SA reads them
+  if (bare_inbound_.empty()) return;  // no SA reads them (see count_bare_inbound)
   auto list = std::make_shared<SaTable::InPolicies>();
   if (const auto* old = next_.in_policies_.find(p.first.reqid)) *list = **old;
   list->push_back(p.first);
@@ -139,20 +139,27 @@ bool carries_selectors(const SaState& sa) { return !sa.local_ts().empty() || !sa
 
 void SaRegistry::count_bare_inbound(const SaState& sa, bool add) {
   if (sa.direction() != dataplane::Direction::In || carries_selectors(sa)) return;
-  const std::uint32_t reqid = sa.reqid();
   if (!add) {
-    auto it = bare_inbound_.find(reqid);
-    if (it == bare_inbound_.end() || --it->second > 0) return;
-    bare_inbound_.erase(it);
-    next_.in_policies_.erase(reqid);
+    // The count only: once a registry has had such an SA it keeps every reqid's list until
+    // clear(), so an SA coming and going never costs a second look at every rule.
+    if (auto it = bare_inbound_.find(sa.reqid()); it != bare_inbound_.end() && it->second > 0) --it->second;
     return;
   }
-  if (++bare_inbound_[reqid] > 1) return;
-  auto list = std::make_shared<SaTable::InPolicies>();
-  for (const auto& [name, rest] : policies_)
-    if (std::get<2>(name) != dataplane::Direction::Out && rest.reqid == reqid)
-      list->push_back(ranked(name, rest).first);
-  if (!list->empty()) next_.in_policies_.set(reqid, std::move(list));
+  const bool first = bare_inbound_.empty();
+  ++bare_inbound_[sa.reqid()];
+  if (!first) return;
+  // The first such SA: every reqid's inbound rules into the snapshot, in one pass over the rules
+  // (O(n) once per registry, not per SA: the install cost stays flat, tests/scale); from now on
+  // index_policy keeps them as rules come and go. A gateway's SAs all carry selectors, so its
+  // registry never gets here.
+  std::unordered_map<std::uint32_t, std::shared_ptr<SaTable::InPolicies>> lists;
+  for (const auto& [name, rest] : policies_) {
+    if (std::get<2>(name) == dataplane::Direction::Out) continue;
+    auto& list = lists[rest.reqid];
+    if (!list) list = std::make_shared<SaTable::InPolicies>();
+    list->push_back(ranked(name, rest).first);
+  }
+  for (auto& [reqid, list] : lists) next_.in_policies_.set(reqid, std::move(list));
 }
 
 Status SaRegistry::add_sa(const SaConfig& config, std::size_t path_mtu) {
