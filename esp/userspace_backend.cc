@@ -220,16 +220,11 @@ void UserspaceBackend::poll_events() {
 }
 
 void UserspaceBackend::flush() {
-  for (const auto& [spi, direction, remote] : engine_->registry().sa_names())
-    (void)engine_->remove_sa(spi, direction, remote);
-  for (const auto& [rule, holders] : engine_->registry().policies()) {
-    for (const auto d : {dataplane::Direction::In, dataplane::Direction::Fwd, dataplane::Direction::Out}) {
-      if (!(holders & holder_bit(d))) continue;
-      if (d == dataplane::Direction::Out)
-        for (const auto& subnet : subnets_covering(rule.dst)) (void)routes_.remove(subnet);
-      (void)engine_->remove_policy(rule, holder_bit(d));
-    }
-  }
+  // In bulk (natgated's shutdown with every road warrior up): one route removal per route the
+  // table holds (the pools' aggregates stand for all their virtual IPs) and one empty snapshot,
+  // instead of a snapshot per SA and per rule (docs/performance.md, "Exit on SIGTERM").
+  routes_.remove_all();
+  engine_->registry().clear();
   policy_count_ = 0;
   reserved_spis_.clear();
 }

@@ -111,6 +111,7 @@ void SaRegistry::index_policy(const RankedPolicy& p) {
     next_.out_policies_.add(p);
     return;
   }
+  if (bare_inbound_.empty()) return;  // no SA reads them (see count_bare_inbound)
   auto list = std::make_shared<SaTable::InPolicies>();
   if (const auto* old = next_.in_policies_.find(p.first.reqid)) *list = **old;
   list->push_back(p.first);
@@ -132,6 +133,35 @@ void SaRegistry::unindex_policy(const RankedPolicy& p) {
     next_.in_policies_.set(p.first.reqid, std::move(list));
 }
 
+namespace {
+bool carries_selectors(const SaState& sa) { return !sa.local_ts().empty() || !sa.remote_ts().empty(); }
+}  // namespace
+
+void SaRegistry::count_bare_inbound(const SaState& sa, bool add) {
+  if (sa.direction() != dataplane::Direction::In || carries_selectors(sa)) return;
+  if (!add) {
+    // The count only: once a registry has had such an SA it keeps every reqid's list until
+    // clear(), so an SA coming and going never costs a second look at every rule.
+    if (auto it = bare_inbound_.find(sa.reqid()); it != bare_inbound_.end() && it->second > 0) --it->second;
+    return;
+  }
+  const bool first = bare_inbound_.empty();
+  ++bare_inbound_[sa.reqid()];
+  if (!first) return;
+  // The first such SA: every reqid's inbound rules into the snapshot, in one pass over the rules
+  // (O(n) once per registry, not per SA: the install cost stays flat, tests/scale); from now on
+  // index_policy keeps them as rules come and go. A gateway's SAs all carry selectors, so its
+  // registry never gets here.
+  std::unordered_map<std::uint32_t, std::shared_ptr<SaTable::InPolicies>> lists;
+  for (const auto& [name, rest] : policies_) {
+    if (std::get<2>(name) == dataplane::Direction::Out) continue;
+    auto& list = lists[rest.reqid];
+    if (!list) list = std::make_shared<SaTable::InPolicies>();
+    list->push_back(ranked(name, rest).first);
+  }
+  for (auto& [reqid, list] : lists) next_.in_policies_.set(reqid, std::move(list));
+}
+
 Status SaRegistry::add_sa(const SaConfig& config, std::size_t path_mtu) {
   auto sa = SaState::create(config, path_mtu, Clock::now());
   if (!sa) return unexpected(sa.error());
@@ -141,6 +171,7 @@ Status SaRegistry::add_sa(const SaConfig& config, std::size_t path_mtu) {
     return unexpected("SA with SPI " + std::to_string(config.spi.value) + " is already installed");
   auto [it, added] = sas_.emplace(key, Entry{std::move(*sa), config.path, next_order_++});
   index_sa(key, it->second);
+  count_bare_inbound(*it->second.sa, true);
   publish_locked();
   schedule(*it->second.sa, true);
   return {};
@@ -153,6 +184,7 @@ Status SaRegistry::remove_sa(Spi spi, dataplane::Direction direction, const IpAd
   const Entry e = it->second;
   sas_.erase(it);
   unindex_sa(e);
+  count_bare_inbound(*e.sa, false);
   publish_locked();
   schedule(*e.sa, false);
   return {};
@@ -286,6 +318,7 @@ void SaRegistry::clear() {
   sas_.clear();
   outbound_order_.clear();
   policies_.clear();
+  bare_inbound_.clear();
   next_ = SaTable();
   publish_locked();
   std::lock_guard due_lock(deadlines_mutex_);

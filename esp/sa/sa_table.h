@@ -67,7 +67,11 @@ class SaTable {
   PersistentMap<std::uint32_t, SaRef, U32Hash> inbound_;            // by SPI
   PersistentMap<std::uint32_t, SaRef, U32Hash> outbound_by_reqid_;  // the newest outbound SA
   PolicyIndex out_policies_;
-  PersistentMap<std::uint32_t, std::shared_ptr<const InPolicies>, U32Hash> in_policies_;  // by reqid
+  // The inbound rules of each reqid, kept only once the registry has had an inbound SA without
+  // selectors of its own (the only SAs whose check reads them, RFC 4301 §5.2). A gateway's SAs
+  // all carry their selectors, so a road warrior costs nothing here (~270 bytes each while every
+  // reqid had its list; docs/performance.md, "Scale: memory per road warrior").
+  PersistentMap<std::uint32_t, std::shared_ptr<const InPolicies>, U32Hash> in_policies_;
   // No map of every SA: the packet path never asks for one, and lifetime housekeeping finds a
   // due SA by SPI or reqid (SaRegistry::take_due). An outbound SA superseded by a newer one of its
   // reqid is only in the registry (docs/performance.md, "Scale: memory per road warrior").
@@ -148,6 +152,10 @@ class SaRegistry {
   void unindex_sa(const Entry& e);
   void choose_outbound(std::uint32_t reqid);  // the newest outbound SA of reqid into next_
   void index_policy(const RankedPolicy& p);
+  // An inbound SA without selectors of its own came (or went). The first one of the registry
+  // puts every reqid's inbound rules into the snapshot (one look at every rule, once), and they
+  // stay until clear().
+  void count_bare_inbound(const SaState& sa, bool add);
   void unindex_policy(const RankedPolicy& p);
   void publish_locked();
   // Adds (or, with add false, removes) the SA's seconds-lifetime deadlines.
@@ -175,6 +183,9 @@ class SaRegistry {
   };
   static RankedPolicy ranked(const PolicyName& name, const PolicyRest& rest);
   std::unordered_map<PolicyName, PolicyRest, PolicyNameHash> policies_;
+  // Inbound SAs without selectors, by reqid (usually none: see SaTable::in_policies_); a reqid
+  // stays in it at count 0, so that non-empty means "every reqid's inbound rules are kept".
+  std::unordered_map<std::uint32_t, std::uint32_t> bare_inbound_;
   std::uint64_t next_order_ = 1;
   SaTable next_;  // the table being edited; published as a copy, which shares its nodes
 

@@ -19,6 +19,7 @@
 #include "common/endpoint_pair.h"
 #include "common/expected.h"
 #include "common/ip_address.h"
+#include "common/selector_list.h"
 #include "common/traffic_selector.h"
 #include "dataplane/sa_backend.h"
 #include "gateway/core/policy_book.h"
@@ -40,8 +41,8 @@ struct InstalledChild {
   Endpoint local;  // outer endpoints; ports matter only with UDP encapsulation
   Endpoint remote;
   bool udp_encapsulation = false;
-  std::vector<TrafficSelector> local_ts;
-  std::vector<TrafficSelector> remote_ts;
+  SelectorList local_ts;  // shared with the Endpoint's and the IKE SA's records of this pair
+  SelectorList remote_ts;
   std::string proposal;  // "aes256gcm16-noesn"
   std::chrono::steady_clock::time_point installed_at{};
   // A rekey we answered (ChildSaEstablished::defer_outbound): the outbound SA waits here until
@@ -101,6 +102,9 @@ class ChildSaInstaller {
                         const std::vector<TrafficSelector>& remote_ts) const;
   // Removes the policies still held under `reqid`; those a successor took over stay.
   void release_policies(std::uint32_t reqid);
+  // Forgets every policy without touching the data plane: at shutdown, once the backend's
+  // flush() removed them all at once (one step instead of a removal per road warrior).
+  void forget_policies() { held_ = PolicyBook(); }
   bool has_policies(std::uint32_t reqid) const;
   std::size_t policy_count() const { return held_.size(); }
   // The reqid a policy for these selectors is held under now, if any (tests, status).

@@ -366,6 +366,13 @@ bool IkeCore::admit_packet_log() {
 
 void IkeCore::handle_ike(ByteView message, const Endpoint& local, const Endpoint& remote, bool natt) {
   if (!endpoint_) return;  // the data plane relays before start() finished
+  if (stopping_) {
+    // The answers to our Deletes can keep this thread busy past the wait's timer (it runs only
+    // between handlers, and thousands of answers queue ahead of it): the deadline is checked
+    // here too, so the wait stays bounded however many SAs answer.
+    if (!shutdown_done_) return;
+    if (Clock::now() >= shutdown_deadline_) return shutdown_wait_over();
+  }
   if (offload_key_exchange(message, local, remote, natt)) return;
   run(endpoint_->handle_datagram(ike::ReceivedDatagram{message, local, remote, natt}, Clock::now()));
 }
@@ -474,7 +481,7 @@ void IkeCore::run(ike::EndpointOutput&& out) {
                      sa_events_->child_removed(a.connection, a.inbound_spi, it->second.outbound_spi,
                                                it->second.name);
                      updown_child_down(a.inbound_spi);
-                     installer_->remove(it->second);
+                     if (!stopping_) installer_->remove(it->second);  // else flushed at the end
                      installed_.erase(it);
                    },
                    [&](ike::MoveChildSa& a) {
@@ -656,7 +663,9 @@ void IkeCore::install_traffic_policies(const std::string& name) {
 
 void IkeCore::release_sa_resources(const ike::ReleaseSaResources& r) {
   const auto leased = remote_access_->addresses_of(r.sa);
-  if (auto reqid = remote_access_->release(r.sa)) installer_->release_policies(*reqid);
+  // Stopping: the policies (and the routes behind them) go in one flush once every SA is
+  // done, not one removal per road warrior as the Deletes are answered.
+  if (auto reqid = remote_access_->release(r.sa); reqid && !stopping_) installer_->release_policies(*reqid);
   for (const auto& a : leased)
     knl_log().info("{}: virtual IP {} of {} released", r.connection, a.to_string(),
                    r.remote_id ? r.remote_id->to_string() : std::string("-"));
@@ -707,12 +716,22 @@ void IkeCore::down(const std::string& name, ControlReply reply) {
 
 void IkeCore::shutdown(std::function<void()> done) {
   shutdown_done_ = std::move(done);
+  stopping_ = true;
   run(endpoint_->shutdown(Clock::now()));
   if (!shutdown_done_) return;
   // The peers normally answer the Delete within a round trip; one that does not is not waited
-  // for (the shell has its own, longer deadline).
+  // for (the shell has its own, longer deadline). RFC 7296 asks for no answer before the SA is
+  // gone (§1.4.1 lets either side delete; strongSwan does not wait at shutdown): the answers
+  // only let the Endpoint retire its SAs in order, and 1 s covers a round trip while keeping the
+  // exit prompt with thousands of SAs (docs/performance.md, "Exit on SIGTERM").
+  shutdown_deadline_ = Clock::now() + kShutdownWait;
   shutdown_timer_ = std::make_unique<Timer>(*io_);
-  shutdown_timer_->arm_after(3s, [this] { run(endpoint_->shutdown_deadline_passed(Clock::now())); });
+  shutdown_timer_->arm_after(kShutdownWait, [this] { shutdown_wait_over(); });
+}
+
+void IkeCore::shutdown_wait_over() {
+  if (!shutdown_done_ || !endpoint_) return;
+  run(endpoint_->shutdown_deadline_passed(Clock::now()));
 }
 
 void IkeCore::save_leases_soon() {
@@ -733,8 +752,12 @@ void IkeCore::finish_shutdown() {
   if (!shutdown_done_) return;
   if (lease_save_timer_) lease_save_timer_->cancel();
   save_leases_now();
-  for (const auto& [name, reqid] : reqids_) installer_->release_policies(reqid);
+  // Everything at once (docs/performance.md, "Exit on SIGTERM"): the backend drops every SA,
+  // policy and route it holds, and the installer forgets its book of them, so nothing is
+  // removed twice afterwards. Without a data plane the book is all there is.
   if (dataplane_.backend) dataplane_.backend->flush();
+  installer_->forget_policies();
+  installed_.clear();
   if (shutdown_timer_) shutdown_timer_->cancel();
   auto done = std::move(shutdown_done_);
   shutdown_done_ = nullptr;

@@ -86,6 +86,7 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   void on_mapping(const dataplane::MappingEvent& m) override;
   void watch_backend_events();
   void finish_shutdown();
+  void shutdown_wait_over();  // the Deletes' answers are not waited for any longer
   // Lines strangers' packets cause (the Endpoint's debug lines, datagrams nobody takes) pass this
   // limit; the rest are counted (log_lines_suppressed) and reported once (log_rate_limiter.h).
   bool admit_packet_log();
@@ -161,6 +162,11 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   void updown_child_down(std::uint32_t inbound_spi);
   void updown_run(const std::string& script, const std::string& verb, const UpdownChild& c);
   std::function<void()> shutdown_done_;
+  // Set by shutdown(): the SAs' data plane state and policies are no longer removed one road
+  // warrior at a time as the Deletes are answered; finish_shutdown() drops them all at once.
+  bool stopping_ = false;
+  static constexpr std::chrono::milliseconds kShutdownWait{1000};
+  std::chrono::steady_clock::time_point shutdown_deadline_{};
 };
 
 }  // namespace natgate::gateway::core

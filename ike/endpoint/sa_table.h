@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/selector_list.h"
 #include "ike/endpoint/connection_settings.h"
 #include "ike/exchange/ike_sa.h"
 
@@ -30,8 +31,8 @@ struct EndpointChildSa {
   Endpoint local;  // outer endpoints; ports matter only with UDP encapsulation
   Endpoint remote;
   bool udp_encapsulation = false;
-  std::vector<TrafficSelector> local_ts;
-  std::vector<TrafficSelector> remote_ts;
+  SelectorList local_ts;  // shared with the IKE SA's ChildSaRecord
+  SelectorList remote_ts;
   // A rekey we answered (ChildSaEstablished::defer_outbound): its outbound SA waits in the data
   // plane until the pair it replaces is deleted.
   std::uint32_t replaces_inbound_spi = 0;

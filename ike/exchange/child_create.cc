@@ -98,8 +98,8 @@ bool ChildCreate::install(const CryptoSuite& suite, std::vector<TrafficSelector>
     e.inbound_keys = std::move(keys->initiator_to_responder);
     e.outbound_keys = std::move(keys->responder_to_initiator);
   }
-  e.local_ts = local_ts;
-  e.remote_ts = remote_ts;
+  e.local_ts = std::move(local_ts);
+  e.remote_ts = std::move(remote_ts);
   e.mode = mode_;
   e.udp_encapsulation = ctx_.nat.udp_encapsulation();
   e.local = ctx_.local;
@@ -108,8 +108,8 @@ bool ChildCreate::install(const CryptoSuite& suite, std::vector<TrafficSelector>
     e.replaces_inbound_spi = *rekeys_;
     e.defer_outbound = !we_initiated;
   }
-  ctx_.children.push_back(ChildSaRecord{config_->name, inbound_spi_, outbound_spi_, suite,
-                                        std::move(local_ts), std::move(remote_ts), mode_});
+  ctx_.children.push_back(
+      ChildSaRecord{config_->name, inbound_spi_, outbound_spi_, suite, e.local_ts, e.remote_ts, mode_});
   ctx_.emit(std::move(e));
   reservation_.hand_over();  // installing the inbound SA takes it
   pfs_secret_.wipe();
@@ -132,8 +132,8 @@ TaskStatus ChildCreate::build_request(OutboundMessage& request) {
     }
   }
   // A rekey keeps the selectors the old SA negotiated (§2.8); a new CHILD SA asks for its config's.
-  tsi_ = old ? old->local_ts : resolve_selectors(config_->local_ts, ctx_.local.address);
-  tsr_ = old ? old->remote_ts : resolve_selectors(config_->remote_ts, ctx_.remote.address);
+  tsi_ = old ? old->local_ts.get() : resolve_selectors(config_->local_ts, ctx_.local.address);
+  tsr_ = old ? old->remote_ts.get() : resolve_selectors(config_->remote_ts, ctx_.remote.address);
   const auto specs = offered_proposals();
 
   if (old) {

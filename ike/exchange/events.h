@@ -10,6 +10,7 @@
 
 #include "common/iana.h"
 #include "common/ip_address.h"
+#include "common/selector_list.h"
 #include "common/traffic_selector.h"
 #include "ike/codec/ike_header.h"
 #include "ike/exchange/config.h"
@@ -47,8 +48,9 @@ struct ChildSaEstablished {
   CryptoSuite esp;  // protocol Esp: encr (+ key bits), integ, esn
   DirectionKeys inbound_keys;
   DirectionKeys outbound_keys;
-  std::vector<TrafficSelector> local_ts;  // narrowed (RFC 7296 §2.9)
-  std::vector<TrafficSelector> remote_ts;
+  // Narrowed (RFC 7296 §2.9); one list shared by every record of this CHILD SA.
+  SelectorList local_ts;
+  SelectorList remote_ts;
   ChildMode mode = ChildMode::Tunnel;
   bool udp_encapsulation = false;  // RFC 3948 ESP-in-UDP
   Endpoint local;                  // outer addresses (ports matter with encapsulation)

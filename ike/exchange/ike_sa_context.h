@@ -13,6 +13,7 @@
 
 #include "common/expected.h"
 #include "common/ip_address.h"
+#include "common/selector_list.h"
 #include "common/traffic_selector.h"
 #include "crypto/key_pair_source.h"
 #include "crypto/random.h"
@@ -67,8 +68,8 @@ struct ChildSaRecord {
   std::uint32_t inbound_spi = 0;
   std::uint32_t outbound_spi = 0;
   CryptoSuite suite;
-  std::vector<TrafficSelector> local_ts;
-  std::vector<TrafficSelector> remote_ts;
+  SelectorList local_ts;  // shared with the ChildSaEstablished it came with
+  SelectorList remote_ts;
   ChildMode mode = ChildMode::Tunnel;
 };
 

@@ -369,5 +369,56 @@ TEST(SaTable, InboundPoliciesOfAnSasReqidAdmitWhenTheSaCarriesNoSelectors) {
   EXPECT_EQ(r.snapshot()->sa_count(), 0u);
 }
 
+// The snapshot lists the reqids' inbound rules only once an inbound SA without selectors needs
+// them (memory per road warrior, docs/performance.md): rules added before such an SA, forward
+// rules, and the lists kept after the SA goes (a second look at every rule is not paid again).
+TEST(SaTable, InboundRulesAddedBeforeASelectorlessSaAdmitItsTraffic) {
+  SaRegistry r;
+  auto ts = [](const char* s) { return TrafficSelector::from_subnet(*Subnet::parse(s)); };
+  ASSERT_TRUE(r.add_policy({ts("10.99.0.1/32"), ts("0.0.0.0/0"), dataplane::Direction::In, 9, 0}));
+  ASSERT_TRUE(r.add_policy({ts("10.99.0.3/32"), ts("0.0.0.0/0"), dataplane::Direction::Fwd, 9, 0}));
+  ASSERT_TRUE(r.add_policy({ts("10.99.0.2/32"), ts("0.0.0.0/0"), dataplane::Direction::In, 8, 0}));
+  ASSERT_TRUE(r.add_policy({ts("0.0.0.0/0"), ts("10.99.0.2/32"), dataplane::Direction::Out, 9, 0}));
+  SaConfig first = out_sa(0x5000, 9);
+  first.direction = dataplane::Direction::In;
+  SaConfig second = out_sa(0x5001, 9);
+  second.direction = dataplane::Direction::In;
+  ASSERT_TRUE(r.add_sa(first, 1500));
+  ASSERT_TRUE(r.add_sa(second, 1500));
+  std::array<std::uint8_t, 4> from1{10, 99, 0, 1}, from2{10, 99, 0, 2}, from3{10, 99, 0, 3},
+      to{192, 168, 0, 1};
+  InnerPacket p;
+  p.dst = to.data();
+  const auto sa = r.find(Spi(0x5001), dataplane::Direction::In, IpAddress());
+  p.src = from1.data();
+  EXPECT_TRUE(r.snapshot()->inbound_admits(*sa, p));
+  p.src = from3.data();
+  EXPECT_TRUE(r.snapshot()->inbound_admits(*sa, p));  // a forward rule counts too
+  p.src = from2.data();
+  EXPECT_FALSE(r.snapshot()->inbound_admits(*sa, p));  // reqid 8's, and an outbound rule's
+  ASSERT_TRUE(r.remove_sa(Spi(0x5000), dataplane::Direction::In, IpAddress()));
+  p.src = from1.data();
+  EXPECT_TRUE(r.snapshot()->inbound_admits(*sa, p));  // the second SA still reads them
+  ASSERT_TRUE(r.remove_sa(Spi(0x5001), dataplane::Direction::In, IpAddress()));
+  ASSERT_TRUE(r.add_sa(first, 1500));
+  EXPECT_TRUE(r.snapshot()->inbound_admits(*sa, p));
+  // A rule added later joins its reqid's list; one removed leaves it.
+  ASSERT_TRUE(r.add_policy({ts("10.99.0.4/32"), ts("0.0.0.0/0"), dataplane::Direction::In, 9, 0}));
+  std::array<std::uint8_t, 4> from4{10, 99, 0, 4};
+  p.src = from4.data();
+  EXPECT_TRUE(r.snapshot()->inbound_admits(*sa, p));
+  ASSERT_TRUE(r.remove_policy({ts("10.99.0.4/32"), ts("0.0.0.0/0"), dataplane::Direction::In, 9, 0}));
+  EXPECT_FALSE(r.snapshot()->inbound_admits(*sa, p));
+  p.src = from1.data();
+  // An SA with selectors of its own is decided by them alone.
+  SaConfig own = out_sa(0x5002, 9);
+  own.direction = dataplane::Direction::In;
+  own.remote_ts = {ts("10.99.0.7/32")};
+  own.local_ts = {ts("0.0.0.0/0")};
+  ASSERT_TRUE(r.add_sa(own, 1500));
+  const auto with_own = r.find(Spi(0x5002), dataplane::Direction::In, IpAddress());
+  EXPECT_FALSE(r.snapshot()->inbound_admits(*with_own, p));
+}
+
 }  // namespace
 }  // namespace natgate::esp

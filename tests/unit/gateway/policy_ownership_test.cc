@@ -119,6 +119,25 @@ TEST_F(PolicyOwnership, SuccessorOfTheSameIdentityTakesOverInPlace) {
   EXPECT_EQ(backend.policies.size(), 0u);
 }
 
+// natgated's shutdown (docs/performance.md, "Exit on SIGTERM"): the backend's flush removed every
+// policy at once, so the installer forgets its book instead of removing each policy again, and a
+// late release of a road warrior's reqid asks the data plane for nothing.
+TEST_F(PolicyOwnership, ForgettingThePoliciesAsksTheDataPlaneForNothing) {
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<TrafficSelector> vip{ts(("10.99.0." + std::to_string(i + 1) + "/32").c_str())};
+    ASSERT_TRUE(installer.install_policies(0x10000 + i, alice, kAll, vip,
+                                           {.local = ep("192.0.2.1"), .remote = ep("198.51.100.7")}));
+  }
+  ASSERT_EQ(installer.policy_count(), 9u);
+  const auto calls_before = backend.calls.size();
+  installer.forget_policies();
+  EXPECT_EQ(installer.policy_count(), 0u);
+  EXPECT_FALSE(installer.has_policies(0x10001));
+  installer.release_policies(0x10001);
+  EXPECT_EQ(backend.calls.size(), calls_before);
+  EXPECT_EQ(backend.count("delete"), 0u);
+}
+
 TEST_F(PolicyOwnership, APredecessorCannotTakeItsPoliciesBack) {
   const std::vector<TrafficSelector> vip{ts("10.99.0.1/32")};
   ASSERT_TRUE(installer.install_policies(0x10000, alice, kAll, vip,
