@@ -113,7 +113,7 @@ TEST(ConfigLoader, UnknownKeyIsAnErrorListingTheAllowedKeys) {
           "eap-mschapv2 or eap-tls)"}));
   EXPECT_EQ(errors_of(with("daemon:\n", "daemon:\n  colour: blue\n")),
             Lines{"office.yaml:2:3: daemon.colour: unknown key; allowed keys: listen, ike_port, natt_port, "
-                  "dataplane, control_socket, log_level, tun, ca, crl, limits, metrics"});
+                  "dataplane, control_socket, log_level, tun, ca, crl, limits, metrics, state_dir"});
   EXPECT_EQ(
       errors_of(with("daemon:", "deamon:")),
       Lines{"office.yaml:1:1: deamon: unknown key (did you mean \"daemon\"?); allowed keys: daemon, secrets, "

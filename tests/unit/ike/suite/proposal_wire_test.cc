@@ -78,7 +78,7 @@ TEST(ProposalWire, PeerTransformsNatgateCannotUseAreLeftOut) {
       raw(TransformType::Integ, 12),                                     // usable
       raw(TransformType::Prf, 4),                                        // AES128-XCBC
       raw(TransformType::Prf, 5),                                        // usable
-      raw(TransformType::Dh, 2),                                         // MODP-1024
+      raw(TransformType::Dh, 5),                                         // MODP-1536
       raw(TransformType::Dh, 19),                                        // usable
   };
   auto s = from_proposal(p);
