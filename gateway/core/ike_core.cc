@@ -610,7 +610,8 @@ void IkeCore::updown_child_up(const ike::InstallChildSa& a) {
     updown_children_.erase(*a.child.replaces_inbound_spi);
   }
   updown_run(*p->config.updown, verb, c);
-  updown_children_.emplace(c.spi_in, UpdownEntry{*p->config.updown, std::move(c)});
+  const auto spi_in = c.spi_in;
+  updown_children_.emplace(spi_in, UpdownEntry{*p->config.updown, std::move(c)});
 }
 
 void IkeCore::updown_child_down(std::uint32_t inbound_spi) {

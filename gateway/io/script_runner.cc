@@ -77,11 +77,18 @@ void ScriptRunner::start_next() {
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     std::vector<std::string> env_text;
-    for (const auto& [k, v] : r.env) env_text.push_back(k + "=" + v);
+    env_text.reserve(r.env.size());
+    for (const auto& [k, v] : r.env) {
+      std::string kv = k;
+      kv += '=';
+      kv += v;
+      env_text.push_back(std::move(kv));
+    }
     std::vector<char*> argv{const_cast<char*>(r.path.c_str())};
     for (auto& a : r.args) argv.push_back(a.data());
     argv.push_back(nullptr);
     std::vector<char*> envp;
+    envp.reserve(env_text.size() + 1);
     for (auto& e : env_text) envp.push_back(e.data());
     envp.push_back(nullptr);
     pid_t pid = -1;

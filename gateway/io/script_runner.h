@@ -54,7 +54,7 @@ class ScriptRunner {
   void drain_output(bool final);
   void finish(const std::string& how, bool error);
 
-  boost::asio::io_context& io_;
+  [[maybe_unused]] boost::asio::io_context& io_;
   LogSink log_;
   std::chrono::milliseconds deadline_;
   std::size_t max_queued_;

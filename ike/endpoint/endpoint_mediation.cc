@@ -138,6 +138,7 @@ EndpointMediation::Attempt& EndpointMediation::new_attempt() {
 namespace {
 std::vector<MeEndpoint> to_wire(const std::vector<mediation::Candidate>& candidates) {
   std::vector<MeEndpoint> out;
+  out.reserve(candidates.size());
   for (const auto& c : candidates) out.push_back(c.to_wire());
   return out;
 }

@@ -26,7 +26,7 @@ class ScriptRunnerTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string script(const std::string& name, const std::string& body) {
-    const std::string path = (dir_ / name).string();
+    std::string path = (dir_ / name).string();
     std::ofstream(path) << "#!/bin/sh\n" << body;
     ::chmod(path.c_str(), 0755);
     return path;

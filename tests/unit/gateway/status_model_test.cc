@@ -271,8 +271,9 @@ TEST(StatusModel, HealthAndSaListRoundTripWithTheSchemaVersion) {
 }
 
 TEST(RekeyRequest, RoundTripsAndNeedsOneKindOfSelector) {
-  for (RekeyQuery q : {RekeyQuery{.ike_spi = "0123456789abcdef"}, RekeyQuery{.child = "net"},
-                       RekeyQuery{.connection = "rw"}, RekeyQuery{.child = "c1a2b3c4", .connection = "rw"}}) {
+  for (const RekeyQuery& q :
+       {RekeyQuery{.ike_spi = "0123456789abcdef"}, RekeyQuery{.child = "net"}, RekeyQuery{.connection = "rw"},
+        RekeyQuery{.child = "c1a2b3c4", .connection = "rw"}}) {
     ControlRequest r;
     r.command = ControlRequest::Command::Rekey;
     r.rekey = q;
