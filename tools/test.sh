@@ -21,6 +21,8 @@ fi
 total_pass=0
 total_fail=0
 failed_suites=()
+failed_tests=()  # "suite: test name", listed again at the very end with their output's last lines
+mkdir -p build/ctest-logs && rm -f build/ctest-logs/*.log
 
 # run_suite NAME BUILD_DIR LABEL_REGEX: ctest on one build, results added to the totals.
 run_suite() {
@@ -42,8 +44,32 @@ run_suite() {
   local all; all=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
   pass=$((all - fail))
   total_pass=$((total_pass + pass)); total_fail=$((total_fail + fail))
-  ((fail > 0)) && failed_suites+=("$name")
+  if ((fail > 0)); then
+    failed_suites+=("$name")
+    # ctest lists them after "The following tests FAILED:" as "  K - NAME (Failed)".
+    local t
+    while IFS= read -r t; do failed_tests+=("$name: $t"); done < <(
+      sed -n '/The following tests FAILED:/,$p' "$log" | sed -nE 's/^[[:space:]]+[0-9]+ - ([^ ]+) .*/\1/p')
+    cp "$log" "build/ctest-logs/$name.log"
+  fi
   rm -f "$log"
+}
+
+# report_failed_tests: at the very end (what a CI log's tail shows), each failed test's name and
+# the last lines ctest printed for it; the whole suite logs stay in build/ctest-logs/.
+report_failed_tests() {
+  ((${#failed_tests[@]})) || return
+  local entry suite test
+  for entry in "${failed_tests[@]}"; do
+    suite=${entry%%: *} test=${entry#*: }
+    echo "== FAILED $suite: $test (last lines; build/ctest-logs/$suite.log has all)"
+    # From the test's result line ("K/N Test #K: NAME ...***Failed") to the next test's "Start"
+    # line or the summary.
+    awk -v t="$test" '
+      /Test +#[0-9]+: / && index($0, ": " t " ") { on = 1; print; next }
+      on && (/^ +Start +[0-9]+: / || /^[0-9]+% tests passed/) { exit }
+      on { print }' "build/ctest-logs/$suite.log" | tail -n 40
+  done
 }
 
 # build NAME DIR CMAKE_ARGS... [-- TARGETS...]: configure and build (everything, or only
@@ -98,14 +124,16 @@ join_background_build() {
 # tools/tidy.sh runs it) over every C++ source in the release build's compile_commands.json, the
 # headers of the source folders through its HeaderFilterRegex. About 7 CPU-seconds a file, ~35
 # CPU-minutes for the tree, so tools/tidy_cached.py keeps each unit's result keyed by the unit's
-# and its headers' text and re-checks only what changed since the last run on this machine.
+# and its headers' text and re-checks only what changed since the last run on this machine. On a
+# machine without that cache (a fresh CI runner) it was the run's last job to end, so CI checks the
+# ~220 units of the product (every folder but tests/); tools/tidy.sh checks the tests as well.
 # Two jobs at the lowest priority, started with the netns suite and joined at the very end: the
 # suites from there on mostly wait on namespaces, pings, charon and the QEMU guest, and the
 # sanitizer suites do not wait for it. Errors fail the run; warnings
 # (easily-swappable-parameters for now) are listed.
 static_checks() {
   renice -n 19 "$BASHPID" >/dev/null
-  python3 tools/tidy_cached.py -p build/release -j 2 '--checks=-clang-analyzer-*' --root "$root" "$root/" \
+  python3 tools/tidy_cached.py -p build/release -j 2 '--checks=-clang-analyzer-*' --root "$root" "^$root/(?!tests/)" \
     >build/clang-tidy.log 2>&1
   echo $? >build/.clang-tidy.status
 }
@@ -133,8 +161,10 @@ join_static_checks() {
   findings=$(sed 's/\x1b\[[0-9;]*m//g' build/clang-tidy.log | grep -E '^/.*:[0-9]+:[0-9]+: (warning|error): ' | sort -u)
   echo "== $(grep '^tidy_cached: ' build/clang-tidy.log | tail -1)"
   if [ -n "$findings" ]; then
-    echo "== clang-tidy: $(grep -c . <<<"$findings") findings (errors fail; full log: build/clang-tidy.log)"
-    head -n 200 <<<"$findings"
+    echo "== clang-tidy: $(grep -c . <<<"$findings") findings (errors fail; all in build/clang-tidy.log), by check:"
+    grep -oE '\[[a-z0-9.,-]+\]$' <<<"$findings" | sort | uniq -c | sort -rn
+    grep -E ': error: ' <<<"$findings" | head -n 100
+    grep -E ': warning: ' <<<"$findings" | head -n 20
   fi
   if [ "$(cat build/.clang-tidy.status 2>/dev/null)" = 0 ]; then
     echo "== clang-tidy: no errors"; total_pass=$((total_pass + 1))
@@ -185,6 +215,8 @@ join_static_checks
 echo "== clang-tidy done at ${SECONDS}s"
 
 echo
+report_failed_tests
 if ((${#failed_suites[@]} > 0)); then echo "failed: ${failed_suites[*]}"; fi
+if ((${#failed_tests[@]} > 0)); then printf 'failed test: %s\n' "${failed_tests[@]}"; fi
 echo "natgate: $total_pass passed, $total_fail failed"
 ((total_fail == 0))
