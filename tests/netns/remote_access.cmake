@@ -34,3 +34,11 @@ set_tests_properties(netns.ra.reconnect PROPERTIES LABELS netns RUN_SERIAL TRUE 
 add_test(NAME netns.ra.mobike
          COMMAND bash ${_ra}/ra_mobike.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
 set_tests_properties(netns.ra.mobike PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 120 SKIP_RETURN_CODE 77)
+# MOBIKE against strongSwan charon (kernel-libipsec), both directions: charon as the moving road
+# warrior with a natgated gateway, natgated as the moving road warrior with a charon gateway.
+foreach(_mode charon-client charon-gateway)
+  add_test(NAME interop.ra.mobike-${_mode}
+           COMMAND bash ${_ra}/ra_mobike_charon.sh ${_mode} $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+  set_tests_properties(interop.ra.mobike-${_mode} PROPERTIES LABELS interop RUN_SERIAL TRUE TIMEOUT 120
+                       SKIP_RETURN_CODE 77)
+endforeach()

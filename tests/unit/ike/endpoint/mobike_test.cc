@@ -322,6 +322,15 @@ TEST_F(EndpointMobike, AnAuthenticatedRequestFromANewAddressWithoutAnUpdateMoves
   const std::size_t mark = world.wire.size();
   world.advance(11s);  // carol's liveness check arrives from there
   ASSERT_FALSE(sent(carol, ExchangeType::Informational, mark).empty());
+  // Answered where it came from (RFC 7296 §2.11): strongSwan's charon checks a new path with
+  // such an empty INFORMATIONAL before it sends UPDATE_SA_ADDRESSES, and waits for this answer.
+  std::size_t answers = 0;
+  for (const WirePacket* p : sent(moon, ExchangeType::Informational, mark)) {
+    if (!decode_header(p->datagram.bytes)->response()) continue;  // moon's own liveness check
+    ++answers;
+    EXPECT_EQ(p->datagram.remote.address, *carol.nat_public);
+  }
+  EXPECT_GE(answers, 1u);
   EXPECT_EQ(moon_sa().remote(), before);
   EXPECT_TRUE(moon.moves.empty());
   EXPECT_EQ(moon.counter("peer_address_changes"), 0u);
