@@ -201,14 +201,14 @@ constexpr const char* kRelay = R"(  hub:
 )";
 
 std::string with_relay(std::string_view relay_value) {
-  return with(std::string(kPeer) + kRelay, "peer: bob.example.net }",
-              "peer: bob.example.net, relay: " + std::string(relay_value) + " }");
+  std::string text = with(std::string(kPeer) + kRelay, "peer: bob.example.net }",
+                          "peer: bob.example.net, relay: " + std::string(relay_value) + " }");
+  return with(text, "  bob: { psk: \"alice-bob-secret\" }\n",
+              "  bob: { psk: \"alice-bob-secret\" }\n  hub: { psk: \"hub-secret\" }\n");
 }
 
 TEST(MediationConfig, ARelayIsAnOrdinaryConnectionCarriedIntoTheSettings) {
   auto text = with_relay("hub");
-  text = with(text, "  bob: { psk: \"alice-bob-secret\" }\n",
-              "  bob: { psk: \"alice-bob-secret\" }\n  hub: { psk: \"hub-secret\" }\n");
   auto r = load_config_text(text, "peer.yaml", "/nonexistent");
   ASSERT_TRUE(r.ok()) << format_diagnostics(r.errors);
   const ConnectionConfig& bob = r.config->connections.at(1);
@@ -228,7 +228,7 @@ TEST(MediationConfig, ARelayMustBeAConnectionThatCanBeInitiated) {
   auto none = load_config_text(with_relay("nosuch"), "peer.yaml", "/nonexistent");
   ASSERT_FALSE(none.ok());
   EXPECT_NE(format_diagnostics(none.errors)
-                .find("peer.yaml:12:66: connections.bob.mediation.relay: no connection named \"nosuch\""),
+                .find("peer.yaml:13:66: connections.bob.mediation.relay: no connection named \"nosuch\""),
             std::string::npos)
       << format_diagnostics(none.errors);
   auto med = load_config_text(with_relay("med"), "peer.yaml", "/nonexistent");
@@ -237,8 +237,9 @@ TEST(MediationConfig, ARelayMustBeAConnectionThatCanBeInitiated) {
                 .find("connections.bob.mediation.relay: \"med\" is a mediation connection"),
             std::string::npos)
       << format_diagnostics(med.errors);
-  auto no_address = load_config_text(with(with_relay("hub"), "address: 198.51.100.1, id: hub", "id: hub"),
-                                     "peer.yaml", "/nonexistent");
+  auto no_address =
+      load_config_text(with(with_relay("hub"), "address: 198.51.100.1, id: hub", "address: any, id: hub"),
+                       "peer.yaml", "/nonexistent");
   ASSERT_FALSE(no_address.ok());
   EXPECT_NE(format_diagnostics(no_address.errors)
                 .find("connections.bob.mediation.relay: \"hub\" has no remote.address to initiate to"),
