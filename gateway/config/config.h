@@ -232,6 +232,9 @@ struct ConnectionConfig {
   struct Mediated {
     std::string mediated_by;
     ConfiguredIdentity peer;
+    // `relay: CONNECTION`: when no direct path is found, this connection (to the mediation server
+    // or a hub that relays SA to SA) is initiated and carries the peer's subnets; "" for none.
+    std::string relay;
     friend bool operator==(const Mediated&, const Mediated&) = default;
   };
   std::optional<Mediated> mediated;

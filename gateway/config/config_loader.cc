@@ -79,6 +79,7 @@ class ConfigParser {
     for_each_section(files, "pools", [&](const YAML::Node& n) { parse_pools(n, config); });
     for_each_section(files, "connections", [&](const YAML::Node& n) { parse_connections(n, config); });
     check_mediated_by(config);
+    check_relay(config);
     for (const auto& [name, where] : secret_marks_) {
       if (!connection_names_.count(name) && !identity_secrets_.count(name)) {
         diags_.set_file(where.first);
@@ -1138,7 +1139,7 @@ class ConfigParser {
   }
 
   void parse_mediated(const YAML::Node& node, const std::string& path, ConnectionConfig& c) {
-    auto m = read_.map(node, path, {"mediated_by", "peer"});
+    auto m = read_.map(node, path, {"mediated_by", "peer", "relay"});
     if (!m) return;
     ConnectionConfig::Mediated mediated;
     if (auto n = m->get("mediated_by")) {
@@ -1155,6 +1156,12 @@ class ConfigParser {
       auto id = identity(*n, join_path(path, "peer"));
       if (!id) return;
       mediated.peer = *id;
+    }
+    if (auto n = m->get("relay")) {
+      auto name = read_.scalar(*n, join_path(path, "relay"), "the name of a connection to a relay");
+      if (!name) return;
+      mediated.relay = *name;
+      relay_marks_.push_back({c.name, *name, diags_.file(), n->Mark()});
     }
     c.mediated = std::move(mediated);
   }
@@ -1190,6 +1197,30 @@ class ConfigParser {
         else
           self->mediated->peer = self->remote.id;
       }
+    }
+  }
+
+  // mediation.relay names an ordinary connection the mediated peer can initiate (an address to
+  // go to, no mediation of its own): it carries the peer's subnets through the relay when no
+  // direct path is found (docs/design.md, "Mediation: relay fallback").
+  void check_relay(const Config& config) {
+    for (const auto& ref : relay_marks_) {
+      diags_.set_file(ref.file);
+      const std::string path =
+          join_path(join_path(join_path("connections", ref.connection), "mediation"), "relay");
+      const std::string expected =
+          " (expected a connection with remote.address that carries the peer's subnets)";
+      auto target = std::find_if(config.connections.begin(), config.connections.end(),
+                                 [&](const ConnectionConfig& c) { return c.name == ref.target; });
+      if (target == config.connections.end()) {
+        if (!connection_names_.count(ref.target))
+          diags_.error(ref.mark, path, "no connection named " + quoted(ref.target) + expected);
+        continue;
+      }
+      if (target->name == ref.connection || target->mediated || target->carries_no_child())
+        diags_.error(ref.mark, path, quoted(ref.target) + " is a mediation connection" + expected);
+      else if (!target->remote.has_peer_to_initiate_to())
+        diags_.error(ref.mark, path, quoted(ref.target) + " has no remote.address to initiate to" + expected);
     }
   }
 
@@ -1363,6 +1394,7 @@ class ConfigParser {
     YAML::Mark mark;
   };
   std::vector<MediatedByRef> mediated_by_marks_;  // mediation.mediated_by, checked after all connections
+  std::vector<MediatedByRef> relay_marks_;        // mediation.relay, checked after all connections
   AuthLoader auth_;
 };
 

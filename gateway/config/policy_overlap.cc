@@ -63,6 +63,13 @@ std::vector<std::string> policy_overlap_warnings(const Config& config) {
     for (std::size_t j = i + 1; j < conns.size(); ++j) {
       auto overlap = first_overlap(pairs, fixed_pairs(conns[j]));
       if (!overlap) continue;
+      // A mediated connection and its relay (mediation.relay) carry the same subnets on purpose:
+      // the relay comes up only when no direct path was found (docs/design.md, "Mediation: relay
+      // fallback").
+      auto relay_of = [](const ConnectionConfig& a, const ConnectionConfig& b) {
+        return a.mediated && !a.mediated->relay.empty() && a.mediated->relay == b.name;
+      };
+      if (relay_of(conns[i], conns[j]) || relay_of(conns[j], conns[i])) continue;
       out.push_back(
           "connections." + conns[i].name + " and connections." + conns[j].name + " both carry " +
           pair_text(*overlap) +

@@ -321,6 +321,12 @@ void write_connection(Writer& w, const ConnectionStatus& c) {
   w.string(c.name);
   w.key("nat");
   write_nat(w, c.nat);
+  if (!c.path.empty()) {
+    w.key("path");
+    w.string(c.path);
+    w.key("path_reason");
+    w.string(c.path_reason);
+  }
   if (!c.peers.empty()) {
     w.key("peers");
     write_list(w, c.peers, write_peer);

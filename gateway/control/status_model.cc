@@ -105,6 +105,10 @@ nlohmann::json status_to_json(const DaemonStatus& status) {
         {"child_sas", children},
     });
     json& out = connections.back();
+    if (!c.path.empty()) {
+      out["path"] = c.path;
+      out["path_reason"] = c.path_reason;
+    }
     if (!c.peers.empty()) {
       json peers = json::array();
       for (const auto& p : c.peers)

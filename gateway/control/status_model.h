@@ -120,6 +120,11 @@ struct ConnectionStatus {
   std::string start;               // configured start action
   std::string configured_remote;   // remote.address from config, or "any"
   std::string detail;              // why it is in this state, for people ("" when nothing to say)
+  // Mediated connections (issue 14): "checking", "direct", "relayed" or "none", and why (the
+  // winning candidate pair, or why none won and what carries the traffic). "" for every other
+  // connection; JSON "path" and "path_reason" only when set.
+  std::string path;
+  std::string path_reason;
   std::optional<IkeSaStatus> ike_sa;
   std::vector<ChildSaStatus> child_sas;
   // Remote access. Gateway: every peer's IKE SA and the pool's leases. Client: the virtual IPs

@@ -790,6 +790,10 @@ ConnectionStatus read_connection(Cursor& c, const Path& at) {
       optional_string(c, p, s.configured_remote);
     } else if (key == "detail") {
       optional_string(c, p, s.detail);
+    } else if (key == "path") {
+      optional_string(c, p, s.path);
+    } else if (key == "path_reason") {
+      optional_string(c, p, s.path_reason);
     } else if (key == "ike_sa") {
       if (c.null())
         s.ike_sa.reset();

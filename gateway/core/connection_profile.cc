@@ -114,6 +114,7 @@ std::shared_ptr<const ike::ConnectionSettings> connection_settings(const Connect
   s->reqid = p.reqid;
   s->ike = p.ike;
   s->peer = p.peer;
+  if (c.mediated) s->mediation_relay = c.mediated->relay;
   return s;
 }
 

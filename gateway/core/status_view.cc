@@ -129,6 +129,10 @@ ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, const E
   }
   const ike::ConnectionRuntime* rt = s.endpoint ? s.endpoint->runtime(c.name) : nullptr;
   if (rt) st.detail = rt->detail;
+  if (rt && rt->path) {
+    st.path = ike::mediation::to_string(rt->path->kind);
+    st.path_reason = rt->path->reason;
+  }
   if (!s.dataplane_error.empty()) st.detail = "data plane failed: " + s.dataplane_error;
   if (c.pool && s.remote_access) {
     if (!filtered) {

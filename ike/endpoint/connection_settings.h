@@ -45,6 +45,9 @@ struct ConnectionSettings {
   std::uint32_t reqid = 0;            // ties the connection's CHILD SAs to its policies
   std::shared_ptr<const IkeSaConfig> ike;
   std::shared_ptr<const PeerConfig> peer;
+  // Mediated connections: the connection that carries the peer's subnets through a relay (the
+  // mediation server or a hub) when no direct path is found; "" for none (`mediation.relay`).
+  std::string mediation_relay;
 };
 
 }  // namespace natgate::ike

@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "ike/endpoint/endpoint_output.h"
 #include "ike/endpoint/sa_table.h"
 #include "ike/exchange/ike_dispatcher.h"
+#include "ike/mediation/mediated_path.h"
 
 namespace natgate::ike {
 
@@ -61,6 +63,10 @@ struct ConnectionRuntime {
   std::vector<std::uint64_t> down_waiting;
   enum class AfterTeardown : std::uint8_t { Nothing, Forget, Restart };
   AfterTeardown after_teardown = AfterTeardown::Nothing;  // reload
+  // Mediated connections (`mediation: { mediated_by, peer }`): direct or relayed, and why
+  // (ike/mediation/mediated_path.h); nullopt for every other connection, and before the first
+  // ME_CONNECT.
+  std::optional<mediation::MediatedPath> path;
 };
 
 struct ConnectionChange {
@@ -183,6 +189,10 @@ class Endpoint {
   bool initiate_mediated(const std::shared_ptr<const ConnectionSettings>& c, TimePoint now);
   void mediation_client_up(IkeSaEntry& e, TimePoint now);
   void mediation_peer_messages(TimePoint now);
+  // The mediation attempt of `connection` found no direct path: record why, and bring up its
+  // relay connection (mediation.relay) if it has one (docs/design.md, "Mediation: relay fallback").
+  void mediation_no_direct(const std::string& connection, mediation::NoDirect why, const std::string& detail,
+                           TimePoint now);
   void run_checks(EndpointMediation::Attempt& a, mediation::ChecksOutput out, TimePoint now);
   void mediation_checks_due(std::uint32_t number, TimePoint now);
   void handle_check(const ReceivedDatagram& in, TimePoint now);

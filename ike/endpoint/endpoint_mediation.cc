@@ -88,8 +88,16 @@ Bytes EndpointMediation::mediated_connect_id(const IkeSpi& local_spi) const {
 void EndpointMediation::on_mediated_init(ByteView connect_id) {
   // The responder's check list ends (strongSwan 5.9.8); the IKE SA itself is an ordinary one.
   if (Attempt* a = attempt_by_connect_id(connect_id); a && !a->initiator) {
-    if (a->checks) a->checks->stop();
+    std::string reason = "the peer's mediated IKE_SA_INIT arrived";
+    if (a->checks) {
+      // The pair our own checks found valid, if any, is the one the peer most likely nominated.
+      if (auto pair = a->checks->best_valid_pair())
+        reason = "pair " + std::to_string(pair->id) + " " + pair->path.local.to_string() + " - " +
+                 pair->path.remote.to_string() + " succeeded; " + reason;
+      a->checks->stop();
+    }
     notes_.push_back(a->connection + ": the mediated IKE_SA_INIT arrived, checks end");
+    direct_arrived_.push_back(DirectArrived{a->connection, std::move(reason)});
   }
 }
 
@@ -302,6 +310,9 @@ bool Endpoint::initiate_mediated(const std::shared_ptr<const ConnectionSettings>
       c->name + ": ME_CONNECT to " + peer_text(mediation_peer_of(*c)) + " via " + med->connection());
   mediation_->connect(c->name, med->id, med->sa->local(), mediation_peer_of(*c));
   count("mediation_connects_sent");
+  // A relayed connection keeps its relay while it asks again (ike/mediation/mediated_path.h).
+  if (auto& path = runtime_of(c->name).path; !path || path->kind != mediation::PathKind::Relayed)
+    path = mediation::checking(peer_text(mediation_peer_of(*c)));
   if (depth_ == 0) mediation_after_call();  // not inside an SA's call: send it now
   return true;
 }
@@ -351,6 +362,12 @@ void Endpoint::mediation_peer_messages(TimePoint now) {
     }
     mediation_->answer(conn->name, med->id, med->sa->local(), r.message);
     log(LogLine::Level::Info, conn->name + ": " + peer_text(who) + " asks for a mediated connection");
+    if (auto& path = runtime_of(conn->name).path; !path || path->kind != mediation::PathKind::Relayed)
+      path = mediation::checking(peer_text(who));
+  }
+  for (auto& arrived : mediation_->take_direct_arrived()) {
+    runtime_of(arrived.connection).path = mediation::direct(arrived.reason);
+    log(LogLine::Level::Info, arrived.connection + ": path direct: " + arrived.reason);
   }
   for (auto number : mediation_->take_ready())
     if (auto* a = mediation_->attempt_by_number(number); a && a->checks)
@@ -362,7 +379,10 @@ void Endpoint::mediation_peer_messages(TimePoint now) {
     log(LogLine::Level::Info, a->connection + ": ME_CONNECT_FAILED, " + peer_text(a->peer) +
                                   " is not online (waiting for the server's callback)");
     runtime_of(a->connection).detail = "mediation: peer not online";
+    const std::string connection = a->connection;
+    const std::string detail = peer_text(a->peer) + " is not online";
     mediation_->drop_attempt(number);
+    mediation_no_direct(connection, mediation::NoDirect::ConnectFailed, detail, now);
   }
 }
 
@@ -372,6 +392,14 @@ void Endpoint::run_checks(EndpointMediation::Attempt& a, mediation::ChecksOutput
                                send.path.local.port != config_.ike_port},
                       0});
   const EndpointTimerKey key{EndpointTimer::MediationChecks, 0, a.number};
+  if (!a.initiator && !a.fell_back && a.checks->state() == mediation::ChecklistState::Failed) {
+    // The responder never nominates, but once every pair of its own failed no direct path is
+    // coming either: it falls back as the initiator does (its list still answers checks).
+    a.fell_back = true;
+    count("mediation_checks_failed");
+    mediation_no_direct(a.connection, mediation::NoDirect::ChecksFailed,
+                        "all " + std::to_string(a.checks->pairs().size()) + " pairs failed", now);
+  }
   if (!out.finished) {
     arm(key, a.checks->finished() ? std::nullopt : a.checks->next_deadline());
     return;
@@ -387,9 +415,15 @@ void Endpoint::run_checks(EndpointMediation::Attempt& a, mediation::ChecksOutput
     count("mediation_checks_failed");
     log(LogLine::Level::Info, connection + ": connectivity checks failed (" + nomination.reason + ")");
     runtime_of(connection).detail = "mediation: " + nomination.reason;
+    mediation_no_direct(connection,
+                        nomination.reason.starts_with("no candidate pairs")
+                            ? mediation::NoDirect::NoPairs
+                            : mediation::NoDirect::ChecksFailed,
+                        nomination.reason, now);
     return;
   }
   count("mediation_checks_succeeded");
+  runtime_of(connection).path = mediation::direct(nomination.reason);
   const auto& path = nomination.pair->path;
   // The mediated IKE SA leaves from the pair's local end, the socket whose NAT mapping the
   // checks opened, with the connect ID so the peer ends its checks (strongSwan 5.9.8).
@@ -407,6 +441,25 @@ void Endpoint::run_checks(EndpointMediation::Attempt& a, mediation::ChecksOutput
           " from " + path.local.to_string());
   count("ike_sas_initiated");
   call(e.id, [&](IkeSa& s) { return s.initiate(now); });
+}
+
+void Endpoint::mediation_no_direct(const std::string& connection, mediation::NoDirect why,
+                                   const std::string& detail, TimePoint now) {
+  auto c = settings(connection);
+  if (!c) return;
+  const std::string& relay = c->mediation_relay;
+  const bool relay_up = !relay.empty() && !table_.of_connection(relay).empty();
+  auto path = mediation::no_direct(why, detail, relay, relay_up);
+  log(path.kind == mediation::PathKind::Relayed ? LogLine::Level::Info : LogLine::Level::Warn,
+      connection + ": path " + mediation::to_string(path.kind) + ": " + path.reason);
+  count(path.kind == mediation::PathKind::Relayed ? "mediation_relay_fallbacks" : "mediation_no_path");
+  const bool start = path.start_relay;
+  runtime_of(connection).path = std::move(path);
+  if (!start) return;
+  if (Status s = initiate_now(settings(relay), "relay for " + connection, now); !s) {
+    log(LogLine::Level::Error, connection + ": cannot bring up relay connection " + relay + ": " + s.error());
+    runtime_of(connection).path->reason += " (not up: " + s.error() + ")";
+  }
 }
 
 void Endpoint::mediation_checks_due(std::uint32_t number, TimePoint now) {

@@ -79,7 +79,14 @@ class EndpointMediation final : public MediationHook {
     mediation::MeConnect ours;  // connect ID, our key and endpoints as sent
     std::vector<mediation::Candidate> local;
     std::unique_ptr<mediation::ConnectivityChecks> checks;
-    bool accepted = false;  // the server answered our ME_CONNECT empty
+    bool accepted = false;   // the server answered our ME_CONNECT empty
+    bool fell_back = false;  // responder: its pairs all failed and the path fell back (once)
+  };
+  // The responder's side of a direct path: the peer's mediated IKE_SA_INIT arrived for
+  // `connection` (the path's reason in `reason`).
+  struct DirectArrived {
+    std::string connection;
+    std::string reason;
   };
   static constexpr std::size_t kMaxAttempts = 32;  // oldest dropped beyond this
 
@@ -108,6 +115,7 @@ class EndpointMediation final : public MediationHook {
   std::vector<std::uint32_t> take_ready() { return std::exchange(ready_, {}); }
   std::vector<std::uint32_t> take_refused() { return std::exchange(refused_attempts_, {}); }
   std::vector<Received> take_pending() { return std::exchange(pending_, {}); }
+  std::vector<DirectArrived> take_direct_arrived() { return std::exchange(direct_arrived_, {}); }
   const std::map<std::uint32_t, Attempt>& attempts() const { return attempts_; }
   const mediation::MediationRegistry& registry() const { return registry_; }
   // The counters under the names the Endpoint's counters() shows ("mediation_...").
@@ -138,6 +146,7 @@ class EndpointMediation final : public MediationHook {
   std::vector<std::uint32_t> ready_;
   std::vector<std::uint32_t> refused_attempts_;
   std::vector<Received> pending_;
+  std::vector<DirectArrived> direct_arrived_;
   std::uint64_t connect_failed_ = 0;
 };
 

@@ -5,7 +5,8 @@
 # alice's connection to bob has `mediation: { mediated_by: med, peer: bob.lab }` and no address.
 # natgated forwards the ME_CONNECTs, the peers check connectivity between their NATs and set up
 # the mediated IKE SA directly (docs/mediation.md, "natgated as mediated peer").
-# Asserts: both registered, two ME_CONNECTs forwarded, the checks succeeded, a ping across the
+# Asserts: both registered, two ME_CONNECTs forwarded, the checks succeeded, `natgate status`
+# says path: direct with the winning pair (docs/design.md, "Mediation: relay fallback"), a ping across the
 # tunnel, and a capture on alice's NAT uplink with ESP-in-UDP between the two NATs' public
 # addresses (never to or from med) once the tunnel is up.
 #
@@ -192,6 +193,22 @@ else
   must "alice answered checks" test "$(natgated_counter a-host mediation_checks_received)" -ge 1
 fi
 [[ $BOB == natgated ]] && must "bob received checks" test "$(natgated_counter b-host mediation_checks_received)" -ge 1
+# natgate status: path direct, with the winning candidate pair (the initiator's nomination; the
+# responder names the pair its own checks found valid, or the IKE_SA_INIT's arrival).
+path_json() { natgated_json "$1" | jq -r '.connections[] | select(.name=="peer") | "\(.path // "")|\(.path_reason // "")"'; }
+if [[ $ALICE_START == initiate ]]; then
+  a_path=$(path_json a-host)
+  log "alice: path ${a_path%%|*}: ${a_path#*|}"
+  must "alice: path direct" test "${a_path%%|*}" == direct
+  must "alice: the reason is the nominated pair towards bob's NAT" grep -Eq "^candidate pair [0-9]+ .* - $B_PUB:[0-9]+ succeeded$" <<<"${a_path#*|}"
+  must "alice: natgate status (human) shows the path" grep -q "path: direct (candidate pair" <(natgated_cli a-host status)
+fi
+if [[ $BOB == natgated ]]; then
+  b_path=$(path_json b-host)
+  log "bob: path ${b_path%%|*}: ${b_path#*|}"
+  must "bob: path direct" test "${b_path%%|*}" == direct
+  must "bob: the reason names the peer's mediated IKE_SA_INIT" grep -q "the peer's mediated IKE_SA_INIT arrived" <<<"${b_path#*|}"
+fi
 must "ping across the mediated tunnel" nsx a-host ping -c 5 -W 2 -I 10.1.0.1 10.2.0.1
 capture_stop wire
 

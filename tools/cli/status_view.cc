@@ -84,6 +84,7 @@ void format_connection(const ConnectionStatus& c, std::string& out) {
            (c.udp_encapsulation ? "ESP in UDP (RFC 3948)" : "none (plain ESP)") + "\n";
   if (c.ike_sa && c.ike_sa->transport == "tcp") out += "  transport: TCP (RFC 9329)\n";
   if (!c.detail.empty()) out += "  " + c.detail + "\n";
+  if (!c.path.empty()) out += "  path: " + c.path + " (" + c.path_reason + ")\n";
   if (c.health) out += "  peer: " + format_health(*c.health) + "\n";
 
   for (const auto& ch : c.child_sas) {

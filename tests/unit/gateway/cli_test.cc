@@ -62,6 +62,17 @@ TEST(StatusView, ResponderMarksThePeersSpiAsTheInitiators) {
   EXPECT_NE(text.find("0123456789abcdef_i fedcba9876543210_r*"), std::string::npos) << text;
 }
 
+TEST(StatusView, AMediatedConnectionShowsItsPathAndWhy) {
+  auto s = sample_status();
+  s.connections[0].path = "direct";
+  s.connections[0].path_reason = "candidate pair 3 192.168.1.2:4500 - 198.51.100.11:24711 succeeded";
+  std::string text = format_status(s);
+  EXPECT_NE(text.find("  path: direct (candidate pair 3 192.168.1.2:4500 - 198.51.100.11:24711 succeeded)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("path:"), text.rfind("path:")) << "only the mediated connection has a path line";
+}
+
 TEST(StatusView, NoConnectionsSaysSo) {
   auto s = sample_status();
   s.connections.clear();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/config/config_loader.h"
+#include "gateway/config/policy_overlap.h"
 #include "gateway/core/connection_profile.h"
 
 namespace natgate::gateway {
@@ -165,13 +166,12 @@ TEST(MediationConfig, MediatedKeysAreCheckedWithFileLineAndKey) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(format_diagnostics(missing.errors).find("connections.bob.mediation"), std::string::npos)
       << format_diagnostics(missing.errors);
-  auto unknown =
-      load_config_text(with(kPeer, "peer: bob.example.net }", "peer: bob.example.net, relay: yes }"),
-                       "peer.yaml", "/nonexistent");
+  auto unknown = load_config_text(with(kPeer, "peer: bob.example.net }", "peer: bob.example.net, hub: yes }"),
+                                  "peer.yaml", "/nonexistent");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(format_diagnostics(unknown.errors)
-                .find("peer.yaml:12:59: connections.bob.mediation.relay: unknown key"),
-            std::string::npos)
+  EXPECT_NE(
+      format_diagnostics(unknown.errors).find("peer.yaml:12:59: connections.bob.mediation.hub: unknown key"),
+      std::string::npos)
       << format_diagnostics(unknown.errors);
   auto listen =
       load_config_text(with(kPeer, "    mediation: client\n", "    mediation: client\n    start: listen\n"),
@@ -187,6 +187,64 @@ TEST(MediationConfig, MediatedKeysAreCheckedWithFileLineAndKey) {
   ASSERT_FALSE(no_id.ok());
   EXPECT_NE(format_diagnostics(no_id.errors).find("the mediated peer needs one identity"), std::string::npos)
       << format_diagnostics(no_id.errors);
+}
+
+// `mediation.relay` (docs/design.md, "Mediation: relay fallback"): an ordinary connection to a
+// relay hub with the same subnets, which only the fallback brings up.
+constexpr const char* kRelay = R"(  hub:
+    local: { id: alice.example.net, subnets: [10.1.0.0/24] }
+    remote: { address: 198.51.100.1, id: hub.example.net, subnets: [10.2.0.0/24] }
+    auth: psk
+    ike_proposals: [aes256gcm16-prfsha256-x25519]
+    esp_proposals: [aes256gcm16]
+    start: listen
+)";
+
+std::string with_relay(std::string_view relay_value) {
+  std::string text = with(std::string(kPeer) + kRelay, "peer: bob.example.net }",
+                          "peer: bob.example.net, relay: " + std::string(relay_value) + " }");
+  return with(text, "  bob: { psk: \"alice-bob-secret\" }\n",
+              "  bob: { psk: \"alice-bob-secret\" }\n  hub: { psk: \"hub-secret\" }\n");
+}
+
+TEST(MediationConfig, ARelayIsAnOrdinaryConnectionCarriedIntoTheSettings) {
+  auto text = with_relay("hub");
+  auto r = load_config_text(text, "peer.yaml", "/nonexistent");
+  ASSERT_TRUE(r.ok()) << format_diagnostics(r.errors);
+  const ConnectionConfig& bob = r.config->connections.at(1);
+  ASSERT_TRUE(bob.mediated);
+  EXPECT_EQ(bob.mediated->relay, "hub");
+  auto profile = core::build_profile(*r.config, bob, 2);
+  ASSERT_TRUE(profile) << profile.error();
+  EXPECT_EQ((*profile)->settings->mediation_relay, "hub");
+  // Same subnets on purpose: no overlap warning for the pair (there is one without `relay`).
+  EXPECT_TRUE(policy_overlap_warnings(*r.config).empty());
+  auto plain = load_config_text(with(text, ", relay: hub }", " }"), "peer.yaml", "/nonexistent");
+  ASSERT_TRUE(plain.ok()) << format_diagnostics(plain.errors);
+  EXPECT_EQ(policy_overlap_warnings(*plain.config).size(), 1u);
+}
+
+TEST(MediationConfig, ARelayMustBeAConnectionThatCanBeInitiated) {
+  auto none = load_config_text(with_relay("nosuch"), "peer.yaml", "/nonexistent");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(format_diagnostics(none.errors)
+                .find("peer.yaml:13:66: connections.bob.mediation.relay: no connection named \"nosuch\""),
+            std::string::npos)
+      << format_diagnostics(none.errors);
+  auto med = load_config_text(with_relay("med"), "peer.yaml", "/nonexistent");
+  ASSERT_FALSE(med.ok());
+  EXPECT_NE(format_diagnostics(med.errors)
+                .find("connections.bob.mediation.relay: \"med\" is a mediation connection"),
+            std::string::npos)
+      << format_diagnostics(med.errors);
+  auto no_address =
+      load_config_text(with(with_relay("hub"), "address: 198.51.100.1, id: hub", "address: any, id: hub"),
+                       "peer.yaml", "/nonexistent");
+  ASSERT_FALSE(no_address.ok());
+  EXPECT_NE(format_diagnostics(no_address.errors)
+                .find("connections.bob.mediation.relay: \"hub\" has no remote.address to initiate to"),
+            std::string::npos)
+      << format_diagnostics(no_address.errors);
 }
 
 }  // namespace

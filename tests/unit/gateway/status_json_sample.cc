@@ -34,5 +34,17 @@ int main() {
     append_status_json(status, line);
     std::cout << line << "\n";
   }
+  // A mediated connection's path (issue 14): the full status with `path` and `path_reason`.
+  DaemonStatus mediated;
+  if (auto s = fixture.render(full, mediated); !s || mediated.connections.empty()) {
+    std::cerr << "render: no connection\n";
+    return 1;
+  }
+  mediated.connections.front().path = "relayed";
+  mediated.connections.front().path_reason =
+      "connectivity checks failed (all 2 pairs failed); relayed through connection hub";
+  std::string line;
+  append_status_json(mediated, line);
+  std::cout << line << "\n";
   return 0;
 }

@@ -50,6 +50,31 @@ TEST(StatusReader, ReadsWhatTheDaemonWrites) {
   EXPECT_TRUE(parsed->raw_status_json.empty());
 }
 
+// A mediated connection's path (issue 14, docs/status.schema.json): both writers put `path` and
+// `path_reason` in, the reader takes them back; other connections have neither key.
+TEST(StatusReader, AMediatedConnectionsPathRoundTrips) {
+  DaemonStatus s = testing::sample_status();
+  s.connections.front().path = "relayed";
+  s.connections.front().path_reason =
+      "connectivity checks failed (all 2 pairs failed); relayed through connection hub";
+  for (const std::string& text : {status_to_json(s).dump(), reply_of(s)}) {
+    const auto j = json::parse(text);
+    const json& conns = j.contains("connections") ? j["connections"] : j["status"]["connections"];
+    ASSERT_EQ(conns.size(), 2u) << text;
+    EXPECT_EQ(conns[0]["path"], "relayed");
+    EXPECT_EQ(conns[0]["path_reason"], s.connections.front().path_reason);
+    EXPECT_FALSE(conns[1].contains("path")) << "only mediated connections have a path";
+    EXPECT_FALSE(conns[1].contains("path_reason"));
+  }
+  auto back = status_from_json(status_to_json(s).dump());
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(*back, s);
+  auto parsed = parse_control_reply(reply_of(s), StatusReplyForm::Parsed);
+  ASSERT_TRUE(parsed) << parsed.error();
+  ASSERT_TRUE(parsed->status);
+  EXPECT_EQ(*parsed->status, s);
+}
+
 TEST(StatusReader, UnknownMembersAreIgnoredAndLaterDuplicatesWin) {
   json j = status_to_json(testing::sample_status());
   j["connections"][0]["colour"] = json::parse(R"({"a":[1,2.5e3,-0,true,null,{"b":"\u00e9"}],"c":{}})");

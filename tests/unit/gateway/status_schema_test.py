@@ -71,6 +71,21 @@ def main():
         ("bytes_in a string", lambda d: retyped(d, ["connections", k, "peers", 0, "health", "bytes_in"], "12")),
         ("ike spi not hex", lambda d: retyped(d, ["connections", k, "ike_sa", "spi_i"], "xyz")),
     ]
+    # The last document has a mediated connection's path (issue 14).
+    mediated = docs[-1]
+    if mediated["connections"][0].get("path") != "relayed":
+        print("the last sample has no mediated path")
+        return 1
+    mediated_mutations = [
+        ("path unknown", lambda d: retyped(d, ["connections", 0, "path"], "hub")),
+        ("path_reason a number", lambda d: retyped(d, ["connections", 0, "path_reason"], 3)),
+    ]
+    for name, mutate in mediated_mutations:
+        d = copy.deepcopy(mediated)
+        mutate(d)
+        if validator.is_valid(d):
+            print(f"mutation accepted by the schema: {name}")
+            failed += 1
     for name, mutate in mutations:
         d = copy.deepcopy(full)
         mutate(d)

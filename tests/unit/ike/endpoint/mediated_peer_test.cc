@@ -56,6 +56,10 @@ struct MediatedPeer : ::testing::Test {
       if (e->connection() == connection) return e;
     return nullptr;
   }
+  std::optional<mediation::MediatedPath> path_of(const Node& n, const std::string& connection) const {
+    const ConnectionRuntime* rt = n.endpoint->runtime(connection);
+    return rt ? rt->path : std::nullopt;
+  }
   // Datagrams on the wire that are connectivity checks.
   std::vector<WirePacket> checks() const {
     std::vector<WirePacket> out;
@@ -110,6 +114,17 @@ TEST_F(MediatedPeer, GetsADirectIkeSaThroughTheNatsWithoutTheServer) {
   EXPECT_FALSE(bob.children.empty());
   // The mediated IKE_SA_INIT carried the connect ID; bob's check list ended with it.
   EXPECT_TRUE(bob.logged("the mediated IKE_SA_INIT arrived, checks end"));
+  // The path, for `natgate status`: direct, with the pair alice nominated; bob names his own.
+  auto a_path = path_of(alice, "ab");
+  ASSERT_TRUE(a_path);
+  EXPECT_EQ(a_path->kind, mediation::PathKind::Direct);
+  EXPECT_TRUE(a_path->reason.starts_with("candidate pair ")) << a_path->reason;
+  EXPECT_TRUE(a_path->reason.ends_with(" 192.168.1.10:4500 - 203.0.113.2:6500 succeeded")) << a_path->reason;
+  auto b_path = path_of(bob, "ab");
+  ASSERT_TRUE(b_path);
+  EXPECT_EQ(b_path->kind, mediation::PathKind::Direct);
+  EXPECT_TRUE(b_path->reason.ends_with("the peer's mediated IKE_SA_INIT arrived")) << b_path->reason;
+  EXPECT_EQ(alice.counter("mediation_relay_fallbacks"), 0u);
   EXPECT_TRUE(alice.endpoint->mediation().attempts().empty());
   // The check timers are bounded: nothing about them stays armed once the SA is up.
   world.advance(100s);
@@ -124,6 +139,12 @@ TEST_F(MediatedPeer, AnOfflinePeerGivesMeConnectFailedThenACallback) {
   EXPECT_EQ(alice.counter("mediation_connect_failed"), 1u);
   EXPECT_TRUE(alice.logged("ME_CONNECT_FAILED, fqdn:bob.lab is not online"));
   EXPECT_EQ(sa_of(alice, "ab"), nullptr);
+  auto failed = path_of(alice, "ab");
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->kind, mediation::PathKind::None);
+  EXPECT_EQ(failed->reason,
+            "ME_CONNECT_FAILED (fqdn:bob.lab is not online); no relay configured (mediation.relay)");
+  EXPECT_EQ(alice.counter("mediation_no_path"), 1u);
 
   // bob registers: the server calls alice back (IDp(bob) N(ME_CALLBACK)) and she asks again.
   bob.connections.insert(bob.connections.begin(), bobs_med);
@@ -134,6 +155,32 @@ TEST_F(MediatedPeer, AnOfflinePeerGivesMeConnectFailedThenACallback) {
   ASSERT_NE(sa_of(alice, "ab"), nullptr);
   EXPECT_EQ(sa_of(alice, "ab")->sa->remote().to_string(), "203.0.113.2:6500");
   EXPECT_EQ(alice.counter("mediation_connects_sent"), 2u);
+  ASSERT_TRUE(path_of(alice, "ab"));
+  EXPECT_EQ(path_of(alice, "ab")->kind, mediation::PathKind::Direct) << "asked again, found direct";
+}
+
+// mediation.relay: with no direct path (here ME_CONNECT_FAILED) alice brings up the relay
+// connection, an ordinary one to a hub, by itself, and says so (docs/design.md).
+TEST_F(MediatedPeer, NoDirectPathBringsUpTheRelayConnection) {
+  Node& hub = world.add_node("hub", "198.51.100.2");
+  world.connect(alice, hub, "relay", "alice.lab", "hub.lab", ConnectionStart::Listen);
+  for (auto& c : alice.connections)
+    if (c->name == "ab") std::const_pointer_cast<ConnectionSettings>(c)->mediation_relay = "relay";
+  bob.connections.erase(bob.connections.begin());  // bob never registers
+  world.start_all();
+  world.run();
+  EXPECT_EQ(alice.counter("mediation_connect_failed"), 1u);
+  auto path = path_of(alice, "ab");
+  ASSERT_TRUE(path);
+  EXPECT_EQ(path->kind, mediation::PathKind::Relayed);
+  EXPECT_EQ(path->reason, "ME_CONNECT_FAILED (fqdn:bob.lab is not online); relayed through connection relay");
+  EXPECT_EQ(alice.counter("mediation_relay_fallbacks"), 1u);
+  EXPECT_TRUE(alice.logged("ab: path relayed: ME_CONNECT_FAILED"));
+  const IkeSaEntry* relay = sa_of(alice, "relay");
+  ASSERT_NE(relay, nullptr) << "start: listen, brought up by the fallback alone";
+  EXPECT_EQ(relay->sa->remote().address.to_string(), "198.51.100.2");
+  EXPECT_FALSE(hub.children.empty()) << "the relay connection carries a CHILD SA";
+  EXPECT_EQ(sa_of(alice, "ab"), nullptr);
 }
 
 TEST_F(MediatedPeer, ARequestFromAPeerWeHaveNoConnectionForIsCountedAndIgnored) {
