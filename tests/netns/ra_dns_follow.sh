@@ -32,7 +32,8 @@ _dns_cleanup() { rm -rf "$resolv_dir"; }
 io_on_cleanup _dns_cleanup
 mkdir -p "$resolv_dir"
 printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$DNS_ADDR" >"$resolv_dir/resolv.conf"
-nsx inet dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+# ip netns exec execs dnsmasq in place: $! is dnsmasq itself, the process SIGHUP must reach.
+ip netns exec "$(ns inet)" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
   --listen-address="$DNS_ADDR" --port=53 --addn-hosts="$HOSTS" --local-ttl=0 --pid-file= --user=root \
   --log-queries --log-facility="$IO_DIR/dnsmasq.log" &
 DNSMASQ_PID=$!
@@ -45,10 +46,12 @@ ra_gateway_config
 ra_start gw
 mkdir -p "$IO_DIR/gw2"
 sed "s|$IO_DIR/gw/|$IO_DIR/gw2/|g" "$IO_DIR/gw/natgate.yaml" >"$IO_DIR/gw2/natgate.yaml"
+chmod 600 "$IO_DIR/gw2/natgate.yaml"  # it holds keys: natgated refuses a looser mode
 ra_start gw2
+RA_CLIENT_CONN_ARGS=(remote_addr="$NAME")
 ra_client_config c1
-sed -i -e 's/^    dpd: 10s$/    dpd: 2s/' -e "s/address: $RA_GW_WAN\$/address: $NAME/" "$IO_DIR/c1/natgate.yaml"
-must "c1 names its gateway by DNS" grep -q "address: $NAME\$" "$IO_DIR/c1/natgate.yaml"
+sed -i 's/^    dpd: 10s$/    dpd: 2s/' "$IO_DIR/c1/natgate.yaml"
+must "c1 names its gateway by DNS" grep -q "address: $NAME," "$IO_DIR/c1/natgate.yaml"
 ra_start c1
 must "c1 up" natgated_wait_up c1 20
 remote=$(natgated_conn c1 '.remote // ""')

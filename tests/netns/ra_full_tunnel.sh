@@ -34,6 +34,7 @@ must_not "without the tunnel c1 cannot reach www" nsx c1 ping -n -q -c 1 -W 1 "$
 step "gateway offers 0.0.0.0/0, c1 asks for it"
 _ra_begin gw
 natgated_yaml_secret rw "$RA_GROUP_PSK"
+natgated_yaml_secret c1-key "$RA_C1_PSK" c1.ra.lab
 natgated_yaml_pool rw "$RA_POOL" "$RA_DNS"
 natgated_yaml_conn rw local_id=gw.ra.lab local_subnets=0.0.0.0/0 pool=rw \
   ike=aes256gcm16-prfsha256-x25519 esp=aes256gcm16 dpd=30s
