@@ -176,16 +176,15 @@ Status UserspaceBackend::replace_policy(const dataplane::PolicySpec& p) {
   if (!holds(p)) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
   if (p.direction == dataplane::Direction::Out) {
     // A new outer peer (MOBIKE, a NAT rebinding) is pinned before the old one is let go.
-    dataplane::PolicySpec before = p;
     if (auto it = pinned_peers_.find({p.src, p.dst}); it != pinned_peers_.end()) {
-      before.tunnel_dst.address = it->second;
-      if (it->second != p.tunnel_dst.address) {
+      const IpAddress old = it->second;
+      if (old != p.tunnel_dst.address) {
         pinned_peers_.erase(it);
         if (auto s = pin_peer(p); !s) {
-          pinned_peers_.insert_or_assign({p.src, p.dst}, before.tunnel_dst.address);
+          pinned_peers_.emplace(std::make_pair(p.src, p.dst), old);
           return s;
         }
-        routes_.unpin_outside(before.tunnel_dst.address);
+        routes_.unpin_outside(old);
       }
     } else if (auto s = pin_peer(p); !s) {
       return s;
