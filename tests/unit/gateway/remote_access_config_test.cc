@@ -113,7 +113,7 @@ TEST(RemoteAccessConfig, DnsMethodIsReadAndBadValuesAreRefusedWithTheirPlace) {
   r = load_config_text(with(kClient, dns_file, "dns: systemd"), "client.yaml", "/nonexistent");
   ASSERT_FALSE(r.ok());
   std::string text = format_diagnostics(r.errors);
-  EXPECT_NE(text.find("client.yaml:8:"), std::string::npos) << text;
+  EXPECT_NE(text.find("client.yaml:7:"), std::string::npos) << text;
   EXPECT_NE(text.find("connections.office.local.dns"), std::string::npos) << text;
   EXPECT_NE(text.find("not 'systemd'"), std::string::npos) << text;
   r = load_config_text(with(kClient, dns_file, "dns: file"), "client.yaml", "/nonexistent");
