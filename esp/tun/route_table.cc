@@ -159,7 +159,7 @@ Status RouteTable::pin_outside(const IpAddress& peer) {
   if (!added) return unexpected(added.error());
   Pin pin{1, std::nullopt};
   if (*added) pin.added = *path;
-  pins_.emplace(peer, std::move(pin));
+  pins_.emplace(peer, pin);
   return {};
 }
 

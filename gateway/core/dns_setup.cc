@@ -71,7 +71,9 @@ DnsProbes host_dns_probes() {
       const std::size_t end = std::min(dirs.find(':', start), dirs.size());
       const std::string dir = dirs.substr(start, end - start);
       if (!dir.empty() && dir.front() == '/') {
-        const std::string candidate = dir + "/" + program;
+        std::string candidate = dir;
+        candidate += '/';
+        candidate += program;
         if (::access(candidate.c_str(), X_OK) == 0) return candidate;
       }
       start = end + 1;
