@@ -152,11 +152,17 @@ Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
   // holds already only adds its bit.
   if (auto s = engine_->add_policy(rule, holder_bit(p.direction)); !s) return s;
   if (p.direction == dataplane::Direction::Out) {
+    // The peer's own address first, while the path to it still leads outside the TUN.
+    if (auto s = pin_peer(p); !s) {
+      (void)engine_->remove_policy(rule, holder_bit(p.direction));
+      return s;
+    }
     const auto source = local_sources_.address_in(p.src);
     const auto subnets = subnets_covering(p.dst);
     for (std::size_t i = 0; i < subnets.size(); ++i) {
       if (auto s = routes_.add(subnets[i], source); !s) {
         for (std::size_t j = 0; j < i; ++j) (void)routes_.remove(subnets[j]);
+        unpin_peer(p);
         (void)engine_->remove_policy(rule, holder_bit(p.direction));
         return unexpected(s.error());
       }
@@ -168,6 +174,22 @@ Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
 
 Status UserspaceBackend::replace_policy(const dataplane::PolicySpec& p) {
   if (!holds(p)) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
+  if (p.direction == dataplane::Direction::Out) {
+    // A new outer peer (MOBIKE, a NAT rebinding) is pinned before the old one is let go.
+    if (auto it = pinned_peers_.find({p.src, p.dst}); it != pinned_peers_.end()) {
+      const IpAddress old = it->second;
+      if (old != p.tunnel_dst.address) {
+        pinned_peers_.erase(it);
+        if (auto s = pin_peer(p); !s) {
+          pinned_peers_.emplace(std::make_pair(p.src, p.dst), old);
+          return s;
+        }
+        routes_.unpin_outside(old);
+      }
+    } else if (auto s = pin_peer(p); !s) {
+      return s;
+    }
+  }
   // The engine holds one rule per selectors and direction, so the second of an In/Fwd pair
   // finds it replaced already.
   return engine_->replace_policy(
@@ -180,11 +202,31 @@ Status UserspaceBackend::delete_policy(const dataplane::PolicySpec& p) {
   if (p.direction == dataplane::Direction::Out)
     for (const auto& subnet : subnets_covering(p.dst))
       if (auto s = routes_.remove(subnet); !s && result) result = s;
+  if (p.direction == dataplane::Direction::Out) unpin_peer(p);
   // The engine keeps the rule while its In/Fwd twin still holds it.
   const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
   if (auto s = engine_->remove_policy(rule, holder_bit(p.direction)); !s && result) result = s;
   --policy_count_;
   return result;
+}
+
+Status UserspaceBackend::pin_peer(const dataplane::PolicySpec& p) {
+  const IpAddress& peer = p.tunnel_dst.address;
+  // Only where the TUN routes would capture the peer: a gateway's road warriors (remote selector
+  // = their virtual IP) cost no host route each.
+  if (peer.is_unspecified() || peer.family() != p.dst.family() || !p.dst.contains(peer)) return {};
+  if (pinned_peers_.count({p.src, p.dst})) return {};
+  if (auto s = routes_.pin_outside(peer); !s)
+    return unexpected("keeping the peer " + peer.to_string() + " outside the tunnel: " + s.error());
+  pinned_peers_.emplace(std::make_pair(p.src, p.dst), peer);
+  return {};
+}
+
+void UserspaceBackend::unpin_peer(const dataplane::PolicySpec& p) {
+  auto it = pinned_peers_.find({p.src, p.dst});
+  if (it == pinned_peers_.end()) return;
+  routes_.unpin_outside(it->second);
+  pinned_peers_.erase(it);
 }
 
 void UserspaceBackend::poll_events() {
@@ -223,7 +265,8 @@ void UserspaceBackend::flush() {
   // In bulk (natgated's shutdown with every road warrior up): one route removal per route the
   // table holds (the pools' aggregates stand for all their virtual IPs) and one empty snapshot,
   // instead of a snapshot per SA and per rule (docs/performance.md, "Exit on SIGTERM").
-  routes_.remove_all();
+  routes_.remove_all();  // and the pinned peers' host routes
+  pinned_peers_.clear();
   engine_->registry().clear();
   policy_count_ = 0;
   reserved_spis_.clear();

@@ -95,6 +95,11 @@ class UserspaceBackend final : public dataplane::SaBackend {
   std::shared_ptr<Engine> engine_;
   RouteTable routes_;
   LocalAddressCache local_sources_;  // the routes' preferred sources
+  // Outbound policies whose remote selector contains their own outer peer (a full tunnel): the
+  // peer address pinned outside the TUN for them (RouteTable::pin_outside).
+  std::map<std::pair<TrafficSelector, TrafficSelector>, IpAddress> pinned_peers_;
+  Status pin_peer(const dataplane::PolicySpec& p);
+  void unpin_peer(const dataplane::PolicySpec& p);
   std::set<std::uint32_t> reserved_spis_;
   std::size_t policy_count_ = 0;  // as SaBackend counts them
   dataplane::EventListener* listener_ = nullptr;

@@ -101,7 +101,7 @@ natgated_up() { [[ $(natgated_conn "$1" '"\(.state) \(.child_sas | length)"') ==
 #   natgated_yaml_eap_user NAME PASSWORD an EAP-MSCHAPv2 user of a gateway
 #   natgated_yaml_pool NAME ADDRESSES [DNS]   an address pool (road-warrior gateway)
 #   natgated_yaml_conn NAME [KEY=VALUE...]    a connection:
-#       local_id, local_subnets, local_auth, eap_id, vips, dns_file, cert, key   (local: {...})
+#       local_id, local_subnets, local_auth, eap_id, vips, dns_file, dns, cert, key   (local: {...})
 #       remote_addr (any), remote_id (any), remote_auth, remote_subnets           (remote: {...})
 #       auth (psk), pool, ike, esp (proposal lists, comma-separated), start (listen|initiate),
 #       dpd, ike_life, child_life (lifetimes), keepalive, force_encap (natt), frag, frag_size,
@@ -172,7 +172,7 @@ natgated_yaml_conn() {
   local l="" r=""
   l=$(_ngy_map "id=${o[local_id]:-}" "subnets=${o[local_subnets]:+[$(_ngy_list "${o[local_subnets]}")]}" \
     "auth=${o[local_auth]:-}" "eap_id=${o[eap_id]:-}" "vips=${o[vips]:+[$(_ngy_list "${o[vips]}")]}" \
-    "dns_file=${o[dns_file]:-}" "cert=${o[cert]:-}" "key=${o[key]:-}")
+    "dns_file=${o[dns_file]:-}" "dns=${o[dns]:-}" "cert=${o[cert]:-}" "key=${o[key]:-}")
   r=$(_ngy_map "address=${o[remote_addr]}" "id=${o[remote_id]}" "auth=${o[remote_auth]:-}" \
     "subnets=${o[remote_subnets]:+[$(_ngy_list "${o[remote_subnets]}")]}")
   NGY_CONNS+=("  $name:" "    local:  $l" "    remote: $r")

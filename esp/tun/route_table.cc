@@ -27,9 +27,7 @@ IpAddress from_u128(U128 v, IpFamily f) {
   return IpAddress::from_bytes(f, ByteView(b, n));
 }
 
-}  // namespace
-
-std::vector<Subnet> subnets_covering(const TrafficSelector& ts) {
+std::vector<Subnet> blocks_covering(const TrafficSelector& ts) {
   std::vector<Subnet> out;
   if (auto s = ts.as_subnet()) {
     out.push_back(*s);
@@ -55,7 +53,22 @@ std::vector<Subnet> subnets_covering(const TrafficSelector& ts) {
   return out;
 }
 
+}  // namespace
+
+std::vector<Subnet> subnets_covering(const TrafficSelector& ts) {
+  std::vector<Subnet> out = blocks_covering(ts);
+  if (out.size() == 1 && out[0].prefix_len == 0) {  // a whole family: its two halves (see the header)
+    const IpFamily f = out[0].address.family();
+    const unsigned bits = f == IpFamily::V4 ? 32 : 128;
+    out = {Subnet{from_u128(0, f), 1}, Subnet{from_u128(U128{1} << (bits - 1), f), 1}};
+  }
+  return out;
+}
+
 std::optional<IpAddress> local_address_in(const TrafficSelector& ts) {
+  // A selector for everything (a full tunnel's 0.0.0.0/0) contains every address of the host,
+  // loopback first: no address is better than the kernel's own choice.
+  if (auto s = ts.as_subnet(); s && s->prefix_len == 0) return std::nullopt;
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) return std::nullopt;
   std::unique_ptr<ifaddrs, decltype(&::freeifaddrs)> guard(list, &::freeifaddrs);
@@ -89,7 +102,7 @@ RouteTable::~RouteTable() {
 
 sys::DeviceRoute RouteTable::route_to(const Subnet& dst,
                                       const std::optional<IpAddress>& preferred_source) const {
-  return sys::DeviceRoute{dst, ifindex_, table_, preferred_source};
+  return sys::DeviceRoute{dst, ifindex_, table_, preferred_source, std::nullopt};
 }
 
 Subnet RouteTable::routed_for(const Subnet& requested) const {
@@ -127,6 +140,34 @@ Status RouteTable::remove(const Subnet& requested) {
 void RouteTable::remove_all() {
   for (const auto& [dst, owned] : routes_) (void)sys::delete_route(socket_, route_to(dst, std::nullopt));
   routes_.clear();
+  for (const auto& [peer, pin] : pins_)
+    if (pin.added) (void)sys::delete_route(socket_, *pin.added);
+  pins_.clear();
+}
+
+Status RouteTable::pin_outside(const IpAddress& peer) {
+  if (auto it = pins_.find(peer); it != pins_.end()) {
+    ++it->second.count;
+    return {};
+  }
+  auto path = sys::route_towards(socket_, peer);
+  if (!path) return unexpected(path.error());
+  if (path->ifindex == ifindex_)
+    return unexpected("the route to " + peer.to_string() + " leads into the TUN already");
+  path->table = table_;
+  auto added = sys::add_route_unless_present(socket_, *path);
+  if (!added) return unexpected(added.error());
+  Pin pin{1, std::nullopt};
+  if (*added) pin.added = *path;
+  pins_.emplace(peer, pin);
+  return {};
+}
+
+void RouteTable::unpin_outside(const IpAddress& peer) {
+  auto it = pins_.find(peer);
+  if (it == pins_.end() || --it->second.count > 0) return;
+  if (it->second.added) (void)sys::delete_route(socket_, *it->second.added);
+  pins_.erase(it);
 }
 
 }  // namespace natgate::esp

@@ -21,7 +21,10 @@
 namespace natgate::esp {
 
 // The CIDR blocks that exactly cover a selector's address range (a range like 10.0.0.1-10.0.0.9
-// needs several).
+// needs several). A whole family (0.0.0.0/0, ::/0: a full tunnel) comes back as its two halves
+// (0.0.0.0/1 + 128.0.0.0/1, ::/1 + 8000::/1), as OpenVPN's def1 does: more specific than any
+// default route, so they win over it without replacing it (the existing default stays in place
+// and is untouched when the tunnel goes), and adding them never collides with it.
 std::vector<Subnet> subnets_covering(const TrafficSelector& ts);
 
 // An address configured on this host that lies inside ts, for the route's preferred source (so
@@ -75,6 +78,18 @@ class RouteTable {
   void remove_all();
   std::size_t size() const { return routes_.size(); }
 
+  // Keeps the tunnel's own outer peer out of the TUN (a full tunnel, or any remote selector that
+  // contains the peer's public address): a host route for `peer` along the path the kernel
+  // takes to it now (its interface and next hop), added before the TUN routes that would
+  // otherwise capture the IKE and ESP packets themselves and loop them into the tunnel. A host
+  // route rather than policy routing (an fwmark on every natgated socket plus ip rules, as
+  // wg-quick does): it needs nothing from the sockets and shows in `ip route`. Counted per peer;
+  // a host route that exists already is left as it is (and not removed). An error when the path
+  // to the peer leads into the TUN already (a peer that moved after the routes went in).
+  Status pin_outside(const IpAddress& peer);
+  void unpin_outside(const IpAddress& peer);
+  std::size_t pinned() const { return pins_.size(); }
+
  private:
   RouteTable(sys::RtnlSocket socket, int ifindex, std::uint32_t table)
       : socket_(std::move(socket)), ifindex_(ifindex), table_(table) {}
@@ -91,6 +106,12 @@ class RouteTable {
   Subnet routed_for(const Subnet& requested) const;
 
   std::vector<Subnet> aggregates_;  // a few pools: a linear scan
+
+  struct Pin {
+    int count = 0;
+    std::optional<sys::DeviceRoute> added;  // unset: the host route was there before us
+  };
+  std::map<IpAddress, Pin> pins_;
 };
 
 }  // namespace natgate::esp

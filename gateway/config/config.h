@@ -118,6 +118,10 @@ enum class StartAction : std::uint8_t {
 };
 std::string to_string(StartAction s);
 
+// local.dns: how a road warrior applies the DNS servers its gateway offers
+// (gateway/core/dns_setup.h).
+enum class DnsVia : std::uint8_t { File, Resolved, Resolvconf, Auto };
+
 struct LocalConfig {
   ConfiguredIdentity id;
   std::vector<Subnet> subnets;
@@ -127,6 +131,8 @@ struct LocalConfig {
   // the gateway's whole side and takes what the gateway narrows it to).
   std::vector<IpAddress> vips;
   std::optional<std::string> dns_file;  // where the DNS servers the gateway offers are written
+  // local.dns: how they are applied (gateway/core/dns_setup.h); unset: to dns_file when named.
+  std::optional<DnsVia> dns_via;
   friend bool operator==(const LocalConfig&, const LocalConfig&) = default;
 };
 

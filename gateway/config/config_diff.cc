@@ -31,6 +31,7 @@ const FieldList<ConnectionConfig>& connection_fields() {
       {"remote.subnets", [](const auto& a, const auto& b) { return a.remote.subnets == b.remote.subnets; }},
       {"local.vips", [](const auto& a, const auto& b) { return a.local.vips == b.local.vips; }},
       {"local.dns_file", [](const auto& a, const auto& b) { return a.local.dns_file == b.local.dns_file; }},
+      {"local.dns", [](const auto& a, const auto& b) { return a.local.dns_via == b.local.dns_via; }},
       {"pool", [](const auto& a, const auto& b) { return a.pool == b.pool; }},
       {"auth", same(&ConnectionConfig::auth)},
       {"remote.auth_sha1",

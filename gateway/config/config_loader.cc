@@ -1226,7 +1226,8 @@ class ConfigParser {
 
   void parse_local(const YAML::Node& node, const std::string& path, LocalConfig& local,
                    bool no_subnets = false) {
-    auto m = read_.map(node, path, {"id", "subnets", "auth", "cert", "key", "eap_id", "vips", "dns_file"});
+    auto m =
+        read_.map(node, path, {"id", "subnets", "auth", "cert", "key", "eap_id", "vips", "dns_file", "dns"});
     if (!m) return;
     std::optional<ConfiguredIdentity> id;
     if (auto n = m->get("id")) {
@@ -1243,6 +1244,21 @@ class ConfigParser {
     if (auto n = m->get("dns_file")) {
       if (auto text = read_.scalar(*n, join_path(path, "dns_file"), "a file path"))
         local.dns_file = (!text->empty() && text->front() == '/') ? *text : base_dir_ + "/" + *text;
+    }
+    if (auto n = m->get("dns")) {
+      const std::string p = join_path(path, "dns");
+      if (auto text = read_.scalar(*n, p, "auto, resolved, resolvconf or file")) {
+        static const std::map<std::string, DnsVia> kinds{{"auto", DnsVia::Auto},
+                                                         {"resolved", DnsVia::Resolved},
+                                                         {"resolvconf", DnsVia::Resolvconf},
+                                                         {"file", DnsVia::File}};
+        if (auto k = kinds.find(*text); k != kinds.end())
+          local.dns_via = k->second;
+        else
+          diags_.error(n->Mark(), p, "must be auto, resolved, resolvconf or file, not '" + *text + "'");
+        if (local.dns_via == DnsVia::File && !local.dns_file)
+          diags_.error(n->Mark(), p, "dns: file needs local.dns_file");
+      }
     }
     // A road warrior that asks for a virtual IP needs no subnets of its own, nor a mediation server.
     if ((local.vips.empty() && !no_subnets) || m->get("subnets")) parse_subnets(*m, path, local.subnets);

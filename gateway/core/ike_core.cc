@@ -680,8 +680,10 @@ void IkeCore::release_sa_resources(const ike::ReleaseSaResources& r) {
 
 void IkeCore::apply_virtual_ips(const ike::ApplyVirtualIps& a) {
   auto p = registry_.find(a.connection);
-  const std::optional<std::string> dns_file = p ? p->config.local.dns_file : std::nullopt;
-  if (Status s = vip_client_->apply(a.sa, a.attributes, dns_file); !s) {
+  std::optional<DnsTarget> dns;
+  if (p && (p->config.local.dns_via || p->config.local.dns_file))
+    dns = DnsTarget{p->config.local.dns_via.value_or(DnsVia::File), p->config.local.dns_file};
+  if (Status s = vip_client_->apply(a.sa, a.attributes, dns); !s) {
     endpoint_->set_detail(a.connection, "virtual IP: " + s.error());
     knl_log().error("{}: virtual IP: {}", a.connection, s.error());
   }

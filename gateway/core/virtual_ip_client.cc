@@ -55,7 +55,7 @@ VirtualIpClient::~VirtualIpClient() {
 }
 
 Status VirtualIpClient::apply(std::uint64_t sa, const ike::VirtualIpAttributes& attributes,
-                              const std::optional<std::string>& dns_file) {
+                              const std::optional<DnsTarget>& dns) {
   Applied& a = applied_[sa];
   std::string errors;
   for (const auto& address : attributes.addresses) {
@@ -69,13 +69,17 @@ Status VirtualIpClient::apply(std::uint64_t sa, const ike::VirtualIpAttributes& 
     }
     a.addresses.push_back(address);
   }
-  if (dns_file) {
-    if (Status s =
-            write_dns_file(*dns_file, attributes.dns, "DNS servers offered by the VPN gateway (natgated)");
-        !s)
+  if (dns && !attributes.dns.empty()) {
+    auto method = choose_dns_method(*dns, probes_);
+    if (!method) {
+      errors += method.error() + "; ";
+    } else if (Status s = apply_dns(*method, interface_, attributes.dns); !s) {
       errors += s.error() + "; ";
-    else
-      a.dns_file = dns_file;
+    } else {
+      knl_log().info("DNS servers of the gateway applied with {}{}", to_string(method->via),
+                     method->via == DnsVia::File ? " (" + method->file + ")" : " on " + interface_);
+      a.dns = std::move(*method);
+    }
   }
   if (!errors.empty()) return unexpected(errors.substr(0, errors.size() - 2));
   return {};
@@ -98,10 +102,13 @@ void VirtualIpClient::release(std::uint64_t sa) {
     if (Status s = sys::remove_interface_address(interface_, address); !s)
       knl_log().warn("virtual IP {}: {}", address.to_string(), s.error());
   }
-  if (it->second.dns_file) {
+  if (const auto& mine = it->second.dns) {
+    // A reconnect that applied the same method (same file, same link) keeps it.
     bool shared = false;
-    for (const auto& [id, a] : applied_) shared = shared || (id != sa && a.dns_file == it->second.dns_file);
-    if (!shared) ::unlink(it->second.dns_file->c_str());
+    for (const auto& [id, a] : applied_)
+      shared = shared || (id != sa && a.dns && a.dns->via == mine->via && a.dns->file == mine->file);
+    if (!shared)
+      if (Status s = undo_dns(*mine, interface_); !s) knl_log().warn("DNS servers: {}", s.error());
   }
   applied_.erase(it);
 }

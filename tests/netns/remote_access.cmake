@@ -42,3 +42,17 @@ foreach(_mode charon-client charon-gateway)
   set_tests_properties(interop.ra.mobike-${_mode} PROPERTIES LABELS interop RUN_SERIAL TRUE TIMEOUT 120
                        SKIP_RETURN_CODE 77)
 endforeach()
+# A natgated road warrior with a full tunnel (0.0.0.0/0): the gateway's LAN and an "internet"
+# host behind the gateway through the tunnel, IKE and ESP to the gateway outside it (issue 17).
+add_test(NAME netns.ra.full-tunnel
+         COMMAND bash ${_ra}/ra_full_tunnel.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(netns.ra.full-tunnel PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 90 SKIP_RETURN_CODE 77)
+# remote.address as a DNS name (dnsmasq in the lab): the record moves from gateway A to gateway
+# B and A dies; after DPD the client resolves again and comes up to B (issue 17, ~45 s).
+add_test(NAME netns.ra.dns-follow
+         COMMAND bash ${_ra}/ra_dns_follow.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(netns.ra.dns-follow PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 150 SKIP_RETURN_CODE 77)
+# `natgate profile --for natgate`: the generated client YAML connects to its gateway (issue 17).
+add_test(NAME netns.ra.profile-client
+         COMMAND bash ${_ra}/ra_profile_client.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(netns.ra.profile-client PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 90 SKIP_RETURN_CODE 77)

@@ -71,3 +71,66 @@ TEST_F(DnsFileTest, AMissingFolderIsAnError) {
 
 }  // namespace
 }  // namespace natgate::gateway::core
+
+namespace natgate::gateway::core {
+namespace {
+
+// local.dns: which method `auto` (and each named one) comes to, given what the host has.
+DnsProbes fake_host(bool resolved, std::vector<std::string> programs) {
+  DnsProbes p;
+  p.resolved_running = [resolved] { return resolved; };
+  p.find_program = [programs](const std::string& name) -> std::optional<std::string> {
+    for (const auto& x : programs)
+      if (x == name) return "/usr/bin/" + name;
+    return std::nullopt;
+  };
+  return p;
+}
+
+TEST(DnsMethod, AutoPrefersResolvedThenResolvconfThenTheFile) {
+  const DnsTarget auto_with_file{DnsVia::Auto, std::string("/run/x.conf")};
+  auto m = choose_dns_method(auto_with_file, fake_host(true, {"resolvectl", "resolvconf"}));
+  ASSERT_TRUE(m) << m.error();
+  EXPECT_EQ(m->via, DnsVia::Resolved);
+  EXPECT_EQ(m->program, "/usr/bin/resolvectl");
+  // resolvectl installed but systemd-resolved not running: resolvconf.
+  m = choose_dns_method(auto_with_file, fake_host(false, {"resolvectl", "resolvconf"}));
+  ASSERT_TRUE(m) << m.error();
+  EXPECT_EQ(m->via, DnsVia::Resolvconf);
+  EXPECT_EQ(m->program, "/usr/bin/resolvconf");
+  // resolved "running" without resolvectl: not usable either.
+  m = choose_dns_method(auto_with_file, fake_host(true, {}));
+  ASSERT_TRUE(m) << m.error();
+  EXPECT_EQ(m->via, DnsVia::File);
+  EXPECT_EQ(m->file, "/run/x.conf");
+  // Nothing at all.
+  m = choose_dns_method(DnsTarget{DnsVia::Auto, std::nullopt}, fake_host(false, {}));
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().find("neither systemd-resolved nor resolvconf"), std::string::npos) << m.error();
+}
+
+TEST(DnsMethod, ANamedMethodNeedsItsProgramOrFile) {
+  auto m = choose_dns_method(DnsTarget{DnsVia::Resolvconf, std::nullopt}, fake_host(true, {"resolvectl"}));
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().find("resolvconf is not installed"), std::string::npos) << m.error();
+  m = choose_dns_method(DnsTarget{DnsVia::Resolved, std::nullopt}, fake_host(false, {"resolvectl"}));
+  ASSERT_TRUE(m) << m.error();  // named explicitly: no check that the daemon runs
+  EXPECT_EQ(m->via, DnsVia::Resolved);
+  EXPECT_FALSE(choose_dns_method(DnsTarget{DnsVia::File, std::nullopt}, fake_host(true, {})));
+}
+
+TEST(DnsMethod, CommandsGetTheirInputAndReportFailures) {
+  const std::string sh = "/bin/sh";
+  EXPECT_TRUE(run_dns_command({sh, "-c", "read a; test \"$a\" = hello"}, "hello\n"));
+  auto failed = run_dns_command({sh, "-c", "echo broken >&2; exit 3"}, "");
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().find("exit status 3"), std::string::npos) << failed.error();
+  EXPECT_NE(failed.error().find("broken"), std::string::npos) << failed.error();
+  auto slow = run_dns_command({sh, "-c", "sleep 5"}, "", std::chrono::milliseconds(200));
+  ASSERT_FALSE(slow);
+  EXPECT_NE(slow.error().find("killed"), std::string::npos) << slow.error();
+  EXPECT_FALSE(run_dns_command({"/nonexistent/resolvconf"}, ""));
+}
+
+}  // namespace
+}  // namespace natgate::gateway::core

@@ -96,5 +96,31 @@ TEST(RemoteAccessConfig, ClientAsksForAVirtualIpWithoutSubnets) {
   EXPECT_EQ(office.local.dns_file, std::optional<std::string>("/run/natgate/office-dns.conf"));
 }
 
+// local.dns (gateway/core/dns_setup.h): how the offered servers are applied.
+TEST(RemoteAccessConfig, DnsMethodIsReadAndBadValuesAreRefusedWithTheirPlace) {
+  auto r = load_config_text(kClient, "client.yaml", "/nonexistent");
+  ASSERT_TRUE(r.ok()) << format_diagnostics(r.errors);
+  EXPECT_FALSE(r.config->connections.at(0).local.dns_via);  // only dns_file: the file, as before
+
+  const std::string dns_file = "dns_file: /run/natgate/office-dns.conf";
+  r = load_config_text(with(kClient, dns_file, dns_file + ", dns: auto"), "client.yaml", "/nonexistent");
+  ASSERT_TRUE(r.ok()) << format_diagnostics(r.errors);
+  EXPECT_EQ(r.config->connections.at(0).local.dns_via, DnsVia::Auto);
+  r = load_config_text(with(kClient, dns_file, "dns: resolvconf"), "client.yaml", "/nonexistent");
+  ASSERT_TRUE(r.ok()) << format_diagnostics(r.errors);
+  EXPECT_EQ(r.config->connections.at(0).local.dns_via, DnsVia::Resolvconf);
+
+  r = load_config_text(with(kClient, dns_file, "dns: systemd"), "client.yaml", "/nonexistent");
+  ASSERT_FALSE(r.ok());
+  std::string text = format_diagnostics(r.errors);
+  EXPECT_NE(text.find("client.yaml:7:"), std::string::npos) << text;
+  EXPECT_NE(text.find("connections.office.local.dns"), std::string::npos) << text;
+  EXPECT_NE(text.find("not 'systemd'"), std::string::npos) << text;
+  r = load_config_text(with(kClient, dns_file, "dns: file"), "client.yaml", "/nonexistent");
+  ASSERT_FALSE(r.ok());
+  text = format_diagnostics(r.errors);
+  EXPECT_NE(text.find("dns: file needs local.dns_file"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace natgate::gateway

@@ -43,7 +43,7 @@ class RtnetlinkTest : public ::testing::Test {
 TEST_F(RtnetlinkTest, DeviceRouteIsAddedOnceAndDeletedOnce) {
   auto socket = RtnlSocket::open();
   ASSERT_TRUE(socket) << socket.error();
-  const DeviceRoute route{subnet("10.9.0.0/24"), ifindex_, kMainRouteTable, std::nullopt};
+  const DeviceRoute route{subnet("10.9.0.0/24"), ifindex_, kMainRouteTable, std::nullopt, std::nullopt};
   ASSERT_TRUE(add_route(*socket, route));
   const std::string shown = ip_output("route show 10.9.0.0/24");
   EXPECT_NE(shown.find("dev test0 proto static scope link"), std::string::npos) << shown;
@@ -63,14 +63,15 @@ TEST_F(RtnetlinkTest, RouteCarriesThePreferredSourceAndItsTable) {
   ASSERT_TRUE(add_interface_address("test0", ip("10.1.0.1")));
   auto socket = RtnlSocket::open();
   ASSERT_TRUE(socket) << socket.error();
-  ASSERT_TRUE(add_route(*socket, DeviceRoute{subnet("10.9.0.0/24"), ifindex_, 1000, ip("10.1.0.1")}));
+  ASSERT_TRUE(
+      add_route(*socket, DeviceRoute{subnet("10.9.0.0/24"), ifindex_, 1000, ip("10.1.0.1"), std::nullopt}));
   const std::string shown = ip_output("route show table 1000");
   EXPECT_NE(shown.find("10.9.0.0/24 dev test0 proto static scope link src 10.1.0.1"), std::string::npos)
       << shown;
   EXPECT_EQ(ip_output("route show 10.9.0.0/24"), "");  // not in the main table
 
-  ASSERT_TRUE(
-      add_route(*socket, DeviceRoute{subnet("fd00:9::/64"), ifindex_, kMainRouteTable, std::nullopt}));
+  ASSERT_TRUE(add_route(
+      *socket, DeviceRoute{subnet("fd00:9::/64"), ifindex_, kMainRouteTable, std::nullopt, std::nullopt}));
   const std::string v6 = ip_output("-6 route show fd00:9::/64");
   EXPECT_NE(v6.find("dev test0 proto static"), std::string::npos) << v6;
 }
@@ -100,9 +101,45 @@ TEST_F(RtnetlinkTest, ErrorsNameTheInterfaceAndTheKernelsReason) {
   Sandbox::run("ip link set test0 down");
   auto socket = RtnlSocket::open();
   ASSERT_TRUE(socket) << socket.error();
-  auto down = add_route(*socket, DeviceRoute{subnet("10.9.0.0/24"), ifindex_, kMainRouteTable, std::nullopt});
+  auto down = add_route(
+      *socket, DeviceRoute{subnet("10.9.0.0/24"), ifindex_, kMainRouteTable, std::nullopt, std::nullopt});
   ASSERT_FALSE(down);
   EXPECT_EQ(down.error(), "add route 10.9.0.0/24: Network is down");
+}
+
+// The full tunnel's pin (esp/tun/route_table.h): the path the kernel takes to an address now,
+// copied as a host route through the same next hop, which then wins over a /1 into another link.
+TEST_F(RtnetlinkTest, PathTowardsAnAddressBecomesAHostRouteThroughItsNextHop) {
+  ASSERT_EQ(
+      Sandbox::run("ip addr add 192.168.7.2/24 dev test0 && ip route add default via 192.168.7.1").status, 0);
+  auto socket = RtnlSocket::open();
+  ASSERT_TRUE(socket) << socket.error();
+  auto path = route_towards(*socket, ip("198.51.100.20"));
+  ASSERT_TRUE(path) << path.error();
+  EXPECT_EQ(path->destination, subnet("198.51.100.20/32"));
+  EXPECT_EQ(path->ifindex, ifindex_);
+  ASSERT_TRUE(path->gateway);
+  EXPECT_EQ(*path->gateway, ip("192.168.7.1"));
+
+  auto added = add_route_unless_present(*socket, *path);
+  ASSERT_TRUE(added) << added.error();
+  EXPECT_TRUE(*added);
+  EXPECT_NE(
+      ip_output("route show 198.51.100.20").find("198.51.100.20 via 192.168.7.1 dev test0 proto static"),
+      std::string::npos)
+      << ip_output("route show");
+  auto again = add_route_unless_present(*socket, *path);
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_FALSE(*again);  // someone's already: not an error, not ours
+  // A /1 towards another link does not capture the pinned address.
+  ASSERT_EQ(Sandbox::run("ip route add 128.0.0.0/1 dev peer0").status, 0);
+  EXPECT_NE(ip_output("route get 198.51.100.20").find("dev test0"), std::string::npos);
+  EXPECT_NE(ip_output("route get 198.51.100.21").find("dev peer0"), std::string::npos);
+  ASSERT_TRUE(delete_route(*socket, *path));
+  EXPECT_EQ(ip_output("route show 198.51.100.20"), "");
+
+  auto local = route_towards(*socket, ip("192.168.7.2"));
+  ASSERT_FALSE(local);  // a local address: no unicast path to pin
 }
 
 }  // namespace
