@@ -74,7 +74,7 @@ TEST(RedirectConfig, TargetsAndPolicyReachTheIkeConfig) {
 TEST(RedirectConfig, MistakesAreErrorsWithFileLineAndKey) {
   auto bad_address = errors_of(load("    redirect: { to: [198.51.100.21, member-2] }\n"));
   ASSERT_EQ(bad_address.size(), 1u);
-  EXPECT_EQ(bad_address[0].rfind("gw.yaml:16:40: connections.rw.redirect.to[1]: ", 0), 0u) << bad_address[0];
+  EXPECT_EQ(bad_address[0].rfind("gw.yaml:16:37: connections.rw.redirect.to[1]: ", 0), 0u) << bad_address[0];
 
   auto empty = errors_of(load("    redirect: { to: [] }\n"));
   ASSERT_EQ(empty.size(), 1u);
@@ -82,7 +82,7 @@ TEST(RedirectConfig, MistakesAreErrorsWithFileLineAndKey) {
 
   auto policy = errors_of(load("    redirect: { to: [198.51.100.21], policy: random }\n"));
   ASSERT_EQ(policy.size(), 1u);
-  EXPECT_EQ(policy[0].rfind("gw.yaml:16:45: connections.rw.redirect.policy: ", 0), 0u) << policy[0];
+  EXPECT_EQ(policy[0].rfind("gw.yaml:16:46: connections.rw.redirect.policy: ", 0), 0u) << policy[0];
   EXPECT_NE(policy[0].find("round-robin"), std::string::npos) << policy[0];
 
   auto missing = errors_of(load("    redirect: { policy: round-robin }\n"));
