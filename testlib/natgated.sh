@@ -105,7 +105,8 @@ natgated_up() { [[ $(natgated_conn "$1" '"\(.state) \(.child_sas | length)"') ==
 #       remote_addr (any), remote_id (any), remote_auth, remote_subnets           (remote: {...})
 #       auth (psk), pool, ike, esp (proposal lists, comma-separated), start (listen|initiate),
 #       dpd, ike_life, child_life (lifetimes), keepalive, force_encap (natt), frag, frag_size,
-#       mediation (server: docs/mediation.md)
+#       mediation (server: docs/mediation.md), redirect (a flow mapping, RFC 5685:
+#       "{ to: [ADDR, ...], policy: round-robin }", docs/high-availability.md)
 #       Empty or absent keys are left out (natgated's default applies).
 #   natgated_yaml_write FILE             writes it 0600 (natgated refuses secrets others can read)
 #
@@ -189,6 +190,7 @@ natgated_yaml_conn() {
     NGY_CONNS+=("    natt: $(_ngy_map "keepalive=${o[keepalive]:-}" "force_encap=${o[force_encap]:-}" "tcp=${o[tcp]:-}" \
       "tcp_port=${o[tcp_port]:-}" "tcp_after_retransmits=${o[tcp_after]:-}")")
   [[ -n ${o[legacy]:-} ]] && NGY_CONNS+=("    legacy_proposals: ${o[legacy]}")
+  [[ -n ${o[redirect]:-} ]] && NGY_CONNS+=("    redirect: ${o[redirect]}")
   [[ -n ${o[frag]:-}${o[frag_size]:-} ]] &&
     NGY_CONNS+=("    fragmentation: $(_ngy_map "enabled=${o[frag]:-}" "size=${o[frag_size]:-}")")
   return 0

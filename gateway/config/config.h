@@ -203,6 +203,17 @@ struct ChildSaConfig {
   friend bool operator==(const ChildSaConfig&, const ChildSaConfig&) = default;
 };
 
+// `redirect: { to: [addresses], policy: round-robin | least-redirected }` (RFC 5685): an entry
+// gateway that sends each new peer that supports redirect to one of `to` in its IKE_SA_INIT
+// response; peers without REDIRECT_SUPPORTED are served by this connection itself
+// (docs/high-availability.md).
+enum class RedirectPolicyKind : std::uint8_t { RoundRobin, LeastRedirected };
+struct RedirectConfig {
+  std::vector<IpAddress> to;
+  RedirectPolicyKind policy = RedirectPolicyKind::RoundRobin;
+  friend bool operator==(const RedirectConfig&, const RedirectConfig&) = default;
+};
+
 struct ConnectionConfig {
   std::string name;
   LocalConfig local;
@@ -228,7 +239,8 @@ struct ConnectionConfig {
   // `updown:` an absolute path to a root-owned script run on CHILD SA up / down / rekey
   // (gateway/core/updown_runner.h, configs/README.md "updown").
   std::optional<std::string> updown;
-  bool mobike = true;  // `mobike: yes | no`: MOBIKE (RFC 4555) offered or accepted
+  bool mobike = true;                      // `mobike: yes | no`: MOBIKE (RFC 4555) offered or accepted
+  std::optional<RedirectConfig> redirect;  // `redirect:` (above)
   // `mediation: client` (swanctl mediation = yes on a peer): our connection to a mediation server;
   // it carries no CHILD SA and is what mediated connections name in mediated_by.
   bool mediation_client = false;

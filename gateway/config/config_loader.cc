@@ -754,12 +754,44 @@ class ConfigParser {
     }
   }
 
+  // `redirect: { to: [addresses], policy: round-robin | least-redirected }` (RFC 5685, config.h).
+  void parse_redirect(const YAML::Node& node, const std::string& path, ConnectionConfig& c) {
+    auto m = read_.map(node, path, {"to", "policy"});
+    if (!m) return;
+    RedirectConfig r;
+    if (auto n = m->get("to")) {
+      const std::string p = join_path(path, "to");
+      const std::size_t errors_before = diags_.errors().size();
+      if (n->IsScalar()) {
+        if (auto a = ip_address(*n, p)) r.to.push_back(*a);
+      } else {
+        r.to =
+            list_of<IpAddress>(*n, p, "member gateway addresses",
+                               [&](const YAML::Node& x, const std::string& xp) { return ip_address(x, xp); });
+      }
+      if (r.to.empty() && diags_.errors().size() == errors_before)
+        diags_.error(n->Mark(), p, "is empty (expected at least one member gateway address)");
+    } else {
+      read_.missing(*m, "to", "a list of member gateway addresses");
+    }
+    if (auto n = m->get("policy")) {
+      if (auto v = choice<RedirectPolicyKind>(*n, join_path(path, "policy"),
+                                              {{"round-robin", RedirectPolicyKind::RoundRobin},
+                                               {"least-redirected", RedirectPolicyKind::LeastRedirected}}))
+        r.policy = *v;
+    }
+    if (c.carries_no_child())
+      diags_.error(node.Mark(), path, "a mediation connection does not redirect (expected no redirect)");
+    else
+      c.redirect = std::move(r);
+  }
+
   std::optional<ConnectionConfig> parse_connection(const std::string& name, const YAML::Node& node,
                                                    const std::string& path, const Config& config) {
-    auto m = read_.map(
-        node, path,
-        {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd", "lifetimes", "natt",
-         "fragmentation", "pool", "mediation", "legacy_proposals", "children", "updown", "mobike"});
+    auto m = read_.map(node, path,
+                       {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd",
+                        "lifetimes", "natt", "fragmentation", "pool", "mediation", "legacy_proposals",
+                        "children", "updown", "mobike", "redirect"});
     if (!m) return std::nullopt;
     const std::size_t errors_before = diags_.errors().size();
     ConnectionConfig c;
@@ -812,6 +844,7 @@ class ConfigParser {
     if (auto n = m->get("fragmentation"))
       auth_.fragmentation(*n, join_path(path, "fragmentation"), c.fragmentation);
     if (auto n = m->get("mobike")) parse_mobike(*n, join_path(path, "mobike"), c);
+    if (auto n = m->get("redirect")) parse_redirect(*n, join_path(path, "redirect"), c);
 
     auto proposals = [&](std::string_view key, ProposalKind kind, std::vector<std::string>& out) {
       const std::string p = join_path(path, key);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "gateway/core/auth_profile.h"
+#include "ike/exchange/redirect.h"
 #include "ike/suite/proposal_spec.h"
 
 namespace natgate::gateway::core {
@@ -143,6 +144,13 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   ike->dpd_interval = std::chrono::duration_cast<ike::Duration>(c.dpd);
   ike->fragmentation = c.fragmentation.enabled;
   ike->fragment_size = c.fragmentation.size;
+  if (c.redirect) {
+    // RFC 5685 §4.1: this connection's IKE_SA_INIT answers send peers to the members instead.
+    ike->redirect =
+        std::make_shared<ike::Redirector>(c.redirect->to, c.redirect->policy == RedirectPolicyKind::RoundRobin
+                                                              ? ike::RedirectPolicy::RoundRobin
+                                                              : ike::RedirectPolicy::LeastRedirected);
+  }
   if (*auth && ((*auth)->remote == ike::AuthKind::PublicKey || (*auth)->remote == ike::AuthKind::EapTls)) {
     ike->certificate_request = (*auth)->trust;
   }

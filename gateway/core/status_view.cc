@@ -6,6 +6,7 @@
 
 #include "gateway/config/configured_identity.h"
 #include "gateway/core/connection_profile.h"
+#include "ike/exchange/redirect.h"
 #include "ike/suite/crypto_suite.h"
 
 namespace natgate::gateway::core::status_view {
@@ -449,6 +450,13 @@ std::map<std::string, std::uint64_t> counters(const ike::Endpoint& endpoint,
   out["ike_half_open_memory"] = endpoint.dispatcher().half_open().memory();
   out["ike_half_open_evicted"] = endpoint.dispatcher().half_open().evictions();
   out["ike_init_refusals_unlogged"] = d.refusals_unlogged;
+  // RFC 5685 redirect (ike/exchange/redirect.h): process-wide, as the redirect state is.
+  const auto& r = ike::redirect_counters();
+  out["ike_redirects_sent"] = r.sent;
+  out["ike_redirects_not_supported"] = r.not_supported;
+  out["ike_redirects_followed"] = r.followed;
+  out["ike_redirects_refused"] = r.refused_nonce + r.refused_loop + r.refused_malformed;
+  out["ike_redirects_refused_nonce"] = r.refused_nonce;
   // Gauges of what exists now (the rest count events since start).
   out["ike_sas"] = endpoint.table().size();
   out["child_sas"] = endpoint.table().child_count();

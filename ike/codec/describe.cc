@@ -3,6 +3,7 @@
 #include <string>
 
 #include "ike/codec/mediation_payloads.h"
+#include "ike/codec/redirect_payloads.h"
 
 namespace natgate::ike {
 namespace {
@@ -179,6 +180,7 @@ std::string payload_name(PayloadType type) {
 std::string notify_name(iana::NotifyType type) {
   if (const char* n = known_notify_name(type)) return n;
   if (const char* n = mediation_notify_name(type)) return n;
+  if (const char* n = redirect_notify_name(type)) return n;
   return std::to_string(static_cast<unsigned>(type));
 }
 

@@ -26,6 +26,8 @@ namespace natgate::ike {
 
 using namespace std::chrono_literals;
 
+class Redirector;  // ike/exchange/redirect.h
+
 // RFC 7296 §2.1: only the initiator of an exchange retransmits, with growing intervals, and
 // gives up after a while. Attempt 0 is the first transmission; the wait after attempt n is
 // min(initial_timeout * multiplier^n, max_timeout). After `retransmits` retransmissions and one
@@ -67,6 +69,13 @@ struct IkeSaConfig {
   Duration dpd_interval = 0s;
   // How often IKE_SA_INIT may be restarted for INVALID_KE_PAYLOAD or COOKIE before giving up.
   unsigned max_init_restarts = 5;
+  // RFC 5685. Initiator: send REDIRECT_SUPPORTED and follow a REDIRECT in the IKE_SA_INIT
+  // response (as charon does by default), at most max_redirects times per connection attempt
+  // (strongSwan stops at 5 as well). Responder: where IKE_SA_INIT requests from peers that sent
+  // REDIRECT_SUPPORTED are sent instead of being served (§4.1); nullptr serves everyone.
+  bool follow_redirects = true;
+  unsigned max_redirects = 5;
+  std::shared_ptr<Redirector> redirect;
 };
 
 enum class ChildMode : std::uint8_t { Tunnel, Transport };

@@ -5,6 +5,8 @@
 #include "ike/auth/cert_payloads.h"
 #include "ike/auth/signature_scheme.h"
 #include "ike/codec/message.h"
+#include "ike/codec/redirect_payloads.h"
+#include "ike/exchange/redirect.h"
 #include "ike/suite/proposal_wire.h"
 
 namespace natgate::ike {
@@ -38,6 +40,72 @@ void IkeInit::add_capability_notifies(std::vector<Payload>& payloads) const {
   if (ctx_.ike_config->fragmentation)
     payloads.push_back(Notify::make(NotifyType::Ikev2FragmentationSupported));
   payloads.push_back(Notify::make(NotifyType::SignatureHashAlgorithms, signature_hash_list()));
+}
+
+TaskStatus IkeInit::follow_redirect(const Notify& redirect) {
+  auto& counters = redirect_counters();
+  if (!ctx_.ike_config->follow_redirects) {
+    // We did not say we would follow (§3): the answer ends this attempt, as any refusal does.
+    ++counters.refused_malformed;
+    return fail(redirect_notify::kRedirect, true, "REDIRECT, but we do not follow redirects");
+  }
+  auto data = decode_redirect(redirect.data);
+  if (!data) {
+    ++counters.refused_malformed;
+    return fail(redirect_notify::kRedirect, true, "malformed REDIRECT: " + data.error().to_string());
+  }
+  // §4.1: the nonce data is our Ni; a REDIRECT without it could come from anyone who saw our
+  // SPI, and is never followed.
+  if (data->nonce != ctx_.nonce_i) {
+    ++counters.refused_nonce;
+    return fail(redirect_notify::kRedirect, true, "REDIRECT whose nonce data is not our nonce: not followed");
+  }
+  const auto* to = std::get_if<IpAddress>(&data->gateway.value);
+  if (!to) {
+    // The sans-I/O core does not resolve names; a gateway pool of ours redirects by address.
+    ++counters.refused_malformed;
+    return fail(redirect_notify::kRedirect, true,
+                "REDIRECT to the FQDN " + data->gateway.to_string() + ", which we do not resolve");
+  }
+  if (to->family() != ctx_.local.address.family()) {
+    ++counters.refused_malformed;
+    return fail(redirect_notify::kRedirect, true,
+                "REDIRECT to " + to->to_string() + ", another address family than ours");
+  }
+  // §5 leaves loop detection to the client; strongSwan gives up after 5 redirects as well.
+  if (++redirects_ > ctx_.ike_config->max_redirects) {
+    ++counters.refused_loop;
+    return fail(redirect_notify::kRedirect, true,
+                "redirected " + std::to_string(redirects_) + " times: redirect loop, giving up");
+  }
+  ++counters.followed;
+  // §5: a new IKE_SA_INIT to the new gateway, with REDIRECTED_FROM naming the old one. Nothing
+  // learnt from the old gateway carries over (its cookie); our nonce is drawn afresh.
+  redirected_from_ = ctx_.remote.address;
+  ctx_.remote.address = *to;
+  cookie_.clear();
+  ctx_.nonce_i.clear();
+  return TaskStatus::Restart;
+}
+
+bool IkeInit::redirect_elsewhere(const InboundMessage& request, ByteView nonce_i) {
+  const auto& redirector = ctx_.ike_config->redirect;
+  if (!redirector) return false;
+  auto& counters = redirect_counters();
+  // §4.1 / §5: only a peer that said it can follow a redirect is sent one (REDIRECTED_FROM says
+  // so too); the others are served here as if no redirect were configured.
+  if (!find_notify(request.payloads, redirect_notify::kSupported) &&
+      !find_notify(request.payloads, redirect_notify::kRedirectedFrom)) {
+    ++counters.not_supported;
+    return false;
+  }
+  auto to = redirector->choose(request.destination.address);
+  if (!to) return false;
+  ++counters.sent;
+  error_ = redirect_notify::kRedirect;
+  error_data_ = encode_redirect({GatewayId{*to}, Bytes(nonce_i.begin(), nonce_i.end())});
+  error_detail_ = "redirected to " + to->to_string();
+  return true;
 }
 
 void IkeInit::note_capabilities(const InboundMessage& message) {
@@ -93,6 +161,13 @@ TaskStatus IkeInit::build_request(OutboundMessage& request) {
   request.payloads.push_back(ke_.payload());
   request.payloads.push_back(Nonce{ctx_.nonce_i});
   add_capability_notifies(request.payloads);
+  // RFC 5685 §3, §5: we follow redirects; after one, REDIRECTED_FROM says so instead.
+  if (redirected_from_) {
+    request.payloads.push_back(
+        Notify::make(redirect_notify::kRedirectedFrom, encode_redirected_from(GatewayId{*redirected_from_})));
+  } else if (cfg.follow_redirects) {
+    request.payloads.push_back(Notify::make(redirect_notify::kSupported));
+  }
   return TaskStatus::NeedMore;
 }
 
@@ -100,6 +175,9 @@ TaskStatus IkeInit::process_response(const InboundMessage& response) {
   const auto& cfg = *ctx_.ike_config;
   const auto& p = response.payloads;
 
+  if (const Notify* redirect = find_notify(p, redirect_notify::kRedirect);
+      redirect && !find<SecurityAssociation>(p))
+    return follow_redirect(*redirect);
   if (const Notify* cookie = find_notify(p, NotifyType::Cookie); cookie && !find<SecurityAssociation>(p)) {
     // §2.6: the responder wants proof that we receive at our address; same request plus cookie.
     if (cookie->data.empty() || cookie->data.size() > 64)
@@ -168,6 +246,8 @@ TaskStatus IkeInit::process_request(const InboundMessage& request) {
     error_ = NotifyType::InvalidSyntax;
     return TaskStatus::Failed;
   }
+  // RFC 5685 §4.1: a redirecting entry gateway answers before any key exchange work.
+  if (redirect_elsewhere(request, nonce->data)) return TaskStatus::Failed;
 
   // The peer's proposals as far as we can use them; keep their numbers to echo the chosen one.
   std::vector<ProposalSpec> theirs;
@@ -219,7 +299,7 @@ TaskStatus IkeInit::build_response(OutboundMessage& response) {
     // responder keeps no state for them.
     response.header.spi_r = IkeSpi{};
     response.only(Notify::make(*error_, error_data_));
-    return fail(*error_, false, "IKE_SA_INIT request refused");
+    return fail(*error_, false, error_detail_.empty() ? "IKE_SA_INIT request refused" : error_detail_);
   }
   response.payloads.push_back(SecurityAssociation{{*chosen_}});
   response.payloads.push_back(ke_.payload());

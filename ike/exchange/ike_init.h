@@ -30,15 +30,22 @@ class IkeInit final : public Task {
   bool derive_keys(ByteView peer_public);
   void add_capability_notifies(std::vector<Payload>& payloads) const;
   void note_capabilities(const InboundMessage& message);
+  // Initiator: a REDIRECT in the IKE_SA_INIT response (RFC 5685 §4.1, §5).
+  TaskStatus follow_redirect(const Notify& redirect);
+  // Responder: whether this request is sent elsewhere (§4.1); sets error_ if so.
+  bool redirect_elsewhere(const InboundMessage& request, ByteView nonce_i);
 
   IkeSaContext& ctx_;
   KeyExchangeStep ke_;  // our group and key pair; the initiator's INVALID_KE_PAYLOAD retries
   Bytes cookie_;        // initiator: echoed as the first payload (§2.6)
   unsigned restarts_ = 0;
+  unsigned redirects_ = 0;                    // redirects followed in this connection attempt
+  std::optional<IpAddress> redirected_from_;  // the gateway that sent us here (REDIRECTED_FROM)
   // Responder:
   std::optional<Proposal> chosen_;
   std::optional<iana::NotifyType> error_;
   Bytes error_data_;
+  std::string error_detail_;
 };
 
 }  // namespace natgate::ike
