@@ -161,6 +161,8 @@ void write_ike_sa(Writer& w, const IkeSaStatus& s) {
   w.hex(s.spi_r, 16);
   w.key("transport");
   w.string(s.transport);
+  w.key("transport_reason");
+  w.string(s.transport_reason);
   w.key("uptime");
   w.number(s.uptime);
   w.raw('}');

@@ -56,7 +56,8 @@ json ike_sa_json(const IkeSaStatus& s) {
           {"established_at", s.established_at},
           {"uptime", s.uptime},
           {"rekey_in", optional_number(s.rekey_in)},
-          {"transport", s.transport}};
+          {"transport", s.transport},
+          {"transport_reason", s.transport_reason}};
 }
 
 json child_sa_json(const ChildSaStatus& ch) {

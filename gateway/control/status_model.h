@@ -38,6 +38,7 @@ struct IkeSaStatus {
   std::uint64_t uptime = 0;               // seconds
   std::optional<std::uint64_t> rekey_in;  // seconds; nullopt = no rekey scheduled
   std::string transport = "udp";          // "udp", or "tcp" over an RFC 9329 stream
+  std::string transport_reason = {};      // why tcp ("" for udp): tcp: always, a fallback, the peer
   friend bool operator==(const IkeSaStatus&, const IkeSaStatus&) = default;
 };
 

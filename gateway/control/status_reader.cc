@@ -546,6 +546,8 @@ IkeSaStatus read_ike_sa(Cursor& c, const Path& at) {
       c.string_into(p, transport);
       if (transport != "udp" && transport != "tcp") fail(p, "expected udp or tcp");
       s.transport = transport;
+    } else if (key == "transport_reason") {  // optional, as transport
+      c.string_into(p, s.transport_reason);
     } else {
       c.skip();
     }

@@ -778,9 +778,8 @@ Status IkeCore::connection_status(const StatusQuery& query, DaemonStatus& out) {
   return status_view::connections(
       {config_, endpoint_->table(), endpoint_.get(), registry_, remote_access_.get(), vip_client_.get(),
        installer_.get(), installed_, dataplane_error_, endpoint_->dispatcher().half_open().total(),
-       dataplane_.tcp ? std::function<bool(const Endpoint&)>([t = dataplane_.tcp.get()](const Endpoint& r) {
-         return t->shim_for(r).has_value();
-       })
+       dataplane_.tcp ? std::function<std::string(const Endpoint&)>(
+                            [t = dataplane_.tcp.get()](const Endpoint& r) { return t->tcp_reason(r); })
                       : nullptr},
       query, Clock::now(), std::chrono::system_clock::now(), out);
 }

@@ -28,6 +28,8 @@ std::optional<Status> TcpNattChannel::send_over_stream(const EndpointPair& ends,
     out.from_original_initiator = h->initiator();
     out.ike_sa_init_request =
         h->exchange == iana::ExchangeType::IkeSaInit && !h->response() && h->message_id.value == 0;
+    out.informational_request = h->exchange == iana::ExchangeType::Informational && !h->response();
+    out.message_id = h->message_id.value;
     out.spi_i = h->spi_i.bytes;
   }
   return transport_.send_ike(out);
@@ -81,13 +83,13 @@ Status TcpSaBackend::add_sa(const dataplane::SaSpec& sa) {
   auto stream = over_stream(ends);
   if (!stream) {
     if (Status s = inner_->add_sa(sa); !s) return s;
-    rename(sa.spi, sa.dst.address, {sa.direction, sa.dst.address});
+    rename(sa.spi, sa.dst.address, {sa.direction, sa.dst.address, ends.remote.address});
     return {};
   }
   dataplane::SaSpec copy = sa;
   dataplane::set_outer_ends(copy, *stream, true);
   if (Status s = inner_->add_sa(copy); !s) return s;
-  rename(sa.spi, sa.dst.address, {sa.direction, copy.dst.address});
+  rename(sa.spi, sa.dst.address, {sa.direction, copy.dst.address, ends.remote.address});
   return {};
 }
 
@@ -101,8 +103,33 @@ Status TcpSaBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& old
   if (Status s = inner_->update_sa_endpoints(spi, old.inner_dst, inner_ends, stream ? true : udp_encap); !s)
     return s;
   forget(spi, old_dst);
-  rename(spi, dst_of(old.direction, ends), {old.direction, dst_of(old.direction, inner_ends)});
+  rename(spi, dst_of(old.direction, ends),
+         {old.direction, dst_of(old.direction, inner_ends), ends.remote.address});
   return {};
+}
+
+TcpSaBackend::TcpSaBackend(std::unique_ptr<dataplane::SaBackend> inner, TcpTransport& transport)
+    : inner_(std::move(inner)), transport_(transport) {
+  transport_.set_moved_handler([this](const IpAddress& peer) { peer_moved_to_tcp(peer); });
+}
+
+TcpSaBackend::~TcpSaBackend() { transport_.set_moved_handler(nullptr); }
+
+void TcpSaBackend::peer_moved_to_tcp(const IpAddress& peer) {
+  // The IKE core still names these SAs by the peer's UDP endpoint (and keeps doing so: to it the
+  // peer is a NAT-T endpoint); only the engine's outer ends move to the new stream's shim, as
+  // add_sa does for an SA installed while the peer is already on TCP.
+  const auto shim = transport_.shim_for(Endpoint{peer, 0});
+  if (!shim) return;
+  const EndpointPair inner_ends = engine_ends(*shim, transport_.engine_port());
+  std::vector<std::pair<Name, Entry>> moving;
+  for (const auto& [name, e] : names_)
+    if (e.peer == peer && e.inner_dst != dst_of(e.direction, inner_ends)) moving.emplace_back(name, e);
+  for (const auto& [name, e] : moving) {
+    if (Status s = inner_->update_sa_endpoints(name.first, e.inner_dst, inner_ends, true); !s) continue;
+    forget(name.first, name.second);
+    rename(name.first, name.second, {e.direction, dst_of(e.direction, inner_ends), peer});
+  }
 }
 
 Status TcpSaBackend::delete_sa(std::uint32_t spi, const IpAddress& dst) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "dataplane/sa_backend.h"
 #include "gateway/core/natt_channel.h"
@@ -35,8 +36,12 @@ class TcpNattChannel final : public NattChannel {
 
 class TcpSaBackend final : public dataplane::SaBackend, private dataplane::EventListener {
  public:
-  TcpSaBackend(std::unique_ptr<dataplane::SaBackend> inner, TcpTransport& transport)
-      : inner_(std::move(inner)), transport_(transport) {}
+  // Registers with `transport` (which must outlive the backend) to follow a peer that tcp: auto
+  // moves to TCP in the middle of an IKE SA.
+  TcpSaBackend(std::unique_ptr<dataplane::SaBackend> inner, TcpTransport& transport);
+  ~TcpSaBackend() override;
+  TcpSaBackend(const TcpSaBackend&) = delete;
+  TcpSaBackend& operator=(const TcpSaBackend&) = delete;
 
   std::string name() const override { return inner_->name(); }
   Expected<std::uint32_t> allocate_spi(const AddressPair& ends, std::uint32_t reqid) override {
@@ -68,6 +73,8 @@ class TcpSaBackend final : public dataplane::SaBackend, private dataplane::Event
   std::optional<EndpointPair> over_stream(const EndpointPair& ends) const;
   IpAddress inner_dst(std::uint32_t spi, const IpAddress& dst) const;
   IpAddress outer_dst(std::uint32_t spi, const IpAddress& inner) const;
+  // tcp: auto moved `peer` to a stream (TcpTransport::set_moved_handler): its installed SAs follow.
+  void peer_moved_to_tcp(const IpAddress& peer);
   void on_expire(const dataplane::ExpireEvent& e) override;
   void on_acquire(const dataplane::AcquireEvent& e) override;
   void on_mapping(const dataplane::MappingEvent& m) override;
@@ -81,6 +88,7 @@ class TcpSaBackend final : public dataplane::SaBackend, private dataplane::Event
   struct Entry {
     dataplane::Direction direction = dataplane::Direction::In;
     IpAddress inner_dst;
+    IpAddress peer;  // the remote address as the IKE core names it
   };
   void rename(std::uint32_t spi, const IpAddress& outer, Entry e);
   void forget(std::uint32_t spi, const IpAddress& outer);

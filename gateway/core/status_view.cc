@@ -104,7 +104,12 @@ IkeSaStatus ike_status_of(const Sources& s, const ike::IkeSaEntry& e, SteadyPoin
             .count();
   }
   if (e.rekey_at) ike.rekey_in = seconds_until(*e.rekey_at, now);
-  if (s.over_tcp && s.over_tcp(sa.remote())) ike.transport = "tcp";
+  if (s.tcp_reason) {
+    if (std::string why = s.tcp_reason(sa.remote()); !why.empty()) {
+      ike.transport = "tcp";
+      ike.transport_reason = std::move(why);
+    }
+  }
   return ike;
 }
 

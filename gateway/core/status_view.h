@@ -37,8 +37,8 @@ struct Sources {
   const std::map<std::uint32_t, InstalledChild>& installed;  // by inbound SPI
   const std::string& dataplane_error;
   std::size_t half_open = 0;  // the dispatcher's half-open IKE SAs
-  // Whether the peer at this endpoint is on an RFC 9329 TCP stream (null: never).
-  std::function<bool(const Endpoint& remote)> over_tcp = nullptr;
+  // Why the peer at this endpoint is on an RFC 9329 TCP stream, "" when it is not (null: never).
+  std::function<std::string(const Endpoint& remote)> tcp_reason = nullptr;
 };
 
 // The connections as `query` asks (StatusQuery, status_model.h): into out.connections, or the

@@ -413,18 +413,32 @@ std::optional<Status> TcpTransport::send_ike(const OutgoingIke& out) {
   auto p = settings_.peers.find(addr);
   if (p == settings_.peers.end() || p->second.mode == TcpEncapMode::Never) return std::nullopt;
   bool use_tcp = p->second.mode == TcpEncapMode::Always || moved_to_tcp_.count(addr) != 0;
-  if (!use_tcp && out.ike_sa_init_request) {
-    if (init_sends_.size() >= 4096) init_sends_.clear();
-    const std::uint32_t sends = ++init_sends_[out.spi_i];
+  // tcp: auto also watches INFORMATIONAL requests of an established IKE SA: after a MOBIKE move
+  // (RFC 4555 §3.5) into a network that drops UDP, the UPDATE_SA_ADDRESSES (or the liveness check
+  // that follows) goes unanswered like an IKE_SA_INIT would, and the same count moves the peer to
+  // TCP; the retransmit then travels over the new stream and the IKE SA is kept (RFC 9329 §6
+  // lets either transport carry an IKE SA's messages).
+  if (!use_tcp && (out.ike_sa_init_request || out.informational_request)) {
+    if (request_sends_.size() >= 4096) request_sends_.clear();
+    const auto key = std::make_pair(out.spi_i, out.message_id);
+    const std::uint32_t sends = ++request_sends_[key];
     // This send is retransmit number sends - 1: the ones before it went unanswered.
     if (sends > p->second.after_retransmits + 1) {
-      init_sends_.erase(out.spi_i);
-      moved_to_tcp_.insert(addr);
+      request_sends_.erase(key);
+      const char* what =
+          out.ike_sa_init_request ? "IKE_SA_INIT" : "INFORMATIONAL (MOBIKE update or liveness check)";
+      moved_to_tcp_[addr] = std::string("tcp: auto, ") + what + " request unanswered over UDP (" +
+                            std::to_string(sends - 1) + " sends)";
       ++counters_.switched_to_tcp;
-      spdlog::info(
-          "no answer over UDP from {} after {} IKE_SA_INIT retransmits: moving to TCP port {} (RFC 9329)",
-          addr.to_string(), sends - 2, p->second.port);
+      spdlog::info("no answer over UDP from {} after {} {} retransmits: moving to TCP port {} (RFC 9329)",
+                   addr.to_string(), sends - 2, what, p->second.port);
       use_tcp = true;
+      if (!out.ike_sa_init_request && on_moved_) {
+        // The stream (and its shim) must exist before the CHILD SAs are pointed at it.
+        if (!initiator_stream(addr, p->second))
+          return Status(unexpected("no TCP stream to " + addr.to_string()));
+        on_moved_(addr);
+      }
     }
   }
   if (!use_tcp) return std::nullopt;
@@ -466,6 +480,13 @@ std::size_t TcpTransport::open_streams() const {
 
 std::string TcpTransport::transport_of(const Endpoint& remote) const {
   return shim_for(remote) ? "tcp" : "udp";
+}
+
+std::string TcpTransport::tcp_reason(const Endpoint& remote) const {
+  if (accepted_.count(remote)) return "the peer connected over TCP (RFC 9329)";
+  if (!initiated_.count(remote.address)) return "";
+  if (auto m = moved_to_tcp_.find(remote.address); m != moved_to_tcp_.end()) return m->second;
+  return "tcp: always";
 }
 
 }  // namespace natgate::gateway

@@ -76,6 +76,10 @@ struct OutgoingIke {
   bool natt = false;                     // the IKE core meant the NAT-T port (marker on UDP)
   bool from_original_initiator = false;  // the I flag (RFC 7296 §3.1): an IKE SA we started
   bool ike_sa_init_request = false;
+  // An INFORMATIONAL request (a MOBIKE UPDATE_SA_ADDRESSES or a liveness check, RFC 4555 §3.5,
+  // RFC 7296 §2.4): with tcp: auto, unanswered as long as an IKE_SA_INIT, it moves the peer to TCP.
+  bool informational_request = false;
+  std::uint32_t message_id = 0;
   std::array<std::uint8_t, 8> spi_i{};
 };
 
@@ -128,6 +132,14 @@ class TcpTransport {
   std::size_t open_streams() const;
   // "tcp" or "udp" for status: the transport IKE to `remote` uses.
   std::string transport_of(const Endpoint& remote) const;
+  // Why IKE to `remote` uses TCP (for status), or "" when it does not.
+  std::string tcp_reason(const Endpoint& remote) const;
+
+  // Called when tcp: auto moves a peer's address from UDP to TCP in the middle of an IKE SA (a
+  // MOBIKE move into a network without UDP), so the CHILD SAs installed towards it follow to the
+  // stream's shim. One listener; nullptr removes it.
+  using MovedHandler = std::function<void(const IpAddress& peer)>;
+  void set_moved_handler(MovedHandler h) { on_moved_ = std::move(h); }
 
   struct Stream;
   struct Listener;
@@ -148,9 +160,11 @@ class TcpTransport {
   std::map<Endpoint, std::shared_ptr<Stream>> accepted_;    // by the peer's TCP endpoint
   std::map<IpAddress, std::shared_ptr<Stream>> initiated_;  // by the peer's address
   std::map<Endpoint, Endpoint> shims_;                      // shim -> peer
-  // tcp: auto — sends of the IKE_SA_INIT request with this SPIi (retransmits = sends - 1).
-  std::map<std::array<std::uint8_t, 8>, std::uint32_t> init_sends_;
-  std::set<IpAddress> moved_to_tcp_;
+  // tcp: auto — sends of the IKE_SA_INIT or INFORMATIONAL request with this SPIi and Message ID
+  // (retransmits = sends - 1).
+  std::map<std::pair<std::array<std::uint8_t, 8>, std::uint32_t>, std::uint32_t> request_sends_;
+  std::map<IpAddress, std::string> moved_to_tcp_;  // -> why, for status
+  MovedHandler on_moved_;
   std::set<Endpoint> closed_peers_;  // responder streams that closed, bounded
   std::uint32_t next_shim_ = 1;
   Counters counters_;

@@ -9,3 +9,8 @@ set_tests_properties(netns.tcp_encap.wire PROPERTIES LABELS "netns" RUN_SERIAL T
 add_test(NAME netns.ra.tcp-fallback
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/ra_tcp_fallback.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
 set_tests_properties(netns.ra.tcp-fallback PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 150 SKIP_RETURN_CODE 77)
+# issue 15: a MOBIKE road warrior with `tcp: auto` moves from NAT A into a network without UDP
+# (NAT B drops it): its unanswered UPDATE_SA_ADDRESSES moves it to TCP, the IKE SA is kept.
+add_test(NAME netns.ra.mobike-tcp
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/ra_mobike_tcp.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(netns.ra.mobike-tcp PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 150 SKIP_RETURN_CODE 77)

@@ -82,7 +82,11 @@ void format_connection(const ConnectionStatus& c, std::string& out) {
   if (c.state != ConnectionState::Down || c.udp_encapsulation)
     out += std::string("  encapsulation: ") +
            (c.udp_encapsulation ? "ESP in UDP (RFC 3948)" : "none (plain ESP)") + "\n";
-  if (c.ike_sa && c.ike_sa->transport == "tcp") out += "  transport: TCP (RFC 9329)\n";
+  if (c.ike_sa && c.ike_sa->transport == "tcp") {
+    out += "  transport: TCP (RFC 9329)";
+    if (!c.ike_sa->transport_reason.empty()) out += ": " + c.ike_sa->transport_reason;
+    out += "\n";
+  }
   if (!c.detail.empty()) out += "  " + c.detail + "\n";
   if (!c.path.empty()) out += "  path: " + c.path + " (" + c.path_reason + ")\n";
   if (c.health) out += "  peer: " + format_health(*c.health) + "\n";

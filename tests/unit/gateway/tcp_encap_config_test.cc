@@ -84,7 +84,7 @@ TEST(TcpEncapConfig, BadValuesNameFileLineAndKey) {
 namespace natgate::gateway {
 namespace {
 
-// `natgate status --json`: an IKE SA's transport (issue 15) survives both writers and the reader;
+// `natgate status --json`: an IKE SA's transport and why (issue 15) survive both writers and the reader;
 // JSON without it (an older natgated) reads as udp.
 TEST(TcpEncapStatus, TransportRoundTripsThroughTheJson) {
   DaemonStatus st;
@@ -96,6 +96,8 @@ TEST(TcpEncapStatus, TransportRoundTripsThroughTheJson) {
   ike.spi_r = 0x1112131415161718u;
   ike.proposal = "aes256gcm16-prfsha256-x25519";
   ike.transport = "tcp";
+  ike.transport_reason =
+      "tcp: auto, INFORMATIONAL (MOBIKE update or liveness check) request unanswered over UDP (2 sends)";
   c.ike_sa = ike;
   st.connections.push_back(c);
   std::string streamed;
@@ -106,12 +108,22 @@ TEST(TcpEncapStatus, TransportRoundTripsThroughTheJson) {
   ASSERT_TRUE(back) << back.error();
   ASSERT_TRUE(back->connections.at(0).ike_sa.has_value());
   EXPECT_EQ(back->connections.at(0).ike_sa->transport, "tcp");
+  EXPECT_EQ(back->connections.at(0).ike_sa->transport_reason, ike.transport_reason);
 
   std::string old = streamed;
   old.erase(old.find(",\"transport\":\"tcp\""), std::string(",\"transport\":\"tcp\"").size());
   auto old_back = status_from_json(old);
   ASSERT_TRUE(old_back) << old_back.error();
   EXPECT_EQ(old_back->connections.at(0).ike_sa->transport, "udp");
+  // and without the reason (natgated before the MOBIKE move to TCP) as none.
+  std::string no_reason = streamed;
+  const std::string reason_field = ",\"transport_reason\":\"" + ike.transport_reason + "\"";
+  ASSERT_NE(no_reason.find(reason_field), std::string::npos) << streamed;
+  no_reason.erase(no_reason.find(reason_field), reason_field.size());
+  auto no_reason_back = status_from_json(no_reason);
+  ASSERT_TRUE(no_reason_back) << no_reason_back.error();
+  EXPECT_EQ(no_reason_back->connections.at(0).ike_sa->transport, "tcp");
+  EXPECT_EQ(no_reason_back->connections.at(0).ike_sa->transport_reason, "");
 }
 
 }  // namespace

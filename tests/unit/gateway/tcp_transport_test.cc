@@ -1,7 +1,9 @@
 // gateway/io/tcp_transport on loopback (RFC 9329; issue 15): what a peer's bytes on a TCP
 // connection become (IKE to the handler, ESP out of the stream's shim to the engine's socket) and
 // back, the limits a stranger meets (prefix, framing, idle, stream count), and the initiator's
-// move from UDP to TCP after unanswered IKE_SA_INITs. Plain sockets play the peer and the engine.
+// move from UDP to TCP after unanswered IKE_SA_INITs or, for an established IKE SA after a MOBIKE
+// move, INFORMATIONAL requests (and its CHILD SAs following, gateway/core/natt_channel_tcp.h). Plain sockets
+// play the peer and the engine.
 #include "gateway/io/tcp_transport.h"
 
 #include <arpa/inet.h>
@@ -14,7 +16,9 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
+#include "gateway/core/natt_channel_tcp.h"
 #include "natt/tcp_encap.h"
 #include "sys/unique_fd.h"
 
@@ -346,3 +350,172 @@ TEST_F(TcpTransportTest, NeverAndResponderMessagesStayOnUdp) {
 
 }  // namespace
 }  // namespace natgate::gateway
+
+namespace natgate::gateway {
+namespace {
+
+// A MOBIKE move into a network that drops UDP (issue 15): the established IKE SA's INFORMATIONAL
+// request (UPDATE_SA_ADDRESSES, RFC 4555 §3.5) goes unanswered; after the same retransmit count
+// as an IKE_SA_INIT the peer moves to TCP, the moved handler runs with the stream's shim already
+// there (so the CHILD SAs can follow), and status can say why.
+TEST_F(TcpTransportTest, AutoMovesAnEstablishedIkeSaToTcpWhenItsInformationalGoesUnanswered) {
+  auto gw = responder();
+  ASSERT_TRUE(gw);
+  TcpTransportSettings s;
+  s.engine = local_of(engine_.get());
+  s.peers[loopback()] = {TcpEncapMode::Auto, gw->listen_endpoints().at(0).port, 1};
+  auto client = TcpTransport::start(io_, std::move(s), nullptr);
+  ASSERT_TRUE(client);
+  std::vector<IpAddress> moved;
+  bool shim_at_move = false;
+  (*client)->set_moved_handler([&](const IpAddress& peer) {
+    moved.push_back(peer);
+    shim_at_move = (*client)->shim_for(Endpoint{peer, 4500}).has_value();
+  });
+  const Bytes update = ike_message(37, 0x08);
+  const EndpointPair udp_ends{.local = Endpoint{loopback(), 4500}, .remote = Endpoint{loopback(), 4500}};
+  OutgoingIke out{.ends = udp_ends,
+                  .message = update,
+                  .natt = true,
+                  .from_original_initiator = true,
+                  .informational_request = true,
+                  .message_id = 5,
+                  .spi_i = {1, 2, 3, 4, 5, 6, 7, 8}};
+  OutgoingIke other = out;
+  other.message_id = 6;  // another request is counted on its own
+  EXPECT_FALSE((*client)->send_ike(out).has_value());
+  EXPECT_FALSE((*client)->send_ike(other).has_value());
+  EXPECT_FALSE((*client)->send_ike(out).has_value());
+  EXPECT_TRUE(moved.empty());
+  EXPECT_EQ((*client)->tcp_reason(udp_ends.remote), "");
+  // The second retransmit of request 5: over TCP, and the SAs are told.
+  auto third = (*client)->send_ike(out);
+  ASSERT_TRUE(third.has_value());
+  EXPECT_TRUE(*third);
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0], loopback());
+  EXPECT_TRUE(shim_at_move);
+  EXPECT_EQ((*client)->counters().switched_to_tcp, 1u);
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 1; }));
+  EXPECT_EQ(got_.message, update);
+  EXPECT_EQ((*client)->transport_of(udp_ends.remote), "tcp");
+  EXPECT_NE((*client)->tcp_reason(udp_ends.remote).find("INFORMATIONAL"), std::string::npos)
+      << (*client)->tcp_reason(udp_ends.remote);
+  // Request 6 now takes the stream too, without a second move.
+  EXPECT_TRUE((*client)->send_ike(other).has_value());
+  EXPECT_EQ(moved.size(), 1u);
+}
+
+// A responder's stream is named as the peer's doing, not a fallback.
+TEST_F(TcpTransportTest, StatusReasonOfAnAcceptedStreamAndOfUdp) {
+  auto gw = responder();
+  ASSERT_TRUE(gw);
+  auto c = connect_to(gw->listen_endpoints().at(0));
+  ASSERT_TRUE(pump(io_, [&] { return gw->counters().accepted == 1; }));
+  const Endpoint peer = local_of(c.get());
+  EXPECT_EQ(gw->tcp_reason(peer), "the peer connected over TCP (RFC 9329)");
+  EXPECT_EQ(gw->tcp_reason(Endpoint{IpAddress::v4(0xC0000201u), 4500}), "");
+}
+
+}  // namespace
+}  // namespace natgate::gateway
+
+namespace natgate::gateway::core {
+namespace {
+
+// What the engine is told: SAs as added, and every endpoint update.
+class EngineRecorder final : public dataplane::SaBackend {
+ public:
+  struct Update {
+    std::uint32_t spi;
+    IpAddress old_dst;
+    EndpointPair ends;
+    bool udp_encap;
+  };
+  std::vector<dataplane::SaSpec> added;
+  std::vector<Update> updates;
+
+  std::string name() const override { return "engine"; }
+  Expected<std::uint32_t> allocate_spi(const AddressPair&, std::uint32_t) override { return 0x1000u; }
+  Status add_sa(const dataplane::SaSpec& sa) override {
+    added.push_back(sa);
+    return {};
+  }
+  Status update_sa_endpoints(std::uint32_t spi, const IpAddress& old_dst, const EndpointPair& ends,
+                             bool udp_encap) override {
+    updates.push_back({spi, old_dst, ends, udp_encap});
+    return {};
+  }
+  Expected<dataplane::SaCounters> query_sa(std::uint32_t, const IpAddress&) override {
+    return dataplane::SaCounters{};
+  }
+  Status delete_sa(std::uint32_t, const IpAddress&) override { return {}; }
+  Status add_policy(const dataplane::PolicySpec&) override { return {}; }
+  Status replace_policy(const dataplane::PolicySpec&) override { return {}; }
+  Status delete_policy(const dataplane::PolicySpec&) override { return {}; }
+  void set_listener(dataplane::EventListener*) override {}
+  int event_fd() const override { return -1; }
+  void poll_events() override {}
+  void flush() override {}
+};
+
+dataplane::SaSpec sa_to(std::uint32_t spi, dataplane::Direction d, const EndpointPair& ends) {
+  dataplane::SaSpec sa;
+  sa.spi = spi;
+  sa.direction = d;
+  dataplane::set_outer_ends(sa, ends, true);
+  return sa;
+}
+
+// The CHILD SAs of an IKE SA that tcp: auto moves to TCP mid-life (a MOBIKE move into a network
+// without UDP) follow to the stream's shim, in both directions; SAs of other peers stay.
+TEST_F(TcpTransportTest, InstalledSasFollowAPeerMovedToTcp) {
+  auto gw = responder();
+  ASSERT_TRUE(gw);
+  TcpTransportSettings s;
+  s.engine = local_of(engine_.get());
+  s.peers[loopback()] = {TcpEncapMode::Auto, gw->listen_endpoints().at(0).port, 0};
+  auto client = TcpTransport::start(io_, std::move(s), nullptr);
+  ASSERT_TRUE(client);
+  auto engine = std::make_unique<EngineRecorder>();
+  EngineRecorder& rec = *engine;
+  TcpSaBackend backend(std::move(engine), **client);
+
+  const Endpoint me{IpAddress::v4(0xC0A8020Bu), 4500};  // 192.168.2.11, behind NAT B
+  const EndpointPair to_gw{.local = me, .remote = Endpoint{loopback(), 4500}};
+  const EndpointPair to_other{.local = me, .remote = Endpoint{IpAddress::v4(0xC6336402u), 4500}};
+  ASSERT_TRUE(backend.add_sa(sa_to(0x11, dataplane::Direction::Out, to_gw)));
+  ASSERT_TRUE(backend.add_sa(sa_to(0x22, dataplane::Direction::In, to_gw)));
+  ASSERT_TRUE(backend.add_sa(sa_to(0x33, dataplane::Direction::Out, to_other)));
+  ASSERT_EQ(rec.added.size(), 3u);
+  EXPECT_EQ(rec.added[0].dst.address, loopback());  // over UDP to the gateway, as installed
+
+  const Bytes update = ike_message(37, 0x08);
+  OutgoingIke out{.ends = to_gw,
+                  .message = update,
+                  .natt = true,
+                  .from_original_initiator = true,
+                  .informational_request = true,
+                  .message_id = 2,
+                  .spi_i = {9, 9, 9, 9, 9, 9, 9, 9}};
+  EXPECT_FALSE((*client)->send_ike(out).has_value());  // tcp_after_retransmits: 0
+  ASSERT_TRUE((*client)->send_ike(out).has_value());
+  const auto shim = (*client)->shim_for(to_gw.remote);
+  ASSERT_TRUE(shim);
+  ASSERT_EQ(rec.updates.size(), 2u);  // 0x11 and 0x22, not the other peer's 0x33
+  for (const auto& u : rec.updates) {
+    EXPECT_TRUE(u.spi == 0x11 || u.spi == 0x22) << u.spi;
+    EXPECT_EQ(u.ends.remote, *shim);
+    EXPECT_EQ(u.ends.local.address, loopback());
+    EXPECT_TRUE(u.udp_encap);
+    EXPECT_EQ(u.old_dst, u.spi == 0x11 ? loopback() : me.address);
+  }
+  // The IKE core still names the SAs as before; the backend finds them under those names.
+  ASSERT_TRUE(backend.update_sa_endpoints(0x11, loopback(), to_gw, true));
+  ASSERT_EQ(rec.updates.size(), 3u);
+  EXPECT_EQ(rec.updates.back().old_dst, shim->address);
+  EXPECT_EQ(rec.updates.back().ends.remote, *shim);
+}
+
+}  // namespace
+}  // namespace natgate::gateway::core
