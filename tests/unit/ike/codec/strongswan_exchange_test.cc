@@ -67,8 +67,9 @@ TEST(StrongswanExchange, EveryFrameDecodesAndReencodesExactly) {
 TEST(StrongswanExchange, IkeSaInitRequest) {
   auto m = decode_message(hex_bytes(ss::kIkeSaInitRequest));
   ASSERT_TRUE(m);
-  EXPECT_EQ(describe(*m),
-            "IKE_SA_INIT request #0 [SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP)]");
+  EXPECT_EQ(
+      describe(*m),
+      "IKE_SA_INIT request #0 [SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP)]");
   EXPECT_TRUE(m->header.initiator());
   EXPECT_TRUE(m->header.spi_r.is_zero());
   const auto& proposals = find<SecurityAssociation>(*m)->proposals;
