@@ -36,14 +36,7 @@ io_on_failure _dump
 
 ra_topology 1 0
 # NAT B: a second home router on the same internet, and c1's second uplink behind it.
-netns_add nat2
-netns_link nat2 out0 inet p-nat2
-ip -n "$(ns inet)" link set p-nat2 master br0
-netns_addr nat2 out0 198.51.100.11/24
-netns_link c1 eth1 nat2 in0
-netns_addr nat2 in0 192.168.2.1/24
-netns_addr c1 eth1 192.168.2.11/24
-nat_apply nat2 table=ra_nat ports=40000-49999 || fail "nftables on nat2"
+ra_second_nat
 
 # The gateway's view of the IKE SA: "IKE_SPI REMOTE_ADDRESS".
 gw_view() {

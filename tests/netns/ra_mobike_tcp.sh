@@ -16,14 +16,7 @@ PORT=443
 
 ra_topology 1 0
 # NAT B: a second home router on the same internet that forwards no UDP, c1's second uplink.
-netns_add nat2
-netns_link nat2 out0 inet p-nat2
-ip -n "$(ns inet)" link set p-nat2 master br0
-netns_addr nat2 out0 198.51.100.11/24
-netns_link c1 eth1 nat2 in0
-netns_addr nat2 in0 192.168.2.1/24
-netns_addr c1 eth1 192.168.2.11/24
-nat_apply nat2 table=ra_nat ports=40000-49999 || fail "nftables on nat2"
+ra_second_nat
 nat_block_udp nat2 || fail "UDP block on nat2"
 
 # shellcheck disable=SC2034  # read by testlib/ra.sh
