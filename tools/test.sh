@@ -65,10 +65,17 @@ report_failed_tests() {
     echo "== FAILED $suite: $test (last lines; build/ctest-logs/$suite.log has all)"
     # From the test's result line ("K/N Test #K: NAME ...***Failed") to the next test's "Start"
     # line or the summary.
-    awk -v t="$test" '
+    local output
+    output=$(awk -v t="$test" '
       /Test +#[0-9]+: / && index($0, ": " t " ") { on = 1; print; next }
       on && (/^ +Start +[0-9]+: / || /^[0-9]+% tests passed/) { exit }
-      on { print }' "build/ctest-logs/$suite.log" | tail -n 40
+      on { print }' "build/ctest-logs/$suite.log")
+    # The reason first: a netns test's diagnostics (daemon logs, status) can push its FAIL line
+    # out of the tail.
+    echo "-- why:"
+    grep -E 'FAIL|Failure|ERROR: AddressSanitizer|runtime error:|Assertion|Expected|Which is' <<<"$output" | head -n 12
+    echo "-- last lines:"
+    tail -n 30 <<<"$output"
   done
 }
 

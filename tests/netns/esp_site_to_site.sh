@@ -150,7 +150,8 @@ capture_stop lanb
 
 # 4. What the internet segment saw. (Frames, not packets: veth carries UDP GSO trains unsplit,
 # so one captured frame often holds dozens of ESP packets.)
-TOTAL=$(capture_tshark outside -T fields -e frame.number | wc -l)
+# Link-local multicast (IGMP reports when a link comes up) is left out: see CAP_IPV4_FILTER.
+TOTAL=$(capture_tshark outside -Y "$CAP_IPV4_FILTER" -T fields -e frame.number | wc -l)
 # In the clear = any TCP, anything carrying a LAN address (a leaked packet keeps at least its
 # destination through the NAT), or ICMP other than a NAT's "port unreachable" for ESP-in-UDP that
 # gw-b sent before it learned the mapping.
@@ -160,7 +161,7 @@ CLEAR=$(capture_tshark outside -Y "tcp || ip.addr==10.1.0.0/24 || ip.addr==10.2.
 if [ "$ENCAP" = udp ]; then
   MAPPED=$(capture_tshark outside -Y "udp.dstport==4500 && ip.src==$ELAB_NAT_OUT" -T fields -e udp.srcport | sort -u)
   CAPTURE_MAPPED_PORT=$(echo "$MAPPED" | head -1)
-  OTHER=$(capture_tshark outside -Y "!(udp.port==4500) && !icmp" -T fields -e frame.number | wc -l)
+  OTHER=$(capture_tshark outside -Y "($CAP_IPV4_FILTER) && !(udp.port==4500) && !icmp" -T fields -e frame.number | wc -l)
   ESP=$(capture_tshark outside -Y "esp" -T fields -e frame.number | wc -l)
   [ "$NAT" = masquerade ] || [ "$NAT" = double ] && [ "$(echo "$MAPPED" | wc -l)" = 1 ] &&
     [ "$CAPTURE_MAPPED_PORT" != 4500 ] && pass "NAT mapped gw-a's 4500 to $CAPTURE_MAPPED_PORT"
