@@ -24,12 +24,20 @@ failed_suites=()
 failed_tests=()  # "suite: test name", listed again at the very end with their output's last lines
 mkdir -p build/ctest-logs && rm -f build/ctest-logs/*.log
 
-# run_suite NAME BUILD_DIR LABEL_REGEX: ctest on one build, results added to the totals.
+# run_suite NAME BUILD_DIR LABEL_REGEX [EXCLUDED_LABEL_REGEX]: ctest on one build, results added
+# to the totals. A test with several labels (mediation;netns, mediation;interop) runs in the first
+# suite that selects it: the later ones exclude the labels already run.
 run_suite() {
-  local name=$1 dir=$2 labels=$3 log
+  local name=$1 dir=$2 labels=$3 excluded=${4:-} log
+  local exclude_args=()
+  [ -n "$excluded" ] && exclude_args=(-LE "$excluded")
   log=$(mktemp)
-  echo "== $name: ctest -L '$labels'"
-  ctest --test-dir "$dir" -L "$labels" --output-on-failure --timeout 900 2>&1 | tee "$log"
+  echo "== $name: ctest -L '$labels'${excluded:+ -LE '$excluded'}"
+  # Unit tests are one process per test case, each mostly start-up (a third of a second under
+  # ASan): they run on every core. The other suites are RUN_SERIAL (namespaces, charon, timing).
+  local parallel=1
+  [ "$labels" = '^unit$' ] && parallel=$jobs
+  ctest --test-dir "$dir" -L "$labels" "${exclude_args[@]}" -j "$parallel" --output-on-failure --timeout 900 2>&1 | tee "$log"
   local line pass fail
   line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
   if [ -z "$line" ]; then
@@ -186,13 +194,17 @@ if build release build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATGATE_WERRO
   mkdir -p build && rm -f build/.sanitize.status build/.fuzz.status
   background_builds >build/background-builds.log 2>&1 &
   background_pid=$!
+  labels_run=()
   for label in unit scale netns mediation metrics attack interop kernel compare package; do
     if [ "$label" = netns ]; then
       rm -f build/.clang-tidy.status
       static_checks &
       static_checks_pid=$!
     fi
-    run_suite "$label" build/release "$label"
+    excluded=""
+    ((${#labels_run[@]})) && excluded="^($(IFS='|'; echo "${labels_run[*]}"))\$"
+    run_suite "$label" build/release "^$label\$" "$excluded"
+    labels_run+=("$label")
     echo "== $label done at ${SECONDS}s"
   done
 else
@@ -204,17 +216,17 @@ if join_background_build sanitize; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   # Debug+ASan binaries are 3-5x slower: netns bring-up bounds stretch (testlib/procs.sh).
   export NATGATE_TEST_TIME_SCALE=3
-  run_suite unit-asan build/asan unit
+  run_suite unit-asan build/asan '^unit$'
   echo "== unit-asan done at ${SECONDS}s"
-  run_suite netns-asan build/asan netns
+  run_suite netns-asan build/asan '^netns$'
   echo "== netns-asan done at ${SECONDS}s"
-  run_suite attack-asan build/asan attack
+  run_suite attack-asan build/asan '^attack$'
   echo "== attack-asan done at ${SECONDS}s"
   unset ASAN_OPTIONS UBSAN_OPTIONS NATGATE_TEST_TIME_SCALE
 fi
 
 if join_background_build fuzz; then
-  run_suite fuzz build/fuzz fuzz
+  run_suite fuzz build/fuzz '^fuzz$'
   echo "== fuzz done at ${SECONDS}s"
 fi
 
