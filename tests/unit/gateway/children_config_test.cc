@@ -11,6 +11,7 @@
 #include "gateway/config/config_loader.h"
 #include "gateway/core/connection_profile.h"
 #include "gateway/core/updown.h"
+#include "tests/unit/gateway/config_test_support.h"
 
 namespace natgate::gateway {
 namespace {
@@ -58,9 +59,7 @@ ConfigLoadResult load(const std::string& text, const ConfigLoadOptions& options 
 std::vector<std::string> errors_of(const std::string& text, const ConfigLoadOptions& options = {}) {
   auto r = load(text, options);
   EXPECT_FALSE(r.ok());
-  std::vector<std::string> out;
-  for (const auto& e : r.errors) out.push_back(e.to_string());
-  return out;
+  return test::error_lines(r);
 }
 
 Subnet net(const char* text) { return *Subnet::parse(text); }

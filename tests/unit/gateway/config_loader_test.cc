@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/unit/gateway/config_test_support.h"
+
 namespace natgate::gateway {
 namespace {
 
@@ -47,9 +49,7 @@ ConfigLoadResult load(const std::string& text, const std::string& base_dir = "/n
 std::vector<std::string> errors_of(const std::string& text, const std::string& base_dir = "/nonexistent") {
   auto r = load(text, base_dir);
   EXPECT_FALSE(r.ok());
-  std::vector<std::string> out;
-  for (const auto& e : r.errors) out.push_back(e.to_string());
-  return out;
+  return test::error_lines(r);
 }
 
 using Lines = std::vector<std::string>;

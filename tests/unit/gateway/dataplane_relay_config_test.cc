@@ -7,6 +7,7 @@
 
 #include "gateway/config/config_diff.h"
 #include "gateway/config/config_loader.h"
+#include "tests/unit/gateway/config_test_support.h"
 
 namespace natgate::gateway {
 namespace {
@@ -31,9 +32,7 @@ ConfigLoadResult load(const std::string& text) { return load_config_text(text, "
 std::vector<std::string> errors_of(const std::string& text) {
   auto r = load(text);
   EXPECT_FALSE(r.ok());
-  std::vector<std::string> out;
-  for (const auto& e : r.errors) out.push_back(e.to_string());
-  return out;
+  return test::error_lines(r);
 }
 
 TEST(DataplaneRelayConfig, RelayIsOnByDefaultWithEitherForm) {

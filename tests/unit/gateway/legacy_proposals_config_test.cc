@@ -7,29 +7,15 @@
 #include <vector>
 
 #include "gateway/config/config_loader.h"
+#include "tests/unit/gateway/config_test_support.h"
 
 namespace natgate::gateway {
 namespace {
 
-constexpr const char* kGateway = R"(daemon:
-  listen: [0.0.0.0]
-  control_socket: /run/natgate/test.sock
-secrets:
-  rw: { psk: "lab-secret" }
-pools:
-  rw: { addresses: [10.99.0.0/24] }
-connections:
-  rw:
-    local: { id: gw.example.net, subnets: [10.2.0.0/24] }
-    remote: { address: any, id: any }
-    pool: rw
-    auth: psk
-    ike_proposals: [aes256gcm16-prfsha256-x25519, aes256-sha1-modp1024]
-    esp_proposals: [aes256gcm16]
-)";
-
 ConfigLoadResult load(const std::string& extra) {
-  return load_config_text(std::string(kGateway) + extra, "gw.yaml", "/nonexistent");
+  return load_config_text(
+      test::road_warrior_gateway("aes256gcm16-prfsha256-x25519, aes256-sha1-modp1024") + extra, "gw.yaml",
+      "/nonexistent");
 }
 
 TEST(LegacyProposalsConfig, OffByDefault) {

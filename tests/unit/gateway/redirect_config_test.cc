@@ -9,35 +9,13 @@
 #include "gateway/config/config_loader.h"
 #include "gateway/core/connection_profile.h"
 #include "ike/exchange/redirect.h"
+#include "tests/unit/gateway/config_test_support.h"
 
 namespace natgate::gateway {
 namespace {
 
-constexpr const char* kGateway = R"(daemon:
-  listen: [0.0.0.0]
-  control_socket: /run/natgate/test.sock
-secrets:
-  rw: { psk: "lab-secret" }
-pools:
-  rw: { addresses: [10.99.0.0/24] }
-connections:
-  rw:
-    local: { id: gw.example.net, subnets: [10.2.0.0/24] }
-    remote: { address: any, id: any }
-    pool: rw
-    auth: psk
-    ike_proposals: [aes256gcm16-prfsha256-x25519]
-    esp_proposals: [aes256gcm16]
-)";
-
 ConfigLoadResult load(const std::string& extra) {
-  return load_config_text(std::string(kGateway) + extra, "gw.yaml", "/nonexistent");
-}
-
-std::vector<std::string> errors_of(const ConfigLoadResult& r) {
-  std::vector<std::string> out;
-  for (const auto& e : r.errors) out.push_back(e.to_string());
-  return out;
+  return load_config_text(test::road_warrior_gateway() + extra, "gw.yaml", "/nonexistent");
 }
 
 IpAddress ip(const char* text) { return *IpAddress::parse(text); }
@@ -72,25 +50,25 @@ TEST(RedirectConfig, TargetsAndPolicyReachTheIkeConfig) {
 }
 
 TEST(RedirectConfig, MistakesAreErrorsWithFileLineAndKey) {
-  auto bad_address = errors_of(load("    redirect: { to: [198.51.100.21, member-2] }\n"));
+  auto bad_address = test::error_lines(load("    redirect: { to: [198.51.100.21, member-2] }\n"));
   ASSERT_EQ(bad_address.size(), 1u);
   EXPECT_EQ(bad_address[0].rfind("gw.yaml:16:37: connections.rw.redirect.to[1]: ", 0), 0u) << bad_address[0];
 
-  auto empty = errors_of(load("    redirect: { to: [] }\n"));
+  auto empty = test::error_lines(load("    redirect: { to: [] }\n"));
   ASSERT_EQ(empty.size(), 1u);
   EXPECT_EQ(empty[0].rfind("gw.yaml:16:21: connections.rw.redirect.to: is empty", 0), 0u) << empty[0];
 
-  auto policy = errors_of(load("    redirect: { to: [198.51.100.21], policy: random }\n"));
+  auto policy = test::error_lines(load("    redirect: { to: [198.51.100.21], policy: random }\n"));
   ASSERT_EQ(policy.size(), 1u);
   EXPECT_EQ(policy[0].rfind("gw.yaml:16:46: connections.rw.redirect.policy: ", 0), 0u) << policy[0];
   EXPECT_NE(policy[0].find("round-robin"), std::string::npos) << policy[0];
 
-  auto missing = errors_of(load("    redirect: { policy: round-robin }\n"));
+  auto missing = test::error_lines(load("    redirect: { policy: round-robin }\n"));
   ASSERT_EQ(missing.size(), 1u);
   EXPECT_NE(missing[0].find("connections.rw.redirect.to: required key is missing"), std::string::npos)
       << missing[0];
 
-  auto unknown = errors_of(load("    redirect: { to: [198.51.100.21], targets: [198.51.100.22] }\n"));
+  auto unknown = test::error_lines(load("    redirect: { to: [198.51.100.21], targets: [198.51.100.22] }\n"));
   ASSERT_EQ(unknown.size(), 1u);
   EXPECT_NE(unknown[0].find("connections.rw.redirect.targets: unknown key"), std::string::npos) << unknown[0];
 }

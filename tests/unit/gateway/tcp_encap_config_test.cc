@@ -8,6 +8,7 @@
 
 #include "gateway/config/config_loader.h"
 #include "gateway/control/status_model.h"
+#include "tests/unit/gateway/config_test_support.h"
 
 namespace natgate::gateway {
 namespace {
@@ -32,9 +33,7 @@ std::string with_natt(const std::string& natt) { return std::string(kClient) + "
 std::vector<std::string> errors_of(const std::string& text) {
   auto r = load_config_text(text, "client.yaml", "/nonexistent");
   EXPECT_FALSE(r.ok());
-  std::vector<std::string> out;
-  for (const auto& e : r.errors) out.push_back(e.to_string());
-  return out;
+  return test::error_lines(r);
 }
 
 TEST(TcpEncapConfig, DefaultsToNeverOnPort4500AfterOneRetransmit) {
