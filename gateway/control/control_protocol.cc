@@ -14,6 +14,23 @@ using json = nlohmann::json;
 // connection name typed by a client), which are replaced rather than thrown on.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// Reads the optional string member KEY of a request into INTO (left as it is when absent). The
+// selectors of status, terminate and rekey name connections, identities, addresses and SPIs: a
+// local user's request may not make the daemon match against an unbounded string.
+// Returns whether KEY was present.
+Expected<bool> read_selector(const json& j, const char* key, std::string& into, bool allow_empty) {
+  auto it = j.find(key);
+  if (it == j.end()) return false;
+  if (!it->is_string() || (!allow_empty && it->get_ref<const std::string&>().empty()))
+    return unexpected("\"" + std::string(key) +
+                      (allow_empty ? "\" must be a string" : "\" must be a non-empty string"));
+  into = it->get<std::string>();
+  if (into.size() > StatusQuery::kMaxFilterBytes)
+    return unexpected("\"" + std::string(key) + "\" is longer than " +
+                      std::to_string(StatusQuery::kMaxFilterBytes) + " bytes");
+  return true;
+}
+
 }  // namespace
 
 Expected<ControlRequest> parse_control_request(std::string_view line) {
@@ -28,19 +45,10 @@ Expected<ControlRequest> parse_control_request(std::string_view line) {
   const std::string c = cmd->get<std::string>();
   if (c == "status") {
     r.command = ControlRequest::Command::Status;
-    auto filter = [&](const char* key, std::string& into) -> Status {
-      auto it = j.find(key);
-      if (it == j.end()) return {};
-      if (!it->is_string()) return unexpected("\"" + std::string(key) + "\" must be a string");
-      into = it->get<std::string>();
-      if (into.size() > StatusQuery::kMaxFilterBytes)
-        return unexpected("\"" + std::string(key) + "\" is longer than " +
-                          std::to_string(StatusQuery::kMaxFilterBytes) + " bytes");
-      return {};
-    };
     for (auto [key, into] : {std::pair{"conn", &r.query.connection}, std::pair{"id", &r.query.identity},
                              std::pair{"peer", &r.query.peer}})
-      if (Status s = filter(key, *into); !s) return unexpected(s.error());
+      if (auto read = read_selector(j, key, *into, /*allow_empty=*/true); !read)
+        return unexpected(read.error());
     for (auto [key, into] : {std::pair{"summary", &r.query.summary}, std::pair{"list", &r.query.list}})
       if (auto it = j.find(key); it != j.end()) {
         if (!it->is_boolean()) return unexpected("\"" + std::string(key) + "\" must be true or false");
@@ -61,15 +69,9 @@ Expected<ControlRequest> parse_control_request(std::string_view line) {
     int selectors = 0;
     for (auto [key, into] : {std::pair{"id", &r.terminate.identity}, std::pair{"peer", &r.terminate.peer},
                              std::pair{"ike", &r.terminate.ike_spi}}) {
-      auto it = j.find(key);
-      if (it == j.end()) continue;
-      if (!it->is_string() || it->get<std::string>().empty())
-        return unexpected("\"" + std::string(key) + "\" must be a non-empty string");
-      *into = it->get<std::string>();
-      if (into->size() > StatusQuery::kMaxFilterBytes)
-        return unexpected("\"" + std::string(key) + "\" is longer than " +
-                          std::to_string(StatusQuery::kMaxFilterBytes) + " bytes");
-      ++selectors;
+      auto read = read_selector(j, key, *into, /*allow_empty=*/false);
+      if (!read) return unexpected(read.error());
+      if (*read) ++selectors;
     }
     if (selectors != 1)
       return unexpected(std::string("\"terminate\" needs exactly one of \"id\", \"peer\", \"ike\""));
@@ -77,14 +79,8 @@ Expected<ControlRequest> parse_control_request(std::string_view line) {
     r.command = ControlRequest::Command::Rekey;
     for (auto [key, into] : {std::pair{"ike", &r.rekey.ike_spi}, std::pair{"child", &r.rekey.child},
                              std::pair{"conn", &r.rekey.connection}}) {
-      auto it = j.find(key);
-      if (it == j.end()) continue;
-      if (!it->is_string() || it->get<std::string>().empty())
-        return unexpected("\"" + std::string(key) + "\" must be a non-empty string");
-      *into = it->get<std::string>();
-      if (into->size() > StatusQuery::kMaxFilterBytes)
-        return unexpected("\"" + std::string(key) + "\" is longer than " +
-                          std::to_string(StatusQuery::kMaxFilterBytes) + " bytes");
+      if (auto read = read_selector(j, key, *into, /*allow_empty=*/false); !read)
+        return unexpected(read.error());
     }
     const RekeyQuery& q = r.rekey;
     if (q.ike_spi.empty() == (q.child.empty() && q.connection.empty()))

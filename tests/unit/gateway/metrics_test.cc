@@ -326,6 +326,11 @@ TEST(OperatorRequests, TerminateTakesExactlyOneSelectorAndEventsRoundTrip) {
   EXPECT_EQ(parse_control_request(R"({"cmd":"terminate","id":"a","peer":"192.0.2.1"})").error(), one);
   EXPECT_FALSE(parse_control_request(R"({"cmd":"terminate","peer":7})"));
   EXPECT_FALSE(parse_control_request(R"({"cmd":"terminate","id":")" + std::string(300, 'a') + R"("})"));
+  // An empty selector would match nothing (or, worse, everything): refused by name, for rekey too.
+  EXPECT_EQ(parse_control_request(R"({"cmd":"terminate","id":""})").error(),
+            "\"id\" must be a non-empty string");
+  EXPECT_EQ(parse_control_request(R"({"cmd":"rekey","child":""})").error(),
+            "\"child\" must be a non-empty string");
   ControlRequest e;
   e.command = ControlRequest::Command::Events;
   EXPECT_EQ(encode_control_request(e), R"({"cmd":"events"})");
