@@ -1,6 +1,5 @@
 #include "ike/auth/eap_tls.h"
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -28,18 +27,8 @@ using SslPtr = std::unique_ptr<SSL, crypto::detail::OsslDeleter<SSL_free>>;
 // knows the CRLs and the injected time and says why it refuses.
 int accept_for_later_check(int /*preverify*/, X509_STORE_CTX* /*ctx*/) { return 1; }
 
-std::string ssl_error(std::string_view what) {
-  std::string out(what);
-  unsigned long code = ERR_get_error();
-  if (code != 0) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    out += ": ";
-    out += buf;
-  }
-  ERR_clear_error();
-  return out;
-}
+// libssl queues its errors where libcrypto does: one reader for both.
+std::string ssl_error(std::string_view what) { return crypto::detail::openssl_error(what); }
 
 std::optional<X509Certificate> copy_cert(X509* c) {
   auto cert = X509Certificate::from_der(detail::to_der(c, i2d_X509));
