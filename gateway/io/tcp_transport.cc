@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -41,6 +42,16 @@ constexpr std::uint32_t kShimCount = (1u << 22) - 2;
 // until it is authenticated and ESP fills its send queue (TcpEncapLimits::max_queued_bytes).
 constexpr std::size_t kReadBytes = 16384;
 
+// Outbound ESP is written in batches: each time the shim becomes readable, what the engine queued
+// there (it sends GSO bursts of up to ~45 packets) is drained, up to this many datagrams or bytes,
+// into one buffer of frames, and the queued buffers go out with one gathered write. One TCP write
+// per packet cost more than everything else in the stream path (a tcp_sendmsg and a push of one
+// small segment each, docs/performance.md "TCP encapsulation vs UDP").
+constexpr std::size_t kShimBatchDatagrams = 64;
+constexpr std::size_t kShimBatchBytes = 65536;
+// Queued buffers handed to one write (the socket takes what fits; the rest follows).
+constexpr std::size_t kMaxGather = 64;
+
 }  // namespace
 
 struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
@@ -68,6 +79,8 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
   bool has_ike_ends = false;
   std::deque<Bytes> queue;
   std::size_t queued = 0;
+  std::vector<asio::const_buffer> gather;  // the write in flight: the first `gathered` of queue
+  std::size_t gathered = 0;
   bool writing = false;
   bool connected = false;
   bool connecting = false;
@@ -154,28 +167,37 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
     }
   }
 
-  bool enqueue(Bytes frame) {
-    if (queued + frame.size() > owner->settings_.limits.max_queued_bytes) {
-      ++owner->counters_.queue_drops;
+  // `frames` frames (one IKE message, or a batch of ESP) that go out whole or not at all.
+  bool enqueue(Bytes frames, std::uint64_t count = 1) {
+    if (queued + frames.size() > owner->settings_.limits.max_queued_bytes) {
+      owner->counters_.queue_drops += count;
       return false;
     }
-    queued += frame.size();
-    queue.push_back(std::move(frame));
+    queued += frames.size();
+    queue.push_back(std::move(frames));
     if (connected && !writing) write_next();
     return true;
   }
 
+  // One gathered write of the queued buffers (up to kMaxGather); deque references stay valid
+  // while later ones are pushed behind them.
   void write_next() {
     if (queue.empty()) return;
     writing = true;
+    gathered = std::min(queue.size(), kMaxGather);
+    gather.clear();
+    for (std::size_t i = 0; i < gathered; ++i) gather.emplace_back(asio::buffer(queue[i]));
     asio::async_write(
-        socket, asio::buffer(queue.front()),
+        socket, gather,
         [self = shared_from_this(), gen = generation](const boost::system::error_code& ec, std::size_t) {
           if (!self->owner || gen != self->generation) return;
           self->writing = false;
           if (ec) return self->close("write: " + ec.message());
-          self->queued -= self->queue.front().size();
-          self->queue.pop_front();
+          for (std::size_t i = 0; i < self->gathered; ++i) {
+            self->queued -= self->queue.front().size();
+            self->queue.pop_front();
+          }
+          self->gathered = 0;
           self->write_next();
         });
   }
@@ -185,19 +207,49 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
                             [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
                               if (!self->owner) return;
                               if (ec == asio::error::operation_aborted) return;
-                              // Only the engine's ESP, sealed for this peer, is framed (§3.2); nothing else a
-                              // local process may send to the shim reaches the stream.
-                              if (!ec && self->shim_from.port() == self->owner->settings_.engine.port)
-                                self->from_engine(ByteView(self->shim_rx.data(), n));
-                              self->start_shim();
+                              self->drain_shim(ec ? 0 : n);
+                              if (self->owner) self->start_shim();
                             });
   }
 
-  void from_engine(ByteView esp) {
-    Bytes frame = natt::tcp::esp_frame(esp);
-    if (frame.empty()) return;  // a keepalive or a runt: never from the engine's ESP path
+  // The first datagram (n bytes in shim_rx, 0 for none) and whatever else the engine queued on
+  // the shim, framed into batches (the shim socket is non-blocking).
+  void drain_shim(std::size_t n) {
+    Bytes batch;
+    std::uint64_t frames = 0;
+    for (std::size_t taken = 0;;) {
+      if (n > 0) append_esp(batch, frames, ByteView(shim_rx.data(), n));
+      // Room for one more datagram of the largest size the shim reads, or the batch goes now.
+      if (batch.size() + natt::tcp::kLengthFieldBytes + shim_rx.size() > kShimBatchBytes) {
+        from_engine(std::move(batch), frames);
+        batch = Bytes();
+        frames = 0;
+      }
+      // The rest waits for the next readiness, so one busy stream does not starve the others.
+      if (++taken >= kShimBatchDatagrams) break;
+      boost::system::error_code ec;
+      n = shim.receive_from(asio::buffer(shim_rx), shim_from, 0, ec);
+      if (ec) break;  // would_block: drained
+    }
+    from_engine(std::move(batch), frames);
+  }
+
+  // Only the engine's ESP, sealed for this peer, is framed (§3.2); nothing else a local process
+  // may send to the shim reaches the stream. A runt or an SPI of 0 is never from the engine.
+  void append_esp(Bytes& batch, std::uint64_t& frames, ByteView esp) const {
+    if (shim_from.port() != owner->settings_.engine.port) return;
+    const std::size_t at = batch.size();
+    if (batch.capacity() == 0) batch.reserve(kShimBatchBytes);
+    batch.resize(at + natt::tcp::kLengthFieldBytes + esp.size());
+    const std::size_t put = natt::tcp::write_esp_frame(esp, MutableByteView(batch).subspan(at));
+    batch.resize(at + put);
+    if (put > 0) ++frames;
+  }
+
+  void from_engine(Bytes batch, std::uint64_t frames) {
+    if (frames == 0) return;
     if (role == Role::Initiator && !connected && !connecting) connect();
-    if (enqueue(std::move(frame))) ++owner->counters_.esp_tx;
+    if (enqueue(std::move(batch), frames)) owner->counters_.esp_tx += frames;
   }
 
   // Initiator: a new connection to the peer; the "IKETCP" prefix goes first (§4).
@@ -211,6 +263,7 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
     queue.clear();
     queued = 0;
     writing = false;
+    gathered = 0;
     connected = false;
     connecting = true;
     queue.emplace_back(natt::tcp::kStreamPrefix.begin(), natt::tcp::kStreamPrefix.end());
@@ -253,6 +306,7 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
     connected = false;
     connecting = false;
     writing = false;
+    gathered = 0;
     queue.clear();
     queued = 0;
     // An initiator's stream stays, shim and all, and is opened again when needed (§6, §7).
