@@ -168,6 +168,10 @@ class TcpTransport {
   std::set<Endpoint> closed_peers_;  // responder streams that closed, bounded
   std::uint32_t next_shim_ = 1;
   Counters counters_;
+  // What a shim receives (one GRO datagram at most), read inside the handler that drains it:
+  // one buffer for all streams, since every stream runs on the one io_context thread.
+  static constexpr std::size_t kShimReadBytes = 65536;
+  Bytes shim_buffer_;
 };
 
 }  // namespace natgate::gateway
