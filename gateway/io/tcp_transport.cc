@@ -233,6 +233,7 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
   bool enqueue(Bytes frames, std::uint64_t count = 1) {
     if (queued + frames.size() > owner->settings_.limits.max_queued_bytes) {
       owner->counters_.queue_drops += count;
+      owner->recycle(std::move(frames));
       return false;
     }
     queued += frames.size();
@@ -257,6 +258,7 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
           if (ec) return self->close("write: " + ec.message());
           for (std::size_t i = 0; i < self->gathered; ++i) {
             self->queued -= self->queue.front().size();
+            self->owner->recycle(std::move(self->queue.front()));
             self->queue.pop_front();
           }
           self->gathered = 0;
@@ -288,7 +290,7 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
   // true when the shim is empty.
   bool drain_shim() {
     Bytes& buf = owner->shim_buffer_;
-    Bytes batch;
+    Bytes batch = owner->spare_batch();
     std::uint64_t frames = 0;
     bool drained = false;
     for (std::size_t taken = 0; taken < kShimBatchDatagrams; ++taken) {
@@ -317,23 +319,21 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
         append_esp(batch, frames, ByteView(buf.data() + at, std::min(segment, total - at)));
       if (batch.size() >= kShimBatchBytes) {
         from_engine(std::move(batch), frames);
-        batch = Bytes();
+        batch = owner->spare_batch();
         frames = 0;
       }
     }
-    from_engine(std::move(batch), frames);
+    if (frames > 0)
+      from_engine(std::move(batch), frames);
+    else
+      owner->recycle(std::move(batch));
     return drained;
   }
 
   // Only the engine's ESP, sealed for this peer, is framed (§3.2): drain_shim takes datagrams from
   // the engine's port only, and a runt or an SPI of 0 is never the engine's.
   static void append_esp(Bytes& batch, std::uint64_t& frames, ByteView esp) {
-    const std::size_t at = batch.size();
-    if (batch.capacity() == 0) batch.reserve(2 * kShimBatchBytes);
-    batch.resize(at + natt::tcp::kLengthFieldBytes + esp.size());
-    const std::size_t put = natt::tcp::write_esp_frame(esp, MutableByteView(batch).subspan(at));
-    batch.resize(at + put);
-    if (put > 0) ++frames;
+    if (natt::tcp::append_esp_frame(esp, batch)) ++frames;
   }
 
   void from_engine(Bytes batch, std::uint64_t frames) {
@@ -466,6 +466,23 @@ TcpTransport::~TcpTransport() {
   }
   for (auto& [peer, s] : accepted_) s->detach();
   for (auto& [peer, s] : initiated_) s->detach();
+}
+
+Bytes TcpTransport::spare_batch() {
+  if (spare_batches_.empty()) {
+    Bytes b;
+    b.reserve(kSpareBatchBytes);
+    return b;
+  }
+  Bytes b = std::move(spare_batches_.back());
+  spare_batches_.pop_back();
+  return b;
+}
+
+void TcpTransport::recycle(Bytes b) {
+  if (b.capacity() < kSpareBatchBytes || spare_batches_.size() >= kSpareBatches) return;
+  b.clear();
+  spare_batches_.push_back(std::move(b));
 }
 
 Endpoint TcpTransport::next_shim_address() {
