@@ -61,6 +61,7 @@ wait_described 10 "iperf3 server in c1" nsx c1 sh -c "ss -ltn | grep -q ':5201 '
 # udp_rcvbuf_errors NODE: datagrams the kernel dropped at a full UDP receive buffer in NODE (the
 # engine's NAT-T socket, a stream's shim): lost packets the inner TCP has to resend.
 udp_rcvbuf_errors() {
+  # shellcheck disable=SC2016  # awk's fields, not the shell's
   nsx "$1" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' /proc/net/snmp
 }
 gw_tcp_esp() { echo $(($(natgated_counter gw tcp_esp_rx) + $(natgated_counter gw tcp_esp_tx))); }
