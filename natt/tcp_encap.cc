@@ -1,5 +1,6 @@
 #include "natt/tcp_encap.h"
 
+#include <array>
 #include <cstring>
 
 namespace natgate::natt::tcp {
@@ -69,6 +70,15 @@ std::size_t write_esp_frame(ByteView esp_packet, MutableByteView out) {
   // (RFC 4303 §2.1) and would be read back as the non-ESP marker.
   if (esp_packet.size() < kMinEspBytes || read_u32(esp_packet) == 0) return 0;
   return write_frame(FrameKind::Esp, esp_packet, out);
+}
+
+bool append_esp_frame(ByteView esp_packet, Bytes& out) {
+  if (esp_packet.size() < kMinEspBytes || read_u32(esp_packet) == 0) return false;
+  std::array<std::uint8_t, kLengthFieldBytes> header{};
+  if (write_frame_header(FrameKind::Esp, esp_packet.size(), header) != header.size()) return false;
+  out.insert(out.end(), header.begin(), header.end());
+  out.insert(out.end(), esp_packet.begin(), esp_packet.end());
+  return true;
 }
 
 Bytes ike_frame(ByteView ike_message) { return frame_bytes(FrameKind::Ike, ike_message, write_ike_frame); }

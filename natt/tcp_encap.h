@@ -61,6 +61,11 @@ std::size_t write_frame_header(FrameKind kind, std::size_t payload_bytes, Mutabl
 std::size_t write_ike_frame(ByteView ike_message, MutableByteView out);
 std::size_t write_esp_frame(ByteView esp_packet, MutableByteView out);
 
+// Appends Length || ESP packet (§3.2) to `out` (one copy of the packet, no zero-fill first), for
+// a sender that batches frames into one buffer. False, with nothing appended, when
+// write_esp_frame would refuse the packet.
+bool append_esp_frame(ByteView esp_packet, Bytes& out);
+
 // Conveniences for tests and tools (allocate; the data paths use the writers above).
 Bytes ike_frame(ByteView ike_message);
 Bytes esp_frame(ByteView esp_packet);

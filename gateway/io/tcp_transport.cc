@@ -1,18 +1,24 @@
 #include "gateway/io/tcp_transport.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
 #include <deque>
 
 #include "natt/tcp_encap.h"
 #include "natt/tcp_stream_decoder.h"
+#include "sys/udp_cmsg.h"
+#include "sys/udp_socket.h"
 
 namespace natgate::gateway {
 
@@ -35,11 +41,27 @@ asio::ip::address to_asio(const IpAddress& a) { return asio::ip::make_address(a.
 constexpr std::uint32_t kShimBase = 0x7F400000u;
 constexpr std::uint32_t kShimCount = (1u << 22) - 2;
 
-// Per stream, so what a stranger's connection costs stays small: TCP reads of 16 KiB, and the
-// engine's datagrams to a shim are one outer packet each (path MTU sized; the shim has no GRO).
-// With the decoder's one split frame (at most 64 KiB) an accepted stream holds under 100 KiB
-// until it is authenticated and ESP fills its send queue (TcpEncapLimits::max_queued_bytes).
+// Per stream, so what a stranger's connection costs stays small: TCP reads of 16 KiB. With the
+// decoder's one split frame (at most 64 KiB) an accepted stream holds under 100 KiB until it is
+// authenticated and ESP fills its send queue (TcpEncapLimits::max_queued_bytes). What the shims
+// receive lands in one buffer of the transport (TcpTransport::shim_buffer_, kShimReadBytes), read
+// only inside the handler that drains a shim.
 constexpr std::size_t kReadBytes = 16384;
+
+// Outbound ESP is written in batches: each time the shim becomes readable, what the engine queued
+// there is drained (up to this many datagrams; the shim has UDP GRO, so one datagram is one GSO
+// burst of the engine, up to 64 KiB) into buffers of frames of about kShimBatchBytes, and the
+// queued buffers go out with one gathered write. One TCP write per packet cost more than anything
+// else in the stream path (a tcp_sendmsg and a push of one small segment each,
+// docs/performance.md "TCP encapsulation vs UDP").
+constexpr std::size_t kShimBatchDatagrams = 64;
+constexpr std::size_t kShimBatchBytes = 65536;
+// Inbound ESP goes to the engine the same way: the equal-sized ESP frames of one read as one UDP
+// GSO datagram (UDP_SEGMENT; the engine's socket has GRO and takes it whole), not a sendto each.
+constexpr std::size_t kGsoSegments = 64;  // the kernel's limit is 64 (older) or 128
+constexpr std::size_t kGsoBytes = 65000;  // one UDP datagram's payload (65507 at most)
+// Queued buffers handed to one write (the socket takes what fits; the rest follows).
+constexpr std::size_t kMaxGather = 64;
 
 }  // namespace
 
@@ -68,6 +90,8 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
   bool has_ike_ends = false;
   std::deque<Bytes> queue;
   std::size_t queued = 0;
+  std::vector<asio::const_buffer> gather;  // the write in flight: the first `gathered` of queue
+  std::size_t gathered = 0;
   bool writing = false;
   bool connected = false;
   bool connecting = false;
@@ -75,14 +99,18 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
   std::uint64_t generation = 0;  // a re-opened connection ignores the old one's completions
   asio::steady_timer timer;
   std::array<std::uint8_t, kReadBytes> rx{};
-  std::array<std::uint8_t, kReadBytes> shim_rx{};
-  udp::endpoint shim_from;
+  Bytes to_engine;  // ESP of this read for the engine: to_engine_count packets of to_engine_segment bytes
+  std::size_t to_engine_segment = 0;
+  std::size_t to_engine_count = 0;
 
   Status open_shim(const Endpoint& address) {
     boost::system::error_code ec;
     shim.open(udp::v4(), ec);
     if (!ec) shim.bind(udp::endpoint(to_asio(address.address), 0), ec);
     if (!ec) shim.non_blocking(true, ec);
+    // GRO: the engine's GSO bursts arrive whole (one receive each); without it (an old kernel)
+    // every packet is its own datagram, which drain_shim handles the same way.
+    if (!ec) (void)sys::enable_udp_gro(shim.native_handle());
     if (ec)
       return unexpected("TCP encapsulation shim on " + address.address.to_string() + ": " + ec.message());
     shim_endpoint = from_asio(shim.local_endpoint(ec));
@@ -110,11 +138,13 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
       const natt::tcp::Decoded d = decoder.next(in);
       switch (d.status) {
         case natt::tcp::DecodeStatus::NeedMore:
+          flush_to_engine();
           return true;
         case natt::tcp::DecodeStatus::Dropped:
           ++owner->counters_.frames_dropped;
           continue;
         case natt::tcp::DecodeStatus::Closed:
+          flush_to_engine();
           ++owner->counters_.closed_bad_framing;
           close(std::string("bad framing: ") + natt::tcp::error_name(d.error));
           return false;
@@ -132,16 +162,11 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
       case natt::tcp::FrameKind::Keepalive:
         ++owner->counters_.keepalives_rx;  // §6.7: dropped
         return;
-      case natt::tcp::FrameKind::Esp: {
+      case natt::tcp::FrameKind::Esp:
         ++owner->counters_.esp_rx;
-        boost::system::error_code ec;
-        const Endpoint& e = owner->settings_.engine;
-        shim.send_to(asio::buffer(f.payload.data(), f.payload.size()),
-                     udp::endpoint(to_asio(e.address), e.port), 0, ec);
-        if (ec) ++owner->counters_.queue_drops;
-        return;
-      }
+        return to_engine_add(f.payload);
       case natt::tcp::FrameKind::Ike:
+        flush_to_engine();  // the ESP before it first, in stream order
         ++owner->counters_.ike_rx;
         validated = true;
         if (role == Role::Responder) {
@@ -154,50 +179,167 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
     }
   }
 
-  bool enqueue(Bytes frame) {
-    if (queued + frame.size() > owner->settings_.limits.max_queued_bytes) {
-      ++owner->counters_.queue_drops;
+  // Collects one ESP packet for the engine; a GSO datagram holds equal-sized segments, the last
+  // one may be shorter (it ends the datagram).
+  void to_engine_add(ByteView esp) {
+    if (to_engine_count > 0 && (esp.size() > to_engine_segment || to_engine_count >= kGsoSegments ||
+                                to_engine.size() + esp.size() > kGsoBytes))
+      flush_to_engine();
+    if (to_engine_count == 0) {
+      to_engine_segment = esp.size();
+      if (to_engine.capacity() == 0) to_engine.reserve(kGsoBytes);
+    }
+    to_engine.insert(to_engine.end(), esp.begin(), esp.end());
+    ++to_engine_count;
+    if (esp.size() < to_engine_segment) flush_to_engine();
+  }
+
+  // Sends what to_engine_add collected from the shim to the engine's NAT-T socket: one datagram,
+  // with UDP_SEGMENT when it holds more than one packet. A full socket buffer drops them all
+  // (counted), as it would drop them on UDP.
+  void flush_to_engine() {
+    if (to_engine_count == 0) return;
+    sockaddr_storage to{};
+    const socklen_t to_len = owner->settings_.engine.to_sockaddr(to);
+    const int fd = shim.native_handle();
+    auto send_one = [&](ByteView b, std::size_t segment) {
+      iovec iov{const_cast<std::uint8_t*>(b.data()), b.size()};
+      alignas(cmsghdr) std::array<std::uint8_t, sys::kSegmentSizeSpace> control{};
+      msghdr h{};
+      h.msg_name = &to;
+      h.msg_namelen = to_len;
+      h.msg_iov = &iov;
+      h.msg_iovlen = 1;
+      if (segment > 0) {
+        h.msg_control = control.data();
+        h.msg_controllen = sys::put_segment_size(reinterpret_cast<cmsghdr*>(control.data()),
+                                                 static_cast<std::uint16_t>(segment));
+      }
+      return ::sendmsg(fd, &h, MSG_DONTWAIT) >= 0;
+    };
+    const ByteView all(to_engine.data(), to_engine.size());
+    if (to_engine_count == 1 || !send_one(all, to_engine_segment)) {
+      // One packet, or a kernel without UDP GSO (EIO/EINVAL): one datagram each.
+      for (std::size_t at = 0; at < all.size(); at += to_engine_segment) {
+        const std::size_t n = std::min(to_engine_segment, all.size() - at);
+        if (!send_one(all.subspan(at, n), 0)) ++owner->counters_.queue_drops;
+      }
+    }
+    to_engine.clear();
+    to_engine_count = 0;
+  }
+
+  // `frames` frames (one IKE message, or a batch of ESP) that go out whole or not at all.
+  bool enqueue(Bytes frames, std::uint64_t count = 1) {
+    if (queued + frames.size() > owner->settings_.limits.max_queued_bytes) {
+      owner->counters_.queue_drops += count;
+      owner->recycle(std::move(frames));
       return false;
     }
-    queued += frame.size();
-    queue.push_back(std::move(frame));
+    queued += frames.size();
+    queue.push_back(std::move(frames));
     if (connected && !writing) write_next();
     return true;
   }
 
+  // One gathered write of the queued buffers (up to kMaxGather); deque references stay valid
+  // while later ones are pushed behind them.
   void write_next() {
     if (queue.empty()) return;
     writing = true;
+    gathered = std::min(queue.size(), kMaxGather);
+    gather.clear();
+    for (std::size_t i = 0; i < gathered; ++i) gather.emplace_back(asio::buffer(queue[i]));
     asio::async_write(
-        socket, asio::buffer(queue.front()),
+        socket, gather,
         [self = shared_from_this(), gen = generation](const boost::system::error_code& ec, std::size_t) {
           if (!self->owner || gen != self->generation) return;
           self->writing = false;
           if (ec) return self->close("write: " + ec.message());
-          self->queued -= self->queue.front().size();
-          self->queue.pop_front();
+          for (std::size_t i = 0; i < self->gathered; ++i) {
+            self->queued -= self->queue.front().size();
+            self->owner->recycle(std::move(self->queue.front()));
+            self->queue.pop_front();
+          }
+          self->gathered = 0;
           self->write_next();
         });
   }
 
+  // async_wait and our own receives: the datagrams land in the transport's one buffer, which is
+  // read before the handler returns (an asio receive would fill it later, from the reactor).
   void start_shim() {
-    shim.async_receive_from(asio::buffer(shim_rx), shim_from,
-                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                              if (!self->owner) return;
-                              if (ec == asio::error::operation_aborted) return;
-                              // Only the engine's ESP, sealed for this peer, is framed (§3.2); nothing else a
-                              // local process may send to the shim reaches the stream.
-                              if (!ec && self->shim_from.port() == self->owner->settings_.engine.port)
-                                self->from_engine(ByteView(self->shim_rx.data(), n));
-                              self->start_shim();
-                            });
+    shim.async_wait(udp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!self->owner || ec == asio::error::operation_aborted) return;
+      self->shim_ready();
+    });
   }
 
-  void from_engine(ByteView esp) {
-    Bytes frame = natt::tcp::esp_frame(esp);
-    if (frame.empty()) return;  // a keepalive or a runt: never from the engine's ESP path
+  void shim_ready() {
+    const bool drained = drain_shim();
+    if (!owner) return;
+    if (drained) return start_shim();
+    // More is queued: continue after the other handlers (the socket stays readable, so an
+    // edge-triggered wait would not fire again).
+    asio::post(owner->io_, [self = shared_from_this()] {
+      if (self->owner) self->shim_ready();
+    });
+  }
+
+  // Frames what the engine queued on the shim (up to kShimBatchDatagrams datagrams) into batches;
+  // true when the shim is empty.
+  bool drain_shim() {
+    Bytes& buf = owner->shim_buffer_;
+    Bytes batch = owner->spare_batch();
+    std::uint64_t frames = 0;
+    bool drained = false;
+    for (std::size_t taken = 0; taken < kShimBatchDatagrams; ++taken) {
+      sockaddr_storage from{};
+      iovec iov{buf.data(), buf.size()};
+      alignas(cmsghdr) std::array<std::uint8_t, sys::kGroSegmentSpace> control{};
+      msghdr h{};
+      h.msg_name = &from;
+      h.msg_namelen = sizeof from;
+      h.msg_iov = &iov;
+      h.msg_iovlen = 1;
+      h.msg_control = control.data();
+      h.msg_controllen = control.size();
+      const ssize_t n = ::recvmsg(shim.native_handle(), &h, MSG_DONTWAIT);
+      if (n < 0) {
+        drained = errno == EAGAIN || errno == EWOULDBLOCK;
+        if (drained) break;
+        continue;  // a pending socket error, reported once
+      }
+      const auto src = Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&from), h.msg_namelen);
+      if ((h.msg_flags & MSG_TRUNC) != 0 || !src || src->port != owner->settings_.engine.port) continue;
+      const auto total = static_cast<std::size_t>(n);
+      std::size_t segment = sys::read_gro_segment_size(h);
+      if (segment == 0) segment = total;
+      for (std::size_t at = 0; at < total; at += segment)
+        append_esp(batch, frames, ByteView(buf.data() + at, std::min(segment, total - at)));
+      if (batch.size() >= kShimBatchBytes) {
+        from_engine(std::move(batch), frames);
+        batch = owner->spare_batch();
+        frames = 0;
+      }
+    }
+    if (frames > 0)
+      from_engine(std::move(batch), frames);
+    else
+      owner->recycle(std::move(batch));
+    return drained;
+  }
+
+  // Only the engine's ESP, sealed for this peer, is framed (§3.2): drain_shim takes datagrams from
+  // the engine's port only, and a runt or an SPI of 0 is never the engine's.
+  static void append_esp(Bytes& batch, std::uint64_t& frames, ByteView esp) {
+    if (natt::tcp::append_esp_frame(esp, batch)) ++frames;
+  }
+
+  void from_engine(Bytes batch, std::uint64_t frames) {
+    if (frames == 0) return;
     if (role == Role::Initiator && !connected && !connecting) connect();
-    if (enqueue(std::move(frame))) ++owner->counters_.esp_tx;
+    if (enqueue(std::move(batch), frames)) owner->counters_.esp_tx += frames;
   }
 
   // Initiator: a new connection to the peer; the "IKETCP" prefix goes first (§4).
@@ -211,6 +353,7 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
     queue.clear();
     queued = 0;
     writing = false;
+    gathered = 0;
     connected = false;
     connecting = true;
     queue.emplace_back(natt::tcp::kStreamPrefix.begin(), natt::tcp::kStreamPrefix.end());
@@ -253,6 +396,7 @@ struct TcpTransport::Stream : std::enable_shared_from_this<Stream> {
     connected = false;
     connecting = false;
     writing = false;
+    gathered = 0;
     queue.clear();
     queued = 0;
     // An initiator's stream stays, shim and all, and is opened again when needed (§6, §7).
@@ -291,7 +435,7 @@ struct TcpTransport::Listener : std::enable_shared_from_this<Listener> {
 };
 
 TcpTransport::TcpTransport(asio::io_context& io, TcpTransportSettings settings, IkeHandler on_ike)
-    : io_(io), settings_(std::move(settings)), on_ike_(std::move(on_ike)) {}
+    : io_(io), settings_(std::move(settings)), on_ike_(std::move(on_ike)), shim_buffer_(kShimReadBytes) {}
 
 Expected<std::unique_ptr<TcpTransport>> TcpTransport::start(asio::io_context& io,
                                                             TcpTransportSettings settings,
@@ -322,6 +466,23 @@ TcpTransport::~TcpTransport() {
   }
   for (auto& [peer, s] : accepted_) s->detach();
   for (auto& [peer, s] : initiated_) s->detach();
+}
+
+Bytes TcpTransport::spare_batch() {
+  if (spare_batches_.empty()) {
+    Bytes b;
+    b.reserve(kSpareBatchBytes);
+    return b;
+  }
+  Bytes b = std::move(spare_batches_.back());
+  spare_batches_.pop_back();
+  return b;
+}
+
+void TcpTransport::recycle(Bytes b) {
+  if (b.capacity() < kSpareBatchBytes || spare_batches_.size() >= kSpareBatches) return;
+  b.clear();
+  spare_batches_.push_back(std::move(b));
 }
 
 Endpoint TcpTransport::next_shim_address() {

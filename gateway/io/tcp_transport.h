@@ -168,6 +168,18 @@ class TcpTransport {
   std::set<Endpoint> closed_peers_;  // responder streams that closed, bounded
   std::uint32_t next_shim_ = 1;
   Counters counters_;
+  // What a shim receives (one GRO datagram at most), read inside the handler that drains it:
+  // one buffer for all streams, since every stream runs on the one io_context thread.
+  static constexpr std::size_t kShimReadBytes = 65536;
+  Bytes shim_buffer_;
+  // Batch buffers of outbound ESP frames, reused once written: a fresh 128 KiB buffer per batch
+  // cost more in page faults and zeroing than the framing itself (docs/performance.md). A batch
+  // holds under 64 KiB plus one GRO datagram's frames (64 KiB and a 2-byte Length per packet).
+  static constexpr std::size_t kSpareBatchBytes = 2 * kShimReadBytes + 4096;
+  static constexpr std::size_t kSpareBatches = 16;
+  std::vector<Bytes> spare_batches_;
+  Bytes spare_batch();
+  void recycle(Bytes b);
 };
 
 }  // namespace natgate::gateway

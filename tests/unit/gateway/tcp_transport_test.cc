@@ -206,6 +206,83 @@ TEST_F(TcpTransportTest, EspCrossesTheShimToTheEngineAndBackIntoTheStream) {
   EXPECT_EQ(t->counters().esp_tx, 1u);
 }
 
+// The shim drains what the engine queued in one go and writes it as batches of frames: a burst of
+// ESP larger than one batch (64 datagrams) leaves the stream complete, in the engine's order, each
+// packet its own frame (§3.2), and every one counted. (100 small packets: the burst must fit the
+// shim's default receive buffer, it is sent before the io_context runs.)
+TEST_F(TcpTransportTest, ABurstOfEspLeavesTheStreamFramedInOrderAcrossBatches) {
+  auto t = responder();
+  ASSERT_TRUE(t);
+  auto c = connect_to(t->listen_endpoints().at(0));
+  send_all(c.get(), prefix());
+  ASSERT_TRUE(pump(io_, [&] { return t->shim_for(local_of(c.get())).has_value(); }));
+  // The shim has an address of its own in 127.64.0.0/10 (to_sockaddr would give 127.0.0.1).
+  const Endpoint shim = *t->shim_for(local_of(c.get()));
+  sockaddr_in to = to_sockaddr(shim);
+  to.sin_addr.s_addr = htonl(shim.address.v4_host_order());
+  constexpr std::uint32_t kPackets = 100;
+  Bytes expected;
+  for (std::uint32_t i = 1; i <= kPackets; ++i) {
+    Bytes p(400, static_cast<std::uint8_t>(i));
+    p[0] = 0x01, p[1] = 0x02, p[2] = 0x03, p[3] = 0x04;  // SPI
+    p[4] = 0, p[5] = 0, p[6] = static_cast<std::uint8_t>(i >> 8), p[7] = static_cast<std::uint8_t>(i);
+    ASSERT_EQ(
+        ::sendto(engine_.get(), p.data(), p.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to),
+        static_cast<ssize_t>(p.size()));
+    const Bytes f = natt::tcp::esp_frame(p);
+    expected.insert(expected.end(), f.begin(), f.end());
+  }
+  Bytes back;
+  ASSERT_TRUE(pump(io_,
+                   [&] {
+                     Bytes more = read_some(c.get());
+                     back.insert(back.end(), more.begin(), more.end());
+                     return back.size() >= expected.size();
+                   }))
+      << back.size() << " of " << expected.size() << " bytes, esp_tx " << t->counters().esp_tx;
+  ASSERT_EQ(back.size(), expected.size());
+  EXPECT_TRUE(back == expected);
+  EXPECT_EQ(t->counters().esp_tx, kPackets);
+  EXPECT_EQ(t->counters().queue_drops, 0u);
+}
+
+// ESP frames of one read go to the engine as one UDP GSO datagram (equal-sized packets, a shorter
+// one ends it); the engine's socket here has no GRO, so the kernel hands it the packets one by
+// one: each must arrive whole, in stream order, also around an IKE frame and a size change.
+TEST_F(TcpTransportTest, EspOfOneReadReachesTheEngineAsItsPacketsInStreamOrder) {
+  auto t = responder();
+  ASSERT_TRUE(t);
+  auto c = connect_to(t->listen_endpoints().at(0));
+  std::vector<Bytes> sent;
+  auto esp = [&](std::size_t size, std::uint8_t seq) {
+    Bytes p(size, seq);
+    p[0] = 0x01, p[1] = 0x02, p[2] = 0x03, p[3] = 0x04;  // SPI
+    p[4] = 0, p[5] = 0, p[6] = 0, p[7] = seq;
+    sent.push_back(p);
+    return natt::tcp::esp_frame(p);
+  };
+  Bytes stream = prefix();
+  for (std::uint8_t i = 1; i <= 70; ++i) stream = concat(stream, esp(1000, i));  // over one GSO datagram
+  stream = concat(stream, esp(600, 71));                                         // shorter: ends it
+  stream = concat(stream, natt::tcp::ike_frame(ike_message()));
+  stream = concat(stream, esp(1000, 72));
+  stream = concat(stream, esp(1200, 73));  // larger: a datagram of its own
+  stream = concat(stream, esp(1200, 74));
+  send_all(c.get(), stream);
+  std::vector<Bytes> got;
+  ASSERT_TRUE(pump(io_,
+                   [&] {
+                     Bytes b(4096);
+                     const ssize_t n = ::recv(engine_.get(), b.data(), b.size(), MSG_DONTWAIT);
+                     if (n > 0) got.emplace_back(b.begin(), b.begin() + n);
+                     return got.size() >= sent.size() && got_.count == 1;
+                   }))
+      << got.size() << " of " << sent.size();
+  EXPECT_EQ(got, sent);
+  EXPECT_EQ(t->counters().esp_rx, sent.size());
+  EXPECT_EQ(t->counters().queue_drops, 0u);
+}
+
 TEST_F(TcpTransportTest, AWrongPrefixClosesThatStreamAndIsCounted) {
   auto t = responder();
   ASSERT_TRUE(t);

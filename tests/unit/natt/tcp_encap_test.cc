@@ -84,6 +84,19 @@ TEST(TcpEncap, EspFrameIsLengthAndPacketByteExact) {
   EXPECT_EQ(to_hex(esp_frame(esp)), "000e" + to_hex(esp));
 }
 
+TEST(TcpEncap, AppendedEspFramesFollowEachOtherByteExact) {
+  const Bytes esp = hex_bytes(kEspHex);
+  Bytes batch = hex_bytes("aabb");  // what a batch already holds stays
+  ASSERT_TRUE(append_esp_frame(esp, batch));
+  ASSERT_TRUE(append_esp_frame(esp, batch));
+  EXPECT_EQ(to_hex(batch), "aabb" + ("000e" + to_hex(esp)) + ("000e" + to_hex(esp)));
+  // What write_esp_frame refuses is not appended.
+  EXPECT_FALSE(append_esp_frame(hex_bytes("01020304 050607"), batch));
+  EXPECT_FALSE(append_esp_frame(hex_bytes("00000000 00000001"), batch));
+  EXPECT_FALSE(append_esp_frame(Bytes(65535 - 1, 7), batch));
+  EXPECT_EQ(batch.size(), 2u + 2 * 14u);
+}
+
 TEST(TcpEncap, KeepaliveFrameIsLengthThreeAndFf) {
   EXPECT_EQ(to_hex(kKeepaliveFrame), "0003ff");  // §6.7
 }
