@@ -35,6 +35,7 @@ med_natgated_start() {
   ip netns exec "$(ns "$node")" "$NATGATED" --check "$dir/natgate.yaml" >"$dir/check.out" 2>&1 ||
     { cat "$dir/check.out" >&2; fail "natgated --check refused $node's config"; }
   natgated_spawn "$node" "$dir/natgate.yaml" "$(natgated_log "$node")"
+  # shellcheck disable=SC2034,SC2004  # an associative array of testlib/natgated.sh
   NATGATED_PID[$node]=$NATGATED_LAST_PID
   wait_until 10 _natgated_ready "$node" "$NATGATED_LAST_PID" ||
     { tail -n 30 "$(natgated_log "$node")" >&2; fail "natgated on $node"; }

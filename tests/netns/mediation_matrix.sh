@@ -7,6 +7,7 @@
 # tests/netns/nat_punch.sh, which proves the same matrix with a probe and no IKE), the ms from
 # the peers' start (bob's natgated started) to the first ping answered across the tunnel, and
 # whether 10 MB of TCP arrived intact (sha256, testlib check_tcp_transfer).
+#   one side without NAT (its host on the internet)     -> direct
 #   both sides EIM (any filtering)                     -> direct
 #   one side APDM, the other EIM with EIF or ADF        -> direct (via a peer-reflexive candidate)
 #   one side APDM, the other EIM-APDF; both sides APDM  -> relayed (punching cannot work)
@@ -15,8 +16,11 @@
 #
 #   mediation_matrix.sh [ci|full]
 #     ci    (default) 4 representative pairs: both-EIM, APDM-vs-EIF (prflx), a CGNAT, and relayed
-#     full  4 x 4 kinds and the two CGNAT kinds against the four (24 pairs, ~10 min):
-#           tools/mediation-matrix runs it and docs/mediation.md keeps its table
+#     full  4 x 4 NAT kinds and "no NAT" on either side (5 x 5), the two CGNAT kinds against
+#           the five (35 pairs, ~12 min): tools/mediation-matrix runs it, docs/mediation.md
+#           keeps its table
+#     no-nat  only the pairs with a side without NAT
+#     pair "LABEL A" "LABEL B"  one pair, by the labels of the table (e.g. pair APDM "no NAT")
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODE=${1:-ci}
@@ -28,30 +32,36 @@ io_init "mediation-matrix-$MODE"
 natgated_binaries
 command -v socat >/dev/null || { echo "socat not installed" >&2; exit 77; }
 
-A_PUB=198.51.100.10 B_PUB=198.51.100.11 C_PUB=198.51.100.12
-declare -A SITE_PUB=([a]=$A_PUB [b]=$B_PUB [c]=$C_PUB)
+A_PUB=198.51.100.10 B_PUB=198.51.100.11 C_PUB=198.51.100.12 D_PUB=198.51.100.13 E_PUB=198.51.100.14
+declare -A SITE_PUB=([a]=$A_PUB [b]=$B_PUB [c]=$C_PUB [d]=$D_PUB [e]=$E_PUB)
 
-step "lab: med public; sites a and b behind one NAT, c behind a home NAT and a CGNAT"
+step "lab: med public; sites a and b behind one NAT, c behind a home NAT and a CGNAT, d and e without NAT"
 med_lab
 natk_site a "$A_PUB" eim-apdf
 natk_site b "$B_PUB" eim-apdf
 natk_site c "$C_PUB" eim-apdf eim-apdf
-for s in a b c; do
-  netns_addr "$s-host" lo "$([[ $s == b ]] && echo 10.2.0.1/32 || echo 10.1.0.1/32)"
+for s in d e; do  # no NAT: the gateway's host is on the internet itself
+  netns_add "$s-host"
+  netns_on_bridge "$s-host" eth0 inet "p-$s" "${SITE_PUB[$s]}/24"
+done
+for s in a b c d e; do
+  netns_addr "$s-host" lo "$([[ $s == b || $s == e ]] && echo 10.2.0.1/32 || echo 10.1.0.1/32)"
   netns_wait_reach "$s-host" "$MED_ADDR"
 done
 med_server_conf relay
-for s in a c; do med_peer_conf "$s-host" alice.lab bob.lab "$MED_PSK_A" 10.1.0.1/32 10.2.0.1/32 initiate relay; done
-med_peer_conf b-host bob.lab alice.lab "$MED_PSK_B" 10.2.0.1/32 10.1.0.1/32 listen relay
+for s in a c d; do med_peer_conf "$s-host" alice.lab bob.lab "$MED_PSK_A" 10.1.0.1/32 10.2.0.1/32 initiate relay; done
+for s in b e; do med_peer_conf "$s-host" bob.lab alice.lab "$MED_PSK_B" 10.2.0.1/32 10.1.0.1/32 listen relay; done
 
 # Site kinds: label | home spec | carrier spec | mapping | filtering (as in nat_punch.sh; the
-# ports= ranges make the NATs remap, as CGNs and many home routers do).
+# ports= ranges make the NATs remap, as CGNs and many home routers do). "none": no NAT, the
+# pair runs on site d (alice) or e (bob) instead.
 KINDS=(
   "EIM-EIF|eim-eif||EIM|EIF"
   "EIM-ADF|eim-adf||EIM|ADF"
   "EIM-APDF|eim-apdf,ports=20000-29999||EIM|APDF"
   "APDM|apdm,ports=40000-49999||APDM|APDF"
 )
+NO_NAT="no NAT|none||none|none"
 CGN_KINDS=(
   "CGN EIM-EIF+EIM-ADF|eim-eif|eim-adf,ports=30000-39999|EIM|ADF"
   "CGN EIM-APDF+APDM|eim-apdf|apdm,ports=30000-39999|APDM|APDF"
@@ -60,7 +70,9 @@ CGN_KINDS=(
 # expect M_A F_A M_B F_B -> "direct|relayed RULE" (nat_punch.sh's rule names)
 expect() {
   local ma=$1 fa=$2 mb=$3 fb=$4
-  if [[ $ma == EIM && $mb == EIM ]]; then echo "direct both-EIM"
+  if [[ $ma == none ]]; then echo "direct A-no-NAT"
+  elif [[ $mb == none ]]; then echo "direct B-no-NAT"
+  elif [[ $ma == EIM && $mb == EIM ]]; then echo "direct both-EIM"
   elif [[ $ma == APDM && $mb == APDM ]]; then echo "relayed both-APDM"
   elif [[ $ma == APDM ]]; then
     [[ $fb == APDF ]] && echo "relayed APDM-vs-APDF" || echo "direct APDM-vs-$fb(prflx)"
@@ -69,7 +81,7 @@ expect() {
   fi
 }
 
-stop_all() { local n; for n in a-host c-host b-host med; do natgated_stop "$n"; done; }
+stop_all() { local n; for n in a-host c-host d-host b-host e-host med; do natgated_stop "$n"; done; }
 ping_once() { nsx "$1" ping -c 1 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1; }
 settled() { local p; p=$(med_path "$1"); [[ ${p%%|*} == direct || ${p%%|*} == relayed ]]; }
 
@@ -80,10 +92,13 @@ pair() {  # pair SITE_A KIND_A SITE_B KIND_B
   IFS='|' read -r la ha ca ma fa <<<"$ka"
   IFS='|' read -r lb hb cb mb fb <<<"$kb"
   read -r want rule <<<"$(expect "$ma" "$fa" "$mb" "$fb")"
+  [[ $ha == none ]] && sa=d
+  [[ -n $ca ]] && sa=c
+  [[ $hb == none ]] && sb=e
   step "$la x $lb (rule $rule: $want)"
   stop_all
-  natk_site_set "$sa" "$ha" "$ca"
-  natk_site_set "$sb" "$hb" "$cb"
+  [[ $ha == none ]] || natk_site_set "$sa" "$ha" "$ca"
+  [[ $hb == none ]] || natk_site_set "$sb" "$hb" "$cb"
   local an=$sa-host bn=$sb-host t0 ms="-" path="-" reason="" bpath="-" sha="-" verdict=ok why=()
   med_natgated_start med
   t0=$(io_now_ms)
@@ -120,14 +135,25 @@ pair() {  # pair SITE_A KIND_A SITE_B KIND_B
 }
 
 if [[ $MODE == full ]]; then
-  step "4 x 4 NAT kinds, one NAT per side"
-  for ka in "${KINDS[@]}"; do
-    for kb in "${KINDS[@]}"; do pair a "$ka" b "$kb"; done
+  step "4 x 4 NAT kinds and no NAT, one NAT per side"
+  for ka in "${KINDS[@]}" "$NO_NAT"; do
+    for kb in "${KINDS[@]}" "$NO_NAT"; do pair a "$ka" b "$kb"; done
   done
   step "CGNAT (home NAT + carrier NAT) against every kind"
   for kc in "${CGN_KINDS[@]}"; do
-    for kb in "${KINDS[@]}"; do pair c "$kc" b "$kb"; done
+    for kb in "${KINDS[@]}" "$NO_NAT"; do pair c "$kc" b "$kb"; done
   done
+elif [[ $MODE == pair ]]; then
+  by_label() {
+    local k
+    for k in "${KINDS[@]}" "${CGN_KINDS[@]}" "$NO_NAT"; do [[ ${k%%|*} == "$1" ]] && { echo "$k"; return; }; done
+    fail "no kind labelled '$1'"
+  }
+  ka=$(by_label "${2:?pair LABEL_A LABEL_B}") kb=$(by_label "${3:?pair LABEL_A LABEL_B}")
+  pair a "$ka" b "$kb"
+elif [[ $MODE == no-nat ]]; then
+  for kb in "${KINDS[@]}"; do pair a "$NO_NAT" b "$kb"; done
+  for ka in "${KINDS[@]}" "${CGN_KINDS[@]}" "$NO_NAT"; do pair a "$ka" b "$NO_NAT"; done
 else
   pair a "${KINDS[1]}" b "${KINDS[2]}"     # EIM-ADF x EIM-APDF (remapped): both-EIM, direct
   pair a "${KINDS[3]}" b "${KINDS[0]}"     # APDM x EIM-EIF: direct via a peer-reflexive candidate
