@@ -1,6 +1,7 @@
 #include "ike/exchange/ike_natd.h"
 
 #include "ike/codec/message.h"
+#include "ike/exchange/config.h"
 #include "natt/nat_detection.h"
 
 namespace natgate::ike {
@@ -41,7 +42,14 @@ TaskStatus IkeNatd::build_request(OutboundMessage& request) {
 
 TaskStatus IkeNatd::process_response(const InboundMessage& response) {
   evaluate(response);
-  if (ctx_.nat.udp_encapsulation() && !ctx_.natt) {
+  // A mediation connection moves to port 4500 even without a NAT (strongSwan 5.9.8 does the
+  // same; docs/mediation.md, "Setting up the mediation connection"): our end of it is the host
+  // candidate we announce, and the connectivity checks and the mediated IKE SA run on the NAT-T
+  // socket. Left on port 500, a peer without NAT announced :500, where the other peer's checks
+  // (sent with the non-ESP marker from its 4500) were not IKE, and every pair failed.
+  const bool mediation =
+      ctx_.peer_config && ctx_.peer_config->mediation_client && ctx_.nat.peer_supports_natt;
+  if ((ctx_.nat.udp_encapsulation() || mediation) && !ctx_.natt) {
     // §2.23: "the initiator MUST ... use UDP port 4500 for all subsequent IKE messages" once a
     // NAT is detected; both our port and the peer's change.
     ctx_.local.port = ctx_.ike_config->natt_port;

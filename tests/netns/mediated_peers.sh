@@ -22,7 +22,7 @@ BOB=${1:-natgated}
 ALICE_START=initiate
 [[ $BOB == charon-bob-initiates ]] && { BOB=charon-bob ALICE_START=listen; }
 SERVER=${2:-natgated}
-for f in procs netns nat nat_kinds natgated peer capture charon; do
+for f in procs netns nat nat_kinds natgated peer capture charon mediation; do
   # shellcheck source=/dev/null
   source "$HERE/../../testlib/$f.sh"
 done
@@ -32,31 +32,19 @@ if [[ $BOB == charon-bob || $SERVER == charon ]]; then
   [[ -x ${CHARON_BIN:-/usr/lib/ipsec/charon} ]] || { echo "charon not installed" >&2; exit 77; }
 fi
 
-MED=198.51.100.1 A_PUB=198.51.100.10 B_PUB=198.51.100.11
-IKE=aes256gcm16-prfsha256-x25519
-PSK_A=$(natgated_psk) PSK_B=$(natgated_psk) PSK_AB=$(natgated_psk)
+A_PUB=198.51.100.10 B_PUB=198.51.100.11
+# The charon configs below use the lab's names (testlib/mediation.sh).
+MED=$MED_ADDR IKE=$MED_IKE PSK_A=$MED_PSK_A PSK_B=$MED_PSK_B PSK_AB=$MED_PSK_AB
 
 step "lab: med public, alice behind eim-adf, bob behind eim-apdf (ports remapped)"
-natk_internet
-netns_add med
-netns_on_bridge med eth0 inet p-med "$MED/24"
+med_lab
 natk_site a "$A_PUB" eim-adf
 natk_site b "$B_PUB" "eim-apdf,ports=20000-29999"
 netns_addr a-host lo 10.1.0.1/32
 netns_addr b-host lo 10.2.0.1/32
 for s in a b; do netns_wait_reach "$s-host" "$MED"; done
 
-# start_natgated NODE: check the config, start natgated, wait for its socket.
-start_natgated() {
-  local node=$1 dir
-  dir=$(natgated_dir "$node")
-  ip netns exec "$(ns "$node")" "$NATGATED" --check "$dir/natgate.yaml" >"$dir/check.out" 2>&1 ||
-    { cat "$dir/check.out" >&2; fail "natgated --check refused $node's config"; }
-  natgated_spawn "$node" "$dir/natgate.yaml" "$(natgated_log "$node")"
-  NATGATED_PID[$node]=$NATGATED_LAST_PID
-  wait_until 10 _natgated_ready "$node" "$NATGATED_LAST_PID" ||
-    { tail -n 30 "$(natgated_log "$node")" >&2; fail "natgated on $node"; }
-}
+start_natgated() { med_natgated_start "$1"; }
 
 if [[ $SERVER == charon ]]; then
   step "charon on med: mediation = yes"
@@ -87,29 +75,13 @@ CONF
     >"$(charon_dir med)/load-server.out" 2>&1 || { cat "$(charon_dir med)/load-server.out" >&2; fail "swanctl load on med"; }
 else
   step "natgated on med: mediation: server"
-  dir=$(natgated_dir med); mkdir -p "$dir"
-  natgated_yaml_begin socket="$dir/natgate.sock" dataplane=userspace tun=none comment="mediation server ($IO_NAME)"
-  natgated_yaml_secret alice "$PSK_A" alice.lab
-  natgated_yaml_secret bob "$PSK_B" bob.lab
-  natgated_yaml_conn med mediation=server local_id=med.lab ike="$IKE" dpd=10s
-  natgated_yaml_write "$dir/natgate.yaml"
+  med_server_conf
   start_natgated med
 fi
 
 # peer_conf NODE SELF PEER MED_PSK LOCAL_TS REMOTE_TS START: `med` (mediation: client) and the
-# mediated connection `peer`.
-peer_conf() {
-  local node=$1 self=$2 peer=$3 med_psk=$4 lts=$5 rts=$6 start=$7 dir
-  dir=$(natgated_dir "$node"); mkdir -p "$dir"
-  natgated_yaml_begin socket="$dir/natgate.sock" dataplane=userspace tun=natgate0 comment="mediated peer $self ($IO_NAME)"
-  natgated_yaml_secret med "$med_psk"
-  natgated_yaml_secret peer "$PSK_AB"
-  natgated_yaml_conn med mediation=client local_id="$self" remote_addr="$MED" remote_id=med.lab ike="$IKE" \
-    dpd=10s start=initiate keepalive=5s
-  natgated_yaml_conn peer "mediation={ mediated_by: med, peer: $peer }" local_id="$self" local_subnets="$lts" \
-    remote_id="$peer" remote_subnets="$rts" ike="$IKE" esp=aes256gcm16 start="$start" keepalive=5s
-  natgated_yaml_write "$dir/natgate.yaml"
-}
+# mediated connection `peer` (testlib/mediation.sh).
+peer_conf() { med_peer_conf "$@"; }
 # charon_bob_conf: bob as charon, the same two connections in swanctl.conf(5) terms.
 charon_bob_conf() {
   cat >"$(charon_dir b-host)/swanctl/mediated.conf" <<CONF

@@ -12,78 +12,43 @@
 # it SA to SA (esp_relay_forwarded moved).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-for f in procs netns nat nat_kinds natgated peer capture; do
+for f in procs netns nat nat_kinds natgated peer capture mediation; do
   # shellcheck source=/dev/null
   source "$HERE/../../testlib/$f.sh"
 done
 io_init "mediated-relay"
 natgated_binaries
 
-MED=198.51.100.1 A_PUB=198.51.100.10 B_PUB=198.51.100.11
-IKE=aes256gcm16-prfsha256-x25519
-PSK_A=$(natgated_psk) PSK_B=$(natgated_psk) PSK_AB=$(natgated_psk)
+A_PUB=198.51.100.10 B_PUB=198.51.100.11
 
 step "lab: med public, alice and bob each behind a symmetric NAT (apdm)"
-natk_internet
-netns_add med
-netns_on_bridge med eth0 inet p-med "$MED/24"
+med_lab
 natk_site a "$A_PUB" "apdm,ports=20000-29999"
 natk_site b "$B_PUB" "apdm,ports=30000-39999"
 netns_addr a-host lo 10.1.0.1/32
 netns_addr b-host lo 10.2.0.1/32
-for s in a b; do netns_wait_reach "$s-host" "$MED"; done
+for s in a b; do netns_wait_reach "$s-host" "$MED_ADDR"; done
 
 start_natgated() {
-  local node=$1 dir
-  dir=$(natgated_dir "$node")
-  ip netns exec "$(ns "$node")" "$NATGATED" --check "$dir/natgate.yaml" >"$dir/check.out" 2>&1 ||
-    { cat "$dir/check.out" >&2; fail "natgated --check refused $node's config"; }
-  must_not "$node: no policy overlap warning for a mediated connection and its relay" grep -q "both carry" "$dir/check.out"
-  natgated_spawn "$node" "$dir/natgate.yaml" "$(natgated_log "$node")"
-  wait_until 10 _natgated_ready "$node" "$NATGATED_LAST_PID" ||
-    { tail -n 30 "$(natgated_log "$node")" >&2; fail "natgated on $node"; }
+  med_natgated_start "$1"
+  must_not "$1: no policy overlap warning for a mediated connection and its relay" \
+    grep -q "both carry" "$(natgated_dir "$1")/check.out"
 }
 
 step "natgated on med: mediation server (med.lab) and relay hub (hub.lab, relay in the engine)"
-dir=$(natgated_dir med); mkdir -p "$dir"
-natgated_yaml_begin socket="$dir/natgate.sock" dataplane="{ mode: userspace, relay: on }" tun=natgate0 \
-  comment="mediation server and relay hub ($IO_NAME)"
-natgated_yaml_secret alice "$PSK_A" alice.lab
-natgated_yaml_secret bob "$PSK_B" bob.lab
-natgated_yaml_conn med mediation=server local_id=med.lab ike="$IKE" dpd=10s
-natgated_yaml_conn relay-alice local_id=hub.lab local_subnets=10.2.0.1/32 remote_id=alice.lab \
-  remote_subnets=10.1.0.1/32 ike="$IKE" esp=aes256gcm16
-natgated_yaml_conn relay-bob local_id=hub.lab local_subnets=10.1.0.1/32 remote_id=bob.lab \
-  remote_subnets=10.2.0.1/32 ike="$IKE" esp=aes256gcm16
-natgated_yaml_write "$dir/natgate.yaml"
+med_server_conf relay
 start_natgated med
 
-# peer_conf NODE SELF PEER PSK LOCAL_TS REMOTE_TS START: `med` (mediation: client), `hub` (the
-# relay, start: listen: only the fallback brings it up) and the mediated connection `peer`.
-peer_conf() {
-  local node=$1 self=$2 peer=$3 psk=$4 lts=$5 rts=$6 start=$7 dir
-  dir=$(natgated_dir "$node"); mkdir -p "$dir"
-  natgated_yaml_begin socket="$dir/natgate.sock" dataplane=userspace tun=natgate0 comment="mediated peer $self ($IO_NAME)"
-  natgated_yaml_secret med "$psk"
-  natgated_yaml_secret hub "$psk"
-  natgated_yaml_secret peer "$PSK_AB"
-  natgated_yaml_conn med mediation=client local_id="$self" remote_addr="$MED" remote_id=med.lab ike="$IKE" \
-    dpd=10s start=initiate keepalive=5s
-  natgated_yaml_conn hub local_id="$self" local_subnets="$lts" remote_addr="$MED" remote_id=hub.lab \
-    remote_subnets="$rts" ike="$IKE" esp=aes256gcm16 start=listen keepalive=5s
-  natgated_yaml_conn peer "mediation={ mediated_by: med, peer: $peer, relay: hub }" local_id="$self" \
-    local_subnets="$lts" remote_id="$peer" remote_subnets="$rts" ike="$IKE" esp=aes256gcm16 start="$start" keepalive=5s
-  natgated_yaml_write "$dir/natgate.yaml"
-}
-peer_conf b-host bob.lab alice.lab "$PSK_B" 10.2.0.1/32 10.1.0.1/32 listen
-peer_conf a-host alice.lab bob.lab "$PSK_A" 10.1.0.1/32 10.2.0.1/32 initiate
+# Each peer: `med` (mediation: client), `hub` (the relay, start: listen: only the fallback brings
+# it up) and the mediated connection `peer` (testlib/mediation.sh).
+med_peer_conf b-host bob.lab alice.lab "$MED_PSK_B" 10.2.0.1/32 10.1.0.1/32 listen relay
+med_peer_conf a-host alice.lab bob.lab "$MED_PSK_A" 10.1.0.1/32 10.2.0.1/32 initiate relay
 
 step "bob registers, then alice asks for bob"
 start_natgated b-host
-registered() { [[ $(natgated_counter med mediation_registrations) -ge "$1" ]]; }
-wait_until 30 registered 1 || fail "bob did not register: $(tail -n 20 "$(natgated_log b-host)")"
+wait_until 30 med_registered 1 || fail "bob did not register: $(tail -n 20 "$(natgated_log b-host)")"
 start_natgated a-host
-wait_until 30 registered 2 || fail "alice did not register: $(tail -n 20 "$(natgated_log a-host)")"
+wait_until 30 med_registered 2 || fail "alice did not register: $(tail -n 20 "$(natgated_log a-host)")"
 forwarded() { [[ $(natgated_counter med mediation_forwarded) -ge 2 ]]; }
 wait_until 20 forwarded || fail "natgated forwarded $(natgated_counter med mediation_forwarded) ME_CONNECT(s), expected 2"
 

@@ -45,3 +45,11 @@ add_test(NAME netns.mediation.relay-fallback COMMAND bash ${CMAKE_CURRENT_LIST_D
 set_tests_properties(netns.mediation.relay-fallback PROPERTIES LABELS "mediation;netns" RUN_SERIAL TRUE
                      TIMEOUT 240 SKIP_RETURN_CODE 77
                      ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")
+# The NAT-type matrix with natgated, CI variant: three representative pairs (both-EIM direct, APDM
+# against EIM-EIF direct through a peer-reflexive candidate, both APDM relayed), each checked for
+# its path, a ping and 10 MB intact (docs/mediation.md, "The NAT-type matrix with natgated"; the
+# full 35 pairs: tools/mediation-matrix). ~90 s, 66 of them the relayed pair's checks failing first.
+add_test(NAME netns.mediation.natgated-matrix COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mediation_matrix.sh ci)
+set_tests_properties(netns.mediation.natgated-matrix PROPERTIES LABELS "mediation;netns" RUN_SERIAL TRUE
+                     TIMEOUT 240 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "NATGATED=$<TARGET_FILE:natgated>;NATGATE=$<TARGET_FILE:natgate>")

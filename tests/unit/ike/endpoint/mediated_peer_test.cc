@@ -131,6 +131,29 @@ TEST_F(MediatedPeer, GetsADirectIkeSaThroughTheNatsWithoutTheServer) {
   EXPECT_FALSE(alice.timer(EndpointTimer::MediationChecks, 1));
 }
 
+// A peer without a NAT: its mediation SA still moves to port 4500 (strongSwan 5.9.8 does too),
+// so the host candidate it announces is its NAT-T socket. On port 500 the other peer's checks,
+// which leave its NAT-T socket with the non-ESP marker, were no IKE there and every pair failed
+// (tools/mediation-matrix, the "no NAT" rows).
+TEST_F(MediatedPeer, APeerWithoutNatFloatsTo4500AndGetsADirectIkeSa) {
+  bob.nat_public.reset();
+  bob.nat_shift = 0;
+  world.start_all();
+  world.run();
+  const IkeSaEntry* bm = sa_of(bob, "med");
+  ASSERT_NE(bm, nullptr);
+  EXPECT_EQ(bm->sa->local().to_string(), "192.168.2.20:4500");
+  EXPECT_EQ(bm->sa->remote().to_string(), "198.51.100.1:4500");
+  for (int i = 0; i < 200 && !(sa_of(alice, "ab") && sa_of(bob, "ab")); ++i) world.advance(25ms);
+  const IkeSaEntry* a = sa_of(alice, "ab");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->sa->remote().to_string(), "192.168.2.20:4500");
+  EXPECT_EQ(alice.counter("mediation_checks_succeeded"), 1u);
+  auto a_path = path_of(alice, "ab");
+  ASSERT_TRUE(a_path);
+  EXPECT_EQ(a_path->kind, mediation::PathKind::Direct) << a_path->reason;
+}
+
 TEST_F(MediatedPeer, AnOfflinePeerGivesMeConnectFailedThenACallback) {
   auto bobs_med = bob.connections.front();
   bob.connections.erase(bob.connections.begin());  // bob's mediation connection: not yet
