@@ -121,13 +121,14 @@ class PersistentMap {
       return leaf;
     }
     if (n->leaf) {
-      auto copy = std::make_shared<Node>(*n);
-      for (auto& x : copy->entries)
-        if (x.hash == e.hash && x.key == e.key) {
-          x.value = std::move(e.value);
+      for (std::size_t i = 0; i < n->entries.size(); ++i)
+        if (n->entries[i].hash == e.hash && n->entries[i].key == e.key) {
+          auto copy = std::make_shared<Node>(*n);
+          copy->entries[i].value = std::move(e.value);
           return copy;
         }
       added = true;
+      auto copy = with_room(*n);
       copy->entries.push_back(std::move(e));
       if (copy->entries.size() <= kLeafMax || depth >= kMaxDepth) return copy;
       // Too full: becomes a branch and its entries move one level down.
@@ -138,16 +139,33 @@ class PersistentMap {
       }
       return branch;
     }
-    auto copy = std::make_shared<Node>(*n);
     const std::uint32_t bit = bit_at(e.hash, depth);
     const std::size_t at = slot(n->bitmap, bit);
     if (n->bitmap & bit) {
+      auto copy = std::make_shared<Node>(*n);
       copy->children[at] = insert(n->children[at].get(), depth + 1, std::move(e), added);
-    } else {
+      return copy;
+    }
+    {
+      auto copy = with_room(*n);
       copy->children.insert(copy->children.begin() + static_cast<std::ptrdiff_t>(at),
                             insert(nullptr, depth + 1, std::move(e), added));
       copy->bitmap |= bit;
+      return copy;
     }
+  }
+
+  // A copy of n with room for exactly one more entry or child. A node is immutable once built,
+  // so the slack a vector's growth leaves (up to as much again) would be held for the node's
+  // life; the copy constructor alone gives exact capacity, and a push_back onto it doubles.
+  static std::shared_ptr<Node> with_room(const Node& n) {
+    auto copy = std::make_shared<Node>();
+    copy->leaf = n.leaf;
+    copy->bitmap = n.bitmap;
+    copy->children.reserve(n.children.size() + (n.leaf ? 0 : 1));
+    copy->children = n.children;
+    copy->entries.reserve(n.entries.size() + (n.leaf ? 1 : 0));
+    copy->entries = n.entries;
     return copy;
   }
 

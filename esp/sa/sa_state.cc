@@ -21,10 +21,10 @@ Expected<std::shared_ptr<SaState>> SaState::create(const SaConfig& c, std::size_
   auto replay =
       ReplayWindow::create(c.direction == dataplane::Direction::In ? c.replay_window : 0, c.suite.esn);
   if (!replay) return unexpected(replay.error());
-  return std::shared_ptr<SaState>(new SaState(c, std::move(*crypto), std::move(*replay), path_mtu, now));
+  return std::make_shared<SaState>(Token{}, c, std::move(*crypto), std::move(*replay), path_mtu, now);
 }
 
-SaState::SaState(const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWindow replay,
+SaState::SaState(Token, const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWindow replay,
                  std::size_t path_mtu, Clock::time_point now)
     : spi_(c.spi),
       direction_(c.direction),

@@ -110,8 +110,15 @@ class SaState {
   std::optional<Clock::time_point> hard_due() const { return due(hard_.seconds); }
 
  private:
-  SaState(const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWindow replay, std::size_t path_mtu,
-          Clock::time_point now);
+  // Only create() makes one (the tag keeps the constructor private in effect), but make_shared
+  // needs to reach it: the SA and its reference counts are then one allocation, not two.
+  struct Token {};
+
+ public:
+  SaState(Token, const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWindow replay,
+          std::size_t path_mtu, Clock::time_point now);
+
+ private:
   Expiry raise(bool hard);
   std::optional<Clock::time_point> due(std::uint64_t seconds) const;
 

@@ -147,6 +147,9 @@ class SaRegistry {
     std::size_t operator()(const Key& k) const;
   };
   Key key_of(Spi spi, dataplane::Direction d, const IpAddress& remote) const;
+  bool installed(Spi spi, dataplane::Direction d, const Key& key) const;
+  // The SA's record: an outbound SA's from sas_, an inbound one's from the snapshot being edited.
+  std::optional<Entry> entry_of(Spi spi, dataplane::Direction d, const IpAddress& remote) const;
   // The next_ side of each change, O(log n) each.
   void index_sa(const Key& key, const Entry& e);
   void unindex_sa(const Entry& e);
@@ -164,6 +167,9 @@ class SaRegistry {
   // The control plane's side is hashed too (O(1) expected per change), so that the whole
   // install stays flat in n, not only the published part.
   mutable std::mutex mutex_;  // the control plane's: everything below but current_
+  // The outbound SAs. An inbound SA's record is its entry in next_.inbound_ (SA, path; named by
+  // SPI alone): a second map of them cost ~140 bytes per road warrior (docs/performance.md,
+  // "Scale: memory per road warrior", sixth round).
   std::unordered_map<Key, Entry, KeyHash> sas_;
   // Outbound SAs of each reqid by installation order: the last one carries the traffic.
   // (A sorted vector: a reqid has one, during a rekey two; a map node each cost ~80 bytes more.)
