@@ -121,24 +121,28 @@ class SaState {
  private:
   Expiry raise(bool hard);
   std::optional<Clock::time_point> due(std::uint64_t seconds) const;
+  // Without ESN the counter must never cycle past 32 bits (RFC 4303 §3.3.3).
+  std::uint64_t seq_hard_limit() const { return esn_ ? ~std::uint64_t{0} : 0xFFFFFFFFull; }
 
+  // Small fields first, no padding between them, the sequence limits derived from esn_: two per
+  // road warrior, and 232 bytes (with make_shared's counts, a 256-byte malloc chunk) instead of
+  // 264 (docs/performance.md, "Scale: memory per road warrior", sixth round).
   Spi spi_;
-  dataplane::Direction direction_;
   std::uint32_t reqid_;
+  std::uint32_t path_mtu_;
+  dataplane::Direction direction_;
+  bool esn_;
+  std::atomic<bool> soft_raised_{false};
+  std::atomic<bool> hard_raised_{false};
   std::unique_ptr<EspCrypto> crypto_;
   ReplayWindow replay_;
   std::uint64_t last_seq_;
-  std::uint64_t seq_soft_limit_;
-  std::uint64_t seq_hard_limit_;
   dataplane::Lifetime soft_;
   dataplane::Lifetime hard_;
   std::vector<TrafficSelector> local_ts_;
   std::vector<TrafficSelector> remote_ts_;
-  std::size_t path_mtu_;
   Clock::time_point installed_;
   Stats stats_;
-  std::atomic<bool> soft_raised_{false};
-  std::atomic<bool> hard_raised_{false};
 };
 
 }  // namespace natgate::esp
