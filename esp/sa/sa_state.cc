@@ -11,7 +11,7 @@ constexpr std::uint64_t kSeqSoftMargin = std::uint64_t{1} << 24;
 }  // namespace
 
 Expected<std::shared_ptr<SaState>> SaState::create(const SaConfig& c, std::size_t path_mtu,
-                                                   Clock::time_point now) {
+                                                   Clock::time_point now, SelectorPool* pool) {
   if (!c.spi.is_valid_for_sa()) return unexpected("SPI " + std::to_string(c.spi.value) + " is reserved");
   if (c.direction != dataplane::Direction::In && c.direction != dataplane::Direction::Out)
     return unexpected(std::string("an ESP SA is inbound or outbound"));
@@ -20,28 +20,34 @@ Expected<std::shared_ptr<SaState>> SaState::create(const SaConfig& c, std::size_
       c.direction == dataplane::Direction::Out ? EspCrypto::Role::Seal : EspCrypto::Role::Open,
       EspCrypto::AeadPath::Fastest, EspCrypto::Keying::Lazy);
   if (!crypto) return unexpected(crypto.error());
+  // Only an inbound SA checks its selectors (RFC 4301 §5.2, SaTable::inbound_admits); an
+  // outbound one is chosen by policy and keeps none, and has no replay window.
   if (c.direction == dataplane::Direction::Out)
-    return std::make_shared<SaState>(Token{}, c, std::move(*crypto), ReplayWindow::none(), path_mtu, now);
+    return std::make_shared<SaState>(Token{}, c, std::move(*crypto), ReplayWindow::none(), path_mtu, now,
+                                     nullptr);
   auto replay = ReplayWindow::create(c.replay_window, c.suite.esn);
   if (!replay) return unexpected(replay.error());
-  return std::make_shared<SaState>(Token{}, c, std::move(*crypto), std::move(*replay), path_mtu, now);
+  if (c.local_ts.size() > 0xFFFF) return unexpected(std::string("too many selectors"));
+  SelectorPool own;
+  auto local = (pool != nullptr ? pool : &own)->intern(c.local_ts);
+  return std::make_shared<SaState>(Token{}, c, std::move(*crypto), std::move(*replay), path_mtu, now,
+                                   std::move(local));
 }
 
 SaState::SaState(Token, const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWindow replay,
-                 std::size_t path_mtu, Clock::time_point now)
+                 std::size_t path_mtu, Clock::time_point now, SelectorPool::List local_ts)
     : spi_(c.spi),
       reqid_(c.reqid),
       path_mtu_(static_cast<std::uint32_t>(std::min<std::size_t>(path_mtu, 0xFFFFFFFFu))),
       direction_(c.direction),
       esn_(c.suite.esn),
+      local_count_(local_ts ? static_cast<std::uint16_t>(c.local_ts.size()) : 0),
       crypto_(std::move(crypto)),
       replay_(std::move(replay)),
       last_seq_(c.last_sequence),
       soft_(c.soft),
       hard_(c.hard),
-      // Only an inbound SA checks its selectors (RFC 4301 §5.2, SaTable::inbound_admits); an
-      // outbound one is chosen by policy and keeps none (two vectors less per road warrior).
-      local_ts_(c.direction == dataplane::Direction::In ? c.local_ts : std::vector<TrafficSelector>{}),
+      local_ts_(std::move(local_ts)),
       remote_ts_(c.direction == dataplane::Direction::In ? c.remote_ts : std::vector<TrafficSelector>{}),
       installed_(now) {}
 

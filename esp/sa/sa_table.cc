@@ -163,9 +163,9 @@ void SaRegistry::count_bare_inbound(const SaState& sa, bool add) {
 }
 
 Status SaRegistry::add_sa(const SaConfig& config, std::size_t path_mtu) {
-  auto sa = SaState::create(config, path_mtu, Clock::now());
-  if (!sa) return unexpected(sa.error());
   std::lock_guard lock(mutex_);
+  auto sa = SaState::create(config, path_mtu, Clock::now(), &selectors_);
+  if (!sa) return unexpected(sa.error());
   const Key key = key_of(config.spi, config.direction, config.path.remote.address);
   if (installed(config.spi, config.direction, key))
     return unexpected("SA with SPI " + std::to_string(config.spi.value) + " is already installed");
@@ -348,6 +348,7 @@ void SaRegistry::clear() {
   outbound_order_.clear();
   policies_.clear();
   bare_inbound_.clear();
+  selectors_.clear();
   next_ = SaTable();
   publish_locked();
   std::lock_guard due_lock(deadlines_mutex_);

@@ -192,6 +192,7 @@ class SaRegistry {
   // Inbound SAs without selectors, by reqid (usually none: see SaTable::in_policies_); a reqid
   // stays in it at count 0, so that non-empty means "every reqid's inbound rules are kept".
   std::unordered_map<std::uint32_t, std::uint32_t> bare_inbound_;
+  SelectorPool selectors_;  // the inbound SAs' local selector lists, one copy each
   std::uint64_t next_order_ = 1;
   SaTable next_;  // the table being edited; published as a copy, which shares its nodes
 
