@@ -310,14 +310,14 @@ std::uint8_t SaRegistry::policy_holders(const TrafficSelector& src, const Traffi
   auto it = policies_.find(PolicyName{src, dst, direction});
   if (it == policies_.end()) return 0;
   if (reqid) *reqid = it->second.reqid;
-  return it->second.holders;
+  return static_cast<std::uint8_t>(it->second.holders);
 }
 
 std::vector<std::pair<PolicyRule, std::uint8_t>> SaRegistry::policies() const {
   std::lock_guard lock(mutex_);
   std::vector<std::pair<PolicyRule, std::uint8_t>> all;
   all.reserve(policies_.size());
-  for (const auto& [name, rest] : policies_) all.emplace_back(ranked(name, rest).first, rest.holders);
+  for (const auto& [name, rest] : policies_) all.emplace_back(ranked(name, rest).first, static_cast<std::uint8_t>(rest.holders));
   return all;
 }
 

@@ -181,11 +181,13 @@ class SaRegistry {
   };
   // The rest of the rule and its installation order: the name holds the selectors already (a
   // road warrior has four engine rules; docs/performance.md, "Scale: memory per road warrior").
+  // 16 bytes: the holder bits share the order's word (2^56 installs are never reached), so a
+  // rule's hash node is a 128-byte malloc chunk, not 144 (four rules per road warrior).
   struct PolicyRest {
     std::uint32_t reqid = 0;
     std::uint32_t priority = 0;
-    std::uint64_t order = 0;
-    std::uint8_t holders = 0;
+    std::uint64_t order : 56 = 0;
+    std::uint64_t holders : 8 = 0;
   };
   static RankedPolicy ranked(const PolicyName& name, const PolicyRest& rest);
   std::unordered_map<PolicyName, PolicyRest, PolicyNameHash> policies_;
