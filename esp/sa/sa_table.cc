@@ -317,7 +317,8 @@ std::vector<std::pair<PolicyRule, std::uint8_t>> SaRegistry::policies() const {
   std::lock_guard lock(mutex_);
   std::vector<std::pair<PolicyRule, std::uint8_t>> all;
   all.reserve(policies_.size());
-  for (const auto& [name, rest] : policies_) all.emplace_back(ranked(name, rest).first, static_cast<std::uint8_t>(rest.holders));
+  for (const auto& [name, rest] : policies_)
+    all.emplace_back(ranked(name, rest).first, static_cast<std::uint8_t>(rest.holders));
   return all;
 }
 
