@@ -191,9 +191,9 @@ EspCrypto::EspCrypto(const Suite& suite, Role role, AeadPath path, const SecretB
     : suite_(suite),
       role_(role),
       aead_path_(path),
-      iv_len_(suite.iv_bytes()),
-      icv_len_(suite.icv_bytes()),
-      align_(suite.pad_alignment()),
+      iv_len_(static_cast<std::uint8_t>(suite.iv_bytes())),
+      icv_len_(static_cast<std::uint8_t>(suite.icv_bytes())),
+      align_(static_cast<std::uint8_t>(suite.pad_alignment())),
       encr_keymat_(encr_keymat),
       integ_key_(integ_key) {
   if (suite.is_aead()) {
@@ -238,7 +238,7 @@ void EspCrypto::release() {
   if (random_pool_) {
     OPENSSL_cleanse(random_pool_->data(), random_pool_->size());
     random_pool_.reset();
-    random_used_ = sizeof(RandomPool);
+    random_used_ = kRandomPoolBytes;
   }
 }
 
@@ -291,7 +291,7 @@ bool EspCrypto::next_random_iv(std::uint8_t* out) {
   std::memcpy(out, pool.data() + random_used_, n);
   // Each IV is handed out once; clear it from the pool so it cannot be reused by mistake.
   std::memset(pool.data() + random_used_, 0, n);
-  random_used_ += n;
+  random_used_ = static_cast<std::uint16_t>(random_used_ + n);
   return true;
 }
 

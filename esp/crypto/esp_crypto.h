@@ -129,23 +129,27 @@ class EspCrypto {
   bool cbc_open(std::uint8_t* esp, std::size_t payload_len, SequenceNumber seq);
   bool hmac(const std::uint8_t* data, std::size_t len, SequenceNumber seq, std::uint8_t* out);
 
+  // Packed (small fields first, 88 bytes): one per SA, two per road warrior, and the lengths are
+  // read as bytes at no cost on the packet path (docs/performance.md, "Scale: memory per road
+  // warrior", sixth round).
   Suite suite_;
   Role role_;
   AeadPath aead_path_;
   // The suite's layout, looked up once (the packet path reads these for every packet).
-  std::size_t iv_len_;
-  std::size_t icv_len_;
-  std::size_t align_;
+  std::uint8_t iv_len_;
+  std::uint8_t icv_len_;
+  std::uint8_t align_;
+  std::array<std::uint8_t, 4> salt_{};
+  std::uint16_t random_used_ = kRandomPoolBytes;
   std::unique_ptr<Evp> evp_;  // null while released
   SecretBytes encr_keymat_;   // what the contexts are keyed from (key || salt for AEAD)
   SecretBytes integ_key_;
-  std::array<std::uint8_t, 4> salt_{};
   // CBC IVs come from OpenSSL's CSPRNG in blocks, so the per-packet cost is a copy. Only CBC SAs
   // have the pool: an AEAD SA's IV is its sequence number, and a road warrior's two SAs should
   // not carry 2 KiB they never use (docs/performance.md, "Memory per road warrior").
-  using RandomPool = std::array<std::uint8_t, 1024>;
+  static constexpr std::uint16_t kRandomPoolBytes = 1024;
+  using RandomPool = std::array<std::uint8_t, kRandomPoolBytes>;
   std::unique_ptr<RandomPool> random_pool_;
-  std::size_t random_used_ = sizeof(RandomPool);
 };
 
 }  // namespace natgate::esp

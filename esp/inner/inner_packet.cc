@@ -114,8 +114,8 @@ bool selector_admits(const TrafficSelector& ts, const InnerPacket& pkt, bool use
   return ts.contains_port(use_src ? pkt.src_port : pkt.dst_port);
 }
 
-bool selectors_admit(const std::vector<TrafficSelector>& local_ts,
-                     const std::vector<TrafficSelector>& remote_ts, const InnerPacket& pkt) {
+bool selectors_admit(std::span<const TrafficSelector> local_ts, std::span<const TrafficSelector> remote_ts,
+                     const InnerPacket& pkt) {
   bool src_ok = false;
   for (const auto& ts : remote_ts)
     if (selector_admits(ts, pkt, true)) {

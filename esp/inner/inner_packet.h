@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "common/ip_address.h"
@@ -45,7 +46,12 @@ std::optional<InnerPacket> parse_inner(const std::uint8_t* p, std::size_t len);
 bool selector_admits(const TrafficSelector& ts, const InnerPacket& pkt, bool use_src);
 // RFC 4301 §5.2 step 4 for tunnel mode: the source within one of remote_ts and the destination
 // within one of local_ts. Empty lists admit nothing.
-bool selectors_admit(const std::vector<TrafficSelector>& local_ts,
-                     const std::vector<TrafficSelector>& remote_ts, const InnerPacket& pkt);
+bool selectors_admit(std::span<const TrafficSelector> local_ts, std::span<const TrafficSelector> remote_ts,
+                     const InnerPacket& pkt);
+inline bool selectors_admit(const std::vector<TrafficSelector>& local_ts,
+                            const std::vector<TrafficSelector>& remote_ts, const InnerPacket& pkt) {
+  return selectors_admit(std::span<const TrafficSelector>(local_ts),
+                         std::span<const TrafficSelector>(remote_ts), pkt);
+}
 
 }  // namespace natgate::esp

@@ -1,7 +1,7 @@
 // A persistent (immutable, structure-sharing) hash map: a hash array mapped trie with 16-way
 // branching. Copying a map is one shared_ptr copy; set() and erase() copy only the nodes on the
-// path to the changed entry (at most one node per level, each at most 16 child pointers or
-// kLeafMax entries) and share everything else with the map they started from.
+// path to the changed entry (at most one node per level, each at most 16 slots) and share
+// everything else with the map they started from.
 //
 // Why: the SA table publishes a new immutable snapshot on every install (sa_table.h). With this
 // map a snapshot costs O(depth) node copies instead of a copy of every SA, and the depth is
@@ -39,15 +39,19 @@ class PersistentMap {
   const V* find(const K& key) const {
     const std::uint64_t h = Hash{}(key);
     const Node* n = root_.get();
-    for (unsigned shift = 0; n != nullptr; shift += kBits) {
-      if (n->leaf) {
+    for (unsigned depth = 0; n != nullptr; ++depth) {
+      if (depth >= kMaxDepth) {  // hash bits used up: a short list of full collisions
         for (const auto& e : n->entries)
           if (e.hash == h && e.key == key) return &e.value;
         return nullptr;
       }
-      const std::uint32_t bit = 1u << ((h >> shift) & kMask);
-      if (!(n->bitmap & bit)) return nullptr;
-      n = n->children[slot(n->bitmap, bit)].get();
+      const std::uint32_t bit = bit_at(h, depth);
+      if (n->datamap & bit) {
+        const Entry& e = n->entries[slot(n->datamap, bit)];
+        return e.hash == h && e.key == key ? &e.value : nullptr;
+      }
+      if (!(n->nodemap & bit)) return nullptr;
+      n = n->children[slot(n->nodemap, bit)].get();
     }
     return nullptr;
   }
@@ -80,16 +84,13 @@ class PersistentMap {
   }
 
  private:
-  // 16 children per branch: a path copy costs (children per branch) x (levels), and 16 keeps
-  // that lower and flatter in n than 32 (tests/scale/ measures it) for one more level of lookup.
+  // 16 slots per node: a path copy costs (slots per node) x (levels), and 16 keeps that lower
+  // and flatter in n than 32 (tests/scale/ measures it) for one more level of lookup.
   static constexpr unsigned kBits = 4;
   static constexpr std::uint64_t kMask = (1u << kBits) - 1;
-  // Past this depth the hash bits are used up (16 * 4 = 64): leaves grow instead of splitting,
-  // which only full 64-bit hash collisions reach.
+  // Past this depth the hash bits are used up (16 * 4 = 64): a node there is a plain list, which
+  // only full 64-bit hash collisions reach.
   static constexpr unsigned kMaxDepth = 16;
-  // Entries in one leaf before it splits: small enough that a leaf copy is cheap, large enough
-  // that sparse maps are one or two levels deep.
-  static constexpr std::size_t kLeafMax = 8;
 
   struct Entry {
     std::uint64_t hash;
@@ -98,11 +99,16 @@ class PersistentMap {
   };
   struct Node;
   using NodePtr = std::shared_ptr<const Node>;
+  // Compact layout (as in CHAMP, Steindorfer and Vinju, OOPSLA 2015): a slot holds either one
+  // entry, inline in its node, or a child node for the keys that share it. A key alone in its
+  // slot costs its entry and nothing more; with separate leaf nodes (up to 8 entries each, as
+  // before) a 16-way split left most leaves holding one entry, a node and a vector of its own
+  // each: ~2x the entry's bytes (docs/performance.md, "Scale: memory per road warrior").
   struct Node {
-    bool leaf = true;
-    std::uint32_t bitmap = 0;       // branch: which of the 16 slots hold a child
-    std::vector<NodePtr> children;  // branch: one per set bit, in bit order
-    std::vector<Entry> entries;     // leaf
+    std::uint32_t datamap = 0;      // slots holding an entry
+    std::uint32_t nodemap = 0;      // slots holding a child
+    std::vector<Entry> entries;     // one per datamap bit, in bit order (below kMaxDepth)
+    std::vector<NodePtr> children;  // one per nodemap bit, in bit order
   };
 
   static std::size_t slot(std::uint32_t bitmap, std::uint32_t bit) {
@@ -111,74 +117,153 @@ class PersistentMap {
   static std::uint32_t bit_at(std::uint64_t hash, unsigned depth) {
     return 1u << ((hash >> (depth * kBits)) & kMask);
   }
+  static std::ptrdiff_t pos(std::size_t at) { return static_cast<std::ptrdiff_t>(at); }
+
+  // A copy of n with room for `more_entries` and `more_children` beyond its own. Nodes are
+  // immutable once built, so the slack a vector's growth leaves (up to as much again) would be
+  // held for the node's life: the copies are sized exactly.
+  static std::shared_ptr<Node> copy_of(const Node& n, std::size_t more_entries, std::size_t more_children) {
+    auto copy = std::make_shared<Node>();
+    copy->datamap = n.datamap;
+    copy->nodemap = n.nodemap;
+    copy->entries.reserve(n.entries.size() + more_entries);
+    copy->entries = n.entries;
+    copy->children.reserve(n.children.size() + more_children);
+    copy->children = n.children;
+    return copy;
+  }
+
+  // A node (at depth) holding the two entries x and y, whose keys differ.
+  static NodePtr pair_of(Entry x, Entry y, unsigned depth) {
+    auto n = std::make_shared<Node>();
+    if (depth >= kMaxDepth) {
+      n->entries.reserve(2);
+      n->entries.push_back(std::move(x));
+      n->entries.push_back(std::move(y));
+      return n;
+    }
+    const std::uint32_t bx = bit_at(x.hash, depth), by = bit_at(y.hash, depth);
+    if (bx == by) {
+      n->nodemap = bx;
+      n->children.push_back(pair_of(std::move(x), std::move(y), depth + 1));
+      return n;
+    }
+    n->datamap = bx | by;
+    n->entries.reserve(2);
+    if (bx < by) {
+      n->entries.push_back(std::move(x));
+      n->entries.push_back(std::move(y));
+    } else {
+      n->entries.push_back(std::move(y));
+      n->entries.push_back(std::move(x));
+    }
+    return n;
+  }
 
   // The node that replaces n (null: an empty map) once e is in it.
   static NodePtr insert(const Node* n, unsigned depth, Entry e, bool& added) {
-    if (n == nullptr) {
-      auto leaf = std::make_shared<Node>();
-      leaf->entries.push_back(std::move(e));
+    if (depth >= kMaxDepth) {
+      if (n != nullptr)
+        for (std::size_t i = 0; i < n->entries.size(); ++i)
+          if (n->entries[i].hash == e.hash && n->entries[i].key == e.key) {
+            auto copy = copy_of(*n, 0, 0);
+            copy->entries[i].value = std::move(e.value);
+            return copy;
+          }
       added = true;
-      return leaf;
-    }
-    if (n->leaf) {
-      auto copy = std::make_shared<Node>(*n);
-      for (auto& x : copy->entries)
-        if (x.hash == e.hash && x.key == e.key) {
-          x.value = std::move(e.value);
-          return copy;
-        }
-      added = true;
+      auto copy = n != nullptr ? copy_of(*n, 1, 0) : std::make_shared<Node>();
       copy->entries.push_back(std::move(e));
-      if (copy->entries.size() <= kLeafMax || depth >= kMaxDepth) return copy;
-      // Too full: becomes a branch and its entries move one level down.
-      NodePtr branch = std::make_shared<Node>(Node{false, 0, {}, {}});
-      for (auto& x : copy->entries) {
-        bool ignored = false;
-        branch = insert(branch.get(), depth, std::move(x), ignored);
-      }
-      return branch;
+      return copy;
     }
-    auto copy = std::make_shared<Node>(*n);
+    if (n == nullptr) {
+      auto node = std::make_shared<Node>();
+      node->datamap = bit_at(e.hash, depth);
+      node->entries.reserve(1);
+      node->entries.push_back(std::move(e));
+      added = true;
+      return node;
+    }
     const std::uint32_t bit = bit_at(e.hash, depth);
-    const std::size_t at = slot(n->bitmap, bit);
-    if (n->bitmap & bit) {
-      copy->children[at] = insert(n->children[at].get(), depth + 1, std::move(e), added);
-    } else {
-      copy->children.insert(copy->children.begin() + static_cast<std::ptrdiff_t>(at),
-                            insert(nullptr, depth + 1, std::move(e), added));
-      copy->bitmap |= bit;
+    if (n->datamap & bit) {
+      const std::size_t at = slot(n->datamap, bit);
+      const Entry& here = n->entries[at];
+      if (here.hash == e.hash && here.key == e.key) {
+        auto copy = copy_of(*n, 0, 0);
+        copy->entries[at].value = std::move(e.value);
+        return copy;
+      }
+      // Two keys share the slot: both move into a child one level down.
+      added = true;
+      auto copy = copy_of(*n, 0, 1);
+      NodePtr child = pair_of(copy->entries[at], std::move(e), depth + 1);
+      copy->entries.erase(copy->entries.begin() + pos(at));
+      copy->entries.shrink_to_fit();
+      copy->datamap &= ~bit;
+      copy->nodemap |= bit;
+      copy->children.insert(copy->children.begin() + pos(slot(copy->nodemap, bit)), std::move(child));
+      return copy;
     }
+    if (n->nodemap & bit) {
+      const std::size_t at = slot(n->nodemap, bit);
+      auto copy = copy_of(*n, 0, 0);
+      copy->children[at] = insert(n->children[at].get(), depth + 1, std::move(e), added);
+      return copy;
+    }
+    added = true;
+    auto copy = copy_of(*n, 1, 0);
+    copy->datamap |= bit;
+    copy->entries.insert(copy->entries.begin() + pos(slot(copy->datamap, bit)), std::move(e));
     return copy;
   }
 
   // The node that replaces n without the key (null when nothing is left); n itself when the key
-  // is not there.
+  // is not there. A child left with one entry and no children of its own is folded back into its
+  // parent's slot, so the layout stays the one inserting the remaining keys would give.
   static NodePtr remove(const NodePtr& n, unsigned depth, std::uint64_t hash, const K& key, bool& removed) {
     if (!n) return n;
-    if (n->leaf) {
+    if (depth >= kMaxDepth) {
       for (std::size_t i = 0; i < n->entries.size(); ++i) {
         if (n->entries[i].hash != hash || !(n->entries[i].key == key)) continue;
         removed = true;
         if (n->entries.size() == 1) return nullptr;
-        auto copy = std::make_shared<Node>(*n);
-        copy->entries.erase(copy->entries.begin() + static_cast<std::ptrdiff_t>(i));
+        auto copy = copy_of(*n, 0, 0);
+        copy->entries.erase(copy->entries.begin() + pos(i));
+        copy->entries.shrink_to_fit();
         return copy;
       }
       return n;
     }
     const std::uint32_t bit = bit_at(hash, depth);
-    if (!(n->bitmap & bit)) return n;
-    const std::size_t at = slot(n->bitmap, bit);
+    if (n->datamap & bit) {
+      const std::size_t at = slot(n->datamap, bit);
+      if (n->entries[at].hash != hash || !(n->entries[at].key == key)) return n;
+      removed = true;
+      if (n->entries.size() == 1 && n->children.empty()) return nullptr;
+      auto copy = copy_of(*n, 0, 0);
+      copy->entries.erase(copy->entries.begin() + pos(at));
+      copy->entries.shrink_to_fit();
+      copy->datamap &= ~bit;
+      return copy;
+    }
+    if (!(n->nodemap & bit)) return n;
+    const std::size_t at = slot(n->nodemap, bit);
     NodePtr child = remove(n->children[at], depth + 1, hash, key, removed);
     if (!removed) return n;
-    if (!child && n->children.size() == 1) return nullptr;  // the branch is empty now
-    auto copy = std::make_shared<Node>(*n);
-    if (child) {
-      copy->children[at] = std::move(child);
-    } else {
-      copy->children.erase(copy->children.begin() + static_cast<std::ptrdiff_t>(at));
-      copy->bitmap &= ~bit;
+    const bool single = child && child->children.empty() && child->entries.size() == 1;
+    if (!child || single) {
+      if (!child && n->children.size() == 1 && n->entries.empty()) return nullptr;  // empty now
+      auto copy = copy_of(*n, single ? 1 : 0, 0);
+      copy->children.erase(copy->children.begin() + pos(at));
+      copy->children.shrink_to_fit();
+      copy->nodemap &= ~bit;
+      if (single) {
+        copy->datamap |= bit;
+        copy->entries.insert(copy->entries.begin() + pos(slot(copy->datamap, bit)), child->entries.front());
+      }
+      return copy;
     }
+    auto copy = copy_of(*n, 0, 0);
+    copy->children[at] = std::move(child);
     return copy;
   }
 

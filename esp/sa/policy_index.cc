@@ -60,6 +60,21 @@ bool more_specific(const RankedPolicy& x, const RankedPolicy& y) {
   return x.second < y.second;
 }
 
+std::vector<RankedPolicy> PolicyIndex::all_of(const Bucket& b) {
+  std::vector<RankedPolicy> all;
+  all.reserve(1 + (b.rest ? b.rest->size() : 0));
+  all.push_back(b.first);
+  if (b.rest) all.insert(all.end(), b.rest->begin(), b.rest->end());
+  return all;
+}
+
+PolicyIndex::Bucket PolicyIndex::bucket_of(const std::vector<RankedPolicy>& sorted) {
+  Bucket b{sorted.front(), nullptr};
+  if (sorted.size() > 1)
+    b.rest = std::make_shared<const std::vector<RankedPolicy>>(sorted.begin() + 1, sorted.end());
+  return b;
+}
+
 PolicyIndex::PrefixKey PolicyIndex::key_of(const std::uint8_t* addr, bool v4) {
   if (v4) return {0, load_be(addr, 4)};
   return {load_be(addr, 8), load_be(addr + 8, 8)};
@@ -76,9 +91,12 @@ const PolicyRule* PolicyIndex::match(const InnerPacket& pkt) const {
   const PrefixKey dst = key_of(pkt.dst, v4);
   for (const auto& cls : classes_) {
     for (const auto& level : v4 ? cls.v4 : cls.v6) {
-      const auto* bucket = level.buckets.find(masked(dst, v4, level.len));
+      const Bucket* bucket = level.buckets.find(masked(dst, v4, level.len));
       if (bucket == nullptr) continue;
-      for (const auto& [rule, order] : **bucket)
+      const PolicyRule& first = bucket->first.first;
+      if (selector_admits(first.src, pkt, true) && selector_admits(first.dst, pkt, false)) return &first;
+      if (!bucket->rest) continue;
+      for (const auto& [rule, order] : *bucket->rest)
         if (selector_admits(rule.src, pkt, true) && selector_admits(rule.dst, pkt, false)) return &rule;
     }
   }
@@ -110,10 +128,10 @@ void PolicyIndex::add(const RankedPolicy& p) {
   Level* level = level_for(p, true, &class_at);
   const bool v4 = p.first.dst.family() == IpFamily::V4;
   const PrefixKey key = masked(key_of(p.first.dst.start.bytes().data(), v4), v4, level->len);
-  auto bucket = std::make_shared<Bucket>();
-  if (const auto* old = level->buckets.find(key)) *bucket = **old;
-  bucket->insert(std::upper_bound(bucket->begin(), bucket->end(), p, more_specific), p);
-  level->buckets.set(key, std::move(bucket));
+  std::vector<RankedPolicy> all;
+  if (const auto* old = level->buckets.find(key)) all = all_of(*old);
+  all.insert(std::upper_bound(all.begin(), all.end(), p, more_specific), p);
+  level->buckets.set(key, bucket_of(all));
 }
 
 void PolicyIndex::remove(const RankedPolicy& p) {
@@ -124,10 +142,10 @@ void PolicyIndex::remove(const RankedPolicy& p) {
   const PrefixKey key = masked(key_of(p.first.dst.start.bytes().data(), v4), v4, level->len);
   const auto* old = level->buckets.find(key);
   if (old == nullptr) return;
-  auto bucket = std::make_shared<Bucket>(**old);
-  std::erase_if(*bucket, [&](const RankedPolicy& x) { return x.second == p.second; });
-  if (!bucket->empty()) {
-    level->buckets.set(key, std::move(bucket));
+  std::vector<RankedPolicy> all = all_of(*old);
+  std::erase_if(all, [&](const RankedPolicy& x) { return x.second == p.second; });
+  if (!all.empty()) {
+    level->buckets.set(key, bucket_of(all));
     return;
   }
   level->buckets.erase(key);

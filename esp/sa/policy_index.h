@@ -69,10 +69,19 @@ class PolicyIndex {
   struct PrefixHash {
     std::uint64_t operator()(const PrefixKey& k) const { return mix64(k.hi ^ mix64(k.lo)); }
   };
-  using Bucket = std::vector<RankedPolicy>;  // most specific first
+  // The policies whose destinations share one prefix, most specific first. The first is held in
+  // the trie's entry itself (a road warrior's /32 has a bucket of one): no allocation of its own,
+  // and a lookup reads it where the probe lands. A vector of them cost ~200 bytes per policy
+  // (docs/performance.md, "Scale: memory per road warrior", sixth round).
+  struct Bucket {
+    RankedPolicy first;
+    std::shared_ptr<const std::vector<RankedPolicy>> rest;  // null: none
+  };
+  static std::vector<RankedPolicy> all_of(const Bucket& b);
+  static Bucket bucket_of(const std::vector<RankedPolicy>& sorted);  // sorted not empty
   struct Level {
     int len = 0;
-    PersistentMap<PrefixKey, std::shared_ptr<const Bucket>, PrefixHash> buckets;
+    PersistentMap<PrefixKey, Bucket, PrefixHash> buckets;
   };
   struct Class {
     std::uint32_t priority = 0;  // effective: 0 became ~0u

@@ -26,7 +26,7 @@ Expected<ReplayWindow> ReplayWindow::create(std::uint32_t size, bool esn) {
 }
 
 ReplayWindow::ReplayWindow(std::uint32_t size, bool esn, std::size_t words)
-    : size_(size), esn_(esn), ring_(words, 0), word_mask_(words - 1) {}
+    : size_(size), esn_(esn), ring_(words, 0), word_mask_(words == 0 ? 0 : words - 1) {}
 
 bool ReplayWindow::bit(std::uint64_t seq) const { return (ring_[(seq >> 6) & word_mask_] >> (seq & 63)) & 1; }
 

@@ -32,6 +32,9 @@ class ReplayWindow {
   // size: packets, 0..kMaxSize. 0 disables replay checking (the receiver's choice, RFC 4303 §3.4.3);
   // with ESN the high half is then still tracked against a notional 64-packet window.
   static Expected<ReplayWindow> create(std::uint32_t size, bool esn);
+  // An outbound SA's: no ring (a road warrior's outbound SA saved its 2-word ring). check() and
+  // accept() must not be called on it; only inbound SAs are looked up by received packets.
+  static ReplayWindow none() { return ReplayWindow(0, false, 0); }
 
   Check check(std::uint32_t seq_low) const;
   void accept(SequenceNumber seq);

@@ -1,5 +1,7 @@
 #include "esp/sa/sa_state.h"
 
+#include <algorithm>
+
 namespace natgate::esp {
 
 namespace {
@@ -9,7 +11,7 @@ constexpr std::uint64_t kSeqSoftMargin = std::uint64_t{1} << 24;
 }  // namespace
 
 Expected<std::shared_ptr<SaState>> SaState::create(const SaConfig& c, std::size_t path_mtu,
-                                                   Clock::time_point now) {
+                                                   Clock::time_point now, SelectorPool* pool) {
   if (!c.spi.is_valid_for_sa()) return unexpected("SPI " + std::to_string(c.spi.value) + " is reserved");
   if (c.direction != dataplane::Direction::In && c.direction != dataplane::Direction::Out)
     return unexpected(std::string("an ESP SA is inbound or outbound"));
@@ -18,31 +20,36 @@ Expected<std::shared_ptr<SaState>> SaState::create(const SaConfig& c, std::size_
       c.direction == dataplane::Direction::Out ? EspCrypto::Role::Seal : EspCrypto::Role::Open,
       EspCrypto::AeadPath::Fastest, EspCrypto::Keying::Lazy);
   if (!crypto) return unexpected(crypto.error());
-  auto replay =
-      ReplayWindow::create(c.direction == dataplane::Direction::In ? c.replay_window : 0, c.suite.esn);
+  // Only an inbound SA checks its selectors (RFC 4301 §5.2, SaTable::inbound_admits); an
+  // outbound one is chosen by policy and keeps none, and has no replay window.
+  if (c.direction == dataplane::Direction::Out)
+    return std::make_shared<SaState>(Token{}, c, std::move(*crypto), ReplayWindow::none(), path_mtu, now,
+                                     nullptr);
+  auto replay = ReplayWindow::create(c.replay_window, c.suite.esn);
   if (!replay) return unexpected(replay.error());
-  return std::shared_ptr<SaState>(new SaState(c, std::move(*crypto), std::move(*replay), path_mtu, now));
+  if (c.local_ts.size() > 0xFFFF) return unexpected(std::string("too many selectors"));
+  SelectorPool own;
+  auto local = (pool != nullptr ? pool : &own)->intern(c.local_ts);
+  return std::make_shared<SaState>(Token{}, c, std::move(*crypto), std::move(*replay), path_mtu, now,
+                                   std::move(local));
 }
 
-SaState::SaState(const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWindow replay,
-                 std::size_t path_mtu, Clock::time_point now)
+SaState::SaState(Token, const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWindow replay,
+                 std::size_t path_mtu, Clock::time_point now, SelectorPool::List local_ts)
     : spi_(c.spi),
-      direction_(c.direction),
       reqid_(c.reqid),
+      path_mtu_(static_cast<std::uint32_t>(std::min<std::size_t>(path_mtu, 0xFFFFFFFFu))),
+      direction_(c.direction),
+      esn_(c.suite.esn),
+      local_count_(local_ts ? static_cast<std::uint16_t>(c.local_ts.size()) : 0),
       crypto_(std::move(crypto)),
       replay_(std::move(replay)),
       last_seq_(c.last_sequence),
-      seq_hard_limit_(c.suite.esn ? ~std::uint64_t{0} : 0xFFFFFFFFull),
       soft_(c.soft),
       hard_(c.hard),
-      // Only an inbound SA checks its selectors (RFC 4301 §5.2, SaTable::inbound_admits); an
-      // outbound one is chosen by policy and keeps none (two vectors less per road warrior).
-      local_ts_(c.direction == dataplane::Direction::In ? c.local_ts : std::vector<TrafficSelector>{}),
+      local_ts_(std::move(local_ts)),
       remote_ts_(c.direction == dataplane::Direction::In ? c.remote_ts : std::vector<TrafficSelector>{}),
-      path_mtu_(path_mtu),
-      installed_(now) {
-  seq_soft_limit_ = seq_hard_limit_ - kSeqSoftMargin;
-}
+      installed_(now) {}
 
 std::size_t SaState::max_inner(IpFamily outer, bool udp_encap) const {
   const std::size_t outer_headers = (outer == IpFamily::V4 ? 20 : 40) + (udp_encap ? 8 : 0);
@@ -51,7 +58,7 @@ std::size_t SaState::max_inner(IpFamily outer, bool udp_encap) const {
 }
 
 std::optional<SequenceNumber> SaState::next_sequence() {
-  if (last_seq_ >= seq_hard_limit_) return std::nullopt;
+  if (last_seq_ >= seq_hard_limit()) return std::nullopt;
   return SequenceNumber(++last_seq_);
 }
 
@@ -70,10 +77,10 @@ SaState::Expiry SaState::check_volume() {
   const std::uint64_t packets = stats_.packets.load(std::memory_order_relaxed);
   const bool seq_out = direction_ == dataplane::Direction::Out;
   if ((hard_.bytes && bytes >= hard_.bytes) || (hard_.packets && packets >= hard_.packets) ||
-      (seq_out && last_seq_ >= seq_hard_limit_))
+      (seq_out && last_seq_ >= seq_hard_limit()))
     return raise(true);
   if ((soft_.bytes && bytes >= soft_.bytes) || (soft_.packets && packets >= soft_.packets) ||
-      (seq_out && last_seq_ >= seq_soft_limit_))
+      (seq_out && last_seq_ >= seq_hard_limit() - kSeqSoftMargin))
     return raise(false);
   return Expiry::None;
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "common/expected.h"
@@ -23,6 +24,7 @@
 #include "esp/crypto/esp_crypto.h"
 #include "esp/crypto/suite.h"
 #include "esp/sa/replay_window.h"
+#include "esp/sa/selector_pool.h"
 #include "esp/wire/types.h"
 
 namespace natgate::esp {
@@ -60,15 +62,16 @@ class SaState {
   enum class Expiry : std::uint8_t { None, Soft, Hard };
 
   // path_mtu bounds the inner packets this SA takes without fragmentation or an ICMP error.
+  // With a pool, an inbound SA's local selectors are the pool's shared copy of that list.
   static Expected<std::shared_ptr<SaState>> create(const SaConfig& config, std::size_t path_mtu,
-                                                   Clock::time_point now);
+                                                   Clock::time_point now, SelectorPool* pool = nullptr);
 
   Spi spi() const { return spi_; }
   dataplane::Direction direction() const { return direction_; }
   std::uint32_t reqid() const { return reqid_; }
   const Suite& suite() const { return crypto_->suite(); }
   // An inbound SA's selectors; empty for an outbound SA (policies choose it, nothing checks them).
-  const std::vector<TrafficSelector>& local_ts() const { return local_ts_; }
+  std::span<const TrafficSelector> local_ts() const { return {local_ts_.get(), local_count_}; }
   const std::vector<TrafficSelector>& remote_ts() const { return remote_ts_; }
   const dataplane::Lifetime& soft() const { return soft_; }
   const dataplane::Lifetime& hard() const { return hard_; }
@@ -110,28 +113,40 @@ class SaState {
   std::optional<Clock::time_point> hard_due() const { return due(hard_.seconds); }
 
  private:
-  SaState(const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWindow replay, std::size_t path_mtu,
-          Clock::time_point now);
+  // Only create() makes one (the tag keeps the constructor private in effect), but make_shared
+  // needs to reach it: the SA and its reference counts are then one allocation, not two.
+  struct Token {};
+
+ public:
+  SaState(Token, const SaConfig& c, std::unique_ptr<EspCrypto> crypto, ReplayWindow replay,
+          std::size_t path_mtu, Clock::time_point now, SelectorPool::List local_ts);
+
+ private:
   Expiry raise(bool hard);
   std::optional<Clock::time_point> due(std::uint64_t seconds) const;
+  // Without ESN the counter must never cycle past 32 bits (RFC 4303 §3.3.3).
+  std::uint64_t seq_hard_limit() const { return esn_ ? ~std::uint64_t{0} : 0xFFFFFFFFull; }
 
+  // Small fields first, no padding between them, the sequence limits derived from esn_: two per
+  // road warrior, and 232 bytes (with make_shared's counts, a 256-byte malloc chunk) instead of
+  // 264 (docs/performance.md, "Scale: memory per road warrior", sixth round).
   Spi spi_;
-  dataplane::Direction direction_;
   std::uint32_t reqid_;
+  std::uint32_t path_mtu_;
+  dataplane::Direction direction_;
+  bool esn_;
+  std::atomic<bool> soft_raised_{false};
+  std::atomic<bool> hard_raised_{false};
+  std::uint16_t local_count_;
   std::unique_ptr<EspCrypto> crypto_;
   ReplayWindow replay_;
   std::uint64_t last_seq_;
-  std::uint64_t seq_soft_limit_;
-  std::uint64_t seq_hard_limit_;
   dataplane::Lifetime soft_;
   dataplane::Lifetime hard_;
-  std::vector<TrafficSelector> local_ts_;
+  SelectorPool::List local_ts_;  // shared by the road warriors of a connection (selector_pool.h)
   std::vector<TrafficSelector> remote_ts_;
-  std::size_t path_mtu_;
   Clock::time_point installed_;
   Stats stats_;
-  std::atomic<bool> soft_raised_{false};
-  std::atomic<bool> hard_raised_{false};
 };
 
 }  // namespace natgate::esp

@@ -163,36 +163,62 @@ void SaRegistry::count_bare_inbound(const SaState& sa, bool add) {
 }
 
 Status SaRegistry::add_sa(const SaConfig& config, std::size_t path_mtu) {
-  auto sa = SaState::create(config, path_mtu, Clock::now());
-  if (!sa) return unexpected(sa.error());
   std::lock_guard lock(mutex_);
+  auto sa = SaState::create(config, path_mtu, Clock::now(), &selectors_);
+  if (!sa) return unexpected(sa.error());
   const Key key = key_of(config.spi, config.direction, config.path.remote.address);
-  if (sas_.count(key))
+  if (installed(config.spi, config.direction, key))
     return unexpected("SA with SPI " + std::to_string(config.spi.value) + " is already installed");
-  auto [it, added] = sas_.emplace(key, Entry{std::move(*sa), config.path, next_order_++});
-  index_sa(key, it->second);
-  count_bare_inbound(*it->second.sa, true);
+  const Entry e{std::move(*sa), config.path, next_order_++};
+  if (config.direction == dataplane::Direction::Out) sas_.emplace(key, e);
+  index_sa(key, e);
+  count_bare_inbound(*e.sa, true);
   publish_locked();
-  schedule(*it->second.sa, true);
+  schedule(*e.sa, true);
   return {};
+}
+
+bool SaRegistry::installed(Spi spi, dataplane::Direction direction, const Key& key) const {
+  if (direction == dataplane::Direction::In) return next_.inbound_.find(spi.value) != nullptr;
+  return sas_.count(key) != 0;
+}
+
+std::optional<SaRegistry::Entry> SaRegistry::entry_of(Spi spi, dataplane::Direction direction,
+                                                      const IpAddress& remote) const {
+  if (direction == dataplane::Direction::In) {
+    const SaRef* ref = next_.inbound_.find(spi.value);
+    if (ref == nullptr) return std::nullopt;
+    return Entry{ref->sa, ref->path, 0};
+  }
+  auto it = sas_.find(key_of(spi, direction, remote));
+  if (it == sas_.end()) return std::nullopt;
+  return it->second;
 }
 
 Status SaRegistry::remove_sa(Spi spi, dataplane::Direction direction, const IpAddress& remote) {
   std::lock_guard lock(mutex_);
-  auto it = sas_.find(key_of(spi, direction, remote));
-  if (it == sas_.end()) return unexpected("no SA with SPI " + std::to_string(spi.value));
-  const Entry e = it->second;
-  sas_.erase(it);
-  unindex_sa(e);
-  count_bare_inbound(*e.sa, false);
+  const auto e = entry_of(spi, direction, remote);
+  if (!e) return unexpected("no SA with SPI " + std::to_string(spi.value));
+  if (direction == dataplane::Direction::Out) sas_.erase(key_of(spi, direction, remote));
+  unindex_sa(*e);
+  count_bare_inbound(*e->sa, false);
   publish_locked();
-  schedule(*e.sa, false);
+  schedule(*e->sa, false);
   return {};
 }
 
 Status SaRegistry::update_path(Spi spi, dataplane::Direction direction, const IpAddress& remote,
                                const OuterPath& path) {
   std::lock_guard lock(mutex_);
+  if (direction == dataplane::Direction::In) {
+    // Named by SPI alone: the snapshot's entry is the record, and only its path changes.
+    const SaRef* ref = next_.inbound_.find(spi.value);
+    if (ref == nullptr) return unexpected("no SA with SPI " + std::to_string(spi.value));
+    const std::shared_ptr<SaState> sa = ref->sa;
+    next_.inbound_.set(spi.value, SaRef{sa, path, max_inner_for(*sa, path)});
+    publish_locked();
+    return {};
+  }
   auto it = sas_.find(key_of(spi, direction, remote));
   if (it == sas_.end()) return unexpected("no SA with SPI " + std::to_string(spi.value));
   // The peer address is part of an outbound SA's name: re-key the map entry.
@@ -213,21 +239,21 @@ Status SaRegistry::update_path(Spi spi, dataplane::Direction direction, const Ip
 std::shared_ptr<SaState> SaRegistry::find(Spi spi, dataplane::Direction direction,
                                           const IpAddress& remote) const {
   std::lock_guard lock(mutex_);
-  auto it = sas_.find(key_of(spi, direction, remote));
-  return it == sas_.end() ? nullptr : it->second.sa;
+  auto e = entry_of(spi, direction, remote);
+  return e ? std::move(e->sa) : nullptr;
 }
 
 std::optional<OuterPath> SaRegistry::path_of(Spi spi, dataplane::Direction direction,
                                              const IpAddress& remote) const {
   std::lock_guard lock(mutex_);
-  auto it = sas_.find(key_of(spi, direction, remote));
-  if (it == sas_.end()) return std::nullopt;
-  return it->second.path;
+  auto e = entry_of(spi, direction, remote);
+  if (!e) return std::nullopt;
+  return e->path;
 }
 
 bool SaRegistry::inbound_spi_in_use(std::uint32_t spi) const {
   std::lock_guard lock(mutex_);
-  return sas_.count(key_of(Spi(spi), dataplane::Direction::In, IpAddress())) != 0;
+  return next_.inbound_.find(spi) != nullptr;
 }
 
 RankedPolicy SaRegistry::ranked(const PolicyName& name, const PolicyRest& rest) {
@@ -284,28 +310,32 @@ std::uint8_t SaRegistry::policy_holders(const TrafficSelector& src, const Traffi
   auto it = policies_.find(PolicyName{src, dst, direction});
   if (it == policies_.end()) return 0;
   if (reqid) *reqid = it->second.reqid;
-  return it->second.holders;
+  return static_cast<std::uint8_t>(it->second.holders);
 }
 
 std::vector<std::pair<PolicyRule, std::uint8_t>> SaRegistry::policies() const {
   std::lock_guard lock(mutex_);
   std::vector<std::pair<PolicyRule, std::uint8_t>> all;
   all.reserve(policies_.size());
-  for (const auto& [name, rest] : policies_) all.emplace_back(ranked(name, rest).first, rest.holders);
+  for (const auto& [name, rest] : policies_)
+    all.emplace_back(ranked(name, rest).first, static_cast<std::uint8_t>(rest.holders));
   return all;
 }
 
 std::vector<std::tuple<Spi, dataplane::Direction, IpAddress>> SaRegistry::sa_names() const {
   std::lock_guard lock(mutex_);
   std::vector<std::tuple<Spi, dataplane::Direction, IpAddress>> names;
-  names.reserve(sas_.size());
+  names.reserve(sas_.size() + next_.inbound_.size());
+  next_.inbound_.for_each([&](std::uint32_t, const SaRef& ref) {
+    names.emplace_back(ref.sa->spi(), ref.sa->direction(), ref.path.remote.address);
+  });
   for (const auto& [key, e] : sas_) names.emplace_back(e.sa->spi(), e.sa->direction(), e.path.remote.address);
   return names;
 }
 
 std::size_t SaRegistry::sa_count() const {
   std::lock_guard lock(mutex_);
-  return sas_.size();
+  return next_.sa_count_;
 }
 
 std::size_t SaRegistry::policy_count() const {
@@ -319,6 +349,7 @@ void SaRegistry::clear() {
   outbound_order_.clear();
   policies_.clear();
   bare_inbound_.clear();
+  selectors_.clear();
   next_ = SaTable();
   publish_locked();
   std::lock_guard due_lock(deadlines_mutex_);

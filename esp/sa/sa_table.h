@@ -147,6 +147,9 @@ class SaRegistry {
     std::size_t operator()(const Key& k) const;
   };
   Key key_of(Spi spi, dataplane::Direction d, const IpAddress& remote) const;
+  bool installed(Spi spi, dataplane::Direction d, const Key& key) const;
+  // The SA's record: an outbound SA's from sas_, an inbound one's from the snapshot being edited.
+  std::optional<Entry> entry_of(Spi spi, dataplane::Direction d, const IpAddress& remote) const;
   // The next_ side of each change, O(log n) each.
   void index_sa(const Key& key, const Entry& e);
   void unindex_sa(const Entry& e);
@@ -164,6 +167,9 @@ class SaRegistry {
   // The control plane's side is hashed too (O(1) expected per change), so that the whole
   // install stays flat in n, not only the published part.
   mutable std::mutex mutex_;  // the control plane's: everything below but current_
+  // The outbound SAs. An inbound SA's record is its entry in next_.inbound_ (SA, path; named by
+  // SPI alone): a second map of them cost ~140 bytes per road warrior (docs/performance.md,
+  // "Scale: memory per road warrior", sixth round).
   std::unordered_map<Key, Entry, KeyHash> sas_;
   // Outbound SAs of each reqid by installation order: the last one carries the traffic.
   // (A sorted vector: a reqid has one, during a rekey two; a map node each cost ~80 bytes more.)
@@ -175,17 +181,20 @@ class SaRegistry {
   };
   // The rest of the rule and its installation order: the name holds the selectors already (a
   // road warrior has four engine rules; docs/performance.md, "Scale: memory per road warrior").
+  // 16 bytes: the holder bits share the order's word (2^56 installs are never reached), so a
+  // rule's hash node is a 128-byte malloc chunk, not 144 (four rules per road warrior).
   struct PolicyRest {
     std::uint32_t reqid = 0;
     std::uint32_t priority = 0;
-    std::uint64_t order = 0;
-    std::uint8_t holders = 0;
+    std::uint64_t order : 56 = 0;
+    std::uint64_t holders : 8 = 0;
   };
   static RankedPolicy ranked(const PolicyName& name, const PolicyRest& rest);
   std::unordered_map<PolicyName, PolicyRest, PolicyNameHash> policies_;
   // Inbound SAs without selectors, by reqid (usually none: see SaTable::in_policies_); a reqid
   // stays in it at count 0, so that non-empty means "every reqid's inbound rules are kept".
   std::unordered_map<std::uint32_t, std::uint32_t> bare_inbound_;
+  SelectorPool selectors_;  // the inbound SAs' local selector lists, one copy each
   std::uint64_t next_order_ = 1;
   SaTable next_;  // the table being edited; published as a copy, which shares its nodes
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -201,6 +202,57 @@ TEST(SaTable, ReplacingAPolicyHandsItsTrafficToTheSuccessorInOneSnapshot) {
   EXPECT_FALSE(
       r.replace_policy({ts("0.0.0.0/0"), ts("10.99.0.2/32"), dataplane::Direction::Out, 0x10002, 0}));
   EXPECT_EQ(r.snapshot()->outbound(info).policy->reqid, 0x10001u);
+}
+
+TEST(SaTable, InboundSasWithTheSameLocalSelectorsShareOneCopyAndKeepTheirOwnRemoteOnes) {
+  // Road warriors of one connection: the same local subnets, each its own virtual IP. The
+  // registry keeps one array of the local list (selector_pool.h); each SA still reads it whole,
+  // and an SA outlives the registry's forgetting of the others.
+  SaRegistry r;
+  const IpAddress peer = *IpAddress::parse("192.0.2.1");
+  auto inbound = [&](std::uint32_t spi, std::uint32_t reqid, const char* vip,
+                     std::vector<TrafficSelector> local) {
+    auto c = sa_config(spi, dataplane::Direction::In, reqid);
+    c.local_ts = std::move(local);
+    c.remote_ts = {ts(vip)};
+    EXPECT_TRUE(r.add_sa(c, 1500));
+    return r.find(Spi(spi), dataplane::Direction::In, peer);
+  };
+  const std::vector<TrafficSelector> lan = {ts("10.1.0.0/24"), ts("10.200.0.0/16")};
+  auto a = inbound(0x2001, 1, "10.200.0.1/32", lan);
+  auto b = inbound(0x2002, 2, "10.200.0.2/32", lan);
+  auto c = inbound(0x2003, 3, "10.200.0.3/32", {ts("10.1.0.0/24")});  // a prefix of lan: its own list
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(a->local_ts().data(), b->local_ts().data());
+  EXPECT_NE(a->local_ts().data(), c->local_ts().data());
+  EXPECT_TRUE(std::equal(lan.begin(), lan.end(), b->local_ts().begin(), b->local_ts().end()));
+  ASSERT_EQ(c->local_ts().size(), 1u);
+  EXPECT_EQ(c->local_ts()[0], ts("10.1.0.0/24"));
+  EXPECT_EQ(a->remote_ts(), std::vector<TrafficSelector>{ts("10.200.0.1/32")});
+  EXPECT_EQ(b->remote_ts(), std::vector<TrafficSelector>{ts("10.200.0.2/32")});
+
+  // A packet from b's virtual IP to the LAN is b's traffic only.
+  std::uint8_t addrs[2][4] = {};
+  const auto pkt = [&](const char* src, const char* dst) {
+    std::memcpy(addrs[0], IpAddress::parse(src)->bytes().data(), 4);
+    std::memcpy(addrs[1], IpAddress::parse(dst)->bytes().data(), 4);
+    InnerPacket p;
+    p.family = IpFamily::V4;
+    p.src = addrs[0];
+    p.dst = addrs[1];
+    return p;
+  };
+  const auto table = r.snapshot();
+  EXPECT_TRUE(table->inbound_admits(*b, pkt("10.200.0.2", "10.200.5.5")));
+  EXPECT_FALSE(table->inbound_admits(*a, pkt("10.200.0.2", "10.200.5.5")));
+  EXPECT_FALSE(table->inbound_admits(*c, pkt("10.200.0.3", "10.200.5.5")));  // not in c's local list
+
+  // The list lives as long as an SA reading it, not as long as the registry.
+  const TrafficSelector* shared = a->local_ts().data();
+  r.clear();
+  b.reset();
+  EXPECT_EQ(a->local_ts().data(), shared);
+  EXPECT_EQ(a->local_ts()[1], ts("10.200.0.0/16"));
 }
 
 TEST(SaTable, ARuleHeldTwiceStaysUntilItsLastHolderRemovesIt) {
