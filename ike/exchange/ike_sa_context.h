@@ -87,8 +87,6 @@ struct IkeSuccessor {
   IkeSpi spi_r;
   CryptoSuite suite;
   IkeSaKeys keys;
-  Bytes nonce_i;
-  Bytes nonce_r;
   std::optional<MessageProtector> outbound;
   std::optional<MessageProtector> inbound;
 };
