@@ -83,7 +83,8 @@ Expected<Bytes> MessageProtector::seal(ByteView aad, ByteView plaintext, crypto:
     std::uint8_t nonce[crypto::Aead::kNonceSize];
     std::copy_n(aead_keymat_.data() + aead_key_size_, 4, nonce);
     std::copy(iv.begin(), iv.end(), nonce + 4);
-    auto aead = crypto::Aead::create(*aead_, aead_keymat_.view().first(aead_key_size_), crypto::AeadUse::SealOnly);
+    auto aead =
+        crypto::Aead::create(*aead_, aead_keymat_.view().first(aead_key_size_), crypto::AeadUse::SealOnly);
     if (!aead) return unexpected(aead.error());
     auto ok = aead->seal_in_place(ByteView(nonce, sizeof nonce), aad, encrypted, icv);
     if (!ok) return unexpected(ok.error());
@@ -115,7 +116,8 @@ Expected<Bytes> MessageProtector::open(ByteView aad, ByteView body) {
     std::copy_n(aead_keymat_.data() + aead_key_size_, 4, nonce);
     std::copy(iv.begin(), iv.end(), nonce + 4);
     std::copy(encrypted.begin(), encrypted.end(), plain.begin());
-    auto aead = crypto::Aead::create(*aead_, aead_keymat_.view().first(aead_key_size_), crypto::AeadUse::OpenOnly);
+    auto aead =
+        crypto::Aead::create(*aead_, aead_keymat_.view().first(aead_key_size_), crypto::AeadUse::OpenOnly);
     if (!aead) return unexpected(aead.error());
     if (!aead->open_in_place(ByteView(nonce, sizeof nonce), aad, plain, icv)) {
       return unexpected("SK payload integrity check failed");
