@@ -206,8 +206,7 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
   c.udp_encapsulation = e.udp_encapsulation;
   c.local_ts = e.local_ts;
   c.remote_ts = e.remote_ts;
-  c.proposal = ike::to_string(e.esp);
-  c.installed_at = std::chrono::steady_clock::now();
+  c.esp = e.esp;
   if (e.replaces_inbound_spi) c.replaces_inbound_spi = *e.replaces_inbound_spi;
   if (e.defer_outbound)
     c.pending_outbound = std::make_unique<dataplane::SaSpec>(sa_spec(e, false, reqid, soft, lifetime));

@@ -26,6 +26,7 @@
 #include "ike/endpoint/log_text.h"
 #include "ike/exchange/events.h"
 #include "ike/exchange/identity.h"
+#include "ike/suite/crypto_suite.h"
 
 namespace natgate::gateway::core {
 
@@ -43,17 +44,16 @@ struct InstalledChild {
   bool udp_encapsulation = false;
   SelectorList local_ts;  // shared with the Endpoint's and the IKE SA's records of this pair
   SelectorList remote_ts;
-  std::string proposal;  // "aes256gcm16-noesn"
-  std::chrono::steady_clock::time_point installed_at{};
+  // What was negotiated; status prints it (ike::to_string: "aes256gcm16-noesn"). The suite is
+  // 14 bytes where the text cost a road warrior a 32-byte string and a heap block.
+  ike::CryptoSuite esp;
   // A rekey we answered (ChildSaEstablished::defer_outbound): the outbound SA waits here until
   // the pair it replaces is deleted; until then the old outbound SA carries the traffic.
   // Behind a pointer: a 232-byte SaSpec held inline in every road warrior's record while only a
   // rekey we answered uses it, for a moment (docs/performance.md, "Scale: memory per road warrior").
   std::uint32_t replaces_inbound_spi = 0;
   std::unique_ptr<dataplane::SaSpec> pending_outbound;
-  // Lifetime (the daemon's timers): rekey due (soft, with jitter) and hard expiry.
-  std::optional<std::chrono::steady_clock::time_point> rekey_at;
-  std::optional<std::chrono::steady_clock::time_point> expire_at;
+  // (No lifetimes here: the Endpoint's EndpointChildSa keeps rekey_at/expire_at and the timers.)
 };
 
 struct ChildTraffic {

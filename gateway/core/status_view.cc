@@ -43,7 +43,7 @@ ChildSaStatus child_status(const Sources& s, const ike::EndpointChildSa& child, 
   for (const auto& ts : child.local_ts) cs.local_ts.push_back(ts.to_string());
   for (const auto& ts : child.remote_ts) cs.remote_ts.push_back(ts.to_string());
   if (auto it = s.installed.find(child.inbound_spi); it != s.installed.end()) {
-    cs.proposal = it->second.proposal;
+    cs.proposal = ike::to_string(it->second.esp);
     if (s.installer) {
       ChildTraffic t = s.installer->traffic(it->second);
       cs.bytes_in = t.in.bytes;

@@ -308,7 +308,7 @@ bool ExchangeDriver::on_request(const InboundMessage& request, bool natt, TimePo
   if (tasks.front()->process_request(request) == TaskStatus::Failed) failing = tasks.front().get();
   const bool another_round = ctx_.auth_continues && !failing;
   ctx_.auth_continues = false;
-  if (another_round && !auth_round) first_auth_request_.emplace(request);
+  if (another_round && !auth_round) first_auth_request_ = std::make_unique<InboundMessage>(request);
   if (!failing && !another_round) {
     const InboundMessage& first = auth_round && first_auth_request_ ? *first_auth_request_ : request;
     for (std::size_t i = 1; i < tasks.size(); ++i) {

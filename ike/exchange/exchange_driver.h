@@ -72,7 +72,8 @@ class ExchangeDriver {
   std::vector<std::unique_ptr<Task>> auth_tasks_;
   // Responder: the first IKE_AUTH request while EAP runs; the tasks after authentication (CP,
   // CHILD SA) read it only once the last round has authenticated the peer.
-  std::optional<InboundMessage> first_auth_request_;
+  // Behind a pointer: 96 bytes inline in every IKE SA, used only by EAP rounds.
+  std::unique_ptr<InboundMessage> first_auth_request_;
   ExchangeCounters counters_;
 };
 

@@ -40,8 +40,6 @@ bool IkeRekey::derive(const CryptoSuite& suite, ByteView shared, IkeSpi spi_i, I
   s.spi_r = spi_r;
   s.suite = suite;
   s.keys = std::move(*keys);
-  s.nonce_i = ni_;
-  s.nonce_r = nr_;
   s.outbound.emplace(std::move(*out));
   s.inbound.emplace(std::move(*in));
   pending_ = std::move(s);

@@ -24,6 +24,21 @@ using iana::ExchangeType;
 
 namespace {
 
+// SK_pi/SK_pr and both nonces go into AUTH payloads only (RFC 7296 §2.15) and the nonces also
+// into the first CHILD SA's keys (§2.17), all in IKE_AUTH; the peer's signature hashes choose how
+// we sign our AUTH (RFC 7427 §4). Once the SA is up none is read again, and they cost a road
+// warrior ~200 bytes (two secret slots, heap buffers) for its lifetime (docs/performance.md,
+// "Scale: memory per road warrior").
+void forget_auth_material(IkeSaContext& ctx) {
+  if (ctx.keys) {
+    ctx.keys->sk_pi = SecretBytes();
+    ctx.keys->sk_pr = SecretBytes();
+  }
+  Bytes().swap(ctx.nonce_i);
+  Bytes().swap(ctx.nonce_r);
+  std::vector<iana::HashAlgorithm>().swap(ctx.peer_signature_hashes);
+}
+
 // Sets ctx.out for the duration of one call into the SA.
 class CallScope {
  public:
@@ -116,8 +131,7 @@ std::unique_ptr<IkeSa> IkeSa::create_rekeyed(IkeSaContext& old, IkeSuccessor nex
   ctx.state = SaState::Established;
   ctx.suite = next.suite;
   ctx.keys = std::move(next.keys);
-  ctx.nonce_i = std::move(next.nonce_i);
-  ctx.nonce_r = std::move(next.nonce_r);
+  forget_auth_material(ctx);  // a rekeyed IKE SA never authenticates (§2.18)
   ctx.nat = old.nat;
   ctx.floated = old.floated;
   ctx.peer_fragmentation = old.peer_fragmentation;
@@ -207,6 +221,7 @@ void IkeSa::after_call(SaState before, TimePoint now) {
     // verified; a retransmitted IKE_SA_INIT can no longer be the window's last request.
     Bytes().swap(ctx_.own_init_message);
     Bytes().swap(ctx_.peer_init_message);
+    forget_auth_material(ctx_);
     if (cfg.dpd_interval.count() > 0) out.arm(TimerKind::Dpd, now + cfg.dpd_interval);
   }
   if (ctx_.state == SaState::Deleted) half_open_.release();

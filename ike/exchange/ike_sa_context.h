@@ -24,6 +24,7 @@
 #include "ike/exchange/events.h"
 #include "ike/exchange/output.h"
 #include "ike/exchange/peer_limits.h"
+#include "ike/exchange/small_map.h"
 #include "ike/exchange/spi_reservation.h"
 #include "ike/exchange/time.h"
 #include "ike/exchange/ts_narrowing.h"
@@ -87,8 +88,6 @@ struct IkeSuccessor {
   IkeSpi spi_r;
   CryptoSuite suite;
   IkeSaKeys keys;
-  Bytes nonce_i;
-  Bytes nonce_r;
   std::optional<MessageProtector> outbound;
   std::optional<MessageProtector> inbound;
 };
@@ -186,8 +185,9 @@ struct IkeSaContext {
   // CHILD rekeys of ours queued (false) or in flight (true), by our inbound SPI of the SA being
   // replaced, and the
   // peer's rekeys of the same SAs that we answered meanwhile (§2.8.1).
-  std::map<std::uint32_t, bool> child_rekeys_in_flight;
-  std::map<std::uint32_t, ChildRekeyCollision> child_rekey_collisions;
+  // (SmallMaps: a few entries at most, mostly none, and an empty std::map is 48 bytes.)
+  SmallMap<std::uint32_t, bool> child_rekeys_in_flight;
+  SmallMap<std::uint32_t, ChildRekeyCollision> child_rekey_collisions;
 
   // When the peer asked for its rekeys in the last minute (PeerLimits::rekeys_per_minute); an
   // IKE rekey hands the list to the new SA, so rekeying the IKE SA itself resets nothing.

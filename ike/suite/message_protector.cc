@@ -23,9 +23,9 @@ Expected<MessageProtector> MessageProtector::create(const CryptoSuite& suite, co
                       std::to_string(suite.integ_key_size()));
   }
   MessageProtector p;
-  p.iv_size_ = suite.iv_size();
-  p.icv_size_ = suite.icv_size();
-  p.block_size_ = suite.block_size();
+  p.iv_size_ = static_cast<std::uint8_t>(suite.iv_size());
+  p.icv_size_ = static_cast<std::uint8_t>(suite.icv_size());
+  p.block_size_ = static_cast<std::uint8_t>(suite.block_size());
   if (suite.is_aead()) {
     auto alg = crypto::aead_algorithm(suite.encr.id, suite.encr.key_bits);
     if (!alg) return unexpected(alg.error());
@@ -35,15 +35,14 @@ Expected<MessageProtector> MessageProtector::create(const CryptoSuite& suite, co
     auto aead = crypto::Aead::create(*alg, sk_e.view().first(key_len), crypto::AeadUse::SealOnly);
     if (!aead) return unexpected(aead.error());
     p.aead_ = *alg;
-    p.aead_key_ = sk_e.slice(0, key_len);
-    p.salt_ = sk_e.slice(key_len, suite.salt_size());
+    p.aead_keymat_ = sk_e;
+    p.aead_key_size_ = static_cast<std::uint8_t>(key_len);
   } else {
     auto cipher = crypto::Cipher::create_aes_cbc(sk_e.view());
     if (!cipher) return unexpected(cipher.error());
     auto mac = crypto::Mac::create(suite.integ, sk_a.view());
     if (!mac) return unexpected(mac.error());
-    p.cipher_.emplace(std::move(*cipher));
-    p.mac_.emplace(std::move(*mac));
+    p.cbc_ = std::make_unique<Cbc>(Cbc{std::move(*cipher), std::move(*mac)});
   }
   return p;
 }
@@ -54,7 +53,7 @@ std::size_t MessageProtector::sealed_size(std::size_t plaintext_size) const {
 }
 
 std::size_t MessageProtector::max_plaintext_size(std::size_t body_budget) const {
-  if (body_budget < iv_size_ + icv_size_ + block_size_) return 0;
+  if (body_budget < std::size_t{iv_size_} + icv_size_ + block_size_) return 0;
   const std::size_t encrypted = (body_budget - iv_size_ - icv_size_) / block_size_ * block_size_;
   return encrypted - 1;
 }
@@ -72,18 +71,20 @@ Expected<Bytes> MessageProtector::seal(ByteView aad, ByteView plaintext, crypto:
   encrypted.back() = static_cast<std::uint8_t>(pad_len);
 
   if (aead_) {
-    if (!next_iv_) {
+    if (!iv_started_) {
       std::uint8_t start[8];
       random.fill(start);
       next_iv_ = 0;
-      for (std::uint8_t b : start) *next_iv_ = (*next_iv_ << 8) | b;
+      for (std::uint8_t b : start) next_iv_ = (next_iv_ << 8) | b;
+      iv_started_ = true;
     }
-    const std::uint64_t counter = (*next_iv_)++;
+    const std::uint64_t counter = next_iv_++;
     for (std::size_t i = 0; i < 8; ++i) iv[i] = static_cast<std::uint8_t>(counter >> (56 - 8 * i));
     std::uint8_t nonce[crypto::Aead::kNonceSize];
-    std::copy(salt_.data(), salt_.data() + 4, nonce);
+    std::copy_n(aead_keymat_.data() + aead_key_size_, 4, nonce);
     std::copy(iv.begin(), iv.end(), nonce + 4);
-    auto aead = crypto::Aead::create(*aead_, aead_key_.view(), crypto::AeadUse::SealOnly);
+    auto aead =
+        crypto::Aead::create(*aead_, aead_keymat_.view().first(aead_key_size_), crypto::AeadUse::SealOnly);
     if (!aead) return unexpected(aead.error());
     auto ok = aead->seal_in_place(ByteView(nonce, sizeof nonce), aad, encrypted, icv);
     if (!ok) return unexpected(ok.error());
@@ -91,14 +92,14 @@ Expected<Bytes> MessageProtector::seal(ByteView aad, ByteView plaintext, crypto:
   }
 
   random.fill(iv);
-  auto ok = cipher_->encrypt(iv, encrypted, encrypted);
+  auto ok = cbc_->cipher.encrypt(iv, encrypted, encrypted);
   if (!ok) return unexpected(ok.error());
-  mac_->compute({aad, ByteView(iv), ByteView(encrypted)}, icv);
+  cbc_->mac.compute({aad, ByteView(iv), ByteView(encrypted)}, icv);
   return out;
 }
 
 Expected<Bytes> MessageProtector::open(ByteView aad, ByteView body) {
-  if (body.size() < iv_size_ + block_size_ + icv_size_) {
+  if (body.size() < std::size_t{iv_size_} + block_size_ + icv_size_) {
     return unexpected("SK payload body of " + std::to_string(body.size()) +
                       " octets is too short for this suite");
   }
@@ -112,18 +113,19 @@ Expected<Bytes> MessageProtector::open(ByteView aad, ByteView body) {
   Bytes plain(encrypted.size());
   if (aead_) {
     std::uint8_t nonce[crypto::Aead::kNonceSize];
-    std::copy(salt_.data(), salt_.data() + 4, nonce);
+    std::copy_n(aead_keymat_.data() + aead_key_size_, 4, nonce);
     std::copy(iv.begin(), iv.end(), nonce + 4);
     std::copy(encrypted.begin(), encrypted.end(), plain.begin());
-    auto aead = crypto::Aead::create(*aead_, aead_key_.view(), crypto::AeadUse::OpenOnly);
+    auto aead =
+        crypto::Aead::create(*aead_, aead_keymat_.view().first(aead_key_size_), crypto::AeadUse::OpenOnly);
     if (!aead) return unexpected(aead.error());
     if (!aead->open_in_place(ByteView(nonce, sizeof nonce), aad, plain, icv)) {
       return unexpected("SK payload integrity check failed");
     }
   } else {
     // Verify before decrypting (RFC 7296 §3.14: the ICV covers header through ciphertext).
-    if (!mac_->verify({aad, iv, encrypted}, icv)) return unexpected("SK payload integrity check failed");
-    auto ok = cipher_->decrypt(iv, encrypted, plain);
+    if (!cbc_->mac.verify({aad, iv, encrypted}, icv)) return unexpected("SK payload integrity check failed");
+    auto ok = cbc_->cipher.decrypt(iv, encrypted, plain);
     if (!ok) return unexpected(ok.error());
   }
 

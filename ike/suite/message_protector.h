@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "common/bytes.h"
@@ -57,20 +58,28 @@ class MessageProtector {
  private:
   MessageProtector() = default;
 
-  std::size_t iv_size_ = 0;
-  std::size_t icv_size_ = 0;
-  std::size_t block_size_ = 1;
-  // AEAD suites: the key, and a cipher context keyed for one message at a time. An IKE SA
-  // exchanges a few messages an hour once up, and a keyed AES-GCM context is about 1 KiB, so
-  // holding two per SA direction cost a road warrior 4.5 KiB (docs/performance.md, "Memory per
-  // road warrior"); keying one per message costs about a microsecond.
+  // Held inline twice in every IKE SA (one per direction), so kept small: 160 bytes with each
+  // size a size_t, an optional around the IV counter, key and salt in two secrets and the
+  // CBC objects inline; 64 now (docs/performance.md, "Scale: memory per road warrior").
+  // AEAD suites: key || salt (RFC 5282 §7.1, RFC 7634 §2) in one secret, and a cipher context
+  // keyed for one message at a time. An IKE SA exchanges a few messages an hour once up, and a
+  // keyed AES-GCM context is about 1 KiB, so holding two per SA direction cost a road warrior
+  // 4.5 KiB; keying one per message costs about a microsecond.
+  SecretBytes aead_keymat_;
+  std::uint64_t next_iv_ = 0;
+  // AES-CBC + HMAC suites (none for AEADs):
+  struct Cbc {
+    crypto::Cipher cipher;
+    crypto::Mac mac;
+  };
+  std::unique_ptr<Cbc> cbc_;
   std::optional<crypto::AeadAlgorithm> aead_;
-  SecretBytes aead_key_;
-  SecretBytes salt_;
-  std::optional<std::uint64_t> next_iv_;
-  // AES-CBC + HMAC suites:
-  std::optional<crypto::Cipher> cipher_;
-  std::optional<crypto::Mac> mac_;
+  bool iv_started_ = false;  // next_iv_ starts at a random value on the first seal
+  // IV ≤ 16, ICV ≤ 32, block ≤ 16, AEAD key ≤ 32 octets for every suite (crypto_suite.h).
+  std::uint8_t iv_size_ = 0;
+  std::uint8_t icv_size_ = 0;
+  std::uint8_t block_size_ = 1;
+  std::uint8_t aead_key_size_ = 0;
 };
 
 }  // namespace natgate::ike

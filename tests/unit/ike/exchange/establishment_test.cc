@@ -43,8 +43,9 @@ void expect_same_ike_keys(const IkeSaKeys& a, const IkeSaKeys& b) {
   EXPECT_TRUE(a.sk_ar == b.sk_ar);
   EXPECT_TRUE(a.sk_ei == b.sk_ei);
   EXPECT_TRUE(a.sk_er == b.sk_er);
-  EXPECT_TRUE(a.sk_pi == b.sk_pi);
-  EXPECT_TRUE(a.sk_pr == b.sk_pr);
+  // SK_pi/SK_pr served the AUTH payloads both sides verified (so they agreed); an SA that is up
+  // no longer holds them (RFC 7296 §2.15: AUTH only).
+  EXPECT_TRUE(a.sk_pi.empty() && a.sk_pr.empty() && b.sk_pi.empty() && b.sk_pr.empty());
   EXPECT_FALSE(a.sk_ei == a.sk_er);  // the two directions differ
 }
 
