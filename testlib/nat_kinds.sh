@@ -248,6 +248,24 @@ natk_classify() {
     --server "$NATK_SERVER:3478" --alt "$NATK_SERVER_ALT:3479"
 }
 
+# natk_expected_path MAPPING_A FILTERING_A MAPPING_B FILTERING_B: what hole punching between
+# the two sides should give, as "direct|relayed RULE" (docs/mediation.md, "Which kinds hole
+# punching crosses"). MAPPING is EIM, APDM or none (no NAT); FILTERING is EIF, ADF, APDF or none.
+# The probe's matrix (tests/netns/nat_punch.sh) and natgated's (tests/netns/mediation_matrix.sh)
+# both check against it.
+natk_expected_path() {
+  local ma=$1 fa=$2 mb=$3 fb=$4
+  if [[ $ma == none ]]; then echo "direct A-no-NAT"
+  elif [[ $mb == none ]]; then echo "direct B-no-NAT"
+  elif [[ $ma == EIM && $mb == EIM ]]; then echo "direct both-EIM"
+  elif [[ $ma == APDM && $mb == APDM ]]; then echo "relayed both-APDM"
+  elif [[ $ma == APDM ]]; then
+    [[ $fb == APDF ]] && echo "relayed APDM-vs-APDF" || echo "direct APDM-vs-$fb(prflx)"
+  else
+    [[ $fa == APDF ]] && echo "relayed APDF-vs-APDM" || echo "direct $fa-vs-APDM(prflx)"
+  fi
+}
+
 # natk_punch SITE_A SITE_B [TIME_S]: UDP hole punching between SITE_A-host and SITE_B-host
 # (TIME_S of punching, default 2, after a rendezvous of at most 10 s)
 # through the probe server (tools/nat_probe "punch", local port 4500 on both, as NAT-T uses),

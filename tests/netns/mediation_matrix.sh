@@ -74,20 +74,6 @@ CGN_KINDS=(
   "CGN EIM-APDF+APDM|eim-apdf|apdm,ports=30000-39999|APDM|APDF"
 )
 
-# expect M_A F_A M_B F_B -> "direct|relayed RULE" (nat_punch.sh's rule names)
-expect() {
-  local ma=$1 fa=$2 mb=$3 fb=$4
-  if [[ $ma == none ]]; then echo "direct A-no-NAT"
-  elif [[ $mb == none ]]; then echo "direct B-no-NAT"
-  elif [[ $ma == EIM && $mb == EIM ]]; then echo "direct both-EIM"
-  elif [[ $ma == APDM && $mb == APDM ]]; then echo "relayed both-APDM"
-  elif [[ $ma == APDM ]]; then
-    [[ $fb == APDF ]] && echo "relayed APDM-vs-APDF" || echo "direct APDM-vs-$fb(prflx)"
-  else
-    [[ $fa == APDF ]] && echo "relayed APDF-vs-APDM" || echo "direct $fa-vs-APDM(prflx)"
-  fi
-}
-
 stop_all() { local n; for n in a-host c-host d-host b-host e-host med; do natgated_stop "$n"; done; }
 ping_once() { nsx "$1" ping -c 1 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1; }
 settled() { local p; p=$(med_path "$1"); [[ ${p%%|*} == direct || ${p%%|*} == relayed ]]; }
@@ -98,7 +84,7 @@ pair() {  # pair SITE_A KIND_A SITE_B KIND_B
   local sa=$1 ka=$2 sb=$3 kb=$4 la ha ca ma fa lb hb cb mb fb want rule
   IFS='|' read -r la ha ca ma fa <<<"$ka"
   IFS='|' read -r lb hb cb mb fb <<<"$kb"
-  read -r want rule <<<"$(expect "$ma" "$fa" "$mb" "$fb")"
+  read -r want rule <<<"$(natk_expected_path "$ma" "$fa" "$mb" "$fb")"
   [[ $ha == none ]] && sa=d
   [[ -n $ca ]] && sa=c
   [[ $hb == none ]] && sb=e

@@ -7,7 +7,7 @@
 # NATs. The result of every pair must equal the rule docs/mediation.md states:
 #   both sides EIM (any filtering)                       -> direct
 #   one side APDM, the other EIM with EIF or ADF          -> direct (via a peer-reflexive candidate)
-#   one side APDM, the other EIM-APDF; both sides APDM    -> relay (punching cannot work)
+#   one side APDM, the other EIM-APDF; both sides APDM    -> relayed (punching cannot work)
 # Sites a and b sit behind one NAT each (4 x 4 kinds), site c behind a home NAT and a CGNAT.
 # Last, a NAT that accepts unsolicited packets to its own address (a Linux router with
 # masquerade and no input filter, like testlib/nat.sh's): the peer's early packet moves its
@@ -43,34 +43,22 @@ CGN_KINDS=(
   "CGN EIM-APDF+APDM|eim-apdf|apdm,ports=30000-39999|APDM|APDF"
 )
 
-# expect M_A F_A M_B F_B -> "direct|relay RULE"
-expect() {
-  local ma=$1 fa=$2 mb=$3 fb=$4
-  if [[ $ma == EIM && $mb == EIM ]]; then echo "direct both-EIM"
-  elif [[ $ma == APDM && $mb == APDM ]]; then echo "relay both-APDM"
-  elif [[ $ma == APDM ]]; then
-    [[ $fb == APDF ]] && echo "relay APDM-vs-APDF" || echo "direct APDM-vs-$fb(prflx)"
-  else
-    [[ $fa == APDF ]] && echo "relay APDF-vs-APDM" || echo "direct $fa-vs-APDM(prflx)"
-  fi
-}
-
 TABLE=()
 failed=0
-pair() {  # pair SITE_A KIND_A SITE_B KIND_B [EXPECTED "PATH RULE", else by expect]
+pair() {  # pair SITE_A KIND_A SITE_B KIND_B [EXPECTED "PATH RULE", else by natk_expected_path]
   local sa=$1 ka=$2 sb=$3 kb=$4 la ha ca ma fa lb hb cb mb fb
   IFS='|' read -r la ha ca ma fa <<<"$ka"
   IFS='|' read -r lb hb cb mb fb <<<"$kb"
   natk_site_set "$sa" "$ha" "$ca"
   natk_site_set "$sb" "$hb" "$cb"
   local want rule r1 r2 m1 m2 v1 v2 path verdict=ok
-  read -r want rule <<<"$(expect "$ma" "$fa" "$mb" "$fb")"
+  read -r want rule <<<"$(natk_expected_path "$ma" "$fa" "$mb" "$fb")"
   [[ -n ${5:-} ]] && read -r want rule <<<"$5"
   local t
   for t in 2 5; do
     read -r r1 r2 m1 m2 v1 v2 <<<"$(natk_punch "$sa" "$sb" "$t")"
     if [[ $r1 == direct && $r2 == direct ]]; then path=direct
-    elif [[ $r1 == failed && $r2 == failed ]]; then path=relay
+    elif [[ $r1 == failed && $r2 == failed ]]; then path=relayed
     else path="half($r1/$r2)"; fi
     # A loaded machine can only delay a punch: a pair that should be direct gets a second
     # try on fresh NATs with 5 s before it counts as wrong.
