@@ -9,6 +9,7 @@
 # strongswan_path: prints `path=strongswan-libipsec mbps=… cpu_pct=…` (cpu_pct: both charons),
 # or the path line with error=… when charon is missing or the tunnel did not come up.
 
+# shellcheck disable=SC2034  # STATUS is the caller's exit status
 strongswan_path() {
   local name=strongswan-libipsec
   if [[ ! -x ${CHARON_BIN:-/usr/lib/ipsec/charon} ]] || ! command -v swanctl >/dev/null; then
