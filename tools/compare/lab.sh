@@ -16,6 +16,8 @@
 #   gw-c   10.3.0.1 | wan0          the remote client's gateway (natgated in way B); masquerades
 #                                   its LAN for plain traffic (way A). Public 198.51.100.30, or
 #                                   behind rtr-c (NAT, 198.51.100.30) and possibly cgn-c (CGNAT)
+#                                   or behind rtr-c that also drops all UDP (udp-blocked: a hotel
+#                                   or guest network that lets only TCP out)
 #   cli    10.3.0.10/24             the remote user's machine (ssh, curl)
 #   hub    198.51.100.40            a public natgated both sites dial (way B via hub)
 #   scan   198.51.100.66            an internet scanner (nmap, a password-guessing loop)
@@ -72,7 +74,7 @@ _cmp_chain() {
 
 # lab_create OFFICE CLIENT
 #   OFFICE: single | symmetric | double | cgnat     (what stands between gw-o and the internet)
-#   CLIENT: public | nat | cgnat                    (what stands between gw-c and the internet)
+#   CLIENT: public | nat | cgnat | udp-blocked      (what stands between gw-c and the internet)
 lab_create() {
   LAB_OFFICE=$1 LAB_CLIENT=$2
   local node
@@ -122,6 +124,9 @@ lab_create() {
     public) _cmp_on_inet gw-c wan0 "$CLIENT_PUBLIC" ;;
     nat) _cmp_chain gw-c "$CLIENT_PUBLIC" rtr-c:192.168.7:40000:44999 ;;
     cgnat) _cmp_chain gw-c "$CLIENT_PUBLIC" rtr-c:192.168.7:40000:44999 cgn-c:100.64.1:45000:49999 ;;
+    udp-blocked)
+      _cmp_chain gw-c "$CLIENT_PUBLIC" rtr-c:192.168.7:40000:44999
+      nat_block_udp rtr-c || fail "nftables on rtr-c (UDP block)" ;;
     *) fail "lab_create: unknown client kind $LAB_CLIENT" ;;
   esac
 

@@ -88,21 +88,23 @@ plot "$tmp/throughput.dat" using 2:xtic(1) title "download (office to client)", 
 EOF
 
 # ---- the document --------------------------------------------------------------------------
-topo_ids=(single cgnat double symmetric client-nat both-cgnat)
+topo_ids=(single cgnat double symmetric client-nat both-cgnat udp-blocked)
 declare -A TOPO_NAME=(
   [single]="Office behind one NAT (its own router)"
   [cgnat]="Office behind CGNAT (the carrier's NAT in front of its router)"
   [double]="Office behind two NATs, both its own (ISP box in router mode + own router)"
   [symmetric]="Office router is a symmetric NAT (a random port for every connection)"
   [client-nat]="Remote client behind NAT too"
-  [both-cgnat]="Both sites behind CGNAT")
+  [both-cgnat]="Both sites behind CGNAT"
+  [udp-blocked]="Remote client in a network that blocks UDP (hotel or guest Wi-Fi: NAT, only TCP out)")
 declare -A EXPECT=(
   [single.pf]=works [single.direct]=works [single.hub]=works
   [cgnat.pf]=fails [cgnat.direct]=works [cgnat.hub]=works
   [double.pf]=works [double.direct]=works [double.hub]=works
   [symmetric.pf]=works [symmetric.direct]=works [symmetric.hub]=works
   [client-nat.pf]=works [client-nat.direct]=fails [client-nat.hub]=works
-  [both-cgnat.pf]=fails [both-cgnat.direct]=fails [both-cgnat.hub]=works)
+  [both-cgnat.pf]=fails [both-cgnat.direct]=fails [both-cgnat.hub]=works
+  [udp-blocked.pf]=works [udp-blocked.direct]=fails [udp-blocked.hub]=works)
 declare -A WHY=(
   [single.pf]="The router forwards TCP 22 and 80 to the server, so the client gets in — and so does everyone else on the internet."
   [single.direct]="The office gateway dials out to the client's gateway; the NAT lets the answers back in, as for any outgoing connection."
@@ -122,6 +124,9 @@ declare -A WHY=(
   [both-cgnat.pf]="As under CGNAT: the carrier's NAT answers, no forward can be set."
   [both-cgnat.direct]="Neither side can be dialed, so a direct tunnel cannot start."
   [both-cgnat.hub]="Both dial out to the hub, the one machine with a public address (it shows only UDP 500/4500)."
+  [udp-blocked.pf]="SSH and HTTP are TCP, which the network lets out."
+  [udp-blocked.direct]="As with the client behind NAT: nobody can dial the client's gateway, over UDP or TCP."
+  [udp-blocked.hub]="UDP to the hub goes unanswered, so after one retransmit the client's gateway carries IKE and ESP in a TCP stream to the hub's port 443 (RFC 9329, \`natt.tcp: auto\`); the office stays on UDP."
 )
 WHY_UNEXPECTED="Not what the project expects: see the evidence below."
 
