@@ -91,8 +91,8 @@ for t in "${topologies[@]}"; do
   [[ $topo == single ]] && first=1
   # Where UDP is blocked, natgated falls back to TCP 443 (RFC 9329); elsewhere it stays on UDP
   # and listens on no TCP port (the exposure scans of the first situation see none).
-  # shellcheck disable=SC2034  # read by natgate.sh
   NG_TCP=0
+  # shellcheck disable=SC2034  # read by natgate.sh
   [[ $client == udp-blocked ]] && NG_TCP=1
 
   step "$topo / A: port forwarding ($FORWARDED_PORTS) on ${LAB_FORWARDERS[*]}"
