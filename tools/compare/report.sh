@@ -188,6 +188,10 @@ claim on the same server, two ways in:
 - Port forwarding **cannot work** when the office is behind the carrier's NAT (CGNAT, common on
   mobile and fibre lines): measured "$(r reach.cgnat.pf)". natgate: "$(r reach.cgnat.direct)" direct,
   "$(r reach.cgnat.hub)" via the hub, and "$(r reach.both-cgnat.hub)" via the hub even when **both** sides are behind CGNAT.
+- Where the client's network blocks UDP (hotel or guest Wi-Fi), natgate via the hub still
+  "$(r reach.udp-blocked.hub)": its gateway moved IKE and ESP into a TCP stream to the hub's port 443
+  (RFC 9329; measured: $(r reach.udp-blocked.hub.transport)). A hub that offers this fallback also
+  listens on TCP 443 (the exposure scans above ran without it).
 - The price: a round trip of at best $(r cost.hub.rtt_min_ms) ms via the hub and $(r cost.direct.rtt_min_ms) ms direct,
   against $(r cost.pf.rtt_min_ms) ms forwarded (medians $(r cost.hub.rtt_ms) / $(r cost.direct.rtt_ms) / $(r cost.pf.rtt_ms) ms; medians vary with whatever else runs on the machine); 100 MB downloads at $(r cost.hub.down_mbit) / $(r cost.direct.down_mbit)
   Mbit/s (hub / direct) against $(r cost.pf.down_mbit) Mbit/s forwarded. All on one shared machine,

@@ -7,7 +7,7 @@
 #   B) natgate:  "direct" — the office's natgated dials the client's gateway, or
 #                "hub"    — both dial a public natgated hub that routes between them;
 #                the office router forwards nothing in either.
-# across six topologies, and measures exposure (nmap, a password-guessing loop), reachability
+# across seven topologies, and measures exposure (nmap, a password-guessing loop), reachability
 # and cost (RTT, time to first byte, 100 MB each way). Writes docs/comparison.md and its plots.
 #
 #   tools/compare/run.sh [--quick] [--build DIR] [--out DIR] [--no-doc] [--only TOPOLOGY]
