@@ -1053,12 +1053,12 @@ class ConfigParser {
                                           {"restart", CloseAction::Restart},
                                           {"hold", CloseAction::Hold}})) {
           child.close = *v;
-          if (child.close != CloseAction::None)
+          // hold would put the child's traffic on a trap (re-create on the next packet), and
+          // traps are per connection today (start: on-traffic), not per child.
+          if (child.close == CloseAction::Hold)
             diags_.error(n->Mark(), clp,
-                         "close: " + to_string(child.close) +
-                             " is not supported yet: natgate does not act on a CHILD SA the peer closes "
-                             "alone (expected close: none; a connection with start: initiate is still "
-                             "restarted when its IKE SA is lost)");
+                         "close: hold is not supported yet: the data plane traps a whole connection's "
+                         "traffic, not one child's (expected close: none or restart)");
         }
       }
       if (auto n = cm->get("lifetime")) {

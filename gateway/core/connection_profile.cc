@@ -109,8 +109,10 @@ std::shared_ptr<const ike::ConnectionSettings> connection_settings(const Connect
   s->remote_id_text = c.remote.id.text();
   s->ike_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.lifetimes.ike);
   s->child_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.lifetimes.child);
-  for (const auto& child : c.children)
+  for (const auto& child : c.children) {
     s->child_lifetimes[child.name] = std::chrono::duration_cast<std::chrono::seconds>(child.lifetime);
+    if (child.close == CloseAction::Restart) s->children_restarted_on_close.push_back(child.name);
+  }
   s->keepalive = std::chrono::duration_cast<std::chrono::seconds>(c.natt.keepalive);
   s->reqid = p.reqid;
   s->ike = p.ike;

@@ -3,6 +3,7 @@
 // shared: a reload makes new settings, SAs already running keep the ones they started with.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -40,6 +41,13 @@ struct ConnectionSettings {
   std::chrono::seconds lifetime_of_child(const std::string& child) const {
     auto it = child_lifetimes.find(child);
     return it == child_lifetimes.end() ? child_lifetime : it->second;
+  }
+  // CHILD SA configs with `close: restart` (strongSwan's close_action = start): when the peer
+  // deletes such a CHILD SA alone, the Endpoint creates it again (CREATE_CHILD_SA).
+  std::vector<std::string> children_restarted_on_close;
+  bool restarts_on_close(const std::string& child) const {
+    return std::find(children_restarted_on_close.begin(), children_restarted_on_close.end(), child) !=
+           children_restarted_on_close.end();
   }
   std::chrono::seconds keepalive{0};  // RFC 3948 §4 NAT-keepalive interval; 0: none
   std::uint32_t reqid = 0;            // ties the connection's CHILD SAs to its policies

@@ -506,6 +506,7 @@ void Endpoint::on_child_deleted(IkeSaEntry& e, const ChildSaDeleted& ev) {
       e.connection() + ": CHILD SA " + spi_hex(c->inbound_spi) + " in / " + spi_hex(c->outbound_spi) +
           " out deleted" + (ev.by_peer ? " by the peer" : ""));
   const std::uint32_t gone = c->inbound_spi;
+  const std::string child_name = c->name;
   std::erase_if(e.children, [&](const EndpointChildSa& x) { return x.inbound_spi == gone; });
   count("child_sas_deleted");
   // Make-before-break for a rekey we answered: the peer has the new pair (it deleted the old
@@ -515,6 +516,22 @@ void Endpoint::on_child_deleted(IkeSaEntry& e, const ChildSaDeleted& ev) {
     child.outbound_deferred = false;
     emit(SwitchOutbound{e.connection(), child.inbound_spi});
   }
+  restart_closed_child(e, child_name, ev.by_peer);
+}
+
+void Endpoint::restart_closed_child(IkeSaEntry& e, const std::string& child_name, bool by_peer) {
+  // close: restart — only for a pair the peer deleted alone: our own deletes (terminate,
+  // expiry) stay deleted, and a pair deleted at the end of a rekey has its successor (a CHILD
+  // SA of the same config is still installed).
+  if (!by_peer || shutting_down_ || !e.connection_settings || !e.is_established()) return;
+  if (!e.connection_settings->restarts_on_close(child_name)) return;
+  if (std::any_of(e.children.begin(), e.children.end(),
+                  [&](const EndpointChildSa& x) { return x.name == child_name; }))
+    return;
+  log(Level::Info, e,
+      e.connection() + ": the peer closed CHILD SA " + child_name + ": creating it again (close: restart)");
+  count("child_sas_restarted");
+  call(e.id, [&](IkeSa& sa) { return sa.create_child_sa(child_name, now_); });
 }
 
 void Endpoint::on_ike_deleted(IkeSaEntry& e, const IkeSaDeleted& ev) {

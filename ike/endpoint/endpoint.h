@@ -176,6 +176,7 @@ class Endpoint {
   void on_child_up(IkeSaEntry& e, ChildSaEstablished&& ev);
   void on_child_failed(IkeSaEntry& e, const ChildSaFailed& ev);
   void on_child_deleted(IkeSaEntry& e, const ChildSaDeleted& ev);
+  void restart_closed_child(IkeSaEntry& e, const std::string& child_name, bool by_peer);
   void on_ike_deleted(IkeSaEntry& e, const IkeSaDeleted& ev);
   void on_endpoints_changed(IkeSaEntry& e, const EndpointsChanged& ev);
   void on_ike_rekeyed(IkeSaEntry& e, const IkeSaRekeyed& ev);
