@@ -177,7 +177,6 @@ TEST(Children, WhatTheDataPlanesCannotDoIsRefusedWithTheReason) {
                        0),
             0u)
       << e[0];
-  EXPECT_TRUE(errors_of(with("close: none", "close: restart")).empty());
 
   e = errors_of(with("        start: initiate\n", "        start: listen\n"));
   ASSERT_EQ(e.size(), 1u);
@@ -216,6 +215,16 @@ TEST(Children, TheProfileHasOneIkeChildConfigPerChild) {
   EXPECT_EQ(children[1].remote_ts.size(), 2u);
   EXPECT_EQ((*p)->settings->lifetime_of_child("lan-b"), std::chrono::seconds(1800));
   EXPECT_EQ((*p)->settings->lifetime_of_child("lan-a"), std::chrono::seconds(7200));
+}
+
+TEST(Children, CloseRestartReachesTheEndpointForThatChildOnly) {
+  auto r = load(with("close: none", "close: restart"));
+  ASSERT_TRUE(r.ok()) << format_diagnostics(r.errors);
+  EXPECT_EQ(r.config->connections.at(0).children.at(1).close, CloseAction::Restart);
+  auto p = core::build_profile(*r.config, r.config->connections.at(0), 7);
+  ASSERT_TRUE(p) << p.error();
+  EXPECT_TRUE((*p)->settings->restarts_on_close("lan-b"));
+  EXPECT_FALSE((*p)->settings->restarts_on_close("lan-a"));
 }
 
 // ---- updown ----------------------------------------------------------------------------------
