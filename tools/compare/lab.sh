@@ -43,8 +43,22 @@ LAB_FORWARDERS=()             # office NAT boxes the office owns, outermost firs
 
 # _cmp_nat NODE PORT_LO PORT_HI [symmetric]: a home router with no port forwards (masquerade out
 # of out0, unsolicited inbound dropped); port forwards (pf_on) are let through.
+#
+# A new inbound UDP flow addressed to the box itself is refused with ICMP port unreachable (what a
+# closed port answers anyway, so scans read the same): accepted, it would leave a conntrack entry
+# that takes the external port an inside endpoint already uses for another destination, and the
+# box would then map that endpoint's next flow to a fresh port — a lab artefact that breaks hole
+# punching (testlib/nat.sh, docs/mediation.md); home routers do not hand such packets a mapping.
 _cmp_nat() {
   nat_apply "$1" table=cmp_nat kind="${4:-masquerade}" ports="$2-$3" in=in0 allow_dnat=1 || fail "nftables on $1"
+  nsx "$1" nft -f - <<'NFT' || fail "nftables (unsolicited UDP) on $1"
+table ip cmp_unsolicited {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname "out0" meta l4proto udp ct state new reject
+  }
+}
+NFT
 }
 
 # _cmp_on_inet NODE IF ADDR: plug NODE:IF into the internet bridge.

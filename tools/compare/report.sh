@@ -13,17 +13,23 @@ tmp=$(mktemp -d /tmp/compare-report.XXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 # ---- plots ---------------------------------------------------------------------------------
-names=("port forward" "natgate direct" "natgate via hub")
-ways=(pf direct hub)
+names=("port forward" "natgate direct" "natgate direct (mediated)" "natgate via hub")
+ways=(pf direct mediated hub)
+# way_name WAY: its name in the document.
+way_name() {
+  local i
+  for i in "${!ways[@]}"; do [[ ${ways[i]} == "$1" ]] && { printf '%s' "${names[i]}"; return; }; done
+  printf '%s' "$1"
+}
 {
-  for i in 0 1 2; do
+  for i in "${!ways[@]}"; do
     w=${ways[i]}
     printf '"%s" %s %s %s %s\n' "${names[i]}" "$(r cost.$w.rtt_ms)" "$(r cost.$w.http_ttfb_ms)" \
       "$(r cost.$w.ssh_ttfb_ms)" "$(r cost.$w.ssh_login_ms)"
   done
 } | sed 's/n\/a/NaN/g' >"$tmp/latency.dat"
 {
-  for i in 0 1 2; do
+  for i in "${!ways[@]}"; do
     w=${ways[i]}
     printf '"%s" %s %s\n' "${names[i]}" "$(r cost.$w.down_mbit)" "$(r cost.$w.up_mbit)"
   done
@@ -98,13 +104,13 @@ declare -A TOPO_NAME=(
   [both-cgnat]="Both sites behind CGNAT"
   [udp-blocked]="Remote client in a network that blocks UDP (hotel or guest Wi-Fi: NAT, only TCP out)")
 declare -A EXPECT=(
-  [single.pf]=works [single.direct]=works [single.hub]=works
-  [cgnat.pf]=fails [cgnat.direct]=works [cgnat.hub]=works
-  [double.pf]=works [double.direct]=works [double.hub]=works
-  [symmetric.pf]=works [symmetric.direct]=works [symmetric.hub]=works
-  [client-nat.pf]=works [client-nat.direct]=fails [client-nat.hub]=works
-  [both-cgnat.pf]=fails [both-cgnat.direct]=fails [both-cgnat.hub]=works
-  [udp-blocked.pf]=works [udp-blocked.direct]=fails [udp-blocked.hub]=works)
+  [single.pf]=works [single.direct]=works [single.mediated]=works [single.hub]=works
+  [cgnat.pf]=fails [cgnat.direct]=works [cgnat.mediated]=works [cgnat.hub]=works
+  [double.pf]=works [double.direct]=works [double.mediated]=works [double.hub]=works
+  [symmetric.pf]=works [symmetric.direct]=works [symmetric.mediated]=works [symmetric.hub]=works
+  [client-nat.pf]=works [client-nat.direct]=fails [client-nat.mediated]=works [client-nat.hub]=works
+  [both-cgnat.pf]=fails [both-cgnat.direct]=fails [both-cgnat.mediated]=works [both-cgnat.hub]=works
+  [udp-blocked.pf]=works [udp-blocked.direct]=fails [udp-blocked.mediated]=fails [udp-blocked.hub]=works)
 declare -A WHY=(
   [single.pf]="The router forwards TCP 22 and 80 to the server, so the client gets in — and so does everyone else on the internet."
   [single.direct]="The office gateway dials out to the client's gateway; the NAT lets the answers back in, as for any outgoing connection."
@@ -125,6 +131,13 @@ declare -A WHY=(
   [both-cgnat.direct]="Neither side can be dialed, so a direct tunnel cannot start."
   [both-cgnat.hub]="Both dial out to the hub, the one machine with a public address (it shows only UDP 500/4500)."
   [udp-blocked.pf]="SSH and HTTP are TCP, which the network lets out."
+  [single.mediated]="Both gateways register with the hub (an IKEv2 mediation server), learn each other's outside addresses from it and check the paths between them; the tunnel then runs directly, past the hub."
+  [cgnat.mediated]="The client's gateway has a public address, so the office's checks reach it at once; the hub only introduced the two."
+  [double.mediated]="As behind one NAT: the checks go out through both office NATs; the hub only introduced the two."
+  [symmetric.mediated]="The office NAT gives every destination a new port, but the client's gateway has a public address and answers the port the office's check came from (a peer-reflexive candidate)."
+  [client-nat.mediated]="Both NATs keep one outside port per inside endpoint (endpoint-independent mapping): each side's checks open its own NAT for the other's, and the tunnel runs directly, past the hub."
+  [both-cgnat.mediated]="Two endpoint-independent NATs on each side: the checks punch through all four, and traffic skips the hub."
+  [udp-blocked.mediated]="Mediation and hole punching are UDP: with UDP blocked the client never reaches the mediation server (the TCP fallback needs a peer or hub that can be dialed)."
   [udp-blocked.direct]="As with the client behind NAT: nobody can dial the client's gateway, over UDP or TCP."
   [udp-blocked.hub]="UDP to the hub goes unanswered, so after one retransmit the client's gateway carries IKE and ESP in a TCP stream to the hub's port 443 (RFC 9329, \`natt.tcp: auto\`); the office stays on UDP."
 )
@@ -188,6 +201,9 @@ claim on the same server, two ways in:
 - Port forwarding **cannot work** when the office is behind the carrier's NAT (CGNAT, common on
   mobile and fibre lines): measured "$(r reach.cgnat.pf)". natgate: "$(r reach.cgnat.direct)" direct,
   "$(r reach.cgnat.hub)" via the hub, and "$(r reach.both-cgnat.hub)" via the hub even when **both** sides are behind CGNAT.
+- When **both** sites are behind NAT, natgate's mediated way ("$(r reach.client-nat.mediated)"; both behind CGNAT:
+  "$(r reach.both-cgnat.mediated)") gets a tunnel that runs directly between them: the hub, as an IKEv2 mediation
+  server, only introduces them (path: $(r reach.both-cgnat.mediated.path)).
 - Where the client's network blocks UDP (hotel or guest Wi-Fi), natgate via the hub still
   "$(r reach.udp-blocked.hub)": its gateway moved IKE and ESP into a TCP stream to the hub's port 443
   (RFC 9329; measured: $(r reach.udp-blocked.hub.transport)). A hub that offers this fallback also
@@ -260,19 +276,20 @@ What this means, in plain words:
 The remote client tries an SSH login (with its key) and a web page on the office server. A way
 "works" if both succeed.
 
-| situation | A: port forward | B: natgate direct | B: natgate via hub |
-|---|---|---|---|
+| situation | A: port forward | B: natgate direct | B: natgate direct (mediated) | B: natgate via hub |
+|---|---|---|---|---|
 EOF
 for t in "${topo_ids[@]}"; do
-  printf '| %s | %s | %s | %s |\n' "${TOPO_NAME[$t]}" "$(cell "$t" pf)" "$(cell "$t" direct)" "$(cell "$t" hub)"
+  printf '| %s | %s | %s | %s | %s |\n' "${TOPO_NAME[$t]}" "$(cell "$t" pf)" "$(cell "$t" direct)" "$(cell "$t" mediated)" \
+    "$(cell "$t" hub)"
 done
 echo
 echo "What the harness saw where a way failed (the client's own error messages, or natgate's status):"
 echo
 for t in "${topo_ids[@]}"; do
-  for w in pf direct hub; do
+  for w in "${ways[@]}"; do
     [[ -n ${R[reach.$t.$w.evidence]:-} ]] || continue
-    printf -- '- %s, %s: `%s`\n' "${TOPO_NAME[$t]}" "${names[$( [[ $w == pf ]] && echo 0 || { [[ $w == direct ]] && echo 1 || echo 2; })]}" \
+    printf -- '- %s, %s: `%s`\n' "${TOPO_NAME[$t]}" "$(way_name "$w")" \
       "$(tr '`|' "'/" <<<"${R[reach.$t.$w.evidence]}")"
   done
 done
@@ -281,28 +298,32 @@ cat <<EOF
 In short: a port forward needs a public address that you control and a rule on every box in
 the way. natgate needs one thing that can be dialed — the other side, or a small hub — and
 nothing configured on any NAT. Symmetric NATs, which break peer-to-peer tricks, do not matter
-here, because one side always dials the other.
+to the direct and hub ways, because one side always dials the other. The mediated way uses the
+hub only to introduce the two sites and then punches a direct path through both NATs: it works
+wherever at most one side's NAT is symmetric, and carries the traffic without the hub's detour
+(docs/mediation.md has the NAT-by-NAT rules; where punching cannot work, a relay takes over).
 
 ## 3. Cost
 
 Measured from the client's machine to the office server, in the same run, on the topology
 "office behind one NAT, client on a public address". The port forward stayed on beside each
-tunnel and the ways were measured in turn, sample by sample, with the direct tunnel and the hub
-taking turns in three rounds, so that whatever else the machine was doing hit them alike.
-Medians of $(r cost.direct.samples) (direct), $(r cost.hub.samples) (hub) and $(r cost.pf.samples) (port forward) samples;
-100 MB transfers: medians of $(r cost.direct.transfers), $(r cost.hub.transfers) and $(r cost.pf.transfers).
+tunnel and the ways were measured in turn, sample by sample, with the direct tunnel, the mediated
+one and the hub taking turns in three rounds, so that whatever else the machine was doing hit them
+alike. Medians of $(r cost.direct.samples) (direct), $(r cost.mediated.samples) (mediated), $(r cost.hub.samples) (hub) and $(r cost.pf.samples) (port forward)
+samples; 100 MB transfers: medians of $(r cost.direct.transfers), $(r cost.mediated.transfers), $(r cost.hub.transfers) and $(r cost.pf.transfers).
+The mediated tunnel is a direct one once the checks found its path: it costs what the direct one costs.
 
-| | A: port forward | B: natgate direct | B: natgate via hub |
-|---|---|---|---|
-| round trip (TCP connect), fastest sample | $(r cost.pf.rtt_min_ms) ms | $(r cost.direct.rtt_min_ms) ms | $(r cost.hub.rtt_min_ms) ms |
-| round trip (TCP connect), median | $(r cost.pf.rtt_ms) ms | $(r cost.direct.rtt_ms) ms | $(r cost.hub.rtt_ms) ms |
-| round trip (TCP connect), 9 in 10 samples below | $(r cost.pf.rtt_p90_ms) ms | $(r cost.direct.rtt_p90_ms) ms | $(r cost.hub.rtt_p90_ms) ms |
-| web page: time to first byte (median) | $(r cost.pf.http_ttfb_ms) ms | $(r cost.direct.http_ttfb_ms) ms | $(r cost.hub.http_ttfb_ms) ms |
-| SSH: time to the server's first byte (median) | $(r cost.pf.ssh_ttfb_ms) ms | $(r cost.direct.ssh_ttfb_ms) ms | $(r cost.hub.ssh_ttfb_ms) ms |
-| SSH: key login and session (median) | $(r cost.pf.ssh_login_ms) ms | $(r cost.direct.ssh_login_ms) ms | $(r cost.hub.ssh_login_ms) ms |
-| 100 MB download (office → client) | $(r cost.pf.down_mbit) Mbit/s | $(r cost.direct.down_mbit) Mbit/s | $(r cost.hub.down_mbit) Mbit/s |
-| 100 MB upload (client → office) | $(r cost.pf.up_mbit) Mbit/s | $(r cost.direct.up_mbit) Mbit/s | $(r cost.hub.up_mbit) Mbit/s |
-| upload arrived intact (sha256) | $(r cost.pf.upload_intact) | $(r cost.direct.upload_intact) | $(r cost.hub.upload_intact) |
+| | A: port forward | B: natgate direct | B: natgate direct (mediated) | B: natgate via hub |
+|---|---|---|---|---|
+| round trip (TCP connect), fastest sample | $(r cost.pf.rtt_min_ms) ms | $(r cost.direct.rtt_min_ms) ms | $(r cost.mediated.rtt_min_ms) ms | $(r cost.hub.rtt_min_ms) ms |
+| round trip (TCP connect), median | $(r cost.pf.rtt_ms) ms | $(r cost.direct.rtt_ms) ms | $(r cost.mediated.rtt_ms) ms | $(r cost.hub.rtt_ms) ms |
+| round trip (TCP connect), 9 in 10 samples below | $(r cost.pf.rtt_p90_ms) ms | $(r cost.direct.rtt_p90_ms) ms | $(r cost.mediated.rtt_p90_ms) ms | $(r cost.hub.rtt_p90_ms) ms |
+| web page: time to first byte (median) | $(r cost.pf.http_ttfb_ms) ms | $(r cost.direct.http_ttfb_ms) ms | $(r cost.mediated.http_ttfb_ms) ms | $(r cost.hub.http_ttfb_ms) ms |
+| SSH: time to the server's first byte (median) | $(r cost.pf.ssh_ttfb_ms) ms | $(r cost.direct.ssh_ttfb_ms) ms | $(r cost.mediated.ssh_ttfb_ms) ms | $(r cost.hub.ssh_ttfb_ms) ms |
+| SSH: key login and session (median) | $(r cost.pf.ssh_login_ms) ms | $(r cost.direct.ssh_login_ms) ms | $(r cost.mediated.ssh_login_ms) ms | $(r cost.hub.ssh_login_ms) ms |
+| 100 MB download (office → client) | $(r cost.pf.down_mbit) Mbit/s | $(r cost.direct.down_mbit) Mbit/s | $(r cost.mediated.down_mbit) Mbit/s | $(r cost.hub.down_mbit) Mbit/s |
+| 100 MB upload (client → office) | $(r cost.pf.up_mbit) Mbit/s | $(r cost.direct.up_mbit) Mbit/s | $(r cost.mediated.up_mbit) Mbit/s | $(r cost.hub.up_mbit) Mbit/s |
+| upload arrived intact (sha256) | $(r cost.pf.upload_intact) | $(r cost.direct.upload_intact) | $(r cost.mediated.upload_intact) | $(r cost.hub.upload_intact) |
 
 ![latency](comparison-latency.png)
 
@@ -345,6 +366,14 @@ pay.
   comes from \`report.sh\`. Everything it started is stopped and removed when it ends.
 - Port forward: nftables DNAT of TCP 22 and 80 on every office NAT the office owns (both boxes
   in the two-NAT case; never on the carrier's NAT).
+- NATs: nftables masquerade into a port range of their own (endpoint-independent mapping,
+  address- and port-dependent filtering), the symmetric one with random ports per flow; new
+  inbound UDP to a NAT box itself is answered "port unreachable" (\`lab.sh\` says why).
+- Mediated way: the hub runs only natgated's mediation server; both gateways register with it
+  and the office asks for the client (\`mediation: { mediated_by, peer }\`); no relay is
+  configured, so a situation where punching cannot work shows as "fails" here.
+- UDP blocked: the client's NAT drops every UDP packet it would forward; the natgated configs of
+  that situation set \`natt: { tcp: auto, tcp_port: 443 }\`.
 - Scans: \`nmap -sS -sU -sV -p T:1-65535,U:1-65535\` from the scanner, 4000–6000 probes a
   second; the scanned boxes answer closed ports without the usual ICMP rate limit so the full UDP
   scan takes seconds instead of hours (an attacker would just wait).

@@ -117,6 +117,16 @@ for t in "${topologies[@]}"; do
       res "reach.$topo.direct.evidence" "no tunnel: $NG_WHY"
     fi
     ng_stop
+
+    step "$topo / B: natgate direct, mediated (both register with $HUB_PUBLIC, then punch through)"
+    if ng_start_mediated; then
+      reach mediated "$topo" "$OFFICE_SRV"
+      res "reach.$topo.mediated.path" "$(ng_path gw-o)"
+    else
+      res "reach.$topo.mediated" fails
+      res "reach.$topo.mediated.evidence" "no tunnel: $NG_WHY; path $(ng_path gw-o)"
+    fi
+    ng_stop
   fi
 
   step "$topo / B: natgate via the hub (office and client dial $HUB_PUBLIC)"
@@ -139,11 +149,14 @@ for t in "${topologies[@]}"; do
     # Cost: the port forward stays on beside each tunnel and the two are measured in turn,
     # sample by sample; the tunnels take turns in three rounds, so that whatever else the
     # machine does at one moment hits every way alike.
-    step "$topo / cost: port forward beside natgate direct, then beside the hub, three rounds"
+    step "$topo / cost: port forward beside natgate direct, mediated, then beside the hub, three rounds"
     pf_on
     for round in 1 2 3; do
       ng_start_direct || fail "cost round $round: no direct tunnel: $NG_WHY"
       CMP_SAMPLES=8 CMP_TRANSFERS=1 cost "pf:$OFFICE_PUBLIC" "direct:$OFFICE_SRV"
+      ng_stop
+      ng_start_mediated || fail "cost round $round: no mediated tunnel: $NG_WHY"
+      CMP_SAMPLES=8 CMP_TRANSFERS=1 cost "pf:$OFFICE_PUBLIC" "mediated:$OFFICE_SRV"
       ng_stop
       ng_start_hub || fail "cost round $round: no tunnel via the hub: $NG_WHY"
       CMP_SAMPLES=8 CMP_TRANSFERS=1 cost "pf:$OFFICE_PUBLIC" "hub:$OFFICE_SRV"
@@ -154,7 +167,7 @@ for t in "${topologies[@]}"; do
   svc_stop
   lab_destroy
 done
-((quick)) || cost_report pf direct hub
+((quick)) || cost_report pf direct mediated hub
 res meta.seconds "$(( ($(io_now_ms) - T_START) / 1000 ))"
 
 # ---- the findings the project claims; --quick fails if one flipped ------------------------
@@ -197,6 +210,10 @@ if ((!quick)); then
   for t in single double symmetric; do expect "reach.$t.direct" is works; done
   for t in single double symmetric client-nat udp-blocked; do expect "reach.$t.pf" is works; done
   expect reach.udp-blocked.direct is fails
+  for t in single cgnat double symmetric client-nat both-cgnat; do expect "reach.$t.mediated" is works; done
+  expect reach.client-nat.mediated.path has "direct (candidate pair"
+  expect reach.both-cgnat.mediated.path has "direct (candidate pair"
+  expect reach.udp-blocked.mediated is fails
   expect reach.udp-blocked.hub is works
   expect reach.udp-blocked.hub.transport is "office udp, client tcp"
   for t in cgnat double symmetric; do expect "reach.$t.hub" is works; done
