@@ -573,7 +573,25 @@ std::optional<Status> TcpTransport::send_ike(const OutgoingIke& out) {
   const IpAddress& addr = out.ends.remote.address;
   auto p = settings_.peers.find(addr);
   if (p == settings_.peers.end() || p->second.mode == TcpEncapMode::Never) return std::nullopt;
-  bool use_tcp = p->second.mode == TcpEncapMode::Always || moved_to_tcp_.count(addr) != 0;
+  const bool sa_on_stream = ike_sa_on_stream(addr, out.spi_i);
+  // tcp: auto, back to UDP: an IKE_SA_INIT whose SPIi never went over the stream starts a fresh
+  // IKE SA (a full re-establishment; rekeys and MOBIKE updates are not IKE_SA_INITs). UDP may
+  // work again (the client left the network that dropped it, the firewall changed), so it goes
+  // over UDP and moves to TCP only after the same count of unanswered retransmits below. The old
+  // IKE SA's messages keep the stream (sa_on_stream), which closes once no SA uses it.
+  if (p->second.mode == TcpEncapMode::Auto && out.ike_sa_init_request && !sa_on_stream &&
+      moved_to_tcp_.count(addr)) {
+    moved_to_tcp_.erase(addr);
+    back_to_udp_[addr] = "tcp: auto, back on UDP for a new IKE SA (an earlier one had moved to TCP)";
+    ++counters_.back_to_udp;
+    spdlog::info("a new IKE SA with {}: trying UDP again before TCP port {} (RFC 9329)", addr.to_string(),
+                 p->second.port);
+    if (initiated_.count(addr)) {
+      retiring_.insert(addr);
+      retire_if_unused(addr);
+    }
+  }
+  bool use_tcp = p->second.mode == TcpEncapMode::Always || moved_to_tcp_.count(addr) != 0 || sa_on_stream;
   // tcp: auto also watches INFORMATIONAL requests of an established IKE SA: after a MOBIKE move
   // (RFC 4555 §3.5) into a network that drops UDP, the UPDATE_SA_ADDRESSES (or the liveness check
   // that follows) goes unanswered like an IKE_SA_INIT would, and the same count moves the peer to
@@ -590,6 +608,9 @@ std::optional<Status> TcpTransport::send_ike(const OutgoingIke& out) {
           out.ike_sa_init_request ? "IKE_SA_INIT" : "INFORMATIONAL (MOBIKE update or liveness check)";
       moved_to_tcp_[addr] = std::string("tcp: auto, ") + what + " request unanswered over UDP (" +
                             std::to_string(sends - 1) + " sends)";
+      // A stream kept for old SAs serves the new ones again.
+      retiring_.erase(addr);
+      back_to_udp_.erase(addr);
       ++counters_.switched_to_tcp;
       spdlog::info("no answer over UDP from {} after {} {} retransmits: moving to TCP port {} (RFC 9329)",
                    addr.to_string(), sends - 2, what, p->second.port);
@@ -605,21 +626,54 @@ std::optional<Status> TcpTransport::send_ike(const OutgoingIke& out) {
   if (!use_tcp) return std::nullopt;
   auto s = initiator_stream(addr, p->second);
   if (!s) return Status(unexpected("no TCP stream to " + addr.to_string()));
+  auto& sas = stream_ike_sas_[addr];
+  if (sas.size() >= 1024) sas.clear();  // bounded; an IKE SA forgotten here is counted again
+  sas.insert(out.spi_i);
   s->ike_ends = out.ends;
   s->ike_natt = out.natt;
   s->has_ike_ends = true;
   return put(*s);
 }
 
+bool TcpTransport::on_tcp(const IpAddress& peer) const {
+  return initiated_.count(peer) != 0 && retiring_.count(peer) == 0;
+}
+
+bool TcpTransport::ike_sa_on_stream(const IpAddress& peer, const std::array<std::uint8_t, 8>& spi_i) const {
+  auto it = stream_ike_sas_.find(peer);
+  return it != stream_ike_sas_.end() && it->second.count(spi_i) != 0;
+}
+
+void TcpTransport::retire_if_unused(const IpAddress& peer) {
+  if (!retiring_.count(peer)) return;
+  auto it = initiated_.find(peer);
+  if (it != initiated_.end()) {
+    if (shim_in_use_ && shim_in_use_(it->second->shim_endpoint)) return;
+    spdlog::info("TCP encapsulation: closing the stream to {}: back on UDP and no SA uses it",
+                 it->second->peer.to_string());
+    shims_.erase(it->second->shim_endpoint);
+    it->second->detach();
+    initiated_.erase(it);
+    ++counters_.streams_retired;
+  }
+  retiring_.erase(peer);
+  stream_ike_sas_.erase(peer);
+}
+
+void TcpTransport::sa_removed() {
+  const std::set<IpAddress> retiring = retiring_;
+  for (const auto& peer : retiring) retire_if_unused(peer);
+}
+
 bool TcpTransport::carries(const EndpointPair& ends) const {
   if (accepted_.count(ends.remote) || closed_peers_.count(ends.remote)) return true;
-  return initiated_.count(ends.remote.address) != 0;
+  return on_tcp(ends.remote.address);
 }
 
 std::optional<Endpoint> TcpTransport::shim_for(const Endpoint& remote) const {
   if (auto it = accepted_.find(remote); it != accepted_.end()) return it->second->shim_endpoint;
-  if (auto it = initiated_.find(remote.address); it != initiated_.end()) return it->second->shim_endpoint;
-  return std::nullopt;
+  if (!on_tcp(remote.address)) return std::nullopt;
+  return initiated_.find(remote.address)->second->shim_endpoint;
 }
 
 std::optional<Endpoint> TcpTransport::peer_of_shim(const Endpoint& shim) {
@@ -645,9 +699,18 @@ std::string TcpTransport::transport_of(const Endpoint& remote) const {
 
 std::string TcpTransport::tcp_reason(const Endpoint& remote) const {
   if (accepted_.count(remote)) return "the peer connected over TCP (RFC 9329)";
-  if (!initiated_.count(remote.address)) return "";
+  if (!on_tcp(remote.address)) return "";
   if (auto m = moved_to_tcp_.find(remote.address); m != moved_to_tcp_.end()) return m->second;
   return "tcp: always";
+}
+
+std::string TcpTransport::udp_reason(const Endpoint& remote) const {
+  if (accepted_.count(remote) || on_tcp(remote.address)) return "";
+  auto p = settings_.peers.find(remote.address);
+  if (p == settings_.peers.end() || p->second.mode != TcpEncapMode::Auto) return "";
+  if (auto b = back_to_udp_.find(remote.address); b != back_to_udp_.end()) return b->second;
+  return "tcp: auto, UDP first (TCP after " + std::to_string(p->second.after_retransmits) +
+         " unanswered retransmits)";
 }
 
 }  // namespace natgate::gateway

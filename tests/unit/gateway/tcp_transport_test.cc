@@ -594,5 +594,108 @@ TEST_F(TcpTransportTest, InstalledSasFollowAPeerMovedToTcp) {
   EXPECT_EQ(rec.updates.back().ends.remote, *shim);
 }
 
+// tcp: auto, back to UDP on the next full re-establishment (issue 15): after an IKE SA moved to
+// TCP, an IKE_SA_INIT for a fresh IKE SA tries UDP again and moves to TCP only after the same
+// count of unanswered retransmits; the old IKE SA keeps the stream for its own messages; new
+// CHILD SAs go over UDP; the stream closes once its last outbound SA is gone.
+TEST_F(TcpTransportTest, AutoTriesUdpAgainForAFreshIkeSaAndClosesTheOldStreamWithItsLastSa) {
+  auto gw = responder();
+  ASSERT_TRUE(gw);
+  TcpTransportSettings s;
+  s.engine = local_of(engine_.get());
+  s.peers[loopback()] = {TcpEncapMode::Auto, gw->listen_endpoints().at(0).port, 0};
+  auto client = TcpTransport::start(io_, std::move(s), nullptr);
+  ASSERT_TRUE(client);
+  auto engine = std::make_unique<EngineRecorder>();
+  EngineRecorder& rec = *engine;
+  TcpSaBackend backend(std::move(engine), **client);
+  const EndpointPair to_gw{.local = Endpoint{loopback(), 4500}, .remote = Endpoint{loopback(), 4500}};
+  const Bytes init = ike_message(34, 0x08);
+  const Bytes info = ike_message(37, 0x08);
+  auto init_of = [&](std::uint8_t spi) {
+    return OutgoingIke{.ends = to_gw,
+                       .message = init,
+                       .from_original_initiator = true,
+                       .ike_sa_init_request = true,
+                       .spi_i = {spi, 0, 0, 0, 0, 0, 0, 1}};
+  };
+  OutgoingIke old_info{.ends = to_gw,
+                       .message = info,
+                       .natt = true,
+                       .from_original_initiator = true,
+                       .informational_request = true,
+                       .message_id = 3,
+                       .spi_i = {0xA, 0, 0, 0, 0, 0, 0, 1}};
+
+  // IKE SA A: UDP unanswered once (tcp_after_retransmits: 0), then TCP.
+  EXPECT_FALSE((*client)->send_ike(init_of(0xA)).has_value());
+  ASSERT_TRUE((*client)->send_ike(init_of(0xA)).has_value());
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 1 && (*client)->open_streams() == 1; }));
+  const auto shim = (*client)->shim_for(to_gw.remote);
+  ASSERT_TRUE(shim);
+  ASSERT_TRUE(backend.add_sa(sa_to(0x11, dataplane::Direction::Out, to_gw)));
+  ASSERT_TRUE(backend.add_sa(sa_to(0x22, dataplane::Direction::In, to_gw)));
+  EXPECT_EQ(rec.added.at(0).dst.address, shim->address);
+
+  // IKE SA B (a full re-establishment): UDP first; status says why.
+  EXPECT_FALSE((*client)->send_ike(init_of(0xB)).has_value());
+  EXPECT_EQ((*client)->counters().back_to_udp, 1u);
+  EXPECT_FALSE((*client)->shim_for(to_gw.remote).has_value());
+  EXPECT_EQ((*client)->transport_of(to_gw.remote), "udp");
+  EXPECT_EQ((*client)->tcp_reason(to_gw.remote), "");
+  EXPECT_NE((*client)->udp_reason(to_gw.remote).find("back on UDP"), std::string::npos)
+      << (*client)->udp_reason(to_gw.remote);
+  EXPECT_FALSE((*client)->carries(to_gw));  // NAT-keepalives again for the UDP IKE SA
+  // A's own requests keep the stream; B's CHILD SAs are installed towards the peer over UDP.
+  ASSERT_TRUE((*client)->send_ike(old_info).has_value());
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 2; }));
+  EXPECT_EQ(got_.message, info);
+  ASSERT_TRUE(backend.add_sa(sa_to(0x33, dataplane::Direction::Out, to_gw)));
+  EXPECT_EQ(rec.added.back().dst.address, loopback());
+
+  // A's inbound SA goes: its outbound one still sends to the shim, the stream stays.
+  ASSERT_TRUE(backend.delete_sa(0x22, loopback()));
+  EXPECT_EQ((*client)->counters().streams_retired, 0u);
+  EXPECT_EQ((*client)->open_streams(), 1u);
+  // The last one goes: the stream closes (the gateway sees the connection end).
+  ASSERT_TRUE(backend.delete_sa(0x11, loopback()));
+  EXPECT_EQ((*client)->counters().streams_retired, 1u);
+  EXPECT_EQ((*client)->open_streams(), 0u);
+  ASSERT_TRUE(pump(io_, [&] { return gw->counters().closed_by_peer == 1; }));
+
+  // B's IKE_SA_INIT still unanswered over UDP: after the configured count it moves to a new stream.
+  ASSERT_TRUE((*client)->send_ike(init_of(0xB)).has_value());
+  EXPECT_EQ((*client)->counters().switched_to_tcp, 2u);
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 3 && gw->counters().accepted == 2; }));
+  EXPECT_NE((*client)->tcp_reason(to_gw.remote).find("IKE_SA_INIT"), std::string::npos);
+  EXPECT_EQ((*client)->udp_reason(to_gw.remote), "");
+}
+
+// tcp: always never goes back to UDP: a fresh IKE SA starts on the stream too.
+TEST_F(TcpTransportTest, AlwaysKeepsAFreshIkeSaOnTcp) {
+  auto gw = responder();
+  ASSERT_TRUE(gw);
+  TcpTransportSettings s;
+  s.engine = local_of(engine_.get());
+  s.peers[loopback()] = {TcpEncapMode::Always, gw->listen_endpoints().at(0).port, 1};
+  auto client = TcpTransport::start(io_, std::move(s), nullptr);
+  ASSERT_TRUE(client);
+  const Bytes init = ike_message(34, 0x08);
+  const EndpointPair to_gw{.local = Endpoint{loopback(), 500}, .remote = Endpoint{loopback(), 500}};
+  for (std::uint8_t spi : {std::uint8_t{1}, std::uint8_t{2}}) {
+    OutgoingIke out{.ends = to_gw,
+                    .message = init,
+                    .from_original_initiator = true,
+                    .ike_sa_init_request = true,
+                    .spi_i = {spi, 0, 0, 0, 0, 0, 0, 0}};
+    ASSERT_TRUE((*client)->send_ike(out).has_value());
+  }
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 2; }));
+  EXPECT_EQ((*client)->counters().back_to_udp, 0u);
+  EXPECT_EQ(gw->counters().accepted, 1u);  // one stream for both
+  EXPECT_EQ((*client)->udp_reason(to_gw.remote), "");
+  EXPECT_EQ((*client)->tcp_reason(to_gw.remote), "tcp: always");
+}
+
 }  // namespace
 }  // namespace natgate::gateway::core
