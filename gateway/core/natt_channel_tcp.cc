@@ -176,7 +176,8 @@ void TcpSaBackend::on_mapping(const dataplane::MappingEvent& m) {
   dataplane::MappingEvent out = m;
   out.dst = outer_dst(m.spi, m.dst);
   // ESP of an SA came over another stream (the originator re-opened it, §6.8): the peer is that
-  // stream's TCP endpoint.
+  // stream's TCP endpoint, and IKE still addressed to the old stream goes over the new one.
+  transport_.note_reopened(m.old_remote, m.new_remote);
   if (auto peer = transport_.peer_of_shim(m.new_remote)) out.new_remote = *peer;
   if (auto peer = transport_.peer_of_shim(m.old_remote)) out.old_remote = *peer;
   if (out.new_remote == out.old_remote) return;

@@ -528,8 +528,13 @@ void TcpTransport::stream_closed(Stream& s) {
   shims_.erase(s.shim_endpoint);
   // IKE for this peer's SAs fails until the originator opens a new stream (§6.2), instead of
   // leaking onto UDP.
-  if (closed_peers_.size() >= settings_.limits.max_streams * 4) closed_peers_.clear();
+  if (closed_peers_.size() >= settings_.limits.max_streams * 4) {
+    closed_peers_.clear();
+    closed_shims_.clear();
+    reopened_.clear();
+  }
   closed_peers_.insert(s.peer);
+  closed_shims_[s.shim_endpoint] = s.peer;
   accepted_.erase(s.peer);
   s.detach();
 }
@@ -567,8 +572,18 @@ std::optional<Status> TcpTransport::send_ike(const OutgoingIke& out) {
     return {};
   };
   if (auto it = accepted_.find(out.ends.remote); it != accepted_.end()) return put(*it->second);
-  if (closed_peers_.count(out.ends.remote))
+  if (closed_peers_.count(out.ends.remote)) {
+    // The peer re-opened its stream (note_reopened): the IKE SA's messages follow it there. A few
+    // hops at most (a stream reset again before the IKE core moved the IKE SA).
+    Endpoint at = out.ends.remote;
+    for (int hop = 0; hop < 4; ++hop) {
+      auto r = reopened_.find(at);
+      if (r == reopened_.end()) break;
+      if (auto it = accepted_.find(r->second); it != accepted_.end()) return put(*it->second);
+      at = r->second;
+    }
     return Status(unexpected("the TCP stream from " + out.ends.remote.to_string() + " is closed"));
+  }
   if (!out.from_original_initiator) return std::nullopt;
   const IpAddress& addr = out.ends.remote.address;
   auto p = settings_.peers.find(addr);
@@ -676,9 +691,20 @@ std::optional<Endpoint> TcpTransport::shim_for(const Endpoint& remote) const {
   return initiated_.find(remote.address)->second->shim_endpoint;
 }
 
+void TcpTransport::note_reopened(const Endpoint& old_shim, const Endpoint& new_shim) {
+  auto old_peer = closed_shims_.find(old_shim);
+  auto new_peer = shims_.find(new_shim);
+  if (old_peer == closed_shims_.end() || new_peer == shims_.end()) return;
+  if (!accepted_.count(new_peer->second)) return;  // only a responder's streams are re-opened to it
+  reopened_[old_peer->second] = new_peer->second;
+}
+
 std::optional<Endpoint> TcpTransport::peer_of_shim(const Endpoint& shim) {
   auto it = shims_.find(shim);
-  if (it == shims_.end()) return std::nullopt;
+  if (it == shims_.end()) {
+    if (auto c = closed_shims_.find(shim); c != closed_shims_.end()) return c->second;
+    return std::nullopt;
+  }
   // Authenticated ESP came over this stream (the data plane reports only such): it is in use.
   if (auto a = accepted_.find(it->second); a != accepted_.end() && !a->second->validated) {
     a->second->validated = true;

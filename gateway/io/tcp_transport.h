@@ -131,7 +131,13 @@ class TcpTransport {
   // IKE SAs natgated started over TCP); nullopt when that peer uses UDP.
   std::optional<Endpoint> shim_for(const Endpoint& remote) const;
   // The peer a shim stands for (for the data plane's events); nullopt for any other endpoint.
+  // A closed responder stream's shim still names its peer.
   std::optional<Endpoint> peer_of_shim(const Endpoint& shim);
+  // The data plane saw an SA's authenticated ESP arrive over the stream of `new_shim` while the
+  // SA was installed towards `old_shim`: when that was a closed responder stream, the peer
+  // re-opened it (§6, §7), and IKE the IKE core still sends to the old stream (a request it is
+  // retransmitting, a Delete) goes over the new one.
+  void note_reopened(const Endpoint& old_shim, const Endpoint& new_shim);
   std::uint16_t engine_port() const { return settings_.engine.port; }
   // Where the listeners are bound (the port the kernel chose for a configured 0).
   const std::vector<Endpoint>& listen_endpoints() const { return settings_.listen; }
@@ -195,7 +201,9 @@ class TcpTransport {
   std::map<IpAddress, std::string> back_to_udp_;  // -> why, for status
   MovedHandler on_moved_;
   ShimInUse shim_in_use_;
-  std::set<Endpoint> closed_peers_;  // responder streams that closed, bounded
+  std::set<Endpoint> closed_peers_;            // responder streams that closed, bounded
+  std::map<Endpoint, Endpoint> closed_shims_;  // a closed responder stream's shim -> its peer, bounded
+  std::map<Endpoint, Endpoint> reopened_;  // a closed responder stream's peer -> the stream that took over
   std::uint32_t next_shim_ = 1;
   Counters counters_;
   // What a shim receives (one GRO datagram at most), read inside the handler that drains it:

@@ -483,6 +483,47 @@ TEST_F(TcpTransportTest, AutoMovesAnEstablishedIkeSaToTcpWhenItsInformationalGoe
   EXPECT_EQ(moved.size(), 1u);
 }
 
+// The originator re-opens its stream after a reset (§6, §7): once an SA's authenticated ESP came
+// over the new stream (the data plane's mapping event, note_reopened), IKE the IKE core still
+// addresses to the closed stream (a retransmitted liveness check, a Delete) goes over the new
+// one instead of failing; before that it fails as before (no leak onto UDP).
+TEST_F(TcpTransportTest, IkeForAClosedStreamFollowsTheStreamThePeerReopened) {
+  auto gw = responder();
+  ASSERT_TRUE(gw);
+  const Endpoint at = gw->listen_endpoints().at(0);
+  auto first = connect_to(at);
+  send_all(first.get(), concat(prefix(), natt::tcp::ike_frame(ike_message(34, 0x08))));
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 1; }));
+  const EndpointPair old_ends = got_.ends;
+  const auto old_shim = gw->shim_for(old_ends.remote);
+  ASSERT_TRUE(old_shim);
+  first = sys::UniqueFd();  // the reset
+  ASSERT_TRUE(pump(io_, [&] { return gw->counters().closed_by_peer == 1; }));
+  const Bytes request = ike_message(37, 0x00);
+  OutgoingIke out{.ends = old_ends, .message = request};
+  auto failed = gw->send_ike(out);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_FALSE(*failed);
+  EXPECT_EQ(gw->peer_of_shim(*old_shim), old_ends.remote);  // still named after the close
+
+  auto second = connect_to(at);
+  send_all(second.get(), concat(prefix(), natt::tcp::esp_frame(esp_packet())));
+  ASSERT_TRUE(pump(io_, [&] { return gw->counters().esp_rx == 1; }));
+  const auto new_shim = gw->shim_for(local_of(second.get()));
+  ASSERT_TRUE(new_shim);
+  gw->note_reopened(*old_shim, *new_shim);
+  auto sent = gw->send_ike(out);
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_TRUE(*sent);
+  Bytes back;
+  ASSERT_TRUE(pump(io_, [&] {
+    Bytes more = read_some(second.get());
+    back.insert(back.end(), more.begin(), more.end());
+    return back.size() >= natt::tcp::ike_frame(request).size();
+  }));
+  EXPECT_EQ(back, natt::tcp::ike_frame(request));
+}
+
 // A responder's stream is named as the peer's doing, not a fallback.
 TEST_F(TcpTransportTest, StatusReasonOfAnAcceptedStreamAndOfUdp) {
   auto gw = responder();
