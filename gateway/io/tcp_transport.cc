@@ -16,6 +16,7 @@
 #include <deque>
 
 #include "natt/tcp_encap.h"
+#include "natt/tcp_shim.h"
 #include "natt/tcp_stream_decoder.h"
 #include "sys/udp_cmsg.h"
 #include "sys/udp_socket.h"
@@ -36,10 +37,10 @@ Endpoint from_asio(const AsioEndpoint& e) {
 
 asio::ip::address to_asio(const IpAddress& a) { return asio::ip::make_address(a.to_string()); }
 
-// Shims live in 127.64.0.0/10: every address of 127.0.0.0/8 is local on Linux, and an address of
-// its own per stream keeps the data plane's (SPI, remote address) names apart.
-constexpr std::uint32_t kShimBase = 0x7F400000u;
-constexpr std::uint32_t kShimCount = (1u << 22) - 2;
+// Shims live in 127.64.0.0/10 (natt/tcp_shim.h): every address of 127.0.0.0/8 is local on Linux,
+// and an address of its own per stream keeps the data plane's (SPI, remote address) names apart.
+using natt::tcp::kShimBase;
+using natt::tcp::kShimCount;
 
 // Per stream, so what a stranger's connection costs stays small: TCP reads of 16 KiB. With the
 // decoder's one split frame (at most 64 KiB) an accepted stream holds under 100 KiB until it is
