@@ -1,5 +1,7 @@
 #include "esp/inbound_path.h"
 
+#include <algorithm>
+
 #include "esp/inner/mss_clamp.h"
 #include "esp/wire/fields.h"
 #include "natt/udp_encap.h"
@@ -115,8 +117,10 @@ void InboundPath::handle_esp(std::uint8_t* esp, std::size_t len, const Endpoint&
   if (auto e = sa.check_volume(); e != SaState::Expiry::None) post_expiry(sa, *ref, e);
   if (relay_ && relay(inner, *info, table)) return;
 
+  // The SA's own path may carry less than the TUN MTU (an SA on an RFC 9329 stream, esp/tun/mtu.h):
+  // the MSS a host here is told to send with is what the reverse path carries.
   if (settings_.mss_clamp && info->protocol == kProtoTcp &&
-      clamp_mss(inner, *info, mss_for_mtu(settings_.tun_mtu, info->family), false))
+      clamp_mss(inner, *info, mss_for_mtu(std::min(ref->max_inner, settings_.tun_mtu), info->family), false))
     EngineCounters::bump(counters_.mss_clamped_in);
   if (coalescer_.full()) flush();
   coalescer_.add(inner, *info);

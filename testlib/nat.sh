@@ -124,6 +124,9 @@ nat_block_udp() {
   } | "${NAT_EXEC:-nsx}" "$1" nft -f -
 }
 
+# nat_unblock_udp NODE [TABLE]: NODE forwards UDP again (the network changed its policy).
+nat_unblock_udp() { "${NAT_EXEC:-nsx}" "$1" nft delete table ip "${2:-lab_udp_block}"; }
+
 # nat_blocked_udp NODE [TABLE]: packets nat_block_udp dropped so far.
 nat_blocked_udp() {
   "${NAT_EXEC:-nsx}" "$1" nft list table ip "${2:-lab_udp_block}" 2>/dev/null |

@@ -4,11 +4,18 @@
 #include <string>
 #include <utility>
 
+#include "esp/tun/mtu.h"
+#include "natt/tcp_shim.h"
+
 namespace natgate::esp {
 
 namespace {
 
 std::size_t max_inner_for(const SaState& sa, const OuterPath& p) {
+  // An SA towards a TCP encapsulation shim (natt/tcp_shim.h) reaches its peer as frames in a TCP
+  // stream, not as ESP in UDP: sized so that one frame fills at most one TCP segment
+  // (esp/tun/mtu.h, stream_inner_mtu). The streams' outer family is IPv4.
+  if (natt::tcp::is_shim(p.remote.address)) return stream_inner_mtu(sa.path_mtu(), sa.suite(), IpFamily::V4);
   const IpFamily outer = p.remote.address.family();
   return sa.max_inner(outer, p.udp_encap);
 }

@@ -10,6 +10,12 @@ std::size_t inner_mtu(std::size_t path_mtu, const Suite& suite, IpFamily outer, 
   return suite.max_inner_bytes(path_mtu - headers);
 }
 
+std::size_t stream_inner_mtu(std::size_t path_mtu, const Suite& suite, IpFamily outer) {
+  const std::size_t headers = stream_header_bytes(outer);
+  if (path_mtu <= headers) return 0;
+  return suite.max_inner_bytes(path_mtu - headers);
+}
+
 std::size_t tun_mtu_for(std::size_t path_mtu, const std::vector<Suite>& suites, IpFamily outer) {
   std::vector<Suite> all = suites;
   if (all.empty()) {

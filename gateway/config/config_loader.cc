@@ -898,7 +898,7 @@ class ConfigParser {
       if (auto d = duration(*n, join_path(path, "dpd"))) c.dpd = *d;
     }
     if (auto n = m->get("lifetimes")) parse_lifetimes(*n, join_path(path, "lifetimes"), c.lifetimes);
-    if (auto n = m->get("natt")) parse_natt(*n, join_path(path, "natt"), c.natt);
+    if (auto n = m->get("natt")) parse_natt(*n, join_path(path, "natt"), config.daemon.dataplane, c.natt);
     if (auto n = m->get("updown")) c.updown = updown_script(*n, join_path(path, "updown"));
     parse_children(*m, path, c);
     // After the children: Windows' ESP offers go to every child (the implicit one included).
@@ -1403,7 +1403,9 @@ class ConfigParser {
     }
   }
 
-  void parse_natt(const YAML::Node& node, const std::string& path, NattConfig& natt) {
+  // `dataplane`: daemon.dataplane, read before the connections (parse()).
+  void parse_natt(const YAML::Node& node, const std::string& path, DataplaneMode dataplane,
+                  NattConfig& natt) {
     auto m = read_.map(node, path, {"keepalive", "force_encap", "tcp", "tcp_port", "tcp_after_retransmits"});
     if (!m) return;
     if (auto n = m->get("tcp")) {
@@ -1412,6 +1414,24 @@ class ConfigParser {
                                          {"auto", TcpEncapMode::Auto},
                                          {"always", TcpEncapMode::Always}}))
         natt.tcp = *v;
+      // RFC 9329 in the kernel would need espintcp (CONFIG_INET_ESPINTCP: XFRM reading ESP out of
+      // a TCP socket). natgate's kernel data plane does not drive it, and the guest kernel the
+      // project tests on is built without it; the streams are bridged into the userspace engine
+      // only (gateway/io/tcp_transport.h). `always` cannot work there; `auto` runs without its
+      // fallback. daemon.dataplane: auto picks userspace when a connection asks for TCP.
+      if (dataplane == DataplaneMode::Kernel && natt.tcp == TcpEncapMode::Always)
+        diags_.error(
+            n->Mark(), join_path(path, "tcp"),
+            "tcp: always needs the userspace data plane: the kernel data plane (daemon.dataplane: "
+            "kernel) has no espintcp (RFC 9329 in XFRM) here; set daemon.dataplane to userspace or auto");
+      if (dataplane == DataplaneMode::Kernel && natt.tcp == TcpEncapMode::Auto) {
+        diags_.warning(
+            n->Mark(), join_path(path, "tcp"),
+            "tcp: auto with daemon.dataplane: kernel: the kernel data plane has no espintcp (RFC 9329 "
+            "in XFRM) here, so this connection stays on UDP (no TCP fallback, no TCP listener); set "
+            "daemon.dataplane to userspace or auto for the fallback");
+        natt.tcp = TcpEncapMode::Never;
+      }
     }
     if (auto n = m->get("tcp_port")) {
       if (auto v = port(*n, join_path(path, "tcp_port"))) natt.tcp_port = *v;

@@ -147,6 +147,8 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
       out["tcp_keepalives_rx"] = c.keepalives_rx;
       out["tcp_queue_drops"] = c.queue_drops;
       out["tcp_switched_from_udp"] = c.switched_to_tcp;
+      out["tcp_back_to_udp"] = c.back_to_udp;
+      out["tcp_streams_retired"] = c.streams_retired;
       return out;
     };
     std::string ports;

@@ -780,6 +780,9 @@ Status IkeCore::connection_status(const StatusQuery& query, DaemonStatus& out) {
        installer_.get(), installed_, dataplane_error_, endpoint_->dispatcher().half_open().total(),
        dataplane_.tcp ? std::function<std::string(const Endpoint&)>(
                             [t = dataplane_.tcp.get()](const Endpoint& r) { return t->tcp_reason(r); })
+                      : nullptr,
+       dataplane_.tcp ? std::function<std::string(const Endpoint&)>(
+                            [t = dataplane_.tcp.get()](const Endpoint& r) { return t->udp_reason(r); })
                       : nullptr},
       query, Clock::now(), std::chrono::system_clock::now(), out);
 }

@@ -111,9 +111,21 @@ Status TcpSaBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& old
 TcpSaBackend::TcpSaBackend(std::unique_ptr<dataplane::SaBackend> inner, TcpTransport& transport)
     : inner_(std::move(inner)), transport_(transport) {
   transport_.set_moved_handler([this](const IpAddress& peer) { peer_moved_to_tcp(peer); });
+  transport_.set_shim_in_use([this](const Endpoint& shim) { return shim_in_use(shim.address); });
 }
 
-TcpSaBackend::~TcpSaBackend() { transport_.set_moved_handler(nullptr); }
+TcpSaBackend::~TcpSaBackend() {
+  transport_.set_moved_handler(nullptr);
+  transport_.set_shim_in_use(nullptr);
+}
+
+bool TcpSaBackend::shim_in_use(const IpAddress& shim) const {
+  // Outbound SAs name the shim as their engine destination; inbound ones name the engine's
+  // 127.0.0.1 for every stream, and go with their outbound partner (one CHILD SA, RFC 7296 §2.17).
+  for (const auto& [name, e] : names_)
+    if (e.direction == dataplane::Direction::Out && e.inner_dst == shim) return true;
+  return false;
+}
 
 void TcpSaBackend::peer_moved_to_tcp(const IpAddress& peer) {
   // The IKE core still names these SAs by the peer's UDP endpoint (and keeps doing so: to it the
@@ -135,6 +147,7 @@ void TcpSaBackend::peer_moved_to_tcp(const IpAddress& peer) {
 Status TcpSaBackend::delete_sa(std::uint32_t spi, const IpAddress& dst) {
   Status s = inner_->delete_sa(spi, inner_dst(spi, dst));
   forget(spi, dst);
+  transport_.sa_removed();  // a stream kept for old SAs closes with the last of them
   return s;
 }
 
@@ -147,7 +160,10 @@ void TcpSaBackend::on_expire(const dataplane::ExpireEvent& e) {
   if (!listener_) return;
   dataplane::ExpireEvent out = e;
   out.dst = outer_dst(e.spi, e.dst);
-  if (e.hard) forget(e.spi, out.dst);
+  if (e.hard) {
+    forget(e.spi, out.dst);
+    transport_.sa_removed();
+  }
   listener_->on_expire(out);
 }
 
@@ -160,7 +176,8 @@ void TcpSaBackend::on_mapping(const dataplane::MappingEvent& m) {
   dataplane::MappingEvent out = m;
   out.dst = outer_dst(m.spi, m.dst);
   // ESP of an SA came over another stream (the originator re-opened it, §6.8): the peer is that
-  // stream's TCP endpoint.
+  // stream's TCP endpoint, and IKE still addressed to the old stream goes over the new one.
+  transport_.note_reopened(m.old_remote, m.new_remote);
   if (auto peer = transport_.peer_of_shim(m.new_remote)) out.new_remote = *peer;
   if (auto peer = transport_.peer_of_shim(m.old_remote)) out.old_remote = *peer;
   if (out.new_remote == out.old_remote) return;

@@ -75,6 +75,8 @@ class TcpSaBackend final : public dataplane::SaBackend, private dataplane::Event
   IpAddress outer_dst(std::uint32_t spi, const IpAddress& inner) const;
   // tcp: auto moved `peer` to a stream (TcpTransport::set_moved_handler): its installed SAs follow.
   void peer_moved_to_tcp(const IpAddress& peer);
+  // Whether an installed SA sends to the shim at this address (TcpTransport::set_shim_in_use).
+  bool shim_in_use(const IpAddress& shim) const;
   void on_expire(const dataplane::ExpireEvent& e) override;
   void on_acquire(const dataplane::AcquireEvent& e) override;
   void on_mapping(const dataplane::MappingEvent& m) override;

@@ -108,6 +108,8 @@ IkeSaStatus ike_status_of(const Sources& s, const ike::IkeSaEntry& e, SteadyPoin
     if (std::string why = s.tcp_reason(sa.remote()); !why.empty()) {
       ike.transport = "tcp";
       ike.transport_reason = std::move(why);
+    } else if (s.udp_reason) {
+      ike.transport_reason = s.udp_reason(sa.remote());  // transport stays "udp"
     }
   }
   return ike;

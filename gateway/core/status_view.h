@@ -39,6 +39,8 @@ struct Sources {
   std::size_t half_open = 0;  // the dispatcher's half-open IKE SAs
   // Why the peer at this endpoint is on an RFC 9329 TCP stream, "" when it is not (null: never).
   std::function<std::string(const Endpoint& remote)> tcp_reason = nullptr;
+  // Why the peer at this endpoint is on UDP although tcp: auto could move it, "" otherwise.
+  std::function<std::string(const Endpoint& remote)> udp_reason = nullptr;
 };
 
 // The connections as `query` asks (StatusQuery, status_model.h): into out.connections, or the

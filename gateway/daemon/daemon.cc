@@ -10,6 +10,7 @@
 
 #include "gateway/config/config_diff.h"
 #include "gateway/config/config_loader.h"
+#include "gateway/daemon/espintcp_probe.h"
 #include "gateway/daemon/logging.h"
 #include "gateway/daemon/systemd_notify.h"
 #include "gateway/daemon/systemd_watchdog.h"
@@ -47,15 +48,17 @@ Status Daemon::start(Config config) {
   started_at_ = std::chrono::steady_clock::now();
 
   // RFC 9329 TCP encapsulation runs in the userspace data plane only (its shims bridge the streams
-  // into the engine): `auto` picks it, `kernel` is refused.
+  // into the engine): `auto` picks it, `kernel` is refused. The loader already refuses tcp: always
+  // with dataplane: kernel at its line and loads tcp: auto there as never (with a warning); this
+  // is the last guard for a config built some other way.
   DataplaneMode mode = config_.daemon.dataplane;
   for (const auto& c : config_.connections) {
     if (c.natt.tcp == TcpEncapMode::Never) continue;
     if (mode == DataplaneMode::Kernel)
-      return unexpected(
-          "connection " + c.name +
-          ": natt.tcp needs the userspace data plane (dataplane: userspace or auto); the kernel "
-          "data plane has no TCP encapsulation here");
+      return unexpected("connection " + c.name +
+                        ": natt.tcp needs the userspace data plane (dataplane: userspace or auto); the "
+                        "kernel data plane does not use espintcp (RFC 9329 in XFRM), and " +
+                        probe_espintcp());
     if (mode == DataplaneMode::Auto && options_.backends.userspace) {
       spdlog::info("data plane: userspace, as connection {} uses natt.tcp (RFC 9329)", c.name);
       mode = DataplaneMode::Userspace;

@@ -16,6 +16,7 @@
 #include <deque>
 
 #include "natt/tcp_encap.h"
+#include "natt/tcp_shim.h"
 #include "natt/tcp_stream_decoder.h"
 #include "sys/udp_cmsg.h"
 #include "sys/udp_socket.h"
@@ -36,10 +37,10 @@ Endpoint from_asio(const AsioEndpoint& e) {
 
 asio::ip::address to_asio(const IpAddress& a) { return asio::ip::make_address(a.to_string()); }
 
-// Shims live in 127.64.0.0/10: every address of 127.0.0.0/8 is local on Linux, and an address of
-// its own per stream keeps the data plane's (SPI, remote address) names apart.
-constexpr std::uint32_t kShimBase = 0x7F400000u;
-constexpr std::uint32_t kShimCount = (1u << 22) - 2;
+// Shims live in 127.64.0.0/10 (natt/tcp_shim.h): every address of 127.0.0.0/8 is local on Linux,
+// and an address of its own per stream keeps the data plane's (SPI, remote address) names apart.
+using natt::tcp::kShimBase;
+using natt::tcp::kShimCount;
 
 // Per stream, so what a stranger's connection costs stays small: TCP reads of 16 KiB. With the
 // decoder's one split frame (at most 64 KiB) an accepted stream holds under 100 KiB until it is
@@ -528,8 +529,13 @@ void TcpTransport::stream_closed(Stream& s) {
   shims_.erase(s.shim_endpoint);
   // IKE for this peer's SAs fails until the originator opens a new stream (§6.2), instead of
   // leaking onto UDP.
-  if (closed_peers_.size() >= settings_.limits.max_streams * 4) closed_peers_.clear();
+  if (closed_peers_.size() >= settings_.limits.max_streams * 4) {
+    closed_peers_.clear();
+    closed_shims_.clear();
+    reopened_.clear();
+  }
   closed_peers_.insert(s.peer);
+  closed_shims_[s.shim_endpoint] = s.peer;
   accepted_.erase(s.peer);
   s.detach();
 }
@@ -567,13 +573,41 @@ std::optional<Status> TcpTransport::send_ike(const OutgoingIke& out) {
     return {};
   };
   if (auto it = accepted_.find(out.ends.remote); it != accepted_.end()) return put(*it->second);
-  if (closed_peers_.count(out.ends.remote))
+  if (closed_peers_.count(out.ends.remote)) {
+    // The peer re-opened its stream (note_reopened): the IKE SA's messages follow it there. A few
+    // hops at most (a stream reset again before the IKE core moved the IKE SA).
+    Endpoint at = out.ends.remote;
+    for (int hop = 0; hop < 4; ++hop) {
+      auto r = reopened_.find(at);
+      if (r == reopened_.end()) break;
+      if (auto it = accepted_.find(r->second); it != accepted_.end()) return put(*it->second);
+      at = r->second;
+    }
     return Status(unexpected("the TCP stream from " + out.ends.remote.to_string() + " is closed"));
+  }
   if (!out.from_original_initiator) return std::nullopt;
   const IpAddress& addr = out.ends.remote.address;
   auto p = settings_.peers.find(addr);
   if (p == settings_.peers.end() || p->second.mode == TcpEncapMode::Never) return std::nullopt;
-  bool use_tcp = p->second.mode == TcpEncapMode::Always || moved_to_tcp_.count(addr) != 0;
+  const bool sa_on_stream = ike_sa_on_stream(addr, out.spi_i);
+  // tcp: auto, back to UDP: an IKE_SA_INIT whose SPIi never went over the stream starts a fresh
+  // IKE SA (a full re-establishment; rekeys and MOBIKE updates are not IKE_SA_INITs). UDP may
+  // work again (the client left the network that dropped it, the firewall changed), so it goes
+  // over UDP and moves to TCP only after the same count of unanswered retransmits below. The old
+  // IKE SA's messages keep the stream (sa_on_stream), which closes once no SA uses it.
+  if (p->second.mode == TcpEncapMode::Auto && out.ike_sa_init_request && !sa_on_stream &&
+      moved_to_tcp_.count(addr)) {
+    moved_to_tcp_.erase(addr);
+    back_to_udp_[addr] = "tcp: auto, back on UDP for a new IKE SA (an earlier one had moved to TCP)";
+    ++counters_.back_to_udp;
+    spdlog::info("a new IKE SA with {}: trying UDP again before TCP port {} (RFC 9329)", addr.to_string(),
+                 p->second.port);
+    if (initiated_.count(addr)) {
+      retiring_.insert(addr);
+      retire_if_unused(addr);
+    }
+  }
+  bool use_tcp = p->second.mode == TcpEncapMode::Always || moved_to_tcp_.count(addr) != 0 || sa_on_stream;
   // tcp: auto also watches INFORMATIONAL requests of an established IKE SA: after a MOBIKE move
   // (RFC 4555 §3.5) into a network that drops UDP, the UPDATE_SA_ADDRESSES (or the liveness check
   // that follows) goes unanswered like an IKE_SA_INIT would, and the same count moves the peer to
@@ -590,6 +624,9 @@ std::optional<Status> TcpTransport::send_ike(const OutgoingIke& out) {
           out.ike_sa_init_request ? "IKE_SA_INIT" : "INFORMATIONAL (MOBIKE update or liveness check)";
       moved_to_tcp_[addr] = std::string("tcp: auto, ") + what + " request unanswered over UDP (" +
                             std::to_string(sends - 1) + " sends)";
+      // A stream kept for old SAs serves the new ones again.
+      retiring_.erase(addr);
+      back_to_udp_.erase(addr);
       ++counters_.switched_to_tcp;
       spdlog::info("no answer over UDP from {} after {} {} retransmits: moving to TCP port {} (RFC 9329)",
                    addr.to_string(), sends - 2, what, p->second.port);
@@ -605,26 +642,70 @@ std::optional<Status> TcpTransport::send_ike(const OutgoingIke& out) {
   if (!use_tcp) return std::nullopt;
   auto s = initiator_stream(addr, p->second);
   if (!s) return Status(unexpected("no TCP stream to " + addr.to_string()));
+  auto& sas = stream_ike_sas_[addr];
+  if (sas.size() >= 1024) sas.clear();  // bounded; an IKE SA forgotten here is counted again
+  sas.insert(out.spi_i);
   s->ike_ends = out.ends;
   s->ike_natt = out.natt;
   s->has_ike_ends = true;
   return put(*s);
 }
 
+bool TcpTransport::on_tcp(const IpAddress& peer) const {
+  return initiated_.count(peer) != 0 && retiring_.count(peer) == 0;
+}
+
+bool TcpTransport::ike_sa_on_stream(const IpAddress& peer, const std::array<std::uint8_t, 8>& spi_i) const {
+  auto it = stream_ike_sas_.find(peer);
+  return it != stream_ike_sas_.end() && it->second.count(spi_i) != 0;
+}
+
+void TcpTransport::retire_if_unused(const IpAddress& peer) {
+  if (!retiring_.count(peer)) return;
+  auto it = initiated_.find(peer);
+  if (it != initiated_.end()) {
+    if (shim_in_use_ && shim_in_use_(it->second->shim_endpoint)) return;
+    spdlog::info("TCP encapsulation: closing the stream to {}: back on UDP and no SA uses it",
+                 it->second->peer.to_string());
+    shims_.erase(it->second->shim_endpoint);
+    it->second->detach();
+    initiated_.erase(it);
+    ++counters_.streams_retired;
+  }
+  retiring_.erase(peer);
+  stream_ike_sas_.erase(peer);
+}
+
+void TcpTransport::sa_removed() {
+  const std::set<IpAddress> retiring = retiring_;
+  for (const auto& peer : retiring) retire_if_unused(peer);
+}
+
 bool TcpTransport::carries(const EndpointPair& ends) const {
   if (accepted_.count(ends.remote) || closed_peers_.count(ends.remote)) return true;
-  return initiated_.count(ends.remote.address) != 0;
+  return on_tcp(ends.remote.address);
 }
 
 std::optional<Endpoint> TcpTransport::shim_for(const Endpoint& remote) const {
   if (auto it = accepted_.find(remote); it != accepted_.end()) return it->second->shim_endpoint;
-  if (auto it = initiated_.find(remote.address); it != initiated_.end()) return it->second->shim_endpoint;
-  return std::nullopt;
+  if (!on_tcp(remote.address)) return std::nullopt;
+  return initiated_.find(remote.address)->second->shim_endpoint;
+}
+
+void TcpTransport::note_reopened(const Endpoint& old_shim, const Endpoint& new_shim) {
+  auto old_peer = closed_shims_.find(old_shim);
+  auto new_peer = shims_.find(new_shim);
+  if (old_peer == closed_shims_.end() || new_peer == shims_.end()) return;
+  if (!accepted_.count(new_peer->second)) return;  // only a responder's streams are re-opened to it
+  reopened_[old_peer->second] = new_peer->second;
 }
 
 std::optional<Endpoint> TcpTransport::peer_of_shim(const Endpoint& shim) {
   auto it = shims_.find(shim);
-  if (it == shims_.end()) return std::nullopt;
+  if (it == shims_.end()) {
+    if (auto c = closed_shims_.find(shim); c != closed_shims_.end()) return c->second;
+    return std::nullopt;
+  }
   // Authenticated ESP came over this stream (the data plane reports only such): it is in use.
   if (auto a = accepted_.find(it->second); a != accepted_.end() && !a->second->validated) {
     a->second->validated = true;
@@ -645,9 +726,18 @@ std::string TcpTransport::transport_of(const Endpoint& remote) const {
 
 std::string TcpTransport::tcp_reason(const Endpoint& remote) const {
   if (accepted_.count(remote)) return "the peer connected over TCP (RFC 9329)";
-  if (!initiated_.count(remote.address)) return "";
+  if (!on_tcp(remote.address)) return "";
   if (auto m = moved_to_tcp_.find(remote.address); m != moved_to_tcp_.end()) return m->second;
   return "tcp: always";
+}
+
+std::string TcpTransport::udp_reason(const Endpoint& remote) const {
+  if (accepted_.count(remote) || on_tcp(remote.address)) return "";
+  auto p = settings_.peers.find(remote.address);
+  if (p == settings_.peers.end() || p->second.mode != TcpEncapMode::Auto) return "";
+  if (auto b = back_to_udp_.find(remote.address); b != back_to_udp_.end()) return b->second;
+  return "tcp: auto, UDP first (TCP after " + std::to_string(p->second.after_retransmits) +
+         " unanswered retransmits)";
 }
 
 }  // namespace natgate::gateway

@@ -15,6 +15,12 @@
 // IKE SAs natgated starts with that peer (rekeyed ones included) use it. An initiator's stream
 // that is reset is opened again on the next IKE message or ESP packet, with the SAs kept (§6,
 // §7); its shim outlives the connection, so the installed SAs need no change.
+//
+// Back to UDP (tcp: auto, issue 15): the move to TCP holds for the IKE SAs that made it or
+// followed it (rekeys, MOBIKE updates: their messages keep the stream). An IKE_SA_INIT for a
+// fresh IKE SA (a full re-establishment) tries UDP again and moves to TCP only after the same
+// count of unanswered retransmits. The old stream then serves the old IKE SA's SAs alone and is
+// closed once none of them is installed (TcpSaBackend reports removals, sa_removed()).
 #pragma once
 
 #include <array>
@@ -105,6 +111,8 @@ class TcpTransport {
     std::uint64_t keepalives_rx = 0;
     std::uint64_t queue_drops = 0;
     std::uint64_t switched_to_tcp = 0;  // tcp: auto moved a peer from UDP to TCP
+    std::uint64_t back_to_udp = 0;      // tcp: auto tried UDP again for a fresh IKE SA
+    std::uint64_t streams_retired = 0;  // initiator streams closed: back on UDP, no SA used them
   };
 
   static Expected<std::unique_ptr<TcpTransport>> start(boost::asio::io_context& io,
@@ -123,7 +131,13 @@ class TcpTransport {
   // IKE SAs natgated started over TCP); nullopt when that peer uses UDP.
   std::optional<Endpoint> shim_for(const Endpoint& remote) const;
   // The peer a shim stands for (for the data plane's events); nullopt for any other endpoint.
+  // A closed responder stream's shim still names its peer.
   std::optional<Endpoint> peer_of_shim(const Endpoint& shim);
+  // The data plane saw an SA's authenticated ESP arrive over the stream of `new_shim` while the
+  // SA was installed towards `old_shim`: when that was a closed responder stream, the peer
+  // re-opened it (§6, §7), and IKE the IKE core still sends to the old stream (a request it is
+  // retransmitting, a Delete) goes over the new one.
+  void note_reopened(const Endpoint& old_shim, const Endpoint& new_shim);
   std::uint16_t engine_port() const { return settings_.engine.port; }
   // Where the listeners are bound (the port the kernel chose for a configured 0).
   const std::vector<Endpoint>& listen_endpoints() const { return settings_.listen; }
@@ -134,6 +148,16 @@ class TcpTransport {
   std::string transport_of(const Endpoint& remote) const;
   // Why IKE to `remote` uses TCP (for status), or "" when it does not.
   std::string tcp_reason(const Endpoint& remote) const;
+  // Why IKE to `remote` uses UDP although tcp: auto could move it (for status), or "" when the
+  // peer is on TCP or has no tcp: auto policy.
+  std::string udp_reason(const Endpoint& remote) const;
+
+  // Whether an installed SA still sends to `shim` (set by TcpSaBackend, which knows the SAs).
+  using ShimInUse = std::function<bool(const Endpoint& shim)>;
+  void set_shim_in_use(ShimInUse f) { shim_in_use_ = std::move(f); }
+  // An SA was removed: closes the initiator streams that only old SAs kept (back on UDP) once
+  // no installed SA uses them.
+  void sa_removed();
 
   // Called when tcp: auto moves a peer's address from UDP to TCP in the middle of an IKE SA (a
   // MOBIKE move into a network without UDP), so the CHILD SAs installed towards it follow to the
@@ -152,6 +176,13 @@ class TcpTransport {
   void stream_closed(Stream& s);
   std::shared_ptr<Stream> initiator_stream(const IpAddress& peer, const TcpPeerPolicy& policy);
   Endpoint next_shim_address();
+  // Initiator: new IKE SAs and CHILD SAs towards `peer` use its stream (tcp: always, or moved by
+  // tcp: auto and not yet back on UDP).
+  bool on_tcp(const IpAddress& peer) const;
+  // Whether the IKE SA with this SPIi has sent over the stream to `peer` (it keeps the stream).
+  bool ike_sa_on_stream(const IpAddress& peer, const std::array<std::uint8_t, 8>& spi_i) const;
+  // Closes `peer`'s stream if it is retiring and no installed SA uses its shim.
+  void retire_if_unused(const IpAddress& peer);
 
   boost::asio::io_context& io_;
   TcpTransportSettings settings_;
@@ -164,8 +195,15 @@ class TcpTransport {
   // (retransmits = sends - 1).
   std::map<std::pair<std::array<std::uint8_t, 8>, std::uint32_t>, std::uint32_t> request_sends_;
   std::map<IpAddress, std::string> moved_to_tcp_;  // -> why, for status
+  // The IKE SAs (by SPIi) that sent over each initiator stream: they stay on it (§6).
+  std::map<IpAddress, std::set<std::array<std::uint8_t, 8>>> stream_ike_sas_;
+  std::set<IpAddress> retiring_;                  // initiator streams kept only for old SAs
+  std::map<IpAddress, std::string> back_to_udp_;  // -> why, for status
   MovedHandler on_moved_;
-  std::set<Endpoint> closed_peers_;  // responder streams that closed, bounded
+  ShimInUse shim_in_use_;
+  std::set<Endpoint> closed_peers_;            // responder streams that closed, bounded
+  std::map<Endpoint, Endpoint> closed_shims_;  // a closed responder stream's shim -> its peer, bounded
+  std::map<Endpoint, Endpoint> reopened_;  // a closed responder stream's peer -> the stream that took over
   std::uint32_t next_shim_ = 1;
   Counters counters_;
   // What a shim receives (one GRO datagram at most), read inside the handler that drains it:

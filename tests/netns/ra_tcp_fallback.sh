@@ -7,6 +7,9 @@
 # ends), and a capture at the gateway must show nothing but TCP with its port 443. Then the TCP
 # connection is reset under the client (ss -K): the client opens a new one with the SAs kept
 # (RFC 9329 §6, §7) and traffic flows again without a new IKE_SA_INIT (same IKE SPIs).
+# Then nat1 lets UDP through again and the gateway terminates c1's IKE SA: c1 (start: initiate)
+# re-establishes, tries UDP first as for any fresh IKE SA, and stays there: status says udp and
+# why, ESP crosses in UDP 4500 at the gateway, pings cross, and the old TCP connection is gone.
 #
 #   ra_tcp_fallback.sh NATGATED NATGATE
 set -uo pipefail
@@ -56,4 +59,28 @@ if nsx c1 ss -K dst "$RA_GW_WAN" dport = ":$PORT" >/dev/null 2>&1 &&
 else
   log "ss -K cannot destroy sockets here (CONFIG_INET_DIAG_DESTROY): reset not tested"
 fi
+
+step "UDP works again: the next full re-establishment goes back to UDP"
+nat_unblock_udp nat1 || fail "nftables on nat1"
+spi_tcp=$(natgated_conn c1 '.ike_sa.spi_i // ""')
+capture_start gw2 gw wan0
+must "the gateway deletes c1's IKE SA" natgated_cli gw terminate --id fqdn:c1.ra.lab
+new_sa_up() {
+  natgated_up c1 && [[ $(natgated_conn c1 '.ike_sa.spi_i // ""') != "$spi_tcp" ]]
+}
+must "c1 comes back with a new IKE SA" wait_until 30 new_sa_up
+log "c1 transport: $(natgated_conn c1 '"\(.ike_sa.transport): \(.ike_sa.transport_reason)"')"
+must "c1 tried UDP again for it" test "$(natgated_counter c1 tcp_back_to_udp)" -eq 1
+must "c1's status shows its new IKE SA on UDP" test "$(natgated_conn c1 '.ike_sa.transport')" == udp
+must "with the reason" grep -q "back on UDP" <<<"$(natgated_conn c1 '.ike_sa.transport_reason')"
+must "and the gateway's is on UDP too" test "$(natgated_conn gw '.ike_sa.transport')" == udp
+must "no second move to TCP" test "$(natgated_counter c1 tcp_switched_from_udp)" -eq 1
+must "c1 pings the LAN over UDP" check_ping c1 "$RA_LAN_HOST" 3 10
+must "c1 closed the old stream (no SA used it)" test "$(natgated_counter c1 tcp_streams_retired)" -eq 1
+no_stream() { ! nsx c1 ss -Htn state established dst "$RA_GW_WAN" | grep -q ":$PORT"; }
+must "no TCP connection to port $PORT is left at c1" wait_until 5 no_stream
+must "c1 has no stream open" test "$(natgated_counter c1 tcp_streams_open)" -eq 0
+capture_stop gw2
+log "capture after UDP came back: $(capture_summary gw2)"
+must "the gateway saw ESP in UDP 4500" test "$(cap_count gw2 esp4500)" -gt 0
 step "PASS"

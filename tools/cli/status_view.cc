@@ -86,6 +86,8 @@ void format_connection(const ConnectionStatus& c, std::string& out) {
     out += "  transport: TCP (RFC 9329)";
     if (!c.ike_sa->transport_reason.empty()) out += ": " + c.ike_sa->transport_reason;
     out += "\n";
+  } else if (c.ike_sa && !c.ike_sa->transport_reason.empty()) {
+    out += "  transport: UDP: " + c.ike_sa->transport_reason + "\n";
   }
   if (!c.detail.empty()) out += "  " + c.detail + "\n";
   if (!c.path.empty()) out += "  path: " + c.path + " (" + c.path_reason + ")\n";

@@ -6,6 +6,7 @@
 #include "esp/inner/icmp_too_big.h"
 #include "esp/inner/mss_clamp.h"
 #include "esp/tun/mtu.h"
+#include "natt/tcp_shim.h"
 #include "test_packets.h"
 
 namespace natgate::esp {
@@ -130,6 +131,26 @@ TEST(Mtu, TunMtuIsThePathMtuMinusTheWorstOverhead) {
   EXPECT_EQ(tun_mtu_for(1500, {*Suite::parse("aes256gcm16"), *Suite::parse("aes256-sha512")}, IpFamily::V4),
             1406u);
   EXPECT_EQ(tun_mtu_for(1500, {}, IpFamily::V4), 1406u);
+}
+
+TEST(Mtu, OverATcpStreamOneEspFrameFillsAtMostOneSegment) {
+  // RFC 9329: IPv4 20 + TCP 20 + timestamps 12 + Length 2 = 54 before the ESP packet (IPv6 74).
+  EXPECT_EQ(stream_header_bytes(IpFamily::V4), 54u);
+  EXPECT_EQ(stream_header_bytes(IpFamily::V6), 74u);
+  // AES-GCM: 1500 - 54 = 1446; minus 32 (SPI, seq, IV, ICV) = 1414, aligned to 4 = 1412 -> 1410,
+  // 28 below the 1438 of ESP in UDP; MSS 1370.
+  EXPECT_EQ(stream_inner_mtu(1500, *Suite::parse("aes256gcm16"), IpFamily::V4), 1410u);
+  EXPECT_EQ(mss_for_mtu(stream_inner_mtu(1500, *Suite::parse("aes256gcm16"), IpFamily::V4), IpFamily::V4),
+            1370);
+  // AES-CBC + SHA-512: 1446 - 56 = 1390, aligned to 16 = 1376 -> 1374 (1406 over UDP).
+  EXPECT_EQ(stream_inner_mtu(1500, *Suite::parse("aes256-sha512"), IpFamily::V4), 1374u);
+  EXPECT_EQ(stream_inner_mtu(1500, *Suite::parse("aes256gcm16"), IpFamily::V6), 1390u);
+  EXPECT_EQ(stream_inner_mtu(40, *Suite::parse("aes256gcm16"), IpFamily::V4), 0u);
+  // The shims' range (natt/tcp_shim.h) is 127.64.0.0/10.
+  EXPECT_TRUE(natt::tcp::is_shim(*IpAddress::parse("127.64.0.1")));
+  EXPECT_TRUE(natt::tcp::is_shim(*IpAddress::parse("127.127.255.254")));
+  EXPECT_FALSE(natt::tcp::is_shim(*IpAddress::parse("127.0.0.1")));
+  EXPECT_FALSE(natt::tcp::is_shim(*IpAddress::parse("127.128.0.1")));
 }
 
 TEST(IcmpTooBig, FragNeededQuotesTheOffenderAndCarriesTheMtu) {

@@ -123,6 +123,27 @@ TEST(SaTable, NewestOutboundSaOfAReqidCarriesTrafficAndSnapshotsAreStable) {
   EXPECT_FALSE(r.find(Spi(0x2001), dataplane::Direction::Out, *IpAddress::parse("192.0.2.1")));
 }
 
+// An SA whose peer is on an RFC 9329 stream (its remote is a shim in 127.64.0.0/10,
+// natt/tcp_shim.h) is sized for the stream: one ESP frame per full-size TCP segment
+// (esp/tun/mtu.h), 1410 inner bytes for AES-GCM on a 1500-byte path against 1438 over UDP; the
+// outbound MSS clamp and too-big answers use that. Moving it to a shim (a MOBIKE move to TCP)
+// re-sizes it.
+TEST(SaTable, AnSaTowardsATcpEncapsulationShimIsSizedForTheStream) {
+  SaRegistry r;
+  ASSERT_TRUE(r.add_policy({ts("10.1.0.0/24"), ts("10.2.0.0/24"), dataplane::Direction::Out, 7, 0}));
+  ASSERT_TRUE(r.add_sa(sa_config(0x2001, dataplane::Direction::Out, 7), 1500));
+  Bytes p = udp_packet(true, "10.1.0.1", "10.2.0.1", 1, 2, 4);
+  auto info = *parse_inner(p.data(), p.size());
+  EXPECT_EQ(r.snapshot()->outbound(info).sa->max_inner, 1438u);  // over UDP
+  OuterPath to_shim{{*IpAddress::parse("127.0.0.1"), 4500}, {*IpAddress::parse("127.64.0.5"), 40000}, true};
+  ASSERT_TRUE(r.update_path(Spi(0x2001), dataplane::Direction::Out, *IpAddress::parse("192.0.2.1"), to_shim));
+  EXPECT_EQ(r.snapshot()->outbound(info).sa->max_inner, 1410u);
+  // 127.0.0.1 is no shim: a loopback peer is sized as ESP in UDP.
+  OuterPath loop{{*IpAddress::parse("127.0.0.1"), 4500}, {*IpAddress::parse("127.0.0.2"), 40000}, true};
+  ASSERT_TRUE(r.update_path(Spi(0x2001), dataplane::Direction::Out, *IpAddress::parse("127.64.0.5"), loop));
+  EXPECT_EQ(r.snapshot()->outbound(info).sa->max_inner, 1438u);
+}
+
 TEST(SaTable, SecondsLifetimesComeDueInOrderOnceAndNotAfterRemoval) {
   SaRegistry r;
   const auto t0 = Clock::now();

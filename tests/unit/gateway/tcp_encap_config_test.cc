@@ -77,6 +77,46 @@ TEST(TcpEncapConfig, BadValuesNameFileLineAndKey) {
   EXPECT_NE(e[0].find("connections.office.natt.tcp_prot: unknown key"), std::string::npos) << e[0];
 }
 
+// The kernel data plane has no RFC 9329 here (no espintcp, docs/design.md): `always` with
+// daemon.dataplane: kernel is an error at natt.tcp's line; `auto` a warning there, and the
+// connection is loaded without the fallback (UDP only), so natgated starts on the kernel.
+TEST(TcpEncapConfig, KernelDataPlaneRefusesAlwaysAndRunsAutoWithoutTheFallback) {
+  auto kernel = [](const std::string& natt) {
+    std::string text = with_natt(natt);
+    text.insert(text.find("secrets:"), "  dataplane: kernel\n");
+    return text;
+  };
+  auto e = errors_of(kernel("{ tcp: always, tcp_port: 443 }"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].rfind("client.yaml:15:18: connections.office.natt.tcp: tcp: always needs the userspace data "
+                       "plane: the kernel data plane (daemon.dataplane: kernel) has no espintcp",
+                       0),
+            0u)
+      << e[0];
+
+  auto r = load_config_text(kernel("{ tcp: auto, tcp_port: 443 }"), "client.yaml", "/nonexistent");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r.warnings.size(), 1u);
+  const std::string w = r.warnings[0].to_string();
+  EXPECT_EQ(
+      w.rfind("client.yaml:15:18: connections.office.natt.tcp: tcp: auto with daemon.dataplane: kernel", 0),
+      0u)
+      << w;
+  EXPECT_NE(w.find("stays on UDP"), std::string::npos) << w;
+  EXPECT_EQ(r.config->connections.at(0).natt.tcp, TcpEncapMode::Never);
+  EXPECT_EQ(r.config->daemon.dataplane, DataplaneMode::Kernel);
+
+  // daemon.dataplane: auto (or userspace) keeps what the connection asked for.
+  for (const char* mode : {"auto", "userspace"}) {
+    std::string text = with_natt("{ tcp: always }");
+    text.insert(text.find("secrets:"), std::string("  dataplane: ") + mode + "\n");
+    auto ok = load_config_text(text, "client.yaml", "/nonexistent");
+    ASSERT_TRUE(ok.ok()) << mode;
+    EXPECT_TRUE(ok.warnings.empty()) << mode;
+    EXPECT_EQ(ok.config->connections.at(0).natt.tcp, TcpEncapMode::Always) << mode;
+  }
+}
+
 }  // namespace
 }  // namespace natgate::gateway
 

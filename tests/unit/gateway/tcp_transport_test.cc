@@ -483,6 +483,47 @@ TEST_F(TcpTransportTest, AutoMovesAnEstablishedIkeSaToTcpWhenItsInformationalGoe
   EXPECT_EQ(moved.size(), 1u);
 }
 
+// The originator re-opens its stream after a reset (§6, §7): once an SA's authenticated ESP came
+// over the new stream (the data plane's mapping event, note_reopened), IKE the IKE core still
+// addresses to the closed stream (a retransmitted liveness check, a Delete) goes over the new
+// one instead of failing; before that it fails as before (no leak onto UDP).
+TEST_F(TcpTransportTest, IkeForAClosedStreamFollowsTheStreamThePeerReopened) {
+  auto gw = responder();
+  ASSERT_TRUE(gw);
+  const Endpoint at = gw->listen_endpoints().at(0);
+  auto first = connect_to(at);
+  send_all(first.get(), concat(prefix(), natt::tcp::ike_frame(ike_message(34, 0x08))));
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 1; }));
+  const EndpointPair old_ends = got_.ends;
+  const auto old_shim = gw->shim_for(old_ends.remote);
+  ASSERT_TRUE(old_shim);
+  first = sys::UniqueFd();  // the reset
+  ASSERT_TRUE(pump(io_, [&] { return gw->counters().closed_by_peer == 1; }));
+  const Bytes request = ike_message(37, 0x00);
+  OutgoingIke out{.ends = old_ends, .message = request};
+  auto failed = gw->send_ike(out);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_FALSE(*failed);
+  EXPECT_EQ(gw->peer_of_shim(*old_shim), old_ends.remote);  // still named after the close
+
+  auto second = connect_to(at);
+  send_all(second.get(), concat(prefix(), natt::tcp::esp_frame(esp_packet())));
+  ASSERT_TRUE(pump(io_, [&] { return gw->counters().esp_rx == 1; }));
+  const auto new_shim = gw->shim_for(local_of(second.get()));
+  ASSERT_TRUE(new_shim);
+  gw->note_reopened(*old_shim, *new_shim);
+  auto sent = gw->send_ike(out);
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_TRUE(*sent);
+  Bytes back;
+  ASSERT_TRUE(pump(io_, [&] {
+    Bytes more = read_some(second.get());
+    back.insert(back.end(), more.begin(), more.end());
+    return back.size() >= natt::tcp::ike_frame(request).size();
+  }));
+  EXPECT_EQ(back, natt::tcp::ike_frame(request));
+}
+
 // A responder's stream is named as the peer's doing, not a fallback.
 TEST_F(TcpTransportTest, StatusReasonOfAnAcceptedStreamAndOfUdp) {
   auto gw = responder();
@@ -592,6 +633,109 @@ TEST_F(TcpTransportTest, InstalledSasFollowAPeerMovedToTcp) {
   ASSERT_EQ(rec.updates.size(), 3u);
   EXPECT_EQ(rec.updates.back().old_dst, shim->address);
   EXPECT_EQ(rec.updates.back().ends.remote, *shim);
+}
+
+// tcp: auto, back to UDP on the next full re-establishment (issue 15): after an IKE SA moved to
+// TCP, an IKE_SA_INIT for a fresh IKE SA tries UDP again and moves to TCP only after the same
+// count of unanswered retransmits; the old IKE SA keeps the stream for its own messages; new
+// CHILD SAs go over UDP; the stream closes once its last outbound SA is gone.
+TEST_F(TcpTransportTest, AutoTriesUdpAgainForAFreshIkeSaAndClosesTheOldStreamWithItsLastSa) {
+  auto gw = responder();
+  ASSERT_TRUE(gw);
+  TcpTransportSettings s;
+  s.engine = local_of(engine_.get());
+  s.peers[loopback()] = {TcpEncapMode::Auto, gw->listen_endpoints().at(0).port, 0};
+  auto client = TcpTransport::start(io_, std::move(s), nullptr);
+  ASSERT_TRUE(client);
+  auto engine = std::make_unique<EngineRecorder>();
+  EngineRecorder& rec = *engine;
+  TcpSaBackend backend(std::move(engine), **client);
+  const EndpointPair to_gw{.local = Endpoint{loopback(), 4500}, .remote = Endpoint{loopback(), 4500}};
+  const Bytes init = ike_message(34, 0x08);
+  const Bytes info = ike_message(37, 0x08);
+  auto init_of = [&](std::uint8_t spi) {
+    return OutgoingIke{.ends = to_gw,
+                       .message = init,
+                       .from_original_initiator = true,
+                       .ike_sa_init_request = true,
+                       .spi_i = {spi, 0, 0, 0, 0, 0, 0, 1}};
+  };
+  OutgoingIke old_info{.ends = to_gw,
+                       .message = info,
+                       .natt = true,
+                       .from_original_initiator = true,
+                       .informational_request = true,
+                       .message_id = 3,
+                       .spi_i = {0xA, 0, 0, 0, 0, 0, 0, 1}};
+
+  // IKE SA A: UDP unanswered once (tcp_after_retransmits: 0), then TCP.
+  EXPECT_FALSE((*client)->send_ike(init_of(0xA)).has_value());
+  ASSERT_TRUE((*client)->send_ike(init_of(0xA)).has_value());
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 1 && (*client)->open_streams() == 1; }));
+  const auto shim = (*client)->shim_for(to_gw.remote);
+  ASSERT_TRUE(shim);
+  ASSERT_TRUE(backend.add_sa(sa_to(0x11, dataplane::Direction::Out, to_gw)));
+  ASSERT_TRUE(backend.add_sa(sa_to(0x22, dataplane::Direction::In, to_gw)));
+  EXPECT_EQ(rec.added.at(0).dst.address, shim->address);
+
+  // IKE SA B (a full re-establishment): UDP first; status says why.
+  EXPECT_FALSE((*client)->send_ike(init_of(0xB)).has_value());
+  EXPECT_EQ((*client)->counters().back_to_udp, 1u);
+  EXPECT_FALSE((*client)->shim_for(to_gw.remote).has_value());
+  EXPECT_EQ((*client)->transport_of(to_gw.remote), "udp");
+  EXPECT_EQ((*client)->tcp_reason(to_gw.remote), "");
+  EXPECT_NE((*client)->udp_reason(to_gw.remote).find("back on UDP"), std::string::npos)
+      << (*client)->udp_reason(to_gw.remote);
+  EXPECT_FALSE((*client)->carries(to_gw));  // NAT-keepalives again for the UDP IKE SA
+  // A's own requests keep the stream; B's CHILD SAs are installed towards the peer over UDP.
+  ASSERT_TRUE((*client)->send_ike(old_info).has_value());
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 2; }));
+  EXPECT_EQ(got_.message, info);
+  ASSERT_TRUE(backend.add_sa(sa_to(0x33, dataplane::Direction::Out, to_gw)));
+  EXPECT_EQ(rec.added.back().dst.address, loopback());
+
+  // A's inbound SA goes: its outbound one still sends to the shim, the stream stays.
+  ASSERT_TRUE(backend.delete_sa(0x22, loopback()));
+  EXPECT_EQ((*client)->counters().streams_retired, 0u);
+  EXPECT_EQ((*client)->open_streams(), 1u);
+  // The last one goes: the stream closes (the gateway sees the connection end).
+  ASSERT_TRUE(backend.delete_sa(0x11, loopback()));
+  EXPECT_EQ((*client)->counters().streams_retired, 1u);
+  EXPECT_EQ((*client)->open_streams(), 0u);
+  ASSERT_TRUE(pump(io_, [&] { return gw->counters().closed_by_peer == 1; }));
+
+  // B's IKE_SA_INIT still unanswered over UDP: after the configured count it moves to a new stream.
+  ASSERT_TRUE((*client)->send_ike(init_of(0xB)).has_value());
+  EXPECT_EQ((*client)->counters().switched_to_tcp, 2u);
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 3 && gw->counters().accepted == 2; }));
+  EXPECT_NE((*client)->tcp_reason(to_gw.remote).find("IKE_SA_INIT"), std::string::npos);
+  EXPECT_EQ((*client)->udp_reason(to_gw.remote), "");
+}
+
+// tcp: always never goes back to UDP: a fresh IKE SA starts on the stream too.
+TEST_F(TcpTransportTest, AlwaysKeepsAFreshIkeSaOnTcp) {
+  auto gw = responder();
+  ASSERT_TRUE(gw);
+  TcpTransportSettings s;
+  s.engine = local_of(engine_.get());
+  s.peers[loopback()] = {TcpEncapMode::Always, gw->listen_endpoints().at(0).port, 1};
+  auto client = TcpTransport::start(io_, std::move(s), nullptr);
+  ASSERT_TRUE(client);
+  const Bytes init = ike_message(34, 0x08);
+  const EndpointPair to_gw{.local = Endpoint{loopback(), 500}, .remote = Endpoint{loopback(), 500}};
+  for (std::uint8_t spi : {std::uint8_t{1}, std::uint8_t{2}}) {
+    OutgoingIke out{.ends = to_gw,
+                    .message = init,
+                    .from_original_initiator = true,
+                    .ike_sa_init_request = true,
+                    .spi_i = {spi, 0, 0, 0, 0, 0, 0, 0}};
+    ASSERT_TRUE((*client)->send_ike(out).has_value());
+  }
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 2; }));
+  EXPECT_EQ((*client)->counters().back_to_udp, 0u);
+  EXPECT_EQ(gw->counters().accepted, 1u);  // one stream for both
+  EXPECT_EQ((*client)->udp_reason(to_gw.remote), "");
+  EXPECT_EQ((*client)->tcp_reason(to_gw.remote), "tcp: always");
 }
 
 }  // namespace
