@@ -5,7 +5,8 @@
 // SegmentGatherSeal: 52 header bytes built in the slot and the payload gathered, the variant that
 // was measured for TCP segments and not taken, see docs/performance.md), and KeyUp: what the first
 // packet after an idle release pays to build an SA's contexts again (EspCrypto::key_up, then
-// release). Prints figures; never fails.
+// release). AES-GCM runs on natgate's own VAES code where the CPU has it and, for comparison, on
+// OpenSSL ("/openssl"). Prints figures; never fails.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -24,11 +25,11 @@ struct Pair {
   std::unique_ptr<EspCrypto> seal, open;
 };
 
-Pair make(const char* name) {
+Pair make(const char* name, EspCrypto::AeadPath path = EspCrypto::AeadPath::Fastest) {
   Suite s = *Suite::parse(name, true);
   SecretBytes ek(Bytes(s.encr_key_bytes(), 0x11)), ik(Bytes(s.integ_key_bytes(), 0x22));
-  auto seal = EspCrypto::create(s, ek, ik, EspCrypto::Role::Seal);
-  auto open = EspCrypto::create(s, ek, ik, EspCrypto::Role::Open);
+  auto seal = EspCrypto::create(s, ek, ik, EspCrypto::Role::Seal, path);
+  auto open = EspCrypto::create(s, ek, ik, EspCrypto::Role::Open, path);
   Pair p;
   p.seal = std::move(seal.value());
   p.open = std::move(open.value());
@@ -43,8 +44,8 @@ void BM_KeyUp(benchmark::State& state, const char* suite) {
   }
 }
 
-void BM_Seal(benchmark::State& state, const char* suite) {
-  Pair p = make(suite);
+void BM_Seal(benchmark::State& state, const char* suite, EspCrypto::AeadPath path) {
+  Pair p = make(suite, path);
   const std::size_t inner = static_cast<std::size_t>(state.range(0));
   Bytes buf(p.seal->sealed_bytes(inner) + 64, 0x5a);
   std::uint64_t seq = 1;
@@ -55,8 +56,8 @@ void BM_Seal(benchmark::State& state, const char* suite) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * inner));
 }
 
-void BM_Open(benchmark::State& state, const char* suite) {
-  Pair p = make(suite);
+void BM_Open(benchmark::State& state, const char* suite, EspCrypto::AeadPath path) {
+  Pair p = make(suite, path);
   const std::size_t inner = static_cast<std::size_t>(state.range(0));
   Bytes sealed(p.seal->sealed_bytes(inner), 0x5a);
   const std::size_t n =
@@ -129,12 +130,26 @@ void BM_Outbound(benchmark::State& state, const char* suite, Outbound how) {
 
 int register_all() {
   for (const char* s : kSuites) {
-    benchmark::RegisterBenchmark((std::string("Seal/") + s).c_str(), BM_Seal, s)
+    benchmark::RegisterBenchmark((std::string("Seal/") + s).c_str(), BM_Seal, s, EspCrypto::AeadPath::Fastest)
         ->Arg(64)
         ->Arg(512)
         ->Arg(1400);
     benchmark::RegisterBenchmark((std::string("KeyUp/") + s).c_str(), BM_KeyUp, s);
-    benchmark::RegisterBenchmark((std::string("Open/") + s).c_str(), BM_Open, s)
+    benchmark::RegisterBenchmark((std::string("Open/") + s).c_str(), BM_Open, s, EspCrypto::AeadPath::Fastest)
+        ->Arg(64)
+        ->Arg(512)
+        ->Arg(1400);
+  }
+  // AES-GCM through OpenSSL (provider dispatch) next to the default above, which is natgate's own
+  // VAES code where the CPU has it (esp/crypto/gcm_vaes.h).
+  for (const char* s : {"aes128gcm16", "aes256gcm16"}) {
+    benchmark::RegisterBenchmark((std::string("Seal/") + s + "/openssl").c_str(), BM_Seal, s,
+                                 EspCrypto::AeadPath::OpenSsl)
+        ->Arg(64)
+        ->Arg(512)
+        ->Arg(1400);
+    benchmark::RegisterBenchmark((std::string("Open/") + s + "/openssl").c_str(), BM_Open, s,
+                                 EspCrypto::AeadPath::OpenSsl)
         ->Arg(64)
         ->Arg(512)
         ->Arg(1400);
