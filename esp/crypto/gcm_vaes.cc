@@ -234,30 +234,165 @@ NATGATE_VAES __m128i ghash(const std::uint8_t* powers, __m128i x, const std::uin
   return finish(p);
 }
 
+// ---- 256-bit paths (AVX2 + VAES + VPCLMULQDQ, for CPUs without AVX-512) ----------------------
+// The same algorithm on two blocks per vector: CTR and GHASH over 8 blocks per loop (H^8..H^1,
+// the last half of the power table). Without AVX-512 there are no byte masks, so a tail goes
+// through a zeroed stack buffer, copied in and out by exact lengths.
+
+#define NATGATE_VAES256 __attribute__((target("avx2,vaes,vpclmulqdq,aes,pclmul,ssse3")))
+
+NATGATE_VAES256 inline __m256i bswap_lanes256(__m256i v) {
+  return _mm256_shuffle_epi8(
+      v, _mm256_broadcastsi128_si256(_mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
+}
+
+template <int Rounds>
+NATGATE_VAES256 inline void aes_x8(const __m256i* k, __m256i& a, __m256i& b, __m256i& c, __m256i& d) {
+  a = _mm256_xor_si256(a, k[0]);
+  b = _mm256_xor_si256(b, k[0]);
+  c = _mm256_xor_si256(c, k[0]);
+  d = _mm256_xor_si256(d, k[0]);
+#pragma GCC unroll 14
+  for (int r = 1; r < Rounds; ++r) {
+    a = _mm256_aesenc_epi128(a, k[r]);
+    b = _mm256_aesenc_epi128(b, k[r]);
+    c = _mm256_aesenc_epi128(c, k[r]);
+    d = _mm256_aesenc_epi128(d, k[r]);
+  }
+  a = _mm256_aesenclast_epi128(a, k[Rounds]);
+  b = _mm256_aesenclast_epi128(b, k[Rounds]);
+  c = _mm256_aesenclast_epi128(c, k[Rounds]);
+  d = _mm256_aesenclast_epi128(d, k[Rounds]);
+}
+
+template <int Rounds>
+NATGATE_VAES256 void ctr256(const std::uint8_t* round_keys, const std::uint8_t* nonce, std::uint32_t first,
+                            const std::uint8_t* in, std::uint8_t* out, std::size_t len) {
+  __m256i k[Rounds + 1];
+  for (int r = 0; r <= Rounds; ++r)
+    k[r] = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(round_keys) + r));
+  alignas(16) std::uint8_t j[16];
+  std::memcpy(j, nonce, 12);
+  j[12] = static_cast<std::uint8_t>(first >> 24);
+  j[13] = static_cast<std::uint8_t>(first >> 16);
+  j[14] = static_cast<std::uint8_t>(first >> 8);
+  j[15] = static_cast<std::uint8_t>(first);
+  const __m128i j_rev = bswap128(_mm_load_si128(reinterpret_cast<const __m128i*>(j)));
+  __m256i c0 = _mm256_add_epi32(_mm256_broadcastsi128_si256(j_rev), _mm256_set_epi32(0, 0, 0, 1, 0, 0, 0, 0));
+  const __m256i inc2 = _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 2);
+  const __m256i inc4 = _mm256_add_epi32(inc2, inc2);
+  const __m256i inc6 = _mm256_add_epi32(inc4, inc2);
+  const __m256i inc8 = _mm256_add_epi32(inc4, inc4);
+  const auto keystream = [&](__m256i* ks) NATGATE_VAES256 {
+    ks[0] = bswap_lanes256(c0);
+    ks[1] = bswap_lanes256(_mm256_add_epi32(c0, inc2));
+    ks[2] = bswap_lanes256(_mm256_add_epi32(c0, inc4));
+    ks[3] = bswap_lanes256(_mm256_add_epi32(c0, inc6));
+    aes_x8<Rounds>(k, ks[0], ks[1], ks[2], ks[3]);
+  };
+  while (len >= 128) {
+    __m256i ks[4];
+    keystream(ks);
+    for (int i = 0; i < 4; ++i) {
+      const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 32 * i));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * i), _mm256_xor_si256(d, ks[i]));
+    }
+    c0 = _mm256_add_epi32(c0, inc8);
+    in += 128;
+    out += 128;
+    len -= 128;
+  }
+  if (len == 0) return;
+  alignas(32) std::uint8_t buf[128] = {};
+  __m256i ks[4];
+  keystream(ks);
+  std::memcpy(buf, in, len);
+  for (int i = 0; i < 4; ++i) {
+    __m256i* p = reinterpret_cast<__m256i*>(buf) + i;
+    _mm256_store_si256(p, _mm256_xor_si256(_mm256_load_si256(p), ks[i]));
+  }
+  std::memcpy(out, buf, len);
+}
+
+struct Products256 {
+  __m256i lo, mid, hi;
+};
+
+NATGATE_VAES256 inline void mul_acc256(Products256& p, __m256i d, __m256i k) {
+  p.lo = _mm256_xor_si256(p.lo, _mm256_clmulepi64_epi128(d, k, 0x00));
+  p.hi = _mm256_xor_si256(p.hi, _mm256_clmulepi64_epi128(d, k, 0x11));
+  p.mid = _mm256_xor_si256(
+      p.mid, _mm256_xor_si256(_mm256_clmulepi64_epi128(d, k, 0x01), _mm256_clmulepi64_epi128(d, k, 0x10)));
+}
+
+NATGATE_VAES256 inline __m128i fold_lanes256(__m256i v) {
+  return _mm_xor_si128(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+}
+
+// Up to 8 blocks (128 bytes) from data and the matching powers from keys, both 32-byte aligned.
+NATGATE_VAES256 __m128i ghash_x8(const std::uint8_t* keys, __m128i x, const std::uint8_t* data) {
+  Products256 p{_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+  for (int i = 0; i < 4; ++i) {
+    __m256i d = bswap_lanes256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + 32 * i)));
+    if (i == 0) d = _mm256_xor_si256(d, _mm256_inserti128_si256(_mm256_setzero_si256(), x, 0));
+    mul_acc256(p, d, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(keys + 32 * i)));
+  }
+  const __m128i mid = fold_lanes256(p.mid);
+  const __m128i lo = _mm_xor_si128(fold_lanes256(p.lo), _mm_slli_si128(mid, 8));
+  const __m128i hi = _mm_xor_si128(fold_lanes256(p.hi), _mm_srli_si128(mid, 8));
+  return reduce(lo, hi);
+}
+
+NATGATE_VAES256 __m128i ghash256(const std::uint8_t* powers, __m128i x, const std::uint8_t* data,
+                                 std::size_t len) {
+  while (len >= 128) {
+    x = ghash_x8(powers + 128, x, data);  // H^8..H^1
+    data += 128;
+    len -= 128;
+  }
+  if (len == 0) return x;
+  // The tail's n blocks take H^n..H^1; zero blocks with zero keys after them add nothing.
+  const std::size_t blocks = (len + 15) / 16;
+  alignas(32) std::uint8_t buf[128] = {};
+  alignas(32) std::uint8_t keys[128] = {};
+  std::memcpy(buf, data, len);
+  std::memcpy(keys, powers + (16 - blocks) * 16, blocks * 16);
+  x = ghash_x8(keys, x, buf);
+  OPENSSL_cleanse(keys, sizeof keys);
+  return x;
+}
+
 }  // namespace
 
-bool GcmVaes::cpu_supported() {
+bool GcmVaes::cpu_supported(Width width) {
   // CPUID and XGETBV directly rather than __builtin_cpu_supports: the same test GCC's runtime makes
-  // (features present and the OS saving the opmask and zmm state), but also understood by the
-  // clang that the project's clang-tidy runs on, which does not know "vaes" / "vpclmulqdq".
-  static const bool ok = [] {
+  // (features present and the OS saving the vector state), but also understood by the clang that
+  // the project's clang-tidy runs on, which does not know "vaes" / "vpclmulqdq".
+  struct Found {
+    bool ymm = false, zmm = false;
+  };
+  static const Found found = [] {
+    Found f;
     unsigned a = 0, b = 0, c = 0, d = 0;
-    if (__get_cpuid_max(0, nullptr) < 7 || __get_cpuid(1, &a, &b, &c, &d) == 0) return false;
+    if (__get_cpuid_max(0, nullptr) < 7 || __get_cpuid(1, &a, &b, &c, &d) == 0) return f;
     const bool ssse3 = (c & (1U << 9)) != 0, pclmul = (c & (1U << 1)) != 0, aes = (c & (1U << 25)) != 0;
     const bool osxsave = (c & (1U << 27)) != 0;
-    if (!ssse3 || !pclmul || !aes || !osxsave) return false;
-    // XCR0: SSE, AVX, opmask, ZMM0-15 upper halves, ZMM16-31 (bits 1, 2, 5, 6, 7).
+    if (!ssse3 || !pclmul || !aes || !osxsave) return f;
+    // XCR0: SSE and AVX state (bits 1, 2); opmask, ZMM0-15 upper halves, ZMM16-31 (bits 5, 6, 7).
     unsigned xcr0_lo = 0, xcr0_hi = 0;
     __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-    if ((xcr0_lo & 0xe6U) != 0xe6U) return false;
     __cpuid_count(7, 0, a, b, c, d);
-    const bool avx512f = (b & (1U << 16)) != 0, avx512bw = (b & (1U << 30)) != 0,
+    const bool avx2 = (b & (1U << 5)) != 0, avx512f = (b & (1U << 16)) != 0, avx512bw = (b & (1U << 30)) != 0,
                avx512vl = (b & (1U << 31)) != 0;
     const bool vaes = (c & (1U << 9)) != 0, vpclmulqdq = (c & (1U << 10)) != 0;
-    return avx512f && avx512bw && avx512vl && vaes && vpclmulqdq;
+    f.ymm = (xcr0_lo & 0x06U) == 0x06U && avx2 && vaes && vpclmulqdq;
+    f.zmm = (xcr0_lo & 0xe6U) == 0xe6U && avx512f && avx512bw && avx512vl && vaes && vpclmulqdq;
+    return f;
   }();
-  return ok;
+  return width == Width::Zmm512 ? found.zmm : found.ymm;
 }
+
+bool GcmVaes::cpu_supported() { return cpu_supported(Width::Zmm512) || cpu_supported(Width::Ymm256); }
 
 namespace {
 
@@ -315,12 +450,26 @@ NATGATE_VAES void compute_tag(const std::uint8_t* round_keys, int rounds, const 
   finish_tag(round_keys, rounds, nonce, powers, x, aad_len, len, tag_out);
 }
 
+NATGATE_VAES256 void compute_tag256(const std::uint8_t* round_keys, int rounds, const std::uint8_t* powers,
+                                    const std::uint8_t* nonce, const std::uint8_t* aad, std::size_t aad_len,
+                                    const std::uint8_t* ct, std::size_t len, std::uint8_t* tag_out) {
+  __m128i x = _mm_setzero_si128();
+  x = ghash256(powers, x, aad, aad_len);
+  x = ghash256(powers, x, ct, len);
+  finish_tag(round_keys, rounds, nonce, powers, x, aad_len, len, tag_out);
+}
+
 }  // namespace
 
 std::unique_ptr<GcmVaes> GcmVaes::create(const std::uint8_t* key, std::size_t key_len) {
-  if (!cpu_supported() || (key_len != 16 && key_len != 32)) return nullptr;
+  return create(key, key_len, cpu_supported(Width::Zmm512) ? Width::Zmm512 : Width::Ymm256);
+}
+
+std::unique_ptr<GcmVaes> GcmVaes::create(const std::uint8_t* key, std::size_t key_len, Width width) {
+  if (!cpu_supported(width) || (key_len != 16 && key_len != 32)) return nullptr;
   std::unique_ptr<GcmVaes> g(new (std::nothrow) GcmVaes());
   if (!g) return nullptr;
+  g->width_ = width;
   key_setup(key, key_len, g->round_keys_, g->powers_, g->rounds_);
   return g;
 }
@@ -334,15 +483,25 @@ void GcmVaes::crypt_at(const std::uint8_t* nonce, std::size_t offset, const std:
                        std::uint8_t* out, std::size_t len) const {
   // Block 1 of the counter is J0 (the tag's mask); the message starts at counter 2.
   const auto first = static_cast<std::uint32_t>(2 + offset / 16);
-  if (rounds_ == 10)
-    ctr<10>(round_keys_, nonce, first, in, out, len);
-  else
-    ctr<14>(round_keys_, nonce, first, in, out, len);
+  if (width_ == Width::Zmm512) {
+    if (rounds_ == 10)
+      ctr<10>(round_keys_, nonce, first, in, out, len);
+    else
+      ctr<14>(round_keys_, nonce, first, in, out, len);
+  } else {
+    if (rounds_ == 10)
+      ctr256<10>(round_keys_, nonce, first, in, out, len);
+    else
+      ctr256<14>(round_keys_, nonce, first, in, out, len);
+  }
 }
 
 void GcmVaes::tag(const std::uint8_t* nonce, const std::uint8_t* aad, std::size_t aad_len,
                   const std::uint8_t* ct, std::size_t len, std::uint8_t* tag_out) const {
-  compute_tag(round_keys_, rounds_, powers_, nonce, aad, aad_len, ct, len, tag_out);
+  if (width_ == Width::Zmm512)
+    compute_tag(round_keys_, rounds_, powers_, nonce, aad, aad_len, ct, len, tag_out);
+  else
+    compute_tag256(round_keys_, rounds_, powers_, nonce, aad, aad_len, ct, len, tag_out);
 }
 
 void GcmVaes::seal(const std::uint8_t* nonce, const std::uint8_t* aad, std::size_t aad_len,

@@ -1,5 +1,6 @@
-// AES-GCM (NIST SP 800-38D) for the ESP packet path on CPUs with VAES and VPCLMULQDQ on 512-bit
-// vectors: AES-128/256, 96-bit nonce (RFC 4106 §4: 4-byte salt || 8-byte IV), 16-byte tag.
+// AES-GCM (NIST SP 800-38D) for the ESP packet path on CPUs with VAES and VPCLMULQDQ, on 512-bit
+// vectors (AVX-512) or 256-bit ones (AVX2): AES-128/256, 96-bit nonce (RFC 4106 §4: 4-byte salt || 8-byte
+// IV), 16-byte tag.
 //
 // Why natgate carries its own GCM: on this project's test machine (AMD EPYC, AVX-512 with VAES and
 // VPCLMULQDQ) the AEAD was ~29 % of the ESP engine's CPU, and Debian 12's OpenSSL 3.0 has no
@@ -27,12 +28,19 @@ class GcmVaes {
   static constexpr std::size_t kNonceBytes = 12;
   static constexpr std::size_t kTagBytes = 16;
 
-  // Whether this CPU (and the OS, for the zmm state) has AVX-512F/BW/VL, VAES, VPCLMULQDQ,
-  // AES-NI and PCLMULQDQ. Checked once.
+  // Zmm512: AVX-512F/BW/VL + VAES + VPCLMULQDQ, 16 blocks per loop, masked tails. Ymm256: AVX2 +
+  // VAES + VPCLMULQDQ (e.g. CPUs without AVX-512), 8 blocks per loop. Both need AES-NI, PCLMULQDQ
+  // and the OS saving the vector state.
+  enum class Width : std::uint8_t { Zmm512, Ymm256 };
+  // Whether this CPU can run the given width; without an argument, either. Checked once.
+  static bool cpu_supported(Width width);
   static bool cpu_supported();
-  // A keyed context for a 16- or 32-byte AES key; nullptr when the CPU lacks the features or the
-  // key length is neither.
+  // A keyed context for a 16- or 32-byte AES key on the widest vectors the CPU has (or the given
+  // width: tests and benchmarks); nullptr when the CPU lacks the features or the key length is
+  // neither.
   static std::unique_ptr<GcmVaes> create(const std::uint8_t* key, std::size_t key_len);
+  static std::unique_ptr<GcmVaes> create(const std::uint8_t* key, std::size_t key_len, Width width);
+  Width width() const { return width_; }
   ~GcmVaes();
   GcmVaes(const GcmVaes&) = delete;
   GcmVaes& operator=(const GcmVaes&) = delete;
@@ -59,6 +67,7 @@ class GcmVaes {
   alignas(64) std::uint8_t powers_[16 * 16]{};
   alignas(16) std::uint8_t round_keys_[15 * 16]{};
   int rounds_ = 0;
+  Width width_ = Width::Zmm512;
 };
 
 }  // namespace natgate::esp

@@ -1,4 +1,5 @@
-// natgate's own AES-GCM (esp/crypto/gcm_vaes.h): the McGrew-Viega test cases with 96-bit IVs,
+// natgate's own AES-GCM (esp/crypto/gcm_vaes.h), on 512- and 256-bit vectors where the CPU has
+// them: the McGrew-Viega test cases with 96-bit IVs,
 // byte-for-byte agreement with OpenSSL EVP at every length 0..2,100 (directly and as ESP packets
 // through EspCrypto), refusal of every flipped bit, and the OpenSSL fallback giving the same bytes.
 #include "esp/crypto/gcm_vaes.h"
@@ -130,13 +131,31 @@ const Case kCases[] = {
      "76fc6ece0f4e1768cddf8853bb2d551b"},
 };
 
-TEST(GcmVaes, McGrewViegaTestCases) {
-  SKIP_WITHOUT_VAES();
+// The GCM code itself, on each vector width this CPU has (a CPU with AVX-512 runs both).
+class GcmVaesWidths : public ::testing::TestWithParam<GcmVaes::Width> {
+ protected:
+  void SetUp() override {
+    if (!GcmVaes::cpu_supported(GetParam()))
+      GTEST_SKIP()
+          << "this CPU lacks VAES/VPCLMULQDQ at this width; EspCrypto uses OpenSSL or the other width";
+  }
+  std::unique_ptr<GcmVaes> create(const Bytes& key) const {
+    return GcmVaes::create(key.data(), key.size(), GetParam());
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Width, GcmVaesWidths,
+                         ::testing::Values(GcmVaes::Width::Zmm512, GcmVaes::Width::Ymm256),
+                         [](const auto& info) {
+                           return info.param == GcmVaes::Width::Zmm512 ? "zmm" : "ymm";
+                         });
+
+TEST_P(GcmVaesWidths, McGrewViegaTestCases) {
   for (const Case& c : kCases) {
     SCOPED_TRACE(std::string("test case ") + c.name);
     const Bytes key = hex_bytes(c.key), iv = hex_bytes(c.iv), aad = hex_bytes(c.aad), pt = hex_bytes(c.pt);
-    auto g = GcmVaes::create(key.data(), key.size());
+    auto g = create(key);
     ASSERT_TRUE(g);
+    EXPECT_EQ(g->width(), GetParam());
     const Sealed s = own_seal(*g, iv, aad, pt);
     EXPECT_EQ(to_hex(s.ct), c.ct);
     EXPECT_EQ(to_hex(s.tag), c.tag);
@@ -150,14 +169,16 @@ TEST(GcmVaes, McGrewViegaTestCases) {
 TEST(GcmVaes, OnlyAes128And256KeysAreTaken) {
   SKIP_WITHOUT_VAES();
   const Bytes key(32, 1);
+  if (GcmVaes::cpu_supported(GcmVaes::Width::Zmm512)) {
+    EXPECT_EQ(GcmVaes::create(key.data(), 16)->width(), GcmVaes::Width::Zmm512);  // the widest by default
+  }
   EXPECT_TRUE(GcmVaes::create(key.data(), 16));
   EXPECT_TRUE(GcmVaes::create(key.data(), 32));
   EXPECT_FALSE(GcmVaes::create(key.data(), 24));  // AES-192 stays with OpenSSL
   EXPECT_FALSE(GcmVaes::create(key.data(), 0));
 }
 
-TEST(GcmVaes, EqualsOpenSslAtEveryLengthAndRefusesFlippedBits) {
-  SKIP_WITHOUT_VAES();
+TEST_P(GcmVaesWidths, EqualsOpenSslAtEveryLengthAndRefusesFlippedBits) {
   std::mt19937_64 rng(0x6a09e667f3bcc908ULL);
   for (std::size_t key_len : {16U, 32U}) {
     for (std::size_t len = 0; len <= 2100; ++len) {
@@ -166,7 +187,7 @@ TEST(GcmVaes, EqualsOpenSslAtEveryLengthAndRefusesFlippedBits) {
                    std::to_string(aad_len));
       const Bytes key = random_bytes(rng, key_len), nonce = random_bytes(rng, 12),
                   aad = random_bytes(rng, aad_len), pt = random_bytes(rng, len);
-      auto g = GcmVaes::create(key.data(), key.size());
+      auto g = create(key);
       ASSERT_TRUE(g);
       const Sealed own = own_seal(*g, nonce, aad, pt);
       const Sealed ref = evp_seal(key, nonce, aad, pt);
@@ -192,11 +213,10 @@ TEST(GcmVaes, EqualsOpenSslAtEveryLengthAndRefusesFlippedBits) {
   }
 }
 
-TEST(GcmVaes, PiecesOnBlockBoundariesEqualOnePass) {
-  SKIP_WITHOUT_VAES();
+TEST_P(GcmVaesWidths, PiecesOnBlockBoundariesEqualOnePass) {
   std::mt19937_64 rng(7);
   const Bytes key = random_bytes(rng, 32), nonce = random_bytes(rng, 12), pt = random_bytes(rng, 1400);
-  auto g = GcmVaes::create(key.data(), key.size());
+  auto g = create(key);
   Bytes whole(pt.size()), pieces(pt.size());
   g->crypt_at(nonce.data(), 0, pt.data(), whole.data(), pt.size());
   for (std::size_t cut : {16U, 48U, 256U, 272U, 1392U}) {
