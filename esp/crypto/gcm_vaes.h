@@ -6,9 +6,11 @@
 // VPCLMULQDQ) the AEAD was ~29 % of the ESP engine's CPU, and Debian 12's OpenSSL 3.0 has no
 // VAES path for AES-GCM: `openssl speed -evp aes-256-gcm -bytes 1400` gives ~2.1 GB/s, about
 // 1.1 cycles per byte. Sixteen blocks per loop in four zmm registers (CTR with VAES, GHASH with
-// VPCLMULQDQ over precomputed H^1..H^16, one reduction per 256 bytes) cut the per-packet cost;
-// the figures are in docs/performance.md ("Own AES-GCM"). OpenSSL stays the fallback whenever
-// the CPU lacks the features (EspCrypto picks, esp_crypto.cc).
+// VPCLMULQDQ over precomputed H^1..H^16, one reduction per 256 bytes) halve the per-packet cost:
+// a 1,400-byte aes256gcm16 ESP packet took 206 ns of CPU to seal and 235 to open, against 476
+// and 469 through OpenSSL, in the same natgate_esp_bench run (docs/performance.md, "Own
+// AES-GCM"; ~0.3 cycles per byte). OpenSSL stays the fallback whenever the CPU lacks VAES
+// (EspCrypto picks, esp_crypto.cc).
 //
 // CTR and GHASH are separate passes over the packet (a 1,400-byte packet stays in L1). open()
 // checks the tag, in constant time, before it decrypts anything: on failure `out` is untouched.
