@@ -293,7 +293,7 @@ NATGATE_VAES256 void ctr256(const std::uint8_t* round_keys, const std::uint8_t* 
   while (len >= 128) {
     __m256i ks[4];
     keystream(ks);
-    for (int i = 0; i < 4; ++i) {
+    for (std::size_t i = 0; i < 4; ++i) {
       const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 32 * i));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * i), _mm256_xor_si256(d, ks[i]));
     }
@@ -332,7 +332,7 @@ NATGATE_VAES256 inline __m128i fold_lanes256(__m256i v) {
 // Up to 8 blocks (128 bytes) from data and the matching powers from keys, both 32-byte aligned.
 NATGATE_VAES256 __m128i ghash_x8(const std::uint8_t* keys, __m128i x, const std::uint8_t* data) {
   Products256 p{_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-  for (int i = 0; i < 4; ++i) {
+  for (std::size_t i = 0; i < 4; ++i) {
     __m256i d = bswap_lanes256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + 32 * i)));
     if (i == 0) d = _mm256_xor_si256(d, _mm256_inserti128_si256(_mm256_setzero_si256(), x, 0));
     mul_acc256(p, d, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(keys + 32 * i)));
