@@ -5,7 +5,9 @@
 // SegmentGatherSeal: 52 header bytes built in the slot and the payload gathered, the variant that
 // was measured for TCP segments and not taken, see docs/performance.md), and KeyUp: what the first
 // packet after an idle release pays to build an SA's contexts again (EspCrypto::key_up, then
-// release). Prints figures; never fails.
+// release). AES-GCM runs on natgate's own VAES code where the CPU has it and, for comparison, on
+// OpenSSL ("/openssl"), and GcmSeal times that code alone on 512- and 256-bit vectors. Prints
+// figures; never fails.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -13,6 +15,7 @@
 #include <utility>
 
 #include "esp/crypto/esp_crypto.h"
+#include "esp/crypto/gcm_vaes.h"
 
 namespace natgate::esp {
 namespace {
@@ -24,11 +27,11 @@ struct Pair {
   std::unique_ptr<EspCrypto> seal, open;
 };
 
-Pair make(const char* name) {
+Pair make(const char* name, EspCrypto::AeadPath path = EspCrypto::AeadPath::Fastest) {
   Suite s = *Suite::parse(name, true);
   SecretBytes ek(Bytes(s.encr_key_bytes(), 0x11)), ik(Bytes(s.integ_key_bytes(), 0x22));
-  auto seal = EspCrypto::create(s, ek, ik, EspCrypto::Role::Seal);
-  auto open = EspCrypto::create(s, ek, ik, EspCrypto::Role::Open);
+  auto seal = EspCrypto::create(s, ek, ik, EspCrypto::Role::Seal, path);
+  auto open = EspCrypto::create(s, ek, ik, EspCrypto::Role::Open, path);
   Pair p;
   p.seal = std::move(seal.value());
   p.open = std::move(open.value());
@@ -43,8 +46,8 @@ void BM_KeyUp(benchmark::State& state, const char* suite) {
   }
 }
 
-void BM_Seal(benchmark::State& state, const char* suite) {
-  Pair p = make(suite);
+void BM_Seal(benchmark::State& state, const char* suite, EspCrypto::AeadPath path) {
+  Pair p = make(suite, path);
   const std::size_t inner = static_cast<std::size_t>(state.range(0));
   Bytes buf(p.seal->sealed_bytes(inner) + 64, 0x5a);
   std::uint64_t seq = 1;
@@ -55,8 +58,8 @@ void BM_Seal(benchmark::State& state, const char* suite) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * inner));
 }
 
-void BM_Open(benchmark::State& state, const char* suite) {
-  Pair p = make(suite);
+void BM_Open(benchmark::State& state, const char* suite, EspCrypto::AeadPath path) {
+  Pair p = make(suite, path);
   const std::size_t inner = static_cast<std::size_t>(state.range(0));
   Bytes sealed(p.seal->sealed_bytes(inner), 0x5a);
   const std::size_t n =
@@ -69,6 +72,25 @@ void BM_Open(benchmark::State& state, const char* suite) {
     if (!r) state.SkipWithError("open failed");
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * inner));
+}
+
+// The own AES-256-GCM alone (no ESP framing) on each vector width: seal (encrypt + tag) in place
+// with 8 bytes of AAD, as ESP without ESN.
+void BM_GcmWidth(benchmark::State& state, GcmVaes::Width width) {
+  const Bytes key(32, 0x11), nonce(12, 0x22), aad(8, 0x33);
+  auto g = GcmVaes::create(key.data(), key.size(), width);
+  if (!g) {
+    state.SkipWithError("this CPU lacks the features for this width");
+    return;
+  }
+  const std::size_t len = static_cast<std::size_t>(state.range(0));
+  Bytes buf(len, 0x5a);
+  std::uint8_t tag[16];
+  for (auto _ : state) {
+    g->seal(nonce.data(), aad.data(), aad.size(), buf.data(), buf.data(), len, tag);
+    benchmark::DoNotOptimize(tag);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * len));
 }
 
 // The outbound worker's buffers: a 64 KB TUN read buffer holding a super-packet, and 64 send
@@ -129,16 +151,32 @@ void BM_Outbound(benchmark::State& state, const char* suite, Outbound how) {
 
 int register_all() {
   for (const char* s : kSuites) {
-    benchmark::RegisterBenchmark((std::string("Seal/") + s).c_str(), BM_Seal, s)
+    benchmark::RegisterBenchmark((std::string("Seal/") + s).c_str(), BM_Seal, s, EspCrypto::AeadPath::Fastest)
         ->Arg(64)
         ->Arg(512)
         ->Arg(1400);
     benchmark::RegisterBenchmark((std::string("KeyUp/") + s).c_str(), BM_KeyUp, s);
-    benchmark::RegisterBenchmark((std::string("Open/") + s).c_str(), BM_Open, s)
+    benchmark::RegisterBenchmark((std::string("Open/") + s).c_str(), BM_Open, s, EspCrypto::AeadPath::Fastest)
         ->Arg(64)
         ->Arg(512)
         ->Arg(1400);
   }
+  // AES-GCM through OpenSSL (provider dispatch) next to the default above, which is natgate's own
+  // VAES code where the CPU has it (esp/crypto/gcm_vaes.h).
+  for (const char* s : {"aes128gcm16", "aes256gcm16"}) {
+    benchmark::RegisterBenchmark((std::string("Seal/") + s + "/openssl").c_str(), BM_Seal, s,
+                                 EspCrypto::AeadPath::OpenSsl)
+        ->Arg(64)
+        ->Arg(512)
+        ->Arg(1400);
+    benchmark::RegisterBenchmark((std::string("Open/") + s + "/openssl").c_str(), BM_Open, s,
+                                 EspCrypto::AeadPath::OpenSsl)
+        ->Arg(64)
+        ->Arg(512)
+        ->Arg(1400);
+  }
+  benchmark::RegisterBenchmark("GcmSeal/zmm", BM_GcmWidth, GcmVaes::Width::Zmm512)->Arg(64)->Arg(1400);
+  benchmark::RegisterBenchmark("GcmSeal/ymm", BM_GcmWidth, GcmVaes::Width::Ymm256)->Arg(64)->Arg(1400);
   const std::pair<const char*, Outbound> outbound[] = {{"CopySeal/", Outbound::CopySeal},
                                                        {"GatherSeal/", Outbound::GatherSeal},
                                                        {"SegmentGatherSeal/", Outbound::SegmentGatherSeal}};

@@ -45,9 +45,11 @@ class EspCrypto {
     std::uint8_t next_header = 0;
   };
 
-  // How AEAD suites reach the cipher: the provider's own functions when they can be found
-  // (fastest, see esp_crypto.cc), or always through EVP (tests compare the two).
-  enum class AeadPath : std::uint8_t { Fastest, EvpOnly };
+  // How AEAD suites reach the cipher. Fastest: AES-GCM-128/256 with natgate's own VAES code when
+  // the CPU has it (esp/crypto/gcm_vaes.h), otherwise as OpenSsl. OpenSsl: the provider's own
+  // functions when they can be found (see esp_crypto.cc), otherwise EVP. EvpOnly: always through
+  // EVP. Tests and benchmarks compare the three.
+  enum class AeadPath : std::uint8_t { Fastest, OpenSsl, EvpOnly };
   // Eager: keyed at once and until destroyed. Lazy: checked by keying once at create (so a suite
   // OpenSSL cannot do fails at install, not at the first packet), then released until used.
   enum class Keying : std::uint8_t { Eager, Lazy };
@@ -64,6 +66,8 @@ class EspCrypto {
   const Suite& suite() const { return suite_; }
   // True when AEAD packets bypass EVP (provider dispatch found); false while not keyed.
   bool uses_provider_dispatch() const;
+  // True when AES-GCM runs on natgate's own VAES code (esp/crypto/gcm_vaes.h); false while not keyed.
+  bool uses_own_gcm() const;
   // Whether the cipher (and HMAC) contexts exist now. seal() and open() key up when they do not.
   bool keyed() const { return evp_ != nullptr; }
   // Builds the contexts from the kept keys; false when OpenSSL fails (nothing is logged).

@@ -85,11 +85,12 @@ TEST(EspCrypto, Rfc7634AppendixAEspExampleSealsAndOpensExactly) {
   EXPECT_EQ(to_hex(ByteView(packet.data() + opened->inner_offset, opened->inner_len)), to_hex(inner));
 }
 
-// Both ways to the AEAD cipher (provider dispatch, the default, and plain EVP) must agree with
-// the vectors.
+// Every way to the AEAD cipher (natgate's own AES-GCM where the CPU has VAES, the default;
+// OpenSSL's provider dispatch; plain EVP) must agree with the vectors.
 class EspCryptoPaths : public ::testing::TestWithParam<EspCrypto::AeadPath> {};
 INSTANTIATE_TEST_SUITE_P(AeadPath, EspCryptoPaths,
-                         ::testing::Values(EspCrypto::AeadPath::Fastest, EspCrypto::AeadPath::EvpOnly));
+                         ::testing::Values(EspCrypto::AeadPath::Fastest, EspCrypto::AeadPath::OpenSsl,
+                                           EspCrypto::AeadPath::EvpOnly));
 
 TEST_P(EspCryptoPaths, SealMatchesIndependentVectors) {
   for (const auto& v : kVectors) {
@@ -213,8 +214,11 @@ TEST(EspCrypto, AeadSuitesUseTheProviderDispatchPath) {
   // would cost ~20% per packet (docs/performance.md).
   for (const char* name : {"aes128gcm16", "aes256gcm16", "chacha20poly1305"}) {
     Suite s = *Suite::parse(name);
-    auto c = make(s, Bytes(s.encr_key_bytes(), 1), {}, EspCrypto::Role::Seal);
+    auto c = make(s, Bytes(s.encr_key_bytes(), 1), {}, EspCrypto::Role::Seal, EspCrypto::AeadPath::OpenSsl);
     EXPECT_TRUE(c->uses_provider_dispatch()) << name;
+    // The default path is never plain EVP: natgate's own AES-GCM or the provider dispatch.
+    auto fastest = make(s, Bytes(s.encr_key_bytes(), 1), {}, EspCrypto::Role::Seal);
+    EXPECT_TRUE(fastest->uses_own_gcm() || fastest->uses_provider_dispatch()) << name;
     auto evp = make(s, Bytes(s.encr_key_bytes(), 1), {}, EspCrypto::Role::Open, EspCrypto::AeadPath::EvpOnly);
     EXPECT_FALSE(evp->uses_provider_dispatch()) << name;
   }
