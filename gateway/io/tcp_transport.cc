@@ -585,8 +585,20 @@ std::optional<Status> TcpTransport::send_ike(const OutgoingIke& out) {
     }
     return Status(unexpected("the TCP stream from " + out.ends.remote.to_string() + " is closed"));
   }
-  if (!out.from_original_initiator) return std::nullopt;
   const IpAddress& addr = out.ends.remote.address;
+  if (!out.from_original_initiator) {
+    // An IKE SA the peer started or rekeyed (RFC 7296 §2.18: the side that rekeys is the new IKE
+    // SA's original initiator). If we hold an open stream to that peer, its messages reach us over
+    // it and ours go back the same way: the stream belongs to the peers, not to one IKE SA (RFC
+    // 9329 §6), and UDP may still be dropped. Without this, the first request we sent after the
+    // gateway rekeyed the IKE SA went over UDP and was lost.
+    if (!on_tcp(addr)) return std::nullopt;
+    auto p = settings_.peers.find(addr);
+    if (p == settings_.peers.end() || p->second.mode == TcpEncapMode::Never) return std::nullopt;
+    auto s = initiator_stream(addr, p->second);
+    if (!s) return Status(unexpected("no TCP stream to " + addr.to_string()));
+    return put(*s);
+  }
   auto p = settings_.peers.find(addr);
   if (p == settings_.peers.end() || p->second.mode == TcpEncapMode::Never) return std::nullopt;
   const bool sa_on_stream = ike_sa_on_stream(addr, out.spi_i);

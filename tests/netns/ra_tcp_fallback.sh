@@ -60,6 +60,22 @@ else
   log "ss -K cannot destroy sockets here (CONFIG_INET_DIAG_DESTROY): reset not tested"
 fi
 
+step "IKE SA rekeyed by the gateway: the new IKE SA stays on the stream, both ways"
+# RFC 7296 §2.18: whoever rekeys is the new IKE SA's original initiator, so from here on the
+# client answers as responder and asks as "not the original initiator"; all of it must still
+# take the stream (UDP is still dropped).
+spi_old=$(natgated_conn gw '.ike_sa.spi_i // ""')
+must "the gateway rekeys c1's IKE SA" natgated_cli gw rekey --ike "$spi_old"
+ike_rekeyed() { natgated_up c1 && [[ $(natgated_conn c1 '.ike_sa.spi_i // ""') != "$spi_old" ]]; }
+must "c1 has the new IKE SA" wait_until 15 ike_rekeyed
+must "its IKE SA is on TCP" test "$(natgated_conn c1 '.ike_sa.transport')" == tcp
+must "c1 pings the LAN over the rekeyed IKE SA" check_ping c1 "$RA_LAN_HOST" 3 10
+child_old=$(natgated_conn c1 '.child_sas[0].spi_in // ""')
+must "c1 asks for a CHILD SA rekey on the new IKE SA" natgated_cli c1 rekey --child "$child_old"
+child_rekeyed() { [[ -n $(natgated_conn c1 '.child_sas[0].spi_in // ""') && $(natgated_conn c1 '.child_sas[0].spi_in // ""') != "$child_old" ]]; }
+must "the CHILD SA was rekeyed over the stream" wait_until 15 child_rekeyed
+must "c1 pings the LAN after both rekeys" check_ping c1 "$RA_LAN_HOST" 3 10
+
 step "UDP works again: the next full re-establishment goes back to UDP"
 nat_unblock_udp nat1 || fail "nftables on nat1"
 spi_tcp=$(natgated_conn c1 '.ike_sa.spi_i // ""')

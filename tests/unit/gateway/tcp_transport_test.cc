@@ -738,5 +738,39 @@ TEST_F(TcpTransportTest, AlwaysKeepsAFreshIkeSaOnTcp) {
   EXPECT_EQ((*client)->tcp_reason(to_gw.remote), "tcp: always");
 }
 
+// After the gateway rekeys the IKE SA it is the new SA's original initiator (RFC 7296 §2.18):
+// the client's own requests then carry no I flag, and must still take the open stream (UDP may be
+// dropped); a peer without a stream stays on UDP.
+TEST_F(TcpTransportTest, RequestsOfAnIkeSaThePeerRekeyedTakeTheOpenStream) {
+  auto gw = responder();
+  ASSERT_TRUE(gw);
+  TcpTransportSettings s;
+  s.engine = local_of(engine_.get());
+  s.peers[loopback()] = {TcpEncapMode::Auto, gw->listen_endpoints().at(0).port, 0};
+  auto client = TcpTransport::start(io_, std::move(s), nullptr);
+  ASSERT_TRUE(client);
+  const EndpointPair to_gw{.local = Endpoint{loopback(), 500}, .remote = Endpoint{loopback(), 500}};
+  const Bytes request = ike_message(37, 0x00);  // no I flag: we are not the original initiator
+  const Bytes init_message = ike_message(34, 0x08);
+  OutgoingIke as_responder{.ends = to_gw, .message = request, .from_original_initiator = false};
+  EXPECT_FALSE((*client)->send_ike(as_responder).has_value());  // no stream yet: UDP
+  // tcp: auto after 0 retransmits: the IKE_SA_INIT goes over UDP, its first retransmit moves the
+  // peer to TCP.
+  OutgoingIke init{.ends = to_gw,
+                   .message = init_message,
+                   .from_original_initiator = true,
+                   .ike_sa_init_request = true,
+                   .spi_i = {1, 0, 0, 0, 0, 0, 0, 0}};
+  EXPECT_FALSE((*client)->send_ike(init).has_value());
+  ASSERT_TRUE((*client)->send_ike(init).has_value());
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 1; }));
+  auto sent = (*client)->send_ike(as_responder);
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_TRUE(*sent) << sent->error();
+  ASSERT_TRUE(pump(io_, [&] { return got_.count == 2; }));
+  EXPECT_EQ(got_.message, request);
+  EXPECT_EQ(gw->counters().accepted, 1u);  // the same stream
+}
+
 }  // namespace
 }  // namespace natgate::gateway::core
