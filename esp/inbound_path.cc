@@ -1,6 +1,9 @@
 #include "esp/inbound_path.h"
 
+#include <sys/uio.h>
+
 #include "esp/inner/mss_clamp.h"
+#include "esp/tun/virtio_net_hdr.h"
 #include "esp/wire/fields.h"
 #include "natt/udp_encap.h"
 
@@ -113,6 +116,10 @@ void InboundPath::handle_esp(std::uint8_t* esp, std::size_t len, const Endpoint&
   EngineCounters::bump(counters_.in_packets);
   EngineCounters::bump(counters_.in_bytes, info->total_len);
   if (auto e = sa.check_volume(); e != SaState::Expiry::None) post_expiry(sa, *ref, e);
+  if (sa.if_id() != 0) {
+    to_interface(sa.if_id(), inner, *info);
+    return;
+  }
   if (relay_ && relay(inner, *info, table)) return;
 
   if (settings_.mss_clamp && info->protocol == kProtoTcp &&
@@ -120,6 +127,23 @@ void InboundPath::handle_esp(std::uint8_t* esp, std::size_t len, const Endpoint&
     EngineCounters::bump(counters_.mss_clamped_in);
   if (coalescer_.full()) flush();
   coalescer_.add(inner, *info);
+}
+
+void InboundPath::to_interface(std::uint16_t if_id, std::uint8_t* pkt, const InnerPacket& info) {
+  TunSink* sink = nullptr;
+  for (const auto& [id, s] : interfaces_)
+    if (id == if_id) sink = s;
+  if (sink == nullptr) {
+    EngineCounters::bump(counters_.iface_no_tun);
+    return;
+  }
+  if (settings_.mss_clamp && info.protocol == kProtoTcp &&
+      clamp_mss(pkt, info, mss_for_mtu(settings_.tun_mtu, info.family), false))
+    EngineCounters::bump(counters_.mss_clamped_in);
+  // One packet per write, with an empty virtio-net header: these TUNs have no offload.
+  VirtioNetHdr none{};
+  iovec iov[2] = {{&none, sizeof none}, {pkt, info.total_len}};
+  sink->write_packet(iov, 2);
 }
 
 void InboundPath::flush() {
