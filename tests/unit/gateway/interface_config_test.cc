@@ -10,7 +10,8 @@
 namespace natgate::gateway {
 namespace {
 
-// Two site-to-site connections; line numbers in the expectations refer to this text (1-based).
+// Two site-to-site connections (selectors that do not overlap: the engine keeps one policy table
+// for every interface); line numbers in the expectations refer to this text (1-based).
 constexpr const char* kTwoSites = R"(daemon:
   dataplane: auto
 secrets:
@@ -18,15 +19,17 @@ secrets:
   office-c: { psk: "lab-secret-c" }
 connections:
   office-b:
-    local: { id: gw-a.example.net, subnets: [0.0.0.0/0] }
-    remote: { address: 198.51.100.20, id: gw-b.example.net, subnets: [0.0.0.0/0] }
+    local: { id: gw-a.example.net, subnets: [10.1.0.0/24] }
+    remote: { address: 198.51.100.20, id: gw-b.example.net, subnets: [10.2.0.0/24] }
     auth: psk
+    ike_proposals: [aes256gcm16-prfsha384-x25519]
     esp_proposals: [aes256gcm16]
     interface: vpn0
   office-c:
     local: { id: gw-a.example.net, subnets: [10.1.0.0/24] }
     remote: { address: 198.51.100.30, id: gw-c.example.net, subnets: [10.3.0.0/24] }
     auth: psk
+    ike_proposals: [aes256gcm16-prfsha384-x25519]
     esp_proposals: [aes256gcm16]
     interface: vpn1
 )";
@@ -70,7 +73,7 @@ TEST(InterfaceConfig, FifteenCharactersAreTheLimit) {
   ASSERT_TRUE(load(with("interface: vpn1", "interface: abcdefghijklmno")).ok());
   auto e = errors_of(with("interface: vpn1", "interface: abcdefghijklmnop"));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0].rfind("sites.yaml:18:16: connections.office-c.interface: \"abcdefghijklmnop\" is not an "
+  EXPECT_EQ(e[0].rfind("sites.yaml:20:16: connections.office-c.interface: \"abcdefghijklmnop\" is not an "
                        "interface name",
                        0),
             0u)
@@ -81,7 +84,7 @@ TEST(InterfaceConfig, RefusesNamesTheKernelRefuses) {
   for (const char* bad : {"\"vpn/0\"", "\"vpn:0\"", "\"vpn 0\"", "\".\"", "\"..\"", "\"\""}) {
     auto e = errors_of(with("interface: vpn1", std::string("interface: ") + bad));
     ASSERT_EQ(e.size(), 1u) << bad;
-    EXPECT_NE(e[0].find("sites.yaml:18:16: connections.office-c.interface: "), std::string::npos) << e[0];
+    EXPECT_NE(e[0].find("sites.yaml:20:16: connections.office-c.interface: "), std::string::npos) << e[0];
     EXPECT_NE(e[0].find("is not an interface name"), std::string::npos) << e[0];
   }
 }
@@ -89,7 +92,7 @@ TEST(InterfaceConfig, RefusesNamesTheKernelRefuses) {
 TEST(InterfaceConfig, OneInterfacePerConnection) {
   auto e = errors_of(with("interface: vpn1", "interface: vpn0"));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0].rfind("sites.yaml:18:16: connections.office-c.interface: \"vpn0\" is connection "
+  EXPECT_EQ(e[0].rfind("sites.yaml:20:16: connections.office-c.interface: \"vpn0\" is connection "
                        "\"office-b\"'s interface already",
                        0),
             0u)
@@ -100,7 +103,7 @@ TEST(InterfaceConfig, NotTheMainTun) {
   auto e = errors_of(with("interface: vpn1", "interface: natgate0"));
   ASSERT_EQ(e.size(), 1u);
   EXPECT_NE(
-      e[0].find("sites.yaml:18:16: connections.office-c.interface: \"natgate0\" is the engine's main TUN"),
+      e[0].find("sites.yaml:20:16: connections.office-c.interface: \"natgate0\" is the engine's main TUN"),
       std::string::npos)
       << e[0];
   // Nor a renamed main TUN.
@@ -113,7 +116,7 @@ TEST(InterfaceConfig, NotTheMainTun) {
 TEST(InterfaceConfig, TheKernelDataPlaneRefusesItForNow) {
   auto e = errors_of(with("dataplane: auto", "dataplane: kernel"));
   ASSERT_EQ(e.size(), 2u);
-  EXPECT_EQ(e[0].rfind("sites.yaml:12:16: connections.office-b.interface: route-based connections need the "
+  EXPECT_EQ(e[0].rfind("sites.yaml:13:16: connections.office-b.interface: route-based connections need the "
                        "userspace data plane",
                        0),
             0u)
@@ -122,8 +125,9 @@ TEST(InterfaceConfig, TheKernelDataPlaneRefusesItForNow) {
 }
 
 TEST(InterfaceConfig, NotOnAVirtualIpClient) {
-  auto e = errors_of(with("local: { id: gw-a.example.net, subnets: [10.1.0.0/24] }",
-                          "local: { id: gw-a.example.net, vips: [0.0.0.0] }"));
+  auto e = errors_of(
+      with("local: { id: gw-a.example.net, subnets: [10.1.0.0/24] }\n    remote: { address: 198.51.100.30",
+           "local: { id: gw-a.example.net, vips: [0.0.0.0] }\n    remote: { address: 198.51.100.30"));
   ASSERT_EQ(e.size(), 1u);
   EXPECT_NE(e[0].find("connections.office-c.interface: a virtual IP client puts its address on the main TUN"),
             std::string::npos)
@@ -133,7 +137,7 @@ TEST(InterfaceConfig, NotOnAVirtualIpClient) {
 TEST(InterfaceConfig, NotAScalarIsRefused) {
   auto e = errors_of(with("interface: vpn1", "interface: [vpn1]"));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_NE(e[0].find("sites.yaml:18:16: connections.office-c.interface"), std::string::npos) << e[0];
+  EXPECT_NE(e[0].find("sites.yaml:20:16: connections.office-c.interface"), std::string::npos) << e[0];
 }
 
 TEST(InterfaceConfig, AReloadThatChangesItRestartsTheConnection) {
