@@ -19,6 +19,9 @@ struct PolicySpec {
   Endpoint tunnel_src;  // outer addresses for the template
   Endpoint tunnel_dst;
   std::uint32_t priority = 0;  // 0 = backend default
+  // Route-based VPN (SaSpec::if_id): only traffic the host routes into that interface takes the
+  // policy, so the data plane adds no route of its own for it. 0 = none.
+  std::uint32_t if_id = 0;
 };
 
 }  // namespace natgate::dataplane

@@ -67,6 +67,9 @@ struct SaSpec {
   std::vector<TrafficSelector> local_ts;
   std::vector<TrafficSelector> remote_ts;
   std::uint32_t mark = 0;  // optional XFRM mark, 0 = none
+  // Route-based VPN (`interface:`, configs/README.md): the interface this SA's traffic enters
+  // and leaves by, as XFRM's if_id names it; 0 = none (the policies' selectors alone decide).
+  std::uint32_t if_id = 0;
 };
 
 // The SA's outer endpoints as this host sees them: an inbound SA runs remote -> local, an

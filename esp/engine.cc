@@ -99,7 +99,18 @@ Expected<std::unique_ptr<Engine>> Engine::start(const EngineConfig& config) {
   if (auto s = tun->set_mtu(static_cast<unsigned>(settings.tun_mtu)); !s) return unexpected(s.error());
   if (auto s = tun->set_up(); !s) return unexpected(s.error());
 
-  std::unique_ptr<Engine> e(new Engine(config, std::move(*tun), std::move(sockets), settings));
+  std::vector<OpenInterface> interfaces;
+  for (const auto& want : config.interfaces) {
+    if (want.if_id == 0) return unexpected("interface " + want.name + ": if_id 0 is the main TUN's");
+    auto t = TunDevice::open(want.name, false);
+    if (!t) return unexpected(t.error());
+    if (auto s = t->set_mtu(static_cast<unsigned>(settings.tun_mtu)); !s) return unexpected(s.error());
+    if (auto s = t->set_up(); !s) return unexpected(s.error());
+    interfaces.push_back(OpenInterface{std::move(*t), want.if_id});
+  }
+
+  std::unique_ptr<Engine> e(
+      new Engine(config, std::move(*tun), std::move(interfaces), std::move(sockets), settings));
   if (!e->stop_fd_.valid() || !e->events_.ok() || !e->ike_.ok() || !e->relay_.ok())
     return unexpected(std::string("eventfd: ") + std::strerror(errno));
   e->outbound_ = std::thread([p = e.get()] { p->outbound_worker(); });
@@ -107,9 +118,11 @@ Expected<std::unique_ptr<Engine>> Engine::start(const EngineConfig& config) {
   return e;
 }
 
-Engine::Engine(const EngineConfig& config, TunDevice tun, SocketSet sockets, EngineSettings settings)
+Engine::Engine(const EngineConfig& config, TunDevice tun, std::vector<OpenInterface> interfaces,
+               SocketSet sockets, EngineSettings settings)
     : config_(config),
       tun_(std::move(tun)),
+      interfaces_(std::move(interfaces)),
       sockets_(std::move(sockets)),
       settings_(settings),
       path_mtu_(config.path_mtu),
@@ -148,10 +161,13 @@ void Engine::outbound_worker() {
   TunWriter icmp_writer(tun_.fd(), nullptr, nullptr);
   OutboundPath path(settings_, counters_, events_, sockets_, batch, icmp_writer);
   TableReader reader(registry_);
-  pollfd fds[3] = {{tun_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {relay_.fd(), POLLIN, 0}};
+  // The main TUN, stop, relay, then the route-based connections' TUNs (none: the loop is as it
+  // was without them).
+  std::vector<pollfd> fds = {{tun_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {relay_.fd(), POLLIN, 0}};
+  for (const auto& i : interfaces_) fds.push_back({i.tun.fd(), POLLIN, 0});
   Clock::time_point last_housekeeping = Clock::now();
   while (!stopping_.load(std::memory_order_relaxed)) {
-    const int ready = ::poll(fds, 3, kPollTimeoutMs);
+    const int ready = ::poll(fds.data(), fds.size(), kPollTimeoutMs);
     if (ready < 0 && errno != EINTR) break;
     if (fds[1].revents) break;
     const SaTable& table = reader.refresh();
@@ -163,6 +179,15 @@ void Engine::outbound_worker() {
       if (n <= 0) break;
       path.handle(frame.data(), static_cast<std::size_t>(n), table, now);
       if ((i & 31) == 31) now = Clock::now();
+    }
+    for (std::size_t k = 0; k < interfaces_.size(); ++k) {
+      if (!(fds[3 + k].revents & POLLIN)) continue;
+      const OpenInterface& iface = interfaces_[k];
+      for (int i = 0; i < kTunReadsPerRound; ++i) {
+        const ssize_t n = ::read(iface.tun.fd(), frame.data(), frame.size());
+        if (n <= 0) break;
+        path.handle(frame.data(), static_cast<std::size_t>(n), table, now, iface.if_id);
+      }
     }
     path.flush();
     if (now - last_housekeeping >= kHousekeepingInterval) {
@@ -179,6 +204,12 @@ void Engine::inbound_worker() {
   TcpCoalescer coalescer(config_.recv_messages * 64 + 64, settings_.coalesce);
   TunWriter writer(tun_.fd(), &counters_.tun_writes, &counters_.tun_write_errors);
   InboundPath path(settings_, counters_, events_, ike_, coalescer, writer, config_.relay ? &relay_ : nullptr);
+  std::vector<TunWriter> iface_writers;
+  iface_writers.reserve(interfaces_.size());
+  for (const auto& i : interfaces_)
+    iface_writers.emplace_back(i.tun.fd(), &counters_.iface_writes, &counters_.tun_write_errors);
+  for (std::size_t k = 0; k < interfaces_.size(); ++k)
+    path.add_interface(interfaces_[k].if_id, iface_writers[k]);
   TableReader reader(registry_);
   std::vector<pollfd> fds;
   std::vector<OuterSocket*> owners;

@@ -72,6 +72,15 @@ struct EngineConfig {
   // stream's packets on the busy benchmark machine, where the outbound worker waits for a core
   // (docs/performance.md, "Relay"); the TUN path has the kernel's queues as its buffer.
   std::size_t relay_slots = 2048;
+  // Route-based VPN (`interface:`, configs/README.md): a TUN of its own per connection that has
+  // one. SAs installed with that if_id take their outbound traffic only from it (what the host
+  // routes into it) and write their inbound traffic only to it; the engine adds no routes for
+  // them. Without offload: these TUNs carry a connection's traffic, not the bulk fast path.
+  struct InterfaceTun {
+    std::string name;
+    std::uint16_t if_id = 0;  // > 0
+  };
+  std::vector<InterfaceTun> interfaces;
 };
 
 class Engine final : public IkeRelay {
@@ -88,6 +97,12 @@ class Engine final : public IkeRelay {
   int tun_ifindex() const { return tun_.ifindex(); }
   std::size_t tun_mtu() const { return settings_.tun_mtu; }
   bool tun_offload() const { return tun_.offload(); }
+  // The route-based connections' TUNs (EngineConfig::interfaces), as opened.
+  struct OpenInterface {
+    TunDevice tun;
+    std::uint16_t if_id = 0;
+  };
+  const std::vector<OpenInterface>& interfaces() const { return interfaces_; }
   std::vector<Endpoint> udp_endpoints() const;
 
   // --- SAs and policies (any thread; the packet path keeps running) ---
@@ -126,7 +141,8 @@ class Engine final : public IkeRelay {
   EngineCounters::Snapshot counters() const { return counters_.snapshot(); }
 
  private:
-  Engine(const EngineConfig& config, TunDevice tun, SocketSet sockets, EngineSettings settings);
+  Engine(const EngineConfig& config, TunDevice tun, std::vector<OpenInterface> interfaces, SocketSet sockets,
+         EngineSettings settings);
   void outbound_worker();
   void inbound_worker();
   Status send_udp(const Endpoint& from_local, const Endpoint& to, ByteView payload);
@@ -134,6 +150,7 @@ class Engine final : public IkeRelay {
 
   EngineConfig config_;
   TunDevice tun_;
+  std::vector<OpenInterface> interfaces_;
   SocketSet sockets_;
   EngineSettings settings_;
   std::size_t path_mtu_;

@@ -25,6 +25,7 @@ namespace natgate::esp {
   X(out_sa_expired, "TUN packets for a hard-expired or exhausted SA")                               \
   X(out_too_big, "oversized DF/IPv6 packets answered with ICMP")                                    \
   X(mss_clamped_out, "SYNs from the TUN with the MSS lowered")                                      \
+  X(out_wrong_interface, "TUN packets whose SA belongs to another interface (route-based VPN)")     \
   X(udp_datagrams, "UDP datagrams received on the NAT-T port")                                      \
   X(raw_esp_datagrams, "IP protocol 50 packets received")                                           \
   X(too_short, "datagrams too short for their kind (dropped)")                                      \
@@ -44,6 +45,8 @@ namespace natgate::esp {
   X(mss_clamped_in, "SYNs from the tunnel with the MSS lowered")                                    \
   X(tun_writes, "writes to the TUN (a coalesced super-packet counts once)")                         \
   X(tun_write_errors, "TUN writes that failed")                                                     \
+  X(iface_writes, "packets written to a route-based connection's interface TUN")                    \
+  X(iface_no_tun, "decrypted packets of an SA whose interface TUN is not open (dropped)")           \
   X(icmp_sent, "ICMP too-big errors written to the TUN")                                            \
   X(ike_tx, "IKE messages sent from the NAT-T socket")                                              \
   X(keepalives_tx, "NAT-keepalives sent")                                                           \

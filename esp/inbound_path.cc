@@ -1,8 +1,11 @@
 #include "esp/inbound_path.h"
 
+#include <sys/uio.h>
+
 #include <algorithm>
 
 #include "esp/inner/mss_clamp.h"
+#include "esp/tun/virtio_net_hdr.h"
 #include "esp/wire/fields.h"
 #include "natt/udp_encap.h"
 
@@ -115,15 +118,38 @@ void InboundPath::handle_esp(std::uint8_t* esp, std::size_t len, const Endpoint&
   EngineCounters::bump(counters_.in_packets);
   EngineCounters::bump(counters_.in_bytes, info->total_len);
   if (auto e = sa.check_volume(); e != SaState::Expiry::None) post_expiry(sa, *ref, e);
-  if (relay_ && relay(inner, *info, table)) return;
-
   // The SA's own path may carry less than the TUN MTU (an SA on an RFC 9329 stream, esp/tun/mtu.h):
   // the MSS a host here is told to send with is what the reverse path carries.
+  const std::size_t path_mtu = std::min(ref->max_inner, settings_.tun_mtu);
+  if (sa.if_id() != 0) {
+    to_interface(sa.if_id(), inner, *info, path_mtu);
+    return;
+  }
+  if (relay_ && relay(inner, *info, table)) return;
+
   if (settings_.mss_clamp && info->protocol == kProtoTcp &&
-      clamp_mss(inner, *info, mss_for_mtu(std::min(ref->max_inner, settings_.tun_mtu), info->family), false))
+      clamp_mss(inner, *info, mss_for_mtu(path_mtu, info->family), false))
     EngineCounters::bump(counters_.mss_clamped_in);
   if (coalescer_.full()) flush();
   coalescer_.add(inner, *info);
+}
+
+void InboundPath::to_interface(std::uint16_t if_id, std::uint8_t* pkt, const InnerPacket& info,
+                               std::size_t path_mtu) {
+  TunSink* sink = nullptr;
+  for (const auto& [id, s] : interfaces_)
+    if (id == if_id) sink = s;
+  if (sink == nullptr) {
+    EngineCounters::bump(counters_.iface_no_tun);
+    return;
+  }
+  if (settings_.mss_clamp && info.protocol == kProtoTcp &&
+      clamp_mss(pkt, info, mss_for_mtu(path_mtu, info.family), false))
+    EngineCounters::bump(counters_.mss_clamped_in);
+  // One packet per write, with an empty virtio-net header: these TUNs have no offload.
+  VirtioNetHdr none{};
+  iovec iov[2] = {{&none, sizeof none}, {pkt, info.total_len}};
+  sink->write_packet(iov, 2);
 }
 
 void InboundPath::flush() {

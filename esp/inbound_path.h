@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "esp/engine_counters.h"
 #include "esp/engine_event.h"
@@ -35,6 +37,9 @@ class InboundPath {
   // One ESP packet (from UDP after classification, or from the raw protocol-50 socket).
   void handle_esp(std::uint8_t* esp, std::size_t len, const Endpoint& from, const SaTable& table,
                   Clock::time_point now);
+  // Route-based VPN: the decrypted packets of SAs with this if_id go to `sink` (their
+  // connection's TUN), not through the coalescer or the relay. The sink outlives this path.
+  void add_interface(std::uint16_t if_id, TunSink& sink) { interfaces_.emplace_back(if_id, &sink); }
   // Writes what the coalescer holds to the TUN (and wakes the outbound worker for what was
   // relayed). Must run before the receive buffers are reused.
   void flush();
@@ -46,6 +51,8 @@ class InboundPath {
   // The SA-to-SA relay (inbound_relay.cc): true when the packet was taken (queued for the
   // outbound worker, or dropped because the queue was full); false sends it to the TUN.
   bool relay(std::uint8_t* pkt, const InnerPacket& info, const SaTable& table);
+  // path_mtu: what the SA's path carries (the TCP MSS clamp).
+  void to_interface(std::uint16_t if_id, std::uint8_t* pkt, const InnerPacket& info, std::size_t path_mtu);
   void post_expiry(const SaState& sa, const SaRef& ref, SaState::Expiry e);
   void note_source(const SaState& sa, const SaRef& ref, const Endpoint& from);
 
@@ -56,6 +63,7 @@ class InboundPath {
   TcpCoalescer& coalescer_;
   TunSink& tun_;
   RelayQueue* relay_;                                             // null: relay off
+  std::vector<std::pair<std::uint16_t, TunSink*>> interfaces_;    // few: searched in order
   std::unordered_map<std::uint32_t, Endpoint> reported_sources_;  // SPI -> last mapping reported
   IdleContexts contexts_;
 };

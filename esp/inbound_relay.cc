@@ -19,6 +19,8 @@ bool InboundPath::relay(std::uint8_t* pkt, const InnerPacket& info, const SaTabl
   const auto match = table.outbound(info);
   if (!match.policy) return false;  // not for a tunnel: the host or its LAN, through the TUN
   const SaRef* out = match.sa;
+  // A route-based connection's SA takes only what the host routes into its interface: to the TUN.
+  if (out && out->sa->if_id() != 0) return false;
   if (!out || out->sa->hard_expired() || info.is_fragment || info.total_len > out->max_inner ||
       sizeof(VirtioNetHdr) + info.total_len > relay_->slot_bytes()) {
     EngineCounters::bump(counters_.relay_to_tun_fallback);

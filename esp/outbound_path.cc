@@ -46,7 +46,8 @@ OutboundPath::OutboundPath(const EngineSettings& settings, EngineCounters& count
       icmp_refill_(Clock::now()),
       contexts_(settings.context_idle) {}
 
-void OutboundPath::handle(std::uint8_t* frame, std::size_t len, const SaTable& table, Clock::time_point now) {
+void OutboundPath::handle(std::uint8_t* frame, std::size_t len, const SaTable& table, Clock::time_point now,
+                          std::uint16_t if_id) {
   EngineCounters::bump(counters_.tun_reads);
   VirtioNetHdr h;
   if (len < sizeof h) {
@@ -60,7 +61,7 @@ void OutboundPath::handle(std::uint8_t* frame, std::size_t len, const SaTable& t
     EngineCounters::bump(counters_.out_malformed);
     return;
   }
-  seal_frame(h, pkt, *info, table.outbound(*info), now);
+  seal_frame(h, pkt, *info, table.outbound(*info), now, if_id);
 }
 
 void OutboundPath::handle_relayed(std::uint8_t* frame, std::size_t len, const SaTable& table,
@@ -81,7 +82,8 @@ void OutboundPath::handle_relayed(std::uint8_t* frame, std::size_t len, const Sa
 }
 
 void OutboundPath::seal_frame(const VirtioNetHdr& h, std::uint8_t* pkt, const InnerPacket& parsed,
-                              const SaTable::OutboundMatch& match, Clock::time_point now) {
+                              const SaTable::OutboundMatch& match, Clock::time_point now,
+                              std::uint16_t if_id) {
   const InnerPacket* info = &parsed;
   if (!match.policy) {
     EngineCounters::bump(counters_.out_no_policy);
@@ -93,6 +95,12 @@ void OutboundPath::seal_frame(const VirtioNetHdr& h, std::uint8_t* pkt, const In
     return;
   }
   SaState& sa = *match.sa->sa;
+  // Route-based VPN: the route decides. A packet the host routed into another TUN than the SA's
+  // is not this SA's traffic, whatever its selectors say (XFRM's if_id check, in the engine).
+  if (sa.if_id() != if_id) {
+    EngineCounters::bump(counters_.out_wrong_interface);
+    return;
+  }
   if (sa.hard_expired()) {
     EngineCounters::bump(counters_.out_sa_expired);
     return;

@@ -29,8 +29,10 @@ class OutboundPath {
   OutboundPath(const EngineSettings& settings, EngineCounters& counters, EventQueue<EngineEvent>& events,
                const SocketSet& sockets, SendBatch& batch, TunSink& tun);
 
-  // frame = virtio-net header + packet, as read from the TUN.
-  void handle(std::uint8_t* frame, std::size_t len, const SaTable& table, Clock::time_point now);
+  // frame = virtio-net header + packet, as read from the TUN; if_id: which TUN (0 = the main
+  // one, else a route-based connection's), whose SAs alone may seal it.
+  void handle(std::uint8_t* frame, std::size_t len, const SaTable& table, Clock::time_point now,
+              std::uint16_t if_id = 0);
   // The same for a packet the inbound worker relayed from another SA (esp/relay_queue.h). If the
   // table changed meanwhile and its policy has no usable SA now, it goes to the TUN, where it
   // would have gone without the relay.
@@ -42,7 +44,7 @@ class OutboundPath {
 
  private:
   void seal_frame(const VirtioNetHdr& h, std::uint8_t* pkt, const InnerPacket& info,
-                  const SaTable::OutboundMatch& match, Clock::time_point now);
+                  const SaTable::OutboundMatch& match, Clock::time_point now, std::uint16_t if_id = 0);
   // Seals the inner packet made of head_len bytes already at the slot's inner offset and
   // tail_len bytes at tail (outside the slot), and queues it.
   void seal_and_queue(SaState& sa, std::uint8_t* slot, std::size_t head_len, const std::uint8_t* tail,

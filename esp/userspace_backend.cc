@@ -68,6 +68,8 @@ Status UserspaceBackend::add_sa(const dataplane::SaSpec& spec) {
   if (spec.mode != dataplane::Mode::Tunnel)
     return unexpected(std::string("the userspace engine implements tunnel mode only"));
   if (sa_named(spec.spi, spec.dst.address)) return unexpected("SA " + std::to_string(spec.spi) + " exists");
+  if (spec.if_id != 0 && !has_interface(spec.if_id))
+    return unexpected("no interface TUN with if_id " + std::to_string(spec.if_id) + " in the engine");
   auto suite = Suite::from_transform(spec.transform);
   if (!suite) return unexpected(suite.error());
   auto path = path_for(dataplane::outer_ends(spec), spec.encap.has_value());
@@ -85,6 +87,7 @@ Status UserspaceBackend::add_sa(const dataplane::SaSpec& spec) {
   c.hard = spec.hard;
   c.local_ts = spec.local_ts;
   c.remote_ts = spec.remote_ts;
+  c.if_id = static_cast<std::uint16_t>(spec.if_id);
   if (auto s = engine_->add_sa(c); !s) return s;
   if (spec.direction == dataplane::Direction::In) reserved_spis_.erase(spec.spi);
   return {};
@@ -151,7 +154,9 @@ Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
   // Refused if this direction holds it already; the inbound or forward twin of a rule the engine
   // holds already only adds its bit.
   if (auto s = engine_->add_policy(rule, holder_bit(p.direction)); !s) return s;
-  if (p.direction == dataplane::Direction::Out) {
+  // Route-based (if_id): the operator's routes steer traffic into the connection's TUN, so the
+  // engine neither routes nor pins anything for it (configs/README.md, "interface").
+  if (p.direction == dataplane::Direction::Out && p.if_id == 0) {
     // The peer's own address first, while the path to it still leads outside the TUN.
     if (auto s = pin_peer(p); !s) {
       (void)engine_->remove_policy(rule, holder_bit(p.direction));
@@ -174,7 +179,7 @@ Status UserspaceBackend::add_policy(const dataplane::PolicySpec& p) {
 
 Status UserspaceBackend::replace_policy(const dataplane::PolicySpec& p) {
   if (!holds(p)) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
-  if (p.direction == dataplane::Direction::Out) {
+  if (p.direction == dataplane::Direction::Out && p.if_id == 0) {
     // A new outer peer (MOBIKE, a NAT rebinding) is pinned before the old one is let go.
     if (auto it = pinned_peers_.find({p.src, p.dst}); it != pinned_peers_.end()) {
       const IpAddress old = it->second;
@@ -199,10 +204,11 @@ Status UserspaceBackend::replace_policy(const dataplane::PolicySpec& p) {
 Status UserspaceBackend::delete_policy(const dataplane::PolicySpec& p) {
   if (!holds(p)) return unexpected("no policy " + p.src.to_string() + " -> " + p.dst.to_string());
   Status result;
-  if (p.direction == dataplane::Direction::Out)
+  if (p.direction == dataplane::Direction::Out && p.if_id == 0) {
     for (const auto& subnet : subnets_covering(p.dst))
       if (auto s = routes_.remove(subnet); !s && result) result = s;
-  if (p.direction == dataplane::Direction::Out) unpin_peer(p);
+    unpin_peer(p);
+  }
   // The engine keeps the rule while its In/Fwd twin still holds it.
   const PolicyRule rule{p.src, p.dst, engine_direction(p.direction), p.reqid, p.priority};
   if (auto s = engine_->remove_policy(rule, holder_bit(p.direction)); !s && result) result = s;

@@ -87,6 +87,11 @@ class UserspaceBackend final : public dataplane::SaBackend {
     return static_cast<std::uint8_t>(2u << static_cast<unsigned>(d));
   }
   bool holds(const dataplane::PolicySpec& p) const;
+  bool has_interface(std::uint32_t if_id) const {
+    for (const auto& i : engine_->interfaces())
+      if (i.if_id == if_id) return true;
+    return false;
+  }
 
   // The engine's path for an SA between `ends`; with UDP encapsulation, one of the engine's
   // sockets must hold ends.local's port.

@@ -90,6 +90,10 @@ Expected<void, KernelError> KernelBackend::install_sa(const dataplane::SaSpec& s
 }
 
 Status KernelBackend::add_sa(const dataplane::SaSpec& sa) {
+  // XFRMA_IF_ID and the xfrm interface are not implemented here yet: an SA that should have
+  // been bound to one must not carry traffic unbound (configs/README.md, "interface").
+  if (sa.if_id != 0)
+    return unexpected(std::string("route-based SAs (interface:) need the userspace data plane"));
   const SaKey key{sa.spi, sa.dst.address};
   if (sas_.count(key) != 0) {
     return unexpected(sa_text(sa.spi, sa.dst.address) +
@@ -215,6 +219,8 @@ Status KernelBackend::update_sa_endpoints(std::uint32_t spi, const IpAddress& ol
 }
 
 Status KernelBackend::add_policy(const dataplane::PolicySpec& policy) {
+  if (policy.if_id != 0)
+    return unexpected(std::string("route-based policies (interface:) need the userspace data plane"));
   auto it = policies_.find(policy_key(policy));
   if (it != policies_.end() && it->second.reqid != policy.reqid)
     return unexpected("policy " + policy_text(policy) + " is held by reqid " +

@@ -42,6 +42,7 @@ SaState::SaState(Token, const SaConfig& c, std::unique_ptr<EspCrypto> crypto, Re
       direction_(c.direction),
       esn_(c.suite.esn),
       local_count_(local_ts ? static_cast<std::uint16_t>(c.local_ts.size()) : 0),
+      if_id_(c.if_id),
       crypto_(std::move(crypto)),
       replay_(std::move(replay)),
       last_seq_(c.last_sequence),

@@ -52,6 +52,9 @@ struct SaConfig {
   dataplane::Lifetime hard;
   std::vector<TrafficSelector> local_ts;   // inner destinations of inbound traffic
   std::vector<TrafficSelector> remote_ts;  // inner sources of inbound traffic
+  // Route-based VPN: the engine's interface TUN this SA's traffic comes from (out) and goes to
+  // (in); 0 = the engine's main TUN (EngineConfig::interfaces).
+  std::uint16_t if_id = 0;
   // Outbound: the sequence number last used (the next packet gets this + 1). Non-zero only in
   // tests that exercise sequence number exhaustion.
   std::uint64_t last_sequence = 0;
@@ -69,6 +72,7 @@ class SaState {
   Spi spi() const { return spi_; }
   dataplane::Direction direction() const { return direction_; }
   std::uint32_t reqid() const { return reqid_; }
+  std::uint16_t if_id() const { return if_id_; }
   const Suite& suite() const { return crypto_->suite(); }
   // An inbound SA's selectors; empty for an outbound SA (policies choose it, nothing checks them).
   std::span<const TrafficSelector> local_ts() const { return {local_ts_.get(), local_count_}; }
@@ -138,6 +142,7 @@ class SaState {
   std::atomic<bool> soft_raised_{false};
   std::atomic<bool> hard_raised_{false};
   std::uint16_t local_count_;
+  std::uint16_t if_id_;  // in the padding before crypto_: no byte more per SA
   std::unique_ptr<EspCrypto> crypto_;
   ReplayWindow replay_;
   std::uint64_t last_seq_;

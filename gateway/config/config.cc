@@ -97,4 +97,12 @@ const SecretBytes* Config::psk_for_identity(const ConfiguredIdentity& id) const 
   return nullptr;
 }
 
+std::map<std::string, std::uint32_t> route_interfaces(const Config& config) {
+  std::map<std::string, std::uint32_t> out;
+  std::uint32_t next = 1;
+  for (const auto& c : config.connections)
+    if (c.interface && out.try_emplace(*c.interface, next).second) ++next;
+  return out;
+}
+
 }  // namespace natgate::gateway

@@ -21,7 +21,11 @@ enum class DataplaneMode : std::uint8_t { Auto, Kernel, Userspace };
 enum class LogLevel : std::uint8_t { Trace, Debug, Info, Warn, Error, Critical, Off };
 
 std::string to_string(DataplaneMode m);  // "auto", "kernel", "userspace"
-std::string to_string(LogLevel l);       // "trace" … "off"
+struct Config;
+// The route-based connections' interfaces (`interface:`), by name, each with the if_id its SAs
+// carry: 1, 2, ... in file order (unique per daemon, the loader checks).
+std::map<std::string, std::uint32_t> route_interfaces(const Config& config);
+std::string to_string(LogLevel l);  // "trace" … "off"
 std::optional<LogLevel> parse_log_level(std::string_view text);
 
 // natgated's log subsystems, named as charon names its groups so a strongSwan operator finds
@@ -239,6 +243,10 @@ struct ConnectionConfig {
   // `updown:` an absolute path to a root-owned script run on CHILD SA up / down / rekey
   // (gateway/core/updown_runner.h, configs/README.md "updown").
   std::optional<std::string> updown;
+  // `interface: NAME` (route-based VPN, configs/README.md "interface"): the connection's CHILD
+  // SAs take what the host routes into the interface NAME and deliver into it; natgated adds no
+  // route for them. The userspace engine gives it a TUN of its own.
+  std::optional<std::string> interface;
   bool mobike = true;                      // `mobike: yes | no`: MOBIKE (RFC 4555) offered or accepted
   std::optional<RedirectConfig> redirect;  // `redirect:` (above)
   // `mediation: client` (swanctl mediation = yes on a peer): our connection to a mediation server;

@@ -50,6 +50,7 @@ const FieldList<ConnectionConfig>& connection_fields() {
          return (!a.explicit_children && !b.explicit_children) || a.children == b.children;
        }},
       {"updown", same(&ConnectionConfig::updown)},
+      {"interface", same(&ConnectionConfig::interface)},
       {"mobike", same(&ConnectionConfig::mobike)},
       {"dpd", same(&ConnectionConfig::dpd)},
       {"lifetimes.ike", [](const auto& a, const auto& b) { return a.lifetimes.ike == b.lifetimes.ike; }},

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "gateway/config/auth_loader.h"
@@ -791,7 +793,7 @@ class ConfigParser {
     auto m = read_.map(node, path,
                        {"local", "remote", "auth", "ike_proposals", "esp_proposals", "start", "dpd",
                         "lifetimes", "natt", "fragmentation", "pool", "mediation", "legacy_proposals",
-                        "children", "updown", "mobike", "redirect"});
+                        "children", "updown", "mobike", "redirect", "interface"});
     if (!m) return std::nullopt;
     const std::size_t errors_before = diags_.errors().size();
     ConnectionConfig c;
@@ -900,6 +902,7 @@ class ConfigParser {
     if (auto n = m->get("lifetimes")) parse_lifetimes(*n, join_path(path, "lifetimes"), c.lifetimes);
     if (auto n = m->get("natt")) parse_natt(*n, join_path(path, "natt"), config.daemon.dataplane, c.natt);
     if (auto n = m->get("updown")) c.updown = updown_script(*n, join_path(path, "updown"));
+    if (auto n = m->get("interface")) parse_interface(*n, join_path(path, "interface"), c, config);
     parse_children(*m, path, c);
     // After the children: Windows' ESP offers go to every child (the implicit one included).
     if (auto n = m->get("legacy_proposals"))
@@ -1094,6 +1097,55 @@ class ConfigParser {
         if (std::find(c.remote.subnets.begin(), c.remote.subnets.end(), s) == c.remote.subnets.end())
           c.remote.subnets.push_back(s);
     }
+  }
+
+  // `interface: NAME` (route-based VPN): a Linux interface name (1-15 bytes, none of '/', ':' or
+  // whitespace, not "." or "..": what the kernel's dev_valid_name accepts), one per connection,
+  // other than the engine's main TUN. The kernel data plane cannot bind SAs to an interface yet
+  // (no XFRMA_IF_ID), so dataplane: kernel refuses it here rather than at the first CHILD SA.
+  void parse_interface(const YAML::Node& node, const std::string& path, ConnectionConfig& c,
+                       const Config& config) {
+    auto text = read_.scalar(node, path, "an interface name");
+    if (!text) return;
+    const bool bad_char = std::any_of(text->begin(), text->end(), [](char ch) {
+      return ch == '/' || ch == ':' || std::isspace(static_cast<unsigned char>(ch)) != 0 ||
+             std::iscntrl(static_cast<unsigned char>(ch)) != 0;
+    });
+    if (text->empty() || text->size() > 15 || *text == "." || *text == ".." || bad_char) {
+      diags_.error(node.Mark(), path,
+                   quoted(*text) +
+                       " is not an interface name (expected 1-15 characters without '/', ':' or spaces, "
+                       "like vpn0)");
+      return;
+    }
+    if (c.carries_no_child()) {
+      diags_.error(node.Mark(), path, "a mediation connection carries no traffic (expected no interface)");
+      return;
+    }
+    if (!c.local.vips.empty()) {
+      diags_.error(node.Mark(), path,
+                   "a virtual IP client puts its address on the main TUN (expected no interface with "
+                   "local.vips)");
+      return;
+    }
+    if (*text == config.daemon.tun.name) {
+      diags_.error(node.Mark(), path,
+                   quoted(*text) + " is the engine's main TUN (daemon.tun.name; expected another name)");
+      return;
+    }
+    if (config.daemon.dataplane == DataplaneMode::Kernel) {
+      diags_.error(node.Mark(), path,
+                   "route-based connections need the userspace data plane for now (expected "
+                   "daemon.dataplane: userspace or auto, or no interface)");
+      return;
+    }
+    if (auto [it, fresh] = interface_users_.try_emplace(*text, c.name); !fresh) {
+      diags_.error(node.Mark(), path,
+                   quoted(*text) + " is connection " + quoted(it->second) +
+                       "'s interface already (expected one interface per connection)");
+      return;
+    }
+    c.interface = *text;
   }
 
   // `updown:` runs as root with the tunnel's details (gateway/core/updown_runner.h): a script
@@ -1462,6 +1514,7 @@ class ConfigParser {
     std::string connection, target, file;
     YAML::Mark mark;
   };
+  std::map<std::string, std::string> interface_users_;  // interface: -> connection
   std::vector<MediatedByRef> mediated_by_marks_;  // mediation.mediated_by, checked after all connections
   std::vector<MediatedByRef> relay_marks_;        // mediation.relay, checked after all connections
   AuthLoader auth_;

@@ -311,6 +311,10 @@ void write_connection(Writer& w, const ConnectionStatus& c) {
     write_ike_sa(w, *c.ike_sa);
   else
     w.null();
+  if (!c.interface.empty()) {
+    w.key("interface");
+    w.string(c.interface);
+  }
   if (!c.leases.empty()) {
     w.key("leases");
     write_list(w, c.leases, write_lease);

@@ -106,6 +106,7 @@ nlohmann::json status_to_json(const DaemonStatus& status) {
         {"child_sas", children},
     });
     json& out = connections.back();
+    if (!c.interface.empty()) out["interface"] = c.interface;
     if (!c.path.empty()) {
       out["path"] = c.path;
       out["path_reason"] = c.path_reason;

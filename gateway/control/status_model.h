@@ -120,7 +120,10 @@ struct ConnectionStatus {
   bool udp_encapsulation = false;  // ESP in UDP (RFC 3948); JSON "encapsulation": "udp" | "none"
   std::string start;               // configured start action
   std::string configured_remote;   // remote.address from config, or "any"
-  std::string detail;              // why it is in this state, for people ("" when nothing to say)
+  // Route-based (`interface:`): the interface its traffic is routed into; "" for none (JSON
+  // "interface" only when set).
+  std::string interface;
+  std::string detail;  // why it is in this state, for people ("" when nothing to say)
   // Mediated connections (issue 14): "checking", "direct", "relayed" or "none", and why (the
   // winning candidate pair, or why none won and what carries the traffic). "" for every other
   // connection; JSON "path" and "path_reason" only when set.

@@ -790,6 +790,8 @@ ConnectionStatus read_connection(Cursor& c, const Path& at) {
       optional_string(c, p, s.start);
     } else if (key == "configured_remote") {
       optional_string(c, p, s.configured_remote);
+    } else if (key == "interface") {
+      optional_string(c, p, s.interface);
     } else if (key == "detail") {
       optional_string(c, p, s.detail);
     } else if (key == "path") {

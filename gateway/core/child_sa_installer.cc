@@ -22,7 +22,7 @@ dataplane::EspTransform esp_transform(const ike::CryptoSuite& suite) {
 namespace {
 
 dataplane::SaSpec sa_spec(const ike::ChildSaEstablished& e, bool inbound, std::uint32_t reqid,
-                          std::chrono::seconds soft, std::chrono::seconds lifetime) {
+                          std::chrono::seconds soft, std::chrono::seconds lifetime, std::uint32_t if_id) {
   dataplane::SaSpec s;
   s.spi = inbound ? e.inbound_spi : e.outbound_spi;
   s.direction = inbound ? dataplane::Direction::In : dataplane::Direction::Out;
@@ -37,6 +37,7 @@ dataplane::SaSpec sa_spec(const ike::ChildSaEstablished& e, bool inbound, std::u
   s.hard.seconds = static_cast<std::uint64_t>(lifetime.count());
   s.local_ts = e.local_ts;
   s.remote_ts = e.remote_ts;
+  s.if_id = if_id;
   return s;
 }
 
@@ -44,7 +45,7 @@ dataplane::SaSpec sa_spec(const ike::ChildSaEstablished& e, bool inbound, std::u
 
 std::vector<dataplane::PolicySpec> ChildSaInstaller::policy_specs(
     std::uint32_t reqid, const std::vector<TrafficSelector>& local_ts,
-    const std::vector<TrafficSelector>& remote_ts, const EndpointPair& outer) const {
+    const std::vector<TrafficSelector>& remote_ts, const EndpointPair& outer, std::uint32_t if_id) const {
   std::vector<dataplane::PolicySpec> out;
   for (const auto& l : local_ts) {
     for (const auto& r : remote_ts) {
@@ -57,6 +58,7 @@ std::vector<dataplane::PolicySpec> ChildSaInstaller::policy_specs(
       p.direction = dataplane::Direction::Out;
       p.tunnel_src = outer.local;
       p.tunnel_dst = outer.remote;
+      p.if_id = if_id;
       out.push_back(p);
       // Inbound and forwarded traffic must have come through the tunnel (RFC 4301 §5.2).
       for (auto d : {dataplane::Direction::In, dataplane::Direction::Fwd}) {
@@ -120,15 +122,15 @@ std::optional<std::uint32_t> ChildSaInstaller::holder_reqid(const TrafficSelecto
 Status ChildSaInstaller::check_policies(const std::string& owner,
                                         const std::vector<TrafficSelector>& local_ts,
                                         const std::vector<TrafficSelector>& remote_ts) const {
-  if (auto clash = conflict(owner, policy_specs(0, local_ts, remote_ts, {}))) return unexpected(*clash);
+  if (auto clash = conflict(owner, policy_specs(0, local_ts, remote_ts, {}, 0))) return unexpected(*clash);
   return {};
 }
 
 Status ChildSaInstaller::install_policies(std::uint32_t reqid, const std::string& owner,
                                           const std::vector<TrafficSelector>& local_ts,
                                           const std::vector<TrafficSelector>& remote_ts,
-                                          const EndpointPair& outer) {
-  const auto specs = policy_specs(reqid, local_ts, remote_ts, outer);
+                                          const EndpointPair& outer, std::uint32_t if_id) {
+  const auto specs = policy_specs(reqid, local_ts, remote_ts, outer, if_id);
   if (auto clash = conflict(owner, specs)) return unexpected(*clash);
   // Reqids only grow (a successor's is newer), so a predecessor that is still around (its
   // CHILD SA rekeyed before DPD ends it) cannot take its policies back from the successor.
@@ -195,7 +197,7 @@ void ChildSaInstaller::release_policies(std::uint32_t reqid) {
 
 Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished& e, std::uint32_t reqid,
                                                    const std::string& owner, std::chrono::seconds soft,
-                                                   std::chrono::seconds lifetime) {
+                                                   std::chrono::seconds lifetime, std::uint32_t if_id) {
   InstalledChild c;
   c.name = e.child_config;
   c.reqid = reqid;
@@ -209,36 +211,36 @@ Expected<InstalledChild> ChildSaInstaller::install(const ike::ChildSaEstablished
   c.esp = e.esp;
   if (e.replaces_inbound_spi) c.replaces_inbound_spi = *e.replaces_inbound_spi;
   if (e.defer_outbound)
-    c.pending_outbound = std::make_unique<dataplane::SaSpec>(sa_spec(e, false, reqid, soft, lifetime));
+    c.pending_outbound = std::make_unique<dataplane::SaSpec>(sa_spec(e, false, reqid, soft, lifetime, if_id));
   // Another owner's traffic: refused before any SA goes in.
   if (Status s = check_policies(owner, e.local_ts, e.remote_ts); !s) return unexpected(s.error());
   if (!backend_) {
-    if (Status s =
-            install_policies(reqid, owner, e.local_ts, e.remote_ts, {.local = e.local, .remote = e.remote});
+    if (Status s = install_policies(reqid, owner, e.local_ts, e.remote_ts,
+                                    {.local = e.local, .remote = e.remote}, if_id);
         !s)
       return unexpected(s.error());
     return c;
   }
 
   // Inbound first: the peer may use its outbound SA as soon as its side is done.
-  if (Status s = backend_->add_sa(sa_spec(e, true, reqid, soft, lifetime)); !s)
+  if (Status s = backend_->add_sa(sa_spec(e, true, reqid, soft, lifetime, if_id)); !s)
     return unexpected("inbound SA " + spi_hex(e.inbound_spi) + ": " + s.error());
   if (e.defer_outbound) {
     // The pair this one replaces holds the connection's policies already.
-    if (Status s =
-            install_policies(reqid, owner, e.local_ts, e.remote_ts, {.local = e.local, .remote = e.remote});
+    if (Status s = install_policies(reqid, owner, e.local_ts, e.remote_ts,
+                                    {.local = e.local, .remote = e.remote}, if_id);
         !s) {
       (void)backend_->delete_sa(e.inbound_spi, e.local.address);
       return unexpected(s.error());
     }
     return c;
   }
-  if (Status s = backend_->add_sa(sa_spec(e, false, reqid, soft, lifetime)); !s) {
+  if (Status s = backend_->add_sa(sa_spec(e, false, reqid, soft, lifetime, if_id)); !s) {
     (void)backend_->delete_sa(e.inbound_spi, e.local.address);
     return unexpected("outbound SA " + spi_hex(e.outbound_spi) + ": " + s.error());
   }
-  if (Status s =
-          install_policies(reqid, owner, e.local_ts, e.remote_ts, {.local = e.local, .remote = e.remote});
+  if (Status s = install_policies(reqid, owner, e.local_ts, e.remote_ts,
+                                  {.local = e.local, .remote = e.remote}, if_id);
       !s) {
     (void)backend_->delete_sa(e.inbound_spi, e.local.address);
     (void)backend_->delete_sa(e.outbound_spi, e.remote.address);

@@ -77,9 +77,10 @@ class ChildSaInstaller {
   // Installs both SAs and (if not yet there) the connection's policies for `owner`. `lifetime`
   // goes to the data plane as the SAs' hard limit and `soft` as the point where it reports a
   // soft expire; zero means none. On error nothing of this pair stays installed.
+  // `if_id`: the route-based connection's interface (dataplane::SaSpec::if_id), 0 = none.
   Expected<InstalledChild> install(const ike::ChildSaEstablished& e, std::uint32_t reqid,
                                    const std::string& owner, std::chrono::seconds soft,
-                                   std::chrono::seconds lifetime);
+                                   std::chrono::seconds lifetime, std::uint32_t if_id = 0);
   // The outbound SA held back by install (defer_outbound): traffic moves to this pair now.
   Status install_outbound(InstalledChild& child);
   // Removes both SAs. The policies stay until release_policies (the next pair may be coming).
@@ -95,7 +96,8 @@ class ChildSaInstaller {
   // holds refuses the whole set and changes nothing.
   Status install_policies(std::uint32_t reqid, const std::string& owner,
                           const std::vector<TrafficSelector>& local_ts,
-                          const std::vector<TrafficSelector>& remote_ts, const EndpointPair& outer);
+                          const std::vector<TrafficSelector>& remote_ts, const EndpointPair& outer,
+                          std::uint32_t if_id = 0);
   // Whether install_policies would accept these selectors for `owner` now: the error names the
   // traffic and its holder.
   Status check_policies(const std::string& owner, const std::vector<TrafficSelector>& local_ts,
@@ -117,7 +119,7 @@ class ChildSaInstaller {
   std::vector<dataplane::PolicySpec> policy_specs(std::uint32_t reqid,
                                                   const std::vector<TrafficSelector>& local_ts,
                                                   const std::vector<TrafficSelector>& remote_ts,
-                                                  const EndpointPair& outer) const;
+                                                  const EndpointPair& outer, std::uint32_t if_id) const;
   std::optional<std::string> conflict(const std::string& owner,
                                       const std::vector<dataplane::PolicySpec>& specs) const;
   std::optional<std::string> owner_of(std::uint32_t reqid) const;

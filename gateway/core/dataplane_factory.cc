@@ -83,6 +83,11 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
   // Plain ESP (IP protocol 50) for SAs between peers with no NAT between them.
   ec.raw_esp = true;
   ec.relay = config.daemon.dataplane_relay;
+  // Route-based connections: a TUN each, with the if_id their SAs carry (ike_core.cc uses the same map).
+  for (const auto& [name, if_id] : route_interfaces(config)) {
+    if (if_id > 0xFFFF) return unexpected(std::string("more than 65535 route-based interfaces"));
+    ec.interfaces.push_back({name, static_cast<std::uint16_t>(if_id)});
+  }
   auto backend = esp::UserspaceBackend::create(ec);
   if (!backend) return unexpected("userspace ESP engine: " + backend.error());
   // One TUN route per address pool instead of one per virtual IP (issue 13). Pools added by a
@@ -101,6 +106,9 @@ Expected<Dataplane> userspace_dataplane(const Config& config, DaemonServices& se
                   "), NAT-T IKE and ESP on UDP " + sockets + ", plain ESP on a raw socket" +
                   (ec.relay ? "; tunnel-to-tunnel relay in the engine (past the kernel's forward chain)"
                             : "; tunnel-to-tunnel traffic through the kernel (relay off)");
+  for (const auto& i : engine.interfaces())
+    d.description +=
+        "; route-based TUN " + i.tun.name() + " (if_id " + std::to_string(i.if_id) + ", no routes added)";
   d.interface = engine.tun_name();
   d.counters = [&engine, b = backend->get()] {
     std::map<std::string, std::uint64_t> out;

@@ -150,6 +150,8 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
     if (!dataplane_.description.empty()) knl_log().info("data plane: {}", dataplane_.description);
   }
   services_.sa_backend = dataplane_.backend.get();
+  // The data plane opened these interfaces at start (dataplane_factory.cc); a reload cannot add one.
+  if_ids_ = route_interfaces(config_);
   installer_ = std::make_unique<ChildSaInstaller>(dataplane_.backend.get());
   remote_access_ = std::make_unique<RemoteAccess>(registry_);
   if (const std::string dir = config_.daemon.resolved_state_dir(); !dir.empty())
@@ -554,6 +556,13 @@ void IkeCore::send_keepalive(const ike::SendKeepalive& k) {
   }
 }
 
+Expected<std::uint32_t> IkeCore::if_id_of(const ConnectionConfig& c) const {
+  if (!c.interface) return 0u;
+  if (auto it = if_ids_.find(*c.interface); it != if_ids_.end()) return it->second;
+  return unexpected("interface " + *c.interface +
+                    " was not there when natgated started (restart natgated to " + "create it)");
+}
+
 Status IkeCore::install(ike::InstallChildSa& a) {
   auto p = registry_.find(a.connection);
   std::uint32_t reqid = 0;
@@ -563,8 +572,14 @@ Status IkeCore::install(ike::InstallChildSa& a) {
     reqid = it->second;
   // Make-before-break: the new pair goes in next to the old one (inbound first, then outbound,
   // which the data plane prefers as the newest of the connection).
-  auto installed = installer_->install(
-      a.child, reqid, policy_owner(a.connection, a.any_remote_id, a.remote_id), a.soft_lifetime, a.lifetime);
+  auto if_id = p ? if_id_of(p->config) : Expected<std::uint32_t>(0u);
+  if (!if_id) {
+    if (dataplane_.backend) (void)dataplane_.backend->delete_sa(a.child.inbound_spi, a.child.local.address);
+    return unexpected(if_id.error());
+  }
+  auto installed =
+      installer_->install(a.child, reqid, policy_owner(a.connection, a.any_remote_id, a.remote_id),
+                          a.soft_lifetime, a.lifetime, *if_id);
   if (!installed) {
     // The reservation of our inbound SPI was handed over with the event: give it back.
     if (dataplane_.backend) (void)dataplane_.backend->delete_sa(a.child.inbound_spi, a.child.local.address);
@@ -600,7 +615,10 @@ void IkeCore::updown_child_up(const ike::InstallChildSa& a) {
   c.remote_ts = a.child.remote_ts;
   c.virtual_ips = remote_access_->addresses_of(a.sa);
   for (const auto& v : vip_client_->addresses_of(a.sa)) c.virtual_ips.push_back(v);
-  if (dataplane_.interface != "lo") c.interface = dataplane_.interface;
+  if (p->config.interface)
+    c.interface = *p->config.interface;  // route-based: its own TUN (configs/README.md, "interface")
+  else if (dataplane_.interface != "lo")
+    c.interface = dataplane_.interface;
   c.spi_in = a.child.inbound_spi;
   c.spi_out = a.child.outbound_spi;
   std::string verb = "up-client";
@@ -648,11 +666,13 @@ void IkeCore::install_traffic_policies(const std::string& name) {
   if (!c.remote.address) return;  // the loader allows on-traffic only with one fixed address
   Endpoint remote{*c.remote.address, c.remote.port};
   auto local = source_address_for(remote.address, config_.daemon.listen);
-  Status s = local ? installer_->install_policies(
-                         p->reqid, policy_owner(c.name, c.remote.accepts_many_ids(), std::nullopt),
-                         p->child().local_ts, p->child().remote_ts,
-                         {.local = Endpoint{*local, config_.daemon.ike_port}, .remote = remote})
-                   : Status(unexpected(local.error()));
+  const auto if_id = if_id_of(c);
+  Status s = !if_id  ? Status(unexpected(if_id.error()))
+             : local ? installer_->install_policies(
+                           p->reqid, policy_owner(c.name, c.remote.accepts_many_ids(), std::nullopt),
+                           p->child().local_ts, p->child().remote_ts,
+                           {.local = Endpoint{*local, config_.daemon.ike_port}, .remote = remote}, *if_id)
+                     : Status(unexpected(local.error()));
   if (!s) {
     endpoint_->set_detail(name, "cannot install the on-traffic policies: " + s.error());
     knl_log().error("{}: cannot install the on-traffic policies: {}", name, s.error());

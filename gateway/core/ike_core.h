@@ -157,6 +157,10 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
     UpdownChild child;
   };
   std::map<std::uint32_t, UpdownEntry> updown_children_;  // up, by inbound SPI
+  // Route-based connections (`interface:`): interface name -> if_id, as the data plane opened
+  // them at start (route_interfaces); the if_id a connection's SAs and policies carry.
+  std::map<std::string, std::uint32_t> if_ids_;
+  Expected<std::uint32_t> if_id_of(const ConnectionConfig& c) const;
   std::unique_ptr<ScriptRunner> updown_;
   void updown_child_up(const ike::InstallChildSa& a);
   void updown_child_down(std::uint32_t inbound_spi);

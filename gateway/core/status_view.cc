@@ -129,6 +129,7 @@ ConnectionStatus status_of(const Sources& s, const ConnectionProfile& p, const E
   st.remote_id = c.remote.any_id ? std::string("any") : c.remote.id.text();
   st.start = to_string(c.start);
   st.configured_remote = c.remote.address_text();
+  if (c.interface) st.interface = *c.interface;
 
   const ike::IkeSaEntry* primary = nullptr;
   for (const ike::IkeSaEntry* e : entries) {  // oldest first: the newest established wins, else the newest
@@ -428,6 +429,7 @@ Status connections(const Sources& s, const StatusQuery& q, SteadyPoint now,
     st.name = c.name;
     st.state = ConnectionState::Down;
     st.start = to_string(c.start);
+    if (c.interface) st.interface = *c.interface;
     if (const ike::ConnectionRuntime* rt = s.endpoint ? s.endpoint->runtime(c.name) : nullptr)
       st.detail = rt->detail;
     out.connections.push_back(std::move(st));

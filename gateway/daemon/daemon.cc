@@ -64,6 +64,18 @@ Status Daemon::start(Config config) {
       mode = DataplaneMode::Userspace;
     }
   }
+  // Route-based connections (`interface:`) have a TUN of their own in the userspace engine only;
+  // the kernel data plane has no xfrm interfaces here yet (the loader refuses dataplane: kernel).
+  for (const auto& c : config_.connections) {
+    if (!c.interface) continue;
+    if (mode == DataplaneMode::Kernel)
+      return unexpected("connection " + c.name + ": interface: needs the userspace data plane");
+    if (mode == DataplaneMode::Auto && options_.backends.userspace) {
+      spdlog::info("data plane: userspace, as connection {} is route-based (interface {})", c.name,
+                   *c.interface);
+      mode = DataplaneMode::Userspace;
+    }
+  }
   auto dataplane = choose_dataplane(mode, options_.backends, options_.kernel_probe);
   if (!dataplane) return unexpected(dataplane.error());
   dataplane_ = *dataplane;

@@ -25,3 +25,7 @@ set_tests_properties(netns.s2s.dns PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEO
 add_test(NAME netns.s2s.children
          COMMAND bash ${_s2s}/s2s_children.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
 set_tests_properties(netns.s2s.children PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77)
+# Route-based VPN: `interface: vpn0` on both gateways, routes into it decide (issue 17).
+add_test(NAME netns.s2s.interface
+         COMMAND bash ${_s2s}/s2s_interface.sh $<TARGET_FILE:natgated> $<TARGET_FILE:natgate>)
+set_tests_properties(netns.s2s.interface PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 180 SKIP_RETURN_CODE 77)

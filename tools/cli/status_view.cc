@@ -59,6 +59,7 @@ void format_connection(const ConnectionStatus& c, std::string& out) {
   std::vector<std::string> config_bits;
   if (!c.start.empty()) config_bits.push_back("start " + c.start);
   if (!c.configured_remote.empty()) config_bits.push_back("remote " + c.configured_remote);
+  if (!c.interface.empty()) config_bits.push_back("interface " + c.interface);
   if (!config_bits.empty()) out += " (" + join(config_bits, ", ") + ")";
   out += "\n";
 

@@ -108,7 +108,7 @@ TEST(ConfigLoader, UnknownKeyIsAnErrorListingTheAllowedKeys) {
       (Lines{
           "office.yaml:12:5: connections.office-b.auht: unknown key (did you mean \"auth\"?); allowed keys: "
           "local, remote, auth, ike_proposals, esp_proposals, start, dpd, lifetimes, natt, fragmentation, "
-          "pool, mediation, legacy_proposals, children, updown, mobike, redirect",
+          "pool, mediation, legacy_proposals, children, updown, mobike, redirect, interface",
           "office.yaml:8:5: connections.office-b.auth: required key is missing (expected psk, pubkey, "
           "eap-mschapv2 or eap-tls)"}));
   EXPECT_EQ(errors_of(with("daemon:\n", "daemon:\n  colour: blue\n")),

@@ -41,6 +41,7 @@ int main() {
     return 1;
   }
   mediated.connections.front().path = "relayed";
+  mediated.connections.front().interface = "vpn0";  // a route-based connection's (interface:)
   mediated.connections.front().path_reason =
       "connectivity checks failed (all 2 pairs failed); relayed through connection hub";
   std::string line;

@@ -75,6 +75,27 @@ TEST(StatusReader, AMediatedConnectionsPathRoundTrips) {
   EXPECT_EQ(*parsed->status, s);
 }
 
+// A route-based connection's interface (configs/README.md "interface"): both writers put
+// `interface` in, the reader takes it back; other connections have no such key.
+TEST(StatusReader, ARouteBasedConnectionsInterfaceRoundTrips) {
+  DaemonStatus s = testing::sample_status();
+  s.connections.front().interface = "vpn0";
+  for (const std::string& text : {status_to_json(s).dump(), reply_of(s)}) {
+    const auto j = json::parse(text);
+    const json& conns = j.contains("connections") ? j["connections"] : j["status"]["connections"];
+    ASSERT_EQ(conns.size(), 2u) << text;
+    EXPECT_EQ(conns[0]["interface"], "vpn0");
+    EXPECT_FALSE(conns[1].contains("interface")) << "only route-based connections have one";
+  }
+  auto back = status_from_json(status_to_json(s).dump());
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(*back, s);
+  auto parsed = parse_control_reply(reply_of(s), StatusReplyForm::Parsed);
+  ASSERT_TRUE(parsed) << parsed.error();
+  ASSERT_TRUE(parsed->status);
+  EXPECT_EQ(*parsed->status, s);
+}
+
 TEST(StatusReader, UnknownMembersAreIgnoredAndLaterDuplicatesWin) {
   json j = status_to_json(testing::sample_status());
   j["connections"][0]["colour"] = json::parse(R"({"a":[1,2.5e3,-0,true,null,{"b":"\u00e9"}],"c":{}})");
