@@ -208,7 +208,8 @@ natgated_yaml_write() {
     ((${#NGY_SECRETS[@]})) && { echo "secrets:"; printf '%s\n' "${NGY_SECRETS[@]}"; }
     ((${#NGY_EAP[@]})) && { echo "eap_users:"; printf '%s\n' "${NGY_EAP[@]}"; }
     ((${#NGY_POOLS[@]})) && { echo "pools:"; printf '%s\n' "${NGY_POOLS[@]}"; }
-    echo "connections:"; printf '%s\n' "${NGY_CONNS[@]}"
+    # A daemon with no connection (a forwarding relay only) has no connections: key at all.
+    if ((${#NGY_CONNS[@]})); then echo "connections:"; printf '%s\n' "${NGY_CONNS[@]}"; fi
   } >"$file.new" || return 1
   chmod 600 "$file.new" && mv "$file.new" "$file"
 }

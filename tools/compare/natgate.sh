@@ -50,7 +50,8 @@ _ng_start() {
   local node=$1
   natgated_spawn "$node" "$(natgated_dir "$node")/natgate.yaml" "$IO_DIR/ng-$node.log"
   NG_PID[$node]=$NATGATED_LAST_PID
-  wait_until 10 natgated_cli "$node" status >/dev/null 2>&1 || fail "natgated on $node did not answer on its control socket"
+  wait_until 10 natgated_cli "$node" status >/dev/null 2>&1 ||
+    fail "natgated on $node did not answer on its control socket: $(tail -n 5 "$IO_DIR/ng-$node.log")"
 }
 
 # _ng_up NODE: every connection of NODE is established with a CHILD SA.
