@@ -4,7 +4,7 @@
 
 namespace natgate::gateway::relay {
 
-Expected<std::uint32_t> AllocationTable::add(std::string name, const IpAddress& a, const IpAddress& b,
+Expected<std::uint32_t> AllocationTable::add(std::string name, const std::array<IpAddress, 2>& allowed,
                                              bool permanent, Clock::time_point now) {
   if (allocations_.size() >= max_) {
     ++refused_;
@@ -13,7 +13,7 @@ Expected<std::uint32_t> AllocationTable::add(std::string name, const IpAddress& 
   const std::uint32_t id = next_id_++;
   Allocation& al = allocations_[id];
   al.name = std::move(name);
-  al.allowed = {a, b};
+  al.allowed = allowed;
   al.permanent = permanent;
   al.last_activity = now;
   return id;

@@ -59,8 +59,9 @@ class AllocationTable {
   AllocationTable(std::size_t max_allocations, Clock::duration idle_timeout)
       : max_(max_allocations), idle_(idle_timeout) {}
 
-  // A new allocation for the peers at `a` and `b`; fails beyond max_allocations.
-  Expected<std::uint32_t> add(std::string name, const IpAddress& a, const IpAddress& b, bool permanent,
+  // A new allocation for the peers at allowed[A] and allowed[B] (indexed by Side, as the ports
+  // the caller binds); fails beyond max_allocations.
+  Expected<std::uint32_t> add(std::string name, const std::array<IpAddress, 2>& allowed, bool permanent,
                               Clock::time_point now);
   bool remove(std::uint32_t id);
 

@@ -35,7 +35,7 @@ Expected<std::unique_ptr<UdpForwarder>> UdpForwarder::start(const RelayForwardCo
   std::unique_ptr<UdpForwarder> f(new UdpForwarder(config));
   const auto now = Clock::now();
   for (const auto& a : config.allocations) {
-    auto id = f->table_.add(a.name, a.a.peer, a.b.peer, true, now);
+    auto id = f->table_.add(a.name, {a.a.peer, a.b.peer}, true, now);
     if (!id) return unexpected(a.name + ": " + id.error());
     std::array<Port*, 2> pair{};
     for (Side side : {Side::A, Side::B}) {

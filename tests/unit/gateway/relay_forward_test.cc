@@ -30,24 +30,24 @@ IpAddress ip(const char* text) { return *IpAddress::parse(text); }
 TEST(RelayAllocationTable, RefusesBeyondTheLimitAndFreesOnRemove) {
   AllocationTable t(2, 60s);
   const auto now = relay::Clock::now();
-  auto a = t.add("one", ip("198.51.100.10"), ip("198.51.100.11"), false, now);
-  auto b = t.add("two", ip("198.51.100.12"), ip("198.51.100.13"), false, now);
+  auto a = t.add("one", {ip("198.51.100.10"), ip("198.51.100.11")}, false, now);
+  auto b = t.add("two", {ip("198.51.100.12"), ip("198.51.100.13")}, false, now);
   ASSERT_TRUE(a && b);
   EXPECT_NE(*a, *b);
-  auto c = t.add("three", ip("198.51.100.14"), ip("198.51.100.15"), false, now);
+  auto c = t.add("three", {ip("198.51.100.14"), ip("198.51.100.15")}, false, now);
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().find("full"), std::string::npos) << c.error();
   EXPECT_EQ(t.refused(), 1u);
   EXPECT_TRUE(t.remove(*a));
   EXPECT_FALSE(t.remove(*a));
-  EXPECT_TRUE(t.add("three", ip("198.51.100.14"), ip("198.51.100.15"), false, now));
+  EXPECT_TRUE(t.add("three", {ip("198.51.100.14"), ip("198.51.100.15")}, false, now));
   EXPECT_EQ(t.size(), 2u);
 }
 
 TEST(RelayAllocationTable, ForwardsBetweenLearnedPeersOnly) {
   AllocationTable t(4, 60s);
   const auto now = relay::Clock::now();
-  const auto id = *t.add("p", ip("198.51.100.10"), ip("198.51.100.11"), true, now);
+  const auto id = *t.add("p", {ip("198.51.100.10"), ip("198.51.100.11")}, true, now);
   const Endpoint alice{ip("198.51.100.10"), 20123}, bob{ip("198.51.100.11"), 30456};
   // Alice before bob was heard from: nowhere to go, but alice's mapping is learned.
   EXPECT_EQ(t.on_datagram(id, Side::A, alice, 100, false, now).kind, Verdict::Kind::NoPeer);
@@ -75,7 +75,7 @@ TEST(RelayAllocationTable, ForwardsBetweenLearnedPeersOnly) {
 TEST(RelayAllocationTable, StrangersAreCountedAndDropped) {
   AllocationTable t(4, 60s);
   const auto now = relay::Clock::now();
-  const auto id = *t.add("p", ip("198.51.100.10"), ip("198.51.100.11"), true, now);
+  const auto id = *t.add("p", {ip("198.51.100.10"), ip("198.51.100.11")}, true, now);
   const Endpoint alice{ip("198.51.100.10"), 20123}, bob{ip("198.51.100.11"), 30456};
   ASSERT_EQ(t.on_datagram(id, Side::B, bob, 1, true, now).kind, Verdict::Kind::Permission);
   ASSERT_EQ(t.on_datagram(id, Side::A, alice, 10, false, now).kind, Verdict::Kind::Forward);
@@ -100,8 +100,8 @@ TEST(RelayAllocationTable, StrangersAreCountedAndDropped) {
 TEST(RelayAllocationTable, IdleSidesAreForgottenAndDynamicAllocationsRemoved) {
   AllocationTable t(4, 30s);
   const auto t0 = relay::Clock::now();
-  const auto fixed = *t.add("fixed", ip("198.51.100.10"), ip("198.51.100.11"), true, t0);
-  const auto dyn = *t.add("dyn", ip("198.51.100.12"), ip("198.51.100.13"), false, t0);
+  const auto fixed = *t.add("fixed", {ip("198.51.100.10"), ip("198.51.100.11")}, true, t0);
+  const auto dyn = *t.add("dyn", {ip("198.51.100.12"), ip("198.51.100.13")}, false, t0);
   const Endpoint alice{ip("198.51.100.10"), 20123}, bob{ip("198.51.100.11"), 30456};
   t.on_datagram(fixed, Side::A, alice, 1, true, t0);
   t.on_datagram(fixed, Side::B, bob, 1, true, t0 + 20s);
