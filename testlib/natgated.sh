@@ -96,13 +96,15 @@ natgated_up() { [[ $(natgated_conn "$1" '"\(.state) \(.child_sas | length)"') ==
 #   natgated_yaml_begin [KEY=VALUE...]   daemon section: socket=PATH (control socket, required),
 #       listen (0.0.0.0), ike_port, natt_port, dataplane (userspace; kernel, auto), log (debug),
 #       tun (natgate0; "none": no tun line), tun_mtu (auto; "none": name only), ca, crl,
-#       limits (a flow mapping, e.g. "{ eap_failures_per_identity: 2 }"), user, comment
+#       limits (a flow mapping, e.g. "{ eap_failures_per_identity: 2 }"), relay_forward (a flow
+#       mapping: daemon.relay_forward), user, comment
 #   natgated_yaml_secret NAME PSK [ID]   a PSK (ID: only for that peer identity)
 #   natgated_yaml_eap_user NAME PASSWORD an EAP-MSCHAPv2 user of a gateway
 #   natgated_yaml_pool NAME ADDRESSES [DNS]   an address pool (road-warrior gateway)
 #   natgated_yaml_conn NAME [KEY=VALUE...]    a connection:
 #       local_id, local_subnets, local_auth, eap_id, vips, dns_file, dns, cert, key   (local: {...})
-#       remote_addr (any), remote_id (any), remote_auth, remote_subnets           (remote: {...})
+#       remote_addr (any), remote_id (any), remote_auth, remote_subnets, remote_port, relayed
+#                                                                                 (remote: {...})
 #       auth (psk), pool, ike, esp (proposal lists, comma-separated), start (listen|initiate),
 #       dpd, ike_life, child_life (lifetimes), keepalive, force_encap (natt), frag, frag_size,
 #       mediation (server: docs/mediation.md), redirect (a flow mapping, RFC 5685:
@@ -141,6 +143,7 @@ natgated_yaml_begin() {
   [[ -n ${o[crl]:-} ]] && NGY_DAEMON+=("  crl: [${o[crl]}]")
   [[ -n ${o[limits]:-} ]] && NGY_DAEMON+=("  limits: ${o[limits]}")
   [[ -n ${o[metrics]:-} ]] && NGY_DAEMON+=("  metrics: ${o[metrics]}")
+  [[ -n ${o[relay_forward]:-} ]] && NGY_DAEMON+=("  relay_forward: ${o[relay_forward]}")
   [[ -n ${o[user]:-} ]] && NGY_DAEMON+=("  user: ${o[user]}")
   return 0
 }
@@ -175,7 +178,8 @@ natgated_yaml_conn() {
     "auth=${o[local_auth]:-}" "eap_id=${o[eap_id]:-}" "vips=${o[vips]:+[$(_ngy_list "${o[vips]}")]}" \
     "dns_file=${o[dns_file]:-}" "dns=${o[dns]:-}" "cert=${o[cert]:-}" "key=${o[key]:-}")
   r=$(_ngy_map "address=${o[remote_addr]}" "id=${o[remote_id]}" "auth=${o[remote_auth]:-}" \
-    "subnets=${o[remote_subnets]:+[$(_ngy_list "${o[remote_subnets]}")]}")
+    "subnets=${o[remote_subnets]:+[$(_ngy_list "${o[remote_subnets]}")]}" "port=${o[remote_port]:-}" \
+    "relayed=${o[relayed]:-}")
   NGY_CONNS+=("  $name:" "    local:  $l" "    remote: $r")
   [[ -n ${o[mediation]:-} ]] && NGY_CONNS+=("    mediation: ${o[mediation]}")
   [[ -n ${o[pool]:-} ]] && NGY_CONNS+=("    pool: ${o[pool]}")
@@ -204,7 +208,8 @@ natgated_yaml_write() {
     ((${#NGY_SECRETS[@]})) && { echo "secrets:"; printf '%s\n' "${NGY_SECRETS[@]}"; }
     ((${#NGY_EAP[@]})) && { echo "eap_users:"; printf '%s\n' "${NGY_EAP[@]}"; }
     ((${#NGY_POOLS[@]})) && { echo "pools:"; printf '%s\n' "${NGY_POOLS[@]}"; }
-    echo "connections:"; printf '%s\n' "${NGY_CONNS[@]}"
+    # A daemon with no connection (a forwarding relay only) has no connections: key at all.
+    if ((${#NGY_CONNS[@]})); then echo "connections:"; printf '%s\n' "${NGY_CONNS[@]}"; fi
   } >"$file.new" || return 1
   chmod 600 "$file.new" && mv "$file.new" "$file"
 }

@@ -83,6 +83,27 @@ struct MetricsConfig {
   friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
 };
 
+// daemon.relay_forward: a TURN-like forwarding relay (RFC 8656's idea, not its protocol) for two
+// peers that cannot reach each other directly: each allocation is a UDP port per side; what side
+// A's peer sends to port A leaves port B to B's learned address and back, unchanged — the peers'
+// own IKE and ESP, no crypto here (gateway/relay/, docs/design.md "Mediation: forwarding relay").
+struct RelayAllocationSide {
+  std::uint16_t port = 0;  // where this side's peer sends
+  IpAddress peer;          // the only address allowed to use it (its NAT's public address)
+  friend bool operator==(const RelayAllocationSide&, const RelayAllocationSide&) = default;
+};
+struct RelayAllocationConfig {
+  std::string name;
+  RelayAllocationSide a, b;
+  friend bool operator==(const RelayAllocationConfig&, const RelayAllocationConfig&) = default;
+};
+struct RelayForwardConfig {
+  std::uint32_t max_allocations = 64;                 // allocations at once
+  Duration idle_timeout = std::chrono::seconds(120);  // a side's learned address is forgotten after it
+  std::vector<RelayAllocationConfig> allocations;     // static allocations, by name (config order)
+  friend bool operator==(const RelayForwardConfig&, const RelayForwardConfig&) = default;
+};
+
 struct DaemonConfig {
   std::vector<IpAddress> listen = {IpAddress::any(IpFamily::V4)};
   std::uint16_t ike_port = 500;
@@ -97,6 +118,7 @@ struct DaemonConfig {
   TrustFiles trust;  // daemon.ca / daemon.crl: for every connection
   LimitsConfig limits;
   MetricsConfig metrics;
+  RelayForwardConfig relay_forward;  // daemon.relay_forward; no allocations: no forwarder
   // daemon.state_dir: where what must survive a restart is kept (the virtual-IP lease table,
   // gateway/pool/lease_store.h). Empty: $STATE_DIRECTORY (systemd's StateDirectory=), else
   // /var/lib/natgate (DaemonConfig::resolved_state_dir).
@@ -147,6 +169,11 @@ struct RemoteConfig {
   // connection accepts the peer from any address (its identity still has to match).
   std::vector<std::string> hosts;
   std::uint16_t port = 500;  // the peer's IKE port for our first message
+  // remote.relayed: address:port is a forwarding relay's allocation (daemon.relay_forward on the
+  // relay): IKE starts on our NAT-T port with the non-ESP marker (RFC 7296 §2.23 allows it) and
+  // stays on `port`; NAT-keepalives go there before any IKE SA exists, so the relay learns our
+  // NAT mapping and our NAT admits its datagrams (TURN's permission, RFC 8656 §9).
+  bool relayed = false;
   ConfiguredIdentity id;
   bool any_id = false;  // `id: any`: every identity with a valid key (road warriors)
   std::vector<Subnet> subnets;

@@ -81,6 +81,7 @@ const FieldList<DaemonConfig>& daemon_fields() {
       {"tun.mtu", [](const auto& a, const auto& b) { return a.tun.mtu == b.tun.mtu; }},
       {"limits", same(&DaemonConfig::limits)},
       {"metrics", same(&DaemonConfig::metrics)},
+      {"relay_forward", same(&DaemonConfig::relay_forward)},
   };
   return fields;
 }

@@ -325,7 +325,7 @@ class ConfigParser {
     const std::string path = "daemon";
     auto m = read_.map(node, path,
                        {"listen", "ike_port", "natt_port", "dataplane", "control_socket", "log_level", "tun",
-                        "ca", "crl", "limits", "metrics", "state_dir"});
+                        "ca", "crl", "limits", "metrics", "state_dir", "relay_forward"});
     if (!m) return;
     auth_.trust(*m, path, d.trust);
     if (auto n = m->get("listen")) {
@@ -382,6 +382,98 @@ class ConfigParser {
     if (auto n = m->get("tun")) parse_tun(*n, join_path(path, "tun"), d.tun);
     if (auto n = m->get("limits")) parse_limits(*n, join_path(path, "limits"), d.limits);
     if (auto n = m->get("metrics")) parse_metrics(*n, join_path(path, "metrics"), d.metrics);
+    if (auto n = m->get("relay_forward")) parse_relay_forward(*n, join_path(path, "relay_forward"), d);
+  }
+
+  // daemon.relay_forward: { max_allocations: N, idle_timeout: DURATION, allocations: { NAME:
+  // { a: { port: P, peer: ADDRESS }, b: { ... } } } } (docs/design.md, "Mediation: forwarding
+  // relay"). Every port is one UDP socket of its own: none may repeat or be the IKE/NAT-T ports.
+  void parse_relay_forward(const YAML::Node& node, const std::string& path, DaemonConfig& d) {
+    auto m = read_.map(node, path, {"max_allocations", "idle_timeout", "allocations"});
+    if (!m) return;
+    RelayForwardConfig& rf = d.relay_forward;
+    if (auto n = m->get("max_allocations")) {
+      if (auto v = read_.integer(*n, join_path(path, "max_allocations"), 1, 4096, "a count"))
+        rf.max_allocations = static_cast<std::uint32_t>(*v);
+    }
+    if (auto n = m->get("idle_timeout")) {
+      if (auto v = duration(*n, join_path(path, "idle_timeout"), std::chrono::seconds(10)))
+        rf.idle_timeout = *v;
+    }
+    auto allocs = m->get("allocations");
+    if (!allocs) return;
+    const std::string ap = join_path(path, "allocations");
+    if (!allocs->IsMap()) {
+      diags_.error(allocs->Mark(), ap, "expected a map of allocations by name");
+      return;
+    }
+    std::map<std::uint16_t, std::string> ports;  // port -> where it was first used
+    for (const auto& entry : *allocs) {
+      const std::string name = entry.first.as<std::string>();
+      const std::string np = join_path(ap, name);
+      auto am = read_.map(entry.second, np, {"a", "b"});
+      if (!am) continue;
+      RelayAllocationConfig alloc;
+      alloc.name = name;
+      bool ok = true;
+      for (auto [key, side] :
+           {std::pair<const char*, RelayAllocationSide*>{"a", &alloc.a}, {"b", &alloc.b}}) {
+        const std::string sp = join_path(np, key);
+        auto sn = am->get(key);
+        if (!sn) {
+          read_.missing(*am, key, "{ port: PORT, peer: ADDRESS }");
+          ok = false;
+          continue;
+        }
+        auto sm = read_.map(*sn, sp, {"port", "peer"});
+        if (!sm) {
+          ok = false;
+          continue;
+        }
+        if (auto pn = sm->get("port")) {
+          const std::string pp = join_path(sp, "port");
+          if (auto v = port(*pn, pp)) {
+            if (*v == d.ike_port || *v == d.natt_port) {
+              diags_.error(pn->Mark(), pp,
+                           std::to_string(*v) + " is the IKE or NAT-T port (expected a port of its own)");
+              ok = false;
+            } else if (auto [it, fresh] = ports.emplace(*v, pp); !fresh) {
+              diags_.error(pn->Mark(), pp, std::to_string(*v) + " is already used by " + it->second);
+              ok = false;
+            } else {
+              side->port = *v;
+            }
+          } else {
+            ok = false;
+          }
+        } else {
+          read_.missing(*sm, "port", "a UDP port for this side's peer");
+          ok = false;
+        }
+        if (auto an = sm->get("peer")) {
+          const std::string pp = join_path(sp, "peer");
+          if (auto text = read_.scalar(*an, pp, "an IP address like 198.51.100.10")) {
+            if (auto a = IpAddress::parse(*text))
+              side->peer = *a;
+            else {
+              diags_.error(an->Mark(), pp,
+                           quoted(*text) + " is not an IP address (expected like 198.51.100.10)");
+              ok = false;
+            }
+          } else {
+            ok = false;
+          }
+        } else {
+          read_.missing(*sm, "peer", "the address this side's peer (or its NAT) sends from");
+          ok = false;
+        }
+      }
+      if (ok) rf.allocations.push_back(std::move(alloc));
+    }
+    if (rf.allocations.size() > rf.max_allocations)
+      diags_.error(allocs->Mark(), ap,
+                   std::to_string(rf.allocations.size()) + " allocations exceed max_allocations " +
+                       std::to_string(rf.max_allocations));
   }
 
   // daemon.dataplane: a mode (auto | kernel | userspace), or { mode: MODE, relay: on | off }.
@@ -1357,7 +1449,8 @@ class ConfigParser {
   std::optional<YAML::Node> parse_remote(const YAML::Node& node, const std::string& path,
                                          RemoteConfig& remote, bool subnets_optional,
                                          bool address_optional = false) {
-    auto m = read_.map(node, path, {"address", "port", "id", "subnets", "auth", "ca", "crl", "auth_sha1"});
+    auto m = read_.map(node, path,
+                       {"address", "port", "id", "subnets", "auth", "ca", "crl", "auth_sha1", "relayed"});
     if (!m) return std::nullopt;
     auth_.remote(*m, path, remote.auth);
     auto address = m->get("address");
@@ -1370,6 +1463,12 @@ class ConfigParser {
     }
     if (auto n = m->get("port")) {
       if (auto v = port(*n, join_path(path, "port"))) remote.port = *v;
+    }
+    if (auto n = m->get("relayed")) {
+      if (auto v = read_.boolean(*n, join_path(path, "relayed"))) remote.relayed = *v;
+      if (remote.relayed && !m->get("port"))
+        diags_.error(n->Mark(), join_path(path, "relayed"),
+                     "needs remote.port: the relay allocation's port (daemon.relay_forward on the relay)");
     }
     if (auto n = m->get("id")) {
       if (n->IsScalar() && n->Scalar() == "any")

@@ -105,6 +105,7 @@ std::shared_ptr<const ike::ConnectionSettings> connection_settings(const Connect
   if (c.remote.address) s->remote = Endpoint{*c.remote.address, c.remote.port};
   s->remote_hosts = c.remote.hosts;
   s->remote_port = c.remote.port;
+  s->relayed = c.remote.relayed;
   s->any_remote_id = c.remote.accepts_many_ids();
   s->remote_id_text = c.remote.id.text();
   s->ike_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.lifetimes.ike);
@@ -142,7 +143,8 @@ Expected<std::shared_ptr<const ConnectionProfile>> build_profile(const Config& c
   ike->retransmit = daemon_retransmit_policy();
   ike->force_encap = c.natt.force_encap;
   ike->natt_port = config.daemon.natt_port;
-  ike->remote_natt_port = natt_port_of_peer(config, c);
+  // A relay allocation has one port for everything: the float after NAT-D stays on it.
+  ike->remote_natt_port = c.remote.relayed ? c.remote.port : natt_port_of_peer(config, c);
   ike->dpd_interval = std::chrono::duration_cast<ike::Duration>(c.dpd);
   ike->fragmentation = c.fragmentation.enabled;
   ike->fragment_size = c.fragmentation.size;

@@ -14,6 +14,7 @@
 #include "gateway/daemon/logging.h"
 #include "gateway/io/host_resolver.h"
 #include "gateway/io/script_runner.h"
+#include "gateway/relay/udp_forwarder.h"
 #include "ike/codec/message_codec.h"
 #include "natt/udp_encap.h"
 
@@ -79,6 +80,8 @@ IkeCore::~IkeCore() {
   // Endpoint's SAs go while the data plane their environment calls back into is still there.
   backend_watch_.reset();
   route_monitor_.reset();
+  relay_permission_timer_.reset();
+  relay_forwarder_.reset();
   shutdown_timer_.reset();
   timers_.reset();
   endpoint_.reset();
@@ -182,6 +185,7 @@ void IkeCore::start(const Config& config, DaemonServices& services) {
   };
   ec.resolve_host = [](const std::string& host) { return resolve_host(host); };
   endpoint_ = std::make_unique<ike::Endpoint>(std::move(ec), registry_);
+  start_relay_forwarder();
   run(endpoint_->start(load_profiles(), Clock::now()));
   watch_routes();
 }
@@ -812,6 +816,8 @@ std::map<std::string, std::uint64_t> IkeCore::counters() {
   counters_["ike_key_pairs_precomputed"] = pool.taken;
   counters_["ike_key_pairs_inline"] = pool.missed;
   counters_["ike_key_exchanges_offloaded"] = pool.prepared;
+  if (relay_forwarder_)
+    for (const auto& [k, v] : relay_forwarder_->counters()) counters_[k] = v;
   if (!endpoint_) return counters_;
   return status_view::counters(*endpoint_, counters_,
                                dataplane_.counters ? dataplane_.counters() : decltype(counters_){},

@@ -37,6 +37,10 @@
 #include "ike/exchange/eap_failure_limiter.h"
 #include "ike/exchange/peer_limits.h"
 
+namespace natgate::gateway::relay {
+class UdpForwarder;
+}
+
 namespace natgate::gateway::core {
 
 class IkeCore final : public DaemonCore, private dataplane::EventListener {
@@ -85,6 +89,11 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   void on_acquire(const dataplane::AcquireEvent& ev) override;
   void on_mapping(const dataplane::MappingEvent& m) override;
   void watch_backend_events();
+  // The forwarding relay (daemon.relay_forward) and, for connections through one
+  // (remote.relayed), the NAT-keepalives that open and keep their allocation's permission
+  // (ike_core_relay.cc; docs/design.md, "Mediation: forwarding relay").
+  void start_relay_forwarder();
+  void send_relay_permissions();
   void finish_shutdown();
   void shutdown_wait_over();  // the Deletes' answers are not waited for any longer
   // Lines strangers' packets cause (the Endpoint's debug lines, datagrams nobody takes) pass this
@@ -131,6 +140,8 @@ class IkeCore final : public DaemonCore, private dataplane::EventListener {
   std::unique_ptr<ike::Endpoint> endpoint_;
   std::unique_ptr<TimerSet<ike::EndpointTimerKey>> timers_;
   std::unique_ptr<Timer> shutdown_timer_;
+  std::unique_ptr<relay::UdpForwarder> relay_forwarder_;
+  std::unique_ptr<Timer> relay_permission_timer_;
   // The lease table is written a little after addresses were handed out (many road warriors
   // arriving at once cost one write) and at shutdown.
   std::unique_ptr<Timer> lease_save_timer_;

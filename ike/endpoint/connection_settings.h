@@ -32,6 +32,10 @@ struct ConnectionSettings {
   // (EndpointConfig::resolve_host) and tried in order, one per attempt.
   std::vector<std::string> remote_hosts;
   std::uint16_t remote_port = 500;
+  // remote_port is a forwarding relay's allocation (remote.relayed): IKE starts on the NAT-T port
+  // with the non-ESP marker (RFC 7296 §2.23: an initiator may use 4500 from the start) and stays
+  // on remote_port, which IkeSaConfig::remote_natt_port then equals.
+  bool relayed = false;
   bool any_remote_id = false;            // road warriors: every identity with a valid key
   std::string remote_id_text;            // for logs: the configured peer identity
   std::chrono::seconds ike_lifetime{0};  // 0: no rekey, no expiry

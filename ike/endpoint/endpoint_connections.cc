@@ -81,9 +81,12 @@ Status Endpoint::initiate_now(const std::shared_ptr<const ConnectionSettings>& c
   if (!config_.local_address_for) return unexpected(std::string("no local address lookup"));
   auto local_address = config_.local_address_for(remote.address);
   if (!local_address) return unexpected(local_address.error());
-  const natgate::Endpoint local{*local_address, config_.ike_port};
+  // Through a forwarding relay the IKE SA starts where its ESP will run, the NAT-T socket: the
+  // relay allocation learned that socket's NAT mapping (remote.relayed, docs/design.md).
+  const bool from_natt = c->relayed && c->ike;
+  const natgate::Endpoint local{*local_address, from_natt ? c->ike->natt_port : config_.ike_port};
 
-  auto sa = IkeSa::create_initiator({c->ike, c->peer, local, remote}, config_.environment);
+  auto sa = IkeSa::create_initiator({c->ike, c->peer, local, remote, from_natt}, config_.environment);
   if (!sa) return unexpected(sa.error());
   IkeSaEntry& e = table_.add(std::move(*sa), c, now);
   log(Level::Info, e,

@@ -15,11 +15,15 @@
 #   hub-relay   both dial the hub, daemon.dataplane.relay: on (the default): the hub decrypts
 #               and encrypts inside its engine
 #   hub-tun     the same with relay: off: the hub's packets cross its TUN and kernel forwarding
+#   fwd-relay   gw-o and gw-c run their own IKE SA and CHILD SA end to end through a forwarding
+#               relay allocation on the hub (daemon.relay_forward, remote.relayed): the hub passes
+#               the UDP datagrams on unchanged, no crypto (docs/design.md, "Mediation: forwarding relay")
 # Lines:  path=<name> mbps=<receiver Mbit/s> cpu_pct=<every natgated of the path> [runs=...]
-#         ratio path=hub-relay vs=direct ratio=<mbps / mbps>
+#         ratio path=hub-relay|hub-tun|fwd-relay vs=direct ratio=<mbps / mbps>
 #         load before=<1-min load average> cpus=<n>   (the machine is shared: say how busy)
 # mbps is the best of --tries runs; with --tries T > 1 the paths are measured in rounds
-# (direct, hub-relay, hub-tun, direct, ...) so load from elsewhere hits them alike.
+# (direct, hub-relay, hub-tun, fwd-relay, direct, ...) so load from elsewhere hits them alike.
+# RELAY_PATHS="direct fwd-relay" in the environment measures only those.
 # shellcheck disable=SC2034,SC2153,SC2154  # STREAMS, clk_tck, … come from dataplane, which reads STATUS
 
 NATGATED_BIN=$BUILD/gateway/natgated
@@ -55,6 +59,7 @@ measure() {
     direct) ng_start_direct ;;
     hub-relay) NG_DATAPLANE="{ mode: userspace, relay: on }" ng_start_hub ;;
     hub-tun) NG_DATAPLANE="{ mode: userspace, relay: off }" ng_start_hub ;;
+    fwd-relay) ng_start_fwd_relay ;;
   esac || { echo "path=$path mbps=0 cpu_pct=0 error=no-tunnel ($NG_WHY)"; STATUS=1; return; }
   # The first packets let each side learn the NAT's mapping.
   nsx srv ping -c 2 -i 0.3 -W 2 "$CLIENT_HOST" >/dev/null 2>&1
@@ -71,6 +76,9 @@ measure() {
   after=$(cpu_ticks "${pids[@]}")
   mbps=$(jq '.end.sum_received.bits_per_second / 1e6 | floor' "$WORK/$path.json")
   cpu=$(awk -v t=$((after - before)) -v hz="$clk_tck" -v s="$start" -v e="$end" 'BEGIN { printf "%d", 100 * t / hz / (e - s) }')
+  if [[ $path == fwd-relay ]]; then
+    log "$path: hub relay_fwd_packets=$(natgated_counter hub relay_fwd_packets) send_messages=$(natgated_counter hub relay_fwd_send_messages) recv_messages=$(natgated_counter hub relay_fwd_recv_messages) esp_in_packets=$(natgated_counter hub esp_in_packets)"
+  fi
   if [[ $path == hub-* ]]; then
     log "$path: hub relay_forwarded=$(natgated_counter hub esp_relay_forwarded) tun_writes=$(natgated_counter hub esp_tun_writes) tun_reads=$(natgated_counter hub esp_tun_reads) relay_queue_drops=$(natgated_counter hub esp_relay_queue_drops)"
   fi
@@ -78,7 +86,7 @@ measure() {
   if ((mbps > ${BEST[$path]:-0})); then BEST[$path]=$mbps CPU[$path]=$cpu; fi
 }
 
-PATHS=(direct hub-relay hub-tun)
+read -r -a PATHS <<<"${RELAY_PATHS:-direct hub-relay hub-tun fwd-relay}"
 for ((round = 0; round < TRIES; round++)); do
   for p in "${PATHS[@]}"; do measure "$p"; done
 done
@@ -90,7 +98,7 @@ for p in "${PATHS[@]}"; do
   echo "$line"
 done
 if ((${BEST[direct]:-0} > 0)); then
-  for p in hub-relay hub-tun; do
+  for p in hub-relay hub-tun fwd-relay; do
     [[ -n ${BEST[$p]:-} ]] &&
       echo "ratio path=$p vs=direct ratio=$(awk -v a="${BEST[$p]}" -v b="${BEST[direct]}" 'BEGIN { printf "%.2f", a / b }')"
   done

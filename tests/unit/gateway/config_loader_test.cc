@@ -111,9 +111,10 @@ TEST(ConfigLoader, UnknownKeyIsAnErrorListingTheAllowedKeys) {
           "pool, mediation, legacy_proposals, children, updown, mobike, redirect, interface",
           "office.yaml:8:5: connections.office-b.auth: required key is missing (expected psk, pubkey, "
           "eap-mschapv2 or eap-tls)"}));
-  EXPECT_EQ(errors_of(with("daemon:\n", "daemon:\n  colour: blue\n")),
-            Lines{"office.yaml:2:3: daemon.colour: unknown key; allowed keys: listen, ike_port, natt_port, "
-                  "dataplane, control_socket, log_level, tun, ca, crl, limits, metrics, state_dir"});
+  EXPECT_EQ(
+      errors_of(with("daemon:\n", "daemon:\n  colour: blue\n")),
+      Lines{"office.yaml:2:3: daemon.colour: unknown key; allowed keys: listen, ike_port, natt_port, "
+            "dataplane, control_socket, log_level, tun, ca, crl, limits, metrics, state_dir, relay_forward"});
   EXPECT_EQ(
       errors_of(with("daemon:", "deamon:")),
       Lines{"office.yaml:1:1: deamon: unknown key (did you mean \"daemon\"?); allowed keys: daemon, secrets, "
