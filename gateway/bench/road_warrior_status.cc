@@ -110,7 +110,7 @@ core::status_view::Sources RoadWarriorStatus::sources() const {
 }
 
 Status RoadWarriorStatus::render(const StatusQuery& query, DaemonStatus& out) const {
-  return core::status_view::connections(sources(), query, now_, std::chrono::system_clock::now(), out);
+  return core::status_view::connections(sources(), query, now_, wall_now_, out);
 }
 
 }  // namespace natgate::gateway::bench

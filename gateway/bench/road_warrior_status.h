@@ -51,6 +51,9 @@ class RoadWarriorStatus {
   ike::IkeSaTable table_;
   std::chrono::steady_clock::time_point now_ =
       std::chrono::steady_clock::time_point{} + std::chrono::hours(2);
+  // Fixed too: two renders must be equal whenever they run (the wall-clock "established at" of
+  // an SA is wall_now_ minus its uptime; a real clock made two renders straddling a second differ).
+  std::chrono::system_clock::time_point wall_now_ = std::chrono::system_clock::now();
 };
 
 }  // namespace natgate::gateway::bench
