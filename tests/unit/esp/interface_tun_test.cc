@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "engine_path_support.h"
 #include "esp/inbound_path.h"
 #include "esp/net/send_batch.h"
 #include "esp/net/socket_set.h"
@@ -30,30 +31,6 @@ constexpr std::uint32_t kSpiOut = 0x1002;    // and its outbound one
 constexpr std::uint32_t kSpiOther = 0x2001;  // a policy-based connection's inbound SA
 constexpr std::uint32_t kReqid = 5, kOtherReqid = 6;
 constexpr std::uint16_t kIfId = 1;
-
-TrafficSelector ts(const char* subnet) { return TrafficSelector::from_subnet(*Subnet::parse(subnet)); }
-
-struct Recorder final : TunSink {
-  std::vector<Bytes> packets;
-  void write_packet(const iovec* iov, int n) override {
-    Bytes b;
-    for (int i = 0; i < n; ++i) {
-      auto* p = static_cast<const std::uint8_t*>(iov[i].iov_base);
-      b.insert(b.end(), p, p + iov[i].iov_len);
-    }
-    packets.emplace_back(b.begin() + sizeof(VirtioNetHdr), b.end());
-  }
-};
-
-SaConfig keyed(std::uint32_t spi, dataplane::Direction d, std::uint32_t reqid, std::uint8_t key) {
-  SaConfig c;
-  c.spi = Spi(spi);
-  c.direction = d;
-  c.reqid = reqid;
-  c.suite = *Suite::parse("aes128gcm16");
-  c.encr_keymat = SecretBytes(Bytes(20, key));
-  return c;
-}
 
 class InterfaceTunTest : public ::testing::Test {
  protected:

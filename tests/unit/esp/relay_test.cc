@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "engine_path_support.h"
 #include "esp/inbound_path.h"
 #include "esp/net/send_batch.h"
 #include "esp/net/socket_set.h"
@@ -29,31 +30,6 @@ using namespace testing;
 constexpr std::uint32_t kSpiA = 0xA001;  // spoke 1 -> hub (inbound here)
 constexpr std::uint32_t kSpiB = 0xB002;  // hub -> spoke 2 (outbound here)
 constexpr std::uint32_t kReqidA = 1, kReqidB = 2;
-
-TrafficSelector ts(const char* subnet) { return TrafficSelector::from_subnet(*Subnet::parse(subnet)); }
-
-struct Recorder final : TunSink {
-  std::vector<Bytes> packets;
-  void write_packet(const iovec* iov, int n) override {
-    Bytes b;
-    for (int i = 0; i < n; ++i) {
-      auto* p = static_cast<const std::uint8_t*>(iov[i].iov_base);
-      b.insert(b.end(), p, p + iov[i].iov_len);
-    }
-    // Both workers write a virtio-net header first; the packet follows it.
-    packets.emplace_back(b.begin() + sizeof(VirtioNetHdr), b.end());
-  }
-};
-
-SaConfig keyed(std::uint32_t spi, dataplane::Direction d, std::uint32_t reqid, std::uint8_t key) {
-  SaConfig c;
-  c.spi = Spi(spi);
-  c.direction = d;
-  c.reqid = reqid;
-  c.suite = *Suite::parse("aes128gcm16");
-  c.encr_keymat = SecretBytes(Bytes(20, key));
-  return c;
-}
 
 Bytes with_ttl(Bytes pkt, std::uint8_t ttl) {
   pkt[8] = ttl;
